@@ -1,0 +1,177 @@
+# berth — a network-focused container fabric.
+#
+#   make            build everything into build/rel (build/san with SANITIZE=1)
+#   make demo       install what is missing, build, run the demo
+#   make check      install what is missing, build, run every test
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make format / format-check, make fuzz, make bench, make rootfs, make clean
+#
+# Options: V=1 (show commands), SANITIZE=1 (ASan+UBSan), WERROR=1 (-Werror; CI).
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+CNIBINDIR ?= $(PREFIX)/lib/cni
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/berth
+DESTDIR ?=
+
+V ?= 0
+SANITIZE ?= 0
+WERROR ?= 0
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+else
+BUILD ?= build/rel
+endif
+
+CC ?= gcc
+PKG_CONFIG ?= pkg-config
+PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson libseccomp
+# Deferred (=) so that a missing package is reported by the deps step, not at parse time.
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CRITERION_CFLAGS = $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
+CRITERION_LIBS = $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wno-format-truncation -Wvla -Wpointer-arith -Wundef
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+OPT := -O2 -g
+HARDEN := -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+ifeq ($(SANITIZE),1)
+OPT := -O1 -g -fno-omit-frame-pointer
+HARDEN := -fPIE
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+endif
+
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread $(OPT) $(HARDEN) $(WARNINGS) $(SAN_FLAGS) -I. -Ilib
+ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = -pie -Wl,--as-needed -Wl,-z,relro -Wl,-z,now -pthread $(SAN_FLAGS) $(LDFLAGS)
+
+# Each module appends to these.
+PROGRAMS :=
+TEST_BINS :=
+CLEAN_FILES :=
+
+include lib/lib.mk
+include netd/netd.mk
+include runtime/runtime.mk
+include cni/cni.mk
+include tests/tests.mk
+include bench/bench.mk
+
+all: $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Link a program: $(call link,OUTPUT,OBJECTS-AND-ARCHIVES,EXTRA-LIBS)
+define link
+	@mkdir -p $(dir $(1))
+	@$(if $(Q),echo "  LD      $(1)")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $(1) $(2) $(PKG_LIBS) $(3)
+endef
+
+# Static library: $(call archive,OUTPUT,OBJECTS)
+define archive
+	@mkdir -p $(dir $(1))
+	@$(if $(Q),echo "  AR      $(1)")
+	$(Q)rm -f $(1) && $(AR) rcs $(1) $(2)
+endef
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- packages
+# Debian packages each entry point needs; installed when missing (as root).
+PKGS_BUILD := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
+	libjansson-dev libseccomp-dev
+PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static util-linux procps
+PKGS_DEMO := $(PKGS_BUILD) iproute2 nftables busybox-static graphviz
+PKGS_FUZZ := $(PKGS_BUILD) clang libclang-rt-14-dev
+PKGS_BENCH := $(PKGS_TEST) crun runc containernetworking-plugins hyperfine iperf3 gnuplot-nox
+
+define ensure_packages
+	@missing=""; \
+	for p in $(1); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "berth: missing Debian packages:$$missing" >&2; \
+			echo "berth: install them as root: apt-get install -y$$missing" >&2; \
+			exit 1; \
+		fi; \
+		echo "berth: installing missing packages:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y --no-install-recommends $$missing || \
+			{ apt-get update && apt-get install -y --no-install-recommends $$missing; } || exit 1; \
+	fi
+endef
+
+deps-build:
+	$(call ensure_packages,$(PKGS_BUILD))
+deps-test:
+	$(call ensure_packages,$(PKGS_TEST))
+deps-demo:
+	$(call ensure_packages,$(PKGS_DEMO))
+deps-fuzz:
+	$(call ensure_packages,$(PKGS_FUZZ))
+deps-bench:
+	$(call ensure_packages,$(PKGS_BENCH))
+
+# ---------------------------------------------------------------- entry points
+check: deps-test
+	$(Q)$(MAKE) --no-print-directory all test-bins
+	$(Q)$(MAKE) --no-print-directory run-tests
+
+demo: deps-demo
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) ./tests/demo.sh
+
+# ---------------------------------------------------------------- install
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CNIBINDIR) $(DESTDIR)$(SYSCONFDIR)/berth \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(INSTALL_BINS) $(DESTDIR)$(BINDIR)/
+	$(if $(INSTALL_CNI_BINS),install -m 0755 $(INSTALL_CNI_BINS) $(DESTDIR)$(CNIBINDIR)/)
+	install -m 0644 config/netd.json $(DESTDIR)$(SYSCONFDIR)/berth/netd.json
+	sed 's|@BINDIR@|$(BINDIR)|g' config/netd.service > $(DESTDIR)$(UNITDIR)/netd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/netd.service
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALL_BINS)))
+	$(if $(INSTALL_CNI_BINS),rm -f $(addprefix $(DESTDIR)$(CNIBINDIR)/,$(notdir $(INSTALL_CNI_BINS))))
+	rm -f $(DESTDIR)$(UNITDIR)/netd.service
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# ---------------------------------------------------------------- style
+FORMAT_FILES = $(shell find lib netd runtime cni tests bench -name '*.[ch]' -not -path '*/corpus/*' 2>/dev/null)
+
+format:
+	$(Q)clang-format -i $(FORMAT_FILES)
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build $(CLEAN_FILES)
+
+.PHONY: all check demo install uninstall format format-check clean \
+	deps-build deps-test deps-demo deps-fuzz deps-bench

@@ -1,0 +1,235 @@
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int baddr_parse4(const char *s, uint32_t *ret, struct berr *e)
+{
+	uint32_t a = 0;
+	const char *p = s;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0;
+		int digits = 0;
+
+		while (isdigit((unsigned char)*p)) {
+			v = v * 10 + (unsigned)(*p - '0');
+			if (++digits > 3 || v > 255)
+				goto bad;
+			p++;
+		}
+		if (digits == 0 || (digits > 1 && p[-digits] == '0'))
+			goto bad;
+		a = (a << 8) | v;
+		if (i < 3) {
+			if (*p != '.')
+				goto bad;
+			p++;
+		}
+	}
+	if (*p)
+		goto bad;
+	*ret = a;
+	return 0;
+bad:
+	return berr_set(e, -EINVAL, "invalid IPv4 address '%s'", s);
+}
+
+int baddr_parse_cidr4(const char *s, bool allow_host_bits, struct bcidr4 *ret, struct berr *e)
+{
+	char buf[32];
+	const char *slash;
+	uint64_t prefix;
+	uint32_t a;
+
+	slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(buf))
+		return berr_set(e, -EINVAL, "invalid CIDR '%s': expected ADDRESS/PREFIX", s);
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (baddr_parse4(buf, &a, NULL) < 0)
+		return berr_set(e, -EINVAL, "invalid CIDR '%s': bad address", s);
+	if (bparse_u64(slash + 1, 0, 32, &prefix) < 0)
+		return berr_set(e, -EINVAL, "invalid CIDR '%s': prefix must be 0..32", s);
+	if (!allow_host_bits && (a & ~baddr_mask4((uint8_t)prefix)))
+		return berr_set(e, -EINVAL, "invalid CIDR '%s': host bits set", s);
+	ret->addr = a;
+	ret->prefix = (uint8_t)prefix;
+	return 0;
+}
+
+const char *baddr_fmt4(uint32_t addr, char *buf)
+{
+	snprintf(buf, INET_ADDRSTRLEN, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255);
+	return buf;
+}
+
+const char *baddr_fmt_cidr4(const struct bcidr4 *c, char *buf)
+{
+	char a[INET_ADDRSTRLEN];
+
+	snprintf(buf, BADDR_CIDR4_STRLEN, "%s/%u", baddr_fmt4(c->addr, a), (unsigned)c->prefix & 63);
+	return buf;
+}
+
+bool baddr_overlap4(const struct bcidr4 *a, const struct bcidr4 *b)
+{
+	uint8_t p = a->prefix < b->prefix ? a->prefix : b->prefix;
+
+	return (a->addr & baddr_mask4(p)) == (b->addr & baddr_mask4(p));
+}
+
+int bparse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+bool bname_valid(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	if (!s || !isalnum((unsigned char)s[0]))
+		return false;
+	for (const char *p = s; *p; p++, n++) {
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+			return false;
+	}
+	return n <= max;
+}
+
+bool bifname_valid(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return false;
+	n = strlen(s);
+	if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || !isprint((unsigned char)*p))
+			return false;
+	}
+	return true;
+}
+
+const char *bproto_name(enum bproto p)
+{
+	return p == BPROTO_UDP ? "udp" : "tcp";
+}
+
+int bproto_parse(const char *s, enum bproto *ret)
+{
+	if (strcasecmp(s, "tcp") == 0)
+		*ret = BPROTO_TCP;
+	else if (strcasecmp(s, "udp") == 0)
+		*ret = BPROTO_UDP;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char buf[16];
+	const char *dash = strchr(s, '-');
+	uint64_t a, b;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	if (!dash) {
+		if (bparse_u64(s, 1, 65535, &a) < 0)
+			return -EINVAL;
+		*lo = *hi = (uint16_t)a;
+		return 0;
+	}
+	memcpy(buf, s, (size_t)(dash - s));
+	buf[dash - s] = '\0';
+	if (bparse_u64(buf, 1, 65535, &a) < 0 || bparse_u64(dash + 1, 1, 65535, &b) < 0 || b < a)
+		return -EINVAL;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
+int bportspec_parse(const char *s, struct bportspec *ret, struct berr *e)
+{
+	char buf[128];
+	char *parts[3];
+	int n = 0;
+	char *p, *proto;
+	struct bportspec r = {.proto = BPROTO_TCP};
+	uint16_t clo, chi;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return berr_set(e, -EINVAL, "invalid port spec '%s'", s ? s : "");
+	snprintf(buf, sizeof(buf), "%s", s);
+	proto = strchr(buf, '/');
+	if (proto) {
+		*proto++ = '\0';
+		if (bproto_parse(proto, &r.proto) < 0)
+			return berr_set(e, -EINVAL, "invalid port spec '%s': protocol must be tcp or udp", s);
+	}
+	p = buf;
+	parts[n++] = p;
+	while ((p = strchr(p, ':'))) {
+		*p++ = '\0';
+		if (n == 3)
+			return berr_set(e, -EINVAL, "invalid port spec '%s': too many ':'", s);
+		parts[n++] = p;
+	}
+	if (n < 2)
+		return berr_set(e, -EINVAL, "invalid port spec '%s': expected [HOSTIP:]HOSTPORT:CONTAINERPORT[/PROTO]",
+				s);
+	if (n == 3 && parts[0][0] && baddr_parse4(parts[0], &r.host_ip, NULL) < 0)
+		return berr_set(e, -EINVAL, "invalid port spec '%s': bad host address '%s'", s, parts[0]);
+	if (parse_port_range(parts[n - 2], &r.host_port, &r.host_port_end) < 0)
+		return berr_set(e, -EINVAL, "invalid port spec '%s': bad host port '%s' (1-65535 or LOW-HIGH)", s,
+				parts[n - 2]);
+	if (parse_port_range(parts[n - 1], &clo, &chi) < 0)
+		return berr_set(e, -EINVAL, "invalid port spec '%s': bad container port '%s'", s, parts[n - 1]);
+	if (chi != clo && chi - clo != r.host_port_end - r.host_port)
+		return berr_set(e, -EINVAL, "invalid port spec '%s': host and container ranges differ in size", s);
+	r.container_port = clo;
+	r.container_port_end = chi;
+	*ret = r;
+	return 0;
+}
+
+const char *bportspec_fmt(const struct bportspec *p, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN] = "";
+	char hp[16], cp[16];
+
+	if (p->host_ip)
+		baddr_fmt4(p->host_ip, ip);
+	if (p->host_port_end != p->host_port) {
+		snprintf(hp, sizeof(hp), "%u-%u", p->host_port, p->host_port_end);
+		if (p->container_port_end != p->container_port)
+			snprintf(cp, sizeof(cp), "%u-%u", p->container_port, p->container_port_end);
+		else
+			snprintf(cp, sizeof(cp), "%u", p->container_port);
+	} else {
+		snprintf(hp, sizeof(hp), "%u", p->host_port);
+		snprintf(cp, sizeof(cp), "%u", p->container_port);
+	}
+	snprintf(buf, len, "%s%s%s:%s/%s", ip, p->host_ip ? ":" : "", hp, cp, bproto_name(p->proto));
+	return buf;
+}

@@ -1,0 +1,61 @@
+/* berth: parsing and validation of addresses, names and port specs from outside input. */
+#pragma once
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* An IPv4 prefix; addr in host byte order. */
+struct bcidr4 {
+	uint32_t addr;
+	uint8_t prefix;
+};
+
+/* Dotted quad only (no shorthand like "10.1"); ret in host byte order. */
+int baddr_parse4(const char *s, uint32_t *ret, struct berr *e);
+/* "a.b.c.d/n"; host bits must be zero unless allow_host_bits. */
+int baddr_parse_cidr4(const char *s, bool allow_host_bits, struct bcidr4 *ret, struct berr *e);
+/* Format into buf (at least INET_ADDRSTRLEN). Returns buf. */
+const char *baddr_fmt4(uint32_t addr, char *buf);
+#define BADDR_CIDR4_STRLEN 24
+/* "a.b.c.d/n" into buf (at least BADDR_CIDR4_STRLEN bytes). */
+const char *baddr_fmt_cidr4(const struct bcidr4 *c, char *buf);
+
+static inline uint32_t baddr_mask4(uint8_t prefix)
+{
+	return prefix == 0 ? 0 : (uint32_t)(0xffffffffu << (32 - prefix));
+}
+static inline bool baddr_in4(const struct bcidr4 *c, uint32_t a)
+{
+	return (a & baddr_mask4(c->prefix)) == (c->addr & baddr_mask4(c->prefix));
+}
+bool baddr_overlap4(const struct bcidr4 *a, const struct bcidr4 *b);
+
+/* Strict decimal integer in [min, max]. */
+int bparse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
+
+/* Names of networks and containers: [A-Za-z0-9][A-Za-z0-9_.-]*, at most max bytes. */
+bool bname_valid(const char *s, size_t max);
+/* Linux interface name: 1..15 bytes, no '/', ':', whitespace, not "." or "..". */
+bool bifname_valid(const char *s);
+
+enum bproto { BPROTO_TCP = 6, BPROTO_UDP = 17 };
+const char *bproto_name(enum bproto p);
+int bproto_parse(const char *s, enum bproto *ret);
+
+/* A published port: [HOSTIP:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp]. */
+struct bportspec {
+	uint32_t host_ip; /* 0: every host address */
+	uint16_t host_port;
+	uint16_t host_port_end; /* == host_port for a single port */
+	uint16_t container_port;
+	/* == container_port when every host port maps to that one port, else a range as wide as the host's */
+	uint16_t container_port_end;
+	enum bproto proto;
+};
+
+int bportspec_parse(const char *s, struct bportspec *ret, struct berr *e);
+/* Format back to the canonical spec into buf (at least 64 bytes). */
+const char *bportspec_fmt(const struct bportspec *p, char *buf, size_t len);

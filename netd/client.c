@@ -1,0 +1,147 @@
+#include "netd/client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fdpass.h"
+#include "jsonutil.h"
+
+const char *netd_client_socket_path(const char *explicit_path)
+{
+	const char *env;
+
+	if (explicit_path && *explicit_path)
+		return explicit_path;
+	env = getenv("BERTH_NETD_SOCKET");
+	if (env && *env)
+		return env;
+	return NETD_DEFAULT_SOCKET;
+}
+
+int netd_client_connect(const char *path, int *ret_fd, struct berr *e)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = -1;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return berr_set(e, -ENAMETOOLONG, "netd socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return berr_errno(e, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			return berr_set(e, -errno, "netd is not running (no socket at %s)", path);
+		return berr_errno(e, "connect to netd at %s", path);
+	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int read_line(int fd, char **ret_line, struct berr *e)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 4096;
+
+	buf = malloc(cap);
+	if (!buf)
+		return berr_set(e, -ENOMEM, "out of memory");
+	for (;;) {
+		ssize_t n;
+		char *nl;
+
+		if (len + 1 >= cap) {
+			char *nb;
+
+			if (cap >= NETD_MAX_LINE)
+				return berr_set(e, -EMSGSIZE, "netd reply longer than %d bytes", NETD_MAX_LINE);
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb)
+				return berr_set(e, -ENOMEM, "out of memory");
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return berr_errno(e, "read netd reply");
+		}
+		if (n == 0)
+			return berr_set(e, -ECONNRESET, "netd closed the connection without a reply");
+		len += (size_t)n;
+		buf[len] = '\0';
+		nl = memchr(buf, '\n', len);
+		if (nl) {
+			*nl = '\0';
+			*ret_line = TAKE_PTR(buf);
+			return 0;
+		}
+	}
+}
+
+int netd_client_call(int fd, const json_t *req, int pass_fd, json_t **ret_result, struct berr *e)
+{
+	_cleanup_free_ char *line = NULL;
+	_cleanup_free_ char *reply = NULL;
+	_cleanup_json_ json_t *rep = NULL;
+	size_t len;
+	json_t *ok, *err, *res;
+	int r;
+
+	line = json_dumps(req, JSON_COMPACT);
+	if (!line)
+		return berr_set(e, -ENOMEM, "out of memory");
+	len = strlen(line);
+	line[len] = '\n';
+	/* The fd rides on the first chunk; the rest of the line follows as plain writes. */
+	r = bfd_send(fd, line, len + 1, pass_fd);
+	if (r < 0)
+		return berr_sys(e, r, "send request to netd");
+	r = read_line(fd, &reply, e);
+	if (r < 0)
+		return r;
+	r = bjson_parse(reply, strlen(reply), &rep, e);
+	if (r < 0)
+		return berr_wrap(e, r, "netd reply");
+	ok = json_object_get(rep, "ok");
+	if (!json_is_boolean(ok))
+		return berr_set(e, -EPROTO, "netd reply without \"ok\"");
+	if (json_is_false(ok)) {
+		const char *msg = "unknown error";
+		json_int_t code = EIO;
+
+		err = json_object_get(rep, "error");
+		if (json_is_object(err)) {
+			if (json_is_string(json_object_get(err, "message")))
+				msg = json_string_value(json_object_get(err, "message"));
+			if (json_is_integer(json_object_get(err, "errno")))
+				code = json_integer_value(json_object_get(err, "errno"));
+		}
+		if (code <= 0 || code > 4095)
+			code = EIO;
+		return berr_set(e, -(int)code, "%s", msg);
+	}
+	if (ret_result) {
+		res = json_object_get(rep, "result");
+		*ret_result = res ? json_incref(res) : json_null();
+	}
+	return 0;
+}
+
+int netd_client_request(const char *path, const json_t *req, int pass_fd, json_t **ret_result, struct berr *e)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = netd_client_connect(path, &fd, e);
+	if (r < 0)
+		return r;
+	return netd_client_call(fd, req, pass_fd, ret_result, e);
+}

@@ -1,0 +1,30 @@
+/* netd client: one request, one reply, over netd's Unix socket (docs/netd-protocol.md). */
+#pragma once
+
+#include <jansson.h>
+
+#include "err.h"
+
+#define NETD_DEFAULT_SOCKET "/run/berth/netd.sock"
+/* Requests and replies are single lines of at most this many bytes. */
+#define NETD_MAX_LINE (256 * 1024)
+
+/* The socket path: explicit, else $BERTH_NETD_SOCKET, else the default. */
+const char *netd_client_socket_path(const char *explicit_path);
+
+/*
+ * Connect to netd. -ENOENT / -ECONNREFUSED come with the message "netd is
+ * not running (no socket at PATH)".
+ */
+int netd_client_connect(const char *path, int *ret_fd, struct berr *e);
+
+/*
+ * Send req (one line) with pass_fd attached by SCM_RIGHTS (-1: none) and
+ * read the reply line. On {"ok":true} *ret_result gets a new reference to
+ * "result" (json null when absent). On {"ok":false} the reply's error
+ * message and errno become the return value and e.
+ */
+int netd_client_call(int fd, const json_t *req, int pass_fd, json_t **ret_result, struct berr *e);
+
+/* Connect, call once, close. */
+int netd_client_request(const char *path, const json_t *req, int pass_fd, json_t **ret_result, struct berr *e);

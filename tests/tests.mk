@@ -1,0 +1,36 @@
+# tests/: Criterion suites (unit/, netns/), shell integration tests, the sandbox.
+TEST_CFLAGS = $(CRITERION_CFLAGS) -Itests/harness
+# Archives in link order: front ends before the engine before lib.
+TEST_LIBS = $(LIBCNI) $(LIBRUNTIME) $(LIBNETD) $(LIBBERTH)
+
+$(BUILD)/tests/%.o: ALL_CFLAGS += $(TEST_CFLAGS)
+
+SANDBOX := $(BUILD)/bin/sandbox
+$(SANDBOX): $(BUILD)/tests/harness/sandbox.o $(LIBBERTH)
+	$(call link,$@,$^)
+
+TSTNET := $(BUILD)/bin/tst-net
+$(TSTNET): $(BUILD)/tests/harness/tstnet.o $(LIBBERTH)
+	$(call link,$@,$^)
+
+HARNESS_OBJS := $(BUILD)/tests/harness/tst.o
+
+UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*.c))
+UNIT_BIN := $(BUILD)/bin/test-unit
+$(UNIT_BIN): $(UNIT_OBJS) $(HARNESS_OBJS) $(TEST_LIBS)
+	$(call link,$@,$(UNIT_OBJS) $(HARNESS_OBJS) $(TEST_LIBS),$(CRITERION_LIBS))
+
+NETNS_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/netns/*.c))
+NETNS_BIN := $(BUILD)/bin/test-netns
+$(NETNS_BIN): $(NETNS_OBJS) $(HARNESS_OBJS) $(TEST_LIBS)
+	$(call link,$@,$(NETNS_OBJS) $(HARNESS_OBJS) $(TEST_LIBS),$(CRITERION_LIBS))
+
+TEST_BINS += $(SANDBOX) $(TSTNET) $(UNIT_BIN) $(NETNS_BIN)
+
+test-bins: $(TEST_BINS)
+
+# Runs every suite; `make check` is deps + build + this.
+run-tests: all test-bins
+	$(Q)BUILD=$(BUILD) ./tests/run.sh
+
+.PHONY: test-bins run-tests

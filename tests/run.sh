@@ -24,7 +24,8 @@ host_snapshot() {
 		echo "# netns"; ip netns list 2>/dev/null | sort
 		echo "# nft"; nft list tables 2>/dev/null | sort
 		echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | sort
-		echo "# cgroups"; find /sys/fs/cgroup -maxdepth 3 -type d -name 'berth*' 2>/dev/null | sort
+		# berth-test-* belong to concurrently running sandboxes, which remove their own
+		echo "# cgroups"; find /sys/fs/cgroup -maxdepth 3 -type d -name 'berth*' -not -name 'berth-test-*' 2>/dev/null | sort
 		echo "# state"; ls -d /run/berth /var/lib/berth 2>/dev/null
 	}
 }

@@ -144,13 +144,14 @@ static int rmdir_tree(const char *path)
 	return rmdir(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-static void sweep_cgroups(const char *name)
+static int sweep_cgroups(const char *name)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
+	int leaked = 0;
 
 	if (!f)
-		return;
+		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		char mnt[PATH_MAX], path[PATH_MAX + 300];
 		char *dash = strstr(line, " - ");
@@ -167,10 +168,13 @@ static void sweep_cgroups(const char *name)
 			continue;
 		for (int tries = 0; tries < 50 && rmdir_tree(path) < 0; tries++)
 			usleep(20000);
-		if (bfile_exists(path))
-			fprintf(stderr, "sandbox: warning: could not remove cgroup %s\n", path);
+		if (bfile_exists(path)) {
+			fprintf(stderr, "sandbox: a test left cgroup %s behind and it cannot be removed\n", path);
+			leaked = 1;
+		}
 	}
 	fclose(f);
+	return leaked;
 }
 
 static volatile pid_t ns_child;
@@ -264,7 +268,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sandbox: %s timed out after %u s\n", argv[1], timeout);
 		result = 124;
 	}
-	sweep_cgroups(cgname);
+	if (sweep_cgroups(cgname) && result == 0)
+		result = 1;
 	if (rmdir(tmp) < 0 && errno != ENOENT)
 		bfile_rm_rf(tmp, NULL);
 	return result;

@@ -1,0 +1,74 @@
+/*
+ * nftables for berth: the table "inet berth", built with libmnl + libnftnl.
+ *
+ * berth owns this table alone and never reads or writes any other. Every
+ * function below sends exactly one atomic batch (NFNL_MSG_BATCH_BEGIN ..
+ * END) and waits for the kernel's acks, so a change either happens whole
+ * or not at all; a failure's message carries the kernel's extended ack.
+ *
+ * The rules never change after the table is built: networks and published
+ * ports are set and map elements, so publishing a port costs the same with
+ * 10 or 10,000 ports already published (docs/nftables.md).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "err.h"
+
+#define NFT_TABLE_NAME "berth"
+
+struct nft_ctx;
+
+/* A network as nftables sees it. */
+struct nft_network {
+	char bridge[16];	/* bridge interface name */
+	struct bcidr4 subnet;	/* host byte order */
+	bool masquerade;	/* SNAT traffic leaving the host other than through its bridge */
+	bool internal;		/* no traffic in or out except within the bridge */
+};
+
+/* One published host port (ranges are expanded by the caller, one element per port). */
+struct nft_port {
+	uint32_t host_ip;	/* 0: every local address */
+	uint16_t host_port;
+	enum bproto proto;
+	uint32_t dest_ip;	/* the container's address */
+	uint16_t dest_port;
+};
+
+/* Open a NETLINK_NETFILTER socket in network namespace netns_fd (-1: the caller's own). */
+int nft_open(int netns_fd, struct nft_ctx **ret, struct berr *e);
+void nft_close(struct nft_ctx *ctx);
+
+/* Create the table with its sets, maps, chains and rules when it is missing; never flushes. */
+int nft_ensure(struct nft_ctx *ctx, struct berr *e);
+
+/*
+ * Replace the table atomically (delete + create in one batch) with the base
+ * layout plus exactly these networks and ports. Used by reconcile.
+ */
+int nft_rebuild(struct nft_ctx *ctx, const struct nft_network *nets, size_t n_nets, const struct nft_port *ports,
+		size_t n_ports, struct berr *e);
+
+/* Remove the table (missing is fine). */
+int nft_delete_table(struct nft_ctx *ctx, struct berr *e);
+
+/* Add / remove one network's set elements. Removing tolerates missing elements. */
+int nft_network_add(struct nft_ctx *ctx, const struct nft_network *net, struct berr *e);
+int nft_network_del(struct nft_ctx *ctx, const struct nft_network *net, struct berr *e);
+
+/*
+ * Publish ports: one batch for all n. Fails with -EEXIST (nothing added)
+ * when any (host_ip, proto, host_port) is already in the table.
+ */
+int nft_ports_add(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, struct berr *e);
+/* Unpublish: one batch; elements already gone are not an error. */
+int nft_ports_del(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, struct berr *e);
+
+/* Read back what the table holds (reconcile, netctl, tests). Caller frees *ret. */
+int nft_ports_list(struct nft_ctx *ctx, struct nft_port **ret, size_t *ret_n, struct berr *e);
+int nft_networks_list(struct nft_ctx *ctx, struct nft_network **ret, size_t *ret_n, struct berr *e);

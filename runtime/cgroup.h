@@ -1,0 +1,83 @@
+/*
+ * cgroups for the runtime: v2 (unified), v1, and "hybrid" (v1 controllers
+ * plus a cgroup2 mount at /sys/fs/cgroup/unified holding none or few of
+ * them), as found on this machine. The mode is detected from
+ * /proc/self/mountinfo and /sys/fs/cgroup; every controller is driven on
+ * the hierarchy it is actually bound to.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+enum rt_cgroup_mode {
+	RT_CGROUP_V1,
+	RT_CGROUP_HYBRID,
+	RT_CGROUP_V2,
+};
+
+/* One OCI linux.resources.devices entry. */
+struct rt_cgroup_device_rule {
+	bool allow;
+	char type;	/* 'a', 'c' or 'b' */
+	int64_t major;	/* -1: any */
+	int64_t minor;	/* -1: any */
+	char access[4]; /* subset of "rwm" */
+};
+
+/* The parts of OCI linux.resources that berth applies; -1 / 0 / "" mean unset. */
+struct rt_cgroup_resources {
+	int64_t memory_limit;
+	int64_t memory_reservation;
+	int64_t memory_swap;
+	uint64_t cpu_shares;
+	int64_t cpu_quota;
+	uint64_t cpu_period;
+	char cpuset_cpus[256];
+	char cpuset_mems[256];
+	int64_t pids_limit;
+	uint16_t blkio_weight;
+	struct rt_cgroup_device_rule *devices;
+	size_t n_devices;
+	bool has_devices; /* the config listed devices (an empty list still resets) */
+};
+
+struct rt_cgroup;
+
+/* Parse linux.resources (NULL: nothing set); errors name the bad field. */
+int rt_cgroup_resources_parse(const json_t *resources, struct rt_cgroup_resources *ret, struct berr *e);
+void rt_cgroup_resources_free(struct rt_cgroup_resources *res);
+
+enum rt_cgroup_mode rt_cgroup_detect(void);
+
+/*
+ * Create the container's cgroup (OCI cgroupsPath; NULL: "/berth/<id>") in
+ * every hierarchy, apply res, and return a handle. Already existing
+ * directories are reused (a joined cgroup). Nothing is left behind on error.
+ */
+int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
+		     struct rt_cgroup **ret, struct berr *e);
+/* Move pid into the container's cgroup in every hierarchy. */
+int rt_cgroup_enter(const struct rt_cgroup *cg, pid_t pid, struct berr *e);
+/* On v2, an O_PATH|O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP); -ENOTSUP elsewhere. */
+int rt_cgroup_clone_fd(const struct rt_cgroup *cg, int *ret_fd, struct berr *e);
+
+/* Persist in / restore from the container state (JSON object). */
+int rt_cgroup_to_json(const struct rt_cgroup *cg, json_t **ret, struct berr *e);
+int rt_cgroup_from_json(const json_t *j, struct rt_cgroup **ret, struct berr *e);
+void rt_cgroup_free(struct rt_cgroup *cg);
+
+int rt_cgroup_freeze(const struct rt_cgroup *cg, bool frozen, struct berr *e);
+int rt_cgroup_is_frozen(const struct rt_cgroup *cg, bool *ret);
+/* Every pid in the cgroup (caller frees *ret). */
+int rt_cgroup_pids(const struct rt_cgroup *cg, pid_t **ret, size_t *ret_n, struct berr *e);
+/* Send sig to every process in the cgroup (freezing around it so none escapes by forking). */
+int rt_cgroup_kill_all(const struct rt_cgroup *cg, int sig, struct berr *e);
+/* True when the kernel OOM killer killed a process of this cgroup. */
+int rt_cgroup_oom_killed(const struct rt_cgroup *cg, bool *ret);
+/* Remove the cgroup directories (processes must be gone); missing is fine. */
+int rt_cgroup_destroy(struct rt_cgroup *cg, struct berr *e);

@@ -57,6 +57,11 @@ OPT := -O1 -g -fno-omit-frame-pointer
 HARDEN := -fPIE
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
+ifeq ($(FUZZ),1)
+OPT := -O1 -g -fno-omit-frame-pointer
+HARDEN := -fPIE
+SAN_FLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined
+endif
 
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -pthread $(OPT) $(HARDEN) $(WARNINGS) $(SAN_FLAGS) -I. -Ilib
 ALL_CFLAGS = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
@@ -73,6 +78,7 @@ include runtime/runtime.mk
 include cni/cni.mk
 include tests/tests.mk
 include bench/bench.mk
+include tests/fuzz/fuzz.mk
 
 all: $(PROGRAMS)
 
@@ -172,6 +178,8 @@ format-check:
 
 clean:
 	rm -rf build $(CLEAN_FILES)
+
+.SECONDARY:
 
 .PHONY: all check demo install uninstall format format-check clean \
 	deps-build deps-test deps-demo deps-fuzz deps-bench

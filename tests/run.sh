@@ -72,11 +72,13 @@ integration() {
 }
 
 fuzz_regress() {
-	if [ ! -x "$BIN/fuzz-regress" ]; then
-		echo "no fuzz regression runner built; nothing to replay"
-		return 0
-	fi
-	"$BIN/fuzz-regress" tests/fuzz
+	local bin name bad=0
+	shopt -s nullglob
+	for bin in "$BIN"/fuzz-replay-*; do
+		name=${bin##*/fuzz-replay-}
+		"$bin" "tests/fuzz/corpus/$name" "tests/fuzz/crashers/$name" || bad=1
+	done
+	return $bad
 }
 
 for s in $SUITES; do

@@ -82,6 +82,9 @@ include tests/fuzz/fuzz.mk
 
 all: $(PROGRAMS)
 
+# After every module fragment has added to TEST_BINS.
+test-bins: $(TEST_BINS)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")

@@ -27,8 +27,6 @@ $(NETNS_BIN): $(NETNS_OBJS) $(HARNESS_OBJS) $(TEST_LIBS)
 
 TEST_BINS += $(SANDBOX) $(TSTNET) $(UNIT_BIN) $(NETNS_BIN)
 
-test-bins: $(TEST_BINS)
-
 # Runs every suite; `make check` is deps + build + this.
 run-tests: all test-bins
 	$(Q)BUILD=$(BUILD) ./tests/run.sh

@@ -110,8 +110,8 @@ endef
 # Debian packages each entry point needs; installed when missing (as root).
 PKGS_BUILD := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
 	libjansson-dev libseccomp-dev
-PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static util-linux procps
-PKGS_DEMO := $(PKGS_BUILD) iproute2 nftables busybox-static graphviz
+PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static file util-linux procps
+PKGS_DEMO := $(PKGS_BUILD) iproute2 nftables busybox-static file graphviz
 PKGS_FUZZ := $(PKGS_BUILD) clang libclang-rt-14-dev
 PKGS_BENCH := $(PKGS_TEST) crun runc containernetworking-plugins hyperfine iperf3 gnuplot-nox
 
@@ -153,6 +153,16 @@ demo: deps-demo
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) ./tests/demo.sh
 
+# ---------------------------------------------------------------- rootfs
+ROOTFS ?= build/rootfs
+
+# A minimal busybox root filesystem from Debian's busybox-static, for demos and tests.
+rootfs: deps-rootfs
+	$(Q)./runtime/mkrootfs.sh $(ROOTFS)
+
+deps-rootfs:
+	$(call ensure_packages,busybox-static file)
+
 # ---------------------------------------------------------------- install
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CNIBINDIR) $(DESTDIR)$(SYSCONFDIR)/berth \
@@ -185,4 +195,4 @@ clean:
 .SECONDARY:
 
 .PHONY: all check demo install uninstall format format-check clean \
-	deps-build deps-test deps-demo deps-fuzz deps-bench
+	deps-build deps-test deps-demo deps-fuzz deps-bench deps-rootfs rootfs

@@ -162,15 +162,7 @@ void nft_ctx_force_no_destroy(struct nft_ctx *ctx, bool on)
 
 /* ------------------------------------------------------------------ acks */
 
-struct nft_ack {
-	int error; /* 0 or -errno */
-	uint32_t seq;
-	char kmsg[256];	  /* NLMSGERR_ATTR_MSG, "" when none */
-	uint32_t bad_off; /* NLMSGERR_ATTR_OFFS, 0 when none */
-};
-
-/* Parse an NLMSG_ERROR message (with its extended-ack TLVs); -EBADMSG when truncated. */
-static int parse_ack(const struct nlmsghdr *nlh, struct nft_ack *ack)
+int nft_parse_ack(const struct nlmsghdr *nlh, struct nft_ack *ack)
 {
 	const struct nlmsgerr *err;
 	size_t hlen, tlv_off;
@@ -588,7 +580,7 @@ int nft_batch_send(struct nft_batch *b, struct berr *e)
 		for (nlh = (struct nlmsghdr *)ctx->rx; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 			struct nft_ack ack;
 
-			if (nlh->nlmsg_type != NLMSG_ERROR || parse_ack(nlh, &ack) < 0)
+			if (nlh->nlmsg_type != NLMSG_ERROR || nft_parse_ack(nlh, &ack) < 0)
 				continue;
 			if (ack.seq - b->seq_begin > seq_end - b->seq_begin)
 				continue; /* not ours */
@@ -680,7 +672,7 @@ int nft_query(struct nft_ctx *ctx, struct nlmsghdr *req, nft_reply_fn cb, void *
 				struct nft_ack ack;
 
 				done = true;
-				if (parse_ack(nlh, &ack) < 0)
+				if (nft_parse_ack(nlh, &ack) < 0)
 					return berr_set(e, -EBADMSG, "truncated nftables ack");
 				if (ack.error)
 					return ack_error(e, &ack, "nftables request");

@@ -128,6 +128,16 @@ int nft_elem_get(struct nft_ctx *ctx, const char *set, const struct nft_elem *el
 		 struct berr *e);
 int nft_genid(struct nft_ctx *ctx, uint32_t *ret, struct berr *e);
 
+/* An NLMSG_ERROR reply: error (0 for an ack), the request's seq, the extended ack. */
+struct nft_ack {
+	int error;
+	uint32_t seq;
+	char kmsg[256];	  /* NLMSGERR_ATTR_MSG, "" when none */
+	uint32_t bad_off; /* NLMSGERR_ATTR_OFFS (offset into the request), 0 when none */
+};
+/* Parse one (with its extended-ack TLVs, capped or not); -EBADMSG when truncated. */
+int nft_parse_ack(const struct nlmsghdr *nlh, struct nft_ack *ack);
+
 /* Test hook: behave as on a kernel without DESTROYSETELEM. */
 void nft_ctx_force_no_destroy(struct nft_ctx *ctx, bool on);
 

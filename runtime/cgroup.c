@@ -99,7 +99,7 @@ static int check_available(const struct cg_mounts *ms, const struct rt_cgroup_re
 	static const struct {
 		const char *v1, *v2, *field;
 	} need[] = {
-		{"memory", "memory", "memory"}, {"cpu", "cpu", "cpu"},	  {"cpuset", "cpuset", "cpu.cpus/mems"},
+		{"memory", "memory", "memory"}, {"cpu", "cpu", "cpu"},	    {"cpuset", "cpuset", "cpu.cpus/mems"},
 		{"pids", "pids", "pids"},	{"blkio", "io", "blockIO"},
 	};
 	char v2need[128];

@@ -126,8 +126,8 @@ static void emit_bit(struct prog *p, const struct rt_cgroup_device_rule *rules, 
 	patch(p, skip_bit, p->n);
 }
 
-int cg_bpf_devices_build(const struct rt_cgroup_device_rule *rules, size_t n, struct bpf_insn **ret,
-			 size_t *ret_n, struct berr *e)
+int cg_bpf_devices_build(const struct rt_cgroup_device_rule *rules, size_t n, struct bpf_insn **ret, size_t *ret_n,
+			 struct berr *e)
 {
 	struct prog p = {NULL, 0, 0, false};
 	static const int bits[] = {BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE};
@@ -140,8 +140,8 @@ int cg_bpf_devices_build(const struct rt_cgroup_device_rule *rules, size_t n, st
 	emit(&p, BPF_ALU64 | BPF_AND | BPF_K, R_TYPE, 0, 0, 0xffff);
 	emit(&p, BPF_ALU64 | BPF_MOV | BPF_X, R_ACCESS, R_ACCESS_TYPE, 0, 0);
 	emit(&p, BPF_ALU64 | BPF_RSH | BPF_K, R_ACCESS, 0, 0, 16);
-	emit(&p, BPF_LDX | BPF_MEM | BPF_W, R_MAJOR, 1, 0, 4);
-	emit(&p, BPF_LDX | BPF_MEM | BPF_W, R_MINOR, 1, 0, 8);
+	emit(&p, BPF_LDX | BPF_MEM | BPF_W, R_MAJOR, 1, 4, 0);
+	emit(&p, BPF_LDX | BPF_MEM | BPF_W, R_MINOR, 1, 8, 0);
 	for (size_t i = 0; i < ARRAY_SIZE(bits); i++)
 		emit_bit(&p, rules, n, bits[i]);
 	emit_ret(&p, 1);

@@ -45,8 +45,11 @@ struct rt_cgroup {
 };
 
 /* ---- cgroup_mount.c */
-/* Parse mountinfo- and /proc/PID/cgroup-formatted text (for tests: any text). */
-int cg_mounts_parse(const char *mountinfo, const char *proc_cgroup, struct cg_mounts *ret, struct berr *e);
+/*
+ * Parse mountinfo- and /proc/PID/cgroup-formatted text; check: keep only
+ * mounts reachable at their mount point (off for texts of another system).
+ */
+int cg_mounts_parse(const char *mountinfo, const char *proc_cgroup, bool check, struct cg_mounts *ret, struct berr *e);
 int cg_mounts_read(struct cg_mounts *ret, struct berr *e);
 void cg_mounts_free(struct cg_mounts *ms);
 enum rt_cgroup_mode cg_mounts_mode(const struct cg_mounts *ms);
@@ -96,8 +99,8 @@ void cg_v2_needed(const struct rt_cgroup_resources *res, char *buf, size_t len);
 /* ---- cgroup_bpf.c: BPF_PROG_TYPE_CGROUP_DEVICE */
 struct bpf_insn;
 /* Compile rules (OCI order, last match wins, default deny) into a program; caller frees *ret. */
-int cg_bpf_devices_build(const struct rt_cgroup_device_rule *rules, size_t n, struct bpf_insn **ret,
-			 size_t *ret_n, struct berr *e);
+int cg_bpf_devices_build(const struct rt_cgroup_device_rule *rules, size_t n, struct bpf_insn **ret, size_t *ret_n,
+			 struct berr *e);
 /* Load the program and attach it to the cgroup directory (BPF_F_ALLOW_MULTI), replacing older ones. */
 int cg_bpf_devices_attach(const char *dir, const struct rt_cgroup_device_rule *rules, size_t n, struct berr *e);
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "cleanup.h"
 #include "fileutil.h"
@@ -182,7 +184,22 @@ static int add_mount(struct cg_mounts *ms, char devs[][32], enum cg_kind kind, c
 	return 0;
 }
 
-int cg_mounts_parse(const char *mountinfo, const char *proc_cgroup, struct cg_mounts *ret, struct berr *e)
+/*
+ * A mount listed in mountinfo may be covered by a later one (a second mount
+ * on the same point, or a new file system over a parent directory): only a
+ * mount point whose st_dev is the mount's own device is really reachable.
+ */
+static bool reachable(const char *mnt, const char *majmin)
+{
+	unsigned maj, min;
+	struct stat st;
+
+	if (sscanf(majmin, "%u:%u", &maj, &min) != 2 || stat(mnt, &st) < 0)
+		return false;
+	return st.st_dev == makedev(maj, min);
+}
+
+int cg_mounts_parse(const char *mountinfo, const char *proc_cgroup, bool check, struct cg_mounts *ret, struct berr *e)
 {
 	struct cg_mounts ms = {NULL, 0};
 	struct proc_line *lines = NULL;
@@ -224,6 +241,9 @@ int cg_mounts_parse(const char *mountinfo, const char *proc_cgroup, struct cg_mo
 			continue;
 		unescape(f[3]);
 		unescape(f[4]);
+		if ((strcmp(fstype, "cgroup2") == 0 || strcmp(fstype, "cgroup") == 0) && check &&
+		    !reachable(f[4], f[2]))
+			continue;
 		if (strcmp(fstype, "cgroup2") == 0) {
 			const char *own = NULL;
 
@@ -266,7 +286,7 @@ int cg_mounts_read(struct cg_mounts *ret, struct berr *e)
 	r = bfile_read_all("/proc/self/cgroup", CG_PROC_MAX, &pc, NULL, e);
 	if (r < 0)
 		return r;
-	return cg_mounts_parse(mi, pc, ret, e);
+	return cg_mounts_parse(mi, pc, true, ret, e);
 }
 
 enum rt_cgroup_mode cg_mounts_mode(const struct cg_mounts *ms)

@@ -35,7 +35,8 @@ static int check_path(const char *p, const char *what, struct berr *e)
 	const char *s = p[0] == '/' ? p + 1 : p;
 
 	if (*s == '\0')
-		return berr_set(e, -EINVAL, "cgroupsPath '%s' names the root cgroup, which berth does not manage", what);
+		return berr_set(e, -EINVAL, "cgroupsPath '%s' names the root cgroup, which berth does not manage",
+				what);
 	for (;;) {
 		const char *slash = strchr(s, '/');
 		size_t n = slash ? (size_t)(slash - s) : strlen(s);

@@ -78,8 +78,9 @@ static int parse_memory(const json_t *mem, struct rt_cgroup_resources *res, stru
 	if (res->memory_swap > 0 && res->memory_limit <= 0)
 		return berr_set(e, -EINVAL, "'%s.swap' needs '%s.limit' to be set", w, w);
 	if (res->memory_swap > 0 && res->memory_swap < res->memory_limit)
-		return berr_set(e, -EINVAL, "'%s.swap' (%lld) must be at least '%s.limit' (%lld): it counts memory+swap",
-				w, (long long)res->memory_swap, w, (long long)res->memory_limit);
+		return berr_set(e, -EINVAL,
+				"'%s.swap' (%lld) must be at least '%s.limit' (%lld): it counts memory+swap", w,
+				(long long)res->memory_swap, w, (long long)res->memory_limit);
 	return 0;
 }
 
@@ -248,7 +249,8 @@ int rt_cgroup_resources_parse(const json_t *resources, struct rt_cgroup_resource
 		if (r < 0)
 			return r;
 		if (v < -1)
-			return berr_set(e, -EINVAL, "'" W ".pids.limit' must be positive (or -1 for unlimited), got %lld",
+			return berr_set(e, -EINVAL,
+					"'" W ".pids.limit' must be positive (or -1 for unlimited), got %lld",
 					(long long)v);
 		res.pids_limit = v;
 	}
@@ -282,17 +284,16 @@ void rt_cgroup_resources_free(struct rt_cgroup_resources *res)
 }
 
 static const struct rt_cgroup_device_rule default_devices[] = {
-	{true, 'c', -1, -1, "m"}, /* mknod of any node; using it is another matter */
-	{true, 'b', -1, -1, "m"},
-	{true, 'c', 1, 3, "rwm"},    /* null */
-	{true, 'c', 1, 5, "rwm"},    /* zero */
-	{true, 'c', 1, 7, "rwm"},    /* full */
-	{true, 'c', 1, 8, "rwm"},    /* random */
-	{true, 'c', 1, 9, "rwm"},    /* urandom */
-	{true, 'c', 5, 0, "rwm"},    /* tty */
-	{true, 'c', 5, 1, "rwm"},    /* console */
-	{true, 'c', 5, 2, "rwm"},    /* ptmx */
-	{true, 'c', 136, -1, "rwm"}, /* pts */
+	{true, 'c', -1, -1, "m"},			       /* mknod of any node; using it is another matter */
+	{true, 'b', -1, -1, "m"},    {true, 'c', 1, 3, "rwm"}, /* null */
+	{true, 'c', 1, 5, "rwm"},			       /* zero */
+	{true, 'c', 1, 7, "rwm"},			       /* full */
+	{true, 'c', 1, 8, "rwm"},			       /* random */
+	{true, 'c', 1, 9, "rwm"},			       /* urandom */
+	{true, 'c', 5, 0, "rwm"},			       /* tty */
+	{true, 'c', 5, 1, "rwm"},			       /* console */
+	{true, 'c', 5, 2, "rwm"},			       /* ptmx */
+	{true, 'c', 136, -1, "rwm"},			       /* pts */
 };
 
 static bool is_deny_all(const struct rt_cgroup_device_rule *d)

@@ -132,8 +132,8 @@ static int parse_flags(const json_t *arr, unsigned int *ret, struct berr *e)
 			*ret |= SECCOMP_FILTER_FLAG_TSYNC;
 		else if (strcmp(s, "SECCOMP_FILTER_FLAG_NEW_LISTENER") == 0 ||
 			 strcmp(s, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
-			return berr_set(e, -ENOTSUP, "'" W ".flags[%zu]' %s needs a seccomp agent, which berth lacks", i,
-					s);
+			return berr_set(e, -ENOTSUP, "'" W ".flags[%zu]' %s needs a seccomp agent, which berth lacks",
+					i, s);
 		else
 			return berr_set(e, -EINVAL, "'" W ".flags[%zu]' unknown flag '%.64s'", i, s);
 	}
@@ -146,8 +146,12 @@ static int parse_op(const char *s, enum scmp_compare *ret)
 		const char *name;
 		enum scmp_compare op;
 	} ops[] = {
-		{"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
-		{"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+		{"SCMP_CMP_NE", SCMP_CMP_NE},
+		{"SCMP_CMP_LT", SCMP_CMP_LT},
+		{"SCMP_CMP_LE", SCMP_CMP_LE},
+		{"SCMP_CMP_EQ", SCMP_CMP_EQ},
+		{"SCMP_CMP_GE", SCMP_CMP_GE},
+		{"SCMP_CMP_GT", SCMP_CMP_GT},
 		{"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 	};
 
@@ -203,7 +207,8 @@ static int parse_args(const json_t *args, const char *where, struct scmp_arg_cmp
 			return r;
 		if (r == 0)
 			return berr_set(e, -EINVAL, "missing required key '%s.index'", w);
-		if ((r = get_u64(a, "value", w, true, &value, e)) < 0 || (r = get_u64(a, "valueTwo", w, false, &two, e)) < 0)
+		if ((r = get_u64(a, "value", w, true, &value, e)) < 0 ||
+		    (r = get_u64(a, "valueTwo", w, false, &two, e)) < 0)
 			return r;
 		if ((r = bjson_req_str(a, "op", w, &op, e)) < 0)
 			return r;
@@ -223,8 +228,8 @@ static int parse_args(const json_t *args, const char *where, struct scmp_arg_cmp
 
 static int add_rules(scmp_filter_ctx ctx, uint32_t def, const json_t *sc, size_t idx, struct berr *e)
 {
-	static const char *const keys[] = {"names", "action", "errnoRet", "args", "comment", "includes", "excludes",
-					   NULL};
+	static const char *const keys[] = {"names",   "action",	  "errnoRet", "args",
+					   "comment", "includes", "excludes", NULL};
 	char w[64];
 	const char *action = NULL;
 	json_t *names = NULL, *args = NULL, *name;
@@ -314,8 +319,8 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct berr 
 
 int rt_seccomp_build(const json_t *seccomp, struct rt_seccomp **ret, struct berr *e)
 {
-	static const char *const keys[] = {"defaultAction", "defaultErrnoRet", "architectures", "flags",
-					   "listenerPath",  "listenerMetadata", "syscalls", NULL};
+	static const char *const keys[] = {"defaultAction", "defaultErrnoRet",	"architectures", "flags",
+					   "listenerPath",  "listenerMetadata", "syscalls",	 NULL};
 	_cleanup_(ctx_release) scmp_filter_ctx ctx = NULL;
 	const char *def_name = NULL, *listener = NULL;
 	json_t *arr = NULL, *v;

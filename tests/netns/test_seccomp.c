@@ -49,7 +49,9 @@ static int run_filtered(struct rt_seccomp *sc, int (*fn)(void))
 			_exit(90);
 		if (rt_seccomp_apply(sc) < 0)
 			_exit(91);
-		_exit(fn());
+		/* the raw call: ASan's _exit hook makes calls (sigaltstack) an allow-list forbids */
+		syscall(SYS_exit_group, fn());
+		_exit(92);
 	}
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	rt_seccomp_free(sc);
@@ -183,7 +185,11 @@ Test(seccomp, default_action_applies)
 				      "\"syscalls\":[{\"names\":[\"getpid\",\"exit\",\"exit_group\"],"
 				      "\"action\":\"SCMP_ACT_ALLOW\"}]}");
 
-	cr_assert_eq(run_filtered(sc, default_applies), 0, "see default_applies for the failing step");
+	{
+		int st = run_filtered(sc, default_applies);
+
+		cr_assert_eq(st, 0, "status %d: see default_applies for the failing step", st);
+	}
 }
 
 static int log_and_flags(void)

@@ -178,6 +178,11 @@ static int make_dirs(struct cg_hier *h, struct berr *e)
 			if (h->kind == CG_V1 && cg_list_has(h->controllers, "cpuset")) {
 				int r = cg_v1_cpuset_init(dir, e);
 
+				/* the same race: this level went away between mkdir and the write */
+				if (r == -ENOENT && attempt < 4) {
+					again = true;
+					break;
+				}
 				if (r < 0)
 					return r;
 			}
@@ -477,7 +482,11 @@ int rt_cgroup_kill_all(const struct rt_cgroup *cg, int sig, struct berr *e)
 			if (kill(pids[i], sig) < 0 && errno != ESRCH && r == 0)
 				r = berr_errno(e, "kill %d", (int)pids[i]);
 	}
-	/* a frozen task gets its SIGKILL only once thawed; other signals wait for resume when paused */
+	/*
+	 * A v1-frozen task gets its SIGKILL only once thawed; for other signals
+	 * a paused container stays paused (v1 delivers them on resume, v2 lets
+	 * a fatal one end the frozen task at once).
+	 */
 	if (froze || (was_frozen && sig == SIGKILL)) {
 		int k = rt_cgroup_freeze(cg, false, r < 0 ? NULL : e);
 

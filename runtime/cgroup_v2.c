@@ -263,14 +263,19 @@ int cg_v2_apply(const struct cg_hier *h, const struct rt_cgroup_resources *res, 
 	return 0;
 }
 
+/*
+ * The requested state, as runc reads it: cgroup.events "frozen" drops to 0
+ * for a moment whenever a frozen task is woken (a fatal signal, a task
+ * exiting), and a paused container must not look running then.
+ */
 int cg_v2_is_frozen(const char *dir, bool *ret)
 {
-	uint64_t v = 0;
-	int r = cg_read_key(dir, "cgroup.events", "frozen", &v);
+	char buf[16];
+	int r = cg_read(dir, "cgroup.freeze", buf, sizeof(buf), NULL);
 
 	if (r < 0)
 		return r;
-	*ret = v == 1;
+	*ret = strcmp(buf, "1") == 0;
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * v1 controllers plus an empty cgroup2 at /sys/fs/cgroup/unified), with
  * real processes placed in it. Every cgroup lives below $BERTH_TEST_CGROUP.
  */
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/statfs.h>
@@ -619,4 +620,68 @@ Test(cgroup, blkio_weight_applied_or_refused_clearly)
 		cr_assert_eq(r, -ENOTSUP, "%s", e.msg);
 		cr_assert(strstr(e.msg, "linux.resources.blockIO.weight"), "%s", e.msg);
 	}
+}
+
+/* In a child: create and destroy a cgroup below the shared parent, again and again. */
+static int churn(void *arg)
+{
+	const char *shared = arg;
+	struct rt_cgroup_resources res;
+
+	memset(&res, 0, sizeof(res));
+	for (int i = 0; i < 150; i++) {
+		struct rt_cgroup *cg = NULL;
+		struct berr e = BERR_INIT;
+		char path[600];
+
+		snprintf(path, sizeof(path), "%s/c%d-%d", shared, (int)getpid(), i);
+		if (rt_cgroup_create(path, "t", &res, &cg, &e) < 0) {
+			fprintf(stderr, "create %s: %s\n", path, e.msg);
+			return 1;
+		}
+		if (rt_cgroup_destroy(cg, &e) < 0) {
+			fprintf(stderr, "destroy %s: %s\n", path, e.msg);
+			return 2;
+		}
+		rt_cgroup_free(cg);
+	}
+	return 0;
+}
+
+Test(cgroup, concurrent_create_and_destroy_share_parents)
+{
+	/* each destroy tries to remove the shared parent it may have made; the others must not trip */
+	const char *shared = cgt_base("churn");
+	char buf[512];
+	pid_t kids[4];
+	int go[4];
+	struct cg_mounts ms;
+
+	snprintf(buf, sizeof(buf), "%s", shared);
+	for (int i = 0; i < 4; i++)
+		kids[i] = cgt_spawn(churn, buf, &go[i]);
+	for (int i = 0; i < 4; i++)
+		cgt_go(go[i]);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(cgt_wait(kids[i]), 0, "child %d failed (see stderr)", i);
+	/*
+	 * Every container's own directory is gone. The shared parent stays when
+	 * the container that made it was destroyed while another still used it
+	 * (docs/cgroups.md): it must then be empty, and removable.
+	 */
+	cr_assert_eq(cg_mounts_read(&ms, NULL), 0);
+	for (size_t i = 0; i < ms.n; i++) {
+		char dir[1024];
+		DIR *d;
+
+		snprintf(dir, sizeof(dir), "%s%s", ms.m[i].mount, buf);
+		d = opendir(dir);
+		if (!d)
+			continue;
+		for (struct dirent *de; (de = readdir(d));)
+			cr_assert(de->d_type != DT_DIR || de->d_name[0] == '.', "%s/%s left behind", dir, de->d_name);
+		closedir(d);
+		cr_assert_eq(rmdir(dir), 0, "%s: %s", dir, strerror(errno));
+	}
+	cg_mounts_free(&ms);
 }

@@ -193,8 +193,12 @@ static int make_dirs(struct cg_hier *h, struct berr *e)
 	return berr_set(e, -EAGAIN, "mkdir %s%s: parent removed concurrently", h->mount, h->path);
 }
 
-/* Remove the container's directory, then the parents this cgroup made when they are empty. */
-static int remove_hier(const struct cg_hier *h, struct berr *e)
+/*
+ * Remove the container's directory, then the parents this cgroup made when
+ * they are empty. joined: also a directory berth found existing (delete
+ * does; undoing a failed create does not).
+ */
+static int remove_hier(const struct cg_hier *h, bool joined, struct berr *e)
 {
 	char dir[PATH_MAX];
 	int r;
@@ -203,7 +207,8 @@ static int remove_hier(const struct cg_hier *h, struct berr *e)
 		return 0;
 	if (!h->created) {
 		/* a joined cgroup berth did not make: removed only when nothing else uses it */
-		(void)cg_rmdir_tree(h->dir, false, NULL);
+		if (joined)
+			(void)cg_rmdir_tree(h->dir, false, NULL);
 		return 0;
 	}
 	r = cg_rmdir_tree(h->dir, true, e);
@@ -364,7 +369,7 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 	goto out;
 undo:
 	for (size_t i = 0; i < cg->n; i++)
-		(void)remove_hier(&cg->h[i], NULL);
+		(void)remove_hier(&cg->h[i], false, NULL);
 out:
 	cg_mounts_free(&ms);
 	return r;
@@ -517,7 +522,7 @@ int rt_cgroup_destroy(struct rt_cgroup *cg, struct berr *e)
 		return 0;
 	for (size_t i = 0; i < cg->n; i++) {
 		struct berr tmp = BERR_INIT;
-		int r = remove_hier(&cg->h[i], &tmp);
+		int r = remove_hier(&cg->h[i], true, &tmp);
 
 		if (r < 0 && first == 0) {
 			first = r;

@@ -583,6 +583,20 @@ Test(cgroup, existing_cgroup_is_joined)
 	for (size_t i = 0; i < b->n; i++)
 		cr_assert_null(b->h[i].created, "nothing was made the second time");
 	rt_cgroup_free(b);
+	{
+		/* a failed create on a joined cgroup leaves it in place: it was not this create's to remove */
+		struct rt_cgroup_resources res;
+		struct rt_cgroup *c = NULL;
+		_cleanup_json_ json_t *j = NULL;
+
+		const char *cfg = "{\"cpu\":{\"cpus\":\"4095\"}}";
+
+		cr_assert_eq(bjson_parse(cfg, strlen(cfg), &j, NULL), 0);
+		cr_assert_eq(rt_cgroup_resources_parse(j, &res, NULL), 0);
+		cr_assert_lt(rt_cgroup_create(base, "t", &res, &c, NULL), 0);
+		for (size_t i = 0; i < a->n; i++)
+			cr_assert(access(a->h[i].dir, F_OK) == 0, "%s was removed", a->h[i].dir);
+	}
 	cgt_destroy(a, NULL);
 }
 
@@ -609,7 +623,9 @@ Test(cgroup, blkio_weight_applied_or_refused_clearly)
 	_cleanup_json_ json_t *j = NULL;
 	int r;
 
-	cr_assert_eq(bjson_parse("{\"blockIO\":{\"weight\":300}}", 26, &j, NULL), 0);
+	const char *cfg = "{\"blockIO\":{\"weight\":300}}";
+
+	cr_assert_eq(bjson_parse(cfg, strlen(cfg), &j, NULL), 0);
 	cr_assert_eq(rt_cgroup_resources_parse(j, &res, NULL), 0);
 	r = rt_cgroup_create(base, "t", &res, &cg, &e);
 	if (r == 0) {

@@ -1,0 +1,86 @@
+/* runtime/net.c: attach/detach requests to netd for the container's network namespace. */
+#include "runtime/net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "jsonutil.h"
+#include "netd/client.h"
+
+int rt_net_attach(const struct rt_spec *spec, const char *id, pid_t pid, const char *socket, json_t *annotations,
+		  struct berr *e)
+{
+	_cleanup_json_ json_t *req = NULL, *res = NULL;
+	_cleanup_close_ int nsfd = -1;
+	json_t *ports;
+	const char *key;
+	json_t *v;
+	char path[64];
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return berr_errno(e, "open the container's network namespace");
+	req = json_object();
+	ports = json_array();
+	if (!req || !ports) {
+		json_decref(ports);
+		return berr_set(e, -ENOMEM, "out of memory");
+	}
+	r |= bjson_set(req, "op", json_string("attach"));
+	r |= bjson_set(req, "id", json_string(id));
+	r |= bjson_set(req, "network", json_string(spec->network));
+	r |= bjson_set(req, "ifname", json_string("eth0"));
+	if (spec->net_ip)
+		r |= bjson_set(req, "ip", json_string(spec->net_ip));
+	for (char **p = spec->net_ports; p && *p; p++)
+		r |= json_array_append_new(ports, json_string(*p)) < 0 ? -ENOMEM : 0;
+	r |= bjson_set(req, "ports", ports);
+	if (r)
+		return berr_set(e, -ENOMEM, "out of memory");
+	r = netd_client_request(netd_client_socket_path(socket), req, nsfd, &res, e);
+	if (r < 0)
+		return berr_wrap(e, r, "annotation 'berth.network' %s", spec->network);
+	if (json_is_object(res)) {
+		json_object_foreach (res, key, v) {
+			char name[256];
+			char num[32];
+			const char *s = NULL;
+
+			if (json_is_string(v))
+				s = json_string_value(v);
+			else if (json_is_integer(v)) {
+				snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+				s = num;
+			} else if (json_is_boolean(v))
+				s = json_is_true(v) ? "true" : "false";
+			if (!s)
+				continue;
+			snprintf(name, sizeof(name), RT_NET_ANNOTATION_PREFIX "%s", key);
+			if (bjson_set(annotations, name, json_string(s)) < 0)
+				return berr_set(e, -ENOMEM, "out of memory");
+		}
+	}
+	return 0;
+}
+
+int rt_net_detach(const char *network, const char *id, const char *socket, struct berr *e)
+{
+	_cleanup_json_ json_t *req = NULL;
+	int r;
+
+	req = json_pack("{s:s,s:s,s:s}", "op", "detach", "id", id, "network", network);
+	if (!req)
+		return berr_set(e, -ENOMEM, "out of memory");
+	r = netd_client_request(netd_client_socket_path(socket), req, -1, NULL, e);
+	if (r == -ENOENT && !strstr(berr_message(e), "not running"))
+		return 0; /* the endpoint is already gone */
+	if (r < 0)
+		return berr_wrap(e, r, "detach %s from network %s", id, network);
+	return 0;
+}

@@ -29,18 +29,22 @@ struct rt_cgroup_device_rule {
 	char access[4]; /* subset of "rwm" */
 };
 
-/* The parts of OCI linux.resources that berth applies; -1 / 0 / "" mean unset. */
+/*
+ * The parts of OCI linux.resources that berth applies. 0 / "" mean unset
+ * (the cgroup keeps what it has); -1 in memory_limit, memory_reservation,
+ * memory_swap, cpu_quota and pids_limit means unlimited ("max", -1 on v1).
+ */
 struct rt_cgroup_resources {
-	int64_t memory_limit;
-	int64_t memory_reservation;
-	int64_t memory_swap;
-	uint64_t cpu_shares;
-	int64_t cpu_quota;
-	uint64_t cpu_period;
+	int64_t memory_limit;	    /* bytes */
+	int64_t memory_reservation; /* bytes: v1 memory.soft_limit_in_bytes, v2 memory.low */
+	int64_t memory_swap;	    /* memory + swap, bytes (OCI semantics; v2 gets swap - limit) */
+	uint64_t cpu_shares;	    /* v1 shares 2..262144 (v2: converted to cpu.weight) */
+	int64_t cpu_quota;	    /* microseconds per period */
+	uint64_t cpu_period;	    /* microseconds */
 	char cpuset_cpus[256];
 	char cpuset_mems[256];
 	int64_t pids_limit;
-	uint16_t blkio_weight;
+	uint16_t blkio_weight; /* 10..1000 (v2: converted to io.weight) */
 	struct rt_cgroup_device_rule *devices;
 	size_t n_devices;
 	bool has_devices; /* the config listed devices (an empty list still resets) */
@@ -51,8 +55,27 @@ struct rt_cgroup;
 /* Parse linux.resources (NULL: nothing set); errors name the bad field. */
 int rt_cgroup_resources_parse(const json_t *resources, struct rt_cgroup_resources *ret, struct berr *e);
 void rt_cgroup_resources_free(struct rt_cgroup_resources *res);
+/*
+ * When res lists devices, make the devices every container needs (/dev/null,
+ * zero, full, random, urandom, tty, console, ptmx, the pts nodes, mknod of any
+ * node) allowed, as runc and crun do: the rules are inserted right after the
+ * last "deny all" of the list, so a later rule of the config (e.g. denying
+ * c 1:3) still wins. Without devices in res, nothing changes (all allowed).
+ */
+int rt_cgroup_resources_add_default_devices(struct rt_cgroup_resources *res, struct berr *e);
 
 enum rt_cgroup_mode rt_cgroup_detect(void);
+const char *rt_cgroup_mode_name(enum rt_cgroup_mode mode);
+
+/*
+ * Validate an OCI cgroupsPath (len bytes, so an embedded NUL is caught) and
+ * normalise it into *ret (malloc'd): "/a/b" when absolute (relative to each
+ * hierarchy's root), "a/b" when relative (to this process's own cgroup in
+ * each hierarchy). NULL or empty: "/berth/<id>". The systemd form
+ * "slice:prefix:name" is mapped to "/<expanded slice>/<prefix>-<name>.scope"
+ * (see docs/cgroups.md). "..", ".", empty components and NUL are refused.
+ */
+int rt_cgroup_path_parse(const char *cgroups_path, size_t len, const char *id, char **ret, struct berr *e);
 
 /*
  * Create the container's cgroup (OCI cgroupsPath; NULL: "/berth/<id>") in
@@ -81,3 +104,7 @@ int rt_cgroup_kill_all(const struct rt_cgroup *cg, int sig, struct berr *e);
 int rt_cgroup_oom_killed(const struct rt_cgroup *cg, bool *ret);
 /* Remove the cgroup directories (processes must be gone); missing is fine. */
 int rt_cgroup_destroy(struct rt_cgroup *cg, struct berr *e);
+
+enum rt_cgroup_mode rt_cgroup_get_mode(const struct rt_cgroup *cg);
+/* The container's directory in the hierarchy holding controller ("memory", "freezer"; "" : the v2 one), or NULL. */
+const char *rt_cgroup_dir(const struct rt_cgroup *cg, const char *controller);

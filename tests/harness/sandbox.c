@@ -77,6 +77,33 @@ static void remount_sys(void)
 	close(tree);
 }
 
+/*
+ * A private /tmp: Criterion names its message socket /tmp/criterion_<pid>.sock
+ * and a test binary has the same pid (2) in every sandbox, so sandboxes
+ * running at the same time would share one socket and read each other's
+ * test results. The scratch directory, usually itself in /tmp, is carried
+ * over onto the new /tmp at the same path.
+ */
+static void private_tmp(const char *tmp)
+{
+	int scratch = -1;
+
+	if (strncmp(tmp, "/tmp/", 5) == 0) {
+		scratch = (int)syscall(SYS_open_tree, AT_FDCWD, tmp, OPEN_TREE_CLONE | O_CLOEXEC);
+		if (scratch < 0)
+			die("open_tree scratch");
+	}
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
+		die("mount /tmp");
+	if (scratch >= 0) {
+		if (mkdir(tmp, 0700) < 0)
+			die("mkdir scratch");
+		if (syscall(SYS_move_mount, scratch, "", AT_FDCWD, tmp, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			die("move_mount scratch");
+		close(scratch);
+	}
+}
+
 static int run_init(const char *tmp, char **argv)
 {
 	pid_t child, pid;
@@ -86,6 +113,7 @@ static int run_init(const char *tmp, char **argv)
 		die("make / private");
 	if (mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		die("mount scratch tmpfs");
+	private_tmp(tmp);
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		die("mount /proc");
 	remount_sys();

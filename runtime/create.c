@@ -272,6 +272,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	c.l.seccomp = sc;
 	c.l.cg = c.cg;
 	c.l.preserve_fds = o->preserve_fds;
+	c.l.state_lock = st->lockfd;
 	if ((r = open_launch(&c, o, spec, e)) < 0 || (r = spawn_init(&c, spec, e)) < 0)
 		goto fail;
 	c.l.sync_child = -1; /* closed by rt_spawn_run */

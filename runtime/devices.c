@@ -129,24 +129,22 @@ int rt_devices_add_cgroup_rules(struct rt_spec *spec, struct berr *e)
 {
 	struct rt_cgroup_resources *res = &spec->resources;
 	size_t cap = res->n_devices;
-	int r = 0;
+	int r;
 
 	if (!res->has_devices)
 		return 0;
-	r |= add_rule(res, &cap, 'c', -1, -1, "m");
-	r |= add_rule(res, &cap, 'b', -1, -1, "m");
-	for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
-		r |= add_rule(res, &cap, 'c', default_devices[i].major, default_devices[i].minor, "rwm");
-	r |= add_rule(res, &cap, 'c', 5, 1, "rwm");   /* console */
-	r |= add_rule(res, &cap, 'c', 5, 2, "rwm");   /* ptmx */
-	r |= add_rule(res, &cap, 'c', 136, -1, "rwm"); /* pts */
+	r = rt_cgroup_resources_add_default_devices(res, e);
+	if (r < 0)
+		return r;
+	cap = res->n_devices;
+	/* the nodes linux.devices creates are usable, as with runc */
 	for (size_t i = 0; i < spec->n_devices; i++) {
 		const struct rt_device *d = &spec->devices[i];
 
-		if (d->type != 'p')
-			r |= add_rule(res, &cap, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm");
+		if (d->type != 'p' && add_rule(res, &cap, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm") < 0)
+			return berr_set(e, -ENOMEM, "out of memory");
 	}
-	return r ? berr_set(e, -ENOMEM, "out of memory") : 0;
+	return 0;
 }
 
 static int make_node(int rootfd, const struct rt_device *d, bool userns, struct berr *e)

@@ -12,8 +12,9 @@ int rt_devices_parse(const json_t *arr, struct rt_device **ret, size_t *ret_n, s
 
 /*
  * When the config restricts devices (linux.resources.devices given), add
- * allow rules for the default nodes, the ptys and every linux.devices entry,
- * as runc does, so a "deny all" list still leaves a working /dev.
+ * the cgroup module's default allow rules (null, zero, ptys...) and one for
+ * every linux.devices entry, as runc does, so a "deny all" list still leaves
+ * a working /dev.
  */
 int rt_devices_add_cgroup_rules(struct rt_spec *spec, struct berr *e);
 

@@ -53,7 +53,7 @@ static int helper_prepare(void *arg, struct berr *e)
 	return 0;
 }
 
-static void child_main(void *arg)
+__attribute__((noreturn)) static void child_main(void *arg)
 {
 	struct exec_ctx *x = arg;
 	struct berr e = BERR_INIT;

@@ -132,6 +132,9 @@ void rt_init_main(void *ctx)
 	int rootfd = -1, slave = -1, r;
 
 	close(l->sync_parent);
+	/* a flock stays held while any copy of its file description lives */
+	if (l->state_lock >= 0)
+		close(l->state_lock);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(0);
 	r = rt_sync_expect(l->sync_child, RT_SYNC_GO, "berth", &go, &e);

@@ -1,6 +1,6 @@
 /*
  * Thin wrappers for the system calls the runtime needs that glibc 2.36
- * either lacks or declares in headers that clash with <linux/*.h>.
+ * either lacks or declares in headers that clash with the linux/ uapi ones.
  */
 #pragma once
 

@@ -1,0 +1,113 @@
+#!/bin/bash
+# bench_run.sh: wall time of `run` of /bin/true in a busybox bundle with all
+# eight namespaces, user mappings and memory, pids and cpu limits, for berth
+# and, when installed, crun and runc (medians, as hyperfine reports them).
+#
+#   bench/bench_run.sh [RUNS]        (make bench-run; needs root)
+#
+# Runs inside tests/harness/sandbox, so everything it makes goes away.
+# crun refuses this machine's hybrid cgroup layout, so it runs in a private
+# mount namespace with /sys/fs/cgroup/unified unmounted. runc 1.1 has no time
+# namespace: it runs the same bundle without one (noted in the output).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build/rel}
+BIN=$PWD/$BUILD/bin
+RUNS=${1:-${RUNS:-40}}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench_run needs root (namespaces, cgroups): sudo make bench-run" >&2
+	exit 1
+fi
+if [ -z "${BERTH_SANDBOX:-}" ]; then
+	exec "$BIN/sandbox" --timeout 1800 "$0" "$@"
+fi
+
+TMP=$BERTH_TEST_TMP
+BB=/bin/busybox
+[ -x $BB ] || { echo "bench_run: busybox-static is not installed" >&2; exit 1; }
+
+rootfs=$TMP/rootfs
+mkdir -p "$rootfs"/{bin,proc,sys,dev,tmp,etc}
+cp $BB "$rootfs/bin/busybox"
+ln -s busybox "$rootfs/bin/true"
+ln -s busybox "$rootfs/bin/sh"
+chown -R 100000:100000 "$rootfs"
+
+# bundle DIR CGROUP NAMESPACES
+bundle() {
+	mkdir -p "$1"
+	cat >"$1/config.json" <<EOF
+{
+ "ociVersion": "1.0.2",
+ "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["/bin/true"], "env": ["PATH=/bin"], "cwd": "/",
+   "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]},
+   "noNewPrivileges": true},
+ "root": {"path": "$rootfs", "readonly": true},
+ "hostname": "bench",
+ "mounts": [
+  {"destination": "/proc", "type": "proc", "source": "proc"},
+  {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+  {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+  {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+  {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+  {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+ ],
+ "linux": {
+  "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+  "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+  "cgroupsPath": "$2",
+  "resources": {"memory": {"limit": 67108864}, "pids": {"limit": 64},
+                "cpu": {"shares": 512, "quota": 50000, "period": 100000}},
+  "namespaces": [$3],
+  "maskedPaths": ["/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+                  "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+  "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+ }
+}
+EOF
+}
+
+ALL8='{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"user"},{"type":"cgroup"},{"type":"time"}'
+NO_TIME='{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"user"},{"type":"cgroup"}'
+CG=/$BERTH_TEST_CGROUP
+
+# median_ms CMD...: run CMD $RUNS times (after 3 warm-ups), print the median wall time in ms.
+median_ms() {
+	local i t0 t1 times=()
+	if command -v hyperfine >/dev/null; then
+		hyperfine -N --style none -w 3 -r "$RUNS" --export-json "$TMP/h.json" "$*" >/dev/null 2>&1 ||
+			{ echo "FAILED"; return; }
+		sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$TMP/h.json" | head -1 | awk '{printf "%.2f\n", $1 * 1000}'
+		return
+	fi
+	for ((i = 0; i < RUNS + 3; i++)); do
+		t0=$(date +%s%N)
+		"$@" >/dev/null 2>&1 || { echo "FAILED"; return; }
+		t1=$(date +%s%N)
+		[ $i -lt 3 ] || times+=($(((t1 - t0) / 1000)))
+	done
+	printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f\n", a[int((NR+1)/2)] / 1000}'
+}
+
+bundle "$TMP/b-berth" "$CG/berth" "$ALL8"
+berth_ms=$(median_ms "$BIN/berth" --root "$TMP/berth" run --bundle "$TMP/b-berth" bench)
+echo "berth  run /bin/true, 8 namespaces:   median ${berth_ms} ms ($RUNS runs)"
+
+crun_ms=""
+if command -v crun >/dev/null; then
+	bundle "$TMP/b-crun" "$CG/crun" "$ALL8"
+	export -f median_ms
+	export RUNS TMP
+	crun_ms=$(unshare -m bash -c "umount /sys/fs/cgroup/unified 2>/dev/null; median_ms crun --root $TMP/crun run --bundle $TMP/b-crun bench")
+	echo "crun   run /bin/true, 8 namespaces:   median ${crun_ms} ms ($(crun --version | head -1))"
+fi
+if command -v runc >/dev/null; then
+	bundle "$TMP/b-runc" "$CG/runc" "$NO_TIME"
+	runc_ms=$(median_ms runc --root "$TMP/runc" run --bundle "$TMP/b-runc" bench)
+	echo "runc   run /bin/true, 7 namespaces:   median ${runc_ms} ms ($(runc --version | head -1); no time namespace support)"
+fi
+if [ -n "$crun_ms" ] && [ "$crun_ms" != FAILED ] && [ "$berth_ms" != FAILED ]; then
+	ratio=$(awk -v b="$berth_ms" -v c="$crun_ms" 'BEGIN {printf "%.2f", b / c}')
+	echo "berth / crun = $ratio (target <= 0.70)"
+fi

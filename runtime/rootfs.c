@@ -269,6 +269,10 @@ static int mount_one(int rootfd, const struct rt_mount *m, bool userns, struct b
 			r = remount_at(rootfd, m->destination, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, e);
 			if (r < 0)
 				return r;
+		} else if (err == EPERM && userns && strcmp(m->type, "mqueue") == 0 && access("/dev/mqueue", F_OK) == 0) {
+			/* an IPC namespace the user namespace does not own: the host's queues, as they are */
+			if (mount("/dev/mqueue", buf, NULL, MS_BIND | MS_REC, NULL) < 0)
+				return berr_errno(e, "bind-mount /dev/mqueue at %s", m->destination);
 		} else if (err == EINVAL && strcmp(m->type, "devpts") == 0 && m->data && strstr(m->data, "gid=")) {
 			/* gid= names a group the user namespace does not map: mount without it */
 			_cleanup_free_ char *data = strip_option(m->data, "gid=");
@@ -277,6 +281,12 @@ static int mount_one(int rootfd, const struct rt_mount *m, bool userns, struct b
 				return berr_set(e, -ENOMEM, "out of memory");
 			if (mount(m->source, buf, m->type, m->flags & ~MS_REC, data) < 0)
 				return berr_errno(e, "mount devpts at %s", m->destination);
+		} else if (err == EPERM && userns) {
+			errno = err;
+			return berr_errno(e,
+					  "mount %s (%s) at %s (a namespace it needs belongs to another user namespace; "
+					  "list it in 'linux.namespaces')",
+					  m->source, m->type, m->destination);
 		} else {
 			errno = err;
 			return berr_errno(e, "mount %s (%s) at %s", m->source, m->type, m->destination);

@@ -70,6 +70,7 @@ rt_config() {
 		local "${kv?}"
 	done
 	[ -n "$cgroup" ] || cgroup=$(basename "$bundle")
+	case " $ns " in *" uts "*) ;; *) hostname="" ;; esac
 	root=$RT_ROOTFS
 	if [ -n "$userns" ]; then
 		ns="$ns user"
@@ -91,7 +92,7 @@ rt_config() {
  "process": {"terminal": $terminal, "user": $user, "args": $args, "env": $env, "cwd": "$cwd",
    "capabilities": $caps $process_extra},
  "root": {"path": "$root", "readonly": $readonly},
- "hostname": "$hostname",
+ ${hostname:+"\"hostname\": \"$hostname\","}
  "mounts": [
   {"destination":"/proc","type":"proc","source":"proc"},
   {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},

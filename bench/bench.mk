@@ -11,3 +11,15 @@ bench-nft: $(BENCH_NFT) $(SANDBOX)
 	$(Q)$(SANDBOX) $(BENCH_NFT) $(BENCH_ARGS)
 
 .PHONY: bench-nft
+
+# bench-attach: attach / detach latency through netd with one published port, first ten vs. at N
+# endpoints, and netd's resident memory (bench/bench_attach.c).
+BENCH_ATTACH := $(BUILD)/bin/bench-attach
+PROGRAMS += $(BENCH_ATTACH)
+$(BENCH_ATTACH): $(BUILD)/bench/bench_attach.o $(LIBNETD) $(LIBBERTH)
+	$(call link,$@,$^)
+
+bench-attach: $(BENCH_ATTACH) $(BUILD)/bin/netd $(SANDBOX)
+	$(Q)$(SANDBOX) $(BENCH_ATTACH) $(BENCH_ARGS)
+
+.PHONY: bench-attach

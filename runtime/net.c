@@ -65,6 +65,16 @@ int rt_net_attach(const struct rt_spec *spec, const char *id, pid_t pid, const c
 			if (bjson_set(annotations, name, json_string(s)) < 0)
 				return berr_set(e, -ENOMEM, "out of memory");
 		}
+		/* netd reports ip and prefix apart; engines want the CIDR */
+		if (json_is_string(json_object_get(res, "ip")) && json_is_integer(json_object_get(res, "prefix")) &&
+		    !json_object_get(res, "address")) {
+			char cidr[64];
+
+			snprintf(cidr, sizeof(cidr), "%s/%lld", json_string_value(json_object_get(res, "ip")),
+				 (long long)json_integer_value(json_object_get(res, "prefix")));
+			if (bjson_set(annotations, RT_NET_ANNOTATION_PREFIX "address", json_string(cidr)) < 0)
+				return berr_set(e, -ENOMEM, "out of memory");
+		}
 	}
 	return 0;
 }

@@ -358,8 +358,8 @@ int rt_cli_parse(int argc, char **argv, struct rt_cli *ret, struct berr *e)
 		}
 	}
 	if (i < argc) {
-		r = berr_set(e, -EINVAL, "%s: unexpected argument '%s' (options go before the container id)", c.verb_name,
-			     argv[i]);
+		r = berr_set(e, -EINVAL, "%s: unexpected argument '%s' (options go before the container id)",
+			     c.verb_name, argv[i]);
 		goto fail;
 	}
 	if (c.tty && c.verb == RT_VERB_EXEC && !c.console_socket && !c.process) {

@@ -1,8 +1,8 @@
 /* The container lifecycle: create, start, run, kill, delete, and the read-only views. */
 #pragma once
 
-#include <stdbool.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -56,8 +56,7 @@ int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct 
 int rt_kill(const char *root, const char *id, int sig, bool all, struct berr *e);
 
 /* Delete a stopped (or created) container; force kills a running one first. */
-int rt_delete(const char *root, const char *id, bool force, const char *netd_socket, struct berr *warn,
-	      struct berr *e);
+int rt_delete(const char *root, const char *id, bool force, const char *netd_socket, struct berr *warn, struct berr *e);
 
 /*
  * Tear down what a container owns once its init is gone or being killed:

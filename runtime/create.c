@@ -99,8 +99,7 @@ static void close_launch_fds(struct rt_launch *l)
 	rt_ns_close_all(l->ns_fds);
 }
 
-static void undo(struct create_ctx *c, const struct rt_create_opts *o, const struct rt_spec *spec,
-		 struct rt_state *st)
+static void undo(struct create_ctx *c, const struct rt_create_opts *o, const struct rt_spec *spec, struct rt_state *st)
 {
 	if (c->pid > 0) {
 		kill(c->pid, SIGKILL);
@@ -150,8 +149,7 @@ static int spawn_init(struct create_ctx *c, const struct rt_spec *spec, struct b
 }
 
 /* The steps the parent takes from outside once the init exists, then the init's setup. */
-static int drive_init(struct create_ctx *c, const struct rt_create_opts *o, const struct rt_spec *spec,
-		      struct berr *e)
+static int drive_init(struct create_ctx *c, const struct rt_create_opts *o, const struct rt_spec *spec, struct berr *e)
 {
 	_cleanup_free_ char *state = NULL;
 	struct rt_sync_msg msg;
@@ -202,8 +200,7 @@ static int drive_init(struct create_ctx *c, const struct rt_create_opts *o, cons
 	return 0;
 }
 
-static int open_launch(struct create_ctx *c, const struct rt_create_opts *o, const struct rt_spec *spec,
-		       struct berr *e)
+static int open_launch(struct create_ctx *c, const struct rt_create_opts *o, const struct rt_spec *spec, struct berr *e)
 {
 	struct rt_launch *l = &c->l;
 	int sp[2], r;

@@ -25,8 +25,8 @@ static const struct rt_device default_devices[] = {
 static const struct {
 	const char *name, *target;
 } default_links[] = {
-	{"fd", "/proc/self/fd"},	  {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-	{"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"},	    {"ptmx", "pts/ptmx"},
+	{"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+	{"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"},	     {"ptmx", "pts/ptmx"},
 };
 
 int rt_devices_parse(const json_t *arr, struct rt_device **ret, size_t *ret_n, struct berr *e)
@@ -69,9 +69,9 @@ int rt_devices_parse(const json_t *arr, struct rt_device **ret, size_t *ret_n, s
 			return berr_set(e, -EINVAL, "'%s.path' must be an absolute path without '..'", where);
 		}
 		d->major = d->minor = 0;
-		if ((r = bjson_get_int(v, "major", where, 0, 0xfff, &d->major, e)) < 0 ||
-		    (d->type != 'p' && r == 0) ||
-		    (r = bjson_get_int(v, "minor", where, 0, 0xfffff, &d->minor, e)) < 0 || (d->type != 'p' && r == 0)) {
+		if ((r = bjson_get_int(v, "major", where, 0, 0xfff, &d->major, e)) < 0 || (d->type != 'p' && r == 0) ||
+		    (r = bjson_get_int(v, "minor", where, 0, 0xfffff, &d->minor, e)) < 0 ||
+		    (d->type != 'p' && r == 0)) {
 			free(devs);
 			return r < 0 ? r : berr_set(e, -EINVAL, "'%s' needs major and minor numbers", where);
 		}
@@ -178,8 +178,8 @@ static int make_node(int rootfd, const struct rt_device *d, bool userns, struct 
 	type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
 	if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT)
 		return berr_errno(e, "remove %s in the container", d->path);
-	if (mknodat(pfd, base, type | d->mode,
-		    d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor)) < 0)
+	if (mknodat(pfd, base, type | d->mode, d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor)) <
+	    0)
 		return berr_errno(e, "mknod %s", d->path);
 	if (fchmodat(pfd, base, d->mode, 0) < 0)
 		return berr_errno(e, "chmod %s", d->path);

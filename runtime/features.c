@@ -11,30 +11,31 @@
 #include "runtime/namespaces.h"
 
 static const char *const mount_options[] = {
-	"async",     "atime",	 "bind",	"defaults",  "dev",	    "diratime",	   "dirsync",	  "exec",
-	"iversion",  "lazytime", "loud",	"mand",	     "noatime",	    "nodev",	   "nodiratime",  "noexec",
-	"noiversion", "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private",
-	"ratime",    "rbind",	 "rdev",	"rdiratime", "relatime",	    "remount",	   "rexec",	  "rnoatime",
-	"rnodev",    "rnodiratime", "rnoexec",	"rnosuid",   "rnosymfollow", "ro",	   "rprivate",	  "rrelatime",
-	"rro",	     "rrw",	 "rshared",	"rslave",    "rstrictatime", "rsuid",	   "rsymfollow",  "runbindable",
-	"rw",	     "shared",	 "silent",	"slave",     "strictatime",  "suid",	   "symfollow",	  "sync",
+	"async",      "atime",	     "bind",	"defaults",   "dev",	       "diratime", "dirsync",	  "exec",
+	"iversion",   "lazytime",    "loud",	"mand",	      "noatime",       "nodev",	   "nodiratime",  "noexec",
+	"noiversion", "nolazytime",  "nomand",	"norelatime", "nostrictatime", "nosuid",   "nosymfollow", "private",
+	"ratime",     "rbind",	     "rdev",	"rdiratime",  "relatime",      "remount",  "rexec",	  "rnoatime",
+	"rnodev",     "rnodiratime", "rnoexec", "rnosuid",    "rnosymfollow",  "ro",	   "rprivate",	  "rrelatime",
+	"rro",	      "rrw",	     "rshared", "rslave",     "rstrictatime",  "rsuid",	   "rsymfollow",  "runbindable",
+	"rw",	      "shared",	     "silent",	"slave",      "strictatime",   "suid",	   "symfollow",	  "sync",
 	"unbindable", NULL,
 };
 
 static const char *const seccomp_actions[] = {
-	"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-	"SCMP_ACT_LOG",	  "SCMP_ACT_TRACE", "SCMP_ACT_TRAP", NULL,
+	"SCMP_ACT_ALLOW",	 "SCMP_ACT_ERRNO",	 "SCMP_ACT_KILL",
+	"SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
+	"SCMP_ACT_TRACE",	 "SCMP_ACT_TRAP",	 NULL,
 };
 
 static const char *const seccomp_operators[] = {
-	"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE",
-	NULL,
+	"SCMP_CMP_EQ", "SCMP_CMP_GE",	     "SCMP_CMP_GT", "SCMP_CMP_LE",
+	"SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE", NULL,
 };
 
 static const char *const seccomp_archs[] = {
-	"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM",	  "SCMP_ARCH_MIPS",    "SCMP_ARCH_MIPS64", "SCMP_ARCH_PPC64",
-	"SCMP_ARCH_PPC64LE", "SCMP_ARCH_RISCV64", "SCMP_ARCH_S390X",   "SCMP_ARCH_X32",	   "SCMP_ARCH_X86",
-	"SCMP_ARCH_X86_64",  NULL,
+	"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM",	  "SCMP_ARCH_MIPS",    "SCMP_ARCH_MIPS64",
+	"SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE", "SCMP_ARCH_RISCV64", "SCMP_ARCH_S390X",
+	"SCMP_ARCH_X32",     "SCMP_ARCH_X86",	  "SCMP_ARCH_X86_64",  NULL,
 };
 
 static json_t *str_array(const char *const *v)
@@ -66,10 +67,11 @@ int rt_features_json(json_t **ret, struct berr *e)
 		json_array_append_new(hooks, json_string(rt_hook_kind_name(k)));
 	j = json_pack("{s:s,s:s,s:o,s:o,s:{s:o,s:o,s:{s:b,s:b,s:b,s:b},s:{s:b,s:o,s:o,s:o},s:{s:b},s:{s:b}},s:{s:s}}",
 		      "ociVersionMin", "1.0.0", "ociVersionMax", "1.1.0", "hooks", hooks, "mountOptions",
-		      str_array(mount_options), "linux", "namespaces", ns, "capabilities", caps, "cgroup", "v1", 1, "v2",
-		      1, "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1, "actions", str_array(seccomp_actions),
-		      "operators", str_array(seccomp_operators), "archs", str_array(seccomp_archs), "apparmor",
-		      "enabled", 0, "selinux", "enabled", 0, "annotations", "org.berth.runtime.version", RT_VERSION);
+		      str_array(mount_options), "linux", "namespaces", ns, "capabilities", caps, "cgroup", "v1", 1,
+		      "v2", 1, "systemd", 0, "systemdUser", 0, "seccomp", "enabled", 1, "actions",
+		      str_array(seccomp_actions), "operators", str_array(seccomp_operators), "archs",
+		      str_array(seccomp_archs), "apparmor", "enabled", 0, "selinux", "enabled", 0, "annotations",
+		      "org.berth.runtime.version", RT_VERSION);
 	if (!j || r)
 		return berr_set(e, -ENOMEM, "out of memory");
 	*ret = TAKE_PTR(j);

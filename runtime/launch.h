@@ -19,7 +19,7 @@ struct rt_launch {
 	int go[2];	  /* create: start writes one byte to go[1]; run: -1 */
 	int done[2];	  /* create: the init's errors after READY go to done[1]; EOF = exec'd */
 	int preserve_fds;
-	int state_lock; /* the parent's lock of the state directory: the init must not keep it */
+	int state_lock;	       /* the parent's lock of the state directory: the init must not keep it */
 	bool unshare_cgroupns; /* CLONE_INTO_CGROUP path: the cgroup namespace is made after joining */
 };
 

@@ -119,7 +119,8 @@ int rt_start(const char *root, const char *id, struct berr *warn, struct berr *e
 	case RT_STATUS_STOPPED:
 		return berr_set(e, -EINVAL, "cannot start container '%s': it has stopped", id);
 	default:
-		return berr_set(e, -EINVAL, "cannot start container '%s': it is already %s", id, rt_status_name(status));
+		return berr_set(e, -EINVAL, "cannot start container '%s': it is already %s", id,
+				rt_status_name(status));
 	}
 	if (st->init_go_fd < 0 || st->init_done_fd < 0)
 		return berr_set(e, -EPROTO, "container '%s' has no start channel in its state", id);
@@ -265,8 +266,7 @@ out:
 	return r;
 }
 
-int rt_delete(const char *root, const char *id, bool force, const char *netd_socket, struct berr *warn,
-	      struct berr *e)
+int rt_delete(const char *root, const char *id, bool force, const char *netd_socket, struct berr *warn, struct berr *e)
 {
 	_cleanup_state_ struct rt_state *st = NULL;
 	enum rt_status status;

@@ -13,15 +13,15 @@
 #include "fileutil.h"
 #include "netns.h"
 
-const int rt_ns_types[RT_NS_COUNT] = {CLONE_NEWUSER, CLONE_NEWNS,     CLONE_NEWPID,  CLONE_NEWNET,
-				      CLONE_NEWIPC,  CLONE_NEWUTS,    CLONE_NEWCGROUP, CLONE_NEWTIME};
+const int rt_ns_types[RT_NS_COUNT] = {CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,    CLONE_NEWNET,
+				      CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME};
 
 static const struct {
 	int type;
 	const char *oci, *proc;
 } ns_names[] = {
-	{CLONE_NEWUSER, "user", "user"},   {CLONE_NEWNS, "mount", "mnt"},	  {CLONE_NEWPID, "pid", "pid"},
-	{CLONE_NEWNET, "network", "net"},  {CLONE_NEWIPC, "ipc", "ipc"},	  {CLONE_NEWUTS, "uts", "uts"},
+	{CLONE_NEWUSER, "user", "user"},       {CLONE_NEWNS, "mount", "mnt"},	{CLONE_NEWPID, "pid", "pid"},
+	{CLONE_NEWNET, "network", "net"},      {CLONE_NEWIPC, "ipc", "ipc"},	{CLONE_NEWUTS, "uts", "uts"},
 	{CLONE_NEWCGROUP, "cgroup", "cgroup"}, {CLONE_NEWTIME, "time", "time"},
 };
 
@@ -87,7 +87,8 @@ int rt_ns_join(const struct rt_spec *spec, const int fds[RT_NS_COUNT], struct be
 			if ((type == CLONE_NEWUSER) != (pass == 1))
 				continue;
 			if (setns(fds[i], type) < 0)
-				return berr_errno(e, "join %s namespace %s", rt_ns_oci_name(type), spec->ns_join[i].path);
+				return berr_errno(e, "join %s namespace %s", rt_ns_oci_name(type),
+						  spec->ns_join[i].path);
 		}
 	}
 	return 0;

@@ -53,12 +53,12 @@ int rt_print_list(const char *root, const char *format, FILE *out, struct berr *
 		if (rt_state_open(root, ids[i], false, &st, NULL) == 0) {
 			status = rt_state_status(st);
 			if (json) {
-				json_t *o = json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:O?,s:s}", "id", st->id, "pid",
-						      status == RT_STATUS_STOPPED || !st->json ? 0 : (int)st->pid, "status",
-						      rt_status_name(status), "bundle", st->bundle ? st->bundle : "",
-						      "rootfs", st->rootfs ? st->rootfs : "", "created",
-						      st->created ? st->created : "", "annotations", st->annotations, "owner",
-						      "");
+				json_t *o = json_pack(
+					"{s:s,s:i,s:s,s:s,s:s,s:s,s:O?,s:s}", "id", st->id, "pid",
+					status == RT_STATUS_STOPPED || !st->json ? 0 : (int)st->pid, "status",
+					rt_status_name(status), "bundle", st->bundle ? st->bundle : "", "rootfs",
+					st->rootfs ? st->rootfs : "", "created", st->created ? st->created : "",
+					"annotations", st->annotations, "owner", "");
 
 				if (o)
 					json_array_append_new(arr, o);

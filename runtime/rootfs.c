@@ -111,8 +111,8 @@ static int set_rec_attrs(int rootfd, const struct rt_mount *m, struct berr *e)
 /* The comma-separated controller options of a v1 hierarchy ("memory", "none,name=systemd"). */
 static int cgroup1_options(const char *super, char *out, size_t len)
 {
-	static const char *const skip[] = {"rw", "ro", "xattr", "noprefix", "clone_children", "cpuset_v2_mode",
-					   "favordynmods", NULL};
+	static const char *const skip[] = {
+		"rw", "ro", "xattr", "noprefix", "clone_children", "cpuset_v2_mode", "favordynmods", NULL};
 	_cleanup_free_ char *copy = strdup(super);
 	size_t n = 0;
 	bool named = false;
@@ -151,6 +151,7 @@ static int mount_cgroup_v1(int rootfd, const struct rt_mount *m, struct berr *e)
 	char buf[RT_FD_PATH_MAX];
 	char line[4096];
 	unsigned long flags = m->flags & ~(MS_RDONLY | MS_BIND | MS_REC | MS_REMOUNT);
+	char done[2048] = ",";
 	int r;
 
 	r = rt_inroot_target(rootfd, m->destination, true, false, &fd, e);
@@ -175,6 +176,16 @@ static int mount_cgroup_v1(int rootfd, const struct rt_mount *m, struct berr *e)
 		if (strncmp(mnt, "/sys/fs/cgroup/", 15) != 0 || strchr(mnt + 15, '/'))
 			continue;
 		base = mnt + 15;
+		{
+			/* a hierarchy mounted twice (one copy shadowed) is listed twice */
+			char key[300];
+
+			snprintf(key, sizeof(key), ",%s,", base);
+			if (strstr(done, key))
+				continue;
+			if (strlen(done) + strlen(base) + 2 < sizeof(done))
+				strcat(strcat(done, base), ",");
+		}
 		if (strcmp(fstype, "cgroup") == 0) {
 			if (cgroup1_options(super, opts, sizeof(opts)) < 0)
 				continue;
@@ -189,8 +200,8 @@ static int mount_cgroup_v1(int rootfd, const struct rt_mount *m, struct berr *e)
 		r = rt_inroot_target(rootfd, sub, true, false, &sfd, e);
 		if (r < 0)
 			return r;
-		if (mount(fstype, rt_fd_path(sfd, buf), fstype, flags | (m->flags & MS_RDONLY),
-			  *opts ? opts : NULL) < 0)
+		if (mount(fstype, rt_fd_path(sfd, buf), fstype, flags | (m->flags & MS_RDONLY), *opts ? opts : NULL) <
+		    0)
 			return berr_errno(e, "mount %s hierarchy %s at %s", fstype, *opts ? opts : "(unified)", sub);
 	}
 	if (m->flags & MS_RDONLY)
@@ -269,7 +280,8 @@ static int mount_one(int rootfd, const struct rt_mount *m, bool userns, struct b
 			r = remount_at(rootfd, m->destination, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, e);
 			if (r < 0)
 				return r;
-		} else if (err == EPERM && userns && strcmp(m->type, "mqueue") == 0 && access("/dev/mqueue", F_OK) == 0) {
+		} else if (err == EPERM && userns && strcmp(m->type, "mqueue") == 0 &&
+			   access("/dev/mqueue", F_OK) == 0) {
 			/* an IPC namespace the user namespace does not own: the host's queues, as they are */
 			if (mount("/dev/mqueue", buf, NULL, MS_BIND | MS_REC, NULL) < 0)
 				return berr_errno(e, "bind-mount /dev/mqueue at %s", m->destination);
@@ -283,10 +295,11 @@ static int mount_one(int rootfd, const struct rt_mount *m, bool userns, struct b
 				return berr_errno(e, "mount devpts at %s", m->destination);
 		} else if (err == EPERM && userns) {
 			errno = err;
-			return berr_errno(e,
-					  "mount %s (%s) at %s (a namespace it needs belongs to another user namespace; "
-					  "list it in 'linux.namespaces')",
-					  m->source, m->type, m->destination);
+			return berr_errno(
+				e,
+				"mount %s (%s) at %s (a namespace it needs belongs to another user namespace; "
+				"list it in 'linux.namespaces')",
+				m->source, m->type, m->destination);
 		} else {
 			errno = err;
 			return berr_errno(e, "mount %s (%s) at %s", m->source, m->type, m->destination);
@@ -329,7 +342,8 @@ int rt_rootfs_sysctls(int rootfd, const struct rt_spec *spec, struct berr *e)
 		}
 		r = rt_inroot_open(rootfd, path, O_WRONLY | O_TRUNC, 0, &fd);
 		if (r < 0)
-			return berr_sys(e, r, "'linux.sysctl' %s: open %s in the container", spec->sysctls[i].key, path);
+			return berr_sys(e, r, "'linux.sysctl' %s: open %s in the container", spec->sysctls[i].key,
+					path);
 		if (write(fd, spec->sysctls[i].value, len) != (ssize_t)len)
 			return berr_errno(e, "'linux.sysctl' %s = %s", spec->sysctls[i].key, spec->sysctls[i].value);
 	}

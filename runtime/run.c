@@ -85,8 +85,9 @@ static void report_oom(struct rt_state *st, int status, struct berr *warn)
 	if (rt_cgroup_oom_killed(cg, &oom) == 0 && oom) {
 		struct berr e = BERR_INIT;
 
-		berr_set(&e, -ENOMEM, "container '%s' was killed by the OOM killer (memory limit reached, exit status %d)",
-			 st->id, status);
+		berr_set(&e, -ENOMEM,
+			 "container '%s' was killed by the OOM killer (memory limit reached, exit status %d)", st->id,
+			 status);
 		warn_errno(warn, &e);
 	}
 	rt_cgroup_free(cg);

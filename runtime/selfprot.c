@@ -62,8 +62,7 @@ int rt_selfprot_reexec(char **argv, struct berr *e)
 			return berr_errno(e, "copy berth into a memfd");
 		left -= n;
 	}
-	if (fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS | F_SEAL_EXEC) < 0 &&
-	    fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS) < 0)
+	if (fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS | F_SEAL_EXEC) < 0 && fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS) < 0)
 		return berr_errno(e, "seal the memfd copy of berth");
 	setenv(LOOP_GUARD, "1", 1);
 	rt_sys_execveat(mfd, "", argv, environ, AT_EMPTY_PATH);

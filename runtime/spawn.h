@@ -17,10 +17,10 @@
 #include "err.h"
 
 struct rt_spawn {
-	uint64_t flags;	       /* CLONE_NEW* for the new process */
-	int cgroup_fd;	       /* >= 0: CLONE_INTO_CGROUP (direct path only) */
-	bool helper;	       /* go through the helper */
-	int sync_child;	       /* the child's end of the sync socket (the helper reports on it) */
+	uint64_t flags; /* CLONE_NEW* for the new process */
+	int cgroup_fd;	/* >= 0: CLONE_INTO_CGROUP (direct path only) */
+	bool helper;	/* go through the helper */
+	int sync_child; /* the child's end of the sync socket (the helper reports on it) */
 	/* In the helper, before clone3: 0 or -errno with e set. */
 	int (*prepare)(void *ctx, struct berr *e);
 	/* The new process; must not return. */

@@ -217,8 +217,8 @@ static int parse_namespaces(struct rt_spec *spec, const json_t *linux_obj, struc
 				return r;
 			if (path && *path) {
 				if (path[0] != '/')
-					return berr_set(e, -EINVAL, "'%s.path' must be an absolute path, not '%s'", where,
-							path);
+					return berr_set(e, -EINVAL, "'%s.path' must be an absolute path, not '%s'",
+							where, path);
 				spec->ns_join[spec->n_ns_join].type = t;
 				spec->ns_join[spec->n_ns_join].path = path;
 				spec->n_ns_join++;
@@ -228,8 +228,9 @@ static int parse_namespaces(struct rt_spec *spec, const json_t *linux_obj, struc
 		}
 	}
 	if (!(spec->ns_all & CLONE_NEWNS))
-		return berr_set(e, -EINVAL,
-				"'linux.namespaces' must contain a mount namespace: berth always pivots into root.path");
+		return berr_set(
+			e, -EINVAL,
+			"'linux.namespaces' must contain a mount namespace: berth always pivots into root.path");
 	return 0;
 }
 
@@ -257,8 +258,7 @@ static int parse_id_maps(const json_t *linux_obj, const char *key, struct rt_id_
 		if ((r = bjson_get_int(v, "containerID", where, 0, UINT32_MAX - 1, &c, e)) <= 0 ||
 		    (r = bjson_get_int(v, "hostID", where, 0, UINT32_MAX - 1, &h, e)) <= 0 ||
 		    (r = bjson_get_int(v, "size", where, 1, UINT32_MAX, &s, e)) <= 0)
-			return r < 0 ? r
-				     : berr_set(e, -EINVAL, "'%s' needs containerID, hostID and size", where);
+			return r < 0 ? r : berr_set(e, -EINVAL, "'%s' needs containerID, hostID and size", where);
 		if (c + s > (int64_t)UINT32_MAX || h + s > (int64_t)UINT32_MAX)
 			return berr_set(e, -EINVAL, "'%s' runs past the last id", where);
 		maps[i].container_id = (uint32_t)c;
@@ -275,7 +275,8 @@ static int check_user_ns(struct rt_spec *spec, struct berr *e)
 
 	if (!new_user) {
 		if (spec->n_uid_maps || spec->n_gid_maps)
-			return berr_set(e, -EINVAL, "'linux.uidMappings'/'linux.gidMappings' need a new user namespace");
+			return berr_set(e, -EINVAL,
+					"'linux.uidMappings'/'linux.gidMappings' need a new user namespace");
 		return 0;
 	}
 	if (!spec->n_uid_maps)
@@ -346,9 +347,9 @@ static int parse_time(struct rt_spec *spec, const json_t *linux_obj, struct berr
 
 static int sysctl_check(const struct rt_spec *spec, const char *key, struct berr *e)
 {
-	static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-					       "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
-					       "kernel.shm_rmid_forced"};
+	static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb",	 "kernel.msgmni",
+					       "kernel.sem",	"kernel.shmall",	 "kernel.shmmax",
+					       "kernel.shmmni", "kernel.shm_rmid_forced"};
 	int need = 0;
 
 	if (!*key || key[0] == '.' || key[0] == '/' || strstr(key, "..") || strstr(key, "/."))
@@ -440,7 +441,8 @@ static int parse_network(struct rt_spec *spec, struct berr *e)
 			return berr_set(e, -EINVAL,
 					"annotation 'berth.network' needs a new network namespace, but the network "
 					"namespace is joined by path (the engine already did the networking)");
-		return berr_set(e, -EINVAL, "annotation 'berth.network' needs a network namespace in 'linux.namespaces'");
+		return berr_set(e, -EINVAL,
+				"annotation 'berth.network' needs a network namespace in 'linux.namespaces'");
 	}
 	r = bjson_get_str(spec->annotations, "berth.ip", "annotations", &spec->net_ip, e);
 	if (r < 0)
@@ -583,7 +585,8 @@ int rt_spec_from_json(json_t *json, const char *bundle, struct rt_spec **ret, st
 	if (r < 0)
 		return r;
 	if (strncmp(spec->oci_version, "1.", 2) != 0)
-		return berr_set(e, -EINVAL, "'ociVersion' %s is not supported (berth implements 1.x)", spec->oci_version);
+		return berr_set(e, -EINVAL, "'ociVersion' %s is not supported (berth implements 1.x)",
+				spec->oci_version);
 	if ((r = parse_root(spec, e)) < 0)
 		return r;
 	proc = json_object_get(json, "process");

@@ -74,11 +74,11 @@ struct rt_process {
 
 /* One mount, with its options already split into mount(2) flags and data. */
 struct rt_mount {
-	char *destination; /* absolute, cleaned */
-	const char *type;  /* "" when the config gave none */
-	char *source;	   /* bind sources made absolute against the bundle; NULL when none */
-	unsigned long flags;	 /* MS_* set */
-	unsigned long clear;	 /* MS_* the options explicitly cleared (rw, suid, dev...) */
+	char *destination;	   /* absolute, cleaned */
+	const char *type;	   /* "" when the config gave none */
+	char *source;		   /* bind sources made absolute against the bundle; NULL when none */
+	unsigned long flags;	   /* MS_* set */
+	unsigned long clear;	   /* MS_* the options explicitly cleared (rw, suid, dev...) */
 	unsigned long propagation; /* MS_PRIVATE/SHARED/SLAVE/UNBINDABLE (| MS_REC) or 0 */
 	uint64_t rec_attr_set;	   /* recursive attributes ("rro", "rnosuid"...) for mount_setattr */
 	uint64_t rec_attr_clr;
@@ -127,8 +127,8 @@ struct rt_spec {
 	struct rt_hooks hooks;
 	json_t *annotations; /* borrowed object (never NULL after parsing) */
 
-	int ns_all;   /* every namespace type listed */
-	int ns_new;   /* the types to create */
+	int ns_all; /* every namespace type listed */
+	int ns_new; /* the types to create */
 	struct rt_ns_path ns_join[RT_NS_COUNT];
 	size_t n_ns_join;
 
@@ -141,7 +141,7 @@ struct rt_spec {
 	struct rt_cgroup_resources resources;
 	struct rt_sysctl *sysctls;
 	size_t n_sysctls;
-	json_t *seccomp; /* borrowed, NULL when absent */
+	json_t *seccomp;		  /* borrowed, NULL when absent */
 	unsigned long rootfs_propagation; /* 0: default (rslave) */
 	const char **masked_paths, **readonly_paths;
 	size_t n_masked_paths, n_readonly_paths;

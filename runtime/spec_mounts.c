@@ -80,14 +80,10 @@ static const struct {
 	const char *name;
 	unsigned long flags;
 } propagations[] = {
-	{"private", MS_PRIVATE},
-	{"rprivate", MS_PRIVATE | MS_REC},
-	{"shared", MS_SHARED},
-	{"rshared", MS_SHARED | MS_REC},
-	{"slave", MS_SLAVE},
-	{"rslave", MS_SLAVE | MS_REC},
-	{"unbindable", MS_UNBINDABLE},
-	{"runbindable", MS_UNBINDABLE | MS_REC},
+	{"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+	{"shared", MS_SHARED},	       {"rshared", MS_SHARED | MS_REC},
+	{"slave", MS_SLAVE},	       {"rslave", MS_SLAVE | MS_REC},
+	{"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 int rt_propagation_parse(const char *s, unsigned long *ret)
@@ -148,8 +144,8 @@ int rt_mount_options_parse(const json_t *options, const char *where, struct rt_m
 		}
 		if (strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0 || strcmp(o, "tmpcopyup") == 0 ||
 		    strcmp(o, "copy-symlink") == 0)
-			return berr_set(e, -EOPNOTSUPP, "'%s.options[%zu]': mount option '%s' is not supported by berth",
-					where, i, o);
+			return berr_set(e, -EOPNOTSUPP,
+					"'%s.options[%zu]': mount option '%s' is not supported by berth", where, i, o);
 		for (size_t j = 0; j < ARRAY_SIZE(opt_flags) && !done; j++) {
 			if (strcmp(o, opt_flags[j].name) != 0)
 				continue;

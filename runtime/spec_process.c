@@ -148,9 +148,10 @@ static int parse_caps(const json_t *caps, const char *where, struct rt_process *
 			return berr_set(e, -EINVAL, "'%s.capabilities.inheritable' has %s, which is not in bounding",
 					where, rt_cap_name(cap));
 		if ((p->caps.ambient & bit) && (!(p->caps.permitted & bit) || !(p->caps.inheritable & bit)))
-			return berr_set(e, -EINVAL,
-					"'%s.capabilities.ambient' has %s, which must also be permitted and inheritable",
-					where, rt_cap_name(cap));
+			return berr_set(
+				e, -EINVAL,
+				"'%s.capabilities.ambient' has %s, which must also be permitted and inheritable", where,
+				rt_cap_name(cap));
 	}
 	return 0;
 }
@@ -190,10 +191,10 @@ static int parse_rlimits(const json_t *arr, const char *where, struct rt_process
 		if (!json_is_integer(hard) && !json_is_real(hard))
 			return berr_set(e, -EINVAL, "'%s.hard' must be an integer", w);
 		p->rlimits[p->n_rlimits].resource = res;
-		p->rlimits[p->n_rlimits].soft = json_is_integer(soft) ? (uint64_t)json_integer_value(soft)
-								      : (uint64_t)json_real_value(soft);
-		p->rlimits[p->n_rlimits].hard = json_is_integer(hard) ? (uint64_t)json_integer_value(hard)
-								      : (uint64_t)json_real_value(hard);
+		p->rlimits[p->n_rlimits].soft =
+			json_is_integer(soft) ? (uint64_t)json_integer_value(soft) : (uint64_t)json_real_value(soft);
+		p->rlimits[p->n_rlimits].hard =
+			json_is_integer(hard) ? (uint64_t)json_integer_value(hard) : (uint64_t)json_real_value(hard);
 		if (json_is_real(soft) && json_real_value(soft) >= 1.8e19)
 			p->rlimits[p->n_rlimits].soft = RLIM_INFINITY;
 		if (json_is_real(hard) && json_real_value(hard) >= 1.8e19)

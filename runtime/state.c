@@ -152,8 +152,8 @@ static int state_parse(struct rt_state *st, struct berr *e)
 	st->cgroup_json = json_object_get(b, "cgroup");
 	st->hooks_json = json_object_get(b, "hooks");
 	fds = json_object_get(b, "initFds");
-	st->init_go_fd = json_is_integer(json_object_get(fds, "go")) ? (int)json_integer_value(json_object_get(fds, "go"))
-								      : -1;
+	st->init_go_fd =
+		json_is_integer(json_object_get(fds, "go")) ? (int)json_integer_value(json_object_get(fds, "go")) : -1;
 	st->init_done_fd = json_is_integer(json_object_get(fds, "done"))
 				   ? (int)json_integer_value(json_object_get(fds, "done"))
 				   : -1;
@@ -355,8 +355,8 @@ int rt_state_oci_json(struct rt_state *st, enum rt_status status, json_t **ret, 
 
 	if (!j)
 		return berr_set(e, -ENOMEM, "out of memory");
-	r |= bjson_set(j, "ociVersion", json_string(st->json ? json_string_value(json_object_get(st->json, "ociVersion"))
-							 : "1.0.2"));
+	r |= bjson_set(j, "ociVersion",
+		       json_string(st->json ? json_string_value(json_object_get(st->json, "ociVersion")) : "1.0.2"));
 	r |= bjson_set(j, "id", json_string(st->id));
 	r |= bjson_set(j, "status", json_string(rt_status_name(status)));
 	r |= bjson_set(j, "pid",

@@ -31,7 +31,7 @@ struct rt_state {
 	char *id;
 	char *dir; /* root/id */
 	int dirfd;
-	int lockfd; /* -1 when this handle does not hold the lock */
+	int lockfd;   /* -1 when this handle does not hold the lock */
 	json_t *json; /* state.json, NULL while the container is being created */
 
 	/* From json, valid when json != NULL. */

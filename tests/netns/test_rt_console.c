@@ -38,7 +38,8 @@ static void make_bundle(const char *dir)
 	f = fopen(path, "w");
 	cr_assert(f);
 	fprintf(f,
-		"{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":true,\"consoleSize\":{\"height\":33,\"width\":111},"
+		"{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":true,\"consoleSize\":{\"height\":33,\"width\":111}"
+		","
 		"\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"env\":[\"PATH=/bin\",\"PS1=$ \"],\"cwd\":\"/\"},"
 		"\"root\":{\"path\":\"rootfs\"},\"hostname\":\"tty-test\","
 		"\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
@@ -115,8 +116,8 @@ Test(rt_console, create_sends_a_working_pty_master)
 	const char *dir = tst_path("bundle");
 	const char *root = tst_path("state");
 	const char *sock = tst_path("console.sock");
-	char *argv[] = {(char *)tst_bin("berth"), "--root", (char *)root, "create", "--bundle", (char *)dir,
-			"--console-socket", (char *)sock, "con1", NULL};
+	char *argv[] = {(char *)tst_bin("berth"), "--root",	(char *)root, "create", "--bundle", (char *)dir,
+			"--console-socket",	  (char *)sock, "con1",	      NULL};
 	int lfd, master, ptn = -1;
 	pid_t pid;
 

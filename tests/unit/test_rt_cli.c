@@ -22,7 +22,7 @@
 #define PARSE(c, e, ...)                                                                                               \
 	({                                                                                                             \
 		char *argv_[] = {"berth", __VA_ARGS__, NULL};                                                          \
-		rt_cli_parse((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, (c), (e));                           \
+		rt_cli_parse((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, (c), (e));                            \
 	})
 
 Test(rt_cli, conmon_create)

@@ -166,7 +166,8 @@ Test(rt_spec, process_fields)
 	refused("process.rlimits", "[{\"type\":\"RLIMIT_NOFILE\",\"soft\":2,\"hard\":1}]",
 		"'process.rlimits[0]': soft limit is above the hard limit");
 	refused("process.rlimits",
-		"[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1,\"hard\":1},{\"type\":\"RLIMIT_NOFILE\",\"soft\":1,\"hard\":1}]",
+		"[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1,\"hard\":1},{\"type\":\"RLIMIT_NOFILE\",\"soft\":1,\"hard\":1}"
+		"]",
 		"RLIMIT_NOFILE is given twice");
 	refused("process.oomScoreAdj", "1001", "'process.oomScoreAdj' is 1001");
 	refused("process.noNewPrivileges", "1", "'process.noNewPrivileges' must be true or false");
@@ -177,7 +178,8 @@ Test(rt_spec, mounts)
 {
 	refused("mounts", "{}", "'mounts' must be an array");
 	refused("mounts", "[{\"type\":\"tmpfs\"}]", "'mounts[0].destination'");
-	refused("mounts", "[{\"destination\":\"rel\",\"type\":\"tmpfs\"}]", "'mounts[0].destination' must be an absolute");
+	refused("mounts", "[{\"destination\":\"rel\",\"type\":\"tmpfs\"}]",
+		"'mounts[0].destination' must be an absolute");
 	refused("mounts", "[{\"destination\":\"/x\"}]", "'mounts[0].type' is required");
 	refused("mounts", "[{\"destination\":\"/x\",\"type\":\"bind\"}]", "'mounts[0].source' is required for a bind");
 	refused("mounts", "[{\"destination\":\"/x\",\"type\":\"tmpfs\",\"options\":[3]}]", "'mounts[0].options[0]'");
@@ -195,7 +197,8 @@ Test(rt_spec, mount_options_split)
 	set(j, "mounts",
 	    "[{\"destination\":\"/a/../b//c/\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"ro\","
 	    "\"mode=755\",\"size=1k\",\"rslave\",\"x-podman\",\"rw\",\"noexec\"]},"
-	    "{\"destination\":\"/d\",\"type\":\"none\",\"source\":\"data\",\"options\":[\"rbind\",\"rro\",\"nodev\"]}]");
+	    "{\"destination\":\"/"
+	    "d\",\"type\":\"none\",\"source\":\"data\",\"options\":[\"rbind\",\"rro\",\"nodev\"]}]");
 	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(spec->mounts[0].destination, "/b/c");
 	cr_assert_eq(spec->mounts[0].flags, MS_NOSUID | MS_NOEXEC);
@@ -216,11 +219,11 @@ Test(rt_spec, namespaces_and_maps)
 	refused("linux.namespaces", "[{\"type\":\"pid\"}]", "must contain a mount namespace");
 	refused("linux.namespaces", "[{\"type\":\"mount\"},{\"type\":\"bogus\"}]",
 		"'linux.namespaces[1].type': unknown namespace type 'bogus'");
-	refused("linux.namespaces", "[{\"type\":\"mount\"},{\"type\":\"mount\"}]", "the mount namespace is listed twice");
+	refused("linux.namespaces", "[{\"type\":\"mount\"},{\"type\":\"mount\"}]",
+		"the mount namespace is listed twice");
 	refused("linux.namespaces", "[{\"type\":\"mount\"},{\"type\":\"network\",\"path\":\"rel\"}]",
 		"'linux.namespaces[1].path' must be an absolute path");
-	refused("linux.uidMappings", "[{\"containerID\":0,\"hostID\":1000,\"size\":1}]",
-		"need a new user namespace");
+	refused("linux.uidMappings", "[{\"containerID\":0,\"hostID\":1000,\"size\":1}]", "need a new user namespace");
 	refused("linux.namespaces", "[{\"type\":\"mount\"},{\"type\":\"user\"},{\"type\":\"uts\"}]",
 		"'linux.uidMappings' is required");
 	refused("linux.timeOffsets", "{\"boottime\":{\"secs\":1}}", "'linux.timeOffsets' needs a new time namespace");
@@ -264,7 +267,8 @@ Test(rt_spec, linux_fields)
 	refused("linux.sysctl", "{\"vm.swappiness\":\"1\"}", "'vm.swappiness' is not namespaced");
 	refused("linux.sysctl", "{\"net.ipv4.../x\":\"1\"}", "invalid key");
 	refused("linux.sysctl", "{\"net.ipv4.ip_forward\":1}", "'linux.sysctl.net.ipv4.ip_forward' must be a string");
-	refused("linux.devices", "[{\"type\":\"x\",\"path\":\"/dev/x\"}]", "'linux.devices[0].type' must be c, b, u or p");
+	refused("linux.devices", "[{\"type\":\"x\",\"path\":\"/dev/x\"}]",
+		"'linux.devices[0].type' must be c, b, u or p");
 	refused("linux.devices", "[{\"type\":\"c\",\"path\":\"/dev/x\"}]", "'linux.devices[0]' needs major and minor");
 	refused("linux.devices", "[{\"type\":\"c\",\"path\":\"dev/x\",\"major\":1,\"minor\":3}]",
 		"'linux.devices[0].path' must be an absolute path");
@@ -303,7 +307,8 @@ Test(rt_spec, network_annotations)
 	struct berr e = BERR_INIT;
 	json_t *j = base();
 
-	set(j, "annotations", "{\"berth.network\":\"blue\",\"berth.ip\":\"10.1.2.3\",\"berth.ports\":\"8080:80/tcp,53:53/udp\"}");
+	set(j, "annotations",
+	    "{\"berth.network\":\"blue\",\"berth.ip\":\"10.1.2.3\",\"berth.ports\":\"8080:80/tcp,53:53/udp\"}");
 	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(spec->network, "blue");
 	cr_assert_str_eq(spec->net_ip, "10.1.2.3");

@@ -158,6 +158,45 @@ bad_ids_and_usage() {
 	assert_contains "$(berth --version)" "berth version"
 }
 
+default_spec() {
+	mkdir -p "$TMP/sp"
+	berth spec --bundle "$TMP/sp" || fail "spec"
+	assert_fails berth spec --bundle "$TMP/sp"
+	assert_contains "$FAIL_OUT" "exists"
+	for t in pid network ipc uts mount user cgroup time; do
+		grep -q "\"type\": \"$t\"" "$TMP/sp/config.json" || fail "default spec lacks the $t namespace"
+	done
+	ln -s "$RT_ROOTFS_USERNS" "$TMP/sp/rootfs"
+	sed -i 's|"args": \["sh"\]|"args": ["sh", "-c", "echo default-spec-ok; readlink /proc/self/ns/time"]|' "$TMP/sp/config.json"
+	sed -i "s|\"namespaces\": \[|\"cgroupsPath\": \"/$BERTH_TEST_CGROUP/sp\", \"namespaces\": [|" "$TMP/sp/config.json"
+	out=$(berth run --bundle "$TMP/sp" sp) || fail "run of the default spec: $out"
+	assert_contains "$out" "default-spec-ok"
+	assert_contains "$(berth features)" '"ociVersionMax"'
+}
+
+bad_bundles() {
+	mkdir -p "$TMP/bad"
+	ln -sf "$RT_ROOTFS" "$TMP/bad/rootfs"
+	check() { # JSON expected-text
+		echo "$1" >"$TMP/bad/config.json"
+		assert_fails berth create --bundle "$TMP/bad" bad
+		assert_contains "$FAIL_OUT" "$2"
+		assert_contains "$FAIL_OUT" "$TMP/bad/config.json"
+		[ ! -e "$RT_ROOT/bad" ] || fail "state left behind for: $2"
+	}
+	ok='"root":{"path":"rootfs"},"linux":{"namespaces":[{"type":"mount"}]}'
+	proc='"process":{"user":{"uid":0,"gid":0},"args":["true"],"cwd":"/"}'
+	check '{"ociVersion": "1.0.2", ' "invalid JSON at line"
+	check "{\"ociVersion\":\"1.0.2\",$ok}" "missing required object 'process'"
+	check "{\"ociVersion\":\"1.0.2\",$ok,\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[],\"cwd\":\"/\"}}" "'process.args'"
+	check "{\"ociVersion\":\"1.0.2\",$ok,\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"true\"],\"cwd\":\"/\",\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}}" "'process.capabilities.bounding[0]': unknown capability 'CAP_NOPE'"
+	check "{\"ociVersion\":\"1.0.2\",$proc,\"root\":{\"path\":\"rootfs\"},\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}" "must contain a mount namespace"
+	check "{\"ociVersion\":\"1.0.2\",$proc,\"root\":{\"path\":\"missing\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}" "'root.path'"
+	check "{\"ociVersion\":\"1.0.2\",$proc,$ok,\"mounts\":[{\"destination\":\"relative\",\"type\":\"tmpfs\"}]}" "'mounts[0].destination' must be an absolute path"
+}
+
+t "spec writes a runnable default with all eight namespaces" default_spec
+t "bad bundles are refused naming the field" bad_bundles
 t "create, start, state, kill, delete" create_start_delete
 t "state is the OCI state" state_json
 t "run returns the exit status and cleans up" run_exit_status

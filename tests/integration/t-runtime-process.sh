@@ -211,6 +211,35 @@ EOF
 	berth delete x1
 }
 
+binary_unreachable() {
+	rt_config "$TMP/b1" args='["sleep","60"]'
+	berth create --bundle "$TMP/b1" b1 || fail create
+	pid=$(rt_state_field b1 pid)
+	# the waiting init runs berth's code: from a sealed memfd copy, not the file on the host
+	assert_contains "$(readlink /proc/$pid/exe)" "memfd:berth"
+	before=$(md5sum <"$BERTH_BIN_DIR/berth")
+	! sh -c "echo x >> /proc/$pid/exe" 2>/dev/null || fail "the init's executable is writable"
+	! sh -c "truncate -s 0 /proc/$pid/exe" 2>/dev/null || fail "the init's executable can be truncated"
+	assert_eq "$(md5sum <"$BERTH_BIN_DIR/berth")" "$before" "the berth binary changed"
+	berth delete b1
+}
+
+bind_mounts_and_seccomp() {
+	mkdir -p "$TMP/share"
+	echo from-host >"$TMP/share/file"
+	rt_config "$TMP/bm" mounts_extra=',{"destination":"/data","type":"bind","source":"'"$TMP"'/share","options":["rbind","ro","nosuid"]},{"destination":"/rw","type":"none","source":"'"$TMP"'/share","options":["bind"]}' \
+		linux_extra=',"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}' \
+		args='["sh","-c","cat /data/file; touch /data/x 2>/dev/null || echo data-ro; echo w > /rw/written && echo rw-ok; mkdir /tmp/d 2>&1 || true"]'
+	out=$(berth run --bundle "$TMP/bm" bm 2>&1) || fail "run: $out"
+	assert_contains "$out" "from-host"
+	assert_contains "$out" "data-ro"
+	assert_contains "$out" "rw-ok"
+	assert_eq "$(cat "$TMP/share/written")" w
+	assert_contains "$out" "Operation not permitted" "seccomp denied mkdir with EPERM"
+}
+
+t "the berth binary is out of the container's reach" binary_unreachable
+t "bind mounts with options, seccomp from the config" bind_mounts_and_seccomp
 t "no host fd leaks into the container" no_fd_leaks
 t "masked paths unreadable, read-only paths read-only" masked_and_readonly
 t "a /proc symlink in the rootfs is refused" proc_symlink_refused

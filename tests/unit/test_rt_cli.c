@@ -21,7 +21,7 @@
 
 #define PARSE(c, e, ...)                                                                                               \
 	({                                                                                                             \
-		char *argv_[] = {"berth", __VA_ARGS__, NULL};                                                          \
+		static char *argv_[] = {"berth", __VA_ARGS__, NULL};                                                   \
 		rt_cli_parse((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_, (c), (e));                            \
 	})
 

@@ -23,3 +23,10 @@ bench-attach: $(BENCH_ATTACH) $(BUILD)/bin/netd $(SANDBOX)
 	$(Q)$(SANDBOX) $(BENCH_ATTACH) $(BENCH_ARGS)
 
 .PHONY: bench-attach
+
+# bench-run: wall time of `run` of /bin/true with all eight namespaces, user mappings and memory, pids
+# and cpu limits, berth against crun and runc (medians; bench/bench_run.sh, RUNS=N to change the count).
+bench-run: $(BUILD)/bin/berth $(SANDBOX)
+	$(Q)BUILD=$(BUILD) RUNS=$(or $(RUNS),40) ./bench/bench_run.sh
+
+.PHONY: bench-run

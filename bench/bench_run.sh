@@ -1,9 +1,9 @@
 #!/bin/bash
-# bench_run.sh: wall time of `run` of /bin/true in a busybox bundle with all
+# bench_run.sh (make bench-run): wall time of `run` of /bin/true in a busybox bundle with all
 # eight namespaces, user mappings and memory, pids and cpu limits, for berth
 # and, when installed, crun and runc (medians, as hyperfine reports them).
 #
-#   bench/bench_run.sh [RUNS]        (make bench-run; needs root)
+#   bench/bench_run.sh [RUNS]        (needs root; make deps-bench installs crun, runc, hyperfine)
 #
 # Runs inside tests/harness/sandbox, so everything it makes goes away.
 # crun refuses this machine's hybrid cgroup layout, so it runs in a private

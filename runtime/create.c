@@ -83,7 +83,8 @@ static int run_create_hooks(const struct rt_spec *spec, const char *state, struc
 struct create_ctx {
 	struct rt_launch l;
 	struct rt_cgroup *cg;
-	int cg_fd;
+	int cg_fd;  /* v2 cgroup for CLONE_INTO_CGROUP, -1 when the module offers none */
+	bool cg_v1; /* v1 hierarchies to enter besides (v1, hybrid) */
 	pid_t pid;
 	bool attached;
 	json_t *annotations;
@@ -143,7 +144,7 @@ static int spawn_init(struct create_ctx *c, const struct rt_spec *spec, struct b
 		s.flags &= ~(uint64_t)CLONE_NEWCGROUP;
 		l->unshare_cgroupns = true;
 	}
-	l->cg_in_helper = c->cg_fd < 0 && !pids_too_tight(spec);
+	l->cg_in_helper = (c->cg_v1 || c->cg_fd < 0) && !pids_too_tight(spec);
 	s.helper = l->cg_in_helper || spec->n_ns_join || offs;
 	return rt_spawn_run(&s, l->sync_parent, &c->pid, e);
 }
@@ -162,7 +163,7 @@ static int drive_init(struct create_ctx *c, const struct rt_create_opts *o, cons
 	}
 	if (spec->process.has_oom_score_adj && (r = write_oom_score(c->pid, spec->process.oom_score_adj, e)) < 0)
 		return r;
-	if (!c->l.cg_in_helper && c->cg_fd < 0) {
+	if (!c->l.cg_in_helper && (c->cg_v1 || c->cg_fd < 0)) {
 		r = rt_cgroup_enter(c->cg, c->pid, e);
 		if (r < 0)
 			return berr_wrap(e, r, "enter the container's cgroup");
@@ -264,6 +265,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	}
 	if (rt_cgroup_clone_fd(c.cg, &c.cg_fd, NULL) < 0)
 		c.cg_fd = -1;
+	c.cg_v1 = rt_cgroup_get_mode(c.cg) != RT_CGROUP_V2;
 	c.l.spec = spec;
 	c.l.id = o->id;
 	c.l.seccomp = sc;

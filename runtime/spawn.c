@@ -36,7 +36,7 @@ static void helper_main(const struct rt_spawn *s)
 		rt_sync_send_error(s->sync_child, &e);
 		_exit(1);
 	}
-	pid = clone_into(s->flags | CLONE_PARENT, -1);
+	pid = clone_into(s->flags | CLONE_PARENT, s->cgroup_fd);
 	if (pid < 0) {
 		berr_errno(&e, "clone3 of the container process");
 		rt_sync_send_error(s->sync_child, &e);

@@ -72,40 +72,61 @@ ALL8='{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"m
 NO_TIME='{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"user"},{"type":"cgroup"}'
 CG=/$BERTH_TEST_CGROUP
 
-# median_ms CMD...: run CMD $RUNS times (after 3 warm-ups), print the median wall time in ms.
-median_ms() {
-	local i t0 t1 times=()
+# The machine's load drifts (and with it the RCU grace periods that cgroup
+# migration waits for), so the runtimes take turns: ROUNDS rounds of
+# RUNS/ROUNDS runs each, and the median is taken over all of a runtime's runs.
+ROUNDS=${ROUNDS:-8}
+PER=$(((RUNS + ROUNDS - 1) / ROUNDS))
+
+# times_ms OUT CMD...: append the wall times (ms) of PER runs of CMD to OUT.
+times_ms() {
+	local out=$1 i t0 t1
+	shift
 	if command -v hyperfine >/dev/null; then
-		hyperfine -N --style none -w 3 -r "$RUNS" --export-json "$TMP/h.json" "$*" >/dev/null 2>&1 ||
-			{ echo "FAILED"; return; }
-		sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$TMP/h.json" | head -1 | awk '{printf "%.2f\n", $1 * 1000}'
-		return
+		hyperfine -N --style none -w 1 -r "$PER" --export-json "$out.json" "$*" >/dev/null 2>&1 || return 1
+		tr -d ' \n' <"$out.json" | sed -n 's/.*"times":\[\([^]]*\)\].*/\1/p' | tr ',' '\n' |
+			awk '{printf "%.3f\n", $1 * 1000}' >>"$out"
+		return 0
 	fi
-	for ((i = 0; i < RUNS + 3; i++)); do
-		t0=$(date +%s%N)
-		"$@" >/dev/null 2>&1 || { echo "FAILED"; return; }
-		t1=$(date +%s%N)
-		[ $i -lt 3 ] || times+=($(((t1 - t0) / 1000)))
+	for ((i = 0; i < PER; i++)); do
+		t0=$EPOCHREALTIME
+		"$@" >/dev/null 2>&1 || return 1
+		t1=$EPOCHREALTIME
+		awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", (b - a) * 1000}' >>"$out"
 	done
-	printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f\n", a[int((NR+1)/2)] / 1000}'
+}
+
+median() {
+	sort -n "$1" | awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int((NR+1)/2)]; else printf "FAILED"}'
 }
 
 bundle "$TMP/b-berth" "$CG/berth" "$ALL8"
-berth_ms=$(median_ms "$BIN/berth" --root "$TMP/berth" run --bundle "$TMP/b-berth" bench)
-echo "berth  run /bin/true, 8 namespaces:   median ${berth_ms} ms ($RUNS runs)"
-
+have_crun="" have_runc=""
+command -v crun >/dev/null && have_crun=1 && bundle "$TMP/b-crun" "$CG/crun" "$ALL8"
+command -v runc >/dev/null && have_runc=1 && bundle "$TMP/b-runc" "$CG/runc" "$NO_TIME"
+export -f times_ms
+export PER TMP
+: >"$TMP/t-berth"; : >"$TMP/t-crun"; : >"$TMP/t-runc"
+for ((round = 0; round < ROUNDS; round++)); do
+	times_ms "$TMP/t-berth" "$BIN/berth" --root "$TMP/berth" run --bundle "$TMP/b-berth" bench ||
+		echo "berth failed" >&2
+	if [ -n "$have_crun" ]; then
+		unshare -m bash -c "umount /sys/fs/cgroup/unified 2>/dev/null; times_ms $TMP/t-crun crun --root $TMP/crun run --bundle $TMP/b-crun bench" ||
+			echo "crun failed" >&2
+	fi
+	if [ -n "$have_runc" ]; then
+		times_ms "$TMP/t-runc" runc --root "$TMP/runc" run --bundle "$TMP/b-runc" bench || echo "runc failed" >&2
+	fi
+done
+berth_ms=$(median "$TMP/t-berth")
+echo "berth  run /bin/true, 8 namespaces:   median ${berth_ms} ms ($(wc -l <"$TMP/t-berth") runs)"
 crun_ms=""
-if command -v crun >/dev/null; then
-	bundle "$TMP/b-crun" "$CG/crun" "$ALL8"
-	export -f median_ms
-	export RUNS TMP
-	crun_ms=$(unshare -m bash -c "umount /sys/fs/cgroup/unified 2>/dev/null; median_ms crun --root $TMP/crun run --bundle $TMP/b-crun bench")
+if [ -n "$have_crun" ]; then
+	crun_ms=$(median "$TMP/t-crun")
 	echo "crun   run /bin/true, 8 namespaces:   median ${crun_ms} ms ($(crun --version | head -1))"
 fi
-if command -v runc >/dev/null; then
-	bundle "$TMP/b-runc" "$CG/runc" "$NO_TIME"
-	runc_ms=$(median_ms runc --root "$TMP/runc" run --bundle "$TMP/b-runc" bench)
-	echo "runc   run /bin/true, 7 namespaces:   median ${runc_ms} ms ($(runc --version | head -1); no time namespace support)"
+if [ -n "$have_runc" ]; then
+	echo "runc   run /bin/true, 7 namespaces:   median $(median "$TMP/t-runc") ms ($(runc --version | head -1); no time namespace support)"
 fi
 if [ -n "$crun_ms" ] && [ "$crun_ms" != FAILED ] && [ "$berth_ms" != FAILED ]; then
 	ratio=$(awk -v b="$berth_ms" -v c="$crun_ms" 'BEGIN {printf "%.2f", b / c}')

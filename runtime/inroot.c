@@ -34,48 +34,51 @@ int rt_inroot_open(int rootfd, const char *path, int flags, mode_t mode, int *re
 	return 0;
 }
 
+/* mkdir -p of clean (absolute, cleaned, modified in place and restored): missing parents first. */
+static int mkdir_clean(int rootfd, char *clean, mode_t mode, int *ret_fd, struct berr *e)
+{
+	_cleanup_close_ int parent = -1;
+	char *slash;
+	int fd = -1, r;
+
+	r = rt_inroot_open(rootfd, clean, O_PATH | O_DIRECTORY, 0, &fd);
+	if (r == 0) {
+		*ret_fd = fd;
+		return 0;
+	}
+	if (r != -ENOENT)
+		return berr_sys(e, r, "open %s in the container", clean);
+	slash = strrchr(clean, '/');
+	if (slash == clean) {
+		parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+		if (parent < 0)
+			return berr_errno(e, "dup");
+	} else {
+		*slash = '\0';
+		r = mkdir_clean(rootfd, clean, mode, &parent, e);
+		*slash = '/';
+		if (r < 0)
+			return r;
+	}
+	if (mkdirat(parent, slash + 1, mode) < 0 && errno != EEXIST)
+		return berr_errno(e, "mkdir %s in the container", clean);
+	r = rt_inroot_open(rootfd, clean, O_PATH | O_DIRECTORY, 0, &fd);
+	if (r < 0)
+		return berr_sys(e, r, "open %s in the container", clean);
+	*ret_fd = fd;
+	return 0;
+}
+
 int rt_inroot_mkdir_p(int rootfd, const char *path, mode_t mode, int *ret_fd, struct berr *e)
 {
 	_cleanup_free_ char *clean = rt_path_clean(path);
-	_cleanup_close_ int parent = -1;
 	int fd = -1, r;
-	char *p;
 
 	if (!clean)
 		return berr_set(e, -ENOMEM, "out of memory");
-	r = rt_inroot_open(rootfd, clean, O_PATH | O_DIRECTORY, 0, &fd);
-	if (r == 0)
-		goto done;
-	if (r != -ENOENT)
-		return berr_sys(e, r, "open %s in the container", clean);
-	/* Walk down from the root, creating each missing component; each prefix is resolved in the root. */
-	p = clean;
-	for (;;) {
-		char *slash = strchr(p + 1, '/');
-		char saved = 0;
-
-		if (slash) {
-			saved = *slash;
-			*slash = '\0';
-		}
-		r = rt_inroot_open(rootfd, clean, O_PATH | O_DIRECTORY, 0, &fd);
-		if (r == -ENOENT) {
-			const char *base = strrchr(clean, '/') + 1;
-
-			if (mkdirat(parent >= 0 ? parent : rootfd, base, mode) < 0 && errno != EEXIST)
-				return berr_errno(e, "mkdir %s in the container", clean);
-			r = rt_inroot_open(rootfd, clean, O_PATH | O_DIRECTORY, 0, &fd);
-		}
-		if (r < 0)
-			return berr_sys(e, r, "open %s in the container", clean);
-		if (!slash)
-			break;
-		*slash = saved;
-		parent = berth_close_safe(parent);
-		parent = TAKE_FD(fd);
-		p = slash;
-	}
-done:
+	r = mkdir_clean(rootfd, clean, mode, &fd, e);
+	if (r < 0)
+		return r;
 	if (ret_fd)
 		*ret_fd = fd;
 	else
@@ -94,30 +97,45 @@ int rt_inroot_target(int rootfd, const char *path, bool dir, bool no_symlinks, i
 	fd = rt_sys_openat2(rootfd, rt_path_rel(clean), O_PATH | O_CLOEXEC, 0, resolve);
 	if (fd < 0 && errno == ELOOP && no_symlinks)
 		return berr_set(e, -ELOOP, "mount destination %s is, or goes through, a symlink; refused", clean);
-	if (fd < 0 && errno == ENOENT) {
-		if (dir) {
-			r = rt_inroot_mkdir_p(rootfd, clean, 0755, NULL, e);
+	if (fd >= 0) {
+		*ret_fd = fd;
+		return 0;
+	}
+	if (errno != ENOENT)
+		return berr_errno(e, "open mount destination %s", clean);
+	if (dir) {
+		r = mkdir_clean(rootfd, clean, 0755, &fd, e);
+		if (r < 0)
+			return r;
+	} else {
+		char *slash = strrchr(clean, '/');
+
+		/* a fresh file to mount on; the fd itself is the target */
+		fd = rt_sys_openat2(rootfd, rt_path_rel(clean), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOCTTY,
+				    0644, resolve);
+		if (fd < 0 && errno == ENOENT && slash != clean) {
+			_cleanup_close_ int pfd = -1;
+
+			*slash = '\0';
+			r = mkdir_clean(rootfd, clean, 0755, &pfd, e);
+			*slash = '/';
 			if (r < 0)
 				return r;
-		} else {
-			_cleanup_free_ char *parent = strdup(clean);
-			int f;
-
-			if (!parent)
-				return berr_set(e, -ENOMEM, "out of memory");
-			*strrchr(parent, '/') = '\0';
-			if (*parent && (r = rt_inroot_mkdir_p(rootfd, parent, 0755, NULL, e)) < 0)
-				return r;
-			f = rt_sys_openat2(rootfd, rt_path_rel(clean), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOCTTY, 0644,
-					   resolve);
-			if (f < 0)
-				return berr_errno(e, "create %s in the container", clean);
-			close(f);
+			fd = rt_sys_openat2(rootfd, rt_path_rel(clean),
+					    O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOCTTY, 0644, resolve);
 		}
-		fd = rt_sys_openat2(rootfd, rt_path_rel(clean), O_PATH | O_CLOEXEC, 0, resolve);
+		if (fd < 0)
+			return berr_errno(e, "create %s in the container", clean);
 	}
-	if (fd < 0)
-		return berr_errno(e, "open mount destination %s", clean);
+	if (no_symlinks) {
+		/* what was just created is checked like an existing target */
+		int checked = rt_sys_openat2(rootfd, rt_path_rel(clean), O_PATH | O_CLOEXEC, 0, resolve);
+
+		close(fd);
+		if (checked < 0)
+			return berr_errno(e, "open mount destination %s", clean);
+		fd = checked;
+	}
 	*ret_fd = fd;
 	return 0;
 }

@@ -200,6 +200,16 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static bool cgroup_empty(const struct rt_cgroup *cg)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+	int r = rt_cgroup_pids(cg, &pids, &n, NULL);
+
+	free(pids);
+	return r == 0 && n == 0;
+}
+
 static int wait_cgroup_empty(const struct rt_cgroup *cg, struct berr *e)
 {
 	long long deadline = now_ms() + KILL_WAIT_MS;
@@ -231,9 +241,13 @@ int rt_destroy(struct rt_state *st, const char *netd_socket, struct berr *warn, 
 		return r;
 	if (rt_state_pidfd(st, &pidfd) == 0)
 		rt_sys_pidfd_send_signal(pidfd, SIGKILL);
-	if (cg) {
+	if (cg && (pidfd >= 0 || !st->new_pidns || !cgroup_empty(cg))) {
+		/*
+		 * Once the init of a pid namespace is gone the kernel has
+		 * killed everything in it; otherwise the rest of the cgroup
+		 * goes too. Frozen tasks only act on SIGKILL once thawed.
+		 */
 		rt_cgroup_kill_all(cg, SIGKILL, NULL);
-		/* frozen tasks only act on SIGKILL once thawed */
 		rt_cgroup_freeze(cg, false, NULL);
 	}
 	if (pidfd >= 0) {

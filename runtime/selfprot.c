@@ -1,9 +1,11 @@
 /* runtime/selfprot.c: re-exec from a sealed memfd copy of /proc/self/exe. */
 #include "runtime/selfprot.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +33,37 @@ bool rt_selfprot_sealed(void)
 	return seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS;
 }
 
+/*
+ * How much of the binary execve needs: the ELF and program headers and
+ * every segment, not the debug sections and section table that follow
+ * (a third of the copy). The whole file under the sanitizers, whose
+ * reports symbolize from the running image.
+ */
+static off_t loaded_size(int fd, off_t size)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	(void)fd;
+	return size;
+#else
+	Elf64_Ehdr eh;
+	off_t end;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+		return size;
+	end = (off_t)(eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr));
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) != (ssize_t)sizeof(ph))
+			return size;
+		if ((off_t)(ph.p_offset + ph.p_filesz) > end)
+			end = (off_t)(ph.p_offset + ph.p_filesz);
+	}
+	return end > 0 && end <= size ? end : size;
+#endif
+}
+
 int rt_selfprot_reexec(char **argv, struct berr *e)
 {
 	_cleanup_close_ int self = -1, mfd = -1;
@@ -53,7 +86,7 @@ int rt_selfprot_reexec(char **argv, struct berr *e)
 		mfd = rt_sys_memfd_create("berth", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
 		return berr_errno(e, "memfd_create");
-	for (left = st.st_size; left > 0;) {
+	for (left = loaded_size(self, st.st_size); left > 0;) {
 		ssize_t n = sendfile(mfd, self, NULL, (size_t)left);
 
 		if (n < 0 && errno == EINTR)

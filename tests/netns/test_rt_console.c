@@ -34,6 +34,17 @@ static void make_bundle(const char *dir)
 			    "ln -s busybox %s/rootfs/bin/$a; done",
 			    dir, dir, dir, dir, dir, dir),
 		     0);
+	/*
+	 * The sandbox's cgroup exists before berth runs, so berth does not
+	 * count it as one it made and remove it under the feet of tests
+	 * running in parallel (the sandbox removes it at the end).
+	 */
+	cr_assert_eq(
+		tst_sh(NULL,
+		       "for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do [ -e $d/cgroup.procs ] && mkdir -p $d/%s; done; "
+		       "true",
+		       cg ? cg : "berth-test"),
+		0);
 	snprintf(path, sizeof(path), "%s/config.json", dir);
 	f = fopen(path, "w");
 	cr_assert(f);

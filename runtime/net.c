@@ -14,36 +14,27 @@
 int rt_net_attach(const struct rt_spec *spec, const char *id, pid_t pid, const char *socket, json_t *annotations,
 		  struct berr *e)
 {
-	_cleanup_json_ json_t *req = NULL, *res = NULL;
+	_cleanup_json_ json_t *res = NULL;
 	_cleanup_close_ int nsfd = -1;
-	json_t *ports;
+	struct netd_attach_args a = {
+		.id = id,
+		.network = spec->network,
+		.ifname = "eth0",
+		.ip = spec->net_ip,
+		.ports = (const char *const *)spec->net_ports,
+	};
 	const char *key;
 	json_t *v;
 	char path[64];
-	int r = 0;
+	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	/* recorded by netd, so its reconcile can tell when the container is gone */
+	a.netns_path = path;
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0)
 		return berr_errno(e, "open the container's network namespace");
-	req = json_object();
-	ports = json_array();
-	if (!req || !ports) {
-		json_decref(ports);
-		return berr_set(e, -ENOMEM, "out of memory");
-	}
-	r |= bjson_set(req, "op", json_string("attach"));
-	r |= bjson_set(req, "id", json_string(id));
-	r |= bjson_set(req, "network", json_string(spec->network));
-	r |= bjson_set(req, "ifname", json_string("eth0"));
-	if (spec->net_ip)
-		r |= bjson_set(req, "ip", json_string(spec->net_ip));
-	for (char **p = spec->net_ports; p && *p; p++)
-		r |= json_array_append_new(ports, json_string(*p)) < 0 ? -ENOMEM : 0;
-	r |= bjson_set(req, "ports", ports);
-	if (r)
-		return berr_set(e, -ENOMEM, "out of memory");
-	r = netd_client_request(netd_client_socket_path(socket), req, nsfd, &res, e);
+	r = netd_client_attach(socket, &a, nsfd, &res, e);
 	if (r < 0)
 		return berr_wrap(e, r, "annotation 'berth.network' %s", spec->network);
 	if (json_is_object(res)) {
@@ -81,16 +72,7 @@ int rt_net_attach(const struct rt_spec *spec, const char *id, pid_t pid, const c
 
 int rt_net_detach(const char *network, const char *id, const char *socket, struct berr *e)
 {
-	_cleanup_json_ json_t *req = NULL;
-	int r;
+	int r = netd_client_detach(socket, id, network, e);
 
-	req = json_pack("{s:s,s:s,s:s}", "op", "detach", "id", id, "network", network);
-	if (!req)
-		return berr_set(e, -ENOMEM, "out of memory");
-	r = netd_client_request(netd_client_socket_path(socket), req, -1, NULL, e);
-	if (r == -ENOENT && !strstr(berr_message(e), "not running"))
-		return 0; /* the endpoint is already gone */
-	if (r < 0)
-		return berr_wrap(e, r, "detach %s from network %s", id, network);
-	return 0;
+	return r < 0 ? berr_wrap(e, r, "detach %s from network %s", id, network) : 0;
 }

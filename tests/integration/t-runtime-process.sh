@@ -13,7 +13,8 @@ capmask() {
 }
 
 no_fd_leaks() {
-	rt_config "$TMP/f1" args='["sh","-c","ls /proc/$$/fd | tr \"\\n\" \" \"; true"]'
+	# no pipeline: the shell would hold the pipe's fds while ls looks
+	rt_config "$TMP/f1" args='["sh","-c","ls /proc/$$/fd > /dev/shm/fds; tr \"\\n\" \" \" < /dev/shm/fds; true"]'
 	out=$(
 		exec 7</etc/hostname 8>"$TMP/leak" 9<&0
 		berth run --bundle "$TMP/f1" f1

@@ -122,9 +122,16 @@ list_ps_pause() {
 	grep -q '^State:.*[(]stopped\|^State:.*(tracing\|^State:\s*[DST]' /proc/$pid/status ||
 		[ "$(cat "$(rt_cgroup_dir unified c9)/cgroup.events" 2>/dev/null | sed -n 's/frozen //p')" = 1 ] ||
 		[ "$(cat "$(rt_cgroup_dir freezer c9)/freezer.state" 2>/dev/null)" = FROZEN ] || fail "not frozen in the kernel"
+	assert_fails berth exec c9 true
+	assert_contains "$FAIL_OUT" "paused"
 	berth resume c9 || fail resume
 	assert_eq "$(rt_state_field c9 status)" running
-	berth delete -f c9 || fail "delete -f"
+	assert_fails berth resume c9
+	# a paused container goes with delete --force too
+	berth pause c9 || fail pause
+	berth delete -f c9 || fail "delete -f of a paused container"
+	[ ! -e "$RT_ROOT/c9" ] || fail "state left"
+	! pgrep -x sleep >/dev/null || fail "processes of a paused container survived"
 }
 
 stopped_when_dead_and_pid_reuse() {

@@ -12,21 +12,38 @@ capmask() {
 	printf '%016x' $m
 }
 
+# the fds of the container's init as the kernel lists them (it is sleep, exec'd by berth)
+init_fds() {
+	ls /proc/$(rt_state_field "$1" pid)/fd | sort -n | tr '\n' ' '
+}
+
 no_fd_leaks() {
-	# no pipeline: the shell would hold the pipe's fds while ls looks
-	rt_config "$TMP/f1" args='["sh","-c","ls /proc/$$/fd > /dev/shm/fds; tr \"\\n\" \" \" < /dev/shm/fds; true"]'
-	out=$(
+	rt_config "$TMP/f1" args='["sleep","60"]'
+	(
 		exec 7</etc/hostname 8>"$TMP/leak" 9<&0
-		berth run --bundle "$TMP/f1" f1
-	) || fail "run: $out"
-	assert_eq "$out" "0 1 2 " "only stdio inside"
-	out=$(
+		berth run -d --bundle "$TMP/f1" f1
+	) || fail "run -d"
+	assert_eq "$(init_fds f1)" "0 1 2 " "only stdio inside"
+	berth delete -f f1
+	(
 		exec 3</etc/hostname 4</etc/hostname 7</etc/hostname
-		berth run --preserve-fds 2 --bundle "$TMP/f1" f1
-	) || fail "run: $out"
-	assert_eq "$out" "0 1 2 3 4 " "stdio and the two preserved fds"
+		berth run -d --preserve-fds 2 --bundle "$TMP/f1" f1
+	) || fail "run -d --preserve-fds 2"
+	assert_eq "$(init_fds f1)" "0 1 2 3 4 " "stdio and the two preserved fds"
+	pid=$(rt_state_field f1 pid)
+	assert_eq "$(readlink /proc/$pid/fd/3)" /etc/hostname
+	berth delete -f f1
 	assert_fails berth run --preserve-fds 3 --bundle "$TMP/f1" f1
 	assert_contains "$FAIL_OUT" "fd 3 is not open"
+	# exec'd processes too
+	rt_config "$TMP/f2" args='["sleep","60"]'
+	berth run -d --bundle "$TMP/f2" f2 || fail "run -d"
+	(
+		exec 7</etc/hostname
+		berth exec -d --pid-file "$TMP/f2.exec" f2 sleep 30
+	) || fail "exec -d"
+	assert_eq "$(ls /proc/$(cat "$TMP/f2.exec")/fd | sort -n | tr '\n' ' ')" "0 1 2 "
+	berth delete -f f2
 }
 
 masked_and_readonly() {

@@ -71,6 +71,14 @@ EOF
 ALL8='{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"user"},{"type":"cgroup"},{"type":"time"}'
 NO_TIME='{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"user"},{"type":"cgroup"}'
 CG=/$BERTH_TEST_CGROUP
+# Containers live under an existing parent cgroup, as with engines (/libpod_parent...), so that
+# no runtime creates and removes the parent on every run. The sandbox removes it afterwards.
+for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+	[ -e "$h/cgroup.procs" ] && mkdir -p "$h/$BERTH_TEST_CGROUP"
+done
+for f in cpus mems; do
+	[ -e /sys/fs/cgroup/cpuset/cpuset.$f ] && cat /sys/fs/cgroup/cpuset/cpuset.$f >"/sys/fs/cgroup/cpuset/$BERTH_TEST_CGROUP/cpuset.$f"
+done
 
 # The machine's load drifts (and with it the RCU grace periods that cgroup
 # migration waits for), so the runtimes take turns: ROUNDS rounds of

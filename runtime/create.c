@@ -86,6 +86,7 @@ struct create_ctx {
 	int cg_fd;  /* v2 cgroup for CLONE_INTO_CGROUP, -1 when the module offers none */
 	bool cg_v1; /* v1 hierarchies to enter besides (v1, hybrid) */
 	pid_t pid;
+	pid_t helper; /* reaped once the init is set up */
 	bool attached;
 	json_t *annotations;
 };
@@ -146,7 +147,7 @@ static int spawn_init(struct create_ctx *c, const struct rt_spec *spec, struct b
 	}
 	l->cg_in_helper = (c->cg_v1 || c->cg_fd < 0) && !pids_too_tight(spec);
 	s.helper = l->cg_in_helper || spec->n_ns_join || offs;
-	return rt_spawn_run(&s, l->sync_parent, &c->pid, e);
+	return rt_spawn_start(&s, l->sync_parent, &c->pid, &c->helper, e);
 }
 
 /* The steps the parent takes from outside once the init exists, then the init's setup. */
@@ -228,7 +229,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	_cleanup_spec_ struct rt_spec *spec = NULL;
 	_cleanup_state_ struct rt_state *st = NULL;
 	struct rt_seccomp *sc = NULL;
-	struct create_ctx c = {.cg_fd = -1};
+	struct create_ctx c = {.cg_fd = -1, .helper = -1};
 	json_t *cgj = NULL;
 	int init_go, init_done, r;
 
@@ -280,7 +281,10 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	init_done = c.l.done[0];
 	close_launch_fds(&c.l);
 	c.cg_fd = berth_close_safe(c.cg_fd);
-	if ((r = drive_init(&c, o, spec, e)) < 0)
+	r = drive_init(&c, o, spec, e);
+	rt_spawn_reap(c.helper);
+	c.helper = -1;
+	if (r < 0)
 		goto fail;
 	if ((r = rt_cgroup_to_json(c.cg, &cgj, e)) < 0)
 		goto fail;

@@ -49,12 +49,13 @@ static void helper_main(const struct rt_spawn *s)
 	_exit(0);
 }
 
-int rt_spawn_run(const struct rt_spawn *s, int sync_parent, pid_t *ret_pid, struct berr *e)
+int rt_spawn_start(const struct rt_spawn *s, int sync_parent, pid_t *ret_pid, pid_t *ret_helper, struct berr *e)
 {
 	struct rt_sync_msg msg;
 	pid_t helper, pid;
-	int status, r;
+	int r;
 
+	*ret_helper = -1;
 	if (!s->helper) {
 		pid = clone_into(s->flags, s->cgroup_fd);
 		if (pid < 0)
@@ -72,11 +73,29 @@ int rt_spawn_run(const struct rt_spawn *s, int sync_parent, pid_t *ret_pid, stru
 		helper_main(s);
 	close(s->sync_child);
 	r = rt_sync_expect(sync_parent, RT_SYNC_PID, "the spawn helper", &msg, e);
-	while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
-		;
-	if (r < 0)
+	if (r < 0) {
+		rt_spawn_reap(helper);
 		return r;
+	}
 	*ret_pid = (pid_t)msg.value;
+	*ret_helper = helper;
 	rt_sync_msg_clear(&msg);
 	return 0;
+}
+
+void rt_spawn_reap(pid_t helper)
+{
+	if (helper <= 0)
+		return;
+	while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+int rt_spawn_run(const struct rt_spawn *s, int sync_parent, pid_t *ret_pid, struct berr *e)
+{
+	pid_t helper;
+	int r = rt_spawn_start(s, sync_parent, ret_pid, &helper, e);
+
+	rt_spawn_reap(helper);
+	return r;
 }

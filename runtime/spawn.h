@@ -35,3 +35,11 @@ struct rt_spawn {
  * it, so the parent sees end of file when the child dies.
  */
 int rt_spawn_run(const struct rt_spawn *s, int sync_parent, pid_t *ret_pid, struct berr *e);
+
+/*
+ * Same, leaving the helper (if any) to be reaped by the caller with
+ * rt_spawn_reap(*ret_helper) once convenient: its exit then overlaps the
+ * parent's next steps instead of delaying them.
+ */
+int rt_spawn_start(const struct rt_spawn *s, int sync_parent, pid_t *ret_pid, pid_t *ret_helper, struct berr *e);
+void rt_spawn_reap(pid_t helper);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "runtime/cli.h"
 #include "runtime/container.h"
+#include "runtime/early.h"
 #include "runtime/features.h"
 #include "runtime/path.h"
 #include "runtime/selfprot.h"
@@ -100,10 +101,6 @@ int main(int argc, char **argv)
 	if (setup_log(&c, &e) < 0)
 		return fail(&e);
 	root = c.root ? c.root : RT_DEFAULT_ROOT;
-	if (c.verb == RT_VERB_CREATE || c.verb == RT_VERB_RUN || c.verb == RT_VERB_EXEC) {
-		if (rt_selfprot_reexec(argv, &e) < 0)
-			return fail(&e);
-	}
 	co.root = root;
 	co.id = c.id;
 	co.bundle = c.bundle;
@@ -111,6 +108,17 @@ int main(int argc, char **argv)
 	co.console_socket = c.console_socket;
 	co.netd_socket = c.netd_socket;
 	co.preserve_fds = c.preserve_fds;
+	if ((c.verb == RT_VERB_CREATE || c.verb == RT_VERB_RUN || c.verb == RT_VERB_EXEC) && !rt_selfprot_sealed()) {
+		bool early = c.verb != RT_VERB_EXEC;
+
+		if (early && rt_early_start(&co, &e) < 0)
+			return fail(&e);
+		if (rt_selfprot_reexec(argv, &e) < 0) {
+			if (early)
+				rt_early_abort(&co);
+			return fail(&e);
+		}
+	}
 	switch (c.verb) {
 	case RT_VERB_CREATE: {
 		struct rt_created created;

@@ -15,6 +15,7 @@
 #include "jsonutil.h"
 #include "runtime/console.h"
 #include "runtime/container.h"
+#include "runtime/early.h"
 #include "runtime/hooks.h"
 #include "runtime/launch.h"
 #include "runtime/namespaces.h"
@@ -103,6 +104,8 @@ static void close_launch_fds(struct rt_launch *l)
 
 static void undo(struct create_ctx *c, const struct rt_create_opts *o, const struct rt_spec *spec, struct rt_state *st)
 {
+	rt_spawn_reap(c->helper);
+	c->helper = -1;
 	if (c->pid > 0) {
 		kill(c->pid, SIGKILL);
 		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
@@ -231,7 +234,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	struct rt_seccomp *sc = NULL;
 	struct create_ctx c = {.cg_fd = -1, .helper = -1};
 	json_t *cgj = NULL;
-	int init_go, init_done, r;
+	int init_go, init_done, early, r;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->sync_fd = -1;
@@ -240,9 +243,15 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	for (int i = 0; i < RT_NS_COUNT; i++)
 		c.l.ns_fds[i] = -1;
 
+	/* the state directory and cgroup made while berth re-executed itself (early.h) */
+	early = rt_early_adopt(o, &st, &c.cg, e);
+	if (early < 0) {
+		r = early;
+		goto fail;
+	}
 	if ((r = rt_id_validate(o->id, e)) < 0 || (r = check_preserved_fds(o->preserve_fds, e)) < 0 ||
 	    (r = rt_spec_load(o->bundle, &spec, e)) < 0)
-		return r;
+		goto fail;
 	if (spec->process.terminal && !o->console_socket)
 		return berr_set(e, -EINVAL, "'process.terminal' is true: --console-socket is required");
 	if (!spec->process.terminal && o->console_socket)
@@ -255,14 +264,16 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 		r = berr_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = rt_state_create(o->root, o->id, &st, e)) < 0)
+	if (!early && (r = rt_state_create(o->root, o->id, &st, e)) < 0)
 		goto out;
 	if ((r = write_config_copy(st, spec, e)) < 0)
 		goto fail;
-	r = rt_cgroup_create(spec->cgroups_path, o->id, &spec->resources, &c.cg, e);
-	if (r < 0) {
-		berr_wrap(e, r, "cgroup");
-		goto fail;
+	if (!early) {
+		r = rt_cgroup_create(spec->cgroups_path, o->id, &spec->resources, &c.cg, e);
+		if (r < 0) {
+			berr_wrap(e, r, "cgroup");
+			goto fail;
+		}
 	}
 	if (rt_cgroup_clone_fd(c.cg, &c.cg_fd, NULL) < 0)
 		c.cg_fd = -1;

@@ -131,6 +131,22 @@ int rt_state_create(const char *root, const char *id, struct rt_state **ret, str
 	return 0;
 }
 
+int rt_state_adopt(const char *root, const char *id, int lockfd, struct rt_state **ret, struct berr *e)
+{
+	_cleanup_state_ struct rt_state *st = NULL;
+	int r;
+
+	r = state_alloc(root, id, &st, e);
+	if (r < 0)
+		return r;
+	st->lockfd = lockfd;
+	st->dirfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (st->dirfd < 0)
+		return berr_errno(e, "open %s", st->dir);
+	*ret = TAKE_PTR(st);
+	return 0;
+}
+
 static int state_parse(struct rt_state *st, struct berr *e)
 {
 	json_t *b = json_object_get(st->json, "berth");

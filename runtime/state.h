@@ -53,6 +53,8 @@ const char *rt_status_name(enum rt_status s);
 
 /* mkdir root/id (failing when it exists), take its lock. */
 int rt_state_create(const char *root, const char *id, struct rt_state **ret, struct berr *e);
+/* Take over root/id made and locked by rt_state_create in this process before a re-exec (lockfd survived it). */
+int rt_state_adopt(const char *root, const char *id, int lockfd, struct rt_state **ret, struct berr *e);
 /* Open an existing container; lock: take its lock first. */
 int rt_state_open(const char *root, const char *id, bool lock, struct rt_state **ret, struct berr *e);
 void rt_state_free(struct rt_state *st);

@@ -1,0 +1,142 @@
+#!/bin/bash
+# bench_run.sh (make bench-run): wall time of `run` of /bin/true in a busybox bundle with all
+# eight namespaces, user mappings and memory, pids and cpu limits, for berth
+# and, when installed, crun and runc (medians, as hyperfine reports them).
+#
+#   bench/bench_run.sh [RUNS]        (needs root; make deps-bench installs crun, runc, hyperfine)
+#
+# Runs inside tests/harness/sandbox, so everything it makes goes away.
+# crun refuses this machine's hybrid cgroup layout, so it runs in a private
+# mount namespace with /sys/fs/cgroup/unified unmounted. runc 1.1 has no time
+# namespace: it runs the same bundle without one (noted in the output).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build/rel}
+BIN=$PWD/$BUILD/bin
+RUNS=${1:-${RUNS:-40}}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench_run needs root (namespaces, cgroups): sudo make bench-run" >&2
+	exit 1
+fi
+if [ -z "${BERTH_SANDBOX:-}" ]; then
+	exec "$BIN/sandbox" --timeout 1800 "$0" "$@"
+fi
+
+TMP=$BERTH_TEST_TMP
+BB=/bin/busybox
+[ -x $BB ] || { echo "bench_run: busybox-static is not installed" >&2; exit 1; }
+
+rootfs=$TMP/rootfs
+mkdir -p "$rootfs"/{bin,proc,sys,dev,tmp,etc}
+cp $BB "$rootfs/bin/busybox"
+ln -s busybox "$rootfs/bin/true"
+ln -s busybox "$rootfs/bin/sh"
+chown -R 100000:100000 "$rootfs"
+
+# bundle DIR CGROUP NAMESPACES
+bundle() {
+	mkdir -p "$1"
+	cat >"$1/config.json" <<EOF
+{
+ "ociVersion": "1.0.2",
+ "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["/bin/true"], "env": ["PATH=/bin"], "cwd": "/",
+   "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]},
+   "noNewPrivileges": true},
+ "root": {"path": "$rootfs", "readonly": true},
+ "hostname": "bench",
+ "mounts": [
+  {"destination": "/proc", "type": "proc", "source": "proc"},
+  {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+  {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+  {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+  {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+  {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+ ],
+ "linux": {
+  "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+  "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+  "cgroupsPath": "$2",
+  "resources": {"memory": {"limit": 67108864}, "pids": {"limit": 64},
+                "cpu": {"shares": 512, "quota": 50000, "period": 100000}},
+  "namespaces": [$3],
+  "maskedPaths": ["/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+                  "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+  "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+ }
+}
+EOF
+}
+
+ALL8='{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"user"},{"type":"cgroup"},{"type":"time"}'
+NO_TIME='{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"user"},{"type":"cgroup"}'
+CG=/$BERTH_TEST_CGROUP
+# Containers live under an existing parent cgroup, as with engines (/libpod_parent...), so that
+# no runtime creates and removes the parent on every run. The sandbox removes it afterwards.
+for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+	[ -e "$h/cgroup.procs" ] && mkdir -p "$h/$BERTH_TEST_CGROUP"
+done
+for f in cpus mems; do
+	[ -e /sys/fs/cgroup/cpuset/cpuset.$f ] && cat /sys/fs/cgroup/cpuset/cpuset.$f >"/sys/fs/cgroup/cpuset/$BERTH_TEST_CGROUP/cpuset.$f"
+done
+
+# The machine's load drifts (and with it the RCU grace periods that cgroup
+# migration waits for), so the runtimes take turns: ROUNDS rounds of
+# RUNS/ROUNDS runs each, and the median is taken over all of a runtime's runs.
+ROUNDS=${ROUNDS:-8}
+PER=$(((RUNS + ROUNDS - 1) / ROUNDS))
+
+# times_ms OUT CMD...: append the wall times (ms) of PER runs of CMD to OUT.
+times_ms() {
+	local out=$1 i t0 t1
+	shift
+	if command -v hyperfine >/dev/null; then
+		hyperfine -N --style none -w 1 -r "$PER" --export-json "$out.json" "$*" >/dev/null 2>&1 || return 1
+		tr -d ' \n' <"$out.json" | sed -n 's/.*"times":\[\([^]]*\)\].*/\1/p' | tr ',' '\n' |
+			awk '{printf "%.3f\n", $1 * 1000}' >>"$out"
+		return 0
+	fi
+	for ((i = 0; i < PER; i++)); do
+		t0=$EPOCHREALTIME
+		"$@" >/dev/null 2>&1 || return 1
+		t1=$EPOCHREALTIME
+		awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", (b - a) * 1000}' >>"$out"
+	done
+}
+
+median() {
+	sort -n "$1" | awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int((NR+1)/2)]; else printf "FAILED"}'
+}
+
+bundle "$TMP/b-berth" "$CG/berth" "$ALL8"
+have_crun="" have_runc=""
+command -v crun >/dev/null && have_crun=1 && bundle "$TMP/b-crun" "$CG/crun" "$ALL8"
+command -v runc >/dev/null && have_runc=1 && bundle "$TMP/b-runc" "$CG/runc" "$NO_TIME"
+export -f times_ms
+export PER TMP
+: >"$TMP/t-berth"; : >"$TMP/t-crun"; : >"$TMP/t-runc"
+for ((round = 0; round < ROUNDS; round++)); do
+	times_ms "$TMP/t-berth" "$BIN/berth" --root "$TMP/berth" run --bundle "$TMP/b-berth" bench ||
+		echo "berth failed" >&2
+	if [ -n "$have_crun" ]; then
+		unshare -m bash -c "umount /sys/fs/cgroup/unified 2>/dev/null; times_ms $TMP/t-crun crun --root $TMP/crun run --bundle $TMP/b-crun bench" ||
+			echo "crun failed" >&2
+	fi
+	if [ -n "$have_runc" ]; then
+		times_ms "$TMP/t-runc" runc --root "$TMP/runc" run --bundle "$TMP/b-runc" bench || echo "runc failed" >&2
+	fi
+done
+berth_ms=$(median "$TMP/t-berth")
+echo "berth  run /bin/true, 8 namespaces:   median ${berth_ms} ms ($(wc -l <"$TMP/t-berth") runs)"
+crun_ms=""
+if [ -n "$have_crun" ]; then
+	crun_ms=$(median "$TMP/t-crun")
+	echo "crun   run /bin/true, 8 namespaces:   median ${crun_ms} ms ($(crun --version | head -1))"
+fi
+if [ -n "$have_runc" ]; then
+	echo "runc   run /bin/true, 7 namespaces:   median $(median "$TMP/t-runc") ms ($(runc --version | head -1); no time namespace support)"
+fi
+if [ -n "$crun_ms" ] && [ "$crun_ms" != FAILED ] && [ "$berth_ms" != FAILED ]; then
+	ratio=$(awk -v b="$berth_ms" -v c="$crun_ms" 'BEGIN {printf "%.2f", b / c}')
+	echo "berth / crun = $ratio (target <= 0.70)"
+fi

@@ -1,0 +1,32 @@
+/* Linux capabilities: names, and applying the five OCI sets to the calling process. */
+#pragma once
+
+#include <stdint.h>
+
+#include "err.h"
+#include "runtime/spec.h"
+
+#define RT_CAP_MAX 63
+
+/* "CAP_NET_ADMIN" -> 12; -1 when the name is unknown. */
+int rt_cap_from_name(const char *name);
+/* 12 -> "CAP_NET_ADMIN"; NULL when unknown. */
+const char *rt_cap_name(int cap);
+/* The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap). */
+int rt_cap_last(void);
+
+/* Parse a JSON array of capability names into a bit mask; where names the field in errors. */
+int rt_caps_parse_list(const json_t *arr, const char *where, uint64_t *ret, struct berr *e);
+
+/*
+ * Drop every capability outside caps->bounding from the bounding set.
+ * Needs CAP_SETPCAP, so it runs before the user changes.
+ */
+int rt_caps_drop_bounding(const struct rt_caps *caps, struct berr *e);
+
+/*
+ * Set effective, permitted and inheritable exactly (capset), then the
+ * ambient set (cleared, then raised one by one). Runs after setresuid with
+ * PR_SET_KEEPCAPS, the last privileged step before exec.
+ */
+int rt_caps_apply(const struct rt_caps *caps, struct berr *e);

@@ -1,0 +1,74 @@
+/*
+ * The berth command line, runc-compatible: global options, then the verb,
+ * its options, then the container id (and, for exec, the command).
+ * "--opt value", "--opt=value" and single-dash long options ("-root") are
+ * all accepted, as engines use each form.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+enum rt_verb {
+	RT_VERB_NONE,
+	RT_VERB_CREATE,
+	RT_VERB_START,
+	RT_VERB_STATE,
+	RT_VERB_KILL,
+	RT_VERB_DELETE,
+	RT_VERB_RUN,
+	RT_VERB_EXEC,
+	RT_VERB_LIST,
+	RT_VERB_PS,
+	RT_VERB_PAUSE,
+	RT_VERB_RESUME,
+	RT_VERB_FEATURES,
+	RT_VERB_SPEC,
+	RT_VERB_VERSION,
+	RT_VERB_HELP,
+};
+
+struct rt_cli {
+	/* global */
+	const char *root;
+	const char *log;
+	const char *log_format; /* "text" (default) or "json" */
+	bool debug;
+	bool systemd_cgroup; /* accepted; berth manages cgroupfs directly */
+	const char *netd_socket;
+
+	enum rt_verb verb;
+	const char *verb_name;
+	const char *id;
+
+	/* create / run / exec */
+	const char *bundle;
+	const char *pid_file;
+	const char *console_socket;
+	int preserve_fds;
+	bool detach;
+	/* exec */
+	const char *process;
+	bool tty;
+	const char *cwd;
+	const char *user;
+	bool no_new_privs;
+	char **env;  /* -e K=V, NULL-terminated */
+	char **caps; /* --cap, NULL-terminated */
+	char **cmd;  /* after the id, NULL-terminated (points into argv) */
+	/* kill / delete / list / ps */
+	const char *signal;
+	bool all;
+	bool force;
+	const char *format;
+	bool quiet;
+	bool rootless_spec;
+};
+
+int rt_cli_parse(int argc, char **argv, struct rt_cli *ret, struct berr *e);
+void rt_cli_clear(struct rt_cli *c);
+
+/* Usage text for --help. */
+const char *rt_cli_usage(void);

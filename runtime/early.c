@@ -1,0 +1,166 @@
+/* runtime/early.c: the cgroup made by a child while berth re-executes itself (see early.h). */
+#include "runtime/early.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "jsonutil.h"
+
+#define EARLY_ENV "_BERTH_EARLY"
+#define EARLY_MAX (256 * 1024)
+
+/* The child: create the cgroup, write "0\n<json>" or "<-errno>\n<message>" to fd, exit. */
+static void cgroup_child(const struct rt_spec *spec, const char *id, int fd)
+{
+	struct berr e = BERR_INIT;
+	struct rt_cgroup *cg = NULL;
+	json_t *j = NULL;
+	char *s = NULL;
+	int r;
+
+	r = rt_cgroup_create(spec->cgroups_path, id, &spec->resources, &cg, &e);
+	if (r == 0) {
+		r = rt_cgroup_to_json(cg, &j, &e);
+		if (r == 0 && !(s = json_dumps(j, JSON_COMPACT)))
+			r = berr_set(&e, -ENOMEM, "out of memory");
+		if (r < 0)
+			rt_cgroup_destroy(cg, NULL);
+	}
+	if (r == 0)
+		dprintf(fd, "0\n%s", s);
+	else
+		dprintf(fd, "%d\ncgroup: %s", r, berr_message(&e));
+	_exit(0);
+}
+
+int rt_early_start(const struct rt_create_opts *o, struct berr *e)
+{
+	_cleanup_spec_ struct rt_spec *spec = NULL;
+	_cleanup_state_ struct rt_state *st = NULL;
+	int p[2], r;
+	char env[64];
+	pid_t pid;
+
+	if (o->preserve_fds < 0 || o->preserve_fds > 65536)
+		return berr_set(e, -EINVAL, "--preserve-fds must be between 0 and 65536");
+	/* before any fd of ours takes a number the caller means to preserve */
+	for (int fd = 3; fd < 3 + o->preserve_fds; fd++) {
+		if (fcntl(fd, F_GETFD) < 0)
+			return berr_set(e, -EBADF, "--preserve-fds %d: fd %d is not open", o->preserve_fds, fd);
+	}
+	if ((r = rt_id_validate(o->id, e)) < 0 || (r = rt_spec_load(o->bundle, &spec, e)) < 0 ||
+	    (r = rt_state_create(o->root, o->id, &st, e)) < 0)
+		return r;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		r = berr_errno(e, "pipe");
+		rt_state_remove(st, NULL);
+		return r;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = berr_errno(e, "fork");
+		close(p[0]);
+		close(p[1]);
+		rt_state_remove(st, NULL);
+		return r;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		cgroup_child(spec, o->id, p[1]);
+	}
+	close(p[1]);
+	/* across the execve: the lock (held as long as the fd lives) and the child's answer */
+	fcntl(st->lockfd, F_SETFD, 0);
+	fcntl(p[0], F_SETFD, 0);
+	snprintf(env, sizeof(env), "%d,%d,%d", st->lockfd, p[0], (int)pid);
+	setenv(EARLY_ENV, env, 1);
+	st->lockfd = -1;
+	return 0;
+}
+
+static int read_answer(int fd, pid_t pid, struct rt_cgroup **ret_cg, struct berr *e)
+{
+	_cleanup_free_ char *buf = malloc(EARLY_MAX + 1);
+	_cleanup_json_ json_t *j = NULL;
+	size_t len = 0;
+	char *nl;
+	int code, r;
+
+	if (!buf)
+		return berr_set(e, -ENOMEM, "out of memory");
+	for (;;) {
+		ssize_t n = read(fd, buf + len, EARLY_MAX - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == EARLY_MAX)
+			break;
+	}
+	buf[len] = '\0';
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	nl = strchr(buf, '\n');
+	if (!nl)
+		return berr_set(e, -EIO, "cgroup: the child creating it died");
+	*nl = '\0';
+	code = atoi(buf);
+	if (code < 0)
+		return berr_set(e, code > -4096 ? code : -EIO, "%s", nl + 1);
+	r = bjson_parse(nl + 1, strlen(nl + 1), &j, e);
+	if (r < 0)
+		return berr_wrap(e, r, "cgroup");
+	return rt_cgroup_from_json(j, ret_cg, e);
+}
+
+int rt_early_adopt(const struct rt_create_opts *o, struct rt_state **ret_st, struct rt_cgroup **ret_cg, struct berr *e)
+{
+	const char *env = getenv(EARLY_ENV);
+	int lockfd = -1, fd = -1, pid = -1, r;
+
+	*ret_st = NULL;
+	*ret_cg = NULL;
+	if (!env)
+		return 0;
+	if (sscanf(env, "%d,%d,%d", &lockfd, &fd, &pid) != 3 || lockfd < 3 || fd < 3 || pid <= 0 ||
+	    fcntl(lockfd, F_GETFD) < 0 || fcntl(fd, F_GETFD) < 0) {
+		unsetenv(EARLY_ENV);
+		return berr_set(e, -EINVAL, "bad %s in the environment", EARLY_ENV);
+	}
+	unsetenv(EARLY_ENV);
+	fcntl(lockfd, F_SETFD, FD_CLOEXEC);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	r = rt_state_adopt(o->root, o->id, lockfd, ret_st, e);
+	if (r < 0) {
+		close(lockfd);
+		close(fd);
+		return r;
+	}
+	r = read_answer(fd, pid, ret_cg, e);
+	close(fd);
+	return r < 0 ? r : 1;
+}
+
+void rt_early_abort(const struct rt_create_opts *o)
+{
+	struct rt_state *st = NULL;
+	struct rt_cgroup *cg = NULL;
+
+	rt_early_adopt(o, &st, &cg, NULL);
+	if (cg) {
+		rt_cgroup_destroy(cg, NULL);
+		rt_cgroup_free(cg);
+	}
+	if (st) {
+		rt_state_remove(st, NULL);
+		rt_state_free(st);
+	}
+}

@@ -1,0 +1,202 @@
+/*
+ * runtime/init.c: the container's init, from clone3 to execve. It runs
+ * berth's code inside the new namespaces (never a re-exec of berth), paced
+ * by the parent over the sync socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileutil.h"
+#include "jsonutil.h"
+#include "runtime/console.h"
+#include "runtime/devices.h"
+#include "runtime/hooks.h"
+#include "runtime/inroot.h"
+#include "runtime/launch.h"
+#include "runtime/namespaces.h"
+#include "runtime/process.h"
+#include "runtime/rootfs.h"
+#include "runtime/sync.h"
+
+int rt_init_helper_prepare(void *ctx, struct berr *e)
+{
+	struct rt_launch *l = ctx;
+	char offsets[256];
+	int r;
+
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (l->cg_in_helper) {
+		/* pid 0: the calling thread, a self-migration (see runtime/spawn.h) */
+		r = rt_cgroup_enter(l->cg, 0, e);
+		if (r < 0)
+			return berr_wrap(e, r, "enter the container's cgroup");
+	}
+	r = rt_ns_join(l->spec, l->ns_fds, e);
+	if (r < 0)
+		return r;
+	if (rt_ns_time_offsets(l->spec, offsets, sizeof(offsets))) {
+		/*
+		 * Offsets can only be written before a process enters the time
+		 * namespace, so it is made here and the container process is
+		 * cloned into it, instead of clone3(CLONE_NEWTIME).
+		 */
+		if (unshare(CLONE_NEWTIME) < 0)
+			return berr_errno(e, "create the time namespace");
+		r = bfile_write_str("/proc/self/timens_offsets", offsets, e);
+		if (r < 0)
+			return berr_wrap(e, r, "'linux.timeOffsets'");
+	}
+	return 0;
+}
+
+/* A state JSON for hooks run by the init, with status replaced. */
+static char *state_with_status(const char *state, const char *status)
+{
+	_cleanup_json_ json_t *j = NULL;
+
+	if (!state || bjson_parse(state, strlen(state), &j, NULL) < 0)
+		return NULL;
+	if (bjson_set(j, "status", json_string(status)) < 0)
+		return NULL;
+	return json_dumps(j, JSON_COMPACT);
+}
+
+static int setup_root(struct rt_launch *l, int rootfd, int *ret_slave, struct berr *e)
+{
+	const struct rt_spec *spec = l->spec;
+	bool userns = spec->ns_new & CLONE_NEWUSER;
+	int r;
+
+	if ((r = rt_rootfs_mount_all(rootfd, spec, userns, e)) < 0)
+		return r;
+	if ((r = rt_devices_setup(rootfd, spec, userns, e)) < 0)
+		return r;
+	if (spec->process.terminal) {
+		r = rt_console_create(rootfd, &spec->process, l->console_sock, ret_slave, e);
+		if (r < 0)
+			return r;
+		l->console_sock = berth_close_safe(l->console_sock);
+		if ((r = rt_console_bind(rootfd, *ret_slave, e)) < 0)
+			return r;
+	}
+	if ((r = rt_rootfs_sysctls(rootfd, spec, e)) < 0)
+		return r;
+	if ((r = rt_rootfs_mask_and_protect(rootfd, spec, e)) < 0)
+		return r;
+	/* runc creates a missing cwd; do it while the root is still writable */
+	return rt_inroot_mkdir_p(rootfd, spec->process.cwd, 0755, NULL, e);
+}
+
+static int wait_start(struct rt_launch *l, struct berr *e)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(l->go[0], &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return berr_set(e, -EPIPE, "the start signal never came");
+	return 0;
+}
+
+static void report_after_ready(struct rt_launch *l, const struct berr *e)
+{
+	const char *m = berr_message(e);
+
+	if (l->done[1] >= 0) {
+		if (write(l->done[1], m, strlen(m)) < 0) {
+			/* start is gone: nobody left to tell */
+		}
+	} else {
+		rt_sync_send_error(l->sync_child, e);
+	}
+}
+
+void rt_init_main(void *ctx)
+{
+	struct rt_launch *l = ctx;
+	const struct rt_spec *spec = l->spec;
+	struct berr e = BERR_INIT;
+	struct rt_sync_msg go = {0}, msg = {0};
+	struct rt_proc_final fin = {0};
+	_cleanup_free_ char *created = NULL, *path = NULL;
+	int rootfd = -1, slave = -1, r;
+
+	close(l->sync_parent);
+	/* a flock stays held while any copy of its file description lives */
+	if (l->state_lock >= 0)
+		close(l->state_lock);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	umask(0);
+	r = rt_sync_expect(l->sync_child, RT_SYNC_GO, "berth", &go, &e);
+	if (r < 0)
+		_exit(1);
+	if (spec->ns_new & CLONE_NEWUSER) {
+		/* the maps are written: become the namespace's root for the setup */
+		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+			berr_errno(&e, "become root in the user namespace");
+			goto fail;
+		}
+	}
+	if (l->unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
+		berr_errno(&e, "create the cgroup namespace");
+		goto fail;
+	}
+	if (spec->hostname && *spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
+		berr_errno(&e, "set 'hostname'");
+		goto fail;
+	}
+	if (spec->domainname && *spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0) {
+		berr_errno(&e, "set 'domainname'");
+		goto fail;
+	}
+	if ((r = rt_rootfs_prepare(spec, &rootfd, &e)) < 0 || (r = setup_root(l, rootfd, &slave, &e)) < 0)
+		goto fail;
+	if (spec->hooks.n[RT_HOOK_PRESTART] || spec->hooks.n[RT_HOOK_CREATE_RUNTIME]) {
+		if (rt_sync_send(l->sync_child, RT_SYNC_HOOKS, 0, 0, NULL, 0) < 0 ||
+		    rt_sync_expect(l->sync_child, RT_SYNC_HOOKS_DONE, "berth", &msg, &e) < 0)
+			_exit(1);
+		rt_sync_msg_clear(&msg);
+	}
+	/* createContainer: in the container's namespaces, path resolved before pivot_root (runtime's view) */
+	if ((r = rt_hooks_run(&spec->hooks, RT_HOOK_CREATE_CONTAINER, go.data ? go.data : "{}", &e)) < 0)
+		goto fail;
+	if ((r = rt_rootfs_pivot(rootfd, spec, &e)) < 0)
+		goto fail;
+	rootfd = berth_close_safe(rootfd);
+	if ((r = rt_process_resolve(&spec->process, &path, &e)) < 0 ||
+	    (r = rt_process_env(&spec->process, &fin.env, &e)) < 0)
+		goto fail;
+	if (rt_sync_send(l->sync_child, RT_SYNC_READY, 0, 0, NULL, 0) < 0)
+		_exit(1);
+	if (l->go[0] >= 0 && wait_start(l, &e) < 0)
+		_exit(1);
+	if (spec->hooks.n[RT_HOOK_START_CONTAINER]) {
+		created = state_with_status(go.data, "created");
+		r = rt_hooks_run(&spec->hooks, RT_HOOK_START_CONTAINER, created ? created : "{}", &e);
+		if (r < 0) {
+			report_after_ready(l, &e);
+			_exit(1);
+		}
+	}
+	fin.p = &spec->process;
+	fin.path = path;
+	fin.seccomp = l->seccomp;
+	fin.preserve_fds = l->preserve_fds;
+	fin.console_slave = slave;
+	rt_process_exec(&fin, &e);
+	report_after_ready(l, &e);
+	_exit(127);
+fail:
+	rt_sync_send_error(l->sync_child, &e);
+	_exit(1);
+}

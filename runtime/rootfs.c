@@ -1,0 +1,419 @@
+/* runtime/rootfs.c: mounts and pivot_root, run by the container's init. */
+#include "runtime/rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "runtime/cgroup.h"
+#include "runtime/inroot.h"
+#include "runtime/path.h"
+#include "runtime/sys.h"
+
+/* Flags a remount must keep: in a user namespace the kernel locks them once set. */
+static unsigned long mounted_flags(int fd)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+
+	if (fstatvfs(fd, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	return f;
+}
+
+int rt_rootfs_prepare(const struct rt_spec *spec, int *ret_rootfd, struct berr *e)
+{
+	unsigned long prop = MS_SLAVE | MS_REC;
+	int fd;
+
+	/* Before any mount: nothing done here may propagate back to the host. */
+	if (spec->rootfs_propagation & MS_PRIVATE)
+		prop = MS_PRIVATE | MS_REC;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+		return berr_errno(e, "make the mount tree %s", prop & MS_PRIVATE ? "private" : "slave");
+	/* pivot_root needs the new root to be a mount point */
+	if (mount(spec->rootfs, spec->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return berr_errno(e, "bind-mount root.path %s", spec->rootfs);
+	fd = open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return berr_errno(e, "open root.path %s", spec->rootfs);
+	*ret_rootfd = fd;
+	return 0;
+}
+
+/* Remount the mount at path (resolved in the root) with flags, keeping what the kernel locks. */
+static int remount_at(int rootfd, const char *dest, unsigned long flags, unsigned long clear, struct berr *e)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[RT_FD_PATH_MAX];
+	unsigned long keep;
+	int r;
+
+	r = rt_inroot_open(rootfd, dest, O_PATH, 0, &fd);
+	if (r < 0)
+		return berr_sys(e, r, "reopen %s", dest);
+	keep = mounted_flags(fd) & ~clear;
+	if (mount(NULL, rt_fd_path(fd, buf), NULL, MS_REMOUNT | MS_BIND | flags | keep, NULL) < 0)
+		return berr_errno(e, "remount %s", dest);
+	return 0;
+}
+
+static int set_propagation(int rootfd, const char *dest, unsigned long prop, struct berr *e)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[RT_FD_PATH_MAX];
+	int r;
+
+	r = rt_inroot_open(rootfd, dest, O_PATH, 0, &fd);
+	if (r < 0)
+		return berr_sys(e, r, "reopen %s", dest);
+	if (mount(NULL, rt_fd_path(fd, buf), NULL, prop, NULL) < 0)
+		return berr_errno(e, "set propagation of %s", dest);
+	return 0;
+}
+
+static int set_rec_attrs(int rootfd, const struct rt_mount *m, struct berr *e)
+{
+	struct rt_mount_attr attr = {.attr_set = m->rec_attr_set, .attr_clr = m->rec_attr_clr};
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = rt_inroot_open(rootfd, m->destination, O_PATH, 0, &fd);
+	if (r < 0)
+		return berr_sys(e, r, "reopen %s", m->destination);
+	if (rt_sys_mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
+		return berr_errno(e, "set recursive mount attributes of %s", m->destination);
+	return 0;
+}
+
+/* The comma-separated controller options of a v1 hierarchy ("memory", "none,name=systemd"). */
+static int cgroup1_options(const char *super, char *out, size_t len)
+{
+	static const char *const skip[] = {
+		"rw", "ro", "xattr", "noprefix", "clone_children", "cpuset_v2_mode", "favordynmods", NULL};
+	_cleanup_free_ char *copy = strdup(super);
+	size_t n = 0;
+	bool named = false;
+	char *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	out[0] = '\0';
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		bool skipped = strncmp(tok, "release_agent=", 14) == 0;
+
+		for (int i = 0; skip[i] && !skipped; i++)
+			skipped = strcmp(tok, skip[i]) == 0;
+		if (skipped)
+			continue;
+		named |= strncmp(tok, "name=", 5) == 0;
+		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%s", n ? "," : "", tok);
+	}
+	if (named && !strstr(out, ",") && n + 6 < len) {
+		/* a named hierarchy without controllers */
+		memmove(out + 5, out, n + 1);
+		memcpy(out, "none,", 5);
+	}
+	return n < len ? 0 : -ENAMETOOLONG;
+}
+
+/*
+ * A "cgroup" mount on a v1 or hybrid host: a tmpfs holding one cgroup
+ * mount per host hierarchy, each rooted at the container's cgroup by the
+ * cgroup namespace (the kernel reuses the existing hierarchy).
+ */
+static int mount_cgroup_v1(int rootfd, const struct rt_mount *m, struct berr *e)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_close_ int fd = -1;
+	char buf[RT_FD_PATH_MAX];
+	char line[4096];
+	unsigned long flags = m->flags & ~(MS_RDONLY | MS_BIND | MS_REC | MS_REMOUNT);
+	char done[2048] = ",";
+	int r;
+
+	r = rt_inroot_target(rootfd, m->destination, true, false, &fd, e);
+	if (r < 0)
+		return r;
+	if (mount("tmpfs", rt_fd_path(fd, buf), "tmpfs", flags, "mode=755") < 0)
+		return berr_errno(e, "mount tmpfs for cgroups at %s", m->destination);
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return berr_errno(e, "read /proc/self/mountinfo");
+	while (fgets(line, sizeof(line), f)) {
+		char mnt[PATH_MAX], fstype[32], super[1024];
+		_cleanup_free_ char *sub = NULL;
+		_cleanup_close_ int sfd = -1;
+		char opts[1024];
+		const char *dash = strstr(line, " - ");
+		const char *base;
+
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(dash, " - %31s %*s %1023s", fstype, super) != 2)
+			continue;
+		if (strncmp(mnt, "/sys/fs/cgroup/", 15) != 0 || strchr(mnt + 15, '/'))
+			continue;
+		base = mnt + 15;
+		{
+			/* a hierarchy mounted twice (one copy shadowed) is listed twice */
+			char key[300];
+
+			snprintf(key, sizeof(key), ",%s,", base);
+			if (strstr(done, key))
+				continue;
+			if (strlen(done) + strlen(base) + 2 < sizeof(done))
+				strcat(strcat(done, base), ",");
+		}
+		if (strcmp(fstype, "cgroup") == 0) {
+			if (cgroup1_options(super, opts, sizeof(opts)) < 0)
+				continue;
+		} else if (strcmp(fstype, "cgroup2") == 0) {
+			opts[0] = '\0';
+		} else {
+			continue;
+		}
+		sub = rt_path_join(m->destination, base);
+		if (!sub)
+			return berr_set(e, -ENOMEM, "out of memory");
+		r = rt_inroot_target(rootfd, sub, true, false, &sfd, e);
+		if (r < 0)
+			return r;
+		if (mount(fstype, rt_fd_path(sfd, buf), fstype, flags | (m->flags & MS_RDONLY), *opts ? opts : NULL) <
+		    0)
+			return berr_errno(e, "mount %s hierarchy %s at %s", fstype, *opts ? opts : "(unified)", sub);
+	}
+	if (m->flags & MS_RDONLY)
+		return remount_at(rootfd, m->destination, MS_RDONLY | flags, 0, e);
+	return 0;
+}
+
+/* data without the options starting with prefix; malloc'd. */
+static char *strip_option(const char *data, const char *prefix)
+{
+	_cleanup_free_ char *copy = strdup(data);
+	char *out = calloc(1, strlen(data) + 1);
+	char *save = NULL;
+	size_t n = 0;
+
+	if (!copy || !out) {
+		free(out);
+		return NULL;
+	}
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (strncmp(tok, prefix, strlen(prefix)) == 0)
+			continue;
+		n += (size_t)sprintf(out + n, "%s%s", n ? "," : "", tok);
+	}
+	return out;
+}
+
+static int mount_one(int rootfd, const struct rt_mount *m, bool userns, struct berr *e)
+{
+	bool special = strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0 ||
+		       strcmp(m->destination, "/proc") == 0 || strcmp(m->destination, "/sys") == 0;
+	_cleanup_close_ int fd = -1;
+	char buf[RT_FD_PATH_MAX];
+	bool dir = true;
+	int r;
+
+	if (m->bind) {
+		struct stat st;
+
+		if (stat(m->source, &st) < 0)
+			return berr_errno(e, "bind source %s", m->source);
+		dir = S_ISDIR(st.st_mode);
+	}
+	if ((strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) && !m->bind) {
+		if (rt_cgroup_detect() != RT_CGROUP_V2 && strcmp(m->type, "cgroup") == 0)
+			return mount_cgroup_v1(rootfd, m, e);
+		r = rt_inroot_target(rootfd, m->destination, true, false, &fd, e);
+		if (r < 0)
+			return r;
+		if (mount("cgroup2", rt_fd_path(fd, buf), "cgroup2", m->flags & ~(MS_BIND | MS_REC), m->data) < 0)
+			return berr_errno(e, "mount cgroup2 at %s", m->destination);
+		return 0;
+	}
+	r = rt_inroot_target(rootfd, m->destination, dir, special, &fd, e);
+	if (r < 0)
+		return r;
+	rt_fd_path(fd, buf);
+	if (m->bind) {
+		unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+
+		if (mount(m->source, buf, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+			return berr_errno(e, "bind-mount %s", m->source);
+		/* bind ignores every other flag: they take a remount */
+		if (extra || m->clear) {
+			r = remount_at(rootfd, m->destination, extra, m->clear, e);
+			if (r < 0)
+				return r;
+		}
+	} else if (mount(m->source, buf, m->type, m->flags & ~MS_REC, m->data) < 0) {
+		int err = errno;
+
+		if (err == EPERM && userns && strcmp(m->type, "sysfs") == 0) {
+			/* sysfs of a network namespace the user namespace does not own: the host's, read-only */
+			if (mount("/sys", buf, NULL, MS_BIND | MS_REC, NULL) < 0)
+				return berr_errno(e, "bind-mount /sys at %s", m->destination);
+			r = remount_at(rootfd, m->destination, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, e);
+			if (r < 0)
+				return r;
+		} else if (err == EPERM && userns && strcmp(m->type, "mqueue") == 0 &&
+			   access("/dev/mqueue", F_OK) == 0) {
+			/* an IPC namespace the user namespace does not own: the host's queues, as they are */
+			if (mount("/dev/mqueue", buf, NULL, MS_BIND | MS_REC, NULL) < 0)
+				return berr_errno(e, "bind-mount /dev/mqueue at %s", m->destination);
+		} else if (err == EINVAL && strcmp(m->type, "devpts") == 0 && m->data && strstr(m->data, "gid=")) {
+			/* gid= names a group the user namespace does not map: mount without it */
+			_cleanup_free_ char *data = strip_option(m->data, "gid=");
+
+			if (!data)
+				return berr_set(e, -ENOMEM, "out of memory");
+			if (mount(m->source, buf, m->type, m->flags & ~MS_REC, data) < 0)
+				return berr_errno(e, "mount devpts at %s", m->destination);
+		} else if (err == EPERM && userns) {
+			errno = err;
+			return berr_errno(
+				e,
+				"mount %s (%s) at %s (a namespace it needs belongs to another user namespace; "
+				"list it in 'linux.namespaces')",
+				m->source, m->type, m->destination);
+		} else {
+			errno = err;
+			return berr_errno(e, "mount %s (%s) at %s", m->source, m->type, m->destination);
+		}
+	}
+	if (m->propagation) {
+		r = set_propagation(rootfd, m->destination, m->propagation, e);
+		if (r < 0)
+			return r;
+	}
+	if (m->rec_attr_set || m->rec_attr_clr)
+		return set_rec_attrs(rootfd, m, e);
+	return 0;
+}
+
+int rt_rootfs_mount_all(int rootfd, const struct rt_spec *spec, bool userns, struct berr *e)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		int r = mount_one(rootfd, &spec->mounts[i], userns, e);
+
+		if (r < 0)
+			return berr_wrap(e, r, "'mounts[%zu]'", i);
+	}
+	return 0;
+}
+
+int rt_rootfs_sysctls(int rootfd, const struct rt_spec *spec, struct berr *e)
+{
+	for (size_t i = 0; i < spec->n_sysctls; i++) {
+		char path[PATH_MAX];
+		_cleanup_close_ int fd = -1;
+		size_t len = strlen(spec->sysctls[i].value);
+		char *p;
+		int r;
+
+		snprintf(path, sizeof(path), "/proc/sys/%s", spec->sysctls[i].key);
+		for (p = path + 10; *p; p++) {
+			if (*p == '.')
+				*p = '/';
+		}
+		r = rt_inroot_open(rootfd, path, O_WRONLY | O_TRUNC, 0, &fd);
+		if (r < 0)
+			return berr_sys(e, r, "'linux.sysctl' %s: open %s in the container", spec->sysctls[i].key,
+					path);
+		if (write(fd, spec->sysctls[i].value, len) != (ssize_t)len)
+			return berr_errno(e, "'linux.sysctl' %s = %s", spec->sysctls[i].key, spec->sysctls[i].value);
+	}
+	return 0;
+}
+
+int rt_rootfs_mask_and_protect(int rootfd, const struct rt_spec *spec, struct berr *e)
+{
+	for (size_t i = 0; i < spec->n_masked_paths; i++) {
+		_cleanup_close_ int fd = -1;
+		char buf[RT_FD_PATH_MAX];
+		struct stat st;
+		int r;
+
+		r = rt_inroot_open(rootfd, spec->masked_paths[i], O_PATH, 0, &fd);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return berr_sys(e, r, "'linux.maskedPaths[%zu]' %s", i, spec->masked_paths[i]);
+		if (fstat(fd, &st) < 0)
+			return berr_errno(e, "'linux.maskedPaths[%zu]' %s", i, spec->masked_paths[i]);
+		if (S_ISDIR(st.st_mode))
+			r = mount("tmpfs", rt_fd_path(fd, buf), "tmpfs", MS_RDONLY, "size=0k");
+		else
+			r = mount("/dev/null", rt_fd_path(fd, buf), NULL, MS_BIND, NULL);
+		if (r < 0)
+			return berr_errno(e, "mask %s", spec->masked_paths[i]);
+	}
+	for (size_t i = 0; i < spec->n_readonly_paths; i++) {
+		_cleanup_close_ int fd = -1;
+		char buf[RT_FD_PATH_MAX];
+		int r;
+
+		r = rt_inroot_open(rootfd, spec->readonly_paths[i], O_PATH, 0, &fd);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return berr_sys(e, r, "'linux.readonlyPaths[%zu]' %s", i, spec->readonly_paths[i]);
+		if (mount(rt_fd_path(fd, buf), buf, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return berr_errno(e, "bind %s read-only", spec->readonly_paths[i]);
+		r = remount_at(rootfd, spec->readonly_paths[i], MS_RDONLY, 0, e);
+		if (r < 0)
+			return berr_wrap(e, r, "'linux.readonlyPaths[%zu]'", i);
+	}
+	return 0;
+}
+
+int rt_rootfs_pivot(int rootfd, const struct rt_spec *spec, struct berr *e)
+{
+	if (fchdir(rootfd) < 0)
+		return berr_errno(e, "chdir to root.path");
+	/* pivot_root(".", "."): the old root ends up stacked on the new one and is detached right away */
+	if (rt_sys_pivot_root(".", ".") < 0)
+		return berr_errno(e, "pivot_root into %s", spec->rootfs);
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return berr_errno(e, "make the old root slave");
+	if (umount2(".", MNT_DETACH) < 0)
+		return berr_errno(e, "detach the old root");
+	if (chdir("/") < 0)
+		return berr_errno(e, "chdir /");
+	if (spec->root_readonly) {
+		int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		unsigned long keep = fd >= 0 ? mounted_flags(fd) : 0;
+
+		if (fd >= 0)
+			close(fd);
+		if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
+			return berr_errno(e, "make the root read-only ('root.readonly')");
+	}
+	if (spec->rootfs_propagation && mount(NULL, "/", NULL, spec->rootfs_propagation, NULL) < 0)
+		return berr_errno(e, "apply 'linux.rootfsPropagation'");
+	return 0;
+}

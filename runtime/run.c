@@ -1,0 +1,164 @@
+/* runtime/run.c: `berth run`, create and start in one process, waiting for the container in the foreground. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "runtime/container.h"
+#include "runtime/hooks.h"
+#include "runtime/sync.h"
+#include "runtime/sys.h"
+
+/* Signals a foreground run passes on to the container (runc forwards all but these few). */
+void rt_forward_set(sigset_t *set)
+{
+	sigfillset(set);
+	sigdelset(set, SIGKILL);
+	sigdelset(set, SIGSTOP);
+	sigdelset(set, SIGSEGV);
+	sigdelset(set, SIGBUS);
+	sigdelset(set, SIGILL);
+	sigdelset(set, SIGFPE);
+	sigdelset(set, SIGABRT);
+	sigdelset(set, SIGTRAP);
+	sigdelset(set, SIGSYS);
+	sigdelset(set, SIGTTIN);
+	sigdelset(set, SIGTTOU);
+	sigdelset(set, SIGTSTP);
+}
+
+static void warn_errno(struct berr *warn, const struct berr *e)
+{
+	size_t n;
+
+	if (!warn)
+		return;
+	n = strlen(warn->msg);
+	snprintf(warn->msg + n, sizeof(warn->msg) - n, "%s%s", n ? "; " : "", berr_message(e));
+	if (!warn->code)
+		warn->code = e->code ? e->code : -EIO;
+}
+
+int rt_wait_forwarding(pid_t pid, const sigset_t *set, int *ret_status, struct berr *e)
+{
+	_cleanup_close_ int sfd = -1;
+	int status;
+
+	sfd = signalfd(-1, set, SFD_CLOEXEC);
+	if (sfd < 0)
+		return berr_errno(e, "signalfd");
+	for (;;) {
+		struct signalfd_siginfo si;
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		ssize_t n;
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return berr_errno(e, "wait for the container");
+		n = read(sfd, &si, sizeof(si));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(si))
+			return berr_errno(e, "read signalfd");
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		/* still our unreaped child, so the pid cannot have been reused */
+		kill(pid, (int)si.ssi_signo);
+	}
+	*ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
+}
+
+static void report_oom(struct rt_state *st, int status, struct berr *warn)
+{
+	struct rt_cgroup *cg = NULL;
+	bool oom = false;
+
+	if (rt_state_cgroup(st, &cg, NULL) < 0 || !cg)
+		return;
+	if (rt_cgroup_oom_killed(cg, &oom) == 0 && oom) {
+		struct berr e = BERR_INIT;
+
+		berr_set(&e, -ENOMEM,
+			 "container '%s' was killed by the OOM killer (memory limit reached, exit status %d)", st->id,
+			 status);
+		warn_errno(warn, &e);
+	}
+	rt_cgroup_free(cg);
+}
+
+static int teardown(const struct rt_create_opts *o, struct berr *warn, struct berr *e)
+{
+	_cleanup_state_ struct rt_state *st = NULL;
+	int r;
+
+	r = rt_state_open(o->root, o->id, true, &st, e);
+	if (r == -ENOENT) {
+		berr_clear(e);
+		return 0; /* deleted from outside meanwhile */
+	}
+	if (r < 0)
+		return r;
+	if (!st->json)
+		return rt_state_remove(st, e);
+	return rt_destroy(st, o->netd_socket, warn, e);
+}
+
+int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct berr *warn, struct berr *e)
+{
+	struct rt_created c = {.sync_fd = -1};
+	sigset_t set, old;
+	int r, status = 0;
+
+	rt_forward_set(&set);
+	/* blocked from the start: a signal during creation is delivered to the container, not lost */
+	if (!detach)
+		sigprocmask(SIG_BLOCK, &set, &old);
+	r = rt_create(o, &c, e);
+	if (r < 0)
+		goto out;
+	/* nobody waits behind us while the container runs: `berth delete -f` must be able to take the lock */
+	c.st->lockfd = berth_close_safe(c.st->lockfd);
+	r = rt_sync_wait_exec(c.sync_fd, e);
+	c.sync_fd = berth_close_safe(c.sync_fd);
+	if (r < 0) {
+		struct berr ignored = BERR_INIT;
+
+		if (!detach)
+			waitpid(c.pid, NULL, 0);
+		teardown(o, NULL, &ignored);
+		goto out;
+	}
+	{
+		struct rt_hooks *h = &c.spec->hooks;
+
+		if (h->n[RT_HOOK_POSTSTART]) {
+			_cleanup_free_ char *state = rt_state_hook_json_of(c.st, RT_STATUS_RUNNING);
+			struct berr he = BERR_INIT;
+
+			if (!state || rt_hooks_run(h, RT_HOOK_POSTSTART, state, &he) < 0)
+				warn_errno(warn, &he);
+		}
+	}
+	if (detach) {
+		*ret_status = 0;
+		goto out;
+	}
+	r = rt_wait_forwarding(c.pid, &set, &status, e);
+	if (r < 0)
+		goto out;
+	report_oom(c.st, status, warn);
+	*ret_status = status;
+	r = teardown(o, warn, e);
+out:
+	rt_created_clear(&c);
+	if (!detach)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}

@@ -375,14 +375,55 @@ out:
 	return r;
 }
 
+/* True when the calling process already sits in the v2 cgroup path (e.g. cloned there with CLONE_INTO_CGROUP). */
+static bool self_in_v2(const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (char *line = buf, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (strncmp(line, "0::", 3) == 0)
+			return strcmp(line + 3, path) == 0;
+	}
+	return false;
+}
+
 int rt_cgroup_enter(const struct rt_cgroup *cg, pid_t pid, struct berr *e)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	for (size_t i = 0; i < cg->n; i++) {
-		int r = cg_write(cg->h[i].dir, "cgroup.procs", buf, e);
+		const char *file = "cgroup.procs";
+		int r;
 
+		if (pid == 0) {
+			/*
+			 * Moving only the calling thread ("0" to v1 tasks) skips the
+			 * global cgroup_threadgroup_rwsem and its RCU grace period
+			 * (milliseconds) that a process migration takes; callers are
+			 * single-threaded, so the thread is the whole process. v2 has
+			 * no such file: a process cloned there with CLONE_INTO_CGROUP
+			 * is already in place and needs no write.
+			 */
+			if (cg->h[i].kind == CG_V1)
+				file = "tasks";
+			else if (self_in_v2(cg->h[i].path))
+				continue;
+		}
+		r = cg_write(cg->h[i].dir, file, buf, e);
 		if (r < 0)
 			return berr_wrap(e, r, "move %d into its cgroup", (int)pid);
 	}
@@ -394,9 +435,8 @@ int rt_cgroup_clone_fd(const struct rt_cgroup *cg, int *ret_fd, struct berr *e)
 	const struct cg_hier *v2 = find_v2(cg);
 	int fd;
 
-	/* CLONE_INTO_CGROUP places the child in one v2 cgroup only; v1 hierarchies need cgroup.procs */
-	if (cg->mode != RT_CGROUP_V2 || !v2)
-		return berr_set(e, -ENOTSUP, "CLONE_INTO_CGROUP needs cgroup v2 alone (mode is %s)",
+	if (!v2)
+		return berr_set(e, -ENOTSUP, "CLONE_INTO_CGROUP needs a cgroup v2 hierarchy (mode is %s)",
 				rt_cgroup_mode_name(cg->mode));
 	fd = open(v2->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)

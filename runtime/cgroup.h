@@ -84,9 +84,17 @@ int rt_cgroup_path_parse(const char *cgroups_path, size_t len, const char *id, c
  */
 int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
 		     struct rt_cgroup **ret, struct berr *e);
-/* Move pid into the container's cgroup in every hierarchy. */
+/*
+ * Move pid into the container's cgroup in every hierarchy. pid 0 moves the
+ * calling process, which must be single-threaded: cheaper (a thread
+ * self-migration on v1) and skipping v2 when it is already there.
+ */
 int rt_cgroup_enter(const struct rt_cgroup *cg, pid_t pid, struct berr *e);
-/* On v2, an O_PATH|O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP); -ENOTSUP elsewhere. */
+/*
+ * An O_PATH|O_DIRECTORY fd of the v2 directory for clone3(CLONE_INTO_CGROUP)
+ * (v2 and hybrid); -ENOTSUP without a v2 hierarchy. In hybrid mode it places
+ * the child in the unified hierarchy only: v1 still needs rt_cgroup_enter.
+ */
 int rt_cgroup_clone_fd(const struct rt_cgroup *cg, int *ret_fd, struct berr *e);
 
 /* Persist in / restore from the container state (JSON object). */

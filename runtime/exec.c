@@ -34,6 +34,7 @@ struct exec_ctx {
 	int sync_parent, sync_child;
 	int console_sock;
 	int preserve_fds;
+	int cg_fd; /* v2 directory for CLONE_INTO_CGROUP, -1: none */
 };
 
 static int helper_prepare(void *arg, struct berr *e)
@@ -209,7 +210,7 @@ int rt_exec(const struct rt_exec_opts *o, int *ret_status, struct berr *e)
 	_cleanup_spec_ struct rt_spec *spec = NULL;
 	_cleanup_json_ json_t *pjson = NULL;
 	struct rt_seccomp *sc = NULL;
-	struct exec_ctx x = {.pidfd = -1, .sync_parent = -1, .sync_child = -1, .console_sock = -1};
+	struct exec_ctx x = {.pidfd = -1, .sync_parent = -1, .sync_child = -1, .console_sock = -1, .cg_fd = -1};
 	enum rt_status status;
 	sigset_t set, old;
 	pid_t pid = -1;
@@ -240,6 +241,8 @@ int rt_exec(const struct rt_exec_opts *o, int *ret_status, struct berr *e)
 	x.preserve_fds = o->preserve_fds;
 	if ((r = rt_state_cgroup(st, &x.cg, e)) < 0)
 		goto out;
+	if (x.cg && rt_cgroup_clone_fd(x.cg, &x.cg_fd, NULL) < 0)
+		x.cg_fd = -1;
 	r = rt_state_pidfd(st, &x.pidfd);
 	if (r < 0) {
 		berr_set(e, r, "cannot exec in container '%s': its init is gone", o->id);
@@ -260,7 +263,7 @@ int rt_exec(const struct rt_exec_opts *o, int *ret_status, struct berr *e)
 		sigprocmask(SIG_BLOCK, &set, &old);
 	{
 		struct rt_spawn s = {.flags = 0,
-				     .cgroup_fd = -1,
+				     .cgroup_fd = x.cg_fd,
 				     .helper = true,
 				     .sync_child = x.sync_child,
 				     .prepare = helper_prepare,
@@ -307,6 +310,7 @@ out:
 	berth_close_safe(x.sync_parent);
 	berth_close_safe(x.sync_child);
 	berth_close_safe(x.console_sock);
+	berth_close_safe(x.cg_fd);
 	if (x.cg)
 		rt_cgroup_free(x.cg);
 	rt_seccomp_free(sc);

@@ -66,9 +66,13 @@ int rt_spawn_start(const struct rt_spawn *s, int sync_parent, pid_t *ret_pid, pi
 		*ret_pid = pid;
 		return 0;
 	}
-	helper = fork();
+	/*
+	 * The helper itself starts in the v2 cgroup when there is one, so its
+	 * self-migration only has v1 left to do: the cheap thread move.
+	 */
+	helper = clone_into(0, s->cgroup_fd);
 	if (helper < 0)
-		return berr_errno(e, "fork");
+		return berr_errno(e, "fork the spawn helper");
 	if (helper == 0)
 		helper_main(s);
 	close(s->sync_child);

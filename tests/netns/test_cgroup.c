@@ -4,11 +4,18 @@
  * real processes placed in it. Every cgroup lives below $BERTH_TEST_CGROUP.
  */
 #include <dirent.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 
 #include "cg_helpers.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
 TestSuite(cgroup, .init = tst_isolate, .fini = tst_teardown);
 
@@ -600,17 +607,70 @@ Test(cgroup, existing_cgroup_is_joined)
 	cgt_destroy(a, NULL);
 }
 
-Test(cgroup, clone_fd_needs_pure_v2)
+/*
+ * The spawn path of the runtime: a process cloned into the v2 directory
+ * (CLONE_INTO_CGROUP) that then calls rt_cgroup_enter(cg, 0) ends up in
+ * every hierarchy, the v1 ones by the cheap thread self-migration.
+ */
+static int self_enter(void *arg)
+{
+	struct rt_cgroup *cg = arg;
+
+	if (rt_cgroup_enter(cg, 0, NULL) < 0)
+		return 1;
+	for (;;)
+		pause();
+	return 0;
+}
+
+Test(cgroup, clone_fd_then_self_enter_reaches_every_hierarchy)
 {
 	const char *base = cgt_base("clonefd");
 	struct rt_cgroup *cg = cgt_create(base, NULL);
 	struct berr e = BERR_INIT;
-	int fd = -1;
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+			set_tid_size, cgroup;
+	} args;
+	char *out, *l;
+	int fd = -1, st = -1, lines = 0;
+	pid_t pid;
 
-	if (rt_cgroup_get_mode(cg) != RT_CGROUP_V2) {
+	if (rt_cgroup_get_mode(cg) == RT_CGROUP_V1) {
 		cr_assert_eq(rt_cgroup_clone_fd(cg, &fd, &e), -ENOTSUP);
-		cr_assert(strstr(e.msg, rt_cgroup_mode_name(rt_cgroup_get_mode(cg))), "%s", e.msg);
+		cgt_destroy(cg, NULL);
+		return;
 	}
+	cr_assert_eq(rt_cgroup_clone_fd(cg, &fd, &e), 0, "%s", e.msg);
+	memset(&args, 0, sizeof(args));
+	args.flags = CLONE_INTO_CGROUP;
+	args.exit_signal = SIGCHLD;
+	args.cgroup = (uint64_t)fd;
+	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	cr_assert_geq(pid, 0, "clone3: %s", strerror(errno));
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(self_enter(cg));
+	}
+	close(fd);
+	/* wait until the v1 moves are done: the last hierarchy lists the pid */
+	for (int i = 0; i < 200; i++) {
+		out = tst_sh_out(NULL, &st, "grep -c ':%s$' /proc/%d/cgroup", base, (int)pid);
+		lines = atoi(out);
+		free(out);
+		if ((size_t)lines >= cg->n)
+			break;
+		usleep(10000);
+	}
+	out = tst_sh_out(NULL, &st, "cat /proc/%d/cgroup", (int)pid);
+	lines = 0;
+	for (l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+		if (strcmp(strrchr(l, ':') + 1, base) == 0)
+			lines++;
+	free(out);
+	cr_assert_eq((size_t)lines, cg->n, "the process is in %d of %zu hierarchies", lines, cg->n);
+	kill(pid, SIGKILL);
+	cgt_wait(pid);
 	cgt_destroy(cg, NULL);
 }
 

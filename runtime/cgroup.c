@@ -141,7 +141,7 @@ static int check_available(const struct cg_mounts *ms, const struct rt_cgroup_re
  */
 static int make_dirs(struct cg_hier *h, struct berr *e)
 {
-	for (int attempt = 0; attempt < 5; attempt++) {
+	for (int attempt = 0; attempt < 16; attempt++) {
 		char dir[PATH_MAX];
 		size_t base = strlen(h->mount);
 		const char *p = h->path;
@@ -167,19 +167,26 @@ static int make_dirs(struct cg_hier *h, struct berr *e)
 			if (mkdir(dir, 0755) == 0) {
 				if (!h->created && !(h->created = strdup(dir + strlen(h->mount))))
 					return berr_set(e, -ENOMEM, "out of memory");
-			} else if (errno == ENOENT && attempt < 4) {
+			} else if (errno == ENOENT && attempt < 15) {
 				again = true;
 				break;
 			} else if (errno != EEXIST) {
 				return berr_errno(e, "mkdir %s", dir);
-			} else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			} else if (stat(dir, &st) < 0) {
+				/* removed between our mkdir and stat */
+				if (errno == ENOENT && attempt < 15) {
+					again = true;
+					break;
+				}
+				return berr_errno(e, "stat %s", dir);
+			} else if (!S_ISDIR(st.st_mode)) {
 				return berr_set(e, -ENOTDIR, "cgroup path %s exists and is not a directory", dir);
 			}
 			if (h->kind == CG_V1 && cg_list_has(h->controllers, "cpuset")) {
 				int r = cg_v1_cpuset_init(dir, e);
 
 				/* the same race: this level went away between mkdir and the write */
-				if (r == -ENOENT && attempt < 4) {
+				if (r == -ENOENT && attempt < 15) {
 					again = true;
 					break;
 				}

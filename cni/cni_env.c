@@ -197,6 +197,18 @@ int cni_env_parse(char *const *envp, struct cni_env *ret, struct cni_err *ce)
 	if (env.state_dir && env.state_dir[0] != '/')
 		return env_fail(ce, "BERTH_STATE_DIR=%s must be an absolute path", env.state_dir);
 
+	{
+		const char *t = cni_getenv(envp, "BERTH_LOCK_TIMEOUT_MS");
+		uint64_t ms;
+
+		if (t && *t) {
+			if (bparse_u64(t, 1, 600000, &ms) < 0)
+				return env_fail(
+					ce, "BERTH_LOCK_TIMEOUT_MS=%s must be a number of milliseconds (1-600000)", t);
+			env.lock_timeout_ms = (int)ms;
+		}
+	}
+
 	if (need_id) {
 		env.container_id = cni_getenv(envp, "CNI_CONTAINERID");
 		if (!env.container_id || !*env.container_id)

@@ -19,8 +19,8 @@ enum cni_cmd {
 	CNI_CMD_VERSION,
 };
 
-/* Container ids: the spec's [A-Za-z0-9][A-Za-z0-9_.-]*, bounded so records and messages stay small. */
-#define CNI_CONTAINERID_MAX 256
+/* Container ids: the spec's [A-Za-z0-9][A-Za-z0-9_.-]*, at most the engine's ENG_ID_MAX bytes. */
+#define CNI_CONTAINERID_MAX 128
 
 /* CNI_ARGS: "K=V;K=V". Only IP, MAC and IgnoreUnknown mean something to berth-cni. */
 struct cni_args {
@@ -39,6 +39,7 @@ struct cni_env {
 	const char *ifname;	  /* NULL when absent (GC, STATUS, VERSION) */
 	const char *path;	  /* CNI_PATH, NULL when absent */
 	const char *state_dir;	  /* BERTH_STATE_DIR, NULL when absent */
+	int lock_timeout_ms;	  /* BERTH_LOCK_TIMEOUT_MS; 0: the engine's default */
 	struct cni_args args;
 	char *const *envp; /* the whole environment, passed on to a delegated plugin */
 };

@@ -97,6 +97,8 @@ const char *cni_code_name(unsigned code)
 		return "DELEGATE_FAILED";
 	case CNI_ERR_CHECK:
 		return "CHECK_FAILED";
+	case CNI_ERR_ATTACHED:
+		return "ALREADY_ATTACHED";
 	default:
 		return "UNKNOWN";
 	}

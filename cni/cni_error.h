@@ -34,6 +34,7 @@ enum cni_code {
 	CNI_ERR_KERNEL = 105,		/* netlink / nftables refused a change */
 	CNI_ERR_DELEGATE = 106,		/* the delegated IPAM plugin is missing or misbehaved */
 	CNI_ERR_CHECK = 107,		/* CHECK found the attachment not as ADD left it */
+	CNI_ERR_ATTACHED = 108,		/* ADD of an attachment that exists (no DEL in between) */
 };
 
 #define CNI_DETAILS_MAX 512

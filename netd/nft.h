@@ -25,18 +25,18 @@ struct nft_ctx;
 
 /* A network as nftables sees it. */
 struct nft_network {
-	char bridge[16];	/* bridge interface name */
-	struct bcidr4 subnet;	/* host byte order */
-	bool masquerade;	/* SNAT traffic leaving the host other than through its bridge */
-	bool internal;		/* no traffic in or out except within the bridge */
+	char bridge[16];      /* bridge interface name */
+	struct bcidr4 subnet; /* host byte order */
+	bool masquerade;      /* SNAT traffic leaving the host other than through its bridge */
+	bool internal;	      /* no traffic in or out except within the bridge */
 };
 
 /* One published host port (ranges are expanded by the caller, one element per port). */
 struct nft_port {
-	uint32_t host_ip;	/* 0: every local address */
+	uint32_t host_ip; /* 0: every local address */
 	uint16_t host_port;
 	enum bproto proto;
-	uint32_t dest_ip;	/* the container's address */
+	uint32_t dest_ip; /* the container's address */
 	uint16_t dest_port;
 };
 

@@ -1,0 +1,494 @@
+/*
+ * netd/nft: the table's life cycle and element bookkeeping, checked against
+ * what the kernel holds (nft list, and the engine's own list functions).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "netd/nft.h"
+#include "netd/nft_int.h"
+#include "nft_topo.h"
+#include "tst.h"
+
+TestSuite(nft_table, .init = tst_isolate, .fini = tst_teardown, .timeout = 120);
+
+static struct nft_ctx *open_ctx(void)
+{
+	struct berr e = BERR_INIT;
+	struct nft_ctx *ctx = NULL;
+
+	cr_assert_eq(nft_open(-1, &ctx, &e), 0, "%s", e.msg);
+	return ctx;
+}
+
+static struct nft_ctx *open_ensured(void)
+{
+	struct nft_ctx *ctx = open_ctx();
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	return ctx;
+}
+
+static size_t count_ports(struct nft_ctx *ctx)
+{
+	struct berr e = BERR_INIT;
+	struct nft_port *p = NULL;
+	size_t n = 0;
+
+	cr_assert_eq(nft_ports_list(ctx, &p, &n, &e), 0, "%s", e.msg);
+	free(p);
+	return n;
+}
+
+static bool has_port(const struct nft_port *list, size_t n, const struct nft_port *p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i].host_ip == p->host_ip && list[i].host_port == p->host_port && list[i].proto == p->proto &&
+		    list[i].dest_ip == p->dest_ip && list[i].dest_port == p->dest_port)
+			return true;
+	return false;
+}
+
+/* Rules per chain, as nft sees them. */
+static int rules_in(const char *chain)
+{
+	int st;
+	char *out =
+		tst_sh_out(NULL, &st, "nft -a list chain inet berth %s | grep '# handle' | grep -vc 'chain '", chain);
+	int n = atoi(out);
+
+	free(out);
+	return n;
+}
+
+static void foreign_tables(void)
+{
+	tst_sh_ok(NULL, "nft add table inet other && "
+			"nft add chain inet other fw1 '{ type filter hook forward priority 0; }' && "
+			"nft add rule inet other fw1 counter && nft add table ip berth && "
+			"nft add set ip berth bridges '{ type ifname; }'");
+}
+
+static void foreign_tables_intact(void)
+{
+	tst_sh_ok(NULL, "nft list chain inet other fw1 | grep -q counter");
+	tst_sh_ok(NULL, "nft list set ip berth bridges >/dev/null");
+}
+
+Test(nft_table, ensure_builds_once_and_is_idempotent)
+{
+	struct nft_ctx *ctx = open_ctx();
+	struct berr e = BERR_INIT;
+
+	foreign_tables();
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(rules_in("prerouting"), 2);
+	cr_assert_eq(rules_in("output"), 2);
+	cr_assert_eq(rules_in("postrouting"), 3);
+	cr_assert_eq(rules_in("forward"), 6);
+	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'type nat hook prerouting priority dstnat'");
+	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'iifname @bridges oifname @bridges drop'");
+	foreign_tables_intact();
+
+	/* elements survive ensure: nothing is flushed */
+	{
+		struct nft_port p = topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80);
+
+		cr_assert_eq(nft_ports_add(ctx, &p, 1, &e), 0, "%s", e.msg);
+		cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+		cr_assert_eq(count_ports(ctx), 1);
+	}
+
+	/* a chain emptied from outside gets its rules back, a missing set is recreated */
+	tst_sh_ok(NULL, "nft flush chain inet berth forward");
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(rules_in("forward"), 6);
+
+	/* a chain changed from outside is reported, not silently doubled */
+	tst_sh_ok(NULL, "nft add rule inet berth forward counter");
+	cr_assert_eq(nft_ensure(ctx, &e), -EEXIST);
+	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "7 rules"), "%s", e.msg);
+	nft_close(ctx);
+}
+
+Test(nft_table, concurrent_ensure_adds_rules_once)
+{
+	pid_t pids[4];
+	int go[2];
+
+	/* all four start together: released at once when the pipe's write end closes */
+	cr_assert_eq(pipe2(go, O_CLOEXEC), 0);
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		cr_assert(pids[i] >= 0);
+		if (pids[i] == 0) {
+			struct berr e = BERR_INIT;
+			struct nft_ctx *ctx = NULL;
+			int bad = 0;
+			char c;
+
+			close(go[1]);
+			if (nft_open(-1, &ctx, &e) < 0)
+				_exit(2);
+			if (read(go[0], &c, 1) < 0)
+				_exit(3);
+			for (int k = 0; k < 5; k++)
+				if (nft_ensure(ctx, &e) < 0) {
+					fprintf(stderr, "ensure: %s\n", e.msg);
+					bad = 1;
+				}
+			nft_close(ctx);
+			_exit(bad);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (int i = 0; i < 4; i++) {
+		int st;
+
+		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ensure failed in child %d", i);
+	}
+	cr_assert_eq(rules_in("prerouting"), 2);
+	cr_assert_eq(rules_in("postrouting"), 3);
+	cr_assert_eq(rules_in("forward"), 6);
+}
+
+Test(nft_table, duplicate_publish_is_refused_whole)
+{
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_port first = topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80);
+	struct nft_port batch[3] = {
+		topo_port(NULL, 8081, BPROTO_TCP, "10.66.0.3", 80),
+		topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.3", 81), /* taken */
+		topo_port("10.66.0.1", 8082, BPROTO_UDP, "10.66.0.3", 82),
+	};
+	struct berr e = BERR_INIT;
+	struct nft_port *list = NULL;
+	size_t n = 0;
+
+	cr_assert_eq(nft_ports_add(ctx, &first, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_add(ctx, &first, 1, &e), -EEXIST);
+	cr_assert(strstr(e.msg, "tcp 0.0.0.0:8080") && strstr(e.msg, "already published"), "%s", e.msg);
+
+	berr_clear(&e);
+	cr_assert_eq(nft_ports_add(ctx, batch, 3, &e), -EEXIST);
+	cr_assert(strstr(e.msg, "tcp 0.0.0.0:8080 is already published (to 10.66.0.2:80)"), "%s", e.msg);
+	cr_assert_eq(nft_ports_list(ctx, &list, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1, "a refused batch must add nothing (found %zu ports)", n);
+	cr_assert(has_port(list, n, &first));
+	free(list);
+
+	/* the same port twice in one request */
+	{
+		struct nft_port twice[2] = {batch[0], batch[0]};
+
+		cr_assert_eq(nft_ports_add(ctx, twice, 2, &e), -EEXIST);
+		cr_assert(strstr(e.msg, "given twice"), "%s", e.msg);
+		cr_assert_eq(count_ports(ctx), 1);
+	}
+	/* tcp and udp of one port number, and one port on two addresses, are distinct */
+	{
+		struct nft_port ok[3] = {
+			topo_port(NULL, 8080, BPROTO_UDP, "10.66.0.3", 80),
+			topo_port("198.51.100.2", 8080, BPROTO_TCP, "10.66.0.3", 80),
+			topo_port("10.66.0.1", 8080, BPROTO_TCP, "10.66.0.4", 80),
+		};
+
+		cr_assert_eq(nft_ports_add(ctx, ok, 3, &e), 0, "%s", e.msg);
+		cr_assert_eq(count_ports(ctx), 4);
+	}
+	nft_close(ctx);
+}
+
+Test(nft_table, bad_input_is_named)
+{
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_port p[2] = {topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80),
+				topo_port(NULL, 0, BPROTO_TCP, "10.66.0.2", 80)};
+	struct nft_network n = topo_net("berth0", "10.66.0.0/16", true, false);
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(nft_ports_add(ctx, p, 2, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "ports[1].host_port"), "%s", e.msg);
+	p[1] = topo_port(NULL, 80, 1 /* icmp */, "10.66.0.2", 80);
+	cr_assert_eq(nft_ports_add(ctx, p, 2, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "ports[1].proto"), "%s", e.msg);
+	cr_assert_eq(count_ports(ctx), 0);
+
+	n.subnet.addr |= 5;
+	cr_assert_eq(nft_network_add(ctx, &n, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "host bits"), "%s", e.msg);
+	n = topo_net("bad/name", "10.66.0.0/16", true, false);
+	cr_assert_eq(nft_network_add(ctx, &n, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "bridge"), "%s", e.msg);
+	nft_close(ctx);
+}
+
+Test(nft_table, overlapping_subnet_fails_atomically)
+{
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_network a = topo_net("berth0", "10.66.0.0/16", true, false);
+	struct nft_network b = topo_net("berth9", "10.66.4.0/24", true, false);
+	struct berr e = BERR_INIT;
+	struct nft_network *list = NULL;
+	size_t n = 0;
+
+	cr_assert_eq(nft_network_add(ctx, &a, &e), 0, "%s", e.msg);
+	cr_assert_lt(nft_network_add(ctx, &b, &e), 0);
+	cr_assert(strstr(e.msg, "berth9") && strstr(e.msg, "10.66.4.0/24"), "%s", e.msg);
+	/* nothing of berth9 went in, not even to the sets before nets4 in the batch */
+	cr_assert_neq(tst_sh(NULL, "nft list set inet berth bridges | grep -q berth9"), 0);
+	cr_assert_eq(nft_networks_list(ctx, &list, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1);
+	free(list);
+	nft_close(ctx);
+}
+
+Test(nft_table, removal_tolerates_missing_elements)
+{
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_port p[2] = {topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80),
+				topo_port("198.51.100.2", 8081, BPROTO_UDP, "10.66.0.2", 81)};
+	struct nft_network n = topo_net("berth0", "10.66.0.0/16", true, true);
+	struct berr e = BERR_INIT;
+
+	/* nothing there at all */
+	cr_assert_eq(nft_ports_del(ctx, p, 2, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_network_del(ctx, &n, &e), 0, "%s", e.msg);
+	/* half there */
+	cr_assert_eq(nft_ports_add(ctx, p, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_del(ctx, p, 2, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(ctx), 0);
+	cr_assert_eq(nft_network_add(ctx, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_network_del(ctx, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_network_del(ctx, &n, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list table inet berth | grep -q berth0");
+	/* no table at all */
+	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(ctx), 0);
+	nft_close(ctx);
+}
+
+/* Kernels before 6.3 lack DESTROYSETELEM: the same calls must behave the same through DELSETELEM. */
+Test(nft_table, removal_without_destroysetelem)
+{
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_port p[3] = {topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80),
+				topo_port("198.51.100.2", 8081, BPROTO_UDP, "10.66.0.2", 81),
+				topo_port(NULL, 8082, BPROTO_TCP, "10.66.0.2", 82)};
+	struct nft_network n = topo_net("berth0", "10.66.0.0/16", true, false);
+	struct berr e = BERR_INIT;
+
+	nft_ctx_force_no_destroy(ctx, true);
+	cr_assert_eq(nft_ports_add(ctx, p, 2, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_del(ctx, p, 3, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(ctx), 0);
+	cr_assert_eq(nft_ports_del(ctx, p, 3, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_network_add(ctx, &n, &e), 0, "%s", e.msg);
+	n.masquerade = false; /* drops the subnet from masq4 via DELSETELEM */
+	cr_assert_eq(nft_network_add(ctx, &n, &e), 0, "%s", e.msg);
+	cr_assert_neq(tst_sh(NULL, "nft list set inet berth masq4 | grep -q 10.66.0.0"), 0);
+	cr_assert_eq(nft_network_del(ctx, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_network_del(ctx, &n, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list table inet berth | grep -q berth0");
+	nft_close(ctx);
+}
+
+Test(nft_table, lists_round_trip)
+{
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_network nets[3] = {
+		topo_net("berth0", "10.66.0.0/16", true, false),
+		topo_net("berth1", "10.67.0.0/16", false, false), /* adjacent to berth0's subnet */
+		topo_net("iso", "172.30.5.0/24", false, true),
+	};
+	struct nft_port ports[3] = {topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80),
+				    topo_port("198.51.100.2", 53, BPROTO_UDP, "10.67.0.9", 5353),
+				    topo_port(NULL, 65535, BPROTO_UDP, "172.30.5.200", 1)};
+	struct nft_network *nl = NULL;
+	struct nft_port *pl = NULL;
+	struct berr e = BERR_INIT;
+	size_t n = 0;
+
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(nft_network_add(ctx, &nets[i], &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_add(ctx, ports, 3, &e), 0, "%s", e.msg);
+
+	cr_assert_eq(nft_networks_list(ctx, &nl, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 3);
+	for (int i = 0; i < 3; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(nl[j].bridge, nets[i].bridge) == 0) {
+				found = true;
+				cr_assert_eq(nl[j].subnet.addr, nets[i].subnet.addr);
+				cr_assert_eq(nl[j].subnet.prefix, nets[i].subnet.prefix);
+				cr_assert_eq(nl[j].masquerade, nets[i].masquerade && !nets[i].internal);
+				cr_assert_eq(nl[j].internal, nets[i].internal);
+			}
+		cr_assert(found, "network %s not listed", nets[i].bridge);
+	}
+	free(nl);
+
+	cr_assert_eq(nft_ports_list(ctx, &pl, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 3);
+	for (int i = 0; i < 3; i++)
+		cr_assert(has_port(pl, n, &ports[i]), "port %d not listed", i);
+	free(pl);
+
+	/* what nft shows is what was meant */
+	tst_sh_ok(NULL, "nft list map inet berth pub_any4 | grep -q 'tcp . 8080 : 10.66.0.2 . 80'");
+	tst_sh_ok(NULL, "nft list map inet berth pub_ip4 | grep -q '198.51.100.2 . udp . 53 : 10.67.0.9 . 5353'");
+	tst_sh_ok(NULL, "nft list map inet berth nets4 | grep -q '172.30.5.0/24 : \"iso\"'");
+	nft_close(ctx);
+}
+
+Test(nft_table, rebuild_replaces_content_atomically)
+{
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_network old_net = topo_net("old0", "10.70.0.0/16", true, false);
+	struct nft_port old_port = topo_port(NULL, 7000, BPROTO_TCP, "10.70.0.2", 70);
+	struct nft_network nets[2] = {topo_net("berth0", "10.66.0.0/16", true, false),
+				      topo_net("berth1", "10.67.0.0/16", false, true)};
+	struct nft_port ports[2] = {topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80),
+				    topo_port("198.51.100.2", 8081, BPROTO_UDP, "10.66.0.3", 81)};
+	struct nft_port dup[2] = {ports[0], ports[0]};
+	struct nft_network *nl = NULL;
+	struct nft_port *pl = NULL;
+	struct berr e = BERR_INIT;
+	size_t n = 0;
+
+	foreign_tables();
+	cr_assert_eq(nft_network_add(ctx, &old_net, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_add(ctx, &old_port, 1, &e), 0, "%s", e.msg);
+	/* someone damaged the layout */
+	tst_sh_ok(NULL, "nft flush chain inet berth postrouting && nft add rule inet berth forward counter");
+
+	/* a rebuild that cannot be done leaves the old table exactly as it was */
+	cr_assert_eq(nft_rebuild(ctx, nets, 2, dup, 2, &e), -EEXIST);
+	cr_assert(strstr(e.msg, "given twice"), "%s", e.msg);
+	cr_assert_eq(rules_in("postrouting"), 0);
+	cr_assert_eq(count_ports(ctx), 1);
+
+	cr_assert_eq(nft_rebuild(ctx, nets, 2, ports, 2, &e), 0, "%s", e.msg);
+	cr_assert_eq(rules_in("postrouting"), 3);
+	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(nft_ports_list(ctx, &pl, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 2);
+	cr_assert(has_port(pl, n, &ports[0]) && has_port(pl, n, &ports[1]));
+	free(pl);
+	cr_assert_eq(nft_networks_list(ctx, &nl, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 2);
+	for (size_t i = 0; i < n; i++)
+		cr_assert(strcmp(nl[i].bridge, "old0") != 0, "old network survived the rebuild");
+	free(nl);
+	foreign_tables_intact();
+
+	/* rebuilding from nothing, and to nothing */
+	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
+	foreign_tables_intact();
+	cr_assert_eq(nft_rebuild(ctx, nets, 2, ports, 2, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(ctx), 2);
+	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(ctx), 0);
+	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null");
+	foreign_tables_intact();
+	nft_close(ctx);
+}
+
+Test(nft_table, foreign_tables_survive_everything)
+{
+	struct nft_ctx *ctx = open_ctx();
+	struct nft_network net = topo_net("berth0", "10.66.0.0/16", true, false);
+	struct nft_port p = topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80);
+	struct berr e = BERR_INIT;
+
+	foreign_tables();
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_network_add(ctx, &net, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_add(ctx, &p, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_del(ctx, &p, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_network_del(ctx, &net, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_rebuild(ctx, &net, 1, &p, 1, &e), 0, "%s", e.msg);
+	foreign_tables_intact();
+	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
+	foreign_tables_intact();
+	/* exactly two tables remain: nothing else was created or removed */
+	{
+		int st;
+		char *out = tst_sh_out(NULL, &st, "nft list tables | sort | tr '\\n' ,");
+
+		cr_assert_str_eq(out, "table inet other,table ip berth,");
+		free(out);
+	}
+	nft_close(ctx);
+}
+
+Test(nft_table, works_in_another_namespace)
+{
+	int nsfd = tst_netns_add("c1");
+	struct nft_port p = topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80);
+	struct berr e = BERR_INIT;
+	struct nft_ctx *ctx = NULL;
+
+	cr_assert_eq(nft_open(nsfd, &ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_add(ctx, &p, 1, &e), 0, "%s", e.msg);
+	tst_sh_ok("c1", "nft list map inet berth pub_any4 | grep -q 8080");
+	tst_sh_ok(NULL, "! nft list tables | grep -q berth");
+	nft_close(ctx);
+}
+
+Test(nft_table, ten_thousand_ports)
+{
+	enum { N = 10000 };
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_port *ports = calloc(N, sizeof(*ports));
+	struct nft_port *list = NULL;
+	struct berr e = BERR_INIT;
+	size_t n = 0;
+
+	cr_assert(ports);
+	for (uint32_t i = 0; i < N; i++) {
+		ports[i].host_ip = i % 3 == 0 ? 0xc6336402 : 0; /* a third on 198.51.100.2 only */
+		ports[i].host_port = (uint16_t)(20000 + i);
+		ports[i].proto = i % 2 ? BPROTO_UDP : BPROTO_TCP;
+		ports[i].dest_ip = 0x0a420000 | (2 + i % 60000);
+		ports[i].dest_port = (uint16_t)(1 + i);
+	}
+	cr_assert_eq(nft_ports_add(ctx, ports, N, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_list(ctx, &list, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, N);
+	for (size_t i = 0; i < N; i += 997)
+		cr_assert(has_port(list, n, &ports[i]), "port %zu missing", i);
+	free(list);
+
+	/* one more is still one element, and a conflicting 10,000 is refused whole */
+	{
+		struct nft_port one = topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80);
+
+		cr_assert_eq(nft_ports_add(ctx, &one, 1, &e), 0, "%s", e.msg);
+		cr_assert_eq(nft_ports_del(ctx, &one, 1, &e), 0, "%s", e.msg);
+		ports[N - 1].dest_port = 9; /* the same keys again */
+		cr_assert_eq(nft_ports_add(ctx, ports, N, &e), -EEXIST);
+		cr_assert_eq(count_ports(ctx), N);
+	}
+	/* and the whole lot goes in one rebuild, and out in one delete */
+	cr_assert_eq(nft_rebuild(ctx, NULL, 0, ports, N, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(ctx), N);
+	cr_assert_eq(nft_ports_del(ctx, ports, N, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(ctx), 0);
+	free(ports);
+	nft_close(ctx);
+}

@@ -298,11 +298,11 @@ static int parse_attachments(const json_t *doc, const char *key, struct cni_conf
 			return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' must be an object", w);
 		r = bjson_req_str(item, "containerID", w, &id, &ce->e);
 		if (r >= 0)
-			r = bjson_get_str(item, "ifname", w, &ifname, &ce->e);
+			r = bjson_req_str(item, "ifname", w, &ifname, &ce->e);
 		if (r < 0)
 			return invalid(ce, r);
 		c->valid[c->n_valid].container_id = id;
-		c->valid[c->n_valid].ifname = ifname && *ifname ? ifname : NULL;
+		c->valid[c->n_valid].ifname = ifname;
 		c->n_valid++;
 	}
 	return 0;

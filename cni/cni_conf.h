@@ -53,6 +53,7 @@ struct cni_portmap {
 	enum bproto proto;
 };
 
+/* An attachment GC keeps; both are required by the spec. */
 struct cni_attachment {
 	const char *container_id;
 	const char *ifname;

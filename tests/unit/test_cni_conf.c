@@ -215,6 +215,7 @@ Test(cni_conf, invalid_values_are_code_7)
 	    "\"interface\":1}]}}",
 	    CNI_ERR_INVALID_CONFIG, "prevResult.ips[0].interface");
 	bad("{" BASE ",\"cni.dev/valid-attachments\":[{\"ifname\":\"eth0\"}]}", CNI_ERR_INVALID_CONFIG, "containerID");
+	bad("{" BASE ",\"cni.dev/valid-attachments\":[{\"containerID\":\"a\"}]}", CNI_ERR_INVALID_CONFIG, "ifname");
 	bad("{" BASE ",\"dns\":{\"nameservers\":\"10.0.0.1\"}}", CNI_ERR_INVALID_CONFIG, "dns.nameservers");
 	bad("{" BASE ",\"plugins\":[]}", CNI_ERR_INVALID_CONFIG, "one plugin");
 }
@@ -263,7 +264,7 @@ Test(cni_conf, prev_result_and_gc_lists)
 			   "\"sandbox\":\"/run/netns/x\"}],\"ips\":[{\"version\":\"4\",\"address\":\"127.0.0.1/8\","
 			   "\"interface\":0}],\"dns\":{}},"
 			   "\"cni.dev/valid-attachments\":[{\"containerID\":\"a\",\"ifname\":\"eth0\"}],"
-			   "\"cni.dev/attachments\":[{\"containerID\":\"b\"}]}",
+			   "\"cni.dev/attachments\":[{\"containerID\":\"b\",\"ifname\":\"net1\"}]}",
 			   &c, &ce),
 		     0, "%s", ce.e.msg);
 	cr_assert_not_null(c.prev_result);
@@ -272,7 +273,7 @@ Test(cni_conf, prev_result_and_gc_lists)
 	cr_assert_eq(c.n_valid, 2);
 	cr_assert_str_eq(c.valid[0].container_id, "a");
 	cr_assert_str_eq(c.valid[0].ifname, "eth0");
-	cr_assert_null(c.valid[1].ifname);
+	cr_assert_str_eq(c.valid[1].ifname, "net1");
 	cni_conf_free(&c);
 }
 

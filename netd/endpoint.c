@@ -198,6 +198,9 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 	r = link_get(cns, ep->ifname, &li, e);
 	if (r < 0)
 		goto fail;
+	r = link_set(cns, li.ifindex, IFF_UP, IFF_UP, -1, e);
+	if (r < 0)
+		goto fail;
 	r = ifaddr_add4(cns, li.ifindex, ep->ip, ep->prefix, e);
 	if (r < 0)
 		goto fail;
@@ -344,7 +347,7 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 		goto fail;
 	recorded = true;
 	eng_failpoint("attach-pending");
-	ipam_set(ip, ep.ip, req->ip == 0);
+	ipam_set(ip, ep.ip, false);
 	bit = true;
 	r = ports_claim(&eng->st, &ep, e);
 	if (r < 0)
@@ -388,6 +391,9 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 	if (r < 0)
 		goto fail;
 	eng_failpoint("attach-complete");
+	/* next fit continues after this address; a failed attach does not move it */
+	if (!req->ip)
+		ipam_set(ip, ep.ip, true);
 	if (ret)
 		*ret = ep;
 	else

@@ -167,8 +167,11 @@ int link_veth_create(struct nlsock *ns, const struct link_veth *v, struct berr *
 	}
 	/* The peer is born in the container's namespace: it never appears on the host. */
 	rtnl_link_set_ns_fd(peer, v->peer_netns_fd);
+	/*
+	 * Only the host end comes up here: the kernel configures the peer before
+	 * the pair is linked, and opening a veth without its peer fails (ENOTCONN).
+	 */
 	rtnl_link_set_flags(link, IFF_UP);
-	rtnl_link_set_flags(peer, IFF_UP);
 	nlsock_reset(ns);
 	r = rtnl_link_add(ns->sk, link, NLM_F_CREATE | NLM_F_EXCL);
 	if (r < 0)

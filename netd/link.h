@@ -35,7 +35,7 @@ struct link_veth {
 	const uint8_t *peer_mac; /* NULL: kernel's choice */
 };
 
-/* Create a veth pair, both ends up; the peer is born inside peer_netns_fd (IFLA_NET_NS_FD). */
+/* Create a veth pair, host end up; the peer is born (down) inside peer_netns_fd (IFLA_NET_NS_FD). */
 int link_veth_create(struct nlsock *ns, const struct link_veth *v, struct berr *e);
 
 /* Set/clear flags in mask (IFF_UP, IFF_PROMISC) and, when master >= 0, the master (0: none). */

@@ -108,8 +108,7 @@ static int plan_builtin(const struct cni_conf *c, struct eng *eng, struct add_pl
 	int r;
 
 	if (c->ipam.has_range) {
-		cni_network_def(c, &c->ipam.subnet, c->ipam.gateway, c->ipam.range_start, c->ipam.range_end,
-				&p->net);
+		cni_network_def(c, &c->ipam.subnet, c->ipam.gateway, c->ipam.range_start, c->ipam.range_end, &p->net);
 		p->ensure = true;
 	} else {
 		/* No IPAM keys: join a network defined elsewhere (netd's, or an earlier config's). */
@@ -164,8 +163,8 @@ static int build_result(const struct cni_req *req, const struct add_plan *p, con
 	if (ipam) {
 		r = cni_result_merge_ipam(res, ipam, idx);
 	} else {
-		r = cni_result_add_ip(res, baddr_fmt_cidr4(&addr, cidr), c->is_gateway ? baddr_fmt4(p->net.gateway, gw) : NULL,
-				      idx);
+		r = cni_result_add_ip(res, baddr_fmt_cidr4(&addr, cidr),
+				      c->is_gateway ? baddr_fmt4(p->net.gateway, gw) : NULL, idx);
 		for (size_t i = 0; r >= 0 && i < c->ipam.n_routes; i++) {
 			char dst[BADDR_CIDR4_STRLEN], rgw[INET_ADDRSTRLEN];
 
@@ -258,7 +257,15 @@ int cni_cmd_add(const struct cni_req *req, json_t **ret_result, struct cni_err *
 	};
 	r = eng_attach(eng, &a, &ep, &ce->e);
 	if (r < 0) {
-		cni_engine_fail(ce, r == -EEXIST ? CNI_ERR_ATTACHED : 0, r);
+		/*
+		 * The engine's own -EEXIST says "already has/exists" (ADD twice, the
+		 * interface name taken); from the kernel (a clashing route) it is not ours.
+		 */
+		cni_engine_fail(ce,
+				r != -EEXIST			 ? 0
+				: strstr(ce->e.msg, " already ") ? CNI_ERR_ATTACHED
+								 : CNI_ERR_KERNEL,
+				r);
 		goto undo_ipam;
 	}
 	r = build_result(req, p, &ep, ipam, ret_result);

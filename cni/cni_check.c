@@ -22,7 +22,7 @@ static int find_endpoint(struct eng *eng, const struct cni_req *req, struct eng_
 
 	r = eng_endpoint_list(eng, req->conf.name, req->env.container_id, &eps, &n, &ce->e);
 	if (r < 0)
-		return cni_engine_fail(ce, 0, r);
+		return cni_engine_fail(ce, r == -ENOENT ? CNI_ERR_UNKNOWN_CONTAINER : 0, r);
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(eps[i].ifname, req->env.ifname) == 0)
 			found = (int)i;

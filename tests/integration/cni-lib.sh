@@ -95,14 +95,14 @@ nft_elems() {
 # SHARED: other networks publish ports too) no published port at all.
 assert_clean() {
 	local net=$1 left
-	left=$(ip -o link show type veth master "br-$net" 2>/dev/null)
+	left=$(ip -o link show type veth master "br-$net" 2>/dev/null || true)
 	[ -z "$left" ] || fail "veth left on br-$net: $left"
-	left=$(find "$STATE/networks/$net/endpoints" -type f 2>/dev/null)
+	left=$(find "$STATE/networks/$net/endpoints" -type f 2>/dev/null || true)
 	[ -z "$left" ] || fail "endpoint records left: $left"
-	left=$(find "$STATE/ports" -type f -name '*-*.json' -exec jq -c --arg n "$net" '.[] | select(.network == $n)' {} + 2>/dev/null)
+	left=$(find "$STATE/ports" -type f -name '*-*.json' -exec jq -c --arg n "$net" '.[] | select(.network == $n)' {} + 2>/dev/null || true)
 	[ -z "$left" ] || fail "port claims of $net left: $left"
 	[ -z "${2:-}" ] || return 0
-	left=$(nft_elems)
+	left=$(nft_elems || true)
 	[ -z "$left" ] || fail "nftables map elements left: $left"
 }
 

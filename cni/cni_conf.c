@@ -438,6 +438,16 @@ int cni_conf_parse(const char *buf, size_t len, const struct cni_env *env, struc
 	if (r < 0)
 		return cni_classify(ce, CNI_ERR_DECODE, r);
 	r = parse_doc(c.raw, env, &c, ce);
+	if (r >= 0) {
+		c.raw_text = malloc(len + 1);
+		if (!c.raw_text)
+			r = cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		else {
+			memcpy(c.raw_text, buf, len);
+			c.raw_text[len] = 0;
+			c.raw_len = len;
+		}
+	}
 	if (r < 0) {
 		cni_conf_free(&c);
 		return r;
@@ -455,5 +465,6 @@ void cni_conf_free(struct cni_conf *c)
 	json_decref(c->dns);
 	json_decref(c->prev_result);
 	json_decref(c->raw);
+	free(c->raw_text);
 	memset(c, 0, sizeof(*c));
 }

@@ -60,7 +60,9 @@ struct cni_attachment {
 };
 
 struct cni_conf {
-	json_t *raw; /* the whole stdin document (owned); passed to a delegate as is */
+	json_t *raw;	/* the whole stdin document (owned) */
+	char *raw_text; /* stdin byte for byte (owned): what a delegate of the same version gets */
+	size_t raw_len;
 	enum cni_version version;
 	const char *name;
 	const char *type;

@@ -279,13 +279,23 @@ static int plugin_version(const char *plugin, const char *name, char *const *env
 	return cni_version_negotiate(info, name, ret, ce);
 }
 
-/* The config re-written for version v: cniVersion and a prevResult in that version's shape. */
-static int config_for(const struct cni_conf *c, enum cni_version v, char **ret, struct cni_err *ce)
+/*
+ * The config for a delegate speaking version v: stdin byte for byte when that
+ * is the config's own version, else re-written with that cniVersion and a
+ * prevResult in that version's shape.
+ */
+static int config_for(const struct cni_conf *c, enum cni_version v, char **ret, size_t *ret_len, struct cni_err *ce)
 {
-	_cleanup_json_ json_t *doc = json_deep_copy(c->raw);
+	_cleanup_json_ json_t *doc = NULL;
 	json_t *prev = NULL;
 	int r;
 
+	if (v == c->version && c->raw_text) {
+		*ret = strndup(c->raw_text, c->raw_len);
+		*ret_len = c->raw_len;
+		return *ret ? 0 : cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	}
+	doc = json_deep_copy(c->raw);
 	if (!doc || bjson_set(doc, "cniVersion", json_string(cni_version_str(v))) < 0)
 		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 	if (c->prev_result) {
@@ -293,7 +303,10 @@ static int config_for(const struct cni_conf *c, enum cni_version v, char **ret, 
 		if (r < 0 || bjson_set(doc, "prevResult", prev) < 0)
 			return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 	}
-	return dump_doc(doc, ret, ce);
+	r = dump_doc(doc, ret, ce);
+	if (r >= 0)
+		*ret_len = strlen(*ret);
+	return r;
 }
 
 int cni_delegate_ipam(const struct cni_conf *c, const struct cni_env *env, enum cni_cmd cmd, const char *container_id,
@@ -304,6 +317,7 @@ int cni_delegate_ipam(const struct cni_conf *c, const struct cni_env *env, enum 
 	const char *name = c->ipam.type;
 	const char *command = cni_cmd_name(cmd);
 	enum cni_version v = c->version;
+	size_t input_len = 0;
 	int r;
 
 	r = cni_delegate_find(env->path, name, &plugin, ce);
@@ -319,10 +333,10 @@ int cni_delegate_ipam(const struct cni_conf *c, const struct cni_env *env, enum 
 			return cni_fail(ce, CNI_ERR_INCOMPATIBLE_VERSION, -ENOTSUP,
 					"%s does not support %s (CNI < 1.1.0)", name, command);
 	}
-	r = config_for(c, v, &input, ce);
+	r = config_for(c, v, &input, &input_len, ce);
 	if (r < 0)
 		return r;
-	r = cni_delegate_exec(plugin, name, env->envp, command, container_id, ifname, input, strlen(input), &out, ce);
+	r = cni_delegate_exec(plugin, name, env->envp, command, container_id, ifname, input, input_len, &out, ce);
 	if (r < 0 && ce->code == CNI_ERR_INCOMPATIBLE_VERSION && cmd != CNI_CMD_GC && cmd != CNI_CMD_STATUS) {
 		struct cni_err first = *ce;
 
@@ -335,11 +349,11 @@ int cni_delegate_ipam(const struct cni_conf *c, const struct cni_env *env, enum 
 			return 0; /* the delegate cannot CHECK at any version we share */
 		free(input);
 		input = NULL;
-		r = config_for(c, v, &input, ce);
+		r = config_for(c, v, &input, &input_len, ce);
 		if (r < 0)
 			return r;
-		r = cni_delegate_exec(plugin, name, env->envp, command, container_id, ifname, input, strlen(input),
-				      &out, ce);
+		r = cni_delegate_exec(plugin, name, env->envp, command, container_id, ifname, input, input_len, &out,
+				      ce);
 	}
 	if (r < 0)
 		return r;

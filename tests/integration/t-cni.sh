@@ -225,6 +225,14 @@ routes_and_dns() {
 	has "via 10.71.0.1" ip -n rt route show 172.16.0.0/12 || fail "172.16/12: $(ip -n rt route)"
 	has "via 10.71.0.254" ip -n rt route show 192.168.50.0/24 || fail "192.168.50/24: $(ip -n rt route)"
 	cni_ok DEL rt "$ns" eth0 "$c" >/dev/null
+	# a default route asked for through ipam.routes (host-local style) instead of isDefaultGateway
+	c=$(conf 1.1.0 rtnet 10.71.0.0/24 '.isDefaultGateway = false | .ipam.routes = [{"dst": "0.0.0.0/0"}]')
+	res=$(cni_ok ADD rt "$ns" eth0 "$c")
+	jq -e '.routes == [{"dst": "0.0.0.0/0"}]' <<<"$res" >/dev/null || fail "$res"
+	has "default via 10.71.0.1 dev eth0" ip -n rt route show default || fail "no default route: $(ip -n rt route)"
+	cni_ok CHECK rt "$ns" eth0 "$(with_prev "$c" "$res")" >/dev/null
+	cni_ok DEL rt "$ns" eth0 "$c" >/dev/null
+	assert_clean rtnet
 }
 
 # A config without IPAM joins the network of that name that exists already.

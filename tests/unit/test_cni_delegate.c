@@ -171,6 +171,7 @@ Test(cni_delegate, ipam_add_same_version)
 			 "10.5.0.7/24");
 	in = slurp("stdin.ADD");
 	cr_assert(strstr(in, "\"anything\":[1]"), "the delegate gets the whole config: %s", in);
+	cr_assert_str_eq(in, c.raw_text, "byte for byte");
 	cni_conf_free(&c);
 }
 

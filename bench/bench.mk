@@ -1,5 +1,29 @@
 # bench/: benchmarks against the peers installed on this machine (see docs/performance.md).
 
+# bench-nft: cost of publishing / unpublishing one port with 10, 1,000 and 10,000 published.
+BENCH_NFT := $(BUILD)/bin/bench-nft
+PROGRAMS += $(BENCH_NFT)
+$(BENCH_NFT): $(BUILD)/bench/bench_nft.o $(LIBNETD) $(LIBBERTH)
+	$(call link,$@,$^)
+
+# Runs inside the sandbox (and the program unshares a network namespace of its own).
+bench-nft: $(BENCH_NFT) $(SANDBOX)
+	$(Q)$(SANDBOX) $(BENCH_NFT) $(BENCH_ARGS)
+
+.PHONY: bench-nft
+
+# bench-attach: attach / detach latency through netd with one published port, first ten vs. at N
+# endpoints, and netd's resident memory (bench/bench_attach.c).
+BENCH_ATTACH := $(BUILD)/bin/bench-attach
+PROGRAMS += $(BENCH_ATTACH)
+$(BENCH_ATTACH): $(BUILD)/bench/bench_attach.o $(LIBNETD) $(LIBBERTH)
+	$(call link,$@,$^)
+
+bench-attach: $(BENCH_ATTACH) $(BUILD)/bin/netd $(SANDBOX)
+	$(Q)$(SANDBOX) $(BENCH_ATTACH) $(BENCH_ARGS)
+
+.PHONY: bench-attach
+
 # berth-cni ADD+DEL latency against the reference chain bridge + host-local + portmap (N=30 runs each).
 bench-cni: deps-bench
 	$(Q)$(MAKE) --no-print-directory all test-bins

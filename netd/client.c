@@ -145,3 +145,44 @@ int netd_client_request(const char *path, const json_t *req, int pass_fd, json_t
 		return r;
 	return netd_client_call(fd, req, pass_fd, ret_result, e);
 }
+
+int netd_client_attach(const char *socket_path, const struct netd_attach_args *a, int netns_fd, json_t **ret,
+		       struct berr *e)
+{
+	_cleanup_json_ json_t *req = json_object();
+	json_t *ports;
+
+	if (!req || bjson_set(req, "op", json_string("attach")) < 0 || bjson_set(req, "id", json_string(a->id)) < 0 ||
+	    (a->network && bjson_set(req, "network", json_string(a->network)) < 0) ||
+	    (a->ifname && bjson_set(req, "ifname", json_string(a->ifname)) < 0) ||
+	    (a->ip && bjson_set(req, "ip", json_string(a->ip)) < 0) ||
+	    (a->mac && bjson_set(req, "mac", json_string(a->mac)) < 0) ||
+	    (a->netns_path && bjson_set(req, "netns", json_string(a->netns_path)) < 0))
+		return berr_set(e, -ENOMEM, "out of memory");
+	if (a->ports && a->ports[0]) {
+		ports = json_array();
+		if (!ports || bjson_set(req, "ports", ports) < 0)
+			return berr_set(e, -ENOMEM, "out of memory");
+		for (const char *const *p = a->ports; *p; p++) {
+			if (json_array_append_new(ports, json_string(*p)) < 0)
+				return berr_set(e, -ENOMEM, "out of memory");
+		}
+	}
+	return netd_client_request(netd_client_socket_path(socket_path), req, netns_fd, ret, e);
+}
+
+int netd_client_detach(const char *socket_path, const char *id, const char *network, struct berr *e)
+{
+	_cleanup_json_ json_t *req = json_object();
+	int r;
+
+	if (!req || bjson_set(req, "op", json_string("detach")) < 0 || bjson_set(req, "id", json_string(id)) < 0 ||
+	    (network && bjson_set(req, "network", json_string(network)) < 0))
+		return berr_set(e, -ENOMEM, "out of memory");
+	r = netd_client_request(netd_client_socket_path(socket_path), req, -1, NULL, e);
+	if (r == -ENOENT && e && strstr(e->msg, "has no endpoint")) {
+		berr_clear(e);
+		return 0;
+	}
+	return r;
+}

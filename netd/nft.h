@@ -21,6 +21,7 @@
 
 #define NFT_TABLE_NAME "berth"
 
+/* One netlink socket and its sequence numbers: use a context from one thread at a time. */
 struct nft_ctx;
 
 /* A network as nftables sees it. */
@@ -69,6 +70,6 @@ int nft_ports_add(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, s
 /* Unpublish: one batch; elements already gone are not an error. */
 int nft_ports_del(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, struct berr *e);
 
-/* Read back what the table holds (reconcile, netctl, tests). Caller frees *ret. */
+/* Read back what the table holds (reconcile, netctl, tests); no table holds nothing. Caller frees *ret. */
 int nft_ports_list(struct nft_ctx *ctx, struct nft_port **ret, size_t *ret_n, struct berr *e);
 int nft_networks_list(struct nft_ctx *ctx, struct nft_network **ret, size_t *ret_n, struct berr *e);

@@ -378,12 +378,17 @@ static int network_change(struct nft_ctx *ctx, const struct nft_network *net, en
 {
 	struct net_args a = {.net = net, .mode = mode};
 	char c[BADDR_CIDR4_STRLEN];
+	struct nft_fail f = {0};
 	int r;
 
 	r = nft_network_check(net, "network", e);
 	if (r < 0)
 		return r;
-	r = nft_transact(ctx, build_network, &a, NULL, e);
+	r = nft_transact(ctx, build_network, &a, &f, e);
+	/* nets4 refuses an overlapping subnet (EEXIST) and the same subnet on another bridge (EBUSY) */
+	if ((r == -EEXIST || r == -EBUSY) && f.set && strcmp(f.set, NFT_SET_NETS4) == 0)
+		return berr_wrap(e, -EEXIST, "subnet %s of bridge %s conflicts with a network already in table inet %s",
+				 baddr_fmt_cidr4(&net->subnet, c), net->bridge, NFT_TABLE_NAME);
 	if (r < 0)
 		return berr_wrap(e, r, "%s nftables elements of network %s (%s)",
 				 mode == NFT_NET_DEL ? "remove" : "add", net->bridge, baddr_fmt_cidr4(&net->subnet, c));

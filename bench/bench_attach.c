@@ -1,0 +1,255 @@
+/*
+ * bench-attach: attach and detach through netd, as the runtime does it (a
+ * request on netd's socket with the namespace fd passed by SCM_RIGHTS), each
+ * endpoint with one published port, while the network fills to N endpoints
+ * (default 1,000). Prints medians and spread of:
+ *   - attach latency of the first ten endpoints and of the last ten,
+ *   - attach+detach of a probe endpoint at 0 and at N endpoints,
+ * and netd's resident memory at 0 and at N endpoints.
+ *
+ * Run as root through `make bench-attach` (inside tests/harness/sandbox):
+ * the bench makes its namespaces itself (one per endpoint, held by an fd,
+ * no bind mounts) and starts its own netd on a scratch state directory.
+ *
+ *   bench-attach [-n ENDPOINTS] [--netd PATH]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netd/client.h"
+
+#define PROBES 20
+
+static char sock[PATH_MAX];
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double pct(const double *sorted, size_t n, double p)
+{
+	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+
+	return sorted[i < n ? i : n - 1];
+}
+
+static double report(const char *what, double *t, size_t n)
+{
+	double med;
+
+	qsort(t, n, sizeof(*t), cmp_double);
+	med = pct(t, n, 0.5);
+	printf("%-34s n=%-3zu median=%8.1f us  p10=%8.1f  p90=%8.1f  min=%8.1f  max=%8.1f\n", what, n, med,
+	       pct(t, n, 0.1), pct(t, n, 0.9), t[0], t[n - 1]);
+	return med;
+}
+
+/* A fresh network namespace, held only by the returned fd. */
+static int new_netns(void)
+{
+	int p[2], fd;
+	char path[64], c;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		if (unshare(CLONE_NEWNET) < 0 || write(p[1], "1", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	fd = read(p[0], &c, 1) == 1 ? 0 : -1;
+	close(p[0]);
+	if (fd == 0) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return fd;
+}
+
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib;
+}
+
+static double attach(const char *id, int nsfd, unsigned port)
+{
+	char spec[32];
+	const char *ports[] = {spec, NULL};
+	struct netd_attach_args a = {.id = id, .ports = ports};
+	struct berr e = BERR_INIT;
+	json_t *res = NULL;
+	double t0;
+
+	snprintf(spec, sizeof(spec), "%u:80/tcp", port);
+	t0 = now_us();
+	if (netd_client_attach(sock, &a, nsfd, &res, &e) < 0) {
+		fprintf(stderr, "bench-attach: attach %s: %s\n", id, e.msg);
+		exit(1);
+	}
+	t0 = now_us() - t0;
+	json_decref(res);
+	return t0;
+}
+
+static double detach(const char *id)
+{
+	struct berr e = BERR_INIT;
+	double t0 = now_us();
+
+	if (netd_client_detach(sock, id, "berth0", &e) < 0) {
+		fprintf(stderr, "bench-attach: detach %s: %s\n", id, e.msg);
+		exit(1);
+	}
+	return now_us() - t0;
+}
+
+/* PROBES attach+detach cycles of probe endpoints (their own namespaces, ports above the fill's). */
+static double probe(const char *label, size_t fill, int *probe_ns)
+{
+	double t[PROBES];
+	char what[64];
+
+	for (int i = 0; i < PROBES; i++) {
+		char id[32];
+		double a;
+
+		snprintf(id, sizeof(id), "probe%d", i);
+		a = attach(id, probe_ns[i], 60000u + (unsigned)i);
+		t[i] = a + detach(id);
+	}
+	snprintf(what, sizeof(what), "attach+detach %s (%zu)", label, fill);
+	return report(what, t, PROBES);
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = 1000;
+	char netd[PATH_MAX], tmpl[PATH_MAX], state[PATH_MAX], run[PATH_MAX];
+	const char *base = getenv("TMPDIR");
+	struct rlimit rl;
+	double *lat, first, last, pr0, prn;
+	int *ns, probe_ns[PROBES];
+	long rss0, rssn;
+	pid_t pid;
+
+	snprintf(netd, sizeof(netd), "%s", argv[0]);
+	*strrchr(netd, '/') = '\0';
+	strncat(netd, "/netd", sizeof(netd) - strlen(netd) - 1);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			n = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--netd") == 0 && i + 1 < argc)
+			snprintf(netd, sizeof(netd), "%s", argv[++i]);
+		else {
+			fprintf(stderr, "usage: bench-attach [-n ENDPOINTS] [--netd PATH]\n");
+			return 2;
+		}
+	}
+	if (n < 20 || n > 60000) {
+		fprintf(stderr, "bench-attach: -n must be 20..60000\n");
+		return 2;
+	}
+	if (!getenv("BERTH_SANDBOX")) {
+		fprintf(stderr, "bench-attach: run it inside the sandbox (make bench-attach)\n");
+		return 2;
+	}
+	/* one namespace fd per endpoint stays open */
+	rl.rlim_cur = rl.rlim_max = n + PROBES + 256;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	snprintf(tmpl, sizeof(tmpl), "%s/bench-attach.XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(sock, sizeof(sock), "%s/netd.sock", tmpl);
+	snprintf(state, sizeof(state), "%s/state", tmpl);
+	snprintf(run, sizeof(run), "%s/run", tmpl);
+	pid = fork();
+	if (pid == 0) {
+		/* no --config: the built-in defaults (network berth0) */
+		execl(netd, "netd", "--foreground", "--socket", sock, "--state-dir", state, "--run-dir", run,
+		      "--log-level", "warn", (char *)NULL);
+		perror("exec netd");
+		_exit(127);
+	}
+	for (int i = 0; i < 250 && access(sock, F_OK) != 0; i++)
+		usleep(20000);
+	if (access(sock, F_OK) != 0) {
+		fprintf(stderr, "bench-attach: netd did not start\n");
+		return 1;
+	}
+	ns = calloc(n, sizeof(*ns));
+	lat = calloc(n, sizeof(*lat));
+	for (size_t i = 0; i < n; i++) {
+		ns[i] = new_netns();
+		if (ns[i] < 0) {
+			fprintf(stderr, "bench-attach: namespace %zu: %s\n", i, strerror(errno));
+			return 1;
+		}
+	}
+	for (int i = 0; i < PROBES; i++)
+		probe_ns[i] = new_netns();
+	printf("bench-attach: %zu endpoints on one network, one published tcp port each, through netd's socket\n", n);
+	rss0 = rss_kib(pid);
+	pr0 = probe("at", 0, probe_ns);
+	for (size_t i = 0; i < n; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "c%zu", i);
+		lat[i] = attach(id, ns[i], 10000u + (unsigned)i);
+	}
+	rssn = rss_kib(pid);
+	prn = probe("at", n, probe_ns);
+	first = report("attach, first 10 endpoints", lat, 10);
+	last = report("attach, last 10 endpoints", lat + n - 10, 10);
+	printf("attach last/first median ratio:    %.2f (target <= 1.3)\n", last / first);
+	printf("attach+detach at %zu / at 0:       %.2f\n", n, prn / pr0);
+	printf("netd RSS: %ld KiB at 0 endpoints, %ld KiB at %zu endpoints (target < 8192 KiB)\n", rss0, rssn, n);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	return 0;
+}

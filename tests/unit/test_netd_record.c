@@ -1,0 +1,151 @@
+/* Records of the state store and netd's results: (de)serialisation round trips and strict parsing. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "jsonutil.h"
+#include "netd/config.h"
+#include "netd/record.h"
+
+Test(netd_record, endpoint_round_trip)
+{
+	struct eng_route routes[] = {{{0x0a000000, 8}, 0x0a4200fe}};
+	struct bportspec ports[] = {{0, 8080, 8080, 80, 80, BPROTO_TCP},
+				    {0x7f000001, 9000, 9010, 9000, 9010, BPROTO_UDP}};
+	struct eng_endpoint ep = {
+		.network = "berth0",
+		.id = "c1",
+		.ifname = "eth0",
+		.host_ifname = "bv0123456789ab",
+		.netns_path = "/run/netns/c1",
+		.netns_dev = 4,
+		.netns_ino = 4026532320ull,
+		.ip = 0x0a420002,
+		.prefix = 16,
+		.gateway = 0x0a420001,
+		.mac = {0x0a, 0x58, 0x0a, 0x42, 0, 2},
+		.mtu = 1500,
+		.default_route = true,
+		.routes = routes,
+		.n_routes = 1,
+		.ports = ports,
+		.n_ports = 2,
+		.state = ENG_EP_PENDING,
+		.created = 1700000000,
+	};
+	struct eng_endpoint back;
+	struct berr e = BERR_INIT;
+	json_t *j = record_endpoint_to_json(&ep), *j2;
+	char *a, *b;
+
+	cr_assert(j);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "state")), "pending");
+	cr_assert_str_eq(json_string_value(json_object_get(j, "mac")), "0a:58:0a:42:00:02");
+	cr_assert_eq(record_endpoint_from_json(j, &back, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(back.netns_path, "/run/netns/c1");
+	cr_assert_eq(back.netns_ino, ep.netns_ino);
+	cr_assert_eq(back.n_ports, 2);
+	cr_assert_eq(back.ports[1].host_port_end, 9010);
+	cr_assert_eq(back.routes[0].gw, 0x0a4200fe);
+	cr_assert_eq(back.state, ENG_EP_PENDING);
+	j2 = record_endpoint_to_json(&back);
+	a = json_dumps(j, JSON_SORT_KEYS);
+	b = json_dumps(j2, JSON_SORT_KEYS);
+	cr_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	json_decref(j);
+	json_decref(j2);
+	eng_endpoint_clear(&back);
+}
+
+Test(netd_record, endpoint_parsing_is_strict)
+{
+	static const char *const bad[][2] = {
+		{"{\"version\":2}", "version"},
+		{"{\"version\":1,\"state\":\"weird\"}", "state"},
+		{"{\"version\":1,\"state\":\"complete\",\"network\":\"n\",\"id\":\"c\",\"ifname\":\"eth0\","
+		 "\"host_ifname\":\"bv1\",\"ip\":\"10.0.0.300\",\"prefix\":24,\"mac\":\"0a:58:00:00:00:01\"}",
+		 "ip"},
+		{"{\"version\":1,\"state\":\"complete\",\"network\":\"n\",\"id\":\"c\",\"ifname\":\"eth0\","
+		 "\"host_ifname\":\"bv1\",\"ip\":\"10.0.0.3\",\"prefix\":24,\"mac\":\"0a:58:00:00:00:01\",\"bogus\":1}",
+		 "bogus"},
+		{"{\"version\":1,\"state\":\"complete\",\"network\":\"n\",\"id\":\"c\",\"ifname\":\"eth0\","
+		 "\"host_ifname\":\"bv1\",\"ip\":\"10.0.0.3\",\"prefix\":24,\"mac\":\"0a:58:00:00:00:01\","
+		 "\"ports\":[{\"host_port\":80,\"container_port\":80,\"protocol\":\"icmp\"}]}",
+		 "ports[0].protocol"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct eng_endpoint ep;
+		struct berr e = BERR_INIT;
+		json_t *j = NULL;
+
+		cr_assert_eq(bjson_parse(bad[i][0], strlen(bad[i][0]), &j, NULL), 0);
+		cr_assert_eq(record_endpoint_from_json(j, &ep, &e), -EINVAL, "%s", bad[i][0]);
+		cr_assert(strstr(e.msg, bad[i][1]), "'%s' lacks '%s'", e.msg, bad[i][1]);
+		json_decref(j);
+	}
+}
+
+Test(netd_record, network_round_trip)
+{
+	struct eng_network n, back;
+	struct berr e = BERR_INIT;
+	json_t *j;
+
+	eng_network_init(&n, "n1");
+	baddr_parse_cidr4("10.70.0.0/24", false, &n.subnet, NULL);
+	n.gateway = 0x0a460001;
+	n.range_start = 0x0a460010;
+	n.range_end = 0x0a460020;
+	n.internal = true;
+	n.adopted = true;
+	j = record_network_to_json(&n);
+	cr_assert_eq(record_network_from_json(j, &back, &e), 0, "%s", e.msg);
+	cr_assert_eq(memcmp(&n, &back, sizeof(n)), 0);
+	json_decref(j);
+}
+
+Test(netd_record, mac_parsing)
+{
+	uint8_t m[6];
+
+	cr_assert_eq(record_mac_parse("0a:58:0A:42:00:ff", m, NULL), 0);
+	cr_assert_eq(m[2], 0x0a);
+	cr_assert_eq(m[5], 0xff);
+	cr_assert_eq(record_mac_parse("0a:58:0a:42:00", m, NULL), -EINVAL);
+	cr_assert_eq(record_mac_parse("0a:58:0a:42:00:0g", m, NULL), -EINVAL);
+	cr_assert_eq(record_mac_parse("0a-58-0a-42-00-01", m, NULL), -EINVAL);
+	cr_assert_eq(record_mac_parse("ff:ff:ff:ff:ff:ff", m, NULL), -EINVAL);
+}
+
+Test(netd_record, config_defaults_and_file)
+{
+	static const char text[] = "{\"//\": \"comment\", \"socket\": \"/tmp/x.sock\", \"default_network\": null,"
+				   "\"networks\": [{\"//\": \"c\", \"name\": \"a\", \"subnet\": \"10.80.0.0/16\","
+				   "\"internal\": true}]}";
+	struct cfg c;
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(cfg_defaults(&c, &e), 0);
+	cr_assert_str_eq(c.socket, "/run/berth/netd.sock");
+	cr_assert_str_eq(c.state_dir, "/var/lib/berth");
+	cr_assert_eq(c.n_networks, 1);
+	cr_assert_str_eq(c.networks[0].name, "berth0");
+	cr_assert_str_eq(c.networks[0].bridge, "berth0");
+	cr_assert_eq(c.networks[0].subnet.addr, 0x0a420000);
+	cr_assert_eq(c.networks[0].subnet.prefix, 16);
+	cr_assert_eq(cfg_parse(&c, text, strlen(text), &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c.socket, "/tmp/x.sock");
+	cr_assert_null(c.default_network);
+	cr_assert_eq(c.n_networks, 1);
+	cr_assert(c.networks[0].internal);
+	cfg_free(&c);
+	cr_assert_eq(cfg_defaults(&c, &e), 0);
+	cr_assert_eq(cfg_parse(&c, "{\"sockett\": 1}", 14, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "sockett"), "%s", e.msg);
+	cr_assert_eq(cfg_parse(&c, "{\"log_level\": \"loud\"}", 21, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "log_level"), "%s", e.msg);
+	cfg_free(&c);
+}

@@ -8,6 +8,9 @@
 #   N=30 (measured runs per side, after 3 warm-up runs)
 # Prints median, min, p10, p90 and max per side in milliseconds and the
 # ratio of the medians; the target is berth-cni <= 1/10 of the reference.
+# For scale it also times the kernel's part alone (a veth pair created into
+# the namespace and deleted with ip): deleting a link waits for an RCU grace
+# period, which bounds every plugin's DEL from below.
 set -euo pipefail
 
 if [ -z "${BERTH_SANDBOX:-}" ]; then
@@ -37,7 +40,7 @@ stats() {
 		END {
 			n = NR; med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 			p10 = v[int(n * 0.1) + 1]; p90 = v[int(n * 0.9) > 0 ? int(n * 0.9) : 1]
-			printf "%-34s n=%-3d median %8.2f ms  min %8.2f  p10 %8.2f  p90 %8.2f  max %8.2f\n",
+			printf "%-36s n=%-3d median %8.2f ms  min %8.2f  p10 %8.2f  p90 %8.2f  max %8.2f\n",
 				name, n, med / 1000, v[1] / 1000, p10 / 1000, p90 / 1000, v[n] / 1000
 			print med > "/dev/stderr"
 		}'
@@ -72,6 +75,13 @@ ref_once() {
 	ref_run DEL bridge "${BRIDGE_CONF%\}},\"prevResult\":$r2}" >/dev/null
 }
 
+# The kernel's share, for scale: creating a veth pair into the namespace and deleting it (ip's own
+# start-up included, as each plugin pays its own).
+floor_once() {
+	ip link add bfloor type veth peer name eth9 netns bench
+	ip link del bfloor
+}
+
 measure() {
 	local fn=$1 file=$2 i t0 t1
 	: >"$file"
@@ -87,6 +97,8 @@ measure() {
 echo "berth-cni ADD+DEL vs bridge+host-local+portmap ADD+DEL, $N runs each (after $WARM warm-up runs)"
 measure berth_once "$TMP/berth.us"
 stats "berth-cni (1 plugin, 1 port)" "$TMP/berth.us" 2>"$TMP/berth.med"
+measure floor_once "$TMP/floor.us"
+stats "kernel floor (ip link add/del veth)" "$TMP/floor.us" 2>/dev/null
 if [ -x "$REF/bridge" ] && [ -x "$REF/portmap" ] && [ -x "$REF/host-local" ]; then
 	measure ref_once "$TMP/ref.us"
 	stats "bridge+host-local+portmap (1 port)" "$TMP/ref.us" 2>"$TMP/ref.med"

@@ -189,6 +189,24 @@ static int build_result(const struct cni_req *req, const struct add_plan *p, con
 	return r;
 }
 
+/*
+ * A container's interface, address and default route must never land in the
+ * namespace berth-cni itself runs in (the host's): that would take over the
+ * machine's own routing. No runtime asks for it; a mistake could.
+ */
+static int refuse_own_netns(const struct cni_env *env, int nsfd, struct cni_err *ce)
+{
+	_cleanup_close_ int own = -1;
+	int r = bns_open("/proc/self/ns/net", CLONE_NEWNET, &own, &ce->e);
+
+	if (r < 0)
+		return cni_classify(ce, CNI_ERR_INTERNAL, r);
+	if (bns_same(own, nsfd))
+		return cni_fail(ce, CNI_ERR_INVALID_ENV, -EINVAL,
+				"CNI_NETNS=%s is berth-cni's own network namespace, not a container's", env->netns);
+	return 0;
+}
+
 int cni_cmd_add(const struct cni_req *req, json_t **ret_result, struct cni_err *ce)
 {
 	const struct cni_conf *c = &req->conf;
@@ -207,6 +225,9 @@ int cni_cmd_add(const struct cni_req *req, json_t **ret_result, struct cni_err *
 	r = bns_open(env->netns, CLONE_NEWNET, &nsfd, &ce->e);
 	if (r < 0)
 		return cni_fail(ce, CNI_ERR_INVALID_ENV, r, "CNI_NETNS=%s: %s", env->netns, berr_message(&ce->e));
+	r = refuse_own_netns(env, nsfd, ce);
+	if (r < 0)
+		return r;
 	r = cni_engine_open(req, &eng, ce);
 	if (r < 0)
 		return r;

@@ -50,6 +50,10 @@ code4_invalid_environment() {
 	assert_contains "$(cat "$TMP/cni.err")" CNI_NETNS
 	cni_code 4 ADD e4 /run/netns/nonexistent eth0 "$C" >/dev/null
 	cni_code 4 ADD e4 /etc/hostname eth0 "$C" >/dev/null
+	# never into berth-cni's own namespace (the host's)
+	cni_code 4 ADD e4 /proc/self/ns/net eth0 "$C" >/dev/null
+	assert_contains "$(cat "$TMP/cni.err")" "own network namespace"
+	cni_code 4 ADD e4 "/proc/$$/ns/net" eth0 "$C" >/dev/null
 	cni_code 4 ADD e4 "$NS" "" "$C" >/dev/null
 	cni_code 4 ADD e4 "$NS" "way-too-long-name0" "$C" >/dev/null
 	cni_code 4 ADD e4 "$NS" eth0 "$C" CNI_ARGS="FOO=bar" >/dev/null

@@ -147,11 +147,20 @@ code101_to_108() {
 	assert_clean enet100
 }
 
+# What an ADD could leave: links (name, master), nftables elements, state files, the allocation bitmap.
+snapshot() {
+	ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+	ip -o link show | grep -o 'master [^ ]*' | sort | uniq -c
+	nft -j list table inet berth | jq -c '.nftables[] | (.set // .map // empty) | {name, elem}'
+	find "$STATE" -type f | sort
+	md5sum "$STATE/networks/enet200/ipam"
+}
+
 failed_add_leaves_nothing() {
 	local before after
 	setup e200 enet200 10.80.200.0/24
 	cni_ok ADD keep "$NS" eth0 "$(with_ports '[{"hostPort":7070,"containerPort":80}]' "$C")" >/dev/null
-	before=$(ip -o link; nft list table inet berth; find "$STATE" -type f | sort; md5sum "$STATE/networks/enet200/ipam")
+	before=$(snapshot)
 	# fails on the port, after the address was picked
 	cni_code 103 ADD x1 "$(ns_add e201)" eth0 "$(with_ports '[{"hostPort":7071,"containerPort":80},{"hostPort":7070,"containerPort":80}]' "$C")" >/dev/null
 	# fails in the kernel, after the veth and the address were made: the default route clashes
@@ -162,8 +171,8 @@ failed_add_leaves_nothing() {
 	ip -n e201 link add eth0 type veth peer name eth0p
 	cni_code 108 ADD x3 /run/netns/e201 eth0 "$(with_ports '[{"hostPort":7073,"containerPort":80}]' "$C")" >/dev/null
 	ip -n e201 link del eth0
-	after=$(ip -o link; nft list table inet berth; find "$STATE" -type f | sort; md5sum "$STATE/networks/enet200/ipam")
-	assert_eq "$after" "$before" "a failed ADD left something behind"
+	after=$(snapshot)
+	[ "$after" = "$before" ] || fail "a failed ADD left something behind: $(diff <(echo "$before") <(echo "$after"))"
 	assert_eq "$(ip -n e201 -o link | wc -l)" 1 "only lo in the container"
 	cni_ok DEL keep "$NS" eth0 "$C" >/dev/null
 	assert_clean enet200

@@ -75,14 +75,20 @@ shared_pool() {
 }
 
 # netd restarted: reconcile keeps CNI attachments whose namespace lives, drops the others.
+link_gone() {
+	! ip link show "$1" >/dev/null 2>&1
+}
+
 reconcile_keeps_live_cni() {
-	local res
+	local res dead
 	netd_start
 	JOIN=$(conf 1.1.0 berth0 unused '. + {bridge: "berth0"} | del(.ipam)')
 	res=$(cni_ok ADD live "$(ns_add r1)" eth0 "$(with_ports '[{"hostPort":8181,"containerPort":80}]' "$JOIN")")
-	cni_ok ADD dead "$(ns_add r2)" eth0 "$(with_ports '[{"hostPort":8182,"containerPort":80}]' "$JOIN")" >/dev/null
+	dead=$(cni_ok ADD dead "$(ns_add r2)" eth0 "$(with_ports '[{"hostPort":8182,"containerPort":80}]' "$JOIN")")
 	netd_kill
 	ip netns del r2
+	# the kernel tears a namespace down asynchronously; its veth goes with it
+	wait_for 10 link_gone "$(jq -r '.interfaces[1].name' <<<"$dead")" || fail "r2's veth outlived it"
 	netd_start
 	assert_eq "$(netctl --json ls | jq -r '[.[].id] | join(",")')" live
 	has 8181 nft_elems || fail "live's port lost"

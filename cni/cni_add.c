@@ -130,11 +130,6 @@ static int plan_builtin(const struct cni_conf *c, struct eng *eng, struct add_pl
 	return 0;
 }
 
-static void fmt_mac(const uint8_t mac[6], char buf[CNI_MAC_STRLEN])
-{
-	cni_mac_fmt(mac, buf);
-}
-
 static int build_result(const struct cni_req *req, const struct add_plan *p, const struct eng_endpoint *ep,
 			const json_t *ipam, json_t **ret)
 {
@@ -156,8 +151,7 @@ static int build_result(const struct cni_req *req, const struct add_plan *p, con
 					 NULL);
 	if (r < 0)
 		return r;
-	fmt_mac(ep->mac, mac);
-	r = cni_result_add_iface(res, req->env.ifname, mac, req->env.netns, ep->mtu, &idx);
+	r = cni_result_add_iface(res, req->env.ifname, cni_mac_fmt(ep->mac, mac), req->env.netns, ep->mtu, &idx);
 	if (r < 0)
 		return r;
 	if (ipam) {

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -28,19 +29,15 @@ static const char *sock_path(void)
 /* netd's command line; the strings outlive tst_path's rotating buffers */
 static char **netd_argv(void)
 {
-	static char *argv[12];
+	static char bin[PATH_MAX], sock[PATH_MAX], state[PATH_MAX], run[PATH_MAX], conf[PATH_MAX];
+	static char *argv[] = {bin, "--foreground", "--socket", sock, "--state-dir", state, "--run-dir",
+			       run, "--config",	    conf,	NULL};
 
-	argv[0] = strdup(tst_bin("netd"));
-	argv[1] = "--foreground";
-	argv[2] = "--socket";
-	argv[3] = strdup(sock_path());
-	argv[4] = "--state-dir";
-	argv[5] = strdup(tst_path("state"));
-	argv[6] = "--run-dir";
-	argv[7] = strdup(tst_path("run"));
-	argv[8] = "--config";
-	argv[9] = strdup(tst_path("netd.json"));
-	argv[10] = NULL;
+	snprintf(bin, sizeof(bin), "%s", tst_bin("netd"));
+	snprintf(sock, sizeof(sock), "%s", sock_path());
+	snprintf(state, sizeof(state), "%s", tst_path("state"));
+	snprintf(run, sizeof(run), "%s", tst_path("run"));
+	snprintf(conf, sizeof(conf), "%s", tst_path("netd.json"));
 	return argv;
 }
 

@@ -149,3 +149,28 @@ Test(netd_record, config_defaults_and_file)
 	cr_assert(strstr(e.msg, "log_level"), "%s", e.msg);
 	cfg_free(&c);
 }
+
+Test(netd_record, shipped_config_equals_the_built_in_defaults)
+{
+	struct cfg d, f;
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(cfg_defaults(&d, &e), 0);
+	cr_assert_eq(cfg_defaults(&f, &e), 0);
+	/* netd without a config file must behave as with the one the tree installs */
+	cr_assert_eq(cfg_load(&f, "config/netd.json", true, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(f.socket, d.socket);
+	cr_assert_str_eq(f.state_dir, d.state_dir);
+	cr_assert_str_eq(f.run_dir, d.run_dir);
+	cr_assert_str_eq(f.log_level, d.log_level);
+	cr_assert_eq(f.log_file, NULL);
+	cr_assert_eq(f.lock_timeout_ms, d.lock_timeout_ms);
+	cr_assert_eq(f.max_clients, d.max_clients);
+	cr_assert_eq(f.client_timeout_ms, d.client_timeout_ms);
+	cr_assert_eq(f.max_line, d.max_line);
+	cr_assert_str_eq(f.default_network, d.default_network);
+	cr_assert_eq(f.n_networks, d.n_networks);
+	cr_assert_eq(memcmp(&f.networks[0], &d.networks[0], sizeof(d.networks[0])), 0);
+	cfg_free(&d);
+	cfg_free(&f);
+}

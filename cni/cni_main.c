@@ -80,8 +80,12 @@ int main(void)
 	size_t len = 0;
 	int r;
 
-	/* VERSION reads nothing (so it answers at once even run by hand on a terminal). */
-	if (getenv("CNI_COMMAND") && strcmp(getenv("CNI_COMMAND"), "VERSION") == 0) {
+	/*
+	 * VERSION needs nothing from stdin, but a runtime may still write the
+	 * config there: drain it so the writer never gets EPIPE. Only a terminal
+	 * (someone trying it by hand) is not waited for.
+	 */
+	if (getenv("CNI_COMMAND") && strcmp(getenv("CNI_COMMAND"), "VERSION") == 0 && isatty(STDIN_FILENO)) {
 		in = strdup("");
 		r = in ? 0 : -ENOMEM;
 	} else {

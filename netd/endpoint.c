@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,6 +172,12 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 	if (r < 0)
 		return r;
 	r = link_veth_create(host, &v, e);
+	if (r == -EEXIST && eng->reaper) {
+		/* the container end of a pair this container was just detached from may still wait for the reaper */
+		reaper_flush(eng->reaper);
+		berr_clear(e);
+		r = link_veth_create(host, &v, e);
+	}
 	if (r == -EEXIST) {
 		if (link_get(host, ep->host_ifname, &li, NULL) == 0)
 			return berr_set(e, -EEXIST, "host interface %s already exists", ep->host_ifname);
@@ -224,6 +231,32 @@ fail:
 	return r;
 }
 
+/*
+ * Delete the host end of a veth pair (the container end goes with it), or
+ * with a reaper: take it off the bridge under a name of its own and let the
+ * reaper delete it. Its address may be handed out again at once: the old
+ * pair no longer touches the bridge.
+ */
+static int remove_link(struct eng *eng, struct nlsock *host, const char *name, struct berr *e)
+{
+	struct link_info li;
+	uint8_t rnd[6];
+	char trash[16];
+	int r;
+
+	if (!eng->reaper)
+		return link_delete(host, name, e);
+	r = link_get(host, name, &li, NULL);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0 || getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return link_delete(host, name, e);
+	snprintf(trash, sizeof(trash), "bx%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	if (link_retire(host, li.ifindex, trash, NULL) < 0 || reaper_add(eng->reaper, trash) < 0)
+		return link_delete(host, link_get(host, trash, &li, NULL) == 0 ? trash : name, e);
+	return 0;
+}
+
 int ep_teardown(struct eng *eng, const struct eng_network *n, struct eng_endpoint *ep, bool skip_nft, struct berr *e)
 {
 	_cleanup_(ipam_closep) struct ipam *ip = NULL;
@@ -252,7 +285,7 @@ int ep_teardown(struct eng *eng, const struct eng_network *n, struct eng_endpoin
 	}
 	r = eng_host(eng, &host, e);
 	if (r >= 0)
-		r = link_delete(host, ep->host_ifname, e);
+		r = remove_link(eng, host, ep->host_ifname, e);
 	if (r < 0)
 		first = first ? first : r;
 	eng_failpoint("detach-unlinked");

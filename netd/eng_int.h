@@ -5,12 +5,14 @@
 #include "netd/ipam.h"
 #include "netd/nft.h"
 #include "netd/nlsock.h"
+#include "netd/reaper.h"
 #include "netd/store.h"
 
 struct eng {
 	struct store st;
-	struct nlsock *host; /* rtnetlink in the engine's own namespace, opened on first use */
-	struct nft_ctx *nft; /* opened on first use */
+	struct nlsock *host;   /* rtnetlink in the engine's own namespace, opened on first use */
+	struct nft_ctx *nft;   /* opened on first use */
+	struct reaper *reaper; /* NULL unless defer_link_removal */
 };
 
 int eng_host(struct eng *eng, struct nlsock **ret, struct berr *e);

@@ -23,6 +23,14 @@ int eng_open(const struct eng_opts *opts, struct eng **ret, struct berr *e)
 		free(eng);
 		return r;
 	}
+	if (opts && opts->defer_link_removal) {
+		r = reaper_start(&eng->reaper, e);
+		if (r < 0) {
+			store_fini(&eng->st);
+			free(eng);
+			return r;
+		}
+	}
 	*ret = eng;
 	return 0;
 }
@@ -31,6 +39,7 @@ void eng_close(struct eng *eng)
 {
 	if (!eng)
 		return;
+	reaper_stop(eng->reaper);
 	nlsock_close(eng->host);
 	nft_close(eng->nft);
 	store_fini(&eng->st);

@@ -37,6 +37,13 @@ struct eng;
 struct eng_opts {
 	const char *state_dir; /* NULL: ENG_DEFAULT_STATE_DIR (created 0700 when missing) */
 	int lock_timeout_ms;   /* 0: ENG_DEFAULT_LOCK_TIMEOUT_MS; < 0: wait forever */
+	/*
+	 * Long-lived users (netd): detach takes the veth off the bridge and
+	 * renames it, and a worker thread deletes it afterwards, so the kernel's
+	 * slow netdev unregistration stays off the request path (netd/reaper.h).
+	 * One-shot users (berth-cni) leave it false: the deletion happens inline.
+	 */
+	bool defer_link_removal;
 };
 
 int eng_open(const struct eng_opts *opts, struct eng **ret, struct berr *e);

@@ -223,6 +223,28 @@ int link_set_hairpin(struct nlsock *ns, int ifindex, bool on, struct berr *e)
 	return 0;
 }
 
+int link_retire(struct nlsock *ns, int ifindex, const char *new_name, struct berr *e)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	struct nl_msg *msg;
+	int r;
+
+	r = link_set(ns, ifindex, 0, IFF_UP, 0, e);
+	if (r < 0)
+		return r;
+	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	if (!msg)
+		return berr_set(e, -ENOMEM, "out of memory");
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || nla_put_string(msg, IFLA_IFNAME, new_name) < 0) {
+		nlmsg_free(msg);
+		return berr_set(e, -ENOMEM, "out of memory");
+	}
+	r = nlsock_sync(ns, msg);
+	if (r < 0)
+		return nlsock_fail(ns, r, e, "rename link %d to %s", ifindex, new_name);
+	return 0;
+}
+
 int link_delete(struct nlsock *ns, const char *name, struct berr *e)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};

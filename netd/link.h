@@ -44,5 +44,8 @@ int link_set(struct nlsock *ns, int ifindex, unsigned flags, unsigned mask, int 
 /* Hairpin mode of a bridge port (IFLA_BRPORT_MODE), so a frame may leave by the port it came in. */
 int link_set_hairpin(struct nlsock *ns, int ifindex, bool on, struct berr *e);
 
+/* Take a link down and off its master, then rename it (a link must be down to be renamed). */
+int link_retire(struct nlsock *ns, int ifindex, const char *new_name, struct berr *e);
+
 /* Delete a link by name; a missing link is success. */
 int link_delete(struct nlsock *ns, const char *name, struct berr *e);

@@ -285,6 +285,7 @@ int main(int argc, char **argv)
 	}
 	eo.state_dir = cfg.state_dir;
 	eo.lock_timeout_ms = cfg.lock_timeout_ms;
+	eo.defer_link_removal = true;
 	if (eng_open(&eo, &eng, &e) < 0) {
 		rc = fail(notify_fd, "%s", berr_message(&e));
 		goto out;

@@ -47,10 +47,10 @@ static const struct link_info *find_link(const struct links *l, const char *name
 	return NULL;
 }
 
-/* "bv" + 12 lowercase hex digits: the names eng_host_ifname gives. */
+/* "bv" + 12 lowercase hex digits: the names eng_host_ifname gives; "bx": links retired for the reaper. */
 static bool is_our_name(const char *name)
 {
-	if (strncmp(name, "bv", 2) != 0 || strlen(name) != 14)
+	if ((strncmp(name, "bv", 2) != 0 && strncmp(name, "bx", 2) != 0) || strlen(name) != 14)
 		return false;
 	for (const char *p = name + 2; *p; p++) {
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
@@ -277,6 +277,8 @@ int eng_reconcile(struct eng *eng, struct eng_reconcile_report *ret, struct berr
 
 		if (strcmp(li->kind, "veth") != 0 || !is_our_name(li->name) || names_has(&seen, li->name))
 			continue;
+		/* a retired link whose deletion a crash interrupted */
+		ours = ours || strncmp(li->name, "bx", 2) == 0;
 		for (size_t j = 0; j < n_nets && !ours; j++)
 			ours = li->master == bridges[j];
 		if (ours && link_delete(host, li->name, NULL) == 0)

@@ -6,8 +6,16 @@ SOCK=$TMP/netd.sock
 export BERTH_NETD_SOCKET=$SOCK
 NETD_ARGS=(--socket "$SOCK" --state-dir "$TMP/state" --run-dir "$TMP/run")
 
+# Stop netd and wait until it is gone (its pidfile lock dies with it).
+stop_netd() {
+	local pid
+	pid=$(cat "$TMP/run/netd.pid" 2>/dev/null) || return 0
+	kill "${1:--TERM}" "$pid" 2>/dev/null || true
+	wait_for 10 test ! -e "/proc/$pid" || fail "netd $pid did not stop"
+}
+
 fresh() {
-	[ -f "$TMP/run/netd.pid" ] && kill -9 "$(cat "$TMP/run/netd.pid")" 2>/dev/null
+	stop_netd -KILL
 	ip -all netns delete 2>/dev/null || true
 	for l in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
 		[ "$l" = lo ] || ip link del "$l" 2>/dev/null || true
@@ -24,7 +32,9 @@ netd_pid() {
 # Nothing of berth's left but the networks: no veth, no interface in a container, no element, no record, no claim.
 assert_clean() {
 	local ns
-	assert_eq "$(ip -o link show type veth | grep -c ' bv')" 0 "veths left: $(ip -o link show type veth)"
+	# detached pairs are deleted by netd's reaper thread moments after the reply
+	wait_for 5 sh -c "! ip -o link show type veth | grep -qE ' b[vx][0-9a-f]{12}'" ||
+		fail "veths left: $(ip -o link show type veth)"
 	for ns in $(ip netns list | awk '{print $1}'); do
 		assert_eq "$(ip -n "$ns" -o link show | wc -l)" 1 "interfaces left in $ns"
 	done
@@ -67,13 +77,12 @@ daemon_life_cycle() {
 	assert_contains "$FAIL_OUT" "missing.json"
 	# SIGTERM: the socket and pidfile go
 	kill "$(netd_pid)"
-	wait_for 5 test ! -e "$SOCK" || fail "socket left after SIGTERM"
+	wait_for 10 test ! -e "$SOCK" || fail "socket left after SIGTERM"
 	wait_for 5 test ! -e "$TMP/run/netd.pid" || fail "pidfile left after SIGTERM"
 	# the state survives: a restart serves the same networks
 	netd --config "$TMP/netd.json" "${NETD_ARGS[@]}" || fail "netd did not restart"
 	assert_contains "$(netctl network ls)" "iso"
-	kill "$(netd_pid)"
-	wait_for 5 test ! -e "$SOCK"
+	stop_netd
 }
 
 concurrent_attaches() {
@@ -96,7 +105,7 @@ concurrent_attaches() {
 	for i in $(seq 32); do netctl detach "ctr$i" >/dev/null & done
 	wait
 	assert_clean
-	kill "$(netd_pid)"
+	stop_netd
 }
 
 # kill -9 netd exactly at each step of an attach (and of a detach), restart, and find nothing left
@@ -106,14 +115,8 @@ crash_points() {
 		fresh
 		netns_add c1
 		netd "${NETD_ARGS[@]}" || fail "netd did not start"
-		if [[ $fp == detach-* ]]; then
-			assert_ok netctl attach web --netns /run/netns/c1 -p 8080:80
-			kill "$(netd_pid)"
-			wait_for 5 test ! -e "$SOCK"
-		else
-			kill "$(netd_pid)"
-			wait_for 5 test ! -e "$SOCK"
-		fi
+		[[ $fp == detach-* ]] && assert_ok netctl attach web --netns /run/netns/c1 -p 8080:80
+		stop_netd
 		BERTH_FAILPOINT=$fp netd "${NETD_ARGS[@]}" || fail "$fp: netd did not start"
 		if [[ $fp == detach-* ]]; then
 			assert_fails netctl detach web
@@ -126,8 +129,7 @@ crash_points() {
 		assert_clean
 		# and it serves again: the same attach works
 		assert_ok netctl attach web --netns /run/netns/c1 -p 8080:80
-		kill "$(netd_pid)"
-		wait_for 5 test ! -e "$SOCK"
+		stop_netd
 	done
 }
 
@@ -143,15 +145,14 @@ crash_under_load() {
 			 netctl detach "ctr$i" >/dev/null 2>&1) &
 		done
 		sleep "0.0$((round * 2))"
-		kill -9 "$(netd_pid)"
+		stop_netd -KILL
 		wait
 		rm -f "$SOCK"
 		netd "${NETD_ARGS[@]}" || fail "round $round: netd did not restart"
 		# whatever finished stays whole; detaching everything leaves nothing
 		for i in $(seq 12); do netctl detach "ctr$i" >/dev/null 2>&1 || true; done
 		assert_clean
-		kill "$(netd_pid)"
-		wait_for 5 test ! -e "$SOCK"
+		stop_netd
 	done
 }
 

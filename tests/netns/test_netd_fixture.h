@@ -127,8 +127,11 @@ static inline int fx_elems(const char *map)
 /* Nothing of berth's left on the host: no veth, no endpoint record, no map element, no port claim. */
 static inline void fx_assert_clean(const char *network)
 {
-	cr_assert_str_eq(fx_out(NULL, "ip -o link show type veth | grep -c ' bv' || true"), "0", "veths left: %s",
-			 fx_out(NULL, "ip -o link show type veth"));
+	/* netd deletes detached veths on its reaper thread, moments after its reply */
+	tst_sh(NULL, "for i in $(seq 100); do ip -o link show type veth | grep -qE ' b[vx][0-9a-f]{12}' || exit 0; "
+		     "sleep 0.05; done; exit 1");
+	cr_assert_str_eq(fx_out(NULL, "ip -o link show type veth | grep -cE ' b[vx][0-9a-f]{12}' || true"), "0",
+			 "veths left: %s", fx_out(NULL, "ip -o link show type veth"));
 	cr_assert_eq(fx_elems("pub_any4"), 0, "map elements left: %s",
 		     fx_out(NULL, "nft list map inet berth pub_any4"));
 	cr_assert_eq(fx_elems("pub_ip4"), 0, "map elements left: %s", fx_out(NULL, "nft list map inet berth pub_ip4"));

@@ -1,0 +1,23 @@
+/*
+ * The link reaper: deletes detached veths on a worker thread of its own.
+ * Unregistering a netdev waits for RCU grace periods (~20 ms on the
+ * development machine), which would dominate a detach; netd takes the veth
+ * off its bridge and renames it out of the way (microseconds), answers, and
+ * leaves the deletion to this thread. The thread only talks rtnetlink in
+ * the process's own namespace. A crash loses nothing: reconcile deletes
+ * every link of the reaper's naming ("bx" + 12 hex digits).
+ */
+#pragma once
+
+#include "err.h"
+
+struct reaper;
+
+int reaper_start(struct reaper **ret, struct berr *e);
+/* Queue a link (by name) for deletion; -ENOMEM or -ESHUTDOWN when it cannot be queued. */
+int reaper_add(struct reaper *r, const char *name);
+/* Wait until every queued link is deleted (returns at once when none is). */
+void reaper_flush(struct reaper *r);
+
+/* Delete what is still queued, then stop the thread. */
+void reaper_stop(struct reaper *r);

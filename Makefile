@@ -110,10 +110,11 @@ endef
 # Debian packages each entry point needs; installed when missing (as root).
 PKGS_BUILD := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
 	libjansson-dev libseccomp-dev
-PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static file util-linux procps podman
+PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static file util-linux procps podman \
+	jq containernetworking-plugins golang-go golang-github-appc-cni-dev
 PKGS_DEMO := $(PKGS_BUILD) iproute2 nftables busybox-static file graphviz
 PKGS_FUZZ := $(PKGS_BUILD) clang libclang-rt-14-dev
-PKGS_BENCH := $(PKGS_TEST) crun runc containernetworking-plugins hyperfine iperf3 gnuplot-nox
+PKGS_BENCH := $(PKGS_TEST) crun runc containernetworking-plugins iptables hyperfine iperf3 gnuplot-nox
 
 define ensure_packages
 	@missing=""; \

@@ -30,3 +30,10 @@ bench-run: $(BUILD)/bin/berth $(SANDBOX)
 	$(Q)BUILD=$(BUILD) RUNS=$(or $(RUNS),40) ./bench/bench_run.sh
 
 .PHONY: bench-run
+
+# berth-cni ADD+DEL latency against the reference chain bridge + host-local + portmap (N=30 runs each).
+bench-cni: deps-bench
+	$(Q)$(MAKE) --no-print-directory all test-bins
+	$(Q)BERTH_BIN_DIR=$(abspath $(BUILD)/bin) $(SANDBOX) --timeout 600 bash bench/bench_cni.sh
+
+.PHONY: bench-cni

@@ -1,0 +1,27 @@
+/* berth-cni: parsing of the address forms CNI hands over (MACs, IPs with or without a prefix). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "cni/cni_error.h"
+
+#define CNI_MAC_STRLEN 18
+
+/* "aa:bb:cc:dd:ee:ff" (either case); a multicast MAC is refused (code 7 naming where). */
+int cni_mac_parse(const char *s, const char *where, uint8_t ret[6], struct cni_err *ce);
+const char *cni_mac_fmt(const uint8_t mac[6], char buf[CNI_MAC_STRLEN]);
+
+/* True when s looks like an IPv6 address or prefix (so it can be refused as unsupported, not as garbage). */
+bool cni_is_ipv6(const char *s);
+
+/*
+ * An IPv4 address, optionally with a prefix ("10.1.2.3" or "10.1.2.3/24"):
+ * *ret_prefix is 32 when absent. IPv6 fails with code 2 (unsupported), any
+ * other text with code 7; both name where.
+ */
+int cni_ip4_parse(const char *s, const char *where, uint32_t *ret, uint8_t *ret_prefix, struct cni_err *ce);
+
+/* A CIDR (host bits allowed when allow_host_bits); same codes as cni_ip4_parse. */
+int cni_cidr4_parse(const char *s, const char *where, bool allow_host_bits, struct bcidr4 *ret, struct cni_err *ce);

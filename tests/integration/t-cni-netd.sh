@@ -1,0 +1,106 @@
+#!/bin/bash
+# berth-cni and netd on one state directory: CNI attachments are netd's
+# endpoints (netctl ls shows them), both allocate from one pool under the same
+# locks, and netd's reconcile keeps live CNI attachments and reclaims dead ones.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cni-lib.sh"
+
+SOCK=$TMP/netd.sock
+export BERTH_NETD_SOCKET=$SOCK
+NETD_ARGS=(--socket "$SOCK" --state-dir "$STATE" --run-dir "$TMP/run")
+
+netd_start() {
+	netd "${NETD_ARGS[@]}" || fail "netd did not start"
+}
+
+netd_kill() {
+	local pid
+	pid=$(cat "$TMP/run/netd.pid")
+	kill -9 "$pid"
+	wait_for 5 test ! -e "/proc/$pid" || fail "netd still alive"
+}
+
+# A config that joins netd's default network berth0 (no IPAM keys).
+JOIN=
+
+netctl_sees_cni() {
+	local res
+	netd_start
+	JOIN=$(conf 1.1.0 berth0 unused '. + {bridge: "berth0"} | del(.ipam)')
+	res=$(cni_ok ADD cni1 "$(ns_add n1)" eth0 "$(with_ports '[{"hostPort":8080,"containerPort":80}]' "$JOIN")")
+	assert_contains "$(res_cidr "$res")" "10.66."
+	assert_eq "$(netctl --json ls | jq -r '.[] | select(.id == "cni1") | .ip')" "$(res_ip "$res")"
+	assert_contains "$(netctl ls)" "cni1"
+	assert_contains "$(netctl ports)" "8080"
+	# a network a CNI config defines is netd's network too
+	cni_ok ADD cni2 "$(ns_add n2)" eth0 "$(conf 1.1.0 cninet 10.150.0.0/24)" >/dev/null
+	assert_contains "$(netctl network ls)" "cninet"
+	assert_eq "$(netctl --json ls | jq -r '.[] | select(.id == "cni2") | .network')" cninet
+	cni_ok DEL cni1 /run/netns/n1 eth0 "$JOIN" >/dev/null
+	cni_ok DEL cni2 /run/netns/n2 eth0 "$(conf 1.1.0 cninet 10.150.0.0/24)" >/dev/null
+	assert_eq "$(netctl --json ls | jq length)" 0
+	assert_eq "$(netctl --json status berth0 | jq .addresses_used)" 0
+	netd_kill
+}
+
+# netctl attach (through netd) and berth-cni ADD at once on one network: one pool, distinct addresses.
+shared_pool() {
+	local i pids=()
+	netd_start
+	JOIN=$(conf 1.1.0 berth0 unused '. + {bridge: "berth0"} | del(.ipam)')
+	for i in $(seq 16); do
+		ns_add "a$i" >/dev/null
+		ns_add "b$i" >/dev/null
+	done
+	for i in $(seq 16); do
+		netctl --json attach "netd-$i" --netns "/run/netns/a$i" --network berth0 >"$TMP/n$i" 2>&1 &
+		pids+=($!)
+		cni ADD "cni-$i" "/run/netns/b$i" eth0 "$JOIN" >"$TMP/c$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || fail "an attach failed: $(cat "$TMP"/n* "$TMP"/c*)"; done
+	assert_eq "$(netctl --json ls | jq '[.[].ip] | unique | length')" 32 "distinct addresses"
+	assert_eq "$(netctl --json status berth0 | jq .addresses_used)" 32
+	# either side removes the other's: one store
+	cni_ok DEL netd-1 "" eth0 "$JOIN" >/dev/null
+	netctl detach cni-1 >/dev/null || fail "netctl detach of a CNI attachment"
+	assert_eq "$(netctl --json status berth0 | jq .addresses_used)" 30
+	for i in $(seq 2 16); do
+		netctl detach "netd-$i" >/dev/null
+		cni_ok DEL "cni-$i" "" eth0 "$JOIN" >/dev/null
+	done
+	assert_eq "$(netctl --json ls | jq length)" 0
+	assert_clean berth0
+	netd_kill
+}
+
+# netd restarted: reconcile keeps CNI attachments whose namespace lives, drops the others.
+link_gone() {
+	! ip link show "$1" >/dev/null 2>&1
+}
+
+reconcile_keeps_live_cni() {
+	local res dead
+	netd_start
+	JOIN=$(conf 1.1.0 berth0 unused '. + {bridge: "berth0"} | del(.ipam)')
+	res=$(cni_ok ADD live "$(ns_add r1)" eth0 "$(with_ports '[{"hostPort":8181,"containerPort":80}]' "$JOIN")")
+	dead=$(cni_ok ADD dead "$(ns_add r2)" eth0 "$(with_ports '[{"hostPort":8182,"containerPort":80}]' "$JOIN")")
+	netd_kill
+	ip netns del r2
+	# the kernel tears a namespace down asynchronously; its veth goes with it
+	wait_for 10 link_gone "$(jq -r '.interfaces[1].name' <<<"$dead")" || fail "r2's veth outlived it"
+	netd_start
+	assert_eq "$(netctl --json ls | jq -r '[.[].id] | join(",")')" live
+	has 8181 nft_elems || fail "live's port lost"
+	if has 8182 nft_elems; then fail "dead's port kept"; fi
+	[ ! -f "$STATE/ports/tcp-8182.json" ] || fail "dead's claim kept"
+	cni_ok CHECK live /run/netns/r1 eth0 "$(with_prev "$JOIN" "$res")" >/dev/null
+	cni_ok DEL live /run/netns/r1 eth0 "$JOIN" >/dev/null
+	assert_clean berth0
+	netd_kill
+}
+
+t "netctl ls / ports / network ls show CNI attachments and networks" netctl_sees_cni
+t "netctl attach and berth-cni ADD share one pool at once" shared_pool
+t "netd's reconcile keeps live CNI attachments and reclaims dead ones" reconcile_keeps_live_cni
+t_done

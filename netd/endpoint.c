@@ -1,6 +1,7 @@
 /* Endpoints: attach, detach, check and listing. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
 #include <sched.h>
@@ -42,6 +43,13 @@ static int validate_attach(const struct eng_attach *req, struct berr *e)
 	r = bns_check(req->netns_fd, CLONE_NEWNET, e);
 	if (r < 0)
 		return berr_wrap(e, r, "netns");
+	{
+		/* The host's own namespace is never a container's: wiring it would rename and readdress host links. */
+		_cleanup_close_ int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+		if (own >= 0 && bns_same(own, req->netns_fd))
+			return berr_set(e, -EINVAL, "netns: refusing to attach the engine's own network namespace");
+	}
 	if (req->mac && (req->mac[0] & 1))
 		return berr_set(e, -EINVAL, "mac: a multicast address cannot name an interface");
 	if (req->n_routes > ENG_MAX_ROUTES)

@@ -27,6 +27,7 @@ host_snapshot() {
 		# berth-test-* belong to concurrently running sandboxes, which remove their own
 		echo "# cgroups"; find /sys/fs/cgroup -maxdepth 3 -type d -name 'berth*' -not -name 'berth-test-*' 2>/dev/null | sort
 		echo "# state"; ls -d /run/berth /var/lib/berth 2>/dev/null
+		echo "# sysctl"; cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/route_localnet 2>/dev/null
 	}
 }
 
@@ -100,7 +101,7 @@ if [ "$(id -u)" = 0 ]; then
 		diff <(echo "$before") <(echo "$after")
 		failed+=("host-state")
 	else
-		echo "==> host state unchanged (links, netns, nftables, mounts, cgroups, /run/berth, /var/lib/berth)"
+		echo "==> host state unchanged (links, netns, nftables, mounts, cgroups, sysctls, /run/berth, /var/lib/berth)"
 	fi
 fi
 

@@ -182,3 +182,21 @@ const char *__lsan_default_suppressions(void)
 {
 	return "leak:libcriterion.so\n";
 }
+
+Test(netd_engine, refuses_its_own_namespace)
+{
+	struct eng *eng = fx_engine();
+	struct eng_attach a = {.network = "n1", .id = "c1", .netns_fd = tst_netns_fd(NULL)};
+	struct eng_endpoint ep;
+	struct berr e = BERR_INIT;
+	char *out;
+	int st;
+
+	fx_network(eng, "n1", "10.66.0.0/24");
+	cr_assert_eq(eng_attach(eng, &a, &ep, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "own network namespace"), "%s", e.msg);
+	out = tst_sh_out(NULL, &st, "ip -o link show type veth | wc -l");
+	cr_assert_eq(atoi(out), 0, "a veth was made in the engine's own namespace");
+	free(out);
+	eng_close(eng);
+}

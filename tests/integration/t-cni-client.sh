@@ -1,31 +1,22 @@
 #!/bin/bash
 # berth-cni driven by libcni, the library container engines use, through
-# ../shared/tools/cni-client (built here from Debian's golang-go and
+# tests/tools/cni-client (built here from Debian's golang-go and
 # golang-github-appc-cni-dev): a conflist with port mappings, add / check /
 # del, result caching and prevResult handled by libcni itself.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni-lib.sh"
 
-# ../shared/tools/cni-client next to the repository (or a worktree of it): the nearest one up the tree.
-find_tool() {
-	local d
-	d=$(cd "$(dirname "$0")/../.." && pwd)
-	while [ "$d" != / ]; do
-		d=$(dirname "$d")
-		[ -f "$d/shared/tools/cni-client/build.sh" ] && { echo "$d/shared/tools/cni-client"; return; }
-	done
-	echo "${BERTH_CNI_CLIENT_SRC:-/nonexistent}"
-}
-TOOL=${BERTH_CNI_CLIENT_SRC:-$(find_tool)}
+# A copy of the shared tools' cni-client lives in tests/tools/cni-client (see its README).
+TOOL=${BERTH_CNI_CLIENT_SRC:-$(cd "$(dirname "$0")/../tools/cni-client" && pwd)}
 CLIENT=$TMP/cni-client
 export CNI_CACHE_DIR=$TMP/cni-cache
 
 build_client() {
 	[ -x "$CLIENT" ] && return 0
-	[ -f "$TOOL/build.sh" ] || skip "cni-client sources not found at $TOOL"
-	command -v go >/dev/null || skip "golang-go is not installed"
+	[ -f "$TOOL/build.sh" ] || fail "cni-client sources not found at $TOOL"
+	command -v go >/dev/null || fail "golang-go is not installed (make check installs it)"
 	[ -d /usr/share/gocode/src/github.com/containernetworking/cni/libcni ] ||
-		skip "golang-github-appc-cni-dev is not installed"
+		fail "golang-github-appc-cni-dev is not installed (make check installs it)"
 	HOME=$TMP sh "$TOOL/build.sh" "$CLIENT" >"$TMP/build.log" 2>&1 || fail "building cni-client: $(cat "$TMP/build.log")"
 }
 

@@ -81,27 +81,70 @@ static void remount_sys(void)
  * A private /tmp: Criterion names its message socket /tmp/criterion_<pid>.sock
  * and a test binary has the same pid (2) in every sandbox, so sandboxes
  * running at the same time would share one socket and read each other's
- * test results. The scratch directory, usually itself in /tmp, is carried
- * over onto the new /tmp at the same path.
+ * test results. What the run needs from the old /tmp is carried over onto
+ * the new one at the same paths: the scratch directory and the working
+ * directory (a checkout under /tmp, as CI may use, with its build tree).
  */
+#define MAX_CARRY 2
+
+static void carry_path(const char *path, char *ret_paths[], int fds[], int *n)
+{
+	int fd;
+
+	if (strncmp(path, "/tmp/", 5) != 0 || *n >= MAX_CARRY)
+		return;
+	for (int i = 0; i < *n; i++) {
+		size_t l = strlen(ret_paths[i]);
+
+		/* already inside a carried tree */
+		if (strncmp(path, ret_paths[i], l) == 0 && (path[l] == '/' || path[l] == '\0'))
+			return;
+	}
+	fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC);
+	if (fd < 0)
+		die("open_tree for the private /tmp");
+	ret_paths[*n] = strdup(path);
+	fds[*n] = fd;
+	(*n)++;
+}
+
+static void mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(buf, 0755);
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		die("mkdir in the private /tmp");
+}
+
 static void private_tmp(const char *tmp)
 {
-	int scratch = -1;
+	char *paths[MAX_CARRY];
+	int fds[MAX_CARRY], n = 0;
+	char cwd[PATH_MAX] = "";
 
-	if (strncmp(tmp, "/tmp/", 5) == 0) {
-		scratch = (int)syscall(SYS_open_tree, AT_FDCWD, tmp, OPEN_TREE_CLONE | O_CLOEXEC);
-		if (scratch < 0)
-			die("open_tree scratch");
-	}
+	carry_path(tmp, paths, fds, &n);
+	if (getcwd(cwd, sizeof(cwd)))
+		carry_path(cwd, paths, fds, &n);
 	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0)
 		die("mount /tmp");
-	if (scratch >= 0) {
-		if (mkdir(tmp, 0700) < 0)
-			die("mkdir scratch");
-		if (syscall(SYS_move_mount, scratch, "", AT_FDCWD, tmp, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			die("move_mount scratch");
-		close(scratch);
+	for (int i = 0; i < n; i++) {
+		mkdir_parents(paths[i]);
+		if (syscall(SYS_move_mount, fds[i], "", AT_FDCWD, paths[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			die("move_mount into the private /tmp");
+		close(fds[i]);
+		free(paths[i]);
 	}
+	/* the old cwd inode is hidden now: re-enter the carried copy */
+	if (cwd[0] && chdir(cwd) < 0)
+		die("chdir");
 }
 
 static int run_init(const char *tmp, char **argv)

@@ -155,7 +155,8 @@ fetch() {
 	if command -v curl >/dev/null; then
 		curl -fsS --max-time 3 "$1"
 	else
-		busybox wget -q -T 3 -O - "$1"
+		# (busybox 1.35's wget -T crashes when linked statically)
+		timeout 5 busybox wget -q -O - "$1"
 	fi
 }
 

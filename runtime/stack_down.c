@@ -38,6 +38,27 @@ static void progress(const struct stack_opts *o, const char *fmt, ...)
 	fflush(o->progress);
 }
 
+int stk_ctr_owned(const char *root, const char *id, const char *stack, const char *name, struct berr *e)
+{
+	_cleanup_state_ struct rt_state *rs = NULL;
+	const char *a, *b;
+	int r;
+
+	r = rt_state_open(root, id, false, &rs, NULL);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || !rs->json)
+		return 1;
+	a = json_string_value(json_object_get(rs->annotations, "berth.stack"));
+	b = json_string_value(json_object_get(rs->annotations, "berth.stack.container"));
+	if (a && b && strcmp(a, stack) == 0 && strcmp(b, name) == 0)
+		return 1;
+	return berr_set(e, -EEXIST,
+			"container id '%s' is taken by a container that is not container '%s' of stack '%s' "
+			"(berth list shows it): rename the stack or the container",
+			id, name, stack);
+}
+
 int stk_ctr_remove(struct stk *s, const struct stack_opts *o, const char *name, struct berr *warn, struct berr *e)
 {
 	json_t *ctr = stk_rec_find(s, "containers", name), *n;
@@ -50,6 +71,12 @@ int stk_ctr_remove(struct stk *s, const struct stack_opts *o, const char *name, 
 	if (!dir)
 		return berr_set(e, -ENOMEM, "out of memory");
 	stk_ctr_id(s->name, name, id, sizeof(id));
+	r = stk_ctr_owned(o->root, id, s->name, name, &w);
+	if (r < 0) {
+		/* up never made a container under an id that was taken: only the record is ours */
+		add_warning(warn, name, &w);
+		goto forget;
+	}
 	r = rt_delete(o->root, id, true, o->netd_socket, &w, e);
 	if (r == -ENOENT)
 		berr_clear(e);
@@ -69,6 +96,7 @@ int stk_ctr_remove(struct stk *s, const struct stack_opts *o, const char *name, 
 		if (net && netd_client_detach(o->netd_socket, id, net, &de) < 0)
 			add_warning(warn, name, &de);
 	}
+forget:
 	r = bfile_rm_rf(dir, e);
 	if (r < 0)
 		return r;
@@ -169,12 +197,18 @@ int stack_down(const struct stack_opts *o, const char *file, const char *name, b
 		}
 		if (json_is_true(json_object_get(v, "created"))) {
 			r = stk_netd_remove(o->netd_socket, nname, &ne);
-			if (r < 0) {
+			if (r == -EBUSY) {
+				/* containers of others (another stack using the same network) are on it: it stays
+				 * theirs */
+				add_warning(warn, nname, &ne);
+				progress(o, "network %s: left in place, other containers use it\n", nname);
+			} else if (r < 0) {
 				add_warning(warn, nname, &ne);
 				failed = failed ?: r;
 				continue;
+			} else {
+				progress(o, "network %s: removed\n", nname);
 			}
-			progress(o, "network %s: removed\n", nname);
 		}
 		json_array_remove(arr, n);
 	}

@@ -93,6 +93,13 @@ int stk_netd_create(const char *socket, const struct stack_network *n, struct be
 int stk_netd_remove(const char *socket, const char *name, struct berr *e);
 
 /* ---- stack_down.c */
+/*
+ * Is the runtime's container id the stack's container name? 1: yes (or a
+ * create of it died half-way), 0: no such container, -EEXIST naming it
+ * when the id belongs to another container ("a-b" + "c" and "a" + "b-c"
+ * make the same id; so does a container run by hand).
+ */
+int stk_ctr_owned(const char *root, const char *id, const char *stack, const char *name, struct berr *e);
 /* Delete container name of the record (runtime state, netd endpoints, its directory); gone is fine. */
 int stk_ctr_remove(struct stk *s, const struct stack_opts *o, const char *name, struct berr *warn, struct berr *e);
 

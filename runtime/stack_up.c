@@ -76,6 +76,7 @@ struct net_plan {
 	const char *name;
 	const struct stack_network *def; /* NULL: not defined in the file, must exist */
 	bool exists;
+	bool created; /* by this up */
 };
 
 static int plan_networks(const struct stack_opts *o, const struct stack *st, struct net_plan **ret, size_t *ret_n,
@@ -140,6 +141,21 @@ static int check_files(const struct stack *st, struct berr *e)
 	return 0;
 }
 
+/* Every container id free or already this stack's (ids are "<stack>-<name>": "a-b"+"c" is "a"+"b-c"). */
+static int check_ids(const struct stack_opts *o, const struct stack *st, struct berr *e)
+{
+	for (size_t i = 0; i < st->n_containers; i++) {
+		char id[256];
+		int r;
+
+		stk_ctr_id(st->name, st->containers[i].name, id, sizeof(id));
+		r = stk_ctr_owned(o->root, id, st->name, st->containers[i].name, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int record_network(struct stk *s, const char *name, bool created, struct berr *e)
 {
 	json_t *nets = stk_rec_array(s, "networks");
@@ -149,7 +165,7 @@ static int record_network(struct stk *s, const char *name, bool created, struct 
 	return stk_save(s, e);
 }
 
-static int make_networks(const struct stack_opts *o, struct stk *s, const struct net_plan *p, size_t n, struct berr *e)
+static int make_networks(const struct stack_opts *o, struct stk *s, struct net_plan *p, size_t n, struct berr *e)
 {
 	int r;
 
@@ -179,9 +195,20 @@ static int make_networks(const struct stack_opts *o, struct stk *s, const struct
 			stk_save(s, &se);
 			return r;
 		}
+		p[i].created = true;
 		progress(o, "network %s: created\n", p[i].name);
 	}
 	return 0;
+}
+
+/* A running container on a network this up had to create again lost its interface with the old one. */
+static bool on_new_network(const struct stack_container *c, const struct net_plan *p, size_t n)
+{
+	for (size_t i = 0; i < c->n_networks; i++)
+		for (size_t k = 0; k < n; k++)
+			if (p[k].created && strcmp(p[k].name, c->networks[i].network) == 0)
+				return true;
+	return false;
 }
 
 /* Containers and networks of an earlier up that the file no longer has. */
@@ -396,7 +423,8 @@ static int start(const struct stack_opts *o, const char *id, const char *name, s
 }
 
 static int up_container(const struct stack_opts *o, struct stk *s, const struct stack *st,
-			const struct stack_container *c, const char *parent, struct berr *warn, struct berr *e)
+			const struct stack_container *c, const char *parent, bool renew, struct berr *warn,
+			struct berr *e)
 {
 	_cleanup_free_ char *text = NULL, *dir = NULL, *cfg = NULL, *log = NULL, *old = NULL;
 	json_t *entry, *arr;
@@ -416,9 +444,12 @@ static int up_container(const struct stack_opts *o, struct stk *s, const struct 
 	r = stk_bundle_text(s, st, c, parent, &text, e);
 	if (r < 0)
 		return r;
+	r = stk_ctr_owned(o->root, id, st->name, c->name, e);
+	if (r < 0)
+		return r;
 	status = runtime_status(o, id, &pid);
 	same = bfile_read_all(cfg, 4u << 20, &old, &old_len, NULL) == 0 && strcmp(old, text) == 0 &&
-	       stk_rec_find(s, "containers", c->name);
+	       stk_rec_find(s, "containers", c->name) && !renew;
 
 	if (same && status == RT_STATUS_RUNNING) {
 		/* the record may have missed the addresses (an up killed at that moment) */
@@ -436,7 +467,10 @@ static int up_container(const struct stack_opts *o, struct stk *s, const struct 
 		progress(o, "container %s: started\n", c->name);
 		return 0;
 	}
-	why = status < 0 ? "created" : !same ? "recreated (definition changed)" : "recreated (it had stopped)";
+	why = status < 0 ? "created"
+	      : renew	 ? "recreated (its network was made again)"
+	      : !same	 ? "recreated (definition changed)"
+			 : "recreated (it had stopped)";
 	if (status >= 0) {
 		struct berr w = BERR_INIT;
 
@@ -498,8 +532,8 @@ int stack_up(const struct stack_opts *o, const char *file, struct berr *warn, st
 
 	/* nothing is made before every check has passed */
 	if ((r = stack_load(file, &st, e)) < 0 || (r = cgroup_parent(o, &parent, e)) < 0 ||
-	    (r = check_files(st, e)) < 0 || (r = stk_netd_check(o->netd_socket, e)) < 0 ||
-	    (r = plan_networks(o, st, &plan, &n_plan, e)) < 0)
+	    (r = check_files(st, e)) < 0 || (r = check_ids(o, st, e)) < 0 ||
+	    (r = stk_netd_check(o->netd_socket, e)) < 0 || (r = plan_networks(o, st, &plan, &n_plan, e)) < 0)
 		return r;
 	r = stk_open(o->root, st->name, true, &s, e);
 	if (r < 0)
@@ -514,7 +548,8 @@ int stack_up(const struct stack_opts *o, const char *file, struct berr *warn, st
 	if ((r = make_networks(o, s, plan, n_plan, e)) < 0 || (r = drop_stale(o, s, st, plan, n_plan, warn, e)) < 0)
 		goto failed;
 	for (size_t i = 0; i < st->n_containers; i++) {
-		r = up_container(o, s, st, &st->containers[i], parent, warn, e);
+		r = up_container(o, s, st, &st->containers[i], parent, on_new_network(&st->containers[i], plan, n_plan),
+				 warn, e);
 		if (r < 0)
 			goto failed;
 	}

@@ -59,6 +59,8 @@ up_creates_everything() {
 	assert_fails st_in shop-edge touch /etc/x
 	assert_contains "$FAIL_OUT" "Read-only file system"
 	assert_ok st_in shop-edge touch /tmp/x /run/x
+	assert_fails st_in shop-edge sh -c 'echo 10.0.0.1 evil >>/etc/hosts'
+	assert_contains "$FAIL_OUT" "Read-only file system"
 	assert_eq "$(cat "$(find /sys/fs/cgroup -path "*/$BERTH_TEST_CGROUP/stacks/shop/db" -name db -path '*memory*')/memory.limit_in_bytes")" 33554432
 	assert_eq "$(cat "$(find /sys/fs/cgroup -path "*/$BERTH_TEST_CGROUP/stacks/shop/db" -name db -path '*pids*')/pids.max")" 32
 	assert_eq "$(st_in shop-db sh -c 'grep CapEff /proc/self/status' | awk '{print $2}')" 0000000020000420
@@ -238,6 +240,22 @@ broken_file_makes_nothing() {
 	assert_fails berth up -f "$STACK"
 	assert_contains "$FAIL_OUT" "network 'front' exists in netd with subnet 10.92.0.0/24"
 	assert_ok netctl network rm front
+	# an id taken by another container: "x-y" + "z" would be "x" + "y-z"
+	cat >"$TMP/x.json" <<-'EOF'
+	{ "name": "x", "containers": [{ "name": "y-z", "rootfs": "rootfs", "command": ["sleep", "60"] }] }
+	EOF
+	cat >"$TMP/x-y.json" <<-'EOF'
+	{ "name": "x-y", "containers": [{ "name": "z", "rootfs": "rootfs", "command": ["sleep", "60"] }] }
+	EOF
+	assert_ok berth up -f "$TMP/x.json"
+	pid=$(st_pid x-y-z)
+	assert_fails berth up -f "$TMP/x-y.json"
+	assert_contains "$FAIL_OUT" "container id 'x-y-z' is taken by a container that is not container 'z' of stack 'x-y'"
+	assert_eq "$(st_pid x-y-z)" "$pid" "the other stack's container was touched"
+	[ ! -e "$ST_ROOT/stacks/x-y" ] || fail "state made for the refused stack"
+	assert_contains "$(berth down x-y)" "not up"
+	assert_eq "$(st_pid x-y-z)" "$pid"
+	assert_ok berth down -f "$TMP/x.json"
 	# without netd
 	BERTH_NETD_SOCKET=$TMP/none.sock assert_fails berth up -f "$STACK"
 	assert_contains "$FAIL_OUT" "netd is not running (no socket at $TMP/none.sock): start it"

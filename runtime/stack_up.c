@@ -184,8 +184,10 @@ static int make_networks(const struct stack_opts *o, struct stk *s, struct net_p
 			return r;
 		if (have && !json_is_true(json_object_get(have, "created"))) {
 			/* it existed at an earlier up and was removed by someone else since: ours now */
-			if (bjson_set(have, "created", json_true()) < 0 || (r = stk_save(s, e)) < 0)
-				return r < 0 ? r : berr_set(e, -ENOMEM, "out of memory");
+			if (bjson_set(have, "created", json_true()) < 0)
+				return berr_set(e, -ENOMEM, "out of memory");
+			if ((r = stk_save(s, e)) < 0)
+				return r;
 		}
 		r = stk_netd_create(o->netd_socket, p[i].def, e);
 		if (r < 0) {

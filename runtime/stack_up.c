@@ -453,12 +453,13 @@ static int up_container(const struct stack_opts *o, struct stk *s, const struct 
 	same = bfile_read_all(cfg, 4u << 20, &old, &old_len, NULL) == 0 && strcmp(old, text) == 0 &&
 	       stk_rec_find(s, "containers", c->name) && !renew;
 
-	if (same && status == RT_STATUS_RUNNING) {
+	/* a paused container is left paused: pausing is its user's business */
+	if (same && (status == RT_STATUS_RUNNING || status == RT_STATUS_PAUSED)) {
 		/* the record may have missed the addresses (an up killed at that moment) */
 		entry = stk_rec_find(s, "containers", c->name);
 		if ((r = read_addresses(o, entry, e)) < 0 || (r = stk_save(s, e)) < 0)
 			return r;
-		progress(o, "container %s: unchanged, running (pid %d)\n", c->name, (int)pid);
+		progress(o, "container %s: unchanged, %s (pid %d)\n", c->name, rt_status_name(status), (int)pid);
 		return 0;
 	}
 	if (same && status == RT_STATUS_CREATED) {

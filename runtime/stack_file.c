@@ -402,6 +402,9 @@ static int parse_container(const json_t *j, const char *where, const char *base_
 		if (!json_is_array(v))
 			return berr_set(e, -EINVAL, "'%s.networks' must be an array", where);
 		n = json_array_size(v);
+		if (n > STACK_MAX_CONTAINER_NETWORKS)
+			return berr_set(e, -EINVAL, "'%s.networks' lists %zu networks, at most %d", where, n,
+					STACK_MAX_CONTAINER_NETWORKS);
 		c->networks = calloc(n ? n : 1, sizeof(*c->networks));
 		if (!c->networks)
 			return berr_set(e, -ENOMEM, "out of memory");

@@ -82,10 +82,13 @@ struct net_plan {
 static int plan_networks(const struct stack_opts *o, const struct stack *st, struct net_plan **ret, size_t *ret_n,
 			 struct berr *e)
 {
-	struct net_plan *p = calloc(st->n_networks + STACK_MAX_CONTAINERS * 8 + 1, sizeof(*p));
-	size_t n = 0;
+	size_t n = 0, cap = st->n_networks + 1;
+	struct net_plan *p;
 	int r;
 
+	for (size_t i = 0; i < st->n_containers; i++)
+		cap += st->containers[i].n_networks;
+	p = calloc(cap, sizeof(*p));
 	if (!p)
 		return berr_set(e, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < st->n_networks; i++)
@@ -97,7 +100,7 @@ static int plan_networks(const struct stack_opts *o, const struct stack *st, str
 
 			for (size_t j = 0; j < n && !seen; j++)
 				seen = strcmp(p[j].name, name) == 0;
-			if (!seen && n < st->n_networks + STACK_MAX_CONTAINERS * 8)
+			if (!seen)
 				p[n++] = (struct net_plan){.name = name};
 		}
 	}
@@ -249,10 +252,23 @@ static int drop_stale(const struct stack_opts *o, struct stk *s, const struct st
 		if (!copy)
 			return berr_set(e, -ENOMEM, "out of memory");
 		if (json_is_true(json_object_get(v, "created"))) {
-			r = stk_netd_remove(o->netd_socket, copy, e);
-			if (r < 0)
+			struct berr ne = BERR_INIT;
+
+			r = stk_netd_remove(o->netd_socket, copy, &ne);
+			if (r == -EBUSY) {
+				/* others' containers are on it (as down does): it stays, and is theirs now */
+				size_t l = strlen(warn->msg);
+
+				snprintf(warn->msg + l, sizeof(warn->msg) - l, "%s%s", l ? "; " : "",
+					 berr_message(&ne));
+				warn->code = warn->code ?: r;
+			} else if (r < 0) {
+				if (e)
+					*e = ne;
 				return r;
-			progress(o, "network %s: removed (no longer in the file)\n", copy);
+			} else {
+				progress(o, "network %s: removed (no longer in the file)\n", copy);
+			}
 		}
 		stk_rec_remove(s, "networks", copy);
 		r = stk_save(s, e);

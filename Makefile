@@ -1,7 +1,7 @@
 # berth — a network-focused container fabric.
 #
 #   make            build everything into build/rel (build/san with SANITIZE=1)
-#   make demo       install what is missing, build, run the demo
+#   make demo       install what is missing, build, run the demo (KEEP=1: leave it up; make demo-down)
 #   make check      install what is missing, build, run every test
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make format / format-check, make fuzz, make bench, make rootfs, make clean
@@ -20,6 +20,7 @@ DOCDIR ?= $(PREFIX)/share/doc/berth
 DESTDIR ?=
 
 V ?= 0
+KEEP ?= 0
 SANITIZE ?= 0
 WERROR ?= 0
 
@@ -150,9 +151,15 @@ check: deps-test
 	$(Q)$(MAKE) --no-print-directory all test-bins
 	$(Q)$(MAKE) --no-print-directory run-tests
 
+# The stack of config/examples/web.json up, shown, fetched from, drawn and taken down (tests/demo.sh).
+# KEEP=1 leaves it running; `make demo-down` takes it down then.
 demo: deps-demo
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) ./tests/demo.sh
+	$(Q)$(MAKE) --no-print-directory rootfs
+	$(Q)BUILD=$(BUILD) KEEP=$(KEEP) ./tests/demo.sh
+
+demo-down:
+	$(Q)BUILD=$(BUILD) ./tests/demo.sh down
 
 # ---------------------------------------------------------------- rootfs
 ROOTFS ?= build/rootfs
@@ -195,5 +202,5 @@ clean:
 
 .SECONDARY:
 
-.PHONY: all check demo install uninstall format format-check clean \
+.PHONY: all check demo demo-down install uninstall format format-check clean \
 	deps-build deps-test deps-demo deps-fuzz deps-bench deps-rootfs rootfs

@@ -83,6 +83,13 @@ int eng_network_ensure(struct eng *eng, const struct eng_network *req, struct en
 /* Remove a network without endpoints (-EBUSY otherwise): nftables sets, bridge (unless adopted), state. */
 int eng_network_remove(struct eng *eng, const char *name, struct berr *e);
 
+/*
+ * Remove berth's nftables table once no network is left (uninstalling, or
+ * the end of `make demo`): -EBUSY naming the networks otherwise. A later
+ * network create builds the table again.
+ */
+int eng_teardown(struct eng *eng, struct berr *e);
+
 int eng_network_get(struct eng *eng, const char *name, struct eng_network *ret, struct berr *e);
 /* Every network, sorted by name; free(*ret). */
 int eng_network_list(struct eng *eng, struct eng_network **ret, size_t *ret_n, struct berr *e);

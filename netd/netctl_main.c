@@ -2,17 +2,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "netd/client.h"
+#include "netd/graph.h"
 #include "netd/table.h"
 #include "netns.h"
 
@@ -40,6 +43,9 @@ static void usage(FILE *f)
 		   "  ports                           every published port\n"
 		   "  status NETWORK                  can an attach succeed (free addresses, bridge)\n"
 		   "  reconcile                       make the kernel match netd's records now\n"
+		   "  graph [--output FILE] [--format dot|svg|png]\n"
+		   "                                  the topology as a Graphviz picture (svg, png: needs dot)\n"
+		   "  teardown                        remove berth's nftables table (only once no network is left)\n"
 		   "  ping                            is netd there\n"
 		   "\n"
 		   "Global options may also follow the command. The socket is --socket, else\n"
@@ -601,6 +607,112 @@ static int cmd_ports(int argc, char **argv)
 	return 0;
 }
 
+/* Run `dot -TFORMAT [-o OUTPUT]` with the DOT text on its stdin. */
+static int render(const char *text, const char *format, const char *output)
+{
+	extern char **environ;
+	char tflag[16];
+	char *argv[] = {"dot", tflag, NULL, NULL, NULL};
+	posix_spawn_file_actions_t fa;
+	int p[2], status = 0, r;
+	pid_t pid;
+	size_t len = strlen(text);
+
+	snprintf(tflag, sizeof(tflag), "-T%s", format);
+	if (output) {
+		argv[2] = "-o";
+		argv[3] = (char *)output;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		fprintf(stderr, "netctl: pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+	r = posix_spawnp(&pid, "dot", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[0]);
+	if (r != 0) {
+		close(p[1]);
+		if (r == ENOENT)
+			fprintf(stderr,
+				"netctl: graph --format %s needs Graphviz's dot, which is not installed "
+				"(apt-get install graphviz); --format dot writes the DOT text\n",
+				format);
+		else
+			fprintf(stderr, "netctl: run dot: %s\n", strerror(r));
+		return 1;
+	}
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(p[1], text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(p[1]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "netctl: dot failed (status %d)\n", status);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_graph(int argc, char **argv)
+{
+	struct opt opts[] = {{.name = "--output", .alias = "-o", .has_value = true},
+			     {.name = "--format", .has_value = true},
+			     {NULL}};
+	_cleanup_json_ json_t *nreq = NULL, *nets = NULL, *ereq = NULL, *eps = NULL;
+	struct berr e = BERR_INIT;
+	const char *format, *out = NULL, *dotext;
+	char *text = NULL;
+	size_t len = 0;
+	char *pos[1];
+	FILE *f;
+	int n_pos, r;
+
+	r = parse_opts(argc, argv, opts, pos, &n_pos, 0);
+	if (r)
+		return r;
+	out = opts[0].value;
+	format = opts[1].value;
+	dotext = out ? strrchr(out, '.') : NULL;
+	if (!format)
+		format = dotext && (strcmp(dotext, ".svg") == 0 || strcmp(dotext, ".png") == 0) ? dotext + 1 : "dot";
+	if (strcmp(format, "dot") != 0 && strcmp(format, "svg") != 0 && strcmp(format, "png") != 0)
+		return die_usage("graph: --format is dot, svg or png, not '%s'", format);
+	nreq = new_req("network.ls");
+	ereq = new_req("ls");
+	if ((r = call(nreq, -1, &nets)) || (r = call(ereq, -1, &eps)))
+		return r;
+	f = open_memstream(&text, &len);
+	if (!f || graph_dot(nets, eps, f, &e) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "netctl: graph: %s\n", e.msg[0] ? berr_message(&e) : "out of memory");
+		free(text);
+		return 1;
+	}
+	if (strcmp(format, "dot") != 0) {
+		r = render(text, format, out);
+	} else if (out) {
+		r = 0;
+		f = fopen(out, "we");
+		if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+			fprintf(stderr, "netctl: write %s: %s\n", out, strerror(errno));
+			r = 1;
+		}
+	} else {
+		fputs(text, stdout);
+		r = 0;
+	}
+	free(text);
+	return r;
+}
+
 static int cmd_simple(const char *op, int argc, char **argv, int want_pos, const char *key)
 {
 	_cleanup_json_ json_t *req = NULL;
@@ -670,6 +782,10 @@ int main(int argc, char **argv)
 		return cmd_simple("status", n - 1, args + 1, 1, "network");
 	if (strcmp(args[0], "reconcile") == 0)
 		return cmd_simple("reconcile", n - 1, args + 1, 0, NULL);
+	if (strcmp(args[0], "graph") == 0)
+		return cmd_graph(n - 1, args + 1);
+	if (strcmp(args[0], "teardown") == 0)
+		return cmd_simple("teardown", n - 1, args + 1, 0, NULL);
 	if (strcmp(args[0], "ping") == 0)
 		return cmd_simple("ping", n - 1, args + 1, 0, NULL);
 	return die_usage("unknown command '%s'", args[0]);

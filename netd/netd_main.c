@@ -152,8 +152,19 @@ static int write_pidfile(int fd)
 
 static json_t *handle(void *arg, const char *line, size_t len, int fd)
 {
-	json_t *rep = req_handle(arg, line, len, fd);
-	json_t *err = json_object_get(rep, "error");
+	struct berr pe = BERR_INIT;
+	struct req q;
+	json_t *rep, *err;
+
+	if (req_parse(line, len, &q, &pe) < 0) {
+		rep = req_error_reply(pe.code, berr_message(&pe));
+	} else {
+		/* which requests came, for debugging clients (the tests count them) */
+		log_debug("request %s%s%s", req_op_name(q.op), q.id ? " " : "", q.id ? q.id : "");
+		rep = req_exec(arg, &q, fd);
+		req_free(&q);
+	}
+	err = json_object_get(rep, "error");
 
 	if (json_is_object(err))
 		log_info("request failed: %s", json_string_value(json_object_get(err, "message")));

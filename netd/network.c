@@ -457,6 +457,38 @@ int eng_network_remove(struct eng *eng, const char *name, struct berr *e)
 	return store_network_remove(&eng->st, name, e);
 }
 
+int eng_teardown(struct eng *eng, struct berr *e)
+{
+	_cleanup_close_ int glock = -1;
+	struct nft_ctx *nft;
+	char **names = NULL;
+	char list[256] = "";
+	size_t nn = 0;
+	int r;
+
+	/* under the global lock no network can be created meanwhile */
+	r = store_lock_global(&eng->st, &glock, e);
+	if (r < 0)
+		return r;
+	r = store_network_names(&eng->st, &names, &nn, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < nn; i++) {
+		size_t l = strlen(list);
+
+		snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", names[i]);
+		free(names[i]);
+	}
+	free(names);
+	if (nn)
+		return berr_set(e, -EBUSY, "%zu network%s left (%s): remove %s first", nn, nn == 1 ? "" : "s", list,
+				nn == 1 ? "it" : "them");
+	r = eng_nft(eng, &nft, e);
+	if (r < 0)
+		return r;
+	return nft_delete_table(nft, e);
+}
+
 int eng_status(struct eng *eng, const char *network, struct eng_status *ret, struct berr *e)
 {
 	_cleanup_close_ int nlock = -1;

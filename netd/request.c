@@ -38,6 +38,7 @@ static const struct {
 	{"gc", REQ_GC, {"network", "keep", NULL}},
 	{"status", REQ_STATUS, {"network", NULL}},
 	{"reconcile", REQ_RECONCILE, {NULL}},
+	{"teardown", REQ_TEARDOWN, {NULL}},
 };
 
 const char *req_op_name(enum req_op op)
@@ -297,6 +298,7 @@ static int parse_args(const json_t *j, struct req *q, struct berr *e)
 	case REQ_PING:
 	case REQ_NETWORK_LS:
 	case REQ_RECONCILE:
+	case REQ_TEARDOWN:
 		return 0;
 	case REQ_NETWORK_CREATE:
 		return req_parse_network(j, "", &q->net, e);

@@ -28,6 +28,7 @@ enum req_op {
 	REQ_GC,
 	REQ_STATUS,
 	REQ_RECONCILE,
+	REQ_TEARDOWN,
 };
 
 struct req {

@@ -365,6 +365,14 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		}
 		return req_ok_reply(o);
 	}
+	case REQ_TEARDOWN:
+		r = eng_teardown(ctx->eng, &e);
+		if (r < 0)
+			return fail(r, &e);
+		o = json_object();
+		if (o)
+			bjson_set(o, "removed", json_string("table inet berth"));
+		return req_ok_reply(o);
 	}
 	return req_error_reply(-EOPNOTSUPP, "unknown op");
 }

@@ -17,6 +17,7 @@
 #include "runtime/path.h"
 #include "runtime/selfprot.h"
 #include "runtime/signals.h"
+#include "runtime/stack.h"
 
 static bool log_to_file;
 
@@ -70,6 +71,39 @@ static int cmd_spec(const struct rt_cli *c, struct berr *e)
 	return 0;
 }
 
+/* up, down, stack ps, logs: progress on stdout, problems that did not fail the command as warnings. */
+static int cmd_stack(const struct rt_cli *c, const char *root, struct berr *w, struct berr *e)
+{
+	struct stack_opts so = {
+		.root = root,
+		.netd_socket = c->netd_socket,
+		.cgroup_parent = c->cgroup_parent,
+		.progress = stdout,
+	};
+	bool found = false;
+	int r;
+
+	switch (c->verb) {
+	case RT_VERB_UP:
+		r = stack_up(&so, c->file, w, e);
+		if (r < 0)
+			return r;
+		printf("\n");
+		return stack_ps(&so, c->file, "table", stdout, e);
+	case RT_VERB_DOWN:
+		r = stack_down(&so, c->file, c->id, &found, w, e);
+		if (r == 0 && !found)
+			printf("stack %s is not up: nothing to remove\n", c->file ? c->file : c->id);
+		return r;
+	case RT_VERB_LOGS:
+		so.progress = NULL;
+		return stack_logs(&so, c->file, c->id, stdout, e);
+	default:
+		so.progress = NULL;
+		return stack_ps(&so, c->file, c->format, stdout, e);
+	}
+}
+
 static int cmd_features(struct berr *e)
 {
 	_cleanup_json_ json_t *j = NULL;
@@ -108,8 +142,10 @@ int main(int argc, char **argv)
 	co.console_socket = c.console_socket;
 	co.netd_socket = c.netd_socket;
 	co.preserve_fds = c.preserve_fds;
-	if ((c.verb == RT_VERB_CREATE || c.verb == RT_VERB_RUN || c.verb == RT_VERB_EXEC) && !rt_selfprot_sealed()) {
-		bool early = c.verb != RT_VERB_EXEC;
+	/* up creates containers too: from a sealed copy, like create */
+	if ((c.verb == RT_VERB_CREATE || c.verb == RT_VERB_RUN || c.verb == RT_VERB_EXEC || c.verb == RT_VERB_UP) &&
+	    !rt_selfprot_sealed()) {
+		bool early = c.verb == RT_VERB_CREATE || c.verb == RT_VERB_RUN;
 
 		if (early && rt_early_start(&co, &e) < 0)
 			return fail(&e);
@@ -191,7 +227,19 @@ int main(int argc, char **argv)
 		}
 		break;
 	case RT_VERB_PS:
+		if (c.stack_ps) {
+			r = cmd_stack(&c, root, &w, &e);
+			break;
+		}
 		r = rt_print_ps(root, c.id, c.format, stdout, &e);
+		break;
+	case RT_VERB_UP:
+	case RT_VERB_DOWN:
+	case RT_VERB_LOGS:
+		r = cmd_stack(&c, root, &w, &e);
+		/* a failed up or down names what is left in its error; the warnings would repeat it */
+		if (r == 0)
+			warn(&w);
 		break;
 	case RT_VERB_PAUSE:
 	case RT_VERB_RESUME:

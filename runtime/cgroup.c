@@ -697,3 +697,51 @@ int rt_cgroup_from_json(const json_t *j, struct rt_cgroup **ret, struct berr *e)
 	*ret = TAKE_PTR(cg);
 	return 0;
 }
+
+int rt_cgroup_prune(const char *path, const char *keep, struct berr *e)
+{
+	_cleanup_free_ char *p = NULL, *k = NULL;
+	struct cg_mounts ms = {NULL, 0};
+	size_t klen;
+	int r, first = 0;
+
+	if (!path || path[0] != '/' || !keep || keep[0] != '/')
+		return berr_set(e, -EINVAL, "cgroup prune: absolute paths needed");
+	r = rt_cgroup_path_parse(path, strlen(path), NULL, &p, e);
+	if (r < 0)
+		return r;
+	if (strcmp(keep, "/") != 0 && (r = rt_cgroup_path_parse(keep, strlen(keep), NULL, &k, e)) < 0)
+		return r;
+	klen = k ? strlen(k) : 0;
+	if (k && (strncmp(p, k, klen) != 0 || p[klen] != '/'))
+		return berr_set(e, -EINVAL, "cgroup prune: %s is not below %s", p, k);
+	r = cg_mounts_read(&ms, e);
+	if (r < 0)
+		return berr_wrap(e, r, "cgroups");
+	for (size_t i = 0; i < ms.n; i++) {
+		char dir[PATH_MAX];
+		size_t base = strlen(ms.m[i].mount);
+
+		if ((size_t)snprintf(dir, sizeof(dir), "%s%s", ms.m[i].mount, p) >= sizeof(dir))
+			continue;
+		if (rmdir(dir) < 0 && errno != ENOENT) {
+			if (first == 0)
+				first = errno == EBUSY || errno == ENOTEMPTY
+						? berr_set(e, -EBUSY, "cgroup %s is still in use", dir)
+						: berr_errno(e, "rmdir %s", dir);
+			continue;
+		}
+		for (;;) {
+			char *slash = strrchr(dir, '/');
+
+			if (!slash || (size_t)(slash - dir) <= base + klen)
+				break;
+			*slash = '\0';
+			/* used by other containers or stacks (EBUSY), or never there: stop */
+			if (rmdir(dir) < 0 && errno != ENOENT)
+				break;
+		}
+	}
+	cg_mounts_free(&ms);
+	return first;
+}

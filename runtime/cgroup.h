@@ -113,6 +113,14 @@ int rt_cgroup_oom_killed(const struct rt_cgroup *cg, bool *ret);
 /* Remove the cgroup directories (processes must be gone); missing is fine. */
 int rt_cgroup_destroy(struct rt_cgroup *cg, struct berr *e);
 
+/*
+ * Remove the absolute cgroup path (a parent of containers, e.g. a stack's)
+ * in every hierarchy where it is empty, then its empty parents up to, not
+ * including, keep ("/": up to the root). Missing is fine; -EBUSY (naming
+ * it) when the path is still in use somewhere; parents in use stay quietly.
+ */
+int rt_cgroup_prune(const char *path, const char *keep, struct berr *e);
+
 enum rt_cgroup_mode rt_cgroup_get_mode(const struct rt_cgroup *cg);
 /* The container's directory in the hierarchy holding controller ("memory", "freezer"; "" : the v2 one), or NULL. */
 const char *rt_cgroup_dir(const struct rt_cgroup *cg, const char *controller);

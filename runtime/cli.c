@@ -40,6 +40,9 @@ enum opt_id {
 	O_FORMAT,
 	O_QUIET,
 	O_ROOTLESS_SPEC,
+	O_FILE,
+	O_CGROUP_PARENT,
+	O_JSON,
 };
 
 struct opt {
@@ -88,6 +91,10 @@ static const struct opt opts[] = {
 	{"format", 'f', true, V(LIST) | V(PS), O_FORMAT},
 	{"quiet", 'q', false, V(LIST), O_QUIET},
 	{"rootless", 0, false, V(SPEC), O_ROOTLESS_SPEC},
+	{"file", 'f', true, V(UP) | V(DOWN) | V(LOGS), O_FILE},
+	{"file", 0, true, V(PS), O_FILE},
+	{"cgroup-parent", 0, true, V(UP), O_CGROUP_PARENT},
+	{"json", 0, false, V(PS), O_JSON},
 	{"help", 'h', false, ~0u & ~1u, O_HELP},
 };
 
@@ -101,6 +108,7 @@ static const struct {
 	{"exec", RT_VERB_EXEC, 1},     {"list", RT_VERB_LIST, 0},	{"ps", RT_VERB_PS, 1},
 	{"pause", RT_VERB_PAUSE, 1},   {"resume", RT_VERB_RESUME, 1},	{"features", RT_VERB_FEATURES, 0},
 	{"spec", RT_VERB_SPEC, 0},     {"version", RT_VERB_VERSION, 0}, {"help", RT_VERB_HELP, 0},
+	{"up", RT_VERB_UP, 0},	       {"down", RT_VERB_DOWN, 0},	{"logs", RT_VERB_LOGS, 1},
 };
 
 const char *rt_cli_usage(void)
@@ -123,7 +131,14 @@ const char *rt_cli_usage(void)
 	       "  ps [--format table|json] ID\n"
 	       "  pause ID | resume ID\n"
 	       "  features\n"
-	       "  spec [--bundle DIR]\n";
+	       "  spec [--bundle DIR]\n"
+	       "\n"
+	       "stacks (docs/stacks.md):\n"
+	       "  up -f FILE [--cgroup-parent PATH]   create or update the stack's networks and containers\n"
+	       "  down -f FILE | down NAME            remove everything up made for the stack\n"
+	       "  ps [-f FILE] [--format table|json | --json]\n"
+	       "                                      the stacks' containers (with an ID: runc's ps)\n"
+	       "  logs [-f FILE] NAME                 a stack container's output\n";
 }
 
 void rt_cli_clear(struct rt_cli *c)
@@ -266,6 +281,15 @@ static int apply(struct rt_cli *c, const struct opt *o, const char *val, struct 
 	case O_ROOTLESS_SPEC:
 		c->rootless_spec = true;
 		break;
+	case O_FILE:
+		c->file = val;
+		break;
+	case O_CGROUP_PARENT:
+		c->cgroup_parent = val;
+		break;
+	case O_JSON:
+		c->json = true;
+		break;
 	}
 	return 0;
 }
@@ -296,6 +320,12 @@ static int parse_opts(int argc, char **argv, int *i, unsigned scope, struct rt_c
 			if (strcmp(val, "false") == 0)
 				continue;
 		}
+		/* runc's `ps -f FORMAT ID` or the stacks' `ps -f FILE`: told apart once we know whether an id follows
+		 */
+		if (o->id == O_FORMAT && c->verb == RT_VERB_PS && arg[1] != '-')
+			c->ps_short_f = val;
+		else if (o->id == O_FORMAT)
+			c->ps_long_format = val;
 		r = apply(c, o, val, e);
 		if (r < 0)
 			return r;
@@ -340,6 +370,31 @@ int rt_cli_parse(int argc, char **argv, struct rt_cli *ret, struct berr *e)
 		*ret = c;
 		return 0;
 	}
+	if (c.verb == RT_VERB_PS && i >= argc) {
+		/* no id: the stacks' ps */
+		c.stack_ps = true;
+		ids = 0;
+		if (c.ps_short_f) {
+			if (c.file) {
+				r = berr_set(e, -EINVAL, "ps: give the stack file once");
+				goto fail;
+			}
+			c.file = c.ps_short_f;
+		}
+		c.format = c.ps_long_format;
+		if (c.json) {
+			if (c.format && strcmp(c.format, "json") != 0) {
+				r = berr_set(e, -EINVAL, "ps: --json and --format %s contradict each other", c.format);
+				goto fail;
+			}
+			c.format = "json";
+		}
+	} else if (c.verb == RT_VERB_PS && (c.file || c.json)) {
+		r = berr_set(e, -EINVAL, "ps ID takes --format, not --file or --json (those list stacks)");
+		goto fail;
+	}
+	if (c.verb == RT_VERB_DOWN && i < argc && argv[i][0] != '-')
+		c.id = argv[i++]; /* the stack's name */
 	if (ids) {
 		if (i >= argc) {
 			r = berr_set(e, -EINVAL, "%s: missing container id", c.verb_name);
@@ -360,6 +415,14 @@ int rt_cli_parse(int argc, char **argv, struct rt_cli *ret, struct berr *e)
 	if (i < argc) {
 		r = berr_set(e, -EINVAL, "%s: unexpected argument '%s' (options go before the container id)",
 			     c.verb_name, argv[i]);
+		goto fail;
+	}
+	if (c.verb == RT_VERB_UP && !c.file) {
+		r = berr_set(e, -EINVAL, "up: give the stack file with -f FILE");
+		goto fail;
+	}
+	if (c.verb == RT_VERB_DOWN && !c.file == !c.id) {
+		r = berr_set(e, -EINVAL, "down: give the stack file with -f FILE, or the stack's name");
 		goto fail;
 	}
 	if (c.tty && c.verb == RT_VERB_EXEC && !c.console_socket && !c.process) {

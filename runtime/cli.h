@@ -3,6 +3,10 @@
  * its options, then the container id (and, for exec, the command).
  * "--opt value", "--opt=value" and single-dash long options ("-root") are
  * all accepted, as engines use each form.
+ *
+ * `ps` is two commands: with a container id it is runc's (`-f` is
+ * --format), without one it lists stack containers (`-f` is the stack
+ * file, --format / --json pick the output).
  */
 #pragma once
 
@@ -28,6 +32,9 @@ enum rt_verb {
 	RT_VERB_SPEC,
 	RT_VERB_VERSION,
 	RT_VERB_HELP,
+	RT_VERB_UP,   /* stacks (runtime/stack.h) */
+	RT_VERB_DOWN, /* down -f FILE, or down NAME */
+	RT_VERB_LOGS,
 };
 
 struct rt_cli {
@@ -65,6 +72,13 @@ struct rt_cli {
 	const char *format;
 	bool quiet;
 	bool rootless_spec;
+	/* stacks: up / down / ps without an id / logs */
+	const char *file; /* -f FILE */
+	const char *cgroup_parent;
+	bool json;
+	bool stack_ps;		    /* ps without a container id: the stacks' containers */
+	const char *ps_short_f;	    /* ps -f VALUE, before we know which ps */
+	const char *ps_long_format; /* ps --format VALUE */
 };
 
 int rt_cli_parse(int argc, char **argv, struct rt_cli *ret, struct berr *e);

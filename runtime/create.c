@@ -112,7 +112,7 @@ static void undo(struct create_ctx *c, const struct rt_create_opts *o, const str
 			;
 	}
 	if (c->attached)
-		rt_net_detach(spec->network, o->id, o->netd_socket, NULL);
+		rt_net_detach_spec(spec, o->id, o->netd_socket);
 	if (c->cg) {
 		rt_cgroup_destroy(c->cg, NULL);
 		rt_cgroup_free(c->cg);
@@ -172,7 +172,7 @@ static int drive_init(struct create_ctx *c, const struct rt_create_opts *o, cons
 		if (r < 0)
 			return berr_wrap(e, r, "enter the container's cgroup");
 	}
-	if (spec->network) {
+	if (spec->n_nets) {
 		r = rt_net_attach(spec, o->id, c->pid, o->netd_socket, c->annotations, e);
 		if (r < 0)
 			return r;

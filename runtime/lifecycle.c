@@ -260,7 +260,17 @@ int rt_destroy(struct rt_state *st, const char *netd_socket, struct berr *warn, 
 			goto out;
 	}
 	run_state_hooks(st, RT_HOOK_POSTSTOP, RT_STATUS_STOPPED, warn);
-	if (st->network) {
+	if (st->networks) {
+		json_t *n;
+		size_t i;
+
+		json_array_foreach (st->networks, i, n) {
+			struct berr ne = BERR_INIT;
+
+			if (json_is_string(n) && rt_net_detach(json_string_value(n), st->id, netd_socket, &ne) < 0)
+				add_warning(warn, &ne);
+		}
+	} else if (st->network) {
 		struct berr ne = BERR_INIT;
 
 		if (rt_net_detach(st->network, st->id, netd_socket, &ne) < 0)

@@ -29,6 +29,8 @@ cat >etc/group <<'G'
 root:x:0:
 nogroup:x:65534:
 G
+# Names from /etc/hosts first (glibc's built-in default asks DNS first).
+echo 'hosts: files dns' >etc/nsswitch.conf
 # Bind-mount targets for the per-container files berth generates.
 : >etc/hosts
 : >etc/resolv.conf

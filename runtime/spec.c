@@ -34,6 +34,9 @@ int rt_id_validate(const char *id, struct berr *e)
 		return berr_set(e, -EINVAL, "container id is longer than %d bytes", RT_MAX_ID_LEN);
 	if (!bname_valid(id, RT_MAX_ID_LEN))
 		return berr_set(e, -EINVAL, "invalid container id '%s': use [A-Za-z0-9][A-Za-z0-9_.-]*", id);
+	/* <root>/stacks holds the stacks' state (runtime/stack.h), next to the containers' */
+	if (strcmp(id, RT_RESERVED_ID) == 0)
+		return berr_set(e, -EINVAL, "container id '%s' is reserved (stack state lives in <root>/%s)", id, id);
 	return 0;
 }
 
@@ -61,11 +64,7 @@ void rt_spec_free(struct rt_spec *spec)
 	free(spec->sysctls);
 	free(spec->masked_paths);
 	free(spec->readonly_paths);
-	if (spec->net_ports) {
-		for (char **p = spec->net_ports; *p; p++)
-			free(*p);
-		free(spec->net_ports);
-	}
+	rt_net_attach_free(spec->nets, spec->n_nets);
 	rt_cgroup_resources_free(&spec->resources);
 	json_decref(spec->annotations);
 	json_decref(spec->json);
@@ -423,68 +422,6 @@ static int parse_paths(const json_t *linux_obj, const char *key, const char ***r
 	return 0;
 }
 
-static int parse_network(struct rt_spec *spec, struct berr *e)
-{
-	const char *ports = NULL;
-	size_t n = 0;
-	int r;
-
-	r = bjson_get_str(spec->annotations, "berth.network", "annotations", &spec->network, e);
-	if (r < 0)
-		return r;
-	if (!spec->network)
-		return 0;
-	if (!bname_valid(spec->network, 64))
-		return berr_set(e, -EINVAL, "annotation 'berth.network': invalid network name '%s'", spec->network);
-	if (!(spec->ns_new & CLONE_NEWNET)) {
-		if (spec->ns_all & CLONE_NEWNET)
-			return berr_set(e, -EINVAL,
-					"annotation 'berth.network' needs a new network namespace, but the network "
-					"namespace is joined by path (the engine already did the networking)");
-		return berr_set(e, -EINVAL,
-				"annotation 'berth.network' needs a network namespace in 'linux.namespaces'");
-	}
-	r = bjson_get_str(spec->annotations, "berth.ip", "annotations", &spec->net_ip, e);
-	if (r < 0)
-		return r;
-	if (spec->net_ip) {
-		uint32_t a;
-		struct berr sub = BERR_INIT;
-
-		if (baddr_parse4(spec->net_ip, &a, &sub) < 0)
-			return berr_set(e, -EINVAL, "annotation 'berth.ip': %s", berr_message(&sub));
-	}
-	r = bjson_get_str(spec->annotations, "berth.ports", "annotations", &ports, e);
-	if (r < 0)
-		return r;
-	if (!ports || !*ports)
-		return 0;
-	for (const char *p = ports; *p; p++)
-		n += *p == ',';
-	spec->net_ports = calloc(n + 2, sizeof(char *));
-	if (!spec->net_ports)
-		return berr_set(e, -ENOMEM, "out of memory");
-	n = 0;
-	for (const char *p = ports; *p;) {
-		const char *end = strchrnul(p, ',');
-		char item[128], canon[64];
-		struct bportspec ps;
-		struct berr sub = BERR_INIT;
-
-		if ((size_t)(end - p) >= sizeof(item) || end == p)
-			return berr_set(e, -EINVAL, "annotation 'berth.ports': invalid entry near '%s'", p);
-		memcpy(item, p, (size_t)(end - p));
-		item[end - p] = '\0';
-		if (bportspec_parse(item, &ps, &sub) < 0)
-			return berr_set(e, -EINVAL, "annotation 'berth.ports': %s", berr_message(&sub));
-		spec->net_ports[n] = strdup(bportspec_fmt(&ps, canon, sizeof(canon)));
-		if (!spec->net_ports[n++])
-			return berr_set(e, -ENOMEM, "out of memory");
-		p = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
 static int parse_annotations(struct rt_spec *spec, struct berr *e)
 {
 	json_t *a = json_object_get(spec->json, "annotations"), *v;
@@ -611,7 +548,7 @@ int rt_spec_from_json(json_t *json, const char *bundle, struct rt_spec **ret, st
 		if (spec->domainname && strlen(spec->domainname) > 64)
 			return berr_set(e, -EINVAL, "'domainname' is longer than 64 bytes");
 	}
-	if ((r = parse_network(spec, e)) < 0)
+	if ((r = rt_spec_parse_networks(spec, e)) < 0)
 		return r;
 	*ret = TAKE_PTR(spec);
 	return 0;

@@ -114,6 +114,16 @@ struct rt_time_offset {
 	uint32_t nanosecs;
 };
 
+/* One interface netd wires into the container's network namespace. */
+struct rt_net_attach {
+	char *network;
+	char *ip;	 /* NULL: netd allocates */
+	char ifname[16]; /* inside the container */
+	char **ports;	 /* NULL-terminated canonical port specs ("8080:80/tcp"), or NULL */
+};
+
+#define RT_MAX_NETS 32
+
 struct rt_spec {
 	json_t *json; /* owns every string below */
 	char *bundle; /* absolute */
@@ -146,10 +156,12 @@ struct rt_spec {
 	const char **masked_paths, **readonly_paths;
 	size_t n_masked_paths, n_readonly_paths;
 
-	/* The berth.network hand-off (annotations). */
-	const char *network; /* NULL: none */
-	const char *net_ip;
-	char **net_ports; /* NULL-terminated canonical port specs, or NULL */
+	/* The netd hand-off (annotations berth.network or berth.networks, spec_net.c). */
+	struct rt_net_attach *nets; /* in attach order: eth0, eth1... unless named */
+	size_t n_nets;
+	const char *network; /* nets[0].network; NULL: no network */
+	const char *net_ip;  /* nets[0].ip */
+	char **net_ports;    /* nets[0].ports */
 };
 
 /* Load and validate BUNDLE/config.json. bundle may be relative (to the cwd). */
@@ -162,7 +174,10 @@ void rt_spec_free(struct rt_spec *spec);
 int rt_process_parse(const json_t *obj, const char *where, struct rt_process *ret, struct berr *e);
 void rt_process_clear(struct rt_process *p);
 
-/* Container ids: [A-Za-z0-9][A-Za-z0-9_.-]*, at most RT_MAX_ID_LEN bytes. */
+/* The one id no container may have: the directory of the stacks' state under --root. */
+#define RT_RESERVED_ID "stacks"
+
+/* Container ids: [A-Za-z0-9][A-Za-z0-9_.-]*, at most RT_MAX_ID_LEN bytes, not RT_RESERVED_ID. */
 int rt_id_validate(const char *id, struct berr *e);
 
 /* config.json "hooks" (NULL: none); rt_hooks_clear frees what it filled in. */
@@ -181,6 +196,10 @@ int rt_mount_options_parse(const json_t *options, const char *where, struct rt_m
 /* Parse config.json "mounts" (NULL: none); relative bind sources are taken from bundle. */
 int rt_mounts_parse(const json_t *arr, const char *bundle, struct rt_mount **ret, size_t *ret_n, struct berr *e);
 void rt_mounts_free(struct rt_mount *mounts, size_t n);
+
+/* The berth.network / berth.networks annotations into spec->nets (spec_net.c); needs ns_new parsed. */
+int rt_spec_parse_networks(struct rt_spec *spec, struct berr *e);
+void rt_net_attach_free(struct rt_net_attach *nets, size_t n);
 
 /* Parse a propagation name ("rslave"); 0 and -EINVAL when unknown. */
 int rt_propagation_parse(const char *s, unsigned long *ret);

@@ -194,11 +194,17 @@ static int parse_network(const json_t *j, const char *where, struct stack_networ
 	if (r < 0)
 		return r;
 	if (s) {
-		if (!bifname_valid(s))
-			return berr_set(e, -EINVAL, "'%s.bridge' is not a valid interface name: '%s'", where, s);
+		if (!bifname_valid(s) || strchr(s, '.'))
+			return berr_set(e, -EINVAL, "'%s.bridge' is not a valid bridge name (1-15 bytes, no '.'): '%s'",
+					where, s);
 		r = dup_str(s, &n->bridge, e);
 		if (r < 0)
 			return r;
+	} else if (!bifname_valid(n->name) || strchr(n->name, '.')) {
+		/* netd names the bridge after the network */
+		return berr_set(e, -EINVAL,
+				"'%s.name' '%s' cannot name its bridge (at most 15 bytes, no '.'): give '%s.bridge'",
+				where, n->name, where);
 	}
 	r = bjson_get_int(j, "mtu", where, 576, 65535, &mtu, e);
 	if (r < 0)
@@ -396,6 +402,9 @@ static int parse_container(const json_t *j, const char *where, const char *base_
 		if (!json_is_array(v))
 			return berr_set(e, -EINVAL, "'%s.networks' must be an array", where);
 		n = json_array_size(v);
+		if (n > STACK_MAX_CONTAINER_NETWORKS)
+			return berr_set(e, -EINVAL, "'%s.networks' lists %zu networks, at most %d", where, n,
+					STACK_MAX_CONTAINER_NETWORKS);
 		c->networks = calloc(n ? n : 1, sizeof(*c->networks));
 		if (!c->networks)
 			return berr_set(e, -ENOMEM, "out of memory");
@@ -524,6 +533,55 @@ static int order_containers(struct stack *s, struct berr *e)
 	return 0;
 }
 
+/* Fixed addresses inside their network, not its reserved ones, not taken twice; ports on a network that allows them. */
+static int check_attachments(const struct stack *s, size_t ci, const char *where, struct berr *e)
+{
+	const struct stack_container *c = &s->containers[ci];
+	char a[INET_ADDRSTRLEN];
+
+	for (size_t i = 0; i < c->n_networks; i++) {
+		const struct stack_attachment *att = &c->networks[i];
+		const struct stack_network *net = stack_find_network(s, att->network);
+		uint32_t bcast, gw;
+
+		if (!net || !att->ip)
+			continue;
+		if (!baddr_in4(&net->subnet, att->ip))
+			return berr_set(e, -EINVAL, "'%s.networks[%zu].ip' %s is outside network '%s' (%s)", where, i,
+					baddr_fmt4(att->ip, a), net->name,
+					baddr_fmt_cidr4(&net->subnet, (char[24]){0}));
+		bcast = net->subnet.addr | ~baddr_mask4(net->subnet.prefix);
+		gw = net->gateway ? net->gateway : net->subnet.addr + 1;
+		if (att->ip == net->subnet.addr || att->ip == bcast || att->ip == gw)
+			return berr_set(e, -EINVAL, "'%s.networks[%zu].ip' %s is the %s address of network '%s'", where,
+					i, baddr_fmt4(att->ip, a),
+					att->ip == gw	   ? "gateway"
+					: att->ip == bcast ? "broadcast"
+							   : "network",
+					net->name);
+		for (size_t k = 0; k < ci; k++) {
+			const struct stack_container *o = &s->containers[k];
+
+			for (size_t j = 0; j < o->n_networks; j++)
+				if (o->networks[j].ip == att->ip && strcmp(o->networks[j].network, att->network) == 0)
+					return berr_set(e, -EINVAL,
+							"'%s.networks[%zu].ip' %s is also given to container '%s'",
+							where, i, baddr_fmt4(att->ip, a), o->name);
+		}
+	}
+	if (c->n_ports) {
+		const struct stack_network *first = stack_find_network(s, c->networks[0].network);
+
+		/* published ports go to the first network's address */
+		if (first && first->internal)
+			return berr_set(e, -EINVAL,
+					"'%s.ports': ports are published on the first network, and '%s' is internal; "
+					"list a network that is not internal first",
+					where, first->name);
+	}
+	return 0;
+}
+
 static int check_ports_unique(const struct stack *s, struct berr *e)
 {
 	for (size_t i = 0; i < s->n_containers; i++) {
@@ -627,14 +685,9 @@ int stack_parse(const json_t *doc, const char *default_name, const char *base_di
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(s->containers[k].name, s->containers[i].name) == 0)
 				return berr_set(e, -EINVAL, "container '%s' is defined twice", s->containers[i].name);
-		for (size_t a = 0; a < s->containers[i].n_networks; a++) {
-			const struct stack_attachment *att = &s->containers[i].networks[a];
-			const struct stack_network *net = stack_find_network(s, att->network);
-
-			if (net && att->ip && !baddr_in4(&net->subnet, att->ip))
-				return berr_set(e, -EINVAL, "'%s.networks[%zu].ip' is outside network '%s'", where, a,
-						net->name);
-		}
+		r = check_attachments(s, i, where, e);
+		if (r < 0)
+			return r;
 	}
 	r = check_ports_unique(s, e);
 	if (r < 0)

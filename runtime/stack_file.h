@@ -16,6 +16,7 @@
 #define STACK_NAME_MAX 48
 #define STACK_MAX_CONTAINERS 256
 #define STACK_MAX_NETWORKS 64
+#define STACK_MAX_CONTAINER_NETWORKS 32 /* interfaces per container (the runtime's RT_MAX_NETS) */
 
 struct stack_network {
 	char *name;

@@ -164,6 +164,9 @@ static int state_parse(struct rt_state *st, struct berr *e)
 	st->created = json_string_value(json_object_get(b, "created"));
 	st->rootfs = json_string_value(json_object_get(b, "rootfs"));
 	st->network = json_string_value(json_object_get(b, "network"));
+	st->networks = json_object_get(b, "networks");
+	if (!json_is_array(st->networks))
+		st->networks = NULL;
 	st->new_pidns = json_is_true(json_object_get(b, "newPidNamespace"));
 	st->cgroup_json = json_object_get(b, "cgroup");
 	st->hooks_json = json_object_get(b, "hooks");
@@ -275,8 +278,21 @@ int rt_state_init(struct rt_state *st, const struct rt_spec *spec, pid_t pid, js
 	r |= bjson_set(b, "started", json_false());
 	r |= bjson_set(b, "rootfs", json_string(spec->rootfs));
 	r |= bjson_set(b, "newPidNamespace", json_boolean(spec->ns_new & CLONE_NEWPID));
-	if (spec->network)
+	if (spec->n_nets) {
+		/* every network to detach from on delete (network: the first, as older states have it) */
+		json_t *nets = json_array();
+
 		r |= bjson_set(b, "network", json_string(spec->network));
+		r |= bjson_set(b, "networks", nets);
+		for (size_t i = 0; nets && i < spec->n_nets; i++) {
+			bool seen = false;
+
+			for (size_t k = 0; k < i; k++)
+				seen = seen || strcmp(spec->nets[k].network, spec->nets[i].network) == 0;
+			if (!seen)
+				r |= json_array_append_new(nets, json_string(spec->nets[i].network));
+		}
+	}
 	if (cgroup)
 		r |= bjson_set(b, "cgroup", cgroup);
 	if (go_fd >= 0)

@@ -42,7 +42,8 @@ struct rt_state {
 	json_t *annotations;
 	const char *created;
 	const char *rootfs;
-	const char *network;
+	const char *network;	      /* the first network netd attached (NULL: none) */
+	json_t *networks;	      /* every network to detach from, a JSON array of names (NULL in older states) */
 	int init_go_fd, init_done_fd; /* the init's fds start writes to; -1 once started */
 	bool new_pidns;
 	json_t *cgroup_json;

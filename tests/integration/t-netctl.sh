@@ -161,8 +161,46 @@ isolation() {
 	stop_netd
 }
 
+# netctl graph draws what netd knows; teardown removes the table only once no network is left
+graph_and_teardown() {
+	start_netd_defaults
+	assert_ok netctl network create side --subnet 10.91.0.0/24 --internal
+	netns_add c1
+	assert_ok netctl attach web --netns /run/netns/c1 -p 8080:80
+	out=$(netctl graph) || fail "graph: $out"
+	assert_contains "$out" "digraph berth {"
+	assert_contains "$out" 'subgraph "cluster_side"'
+	assert_contains "$out" 'label="network side\n10.91.0.0/24 (internal)"'
+	assert_contains "$out" '"ctr:web" -> "net:berth0" [dir=none, label="eth0 10.66.0.2/16"]'
+	assert_contains "$out" '"host" -> "ctr:web"'
+	assert_contains "$out" '0.0.0.0:8080 -> 80/tcp'
+	assert_ok netctl graph --output "$TMP/g.dot"
+	assert_eq "$(cat "$TMP/g.dot")" "$out"
+	if command -v dot >/dev/null; then
+		assert_ok netctl graph --output "$TMP/g.svg"
+		grep -q '<svg' "$TMP/g.svg" || fail "no SVG"
+		assert_ok netctl graph --format png --output "$TMP/g.img"
+		assert_contains "$(file "$TMP/g.img")" "PNG image"
+	fi
+	assert_fails netctl graph --format gif
+	assert_contains "$FAIL_OUT" "dot, svg or png"
+	assert_fails netctl teardown
+	assert_contains "$FAIL_OUT" "2 networks left (berth0, side)"
+	nft list table inet berth >/dev/null || fail "table removed while networks remain"
+	assert_ok netctl detach web
+	assert_ok netctl network rm side
+	assert_ok netctl network rm berth0
+	assert_ok netctl teardown
+	! nft list table inet berth >/dev/null 2>&1 || fail "table left after teardown"
+	# and a new network brings it back
+	assert_ok netctl network create again --subnet 10.92.0.0/24
+	nft list table inet berth >/dev/null || fail "no table after network create"
+	stop_netd
+}
+
 t "a clear message when netd is not running" no_netd_message
 t "networks: create, adopt, conflicts, remove" networks
 t "traffic, published ports (upstream, 127.0.0.1, hairpin), refusal, listings, detach" traffic_and_ports
 t "containers on two networks cannot reach each other" isolation
+t "graph draws the topology; teardown only without networks" graph_and_teardown
 t_done

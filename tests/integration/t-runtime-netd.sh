@@ -73,7 +73,44 @@ path_joined_netns_is_left_alone() {
 	berth delete -f w4
 }
 
+# berth.networks: one interface per network, eth0 first with the default route and the ports; delete detaches all
+several_networks() {
+	start_netd
+	# the socket of the netd of an earlier case may still be there: wait for this one to answer
+	wait_for 5 netctl ping || fail "netd does not answer"
+	assert_ok netctl network create side --subnet 10.91.0.0/24 --internal
+	rt_config "$TMP/m1" ns="pid network ipc uts mount" \
+		top_extra=',"annotations":{"berth.networks":"[{\"network\":\"berth0\",\"ports\":[\"8082:80\"]},{\"network\":\"side\",\"ip\":\"10.91.0.9\"}]"}' \
+		args='["sh","-c","while :; do nc -l -p 80 -e echo hello-from-m1; done"]'
+	berth run -d --bundle "$TMP/m1" m1 || fail "run -d with berth.networks"
+	pid=$(rt_state_field m1 pid)
+	assert_contains "$(nsenter --net=/proc/$pid/ns/net ip -4 -o addr show dev eth0)" "10.66."
+	assert_contains "$(nsenter --net=/proc/$pid/ns/net ip -4 -o addr show dev eth1)" "10.91.0.9/24"
+	assert_eq "$(nsenter --net=/proc/$pid/ns/net ip route show default)" "default via 10.66.0.1 dev eth0 "
+	st=$(berth state m1)
+	assert_contains "$st" '"berth.network.ip": "10.66.'
+	assert_contains "$st" '\"network\":\"side\",\"ifname\":\"eth1\",\"ip\":\"10.91.0.9\"'
+	wait_for 5 sh -c "echo | busybox nc -w 2 10.66.0.1 8082 | grep -q hello-from-m1" ||
+		fail "no answer through the port published on the first network"
+	assert_eq "$(netctl ls | grep -c '^m1 ')" 2
+	berth delete -f m1 || fail "delete"
+	assert_not_contains "$(netctl ls)" "m1"
+	# netd's reaper deletes detached pairs moments after the reply
+	wait_for 5 sh -c "[ \$(ip -o link show type veth | wc -l) = 0 ]" || fail "veths left: $(ip -o link show type veth)"
+	# refused before anything is made
+	rt_config "$TMP/m2" top_extra=',"annotations":{"berth.network":"berth0","berth.networks":"[{\"network\":\"side\"}]"}'
+	assert_fails berth run -d --bundle "$TMP/m2" m2
+	assert_contains "$FAIL_OUT" "exclude each other"
+	rt_config "$TMP/m3" top_extra=',"annotations":{"berth.networks":"[{\"network\":\"berth0\"},{\"network\":\"nosuch\"}]"}'
+	assert_fails berth run -d --bundle "$TMP/m3" m3
+	assert_contains "$FAIL_OUT" "nosuch"
+	# the first network's endpoint is detached again when the second fails
+	assert_not_contains "$(netctl ls)" "m3"
+	[ ! -e "$RT_ROOT/m3" ] || fail "state left behind"
+}
+
 t "netd gives an address, a default route and ports; delete removes them" attach_address_route_ports
+t "berth.networks attaches several networks, delete detaches them all" several_networks
 t "no netd: a clear error and nothing left behind" no_netd_clean_failure
 t "an unknown network: a clear error and nothing left behind" unknown_network_clean_failure
 t "a netns joined by path is only joined" path_joined_netns_is_left_alone

@@ -761,3 +761,47 @@ Test(cgroup, concurrent_create_and_destroy_share_parents)
 	}
 	cg_mounts_free(&ms);
 }
+
+/* A stack's parent goes once its containers are gone, with the empty parents up to the one to keep. */
+Test(cgroup, prune_removes_empty_parents_up_to_keep)
+{
+	const char *base = cgt_base("prune");
+	char stack[512], ctr[600], deep[600], dir[1200];
+	struct cg_mounts ms;
+	struct rt_cgroup *cg, *cg2;
+	struct berr e = BERR_INIT;
+
+	snprintf(stack, sizeof(stack), "%s/stacks/shop", base);
+	snprintf(ctr, sizeof(ctr), "%s/web", stack);
+	cg = cgt_create(ctr, NULL); /* makes the parents */
+	snprintf(ctr, sizeof(ctr), "%s/db", stack);
+	cg2 = cgt_create(ctr, NULL); /* makes only its own */
+	cr_assert_eq(rt_cgroup_prune(stack, base, &e), -EBUSY, "containers are still in it");
+	cr_assert(strstr(e.msg, "is still in use"), "%s", e.msg);
+	/* web goes first: its parents are db's too, so they stay; db made none of them */
+	cr_assert_eq(rt_cgroup_destroy(cg, &e), 0, "%s", e.msg);
+	cr_assert_eq(rt_cgroup_destroy(cg2, &e), 0, "%s", e.msg);
+	rt_cgroup_free(cg);
+	rt_cgroup_free(cg2);
+	cr_assert_eq(cg_mounts_read(&ms, NULL), 0);
+	snprintf(dir, sizeof(dir), "%s%s", ms.m[0].mount, stack);
+	cr_assert_eq(access(dir, F_OK), 0, "%s went with its containers", dir);
+	berr_clear(&e);
+	cr_assert_eq(rt_cgroup_prune(stack, base, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < ms.n; i++) {
+		snprintf(dir, sizeof(dir), "%s%s/stacks", ms.m[i].mount, base);
+		cr_assert_neq(access(dir, F_OK), 0, "%s left", dir);
+		snprintf(dir, sizeof(dir), "%s%s", ms.m[i].mount, base);
+		cr_assert_eq(access(dir, F_OK), 0, "%s (to keep) removed", dir);
+	}
+	/* gone already: fine; not below keep: refused */
+	cr_assert_eq(rt_cgroup_prune(stack, base, &e), 0, "%s", e.msg);
+	snprintf(deep, sizeof(deep), "%s/other", base);
+	cr_assert_eq(rt_cgroup_prune(deep, stack, &e), -EINVAL);
+	cr_assert_eq(rt_cgroup_prune("relative/x", "/", &e), -EINVAL);
+	for (size_t i = 0; i < ms.n; i++) {
+		snprintf(dir, sizeof(dir), "%s%s", ms.m[i].mount, base);
+		rmdir(dir);
+	}
+	cg_mounts_free(&ms);
+}

@@ -128,6 +128,64 @@ Test(rt_cli, errors)
 	rt_cli_clear(&c);
 }
 
+Test(rt_cli, stacks)
+{
+	struct rt_cli c;
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(PARSE(&c, &e, "--root", "/r", "up", "-f", "web.json", "--cgroup-parent", "/x"), 0, "%s", e.msg);
+	cr_assert_eq(c.verb, RT_VERB_UP);
+	cr_assert_str_eq(c.file, "web.json");
+	cr_assert_str_eq(c.cgroup_parent, "/x");
+	cr_assert_str_eq(c.root, "/r");
+	rt_cli_clear(&c);
+	cr_assert_eq(PARSE(&c, &e, "down", "--file=web.json"), 0, "%s", e.msg);
+	cr_assert_eq(c.verb, RT_VERB_DOWN);
+	cr_assert_str_eq(c.file, "web.json");
+	rt_cli_clear(&c);
+	cr_assert_eq(PARSE(&c, &e, "down", "web"), 0, "%s", e.msg);
+	cr_assert_str_eq(c.id, "web");
+	cr_assert_null(c.file);
+	rt_cli_clear(&c);
+	cr_assert_eq(PARSE(&c, &e, "logs", "-f", "web.json", "client"), 0, "%s", e.msg);
+	cr_assert_eq(c.verb, RT_VERB_LOGS);
+	cr_assert_str_eq(c.id, "client");
+	rt_cli_clear(&c);
+	/* ps: without an id the stacks' (-f is the file), with one runc's (-f is the format) */
+	cr_assert_eq(PARSE(&c, &e, "ps", "-f", "web.json", "--json"), 0, "%s", e.msg);
+	cr_assert(c.stack_ps);
+	cr_assert_str_eq(c.file, "web.json");
+	cr_assert_str_eq(c.format, "json");
+	rt_cli_clear(&c);
+	cr_assert_eq(PARSE(&c, &e, "ps"), 0, "%s", e.msg);
+	cr_assert(c.stack_ps);
+	cr_assert_null(c.file);
+	cr_assert_null(c.format);
+	rt_cli_clear(&c);
+	cr_assert_eq(PARSE(&c, &e, "ps", "-f", "json", "ctr1"), 0, "%s", e.msg);
+	cr_assert(!c.stack_ps);
+	cr_assert_str_eq(c.format, "json");
+	cr_assert_str_eq(c.id, "ctr1");
+	rt_cli_clear(&c);
+	cr_assert_eq(PARSE(&c, &e, "ps", "--format", "table"), 0, "%s", e.msg);
+	cr_assert(c.stack_ps);
+	cr_assert_str_eq(c.format, "table");
+	rt_cli_clear(&c);
+
+	cr_assert_lt(PARSE(&c, &e, "up"), 0);
+	cr_assert(strstr(e.msg, "up: give the stack file with -f FILE"), "%s", e.msg);
+	cr_assert_lt(PARSE(&c, &e, "down"), 0);
+	cr_assert(strstr(e.msg, "down: give the stack file"), "%s", e.msg);
+	cr_assert_lt(PARSE(&c, &e, "down", "-f", "a.json", "web"), 0);
+	cr_assert_lt(PARSE(&c, &e, "logs"), 0);
+	cr_assert_lt(PARSE(&c, &e, "ps", "--json", "ctr1"), 0);
+	cr_assert(strstr(e.msg, "ps ID takes --format"), "%s", e.msg);
+	cr_assert_lt(PARSE(&c, &e, "ps", "--json", "--format", "table"), 0);
+	cr_assert(strstr(e.msg, "contradict"), "%s", e.msg);
+	cr_assert_lt(PARSE(&c, &e, "up", "-f", "a.json", "--json"), 0);
+	cr_assert(strstr(e.msg, "unknown option '--json'"), "%s", e.msg);
+}
+
 Test(rt_signals, names_and_numbers)
 {
 	struct berr e = BERR_INIT;

@@ -321,6 +321,77 @@ Test(rt_spec, network_annotations)
 	refused("annotations", "{\"berth.network\":\"blue\",\"berth.ip\":\"10.1\"}", "annotation 'berth.ip'");
 }
 
+Test(rt_spec, several_networks)
+{
+	struct rt_spec *spec = NULL;
+	struct berr e = BERR_INIT;
+	json_t *j = base();
+
+	set(j, "annotations",
+	    "{\"berth.networks\":\"[{\\\"network\\\":\\\"front\\\",\\\"ports\\\":[\\\"8080:80\\\"]},"
+	    "{\\\"network\\\":\\\"back\\\",\\\"ip\\\":\\\"10.1.2.3\\\"},"
+	    "{\\\"network\\\":\\\"mgmt\\\",\\\"ifname\\\":\\\"m0\\\",\\\"ports\\\":\\\"53:53/udp,54:54/udp\\\"}]\"}");
+	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	cr_assert_eq(spec->n_nets, 3);
+	cr_assert_str_eq(spec->network, "front", "the first network is the one older code reads");
+	cr_assert_str_eq(spec->nets[0].ifname, "eth0");
+	cr_assert_str_eq(spec->nets[0].ports[0], "8080:80/tcp");
+	cr_assert_null(spec->nets[0].ip);
+	cr_assert_str_eq(spec->nets[1].ifname, "eth1");
+	cr_assert_str_eq(spec->nets[1].ip, "10.1.2.3");
+	cr_assert_null(spec->nets[1].ports);
+	cr_assert_str_eq(spec->nets[2].ifname, "m0");
+	cr_assert_str_eq(spec->nets[2].ports[1], "54:54/udp");
+	rt_spec_free(spec);
+
+	/* berth.ports goes with the first network */
+	spec = NULL;
+	j = base();
+	set(j, "annotations",
+	    "{\"berth.networks\":\"[{\\\"network\\\":\\\"a\\\"},{\\\"network\\\":\\\"b\\\"}]\",\"berth.ports\":\"81:"
+	    "80\"}");
+	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(spec->nets[0].ports[0], "81:80/tcp");
+	cr_assert_null(spec->nets[1].ports);
+	rt_spec_free(spec);
+}
+
+Test(rt_spec, several_networks_refused)
+{
+	refused("annotations", "{\"berth.network\":\"a\",\"berth.networks\":\"[{\\\"network\\\":\\\"b\\\"}]\"}",
+		"exclude each other");
+	refused("annotations", "{\"berth.ip\":\"10.0.0.2\",\"berth.networks\":\"[{\\\"network\\\":\\\"b\\\"}]\"}",
+		"give \"ip\" in 'berth.networks'");
+	refused("annotations", "{\"berth.networks\":\"[\"}", "annotation 'berth.networks':");
+	refused("annotations", "{\"berth.networks\":\"[]\"}", "non-empty JSON array");
+	refused("annotations", "{\"berth.networks\":\"[{\\\"ip\\\":\\\"10.0.0.2\\\"}]\"}",
+		"annotation 'berth.networks'[0]");
+	refused("annotations", "{\"berth.networks\":\"[{\\\"network\\\":\\\"a\\\",\\\"colour\\\":1}]\"}", "colour");
+	refused("annotations",
+		"{\"berth.networks\":\"[{\\\"network\\\":\\\"a\\\"},{\\\"network\\\":\\\"b\\\",\\\"ifname\\\":"
+		"\\\"eth0\\\"}]\"}",
+		"interface eth0 is used twice");
+	refused("annotations",
+		"{\"berth.networks\":\"[{\\\"network\\\":\\\"a\\\",\\\"ports\\\":[\\\"80:99999\\\"]}]\"}",
+		"annotation 'berth.networks'[0].ports");
+	refused("annotations", "{\"berth.networks\":\"[{\\\"network\\\":\\\"a\\\",\\\"ip\\\":\\\"10.1\\\"}]\"}",
+		"annotation 'berth.networks'[0].ip");
+	refused("annotations", "{\"berth.networks\":\"[{\\\"network\\\":\\\"bad name\\\"}]\"}", "invalid network name");
+	refused("annotations",
+		"{\"berth.networks\":\"[{\\\"network\\\":\\\"a\\\",\\\"ports\\\":[\\\"1:1\\\"]}]\",\"berth.ports\":\"2:"
+		"2\"}",
+		"give the ports once");
+}
+
+Test(rt_spec, reserved_id)
+{
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(rt_id_validate("stacks", &e), -EINVAL);
+	cr_assert(strstr(e.msg, "reserved"), "%s", e.msg);
+	cr_assert_eq(rt_id_validate("stacks2", NULL), 0);
+}
+
 Test(rt_spec, network_needs_new_netns)
 {
 	struct rt_spec *spec = NULL;

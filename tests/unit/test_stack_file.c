@@ -120,6 +120,27 @@ Test(stack_file, refuses_bad_files_naming_the_key)
 		 "must look like KEY=VALUE"},
 		{"{\"containers\":[{\"name\":\"a\",\"rootfs\":\"r\",\"command\":\"x\",\"working_dir\":\"rel\"}]}",
 		 "must be an absolute path"},
+		{"{\"networks\":[{\"name\":\"a-network-with-a-long-name\",\"subnet\":\"10.0.0.0/24\"}],"
+		 "\"containers\":[{\"name\":\"a\",\"rootfs\":\"r\",\"command\":\"x\"}]}",
+		 "cannot name its bridge (at most 15 bytes, no '.'): give 'networks[0].bridge'"},
+		{"{\"networks\":[{\"name\":\"n\",\"bridge\":\"br.0\",\"subnet\":\"10.0.0.0/24\"}],"
+		 "\"containers\":[{\"name\":\"a\",\"rootfs\":\"r\",\"command\":\"x\"}]}",
+		 "'networks[0].bridge' is not a valid bridge name"},
+		{"{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.0.0.0/24\"}],\"containers\":[{\"name\":\"a\","
+		 "\"rootfs\":\"r\",\"command\":\"x\",\"networks\":[{\"name\":\"n\",\"ip\":\"10.0.0.1\"}]}]}",
+		 "'containers[0].networks[0].ip' 10.0.0.1 is the gateway address of network 'n'"},
+		{"{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.0.0.0/24\"}],\"containers\":[{\"name\":\"a\","
+		 "\"rootfs\":\"r\",\"command\":\"x\",\"networks\":[{\"name\":\"n\",\"ip\":\"10.0.0.255\"}]}]}",
+		 "is the broadcast address"},
+		{"{\"networks\":[{\"name\":\"n\",\"subnet\":\"10.0.0.0/24\"}],\"containers\":[{\"name\":\"a\","
+		 "\"rootfs\":\"r\",\"command\":\"x\",\"networks\":[{\"name\":\"n\",\"ip\":\"10.0.0.7\"}]},"
+		 "{\"name\":\"b\",\"rootfs\":\"r\",\"command\":\"x\",\"networks\":[{\"name\":\"n\",\"ip\":\"10.0.0.7\"}"
+		 "]}]}",
+		 "'containers[1].networks[0].ip' 10.0.0.7 is also given to container 'a'"},
+		{"{\"networks\":[{\"name\":\"in\",\"subnet\":\"10.0.0.0/24\",\"internal\":true},"
+		 "{\"name\":\"out\",\"subnet\":\"10.0.1.0/24\"}],\"containers\":[{\"name\":\"a\",\"rootfs\":\"r\","
+		 "\"command\":\"x\",\"networks\":[\"in\",\"out\"],\"ports\":[\"80:80\"]}]}",
+		 "ports are published on the first network, and 'in' is internal"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

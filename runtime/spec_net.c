@@ -1,0 +1,269 @@
+/*
+ * runtime/spec_net.c: the annotations that ask netd for networking.
+ *
+ *   berth.network  NAME            one interface, eth0 (with berth.ip, berth.ports)
+ *   berth.networks JSON array      [{"network":N,"ip":A,"ifname":I,"ports":[SPEC...]}...]
+ *
+ * Interfaces default to eth0, eth1... in list order. berth.ports, when
+ * given with berth.networks, publishes on the first network.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "cleanup.h"
+#include "jsonutil.h"
+#include "runtime/spec.h"
+
+static const char *const att_keys[] = {"network", "ip", "ifname", "ports", NULL};
+
+static void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+void rt_net_attach_free(struct rt_net_attach *nets, size_t n)
+{
+	for (size_t i = 0; nets && i < n; i++) {
+		free(nets[i].network);
+		free(nets[i].ip);
+		strv_free(nets[i].ports);
+	}
+	free(nets);
+}
+
+/* Append one canonical port spec to a NULL-terminated vector. */
+static int push_port(char ***v, const char *item, const char *where, struct berr *e)
+{
+	struct bportspec ps;
+	struct berr sub = BERR_INIT;
+	char canon[64], **nv;
+	size_t n = 0;
+
+	if (bportspec_parse(item, &ps, &sub) < 0)
+		return berr_set(e, -EINVAL, "%s: %s", where, berr_message(&sub));
+	while (*v && (*v)[n])
+		n++;
+	nv = realloc(*v, (n + 2) * sizeof(char *));
+	if (!nv)
+		return berr_set(e, -ENOMEM, "out of memory");
+	*v = nv;
+	nv[n + 1] = NULL;
+	nv[n] = strdup(bportspec_fmt(&ps, canon, sizeof(canon)));
+	return nv[n] ? 0 : berr_set(e, -ENOMEM, "out of memory");
+}
+
+/* "8080:80/tcp,5353:53/udp" */
+static int parse_port_list(const char *s, const char *where, char ***ret, struct berr *e)
+{
+	for (const char *p = s; *p;) {
+		const char *end = strchrnul(p, ',');
+		char item[128];
+		int r;
+
+		if ((size_t)(end - p) >= sizeof(item) || end == p)
+			return berr_set(e, -EINVAL, "%s: invalid entry near '%s'", where, p);
+		memcpy(item, p, (size_t)(end - p));
+		item[end - p] = '\0';
+		r = push_port(ret, item, where, e);
+		if (r < 0)
+			return r;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int check_ip(const char *ip, const char *where, struct berr *e)
+{
+	struct berr sub = BERR_INIT;
+	uint32_t a;
+
+	if (baddr_parse4(ip, &a, &sub) < 0)
+		return berr_set(e, -EINVAL, "%s: %s", where, berr_message(&sub));
+	return 0;
+}
+
+static int dup_to(char **dst, const char *s, struct berr *e)
+{
+	*dst = strdup(s);
+	return *dst ? 0 : berr_set(e, -ENOMEM, "out of memory");
+}
+
+static int parse_single(struct rt_spec *spec, const char *network, struct berr *e)
+{
+	struct rt_net_attach *a;
+	const char *ip = NULL, *ports = NULL;
+	int r;
+
+	if (!bname_valid(network, 64))
+		return berr_set(e, -EINVAL, "annotation 'berth.network': invalid network name '%s'", network);
+	r = bjson_get_str(spec->annotations, "berth.ip", "annotations", &ip, e);
+	if (r < 0)
+		return r;
+	if (ip && (r = check_ip(ip, "annotation 'berth.ip'", e)) < 0)
+		return r;
+	r = bjson_get_str(spec->annotations, "berth.ports", "annotations", &ports, e);
+	if (r < 0)
+		return r;
+	spec->nets = calloc(1, sizeof(*spec->nets));
+	if (!spec->nets)
+		return berr_set(e, -ENOMEM, "out of memory");
+	spec->n_nets = 1;
+	a = &spec->nets[0];
+	snprintf(a->ifname, sizeof(a->ifname), "eth0");
+	if ((r = dup_to(&a->network, network, e)) < 0 || (ip && (r = dup_to(&a->ip, ip, e)) < 0))
+		return r;
+	if (ports && *ports)
+		return parse_port_list(ports, "annotation 'berth.ports'", &a->ports, e);
+	return 0;
+}
+
+static int parse_entry(const json_t *j, size_t i, struct rt_net_attach *a, struct berr *e)
+{
+	char where[64];
+	const char *s = NULL;
+	json_t *ports;
+	int r;
+
+	snprintf(where, sizeof(where), "annotation 'berth.networks'[%zu]", i);
+	if (!json_is_object(j))
+		return berr_set(e, -EINVAL, "%s must be an object like {\"network\":\"NAME\"}", where);
+	r = bjson_check_keys(j, att_keys, where, e);
+	if (r < 0)
+		return r;
+	r = bjson_req_str(j, "network", where, &s, e);
+	if (r < 0)
+		return r;
+	if (!bname_valid(s, 64))
+		return berr_set(e, -EINVAL, "%s.network: invalid network name '%s'", where, s);
+	if ((r = dup_to(&a->network, s, e)) < 0)
+		return r;
+	s = NULL;
+	r = bjson_get_str(j, "ip", where, &s, e);
+	if (r < 0)
+		return r;
+	if (s) {
+		char w[96];
+
+		snprintf(w, sizeof(w), "%s.ip", where);
+		if ((r = check_ip(s, w, e)) < 0 || (r = dup_to(&a->ip, s, e)) < 0)
+			return r;
+	}
+	s = NULL;
+	r = bjson_get_str(j, "ifname", where, &s, e);
+	if (r < 0)
+		return r;
+	if (s && !bifname_valid(s))
+		return berr_set(e, -EINVAL, "%s.ifname: invalid interface name '%s'", where, s);
+	if (s)
+		snprintf(a->ifname, sizeof(a->ifname), "%s", s);
+	else
+		snprintf(a->ifname, sizeof(a->ifname), "eth%zu", i);
+	ports = json_object_get(j, "ports");
+	if (ports && !json_is_null(ports)) {
+		char w[96];
+		json_t *p;
+		size_t k;
+
+		snprintf(w, sizeof(w), "%s.ports", where);
+		if (json_is_string(ports))
+			return parse_port_list(json_string_value(ports), w, &a->ports, e);
+		if (!json_is_array(ports))
+			return berr_set(e, -EINVAL, "%s must be an array of port specs", w);
+		json_array_foreach (ports, k, p) {
+			if (!json_is_string(p))
+				return berr_set(e, -EINVAL, "%s[%zu] must be a string", w, k);
+			r = push_port(&a->ports, json_string_value(p), w, e);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int parse_list(struct rt_spec *spec, const char *text, struct berr *e)
+{
+	_cleanup_json_ json_t *arr = NULL;
+	struct berr sub = BERR_INIT;
+	const char *ports = NULL;
+	json_t *j;
+	size_t i, n;
+	int r;
+
+	if (json_object_get(spec->annotations, "berth.network"))
+		return berr_set(e, -EINVAL, "annotations 'berth.network' and 'berth.networks' exclude each other");
+	if (json_object_get(spec->annotations, "berth.ip"))
+		return berr_set(e, -EINVAL,
+				"annotation 'berth.ip' goes with 'berth.network'; give \"ip\" in 'berth.networks'");
+	if (bjson_parse(text, strlen(text), &arr, &sub) < 0)
+		return berr_set(e, -EINVAL, "annotation 'berth.networks': %s", berr_message(&sub));
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return berr_set(e, -EINVAL, "annotation 'berth.networks' must be a non-empty JSON array");
+	n = json_array_size(arr);
+	if (n > RT_MAX_NETS)
+		return berr_set(e, -EINVAL, "annotation 'berth.networks' lists %zu networks, at most %d", n,
+				RT_MAX_NETS);
+	spec->nets = calloc(n, sizeof(*spec->nets));
+	if (!spec->nets)
+		return berr_set(e, -ENOMEM, "out of memory");
+	json_array_foreach (arr, i, j) {
+		spec->n_nets = i + 1;
+		r = parse_entry(j, i, &spec->nets[i], e);
+		if (r < 0)
+			return r;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(spec->nets[k].ifname, spec->nets[i].ifname) == 0)
+				return berr_set(e, -EINVAL,
+						"annotation 'berth.networks'[%zu]: interface %s is used twice", i,
+						spec->nets[i].ifname);
+	}
+	r = bjson_get_str(spec->annotations, "berth.ports", "annotations", &ports, e);
+	if (r < 0)
+		return r;
+	if (ports && *ports) {
+		if (spec->nets[0].ports)
+			return berr_set(e, -EINVAL,
+					"annotation 'berth.ports' and 'berth.networks'[0].ports: give the ports once");
+		return parse_port_list(ports, "annotation 'berth.ports'", &spec->nets[0].ports, e);
+	}
+	return 0;
+}
+
+int rt_spec_parse_networks(struct rt_spec *spec, struct berr *e)
+{
+	const char *single = NULL, *list = NULL;
+	int r;
+
+	r = bjson_get_str(spec->annotations, "berth.network", "annotations", &single, e);
+	if (r < 0)
+		return r;
+	r = bjson_get_str(spec->annotations, "berth.networks", "annotations", &list, e);
+	if (r < 0)
+		return r;
+	if (!single && !list)
+		return 0;
+	if (!(spec->ns_new & CLONE_NEWNET)) {
+		const char *key = list ? "berth.networks" : "berth.network";
+
+		if (spec->ns_all & CLONE_NEWNET)
+			return berr_set(e, -EINVAL,
+					"annotation '%s' needs a new network namespace, but the network "
+					"namespace is joined by path (the engine already did the networking)",
+					key);
+		return berr_set(e, -EINVAL, "annotation '%s' needs a network namespace in 'linux.namespaces'", key);
+	}
+	r = list ? parse_list(spec, list, e) : parse_single(spec, single, e);
+	if (r < 0)
+		return r;
+	spec->network = spec->nets[0].network;
+	spec->net_ip = spec->nets[0].ip;
+	spec->net_ports = spec->nets[0].ports;
+	return 0;
+}

@@ -59,8 +59,8 @@ static int read_line(int fd, char **ret_line, struct berr *e)
 		if (len + 1 >= cap) {
 			char *nb;
 
-			if (cap >= NETD_MAX_LINE)
-				return berr_set(e, -EMSGSIZE, "netd reply longer than %d bytes", NETD_MAX_LINE);
+			if (cap >= NETD_MAX_REPLY)
+				return berr_set(e, -EMSGSIZE, "netd reply longer than %d bytes", NETD_MAX_REPLY);
 			cap *= 2;
 			nb = realloc(buf, cap);
 			if (!nb)

@@ -226,8 +226,8 @@ static bool queue_reply(struct client *c, json_t *rep)
 	if (!line)
 		return false;
 	len = strlen(line);
-	if (c->out_len + len + 1 > MAX_OUTBUF) {
-		/* a client that sends requests but never reads replies */
+	if (c->out_len > c->out_off && c->out_len + len + 1 > MAX_OUTBUF) {
+		/* a client that sends requests but never reads replies (one reply alone may be bigger: a listing) */
 		free(line);
 		return false;
 	}

@@ -4,6 +4,7 @@
 #   make demo       install what is missing, build, run the demo
 #   make check      install what is missing, build, run every test
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make check-long  the long fault tests (ROUNDS=, CYCLES=) and the leak checks with sanitizers
 #   make format / format-check, make fuzz, make bench, make rootfs, make clean
 #
 # Options: V=1 (show commands), SANITIZE=1 (ASan+UBSan), WERROR=1 (-Werror; CI).
@@ -110,7 +111,7 @@ endef
 # Debian packages each entry point needs; installed when missing (as root).
 PKGS_BUILD := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
 	libjansson-dev libseccomp-dev
-PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static file util-linux procps podman \
+PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static file util-linux procps podman valgrind \
 	jq containernetworking-plugins golang-go golang-github-appc-cni-dev
 PKGS_DEMO := $(PKGS_BUILD) iproute2 nftables busybox-static file graphviz
 PKGS_FUZZ := $(PKGS_BUILD) clang libclang-rt-14-dev

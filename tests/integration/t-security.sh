@@ -2,7 +2,7 @@
 # Security checks, from the attacker's side: what a container (or a
 # process that is root only inside a user namespace) can try against netd,
 # the berth binary, the host's descriptors, the host's published ports and
-# the host's network configuration. docs/security.md lists these and the
+# the host's network configuration. docs/robustness.md lists these and the
 # checks that live in other suites.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-runtime.sh"

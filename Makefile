@@ -59,6 +59,8 @@ HARDEN := -fPIE
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 ifeq ($(FUZZ),1)
+# clang: gcc's -Wno-format-truncation is unknown to it
+WARNINGS += -Wno-unknown-warning-option
 OPT := -O1 -g -fno-omit-frame-pointer
 HARDEN := -fPIE
 SAN_FLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined

@@ -33,7 +33,7 @@ undo() {
 assert_nothing_left() {
 	assert_clean "$1"
 	assert_eq "$(ip -n "$2" -o link show | wc -l)" 1 "only lo left in $2"
-	[ -z "$(ls "$STATE/networks/$1/endpoints" 2>/dev/null)" ] || fail "record directories left"
+	[ -z "$(ls "$STATE/networks/$1/endpoints" 2>/dev/null)" ] || fail "record directories left: $(find "$STATE/networks/$1/endpoints" -mindepth 1)"
 	assert_eq "$(cni_ok STATUS "$3" >/dev/null && echo ok)" ok
 }
 
@@ -90,6 +90,23 @@ killed_at_random_moments() {
 	assert_nothing_left rnet r1 "$c"
 }
 
+# what an ADD killed between creating its record directory and renaming its first record into place
+# leaves (a temporary file): the runtime's DEL, or a GC, removes it with the directory
+dead_writer_leftovers() {
+	local c ns verb dir
+	c=$(conf 1.1.0 wnet 10.85.0.0/24)
+	ns=$(ns_add w1)
+	cni_ok ADD w1 "$ns" eth0 "$c" >/dev/null
+	cni_ok DEL w1 "$ns" eth0 "$c" >/dev/null
+	for verb in DEL GC; do
+		dir=$STATE/networks/wnet/endpoints/w1
+		mkdir -p "$dir"
+		printf '{"version":1,"state":"pen' >"$dir/eth0.json.tmp.99999"
+		undo "$verb" w1 "$ns" "$c"
+		assert_nothing_left wnet w1 "$c"
+	done
+}
+
 delegated_lease_released() {
 	local fp c ns rc
 	[ -x "$REF/host-local" ] || skip "Debian's host-local is not installed (containernetworking-plugins)"
@@ -109,5 +126,6 @@ delegated_lease_released() {
 
 t "killed at each step of ADD, then DEL or GC: nothing left, the next ADD works" killed_at_each_step
 t "killed at random moments of ADD, then DEL or GC: nothing left" killed_at_random_moments
+t "a dead writer's temporary record: DEL or GC removes it" dead_writer_leftovers
 t "killed during an ADD with host-local IPAM, then DEL: host-local's lease is given back" delegated_lease_released
 t_done

@@ -34,7 +34,7 @@ run-tests: all test-bins
 .PHONY: test-bins run-tests
 
 # The long variants of the fault tests (make check runs short ones): netd killed -9 in 150 rounds
-# of attach/detach churn, berth-cni killed in 100 ADDs, 500 attach/detach cycles and 500 container
+# of attach/detach churn, berth-cni killed in 150 ADDs, 500 attach/detach cycles and 500 container
 # runs, then the leak checks again with sanitized binaries (LeakSanitizer on netd, netctl,
 # berth-cni and berth).
 check-long: deps-test

@@ -6,7 +6,7 @@
 # of the same container works. With host-local as the IPAM delegate, DEL
 # gives its lease back too.
 #
-#   BERTH_FAULT_ROUNDS  random-moment rounds (default 12; `make check-long` runs 100)
+#   BERTH_FAULT_ROUNDS  random-moment rounds (default 12; `make check-long` runs 150)
 #   BERTH_FAULT_SEED    seed of bash's RANDOM
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cni-lib.sh"

@@ -4,6 +4,7 @@
 #   make demo       install what is missing, build, run the demo (KEEP=1: leave it up; make demo-down)
 #   make check      install what is missing, build, run every test
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make check-long  the long fault tests (ROUNDS=, CYCLES=) and the leak checks with sanitizers
 #   make format / format-check, make fuzz, make bench, make rootfs, make clean
 #
 # Options: V=1 (show commands), SANITIZE=1 (ASan+UBSan), WERROR=1 (-Werror; CI).
@@ -59,6 +60,8 @@ HARDEN := -fPIE
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 ifeq ($(FUZZ),1)
+# clang: gcc's -Wno-format-truncation is unknown to it
+WARNINGS += -Wno-unknown-warning-option
 OPT := -O1 -g -fno-omit-frame-pointer
 HARDEN := -fPIE
 SAN_FLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined
@@ -111,7 +114,7 @@ endef
 # Debian packages each entry point needs; installed when missing (as root).
 PKGS_BUILD := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
 	libjansson-dev libseccomp-dev
-PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static file util-linux procps podman \
+PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static file util-linux procps podman valgrind \
 	jq containernetworking-plugins golang-go golang-github-appc-cni-dev
 PKGS_DEMO := $(PKGS_BUILD) iproute2 nftables busybox-static file graphviz
 PKGS_FUZZ := $(PKGS_BUILD) clang libclang-rt-14-dev

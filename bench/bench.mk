@@ -37,3 +37,15 @@ bench-cni: deps-bench
 	$(Q)BERTH_BIN_DIR=$(abspath $(BUILD)/bin) $(SANDBOX) --timeout 600 bash bench/bench_cni.sh
 
 .PHONY: bench-cni
+
+# bench-iperf: TCP throughput (iperf3) through a published port and to the container's own address.
+bench-iperf: $(BUILD)/bin/netd $(BUILD)/bin/netctl $(SANDBOX)
+	$(Q)BERTH_BIN_DIR=$(abspath $(BUILD)/bin) $(SANDBOX) --timeout 600 bash bench/bench_iperf.sh
+
+# bench: every benchmark above, one table with the peers side by side and the ratios first;
+# results in bench/results/ (docs/performance.md, "Reading make bench"). BENCH_QUICK=1: a quick pass.
+bench: deps-bench
+	$(Q)$(MAKE) --no-print-directory all test-bins
+	$(Q)BUILD=$(BUILD) ./bench/run.sh
+
+.PHONY: bench-iperf bench

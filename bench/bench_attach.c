@@ -11,7 +11,11 @@
  * the bench makes its namespaces itself (one per endpoint, held by an fd,
  * no bind mounts) and starts its own netd on a scratch state directory.
  *
- *   bench-attach [-n ENDPOINTS] [--netd PATH]
+ *   bench-attach [-n ENDPOINTS] [--netd PATH] [--samples FILE]
+ *
+ * --samples FILE also writes every raw figure there, one per line, for
+ * bench/run.sh: "attach INDEX US" (the attach that found INDEX endpoints
+ * on the network), "rss ENDPOINTS KIB".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -168,6 +172,7 @@ static double probe(const char *label, size_t fill, int *probe_ns)
 int main(int argc, char **argv)
 {
 	size_t n = 1000;
+	const char *samples = NULL;
 	char netd[PATH_MAX], tmpl[PATH_MAX], state[PATH_MAX], run[PATH_MAX];
 	const char *base = getenv("TMPDIR");
 	struct rlimit rl;
@@ -184,8 +189,10 @@ int main(int argc, char **argv)
 			n = strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--netd") == 0 && i + 1 < argc)
 			snprintf(netd, sizeof(netd), "%s", argv[++i]);
+		else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc)
+			samples = argv[++i];
 		else {
-			fprintf(stderr, "usage: bench-attach [-n ENDPOINTS] [--netd PATH]\n");
+			fprintf(stderr, "usage: bench-attach [-n ENDPOINTS] [--netd PATH] [--samples FILE]\n");
 			return 2;
 		}
 	}
@@ -243,6 +250,19 @@ int main(int argc, char **argv)
 		lat[i] = attach(id, ns[i], 10000u + (unsigned)i);
 	}
 	rssn = rss_kib(pid);
+	if (samples) {
+		/* raw figures, before report() sorts them in place */
+		FILE *f = fopen(samples, "we");
+
+		if (!f) {
+			perror(samples);
+			return 1;
+		}
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "attach %zu %.1f\n", i, lat[i]);
+		fprintf(f, "rss 0 %ld\nrss %zu %ld\n", rss0, n, rssn);
+		fclose(f);
+	}
 	prn = probe("at", n, probe_ns);
 	first = report("attach, first 10 endpoints", lat, 10);
 	last = report("attach, last 10 endpoints", lat + n - 10, 10);

@@ -110,3 +110,9 @@ if [ -x "$REF/bridge" ] && [ -x "$REF/portmap" ] && [ -x "$REF/host-local" ]; th
 else
 	echo "reference plugins not installed (containernetworking-plugins): berth-cni only"
 fi
+# For bench/run.sh: every ADD+DEL's time (us), one file per side.
+if [ -n "${BENCH_SAMPLES:-}" ]; then
+	cp "$TMP/berth.us" "$BENCH_SAMPLES/cni-berth.us"
+	cp "$TMP/floor.us" "$BENCH_SAMPLES/cni-floor.us"
+	[ ! -s "$TMP/ref.us" ] || cp "$TMP/ref.us" "$BENCH_SAMPLES/cni-ref.us"
+fi

@@ -140,3 +140,9 @@ if [ -n "$crun_ms" ] && [ "$crun_ms" != FAILED ] && [ "$berth_ms" != FAILED ]; t
 	ratio=$(awk -v b="$berth_ms" -v c="$crun_ms" 'BEGIN {printf "%.2f", b / c}')
 	echo "berth / crun = $ratio (target <= 0.70)"
 fi
+# For bench/run.sh: every run's wall time (ms), one file per runtime.
+if [ -n "${BENCH_SAMPLES:-}" ]; then
+	cp "$TMP/t-berth" "$BENCH_SAMPLES/run-berth.ms"
+	[ -z "$have_crun" ] || cp "$TMP/t-crun" "$BENCH_SAMPLES/run-crun.ms"
+	[ -z "$have_runc" ] || cp "$TMP/t-runc" "$BENCH_SAMPLES/run-runc.ms"
+fi

@@ -59,8 +59,8 @@ static int read_line(int fd, char **ret_line, struct berr *e)
 		if (len + 1 >= cap) {
 			char *nb;
 
-			if (cap >= NETD_MAX_LINE)
-				return berr_set(e, -EMSGSIZE, "netd reply longer than %d bytes", NETD_MAX_LINE);
+			if (cap >= NETD_MAX_REPLY)
+				return berr_set(e, -EMSGSIZE, "netd reply longer than %d bytes", NETD_MAX_REPLY);
 			cap *= 2;
 			nb = realloc(buf, cap);
 			if (!nb)
@@ -102,11 +102,14 @@ int netd_client_call(int fd, const json_t *req, int pass_fd, json_t **ret_result
 	line[len] = '\n';
 	/* The fd rides on the first chunk; the rest of the line follows as plain writes. */
 	r = bfd_send(fd, line, len + 1, pass_fd);
-	if (r < 0)
+	/* A refused peer finds the connection closed before its request went out: netd's reply says why. */
+	if (r < 0 && !((r == -EPIPE || r == -ECONNRESET) && read_line(fd, &reply, NULL) == 0))
 		return berr_sys(e, r, "send request to netd");
-	r = read_line(fd, &reply, e);
-	if (r < 0)
-		return r;
+	if (!reply) {
+		r = read_line(fd, &reply, e);
+		if (r < 0)
+			return r;
+	}
 	r = bjson_parse(reply, strlen(reply), &rep, e);
 	if (r < 0)
 		return berr_wrap(e, r, "netd reply");

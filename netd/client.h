@@ -6,8 +6,10 @@
 #include "err.h"
 
 #define NETD_DEFAULT_SOCKET "/run/berth/netd.sock"
-/* Requests and replies are single lines of at most this many bytes. */
+/* Requests are single lines of at most this many bytes. */
 #define NETD_MAX_LINE (256 * 1024)
+/* Replies are single lines too, but listings grow with the endpoints (~3 KiB each at most). */
+#define NETD_MAX_REPLY (64 * 1024 * 1024)
 
 /* The socket path: explicit, else $BERTH_NETD_SOCKET, else the default. */
 const char *netd_client_socket_path(const char *explicit_path);

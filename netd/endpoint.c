@@ -483,6 +483,8 @@ static int detach_network(struct eng *eng, const char *network, const char *id, 
 			(*count)++;
 	}
 	eng_endpoints_free(eps, n_eps);
+	/* an attach killed before its first record was in place left only a temporary file */
+	store_ep_sweep(&eng->st, network, id);
 	return first;
 }
 

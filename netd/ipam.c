@@ -197,6 +197,14 @@ int ipam_open(const char *path, const struct ipam_def *d, struct ipam **ret, str
 	ip->gw = d->gateway ? d->gateway - ip->base : 0;
 	if (ip->hdr->last >= size)
 		ip->hdr->last = 0;
+	/*
+	 * Whatever a damaged or hand-edited file says, the network, broadcast and
+	 * gateway addresses are never handed out (and the counts never go below zero).
+	 */
+	bit_set(ip->bits, 0);
+	bit_set(ip->bits, size - 1);
+	if (ip->gw)
+		bit_set(ip->bits, ip->gw);
 	*ret = ip;
 	return 0;
 }

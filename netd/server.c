@@ -22,6 +22,8 @@
 #define READ_CHUNK 65536
 #define MAX_PENDING_FDS 4
 #define MAX_OUTBUF (8 * 1024 * 1024)
+/* When every slot is taken, a connection silent this long may make room for a waiting one. */
+#define EVICT_SILENT_MS 250
 #define LISTEN_TAG ((void *)1)
 #define SIGNAL_TAG ((void *)2)
 
@@ -52,6 +54,8 @@ struct srv {
 	void *arg;
 	struct client *clients;
 	unsigned n_clients;
+	bool accept_paused;	   /* full: newcomers wait in the listen backlog */
+	long long accept_retry_ms; /* when paused: when the silentest client becomes evictable */
 	bool stop;
 };
 
@@ -129,6 +133,21 @@ fail:
 	return r;
 }
 
+static void listen_events(struct srv *s, bool on)
+{
+	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = LISTEN_TAG};
+
+	epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->lfd, &ev);
+}
+
+static void resume_accept(struct srv *s)
+{
+	if (s->accept_paused && s->n_clients < s->o.max_clients) {
+		s->accept_paused = false;
+		listen_events(s, true);
+	}
+}
+
 static void client_free(struct srv *s, struct client *c)
 {
 	struct client **pp;
@@ -147,6 +166,7 @@ static void client_free(struct srv *s, struct client *c)
 	free(c->out);
 	free(c);
 	s->n_clients--;
+	resume_accept(s);
 }
 
 void srv_close(struct srv *s)
@@ -206,8 +226,8 @@ static bool queue_reply(struct client *c, json_t *rep)
 	if (!line)
 		return false;
 	len = strlen(line);
-	if (c->out_len + len + 1 > MAX_OUTBUF) {
-		/* a client that sends requests but never reads replies */
+	if (c->out_len > c->out_off && c->out_len + len + 1 > MAX_OUTBUF) {
+		/* a client that sends requests but never reads replies (one reply alone may be bigger: a listing) */
 		free(line);
 		return false;
 	}
@@ -236,6 +256,36 @@ static json_t *error_reply(int code, const char *msg)
 	return o;
 }
 
+/*
+ * Every slot is taken and someone waits in the backlog. Refusing newcomers
+ * would let clients that connect and hold (or hold half a line) lock out
+ * everyone until client_timeout_ms; dropping the newest would drop requests
+ * not read yet. So the connection silent the longest goes, once it has been
+ * silent EVICT_SILENT_MS; until then newcomers wait in the backlog (the
+ * listening socket is left alone so the loop does not spin on it).
+ */
+static bool make_room(struct srv *s)
+{
+	struct client *old = NULL;
+	long long now = now_ms();
+
+	for (struct client *c = s->clients; c; c = c->next)
+		if (!old || c->deadline_ms < old->deadline_ms)
+			old = c;
+	if (old && now - (old->deadline_ms - s->o.client_timeout_ms) >= EVICT_SILENT_MS) {
+		log_info("%u connections open: dropping client pid %d, silent the longest%s", s->n_clients,
+			 (int)old->pid, old->in_len ? " with a partial request" : "");
+		client_free(s, old);
+		return true;
+	}
+	if (!s->accept_paused) {
+		s->accept_paused = true;
+		listen_events(s, false);
+	}
+	s->accept_retry_ms = old ? old->deadline_ms - s->o.client_timeout_ms + EVICT_SILENT_MS : now;
+	return false;
+}
+
 static void accept_clients(struct srv *s)
 {
 	for (;;) {
@@ -243,24 +293,15 @@ static void accept_clients(struct srv *s)
 		struct ucred cred;
 		socklen_t cl = sizeof(cred);
 		struct client *c;
-		int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		int fd;
 
+		if (s->n_clients >= s->o.max_clients && !make_room(s))
+			return;
+		fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("accept: %s", strerror(errno));
 			return;
-		}
-		if (s->n_clients >= s->o.max_clients) {
-			static const char msg[] =
-				"{\"ok\":false,\"error\":{\"code\":\"EBUSY\",\"errno\":16,\"message\":"
-				"\"too many clients\"}}\n";
-
-			log_warn("refusing a client: %u connections open", s->n_clients);
-			if (send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-				/* best effort */
-			}
-			close(fd);
-			continue;
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
@@ -400,6 +441,9 @@ static int next_timeout(struct srv *s)
 {
 	long long now = now_ms(), best = -1;
 
+	if (s->accept_paused)
+		best = s->accept_retry_ms > now ? s->accept_retry_ms - now : 0;
+
 	for (struct client *c = s->clients; c; c = c->next) {
 		long long left = c->deadline_ms - now;
 
@@ -487,6 +531,11 @@ int srv_run(struct srv *s, struct berr *e)
 				update_events(s, c);
 		}
 		expire_clients(s);
+		if (s->accept_paused && now_ms() >= s->accept_retry_ms) {
+			/* a slot may be made now: look at the backlog again */
+			s->accept_paused = false;
+			listen_events(s, true);
+		}
 	}
 	return 0;
 }

@@ -16,7 +16,7 @@
 struct srv_opts {
 	const char *path;      /* socket path; created mode 0600 */
 	size_t max_line;       /* bytes, newline excluded */
-	unsigned max_clients;  /* connections beyond are refused */
+	unsigned max_clients;  /* connections beyond wait in the backlog (see make_room) */
 	int client_timeout_ms; /* a client that sends nothing for this long is dropped */
 	int signal_fd;	       /* signalfd: SIGTERM / SIGINT stop the loop (-1: none) */
 };

@@ -328,6 +328,25 @@ static int push_ep(struct eng_endpoint **v, size_t *n, size_t *cap, struct eng_e
 	return 0;
 }
 
+void store_ep_sweep(struct store *st, const char *network, const char *id)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (ep_path(st, path, sizeof(path), network, id, NULL) < 0)
+		return;
+	d = opendir(path);
+	if (!d)
+		return;
+	/* bfile_write_atomic's "<ifname>.json.tmp.<pid>" of a writer that died before its rename */
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".json.tmp."))
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	rmdir(path);
+}
+
 static int list_id(struct store *st, const char *network, const char *id, bool remove_bad, struct eng_endpoint **v,
 		   size_t *n, size_t *cap, struct berr *e)
 {
@@ -368,6 +387,8 @@ static int list_id(struct store *st, const char *network, const char *id, bool r
 		}
 	}
 	strv_free_n(files, nf);
+	if (remove_bad)
+		store_ep_sweep(st, network, id);
 	return 0;
 }
 

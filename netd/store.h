@@ -53,8 +53,15 @@ int store_ep_write(struct store *st, const struct eng_endpoint *ep, struct berr 
 /* Already gone is success. */
 int store_ep_remove(struct store *st, const char *network, const char *id, const char *ifname, struct berr *e);
 /*
+ * Remove what writers that died left in id's directory (temporary records)
+ * and the directory when nothing else is in it. Only under the network lock,
+ * which every writer of the network's records holds.
+ */
+void store_ep_sweep(struct store *st, const char *network, const char *id);
+/*
  * Records of a network (id NULL: all), sorted by id and ifname. Unreadable
- * records are skipped, and deleted when remove_bad (reconcile, under the lock).
+ * records are skipped, and deleted when remove_bad (reconcile, under the lock),
+ * with store_ep_sweep of every id.
  */
 int store_ep_list(struct store *st, const char *network, const char *id, bool remove_bad, struct eng_endpoint **ret,
 		  size_t *ret_n, struct berr *e);

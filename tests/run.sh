@@ -25,7 +25,7 @@ host_snapshot() {
 		echo "# nft"; nft list tables 2>/dev/null | sort
 		echo "# mounts"; awk '{print $5}' /proc/self/mountinfo | sort
 		# berth-test-* belong to concurrently running sandboxes, which remove their own
-		echo "# cgroups"; find /sys/fs/cgroup -maxdepth 3 -type d -name 'berth*' -not -name 'berth-test-*' 2>/dev/null | sort
+		echo "# cgroups"; find /sys/fs/cgroup -maxdepth 3 -type d -name 'berth*' -not -path '*/berth-test-*' 2>/dev/null | sort
 		echo "# state"; ls -d /run/berth /var/lib/berth 2>/dev/null
 		echo "# sysctl"; cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/all/route_localnet 2>/dev/null
 	}

@@ -32,3 +32,16 @@ run-tests: all test-bins
 	$(Q)BUILD=$(BUILD) ./tests/run.sh
 
 .PHONY: test-bins run-tests
+
+# The long variants of the fault tests (make check runs short ones): netd killed -9 in 150 rounds
+# of attach/detach churn, berth-cni killed in 150 ADDs, 500 attach/detach cycles and 500 container
+# runs, then the leak checks again with sanitized binaries (LeakSanitizer on netd, netctl,
+# berth-cni and berth).
+check-long: deps-test
+	$(Q)$(MAKE) --no-print-directory all test-bins
+	$(Q)BUILD=$(BUILD) T=t-fault SUITES=integration T_TIMEOUT=3600 BERTH_FAULT_ROUNDS=$(or $(ROUNDS),150) \
+		BERTH_FAULT_CYCLES=$(or $(CYCLES),500) ./tests/run.sh
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 all test-bins
+	$(Q)BUILD=build/san T=t-fault-leaks SUITES=integration T_TIMEOUT=3600 ./tests/run.sh
+
+.PHONY: check-long

@@ -3,6 +3,7 @@
 # - `make fuzz FUZZ_SECONDS=N` builds every target with clang, ASan, UBSan and
 #   libFuzzer into build/fuzz and fuzzes each for N seconds (tests/fuzz/run.sh);
 #   an input that crashes is saved under tests/fuzz/crashers/NAME/.
+# - tests/fuzz/dict/NAME.dict (keys and tokens of that format) guides the mutations.
 # - The normal build links each target with replay_main.c as
 #   fuzz-replay-NAME, and `make check` replays the corpus and every crasher.
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))

@@ -11,8 +11,10 @@ for bin in "$BUILD"/bin/fuzz-*; do
 	[ -x "$bin" ] || continue
 	work="$BUILD/corpus/$name"
 	mkdir -p "$work" "tests/fuzz/corpus/$name" "tests/fuzz/crashers/$name"
+	dict=()
+	[ -f "tests/fuzz/dict/$name.dict" ] && dict=(-dict="tests/fuzz/dict/$name.dict")
 	echo "==> fuzz $name for ${SECS}s"
-	if ! "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
+	if ! "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 "${dict[@]}" \
 		-artifact_prefix="tests/fuzz/crashers/$name/" "$work" "tests/fuzz/corpus/$name" \
 		>"$BUILD/fuzz-$name.log" 2>&1; then
 		echo "==> $name: CRASH (input saved under tests/fuzz/crashers/$name/; log $BUILD/fuzz-$name.log)"

@@ -140,7 +140,8 @@ traffic_and_ports() {
 	assert_fails netctl detach web
 	assert_contains "$FAIL_OUT" "container 'web' has no endpoint"
 	assert_ok netctl detach client --network berth0 --ifname eth0
-	wait_for 5 test -z "$(ip -o link show type veth | grep -E ' b[vx][0-9a-f]{12}')" ||
+	# (the listing is taken on every try: netd's reaper deletes the pair moments after the reply)
+	wait_for 5 sh -c "! ip -o link show type veth | grep -qE ' b[vx][0-9a-f]{12}'" ||
 		fail "veths left: $(ip -o link show type veth)"
 	stop_netd
 }

@@ -192,3 +192,28 @@ Test(netd_ipam, a_large_fill_keeps_next_fit_order)
 	cr_assert_eq(ipam_used(p), 100000);
 	ipam_close(p);
 }
+
+/* A bitmap whose header matches but whose bits were zeroed (a hand edit, a damaged disk). */
+Test(netd_ipam, reserved_addresses_stay_reserved_in_a_zeroed_bitmap)
+{
+	struct ipam_def d = def("10.66.0.0/30", "10.66.0.1", NULL, NULL);
+	struct berr e = BERR_INIT;
+	struct ipam *p = fresh(&d);
+	uint32_t a = 0;
+	FILE *f;
+
+	ipam_close(p);
+	f = fopen(path, "r+");
+	cr_assert(f);
+	cr_assert_eq(fseek(f, 64, SEEK_SET), 0);
+	cr_assert_eq(fputc(0, f), 0);
+	fclose(f);
+	cr_assert_eq(ipam_open(path, &d, &p, &e), 0, "%s", e.msg);
+	cr_assert_eq(ipam_used(p), 0);
+	cr_assert_eq(ipam_capacity(p), 1);
+	cr_assert_eq(ipam_next(p, &a), 0);
+	cr_assert_str_eq(baddr_fmt4(a, (char[16]){0}), "10.66.0.2", "handed out a reserved address");
+	ipam_set(p, a, true);
+	cr_assert_eq(ipam_next(p, &a), -ENOSPC);
+	ipam_close(p);
+}

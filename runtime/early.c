@@ -11,6 +11,8 @@
 
 #include "cleanup.h"
 #include "jsonutil.h"
+#include "runtime/selfprot.h"
+#include "runtime/trace.h"
 
 #define EARLY_ENV "_BERTH_EARLY"
 #define EARLY_MAX (256 * 1024)
@@ -32,10 +34,13 @@ static void cgroup_child(const struct rt_spec *spec, const char *id, int fd)
 		if (r < 0)
 			rt_cgroup_destroy(cg, NULL);
 	}
+	rt_trace("cg child done");
 	if (r == 0)
 		dprintf(fd, "0\n%s", s);
 	else
 		dprintf(fd, "%d\ncgroup: %s", r, berr_message(&e));
+	/* the answer is complete (end of file) before the exit drops the overlay mount (see selfprot.h) */
+	close(fd);
 	_exit(0);
 }
 
@@ -57,6 +62,8 @@ int rt_early_start(const struct rt_create_opts *o, struct berr *e)
 	if ((r = rt_id_validate(o->id, e)) < 0 || (r = rt_spec_load(o->bundle, &spec, e)) < 0 ||
 	    (r = rt_state_create(o->root, o->id, &st, e)) < 0)
 		return r;
+	/* made before the fork: the child then holds the overlay's mount and pays for its removal */
+	rt_selfprot_prepare(o->root);
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		r = berr_errno(e, "pipe");
 		rt_state_remove(st, NULL);
@@ -75,6 +82,7 @@ int rt_early_start(const struct rt_create_opts *o, struct berr *e)
 		cgroup_child(spec, o->id, p[1]);
 	}
 	close(p[1]);
+	rt_selfprot_drop_mount();
 	/* across the execve: the lock (held as long as the fd lives) and the child's answer */
 	fcntl(st->lockfd, F_SETFD, 0);
 	fcntl(p[0], F_SETFD, 0);
@@ -82,6 +90,17 @@ int rt_early_start(const struct rt_create_opts *o, struct berr *e)
 	setenv(EARLY_ENV, env, 1);
 	st->lockfd = -1;
 	return 0;
+}
+
+static pid_t early_pid = -1;
+
+void rt_early_reap(void)
+{
+	if (early_pid <= 0)
+		return;
+	while (waitpid(early_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	early_pid = -1;
 }
 
 static int read_answer(int fd, pid_t pid, struct rt_cgroup **ret_cg, struct berr *e)
@@ -106,8 +125,8 @@ static int read_answer(int fd, pid_t pid, struct rt_cgroup **ret_cg, struct berr
 			break;
 	}
 	buf[len] = '\0';
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	/* reaped later (rt_early_reap): its exit may still be dropping the overlay mount */
+	early_pid = pid;
 	nl = strchr(buf, '\n');
 	if (!nl)
 		return berr_set(e, -EIO, "cgroup: the child creating it died");
@@ -145,6 +164,7 @@ int rt_early_adopt(const struct rt_create_opts *o, struct rt_state **ret_st, str
 		return r;
 	}
 	r = read_answer(fd, pid, ret_cg, e);
+	rt_trace("cg answer read");
 	close(fd);
 	return r < 0 ? r : 1;
 }
@@ -155,6 +175,7 @@ void rt_early_abort(const struct rt_create_opts *o)
 	struct rt_cgroup *cg = NULL;
 
 	rt_early_adopt(o, &st, &cg, NULL);
+	rt_early_reap();
 	if (cg) {
 		rt_cgroup_destroy(cg, NULL);
 		rt_cgroup_free(cg);

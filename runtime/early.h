@@ -24,3 +24,6 @@ void rt_early_abort(const struct rt_create_opts *o);
  * *ret_cg (NULL otherwise) for the caller to undo.
  */
 int rt_early_adopt(const struct rt_create_opts *o, struct rt_state **ret_st, struct rt_cgroup **ret_cg, struct berr *e);
+
+/* Reap the child once its answer was read (its exit is not waited for on the way). */
+void rt_early_reap(void);

@@ -15,6 +15,7 @@
 #include "runtime/hooks.h"
 #include "runtime/net.h"
 #include "runtime/sys.h"
+#include "runtime/trace.h"
 
 #define KILL_WAIT_MS 10000
 
@@ -259,6 +260,7 @@ int rt_destroy(struct rt_state *st, const char *netd_socket, struct berr *warn, 
 		if (r < 0)
 			goto out;
 	}
+	rt_trace("td: empty");
 	run_state_hooks(st, RT_HOOK_POSTSTOP, RT_STATUS_STOPPED, warn);
 	if (st->network) {
 		struct berr ne = BERR_INIT;
@@ -273,6 +275,7 @@ int rt_destroy(struct rt_state *st, const char *netd_socket, struct berr *warn, 
 			goto out;
 		}
 	}
+	rt_trace("td: cg destroyed");
 	r = rt_state_remove(st, e);
 out:
 	if (cg)

@@ -13,6 +13,7 @@
 #include "runtime/hooks.h"
 #include "runtime/sync.h"
 #include "runtime/sys.h"
+#include "runtime/trace.h"
 
 /* Signals a foreground run passes on to the container (runc forwards all but these few). */
 void rt_forward_set(sigset_t *set)
@@ -126,6 +127,7 @@ int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct 
 	/* nobody waits behind us while the container runs: `berth delete -f` must be able to take the lock */
 	c.st->lockfd = berth_close_safe(c.st->lockfd);
 	r = rt_sync_wait_exec(c.sync_fd, e);
+	rt_trace("exec'd");
 	c.sync_fd = berth_close_safe(c.sync_fd);
 	if (r < 0) {
 		struct berr ignored = BERR_INIT;
@@ -153,9 +155,11 @@ int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct 
 	r = rt_wait_forwarding(c.pid, &set, &status, e);
 	if (r < 0)
 		goto out;
+	rt_trace("exited+oom");
 	report_oom(c.st, status, warn);
 	*ret_status = status;
 	r = teardown(o, warn, e);
+	rt_trace("torn down");
 out:
 	rt_created_clear(&c);
 	if (!detach)

@@ -26,6 +26,7 @@
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "runtime/cgroup_internal.h"
+#include "runtime/trace.h"
 
 #ifndef CGROUP_SUPER_MAGIC
 #define CGROUP_SUPER_MAGIC 0x27e0eb
@@ -139,7 +140,7 @@ static int check_available(const struct cg_mounts *ms, const struct rt_cgroup_re
  * destroy can take it away again. A concurrent destroy of another container
  * may remove a shared parent between two mkdirs: start again then.
  */
-static int make_dirs(struct cg_hier *h, struct berr *e)
+static int make_dirs_walk(struct cg_hier *h, struct berr *e)
 {
 	for (int attempt = 0; attempt < 16; attempt++) {
 		char dir[PATH_MAX];
@@ -183,7 +184,7 @@ static int make_dirs(struct cg_hier *h, struct berr *e)
 				return berr_set(e, -ENOTDIR, "cgroup path %s exists and is not a directory", dir);
 			}
 			if (h->kind == CG_V1 && cg_list_has(h->controllers, "cpuset")) {
-				int r = cg_v1_cpuset_init(dir, e);
+				int r = cg_v1_cpuset_init(dir, false, e);
 
 				/* the same race: this level went away between mkdir and the write */
 				if (r == -ENOENT && attempt < 15) {
@@ -198,6 +199,32 @@ static int make_dirs(struct cg_hier *h, struct berr *e)
 			return 0;
 	}
 	return berr_set(e, -EAGAIN, "mkdir %s%s: parent removed concurrently", h->mount, h->path);
+}
+
+/*
+ * The common case in one mkdir: the parent exists (engines keep one, e.g.
+ * /machine.slice, and every container of it shares it). Anything else (a
+ * missing parent, an existing directory, a parent cpuset not initialised)
+ * takes the walk above.
+ */
+static int make_dirs(struct cg_hier *h, struct berr *e)
+{
+	if (mkdir(h->dir, 0755) < 0) {
+		if (errno != ENOENT && errno != EEXIST)
+			return berr_errno(e, "mkdir %s", h->dir);
+		return make_dirs_walk(h, e);
+	}
+	h->created = strdup(h->path);
+	if (!h->created)
+		return berr_set(e, -ENOMEM, "out of memory");
+	if (h->kind == CG_V1 && cg_list_has(h->controllers, "cpuset")) {
+		int r = cg_v1_cpuset_init(h->dir, true, e);
+
+		if (r == -EAGAIN)
+			r = make_dirs_walk(h, e);
+		return r;
+	}
+	return 0;
 }
 
 /*
@@ -349,6 +376,7 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 		cg_mounts_free(&ms);
 		return berr_set(e, -ENOENT, "no cgroup hierarchy is mounted");
 	}
+	rt_trace("cg mounts read");
 	r = check_available(&ms, res, e);
 	if (r < 0)
 		goto out;
@@ -368,9 +396,11 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 		if (r < 0)
 			goto undo;
 	}
+	rt_trace("cg dirs made");
 	r = apply(cg, res, e);
 	if (r < 0)
 		goto undo;
+	rt_trace("cg applied");
 	*ret = TAKE_PTR(cg);
 	r = 0;
 	goto out;

@@ -246,8 +246,8 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	for (int i = 0; i < RT_NS_COUNT; i++)
 		c.l.ns_fds[i] = -1;
 
-	/* the state directory and cgroup made while berth re-executed itself (early.h) */
-	early = rt_early_adopt(o, &st, &c.cg, e);
+	/* the state directory reserved before berth re-executed itself (early.h); its cgroup comes below */
+	early = rt_early_adopt(o, &st, e);
 	rt_trace("adopted");
 	if (early < 0) {
 		r = early;
@@ -256,30 +256,38 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	if ((r = rt_id_validate(o->id, e)) < 0 || (r = check_preserved_fds(o->preserve_fds, e)) < 0 ||
 	    (r = rt_spec_load(o->bundle, &spec, e)) < 0)
 		goto fail;
-	if (spec->process.terminal && !o->console_socket)
-		return berr_set(e, -EINVAL, "'process.terminal' is true: --console-socket is required");
-	if (!spec->process.terminal && o->console_socket)
-		return berr_set(e, -EINVAL, "--console-socket was given but 'process.terminal' is false");
+	if (spec->process.terminal && !o->console_socket) {
+		r = berr_set(e, -EINVAL, "'process.terminal' is true: --console-socket is required");
+		goto fail;
+	}
+	if (!spec->process.terminal && o->console_socket) {
+		r = berr_set(e, -EINVAL, "--console-socket was given but 'process.terminal' is false");
+		goto fail;
+	}
 	r = rt_seccomp_build(spec->seccomp, &sc, e);
 	rt_trace("seccomp");
-	if (r < 0)
-		return berr_wrap(e, r, "'linux.seccomp'");
+	if (r < 0) {
+		berr_wrap(e, r, "'linux.seccomp'");
+		goto fail;
+	}
 	c.annotations = json_deep_copy(spec->annotations);
 	if (!c.annotations) {
 		r = berr_set(e, -ENOMEM, "out of memory");
-		goto out;
+		goto fail;
 	}
 	if (!early && (r = rt_state_create(o->root, o->id, &st, e)) < 0)
 		goto out;
 	if ((r = write_config_copy(st, spec, e)) < 0)
 		goto fail;
-	if (!early) {
-		r = rt_cgroup_create(spec->cgroups_path, o->id, &spec->resources, &c.cg, e);
-		if (r < 0) {
-			berr_wrap(e, r, "cgroup");
-			goto fail;
-		}
-	}
+	if ((r = open_launch(&c, o, spec, e)) < 0)
+		goto fail;
+	/* everything above overlapped with the early child still making the cgroup */
+	if (early)
+		r = rt_early_cgroup(&c.cg, e);
+	else if ((r = rt_cgroup_create(spec->cgroups_path, o->id, &spec->resources, &c.cg, e)) < 0)
+		berr_wrap(e, r, "cgroup");
+	if (r < 0)
+		goto fail;
 	if (rt_cgroup_clone_fd(c.cg, &c.cg_fd, NULL) < 0)
 		c.cg_fd = -1;
 	c.cg_v1 = rt_cgroup_get_mode(c.cg) != RT_CGROUP_V2;
@@ -290,7 +298,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	c.l.cg = c.cg;
 	c.l.preserve_fds = o->preserve_fds;
 	c.l.state_lock = st->lockfd;
-	if ((r = open_launch(&c, o, spec, e)) < 0 || (r = spawn_init(&c, spec, e)) < 0)
+	if ((r = spawn_init(&c, spec, e)) < 0)
 		goto fail;
 	c.l.sync_child = -1; /* closed by rt_spawn_run */
 	rt_trace("spawned");
@@ -324,6 +332,8 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	rt_early_reap();
 	return 0;
 fail:
+	if (early > 0 && !c.cg)
+		rt_early_cgroup(&c.cg, NULL);
 	undo(&c, o, spec, st);
 out:
 	c.l.sync_parent = berth_close_safe(c.l.sync_parent);

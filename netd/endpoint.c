@@ -240,19 +240,53 @@ fail:
 }
 
 /*
+ * The container end of a pair whose host end (host_ifindex) was just
+ * retired: down and renamed inside its namespace, so that its interface name
+ * is free at once (a DEL and an ADD of the same name back to back). 0 also
+ * when it is no longer there; an unreachable namespace is an error.
+ */
+static int retire_peer(const struct eng_endpoint *ep, int host_ifindex, const char *trash)
+{
+	_cleanup_close_ int nsfd = -1;
+	_cleanup_nlsock_ struct nlsock *cns = NULL;
+	struct link_info li;
+	int r;
+
+	if (!ep->netns_path)
+		return -ENOENT;
+	r = bns_open(ep->netns_path, CLONE_NEWNET, &nsfd, NULL);
+	if (r < 0)
+		return r;
+	r = eng_netns_matches(nsfd, ep) ? nlsock_open(nsfd, &cns, NULL) : -ESTALE;
+	if (r < 0)
+		return r;
+	r = link_get(cns, ep->ifname, &li, NULL);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	/* only our pair's end: a link of that name with another peer is not ours to touch */
+	if (li.link != host_ifindex)
+		return 0;
+	return link_retire(cns, li.ifindex, trash, NULL);
+}
+
+/*
  * Delete the host end of a veth pair (the container end goes with it), or
  * with a reaper: take it off the bridge under a name of its own and let the
- * reaper delete it. Its address may be handed out again at once: the old
- * pair no longer touches the bridge.
+ * reaper delete it; or for a hand-off (one-shot users): retire both ends and
+ * leave the deletion to eng_close. Its address may be handed out again at
+ * once: the old pair no longer touches the bridge.
  */
-static int remove_link(struct eng *eng, struct nlsock *host, const char *name, struct berr *e)
+static int remove_link(struct eng *eng, struct nlsock *host, const struct eng_endpoint *ep, struct berr *e)
 {
+	const char *name = ep->host_ifname;
 	struct link_info li;
 	uint8_t rnd[6];
 	char trash[16];
 	int r;
 
-	if (!eng->reaper)
+	if (!eng->reaper && !eng->handoff)
 		return link_delete(host, name, e);
 	r = link_get(host, name, &li, NULL);
 	if (r == -ENODEV)
@@ -260,8 +294,12 @@ static int remove_link(struct eng *eng, struct nlsock *host, const char *name, s
 	if (r < 0 || getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return link_delete(host, name, e);
 	snprintf(trash, sizeof(trash), "bx%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-	if (link_retire(host, li.ifindex, trash, NULL) < 0 || reaper_add(eng->reaper, trash) < 0)
+	if (link_retire(host, li.ifindex, trash, NULL) < 0)
 		return link_delete(host, link_get(host, trash, &li, NULL) == 0 ? trash : name, e);
+	if (eng->reaper)
+		return reaper_add(eng->reaper, trash) < 0 ? link_delete(host, trash, e) : 0;
+	if (retire_peer(ep, li.ifindex, trash) < 0 || eng_retired_add(eng, trash) < 0)
+		return link_delete(host, trash, e);
 	return 0;
 }
 
@@ -293,7 +331,7 @@ int ep_teardown(struct eng *eng, const struct eng_network *n, struct eng_endpoin
 	}
 	r = eng_host(eng, &host, e);
 	if (r >= 0)
-		r = remove_link(eng, host, ep->host_ifname, e);
+		r = remove_link(eng, host, ep, e);
 	if (r < 0)
 		first = first ? first : r;
 	eng_failpoint("detach-unlinked");

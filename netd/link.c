@@ -32,6 +32,8 @@ static int parse_link(struct nlmsghdr *hdr, struct link_info *li)
 		nla_strlcpy(li->name, tb[IFLA_IFNAME], sizeof(li->name));
 	if (tb[IFLA_MASTER])
 		li->master = (int)nla_get_u32(tb[IFLA_MASTER]);
+	if (tb[IFLA_LINK])
+		li->link = (int)nla_get_u32(tb[IFLA_LINK]);
 	if (tb[IFLA_MTU])
 		li->mtu = nla_get_u32(tb[IFLA_MTU]);
 	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == 6)

@@ -10,6 +10,7 @@
 struct link_info {
 	int ifindex;
 	int master;	/* ifindex of the master (bridge), 0 when none */
+	int link;	/* IFLA_LINK: a veth's peer (ifindex in the peer's namespace), 0 when none */
 	unsigned flags; /* IFF_* */
 	unsigned mtu;
 	char name[16];

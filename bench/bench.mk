@@ -37,3 +37,10 @@ bench-cni: deps-bench
 	$(Q)BERTH_BIN_DIR=$(abspath $(BUILD)/bin) $(SANDBOX) --timeout 600 bash bench/bench_cni.sh
 
 .PHONY: bench-cni
+
+# bench-attach-kernel: the kernel's share of an attach as a bridge fills, without netd (iproute2 in
+# batches; bench/bench_attach_kernel.sh, N=1000 K=20 STEPS=4, IPV6=1 for the old IPv6-on behaviour).
+bench-attach-kernel: $(SANDBOX)
+	$(Q)$(SANDBOX) --timeout 900 bash bench/bench_attach_kernel.sh
+
+.PHONY: bench-attach-kernel

@@ -195,15 +195,12 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 	if (r < 0)
 		return r;
 	eng_failpoint("attach-veth");
-	if (n->hairpin) {
-		r = link_get(host, ep->host_ifname, &li, e);
-		if (r < 0)
-			goto fail;
-		r = link_set_hairpin(host, li.ifindex, true, e);
-		if (r < 0)
-			goto fail;
-	}
-	/* The container side, through a socket born in its namespace: this thread never enters it. */
+	/*
+	 * The container side first, through a socket born in its namespace (this
+	 * thread never enters it), while the host end is still down: the pair
+	 * gets its carrier, and the bridge a forwarding port, only once the
+	 * container has its address and routes.
+	 */
 	r = nlsock_open(nsfd, &cns, e);
 	if (r < 0)
 		goto fail;
@@ -213,12 +210,13 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 	r = link_get(cns, ep->ifname, &li, e);
 	if (r < 0)
 		goto fail;
-	r = link_set(cns, li.ifindex, IFF_UP, IFF_UP, -1, e);
+	r = link_up_quiet(cns, li.ifindex, NULL, false, e);
 	if (r < 0)
 		goto fail;
 	r = ifaddr_add4(cns, li.ifindex, ep->ip, ep->prefix, e);
 	if (r < 0)
 		goto fail;
+	/* the interface is up (no carrier yet): routes through it are accepted */
 	if (ep->default_route && ep->gateway) {
 		struct bcidr4 any = {0, 0};
 
@@ -231,6 +229,26 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 		if (r < 0)
 			goto fail;
 	}
+	{
+		/*
+		 * No IPv6 at all on a bridge port: even without an address, an
+		 * IPv6 device in the host's namespace gets a multicast route
+		 * (ff00::/8 per device, inserted into one ever longer list) and
+		 * every link event walks the whole IPv6 table: O(ports) per attach.
+		 * A kernel without IPv6 has no such file.
+		 */
+		char key[64];
+
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", ep->host_ifname);
+		r = bns_sysctl_write(-1, key, "1", e);
+		if (r < 0 && r != -ENOENT)
+			goto fail;
+		berr_clear(e);
+	}
+	/* by name: no RTM_GETLINK, whose answer about a veth costs the kernel a scan of every peer namespace id */
+	r = link_up_quiet(host, 0, ep->host_ifname, n->hairpin, e);
+	if (r < 0)
+		goto fail;
 	return 0;
 fail:
 	berr_wrap(e, r, "configure %s", ep->ifname);

@@ -36,11 +36,21 @@ struct link_veth {
 	const uint8_t *peer_mac; /* NULL: kernel's choice */
 };
 
-/* Create a veth pair, host end up; the peer is born (down) inside peer_netns_fd (IFLA_NET_NS_FD). */
+/* Create a veth pair, both ends down; the peer is born inside peer_netns_fd (IFLA_NET_NS_FD). */
 int link_veth_create(struct nlsock *ns, const struct link_veth *v, struct berr *e);
 
 /* Set/clear flags in mask (IFF_UP, IFF_PROMISC) and, when master >= 0, the master (0: none). */
 int link_set(struct nlsock *ns, int ifindex, unsigned flags, unsigned mask, int master, struct berr *e);
+
+/*
+ * Bring a link (by ifindex, or by name when ifindex is 0) up with IPv6
+ * address generation off (IFLA_INET6_ADDR_GEN_MODE none, in the same
+ * message): no link-local address, hence no duplicate address detection,
+ * router solicitation or MLD report, which a bridge floods to every port
+ * (work on every endpoint for every new one). hairpin: also set the bridge
+ * port's hairpin mode (IFLA_BRPORT_MODE as slave data), same message.
+ */
+int link_up_quiet(struct nlsock *ns, int ifindex, const char *name, bool hairpin, struct berr *e);
 
 /* Hairpin mode of a bridge port (IFLA_BRPORT_MODE), so a frame may leave by the port it came in. */
 int link_set_hairpin(struct nlsock *ns, int ifindex, bool on, struct berr *e);

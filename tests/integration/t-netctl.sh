@@ -93,6 +93,12 @@ traffic_and_ports() {
 	assert_eq "$(ip -n c1 -4 -o addr show dev eth0 | awk '{print $4}')" 10.66.0.2/16
 	assert_contains "$(ip -n c1 route show default)" "default via 10.66.0.1 dev eth0"
 	assert_eq "$(ip -o link show master berth0 | wc -l)" 2
+	# no IPv6 chatter on the pair (a bridge floods it to every port): no address on either end,
+	# IPv6 off on the bridge port, hairpin on
+	assert_eq "$(ip -n c1 -6 -o addr show dev eth0 | wc -l)" 0 "IPv6 address on the container end"
+	host=$(ip -o link show master berth0 | awk -F': ' 'NR == 1 {print $2}' | cut -d@ -f1)
+	assert_eq "$(cat "/proc/sys/net/ipv6/conf/$host/disable_ipv6")" 1 "IPv6 on the host end $host"
+	assert_contains "$(ip -d link show "$host")" "hairpin on"
 	serve c1 0.0.0.0 80 web
 	serve c1 --udp 0.0.0.0 53 dns
 	serve upstream 198.51.100.1 7000 up

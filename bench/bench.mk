@@ -39,7 +39,7 @@ bench-cni: deps-bench
 .PHONY: bench-cni
 
 # bench-attach-kernel: the kernel's share of an attach as a bridge fills, without netd (iproute2 in
-# batches; bench/bench_attach_kernel.sh, N=1000 K=20 STEPS=4, IPV6=1 for the old IPv6-on behaviour).
+# batches; bench/bench_attach_kernel.sh, N=1000 K=8 R=5 STEPS=4, IPV6=1 for the old IPv6-on behaviour).
 bench-attach-kernel: $(SANDBOX)
 	$(Q)$(SANDBOX) --timeout 900 bash bench/bench_attach_kernel.sh
 

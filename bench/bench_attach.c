@@ -112,6 +112,23 @@ static size_t retired_links(void)
 	return n;
 }
 
+/* CPU time netd's main thread has run, in microseconds (/proc/PID/schedstat: nanoseconds on a CPU). */
+static double cpu_us(pid_t pid)
+{
+	char path[64];
+	unsigned long long ns = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &ns) != 1)
+		ns = 0;
+	fclose(f);
+	return (double)ns / 1e3;
+}
+
 static long rss_kib(pid_t pid)
 {
 	char path[64], line[256];
@@ -190,7 +207,7 @@ int main(int argc, char **argv)
 	char netd[PATH_MAX], tmpl[PATH_MAX], state[PATH_MAX], run[PATH_MAX];
 	const char *base = getenv("TMPDIR");
 	struct rlimit rl;
-	double *lat, first, last, pr0, prn, pr10, pa0, pan, pa10;
+	double *lat, *cpu, first, last, pr0, prn, pr10, pa0, pan, pa10, c0, cfirst, clast;
 	int *ns, probe_ns[PROBES];
 	long rss0, rssn;
 	pid_t pid;
@@ -243,6 +260,7 @@ int main(int argc, char **argv)
 	}
 	ns = calloc(n, sizeof(*ns));
 	lat = calloc(n, sizeof(*lat));
+	cpu = calloc(n, sizeof(*cpu));
 	for (size_t i = 0; i < n; i++) {
 		ns[i] = new_netns();
 		if (ns[i] < 0) {
@@ -255,12 +273,19 @@ int main(int argc, char **argv)
 	printf("bench-attach: %zu endpoints on one network, one published tcp port each, through netd's socket\n", n);
 	rss0 = rss_kib(pid);
 	pr0 = probe("at", 0, probe_ns, &pa0);
+	/* for profilers (perf record -k monotonic ... --time): the fill's span on CLOCK_MONOTONIC */
+	if (getenv("BENCH_ATTACH_MARKS"))
+		printf("fill starts at %.6f s\n", now_us() / 1e6);
 	for (size_t i = 0; i < n; i++) {
 		char id[32];
 
 		snprintf(id, sizeof(id), "c%zu", i);
+		c0 = cpu_us(pid);
 		lat[i] = attach(id, ns[i], 10000u + (unsigned)i);
+		cpu[i] = cpu_us(pid) - c0;
 	}
+	if (getenv("BENCH_ATTACH_MARKS"))
+		printf("fill ends at %.6f s\n", now_us() / 1e6);
 	rssn = rss_kib(pid);
 	prn = probe("at", n, probe_ns, &pan);
 	/* the fill's attaches by tenths: where the growth sets in */
@@ -272,10 +297,16 @@ int main(int argc, char **argv)
 		memcpy(win, lat + a, (b - a) * sizeof(*win));
 		snprintf(what, sizeof(what), "attach, endpoints %zu-%zu", a, b - 1);
 		report(what, win, b - a);
+		memcpy(win, cpu + a, (b - a) * sizeof(*win));
+		snprintf(what, sizeof(what), "  netd CPU per attach, %zu-%zu", a, b - 1);
+		report(what, win, b - a);
 		free(win);
 	}
 	first = report("attach, first 10 endpoints", lat, 10);
 	last = report("attach, last 10 endpoints", lat + n - 10, 10);
+	/* CPU time is what the machine's load does not add to (waiting for a CPU): the work itself */
+	cfirst = report("netd CPU per attach, first 10", cpu, 10);
+	clast = report("netd CPU per attach, last 10", cpu + n - 10, 10);
 	/* back down to 10 endpoints: the probe there should match the one at 0 unless the machine drifted */
 	for (size_t i = 10; i < n; i++) {
 		char id[32];
@@ -284,10 +315,18 @@ int main(int argc, char **argv)
 		detach(id);
 	}
 	/* netd's reaper deletes the detached veths one by one (the kernel's part, ~15 ms each): let it finish */
-	for (int i = 0; i < 1200 && retired_links() > 0; i++)
-		usleep(50000);
+	{
+		double t0 = now_us();
+		size_t left;
+
+		while ((left = retired_links()) > 0 && now_us() - t0 < 120e6)
+			usleep(50000);
+		printf("detached %zu endpoints; netd's reaper deleted their veths in %.1f s%s\n", n - 10,
+		       (now_us() - t0) / 1e6, left ? " (gave up waiting)" : "");
+	}
 	pr10 = probe("back at", 10, probe_ns, &pa10);
-	printf("attach last/first median ratio:    %.2f (target <= 1.3)\n", last / first);
+	printf("attach last/first median ratio:    %.2f (target <= 1.3); netd CPU per attach: %.2f\n", last / first,
+	       clast / cfirst);
 	printf("probe attach at %zu / at 0:        %.2f (back at 10 / at 0: %.2f)\n", n, pan / pa0, pa10 / pa0);
 	printf("probe attach+detach at %zu / at 0: %.2f (back at 10 / at 0: %.2f)\n", n, prn / pr0, pr10 / pr0);
 	printf("netd RSS: %ld KiB at 0 endpoints, %ld KiB at %zu endpoints (target < 8192 KiB)\n", rss0, rssn, n);

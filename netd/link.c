@@ -142,6 +142,30 @@ int link_bridge_create(struct nlsock *ns, const char *name, unsigned mtu, const 
 	return 0;
 }
 
+int link_bridge_set_mcast_snooping(struct nlsock *ns, int ifindex, bool on, struct berr *e)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	struct nlattr *info, *data;
+	struct nl_msg *msg;
+	int r;
+
+	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	if (!msg)
+		return berr_set(e, -ENOMEM, "out of memory");
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0 || !(data = nla_nest_start(msg, IFLA_INFO_DATA)) ||
+	    nla_put_u8(msg, IFLA_BR_MCAST_SNOOPING, on ? 1 : 0) < 0) {
+		nlmsg_free(msg);
+		return berr_set(e, -ENOMEM, "out of memory");
+	}
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	r = nlsock_sync(ns, msg);
+	if (r < 0)
+		return nlsock_fail(ns, r, e, "set multicast snooping of bridge %d", ifindex);
+	return 0;
+}
+
 int link_veth_create(struct nlsock *ns, const struct link_veth *v, struct berr *e)
 {
 	_cleanup_(link_putp) struct rtnl_link *link = NULL;

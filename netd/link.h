@@ -27,6 +27,13 @@ int link_dump(struct nlsock *ns, int (*cb)(const struct link_info *li, void *arg
 /* Create a bridge, up, with this MTU and (when mac != NULL) a fixed MAC address. */
 int link_bridge_create(struct nlsock *ns, const char *name, unsigned mtu, const uint8_t *mac, struct berr *e);
 
+/*
+ * Multicast snooping (IGMP/MLD) of a bridge. Without a querier on the network
+ * a snooping bridge floods multicast anyway, and every port that comes up
+ * makes it re-arm the multicast timers of every port: O(ports) per attach.
+ */
+int link_bridge_set_mcast_snooping(struct nlsock *ns, int ifindex, bool on, struct berr *e);
+
 struct link_veth {
 	const char *name;  /* host end */
 	int master;	   /* bridge ifindex for the host end (0: none) */

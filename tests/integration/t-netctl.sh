@@ -50,6 +50,8 @@ networks() {
 	assert_contains "$out" "berth0  berth0  10.66.0.0/16  10.66.0.1  1500  0          masquerade"
 	assert_ok netctl network create blue --subnet 10.70.0.0/24 --bridge br-blue --mtu 1400 --no-masquerade
 	assert_eq "$(ip -o link show br-blue | grep -o 'mtu [0-9]*')" "mtu 1400"
+	# no multicast snooping on a bridge netd makes (without a querier it floods anyway; netd/link.h)
+	assert_contains "$(ip -d link show br-blue)" "mcast_snooping 0"
 	assert_eq "$(ip -4 -o addr show dev br-blue | awk '{print $4}')" 10.70.0.1/24
 	# idempotent, global options after the command, JSON
 	assert_contains "$(netctl network create blue --subnet 10.70.0.0/24 --bridge br-blue --mtu 1400 \

@@ -646,12 +646,32 @@ static bool safe_abs_path(const char *p)
 	return p[0] == '/' && rt_cgroup_path_parse(p, strlen(p), NULL, &norm, NULL) == 0;
 }
 
+/*
+ * Mount points this process has found on a cgroup file system: a run reads
+ * its cgroup back from JSON three times (the early child's answer, the OOM
+ * report, the teardown) and the answer does not change in between.
+ */
+static bool mount_is_cgroup(const char *mount)
+{
+	static char seen[16][PATH_MAX];
+	static size_t n_seen;
+	struct statfs sfs;
+
+	for (size_t i = 0; i < n_seen; i++)
+		if (strcmp(seen[i], mount) == 0)
+			return true;
+	if (statfs(mount, &sfs) == 0 && sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return false;
+	if (n_seen < 16 && strlen(mount) < PATH_MAX)
+		strcpy(seen[n_seen++], mount);
+	return true;
+}
+
 static int hier_from_json(const json_t *j, size_t i, struct cg_hier *h, struct berr *e)
 {
 	static const char *const keys[] = {"type", "controllers", "mount", "path", "created", NULL};
 	const char *type = NULL, *ctl = NULL, *mount = NULL, *path = NULL, *created = NULL;
 	char w[48];
-	struct statfs sfs;
 	int r;
 
 	snprintf(w, sizeof(w), "cgroup.hierarchies[%zu]", i);
@@ -671,7 +691,7 @@ static int hier_from_json(const json_t *j, size_t i, struct cg_hier *h, struct b
 			(path[strlen(created)] != '/' && path[strlen(created)] != '\0')))
 		return berr_set(e, -EINVAL, "'%s.created' must be the path or one of its parents", w);
 	/* the state names directories berth will rmdir: they must still be on a cgroup file system */
-	if (statfs(mount, &sfs) == 0 && sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
+	if (!mount_is_cgroup(mount))
 		return berr_set(e, -EINVAL, "'%s.mount' %s is not a cgroup file system", w, mount);
 	h->kind = strcmp(type, "v2") == 0 ? CG_V2 : CG_V1;
 	h->controllers = strdup(ctl);

@@ -94,9 +94,11 @@ nft_elems() {
 # "bx<12 hex>") and leave its deletion to a detached process (netd/reaper.h); wait, at
 # most 10 s, until every retired link of this namespace is gone.
 cni_settle() {
-	local i
+	local i links
 	for ((i = 0; i < 200; i++)); do
-		ip -o link show type veth | grep -qE '^[0-9]+: bx[0-9a-f]{12}[@:]' || return 0
+		# (no "| grep -q": under pipefail, ip killed by SIGPIPE would read as "none left")
+		links=$(ip -o link show type veth)
+		[[ $links =~ (^|$'\n')[0-9]+:\ bx[0-9a-f]{12}[@:] ]] || return 0
 		sleep 0.05
 	done
 	fail "retired links still there after 10 s: $(ip -o link show type veth | grep -oE 'bx[0-9a-f]{12}' | tr '\n' ' ')"

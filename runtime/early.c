@@ -55,7 +55,7 @@ int rt_early_start(const struct rt_create_opts *o, struct berr *e)
 {
 	_cleanup_spec_ struct rt_spec *spec = NULL;
 	_cleanup_state_ struct rt_state *st = NULL;
-	int p[2], hold[2] = {-1, -1}, r;
+	int p[2] = {-1, -1}, hold[2] = {-1, -1}, r;
 	char env[64];
 	pid_t pid;
 
@@ -73,6 +73,8 @@ int rt_early_start(const struct rt_create_opts *o, struct berr *e)
 	rt_selfprot_prepare(o->root);
 	if (pipe2(p, O_CLOEXEC) < 0 || (rt_selfprot_mount_fd() >= 0 && pipe2(hold, O_CLOEXEC) < 0)) {
 		r = berr_errno(e, "pipe");
+		berth_close_safe(p[0]);
+		berth_close_safe(p[1]);
 		rt_state_remove(st, NULL);
 		return r;
 	}

@@ -17,7 +17,6 @@
 
 #include "cleanup.h"
 #include "runtime/sys.h"
-#include "runtime/trace.h"
 
 #ifndef F_SEAL_EXEC
 #define F_SEAL_EXEC 0x0020
@@ -122,14 +121,16 @@ static int escape_layer(const char *path, char *out, size_t len)
 static int overlay_exe(int self, const char *dummy, int *ret_mnt)
 {
 	_cleanup_close_ int fc = -1, mnt = -1;
-	char exe[PATH_MAX], layers[2 * PATH_MAX + 8], esc[2 * PATH_MAX];
+	char exe[PATH_MAX], root[PATH_MAX], layers[2 * PATH_MAX + 8], esc[2 * PATH_MAX];
 	struct stat a, b;
 	char *slash;
 	ssize_t n;
 	int fd;
 
-	if (!dummy || dummy[0] != '/')
+	/* a --root given relative to the working directory */
+	if (!dummy || !realpath(dummy, root))
 		return -EINVAL;
+	dummy = root;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0 || (size_t)n >= sizeof(exe) - 1)
 		return -ENAMETOOLONG;

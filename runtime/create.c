@@ -279,8 +279,10 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 		goto out;
 	if ((r = write_config_copy(st, spec, e)) < 0)
 		goto fail;
+	rt_trace("config copied");
 	if ((r = open_launch(&c, o, spec, e)) < 0)
 		goto fail;
+	rt_trace("launch opened");
 	/* everything above overlapped with the early child still making the cgroup */
 	if (early)
 		r = rt_early_cgroup(&c.cg, e);

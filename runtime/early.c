@@ -150,6 +150,7 @@ static int read_answer(int fd, struct rt_cgroup **ret_cg, struct berr *e)
 	code = atoi(buf);
 	if (code < 0)
 		return berr_set(e, code > -4096 ? code : -EIO, "%s", nl + 1);
+	rt_trace("cg answer received");
 	r = bjson_parse(nl + 1, strlen(nl + 1), &j, e);
 	if (r < 0)
 		return berr_wrap(e, r, "cgroup");

@@ -49,3 +49,10 @@ bench: deps-bench
 	$(Q)BUILD=$(BUILD) ./bench/run.sh
 
 .PHONY: bench-iperf bench
+
+# bench-attach-kernel: the kernel's share of an attach as a bridge fills, without netd (iproute2 in
+# batches; bench/bench_attach_kernel.sh, N=1000 K=8 R=5 STEPS=4, IPV6=1 for the old IPv6-on behaviour).
+bench-attach-kernel: $(SANDBOX)
+	$(Q)$(SANDBOX) --timeout 900 bash bench/bench_attach_kernel.sh
+
+.PHONY: bench-attach-kernel

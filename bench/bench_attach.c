@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -101,6 +102,37 @@ static int new_netns(void)
 	return fd;
 }
 
+/* Links retired by netd and not yet deleted by its reaper ("bx" + 12 hex digits). */
+static size_t retired_links(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	size_t n = 0;
+
+	if (!ifs)
+		return 0;
+	for (i = ifs; i->if_index; i++)
+		n += strncmp(i->if_name, "bx", 2) == 0 && strlen(i->if_name) == 14;
+	if_freenameindex(ifs);
+	return n;
+}
+
+/* CPU time netd's main thread has run, in microseconds (/proc/PID/schedstat: nanoseconds on a CPU). */
+static double cpu_us(pid_t pid)
+{
+	char path[64];
+	unsigned long long ns = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &ns) != 1)
+		ns = 0;
+	fclose(f);
+	return (double)ns / 1e3;
+}
+
 static long rss_kib(pid_t pid)
 {
 	char path[64], line[256];
@@ -151,21 +183,25 @@ static double detach(const char *id)
 	return now_us() - t0;
 }
 
-/* PROBES attach+detach cycles of probe endpoints (their own namespaces, ports above the fill's). */
-static double probe(const char *label, size_t fill, int *probe_ns)
+/*
+ * PROBES attach+detach cycles of probe endpoints (their own namespaces, ports
+ * above the fill's); *ret_attach gets the median of the attaches alone.
+ */
+static double probe(const char *label, size_t fill, int *probe_ns, double *ret_attach)
 {
-	double t[PROBES];
+	double t[PROBES], ta[PROBES];
 	char what[64];
 
 	for (int i = 0; i < PROBES; i++) {
 		char id[32];
-		double a;
 
 		snprintf(id, sizeof(id), "probe%d", i);
-		a = attach(id, probe_ns[i], 60000u + (unsigned)i);
-		t[i] = a + detach(id);
+		ta[i] = attach(id, probe_ns[i], 60000u + (unsigned)i);
+		t[i] = ta[i] + detach(id);
 	}
-	snprintf(what, sizeof(what), "attach+detach %s (%zu)", label, fill);
+	snprintf(what, sizeof(what), "probe attach %s %zu", label, fill);
+	*ret_attach = report(what, ta, PROBES);
+	snprintf(what, sizeof(what), "probe attach+detach %s %zu", label, fill);
 	return report(what, t, PROBES);
 }
 
@@ -176,7 +212,7 @@ int main(int argc, char **argv)
 	char netd[PATH_MAX], tmpl[PATH_MAX], state[PATH_MAX], run[PATH_MAX];
 	const char *base = getenv("TMPDIR");
 	struct rlimit rl;
-	double *lat, first, last, pr0, prn;
+	double *lat, *cpu, first, last, pr0, prn, pr10, pa0, pan, pa10, c0, cfirst, clast;
 	int *ns, probe_ns[PROBES];
 	long rss0, rssn;
 	pid_t pid;
@@ -231,6 +267,7 @@ int main(int argc, char **argv)
 	}
 	ns = calloc(n, sizeof(*ns));
 	lat = calloc(n, sizeof(*lat));
+	cpu = calloc(n, sizeof(*cpu));
 	for (size_t i = 0; i < n; i++) {
 		ns[i] = new_netns();
 		if (ns[i] < 0) {
@@ -242,13 +279,20 @@ int main(int argc, char **argv)
 		probe_ns[i] = new_netns();
 	printf("bench-attach: %zu endpoints on one network, one published tcp port each, through netd's socket\n", n);
 	rss0 = rss_kib(pid);
-	pr0 = probe("at", 0, probe_ns);
+	pr0 = probe("at", 0, probe_ns, &pa0);
+	/* for profilers (perf record -k monotonic ... --time): the fill's span on CLOCK_MONOTONIC */
+	if (getenv("BENCH_ATTACH_MARKS"))
+		printf("fill starts at %.6f s\n", now_us() / 1e6);
 	for (size_t i = 0; i < n; i++) {
 		char id[32];
 
 		snprintf(id, sizeof(id), "c%zu", i);
+		c0 = cpu_us(pid);
 		lat[i] = attach(id, ns[i], 10000u + (unsigned)i);
+		cpu[i] = cpu_us(pid) - c0;
 	}
+	if (getenv("BENCH_ATTACH_MARKS"))
+		printf("fill ends at %.6f s\n", now_us() / 1e6);
 	rssn = rss_kib(pid);
 	if (samples) {
 		/* raw figures, before report() sorts them in place */
@@ -263,11 +307,48 @@ int main(int argc, char **argv)
 		fprintf(f, "rss 0 %ld\nrss %zu %ld\n", rss0, n, rssn);
 		fclose(f);
 	}
-	prn = probe("at", n, probe_ns);
+	prn = probe("at", n, probe_ns, &pan);
+	/* the fill's attaches by tenths: where the growth sets in */
+	for (size_t w = 0; w < 10; w++) {
+		size_t a = w * n / 10, b = (w + 1) * n / 10;
+		double *win = malloc((b - a) * sizeof(*win));
+		char what[64];
+
+		memcpy(win, lat + a, (b - a) * sizeof(*win));
+		snprintf(what, sizeof(what), "attach, endpoints %zu-%zu", a, b - 1);
+		report(what, win, b - a);
+		memcpy(win, cpu + a, (b - a) * sizeof(*win));
+		snprintf(what, sizeof(what), "  netd CPU per attach, %zu-%zu", a, b - 1);
+		report(what, win, b - a);
+		free(win);
+	}
 	first = report("attach, first 10 endpoints", lat, 10);
 	last = report("attach, last 10 endpoints", lat + n - 10, 10);
-	printf("attach last/first median ratio:    %.2f (target <= 1.3)\n", last / first);
-	printf("attach+detach at %zu / at 0:       %.2f\n", n, prn / pr0);
+	/* CPU time is what the machine's load does not add to (waiting for a CPU): the work itself */
+	cfirst = report("netd CPU per attach, first 10", cpu, 10);
+	clast = report("netd CPU per attach, last 10", cpu + n - 10, 10);
+	/* back down to 10 endpoints: the probe there should match the one at 0 unless the machine drifted */
+	for (size_t i = 10; i < n; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "c%zu", i);
+		detach(id);
+	}
+	/* netd's reaper deletes the detached veths one by one (the kernel's part, ~15 ms each): let it finish */
+	{
+		double t0 = now_us();
+		size_t left;
+
+		while ((left = retired_links()) > 0 && now_us() - t0 < 120e6)
+			usleep(50000);
+		printf("detached %zu endpoints; netd's reaper deleted their veths in %.1f s%s\n", n - 10,
+		       (now_us() - t0) / 1e6, left ? " (gave up waiting)" : "");
+	}
+	pr10 = probe("back at", 10, probe_ns, &pa10);
+	printf("attach last/first median ratio:    %.2f (target <= 1.3); netd CPU per attach: %.2f\n", last / first,
+	       clast / cfirst);
+	printf("probe attach at %zu / at 0:        %.2f (back at 10 / at 0: %.2f)\n", n, pan / pa0, pa10 / pa0);
+	printf("probe attach+detach at %zu / at 0: %.2f (back at 10 / at 0: %.2f)\n", n, prn / pr0, pr10 / pr0);
 	printf("netd RSS: %ld KiB at 0 endpoints, %ld KiB at %zu endpoints (target < 8192 KiB)\n", rss0, rssn, n);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);

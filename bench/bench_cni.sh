@@ -5,7 +5,7 @@
 # (environment + stdin, prevResult passed down the chain). Runs inside
 # tests/harness/sandbox (make bench-cni), so nothing touches the machine.
 #
-#   N=30 (measured runs per side, after 3 warm-up runs)
+#   N=30 (measured runs per side, after 3 warm-up runs), ROUNDS=5 (the sides take turns)
 # Prints median, min, p10, p90 and max per side in milliseconds and the
 # ratio of the medians; the target is berth-cni <= 1/10 of the reference.
 # For scale it also times the kernel's part alone (a veth pair created into
@@ -82,11 +82,10 @@ floor_once() {
 	ip link del bfloor
 }
 
+# measure FN FILE COUNT: append COUNT timed runs of FN (microseconds) to FILE.
 measure() {
-	local fn=$1 file=$2 i t0 t1
-	: >"$file"
-	for ((i = 0; i < WARM; i++)); do "$fn"; done
-	for ((i = 0; i < N; i++)); do
+	local fn=$1 file=$2 count=$3 i t0 t1
+	for ((i = 0; i < count; i++)); do
 		t0=$(now_us)
 		"$fn"
 		t1=$(now_us)
@@ -94,13 +93,28 @@ measure() {
 	done
 }
 
-echo "berth-cni ADD+DEL vs bridge+host-local+portmap ADD+DEL, $N runs each (after $WARM warm-up runs)"
-measure berth_once "$TMP/berth.us"
+have_ref=""
+[ -x "$REF/bridge" ] && [ -x "$REF/portmap" ] && [ -x "$REF/host-local" ] && have_ref=1
+# The machine's load drifts (it is shared): the sides take turns, ROUNDS rounds of N/ROUNDS runs each.
+ROUNDS=${ROUNDS:-5}
+PER=$(((N + ROUNDS - 1) / ROUNDS))
+: >"$TMP/berth.us"
+: >"$TMP/floor.us"
+: >"$TMP/ref.us"
+for ((i = 0; i < WARM; i++)); do
+	berth_once
+	floor_once
+	[ -z "$have_ref" ] || ref_once
+done
+echo "berth-cni ADD+DEL vs bridge+host-local+portmap ADD+DEL, $((PER * ROUNDS)) runs each in $ROUNDS alternating rounds (after $WARM warm-up runs)"
+for ((round = 0; round < ROUNDS; round++)); do
+	measure berth_once "$TMP/berth.us" $PER
+	measure floor_once "$TMP/floor.us" $PER
+	[ -z "$have_ref" ] || measure ref_once "$TMP/ref.us" $PER
+done
 stats "berth-cni (1 plugin, 1 port)" "$TMP/berth.us" 2>"$TMP/berth.med"
-measure floor_once "$TMP/floor.us"
 stats "kernel floor (ip link add/del veth)" "$TMP/floor.us" 2>/dev/null
-if [ -x "$REF/bridge" ] && [ -x "$REF/portmap" ] && [ -x "$REF/host-local" ]; then
-	measure ref_once "$TMP/ref.us"
+if [ -n "$have_ref" ]; then
 	stats "bridge+host-local+portmap (1 port)" "$TMP/ref.us" 2>"$TMP/ref.med"
 	awk -v b="$(cat "$TMP/berth.med")" -v r="$(cat "$TMP/ref.med")" 'BEGIN {
 		ratio = b / r

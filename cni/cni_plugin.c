@@ -34,7 +34,12 @@ int cni_engine_fail(struct cni_err *ce, unsigned code, int r)
 
 int cni_engine_open(const struct cni_req *req, struct eng **ret, struct cni_err *ce)
 {
-	struct eng_opts opts = {.state_dir = req->conf.data_dir, .lock_timeout_ms = req->env.lock_timeout_ms};
+	/* a DEL (or GC) answers once the veth is retired; a detached process deletes it (netd/reaper.h) */
+	struct eng_opts opts = {
+		.state_dir = req->conf.data_dir,
+		.lock_timeout_ms = req->env.lock_timeout_ms,
+		.handoff_link_removal = true,
+	};
 	int r = eng_open(&opts, ret, &ce->e);
 
 	if (r < 0)

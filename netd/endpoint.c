@@ -195,15 +195,12 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 	if (r < 0)
 		return r;
 	eng_failpoint("attach-veth");
-	if (n->hairpin) {
-		r = link_get(host, ep->host_ifname, &li, e);
-		if (r < 0)
-			goto fail;
-		r = link_set_hairpin(host, li.ifindex, true, e);
-		if (r < 0)
-			goto fail;
-	}
-	/* The container side, through a socket born in its namespace: this thread never enters it. */
+	/*
+	 * The container side first, through a socket born in its namespace (this
+	 * thread never enters it), while the host end is still down: the pair
+	 * gets its carrier, and the bridge a forwarding port, only once the
+	 * container has its address and routes.
+	 */
 	r = nlsock_open(nsfd, &cns, e);
 	if (r < 0)
 		goto fail;
@@ -213,12 +210,13 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 	r = link_get(cns, ep->ifname, &li, e);
 	if (r < 0)
 		goto fail;
-	r = link_set(cns, li.ifindex, IFF_UP, IFF_UP, -1, e);
+	r = link_up_quiet(cns, li.ifindex, NULL, false, e);
 	if (r < 0)
 		goto fail;
 	r = ifaddr_add4(cns, li.ifindex, ep->ip, ep->prefix, e);
 	if (r < 0)
 		goto fail;
+	/* the interface is up (no carrier yet): routes through it are accepted */
 	if (ep->default_route && ep->gateway) {
 		struct bcidr4 any = {0, 0};
 
@@ -231,6 +229,26 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 		if (r < 0)
 			goto fail;
 	}
+	{
+		/*
+		 * No IPv6 at all on a bridge port: even without an address, an
+		 * IPv6 device in the host's namespace gets a multicast route
+		 * (ff00::/8 per device, inserted into one ever longer list) and
+		 * every link event walks the whole IPv6 table: O(ports) per attach.
+		 * A kernel without IPv6 has no such file.
+		 */
+		char key[64];
+
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", ep->host_ifname);
+		r = bns_sysctl_write(-1, key, "1", e);
+		if (r < 0 && r != -ENOENT)
+			goto fail;
+		berr_clear(e);
+	}
+	/* by name: no RTM_GETLINK, whose answer about a veth costs the kernel a scan of every peer namespace id */
+	r = link_up_quiet(host, 0, ep->host_ifname, n->hairpin, e);
+	if (r < 0)
+		goto fail;
 	return 0;
 fail:
 	berr_wrap(e, r, "configure %s", ep->ifname);
@@ -240,19 +258,53 @@ fail:
 }
 
 /*
+ * The container end of a pair whose host end (host_ifindex) was just
+ * retired: down and renamed inside its namespace, so that its interface name
+ * is free at once (a DEL and an ADD of the same name back to back). 0 also
+ * when it is no longer there; an unreachable namespace is an error.
+ */
+static int retire_peer(const struct eng_endpoint *ep, int host_ifindex, const char *trash)
+{
+	_cleanup_close_ int nsfd = -1;
+	_cleanup_nlsock_ struct nlsock *cns = NULL;
+	struct link_info li;
+	int r;
+
+	if (!ep->netns_path)
+		return -ENOENT;
+	r = bns_open(ep->netns_path, CLONE_NEWNET, &nsfd, NULL);
+	if (r < 0)
+		return r;
+	r = eng_netns_matches(nsfd, ep) ? nlsock_open(nsfd, &cns, NULL) : -ESTALE;
+	if (r < 0)
+		return r;
+	r = link_get(cns, ep->ifname, &li, NULL);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	/* only our pair's end: a link of that name with another peer is not ours to touch */
+	if (li.link != host_ifindex)
+		return 0;
+	return link_retire(cns, li.ifindex, trash, NULL);
+}
+
+/*
  * Delete the host end of a veth pair (the container end goes with it), or
  * with a reaper: take it off the bridge under a name of its own and let the
- * reaper delete it. Its address may be handed out again at once: the old
- * pair no longer touches the bridge.
+ * reaper delete it; or for a hand-off (one-shot users): retire both ends and
+ * leave the deletion to eng_close. Its address may be handed out again at
+ * once: the old pair no longer touches the bridge.
  */
-static int remove_link(struct eng *eng, struct nlsock *host, const char *name, struct berr *e)
+static int remove_link(struct eng *eng, struct nlsock *host, const struct eng_endpoint *ep, struct berr *e)
 {
+	const char *name = ep->host_ifname;
 	struct link_info li;
 	uint8_t rnd[6];
 	char trash[16];
 	int r;
 
-	if (!eng->reaper)
+	if (!eng->reaper && !eng->handoff)
 		return link_delete(host, name, e);
 	r = link_get(host, name, &li, NULL);
 	if (r == -ENODEV)
@@ -260,8 +312,12 @@ static int remove_link(struct eng *eng, struct nlsock *host, const char *name, s
 	if (r < 0 || getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return link_delete(host, name, e);
 	snprintf(trash, sizeof(trash), "bx%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-	if (link_retire(host, li.ifindex, trash, NULL) < 0 || reaper_add(eng->reaper, trash) < 0)
+	if (link_retire(host, li.ifindex, trash, NULL) < 0)
 		return link_delete(host, link_get(host, trash, &li, NULL) == 0 ? trash : name, e);
+	if (eng->reaper)
+		return reaper_add(eng->reaper, trash) < 0 ? link_delete(host, trash, e) : 0;
+	if (retire_peer(ep, li.ifindex, trash) < 0 || eng_retired_add(eng, trash) < 0)
+		return link_delete(host, trash, e);
 	return 0;
 }
 
@@ -293,7 +349,7 @@ int ep_teardown(struct eng *eng, const struct eng_network *n, struct eng_endpoin
 	}
 	r = eng_host(eng, &host, e);
 	if (r >= 0)
-		r = remove_link(eng, host, ep->host_ifname, e);
+		r = remove_link(eng, host, ep, e);
 	if (r < 0)
 		first = first ? first : r;
 	eng_failpoint("detach-unlinked");

@@ -13,7 +13,16 @@ struct eng {
 	struct nlsock *host;   /* rtnetlink in the engine's own namespace, opened on first use */
 	struct nft_ctx *nft;   /* opened on first use */
 	struct reaper *reaper; /* NULL unless defer_link_removal */
+	bool handoff;	       /* handoff_link_removal */
+	char (*retired)[16];   /* links retired for the hand-off at eng_close */
+	size_t n_retired;
 };
+
+/* True when fd is the endpoint's recorded network namespace (device and inode). */
+bool eng_netns_matches(int fd, const struct eng_endpoint *ep);
+
+/* Queue a retired link (handoff) for eng_close; -ENOMEM when it cannot be queued. */
+int eng_retired_add(struct eng *eng, const char *name);
 
 int eng_host(struct eng *eng, struct nlsock **ret, struct berr *e);
 int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e);

@@ -7,6 +7,7 @@
 #include "cleanup.h"
 #include "netd/eng_int.h"
 #include "netd/engine.h"
+#include "netd/link.h"
 
 int eng_open(const struct eng_opts *opts, struct eng **ret, struct berr *e)
 {
@@ -23,6 +24,7 @@ int eng_open(const struct eng_opts *opts, struct eng **ret, struct berr *e)
 		free(eng);
 		return r;
 	}
+	eng->handoff = opts && opts->handoff_link_removal && !opts->defer_link_removal;
 	if (opts && opts->defer_link_removal) {
 		r = reaper_start(&eng->reaper, e);
 		if (r < 0) {
@@ -37,13 +39,38 @@ int eng_open(const struct eng_opts *opts, struct eng **ret, struct berr *e)
 
 void eng_close(struct eng *eng)
 {
+	int hold = -1;
+
 	if (!eng)
 		return;
 	reaper_stop(eng->reaper);
+	if (eng->n_retired && reaper_handoff(eng->retired, eng->n_retired, nft_fd(eng->nft), &hold) < 0) {
+		/* no process to hand them to: delete them here after all */
+		for (size_t i = 0; i < eng->n_retired; i++) {
+			struct nlsock *host;
+
+			if (eng_host(eng, &host, NULL) == 0)
+				link_delete(host, eng->retired[i], NULL);
+		}
+	}
+	free(eng->retired);
 	nlsock_close(eng->host);
 	nft_close(eng->nft);
+	/* our copy of the nftables socket is closed: the deleter may close the last one */
+	berth_close_safe(hold);
 	store_fini(&eng->st);
 	free(eng);
+}
+
+int eng_retired_add(struct eng *eng, const char *name)
+{
+	char(*nv)[16] = realloc(eng->retired, (eng->n_retired + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	eng->retired = nv;
+	snprintf(eng->retired[eng->n_retired++], sizeof(*nv), "%s", name);
+	return 0;
 }
 
 const char *eng_state_dir(const struct eng *eng)

@@ -44,6 +44,15 @@ struct eng_opts {
 	 * One-shot users (berth-cni) leave it false: the deletion happens inline.
 	 */
 	bool defer_link_removal;
+	/*
+	 * One-shot users (berth-cni): detach retires the pair at once (the host
+	 * end down, off the bridge and renamed "bx...", the container end down
+	 * and renamed the same inside its namespace, so both names are free
+	 * again) and eng_close hands the deletions to a detached process
+	 * (netd/reaper.h), so the caller's answer does not wait for the kernel.
+	 * A pair whose namespace cannot be reached is deleted inline.
+	 */
+	bool handoff_link_removal;
 };
 
 int eng_open(const struct eng_opts *opts, struct eng **ret, struct berr *e);

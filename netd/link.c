@@ -32,6 +32,8 @@ static int parse_link(struct nlmsghdr *hdr, struct link_info *li)
 		nla_strlcpy(li->name, tb[IFLA_IFNAME], sizeof(li->name));
 	if (tb[IFLA_MASTER])
 		li->master = (int)nla_get_u32(tb[IFLA_MASTER]);
+	if (tb[IFLA_LINK])
+		li->link = (int)nla_get_u32(tb[IFLA_LINK]);
 	if (tb[IFLA_MTU])
 		li->mtu = nla_get_u32(tb[IFLA_MTU]);
 	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == 6)
@@ -140,6 +142,30 @@ int link_bridge_create(struct nlsock *ns, const char *name, unsigned mtu, const 
 	return 0;
 }
 
+int link_bridge_set_mcast_snooping(struct nlsock *ns, int ifindex, bool on, struct berr *e)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	struct nlattr *info, *data;
+	struct nl_msg *msg;
+	int r;
+
+	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	if (!msg)
+		return berr_set(e, -ENOMEM, "out of memory");
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0 || !(data = nla_nest_start(msg, IFLA_INFO_DATA)) ||
+	    nla_put_u8(msg, IFLA_BR_MCAST_SNOOPING, on ? 1 : 0) < 0) {
+		nlmsg_free(msg);
+		return berr_set(e, -ENOMEM, "out of memory");
+	}
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	r = nlsock_sync(ns, msg);
+	if (r < 0)
+		return nlsock_fail(ns, r, e, "set multicast snooping of bridge %d", ifindex);
+	return 0;
+}
+
 int link_veth_create(struct nlsock *ns, const struct link_veth *v, struct berr *e)
 {
 	_cleanup_(link_putp) struct rtnl_link *link = NULL;
@@ -167,11 +193,7 @@ int link_veth_create(struct nlsock *ns, const struct link_veth *v, struct berr *
 	}
 	/* The peer is born in the container's namespace: it never appears on the host. */
 	rtnl_link_set_ns_fd(peer, v->peer_netns_fd);
-	/*
-	 * Only the host end comes up here: the kernel configures the peer before
-	 * the pair is linked, and opening a veth without its peer fails (ENOTCONN).
-	 */
-	rtnl_link_set_flags(link, IFF_UP);
+	/* both ends are born down: link_up_quiet brings them up without IPv6 chatter */
 	nlsock_reset(ns);
 	r = rtnl_link_add(ns->sk, link, NLM_F_CREATE | NLM_F_EXCL);
 	if (r < 0)
@@ -196,6 +218,59 @@ int link_set(struct nlsock *ns, int ifindex, unsigned flags, unsigned mask, int 
 	r = nlsock_sync(ns, msg);
 	if (r < 0)
 		return nlsock_fail(ns, r, e, "configure link %d", ifindex);
+	return 0;
+}
+
+static int up_quiet_msg(int ifindex, const char *name, bool hairpin, bool inet6, struct nl_msg **ret)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC, .ifi_index = ifindex, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+	struct nlattr *af, *in6, *info, *data;
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+
+	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    (!ifindex && nla_put_string(msg, IFLA_IFNAME, name) < 0))
+		goto nomem;
+	/* applied before the flags (do_setlink), so no link-local address is made when the link comes up */
+	if (inet6) {
+		if (!(af = nla_nest_start(msg, IFLA_AF_SPEC)) || !(in6 = nla_nest_start(msg, AF_INET6)) ||
+		    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
+			goto nomem;
+		nla_nest_end(msg, in6);
+		nla_nest_end(msg, af);
+	}
+	/* bridge port options as the port's slave data (applied before do_setlink too) */
+	if (hairpin) {
+		if (!(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
+		    nla_put_string(msg, IFLA_INFO_SLAVE_KIND, "bridge") < 0 ||
+		    !(data = nla_nest_start(msg, IFLA_INFO_SLAVE_DATA)) || nla_put_u8(msg, IFLA_BRPORT_MODE, 1) < 0)
+			goto nomem;
+		nla_nest_end(msg, data);
+		nla_nest_end(msg, info);
+	}
+	*ret = msg;
+	return 0;
+nomem:
+	nlmsg_free(msg);
+	return -ENOMEM;
+}
+
+int link_up_quiet(struct nlsock *ns, int ifindex, const char *name, bool hairpin, struct berr *e)
+{
+	struct nl_msg *msg;
+	int r;
+
+	if (up_quiet_msg(ifindex, name, hairpin, true, &msg) < 0)
+		return berr_set(e, -ENOMEM, "out of memory");
+	r = nlsock_sync(ns, msg);
+	if (r < 0 && nlsock_errno(ns, r) == -EAFNOSUPPORT) {
+		/* a kernel without IPv6 */
+		if (up_quiet_msg(ifindex, name, hairpin, false, &msg) < 0)
+			return berr_set(e, -ENOMEM, "out of memory");
+		r = nlsock_sync(ns, msg);
+	}
+	if (r < 0)
+		return nlsock_fail(ns, r, e, "bring link %s up", ifindex ? "(by index)" : name);
 	return 0;
 }
 

@@ -190,6 +190,11 @@ int net_kernel_ensure(struct eng *eng, const struct eng_network *n, int *ret_bri
 			return r;
 		created = true;
 		r = link_get(host, n->bridge, &li, e);
+		/* a bridge berth makes does no multicast snooping (link.h): adopted bridges keep theirs */
+		if (r == 0)
+			r = link_bridge_set_mcast_snooping(host, li.ifindex, false, e);
+		if (r < 0)
+			goto fail;
 	}
 	if (r < 0)
 		return r;

@@ -155,6 +155,11 @@ void nft_close(struct nft_ctx *ctx)
 	free(ctx);
 }
 
+int nft_fd(const struct nft_ctx *ctx)
+{
+	return ctx && ctx->nl ? mnl_socket_get_fd(ctx->nl) : -1;
+}
+
 void nft_ctx_force_no_destroy(struct nft_ctx *ctx, bool on)
 {
 	ctx->no_destroy = on;

@@ -44,6 +44,8 @@ struct nft_port {
 /* Open a NETLINK_NETFILTER socket in network namespace netns_fd (-1: the caller's own). */
 int nft_open(int netns_fd, struct nft_ctx **ret, struct berr *e);
 void nft_close(struct nft_ctx *ctx);
+/* The context's socket (-1 when none), e.g. to hand a copy to a process that outlives this one. */
+int nft_fd(const struct nft_ctx *ctx);
 
 /* Create the table with its sets, maps, chains and rules when it is missing; never flushes. */
 int nft_ensure(struct nft_ctx *ctx, struct berr *e);

@@ -10,10 +10,11 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "netd/eng_int.h"
 #include "netd/engine.h"
 #include "netns.h"
 
-static bool same_ns(int fd, const struct eng_endpoint *ep)
+bool eng_netns_matches(int fd, const struct eng_endpoint *ep)
 {
 	struct stat st;
 
@@ -30,7 +31,7 @@ int eng_endpoint_netns(const struct eng_endpoint *ep, int *ret_fd, struct berr *
 
 		/* A bind mount may have been replaced by another namespace: check the identity. */
 		if (bns_open(ep->netns_path, CLONE_NEWNET, &fd, NULL) == 0) {
-			if (same_ns(fd, ep)) {
+			if (eng_netns_matches(fd, ep)) {
 				*ret_fd = fd;
 				return 0;
 			}
@@ -58,7 +59,7 @@ int eng_endpoint_netns(const struct eng_endpoint *ep, int *ret_fd, struct berr *
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (same_ns(fd, ep)) {
+		if (eng_netns_matches(fd, ep)) {
 			closedir(d);
 			*ret_fd = fd;
 			return 0;

@@ -21,3 +21,15 @@ void reaper_flush(struct reaper *r);
 
 /* Delete what is still queued, then stop the thread. */
 void reaper_stop(struct reaper *r);
+
+/*
+ * For one-shot processes (berth-cni), which cannot keep a thread: delete the
+ * links (retired, so nothing uses them) from a detached child (a session of
+ * its own, every inherited fd closed at once so a caller reading our output
+ * sees its end) and return without waiting; it is reaped by whoever inherits
+ * it when we exit. keep_fd (>= 0): an nftables socket whose last close
+ * would wait (see reaper.c); the child keeps a copy and closes it only after
+ * *ret_hold is closed, which the caller does once its own copy is closed.
+ * -errno when no process could be started (the caller deletes the links).
+ */
+int reaper_handoff(char (*names)[16], size_t n, int keep_fd, int *ret_hold);

@@ -418,21 +418,28 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 	r = eng_host(eng, &host, e);
 	if (r < 0)
 		goto out;
-	if (link_get(host, n.bridge, &br, NULL) == 0) {
-		r = link_dump(host, collect, &links, e);
-		if (r < 0)
-			goto out;
-		for (size_t i = 0; i < links.n; i++) {
-			bool live = false;
+	r = link_dump(host, collect, &links, e);
+	if (r < 0)
+		goto out;
+	br.ifindex = -1;
+	(void)link_get(host, n.bridge, &br, NULL);
+	for (size_t i = 0; i < links.n; i++) {
+		bool live = false;
 
-			if (links.v[i].master != br.ifindex || strcmp(links.v[i].kind, "veth") != 0 ||
-			    !is_our_name(links.v[i].name))
-				continue;
-			for (size_t j = 0; j < kept.n && !live; j++)
-				live = strcmp(kept.v[j].host_ifname, links.v[i].name) == 0;
-			if (!live)
+		if (strcmp(links.v[i].kind, "veth") != 0 || !is_our_name(links.v[i].name))
+			continue;
+		/* retired and off every bridge: a deletion handed off or queued that never happened */
+		if (strncmp(links.v[i].name, "bx", 2) == 0 && links.v[i].master == 0) {
+			if (!eng->handoff || eng_retired_add(eng, links.v[i].name) < 0)
 				link_delete(host, links.v[i].name, NULL);
+			continue;
 		}
+		if (links.v[i].master != br.ifindex)
+			continue;
+		for (size_t j = 0; j < kept.n && !live; j++)
+			live = strcmp(kept.v[j].host_ifname, links.v[i].name) == 0;
+		if (!live)
+			link_delete(host, links.v[i].name, NULL);
 	}
 	if (ret_removed)
 		*ret_removed = removed;

@@ -18,6 +18,7 @@
 #include "runtime/selfprot.h"
 #include "runtime/signals.h"
 #include "runtime/stack.h"
+#include "runtime/trace.h"
 
 static bool log_to_file;
 
@@ -130,6 +131,7 @@ int main(int argc, char **argv)
 
 	/* a vanished reader must be an error return, not a silent death */
 	signal(SIGPIPE, SIG_IGN);
+	rt_trace("main");
 	if (rt_cli_parse(argc, argv, &c, &e) < 0)
 		return fail(&e);
 	if (setup_log(&c, &e) < 0)
@@ -149,7 +151,8 @@ int main(int argc, char **argv)
 
 		if (early && rt_early_start(&co, &e) < 0)
 			return fail(&e);
-		if (rt_selfprot_reexec(argv, &e) < 0) {
+		rt_trace("reexec");
+		if (rt_selfprot_reexec(argv, root, &e) < 0) {
 			if (early)
 				rt_early_abort(&co);
 			return fail(&e);

@@ -26,6 +26,7 @@
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "runtime/cgroup_internal.h"
+#include "runtime/trace.h"
 
 #ifndef CGROUP_SUPER_MAGIC
 #define CGROUP_SUPER_MAGIC 0x27e0eb
@@ -139,7 +140,7 @@ static int check_available(const struct cg_mounts *ms, const struct rt_cgroup_re
  * destroy can take it away again. A concurrent destroy of another container
  * may remove a shared parent between two mkdirs: start again then.
  */
-static int make_dirs(struct cg_hier *h, struct berr *e)
+static int make_dirs_walk(struct cg_hier *h, struct berr *e)
 {
 	for (int attempt = 0; attempt < 16; attempt++) {
 		char dir[PATH_MAX];
@@ -183,7 +184,7 @@ static int make_dirs(struct cg_hier *h, struct berr *e)
 				return berr_set(e, -ENOTDIR, "cgroup path %s exists and is not a directory", dir);
 			}
 			if (h->kind == CG_V1 && cg_list_has(h->controllers, "cpuset")) {
-				int r = cg_v1_cpuset_init(dir, e);
+				int r = cg_v1_cpuset_init(dir, false, e);
 
 				/* the same race: this level went away between mkdir and the write */
 				if (r == -ENOENT && attempt < 15) {
@@ -198,6 +199,32 @@ static int make_dirs(struct cg_hier *h, struct berr *e)
 			return 0;
 	}
 	return berr_set(e, -EAGAIN, "mkdir %s%s: parent removed concurrently", h->mount, h->path);
+}
+
+/*
+ * The common case in one mkdir: the parent exists (engines keep one, e.g.
+ * /machine.slice, and every container of it shares it). Anything else (a
+ * missing parent, an existing directory, a parent cpuset not initialised)
+ * takes the walk above.
+ */
+static int make_dirs(struct cg_hier *h, struct berr *e)
+{
+	if (mkdir(h->dir, 0755) < 0) {
+		if (errno != ENOENT && errno != EEXIST)
+			return berr_errno(e, "mkdir %s", h->dir);
+		return make_dirs_walk(h, e);
+	}
+	h->created = strdup(h->path);
+	if (!h->created)
+		return berr_set(e, -ENOMEM, "out of memory");
+	if (h->kind == CG_V1 && cg_list_has(h->controllers, "cpuset")) {
+		int r = cg_v1_cpuset_init(h->dir, true, e);
+
+		if (r == -EAGAIN)
+			r = make_dirs_walk(h, e);
+		return r;
+	}
+	return 0;
 }
 
 /*
@@ -349,6 +376,7 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 		cg_mounts_free(&ms);
 		return berr_set(e, -ENOENT, "no cgroup hierarchy is mounted");
 	}
+	rt_trace("cg mounts read");
 	r = check_available(&ms, res, e);
 	if (r < 0)
 		goto out;
@@ -368,9 +396,11 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 		if (r < 0)
 			goto undo;
 	}
+	rt_trace("cg dirs made");
 	r = apply(cg, res, e);
 	if (r < 0)
 		goto undo;
+	rt_trace("cg applied");
 	*ret = TAKE_PTR(cg);
 	r = 0;
 	goto out;
@@ -616,12 +646,32 @@ static bool safe_abs_path(const char *p)
 	return p[0] == '/' && rt_cgroup_path_parse(p, strlen(p), NULL, &norm, NULL) == 0;
 }
 
+/*
+ * Mount points this process has found on a cgroup file system: a run reads
+ * its cgroup back from JSON three times (the early child's answer, the OOM
+ * report, the teardown) and the answer does not change in between.
+ */
+static bool mount_is_cgroup(const char *mount)
+{
+	static char seen[16][PATH_MAX];
+	static size_t n_seen;
+	struct statfs sfs;
+
+	for (size_t i = 0; i < n_seen; i++)
+		if (strcmp(seen[i], mount) == 0)
+			return true;
+	if (statfs(mount, &sfs) == 0 && sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return false;
+	if (n_seen < 16 && strlen(mount) < PATH_MAX)
+		strcpy(seen[n_seen++], mount);
+	return true;
+}
+
 static int hier_from_json(const json_t *j, size_t i, struct cg_hier *h, struct berr *e)
 {
 	static const char *const keys[] = {"type", "controllers", "mount", "path", "created", NULL};
 	const char *type = NULL, *ctl = NULL, *mount = NULL, *path = NULL, *created = NULL;
 	char w[48];
-	struct statfs sfs;
 	int r;
 
 	snprintf(w, sizeof(w), "cgroup.hierarchies[%zu]", i);
@@ -641,7 +691,7 @@ static int hier_from_json(const json_t *j, size_t i, struct cg_hier *h, struct b
 			(path[strlen(created)] != '/' && path[strlen(created)] != '\0')))
 		return berr_set(e, -EINVAL, "'%s.created' must be the path or one of its parents", w);
 	/* the state names directories berth will rmdir: they must still be on a cgroup file system */
-	if (statfs(mount, &sfs) == 0 && sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
+	if (!mount_is_cgroup(mount))
 		return berr_set(e, -EINVAL, "'%s.mount' %s is not a cgroup file system", w, mount);
 	h->kind = strcmp(type, "v2") == 0 ? CG_V2 : CG_V1;
 	h->controllers = strdup(ctl);

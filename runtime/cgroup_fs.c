@@ -195,6 +195,9 @@ static int rmdir_walk(const char *dir, int depth)
 
 	if (depth > CG_TREE_DEPTH)
 		return -ELOOP;
+	/* usually there is nothing below: no listing then */
+	if (rmdir(dir) == 0 || errno == ENOENT)
+		return 0;
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;

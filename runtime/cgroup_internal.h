@@ -77,7 +77,7 @@ int cg_rmdir_tree(const char *dir, bool wait, struct berr *e);
 uint64_t cg_sum_key_tree(const char *dir, const char *file, const char *key);
 
 /* ---- cgroup_v1.c */
-int cg_v1_cpuset_init(const char *dir, struct berr *e);
+int cg_v1_cpuset_init(const char *dir, bool fresh, struct berr *e);
 int cg_v1_apply(const struct cg_hier *h, const struct rt_cgroup_resources *res, struct berr *e);
 int cg_v1_freeze(const char *dir, bool frozen, struct berr *e);
 int cg_v1_is_frozen(const char *dir, bool *ret);

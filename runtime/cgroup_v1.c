@@ -28,9 +28,11 @@ static long now_ms(void)
 /*
  * A new v1 cpuset starts with empty cpus and mems (unless the parent has
  * cgroup.clone_children), and no task can join an empty cpuset: copy the
- * parent's values in.
+ * parent's values in. fresh: dir was just made by us, so it is known to be
+ * empty (or to hold the parent's values already), and an empty parent is
+ * -EAGAIN (the caller initialises the levels above first).
  */
-int cg_v1_cpuset_init(const char *dir, struct berr *e)
+int cg_v1_cpuset_init(const char *dir, bool fresh, struct berr *e)
 {
 	static const char *const files[][2] = {{"cpuset.cpus", "cpus"}, {"cpuset.mems", "mems"}};
 	char parent[PATH_MAX];
@@ -42,19 +44,31 @@ int cg_v1_cpuset_init(const char *dir, struct berr *e)
 		return 0;
 	*slash = '\0';
 	for (size_t i = 0; i < 2; i++) {
-		/* the "noprefix" mount option drops the "cpuset." */
-		const char *f = cg_has_file(dir, files[i][0]) ? files[i][0] : files[i][1];
+		const char *f = files[i][0];
 		char cur[4096], up[4096];
 		int r;
 
-		r = cg_read(dir, f, cur, sizeof(cur), e);
+		if (!fresh) {
+			r = cg_read(dir, f, cur, sizeof(cur), NULL);
+			if (r == -ENOENT) {
+				/* the "noprefix" mount option drops the "cpuset." */
+				f = files[i][1];
+				r = cg_read(dir, f, cur, sizeof(cur), NULL);
+			}
+			if (r < 0)
+				return cg_read(dir, f, cur, sizeof(cur), e);
+			if (cur[0])
+				continue;
+		}
+		r = cg_read(parent, f, up, sizeof(up), NULL);
+		if (r == -ENOENT && fresh) {
+			f = files[i][1];
+			r = cg_read(parent, f, up, sizeof(up), NULL);
+		}
 		if (r < 0)
-			return r;
-		if (cur[0])
-			continue;
-		r = cg_read(parent, f, up, sizeof(up), e);
-		if (r < 0)
-			return r;
+			return cg_read(parent, f, up, sizeof(up), e);
+		if (!up[0] && fresh)
+			return -EAGAIN;
 		r = cg_write(dir, f, up, e);
 		if (r < 0)
 			return r;

@@ -23,6 +23,7 @@
 #include "runtime/path.h"
 #include "runtime/spawn.h"
 #include "runtime/sync.h"
+#include "runtime/trace.h"
 
 int rt_pid_file_write(const char *path, pid_t pid, struct berr *e)
 {
@@ -182,6 +183,7 @@ static int drive_init(struct create_ctx *c, const struct rt_create_opts *o, cons
 	if (!state)
 		return berr_set(e, -ENOMEM, "out of memory");
 	r = rt_sync_send(fd, RT_SYNC_GO, 0, 0, state, strlen(state));
+	rt_trace("GO sent");
 	if (r < 0)
 		return berr_sys(e, r, "talk to the container's init");
 	for (;;) {
@@ -201,6 +203,7 @@ static int drive_init(struct create_ctx *c, const struct rt_create_opts *o, cons
 		if (r < 0)
 			return berr_sys(e, r, "talk to the container's init");
 	}
+	rt_trace("READY");
 	rt_sync_msg_clear(&msg);
 	return 0;
 }
@@ -243,8 +246,9 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	for (int i = 0; i < RT_NS_COUNT; i++)
 		c.l.ns_fds[i] = -1;
 
-	/* the state directory and cgroup made while berth re-executed itself (early.h) */
-	early = rt_early_adopt(o, &st, &c.cg, e);
+	/* the state directory reserved before berth re-executed itself (early.h); its cgroup comes below */
+	early = rt_early_adopt(o, &st, e);
+	rt_trace("adopted");
 	if (early < 0) {
 		r = early;
 		goto fail;
@@ -252,41 +256,54 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	if ((r = rt_id_validate(o->id, e)) < 0 || (r = check_preserved_fds(o->preserve_fds, e)) < 0 ||
 	    (r = rt_spec_load(o->bundle, &spec, e)) < 0)
 		goto fail;
-	if (spec->process.terminal && !o->console_socket)
-		return berr_set(e, -EINVAL, "'process.terminal' is true: --console-socket is required");
-	if (!spec->process.terminal && o->console_socket)
-		return berr_set(e, -EINVAL, "--console-socket was given but 'process.terminal' is false");
+	if (spec->process.terminal && !o->console_socket) {
+		r = berr_set(e, -EINVAL, "'process.terminal' is true: --console-socket is required");
+		goto fail;
+	}
+	if (!spec->process.terminal && o->console_socket) {
+		r = berr_set(e, -EINVAL, "--console-socket was given but 'process.terminal' is false");
+		goto fail;
+	}
 	r = rt_seccomp_build(spec->seccomp, &sc, e);
-	if (r < 0)
-		return berr_wrap(e, r, "'linux.seccomp'");
+	rt_trace("seccomp");
+	if (r < 0) {
+		berr_wrap(e, r, "'linux.seccomp'");
+		goto fail;
+	}
 	c.annotations = json_deep_copy(spec->annotations);
 	if (!c.annotations) {
 		r = berr_set(e, -ENOMEM, "out of memory");
-		goto out;
+		goto fail;
 	}
 	if (!early && (r = rt_state_create(o->root, o->id, &st, e)) < 0)
 		goto out;
 	if ((r = write_config_copy(st, spec, e)) < 0)
 		goto fail;
-	if (!early) {
-		r = rt_cgroup_create(spec->cgroups_path, o->id, &spec->resources, &c.cg, e);
-		if (r < 0) {
-			berr_wrap(e, r, "cgroup");
-			goto fail;
-		}
-	}
+	rt_trace("config copied");
+	if ((r = open_launch(&c, o, spec, e)) < 0)
+		goto fail;
+	rt_trace("launch opened");
+	/* everything above overlapped with the early child still making the cgroup */
+	if (early)
+		r = rt_early_cgroup(&c.cg, e);
+	else if ((r = rt_cgroup_create(spec->cgroups_path, o->id, &spec->resources, &c.cg, e)) < 0)
+		berr_wrap(e, r, "cgroup");
+	if (r < 0)
+		goto fail;
 	if (rt_cgroup_clone_fd(c.cg, &c.cg_fd, NULL) < 0)
 		c.cg_fd = -1;
 	c.cg_v1 = rt_cgroup_get_mode(c.cg) != RT_CGROUP_V2;
+	rt_trace("config+cgfd");
 	c.l.spec = spec;
 	c.l.id = o->id;
 	c.l.seccomp = sc;
 	c.l.cg = c.cg;
 	c.l.preserve_fds = o->preserve_fds;
 	c.l.state_lock = st->lockfd;
-	if ((r = open_launch(&c, o, spec, e)) < 0 || (r = spawn_init(&c, spec, e)) < 0)
+	if ((r = spawn_init(&c, spec, e)) < 0)
 		goto fail;
 	c.l.sync_child = -1; /* closed by rt_spawn_run */
+	rt_trace("spawned");
 	/* the fd numbers are the init's own: it inherited them across clone3 */
 	init_go = c.l.go[1];
 	init_done = c.l.done[0];
@@ -307,14 +324,18 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 		goto fail;
 	if (o->pid_file && (r = rt_pid_file_write(o->pid_file, c.pid, e)) < 0)
 		goto fail;
+	rt_trace("state saved");
 	ret->pid = c.pid;
 	ret->sync_fd = TAKE_FD(c.l.sync_parent);
 	ret->st = TAKE_PTR(st);
 	ret->spec = TAKE_PTR(spec);
 	rt_cgroup_free(c.cg);
 	rt_seccomp_free(sc);
+	rt_early_reap();
 	return 0;
 fail:
+	if (early > 0 && !c.cg)
+		rt_early_cgroup(&c.cg, NULL);
 	undo(&c, o, spec, st);
 out:
 	c.l.sync_parent = berth_close_safe(c.l.sync_parent);
@@ -325,5 +346,6 @@ out:
 		rt_cgroup_free(c.cg);
 	json_decref(c.annotations);
 	rt_seccomp_free(sc);
+	rt_early_reap();
 	return r;
 }

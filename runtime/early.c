@@ -11,12 +11,14 @@
 
 #include "cleanup.h"
 #include "jsonutil.h"
+#include "runtime/selfprot.h"
+#include "runtime/trace.h"
 
 #define EARLY_ENV "_BERTH_EARLY"
 #define EARLY_MAX (256 * 1024)
 
 /* The child: create the cgroup, write "0\n<json>" or "<-errno>\n<message>" to fd, exit. */
-static void cgroup_child(const struct rt_spec *spec, const char *id, int fd)
+static void cgroup_child(const struct rt_spec *spec, const char *id, int fd, int hold)
 {
 	struct berr e = BERR_INIT;
 	struct rt_cgroup *cg = NULL;
@@ -32,10 +34,20 @@ static void cgroup_child(const struct rt_spec *spec, const char *id, int fd)
 		if (r < 0)
 			rt_cgroup_destroy(cg, NULL);
 	}
+	rt_trace("cg child done");
 	if (r == 0)
 		dprintf(fd, "0\n%s", s);
 	else
 		dprintf(fd, "%d\ncgroup: %s", r, berr_message(&e));
+	/* the answer is complete (end of file) before the exit drops the overlay mount (see selfprot.h) */
+	close(fd);
+	/* ... and that happens only once the parent has closed its copy of the mount: ours is the last */
+	if (hold >= 0) {
+		char c;
+
+		while (read(hold, &c, 1) < 0 && errno == EINTR)
+			;
+	}
 	_exit(0);
 }
 
@@ -43,7 +55,7 @@ int rt_early_start(const struct rt_create_opts *o, struct berr *e)
 {
 	_cleanup_spec_ struct rt_spec *spec = NULL;
 	_cleanup_state_ struct rt_state *st = NULL;
-	int p[2], r;
+	int p[2] = {-1, -1}, hold[2] = {-1, -1}, r;
 	char env[64];
 	pid_t pid;
 
@@ -57,8 +69,12 @@ int rt_early_start(const struct rt_create_opts *o, struct berr *e)
 	if ((r = rt_id_validate(o->id, e)) < 0 || (r = rt_spec_load(o->bundle, &spec, e)) < 0 ||
 	    (r = rt_state_create(o->root, o->id, &st, e)) < 0)
 		return r;
-	if (pipe2(p, O_CLOEXEC) < 0) {
+	/* made before the fork: the child then holds the overlay's mount and pays for its removal */
+	rt_selfprot_prepare(o->root);
+	if (pipe2(p, O_CLOEXEC) < 0 || (rt_selfprot_mount_fd() >= 0 && pipe2(hold, O_CLOEXEC) < 0)) {
 		r = berr_errno(e, "pipe");
+		berth_close_safe(p[0]);
+		berth_close_safe(p[1]);
 		rt_state_remove(st, NULL);
 		return r;
 	}
@@ -67,14 +83,21 @@ int rt_early_start(const struct rt_create_opts *o, struct berr *e)
 		r = berr_errno(e, "fork");
 		close(p[0]);
 		close(p[1]);
+		berth_close_safe(hold[0]);
+		berth_close_safe(hold[1]);
 		rt_state_remove(st, NULL);
 		return r;
 	}
 	if (pid == 0) {
 		close(p[0]);
-		cgroup_child(spec, o->id, p[1]);
+		berth_close_safe(hold[1]);
+		cgroup_child(spec, o->id, p[1], hold[0]);
 	}
 	close(p[1]);
+	berth_close_safe(hold[0]);
+	rt_selfprot_drop_mount();
+	/* the child may leave now */
+	berth_close_safe(hold[1]);
 	/* across the execve: the lock (held as long as the fd lives) and the child's answer */
 	fcntl(st->lockfd, F_SETFD, 0);
 	fcntl(p[0], F_SETFD, 0);
@@ -84,7 +107,21 @@ int rt_early_start(const struct rt_create_opts *o, struct berr *e)
 	return 0;
 }
 
-static int read_answer(int fd, pid_t pid, struct rt_cgroup **ret_cg, struct berr *e)
+/* The child's answer pipe and pid, from the environment (rt_early_adopt) until read and reaped. */
+static int early_fd = -1;
+static pid_t early_pid = -1;
+
+void rt_early_reap(void)
+{
+	early_fd = berth_close_safe(early_fd);
+	if (early_pid <= 0)
+		return;
+	while (waitpid(early_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	early_pid = -1;
+}
+
+static int read_answer(int fd, struct rt_cgroup **ret_cg, struct berr *e)
 {
 	_cleanup_free_ char *buf = malloc(EARLY_MAX + 1);
 	_cleanup_json_ json_t *j = NULL;
@@ -106,8 +143,6 @@ static int read_answer(int fd, pid_t pid, struct rt_cgroup **ret_cg, struct berr
 			break;
 	}
 	buf[len] = '\0';
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
 	nl = strchr(buf, '\n');
 	if (!nl)
 		return berr_set(e, -EIO, "cgroup: the child creating it died");
@@ -115,19 +150,19 @@ static int read_answer(int fd, pid_t pid, struct rt_cgroup **ret_cg, struct berr
 	code = atoi(buf);
 	if (code < 0)
 		return berr_set(e, code > -4096 ? code : -EIO, "%s", nl + 1);
+	rt_trace("cg answer received");
 	r = bjson_parse(nl + 1, strlen(nl + 1), &j, e);
 	if (r < 0)
 		return berr_wrap(e, r, "cgroup");
 	return rt_cgroup_from_json(j, ret_cg, e);
 }
 
-int rt_early_adopt(const struct rt_create_opts *o, struct rt_state **ret_st, struct rt_cgroup **ret_cg, struct berr *e)
+int rt_early_adopt(const struct rt_create_opts *o, struct rt_state **ret_st, struct berr *e)
 {
 	const char *env = getenv(EARLY_ENV);
 	int lockfd = -1, fd = -1, pid = -1, r;
 
 	*ret_st = NULL;
-	*ret_cg = NULL;
 	if (!env)
 		return 0;
 	if (sscanf(env, "%d,%d,%d", &lockfd, &fd, &pid) != 3 || lockfd < 3 || fd < 3 || pid <= 0 ||
@@ -138,15 +173,28 @@ int rt_early_adopt(const struct rt_create_opts *o, struct rt_state **ret_st, str
 	unsetenv(EARLY_ENV);
 	fcntl(lockfd, F_SETFD, FD_CLOEXEC);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	early_fd = fd;
+	early_pid = pid;
 	r = rt_state_adopt(o->root, o->id, lockfd, ret_st, e);
 	if (r < 0) {
 		close(lockfd);
-		close(fd);
 		return r;
 	}
-	r = read_answer(fd, pid, ret_cg, e);
-	close(fd);
-	return r < 0 ? r : 1;
+	return 1;
+}
+
+int rt_early_cgroup(struct rt_cgroup **ret_cg, struct berr *e)
+{
+	int r;
+
+	*ret_cg = NULL;
+	if (early_fd < 0)
+		return berr_set(e, -EBADF, "cgroup: no answer from the child creating it");
+	r = read_answer(early_fd, ret_cg, e);
+	rt_trace("cg answer read");
+	/* reaped later (rt_early_reap): its exit may still be dropping the overlay mount */
+	early_fd = berth_close_safe(early_fd);
+	return r;
 }
 
 void rt_early_abort(const struct rt_create_opts *o)
@@ -154,7 +202,9 @@ void rt_early_abort(const struct rt_create_opts *o)
 	struct rt_state *st = NULL;
 	struct rt_cgroup *cg = NULL;
 
-	rt_early_adopt(o, &st, &cg, NULL);
+	if (rt_early_adopt(o, &st, NULL) > 0)
+		rt_early_cgroup(&cg, NULL);
+	rt_early_reap();
 	if (cg) {
 		rt_cgroup_destroy(cg, NULL);
 		rt_cgroup_free(cg);

@@ -20,7 +20,14 @@ void rt_early_abort(const struct rt_create_opts *o);
 
 /*
  * After the re-exec: 0 when nothing was started early; 1 with the state
- * (locked) and the cgroup; on error whatever was adopted is in *ret_st /
- * *ret_cg (NULL otherwise) for the caller to undo.
+ * (locked), the child's cgroup then being collected by rt_early_cgroup
+ * (the caller does what needs no cgroup first). On error *ret_st is NULL;
+ * the child's answer must still be collected (rt_early_cgroup) and undone.
  */
-int rt_early_adopt(const struct rt_create_opts *o, struct rt_state **ret_st, struct rt_cgroup **ret_cg, struct berr *e);
+int rt_early_adopt(const struct rt_create_opts *o, struct rt_state **ret_st, struct berr *e);
+
+/* Wait for the child's cgroup (once); on error nothing of it is left (the child undid it). */
+int rt_early_cgroup(struct rt_cgroup **ret_cg, struct berr *e);
+
+/* Close the child's answer and reap it (its exit was not waited for on the way). */
+void rt_early_reap(void);

@@ -25,6 +25,7 @@
 #include "runtime/process.h"
 #include "runtime/rootfs.h"
 #include "runtime/sync.h"
+#include "runtime/trace.h"
 
 int rt_init_helper_prepare(void *ctx, struct berr *e)
 {
@@ -77,6 +78,7 @@ static int setup_root(struct rt_launch *l, int rootfd, int *ret_slave, struct be
 
 	if ((r = rt_rootfs_mount_all(rootfd, spec, userns, e)) < 0)
 		return r;
+	rt_trace("init mounts");
 	if ((r = rt_devices_setup(rootfd, spec, userns, e)) < 0)
 		return r;
 	if (spec->process.terminal) {
@@ -87,10 +89,12 @@ static int setup_root(struct rt_launch *l, int rootfd, int *ret_slave, struct be
 		if ((r = rt_console_bind(rootfd, *ret_slave, e)) < 0)
 			return r;
 	}
+	rt_trace("init devices");
 	if ((r = rt_rootfs_sysctls(rootfd, spec, e)) < 0)
 		return r;
 	if ((r = rt_rootfs_mask_and_protect(rootfd, spec, e)) < 0)
 		return r;
+	rt_trace("init masked");
 	/* runc creates a missing cwd; do it while the root is still writable */
 	return rt_inroot_mkdir_p(rootfd, spec->process.cwd, 0755, NULL, e);
 }
@@ -138,6 +142,7 @@ void rt_init_main(void *ctx)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(0);
 	r = rt_sync_expect(l->sync_child, RT_SYNC_GO, "berth", &go, &e);
+	rt_trace("init GO");
 	if (r < 0)
 		_exit(1);
 	if (spec->ns_new & CLONE_NEWUSER) {
@@ -159,6 +164,7 @@ void rt_init_main(void *ctx)
 		berr_errno(&e, "set 'domainname'");
 		goto fail;
 	}
+	rt_trace("init ids/host");
 	if ((r = rt_rootfs_prepare(spec, &rootfd, &e)) < 0 || (r = setup_root(l, rootfd, &slave, &e)) < 0)
 		goto fail;
 	if (spec->hooks.n[RT_HOOK_PRESTART] || spec->hooks.n[RT_HOOK_CREATE_RUNTIME]) {
@@ -170,9 +176,11 @@ void rt_init_main(void *ctx)
 	/* createContainer: in the container's namespaces, path resolved before pivot_root (runtime's view) */
 	if ((r = rt_hooks_run(&spec->hooks, RT_HOOK_CREATE_CONTAINER, go.data ? go.data : "{}", &e)) < 0)
 		goto fail;
+	rt_trace("init pre-pivot");
 	if ((r = rt_rootfs_pivot(rootfd, spec, &e)) < 0)
 		goto fail;
 	rootfd = berth_close_safe(rootfd);
+	rt_trace("init pivoted");
 	if ((r = rt_process_resolve(&spec->process, &path, &e)) < 0 ||
 	    (r = rt_process_env(&spec->process, &fin.env, &e)) < 0)
 		goto fail;
@@ -188,6 +196,7 @@ void rt_init_main(void *ctx)
 			_exit(1);
 		}
 	}
+	rt_trace("init exec");
 	fin.p = &spec->process;
 	fin.path = path;
 	fin.seccomp = l->seccomp;

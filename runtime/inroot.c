@@ -34,14 +34,18 @@ int rt_inroot_open(int rootfd, const char *path, int flags, mode_t mode, int *re
 	return 0;
 }
 
-/* mkdir -p of clean (absolute, cleaned, modified in place and restored): missing parents first. */
-static int mkdir_clean(int rootfd, char *clean, mode_t mode, int *ret_fd, struct berr *e)
+/*
+ * mkdir -p of clean (absolute, cleaned, modified in place and restored):
+ * missing parents first. missing: the caller just found clean missing.
+ */
+static int mkdir_clean(int rootfd, char *clean, mode_t mode, bool missing, int *ret_fd, struct berr *e)
 {
 	_cleanup_close_ int parent = -1;
 	char *slash;
-	int fd = -1, r;
+	int fd = -1, r = -ENOENT;
 
-	r = rt_inroot_open(rootfd, clean, O_PATH | O_DIRECTORY, 0, &fd);
+	if (!missing)
+		r = rt_inroot_open(rootfd, clean, O_PATH | O_DIRECTORY, 0, &fd);
 	if (r == 0) {
 		*ret_fd = fd;
 		return 0;
@@ -55,7 +59,7 @@ static int mkdir_clean(int rootfd, char *clean, mode_t mode, int *ret_fd, struct
 			return berr_errno(e, "dup");
 	} else {
 		*slash = '\0';
-		r = mkdir_clean(rootfd, clean, mode, &parent, e);
+		r = mkdir_clean(rootfd, clean, mode, false, &parent, e);
 		*slash = '/';
 		if (r < 0)
 			return r;
@@ -76,7 +80,7 @@ int rt_inroot_mkdir_p(int rootfd, const char *path, mode_t mode, int *ret_fd, st
 
 	if (!clean)
 		return berr_set(e, -ENOMEM, "out of memory");
-	r = mkdir_clean(rootfd, clean, mode, &fd, e);
+	r = mkdir_clean(rootfd, clean, mode, false, &fd, e);
 	if (r < 0)
 		return r;
 	if (ret_fd)
@@ -104,7 +108,7 @@ int rt_inroot_target(int rootfd, const char *path, bool dir, bool no_symlinks, i
 	if (errno != ENOENT)
 		return berr_errno(e, "open mount destination %s", clean);
 	if (dir) {
-		r = mkdir_clean(rootfd, clean, 0755, &fd, e);
+		r = mkdir_clean(rootfd, clean, 0755, true, &fd, e);
 		if (r < 0)
 			return r;
 	} else {
@@ -117,7 +121,7 @@ int rt_inroot_target(int rootfd, const char *path, bool dir, bool no_symlinks, i
 			_cleanup_close_ int pfd = -1;
 
 			*slash = '\0';
-			r = mkdir_clean(rootfd, clean, 0755, &pfd, e);
+			r = mkdir_clean(rootfd, clean, 0755, false, &pfd, e);
 			*slash = '/';
 			if (r < 0)
 				return r;

@@ -15,6 +15,7 @@
 #include "runtime/hooks.h"
 #include "runtime/net.h"
 #include "runtime/sys.h"
+#include "runtime/trace.h"
 
 #define KILL_WAIT_MS 10000
 
@@ -235,13 +236,16 @@ int rt_destroy(struct rt_state *st, const char *netd_socket, struct berr *warn, 
 {
 	struct rt_cgroup *cg = NULL;
 	int pidfd = -1, r;
+	bool empty;
 
 	r = rt_state_cgroup(st, &cg, e);
 	if (r < 0)
 		return r;
 	if (rt_state_pidfd(st, &pidfd) == 0)
 		rt_sys_pidfd_send_signal(pidfd, SIGKILL);
-	if (cg && (pidfd >= 0 || !st->new_pidns || !cgroup_empty(cg))) {
+	/* the init of a new pid namespace gone (run reaped it): usually nothing is left to kill or wait for */
+	empty = cg && pidfd < 0 && st->new_pidns && cgroup_empty(cg);
+	if (cg && !empty) {
 		/*
 		 * Once the init of a pid namespace is gone the kernel has
 		 * killed everything in it; otherwise the rest of the cgroup
@@ -254,11 +258,12 @@ int rt_destroy(struct rt_state *st, const char *netd_socket, struct berr *warn, 
 		pidfd_exited(pidfd, KILL_WAIT_MS);
 		close(pidfd);
 	}
-	if (cg) {
+	if (cg && !empty) {
 		r = wait_cgroup_empty(cg, e);
 		if (r < 0)
 			goto out;
 	}
+	rt_trace("td: empty");
 	run_state_hooks(st, RT_HOOK_POSTSTOP, RT_STATUS_STOPPED, warn);
 	if (st->networks) {
 		json_t *n;
@@ -283,6 +288,7 @@ int rt_destroy(struct rt_state *st, const char *netd_socket, struct berr *warn, 
 			goto out;
 		}
 	}
+	rt_trace("td: cg destroyed");
 	r = rt_state_remove(st, e);
 out:
 	if (cg)

@@ -1,7 +1,11 @@
 /* runtime/run.c: `berth run`, create and start in one process, waiting for the container in the foreground. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -13,6 +17,7 @@
 #include "runtime/hooks.h"
 #include "runtime/sync.h"
 #include "runtime/sys.h"
+#include "runtime/trace.h"
 
 /* Signals a foreground run passes on to the container (runc forwards all but these few). */
 void rt_forward_set(sigset_t *set)
@@ -110,11 +115,52 @@ static int teardown(const struct rt_create_opts *o, struct berr *warn, struct be
 	return rt_destroy(st, o->netd_socket, warn, e);
 }
 
+/*
+ * The container's mount namespace, held by berth while the container runs.
+ * Its last reference going away unmounts everything in it and waits for an
+ * RCU grace period (0.1-1.5 ms here); dropped by the container's exit, that
+ * wait delays the exit berth is waiting for. Held here, the namespace is
+ * dropped on a thread of ours while the teardown (cgroups, state) goes on,
+ * and joined before run returns: nothing of it outlives run.
+ */
+static int hold_mnt_ns(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static void *drop_ns(void *arg)
+{
+	close((int)(intptr_t)arg);
+	return NULL;
+}
+
+static bool drop_ns_start(int fd, pthread_t *t)
+{
+	sigset_t all, old;
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	/* signals stay with the main thread's signalfd */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ok = pthread_create(t, NULL, drop_ns, (void *)(intptr_t)fd) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ok)
+		close(fd);
+	return ok;
+}
+
 int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct berr *warn, struct berr *e)
 {
 	struct rt_created c = {.sync_fd = -1};
 	sigset_t set, old;
-	int r, status = 0;
+	pthread_t dropper;
+	bool dropping = false;
+	int r, status = 0, mntns = -1;
 
 	rt_forward_set(&set);
 	/* blocked from the start: a signal during creation is delivered to the container, not lost */
@@ -125,7 +171,10 @@ int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct 
 		goto out;
 	/* nobody waits behind us while the container runs: `berth delete -f` must be able to take the lock */
 	c.st->lockfd = berth_close_safe(c.st->lockfd);
+	if (!detach && (c.spec->ns_new & CLONE_NEWNS))
+		mntns = hold_mnt_ns(c.pid);
 	r = rt_sync_wait_exec(c.sync_fd, e);
+	rt_trace("exec'd");
 	c.sync_fd = berth_close_safe(c.sync_fd);
 	if (r < 0) {
 		struct berr ignored = BERR_INIT;
@@ -153,10 +202,17 @@ int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct 
 	r = rt_wait_forwarding(c.pid, &set, &status, e);
 	if (r < 0)
 		goto out;
+	dropping = drop_ns_start(mntns, &dropper);
+	mntns = -1;
+	rt_trace("exited+oom");
 	report_oom(c.st, status, warn);
 	*ret_status = status;
 	r = teardown(o, warn, e);
+	rt_trace("torn down");
 out:
+	berth_close_safe(mntns);
+	if (dropping)
+		pthread_join(dropper, NULL);
 	rt_created_clear(&c);
 	if (!detach)
 		sigprocmask(SIG_SETMASK, &old, NULL);

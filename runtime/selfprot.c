@@ -1,13 +1,18 @@
-/* runtime/selfprot.c: re-exec from a sealed memfd copy of /proc/self/exe. */
+/* runtime/selfprot.c: re-exec from a copy of /proc/self/exe the container cannot write (selfprot.h). */
 #include "runtime/selfprot.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -19,18 +24,38 @@
 
 #define REQUIRED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 #define LOOP_GUARD "_BERTH_SEALED_REEXEC"
+#ifndef OVERLAYFS_SUPER_MAGIC
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#endif
 
 extern char **environ;
 
+/*
+ * Protected: a memfd with every write seal, or (having been re-executed by
+ * berth, which sets LOOP_GUARD) a file on a read-only overlayfs. The marker
+ * is consumed so nothing berth starts inherits it.
+ */
 bool rt_selfprot_sealed(void)
 {
-	_cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	static int sealed = -1;
+	_cleanup_close_ int fd = -1;
+	struct statfs sfs;
 	int seals;
 
+	if (sealed >= 0)
+		return sealed;
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	seals = fcntl(fd, F_GET_SEALS);
-	return seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS;
+	if (seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS)
+		sealed = 1;
+	else
+		sealed = getenv(LOOP_GUARD) && fstatfs(fd, &sfs) == 0 && sfs.f_type == OVERLAYFS_SUPER_MAGIC &&
+			 (sfs.f_flags & ST_RDONLY);
+	if (sealed)
+		unsetenv(LOOP_GUARD);
+	return sealed;
 }
 
 /*
@@ -64,21 +89,93 @@ static off_t loaded_size(int fd, off_t size)
 #endif
 }
 
-int rt_selfprot_reexec(char **argv, struct berr *e)
+/* "\\" and ":" separate overlayfs layers: escape them in a layer path. */
+static int escape_layer(const char *path, char *out, size_t len)
 {
-	_cleanup_close_ int self = -1, mfd = -1;
+	size_t n = 0;
+
+	for (const char *p = path; *p; p++) {
+		if (n + 3 > len)
+			return -ENAMETOOLONG;
+		if (*p == '\\' || *p == ':')
+			out[n++] = '\\';
+		out[n++] = *p;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/*
+ * An O_PATH fd of the running binary seen through a private, read-only,
+ * lower-only overlayfs (runc 1.2's protection): no copy, and unlike a
+ * read-only bind mount it cannot be "unwrapped": even a writable clone of
+ * this mount has no upper layer to write to. The mount is never attached
+ * anywhere; it lives as long as something executes or holds the file.
+ * Overlayfs wants two lower layers without an upper one: the binary's
+ * directory on top, the state root (an unrelated directory berth owns)
+ * below it. *ret_mnt is the fsmount fd: closing its last copy dissolves the
+ * detached mount tree, which waits for an RCU grace period (0.1-1 ms), so
+ * callers hand it to a process nobody waits for. Any failure returns
+ * -errno and the caller copies instead.
+ */
+static int overlay_exe(int self, const char *dummy, int *ret_mnt)
+{
+	_cleanup_close_ int fc = -1, mnt = -1;
+	char exe[PATH_MAX], root[PATH_MAX], layers[2 * PATH_MAX + 8], esc[2 * PATH_MAX];
+	struct stat a, b;
+	char *slash;
+	ssize_t n;
+	int fd;
+
+	/* a --root given relative to the working directory */
+	if (!dummy || !realpath(dummy, root))
+		return -EINVAL;
+	dummy = root;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(exe) - 1)
+		return -ENAMETOOLONG;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (exe[0] != '/' || !slash || slash == exe || !slash[1] || strstr(exe, " (deleted)"))
+		return -ENOENT;
+	*slash = '\0';
+	if (escape_layer(exe, esc, sizeof(esc)) < 0)
+		return -ENAMETOOLONG;
+	snprintf(layers, sizeof(layers), "%s:", esc);
+	if (escape_layer(dummy, esc, sizeof(esc)) < 0 || strlen(layers) + strlen(esc) >= sizeof(layers))
+		return -ENAMETOOLONG;
+	strcat(layers, esc);
+	fc = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fc < 0)
+		return -errno;
+	if (fsconfig(fc, FSCONFIG_SET_STRING, "lowerdir", layers, 0) < 0)
+		return -errno;
+	/* xino would remap the inode number checked below (and logs noise when layers differ in st_dev) */
+	(void)fsconfig(fc, FSCONFIG_SET_STRING, "xino", "off", 0);
+	if (fsconfig(fc, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	mnt = fsmount(fc, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
+	if (mnt < 0)
+		return -errno;
+	fd = openat(mnt, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* the file found by name must still be the one running (not replaced meanwhile) */
+	if (fstat(self, &a) < 0 || fstat(fd, &b) < 0 || a.st_ino != b.st_ino || a.st_size != b.st_size ||
+	    !S_ISREG(b.st_mode)) {
+		close(fd);
+		return -ESTALE;
+	}
+	*ret_mnt = TAKE_FD(mnt);
+	return fd;
+}
+
+static int memfd_copy(int self, struct berr *e)
+{
+	_cleanup_close_ int mfd = -1;
 	struct stat st;
 	off_t left;
 
-	if (rt_selfprot_sealed()) {
-		unsetenv(LOOP_GUARD);
-		return 0;
-	}
-	if (getenv(LOOP_GUARD))
-		return berr_set(e, -ELOOP, "re-executed from a sealed copy of berth, but it does not look sealed");
-	self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return berr_errno(e, "open /proc/self/exe");
 	if (fstat(self, &st) < 0)
 		return berr_errno(e, "stat /proc/self/exe");
 	mfd = rt_sys_memfd_create("berth", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
@@ -97,8 +194,59 @@ int rt_selfprot_reexec(char **argv, struct berr *e)
 	}
 	if (fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS | F_SEAL_EXEC) < 0 && fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS) < 0)
 		return berr_errno(e, "seal the memfd copy of berth");
+	return TAKE_FD(mfd);
+}
+
+/* The overlay view made ahead of the re-exec (rt_selfprot_prepare), and its mount fd. */
+static int prepared_exe = -1, prepared_mnt = -1;
+
+void rt_selfprot_prepare(const char *state_root)
+{
+	_cleanup_close_ int self = -1;
+
+	if (prepared_exe >= 0 || rt_selfprot_sealed())
+		return;
+	self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (self >= 0)
+		prepared_exe = overlay_exe(self, state_root, &prepared_mnt);
+	if (prepared_exe < 0)
+		prepared_exe = prepared_mnt = -1;
+}
+
+int rt_selfprot_mount_fd(void)
+{
+	return prepared_mnt;
+}
+
+void rt_selfprot_drop_mount(void)
+{
+	prepared_mnt = berth_close_safe(prepared_mnt);
+}
+
+int rt_selfprot_reexec(char **argv, const char *state_root, struct berr *e)
+{
+	_cleanup_close_ int self = -1, fd = -1;
+
+	if (rt_selfprot_sealed())
+		return 0;
+	if (getenv(LOOP_GUARD))
+		return berr_set(e, -ELOOP,
+				"re-executed from a protected copy of berth, but it does not look protected");
+	fd = TAKE_FD(prepared_exe);
+	if (fd < 0) {
+		int mnt = -1;
+
+		self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		if (self < 0)
+			return berr_errno(e, "open /proc/self/exe");
+		fd = overlay_exe(self, state_root, &mnt);
+		/* nobody to hand the mount to: its grace period is paid here */
+		berth_close_safe(mnt);
+		if (fd < 0 && (fd = memfd_copy(self, e)) < 0)
+			return fd;
+	}
 	setenv(LOOP_GUARD, "1", 1);
-	rt_sys_execveat(mfd, "", argv, environ, AT_EMPTY_PATH);
+	rt_sys_execveat(fd, "", argv, environ, AT_EMPTY_PATH);
 	unsetenv(LOOP_GUARD);
-	return berr_errno(e, "re-exec berth from its sealed copy");
+	return berr_errno(e, "re-exec berth from its protected copy");
 }

@@ -3,9 +3,11 @@
  * process that can open /proc/PID/exe of a berth process inside it (the
  * init before execve, an exec'd process before its execve) could write to
  * the host's binary once berth exits (CVE-2019-5736). create, run and exec
- * therefore re-execute berth from a sealed memfd copy of itself first: the
- * copy cannot be written, grown or shrunk, and nothing on the host is
- * reachable through it. A berth already running from such a copy goes on.
+ * therefore re-execute berth first from a view of itself that cannot be
+ * written: the binary seen through a private read-only overlayfs with no
+ * upper layer (no copy at all, as runc 1.2 does), else a sealed memfd copy
+ * (cannot be written, grown or shrunk). Nothing on the host is reachable
+ * through either. A berth already running from such a view goes on.
  */
 #pragma once
 
@@ -13,8 +15,23 @@
 
 #include "err.h"
 
-/* True when /proc/self/exe is a memfd with every write seal set. */
+/* True when /proc/self/exe is a memfd with every write seal set, or the overlayfs view made by berth. */
 bool rt_selfprot_sealed(void);
 
-/* Re-exec argv from a sealed copy unless already sealed; returns 0 when sealed, else only on error. */
-int rt_selfprot_reexec(char **argv, struct berr *e);
+/*
+ * Make the protected view ahead of rt_selfprot_reexec (a failure is left for
+ * it to retry and report). Its mount fd (rt_selfprot_mount_fd, -1 if none)
+ * is best closed last by a child nobody waits for: dissolving the detached
+ * mount waits for an RCU grace period. rt_selfprot_drop_mount closes this
+ * process's copy (which waits only if it is the last one).
+ */
+void rt_selfprot_prepare(const char *state_root);
+int rt_selfprot_mount_fd(void);
+void rt_selfprot_drop_mount(void);
+
+/*
+ * Re-exec argv from a protected view unless already protected; returns 0 when
+ * protected, else only on error. state_root: an existing directory berth
+ * owns, unrelated to the binary's (the overlay's second layer).
+ */
+int rt_selfprot_reexec(char **argv, const char *state_root, struct berr *e);

@@ -9,6 +9,7 @@
 
 #include "runtime/sync.h"
 #include "runtime/sys.h"
+#include "runtime/trace.h"
 
 static pid_t clone_into(uint64_t flags, int cgroup_fd)
 {
@@ -32,11 +33,14 @@ static void helper_main(const struct rt_spawn *s)
 	int r;
 
 	r = s->prepare ? s->prepare(s->ctx, &e) : 0;
+	rt_trace("helper prepared");
 	if (r < 0) {
 		rt_sync_send_error(s->sync_child, &e);
 		_exit(1);
 	}
 	pid = clone_into(s->flags | CLONE_PARENT, s->cgroup_fd);
+	if (pid > 0)
+		rt_trace("helper cloned");
 	if (pid < 0) {
 		berr_errno(&e, "clone3 of the container process");
 		rt_sync_send_error(s->sync_child, &e);
@@ -81,6 +85,7 @@ int rt_spawn_start(const struct rt_spawn *s, int sync_parent, pid_t *ret_pid, pi
 		rt_spawn_reap(helper);
 		return r;
 	}
+	rt_trace("got pid");
 	*ret_pid = (pid_t)msg.value;
 	*ret_helper = helper;
 	rt_sync_msg_clear(&msg);

@@ -90,11 +90,26 @@ nft_elems() {
 		jq -c '.nftables[] | select(.map) | .map | select(.name | startswith("pub")) | .elem // [] | .[]'
 }
 
+# cni_settle: DEL and GC retire a veth pair at once (off the bridge, both ends renamed
+# "bx<12 hex>") and leave its deletion to a detached process (netd/reaper.h); wait, at
+# most 10 s, until every retired link of this namespace is gone.
+cni_settle() {
+	local i links
+	for ((i = 0; i < 200; i++)); do
+		# (no "| grep -q": under pipefail, ip killed by SIGPIPE would read as "none left")
+		links=$(ip -o link show type veth)
+		[[ $links =~ (^|$'\n')[0-9]+:\ bx[0-9a-f]{12}[@:] ]] || return 0
+		sleep 0.05
+	done
+	fail "retired links still there after 10 s: $(ip -o link show type veth | grep -oE 'bx[0-9a-f]{12}' | tr '\n' ' ')"
+}
+
 # assert_clean NET [SHARED]: nothing of NET's attachments is left: no veth on its
 # bridge, no endpoint record or port claim in the state directory and (unless
 # SHARED: other networks publish ports too) no published port at all.
 assert_clean() {
 	local net=$1 left
+	cni_settle
 	left=$(ip -o link show type veth master "br-$net" 2>/dev/null || true)
 	[ -z "$left" ] || fail "veth left on br-$net: $left"
 	left=$(find "$STATE/networks/$net/endpoints" -type f 2>/dev/null || true)

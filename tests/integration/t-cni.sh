@@ -104,10 +104,12 @@ gc() {
 	done
 	# a second interface of g1 (no second default route: the kernel would refuse it)
 	cni_ok ADD g1 /run/netns/g1 net1 "$(jq -c '.isDefaultGateway = false' <<<"$c")" >/dev/null
+	cni_settle # pairs of the cases before, retired and not yet deleted
 	assert_eq "$(ip -br link show type veth | wc -l)" 4
 	# keep g1/eth0 (valid-attachments) and g2/eth0 (the older key); g1/net1 and g3 go.
 	cni_ok GC "$(jq -c '. + {"cni.dev/valid-attachments": [{"containerID": "g1", "ifname": "eth0"}],
 		"cni.dev/attachments": [{"containerID": "g2", "ifname": "eth0"}]}' <<<"$c")" >/dev/null
+	cni_settle
 	assert_eq "$(ip -br link show type veth | wc -l)" 2 "GC left g1/eth0 and g2/eth0"
 	ip -n g1 link show eth0 >/dev/null || fail "g1/eth0 removed"
 	ip -n g1 link show net1 >/dev/null 2>&1 && fail "g1/net1 kept"

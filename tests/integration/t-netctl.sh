@@ -50,6 +50,8 @@ networks() {
 	assert_contains "$out" "berth0  berth0  10.66.0.0/16  10.66.0.1  1500  0          masquerade"
 	assert_ok netctl network create blue --subnet 10.70.0.0/24 --bridge br-blue --mtu 1400 --no-masquerade
 	assert_eq "$(ip -o link show br-blue | grep -o 'mtu [0-9]*')" "mtu 1400"
+	# no multicast snooping on a bridge netd makes (without a querier it floods anyway; netd/link.h)
+	assert_contains "$(ip -d link show br-blue)" "mcast_snooping 0"
 	assert_eq "$(ip -4 -o addr show dev br-blue | awk '{print $4}')" 10.70.0.1/24
 	# idempotent, global options after the command, JSON
 	assert_contains "$(netctl network create blue --subnet 10.70.0.0/24 --bridge br-blue --mtu 1400 \
@@ -93,6 +95,12 @@ traffic_and_ports() {
 	assert_eq "$(ip -n c1 -4 -o addr show dev eth0 | awk '{print $4}')" 10.66.0.2/16
 	assert_contains "$(ip -n c1 route show default)" "default via 10.66.0.1 dev eth0"
 	assert_eq "$(ip -o link show master berth0 | wc -l)" 2
+	# no IPv6 chatter on the pair (a bridge floods it to every port): no address on either end,
+	# IPv6 off on the bridge port, hairpin on
+	assert_eq "$(ip -n c1 -6 -o addr show dev eth0 | wc -l)" 0 "IPv6 address on the container end"
+	host=$(ip -o link show master berth0 | awk -F': ' 'NR == 1 {print $2}' | cut -d@ -f1)
+	assert_eq "$(cat "/proc/sys/net/ipv6/conf/$host/disable_ipv6")" 1 "IPv6 on the host end $host"
+	assert_contains "$(ip -d link show "$host")" "hairpin on"
 	serve c1 0.0.0.0 80 web
 	serve c1 --udp 0.0.0.0 53 dns
 	serve upstream 198.51.100.1 7000 up

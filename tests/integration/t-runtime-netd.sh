@@ -53,7 +53,7 @@ no_netd_clean_failure() {
 	assert_contains "$FAIL_OUT" "berth.network"
 	[ ! -e "$RT_ROOT/w2" ] || fail "state left behind"
 	[ ! -e "$(rt_cgroup_dir memory w2)" ] || fail "cgroup left behind"
-	! pgrep -f "memfd:berth" >/dev/null || fail "an init was left behind"
+	! pgrep -f -- "--bundle $TMP/w2" >/dev/null || fail "an init was left behind"
 }
 
 unknown_network_clean_failure() {

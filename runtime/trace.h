@@ -1,0 +1,30 @@
+/*
+ * runtime/trace.h: phase timestamps for finding where the time of a create
+ * or run goes (docs/performance.md). Compiled in only with
+ * CFLAGS=-DBERTH_TRACE; then BERTH_TRACE=1 in the environment prints
+ * "T <monotonic seconds> <pid> <phase>" lines to stderr from every process
+ * involved (berth, the cgroup child, the spawn helper, the init).
+ */
+#pragma once
+
+#ifdef BERTH_TRACE
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline void rt_trace(const char *what)
+{
+	static int on = -1;
+	struct timespec ts;
+
+	if (on < 0)
+		on = getenv("BERTH_TRACE") != NULL;
+	if (!on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	dprintf(2, "T %ld.%06ld %d %s\n", (long)ts.tv_sec, ts.tv_nsec / 1000, (int)getpid(), what);
+}
+#else
+#define rt_trace(what) ((void)0)
+#endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "netd/nft_int.h"
@@ -477,17 +478,59 @@ int nft_ports_del(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, s
 }
 
 /* Elements of a set; a missing table (or set) holds nothing. */
+static int elem_cmp(const void *a, const void *b)
+{
+	const struct nft_elem *x = a, *y = b;
+
+	if (x->key_len != y->key_len)
+		return x->key_len < y->key_len ? -1 : 1;
+	if (x->flags != y->flags)
+		return x->flags < y->flags ? -1 : 1;
+	return memcmp(x->key, y->key, x->key_len);
+}
+
+/* True when some element appears twice: the dump raced a resize of the set's hash table. */
+static bool has_duplicates(const struct nft_elem *el, size_t n)
+{
+	_cleanup_free_ struct nft_elem *copy = NULL;
+
+	if (n < 2)
+		return false;
+	copy = malloc(n * sizeof(*copy));
+	if (!copy)
+		return false;
+	memcpy(copy, el, n * sizeof(*copy));
+	qsort(copy, n, sizeof(*copy), elem_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (elem_cmp(&copy[i - 1], &copy[i]) == 0)
+			return true;
+	return false;
+}
+
 static int dump_or_empty(struct nft_ctx *ctx, const char *set, struct nft_elem **ret, size_t *ret_n, struct berr *e)
 {
-	int r = nft_elems_dump(ctx, set, ret, ret_n, e);
+	/*
+	 * A set dump longer than one message resumes by skipping the elements
+	 * already sent; when the kernel resizes a hash set in between (its
+	 * deferred rhashtable worker runs after big additions), the order
+	 * changes and one element can come twice while another is missed.
+	 * Such a dump shows a duplicate: take it again.
+	 */
+	for (int attempt = 0;; attempt++) {
+		int r = nft_elems_dump(ctx, set, ret, ret_n, e);
 
-	if (r == -ENOENT) {
-		berr_clear(e);
+		if (r == -ENOENT) {
+			berr_clear(e);
+			*ret = NULL;
+			*ret_n = 0;
+			return 0;
+		}
+		if (r < 0 || attempt == 20 || !has_duplicates(*ret, *ret_n))
+			return r;
+		free(*ret);
 		*ret = NULL;
-		*ret_n = 0;
-		return 0;
+		usleep(1000u << (attempt < 6 ? attempt : 6));
 	}
-	return r;
 }
 
 int nft_ports_list(struct nft_ctx *ctx, struct nft_port **ret, size_t *ret_n, struct berr *e)

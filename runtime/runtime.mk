@@ -28,3 +28,13 @@ else
 	$(call link,$@,$^)
 endif
 endif
+
+# The same program linked dynamically, for the tests that run it under valgrind (which cannot
+# intercept malloc in a static binary).
+ifeq ($(BERTH_STATIC),1)
+ifneq ($(wildcard runtime/berth_main.c),)
+TEST_BINS += $(BUILD)/bin/berth-dynamic
+$(BUILD)/bin/berth-dynamic: $(BUILD)/runtime/berth_main.o $(LIBRUNTIME) $(LIBNETD) $(LIBBERTH)
+	$(call link,$@,$^)
+endif
+endif

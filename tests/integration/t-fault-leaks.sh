@@ -159,23 +159,30 @@ no_leaks() {
 		cni_ok ADD l2 /run/netns/l1 eth1 "$c" >/dev/null
 		printf '%s' "$c" | env CNI_COMMAND=STATUS valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
 			--error-exitcode=99 berth-cni || fail "berth-cni STATUS under valgrind"
-		printf '%s' "$c" | env CNI_COMMAND=DEL CNI_CONTAINERID=l2 CNI_NETNS=/run/netns/l1 CNI_IFNAME=eth1 \
+		# DEL once the namespace is gone (as after a container's death): with the namespace
+		# at hand, DEL renames the container end from inside it through the shared-memory
+		# helper valgrind cannot follow; LeakSanitizer covers that path in SANITIZE=1 runs.
+		ip netns del l1
+		printf '%s' "$c" | env CNI_COMMAND=DEL CNI_CONTAINERID=l2 CNI_NETNS= CNI_IFNAME=eth1 \
 			valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 berth-cni ||
 			fail "berth-cni DEL under valgrind"
 		jq -c '. + {"cni.dev/valid-attachments": []}' <<<"$c" | tr -d '\n' | env CNI_COMMAND=GC \
 			valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 berth-cni ||
 			fail "berth-cni GC under valgrind"
+		# berth is linked statically; valgrind follows its dynamically linked twin
+		vgberth="$BIN/berth"
+		[ -x "$BIN/berth-dynamic" ] && vgberth="$BIN/berth-dynamic"
 		rt_config "$TMP/lk" args='["sleep","30"]'
 		berth run -d --bundle "$TMP/lk" lk >"$TMP/lk.out" 2>&1 || fail "run -d: $(cat "$TMP/lk.out")"
-		assert_ok vg "$BIN/berth" --root "$RT_ROOT" state lk
-		assert_ok vg "$BIN/berth" --root "$RT_ROOT" list
-		assert_ok vg "$BIN/berth" --root "$RT_ROOT" ps lk
-		assert_ok vg "$BIN/berth" --root "$RT_ROOT" features
+		assert_ok vg "$vgberth" --root "$RT_ROOT" state lk
+		assert_ok vg "$vgberth" --root "$RT_ROOT" list
+		assert_ok vg "$vgberth" --root "$RT_ROOT" ps lk
+		assert_ok vg "$vgberth" --root "$RT_ROOT" features
 		# (valgrind 3.19 does not know pidfd_open, which kill uses)
 		assert_ok berth kill lk KILL
 		rt_wait_status lk stopped || fail "lk did not stop"
-		assert_ok vg "$BIN/berth" --root "$RT_ROOT" delete lk
-		(cd "$TMP" && mkdir -p spec && cd spec && vg "$BIN/berth" spec) || fail "berth spec under valgrind"
+		assert_ok vg "$vgberth" --root "$RT_ROOT" delete lk
+		(cd "$TMP" && mkdir -p spec && cd spec && vg "$vgberth" spec) || fail "berth spec under valgrind"
 	fi
 	assert_clean lnet
 	stop_netd

@@ -6,6 +6,11 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build/fuzz}
 SECS=${FUZZ_SECONDS:-30}
 failed=()
+# Targets that need files make them under TMPDIR; libFuzzer may end a run without
+# running their atexit cleanup, so give them a directory of their own and remove it.
+export TMPDIR="$PWD/$BUILD/fuzz-tmp"
+rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
+trap 'rm -rf "$TMPDIR"' EXIT
 for bin in "$BUILD"/bin/fuzz-*; do
 	name=${bin##*/fuzz-}
 	[ -x "$bin" ] || continue

@@ -406,32 +406,42 @@ static int cmd_attach(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_detach(int argc, char **argv)
+/* OP ID [--network NAME] [--ifname IF]: the requests about one container's endpoints. */
+static int endpoint_call(const char *op, int argc, char **argv, const char **ret_id, json_t **ret_res)
 {
 	struct opt opts[] = {{.name = "--network", .has_value = true}, {.name = "--ifname", .has_value = true}, {NULL}};
 	_cleanup_json_ json_t *req = NULL;
-	_cleanup_json_ json_t *res = NULL;
-	char *pos[2];
+	char *pos[1];
 	int n_pos, r;
 
-	r = parse_opts(argc, argv, opts, pos, &n_pos, 2);
+	r = parse_opts(argc, argv, opts, pos, &n_pos, 1);
 	if (r)
 		return r;
 	if (n_pos != 1)
-		return die_usage("detach ID [--network NAME] [--ifname IF]");
-	req = new_req("detach");
+		return die_usage("%s ID [--network NAME] [--ifname IF]", op);
+	req = new_req(op);
 	put(req, "id", json_string(pos[0]));
 	if (opts[0].value)
 		put(req, "network", json_string(opts[0].value));
 	if (opts[1].value)
 		put(req, "ifname", json_string(opts[1].value));
-	if ((r = call(req, -1, &res)))
+	*ret_id = pos[0];
+	return call(req, -1, ret_res);
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	_cleanup_json_ json_t *res = NULL;
+	const char *id = NULL;
+	int r;
+
+	if ((r = endpoint_call("detach", argc, argv, &id, &res)))
 		return r;
 	if (json_out)
 		print_json(res);
 	else
 		printf("detached %lld endpoint%s of %s\n", (long long)jint(res, "detached"),
-		       jint(res, "detached") == 1 ? "" : "s", pos[0]);
+		       jint(res, "detached") == 1 ? "" : "s", id);
 	return 0;
 }
 
@@ -523,27 +533,14 @@ static int cmd_routes(int argc, char **argv)
 {
 	static const char *const hdr[] = {"DESTINATION", "GATEWAY", "DEVICE", "TABLE",
 					  "SCOPE",	 "PROTO",   "METRIC", NULL};
-	struct opt opts[] = {{.name = "--network", .has_value = true}, {.name = "--ifname", .has_value = true}, {NULL}};
-	_cleanup_json_ json_t *req = NULL;
 	_cleanup_json_ json_t *res = NULL;
+	const char *id = NULL;
 	struct table *t;
-	char *pos[1];
 	json_t *rt;
 	size_t i;
-	int n_pos, r;
+	int r;
 
-	r = parse_opts(argc, argv, opts, pos, &n_pos, 1);
-	if (r)
-		return r;
-	if (n_pos != 1)
-		return die_usage("routes ID [--network NAME] [--ifname IF]");
-	req = new_req("routes");
-	put(req, "id", json_string(pos[0]));
-	if (opts[0].value)
-		put(req, "network", json_string(opts[0].value));
-	if (opts[1].value)
-		put(req, "ifname", json_string(opts[1].value));
-	if ((r = call(req, -1, &res)))
+	if ((r = endpoint_call("routes", argc, argv, &id, &res)))
 		return r;
 	if (json_out) {
 		print_json(res);

@@ -15,6 +15,33 @@
 #include "runtime/process.h"
 #include "runtime/sys.h"
 
+/*
+ * A hook may exit without reading its stdin: the write then fails with
+ * EPIPE, and must not kill the caller with SIGPIPE whatever its signal
+ * disposition (library code; berth ignores it, other callers may not).
+ */
+static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
+{
+	static const struct timespec zero;
+	sigset_t pipe_set, old;
+	ssize_t n;
+	int saved;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	n = write(fd, buf, len);
+	saved = errno;
+	if (n < 0 && errno == EPIPE && !sigismember(&old, SIGPIPE)) {
+		/* take back the SIGPIPE this write raised before unblocking */
+		while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return n;
+}
+
 #define OUTPUT_TAIL 512
 
 static long long now_ms(void)
@@ -102,7 +129,7 @@ static int run_one(const struct rt_hook *h, const char *name, const char *state,
 			break;
 		}
 		if (pfd[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
-			ssize_t n = write(in_w, state + written, state_len - written);
+			ssize_t n = write_nosigpipe(in_w, state + written, state_len - written);
 
 			if (n > 0)
 				written += (size_t)n;

@@ -343,3 +343,22 @@ Test(rt_hooks, state_on_stdin_and_failures)
 	cr_assert_eq(rt_hooks_run(&h, RT_HOOK_POSTSTOP, "{}", &e), 0, "%s", e.msg);
 	bfile_rm_rf(dir, NULL);
 }
+
+Test(rt_hooks, a_hook_that_ignores_a_big_state_does_not_kill_the_caller)
+{
+	struct rt_hooks h;
+	struct berr e = BERR_INIT;
+	size_t len = 1024 * 1024;
+	char *state = malloc(len + 1);
+
+	cr_assert(state);
+	memset(state, ' ', len);
+	state[0] = '{';
+	state[len - 1] = '}';
+	state[len] = '\0';
+	/* more than a pipe holds: the write must meet EPIPE once the hook is gone */
+	signal(SIGPIPE, SIG_DFL);
+	hook_of(&h, RT_HOOK_POSTSTOP, "exit 0", 0);
+	cr_assert_eq(rt_hooks_run(&h, RT_HOOK_POSTSTOP, state, &e), 0, "%s", e.msg);
+	free(state);
+}

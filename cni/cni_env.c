@@ -42,19 +42,8 @@ const char *cni_cmd_name(enum cni_cmd cmd)
 	return (unsigned)cmd < ARRAY_SIZE(cmd_names) ? cmd_names[cmd] : "?";
 }
 
-static int env_fail(struct cni_err *ce, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int env_fail(struct cni_err *ce, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!ce)
-		return -EINVAL;
-	va_start(ap, fmt);
-	berr_setv(&ce->e, -EINVAL, fmt, ap);
-	va_end(ap);
-	ce->code = CNI_ERR_INVALID_ENV;
-	return -EINVAL;
-}
+/* Bad or missing CNI_* environment: code 4. */
+#define env_fail(ce, ...) cni_fail(ce, CNI_ERR_INVALID_ENV, -EINVAL, __VA_ARGS__)
 
 static bool truthy(const char *v, bool *ret)
 {

@@ -12,19 +12,8 @@
 /* Bounds for the 1.1.0 numeric fields: they are u32 in the kernel and in libcni. */
 #define U32_MAX_JSON 4294967295LL
 
-static int bad(struct cni_err *ce, unsigned code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int bad(struct cni_err *ce, unsigned code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!ce)
-		return -EINVAL;
-	va_start(ap, fmt);
-	berr_setv(&ce->e, -EINVAL, fmt, ap);
-	va_end(ap);
-	ce->code = code;
-	return -EINVAL;
-}
+/* A malformed result or prevResult: the given code, -EINVAL. */
+#define bad(ce, code, ...) cni_fail(ce, code, -EINVAL, __VA_ARGS__)
 
 /* 4 or 6 when s is an address of that family, 0 otherwise. */
 static int ip_family(const char *s)

@@ -26,14 +26,11 @@ int berr_set(struct berr *e, int code, const char *fmt, ...)
 	return code;
 }
 
-int berr_sys(struct berr *e, int code, const char *fmt, ...)
+/* Append ": strerror(code)" to the message set just before. */
+static int append_strerror(struct berr *e, int code)
 {
-	va_list ap;
 	size_t n;
 
-	va_start(ap, fmt);
-	code = berr_setv(e, code, fmt, ap);
-	va_end(ap);
 	if (!e)
 		return code;
 	n = strlen(e->msg);
@@ -42,21 +39,25 @@ int berr_sys(struct berr *e, int code, const char *fmt, ...)
 	return code;
 }
 
+int berr_sys(struct berr *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = berr_setv(e, code, fmt, ap);
+	va_end(ap);
+	return append_strerror(e, code);
+}
+
 int berr_errno(struct berr *e, const char *fmt, ...)
 {
 	int code = errno ? -errno : -EIO;
 	va_list ap;
-	size_t n;
 
 	va_start(ap, fmt);
 	berr_setv(e, code, fmt, ap);
 	va_end(ap);
-	if (!e)
-		return code;
-	n = strlen(e->msg);
-	if (n < sizeof(e->msg))
-		snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(-code));
-	return code;
+	return append_strerror(e, code);
 }
 
 int berr_wrap(struct berr *e, int code, const char *fmt, ...)

@@ -7,14 +7,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "clock.h"
 
 int block_acquire_at(int dirfd, const char *name, int timeout_ms, int *ret_fd, struct berr *e)
 {
@@ -37,7 +30,7 @@ int block_acquire_at(int dirfd, const char *name, int timeout_ms, int *ret_fd, s
 	 * flock has no timed wait; poll with a short exponential backoff. Holders
 	 * keep the lock for a few netlink round trips, so the first retries win.
 	 */
-	deadline = now_ms() + timeout_ms;
+	deadline = bclock_now_ms() + timeout_ms;
 	for (;;) {
 		struct timespec ts;
 
@@ -45,7 +38,7 @@ int block_acquire_at(int dirfd, const char *name, int timeout_ms, int *ret_fd, s
 			break;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return berr_errno(e, "lock %s", name);
-		if (now_ms() >= deadline)
+		if (bclock_now_ms() >= deadline)
 			return berr_set(e, -ETIMEDOUT, "timed out after %d ms waiting for lock %s", timeout_ms, name);
 		ts.tv_sec = 0;
 		ts.tv_nsec = delay_us * 1000;

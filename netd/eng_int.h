@@ -31,6 +31,8 @@ void eng_host_reset(struct eng *eng);
 
 void eng_nft_network(const struct eng_network *n, struct nft_network *ret);
 /* The map elements of an endpoint's ports, ranges expanded. free(*ret). */
+/* How many host ports the endpoint's port specs cover (ranges expanded). */
+size_t eng_host_port_count(const struct eng_endpoint *ep);
 int eng_nft_ports(const struct eng_endpoint *ep, struct nft_port **ret, size_t *ret_n);
 
 /* Validate a network definition and fill in defaults. */

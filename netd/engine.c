@@ -119,13 +119,20 @@ void eng_nft_network(const struct eng_network *n, struct nft_network *ret)
 	ret->internal = n->internal;
 }
 
-int eng_nft_ports(const struct eng_endpoint *ep, struct nft_port **ret, size_t *ret_n)
+size_t eng_host_port_count(const struct eng_endpoint *ep)
 {
-	size_t n = 0, k = 0;
-	struct nft_port *v;
+	size_t n = 0;
 
 	for (size_t i = 0; i < ep->n_ports; i++)
 		n += (size_t)(ep->ports[i].host_port_end - ep->ports[i].host_port) + 1;
+	return n;
+}
+
+int eng_nft_ports(const struct eng_endpoint *ep, struct nft_port **ret, size_t *ret_n)
+{
+	size_t n = eng_host_port_count(ep), k = 0;
+	struct nft_port *v;
+
 	v = calloc(n ? n : 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;

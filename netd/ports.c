@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "fileutil.h"
 #include "jsonutil.h"
+#include "netd/eng_int.h"
 
 #define CLAIM_MAX_SIZE (256 * 1024)
 
@@ -86,11 +87,9 @@ struct hp {
 
 static int expand(const struct eng_endpoint *ep, struct hp **ret, size_t *ret_n)
 {
-	size_t n = 0, k = 0;
+	size_t n = eng_host_port_count(ep), k = 0;
 	struct hp *v;
 
-	for (size_t i = 0; i < ep->n_ports; i++)
-		n += (size_t)(ep->ports[i].host_port_end - ep->ports[i].host_port) + 1;
 	v = calloc(n ? n : 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;

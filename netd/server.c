@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "fdpass.h"
 #include "log.h"
 
@@ -58,14 +59,6 @@ struct srv {
 	long long accept_retry_ms; /* when paused: when the silentest client becomes evictable */
 	bool stop;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int srv_open(const struct srv_opts *o, srv_handler_fn fn, void *arg, struct srv **ret, struct berr *e)
 {
@@ -267,7 +260,7 @@ static json_t *error_reply(int code, const char *msg)
 static bool make_room(struct srv *s)
 {
 	struct client *old = NULL;
-	long long now = now_ms();
+	long long now = bclock_now_ms();
 
 	for (struct client *c = s->clients; c; c = c->next)
 		if (!old || c->deadline_ms < old->deadline_ms)
@@ -309,7 +302,7 @@ static void accept_clients(struct srv *s)
 			continue;
 		}
 		c->fd = fd;
-		c->deadline_ms = now_ms() + s->o.client_timeout_ms;
+		c->deadline_ms = bclock_now_ms() + s->o.client_timeout_ms;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
 			cred.uid = (uid_t)-1;
 			cred.pid = 0;
@@ -370,10 +363,10 @@ static bool process_lines(struct srv *s, struct client *c)
 			rep = error_reply(EMSGSIZE, "request line too long");
 			c->closing = true;
 		} else {
-			long long t0 = now_ms();
+			long long t0 = bclock_now_ms();
 
 			rep = s->fn(s->arg, c->in + start, end - start, fd);
-			log_debug("request from pid %d handled in %lld ms", (int)c->pid, now_ms() - t0);
+			log_debug("request from pid %d handled in %lld ms", (int)c->pid, bclock_now_ms() - t0);
 		}
 		if (fd >= 0)
 			close(fd);
@@ -433,13 +426,13 @@ static bool read_client(struct srv *s, struct client *c)
 		c->n_fds++;
 	}
 	c->in_len += (size_t)n;
-	c->deadline_ms = now_ms() + s->o.client_timeout_ms;
+	c->deadline_ms = bclock_now_ms() + s->o.client_timeout_ms;
 	return process_lines(s, c);
 }
 
 static int next_timeout(struct srv *s)
 {
-	long long now = now_ms(), best = -1;
+	long long now = bclock_now_ms(), best = -1;
 
 	if (s->accept_paused)
 		best = s->accept_retry_ms > now ? s->accept_retry_ms - now : 0;
@@ -457,7 +450,7 @@ static int next_timeout(struct srv *s)
 
 static void expire_clients(struct srv *s)
 {
-	long long now = now_ms();
+	long long now = bclock_now_ms();
 	struct client *c = s->clients, *next;
 
 	for (; c; c = next) {
@@ -531,7 +524,7 @@ int srv_run(struct srv *s, struct berr *e)
 				update_events(s, c);
 		}
 		expire_clients(s);
-		if (s->accept_paused && now_ms() >= s->accept_retry_ms) {
+		if (s->accept_paused && bclock_now_ms() >= s->accept_retry_ms) {
 			/* a slot may be made now: look at the backlog again */
 			s->accept_paused = false;
 			listen_events(s, true);

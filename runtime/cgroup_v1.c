@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "runtime/cgroup_internal.h"
 
 #define W "linux.resources"
@@ -15,14 +16,6 @@ static void sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
 	}
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /*
@@ -292,7 +285,7 @@ int cg_v1_is_frozen(const char *dir, bool *ret)
  */
 int cg_v1_freeze(const char *dir, bool frozen, struct berr *e)
 {
-	long deadline = now_ms() + 5000;
+	long long deadline = bclock_now_ms() + 5000;
 	char state[64];
 	int r;
 
@@ -309,7 +302,7 @@ int cg_v1_freeze(const char *dir, bool frozen, struct berr *e)
 			return r;
 		if (strcmp(state, "FROZEN") == 0)
 			return 0;
-		if (now_ms() > deadline)
+		if (bclock_now_ms() > deadline)
 			break;
 		sleep_ms(i < 10 ? 1 : 10);
 	}

@@ -11,17 +11,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "runtime/cgroup_internal.h"
 
 #define W "linux.resources"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* cgroup.controllers and cgroup.subtree_control are space-separated. */
 static bool space_list_has(const char *list, const char *item)
@@ -288,7 +281,7 @@ int cg_v2_freeze(const char *dir, bool frozen, struct berr *e)
 {
 	char path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
-	long deadline = now_ms() + 5000;
+	long long deadline = bclock_now_ms() + 5000;
 	int r;
 
 	r = cg_write(dir, "cgroup.freeze", frozen ? "1" : "0", e);
@@ -311,7 +304,7 @@ int cg_v2_freeze(const char *dir, bool frozen, struct berr *e)
 		f = strstr(buf, "frozen ");
 		if (f && (f[7] == '1') == frozen)
 			return 0;
-		left = deadline - now_ms();
+		left = deadline - bclock_now_ms();
 		if (left <= 0)
 			break;
 		/* a bounded poll: also covers kernels that miss a notification */

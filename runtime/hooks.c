@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "runtime/process.h"
 #include "runtime/sys.h"
 
@@ -44,14 +45,6 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 
 #define OUTPUT_TAIL 512
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void keep_tail(char *tail, size_t *len, const char *buf, size_t n)
 {
 	if (n >= OUTPUT_TAIL) {
@@ -75,7 +68,7 @@ static int run_one(const struct rt_hook *h, const char *name, const char *state,
 	int in[2], out[2];
 	char tail[OUTPUT_TAIL + 1];
 	size_t tail_len = 0, state_len = strlen(state), written = 0;
-	long long deadline = h->timeout ? now_ms() + (long long)h->timeout * 1000 : 0;
+	long long deadline = h->timeout ? bclock_now_ms() + (long long)h->timeout * 1000 : 0;
 	bool exited = false, out_open = true, timed_out = false;
 	int status = 0;
 	pid_t pid;
@@ -117,7 +110,7 @@ static int run_one(const struct rt_hook *h, const char *name, const char *state,
 		int timeout = -1;
 
 		if (deadline) {
-			long long left = deadline - now_ms();
+			long long left = deadline - bclock_now_ms();
 
 			timeout = left > 0 ? (int)left : 0;
 		}
@@ -155,7 +148,7 @@ static int run_one(const struct rt_hook *h, const char *name, const char *state,
 			if (w == pid)
 				exited = true;
 		}
-		if (!exited && deadline && now_ms() >= deadline) {
+		if (!exited && deadline && bclock_now_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			exited = true;

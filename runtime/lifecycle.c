@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/net.h"
@@ -193,14 +194,6 @@ int rt_kill(const char *root, const char *id, int sig, bool all, struct berr *e)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool cgroup_empty(const struct rt_cgroup *cg)
 {
 	pid_t *pids = NULL;
@@ -213,7 +206,7 @@ static bool cgroup_empty(const struct rt_cgroup *cg)
 
 static int wait_cgroup_empty(const struct rt_cgroup *cg, struct berr *e)
 {
-	long long deadline = now_ms() + KILL_WAIT_MS;
+	long long deadline = bclock_now_ms() + KILL_WAIT_MS;
 
 	for (;;) {
 		pid_t *pids = NULL;
@@ -225,7 +218,7 @@ static int wait_cgroup_empty(const struct rt_cgroup *cg, struct berr *e)
 			return r;
 		if (n == 0)
 			return 0;
-		if (now_ms() > deadline)
+		if (bclock_now_ms() > deadline)
 			return berr_set(e, -EBUSY, "%zu processes of the container survived SIGKILL", n);
 		rt_cgroup_kill_all(cg, SIGKILL, NULL);
 		usleep(5000);

@@ -10,10 +10,10 @@ $(SANDBOX): $(BUILD)/tests/harness/sandbox.o $(LIBBERTH)
 	$(call link,$@,$^)
 
 TSTNET := $(BUILD)/bin/tst-net
-$(TSTNET): $(BUILD)/tests/harness/tstnet.o $(LIBBERTH)
+$(TSTNET): $(BUILD)/tests/harness/tstnet.o $(BUILD)/tests/harness/traffic.o $(LIBBERTH)
 	$(call link,$@,$^)
 
-HARNESS_OBJS := $(BUILD)/tests/harness/tst.o
+HARNESS_OBJS := $(BUILD)/tests/harness/tst.o $(BUILD)/tests/harness/traffic.o
 
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*.c))
 UNIT_BIN := $(BUILD)/bin/test-unit

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "traffic.h"
 
 static int usage(void)
 {
@@ -31,108 +32,46 @@ static int usage(void)
 	return 2;
 }
 
-static int sockaddr_of(const char *addr, const char *port, struct sockaddr_in *sa)
+static int parse_port(const char *s, uint16_t *ret)
 {
 	uint64_t p;
 
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1 || bparse_u64(port, 0, 65535, &p) < 0)
+	if (bparse_u64(s, 0, 65535, &p) < 0)
 		return -1;
-	sa->sin_port = htons((uint16_t)p);
+	*ret = (uint16_t)p;
 	return 0;
 }
 
-static int serve(bool udp, struct sockaddr_in *sa, const char *tag)
+static int serve(bool udp, const char *addr, uint16_t port, const char *tag)
 {
-	int one = 1;
-	int fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	int fd = tst_traffic_listen(udp, addr, port);
 
-	if (fd < 0)
-		return perror("socket"), 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0)
-		return perror("bind"), 1;
-	if (!udp && listen(fd, 128) < 0)
-		return perror("listen"), 1;
+	if (fd < 0) {
+		fprintf(stderr, "listen on %s:%u: %s\n", addr, port, strerror(-fd));
+		return 1;
+	}
 	printf("ready\n");
 	fflush(stdout);
-	for (;;) {
-		struct sockaddr_in peer;
-		socklen_t plen = sizeof(peer);
-		char ip[INET_ADDRSTRLEN], reply[256], buf[512];
-
-		if (udp) {
-			if (recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen) < 0)
-				continue;
-			inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
-			snprintf(reply, sizeof(reply), "%s %s\n", tag, ip);
-			sendto(fd, reply, strlen(reply), 0, (struct sockaddr *)&peer, plen);
-		} else {
-			int c = accept4(fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
-			if (c < 0)
-				continue;
-			inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
-			snprintf(reply, sizeof(reply), "%s %s\n", tag, ip);
-			if (write(c, reply, strlen(reply)) < 0) {
-				/* client gone */
-			}
-			close(c);
-		}
-	}
+	tst_traffic_serve(fd, udp, tag);
 }
 
-static int request(bool udp, struct sockaddr_in *sa, int timeout_ms)
+static int request(bool udp, const char *addr, uint16_t port, int timeout_ms)
 {
-	struct pollfd pfd;
 	char buf[512];
-	size_t got = 0;
-	int fd, r;
+	int r = tst_traffic_request(udp, addr, port, buf, sizeof(buf), timeout_ms);
 
-	fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return perror("socket"), 1;
-	r = connect(fd, (struct sockaddr *)sa, sizeof(*sa));
-	if (r < 0 && errno != EINPROGRESS)
-		return perror("connect"), 1;
-	pfd.fd = fd;
-	if (!udp) {
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-
-		pfd.events = POLLOUT;
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			return fprintf(stderr, "connect: timed out\n"), 1;
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-		if (soerr)
-			return fprintf(stderr, "connect: %s\n", strerror(soerr)), 1;
-	} else if (send(fd, "?", 1, 0) < 0) {
-		return perror("send"), 1;
+	if (r < 0) {
+		fprintf(stderr, "request to %s:%u: %s\n", addr, port, strerror(-r));
+		return 1;
 	}
-	pfd.events = POLLIN;
-	while (got + 1 < sizeof(buf)) {
-		ssize_t n;
-
-		if (poll(&pfd, 1, timeout_ms) <= 0)
-			break;
-		n = read(fd, buf + got, sizeof(buf) - got - 1);
-		if (n < 0)
-			return fprintf(stderr, "read: %s\n", strerror(errno)), 1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (udp || memchr(buf, '\n', got))
-			break;
-	}
-	if (got == 0)
-		return fprintf(stderr, "no reply: timed out\n"), 1;
-	fwrite(buf, 1, got, stdout);
+	fputs(buf, stdout);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sa;
+	struct in_addr ia;
+	uint16_t port;
 	bool udp = false;
 	int i = 2;
 
@@ -143,18 +82,19 @@ int main(int argc, char **argv)
 		i++;
 	}
 	if (strcmp(argv[1], "serve") == 0) {
-		if (argc - i != 3 || sockaddr_of(argv[i], argv[i + 1], &sa) < 0)
+		if (argc - i != 3 || inet_pton(AF_INET, argv[i], &ia) != 1 || parse_port(argv[i + 1], &port) < 0)
 			return usage();
-		return serve(udp, &sa, argv[i + 2]);
+		return serve(udp, argv[i], port, argv[i + 2]);
 	}
 	if (strcmp(argv[1], "request") == 0) {
 		uint64_t t = 2000;
 
-		if (argc - i < 2 || argc - i > 3 || sockaddr_of(argv[i], argv[i + 1], &sa) < 0)
+		if (argc - i < 2 || argc - i > 3 || inet_pton(AF_INET, argv[i], &ia) != 1 ||
+		    parse_port(argv[i + 1], &port) < 0)
 			return usage();
 		if (argc - i == 3 && bparse_u64(argv[i + 2], 1, 600000, &t) < 0)
 			return usage();
-		return request(udp, &sa, (int)t);
+		return request(udp, argv[i], port, (int)t);
 	}
 	return usage();
 }

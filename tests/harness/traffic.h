@@ -1,0 +1,24 @@
+/*
+ * The traffic end points both harnesses use (tst.c for Criterion tests,
+ * tstnet.c as the tst-net tool of the shell tests): a server that answers
+ * every connection or datagram with "TAG PEER-IP\n", so a client learns who
+ * answered and which source address arrived, and the matching client.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A bound (and, for TCP, listening) socket on addr:port (addr NULL: any); fd or -errno. */
+int tst_traffic_listen(bool udp, const char *addr, uint16_t port);
+
+/* Answer forever on fd. */
+__attribute__((noreturn)) void tst_traffic_serve(int fd, bool udp, const char *tag);
+
+/*
+ * Connect to addr:port (UDP: send one datagram) and read the reply line into
+ * buf; 0, or -errno (-ECONNREFUSED, -ETIMEDOUT when nothing came within
+ * timeout_ms).
+ */
+int tst_traffic_request(bool udp, const char *addr, uint16_t port, char *buf, size_t len, int timeout_ms);

@@ -78,6 +78,7 @@ CLEAN_FILES :=
 
 include lib/lib.mk
 include netd/netd.mk
+include stack/stack.mk
 include runtime/runtime.mk
 include cni/cni.mk
 include tests/tests.mk
@@ -99,6 +100,15 @@ define link
 	@mkdir -p $(dir $(1))
 	@$(if $(Q),echo "  LD      $(1)")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $(1) $(2) $(PKG_LIBS) $(3)
+endef
+
+COMMA := ,
+# Link a program with some libraries static: $(call link_static,OUTPUT,OBJECTS-AND-ARCHIVES,LIBS,LABEL,MODE)
+# MODE static-pie: everything static (-static-pie, no --as-needed); empty: LIBS says which are static.
+define link_static
+	@mkdir -p $(dir $(1))
+	@$(if $(Q),echo "  LD      $(1) ($(4))")
+	$(Q)$(CC) $(if $(5),$(filter-out -pie -Wl$(COMMA)--as-needed,$(ALL_LDFLAGS)) -$(5),$(ALL_LDFLAGS)) -o $(1) $(2) $(3)
 endef
 
 # Static library: $(call archive,OUTPUT,OBJECTS)
@@ -192,7 +202,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # ---------------------------------------------------------------- style
-FORMAT_FILES = $(shell find lib netd runtime cni tests bench -name '*.[ch]' -not -path '*/corpus/*' 2>/dev/null)
+FORMAT_FILES = $(shell find lib netd runtime stack cni tests bench -name '*.[ch]' -not -path '*/corpus/*' 2>/dev/null)
 
 format:
 	$(Q)clang-format -i $(FORMAT_FILES)

@@ -3,7 +3,7 @@
 # bench-nft: cost of publishing / unpublishing one port with 10, 1,000 and 10,000 published.
 BENCH_NFT := $(BUILD)/bin/bench-nft
 PROGRAMS += $(BENCH_NFT)
-$(BENCH_NFT): $(BUILD)/bench/bench_nft.o $(LIBNETD) $(LIBBERTH)
+$(BENCH_NFT): $(BUILD)/bench/bench_nft.o $(LIBENGINE) $(LIBBERTH)
 	$(call link,$@,$^)
 
 # Runs inside the sandbox (and the program unshares a network namespace of its own).
@@ -16,7 +16,7 @@ bench-nft: $(BENCH_NFT) $(SANDBOX)
 # endpoints, and netd's resident memory (bench/bench_attach.c).
 BENCH_ATTACH := $(BUILD)/bin/bench-attach
 PROGRAMS += $(BENCH_ATTACH)
-$(BENCH_ATTACH): $(BUILD)/bench/bench_attach.o $(LIBNETD) $(LIBBERTH)
+$(BENCH_ATTACH): $(BUILD)/bench/bench_attach.o $(LIBNETDCLIENT) $(LIBBERTH)
 	$(call link,$@,$^)
 
 bench-attach: $(BENCH_ATTACH) $(BUILD)/bin/netd $(SANDBOX)

@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "netd/client.h"
+#include "netd/client/client.h"
 
 #define PROBES 20
 

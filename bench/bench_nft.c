@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "addr.h"
-#include "netd/nft.h"
+#include "netd/engine/nft.h"
 
 static double now_us(void)
 {

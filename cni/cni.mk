@@ -1,14 +1,10 @@
-# cni/: the CNI front end (libberthcni.a) and the berth-cni plugin binary.
+# cni/: the CNI front end (libberthcni.a) over the engine, and the berth-cni plugin binary.
 CNI_MAINS := cni/cni_main.c
 CNI_LIB_SRCS := $(filter-out $(CNI_MAINS),$(wildcard cni/*.c))
-LIBCNI := $(if $(CNI_LIB_SRCS),$(BUILD)/cni/libberthcni.a)
-
-ifneq ($(CNI_LIB_SRCS),)
+LIBCNI := $(BUILD)/cni/libberthcni.a
 $(LIBCNI): $(CNI_LIB_SRCS:%.c=$(BUILD)/%.o)
 	$(call archive,$@,$^)
-endif
 
-ifneq ($(wildcard cni/cni_main.c),)
 PROGRAMS += $(BUILD)/bin/berth-cni
 INSTALL_CNI_BINS += $(BUILD)/bin/berth-cni
 # Runtimes start berth-cni for every ADD and DEL: the libraries that ship a static archive are linked in
@@ -18,12 +14,9 @@ CNI_STATIC ?= $(if $(filter 1,$(SANITIZE) $(FUZZ)),0,1)
 CNI_STATIC_LIBS = -Wl,-Bstatic $(shell $(PKG_CONFIG) --libs --static libnl-route-3.0 libnftnl jansson 2>/dev/null | \
 	sed 's/-lmnl//g; s/-lpthread//g; s/-lm\b//g') -Wl,-Bdynamic -lmnl -lm
 
-$(BUILD)/bin/berth-cni: $(BUILD)/cni/cni_main.o $(LIBCNI) $(LIBNETD) $(LIBBERTH)
+$(BUILD)/bin/berth-cni: $(BUILD)/cni/cni_main.o $(LIBCNI) $(LIBENGINE) $(LIBBERTH)
 ifeq ($(CNI_STATIC),1)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  LD      $@ (static libnl, libnftnl, jansson)")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CNI_STATIC_LIBS)
+	$(call link_static,$@,$^,$(CNI_STATIC_LIBS),static libnl$(COMMA) libnftnl$(COMMA) jansson,)
 else
 	$(call link,$@,$^)
-endif
 endif

@@ -14,7 +14,7 @@
 #include "cni/cni_conf.h"
 #include "cni/cni_env.h"
 #include "cni/cni_error.h"
-#include "netd/engine.h"
+#include "netd/engine/engine.h"
 
 struct cni_req {
 	struct cni_env env;

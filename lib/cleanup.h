@@ -46,13 +46,10 @@ static inline void berth_fclosep(FILE **f)
 	*f = NULL;
 }
 
+void strv_free(char **v); /* strv.h */
 static inline void berth_strvfreep(char ***v)
 {
-	if (*v) {
-		for (char **s = *v; *s; s++)
-			free(*s);
-		free(*v);
-	}
+	strv_free(*v);
 	*v = NULL;
 }
 

@@ -110,3 +110,21 @@ const char *berr_errno_name(int code)
 	name = strerrorname_np(code);
 	return name ? name : "E?";
 }
+
+int berr_oom(struct berr *e)
+{
+	return berr_set(e, -ENOMEM, "out of memory");
+}
+
+void berr_append(struct berr *warn, const char *what, const struct berr *e)
+{
+	size_t n;
+
+	if (!warn)
+		return;
+	n = strlen(warn->msg);
+	snprintf(warn->msg + n, sizeof(warn->msg) - n, "%s%s%s%s", n ? "; " : "", what ? what : "", what ? ": " : "",
+		 berr_message(e));
+	if (!warn->code)
+		warn->code = e->code ? e->code : -EIO;
+}

@@ -38,6 +38,16 @@ int berr_errno(struct berr *e, const char *fmt, ...) __attribute__((format(print
  */
 int berr_wrap(struct berr *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* berr_oom(e): returns -ENOMEM. */
+int berr_oom(struct berr *e);
+
+/*
+ * Accumulate a warning in warn (NULL: ignored): append "; [what: ]message of
+ * e", and keep the first code (-EIO when e has none). For the clean-ups that
+ * go on after a failure and report everything that went wrong at the end.
+ */
+void berr_append(struct berr *warn, const char *what, const struct berr *e);
+
 /* Forget any error. */
 void berr_clear(struct berr *e);
 

@@ -23,7 +23,7 @@ int bfile_read_all_at(int atfd, const char *path, size_t max_size, char **ret_bu
 		return berr_errno(e, "open %s", path);
 	buf = malloc(cap + 1);
 	if (!buf)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	for (;;) {
 		ssize_t n;
 
@@ -35,7 +35,7 @@ int bfile_read_all_at(int atfd, const char *path, size_t max_size, char **ret_bu
 			cap = cap * 2 > max_size ? max_size : cap * 2;
 			nb = realloc(buf, cap + 1);
 			if (!nb)
-				return berr_set(e, -ENOMEM, "out of memory");
+				return berr_oom(e);
 			buf = nb;
 		}
 		n = read(fd, buf + len, cap - len);

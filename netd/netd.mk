@@ -1,23 +1,29 @@
-# netd/: the network engine (libnetd.a), the netd daemon and the netctl client.
-NETD_MAINS := netd/netd_main.c netd/netctl_main.c
-NETD_LIB_SRCS := $(filter-out $(NETD_MAINS),$(wildcard netd/*.c))
-LIBNETD := $(if $(NETD_LIB_SRCS),$(BUILD)/netd/libnetd.a)
-
-ifneq ($(NETD_LIB_SRCS),)
-$(LIBNETD): $(NETD_LIB_SRCS:%.c=$(BUILD)/%.o)
+# netd/: the network engine (engine/, libberthengine.a), the daemon (daemon/, libnetdaemon.a + netd),
+# the protocol's client (client/, libnetdclient.a) and netctl (netctl/, libnetctl.a + netctl).
+# Archives only point down: lib <- engine <- daemon; lib <- client <- netctl.
+ENGINE_SRCS := $(wildcard netd/engine/*.c)
+LIBENGINE := $(BUILD)/netd/libberthengine.a
+$(LIBENGINE): $(ENGINE_SRCS:%.c=$(BUILD)/%.o)
 	$(call archive,$@,$^)
-endif
 
-ifneq ($(wildcard netd/netd_main.c),)
-PROGRAMS += $(BUILD)/bin/netd
-INSTALL_BINS += $(BUILD)/bin/netd
-$(BUILD)/bin/netd: $(BUILD)/netd/netd_main.o $(LIBNETD) $(LIBBERTH)
-	$(call link,$@,$^)
-endif
+NETD_CLIENT_SRCS := $(wildcard netd/client/*.c)
+LIBNETDCLIENT := $(BUILD)/netd/libnetdclient.a
+$(LIBNETDCLIENT): $(NETD_CLIENT_SRCS:%.c=$(BUILD)/%.o)
+	$(call archive,$@,$^)
 
-ifneq ($(wildcard netd/netctl_main.c),)
-PROGRAMS += $(BUILD)/bin/netctl
-INSTALL_BINS += $(BUILD)/bin/netctl
-$(BUILD)/bin/netctl: $(BUILD)/netd/netctl_main.o $(LIBNETD) $(LIBBERTH)
+DAEMON_SRCS := $(filter-out netd/daemon/netd_main.c,$(wildcard netd/daemon/*.c))
+LIBNETDAEMON := $(BUILD)/netd/libnetdaemon.a
+$(LIBNETDAEMON): $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+	$(call archive,$@,$^)
+
+NETCTL_SRCS := $(filter-out netd/netctl/netctl_main.c,$(wildcard netd/netctl/*.c))
+LIBNETCTL := $(BUILD)/netd/libnetctl.a
+$(LIBNETCTL): $(NETCTL_SRCS:%.c=$(BUILD)/%.o)
+	$(call archive,$@,$^)
+
+PROGRAMS += $(BUILD)/bin/netd $(BUILD)/bin/netctl
+INSTALL_BINS += $(BUILD)/bin/netd $(BUILD)/bin/netctl
+$(BUILD)/bin/netd: $(BUILD)/netd/daemon/netd_main.o $(LIBNETDAEMON) $(LIBENGINE) $(LIBBERTH)
 	$(call link,$@,$^)
-endif
+$(BUILD)/bin/netctl: $(BUILD)/netd/netctl/netctl_main.o $(LIBNETCTL) $(LIBNETDCLIENT) $(LIBBERTH)
+	$(call link,$@,$^)

@@ -17,8 +17,8 @@
 #include "runtime/path.h"
 #include "runtime/selfprot.h"
 #include "runtime/signals.h"
-#include "runtime/stack.h"
 #include "runtime/trace.h"
+#include "stack/stack.h"
 
 static bool log_to_file;
 
@@ -63,7 +63,7 @@ static int cmd_spec(const struct rt_cli *c, struct berr *e)
 	_cleanup_close_ int fd = -1;
 
 	if (!path)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return berr_errno(e, "create %s", path);
@@ -115,7 +115,7 @@ static int cmd_features(struct berr *e)
 		return r;
 	s = json_dumps(j, JSON_INDENT(4));
 	if (!s)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	printf("%s\n", s);
 	return 0;
 }

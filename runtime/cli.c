@@ -260,9 +260,9 @@ static int apply(struct rt_cli *c, const struct opt *o, const char *val, struct 
 	case O_ENV:
 		if (!strchr(val, '=') || val[0] == '=')
 			return berr_set(e, -EINVAL, "--env takes KEY=VALUE, not '%s'", val);
-		return push(&c->env, val) < 0 ? berr_set(e, -ENOMEM, "out of memory") : 0;
+		return push(&c->env, val) < 0 ? berr_oom(e) : 0;
 	case O_CAP:
-		return push(&c->caps, val) < 0 ? berr_set(e, -ENOMEM, "out of memory") : 0;
+		return push(&c->caps, val) < 0 ? berr_oom(e) : 0;
 	case O_NO_NEW_PRIVS:
 		c->no_new_privs = true;
 		break;

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "err.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/spec.h"
 #include "runtime/state.h"
 

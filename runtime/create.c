@@ -60,7 +60,7 @@ static int write_config_copy(const struct rt_state *st, const struct rt_spec *sp
 	_cleanup_free_ char *path = rt_path_join(st->dir, "config.json");
 
 	if (!s || !path)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	return bfile_write_atomic(path, s, strlen(s), 0600, 0, e);
 }
 
@@ -181,7 +181,7 @@ static int drive_init(struct create_ctx *c, const struct rt_create_opts *o, cons
 	}
 	state = rt_state_hook_json(spec->oci_version, o->id, "creating", c->pid, spec->bundle, c->annotations);
 	if (!state)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	r = rt_sync_send(fd, RT_SYNC_GO, 0, 0, state, strlen(state));
 	rt_trace("GO sent");
 	if (r < 0)
@@ -272,7 +272,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	}
 	c.annotations = json_deep_copy(spec->annotations);
 	if (!c.annotations) {
-		r = berr_set(e, -ENOMEM, "out of memory");
+		r = berr_oom(e);
 		goto fail;
 	}
 	if (!early && (r = rt_state_create(o->root, o->id, &st, e)) < 0)

@@ -41,7 +41,7 @@ int rt_devices_parse(const json_t *arr, struct rt_device **ret, size_t *ret_n, s
 		return 0;
 	devs = calloc(json_array_size(arr) + 1, sizeof(*devs));
 	if (!devs)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	json_array_foreach ((json_t *)arr, i, v) {
 		struct rt_device *d = &devs[i];
 		const char *type = NULL;
@@ -142,7 +142,7 @@ int rt_devices_add_cgroup_rules(struct rt_spec *spec, struct berr *e)
 		const struct rt_device *d = &spec->devices[i];
 
 		if (d->type != 'p' && add_rule(res, &cap, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm") < 0)
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 	}
 	return 0;
 }
@@ -169,7 +169,7 @@ static int make_node(int rootfd, const struct rt_device *d, bool userns, struct 
 	}
 	parent = strdup(d->path);
 	if (!parent)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	*strrchr(parent, '/') = '\0';
 	base = d->path + strlen(parent) + 1;
 	r = rt_inroot_mkdir_p(rootfd, *parent ? parent : "/", 0755, &pfd, e);

@@ -30,7 +30,7 @@ static void cgroup_child(const struct rt_spec *spec, const char *id, int fd, int
 	if (r == 0) {
 		r = rt_cgroup_to_json(cg, &j, &e);
 		if (r == 0 && !(s = json_dumps(j, JSON_COMPACT)))
-			r = berr_set(&e, -ENOMEM, "out of memory");
+			r = berr_oom(&e);
 		if (r < 0)
 			rt_cgroup_destroy(cg, NULL);
 	}
@@ -130,7 +130,7 @@ static int read_answer(int fd, struct rt_cgroup **ret_cg, struct berr *e)
 	int code, r;
 
 	if (!buf)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	for (;;) {
 		ssize_t n = read(fd, buf + len, EARLY_MAX - len);
 

@@ -8,7 +8,7 @@
 #pragma once
 
 #include "err.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
 

@@ -22,8 +22,8 @@
 #include "runtime/path.h"
 #include "runtime/process.h"
 #include "runtime/spawn.h"
-#include "runtime/strv.h"
 #include "runtime/sync.h"
+#include "strv.h"
 
 struct exec_ctx {
 	struct rt_process proc;
@@ -116,18 +116,18 @@ static int build_process(const struct rt_exec_opts *o, const struct rt_spec *spe
 		if (r < 0)
 			return r;
 		free(p->args);
-		p->args = calloc(rt_strv_len(o->cmd) + 1, sizeof(char *));
+		p->args = calloc(strv_len(o->cmd) + 1, sizeof(char *));
 		if (!p->args)
-			return berr_set(e, -ENOMEM, "out of memory");
-		memcpy(p->args, o->cmd, rt_strv_len(o->cmd) * sizeof(char *));
+			return berr_oom(e);
+		memcpy(p->args, o->cmd, strv_len(o->cmd) * sizeof(char *));
 		p->terminal = o->tty;
 	}
 	if (o->env && o->env[0]) {
-		size_t n = rt_strv_len(p->env), m = rt_strv_len(o->env), k = 0;
+		size_t n = strv_len(p->env), m = strv_len(o->env), k = 0;
 		char **env = calloc(n + m + 1, sizeof(char *));
 
 		if (!env)
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 		for (size_t i = 0; i < n; i++) {
 			const char *eq = strchr(p->env[i], '=');
 			bool overridden = false;
@@ -153,7 +153,7 @@ static int build_process(const struct rt_exec_opts *o, const struct rt_spec *spe
 		char *colon = u ? strchr(u, ':') : NULL;
 
 		if (!u)
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 		if (colon)
 			*colon = '\0';
 		if (bparse_u64(u, 0, UINT32_MAX - 1, &uid) < 0 ||
@@ -188,7 +188,7 @@ static int load_spec(const struct rt_state *st, struct rt_spec **ret, struct ber
 	int r;
 
 	if (!path)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	r = bjson_load_file(path, RT_CONFIG_MAX_SIZE, &j, e);
 	if (r < 0)
 		return r;

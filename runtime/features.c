@@ -57,7 +57,7 @@ int rt_features_json(json_t **ret, struct berr *e)
 		json_decref(ns);
 		json_decref(caps);
 		json_decref(hooks);
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	}
 	for (int i = 0; i < RT_NS_COUNT; i++)
 		json_array_append_new(ns, json_string(rt_ns_oci_name(rt_ns_types[i])));
@@ -73,7 +73,7 @@ int rt_features_json(json_t **ret, struct berr *e)
 		      str_array(seccomp_archs), "apparmor", "enabled", 0, "selinux", "enabled", 0, "annotations",
 		      "org.berth.runtime.version", RT_VERSION);
 	if (!j || r)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	*ret = TAKE_PTR(j);
 	return 0;
 }

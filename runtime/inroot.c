@@ -79,7 +79,7 @@ int rt_inroot_mkdir_p(int rootfd, const char *path, mode_t mode, int *ret_fd, st
 	int fd = -1, r;
 
 	if (!clean)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	r = mkdir_clean(rootfd, clean, mode, false, &fd, e);
 	if (r < 0)
 		return r;
@@ -97,7 +97,7 @@ int rt_inroot_target(int rootfd, const char *path, bool dir, bool no_symlinks, i
 	int fd, r;
 
 	if (!clean)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	fd = rt_sys_openat2(rootfd, rt_path_rel(clean), O_PATH | O_CLOEXEC, 0, resolve);
 	if (fd < 0 && errno == ELOOP && no_symlinks)
 		return berr_set(e, -ELOOP, "mount destination %s is, or goes through, a symlink; refused", clean);

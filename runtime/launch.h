@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-#include "runtime/cgroup.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/seccomp.h"
 #include "runtime/spec.h"
 

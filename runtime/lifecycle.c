@@ -74,7 +74,7 @@ static int run_state_hooks(struct rt_state *st, enum rt_hook_kind k, enum rt_sta
 	r = rt_hooks_parse(st->hooks_json, &hooks, &e);
 	if (r == 0 && hooks.n[k]) {
 		state = rt_state_hook_json_of(st, status);
-		r = state ? rt_hooks_run(&hooks, k, state, &e) : berr_set(&e, -ENOMEM, "out of memory");
+		r = state ? rt_hooks_run(&hooks, k, state, &e) : berr_oom(&e);
 	}
 	rt_hooks_clear(&hooks);
 	if (r < 0)

@@ -9,7 +9,7 @@
 
 #include "cleanup.h"
 #include "jsonutil.h"
-#include "netd/client.h"
+#include "netd/client/client.h"
 
 /* The first network's result as flat string annotations, as engines read them. */
 static int annotate_first(const json_t *res, json_t *annotations, struct berr *e)
@@ -33,7 +33,7 @@ static int annotate_first(const json_t *res, json_t *annotations, struct berr *e
 			continue;
 		snprintf(name, sizeof(name), RT_NET_ANNOTATION_PREFIX "%s", key);
 		if (bjson_set(annotations, name, json_string(s)) < 0)
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 	}
 	/* netd reports ip and prefix apart; engines want the CIDR */
 	if (json_is_string(json_object_get(res, "ip")) && json_is_integer(json_object_get(res, "prefix")) &&
@@ -43,7 +43,7 @@ static int annotate_first(const json_t *res, json_t *annotations, struct berr *e
 		snprintf(cidr, sizeof(cidr), "%s/%lld", json_string_value(json_object_get(res, "ip")),
 			 (long long)json_integer_value(json_object_get(res, "prefix")));
 		if (bjson_set(annotations, RT_NET_ANNOTATION_PREFIX "address", json_string(cidr)) < 0)
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 	}
 	return 0;
 }
@@ -55,12 +55,12 @@ static int summarise(const json_t *res, json_t *list, struct berr *e)
 	json_t *o = json_object();
 
 	if (!o || json_array_append_new(list, o) < 0)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	for (size_t i = 0; keep[i]; i++) {
 		json_t *v = json_object_get(res, keep[i]);
 
 		if (v && bjson_set(o, keep[i], json_incref(v)) < 0)
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 	}
 	return 0;
 }
@@ -81,7 +81,7 @@ int rt_net_attach(const struct rt_spec *spec, const char *id, pid_t pid, const c
 	int r = 0;
 
 	if (!list)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0)
@@ -113,7 +113,7 @@ int rt_net_attach(const struct rt_spec *spec, const char *id, pid_t pid, const c
 	}
 	text = json_dumps(list, JSON_COMPACT);
 	if (!text || bjson_set(annotations, RT_NET_ANNOTATION_ATTACHED, json_string(text)) < 0) {
-		r = berr_set(e, -ENOMEM, "out of memory");
+		r = berr_oom(e);
 		goto undo;
 	}
 	return 0;

@@ -25,7 +25,7 @@ int rt_print_state(const char *root, const char *id, FILE *out, struct berr *e)
 		return r;
 	s = json_dumps(j, JSON_INDENT(2));
 	if (!s)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	fprintf(out, "%s\n", s);
 	return 0;
 }
@@ -77,7 +77,7 @@ int rt_print_list(const char *root, const char *format, FILE *out, struct berr *
 		_cleanup_free_ char *s = json_dumps(arr, JSON_COMPACT);
 
 		if (!s)
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 		fprintf(out, "%s\n", s);
 	}
 	return 0;

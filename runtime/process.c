@@ -17,8 +17,8 @@
 #include "cleanup.h"
 #include "runtime/caps.h"
 #include "runtime/console.h"
-#include "runtime/strv.h"
 #include "runtime/sys.h"
+#include "strv.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -46,9 +46,9 @@ int rt_process_resolve(const struct rt_process *p, char **ret_path, struct berr 
 		if (r < 0)
 			return berr_sys(e, r, "exec: \"%s\"", name);
 		*ret_path = strdup(name);
-		return *ret_path ? 0 : berr_set(e, -ENOMEM, "out of memory");
+		return *ret_path ? 0 : berr_oom(e);
 	}
-	path = rt_strv_env_get(p->env, "PATH");
+	path = strv_env_get(p->env, "PATH");
 	if (!path)
 		path = DEFAULT_PATH;
 	while (*path) {
@@ -63,7 +63,7 @@ int rt_process_resolve(const struct rt_process *p, char **ret_path, struct berr 
 		r = check_exec(cand);
 		if (r == 0) {
 			*ret_path = strdup(cand);
-			return *ret_path ? 0 : berr_set(e, -ENOMEM, "out of memory");
+			return *ret_path ? 0 : berr_oom(e);
 		}
 		if (r == -EACCES)
 			last = r;
@@ -100,18 +100,18 @@ static void home_of(uint32_t uid, char *buf, size_t len)
 
 int rt_process_env(const struct rt_process *p, char ***ret_env, struct berr *e)
 {
-	size_t n = rt_strv_len(p->env);
+	size_t n = strv_len(p->env);
 	char **env = calloc(n + 2, sizeof(char *));
 	char home[PATH_MAX];
 
 	if (!env)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	memcpy(env, p->env, n * sizeof(char *));
-	if (!rt_strv_env_get(p->env, "HOME")) {
+	if (!strv_env_get(p->env, "HOME")) {
 		home_of(p->uid, home, sizeof(home));
 		if (asprintf(&env[n], "HOME=%s", home) < 0) {
 			free(env);
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 		}
 	}
 	*ret_env = env;
@@ -144,7 +144,7 @@ static int set_user(const struct rt_process *p, struct berr *e)
 	_cleanup_free_ gid_t *gids = calloc(p->n_additional_gids + 1, sizeof(gid_t));
 
 	if (!gids)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	for (size_t i = 0; i < p->n_additional_gids; i++)
 		gids[i] = p->additional_gids[i];
 	if (setgroups(p->n_additional_gids, gids) < 0) {

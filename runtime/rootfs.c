@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/inroot.h"
 #include "runtime/path.h"
 #include "runtime/sys.h"
@@ -196,7 +196,7 @@ static int mount_cgroup_v1(int rootfd, const struct rt_mount *m, struct berr *e)
 		}
 		sub = rt_path_join(m->destination, base);
 		if (!sub)
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 		r = rt_inroot_target(rootfd, sub, true, false, &sfd, e);
 		if (r < 0)
 			return r;
@@ -290,7 +290,7 @@ static int mount_one(int rootfd, const struct rt_mount *m, bool userns, struct b
 			_cleanup_free_ char *data = strip_option(m->data, "gid=");
 
 			if (!data)
-				return berr_set(e, -ENOMEM, "out of memory");
+				return berr_oom(e);
 			if (mount(m->source, buf, m->type, m->flags & ~MS_REC, data) < 0)
 				return berr_errno(e, "mount devpts at %s", m->destination);
 		} else if (err == EPERM && userns) {

@@ -308,7 +308,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *prog, struct berr 
 				(size_t)size / sizeof(struct sock_filter), BPF_MAXINSNS);
 	buf = malloc((size_t)size);
 	if (!buf)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	n = pread(fd, buf, (size_t)size, 0);
 	if (n != size)
 		return berr_set(e, -EIO, "read back the seccomp program");
@@ -385,7 +385,7 @@ int rt_seccomp_build(const json_t *seccomp, struct rt_seccomp **ret, struct berr
 	}
 	sc = calloc(1, sizeof(*sc));
 	if (!sc)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	r = export_bpf(ctx, &sc->prog, e);
 	if (r < 0) {
 		free(sc);

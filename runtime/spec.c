@@ -15,7 +15,7 @@
 #include "runtime/devices.h"
 #include "runtime/namespaces.h"
 #include "runtime/path.h"
-#include "runtime/strv.h"
+#include "strv.h"
 
 static const char *const hook_names[RT_HOOK_KINDS] = {
 	"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
@@ -91,14 +91,14 @@ static int parse_hook(const json_t *obj, const char *where, struct rt_hook *h, s
 	if (r < 0)
 		return r;
 	snprintf(w, sizeof(w), "%s.args", where);
-	r = rt_strv_from_json(arr, w, false, &h->args, e);
+	r = strv_from_json(arr, w, false, &h->args, e);
 	if (r < 0)
 		return r;
 	if (!h->args[0]) {
 		char **v = realloc(h->args, 2 * sizeof(char *));
 
 		if (!v)
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 		v[0] = (char *)h->path;
 		v[1] = NULL;
 		h->args = v;
@@ -108,7 +108,7 @@ static int parse_hook(const json_t *obj, const char *where, struct rt_hook *h, s
 	if (r < 0)
 		return r;
 	snprintf(w, sizeof(w), "%s.env", where);
-	r = rt_strv_from_json(arr, w, true, &h->env, e);
+	r = strv_from_json(arr, w, true, &h->env, e);
 	if (r < 0)
 		return r;
 	r = bjson_get_int(obj, "timeout", where, 1, INT_MAX, &t, e);
@@ -138,7 +138,7 @@ int rt_hooks_parse(const json_t *obj, struct rt_hooks *hooks, struct berr *e)
 			continue;
 		hooks->list[k] = calloc(json_array_size(arr) + 1, sizeof(struct rt_hook));
 		if (!hooks->list[k])
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 		json_array_foreach (arr, i, v) {
 			snprintf(where, sizeof(where), "hooks.%s[%zu]", hook_names[k], i);
 			hooks->n[k]++;
@@ -171,7 +171,7 @@ static int parse_root(struct rt_spec *spec, struct berr *e)
 		return r;
 	joined = path[0] == '/' ? strdup(path) : rt_path_join(spec->bundle, path);
 	if (!joined)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	if (!realpath(joined, real))
 		return berr_errno(e, "'root.path' %s", joined);
 	if (stat(real, &st) < 0)
@@ -181,7 +181,7 @@ static int parse_root(struct rt_spec *spec, struct berr *e)
 	if (strcmp(real, "/") == 0)
 		return berr_set(e, -EINVAL, "'root.path' must not be the host's root directory");
 	spec->rootfs = strdup(real);
-	return spec->rootfs ? 0 : berr_set(e, -ENOMEM, "out of memory");
+	return spec->rootfs ? 0 : berr_oom(e);
 }
 
 static int parse_namespaces(struct rt_spec *spec, const json_t *linux_obj, struct berr *e)
@@ -387,7 +387,7 @@ static int parse_sysctl(struct rt_spec *spec, const json_t *linux_obj, struct be
 		return r;
 	spec->sysctls = calloc(json_object_size(o) + 1, sizeof(*spec->sysctls));
 	if (!spec->sysctls)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	json_object_foreach (o, key, v) {
 		if (!json_is_string(v))
 			return berr_set(e, -EINVAL, "'linux.sysctl.%s' must be a string", key);
@@ -412,7 +412,7 @@ static int parse_paths(const json_t *linux_obj, const char *key, const char ***r
 		return r;
 	*ret = calloc(json_array_size(arr) + 1, sizeof(char *));
 	if (!*ret)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	json_array_foreach (arr, i, v) {
 		if (!json_is_string(v) || json_string_value(v)[0] != '/')
 			return berr_set(e, -EINVAL, "'linux.%s[%zu]' must be an absolute path", key, i);
@@ -429,7 +429,7 @@ static int parse_annotations(struct rt_spec *spec, struct berr *e)
 
 	if (!a || json_is_null(a)) {
 		spec->annotations = json_object();
-		return spec->annotations ? 0 : berr_set(e, -ENOMEM, "out of memory");
+		return spec->annotations ? 0 : berr_oom(e);
 	}
 	if (!json_is_object(a))
 		return berr_set(e, -EINVAL, "'annotations' must be an object");
@@ -513,11 +513,11 @@ int rt_spec_from_json(json_t *json, const char *bundle, struct rt_spec **ret, st
 		return berr_set(e, -EINVAL, "config.json must hold a JSON object");
 	spec = calloc(1, sizeof(*spec));
 	if (!spec)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	spec->json = json_incref(json);
 	spec->bundle = strdup(bundle);
 	if (!spec->bundle)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	r = bjson_req_str(json, "ociVersion", "", &spec->oci_version, e);
 	if (r < 0)
 		return r;
@@ -565,7 +565,7 @@ int rt_spec_load(const char *bundle, struct rt_spec **ret, struct berr *e)
 		return berr_errno(e, "bundle %s", bundle && *bundle ? bundle : ".");
 	config = rt_path_join(real, "config.json");
 	if (!config)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	r = bjson_load_file(config, RT_CONFIG_MAX_SIZE, &json, e);
 	if (r < 0)
 		return r;

@@ -14,7 +14,7 @@
 
 #include "cleanup.h"
 #include "err.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup/cgroup.h"
 
 #define RT_CONFIG_MAX_SIZE (4u << 20)
 #define RT_MAX_ID_LEN 200

@@ -176,7 +176,7 @@ int rt_mount_options_parse(const json_t *options, const char *where, struct rt_m
 		if (strchr(o, ',') && !strchr(o, '='))
 			return berr_set(e, -EINVAL, "'%s.options[%zu]': one option per entry, not '%s'", where, i, o);
 		if (data_append(&m->data, o) < 0)
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 	}
 	return 0;
 }
@@ -211,7 +211,7 @@ static int parse_one(const json_t *obj, const char *bundle, const char *where, s
 		return berr_set(e, -EINVAL, "'%s.destination' must be an absolute path, not '%s'", where, dest);
 	m->destination = rt_path_clean(dest);
 	if (!m->destination)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	if (strcmp(m->destination, "/") == 0)
 		return berr_set(e, -EINVAL, "'%s.destination' must not be the container's root", where);
 	m->type = "";
@@ -246,7 +246,7 @@ static int parse_one(const json_t *obj, const char *bundle, const char *where, s
 		m->source = strdup(src && *src ? src : m->type);
 	}
 	if (!m->source)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	return 0;
 }
 
@@ -265,7 +265,7 @@ int rt_mounts_parse(const json_t *arr, const char *bundle, struct rt_mount **ret
 		return berr_set(e, -EINVAL, "'mounts' must be an array");
 	mounts = calloc(json_array_size(arr) + 1, sizeof(*mounts));
 	if (!mounts)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	json_array_foreach ((json_t *)arr, i, v) {
 		char where[64];
 

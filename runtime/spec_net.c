@@ -17,17 +17,9 @@
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "runtime/spec.h"
+#include "strv.h"
 
 static const char *const att_keys[] = {"network", "ip", "ifname", "ports", NULL};
-
-static void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (char **p = v; *p; p++)
-		free(*p);
-	free(v);
-}
 
 void rt_net_attach_free(struct rt_net_attach *nets, size_t n)
 {
@@ -53,11 +45,11 @@ static int push_port(char ***v, const char *item, const char *where, struct berr
 		n++;
 	nv = realloc(*v, (n + 2) * sizeof(char *));
 	if (!nv)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	*v = nv;
 	nv[n + 1] = NULL;
 	nv[n] = strdup(bportspec_fmt(&ps, canon, sizeof(canon)));
-	return nv[n] ? 0 : berr_set(e, -ENOMEM, "out of memory");
+	return nv[n] ? 0 : berr_oom(e);
 }
 
 /* "8080:80/tcp,5353:53/udp" */
@@ -93,7 +85,7 @@ static int check_ip(const char *ip, const char *where, struct berr *e)
 static int dup_to(char **dst, const char *s, struct berr *e)
 {
 	*dst = strdup(s);
-	return *dst ? 0 : berr_set(e, -ENOMEM, "out of memory");
+	return *dst ? 0 : berr_oom(e);
 }
 
 static int parse_single(struct rt_spec *spec, const char *network, struct berr *e)
@@ -114,7 +106,7 @@ static int parse_single(struct rt_spec *spec, const char *network, struct berr *
 		return r;
 	spec->nets = calloc(1, sizeof(*spec->nets));
 	if (!spec->nets)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	spec->n_nets = 1;
 	a = &spec->nets[0];
 	snprintf(a->ifname, sizeof(a->ifname), "eth0");
@@ -212,7 +204,7 @@ static int parse_list(struct rt_spec *spec, const char *text, struct berr *e)
 				RT_MAX_NETS);
 	spec->nets = calloc(n, sizeof(*spec->nets));
 	if (!spec->nets)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	json_array_foreach (arr, i, j) {
 		spec->n_nets = i + 1;
 		r = parse_entry(j, i, &spec->nets[i], e);

@@ -9,7 +9,7 @@
 #include "jsonutil.h"
 #include "runtime/caps.h"
 #include "runtime/spec.h"
-#include "runtime/strv.h"
+#include "strv.h"
 
 static const struct {
 	const char *name;
@@ -105,7 +105,7 @@ static int parse_user(const json_t *user, const char *where, struct rt_process *
 		return berr_set(e, -EINVAL, "'%s.additionalGids' has too many entries", w);
 	p->additional_gids = calloc(json_array_size(gids) + 1, sizeof(uint32_t));
 	if (!p->additional_gids)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	json_array_foreach (gids, i, v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= UINT32_MAX)
 			return berr_set(e, -EINVAL, "'%s.additionalGids[%zu]' must be a group id", w, i);
@@ -163,7 +163,7 @@ static int parse_rlimits(const json_t *arr, const char *where, struct rt_process
 
 	p->rlimits = calloc(json_array_size(arr) + 1, sizeof(*p->rlimits));
 	if (!p->rlimits)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	json_array_foreach ((json_t *)arr, i, v) {
 		char w[128];
 		const char *type = NULL;
@@ -254,7 +254,7 @@ int rt_process_parse(const json_t *obj, const char *where, struct rt_process *re
 		goto fail;
 	}
 	snprintf(w, sizeof(w), "%s.args", where);
-	r = rt_strv_from_json(arr, w, false, &p.args, e);
+	r = strv_from_json(arr, w, false, &p.args, e);
 	if (r < 0)
 		goto fail;
 	if (!p.args[0][0]) {
@@ -267,7 +267,7 @@ int rt_process_parse(const json_t *obj, const char *where, struct rt_process *re
 	if (r < 0)
 		goto fail;
 	snprintf(w, sizeof(w), "%s.env", where);
-	r = rt_strv_from_json(arr, w, true, &p.env, e);
+	r = strv_from_json(arr, w, true, &p.env, e);
 	if (r < 0)
 		goto fail;
 

@@ -81,7 +81,7 @@ static int state_alloc(const char *root, const char *id, struct rt_state **ret, 
 	struct rt_state *st = calloc(1, sizeof(*st));
 
 	if (!st)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	st->dirfd = st->lockfd = -1;
 	st->init_go_fd = st->init_done_fd = -1;
 	st->root = strdup(root);
@@ -89,7 +89,7 @@ static int state_alloc(const char *root, const char *id, struct rt_state **ret, 
 	st->dir = rt_path_join(root, id);
 	if (!st->root || !st->id || !st->dir) {
 		rt_state_free(st);
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	}
 	*ret = st;
 	return 0;
@@ -265,7 +265,7 @@ int rt_state_init(struct rt_state *st, const struct rt_spec *spec, pid_t pid, js
 		json_decref(hooks);
 		json_decref(annotations);
 		json_decref(cgroup);
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	}
 	r |= bjson_set(j, "ociVersion", json_string(spec->oci_version));
 	r |= bjson_set(j, "id", json_string(st->id));
@@ -311,7 +311,7 @@ int rt_state_init(struct rt_state *st, const struct rt_spec *spec, pid_t pid, js
 	}
 	r |= bjson_set(b, "hooks", hooks);
 	if (r)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	json_decref(st->json);
 	st->json = TAKE_PTR(j);
 	return state_parse(st, e);
@@ -324,7 +324,7 @@ int rt_state_save(struct rt_state *st, struct berr *e)
 	s = json_dumps(st->json, JSON_COMPACT);
 	path = rt_path_join(st->dir, STATE_FILE);
 	if (!s || !path)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	/* /run is a tmpfs: atomic rename is what matters, not durability */
 	return bfile_write_atomic(path, s, strlen(s), 0600, 0, e);
 }
@@ -334,7 +334,7 @@ int rt_state_mark_started(struct rt_state *st, struct berr *e)
 	json_t *b = json_object_get(st->json, "berth");
 
 	if (bjson_set(b, "started", json_true()) < 0)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	json_object_del(b, "initFds");
 	st->started = true;
 	st->init_go_fd = st->init_done_fd = -1;
@@ -386,7 +386,7 @@ int rt_state_oci_json(struct rt_state *st, enum rt_status status, json_t **ret, 
 	int r = 0;
 
 	if (!j)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	r |= bjson_set(j, "ociVersion",
 		       json_string(st->json ? json_string_value(json_object_get(st->json, "ociVersion")) : "1.0.2"));
 	r |= bjson_set(j, "id", json_string(st->id));
@@ -397,7 +397,7 @@ int rt_state_oci_json(struct rt_state *st, enum rt_status status, json_t **ret, 
 	r |= bjson_set(j, "annotations", st->annotations ? json_deep_copy(st->annotations) : json_object());
 	if (r) {
 		json_decref(j);
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	}
 	*ret = j;
 	return 0;
@@ -472,5 +472,5 @@ oom:
 	for (size_t i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
-	return berr_set(e, -ENOMEM, "out of memory");
+	return berr_oom(e);
 }

@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 #include "err.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/spec.h"
 
 #define RT_DEFAULT_ROOT "/run/berth"

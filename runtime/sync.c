@@ -48,7 +48,7 @@ int rt_sync_recv(int fd, const char *what, struct rt_sync_msg *ret, struct berr 
 
 	memset(ret, 0, sizeof(*ret));
 	if (!buf)
-		return berr_set(e, -ENOMEM, "out of memory");
+		return berr_oom(e);
 	do
 		n = recv(fd, buf, sizeof(struct hdr) + RT_SYNC_MAX_DATA, 0);
 	while (n < 0 && errno == EINTR);
@@ -75,7 +75,7 @@ int rt_sync_recv(int fd, const char *what, struct rt_sync_msg *ret, struct berr 
 		ret->data = malloc(ret->len + 1);
 		if (!ret->data) {
 			free(buf);
-			return berr_set(e, -ENOMEM, "out of memory");
+			return berr_oom(e);
 		}
 		memcpy(ret->data, buf + sizeof(h), ret->len);
 		ret->data[ret->len] = '\0';

@@ -1,7 +1,7 @@
 # tests/: Criterion suites (unit/, netns/), shell integration tests, the sandbox.
 TEST_CFLAGS = $(CRITERION_CFLAGS) -Itests/harness
-# Archives in link order: front ends before the engine before lib.
-TEST_LIBS = $(LIBCNI) $(LIBRUNTIME) $(LIBNETD) $(LIBBERTH)
+# Archives in link order: front ends before what they stand on, lib last.
+TEST_LIBS = $(LIBCNI) $(LIBSTACK) $(LIBRUNTIME) $(LIBNETCTL) $(LIBNETDCLIENT) $(LIBNETDAEMON) $(LIBENGINE) $(LIBBERTH)
 
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(TEST_CFLAGS)
 

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "netd/ipam.h"
+#include "netd/engine/ipam.h"
 
 #define HDR 64
 

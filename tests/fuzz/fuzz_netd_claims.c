@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "fileutil.h"
-#include "netd/ports.h"
-#include "netd/store.h"
+#include "netd/engine/ports.h"
+#include "netd/engine/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

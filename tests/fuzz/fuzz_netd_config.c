@@ -1,7 +1,7 @@
 /* netd's configuration file (/etc/berth/netd.json), over the built-in defaults. */
 #include <stdint.h>
 
-#include "netd/config.h"
+#include "netd/daemon/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

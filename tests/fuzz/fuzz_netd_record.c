@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "jsonutil.h"
-#include "netd/record.h"
+#include "netd/engine/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
  */
 #include <stdint.h>
 
-#include "netd/request.h"
+#include "netd/daemon/request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

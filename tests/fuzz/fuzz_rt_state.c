@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "jsonutil.h"
-#include "runtime/cgroup.h"
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/spec.h"
 #include "runtime/state.h"
 

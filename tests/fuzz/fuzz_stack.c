@@ -9,8 +9,8 @@
 
 #include "jsonutil.h"
 #include "runtime/spec.h"
-#include "runtime/stack_file.h"
-#include "runtime/stack_int.h"
+#include "stack/stack_file.h"
+#include "stack/stack_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

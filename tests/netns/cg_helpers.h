@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "jsonutil.h"
-#include "runtime/cgroup_internal.h"
+#include "runtime/cgroup/cgroup_internal.h"
 #include "tst.h"
 
 /* "/$BERTH_TEST_CGROUP/<name>-<pid>": the only place a test may make cgroups. */

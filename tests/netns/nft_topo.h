@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netd/nft.h"
+#include "netd/engine/nft.h"
 #include "tst.h"
 
 /* A bridge in the host namespace, up, with gateway gw_cidr ("10.66.0.1/16"); 127.0.0.1 may be routed out of it. */

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "netd/client.h"
+#include "netd/client/client.h"
 #include "test_netd_fixture.h"
 
 TestSuite(fault_big_reply, .init = tst_isolate, .fini = tst_teardown, .timeout = 120);

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "netd/client.h"
+#include "netd/client/client.h"
 #include "test_netd_fixture.h"
 
 TestSuite(fault_flood, .init = tst_isolate, .fini = tst_teardown, .timeout = 180);

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
-#include "netd/client.h"
+#include "netd/client/client.h"
 #include "test_netd_fixture.h"
 
 TestSuite(netd_daemon, .init = tst_isolate, .fini = tst_teardown, .timeout = 120);

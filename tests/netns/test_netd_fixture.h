@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "netd/engine.h"
+#include "netd/engine/engine.h"
 #include "tst.h"
 
 static inline struct eng *fx_engine(void)

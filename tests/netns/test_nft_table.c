@@ -9,8 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "netd/nft.h"
-#include "netd/nft_int.h"
+#include "netd/engine/nft.h"
+#include "netd/engine/nft_int.h"
 #include "nft_topo.h"
 #include "tst.h"
 

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "netd/nft.h"
+#include "netd/engine/nft.h"
 #include "nft_topo.h"
 #include "tst.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "jsonutil.h"
-#include "runtime/cgroup_internal.h"
+#include "runtime/cgroup/cgroup_internal.h"
 
 static json_t *J(const char *s)
 {

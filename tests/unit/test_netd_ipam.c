@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "fileutil.h"
-#include "netd/ipam.h"
+#include "netd/engine/ipam.h"
 
 static char dir[256], path[300];
 

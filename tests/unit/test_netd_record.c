@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "jsonutil.h"
-#include "netd/config.h"
-#include "netd/record.h"
+#include "netd/daemon/config.h"
+#include "netd/engine/record.h"
 
 Test(netd_record, endpoint_round_trip)
 {

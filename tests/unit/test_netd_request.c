@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "netd/request.h"
+#include "netd/daemon/request.h"
 
 static int parse(const char *line, struct req *q, struct berr *e)
 {

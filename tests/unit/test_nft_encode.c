@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netd/nft_int.h"
+#include "netd/engine/nft_int.h"
 
 static uint32_t ip(const char *s)
 {

@@ -11,7 +11,7 @@
 #include "fileutil.h"
 #include "jsonutil.h"
 #include "runtime/spec.h"
-#include "runtime/stack_int.h"
+#include "stack/stack_int.h"
 
 static char root[64];
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "jsonutil.h"
-#include "runtime/stack_file.h"
+#include "stack/stack_file.h"
 
 static int parse(const char *text, struct stack **ret, struct berr *e)
 {

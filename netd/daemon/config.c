@@ -1,0 +1,194 @@
+#include "netd/daemon/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "netd/daemon/request.h"
+#include "netd/protocol.h"
+
+#define CFG_MAX_SIZE (1024 * 1024)
+
+static int set_str(char **dst, const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		return -ENOMEM;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+void cfg_free(struct cfg *c)
+{
+	free(c->socket);
+	free(c->state_dir);
+	free(c->run_dir);
+	free(c->log_level);
+	free(c->log_file);
+	free(c->default_network);
+	free(c->networks);
+	memset(c, 0, sizeof(*c));
+}
+
+int cfg_defaults(struct cfg *c, struct berr *e)
+{
+	memset(c, 0, sizeof(*c));
+	if (set_str(&c->socket, NETD_DEFAULT_SOCKET) < 0 || set_str(&c->state_dir, ENG_DEFAULT_STATE_DIR) < 0 ||
+	    set_str(&c->run_dir, CFG_DEFAULT_RUN_DIR) < 0 || set_str(&c->log_level, "info") < 0 ||
+	    set_str(&c->default_network, "berth0") < 0)
+		goto oom;
+	c->lock_timeout_ms = ENG_DEFAULT_LOCK_TIMEOUT_MS;
+	c->max_clients = 128;
+	c->client_timeout_ms = 30000;
+	c->max_line = NETD_MAX_LINE;
+	c->networks = calloc(1, sizeof(*c->networks));
+	if (!c->networks)
+		goto oom;
+	eng_network_init(&c->networks[0], "berth0");
+	baddr_parse_cidr4("10.66.0.0/16", false, &c->networks[0].subnet, NULL);
+	c->networks[0].gateway = c->networks[0].subnet.addr + 1;
+	c->n_networks = 1;
+	return 0;
+oom:
+	cfg_free(c);
+	return berr_oom(e);
+}
+
+/* Drop "//" comment keys, recursively, so the strict key checks see only real keys. */
+static void strip_comments(json_t *j)
+{
+	const char *key;
+	json_t *v;
+	void *tmp;
+	size_t i;
+
+	if (json_is_object(j)) {
+		json_object_foreach_safe (j, tmp, key, v) {
+			if (strncmp(key, "//", 2) == 0)
+				json_object_del(j, key);
+			else
+				strip_comments(v);
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach (j, i, v)
+			strip_comments(v);
+	}
+}
+
+static int get_string(json_t *j, const char *key, char **dst, bool nullable, struct berr *e)
+{
+	json_t *v = json_object_get(j, key);
+	const char *s;
+	int r;
+
+	if (nullable && json_is_null(v))
+		return set_str(dst, NULL);
+	r = bjson_get_str(j, key, "config", &s, e);
+	if (r <= 0)
+		return r;
+	if (!*s && !nullable)
+		return berr_set(e, -EINVAL, "config.%s: empty", key);
+	return set_str(dst, *s ? s : NULL) < 0 ? berr_oom(e) : 0;
+}
+
+static int apply(struct cfg *c, json_t *j, struct berr *e)
+{
+	static const char *const keys[] = {"socket",   "state_dir",	  "run_dir",	 "log_level",
+					   "log_file", "lock_timeout_ms", "max_clients", "client_timeout_ms",
+					   "max_line", "default_network", "networks",	 NULL};
+	enum blog_level lvl;
+	json_t *arr, *v;
+	int64_t n;
+	size_t i;
+	int r;
+
+	strip_comments(j);
+	if ((r = bjson_check_keys(j, keys, "config", e)) < 0)
+		return r;
+	if ((r = get_string(j, "socket", &c->socket, false, e)) < 0 ||
+	    (r = get_string(j, "state_dir", &c->state_dir, false, e)) < 0 ||
+	    (r = get_string(j, "run_dir", &c->run_dir, false, e)) < 0 ||
+	    (r = get_string(j, "log_level", &c->log_level, false, e)) < 0 ||
+	    (r = get_string(j, "log_file", &c->log_file, true, e)) < 0 ||
+	    (r = get_string(j, "default_network", &c->default_network, true, e)) < 0)
+		return r;
+	if (blog_parse_level(c->log_level, &lvl) < 0)
+		return berr_set(e, -EINVAL, "config.log_level: '%s' is not error, warn, info or debug", c->log_level);
+	n = c->lock_timeout_ms;
+	if ((r = bjson_get_int(j, "lock_timeout_ms", "config", 1, 3600000, &n, e)) < 0)
+		return r;
+	c->lock_timeout_ms = (int)n;
+	n = c->max_clients;
+	if ((r = bjson_get_int(j, "max_clients", "config", 1, 65536, &n, e)) < 0)
+		return r;
+	c->max_clients = (unsigned)n;
+	n = c->client_timeout_ms;
+	if ((r = bjson_get_int(j, "client_timeout_ms", "config", 100, 3600000, &n, e)) < 0)
+		return r;
+	c->client_timeout_ms = (int)n;
+	n = (int64_t)c->max_line;
+	if ((r = bjson_get_int(j, "max_line", "config", 1024, NETD_MAX_LINE, &n, e)) < 0)
+		return r;
+	c->max_line = (size_t)n;
+	r = bjson_get_arr(j, "networks", "config", &arr, e);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		struct eng_network *nets = calloc(json_array_size(arr) + 1, sizeof(*nets));
+
+		if (!nets)
+			return berr_oom(e);
+		json_array_foreach (arr, i, v) {
+			static const char *const nkeys[] = {
+				"name",	     "bridge",	"subnet",     "gateway",  "range_start",
+				"range_end", "mtu",	"masquerade", "internal", "gateway_on_bridge",
+				"hairpin",   "promisc", NULL};
+			char where[48];
+
+			snprintf(where, sizeof(where), "config.networks[%zu]", i);
+			if ((r = bjson_check_keys(v, nkeys, where, e)) < 0 ||
+			    (r = req_parse_network(v, where, &nets[i], e)) < 0) {
+				free(nets);
+				return r;
+			}
+		}
+		free(c->networks);
+		c->networks = nets;
+		c->n_networks = json_array_size(arr);
+	}
+	if (c->default_network && !bname_valid(c->default_network, ENG_NAME_MAX))
+		return berr_set(e, -EINVAL, "config.default_network: invalid name '%s'", c->default_network);
+	return 0;
+}
+
+int cfg_parse(struct cfg *c, const char *text, size_t len, struct berr *e)
+{
+	_cleanup_json_ json_t *j = NULL;
+	int r;
+
+	r = bjson_parse(text, len, &j, e);
+	if (r < 0)
+		return r;
+	return apply(c, j, e);
+}
+
+int cfg_load(struct cfg *c, const char *path, bool required, struct berr *e)
+{
+	_cleanup_json_ json_t *j = NULL;
+	int r;
+
+	r = bjson_load_file(path, CFG_MAX_SIZE, &j, e);
+	if (r == -ENOENT && !required) {
+		berr_clear(e);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = apply(c, j, e);
+	return r < 0 ? berr_wrap(e, r, "%s", path) : 0;
+}

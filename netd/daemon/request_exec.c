@@ -1,0 +1,393 @@
+/* Executing parsed requests on the engine and shaping the results (docs/netd-protocol.md). */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "jsonutil.h"
+#include "netd/daemon/request.h"
+#include "netd/engine/record.h"
+#include "netns.h"
+
+#define NETD_VERSION "0.1"
+
+static json_t *fail(int r, const struct berr *e)
+{
+	return req_error_reply(r, berr_message(e));
+}
+
+static json_t *network_json(struct eng *eng, const struct eng_network *n, bool with_status)
+{
+	json_t *o = record_network_to_json(n);
+	struct eng_status s;
+
+	if (o && with_status) {
+		int r = eng_status(eng, n->name, &s, NULL);
+
+		if (r == 0 || r == -ENOSPC || r == -ENODEV) {
+			bjson_set(o, "endpoints", json_integer((json_int_t)s.endpoints));
+			bjson_set(o, "addresses_used", json_integer((json_int_t)s.used));
+			bjson_set(o, "addresses_total", json_integer((json_int_t)s.capacity));
+			bjson_set(o, "bridge_up", json_boolean(s.bridge_up));
+		}
+	}
+	return o;
+}
+
+static json_t *endpoints_json(const struct eng_endpoint *eps, size_t n)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < n; i++) {
+		json_t *o = record_endpoint_to_json(&eps[i]);
+
+		if (!o || json_array_append_new(arr, o) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+/* The namespace of an attach/check: the passed fd, the path, or both naming the same namespace. */
+static int request_netns(const struct req *q, int fd, int *ret_fd, bool *owned, struct berr *e)
+{
+	int pfd = -1, r;
+
+	*owned = false;
+	if (fd >= 0) {
+		r = bns_check(fd, CLONE_NEWNET, e);
+		if (r < 0)
+			return berr_wrap(e, r, "passed fd");
+		if (q->netns_path) {
+			r = bns_open(q->netns_path, CLONE_NEWNET, &pfd, e);
+			if (r < 0)
+				return berr_wrap(e, r, "netns");
+			if (!bns_same(fd, pfd)) {
+				close(pfd);
+				return berr_set(e, -EINVAL, "netns: %s is not the namespace passed as fd",
+						q->netns_path);
+			}
+			close(pfd);
+		}
+		*ret_fd = fd;
+		return 0;
+	}
+	if (!q->netns_path)
+		return berr_set(e, -EINVAL, "netns: missing (give a path or pass the namespace fd with SCM_RIGHTS)");
+	r = bns_open(q->netns_path, CLONE_NEWNET, &pfd, e);
+	if (r < 0)
+		return berr_wrap(e, r, "netns");
+	*ret_fd = pfd;
+	*owned = true;
+	return 0;
+}
+
+static json_t *do_attach(struct req_ctx *ctx, const struct req *q, int fd)
+{
+	struct eng_attach a = {0};
+	struct eng_endpoint ep;
+	struct berr e = BERR_INIT;
+	json_t *res;
+	bool owned;
+	int nsfd = -1, r;
+
+	r = request_netns(q, fd, &nsfd, &owned, &e);
+	if (r < 0)
+		return fail(r, &e);
+	a.network = q->network ? q->network : ctx->default_network;
+	a.id = q->id;
+	a.ifname = q->ifname;
+	a.netns_fd = nsfd;
+	a.netns_path = q->netns_path;
+	a.ip = q->ip;
+	a.ip_external = q->ip_external;
+	a.mac = q->has_mac ? q->mac : NULL;
+	a.no_default_route = q->no_default_route;
+	a.routes = q->routes;
+	a.n_routes = q->n_routes;
+	a.ports = q->ports;
+	a.n_ports = q->n_ports;
+	if (!a.network) {
+		if (owned)
+			close(nsfd);
+		return req_error_reply(-EINVAL, "network: missing and no default network configured");
+	}
+	r = eng_attach(ctx->eng, &a, &ep, &e);
+	if (owned)
+		close(nsfd);
+	if (r < 0)
+		return fail(r, &e);
+	res = record_endpoint_to_json(&ep);
+	eng_endpoint_clear(&ep);
+	return req_ok_reply(res);
+}
+
+static json_t *do_ports(struct req_ctx *ctx, const struct req *q)
+{
+	struct eng_endpoint *eps = NULL;
+	struct berr e = BERR_INIT;
+	json_t *arr;
+	size_t n = 0;
+	int r;
+
+	r = eng_endpoint_list(ctx->eng, q->network, NULL, &eps, &n, &e);
+	if (r < 0)
+		return fail(r, &e);
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		for (size_t k = 0; k < eps[i].n_ports; k++) {
+			json_t *p = record_port_to_json(&eps[i].ports[k]);
+			char ip[INET_ADDRSTRLEN];
+
+			if (!p || json_array_append_new(arr, p) < 0 ||
+			    bjson_set(p, "container_ip", json_string(baddr_fmt4(eps[i].ip, ip))) < 0 ||
+			    bjson_set(p, "id", json_string(eps[i].id)) < 0 ||
+			    bjson_set(p, "network", json_string(eps[i].network)) < 0 ||
+			    bjson_set(p, "ifname", json_string(eps[i].ifname)) < 0) {
+				json_decref(arr);
+				arr = NULL;
+				break;
+			}
+		}
+	}
+	eng_endpoints_free(eps, n);
+	return req_ok_reply(arr);
+}
+
+static json_t *route_json(const struct eng_nsroute *rt)
+{
+	char t[16], p[16], s[16];
+	json_t *o = json_object();
+
+	if (!o || bjson_set(o, "family", json_string(rt->family == AF_INET6 ? "inet6" : "inet")) < 0 ||
+	    bjson_set(o, "dst", json_string(rt->dst)) < 0 ||
+	    (rt->gateway[0] && bjson_set(o, "gateway", json_string(rt->gateway)) < 0) ||
+	    (rt->dev[0] && bjson_set(o, "dev", json_string(rt->dev)) < 0) ||
+	    (rt->prefsrc[0] && bjson_set(o, "prefsrc", json_string(rt->prefsrc)) < 0) ||
+	    bjson_set(o, "table", json_string(eng_route_table_name(rt->table, t, sizeof(t)))) < 0 ||
+	    bjson_set(o, "scope", json_string(eng_route_scope_name(rt->scope, s, sizeof(s)))) < 0 ||
+	    bjson_set(o, "protocol", json_string(eng_route_proto_name(rt->protocol, p, sizeof(p)))) < 0 ||
+	    bjson_set(o, "metric", json_integer(rt->metric)) < 0 || bjson_set(o, "type", json_integer(rt->type)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *do_routes(struct req_ctx *ctx, const struct req *q)
+{
+	struct eng_endpoint *eps = NULL;
+	struct eng_nsroute *rts = NULL;
+	struct berr e = BERR_INIT;
+	const struct eng_endpoint *ep = NULL;
+	json_t *res = NULL, *arr;
+	size_t n = 0, nr = 0;
+	int nsfd = -1, r;
+
+	r = eng_endpoint_list(ctx->eng, q->network, q->id, &eps, &n, &e);
+	if (r < 0)
+		return fail(r, &e);
+	for (size_t i = 0; i < n && !ep; i++) {
+		if (!q->ifname || strcmp(eps[i].ifname, q->ifname) == 0)
+			ep = &eps[i];
+	}
+	if (!ep) {
+		eng_endpoints_free(eps, n);
+		return req_error_reply(-ENOENT, "no such endpoint");
+	}
+	r = eng_endpoint_netns(ep, &nsfd, &e);
+	if (r == 0) {
+		r = eng_netns_routes(nsfd, &rts, &nr, &e);
+		close(nsfd);
+	}
+	if (r < 0) {
+		eng_endpoints_free(eps, n);
+		return fail(r, &e);
+	}
+	res = json_object();
+	arr = json_array();
+	if (res && arr) {
+		bjson_set(res, "id", json_string(ep->id));
+		bjson_set(res, "network", json_string(ep->network));
+		bjson_set(res, "ifname", json_string(ep->ifname));
+		for (size_t i = 0; i < nr; i++)
+			json_array_append_new(arr, route_json(&rts[i]));
+		bjson_set(res, "routes", arr);
+		arr = NULL;
+	}
+	json_decref(arr);
+	free(rts);
+	eng_endpoints_free(eps, n);
+	return req_ok_reply(res);
+}
+
+static json_t *do_network_ls(struct req_ctx *ctx)
+{
+	struct eng_network *nets = NULL;
+	struct berr e = BERR_INIT;
+	json_t *arr;
+	size_t n = 0;
+	int r;
+
+	r = eng_network_list(ctx->eng, &nets, &n, &e);
+	if (r < 0)
+		return fail(r, &e);
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr, network_json(ctx->eng, &nets[i], true));
+	free(nets);
+	return req_ok_reply(arr);
+}
+
+static json_t *count_reply(const char *key, size_t n)
+{
+	json_t *o = json_object();
+
+	if (o)
+		bjson_set(o, key, json_integer((json_int_t)n));
+	return req_ok_reply(o);
+}
+
+json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
+{
+	struct berr e = BERR_INIT;
+	struct eng_network n;
+	struct eng_endpoint *eps = NULL;
+	size_t cnt = 0;
+	json_t *o;
+	int r;
+
+	switch (q->op) {
+	case REQ_PING:
+		o = json_object();
+		if (o) {
+			bjson_set(o, "version", json_string(NETD_VERSION));
+			bjson_set(o, "pid", json_integer(getpid()));
+			bjson_set(o, "state_dir", json_string(eng_state_dir(ctx->eng)));
+		}
+		return req_ok_reply(o);
+	case REQ_NETWORK_CREATE:
+		r = eng_network_ensure(ctx->eng, &q->net, &n, &e);
+		return r < 0 ? fail(r, &e) : req_ok_reply(record_network_to_json(&n));
+	case REQ_NETWORK_RM:
+		r = eng_network_remove(ctx->eng, q->name, &e);
+		if (r < 0)
+			return fail(r, &e);
+		o = json_object();
+		if (o)
+			bjson_set(o, "removed", json_string(q->name));
+		return req_ok_reply(o);
+	case REQ_NETWORK_LS:
+		return do_network_ls(ctx);
+	case REQ_NETWORK_INSPECT:
+		r = eng_network_get(ctx->eng, q->name, &n, &e);
+		return r < 0 ? fail(r, &e) : req_ok_reply(network_json(ctx->eng, &n, true));
+	case REQ_ATTACH:
+		return do_attach(ctx, q, fd);
+	case REQ_DETACH:
+		r = eng_detach(ctx->eng, q->network, q->id, q->ifname, &cnt, &e);
+		if (r < 0)
+			return fail(r, &e);
+		if (cnt == 0) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "container '%s' has no endpoint%s%s%s%s", q->id,
+				 q->ifname ? " " : "", q->ifname ? q->ifname : "", q->network ? " on network " : "",
+				 q->network ? q->network : "");
+			return req_error_reply(-ENOENT, msg);
+		}
+		return count_reply("detached", cnt);
+	case REQ_LS:
+	case REQ_INSPECT:
+		r = eng_endpoint_list(ctx->eng, q->network, q->id, &eps, &cnt, &e);
+		if (r < 0)
+			return fail(r, &e);
+		o = endpoints_json(eps, cnt);
+		eng_endpoints_free(eps, cnt);
+		if (q->op == REQ_INSPECT && cnt == 0) {
+			json_decref(o);
+			return req_error_reply(-ENOENT, "no such container");
+		}
+		return req_ok_reply(o);
+	case REQ_PORTS:
+		return do_ports(ctx, q);
+	case REQ_ROUTES:
+		return do_routes(ctx, q);
+	case REQ_CHECK: {
+		int nsfd = -1;
+		bool owned = false;
+
+		if ((fd >= 0 || q->netns_path) && (r = request_netns(q, fd, &nsfd, &owned, &e)) < 0)
+			return fail(r, &e);
+		r = eng_check(ctx->eng, q->network, q->id, q->ifname, nsfd, &e);
+		if (owned)
+			close(nsfd);
+		return r < 0 ? fail(r, &e) : req_ok_reply(json_object());
+	}
+	case REQ_GC:
+		r = eng_gc(ctx->eng, q->name, q->keep, q->n_keep, &cnt, &e);
+		return r < 0 ? fail(r, &e) : count_reply("removed", cnt);
+	case REQ_STATUS: {
+		struct eng_status s;
+
+		r = eng_status(ctx->eng, q->name, &s, &e);
+		if (r < 0)
+			return fail(r, &e);
+		o = json_object();
+		if (o) {
+			bjson_set(o, "addresses_total", json_integer((json_int_t)s.capacity));
+			bjson_set(o, "addresses_used", json_integer((json_int_t)s.used));
+			bjson_set(o, "endpoints", json_integer((json_int_t)s.endpoints));
+			bjson_set(o, "bridge_up", json_boolean(s.bridge_up));
+		}
+		return req_ok_reply(o);
+	}
+	case REQ_RECONCILE: {
+		struct eng_reconcile_report rep;
+
+		r = eng_reconcile(ctx->eng, &rep, &e);
+		if (r < 0)
+			return fail(r, &e);
+		o = json_object();
+		if (o) {
+			bjson_set(o, "networks", json_integer((json_int_t)rep.networks));
+			bjson_set(o, "bridges_created", json_integer((json_int_t)rep.bridges_created));
+			bjson_set(o, "endpoints_kept", json_integer((json_int_t)rep.endpoints_kept));
+			bjson_set(o, "endpoints_repaired", json_integer((json_int_t)rep.endpoints_repaired));
+			bjson_set(o, "endpoints_dropped", json_integer((json_int_t)rep.endpoints_dropped));
+			bjson_set(o, "links_removed", json_integer((json_int_t)rep.links_removed));
+			bjson_set(o, "ports", json_integer((json_int_t)rep.ports));
+		}
+		return req_ok_reply(o);
+	}
+	case REQ_TEARDOWN:
+		r = eng_teardown(ctx->eng, &e);
+		if (r < 0)
+			return fail(r, &e);
+		o = json_object();
+		if (o)
+			bjson_set(o, "removed", json_string("table inet berth"));
+		return req_ok_reply(o);
+	}
+	return req_error_reply(-EOPNOTSUPP, "unknown op");
+}
+
+json_t *req_handle(struct req_ctx *ctx, const char *line, size_t len, int fd)
+{
+	struct berr e = BERR_INIT;
+	struct req q;
+	json_t *rep;
+	int r;
+
+	r = req_parse(line, len, &q, &e);
+	if (r < 0)
+		return fail(r, &e);
+	rep = req_exec(ctx, &q, fd);
+	req_free(&q);
+	return rep;
+}

@@ -1,0 +1,760 @@
+/* Endpoints: attach, detach, check and listing. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "netd/engine/eng_int.h"
+#include "netd/engine/ifaddr.h"
+#include "netd/engine/link.h"
+#include "netd/engine/ports.h"
+#include "netd/engine/record.h"
+#include "netd/engine/route.h"
+#include "netns.h"
+
+BERTH_DEFINE_PTR_CLEANUP(ipam_closep, struct ipam, ipam_close)
+
+static int validate_attach(const struct eng_attach *req, struct berr *e)
+{
+	const char *ifname = req->ifname ? req->ifname : ENG_DEFAULT_IFNAME;
+	int r;
+
+	if (!req->network || !bname_valid(req->network, ENG_NAME_MAX))
+		return berr_set(e, -EINVAL, "invalid network name '%s'", req->network ? req->network : "");
+	if (!req->id || !bname_valid(req->id, ENG_ID_MAX))
+		return berr_set(e, -EINVAL,
+				"invalid container id '%s': letters, digits, '_', '.', '-', starting with a letter or "
+				"digit, at most %d",
+				req->id ? req->id : "", ENG_ID_MAX);
+	if (!bifname_valid(ifname))
+		return berr_set(e, -EINVAL, "invalid interface name '%s'", ifname);
+	if (req->netns_fd < 0)
+		return berr_set(e, -EINVAL, "no network namespace given");
+	r = bns_check(req->netns_fd, CLONE_NEWNET, e);
+	if (r < 0)
+		return berr_wrap(e, r, "netns");
+	{
+		/* The host's own namespace is never a container's: wiring it would rename and readdress host links. */
+		_cleanup_close_ int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+		if (own >= 0 && bns_same(own, req->netns_fd))
+			return berr_set(e, -EINVAL, "netns: refusing to attach the engine's own network namespace");
+	}
+	if (req->mac && (req->mac[0] & 1))
+		return berr_set(e, -EINVAL, "mac: a multicast address cannot name an interface");
+	if (req->n_routes > ENG_MAX_ROUTES)
+		return berr_set(e, -EINVAL, "routes: more than %d", ENG_MAX_ROUTES);
+	for (size_t i = 0, total = 0; i < req->n_ports; i++) {
+		const struct bportspec *p = &req->ports[i];
+
+		if (!p->host_port || !p->container_port || p->host_port_end < p->host_port)
+			return berr_set(e, -EINVAL, "ports[%zu]: invalid port range", i);
+		if (p->container_port_end != p->container_port &&
+		    p->container_port_end - p->container_port != p->host_port_end - p->host_port)
+			return berr_set(e, -EINVAL, "ports[%zu]: container range must be as wide as the host range", i);
+		if (p->proto != BPROTO_TCP && p->proto != BPROTO_UDP)
+			return berr_set(e, -EINVAL, "ports[%zu]: protocol must be tcp or udp", i);
+		total += (size_t)(p->host_port_end - p->host_port) + 1;
+		if (total > ENG_MAX_PORTS)
+			return berr_set(e, -EINVAL, "ports: more than %d host ports", ENG_MAX_PORTS);
+	}
+	return 0;
+}
+
+/* Who holds an address (for the error message); the caller holds the network lock. */
+static void name_owner(struct eng *eng, const char *network, uint32_t ip, char *buf, size_t len)
+{
+	struct eng_endpoint *eps = NULL;
+	size_t n = 0;
+
+	snprintf(buf, len, "a crashed attach (reconcile reclaims it)");
+	if (store_ep_list(&eng->st, network, NULL, false, &eps, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (eps[i].ip == ip) {
+			snprintf(buf, len, "container '%s' (%s)", eps[i].id, eps[i].ifname);
+			break;
+		}
+	}
+	eng_endpoints_free(eps, n);
+}
+
+static int open_ipam(struct eng *eng, const struct eng_network *n, struct ipam **ret, struct berr *e)
+{
+	char path[PATH_MAX];
+	struct ipam_def d;
+	int r;
+
+	store_ipam_path(&eng->st, n->name, path, sizeof(path));
+	net_ipam_def(n, &d);
+	r = ipam_open(path, &d, ret, e);
+	if (r == -ENOENT || r == -EBADMSG) {
+		/* missing or damaged: the records are the truth */
+		struct eng_endpoint *eps = NULL;
+		size_t n_eps = 0;
+
+		berr_clear(e);
+		r = store_ep_list(&eng->st, n->name, NULL, false, &eps, &n_eps, e);
+		if (r < 0)
+			return r;
+		r = net_ipam_rebuild(eng, n, eps, n_eps, e);
+		eng_endpoints_free(eps, n_eps);
+		if (r < 0)
+			return r;
+		r = ipam_open(path, &d, ret, e);
+	}
+	return r;
+}
+
+static int copy_request(const struct eng_network *n, const struct eng_attach *req, struct eng_endpoint *ep,
+			struct berr *e)
+{
+	struct stat st;
+
+	memset(ep, 0, sizeof(*ep));
+	snprintf(ep->network, sizeof(ep->network), "%s", n->name);
+	snprintf(ep->id, sizeof(ep->id), "%s", req->id);
+	snprintf(ep->ifname, sizeof(ep->ifname), "%s", req->ifname ? req->ifname : ENG_DEFAULT_IFNAME);
+	eng_host_ifname(ep->network, ep->id, ep->ifname, ep->host_ifname);
+	if (fstat(req->netns_fd, &st) < 0)
+		return berr_errno(e, "stat netns");
+	ep->netns_dev = (uint64_t)st.st_dev;
+	ep->netns_ino = (uint64_t)st.st_ino;
+	if (req->netns_path && !(ep->netns_path = strdup(req->netns_path)))
+		return berr_oom(e);
+	ep->prefix = n->subnet.prefix;
+	ep->ip_external = req->ip_external;
+	ep->mtu = n->mtu;
+	ep->default_route = !req->no_default_route && !n->internal;
+	ep->gateway = ep->default_route ? n->gateway : 0;
+	if (req->n_routes) {
+		ep->routes = calloc(req->n_routes, sizeof(*ep->routes));
+		if (!ep->routes)
+			return berr_oom(e);
+		for (size_t i = 0; i < req->n_routes; i++) {
+			ep->routes[i] = req->routes[i];
+			if (!ep->routes[i].gw)
+				ep->routes[i].gw = n->gateway;
+		}
+		ep->n_routes = req->n_routes;
+	}
+	if (req->n_ports) {
+		ep->ports = calloc(req->n_ports, sizeof(*ep->ports));
+		if (!ep->ports)
+			return berr_oom(e);
+		memcpy(ep->ports, req->ports, req->n_ports * sizeof(*ep->ports));
+		ep->n_ports = req->n_ports;
+	}
+	ep->state = ENG_EP_PENDING;
+	ep->created = (int64_t)time(NULL);
+	return 0;
+}
+
+int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct eng_endpoint *ep, int nsfd,
+		    int bridge_ifindex, struct berr *e)
+{
+	_cleanup_nlsock_ struct nlsock *cns = NULL;
+	struct link_veth v = {
+		.name = ep->host_ifname,
+		.master = bridge_ifindex,
+		.mtu = ep->mtu,
+		.peer_netns_fd = nsfd,
+		.peer_name = ep->ifname,
+		.peer_mac = ep->mac,
+	};
+	struct nlsock *host;
+	struct link_info li;
+	int r;
+
+	r = eng_host(eng, &host, e);
+	if (r < 0)
+		return r;
+	r = link_veth_create(host, &v, e);
+	if (r == -EEXIST && eng->reaper) {
+		/* the container end of a pair this container was just detached from may still wait for the reaper */
+		reaper_flush(eng->reaper);
+		berr_clear(e);
+		r = link_veth_create(host, &v, e);
+	}
+	if (r == -EEXIST) {
+		if (link_get(host, ep->host_ifname, &li, NULL) == 0)
+			return berr_set(e, -EEXIST, "host interface %s already exists", ep->host_ifname);
+		return berr_set(e, -EEXIST, "interface %s already exists in the container's network namespace",
+				ep->ifname);
+	}
+	if (r < 0)
+		return r;
+	eng_failpoint("attach-veth");
+	/*
+	 * The container side first, through a socket born in its namespace (this
+	 * thread never enters it), while the host end is still down: the pair
+	 * gets its carrier, and the bridge a forwarding port, only once the
+	 * container has its address and routes.
+	 */
+	r = nlsock_open(nsfd, &cns, e);
+	if (r < 0)
+		goto fail;
+	r = link_set(cns, 1 /* lo */, IFF_UP, IFF_UP, -1, e);
+	if (r < 0)
+		goto fail;
+	r = link_get(cns, ep->ifname, &li, e);
+	if (r < 0)
+		goto fail;
+	r = link_up_quiet(cns, li.ifindex, NULL, false, e);
+	if (r < 0)
+		goto fail;
+	r = ifaddr_add4(cns, li.ifindex, ep->ip, ep->prefix, e);
+	if (r < 0)
+		goto fail;
+	/* the interface is up (no carrier yet): routes through it are accepted */
+	if (ep->default_route && ep->gateway) {
+		struct bcidr4 any = {0, 0};
+
+		r = route_add4(cns, &any, ep->gateway, li.ifindex, e);
+		if (r < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < ep->n_routes; i++) {
+		r = route_add4(cns, &ep->routes[i].dst, ep->routes[i].gw, li.ifindex, e);
+		if (r < 0)
+			goto fail;
+	}
+	{
+		/*
+		 * No IPv6 at all on a bridge port: even without an address, an
+		 * IPv6 device in the host's namespace gets a multicast route
+		 * (ff00::/8 per device, inserted into one ever longer list) and
+		 * every link event walks the whole IPv6 table: O(ports) per attach.
+		 * A kernel without IPv6 has no such file.
+		 */
+		char key[64];
+
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", ep->host_ifname);
+		r = bns_sysctl_write(-1, key, "1", e);
+		if (r < 0 && r != -ENOENT)
+			goto fail;
+		berr_clear(e);
+	}
+	/* by name: no RTM_GETLINK, whose answer about a veth costs the kernel a scan of every peer namespace id */
+	r = link_up_quiet(host, 0, ep->host_ifname, n->hairpin, e);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	berr_wrap(e, r, "configure %s", ep->ifname);
+	/* Deleting the host end takes the container end with it. */
+	link_delete(host, ep->host_ifname, NULL);
+	return r;
+}
+
+/*
+ * The container end of a pair whose host end (host_ifindex) was just
+ * retired: down and renamed inside its namespace, so that its interface name
+ * is free at once (a DEL and an ADD of the same name back to back). 0 also
+ * when it is no longer there; an unreachable namespace is an error.
+ */
+static int retire_peer(const struct eng_endpoint *ep, int host_ifindex, const char *trash)
+{
+	_cleanup_close_ int nsfd = -1;
+	_cleanup_nlsock_ struct nlsock *cns = NULL;
+	struct link_info li;
+	int r;
+
+	if (!ep->netns_path)
+		return -ENOENT;
+	r = bns_open(ep->netns_path, CLONE_NEWNET, &nsfd, NULL);
+	if (r < 0)
+		return r;
+	r = eng_netns_matches(nsfd, ep) ? nlsock_open(nsfd, &cns, NULL) : -ESTALE;
+	if (r < 0)
+		return r;
+	r = link_get(cns, ep->ifname, &li, NULL);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return r;
+	/* only our pair's end: a link of that name with another peer is not ours to touch */
+	if (li.link != host_ifindex)
+		return 0;
+	return link_retire(cns, li.ifindex, trash, NULL);
+}
+
+/*
+ * Delete the host end of a veth pair (the container end goes with it), or
+ * with a reaper: take it off the bridge under a name of its own and let the
+ * reaper delete it; or for a hand-off (one-shot users): retire both ends and
+ * leave the deletion to eng_close. Its address may be handed out again at
+ * once: the old pair no longer touches the bridge.
+ */
+static int remove_link(struct eng *eng, struct nlsock *host, const struct eng_endpoint *ep, struct berr *e)
+{
+	const char *name = ep->host_ifname;
+	struct link_info li;
+	uint8_t rnd[6];
+	char trash[16];
+	int r;
+
+	if (!eng->reaper && !eng->handoff)
+		return link_delete(host, name, e);
+	r = link_get(host, name, &li, NULL);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0 || getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return link_delete(host, name, e);
+	snprintf(trash, sizeof(trash), "bx%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	if (link_retire(host, li.ifindex, trash, NULL) < 0)
+		return link_delete(host, link_get(host, trash, &li, NULL) == 0 ? trash : name, e);
+	if (eng->reaper)
+		return reaper_add(eng->reaper, trash) < 0 ? link_delete(host, trash, e) : 0;
+	if (retire_peer(ep, li.ifindex, trash) < 0 || eng_retired_add(eng, trash) < 0)
+		return link_delete(host, trash, e);
+	return 0;
+}
+
+int ep_teardown(struct eng *eng, const struct eng_network *n, struct eng_endpoint *ep, bool skip_nft, struct berr *e)
+{
+	_cleanup_(ipam_closep) struct ipam *ip = NULL;
+	struct nlsock *host;
+	int r, first = 0;
+
+	if (ep->state != ENG_EP_REMOVING) {
+		ep->state = ENG_EP_REMOVING;
+		r = store_ep_write(&eng->st, ep, e);
+		if (r < 0)
+			return r;
+	}
+	eng_failpoint("detach-removing");
+	if (ep->n_ports && !skip_nft) {
+		_cleanup_free_ struct nft_port *ports = NULL;
+		struct nft_ctx *nft;
+		size_t np = 0;
+
+		if (eng_nft_ports(ep, &ports, &np) < 0)
+			return berr_oom(e);
+		r = eng_nft(eng, &nft, e);
+		if (r >= 0)
+			r = nft_ports_del(nft, ports, np, e);
+		if (r < 0 && r != -ENOENT)
+			first = first ? first : r;
+	}
+	r = eng_host(eng, &host, e);
+	if (r >= 0)
+		r = remove_link(eng, host, ep, e);
+	if (r < 0)
+		first = first ? first : r;
+	eng_failpoint("detach-unlinked");
+	r = ports_release(&eng->st, ep, first ? NULL : e);
+	if (r < 0)
+		first = first ? first : r;
+	if (first < 0)
+		return first; /* the record stays, marked removing, for reconcile */
+	if (open_ipam(eng, n, &ip, NULL) == 0)
+		ipam_clear(ip, ep->ip);
+	return store_ep_remove(&eng->st, ep->network, ep->id, ep->ifname, e);
+}
+
+int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoint *ret, struct berr *e)
+{
+	_cleanup_close_ int nlock = -1;
+	_cleanup_(ipam_closep) struct ipam *ip = NULL;
+	struct eng_endpoint ep, old;
+	struct eng_network n;
+	struct nlsock *host;
+	struct nft_ctx *nft;
+	struct link_info br;
+	_cleanup_free_ struct nft_port *ports = NULL;
+	size_t np = 0;
+	bool claimed = false, linked = false, published = false, recorded = false, bit = false;
+	char a[INET_ADDRSTRLEN], who[256];
+	int r;
+
+	memset(&ep, 0, sizeof(ep));
+	r = validate_attach(req, e);
+	if (r < 0)
+		return r;
+	r = store_lock_network(&eng->st, req->network, &nlock, e);
+	if (r < 0)
+		return r;
+	r = store_network_read(&eng->st, req->network, &n, e);
+	if (r < 0)
+		return r;
+	if (req->n_ports && (n.internal || !n.gateway_on_bridge))
+		return berr_set(e, -EINVAL, "network '%s' is %s: it cannot publish ports", n.name,
+				n.internal ? "internal" : "without a gateway on its bridge");
+	r = store_ep_read(&eng->st, n.name, req->id, req->ifname ? req->ifname : ENG_DEFAULT_IFNAME, &old, NULL);
+	if (r == 0) {
+		if (old.state == ENG_EP_COMPLETE) {
+			eng_endpoint_clear(&old);
+			return berr_set(e, -EEXIST, "container '%s' already has %s on network '%s'", req->id,
+					req->ifname ? req->ifname : ENG_DEFAULT_IFNAME, n.name);
+		}
+		/* A crashed attach or detach of the same endpoint (we hold the lock: its owner is dead). */
+		r = ep_teardown(eng, &n, &old, false, e);
+		eng_endpoint_clear(&old);
+		if (r < 0)
+			return berr_wrap(e, r, "clean up an interrupted attach");
+	}
+	r = open_ipam(eng, &n, &ip, e);
+	if (r < 0)
+		return r;
+	r = copy_request(&n, req, &ep, e);
+	if (r < 0)
+		goto fail;
+	if (req->ip) {
+		if (!ipam_in_subnet(ip, req->ip) || ipam_reserved(ip, req->ip)) {
+			r = berr_set(e, -EINVAL, "address %s is not a host address of network '%s' (%s)",
+				     baddr_fmt4(req->ip, a), n.name, baddr_fmt_cidr4(&n.subnet, who));
+			goto fail;
+		}
+		if (ipam_test(ip, req->ip)) {
+			name_owner(eng, n.name, req->ip, who, sizeof(who));
+			r = berr_set(e, -EADDRINUSE, "address %s is already in use by %s", baddr_fmt4(req->ip, a), who);
+			goto fail;
+		}
+		ep.ip = req->ip;
+	} else {
+		r = ipam_next(ip, &ep.ip);
+		if (r < 0) {
+			r = berr_set(e, -ENOSPC, "network '%s' has no free address", n.name);
+			goto fail;
+		}
+	}
+	if (req->mac) {
+		memcpy(ep.mac, req->mac, 6);
+	} else {
+		/* Derived from the address: a reused address keeps its MAC, so neighbours' ARP caches stay right. */
+		uint8_t mac[6] = {
+			0x0a,	       0x58, (uint8_t)(ep.ip >> 24), (uint8_t)(ep.ip >> 16), (uint8_t)(ep.ip >> 8),
+			(uint8_t)ep.ip};
+		memcpy(ep.mac, mac, 6);
+	}
+	/* Intent first: whatever happens from here on, reconcile finds a record to undo. */
+	r = store_ep_write(&eng->st, &ep, e);
+	if (r < 0)
+		goto fail;
+	recorded = true;
+	eng_failpoint("attach-pending");
+	ipam_set(ip, ep.ip, false);
+	bit = true;
+	r = ports_claim(&eng->st, &ep, e);
+	if (r < 0)
+		goto fail;
+	claimed = true;
+	eng_failpoint("attach-claimed");
+	r = eng_host(eng, &host, e);
+	if (r < 0)
+		goto fail;
+	r = link_get(host, n.bridge, &br, NULL);
+	if (r == -ENODEV || (r == 0 && !(br.flags & IFF_UP)))
+		r = net_kernel_ensure(eng, &n, &br.ifindex, NULL, e);
+	else if (r < 0)
+		r = link_get(host, n.bridge, &br, e);
+	if (r < 0)
+		goto fail;
+	r = ep_kernel_setup(eng, &n, &ep, req->netns_fd, br.ifindex, e);
+	if (r < 0)
+		goto fail;
+	linked = true;
+	eng_failpoint("attach-linked");
+	if (ep.n_ports) {
+		if (eng_nft_ports(&ep, &ports, &np) < 0) {
+			r = berr_oom(e);
+			goto fail;
+		}
+		r = eng_nft(eng, &nft, e);
+		if (r < 0)
+			goto fail;
+		r = nft_ports_add(nft, ports, np, e);
+		if (r < 0) {
+			if (r == -EEXIST)
+				berr_wrap(e, r, "a published port is already in the nftables map (run reconcile)");
+			goto fail;
+		}
+		published = true;
+	}
+	eng_failpoint("attach-published");
+	ep.state = ENG_EP_COMPLETE;
+	r = store_ep_write(&eng->st, &ep, e);
+	if (r < 0)
+		goto fail;
+	eng_failpoint("attach-complete");
+	/* next fit continues after this address; a failed attach does not move it */
+	if (!req->ip)
+		ipam_set(ip, ep.ip, true);
+	if (ret)
+		*ret = ep;
+	else
+		eng_endpoint_clear(&ep);
+	return 0;
+fail:
+	if (published && eng_nft(eng, &nft, NULL) == 0)
+		nft_ports_del(nft, ports, np, NULL);
+	if (linked && eng_host(eng, &host, NULL) == 0)
+		link_delete(host, ep.host_ifname, NULL);
+	if (claimed)
+		ports_release(&eng->st, &ep, NULL);
+	if (bit)
+		ipam_clear(ip, ep.ip);
+	if (recorded)
+		store_ep_remove(&eng->st, ep.network, ep.id, ep.ifname, NULL);
+	eng_endpoint_clear(&ep);
+	return berr_wrap(e, r, "attach %s to %s", req->id, req->network);
+}
+
+static int detach_network(struct eng *eng, const char *network, const char *id, const char *ifname, size_t *count,
+			  struct berr *e)
+{
+	_cleanup_close_ int nlock = -1;
+	struct eng_endpoint *eps = NULL;
+	struct eng_network n;
+	size_t n_eps = 0;
+	int r, first = 0;
+
+	r = store_lock_network(&eng->st, network, &nlock, e);
+	if (r < 0)
+		return r;
+	r = store_network_read(&eng->st, network, &n, e);
+	if (r < 0)
+		return r;
+	r = store_ep_list(&eng->st, network, id, false, &eps, &n_eps, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n_eps; i++) {
+		if (ifname && strcmp(eps[i].ifname, ifname) != 0)
+			continue;
+		r = ep_teardown(eng, &n, &eps[i], false, first ? NULL : e);
+		if (r < 0)
+			first = first ? first : r;
+		else
+			(*count)++;
+	}
+	eng_endpoints_free(eps, n_eps);
+	/* an attach killed before its first record was in place left only a temporary file */
+	store_ep_sweep(&eng->st, network, id);
+	return first;
+}
+
+int eng_detach(struct eng *eng, const char *network, const char *id, const char *ifname, size_t *ret_n, struct berr *e)
+{
+	size_t count = 0;
+	int r = 0;
+
+	if (!id || !bname_valid(id, ENG_ID_MAX))
+		return berr_set(e, -EINVAL, "invalid container id '%s'", id ? id : "");
+	if (ifname && !bifname_valid(ifname))
+		return berr_set(e, -EINVAL, "invalid interface name '%s'", ifname);
+	if (network) {
+		if (!bname_valid(network, ENG_NAME_MAX))
+			return berr_set(e, -EINVAL, "invalid network name '%s'", network);
+		r = detach_network(eng, network, id, ifname, &count, e);
+	} else {
+		char **names = NULL;
+		size_t nn = 0;
+
+		r = store_network_names(&eng->st, &names, &nn, e);
+		for (size_t i = 0; r >= 0 && i < nn; i++) {
+			r = detach_network(eng, names[i], id, ifname, &count, e);
+			if (r == -ENOENT) /* removed meanwhile */
+				r = 0;
+		}
+		for (size_t i = 0; i < nn; i++)
+			free(names[i]);
+		free(names);
+	}
+	if (r < 0)
+		return berr_wrap(e, r, "detach %s", id);
+	if (ret_n)
+		*ret_n = count;
+	return 0;
+}
+
+int eng_endpoint_list(struct eng *eng, const char *network, const char *id, struct eng_endpoint **ret, size_t *ret_n,
+		      struct berr *e)
+{
+	struct eng_endpoint *all = NULL;
+	size_t n_all = 0, cap = 0;
+	char **names = NULL;
+	size_t nn = 0;
+	int r = 0;
+
+	if (network && !bname_valid(network, ENG_NAME_MAX))
+		return berr_set(e, -EINVAL, "invalid network name '%s'", network);
+	if (id && !bname_valid(id, ENG_ID_MAX))
+		return berr_set(e, -EINVAL, "invalid container id '%s'", id);
+	if (network) {
+		struct eng_network n;
+
+		r = store_network_read(&eng->st, network, &n, e);
+		if (r < 0)
+			return r;
+		return store_ep_list(&eng->st, network, id, false, ret, ret_n, e);
+	}
+	r = store_network_names(&eng->st, &names, &nn, e);
+	for (size_t i = 0; r >= 0 && i < nn; i++) {
+		struct eng_endpoint *eps = NULL;
+		size_t n_eps = 0;
+
+		r = store_ep_list(&eng->st, names[i], id, false, &eps, &n_eps, e);
+		if (r < 0)
+			break;
+		if (n_all + n_eps > cap) {
+			struct eng_endpoint *nv;
+
+			cap = (n_all + n_eps) * 2;
+			nv = realloc(all, cap * sizeof(*nv));
+			if (!nv) {
+				eng_endpoints_free(eps, n_eps);
+				r = berr_oom(e);
+				break;
+			}
+			all = nv;
+		}
+		if (n_eps)
+			memcpy(all + n_all, eps, n_eps * sizeof(*eps));
+		n_all += n_eps;
+		free(eps);
+	}
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+	if (r < 0) {
+		eng_endpoints_free(all, n_all);
+		return r;
+	}
+	*ret = all;
+	*ret_n = n_all;
+	return 0;
+}
+
+struct addr_find {
+	uint32_t ip;
+	uint8_t prefix;
+	bool found;
+};
+
+static int find_addr(int ifindex, uint32_t ip, uint8_t prefix, void *arg)
+{
+	struct addr_find *f = arg;
+
+	(void)ifindex;
+	if (ip == f->ip && prefix == f->prefix)
+		f->found = true;
+	return 0;
+}
+
+int eng_check(struct eng *eng, const char *network, const char *id, const char *ifname, int netns_fd, struct berr *e)
+{
+	_cleanup_close_ int nlock = -1;
+	_cleanup_close_ int own_fd = -1;
+	_cleanup_nlsock_ struct nlsock *cns = NULL;
+	struct eng_endpoint ep;
+	struct eng_network n;
+	struct nlsock *host;
+	struct link_info br, li;
+	struct addr_find af;
+	char a[INET_ADDRSTRLEN];
+	int r;
+
+	memset(&ep, 0, sizeof(ep));
+	if (!network || !bname_valid(network, ENG_NAME_MAX) || !id || !bname_valid(id, ENG_ID_MAX))
+		return berr_set(e, -EINVAL, "invalid network name or container id");
+	ifname = ifname ? ifname : ENG_DEFAULT_IFNAME;
+	if (!bifname_valid(ifname))
+		return berr_set(e, -EINVAL, "invalid interface name '%s'", ifname);
+	r = store_lock_network(&eng->st, network, &nlock, e);
+	if (r < 0)
+		return r;
+	r = store_network_read(&eng->st, network, &n, e);
+	if (r < 0)
+		return r;
+	r = store_ep_read(&eng->st, network, id, ifname, &ep, NULL);
+	if (r < 0)
+		return berr_set(e, -ENOENT, "container '%s' has no interface %s on network '%s'", id, ifname, network);
+	if (ep.state != ENG_EP_COMPLETE) {
+		r = berr_set(e, -EIO, "endpoint %s/%s is %s", id, ifname, record_state_name(ep.state));
+		goto out;
+	}
+	r = eng_host(eng, &host, e);
+	if (r < 0)
+		goto out;
+	if ((r = link_get(host, n.bridge, &br, e)) < 0)
+		goto out;
+	if ((r = link_get(host, ep.host_ifname, &li, e)) < 0)
+		goto out;
+	if (li.master != br.ifindex || !(li.flags & IFF_UP)) {
+		r = berr_set(e, -EIO, "host interface %s is %s", ep.host_ifname,
+			     li.master != br.ifindex ? "not on its bridge" : "down");
+		goto out;
+	}
+	if (netns_fd < 0) {
+		r = eng_endpoint_netns(&ep, &own_fd, e);
+		if (r < 0)
+			goto out;
+		netns_fd = own_fd;
+	}
+	if ((r = nlsock_open(netns_fd, &cns, e)) < 0 || (r = link_get(cns, ifname, &li, e)) < 0)
+		goto out;
+	if (!(li.flags & IFF_UP)) {
+		r = berr_set(e, -EIO, "interface %s is down in the container", ifname);
+		goto out;
+	}
+	af = (struct addr_find){ep.ip, ep.prefix, false};
+	if ((r = ifaddr_dump4(cns, li.ifindex, find_addr, &af, e)) < 0)
+		goto out;
+	if (!af.found) {
+		r = berr_set(e, -EIO, "interface %s lacks its address %s/%u", ifname, baddr_fmt4(ep.ip, a), ep.prefix);
+		goto out;
+	}
+	if (ep.default_route && ep.gateway) {
+		struct bcidr4 any = {0, 0};
+		bool has = false;
+
+		if ((r = route_has4(cns, &any, ep.gateway, li.ifindex, &has, e)) < 0)
+			goto out;
+		if (!has) {
+			r = berr_set(e, -EIO, "the container lacks its default route via %s",
+				     baddr_fmt4(ep.gateway, a));
+			goto out;
+		}
+	}
+	if (ep.n_ports) {
+		_cleanup_free_ struct nft_port *want = NULL;
+		_cleanup_free_ struct nft_port *have = NULL;
+		struct nft_ctx *nft;
+		size_t nw = 0, nh = 0;
+
+		if (eng_nft_ports(&ep, &want, &nw) < 0) {
+			r = berr_oom(e);
+			goto out;
+		}
+		if ((r = eng_nft(eng, &nft, e)) < 0 || (r = nft_ports_list(nft, &have, &nh, e)) < 0)
+			goto out;
+		for (size_t i = 0; i < nw; i++) {
+			bool ok = false;
+
+			for (size_t j = 0; j < nh && !ok; j++)
+				ok = have[j].host_ip == want[i].host_ip && have[j].host_port == want[i].host_port &&
+				     have[j].proto == want[i].proto && have[j].dest_ip == want[i].dest_ip &&
+				     have[j].dest_port == want[i].dest_port;
+			if (!ok) {
+				r = berr_set(e, -EIO, "published port %s/%u is missing from nftables",
+					     bproto_name(want[i].proto), want[i].host_port);
+				goto out;
+			}
+		}
+	}
+	r = 0;
+out:
+	eng_endpoint_clear(&ep);
+	return r;
+}

@@ -1,0 +1,63 @@
+/* Internals shared by the engine's files (engine.c, network.c, endpoint.c, reconcile.c). */
+#pragma once
+
+#include "netd/engine/engine.h"
+#include "netd/engine/ipam.h"
+#include "netd/engine/nft.h"
+#include "netd/engine/nlsock.h"
+#include "netd/engine/reaper.h"
+#include "netd/engine/store.h"
+
+struct eng {
+	struct store st;
+	struct nlsock *host;   /* rtnetlink in the engine's own namespace, opened on first use */
+	struct nft_ctx *nft;   /* opened on first use */
+	struct reaper *reaper; /* NULL unless defer_link_removal */
+	bool handoff;	       /* handoff_link_removal */
+	char (*retired)[16];   /* links retired for the hand-off at eng_close */
+	size_t n_retired;
+};
+
+/* True when fd is the endpoint's recorded network namespace (device and inode). */
+bool eng_netns_matches(int fd, const struct eng_endpoint *ep);
+
+/* Queue a retired link (handoff) for eng_close; -ENOMEM when it cannot be queued. */
+int eng_retired_add(struct eng *eng, const char *name);
+
+int eng_host(struct eng *eng, struct nlsock **ret, struct berr *e);
+int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e);
+/* Forget a socket after an error that may have left it out of step with the kernel. */
+void eng_host_reset(struct eng *eng);
+
+void eng_nft_network(const struct eng_network *n, struct nft_network *ret);
+/* The map elements of an endpoint's ports, ranges expanded. free(*ret). */
+/* How many host ports the endpoint's port specs cover (ranges expanded). */
+size_t eng_host_port_count(const struct eng_endpoint *ep);
+int eng_nft_ports(const struct eng_endpoint *ep, struct nft_port **ret, size_t *ret_n);
+
+/* Validate a network definition and fill in defaults. */
+int net_normalize(struct eng_network *n, struct berr *e);
+/*
+ * Bring a network's kernel side to what its definition says: bridge (created
+ * when missing), up, gateway address, sysctls, nftables sets. Caller holds
+ * the network lock.
+ */
+int net_kernel_ensure(struct eng *eng, const struct eng_network *n, int *ret_bridge_ifindex, bool *ret_created,
+		      struct berr *e);
+void net_ipam_def(const struct eng_network *n, struct ipam_def *ret);
+/* Rewrite the network's allocation bitmap from these endpoints. */
+int net_ipam_rebuild(struct eng *eng, const struct eng_network *n, const struct eng_endpoint *eps, size_t n_eps,
+		     struct berr *e);
+
+/*
+ * Create the veth pair into nsfd and configure both ends (caller holds the
+ * network lock). On failure nothing is left.
+ */
+int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct eng_endpoint *ep, int nsfd,
+		    int bridge_ifindex, struct berr *e);
+/*
+ * Remove what an endpoint owns: map elements, veth, port claims, address,
+ * record. Tolerates every piece being gone already. On an error the record
+ * stays, marked removing, for reconcile to finish.
+ */
+int ep_teardown(struct eng *eng, const struct eng_network *n, struct eng_endpoint *ep, bool skip_nft, struct berr *e);

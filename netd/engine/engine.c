@@ -1,0 +1,203 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "netd/engine/eng_int.h"
+#include "netd/engine/engine.h"
+#include "netd/engine/link.h"
+
+int eng_open(const struct eng_opts *opts, struct eng **ret, struct berr *e)
+{
+	const char *dir = opts && opts->state_dir ? opts->state_dir : ENG_DEFAULT_STATE_DIR;
+	int timeout = opts && opts->lock_timeout_ms ? opts->lock_timeout_ms : ENG_DEFAULT_LOCK_TIMEOUT_MS;
+	struct eng *eng;
+	int r;
+
+	eng = calloc(1, sizeof(*eng));
+	if (!eng)
+		return berr_oom(e);
+	r = store_init(&eng->st, dir, timeout, e);
+	if (r < 0) {
+		free(eng);
+		return r;
+	}
+	eng->handoff = opts && opts->handoff_link_removal && !opts->defer_link_removal;
+	if (opts && opts->defer_link_removal) {
+		r = reaper_start(&eng->reaper, e);
+		if (r < 0) {
+			store_fini(&eng->st);
+			free(eng);
+			return r;
+		}
+	}
+	*ret = eng;
+	return 0;
+}
+
+void eng_close(struct eng *eng)
+{
+	int hold = -1;
+
+	if (!eng)
+		return;
+	reaper_stop(eng->reaper);
+	if (eng->n_retired && reaper_handoff(eng->retired, eng->n_retired, nft_fd(eng->nft), &hold) < 0) {
+		/* no process to hand them to: delete them here after all */
+		for (size_t i = 0; i < eng->n_retired; i++) {
+			struct nlsock *host;
+
+			if (eng_host(eng, &host, NULL) == 0)
+				link_delete(host, eng->retired[i], NULL);
+		}
+	}
+	free(eng->retired);
+	nlsock_close(eng->host);
+	nft_close(eng->nft);
+	/* our copy of the nftables socket is closed: the deleter may close the last one */
+	berth_close_safe(hold);
+	store_fini(&eng->st);
+	free(eng);
+}
+
+int eng_retired_add(struct eng *eng, const char *name)
+{
+	char(*nv)[16] = realloc(eng->retired, (eng->n_retired + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	eng->retired = nv;
+	snprintf(eng->retired[eng->n_retired++], sizeof(*nv), "%s", name);
+	return 0;
+}
+
+const char *eng_state_dir(const struct eng *eng)
+{
+	return eng->st.root;
+}
+
+int eng_host(struct eng *eng, struct nlsock **ret, struct berr *e)
+{
+	int r;
+
+	if (!eng->host) {
+		r = nlsock_open(-1, &eng->host, e);
+		if (r < 0)
+			return r;
+	}
+	*ret = eng->host;
+	return 0;
+}
+
+void eng_host_reset(struct eng *eng)
+{
+	nlsock_close(eng->host);
+	eng->host = NULL;
+}
+
+int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e)
+{
+	int r;
+
+	if (!eng->nft) {
+		r = nft_open(-1, &eng->nft, e);
+		if (r < 0)
+			return berr_wrap(e, r, "nftables");
+	}
+	*ret = eng->nft;
+	return 0;
+}
+
+void eng_nft_network(const struct eng_network *n, struct nft_network *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->bridge, sizeof(ret->bridge), "%s", n->bridge);
+	ret->subnet = n->subnet;
+	ret->masquerade = n->masquerade;
+	ret->internal = n->internal;
+}
+
+size_t eng_host_port_count(const struct eng_endpoint *ep)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ep->n_ports; i++)
+		n += (size_t)(ep->ports[i].host_port_end - ep->ports[i].host_port) + 1;
+	return n;
+}
+
+int eng_nft_ports(const struct eng_endpoint *ep, struct nft_port **ret, size_t *ret_n)
+{
+	size_t n = eng_host_port_count(ep), k = 0;
+	struct nft_port *v;
+
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < ep->n_ports; i++) {
+		const struct bportspec *p = &ep->ports[i];
+
+		for (unsigned hp = p->host_port, j = 0; hp <= p->host_port_end; hp++, j++) {
+			v[k].host_ip = p->host_ip;
+			v[k].host_port = (uint16_t)hp;
+			v[k].proto = p->proto;
+			v[k].dest_ip = ep->ip;
+			/* a container range maps port by port; a single container port takes the whole host range */
+			v[k].dest_port = (uint16_t)(p->container_port_end != p->container_port ? p->container_port + j
+											       : p->container_port);
+			k++;
+		}
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+void eng_endpoint_clear(struct eng_endpoint *ep)
+{
+	if (!ep)
+		return;
+	free(ep->netns_path);
+	free(ep->routes);
+	free(ep->ports);
+	ep->netns_path = NULL;
+	ep->routes = NULL;
+	ep->ports = NULL;
+	ep->n_routes = ep->n_ports = 0;
+}
+
+void eng_endpoints_free(struct eng_endpoint *eps, size_t n)
+{
+	if (!eps)
+		return;
+	for (size_t i = 0; i < n; i++)
+		eng_endpoint_clear(&eps[i]);
+	free(eps);
+}
+
+void eng_host_ifname(const char *network, const char *id, const char *ifname, char buf[16])
+{
+	/* FNV-1a 64 over "network\0id\0ifname"; 48 bits are ample for a host's endpoints. */
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *parts[3] = {network, id, ifname};
+
+	for (int i = 0; i < 3; i++) {
+		for (const unsigned char *p = (const unsigned char *)parts[i];; p++) {
+			h ^= *p;
+			h *= 0x100000001b3ULL;
+			if (!*p)
+				break;
+		}
+	}
+	snprintf(buf, 16, "bv%012llx", (unsigned long long)(h & 0xffffffffffffULL));
+}
+
+void eng_failpoint(const char *name)
+{
+	const char *fp = getenv("BERTH_FAILPOINT");
+
+	if (fp && strcmp(fp, name) == 0)
+		raise(SIGKILL);
+}

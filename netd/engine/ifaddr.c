@@ -1,0 +1,127 @@
+#include "netd/engine/ifaddr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/route/addr.h>
+#include <string.h>
+
+#include "addr.h"
+#include "cleanup.h"
+
+BERTH_DEFINE_PTR_CLEANUP(rtaddr_putp, struct rtnl_addr, rtnl_addr_put)
+BERTH_DEFINE_PTR_CLEANUP(nladdr_putp, struct nl_addr, nl_addr_put)
+
+static int build(int ifindex, uint32_t ip, uint8_t prefix, struct rtnl_addr **ret)
+{
+	_cleanup_(rtaddr_putp) struct rtnl_addr *a = NULL;
+	_cleanup_(nladdr_putp) struct nl_addr *local = NULL;
+	uint32_t be = htonl(ip);
+
+	a = rtnl_addr_alloc();
+	local = nl_addr_build(AF_INET, &be, 4);
+	if (!a || !local)
+		return -ENOMEM;
+	nl_addr_set_prefixlen(local, prefix);
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_family(a, AF_INET);
+	if (rtnl_addr_set_local(a, local) < 0)
+		return -ENOMEM;
+	rtnl_addr_set_prefixlen(a, prefix);
+	*ret = TAKE_PTR(a);
+	return 0;
+}
+
+int ifaddr_add4(struct nlsock *ns, int ifindex, uint32_t ip, uint8_t prefix, struct berr *e)
+{
+	_cleanup_(rtaddr_putp) struct rtnl_addr *a = NULL;
+	char buf[INET_ADDRSTRLEN];
+	int r;
+
+	if (build(ifindex, ip, prefix, &a) < 0)
+		return berr_oom(e);
+	nlsock_reset(ns);
+	r = rtnl_addr_add(ns->sk, a, NLM_F_CREATE | NLM_F_EXCL);
+	if (r < 0)
+		return nlsock_fail(ns, r, e, "add address %s/%u", baddr_fmt4(ip, buf), prefix);
+	return 0;
+}
+
+int ifaddr_del4(struct nlsock *ns, int ifindex, uint32_t ip, uint8_t prefix, struct berr *e)
+{
+	_cleanup_(rtaddr_putp) struct rtnl_addr *a = NULL;
+	char buf[INET_ADDRSTRLEN];
+	int r;
+
+	if (build(ifindex, ip, prefix, &a) < 0)
+		return berr_oom(e);
+	nlsock_reset(ns);
+	r = rtnl_addr_delete(ns->sk, a, 0);
+	if (r < 0) {
+		int code = nlsock_errno(ns, r);
+
+		if (code == -EADDRNOTAVAIL || code == -ENODEV || code == -ENOENT)
+			return 0;
+		return nlsock_fail(ns, r, e, "delete address %s/%u", baddr_fmt4(ip, buf), prefix);
+	}
+	return 0;
+}
+
+struct dump_ctx {
+	int ifindex;
+	int (*cb)(int, uint32_t, uint8_t, void *);
+	void *arg;
+	int err;
+};
+
+static int dump_valid(struct nl_msg *msg, void *arg)
+{
+	struct dump_ctx *c = arg;
+	struct nlmsghdr *hdr = nlmsg_hdr(msg);
+	struct nlattr *tb[IFA_MAX + 1];
+	struct ifaddrmsg *ifa;
+	struct nlattr *a;
+	uint32_t be;
+	int r;
+
+	if (c->err < 0 || hdr->nlmsg_type != RTM_NEWADDR || nlmsg_parse(hdr, sizeof(*ifa), tb, IFA_MAX, NULL) < 0)
+		return NL_SKIP;
+	ifa = nlmsg_data(hdr);
+	if (ifa->ifa_family != AF_INET || (c->ifindex && (int)ifa->ifa_index != c->ifindex))
+		return NL_SKIP;
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!a || nla_len(a) != 4)
+		return NL_SKIP;
+	memcpy(&be, nla_data(a), 4);
+	r = c->cb((int)ifa->ifa_index, ntohl(be), ifa->ifa_prefixlen, c->arg);
+	if (r < 0)
+		c->err = r;
+	return NL_OK;
+}
+
+int ifaddr_dump4(struct nlsock *ns, int ifindex, int (*cb)(int ifindex, uint32_t ip, uint8_t prefix, void *arg),
+		 void *arg, struct berr *e)
+{
+	struct ifaddrmsg ifa = {.ifa_family = AF_INET};
+	struct dump_ctx c = {.ifindex = ifindex, .cb = cb, .arg = arg};
+	struct nl_msg *msg;
+	int r;
+
+	msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+	if (!msg)
+		return berr_oom(e);
+	if (nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return berr_oom(e);
+	}
+	r = nlsock_request(ns, msg, dump_valid, &c);
+	nlmsg_free(msg);
+	if (r < 0)
+		return nlsock_fail(ns, r, e, "list addresses");
+	if (c.err < 0)
+		return berr_set(e, c.err, "list addresses: %s", strerror(-c.err));
+	return 0;
+}

@@ -1,0 +1,616 @@
+/*
+ * Networks and published ports as elements of table inet berth's sets and
+ * maps: their encoding (what the rules' lookups compare against), the
+ * batches that add and remove them, and reading them back.
+ *
+ * Key layout follows nftables' concatenations: every field is padded to a
+ * 4-byte register, addresses and ports are in network byte order, the
+ * protocol is one byte.
+ */
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "netd/engine/nft_int.h"
+
+/* ------------------------------------------------------------------ validation */
+
+int nft_port_check(const struct nft_port *p, const char *field, struct berr *e)
+{
+	if (p->proto != BPROTO_TCP && p->proto != BPROTO_UDP)
+		return berr_set(e, -EINVAL, "'%s.proto' must be tcp or udp (got %d)", field, (int)p->proto);
+	if (p->host_port == 0)
+		return berr_set(e, -EINVAL, "'%s.host_port' must be 1-65535", field);
+	if (p->dest_port == 0)
+		return berr_set(e, -EINVAL, "'%s.dest_port' must be 1-65535", field);
+	if (p->dest_ip == 0)
+		return berr_set(e, -EINVAL, "'%s.dest_ip' must be a container address, not 0.0.0.0", field);
+	return 0;
+}
+
+int nft_network_check(const struct nft_network *n, const char *field, struct berr *e)
+{
+	char buf[BADDR_CIDR4_STRLEN];
+
+	if (strnlen(n->bridge, sizeof(n->bridge)) == sizeof(n->bridge) || !bifname_valid(n->bridge))
+		return berr_set(e, -EINVAL, "'%s.bridge' is not a valid interface name", field);
+	if (n->subnet.prefix < 1 || n->subnet.prefix > 32)
+		return berr_set(e, -EINVAL, "'%s.subnet' prefix must be 1-32 (got %u)", field, n->subnet.prefix);
+	if (n->subnet.addr & ~baddr_mask4(n->subnet.prefix))
+		return berr_set(e, -EINVAL, "'%s.subnet' %s has host bits set", field,
+				baddr_fmt_cidr4(&n->subnet, buf));
+	return 0;
+}
+
+const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len)
+{
+	char h[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+
+	snprintf(buf, len, "%s %s:%u -> %s:%u", bproto_name(p->proto), baddr_fmt4(p->host_ip, h), p->host_port,
+		 baddr_fmt4(p->dest_ip, d), p->dest_port);
+	return buf;
+}
+
+/* ------------------------------------------------------------------ encoding */
+
+static void put_be32(uint8_t *p, uint32_t host)
+{
+	uint32_t v = htonl(host);
+	memcpy(p, &v, 4);
+}
+
+static void put_be16(uint8_t *p, uint16_t host)
+{
+	uint16_t v = htons(host);
+	memcpy(p, &v, 2);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+static uint16_t get_be16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return ntohs(v);
+}
+
+static bool zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+const char *nft_port_elem(const struct nft_port *p, struct nft_elem *el)
+{
+	uint8_t *k = el->key;
+
+	memset(el, 0, sizeof(*el));
+	if (p->host_ip) {
+		put_be32(k, p->host_ip);
+		k += 4;
+	}
+	k[0] = (uint8_t)p->proto;
+	put_be16(k + 4, p->host_port);
+	el->key_len = p->host_ip ? 12 : 8;
+	put_be32(el->data, p->dest_ip);
+	put_be16(el->data + 4, p->dest_port);
+	el->data_len = 8;
+	return p->host_ip ? NFT_MAP_PUB_IP4 : NFT_MAP_PUB_ANY4;
+}
+
+int nft_port_from_elem(const char *set, const struct nft_elem *el, struct nft_port *ret)
+{
+	bool with_ip = strcmp(set, NFT_MAP_PUB_IP4) == 0;
+	const uint8_t *k = el->key;
+	struct nft_port p = {0};
+
+	if (el->key_len != (with_ip ? 12 : 8) || el->data_len != 8 || el->flags)
+		return -EBADMSG;
+	if (with_ip) {
+		p.host_ip = get_be32(k);
+		k += 4;
+		if (p.host_ip == 0)
+			return -EBADMSG;
+	}
+	if ((k[0] != BPROTO_TCP && k[0] != BPROTO_UDP) || !zero(k + 1, 3) || !zero(k + 6, 2) || !zero(el->data + 6, 2))
+		return -EBADMSG;
+	p.proto = (enum bproto)k[0];
+	p.host_port = get_be16(k + 4);
+	p.dest_ip = get_be32(el->data);
+	p.dest_port = get_be16(el->data + 4);
+	if (nft_port_check(&p, "element", NULL) < 0)
+		return -EBADMSG;
+	*ret = p;
+	return 0;
+}
+
+void nft_ifname_key(const char *name, uint8_t out[NFT_IFNAME_LEN])
+{
+	memset(out, 0, NFT_IFNAME_LEN);
+	memcpy(out, name, strnlen(name, NFT_IFNAME_LEN - 1));
+}
+
+size_t nft_subnet_elems(const struct bcidr4 *c, struct nft_elem out[2])
+{
+	uint64_t end = (uint64_t)c->addr + ((uint64_t)1 << (32 - c->prefix));
+
+	memset(out, 0, 2 * sizeof(*out));
+	put_be32(out[0].key, c->addr);
+	out[0].key_len = 4;
+	/* An interval that runs to 255.255.255.255 has no end element. */
+	if (end > UINT32_MAX)
+		return 1;
+	put_be32(out[1].key, (uint32_t)end);
+	out[1].key_len = 4;
+	out[1].flags = NFT_SET_ELEM_INTERVAL_END;
+	return 2;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	uint32_t x = get_be32((*(const struct nft_elem *const *)a)->key);
+	uint32_t y = get_be32((*(const struct nft_elem *const *)b)->key);
+
+	return x < y ? -1 : x > y;
+}
+
+int nft_intervals_to_subnets(const struct nft_elem *elems, size_t n, struct bcidr4 **ret,
+			     const struct nft_elem ***ret_starts, size_t *ret_n, struct berr *e)
+{
+	_cleanup_free_ const struct nft_elem **starts = calloc(n + 1, sizeof(*starts));
+	_cleanup_free_ const struct nft_elem **ends = calloc(n + 1, sizeof(*ends));
+	_cleanup_free_ struct bcidr4 *out = calloc(n + 1, sizeof(*out));
+	size_t ns = 0, ne = 0;
+
+	if (!starts || !ends || !out)
+		return berr_oom(e);
+	for (size_t i = 0; i < n; i++) {
+		if (elems[i].key_len != 4)
+			return berr_set(e, -EBADMSG, "interval element with a %u-byte key", elems[i].key_len);
+		if (elems[i].flags & NFT_SET_ELEM_INTERVAL_END)
+			ends[ne++] = &elems[i];
+		else
+			starts[ns++] = &elems[i];
+	}
+	qsort(starts, ns, sizeof(*starts), cmp_key);
+	qsort(ends, ne, sizeof(*ends), cmp_key);
+	for (size_t i = 0, j = 0; i < ns; i++) {
+		uint32_t s = get_be32(starts[i]->key);
+		uint64_t end, size;
+
+		/* The interval's end is the first end element above its start (nft's own 0.0.0.0 end is skipped). */
+		while (j < ne && get_be32(ends[j]->key) <= s)
+			j++;
+		end = j < ne ? get_be32(ends[j]->key) : (uint64_t)1 << 32;
+		if (i + 1 < ns && get_be32(starts[i + 1]->key) < end)
+			return berr_set(e, -EBADMSG, "overlapping intervals in the set");
+		size = end - s;
+		if (size & (size - 1) || s & (uint32_t)(size - 1))
+			return berr_set(e, -EBADMSG, "interval of %llu addresses is not a subnet",
+					(unsigned long long)size);
+		out[i].addr = s;
+		out[i].prefix = (uint8_t)(32 - __builtin_ctzll(size));
+	}
+	*ret = TAKE_PTR(out);
+	if (ret_starts)
+		*ret_starts = TAKE_PTR(starts);
+	*ret_n = ns;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ batches */
+
+static void describe_port(const void *arg, size_t tag, char *buf, size_t len)
+{
+	nft_port_fmt(&((const struct nft_port *)arg)[tag], buf, len);
+}
+
+static void describe_network(const void *arg, size_t tag, char *buf, size_t len)
+{
+	const struct nft_network *n = &((const struct nft_network *)arg)[tag];
+	char c[BADDR_CIDR4_STRLEN];
+
+	snprintf(buf, len, "network on %s (%s)", n->bridge, baddr_fmt_cidr4(&n->subnet, c));
+}
+
+struct net_elems {
+	struct nft_elem *bridges, *same, *nets4, *masq, *unmasq, *internal, *external;
+	size_t n_nets4, n_masq, n_unmasq, n_internal, n_external;
+};
+
+static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, size_t n, struct net_elems *x)
+{
+	struct nft_elem **all[] = {&x->bridges, &x->same, &x->nets4, &x->masq, &x->unmasq, &x->internal, &x->external};
+
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
+		*all[i] = calloc(2 * n, sizeof(struct nft_elem));
+		if (!*all[i] || nft_batch_own(b, *all[i]) < 0)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct nft_network *net = &nets[i];
+		struct nft_elem iv[2];
+		size_t k = nft_subnet_elems(&net->subnet, iv);
+		bool masq = net->masquerade && !net->internal;
+
+		nft_ifname_key(net->bridge, x->bridges[i].key);
+		x->bridges[i].key_len = NFT_IFNAME_LEN;
+		x->bridges[i].tag = i;
+		nft_ifname_key(net->bridge, x->same[i].key);
+		nft_ifname_key(net->bridge, x->same[i].key + NFT_IFNAME_LEN);
+		x->same[i].key_len = 2 * NFT_IFNAME_LEN;
+		x->same[i].tag = i;
+		for (size_t j = 0; j < k; j++) {
+			struct nft_elem el = iv[j];
+
+			el.tag = i;
+			if (masq)
+				x->masq[x->n_masq++] = el;
+			else
+				x->unmasq[x->n_unmasq++] = el;
+			if (!(el.flags & NFT_SET_ELEM_INTERVAL_END)) {
+				/* nets4 maps each subnet to its bridge (read back by nft_networks_list) */
+				nft_ifname_key(net->bridge, el.data);
+				el.data_len = NFT_IFNAME_LEN;
+			}
+			x->nets4[x->n_nets4++] = el;
+		}
+		if (net->internal)
+			x->internal[x->n_internal++] = x->bridges[i];
+		else
+			x->external[x->n_external++] = x->bridges[i];
+	}
+	return 0;
+}
+
+int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t n, enum nft_net_mode mode,
+		     struct berr *e)
+{
+	struct net_elems x = {0};
+	const enum nft_elem_op del = NFT_ELEMS_DESTROY;
+	int r;
+
+	if (n == 0)
+		return 0;
+	if (net_elems_fill(b, nets, n, &x) < 0)
+		return berr_oom(e);
+	if (mode == NFT_NET_DEL) {
+		struct {
+			const char *set;
+			const struct nft_elem *el;
+			size_t n;
+		} steps[] = {
+			{NFT_SET_INTERNAL, x.internal, x.n_internal},
+			{NFT_SET_MASQ4, x.masq, x.n_masq},
+			{NFT_SET_NETS4, x.nets4, x.n_nets4},
+			{NFT_SET_SAME_BRIDGE, x.same, n},
+			{NFT_SET_BRIDGES, x.bridges, n},
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+			r = nft_batch_elems(b, del, steps[i].set, steps[i].el, steps[i].n, describe_network, nets, e);
+			if (r < 0)
+				return r;
+		}
+		/* A network removed under the wrong masquerade / internal flags leaves nothing behind either. */
+		r = nft_batch_elems(b, del, NFT_SET_MASQ4, x.unmasq, x.n_unmasq, describe_network, nets, e);
+		if (r == 0)
+			r = nft_batch_elems(b, del, NFT_SET_INTERNAL, x.external, x.n_external, describe_network, nets,
+					    e);
+		return r;
+	}
+	r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_BRIDGES, x.bridges, n, describe_network, nets, e);
+	if (r == 0)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_SAME_BRIDGE, x.same, n, describe_network, nets, e);
+	if (r == 0)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_NETS4, x.nets4, x.n_nets4, describe_network, nets, e);
+	if (r == 0)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ4, x.masq, x.n_masq, describe_network, nets, e);
+	if (r == 0)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_INTERNAL, x.internal, x.n_internal, describe_network,
+				    nets, e);
+	if (r == 0 && mode == NFT_NET_ADD) {
+		/* Re-adding a network with other flags: its old marks go in the same batch. */
+		r = nft_batch_elems(b, del, NFT_SET_MASQ4, x.unmasq, x.n_unmasq, describe_network, nets, e);
+		if (r == 0)
+			r = nft_batch_elems(b, del, NFT_SET_INTERNAL, x.external, x.n_external, describe_network, nets,
+					    e);
+	}
+	return r;
+}
+
+int nft_port_msgs(struct nft_batch *b, const struct nft_port *ports, size_t n, enum nft_elem_op op, struct berr *e)
+{
+	struct nft_elem *any, *ip;
+	size_t n_any = 0, n_ip = 0;
+	int r;
+
+	if (n == 0)
+		return 0;
+	any = calloc(n, sizeof(*any));
+	if (!any || nft_batch_own(b, any) < 0)
+		return berr_oom(e);
+	ip = calloc(n, sizeof(*ip));
+	if (!ip || nft_batch_own(b, ip) < 0)
+		return berr_oom(e);
+	for (size_t i = 0; i < n; i++) {
+		struct nft_elem el;
+
+		nft_port_elem(&ports[i], &el);
+		el.tag = i;
+		if (ports[i].host_ip)
+			ip[n_ip++] = el;
+		else
+			any[n_any++] = el;
+	}
+	r = nft_batch_elems(b, op, NFT_MAP_PUB_ANY4, any, n_any, describe_port, ports, e);
+	if (r == 0)
+		r = nft_batch_elems(b, op, NFT_MAP_PUB_IP4, ip, n_ip, describe_port, ports, e);
+	return r;
+}
+
+/* ------------------------------------------------------------------ API */
+
+struct net_args {
+	const struct nft_network *net;
+	enum nft_net_mode mode;
+};
+
+static int build_network(struct nft_batch *b, const void *arg, struct berr *e)
+{
+	const struct net_args *a = arg;
+
+	return nft_network_msgs(b, a->net, 1, a->mode, e);
+}
+
+static int network_change(struct nft_ctx *ctx, const struct nft_network *net, enum nft_net_mode mode, struct berr *e)
+{
+	struct net_args a = {.net = net, .mode = mode};
+	char c[BADDR_CIDR4_STRLEN];
+	struct nft_fail f = {0};
+	int r;
+
+	r = nft_network_check(net, "network", e);
+	if (r < 0)
+		return r;
+	r = nft_transact(ctx, build_network, &a, &f, e);
+	/* nets4 refuses an overlapping subnet (EEXIST) and the same subnet on another bridge (EBUSY) */
+	if ((r == -EEXIST || r == -EBUSY) && f.set && strcmp(f.set, NFT_SET_NETS4) == 0)
+		return berr_wrap(e, -EEXIST, "subnet %s of bridge %s conflicts with a network already in table inet %s",
+				 baddr_fmt_cidr4(&net->subnet, c), net->bridge, NFT_TABLE_NAME);
+	if (r < 0)
+		return berr_wrap(e, r, "%s nftables elements of network %s (%s)",
+				 mode == NFT_NET_DEL ? "remove" : "add", net->bridge, baddr_fmt_cidr4(&net->subnet, c));
+	return 0;
+}
+
+int nft_network_add(struct nft_ctx *ctx, const struct nft_network *net, struct berr *e)
+{
+	return network_change(ctx, net, NFT_NET_ADD, e);
+}
+
+int nft_network_del(struct nft_ctx *ctx, const struct nft_network *net, struct berr *e)
+{
+	return network_change(ctx, net, NFT_NET_DEL, e);
+}
+
+struct port_args {
+	const struct nft_port *ports;
+	size_t n;
+	enum nft_elem_op op;
+};
+
+static int build_ports(struct nft_batch *b, const void *arg, struct berr *e)
+{
+	const struct port_args *a = arg;
+
+	return nft_port_msgs(b, a->ports, a->n, a->op, e);
+}
+
+/* Say which host port collided, and with what, instead of a bare EEXIST. */
+static int port_conflict(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, const struct nft_fail *f,
+			 struct berr *e)
+{
+	const struct nft_port *p;
+	struct nft_elem el, found;
+	struct nft_port owner;
+	char h[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	const char *set;
+	int r;
+
+	if (!f->elem || f->tag >= n)
+		return berr_wrap(e, -EEXIST, "a host port is already published");
+	p = &ports[f->tag];
+	set = nft_port_elem(p, &el);
+	r = nft_elem_get(ctx, set, &el, &found, NULL);
+	if (r > 0 && nft_port_from_elem(set, &found, &owner) == 0)
+		return berr_set(e, -EEXIST, "host port %s %s:%u is already published (to %s:%u)", bproto_name(p->proto),
+				baddr_fmt4(p->host_ip, h), p->host_port, baddr_fmt4(owner.dest_ip, d), owner.dest_port);
+	return berr_set(e, -EEXIST, "host port %s %s:%u is given twice", bproto_name(p->proto),
+			baddr_fmt4(p->host_ip, h), p->host_port);
+}
+
+static int ports_change(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, enum nft_elem_op op,
+			struct berr *e)
+{
+	struct port_args a = {.ports = ports, .n = n, .op = op};
+	struct nft_fail f = {0};
+	int r;
+
+	if (n && !ports)
+		return berr_set(e, -EINVAL, "no ports given");
+	for (size_t i = 0; i < n; i++) {
+		char field[32];
+
+		snprintf(field, sizeof(field), "ports[%zu]", i);
+		r = nft_port_check(&ports[i], field, e);
+		if (r < 0)
+			return r;
+	}
+	r = nft_transact(ctx, build_ports, &a, &f, e);
+	if (r == -EEXIST && op == NFT_ELEMS_ADD_EXCL)
+		return port_conflict(ctx, ports, n, &f, e);
+	if (r < 0)
+		return berr_wrap(e, r, "%s ports", op == NFT_ELEMS_DESTROY ? "unpublish" : "publish");
+	return 0;
+}
+
+int nft_ports_add(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, struct berr *e)
+{
+	return ports_change(ctx, ports, n, NFT_ELEMS_ADD_EXCL, e);
+}
+
+int nft_ports_del(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, struct berr *e)
+{
+	return ports_change(ctx, ports, n, NFT_ELEMS_DESTROY, e);
+}
+
+/* Elements of a set; a missing table (or set) holds nothing. */
+static int elem_cmp(const void *a, const void *b)
+{
+	const struct nft_elem *x = a, *y = b;
+
+	if (x->key_len != y->key_len)
+		return x->key_len < y->key_len ? -1 : 1;
+	if (x->flags != y->flags)
+		return x->flags < y->flags ? -1 : 1;
+	return memcmp(x->key, y->key, x->key_len);
+}
+
+/* True when some element appears twice: the dump raced a resize of the set's hash table. */
+static bool has_duplicates(const struct nft_elem *el, size_t n)
+{
+	_cleanup_free_ struct nft_elem *copy = NULL;
+
+	if (n < 2)
+		return false;
+	copy = malloc(n * sizeof(*copy));
+	if (!copy)
+		return false;
+	memcpy(copy, el, n * sizeof(*copy));
+	qsort(copy, n, sizeof(*copy), elem_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (elem_cmp(&copy[i - 1], &copy[i]) == 0)
+			return true;
+	return false;
+}
+
+static int dump_or_empty(struct nft_ctx *ctx, const char *set, struct nft_elem **ret, size_t *ret_n, struct berr *e)
+{
+	/*
+	 * A set dump longer than one message resumes by skipping the elements
+	 * already sent; when the kernel resizes a hash set in between (its
+	 * deferred rhashtable worker runs after big additions), the order
+	 * changes and one element can come twice while another is missed.
+	 * Such a dump shows a duplicate: take it again.
+	 */
+	for (int attempt = 0;; attempt++) {
+		int r = nft_elems_dump(ctx, set, ret, ret_n, e);
+
+		if (r == -ENOENT) {
+			berr_clear(e);
+			*ret = NULL;
+			*ret_n = 0;
+			return 0;
+		}
+		if (r < 0 || attempt == 20 || !has_duplicates(*ret, *ret_n))
+			return r;
+		free(*ret);
+		*ret = NULL;
+		usleep(1000u << (attempt < 6 ? attempt : 6));
+	}
+}
+
+int nft_ports_list(struct nft_ctx *ctx, struct nft_port **ret, size_t *ret_n, struct berr *e)
+{
+	_cleanup_free_ struct nft_elem *any = NULL, *ip = NULL;
+	_cleanup_free_ struct nft_port *out = NULL;
+	size_t n_any, n_ip, n = 0;
+	int r;
+
+	r = dump_or_empty(ctx, NFT_MAP_PUB_ANY4, &any, &n_any, e);
+	if (r == 0)
+		r = dump_or_empty(ctx, NFT_MAP_PUB_IP4, &ip, &n_ip, e);
+	if (r < 0)
+		return r;
+	out = calloc(n_any + n_ip + 1, sizeof(*out));
+	if (!out)
+		return berr_oom(e);
+	/* Elements berth did not write (an admin's additions) are not published ports: skip them. */
+	for (size_t i = 0; i < n_any; i++)
+		if (nft_port_from_elem(NFT_MAP_PUB_ANY4, &any[i], &out[n]) == 0)
+			n++;
+	for (size_t i = 0; i < n_ip; i++)
+		if (nft_port_from_elem(NFT_MAP_PUB_IP4, &ip[i], &out[n]) == 0)
+			n++;
+	*ret = TAKE_PTR(out);
+	*ret_n = n;
+	return 0;
+}
+
+static bool has_ifname(const struct nft_elem *el, size_t n, const uint8_t key[NFT_IFNAME_LEN])
+{
+	for (size_t i = 0; i < n; i++)
+		if (el[i].key_len == NFT_IFNAME_LEN && memcmp(el[i].key, key, NFT_IFNAME_LEN) == 0)
+			return true;
+	return false;
+}
+
+static bool has_subnet(const struct bcidr4 *c, size_t n, const struct bcidr4 *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i].addr == x->addr && c[i].prefix == x->prefix)
+			return true;
+	return false;
+}
+
+int nft_networks_list(struct nft_ctx *ctx, struct nft_network **ret, size_t *ret_n, struct berr *e)
+{
+	_cleanup_free_ struct nft_elem *nets = NULL, *masq = NULL, *internal = NULL;
+	_cleanup_free_ struct bcidr4 *subnets = NULL, *masq_subnets = NULL;
+	_cleanup_free_ const struct nft_elem **starts = NULL;
+	_cleanup_free_ struct nft_network *out = NULL;
+	size_t n_nets, n_masq, n_internal, n_sub, n_msub;
+	int r;
+
+	r = dump_or_empty(ctx, NFT_SET_NETS4, &nets, &n_nets, e);
+	if (r == 0)
+		r = dump_or_empty(ctx, NFT_SET_MASQ4, &masq, &n_masq, e);
+	if (r == 0)
+		r = dump_or_empty(ctx, NFT_SET_INTERNAL, &internal, &n_internal, e);
+	if (r < 0)
+		return r;
+	r = nft_intervals_to_subnets(nets, n_nets, &subnets, &starts, &n_sub, e);
+	if (r < 0)
+		return berr_wrap(e, r, "set %s", NFT_SET_NETS4);
+	r = nft_intervals_to_subnets(masq, n_masq, &masq_subnets, NULL, &n_msub, e);
+	if (r < 0)
+		return berr_wrap(e, r, "set %s", NFT_SET_MASQ4);
+	out = calloc(n_sub + 1, sizeof(*out));
+	if (!out)
+		return berr_oom(e);
+	for (size_t i = 0; i < n_sub; i++) {
+		if (starts[i]->data_len != NFT_IFNAME_LEN)
+			return berr_set(e, -EBADMSG, "set %s: subnet without a bridge", NFT_SET_NETS4);
+		memcpy(out[i].bridge, starts[i]->data, NFT_IFNAME_LEN);
+		out[i].bridge[NFT_IFNAME_LEN - 1] = '\0';
+		out[i].subnet = subnets[i];
+		out[i].masquerade = has_subnet(masq_subnets, n_msub, &subnets[i]);
+		out[i].internal = has_ifname(internal, n_internal, starts[i]->data);
+	}
+	*ret = TAKE_PTR(out);
+	*ret_n = n_sub;
+	return 0;
+}

@@ -1,0 +1,171 @@
+/*
+ * Internals shared by netd/nft.c (socket, batches, queries), netd/nft_layout.c
+ * (table, sets, chains, rules) and netd/nft_elems.c (network and port
+ * elements). Not part of the engine's API; tests include it for the pure
+ * helpers and the fallback switch.
+ */
+#pragma once
+
+#include <netinet/in.h>
+
+#include <linux/netfilter/nf_tables.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "netd/engine/nft.h"
+
+struct nlmsghdr;
+struct mnl_socket;
+
+/* Kernel >= 6.3; Debian 12's uapi headers (6.1) do not name it yet. */
+#define NFT_MSG_DESTROYSETELEM_ 30
+
+/* Names of the sets and maps of table inet berth (docs/nftables.md). */
+#define NFT_SET_BRIDGES "bridges"	  /* ifname: every berth bridge */
+#define NFT_SET_SAME_BRIDGE "same_bridge" /* ifname . ifname: bridge . itself */
+#define NFT_SET_INTERNAL "internal"	  /* ifname: bridges of internal networks */
+#define NFT_SET_MASQ4 "masq4"		  /* ipv4_addr interval: subnets that masquerade */
+#define NFT_SET_NETS4 "nets4"		  /* ipv4_addr interval -> ifname: every subnet, its bridge */
+#define NFT_MAP_PUB_ANY4 "pub_any4"	  /* proto . port -> addr . port */
+#define NFT_MAP_PUB_IP4 "pub_ip4"	  /* daddr . proto . port -> addr . port */
+
+#define NFT_IFNAME_LEN 16
+#define NFT_KEY_MAX 32
+#define NFT_DATA_MAX 16
+
+struct nft_ctx {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	int sndbuf; /* what the kernel reports for SO_SNDBUF / SO_RCVBUF (doubled) */
+	int rcvbuf;
+	bool no_destroy; /* the kernel rejected NFT_MSG_DESTROYSETELEM (< 6.3) */
+	char *rx;
+	size_t rx_len;
+};
+
+/* One set element as the kernel sees it: raw key (and data for maps). */
+struct nft_elem {
+	uint8_t key[NFT_KEY_MAX];
+	uint8_t data[NFT_DATA_MAX];
+	uint8_t key_len;
+	uint8_t data_len;
+	uint32_t flags; /* NFT_SET_ELEM_INTERVAL_END */
+	size_t tag;	/* the caller's index, to name the element in errors */
+};
+
+/* Names element `tag` for an error message. */
+typedef void (*nft_describe_fn)(const void *arg, size_t tag, char *buf, size_t len);
+
+enum nft_elem_op {
+	NFT_ELEMS_ADD,	    /* create; an identical element already present is fine */
+	NFT_ELEMS_ADD_EXCL, /* create; any element already present fails the batch with EEXIST */
+	NFT_ELEMS_DESTROY,  /* delete; missing elements are fine */
+};
+
+struct nft_msg;
+
+/* One atomic batch under construction (NFNL_MSG_BATCH_BEGIN .. END). */
+struct nft_batch {
+	struct nft_ctx *ctx;
+	char *buf;
+	size_t len, cap;
+	struct nft_msg *msgs;
+	size_t n_msgs, cap_msgs;
+	uint32_t seq_begin;
+	void **owned; /* allocations freed with the batch */
+	size_t n_owned;
+	bool pinned; /* genid set: the kernel refuses the batch (ERESTART) if anything changed since */
+	uint32_t genid;
+	/* filled by nft_batch_send on failure */
+	bool destroy_unsupported;
+	bool failed_elem;
+	size_t failed_tag;
+	const char *failed_set;
+};
+
+/* ---- nft.c: batches, queries */
+void nft_batch_init(struct nft_batch *b, struct nft_ctx *ctx);
+void nft_batch_free(struct nft_batch *b);
+/* Read the ruleset generation and tie the batch to it (optimistic concurrency). */
+int nft_batch_pin(struct nft_batch *b, struct berr *e);
+/* Reserve room for one message; returns its header or NULL (out of memory). */
+struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type, uint16_t flags, const char *what);
+/* Element messages, split so that each stays well under the netlink attribute size limit. */
+int nft_batch_elems(struct nft_batch *b, enum nft_elem_op op, const char *set, const struct nft_elem *elems, size_t n,
+		    nft_describe_fn describe, const void *describe_arg, struct berr *e);
+/* The batch frees p with itself (and frees it at once when that fails: -ENOMEM). */
+int nft_batch_own(struct nft_batch *b, void *p);
+/* Send, collect every ack; a failure names the message (and element) and carries the extended ack. */
+int nft_batch_send(struct nft_batch *b, struct berr *e);
+
+/*
+ * Run build() and send its batch, again when the ruleset changed under a
+ * pinned batch (ERESTART) or when the kernel turned out to lack
+ * DESTROYSETELEM (then elements are checked and deleted with DELSETELEM).
+ */
+typedef int (*nft_build_fn)(struct nft_batch *b, const void *arg, struct berr *e);
+/* Which element made the batch fail, when the kernel pointed at one. */
+struct nft_fail {
+	bool elem;
+	size_t tag;
+	const char *set;
+};
+int nft_transact(struct nft_ctx *ctx, nft_build_fn build, const void *arg, struct nft_fail *fail, struct berr *e);
+
+/* A GET request (dump when NLM_F_DUMP is in flags); cb is called for each reply message. */
+typedef int (*nft_reply_fn)(const struct nlmsghdr *nlh, void *arg);
+int nft_query(struct nft_ctx *ctx, struct nlmsghdr *req, nft_reply_fn cb, void *arg, struct berr *e);
+/* Prepare a request header in buf (at least NFT_REQ_SIZE bytes). */
+#define NFT_REQ_SIZE 4096
+struct nlmsghdr *nft_req(struct nft_ctx *ctx, char *buf, uint16_t type, uint16_t family, uint16_t flags);
+/* Dump every element of a set of table inet berth. */
+int nft_elems_dump(struct nft_ctx *ctx, const char *set, struct nft_elem **ret, size_t *ret_n, struct berr *e);
+/* Does this element exist (GETSETELEM on its key)? 1 yes (*ret_found filled when not NULL), 0 no. */
+int nft_elem_get(struct nft_ctx *ctx, const char *set, const struct nft_elem *el, struct nft_elem *ret_found,
+		 struct berr *e);
+int nft_genid(struct nft_ctx *ctx, uint32_t *ret, struct berr *e);
+
+/* An NLMSG_ERROR reply: error (0 for an ack), the request's seq, the extended ack. */
+struct nft_ack {
+	int error;
+	uint32_t seq;
+	char kmsg[256];	  /* NLMSGERR_ATTR_MSG, "" when none */
+	uint32_t bad_off; /* NLMSGERR_ATTR_OFFS (offset into the request), 0 when none */
+};
+/* Parse one (with its extended-ack TLVs, capped or not); -EBADMSG when truncated. */
+int nft_parse_ack(const struct nlmsghdr *nlh, struct nft_ack *ack);
+
+/* Test hook: behave as on a kernel without DESTROYSETELEM. */
+void nft_ctx_force_no_destroy(struct nft_ctx *ctx, bool on);
+
+/* ---- nft_layout.c */
+/* Table, sets, chains and rules, appended to b (the table must not exist or be deleted earlier in b). */
+int nft_layout_add(struct nft_batch *b, struct berr *e);
+
+/* ---- nft_elems.c: encoding (pure) and batch contents */
+int nft_port_check(const struct nft_port *p, const char *field, struct berr *e);
+int nft_network_check(const struct nft_network *n, const char *field, struct berr *e);
+/* "tcp 0.0.0.0:8080 -> 10.66.0.2:80" */
+const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len);
+/* Map element of pub_any4 (host_ip 0) or pub_ip4; returns which map. */
+const char *nft_port_elem(const struct nft_port *p, struct nft_elem *el);
+/* Back from an element of map `set`; -EBADMSG when it is not one berth writes. */
+int nft_port_from_elem(const char *set, const struct nft_elem *el, struct nft_port *ret);
+/* Start and end elements of an interval set for a subnet; returns how many (1 when the end wraps). */
+size_t nft_subnet_elems(const struct bcidr4 *c, struct nft_elem out[2]);
+/* Pair the start and end elements of an interval set (keys host-order ipv4) into subnets. */
+int nft_intervals_to_subnets(const struct nft_elem *elems, size_t n, struct bcidr4 **ret,
+			     const struct nft_elem ***ret_starts, size_t *ret_n, struct berr *e);
+void nft_ifname_key(const char *name, uint8_t out[NFT_IFNAME_LEN]);
+/* Append to b the elements of networks / ports (op for every element). */
+enum nft_net_mode {
+	NFT_NET_ADD_FRESH, /* into a table created in the same batch */
+	NFT_NET_ADD,	   /* add, and drop the masquerade / internal marks the network no longer has */
+	NFT_NET_DEL,
+};
+int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t n, enum nft_net_mode mode,
+		     struct berr *e);
+int nft_port_msgs(struct nft_batch *b, const struct nft_port *ports, size_t n, enum nft_elem_op op, struct berr *e);

@@ -1,0 +1,765 @@
+/*
+ * The layout of table inet berth (docs/nftables.md): its sets and maps, its
+ * four base chains and their rules, built as libnftnl expressions. The rules
+ * never change once the table exists; networks and published ports are
+ * elements (netd/nft_elems.c). Also the table-level operations: ensure,
+ * rebuild, delete.
+ */
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "netd/engine/nft_int.h"
+
+BERTH_DEFINE_PTR_CLEANUP(nftnl_table_freep, struct nftnl_table, nftnl_table_free)
+BERTH_DEFINE_PTR_CLEANUP(nftnl_chain_freep, struct nftnl_chain, nftnl_chain_free)
+BERTH_DEFINE_PTR_CLEANUP(nftnl_set_freep, struct nftnl_set, nftnl_set_free)
+BERTH_DEFINE_PTR_CLEANUP(nftnl_rule_freep, struct nftnl_rule, nftnl_rule_free)
+
+/* nftables' datatype numbers (set key/data types, informational for the kernel, used by `nft list`). */
+enum {
+	DT_IPADDR = 7,
+	DT_INET_PROTOCOL = 12,
+	DT_INET_SERVICE = 13,
+	DT_IFNAME = 41,
+};
+#define DT_CONCAT(a, b) (((a) << 6) | (b))
+/* nftables' byte order marks in set userdata: 1 host, 2 network. */
+enum { BO_NONE = 0, BO_HOST = 1, BO_BIG = 2 };
+
+struct setdef {
+	const char *name;
+	uint32_t flags;
+	uint32_t key_type, key_len;
+	uint32_t data_type, data_len; /* maps only */
+	uint32_t key_bo, data_bo;
+};
+
+static const struct setdef setdefs[] = {
+	{NFT_SET_BRIDGES, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
+	{NFT_SET_SAME_BRIDGE, 0, DT_CONCAT(DT_IFNAME, DT_IFNAME), 2 * NFT_IFNAME_LEN, 0, 0, BO_NONE, BO_NONE},
+	{NFT_SET_INTERNAL, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
+	{NFT_SET_MASQ4, NFT_SET_INTERVAL, DT_IPADDR, 4, 0, 0, BO_BIG, BO_NONE},
+	{NFT_SET_NETS4, NFT_SET_INTERVAL | NFT_SET_MAP, DT_IPADDR, 4, DT_IFNAME, NFT_IFNAME_LEN, BO_BIG, BO_HOST},
+	{NFT_MAP_PUB_ANY4, NFT_SET_MAP, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,
+	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
+	{NFT_MAP_PUB_IP4, NFT_SET_MAP, DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 12,
+	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
+};
+
+/* ------------------------------------------------------------------ rule building */
+
+struct rb {
+	struct nftnl_rule *r;
+	bool oom;
+};
+
+static void put(struct rb *x, struct nftnl_expr *ex)
+{
+	if (!ex) {
+		x->oom = true;
+		return;
+	}
+	nftnl_rule_add_expr(x->r, ex);
+}
+
+static void meta_load(struct rb *x, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *ex = nftnl_expr_alloc("meta");
+
+	if (ex) {
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_META_DREG, dreg);
+	}
+	put(x, ex);
+}
+
+static void payload_load(struct rb *x, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *ex = nftnl_expr_alloc("payload");
+
+	if (ex) {
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	}
+	put(x, ex);
+}
+
+static void cmp(struct rb *x, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *ex = nftnl_expr_alloc("cmp");
+
+	if (ex) {
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(ex, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	put(x, ex);
+}
+
+/* Match when the key in NFT_REG_1 is (inv: is not) in set; with dreg >= 0 load the map's value there. */
+static void lookup(struct rb *x, const char *set, int dreg, bool inv)
+{
+	struct nftnl_expr *ex = nftnl_expr_alloc("lookup");
+
+	if (ex) {
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+		nftnl_expr_set_str(ex, NFTNL_EXPR_LOOKUP_SET, set);
+		if (dreg >= 0)
+			nftnl_expr_set_u32(ex, NFTNL_EXPR_LOOKUP_DREG, (uint32_t)dreg);
+		if (inv)
+			nftnl_expr_set_u32(ex, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	}
+	put(x, ex);
+}
+
+/* ct KEY & mask != 0 */
+static void ct_any_bit(struct rb *x, uint32_t key, uint32_t mask)
+{
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+	struct nftnl_expr *bw = nftnl_expr_alloc("bitwise");
+	uint32_t zero = 0;
+
+	if (ct) {
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, key);
+		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	put(x, ct);
+	if (bw) {
+		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+		nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+		nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	}
+	put(x, bw);
+	cmp(x, NFT_CMP_NEQ, &zero, sizeof(zero));
+}
+
+static void verdict(struct rb *x, int v)
+{
+	struct nftnl_expr *ex = nftnl_expr_alloc("immediate");
+
+	if (ex) {
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v);
+	}
+	put(x, ex);
+}
+
+static void masquerade(struct rb *x)
+{
+	put(x, nftnl_expr_alloc("masq"));
+}
+
+/* meta nfproto ipv4: the table is inet, every rule here is IPv4 only */
+static void match_ipv4(struct rb *x)
+{
+	uint8_t v = NFPROTO_IPV4;
+
+	meta_load(x, NFT_META_NFPROTO, NFT_REG_1);
+	cmp(x, NFT_CMP_EQ, &v, sizeof(v));
+}
+
+/* fib daddr type local */
+static void match_daddr_local(struct rb *x)
+{
+	struct nftnl_expr *ex = nftnl_expr_alloc("fib");
+	uint32_t local = RTN_LOCAL;
+
+	if (ex) {
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	}
+	put(x, ex);
+	cmp(x, NFT_CMP_EQ, &local, sizeof(local));
+}
+
+static void match_iface_in(struct rb *x, uint32_t meta_key, const char *set, bool inv)
+{
+	meta_load(x, meta_key, NFT_REG_1);
+	lookup(x, set, -1, inv);
+}
+
+static void match_saddr_in(struct rb *x, const char *set)
+{
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
+	lookup(x, set, -1, false);
+}
+
+static void match_daddr_in(struct rb *x, const char *set)
+{
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1);
+	lookup(x, set, -1, false);
+}
+
+/*
+ * dnat ip to <key> map @map: the map yields address . port into
+ * NFT_REG_1 (address) and the next 32-bit register (port). Keys are
+ * built field by field into consecutive 32-bit registers, as nft does
+ * for concatenations.
+ */
+static void dnat_via(struct rb *x, const char *map, bool with_daddr)
+{
+	struct nftnl_expr *nat;
+	uint32_t r = NFT_REG32_00;
+
+	if (with_daddr)
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, r++);
+	meta_load(x, NFT_META_L4PROTO, r++);
+	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, r++);
+	lookup(x, map, NFT_REG_1, false);
+	nat = nftnl_expr_alloc("nat");
+	if (nat) {
+		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+	}
+	put(x, nat);
+}
+
+/* ------------------------------------------------------------------ chains */
+
+struct chaindef {
+	const char *name;
+	const char *type;
+	uint32_t hook;
+	int32_t prio;
+	unsigned n_rules;
+	void (*rule)(struct rb *x, unsigned i); /* builds rule i */
+};
+
+/*
+ * prerouting / output: published ports. pub_ip4 (one local address) is
+ * consulted before pub_any4 (every local address).
+ */
+static void rule_dnat(struct rb *x, unsigned i)
+{
+	match_ipv4(x);
+	match_daddr_local(x);
+	if (i == 0)
+		dnat_via(x, NFT_MAP_PUB_IP4, true);
+	else
+		dnat_via(x, NFT_MAP_PUB_ANY4, false);
+}
+
+static void rule_postrouting(struct rb *x, unsigned i)
+{
+	uint8_t loopback = 127;
+
+	switch (i) {
+	case 0:
+		/* 127.0.0.1:PORT from the host (route_localnet on the bridge): the container must answer a real address
+		 */
+		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
+		match_ipv4(x);
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 12, 1, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &loopback, sizeof(loopback));
+		break;
+	case 1:
+		/*
+		 * Hairpin and published ports reached from another network: without
+		 * this the answer would go straight back container to container
+		 * and miss the reverse NAT. Every subnet, masquerading or not.
+		 */
+		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
+		match_ipv4(x);
+		match_saddr_in(x, NFT_SET_NETS4);
+		match_daddr_in(x, NFT_SET_NETS4);
+		break;
+	default:
+		/* Outbound: leaving other than through a berth bridge. */
+		match_ipv4(x);
+		match_saddr_in(x, NFT_SET_MASQ4);
+		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, true);
+		break;
+	}
+	masquerade(x);
+}
+
+static void rule_forward(struct rb *x, unsigned i)
+{
+	switch (i) {
+	case 0:
+		/* Within one bridge (routed hairpin, or bridged with br_netfilter). */
+		meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
+		meta_load(x, NFT_META_OIFNAME, NFT_REG_2);
+		lookup(x, NFT_SET_SAME_BRIDGE, -1, false);
+		verdict(x, NF_ACCEPT);
+		break;
+	case 1:
+		/* Internal networks: nothing in or out but their own bridge; before any accept. */
+		match_iface_in(x, NFT_META_IIFNAME, NFT_SET_INTERNAL, false);
+		verdict(x, NF_DROP);
+		break;
+	case 2:
+		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_INTERNAL, false);
+		verdict(x, NF_DROP);
+		break;
+	case 3:
+		ct_any_bit(x, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+		verdict(x, NF_ACCEPT);
+		break;
+	case 4:
+		/* Published ports, also from another network. */
+		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
+		verdict(x, NF_ACCEPT);
+		break;
+	default:
+		/* Isolation: no direct traffic between two berth bridges. */
+		match_iface_in(x, NFT_META_IIFNAME, NFT_SET_BRIDGES, false);
+		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, false);
+		verdict(x, NF_DROP);
+		break;
+	}
+}
+
+static const struct chaindef chaindefs[] = {
+	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 2, rule_dnat},
+	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 2, rule_dnat},
+	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 3, rule_postrouting},
+	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 6, rule_forward},
+};
+
+/* ------------------------------------------------------------------ messages */
+
+static int add_table(struct nft_batch *b, uint16_t type, struct berr *e)
+{
+	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t)
+		return berr_oom(e);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
+	nlh = nft_batch_msg(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
+			    type == NFT_MSG_NEWTABLE ? "create table inet " NFT_TABLE_NAME
+						     : "delete table inet " NFT_TABLE_NAME);
+	if (!nlh)
+		return berr_oom(e);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	return 0;
+}
+
+static int add_set(struct nft_batch *b, const struct setdef *d, struct berr *e)
+{
+	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+	struct nlmsghdr *nlh;
+	char what[64];
+
+	if (!s || !ud) {
+		nftnl_udata_buf_free(ud);
+		return berr_oom(e);
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, d->name);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, d->flags);
+	/* The kernel requires an id unique within the transaction. */
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)(d - setdefs) + 1);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
+	if (d->flags & NFT_SET_MAP) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, d->data_type);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, d->data_len);
+	}
+	/* Only for `nft list`, which prints keys by these byte-order marks. */
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, d->key_bo);
+	if (d->flags & NFT_SET_MAP)
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, d->data_bo);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+	snprintf(what, sizeof(what), "create %s %s", d->flags & NFT_SET_MAP ? "map" : "set", d->name);
+	nlh = nft_batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE, what);
+	if (!nlh)
+		return berr_oom(e);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	return 0;
+}
+
+static int add_chain(struct nft_batch *b, const struct chaindef *d, struct berr *e)
+{
+	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+	char what[64];
+
+	if (!c)
+		return berr_oom(e);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
+	snprintf(what, sizeof(what), "create chain %s", d->name);
+	nlh = nft_batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, what);
+	if (!nlh)
+		return berr_oom(e);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	return 0;
+}
+
+static int add_rules(struct nft_batch *b, const struct chaindef *d, struct berr *e)
+{
+	for (unsigned i = 0; i < d->n_rules; i++) {
+		_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
+		struct rb x = {.r = r, .oom = !r};
+		struct nlmsghdr *nlh;
+		char what[64];
+
+		if (!r)
+			return berr_oom(e);
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, d->name);
+		d->rule(&x, i);
+		if (x.oom)
+			return berr_oom(e);
+		snprintf(what, sizeof(what), "add rule %u to chain %s", i + 1, d->name);
+		nlh = nft_batch_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what);
+		if (!nlh)
+			return berr_oom(e);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+	}
+	return 0;
+}
+
+int nft_layout_add(struct nft_batch *b, struct berr *e)
+{
+	int r = add_table(b, NFT_MSG_NEWTABLE, e);
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(setdefs); i++)
+		r = add_set(b, &setdefs[i], e);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(chaindefs); i++) {
+		r = add_chain(b, &chaindefs[i], e);
+		if (r == 0)
+			r = add_rules(b, &chaindefs[i], e);
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------------ reading the table */
+
+struct seen_set {
+	char name[32];
+	uint32_t flags, key_type, key_len, data_type, data_len;
+};
+
+struct seen_chain {
+	char name[32];
+	char type[16];
+	uint32_t hook;
+	int32_t prio;
+	unsigned n_rules;
+};
+
+struct seen {
+	bool table;
+	struct seen_set sets[32];
+	size_t n_sets;
+	struct seen_chain chains[32];
+	size_t n_chains;
+};
+
+static int table_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	((struct seen *)arg)->table = true;
+	return 0;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
+	struct seen *st = arg;
+	struct seen_set *x;
+	const char *table;
+
+	if (!s)
+		return -ENOMEM;
+	if (nftnl_set_nlmsg_parse(nlh, s) < 0)
+		return -EBADMSG;
+	table = nftnl_set_get_str(s, NFTNL_SET_TABLE);
+	if (!table || strcmp(table, NFT_TABLE_NAME) != 0 || st->n_sets == ARRAY_SIZE(st->sets))
+		return 0;
+	x = &st->sets[st->n_sets++];
+	snprintf(x->name, sizeof(x->name), "%s", nftnl_set_get_str(s, NFTNL_SET_NAME));
+	x->flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	x->key_type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
+	x->key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
+	x->data_type = nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE);
+	x->data_len = nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN);
+	return 0;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
+	struct seen *st = arg;
+	struct seen_chain *x;
+	const char *table, *type;
+
+	if (!c)
+		return -ENOMEM;
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0)
+		return -EBADMSG;
+	table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
+	if (!table || strcmp(table, NFT_TABLE_NAME) != 0 || st->n_chains == ARRAY_SIZE(st->chains))
+		return 0;
+	x = &st->chains[st->n_chains++];
+	snprintf(x->name, sizeof(x->name), "%s", nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+	type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+	snprintf(x->type, sizeof(x->type), "%s", type ? type : "");
+	x->hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
+	x->prio = nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO);
+	return 0;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const char *table = NULL, *chain = NULL;
+	struct seen *st = arg;
+	const struct nlattr *a;
+
+	/* Only where the rule is: its expressions are not needed to count rules. */
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	{
+		if (mnl_attr_get_type(a) == NFTA_RULE_TABLE && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			table = mnl_attr_get_str(a);
+		else if (mnl_attr_get_type(a) == NFTA_RULE_CHAIN && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			chain = mnl_attr_get_str(a);
+	}
+	if (!table || !chain || strcmp(table, NFT_TABLE_NAME) != 0)
+		return 0;
+	for (size_t i = 0; i < st->n_chains; i++)
+		if (strcmp(st->chains[i].name, chain) == 0)
+			st->chains[i].n_rules++;
+	return 0;
+}
+
+static int read_table(struct nft_ctx *ctx, struct seen *st, struct berr *e)
+{
+	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
+	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rl = nftnl_rule_alloc();
+	char buf[NFT_REQ_SIZE];
+	struct nlmsghdr *nlh;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if (!t || !s || !rl)
+		return berr_oom(e);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETTABLE, NFPROTO_INET, 0);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	r = nft_query(ctx, nlh, table_cb, st, e);
+	if (r == -ENOENT) {
+		berr_clear(e);
+		return 0;
+	}
+	if (r < 0)
+		return berr_wrap(e, r, "read table inet %s", NFT_TABLE_NAME);
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	r = nft_query(ctx, nlh, set_cb, st, e);
+	if (r < 0)
+		return berr_wrap(e, r, "list sets of table inet %s", NFT_TABLE_NAME);
+
+	nlh = nft_req(ctx, buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP);
+	r = nft_query(ctx, nlh, chain_cb, st, e);
+	if (r < 0)
+		return berr_wrap(e, r, "list chains of table inet %s", NFT_TABLE_NAME);
+
+	nftnl_rule_set_str(rl, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP);
+	nftnl_rule_nlmsg_build_payload(nlh, rl);
+	r = nft_query(ctx, nlh, rule_cb, st, e);
+	if (r < 0)
+		return berr_wrap(e, r, "list rules of table inet %s", NFT_TABLE_NAME);
+	return 0;
+}
+
+static const struct seen_set *seen_set(const struct seen *st, const char *name)
+{
+	for (size_t i = 0; i < st->n_sets; i++)
+		if (strcmp(st->sets[i].name, name) == 0)
+			return &st->sets[i];
+	return NULL;
+}
+
+static const struct seen_chain *seen_chain(const struct seen *st, const char *name)
+{
+	for (size_t i = 0; i < st->n_chains; i++)
+		if (strcmp(st->chains[i].name, name) == 0)
+			return &st->chains[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ API */
+
+/*
+ * Only what is missing goes into the batch; the batch is pinned to the
+ * generation the table was read at, so two processes ensuring at once
+ * cannot both add the same rules (the second gets ERESTART, reads again
+ * and finds nothing to do).
+ */
+static int build_ensure(struct nft_batch *b, const void *arg, struct berr *e)
+{
+	struct seen st;
+	int r;
+
+	r = nft_batch_pin(b, e);
+	if (r < 0)
+		return r;
+	r = read_table(b->ctx, &st, e);
+	if (r < 0)
+		return r;
+	if (!st.table)
+		return nft_layout_add(b, e);
+	for (size_t i = 0; i < ARRAY_SIZE(setdefs); i++) {
+		const struct setdef *d = &setdefs[i];
+		const struct seen_set *s = seen_set(&st, d->name);
+
+		if (!s) {
+			r = add_set(b, d, e);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if ((s->flags & (NFT_SET_MAP | NFT_SET_INTERVAL)) != d->flags || s->key_len != d->key_len ||
+		    ((d->flags & NFT_SET_MAP) && s->data_len != d->data_len))
+			return berr_set(e, -EEXIST,
+					"set %s of table inet %s has another type than berth's; "
+					"rebuilding the table replaces it",
+					d->name, NFT_TABLE_NAME);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(chaindefs); i++) {
+		const struct chaindef *d = &chaindefs[i];
+		const struct seen_chain *c = seen_chain(&st, d->name);
+
+		if (c && (strcmp(c->type, d->type) != 0 || c->hook != d->hook || c->prio != d->prio))
+			return berr_set(e, -EEXIST,
+					"chain %s of table inet %s is not berth's (type %s hook %u priority %d); "
+					"rebuilding the table replaces it",
+					d->name, NFT_TABLE_NAME, c->type, c->hook, c->prio);
+		if (c && c->n_rules != 0 && c->n_rules != d->n_rules)
+			return berr_set(e, -EEXIST,
+					"chain %s of table inet %s holds %u rules, berth's layout has %u; "
+					"rebuilding the table replaces them",
+					d->name, NFT_TABLE_NAME, c->n_rules, d->n_rules);
+		if (!c) {
+			r = add_chain(b, d, e);
+			if (r < 0)
+				return r;
+		}
+		if (!c || c->n_rules == 0) {
+			r = add_rules(b, d, e);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int nft_ensure(struct nft_ctx *ctx, struct berr *e)
+{
+	int r = nft_transact(ctx, build_ensure, NULL, NULL, e);
+
+	if (r < 0)
+		return berr_wrap(e, r, "ensure nftables table inet %s", NFT_TABLE_NAME);
+	return 0;
+}
+
+struct rebuild_args {
+	const struct nft_network *nets;
+	size_t n_nets;
+	const struct nft_port *ports;
+	size_t n_ports;
+};
+
+static int build_rebuild(struct nft_batch *b, const void *arg, struct berr *e)
+{
+	const struct rebuild_args *a = arg;
+	int r;
+
+	/* create-if-missing then delete: removes the old table whether or not it exists, in this same batch */
+	r = add_table(b, NFT_MSG_NEWTABLE, e);
+	if (r == 0)
+		r = add_table(b, NFT_MSG_DELTABLE, e);
+	if (r == 0)
+		r = nft_layout_add(b, e);
+	if (r == 0)
+		r = nft_network_msgs(b, a->nets, a->n_nets, NFT_NET_ADD_FRESH, e);
+	if (r == 0)
+		r = nft_port_msgs(b, a->ports, a->n_ports, NFT_ELEMS_ADD_EXCL, e);
+	return r;
+}
+
+int nft_rebuild(struct nft_ctx *ctx, const struct nft_network *nets, size_t n_nets, const struct nft_port *ports,
+		size_t n_ports, struct berr *e)
+{
+	struct rebuild_args a = {nets, n_nets, ports, n_ports};
+	struct nft_fail f = {0};
+	char field[32];
+	int r;
+
+	if ((n_nets && !nets) || (n_ports && !ports))
+		return berr_set(e, -EINVAL, "rebuild: no array given for %zu networks / %zu ports", n_nets, n_ports);
+	for (size_t i = 0; i < n_nets; i++) {
+		snprintf(field, sizeof(field), "networks[%zu]", i);
+		r = nft_network_check(&nets[i], field, e);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n_ports; i++) {
+		snprintf(field, sizeof(field), "ports[%zu]", i);
+		r = nft_port_check(&ports[i], field, e);
+		if (r < 0)
+			return r;
+	}
+	r = nft_transact(ctx, build_rebuild, &a, &f, e);
+	if (r == -EEXIST && f.elem && f.set && strncmp(f.set, "pub_", 4) == 0 && f.tag < n_ports) {
+		char buf[96];
+
+		return berr_set(e, -EEXIST, "rebuild nftables table inet %s: host port of %s is given twice",
+				NFT_TABLE_NAME, nft_port_fmt(&ports[f.tag], buf, sizeof(buf)));
+	}
+	if (r < 0)
+		return berr_wrap(e, r, "rebuild nftables table inet %s", NFT_TABLE_NAME);
+	return 0;
+}
+
+static int build_delete(struct nft_batch *b, const void *arg, struct berr *e)
+{
+	/* NEWTABLE first makes the DELTABLE succeed when the table is already gone (kernels before DESTROYTABLE) */
+	int r = add_table(b, NFT_MSG_NEWTABLE, e);
+
+	return r < 0 ? r : add_table(b, NFT_MSG_DELTABLE, e);
+}
+
+int nft_delete_table(struct nft_ctx *ctx, struct berr *e)
+{
+	int r = nft_transact(ctx, build_delete, NULL, NULL, e);
+
+	if (r < 0)
+		return berr_wrap(e, r, "delete nftables table inet %s", NFT_TABLE_NAME);
+	return 0;
+}

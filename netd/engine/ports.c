@@ -1,0 +1,294 @@
+#include "netd/engine/ports.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileutil.h"
+#include "jsonutil.h"
+#include "netd/engine/eng_int.h"
+
+#define CLAIM_MAX_SIZE (256 * 1024)
+
+static int claim_path(struct store *st, char *buf, size_t len, enum bproto proto, unsigned port)
+{
+	return store_path(st, buf, len, "ports/%s-%u.json", bproto_name(proto), port);
+}
+
+static int load_claims(const char *path, json_t **ret, struct berr *e)
+{
+	json_t *j = NULL;
+	int r;
+
+	r = bjson_load_file(path, CLAIM_MAX_SIZE, &j, NULL);
+	if (r == -ENOENT || (r == 0 && !json_is_array(j)) || r == -EINVAL) {
+		/* missing, or damaged by a crash of an older writer: start empty */
+		json_decref(j);
+		j = json_array();
+		if (!j)
+			return berr_oom(e);
+	} else if (r < 0) {
+		return berr_sys(e, r, "read %s", path);
+	}
+	*ret = j;
+	return 0;
+}
+
+static int save_claims(const char *path, json_t *arr, struct berr *e)
+{
+	_cleanup_free_ char *s = NULL;
+	size_t len;
+
+	if (json_array_size(arr) == 0) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return berr_errno(e, "remove %s", path);
+		return 0;
+	}
+	s = json_dumps(arr, JSON_COMPACT);
+	if (!s)
+		return berr_oom(e);
+	len = strlen(s);
+	s[len] = '\n';
+	return bfile_write_atomic(path, s, len + 1, 0600, 0, e);
+}
+
+static const char *str_of(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static bool owned_by(const json_t *c, const char *network, const char *id, const char *ifname)
+{
+	return strcmp(str_of(c, "network"), network) == 0 && strcmp(str_of(c, "id"), id) == 0 &&
+	       strcmp(str_of(c, "ifname"), ifname) == 0;
+}
+
+static uint32_t claim_ip(const json_t *c)
+{
+	uint32_t ip = 0;
+
+	baddr_parse4(str_of(c, "host_ip"), &ip, NULL);
+	return ip;
+}
+
+/* Host ports of ep, one per (proto, port, host ip), ranges expanded. */
+struct hp {
+	enum bproto proto;
+	uint16_t port;
+	uint32_t ip;
+};
+
+static int expand(const struct eng_endpoint *ep, struct hp **ret, size_t *ret_n)
+{
+	size_t n = eng_host_port_count(ep), k = 0;
+	struct hp *v;
+
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < ep->n_ports; i++) {
+		for (unsigned p = ep->ports[i].host_port; p <= ep->ports[i].host_port_end; p++)
+			v[k++] = (struct hp){ep->ports[i].proto, (uint16_t)p, ep->ports[i].host_ip};
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static void drop_owned(json_t *arr, const struct eng_endpoint *ep, uint32_t ip)
+{
+	for (size_t j = 0; j < json_array_size(arr);) {
+		json_t *c = json_array_get(arr, j);
+
+		if (owned_by(c, ep->network, ep->id, ep->ifname) && claim_ip(c) == ip)
+			json_array_remove(arr, j);
+		else
+			j++;
+	}
+}
+
+int ports_release(struct store *st, const struct eng_endpoint *ep, struct berr *e)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_free_ struct hp *hps = NULL;
+	size_t n;
+	int r, first = 0;
+
+	if (ep->n_ports == 0)
+		return 0;
+	if (expand(ep, &hps, &n) < 0)
+		return berr_oom(e);
+	r = store_lock_ports(st, &lock, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		_cleanup_json_ json_t *arr = NULL;
+
+		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].port);
+		r = load_claims(path, &arr, e);
+		if (r < 0) {
+			first = first ? first : r;
+			continue;
+		}
+		drop_owned(arr, ep, hps[i].ip);
+		r = save_claims(path, arr, e);
+		if (r < 0)
+			first = first ? first : r;
+	}
+	return first;
+}
+
+int ports_claim(struct store *st, const struct eng_endpoint *ep, struct berr *e)
+{
+	_cleanup_close_ int lock = -1;
+	_cleanup_free_ struct hp *hps = NULL;
+	json_t **arrs = NULL;
+	size_t n, written = 0;
+	int r;
+
+	if (ep->n_ports == 0)
+		return 0;
+	if (expand(ep, &hps, &n) < 0)
+		return berr_oom(e);
+	arrs = calloc(n, sizeof(*arrs));
+	if (!arrs)
+		return berr_oom(e);
+	r = store_lock_ports(st, &lock, e);
+	if (r < 0)
+		goto out;
+	/* First check every port, then write: a conflict leaves nothing claimed. */
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX], ipb[INET_ADDRSTRLEN];
+		json_t *c;
+		size_t j;
+
+		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].port);
+		r = load_claims(path, &arrs[i], e);
+		if (r < 0)
+			goto out;
+		json_array_foreach (arrs[i], j, c) {
+			uint32_t ip = claim_ip(c);
+
+			/* a stale claim of this very endpoint (its record is gone) is not a conflict */
+			if ((ip && hps[i].ip && ip != hps[i].ip) || owned_by(c, ep->network, ep->id, ep->ifname))
+				continue;
+			r = berr_set(e, -EADDRINUSE,
+				     "host port %s/%u%s%s is already published by container '%s' (%s on network '%s')",
+				     bproto_name(hps[i].proto), hps[i].port, ip ? " on " : "",
+				     ip ? baddr_fmt4(ip, ipb) : "", str_of(c, "id"), str_of(c, "ifname"),
+				     str_of(c, "network"));
+			goto out;
+		}
+		for (size_t k = 0; k < i; k++) {
+			if (hps[k].proto == hps[i].proto && hps[k].port == hps[i].port &&
+			    (!hps[k].ip || !hps[i].ip || hps[k].ip == hps[i].ip)) {
+				r = berr_set(e, -EINVAL, "host port %s/%u is published twice",
+					     bproto_name(hps[i].proto), hps[i].port);
+				goto out;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX], ipb[INET_ADDRSTRLEN];
+		json_t *c;
+
+		drop_owned(arrs[i], ep, hps[i].ip);
+		c = json_object();
+		if (!c || json_array_append_new(arrs[i], c) < 0 ||
+		    bjson_set(c, "host_ip", json_string(baddr_fmt4(hps[i].ip, ipb))) < 0 ||
+		    bjson_set(c, "network", json_string(ep->network)) < 0 ||
+		    bjson_set(c, "id", json_string(ep->id)) < 0 ||
+		    bjson_set(c, "ifname", json_string(ep->ifname)) < 0) {
+			r = berr_oom(e);
+			goto undo;
+		}
+		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].port);
+		r = save_claims(path, arrs[i], e);
+		if (r < 0)
+			goto undo;
+		written++;
+	}
+	r = 0;
+	goto out;
+undo:
+	for (size_t i = 0; i < written; i++) {
+		char path[PATH_MAX];
+		json_t *arr = arrs[i];
+
+		drop_owned(arr, ep, hps[i].ip);
+		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].port);
+		save_claims(path, arr, NULL);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		json_decref(arrs[i]);
+	free(arrs);
+	return r;
+}
+
+static bool is_live(const json_t *c, const struct eng_endpoint *live, size_t n_live)
+{
+	for (size_t i = 0; i < n_live; i++) {
+		if (owned_by(c, live[i].network, live[i].id, live[i].ifname))
+			return true;
+	}
+	return false;
+}
+
+int ports_sweep(struct store *st, const char *network, const struct eng_endpoint *live, size_t n_live, struct berr *e)
+{
+	_cleanup_close_ int lock = -1;
+	char dir[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+	int r, dropped = 0;
+
+	r = store_lock_ports(st, &lock, e);
+	if (r < 0)
+		return r;
+	store_path(st, dir, sizeof(dir), "ports");
+	d = opendir(dir);
+	if (!d)
+		return berr_errno(e, "open %s", dir);
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+		_cleanup_json_ json_t *arr = NULL;
+		size_t len = strlen(de->d_name), j, before;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "lock") == 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		if (len < 5 || strcmp(de->d_name + len - 5, ".json") != 0) {
+			/* temporary file of a writer that crashed */
+			if (strstr(de->d_name, ".tmp."))
+				unlink(path);
+			continue;
+		}
+		if (load_claims(path, &arr, NULL) < 0)
+			continue;
+		before = json_array_size(arr);
+		for (j = 0; j < json_array_size(arr);) {
+			json_t *c = json_array_get(arr, j);
+
+			if ((!network || strcmp(str_of(c, "network"), network) == 0) && !is_live(c, live, n_live))
+				json_array_remove(arr, j);
+			else
+				j++;
+		}
+		if (json_array_size(arr) != before) {
+			dropped += (int)(before - json_array_size(arr));
+			save_claims(path, arr, NULL);
+		}
+	}
+	closedir(d);
+	return dropped;
+}

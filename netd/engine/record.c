@@ -1,0 +1,387 @@
+#include "netd/engine/record.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "jsonutil.h"
+
+static int put_str(json_t *o, const char *k, const char *v)
+{
+	return bjson_set(o, k, json_string(v));
+}
+
+static int put_ip(json_t *o, const char *k, uint32_t ip)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	return put_str(o, k, baddr_fmt4(ip, buf));
+}
+
+static int get_ip(const json_t *j, const char *k, const char *where, bool required, uint32_t *ret, struct berr *e)
+{
+	const char *s;
+	int r;
+
+	r = required ? bjson_req_str(j, k, where, &s, e) : bjson_get_str(j, k, where, &s, e);
+	if (r <= 0)
+		return r;
+	r = baddr_parse4(s, ret, e);
+	if (r < 0)
+		return berr_wrap(e, r, "%s.%s", where, k);
+	return 1;
+}
+
+static int get_name(const json_t *j, const char *k, const char *where, char *buf, size_t len, struct berr *e)
+{
+	const char *s;
+	int r;
+
+	r = bjson_req_str(j, k, where, &s, e);
+	if (r < 0)
+		return r;
+	if (strlen(s) >= len)
+		return berr_set(e, -EINVAL, "%s.%s: too long", where, k);
+	snprintf(buf, len, "%s", s);
+	return 0;
+}
+
+static int get_bool(const json_t *j, const char *k, const char *where, bool *ret, struct berr *e)
+{
+	int r = bjson_get_bool(j, k, where, ret, e);
+
+	return r < 0 ? r : 0;
+}
+
+json_t *record_network_to_json(const struct eng_network *n)
+{
+	_cleanup_json_ json_t *o = json_object();
+	char buf[BADDR_CIDR4_STRLEN];
+
+	if (!o || put_str(o, "name", n->name) < 0 || put_str(o, "bridge", n->bridge) < 0 ||
+	    put_str(o, "subnet", baddr_fmt_cidr4(&n->subnet, buf)) < 0 || put_ip(o, "gateway", n->gateway) < 0)
+		return NULL;
+	if (n->range_start &&
+	    (put_ip(o, "range_start", n->range_start) < 0 || put_ip(o, "range_end", n->range_end) < 0))
+		return NULL;
+	if (bjson_set(o, "mtu", json_integer(n->mtu)) < 0 ||
+	    bjson_set(o, "masquerade", json_boolean(n->masquerade)) < 0 ||
+	    bjson_set(o, "internal", json_boolean(n->internal)) < 0 ||
+	    bjson_set(o, "gateway_on_bridge", json_boolean(n->gateway_on_bridge)) < 0 ||
+	    bjson_set(o, "hairpin", json_boolean(n->hairpin)) < 0 ||
+	    bjson_set(o, "promisc", json_boolean(n->promisc)) < 0 ||
+	    bjson_set(o, "adopted", json_boolean(n->adopted)) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+int record_network_from_json(const json_t *j, struct eng_network *ret, struct berr *e)
+{
+	static const char *const keys[] = {"name",	"bridge",  "subnet",	 "gateway",  "range_start",
+					   "range_end", "mtu",	   "masquerade", "internal", "gateway_on_bridge",
+					   "hairpin",	"promisc", "adopted",	 NULL};
+	struct eng_network n;
+	const char *s;
+	int64_t mtu;
+	int r;
+
+	memset(&n, 0, sizeof(n));
+	r = bjson_check_keys(j, keys, "network", e);
+	if (r < 0)
+		return r;
+	if ((r = get_name(j, "name", "network", n.name, sizeof(n.name), e)) < 0 ||
+	    (r = get_name(j, "bridge", "network", n.bridge, sizeof(n.bridge), e)) < 0)
+		return r;
+	r = bjson_req_str(j, "subnet", "network", &s, e);
+	if (r < 0)
+		return r;
+	r = baddr_parse_cidr4(s, false, &n.subnet, e);
+	if (r < 0)
+		return berr_wrap(e, r, "network.subnet");
+	if ((r = get_ip(j, "gateway", "network", true, &n.gateway, e)) < 0 ||
+	    (r = get_ip(j, "range_start", "network", false, &n.range_start, e)) < 0 ||
+	    (r = get_ip(j, "range_end", "network", false, &n.range_end, e)) < 0)
+		return r;
+	mtu = ENG_DEFAULT_MTU;
+	r = bjson_get_int(j, "mtu", "network", 68, 65535, &mtu, e);
+	if (r < 0)
+		return r;
+	n.mtu = (unsigned)mtu;
+	if ((r = get_bool(j, "masquerade", "network", &n.masquerade, e)) < 0 ||
+	    (r = get_bool(j, "internal", "network", &n.internal, e)) < 0 ||
+	    (r = get_bool(j, "gateway_on_bridge", "network", &n.gateway_on_bridge, e)) < 0 ||
+	    (r = get_bool(j, "hairpin", "network", &n.hairpin, e)) < 0 ||
+	    (r = get_bool(j, "promisc", "network", &n.promisc, e)) < 0 ||
+	    (r = get_bool(j, "adopted", "network", &n.adopted, e)) < 0)
+		return r;
+	*ret = n;
+	return 0;
+}
+
+const char *record_state_name(enum eng_ep_state s)
+{
+	switch (s) {
+	case ENG_EP_PENDING:
+		return "pending";
+	case ENG_EP_COMPLETE:
+		return "complete";
+	case ENG_EP_REMOVING:
+		return "removing";
+	}
+	return "?";
+}
+
+const char *record_mac_fmt(const uint8_t mac[6], char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
+
+int record_mac_parse(const char *s, uint8_t mac[6], struct berr *e)
+{
+	unsigned v[6];
+	char end;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6)
+		return berr_set(e, -EINVAL, "invalid MAC address '%s': expected xx:xx:xx:xx:xx:xx", s);
+	for (int i = 0; i < 6; i++) {
+		if (s[i * 3] == ' ' || s[i * 3] == '+' || s[i * 3] == '-' || s[i * 3 + 1] == ' ')
+			return berr_set(e, -EINVAL, "invalid MAC address '%s'", s);
+		mac[i] = (uint8_t)v[i];
+	}
+	if (mac[0] & 1)
+		return berr_set(e, -EINVAL, "invalid MAC address '%s': multicast", s);
+	return 0;
+}
+
+json_t *record_port_to_json(const struct bportspec *p)
+{
+	_cleanup_json_ json_t *o = json_object();
+
+	if (!o || put_ip(o, "host_ip", p->host_ip) < 0 || bjson_set(o, "host_port", json_integer(p->host_port)) < 0 ||
+	    bjson_set(o, "host_port_end", json_integer(p->host_port_end)) < 0 ||
+	    bjson_set(o, "container_port", json_integer(p->container_port)) < 0 ||
+	    bjson_set(o, "container_port_end", json_integer(p->container_port_end)) < 0 ||
+	    put_str(o, "protocol", bproto_name(p->proto)) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+int record_port_from_json(const json_t *j, const char *where, struct bportspec *ret, struct berr *e)
+{
+	static const char *const keys[] = {
+		"host_ip", "host_port", "host_port_end", "container_port", "container_port_end", "protocol", NULL};
+	struct bportspec p = {0};
+	int64_t hp, hpe, cp, cpe;
+	const char *proto;
+	int r;
+
+	r = bjson_check_keys(j, keys, where, e);
+	if (r < 0)
+		return r;
+	if ((r = get_ip(j, "host_ip", where, false, &p.host_ip, e)) < 0)
+		return r;
+	if ((r = bjson_get_int(j, "host_port", where, 1, 65535, &hp, e)) <= 0)
+		return r < 0 ? r : berr_set(e, -EINVAL, "%s.host_port: missing", where);
+	hpe = hp;
+	if ((r = bjson_get_int(j, "host_port_end", where, 1, 65535, &hpe, e)) < 0)
+		return r;
+	if ((r = bjson_get_int(j, "container_port", where, 1, 65535, &cp, e)) <= 0)
+		return r < 0 ? r : berr_set(e, -EINVAL, "%s.container_port: missing", where);
+	cpe = cp;
+	if ((r = bjson_get_int(j, "container_port_end", where, 1, 65535, &cpe, e)) < 0)
+		return r;
+	if (hpe < hp)
+		return berr_set(e, -EINVAL, "%s.host_port_end: before host_port", where);
+	if (cpe != cp && cpe - cp != hpe - hp)
+		return berr_set(e, -EINVAL, "%s.container_port_end: range must be as wide as the host's", where);
+	p.proto = BPROTO_TCP;
+	r = bjson_get_str(j, "protocol", where, &proto, e);
+	if (r < 0)
+		return r;
+	if (r > 0 && bproto_parse(proto, &p.proto) < 0)
+		return berr_set(e, -EINVAL, "%s.protocol: '%s' is not tcp or udp", where, proto);
+	p.host_port = (uint16_t)hp;
+	p.host_port_end = (uint16_t)hpe;
+	p.container_port = (uint16_t)cp;
+	p.container_port_end = (uint16_t)cpe;
+	*ret = p;
+	return 0;
+}
+
+json_t *record_endpoint_to_json(const struct eng_endpoint *ep)
+{
+	_cleanup_json_ json_t *o = json_object();
+	_cleanup_json_ json_t *routes = json_array();
+	_cleanup_json_ json_t *ports = json_array();
+	char mac[18], cidr[BADDR_CIDR4_STRLEN];
+
+	if (!o || !routes || !ports)
+		return NULL;
+	for (size_t i = 0; i < ep->n_routes; i++) {
+		json_t *r = json_object();
+
+		if (!r || json_array_append_new(routes, r) < 0 ||
+		    put_str(r, "dst", baddr_fmt_cidr4(&ep->routes[i].dst, cidr)) < 0 ||
+		    (ep->routes[i].gw && put_ip(r, "gateway", ep->routes[i].gw) < 0))
+			return NULL;
+	}
+	for (size_t i = 0; i < ep->n_ports; i++) {
+		json_t *p = record_port_to_json(&ep->ports[i]);
+
+		if (!p || json_array_append_new(ports, p) < 0)
+			return NULL;
+	}
+	if (bjson_set(o, "version", json_integer(RECORD_VERSION)) < 0 ||
+	    put_str(o, "state", record_state_name(ep->state)) < 0 || put_str(o, "network", ep->network) < 0 ||
+	    put_str(o, "id", ep->id) < 0 || put_str(o, "ifname", ep->ifname) < 0 ||
+	    put_str(o, "host_ifname", ep->host_ifname) < 0)
+		return NULL;
+	if (ep->netns_path && put_str(o, "netns", ep->netns_path) < 0)
+		return NULL;
+	if (bjson_set(o, "netns_dev", json_integer((json_int_t)ep->netns_dev)) < 0 ||
+	    bjson_set(o, "netns_ino", json_integer((json_int_t)ep->netns_ino)) < 0 || put_ip(o, "ip", ep->ip) < 0 ||
+	    bjson_set(o, "prefix", json_integer(ep->prefix)) < 0)
+		return NULL;
+	if (ep->gateway && put_ip(o, "gateway", ep->gateway) < 0)
+		return NULL;
+	if (bjson_set(o, "ip_external", json_boolean(ep->ip_external)) < 0 ||
+	    put_str(o, "mac", record_mac_fmt(ep->mac, mac)) < 0 || bjson_set(o, "mtu", json_integer(ep->mtu)) < 0 ||
+	    bjson_set(o, "default_route", json_boolean(ep->default_route)) < 0 ||
+	    bjson_set(o, "routes", TAKE_PTR(routes)) < 0 || bjson_set(o, "ports", TAKE_PTR(ports)) < 0 ||
+	    bjson_set(o, "created", json_integer(ep->created)) < 0)
+		return NULL;
+	return TAKE_PTR(o);
+}
+
+static int parse_state(const char *s, enum eng_ep_state *ret)
+{
+	for (int i = ENG_EP_PENDING; i <= ENG_EP_REMOVING; i++) {
+		if (strcmp(s, record_state_name((enum eng_ep_state)i)) == 0) {
+			*ret = (enum eng_ep_state)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int endpoint_from_json(const json_t *j, struct eng_endpoint *ep, struct berr *e)
+{
+	static const char *const keys[] = {"version",	    "state",   "network",     "id",	   "ifname",
+					   "host_ifname",   "netns",   "netns_dev",   "netns_ino", "ip",
+					   "prefix",	    "gateway", "ip_external", "mac",	   "mtu",
+					   "default_route", "routes",  "ports",	      "created",   NULL};
+	const char *s;
+	json_t *arr, *v;
+	int64_t n;
+	size_t i;
+	int r;
+
+	r = bjson_check_keys(j, keys, "endpoint", e);
+	if (r < 0)
+		return r;
+	if ((r = bjson_get_int(j, "version", "endpoint", RECORD_VERSION, RECORD_VERSION, &n, e)) <= 0)
+		return r < 0 ? r : berr_set(e, -EINVAL, "endpoint.version: missing");
+	if ((r = bjson_req_str(j, "state", "endpoint", &s, e)) < 0)
+		return r;
+	if (parse_state(s, &ep->state) < 0)
+		return berr_set(e, -EINVAL, "endpoint.state: unknown state '%s'", s);
+	if ((r = get_name(j, "network", "endpoint", ep->network, sizeof(ep->network), e)) < 0 ||
+	    (r = get_name(j, "id", "endpoint", ep->id, sizeof(ep->id), e)) < 0 ||
+	    (r = get_name(j, "ifname", "endpoint", ep->ifname, sizeof(ep->ifname), e)) < 0 ||
+	    (r = get_name(j, "host_ifname", "endpoint", ep->host_ifname, sizeof(ep->host_ifname), e)) < 0)
+		return r;
+	r = bjson_get_str(j, "netns", "endpoint", &s, e);
+	if (r < 0)
+		return r;
+	if (r > 0 && !(ep->netns_path = strdup(s)))
+		return berr_oom(e);
+	n = 0;
+	if ((r = bjson_get_int(j, "netns_dev", "endpoint", 0, INT64_MAX, &n, e)) < 0)
+		return r;
+	ep->netns_dev = (uint64_t)n;
+	n = 0;
+	if ((r = bjson_get_int(j, "netns_ino", "endpoint", 0, INT64_MAX, &n, e)) < 0)
+		return r;
+	ep->netns_ino = (uint64_t)n;
+	if ((r = get_ip(j, "ip", "endpoint", true, &ep->ip, e)) < 0 ||
+	    (r = get_ip(j, "gateway", "endpoint", false, &ep->gateway, e)) < 0)
+		return r;
+	if ((r = bjson_get_int(j, "prefix", "endpoint", 1, 32, &n, e)) <= 0)
+		return r < 0 ? r : berr_set(e, -EINVAL, "endpoint.prefix: missing");
+	ep->prefix = (uint8_t)n;
+	if ((r = get_bool(j, "ip_external", "endpoint", &ep->ip_external, e)) < 0 ||
+	    (r = get_bool(j, "default_route", "endpoint", &ep->default_route, e)) < 0)
+		return r;
+	if ((r = bjson_req_str(j, "mac", "endpoint", &s, e)) < 0)
+		return r;
+	if ((r = record_mac_parse(s, ep->mac, e)) < 0)
+		return berr_wrap(e, r, "endpoint.mac");
+	n = ENG_DEFAULT_MTU;
+	if ((r = bjson_get_int(j, "mtu", "endpoint", 68, 65535, &n, e)) < 0)
+		return r;
+	ep->mtu = (unsigned)n;
+	n = 0;
+	if ((r = bjson_get_int(j, "created", "endpoint", 0, INT64_MAX, &n, e)) < 0)
+		return r;
+	ep->created = n;
+	r = bjson_get_arr(j, "routes", "endpoint", &arr, e);
+	if (r < 0)
+		return r;
+	if (r > 0 && json_array_size(arr) > 0) {
+		if (json_array_size(arr) > ENG_MAX_ROUTES)
+			return berr_set(e, -EINVAL, "endpoint.routes: more than %d", ENG_MAX_ROUTES);
+		ep->routes = calloc(json_array_size(arr), sizeof(*ep->routes));
+		if (!ep->routes)
+			return berr_oom(e);
+		json_array_foreach (arr, i, v) {
+			static const char *const rkeys[] = {"dst", "gateway", NULL};
+			char where[64];
+
+			snprintf(where, sizeof(where), "endpoint.routes[%zu]", i);
+			if ((r = bjson_check_keys(v, rkeys, where, e)) < 0 ||
+			    (r = bjson_req_str(v, "dst", where, &s, e)) < 0)
+				return r;
+			if ((r = baddr_parse_cidr4(s, false, &ep->routes[i].dst, e)) < 0)
+				return berr_wrap(e, r, "%s.dst", where);
+			if ((r = get_ip(v, "gateway", where, false, &ep->routes[i].gw, e)) < 0)
+				return r;
+			ep->n_routes++;
+		}
+	}
+	r = bjson_get_arr(j, "ports", "endpoint", &arr, e);
+	if (r < 0)
+		return r;
+	if (r > 0 && json_array_size(arr) > 0) {
+		ep->ports = calloc(json_array_size(arr), sizeof(*ep->ports));
+		if (!ep->ports)
+			return berr_oom(e);
+		json_array_foreach (arr, i, v) {
+			char where[64];
+
+			snprintf(where, sizeof(where), "endpoint.ports[%zu]", i);
+			if ((r = record_port_from_json(v, where, &ep->ports[i], e)) < 0)
+				return r;
+			ep->n_ports++;
+		}
+	}
+	return 0;
+}
+
+int record_endpoint_from_json(const json_t *j, struct eng_endpoint *ret, struct berr *e)
+{
+	struct eng_endpoint ep;
+	int r;
+
+	memset(&ep, 0, sizeof(ep));
+	r = endpoint_from_json(j, &ep, e);
+	if (r < 0) {
+		eng_endpoint_clear(&ep);
+		return r;
+	}
+	*ret = ep;
+	return 0;
+}

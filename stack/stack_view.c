@@ -1,0 +1,247 @@
+/* runtime/stack_view.c: `berth ps` (without a container id) and `berth logs`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "cleanup.h"
+#include "jsonutil.h"
+#include "runtime/container.h"
+#include "stack/stack_int.h"
+#include "table.h"
+
+BERTH_DEFINE_PTR_CLEANUP(stk_closep, struct stk, stk_close)
+
+const char *stk_port_text(const char *spec, char *buf, size_t len)
+{
+	struct bportspec p;
+	char ip[INET_ADDRSTRLEN], host[32], ctr[32];
+
+	if (bportspec_parse(spec, &p, NULL) < 0) {
+		snprintf(buf, len, "%s", spec);
+		return buf;
+	}
+	if (p.host_port_end != p.host_port)
+		snprintf(host, sizeof(host), "%u-%u", p.host_port, p.host_port_end);
+	else
+		snprintf(host, sizeof(host), "%u", p.host_port);
+	if (p.container_port_end != p.container_port)
+		snprintf(ctr, sizeof(ctr), "%u-%u", p.container_port, p.container_port_end);
+	else
+		snprintf(ctr, sizeof(ctr), "%u", p.container_port);
+	snprintf(buf, len, "%s%s%s->%s/%s", p.host_ip ? baddr_fmt4(p.host_ip, ip) : "", p.host_ip ? ":" : "", host, ctr,
+		 bproto_name(p.proto));
+	return buf;
+}
+
+/* The container's runtime status now ("missing" when the runtime has no state for it). */
+static const char *status_of(const struct stack_opts *o, const char *id, pid_t *ret_pid)
+{
+	_cleanup_state_ struct rt_state *rs = NULL;
+
+	*ret_pid = 0;
+	if (!id || rt_state_open(o->root, id, false, &rs, NULL) < 0)
+		return "missing";
+	if (!rs->json)
+		return rt_status_name(RT_STATUS_CREATING);
+	if (rt_state_alive(rs))
+		*ret_pid = rs->pid;
+	return rt_status_name(rt_state_status(rs));
+}
+
+static void join(char *buf, size_t len, const char *item)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, len - n, "%s%s", n ? "," : "", item);
+}
+
+static int row(const struct stack_opts *o, const char *stack, const json_t *c, struct table *t, json_t *list,
+	       struct berr *e)
+{
+	char nets[512] = "", addrs[512] = "", ports[512] = "";
+	const char *id = stk_str(c, "id"), *state;
+	json_t *n, *p;
+	size_t i;
+	pid_t pid;
+
+	state = status_of(o, id, &pid);
+	json_array_foreach (json_object_get(c, "networks"), i, n) {
+		char a[64];
+
+		join(nets, sizeof(nets), stk_str(n, "network") ? stk_str(n, "network") : "?");
+		snprintf(a, sizeof(a), "%s/%lld", stk_str(n, "ip") ? stk_str(n, "ip") : "-",
+			 (long long)json_integer_value(json_object_get(n, "prefix")));
+		join(addrs, sizeof(addrs), stk_str(n, "ip") ? a : "-");
+	}
+	json_array_foreach (json_object_get(c, "ports"), i, p) {
+		char text[80];
+
+		if (json_is_string(p))
+			join(ports, sizeof(ports), stk_port_text(json_string_value(p), text, sizeof(text)));
+	}
+	if (t) {
+		const char *cells[] = {stack,
+				       stk_str(c, "name"),
+				       state,
+				       nets[0] ? nets : NULL,
+				       addrs[0] ? addrs : NULL,
+				       ports[0] ? ports : NULL};
+
+		return table_add(t, cells) < 0 ? berr_oom(e) : 0;
+	}
+	if (json_array_append_new(list, json_pack("{s:s,s:s,s:s?,s:s,s:i,s:O,s:O}", "stack", stack, "name",
+						  stk_str(c, "name"), "id", id, "state", state, "pid", (int)pid,
+						  "networks", json_object_get(c, "networks") ?: json_null(), "ports",
+						  json_object_get(c, "ports") ?: json_null())) < 0)
+		return berr_oom(e);
+	return 0;
+}
+
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The stacks to show: the file's, or every one under root. */
+static int stack_names(const struct stack_opts *o, const char *file, char ***ret, size_t *ret_n, struct berr *e)
+{
+	char *name = NULL;
+	int r;
+
+	if (!file)
+		return stk_list(o->root, ret, ret_n, e);
+	r = stack_name_of_file(file, &name, e);
+	if (r < 0)
+		return r;
+	*ret = calloc(1, sizeof(char *));
+	if (!*ret) {
+		free(name);
+		return berr_oom(e);
+	}
+	(*ret)[0] = name;
+	*ret_n = 1;
+	return 0;
+}
+
+int stack_ps(const struct stack_opts *o, const char *file, const char *format, FILE *out, struct berr *e)
+{
+	static const char *const hdr[] = {"STACK", "CONTAINER", "STATE", "NETWORKS", "ADDRESSES", "PORTS", NULL};
+	_cleanup_json_ json_t *list = NULL;
+	struct table *t = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	bool json = format && strcmp(format, "json") == 0;
+	int r;
+
+	if (format && !json && strcmp(format, "table") != 0)
+		return berr_set(e, -EINVAL, "--format must be table or json, not '%s'", format);
+	r = stack_names(o, file, &names, &n, e);
+	if (r < 0)
+		return r;
+	if (json)
+		list = json_array();
+	else
+		t = table_new(hdr);
+	if (!list && !t) {
+		free_names(names, n);
+		return berr_oom(e);
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		_cleanup_(stk_closep) struct stk *s = NULL;
+		json_t *c;
+		size_t k;
+
+		if (stk_peek(o->root, names[i], &s, NULL) < 0)
+			continue;
+		json_array_foreach (json_object_get(s->rec, "containers"), k, c) {
+			r = row(o, s->name, c, t, list, e);
+			if (r < 0)
+				break;
+		}
+	}
+	free_names(names, n);
+	if (r == 0 && json) {
+		char *text = json_dumps(list, JSON_INDENT(2));
+
+		if (!text)
+			return berr_oom(e);
+		fprintf(out, "%s\n", text);
+		free(text);
+	} else if (r == 0) {
+		table_print(t, out);
+	}
+	table_free(t);
+	return r;
+}
+
+static int copy_file(const char *path, FILE *out, struct berr *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char buf[65536];
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : berr_errno(e, "open %s", path);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, (size_t)n, out) != (size_t)n)
+			return berr_errno(e, "write");
+	return n < 0 ? berr_errno(e, "read %s", path) : 0;
+}
+
+int stack_logs(const struct stack_opts *o, const char *file, const char *name, FILE *out, struct berr *e)
+{
+	char **names = NULL;
+	char found_stack[STACK_NAME_MAX + 1] = "", found_name[128] = "", others[512] = "";
+	size_t n = 0, hits = 0;
+	int r;
+
+	r = stack_names(o, file, &names, &n, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(stk_closep) struct stk *s = NULL;
+		json_t *c;
+		size_t k;
+
+		if (stk_peek(o->root, names[i], &s, NULL) < 0)
+			continue;
+		json_array_foreach (json_object_get(s->rec, "containers"), k, c) {
+			const char *cn = stk_str(c, "name"), *id = stk_str(c, "id");
+
+			if (!cn || (strcmp(cn, name) != 0 && (!id || strcmp(id, name) != 0)))
+				continue;
+			if (hits++ == 0) {
+				snprintf(found_stack, sizeof(found_stack), "%s", s->name);
+				snprintf(found_name, sizeof(found_name), "%s", cn);
+			}
+			join(others, sizeof(others), s->name);
+		}
+	}
+	free_names(names, n);
+	if (hits == 0) {
+		if (file)
+			return berr_set(e, -ENOENT, "stack of %s has no container '%s' that is up", file, name);
+		return berr_set(e, -ENOENT, "no container '%s' in any stack that is up (berth ps lists them)", name);
+	}
+	if (hits > 1)
+		return berr_set(e, -EINVAL, "container '%s' is in several stacks (%s): pick one with -f FILE", name,
+				others);
+	{
+		_cleanup_(stk_closep) struct stk *s = NULL;
+		_cleanup_free_ char *path = NULL;
+
+		r = stk_peek(o->root, found_stack, &s, e);
+		if (r < 0)
+			return r;
+		path = stk_ctr_path(s, found_name, STK_LOG);
+		if (!path)
+			return berr_oom(e);
+		return copy_file(path, out, e);
+	}
+}

@@ -85,7 +85,15 @@ int bfile_write_atomic(const char *path, const void *data, size_t len, mode_t mo
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
 		return berr_set(e, -ENAMETOOLONG, "path too long: %s", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	/*
+	 * O_EXCL: in a directory others can write (a --pid-file's), a link planted
+	 * at the temporary name must never be opened and truncated by root. A file
+	 * left there by a crashed writer of the same pid is removed (unlink removes
+	 * the link, never its target) and the create tried once more.
+	 */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return berr_errno(e, "create %s", tmp);
 	r = write_full(fd, data, len);

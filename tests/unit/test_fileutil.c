@@ -99,3 +99,24 @@ Test(lock, excludes_and_times_out)
 	cr_assert_eq(block_acquire(path, 50, &fd2, NULL), 0, "released lock must be free");
 	close(fd2);
 }
+
+/* A hard link planted at the writer's temporary name must not be truncated (hardening issue, item 10). */
+Test(fileutil, atomic_write_ignores_planted_link)
+{
+	char path[512], tmp[600], victim[512];
+	char *buf = NULL;
+
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	cr_assert_eq(bfile_write_atomic(victim, "precious", 8, 0600, 0, NULL), 0);
+	cr_assert_eq(link(victim, tmp), 0);
+	cr_assert_eq(bfile_write_atomic(path, "1234", 4, 0644, 0, NULL), 0);
+	cr_assert_eq(bfile_read_all(victim, 1024, &buf, NULL, NULL), 0);
+	cr_assert_str_eq(buf, "precious");
+	free(buf);
+	cr_assert_eq(bfile_read_all(path, 1024, &buf, NULL, NULL), 0);
+	cr_assert_str_eq(buf, "1234");
+	free(buf);
+	cr_assert(!bfile_exists(tmp));
+}

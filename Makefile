@@ -5,7 +5,8 @@
 #   make check      install what is missing, build, run every test
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make check-long  the long fault tests (ROUNDS=, CYCLES=) and the leak checks with sanitizers
-#   make format / format-check, make fuzz, make bench, make rootfs, make clean
+#   make format / format-check, make fuzz, make bench (bench-*), make rootfs, make clean
+#   make deps-build (deps-test, -demo, -fuzz, -bench, -rootfs): install the Debian packages missing (config/deps.sh)
 #
 # Options: V=1 (show commands), SANITIZE=1 (ASan+UBSan), WERROR=1 (-Werror; CI).
 
@@ -121,7 +122,7 @@ endef
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---------------------------------------------------------------- packages
-# Debian packages each entry point needs; installed when missing (as root).
+# Debian packages each entry point needs; config/deps.sh installs the missing ones (as root).
 PKGS_BUILD := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
 	libjansson-dev libseccomp-dev
 PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static file util-linux procps podman valgrind \
@@ -129,35 +130,21 @@ PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static fil
 PKGS_DEMO := $(PKGS_BUILD) iproute2 nftables busybox-static file graphviz
 PKGS_FUZZ := $(PKGS_BUILD) clang libclang-rt-14-dev
 PKGS_BENCH := $(PKGS_TEST) crun runc containernetworking-plugins iptables hyperfine iperf3 gnuplot-nox
-
-define ensure_packages
-	@missing=""; \
-	for p in $(1); do \
-		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" != 0 ]; then \
-			echo "berth: missing Debian packages:$$missing" >&2; \
-			echo "berth: install them as root: apt-get install -y$$missing" >&2; \
-			exit 1; \
-		fi; \
-		echo "berth: installing missing packages:$$missing"; \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y --no-install-recommends $$missing || \
-			{ apt-get update && apt-get install -y --no-install-recommends $$missing; } || exit 1; \
-	fi
-endef
+PKGS_ROOTFS := busybox-static file
+DEPS := ./config/deps.sh
 
 deps-build:
-	$(call ensure_packages,$(PKGS_BUILD))
+	$(Q)$(DEPS) $(PKGS_BUILD)
 deps-test:
-	$(call ensure_packages,$(PKGS_TEST))
+	$(Q)$(DEPS) $(PKGS_TEST)
 deps-demo:
-	$(call ensure_packages,$(PKGS_DEMO))
+	$(Q)$(DEPS) $(PKGS_DEMO)
 deps-fuzz:
-	$(call ensure_packages,$(PKGS_FUZZ))
+	$(Q)$(DEPS) $(PKGS_FUZZ)
 deps-bench:
-	$(call ensure_packages,$(PKGS_BENCH))
+	$(Q)$(DEPS) $(PKGS_BENCH)
+deps-rootfs:
+	$(Q)$(DEPS) $(PKGS_ROOTFS)
 
 # ---------------------------------------------------------------- entry points
 check: deps-test
@@ -180,9 +167,6 @@ ROOTFS ?= build/rootfs
 # A minimal busybox root filesystem from Debian's busybox-static, for demos and tests.
 rootfs: deps-rootfs
 	$(Q)./runtime/mkrootfs.sh $(ROOTFS)
-
-deps-rootfs:
-	$(call ensure_packages,busybox-static file)
 
 # ---------------------------------------------------------------- install
 install: all

@@ -1,8 +1,10 @@
 # bench/: benchmarks against the peers installed on this machine (see docs/performance.md).
+# Not part of `make all`: the bench programs are built by the bench targets that run them (bench-bins builds both).
+BENCH_BINS :=
 
 # bench-nft: cost of publishing / unpublishing one port with 10, 1,000 and 10,000 published.
 BENCH_NFT := $(BUILD)/bin/bench-nft
-PROGRAMS += $(BENCH_NFT)
+BENCH_BINS += $(BENCH_NFT)
 $(BENCH_NFT): $(BUILD)/bench/bench_nft.o $(LIBENGINE) $(LIBBERTH)
 	$(call link,$@,$^)
 
@@ -15,7 +17,7 @@ bench-nft: $(BENCH_NFT) $(SANDBOX)
 # bench-attach: attach / detach latency through netd with one published port, first ten vs. at N
 # endpoints, and netd's resident memory (bench/bench_attach.c).
 BENCH_ATTACH := $(BUILD)/bin/bench-attach
-PROGRAMS += $(BENCH_ATTACH)
+BENCH_BINS += $(BENCH_ATTACH)
 $(BENCH_ATTACH): $(BUILD)/bench/bench_attach.o $(LIBNETDCLIENT) $(LIBBERTH)
 	$(call link,$@,$^)
 
@@ -45,10 +47,12 @@ bench-iperf: $(BUILD)/bin/netd $(BUILD)/bin/netctl $(SANDBOX)
 # bench: every benchmark above, one table with the peers side by side and the ratios first;
 # results in bench/results/ (docs/performance.md, "Reading make bench"). BENCH_QUICK=1: a quick pass.
 bench: deps-bench
-	$(Q)$(MAKE) --no-print-directory all test-bins
+	$(Q)$(MAKE) --no-print-directory all test-bins bench-bins
 	$(Q)BUILD=$(BUILD) ./bench/run.sh
 
-.PHONY: bench-iperf bench
+bench-bins: $(BENCH_BINS)
+
+.PHONY: bench-iperf bench bench-bins
 
 # bench-attach-kernel: the kernel's share of an attach as a bridge fills, without netd (iproute2 in
 # batches; bench/bench_attach_kernel.sh, N=1000 K=8 R=5 STEPS=4, IPV6=1 for the old IPv6-on behaviour).

@@ -29,45 +29,24 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
+#include "clock.h"
 #include "netd/client/client.h"
 
 #define PROBES 20
 
 static char sock[PATH_MAX];
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(const double *sorted, size_t n, double p)
-{
-	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
-
-	return sorted[i < n ? i : n - 1];
-}
-
 static double report(const char *what, double *t, size_t n)
 {
 	double med;
 
-	qsort(t, n, sizeof(*t), cmp_double);
-	med = pct(t, n, 0.5);
+	bench_sort(t, n);
+	med = bench_pct(t, n, 0.5);
 	printf("%-34s n=%-3zu median=%8.1f us  p10=%8.1f  p90=%8.1f  min=%8.1f  max=%8.1f\n", what, n, med,
-	       pct(t, n, 0.1), pct(t, n, 0.9), t[0], t[n - 1]);
+	       bench_pct(t, n, 0.1), bench_pct(t, n, 0.9), t[0], t[n - 1]);
 	return med;
 }
 
@@ -161,12 +140,12 @@ static double attach(const char *id, int nsfd, unsigned port)
 	double t0;
 
 	snprintf(spec, sizeof(spec), "%u:80/tcp", port);
-	t0 = now_us();
+	t0 = bench_now_us();
 	if (netd_client_attach(sock, &a, nsfd, &res, &e) < 0) {
 		fprintf(stderr, "bench-attach: attach %s: %s\n", id, e.msg);
 		exit(1);
 	}
-	t0 = now_us() - t0;
+	t0 = bench_now_us() - t0;
 	json_decref(res);
 	return t0;
 }
@@ -174,13 +153,13 @@ static double attach(const char *id, int nsfd, unsigned port)
 static double detach(const char *id)
 {
 	struct berr e = BERR_INIT;
-	double t0 = now_us();
+	double t0 = bench_now_us();
 
 	if (netd_client_detach(sock, id, "berth0", &e) < 0) {
 		fprintf(stderr, "bench-attach: detach %s: %s\n", id, e.msg);
 		exit(1);
 	}
-	return now_us() - t0;
+	return bench_now_us() - t0;
 }
 
 /*
@@ -282,7 +261,7 @@ int main(int argc, char **argv)
 	pr0 = probe("at", 0, probe_ns, &pa0);
 	/* for profilers (perf record -k monotonic ... --time): the fill's span on CLOCK_MONOTONIC */
 	if (getenv("BENCH_ATTACH_MARKS"))
-		printf("fill starts at %.6f s\n", now_us() / 1e6);
+		printf("fill starts at %.6f s\n", bench_now_us() / 1e6);
 	for (size_t i = 0; i < n; i++) {
 		char id[32];
 
@@ -292,7 +271,7 @@ int main(int argc, char **argv)
 		cpu[i] = cpu_us(pid) - c0;
 	}
 	if (getenv("BENCH_ATTACH_MARKS"))
-		printf("fill ends at %.6f s\n", now_us() / 1e6);
+		printf("fill ends at %.6f s\n", bench_now_us() / 1e6);
 	rssn = rss_kib(pid);
 	if (samples) {
 		/* raw figures, before report() sorts them in place */
@@ -336,13 +315,13 @@ int main(int argc, char **argv)
 	}
 	/* netd's reaper deletes the detached veths one by one (the kernel's part, ~15 ms each): let it finish */
 	{
-		double t0 = now_us();
+		long long t0 = bclock_now_ms();
 		size_t left;
 
-		while ((left = retired_links()) > 0 && now_us() - t0 < 120e6)
+		while ((left = retired_links()) > 0 && bclock_now_ms() - t0 < 120000)
 			usleep(50000);
 		printf("detached %zu endpoints; netd's reaper deleted their veths in %.1f s%s\n", n - 10,
-		       (now_us() - t0) / 1e6, left ? " (gave up waiting)" : "");
+		       (double)(bclock_now_ms() - t0) / 1e3, left ? " (gave up waiting)" : "");
 	}
 	pr10 = probe("back at", 10, probe_ns, &pa10);
 	printf("attach last/first median ratio:    %.2f (target <= 1.3); netd CPU per attach: %.2f\n", last / first,

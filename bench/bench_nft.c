@@ -13,38 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "addr.h"
+#include "bench/bench.h"
 #include "netd/engine/nft.h"
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct(const double *sorted, size_t n, double p)
-{
-	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
-
-	return sorted[i < n ? i : n - 1];
-}
 
 static void report(const char *what, size_t base, double *t, size_t n)
 {
-	qsort(t, n, sizeof(*t), cmp_double);
+	bench_sort(t, n);
 	printf("%-10s published=%-6zu n=%zu  median=%7.1f us  p10=%7.1f  p90=%7.1f  min=%7.1f  max=%8.1f\n", what, base,
-	       n, pct(t, n, 0.5), pct(t, n, 0.1), pct(t, n, 0.9), t[0], t[n - 1]);
+	       n, bench_pct(t, n, 0.5), bench_pct(t, n, 0.1), bench_pct(t, n, 0.9), t[0], t[n - 1]);
 }
 
 /* Port i of the background set: distinct host ports, a third of them on one host address only. */
@@ -99,16 +77,16 @@ static int run(struct nft_ctx *ctx, size_t base, size_t iters)
 	}
 	for (size_t i = 0; i < iters; i++) {
 		struct nft_port p = {0, (uint16_t)(60000 + i % 5000), BPROTO_TCP, 0x0a420002, 8080};
-		double t0 = now_us();
+		double t0 = bench_now_us();
 
 		r = nft_ports_add(ctx, &p, 1, &e);
-		add[i] = now_us() - t0;
+		add[i] = bench_now_us() - t0;
 		if (r == 0 && i == 0)
 			r = check_count(ctx, base + 1);
 		if (r == 0) {
-			t0 = now_us();
+			t0 = bench_now_us();
 			r = nft_ports_del(ctx, &p, 1, &e);
-			del[i] = now_us() - t0;
+			del[i] = bench_now_us() - t0;
 		}
 		if (r < 0) {
 			fprintf(stderr, "bench-nft: %s\n", e.msg);

@@ -7,10 +7,12 @@
 
 #include "cni/cni_addr.h"
 #include "cni/cni_delegate.h"
+#include "cni/cni_engine.h"
 #include "cni/cni_link.h"
-#include "cni/cni_plugin.h"
 #include "cni/cni_result.h"
+#include "cni/cni_verbs.h"
 #include "jsonutil.h"
+#include "mac.h"
 #include "netns.h"
 
 /* What ADD decided before attaching: the network and the address. */
@@ -135,7 +137,7 @@ static int build_result(const struct cni_req *req, const struct add_plan *p, con
 {
 	const struct cni_conf *c = &req->conf;
 	_cleanup_json_ json_t *res = c->prev_result ? json_deep_copy(c->prev_result) : cni_result_new();
-	char mac[CNI_MAC_STRLEN], cidr[BADDR_CIDR4_STRLEN], gw[INET_ADDRSTRLEN];
+	char mac[BMAC_STRLEN], cidr[BADDR_CIDR4_STRLEN], gw[INET_ADDRSTRLEN];
 	struct bcidr4 addr = {.addr = ep->ip, .prefix = ep->prefix};
 	uint8_t hw[6];
 	int idx, r;
@@ -143,15 +145,15 @@ static int build_result(const struct cni_req *req, const struct add_plan *p, con
 	if (!res)
 		return -ENOMEM;
 	/* As the reference bridge plugin: the bridge, the host end, then the container's interface. */
-	r = cni_result_add_iface(res, p->net.bridge, cni_link_mac(p->net.bridge, hw) == 0 ? cni_mac_fmt(hw, mac) : NULL,
+	r = cni_result_add_iface(res, p->net.bridge, cni_link_mac(p->net.bridge, hw) == 0 ? bmac_fmt(hw, mac) : NULL,
 				 NULL, 0, NULL);
 	if (r >= 0)
 		r = cni_result_add_iface(res, ep->host_ifname,
-					 cni_link_mac(ep->host_ifname, hw) == 0 ? cni_mac_fmt(hw, mac) : NULL, NULL, 0,
+					 cni_link_mac(ep->host_ifname, hw) == 0 ? bmac_fmt(hw, mac) : NULL, NULL, 0,
 					 NULL);
 	if (r < 0)
 		return r;
-	r = cni_result_add_iface(res, req->env.ifname, cni_mac_fmt(ep->mac, mac), req->env.netns, ep->mtu, &idx);
+	r = cni_result_add_iface(res, req->env.ifname, bmac_fmt(ep->mac, mac), req->env.netns, ep->mtu, &idx);
 	if (r < 0)
 		return r;
 	if (ipam) {
@@ -215,7 +217,7 @@ int cni_cmd_add(const struct cni_req *req, json_t **ret_result, struct cni_err *
 	int r;
 
 	if (!p)
-		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return cni_oom(ce);
 	r = bns_open(env->netns, CLONE_NEWNET, &nsfd, &ce->e);
 	if (r < 0)
 		return cni_fail(ce, CNI_ERR_INVALID_ENV, r, "CNI_NETNS=%s: %s", env->netns, berr_message(&ce->e));
@@ -235,19 +237,19 @@ int cni_cmd_add(const struct cni_req *req, json_t **ret_result, struct cni_err *
 		r = plan_builtin(c, eng, p, ce);
 	}
 	if (r < 0)
-		goto undo_ipam;
+		goto fail;
 	if (p->ensure) {
 		r = eng_network_ensure(eng, &p->net, &p->net, &ce->e);
 		if (r < 0) {
 			cni_engine_fail(ce, 0, r);
-			goto undo_ipam;
+			goto fail;
 		}
 	}
 
 	ports = calloc(c->n_ports + 1, sizeof(*ports));
 	if (!ports) {
-		r = cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
-		goto undo_ipam;
+		r = cni_oom(ce);
+		goto fail;
 	}
 	for (size_t i = 0; i < c->n_ports; i++) {
 		ports[i].host_ip = c->ports[i].host_ip;
@@ -281,20 +283,21 @@ int cni_cmd_add(const struct cni_req *req, json_t **ret_result, struct cni_err *
 				: strstr(ce->e.msg, " already ") ? CNI_ERR_ATTACHED
 								 : CNI_ERR_KERNEL,
 				r);
-		goto undo_ipam;
+		goto fail;
 	}
 	r = build_result(req, p, &ep, ipam, ret_result);
 	if (r < 0) {
 		cni_fail(ce, CNI_ERR_INTERNAL, r, "building the result: %s", strerror(-r));
 		/* Nothing is left behind, even for a failure this late. */
 		eng_detach(eng, c->name, env->container_id, env->ifname, NULL, NULL);
-		goto undo_ipam;
+		goto fail;
 	}
 	eng_endpoint_clear(&ep);
 	return 0;
 
-undo_ipam:
+fail:
 	eng_endpoint_clear(&ep);
+	/* The delegate's lease goes back too: a failed ADD leaves nothing behind. */
 	if (c->ipam.delegated && ipam) {
 		struct cni_err ignored = CNI_ERR_INIT;
 

@@ -1,48 +1,24 @@
+/* berth-cni: MACs, IPv4 addresses and prefixes from CNI input, refused with the field named. */
 #include "cni/cni_addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "mac.h"
 
 int cni_mac_parse(const char *s, const char *where, uint8_t ret[6], struct cni_err *ce)
 {
 	uint8_t mac[6];
 
-	if (strlen(s) != 17)
-		goto bad;
-	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[i * 3]), lo = hexval(s[i * 3 + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
-			goto bad;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	if (mac[0] & 1)
+	if (bmac_parse(s, mac) < 0)
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"'%s' is \"%s\", not a MAC address like 02:42:ac:11:00:02", where, s);
+	if (bmac_is_multicast(mac))
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' is \"%s\", a multicast MAC address", where,
 				s);
 	memcpy(ret, mac, 6);
 	return 0;
-bad:
-	return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' is \"%s\", not a MAC address like 02:42:ac:11:00:02",
-			where, s);
-}
-
-const char *cni_mac_fmt(const uint8_t mac[6], char buf[CNI_MAC_STRLEN])
-{
-	snprintf(buf, CNI_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	return buf;
 }
 
 bool cni_is_ipv6(const char *s)
@@ -62,24 +38,23 @@ bool cni_is_ipv6(const char *s)
 int cni_ip4_parse(const char *s, const char *where, uint32_t *ret, uint8_t *ret_prefix, struct cni_err *ce)
 {
 	struct bcidr4 c;
+	bool ok;
 
 	if (cni_is_ipv6(s))
 		return cni_fail(ce, CNI_ERR_UNSUPPORTED_FIELD, -ENOTSUP,
 				"'%s' is \"%s\": IPv6 is not supported by berth-cni (IPv4 only)", where, s);
 	if (strchr(s, '/')) {
-		if (baddr_parse_cidr4(s, true, &c, NULL) < 0 || c.prefix == 0)
-			goto bad;
+		ok = baddr_parse_cidr4(s, true, &c, NULL) >= 0 && c.prefix > 0;
 	} else {
-		if (baddr_parse4(s, &c.addr, NULL) < 0)
-			goto bad;
+		ok = baddr_parse4(s, &c.addr, NULL) >= 0;
 		c.prefix = 32;
 	}
+	if (!ok)
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' is \"%s\", not an IPv4 address", where, s);
 	*ret = c.addr;
 	if (ret_prefix)
 		*ret_prefix = c.prefix;
 	return 0;
-bad:
-	return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' is \"%s\", not an IPv4 address", where, s);
 }
 
 int cni_cidr4_parse(const char *s, const char *where, bool allow_host_bits, struct bcidr4 *ret, struct cni_err *ce)

@@ -7,11 +7,11 @@
 #include "addr.h"
 #include "cni/cni_error.h"
 
-#define CNI_MAC_STRLEN 18
-
-/* "aa:bb:cc:dd:ee:ff" (either case); a multicast MAC is refused (code 7 naming where). */
+/*
+ * "aa:bb:cc:dd:ee:ff" (either case, bmac_parse); a multicast MAC is refused
+ * (code 7 naming where). Formatting is bmac_fmt (mac.h).
+ */
 int cni_mac_parse(const char *s, const char *where, uint8_t ret[6], struct cni_err *ce);
-const char *cni_mac_fmt(const uint8_t mac[6], char buf[CNI_MAC_STRLEN]);
 
 /* True when s looks like an IPv6 address or prefix (so it can be refused as unsupported, not as garbage). */
 bool cni_is_ipv6(const char *s);

@@ -10,8 +10,10 @@
 
 #include "cni/cni_addr.h"
 #include "cni/cni_delegate.h"
-#include "cni/cni_plugin.h"
+#include "cni/cni_engine.h"
+#include "cni/cni_verbs.h"
 #include "jsonutil.h"
+#include "mac.h"
 #include "netns.h"
 
 static int find_endpoint(struct eng *eng, const struct cni_req *req, struct eng_endpoint *ret, struct cni_err *ce)
@@ -41,13 +43,13 @@ static int find_endpoint(struct eng *eng, const struct cni_req *req, struct eng_
 static int check_prev_result(const struct cni_req *req, const struct eng_endpoint *ep, struct cni_err *ce)
 {
 	const json_t *prev = req->conf.prev_result;
-	char mac[CNI_MAC_STRLEN], cidr[BADDR_CIDR4_STRLEN];
+	char mac[BMAC_STRLEN], cidr[BADDR_CIDR4_STRLEN];
 	struct bcidr4 addr = {.addr = ep->ip, .prefix = ep->prefix};
 	json_t *item;
 	size_t i;
 	int idx = -1;
 
-	cni_mac_fmt(ep->mac, mac);
+	bmac_fmt(ep->mac, mac);
 	baddr_fmt_cidr4(&addr, cidr);
 	json_array_foreach (json_object_get(prev, "interfaces"), i, item) {
 		const char *sandbox = json_string_value(json_object_get(item, "sandbox"));

@@ -1,3 +1,4 @@
+/* berth-cni: the network configuration from stdin, validated whole before anything is touched. */
 #include "cni/cni_conf.h"
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "array.h"
 #include "cni/cni_addr.h"
 #include "cni/cni_result.h"
 #include "jsonutil.h"
@@ -90,7 +92,7 @@ static int parse_ports(const json_t *list, struct cni_conf *c, struct cni_err *c
 				"'runtimeConfig.portMappings' has more than %d entries", CNI_MAX_PORTS);
 	c->ports = calloc(json_array_size(list) + 1, sizeof(*c->ports));
 	if (!c->ports)
-		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return cni_oom(ce);
 	json_array_foreach (list, i, item) {
 		struct cni_portmap *p = &c->ports[c->n_ports];
 		const char *proto = NULL, *host_ip = NULL;
@@ -272,7 +274,6 @@ static int parse_runtime(const json_t *doc, const struct cni_env *env, struct cn
 static int parse_attachments(const json_t *doc, const char *key, struct cni_conf *c, struct cni_err *ce)
 {
 	json_t *list = json_object_get(doc, key), *item;
-	struct cni_attachment *grown;
 	size_t i;
 
 	if (!list || json_is_null(list))
@@ -283,10 +284,8 @@ static int parse_attachments(const json_t *doc, const char *key, struct cni_conf
 	if (c->n_valid + json_array_size(list) > CNI_MAX_ATTACHMENTS)
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -E2BIG, "'%s' has more than %d entries", key,
 				CNI_MAX_ATTACHMENTS);
-	grown = realloc(c->valid, (c->n_valid + json_array_size(list) + 1) * sizeof(*c->valid));
-	if (!grown)
-		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
-	c->valid = grown;
+	if (BARRAY_RESERVE(c->valid, c->valid_cap, c->n_valid + json_array_size(list)) < 0)
+		return cni_oom(ce);
 	c->has_valid = true;
 	json_array_foreach (list, i, item) {
 		const char *id = NULL, *ifname = NULL;
@@ -381,7 +380,7 @@ static int parse_doc(const json_t *doc, const struct cni_env *env, struct cni_co
 		data_dir = env->state_dir ? env->state_dir : CNI_DEFAULT_STATE_DIR;
 	c->data_dir = strdup(data_dir);
 	if (!c->data_dir)
-		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return cni_oom(ce);
 
 	r = bjson_get_obj(doc, "ipam", NULL, &ipam, &ce->e);
 	if (r < 0)
@@ -400,7 +399,7 @@ static int parse_doc(const json_t *doc, const struct cni_env *env, struct cni_co
 	if (r < 0)
 		return r;
 	if (!c->dns)
-		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return cni_oom(ce);
 
 	r = parse_runtime(doc, env, c, ce);
 	if (r < 0)
@@ -441,7 +440,7 @@ int cni_conf_parse(const char *buf, size_t len, const struct cni_env *env, struc
 	if (r >= 0) {
 		c.raw_text = malloc(len + 1);
 		if (!c.raw_text)
-			r = cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+			r = cni_oom(ce);
 		else {
 			memcpy(c.raw_text, buf, len);
 			c.raw_text[len] = 0;

@@ -90,7 +90,7 @@ struct cni_conf {
 	/* GC: cni.dev/valid-attachments plus the older cni.dev/attachments. */
 	bool has_valid;
 	struct cni_attachment *valid;
-	size_t n_valid;
+	size_t n_valid, valid_cap;
 };
 
 /*

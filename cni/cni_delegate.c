@@ -1,3 +1,4 @@
+/* berth-cni: a delegated IPAM plugin found on CNI_PATH, run with the config, its reply read back. */
 #include "cni/cni_delegate.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cni/cni_result.h"
 #include "cni/cni_version.h"
 #include "jsonutil.h"
@@ -34,7 +36,7 @@ int cni_delegate_find(const char *search_path, const char *type, char **ret_path
 		    stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0) {
 			*ret_path = strdup(path);
 			if (!*ret_path)
-				return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+				return cni_oom(ce);
 			return 0;
 		}
 		p += n;
@@ -75,21 +77,21 @@ static char **child_env(char *const *envp, char *own[], size_t n_own)
 /* Feed input and collect output at once, so neither pipe can fill up and stall the other side. */
 static int pump(int in_fd, int out_fd, const char *input, size_t len, char **ret_buf, size_t *ret_len)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t cap = 0, used = 0, sent = 0;
+	_cleanup_bbuf_ struct bbuf out = BBUF_INIT;
+	size_t sent = 0;
+	int r = 0;
 
 	if (len == 0)
 		in_fd = berth_close_safe(in_fd);
-	while (out_fd >= 0) {
+	for (;;) {
 		struct pollfd pfd[2] = {{.fd = out_fd, .events = POLLIN}, {.fd = in_fd, .events = POLLOUT}};
-		int r = poll(pfd, in_fd >= 0 ? 2 : 1, -1);
+		ssize_t got;
 
-		if (r < 0) {
+		if (poll(pfd, in_fd >= 0 ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = -errno;
-			berth_close_safe(in_fd);
-			return r;
+			break;
 		}
 		if (in_fd >= 0 && pfd[1].revents) {
 			ssize_t w = write(in_fd, input + sent, len - sent);
@@ -103,42 +105,21 @@ static int pump(int in_fd, int out_fd, const char *input, size_t len, char **ret
 					in_fd = berth_close_safe(in_fd);
 			}
 		}
-		if (pfd[0].revents) {
-			ssize_t got;
-
-			if (cap - used < 4096) {
-				char *grown;
-
-				if (cap >= CNI_DELEGATE_OUTPUT_MAX) {
-					berth_close_safe(in_fd);
-					return -EFBIG;
-				}
-				cap = cap ? cap * 2 : 8192;
-				grown = realloc(buf, cap + 1);
-				if (!grown) {
-					berth_close_safe(in_fd);
-					return -ENOMEM;
-				}
-				buf = grown;
-			}
-			got = read(out_fd, buf + used, cap - used);
-			if (got < 0 && errno != EINTR && errno != EAGAIN) {
-				berth_close_safe(in_fd);
-				return -errno;
-			}
-			if (got == 0)
-				break;
-			if (got > 0)
-				used += (size_t)got;
+		if (!pfd[0].revents)
+			continue;
+		got = bbuf_read_once(&out, out_fd, CNI_DELEGATE_OUTPUT_MAX);
+		if (got == 0)
+			break;
+		if (got < 0 && got != -EAGAIN) {
+			r = (int)got;
+			break;
 		}
 	}
 	berth_close_safe(in_fd);
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[used] = 0;
-	*ret_buf = TAKE_PTR(buf);
-	*ret_len = used;
-	return 0;
+	if (r < 0)
+		return r;
+	*ret_buf = bbuf_steal(&out, ret_len);
+	return *ret_buf ? 0 : -ENOMEM;
 }
 
 static bool blank(const char *s, size_t len)
@@ -187,21 +168,21 @@ int cni_delegate_exec(const char *plugin, const char *name, char *const *envp, c
 	int r, status;
 
 	if (asprintf(&cmd_var, "CNI_COMMAND=%s", command) < 0)
-		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return cni_oom(ce);
 	own[n_own++] = cmd_var;
 	if (container_id) {
 		if (asprintf(&id_var, "CNI_CONTAINERID=%s", container_id) < 0)
-			return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+			return cni_oom(ce);
 		own[n_own++] = id_var;
 	}
 	if (ifname) {
 		if (asprintf(&if_var, "CNI_IFNAME=%s", ifname) < 0)
-			return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+			return cni_oom(ce);
 		own[n_own++] = if_var;
 	}
 	env = child_env(envp, own, n_own);
 	if (!env)
-		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return cni_oom(ce);
 
 	{
 		int p1[2], p2[2];
@@ -261,7 +242,7 @@ static int dump_doc(const json_t *doc, char **ret, struct cni_err *ce)
 {
 	*ret = json_dumps(doc, JSON_COMPACT);
 	if (!*ret)
-		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return cni_oom(ce);
 	return 0;
 }
 
@@ -293,15 +274,15 @@ static int config_for(const struct cni_conf *c, enum cni_version v, char **ret, 
 	if (v == c->version && c->raw_text) {
 		*ret = strndup(c->raw_text, c->raw_len);
 		*ret_len = c->raw_len;
-		return *ret ? 0 : cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return *ret ? 0 : cni_oom(ce);
 	}
 	doc = json_deep_copy(c->raw);
 	if (!doc || bjson_set(doc, "cniVersion", json_string(cni_version_str(v))) < 0)
-		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return cni_oom(ce);
 	if (c->prev_result) {
 		r = cni_result_render(c->prev_result, v, &prev);
 		if (r < 0 || bjson_set(doc, "prevResult", prev) < 0)
-			return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+			return cni_oom(ce);
 	}
 	r = dump_doc(doc, ret, ce);
 	if (r >= 0)

@@ -1,3 +1,4 @@
+/* berth-cni: the CNI_* environment read and checked for the verb. */
 #include "cni/cni_env.h"
 
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* berth-cni: CNI error codes, their names and the error object. */
 #include "cni/cni_error.h"
 
 #include <errno.h>
@@ -17,6 +18,11 @@ int cni_fail(struct cni_err *ce, unsigned code, int r, const char *fmt, ...)
 	va_end(ap);
 	ce->code = code;
 	return r;
+}
+
+int cni_oom(struct cni_err *ce)
+{
+	return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 }
 
 int cni_classify(struct cni_err *ce, unsigned code, int r)

@@ -53,6 +53,9 @@ struct cni_err {
 /* Set code and message (replacing both); returns r (a negative errno). */
 int cni_fail(struct cni_err *ce, unsigned code, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* cni_fail for an allocation that failed: code 100, "out of memory"; returns -ENOMEM. */
+int cni_oom(struct cni_err *ce);
+
 /*
  * Classify a failure whose message is already in ce->e: set code unless an
  * inner call already did, and return r. code 0 means "derive it from r"

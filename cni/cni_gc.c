@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "cni/cni_delegate.h"
-#include "cni/cni_plugin.h"
+#include "cni/cni_engine.h"
+#include "cni/cni_verbs.h"
 
 static bool kept(const struct cni_conf *c, const struct eng_endpoint *ep)
 {
@@ -38,7 +39,7 @@ int cni_cmd_gc(const struct cni_req *req, struct cni_err *ce)
 		return r;
 	keep = calloc(c->n_valid + 1, sizeof(*keep));
 	if (!keep)
-		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return cni_oom(ce);
 	for (size_t i = 0; i < c->n_valid; i++) {
 		keep[i].id = c->valid[i].container_id;
 		keep[i].ifname = c->valid[i].ifname;

@@ -163,7 +163,7 @@ static int parse_routes(const json_t *routes, struct cni_ipam *ipam, struct cni_
 				CNI_MAX_ROUTES);
 	ipam->routes = calloc(json_array_size(routes) + 1, sizeof(*ipam->routes));
 	if (!ipam->routes)
-		return cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return cni_oom(ce);
 	json_array_foreach (routes, i, item) {
 		static const char *const allowed[] = {"dst", "gw", NULL};
 		struct cni_route4 *rt = &ipam->routes[i];

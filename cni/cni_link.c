@@ -1,3 +1,4 @@
+/* berth-cni: read-only look-ups of host links (a MAC for the result). */
 #include "cni/cni_link.h"
 
 #include <errno.h>

@@ -9,55 +9,23 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cni/cni_conf.h"
 #include "cni/cni_plugin.h"
 #include "jsonutil.h"
 
 extern char **environ;
 
+/* All of stdin; no stdin at all (closed) reads as empty: VERSION needs none. */
 static int read_stdin(char **ret, size_t *ret_len)
 {
-	size_t cap = 0, len = 0;
-	char *buf = NULL;
+	int r = bfd_read_all(STDIN_FILENO, CNI_STDIN_MAX, ret, ret_len);
 
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 4096) {
-			char *grown;
-
-			if (cap >= CNI_STDIN_MAX) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap = cap ? cap * 2 : 16384;
-			grown = realloc(buf, cap + 1);
-			if (!grown) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = grown;
-		}
-		n = read(STDIN_FILENO, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* No stdin at all (closed) reads as empty: VERSION needs none. */
-			if (errno == EBADF)
-				break;
-			free(buf);
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[len] = 0;
-	*ret = buf;
-	*ret_len = len;
-	return 0;
+	if (r != -EBADF)
+		return r;
+	*ret_len = 0;
+	*ret = strdup("");
+	return *ret ? 0 : -ENOMEM;
 }
 
 static int print_json(const json_t *v)

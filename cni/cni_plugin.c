@@ -1,71 +1,15 @@
+/* berth-cni: one invocation validated (environment, config, verb against version), then handed to its verb. */
 #include "cni/cni_plugin.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cni/cni_conf.h"
+#include "cni/cni_env.h"
+#include "cni/cni_verbs.h"
 #include "cni/cni_version.h"
 #include "jsonutil.h"
-
-int cni_engine_fail(struct cni_err *ce, unsigned code, int r)
-{
-	if (!code) {
-		switch (r) {
-		case -EEXIST:
-			code = CNI_ERR_NETWORK_CONFLICT;
-			break;
-		case -EADDRINUSE:
-			/* The engine uses it for addresses and host ports alike; its message names which. */
-			code = strstr(berr_message(&ce->e), "host port") ? CNI_ERR_PORT_IN_USE : CNI_ERR_ADDRESS;
-			break;
-		case -ENETUNREACH:
-		case -ENODEV:
-		case -EOPNOTSUPP:
-		case -EPERM:
-		case -EPROTO:
-			code = CNI_ERR_KERNEL;
-			break;
-		default:
-			code = cni_code_from_errno(r);
-		}
-	}
-	return cni_classify(ce, code, r);
-}
-
-int cni_engine_open(const struct cni_req *req, struct eng **ret, struct cni_err *ce)
-{
-	/* a DEL (or GC) answers once the veth is retired; a detached process deletes it (netd/reaper.h) */
-	struct eng_opts opts = {
-		.state_dir = req->conf.data_dir,
-		.lock_timeout_ms = req->env.lock_timeout_ms,
-		.handoff_link_removal = true,
-	};
-	int r = eng_open(&opts, ret, &ce->e);
-
-	if (r < 0)
-		return cni_engine_fail(ce, r == -ETIMEDOUT || r == -EAGAIN ? CNI_ERR_TRY_AGAIN : CNI_ERR_IO, r);
-	return 0;
-}
-
-void cni_network_def(const struct cni_conf *c, const struct bcidr4 *subnet, uint32_t gateway, uint32_t range_start,
-		     uint32_t range_end, struct eng_network *ret)
-{
-	eng_network_init(ret, c->name);
-	snprintf(ret->bridge, sizeof(ret->bridge), "%s", c->bridge);
-	ret->subnet = *subnet;
-	ret->gateway = gateway;
-	/* The whole subnet is the engine's 0/0, so a network netd made without a range compares equal. */
-	if (range_start == subnet->addr + 1 && range_end == (subnet->addr | ~baddr_mask4(subnet->prefix)) - 1)
-		range_start = range_end = 0;
-	ret->range_start = range_start;
-	ret->range_end = range_end;
-	ret->mtu = c->mtu;
-	ret->masquerade = c->ip_masq;
-	ret->internal = false;
-	ret->gateway_on_bridge = c->is_gateway;
-	ret->hairpin = c->hairpin;
-	ret->promisc = c->promisc;
-}
 
 /* The version an error reply is written in: the config's when it is one we speak. */
 static const char *reply_version(const char *in, size_t len)
@@ -123,7 +67,7 @@ int cni_run(char *const *envp, const char *in, size_t len, json_t **ret_out, con
 	if (req.env.cmd == CNI_CMD_VERSION) {
 		/* VERSION needs nothing from stdin; the reply lists what we speak. */
 		*ret_out = cni_version_info();
-		return *ret_out ? 0 : cni_fail(ce, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+		return *ret_out ? 0 : cni_oom(ce);
 	}
 	r = cni_conf_parse(in, len, &req.env, &req.conf, ce);
 	if (r < 0)

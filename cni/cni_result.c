@@ -1,3 +1,4 @@
+/* berth-cni: CNI results, parsed from any version into one shape and rendered for a version. */
 #include "cni/cni_result.h"
 
 #include <arpa/inet.h>
@@ -264,27 +265,13 @@ static int parse_legacy_ip(const json_t *in, const char *key, const char *where,
 	return 0;
 }
 
-int cni_result_parse(const json_t *in, const char *where, unsigned code, json_t **ret, struct cni_err *ce)
+/* The interfaces, ips and routes lists of a result (the 0.3.0 and later shape). */
+static int parse_lists(const json_t *in, const char *where, unsigned code, json_t *res, struct cni_err *ce)
 {
-	_cleanup_json_ json_t *res = cni_result_new();
-	json_t *list, *item, *dns;
+	json_t *list, *item;
 	char w[256];
 	size_t i, n_ifaces = 0;
 	int r;
-
-	if (!res)
-		return -ENOMEM;
-	if (!json_is_object(in))
-		return bad(ce, code, "'%s' must be an object", where);
-
-	if (!json_object_get(in, "ips") && (json_object_get(in, "ip4") || json_object_get(in, "ip6"))) {
-		r = parse_legacy_ip(in, "ip4", where, code, res, ce);
-		if (r >= 0)
-			r = parse_legacy_ip(in, "ip6", where, code, res, ce);
-		if (r < 0)
-			return r;
-		goto dns;
-	}
 
 	list = json_object_get(in, "interfaces");
 	if (list && !json_is_null(list)) {
@@ -320,7 +307,30 @@ int cni_result_parse(const json_t *in, const char *where, unsigned code, json_t 
 				return r;
 		}
 	}
-dns:
+	return 0;
+}
+
+int cni_result_parse(const json_t *in, const char *where, unsigned code, json_t **ret, struct cni_err *ce)
+{
+	_cleanup_json_ json_t *res = cni_result_new();
+	json_t *dns;
+	char w[256];
+	int r;
+
+	if (!res)
+		return -ENOMEM;
+	if (!json_is_object(in))
+		return bad(ce, code, "'%s' must be an object", where);
+
+	if (!json_object_get(in, "ips") && (json_object_get(in, "ip4") || json_object_get(in, "ip6"))) {
+		r = parse_legacy_ip(in, "ip4", where, code, res, ce);
+		if (r >= 0)
+			r = parse_legacy_ip(in, "ip6", where, code, res, ce);
+	} else {
+		r = parse_lists(in, where, code, res, ce);
+	}
+	if (r < 0)
+		return r;
 	dns = json_object_get(in, "dns");
 	if (dns && !json_is_null(dns)) {
 		snprintf(w, sizeof(w), "%s.dns", where);
@@ -445,14 +455,17 @@ int cni_result_render(const json_t *res, enum cni_version v, json_t **ret)
 	static const char *const route_new[] = {"dst", "gw", "mtu", "advmss", "priority", "table", "scope"};
 	bool v11 = cni_version_has_v11_fields(v);
 	_cleanup_json_ json_t *out = json_object();
-	json_t *ifaces = json_array(), *ips = json_array(), *routes = json_array(), *item;
+	json_t *ifaces, *ips, *routes, *item;
 	size_t i;
 
-	if (!out || bjson_set(out, "cniVersion", json_string(cni_version_str(v))) < 0)
-		goto nomem_lists;
-	if (bjson_set(out, "interfaces", ifaces) < 0 || bjson_set(out, "ips", ips) < 0 ||
-	    bjson_set(out, "routes", routes) < 0)
+	/* bjson_set takes the new list even when it fails: nothing to free here. */
+	if (!out || bjson_set(out, "cniVersion", json_string(cni_version_str(v))) < 0 ||
+	    bjson_set(out, "interfaces", json_array()) < 0 || bjson_set(out, "ips", json_array()) < 0 ||
+	    bjson_set(out, "routes", json_array()) < 0)
 		return -ENOMEM;
+	ifaces = json_object_get(out, "interfaces");
+	ips = json_object_get(out, "ips");
+	routes = json_object_get(out, "routes");
 	json_array_foreach (json_object_get(res, "interfaces"), i, item) {
 		if (json_array_append_new(ifaces, v11 ? filter(item, iface_new, ARRAY_SIZE(iface_new))
 						      : filter(item, iface_old, ARRAY_SIZE(iface_old))) < 0)
@@ -489,9 +502,4 @@ int cni_result_render(const json_t *res, enum cni_version v, json_t **ret)
 		return -ENOMEM;
 	*ret = TAKE_PTR(out);
 	return 0;
-nomem_lists:
-	json_decref(ifaces);
-	json_decref(ips);
-	json_decref(routes);
-	return -ENOMEM;
 }

@@ -7,7 +7,8 @@
 #include <errno.h>
 
 #include "cni/cni_delegate.h"
-#include "cni/cni_plugin.h"
+#include "cni/cni_engine.h"
+#include "cni/cni_verbs.h"
 
 int cni_cmd_status(const struct cni_req *req, struct cni_err *ce)
 {

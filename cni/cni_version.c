@@ -1,3 +1,4 @@
+/* berth-cni: CNI spec versions, their negotiation with a delegate and the VERSION reply. */
 #include "cni/cni_version.h"
 
 #include <ctype.h>
@@ -45,12 +46,13 @@ int cni_semver_parse(const char *s, unsigned long *ret)
 	return 0;
 }
 
+/* The enum cni_version of an exact version string, or -EINVAL for one we do not speak. */
 static int lookup(const char *s)
 {
 	for (int v = 0; v < CNI_V__COUNT; v++)
 		if (strcmp(s, names[v]) == 0)
 			return v;
-	return -1;
+	return -EINVAL;
 }
 
 int cni_version_parse(const char *s, const char *where, enum cni_version *ret, struct cni_err *ce)
@@ -90,15 +92,15 @@ int cni_version_negotiate(const json_t *plugin_info, const char *plugin, enum cn
 	json_t *list = json_object_get(plugin_info, "supportedVersions");
 	json_t *item;
 	size_t i;
-	int best = -1;
+	int best = -ENOENT;
 
 	if (!json_is_array(list))
 		return cni_fail(ce, CNI_ERR_DELEGATE, -EPROTO, "%s: VERSION reply has no 'supportedVersions' list",
 				plugin);
 	json_array_foreach (list, i, item) {
-		int v = json_is_string(item) ? lookup(json_string_value(item)) : -1;
+		int v = json_is_string(item) ? lookup(json_string_value(item)) : -EINVAL;
 
-		if (v > best)
+		if (v >= 0 && v > best)
 			best = v;
 	}
 	if (best < 0)

@@ -8,14 +8,18 @@
 #   fuzz         every input that once crashed a fuzzer, replayed
 #
 # Environment: BUILD (build dir), SUITES (subset, e.g. "unit netns"),
-# T (only integration tests whose name contains T), BERTH_TEST_NO_SKIP=1
-# (a skipped test fails; CI sets it).
+# T (only the Criterion suites, integration scripts and fuzz replays whose
+# name contains T), BERTH_TEST_NO_SKIP=1 (a skipped test fails; CI sets it).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build/rel}
 BIN=$PWD/$BUILD/bin
 export BERTH_BIN_DIR=$BIN
 SUITES=${SUITES:-unit netns integration fuzz}
+T=${T:-}
+# Criterion's --filter globs "suite/test": T narrows to the suites whose name contains it.
+crit_filter=()
+[ -n "$T" ] && crit_filter=(--filter "*$T*/*")
 failed=()
 
 host_snapshot() {
@@ -58,7 +62,7 @@ integration() {
 	local t rc total=0 bad=()
 	shopt -s nullglob
 	for t in tests/integration/t-*.sh; do
-		case "$t" in *"${T:-}"*) ;; *) continue ;; esac
+		case "$t" in *"$T"*) ;; *) continue ;; esac
 		total=$((total + 1))
 		echo "--- $t"
 		"$BIN/sandbox" --timeout "${T_TIMEOUT:-900}" bash "$t"
@@ -77,6 +81,7 @@ fuzz_regress() {
 	shopt -s nullglob
 	for bin in "$BIN"/fuzz-replay-*; do
 		name=${bin##*/fuzz-replay-}
+		case "$name" in *"$T"*) ;; *) continue ;; esac
 		"$bin" "tests/fuzz/corpus/$name" "tests/fuzz/crashers/$name" || bad=1
 	done
 	return $bad
@@ -84,9 +89,13 @@ fuzz_regress() {
 
 for s in $SUITES; do
 	case $s in
-	unit) run_suite unit "$BIN/test-unit" ;;
+	unit) run_suite unit "$BIN/test-unit" "${crit_filter[@]}" ;;
 	netns)
-		if need_root netns; then run_suite netns "$BIN/sandbox" --timeout 1800 "$BIN/test-netns"; else failed+=(netns); fi ;;
+		if need_root netns; then
+			run_suite netns "$BIN/sandbox" --timeout 1800 "$BIN/test-netns" "${crit_filter[@]}"
+		else
+			failed+=(netns)
+		fi ;;
 	integration)
 		if need_root integration; then run_suite integration integration; else failed+=(integration); fi ;;
 	fuzz) run_suite fuzz-regressions fuzz_regress ;;

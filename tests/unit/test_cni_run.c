@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cni/cni_engine.h"
 #include "cni/cni_plugin.h"
 #include "fileutil.h"
 #include "jsonutil.h"

@@ -1,0 +1,39 @@
+/* bench: the clock and the order statistics the bench programs share. */
+#pragma once
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <time.h>
+
+/*
+ * Microseconds on CLOCK_MONOTONIC, the clock of lib/clock.h: its
+ * bclock_now_ms is too coarse for operations of ~10 us.
+ */
+static inline double bench_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort n samples in place, for bench_pct. */
+static inline void bench_sort(double *t, size_t n)
+{
+	qsort(t, n, sizeof(*t), bench_cmp_double);
+}
+
+/* The p-quantile (0..1, nearest rank) of n sorted samples. */
+static inline double bench_pct(const double *sorted, size_t n, double p)
+{
+	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+
+	return sorted[i < n ? i : n - 1];
+}

@@ -3,18 +3,13 @@
 
 #include <stddef.h>
 #include <stdlib.h>
-#include <time.h>
 
-/*
- * Microseconds on CLOCK_MONOTONIC, the clock of lib/clock.h: its
- * bclock_now_ms is too coarse for operations of ~10 us.
- */
+#include "clock.h"
+
+/* Microseconds on CLOCK_MONOTONIC (lib/clock.h). */
 static inline double bench_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+	return bclock_now_us();
 }
 
 static inline int bench_cmp_double(const void *a, const void *b)

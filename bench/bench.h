@@ -1,16 +1,10 @@
-/* bench: the clock and the order statistics the bench programs share. */
+/* bench: the order statistics the bench programs share (time comes from lib/clock.h). */
 #pragma once
 
 #include <stddef.h>
 #include <stdlib.h>
 
 #include "clock.h"
-
-/* Microseconds on CLOCK_MONOTONIC (lib/clock.h). */
-static inline double bench_now_us(void)
-{
-	return bclock_now_us();
-}
 
 static inline int bench_cmp_double(const void *a, const void *b)
 {

@@ -140,12 +140,12 @@ static double attach(const char *id, int nsfd, unsigned port)
 	double t0;
 
 	snprintf(spec, sizeof(spec), "%u:80/tcp", port);
-	t0 = bench_now_us();
+	t0 = bclock_now_us();
 	if (netd_client_attach(sock, &a, nsfd, &res, &e) < 0) {
 		fprintf(stderr, "bench-attach: attach %s: %s\n", id, e.msg);
 		exit(1);
 	}
-	t0 = bench_now_us() - t0;
+	t0 = bclock_now_us() - t0;
 	json_decref(res);
 	return t0;
 }
@@ -153,13 +153,13 @@ static double attach(const char *id, int nsfd, unsigned port)
 static double detach(const char *id)
 {
 	struct berr e = BERR_INIT;
-	double t0 = bench_now_us();
+	double t0 = bclock_now_us();
 
 	if (netd_client_detach(sock, id, "berth0", &e) < 0) {
 		fprintf(stderr, "bench-attach: detach %s: %s\n", id, e.msg);
 		exit(1);
 	}
-	return bench_now_us() - t0;
+	return bclock_now_us() - t0;
 }
 
 /*
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
 	pr0 = probe("at", 0, probe_ns, &pa0);
 	/* for profilers (perf record -k monotonic ... --time): the fill's span on CLOCK_MONOTONIC */
 	if (getenv("BENCH_ATTACH_MARKS"))
-		printf("fill starts at %.6f s\n", bench_now_us() / 1e6);
+		printf("fill starts at %.6f s\n", bclock_now_us() / 1e6);
 	for (size_t i = 0; i < n; i++) {
 		char id[32];
 
@@ -271,7 +271,7 @@ int main(int argc, char **argv)
 		cpu[i] = cpu_us(pid) - c0;
 	}
 	if (getenv("BENCH_ATTACH_MARKS"))
-		printf("fill ends at %.6f s\n", bench_now_us() / 1e6);
+		printf("fill ends at %.6f s\n", bclock_now_us() / 1e6);
 	rssn = rss_kib(pid);
 	if (samples) {
 		/* raw figures, before report() sorts them in place */

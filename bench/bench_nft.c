@@ -77,16 +77,16 @@ static int run(struct nft_ctx *ctx, size_t base, size_t iters)
 	}
 	for (size_t i = 0; i < iters; i++) {
 		struct nft_port p = {0, (uint16_t)(60000 + i % 5000), BPROTO_TCP, 0x0a420002, 8080};
-		double t0 = bench_now_us();
+		double t0 = bclock_now_us();
 
 		r = nft_ports_add(ctx, &p, 1, &e);
-		add[i] = bench_now_us() - t0;
+		add[i] = bclock_now_us() - t0;
 		if (r == 0 && i == 0)
 			r = check_count(ctx, base + 1);
 		if (r == 0) {
-			t0 = bench_now_us();
+			t0 = bclock_now_us();
 			r = nft_ports_del(ctx, &p, 1, &e);
-			del[i] = bench_now_us() - t0;
+			del[i] = bclock_now_us() - t0;
 		}
 		if (r < 0) {
 			fprintf(stderr, "bench-nft: %s\n", e.msg);

@@ -50,8 +50,6 @@ void stack_free(struct stack *s)
 	free(s);
 }
 
-BERTH_DEFINE_PTR_CLEANUP(stack_freep, struct stack, stack_free)
-
 const struct stack_container *stack_find_container(const struct stack *s, const char *name)
 {
 	for (size_t i = 0; i < s->n_containers; i++)

@@ -13,8 +13,6 @@
 #include "stack/stack_int.h"
 #include "table.h"
 
-BERTH_DEFINE_PTR_CLEANUP(stk_closep, struct stk, stk_close)
-
 const char *stk_port_text(const char *spec, char *buf, size_t len)
 {
 	struct bportspec p;
@@ -153,14 +151,14 @@ int stack_ps(const struct stack_opts *o, const char *file, const char *format, F
 		return berr_oom(e);
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
-		_cleanup_(stk_closep) struct stk *s = NULL;
+		_cleanup_(stack_run_closep) struct stack_run *run = NULL;
 		json_t *c;
 		size_t k;
 
-		if (stk_peek(o->root, names[i], &s, NULL) < 0)
+		if (stack_run_peek(o->root, names[i], &run, NULL) < 0)
 			continue;
-		json_array_foreach (json_object_get(s->rec, "containers"), k, c) {
-			r = row(o, s->name, c, t, list, e);
+		json_array_foreach (json_object_get(run->rec, "containers"), k, c) {
+			r = row(o, run->name, c, t, list, e);
 			if (r < 0)
 				break;
 		}
@@ -205,22 +203,22 @@ int stack_logs(const struct stack_opts *o, const char *file, const char *name, F
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_(stk_closep) struct stk *s = NULL;
+		_cleanup_(stack_run_closep) struct stack_run *run = NULL;
 		json_t *c;
 		size_t k;
 
-		if (stk_peek(o->root, names[i], &s, NULL) < 0)
+		if (stack_run_peek(o->root, names[i], &run, NULL) < 0)
 			continue;
-		json_array_foreach (json_object_get(s->rec, "containers"), k, c) {
+		json_array_foreach (json_object_get(run->rec, "containers"), k, c) {
 			const char *cn = stk_str(c, "name"), *id = stk_str(c, "id");
 
 			if (!cn || (strcmp(cn, name) != 0 && (!id || strcmp(id, name) != 0)))
 				continue;
 			if (hits++ == 0) {
-				snprintf(found_stack, sizeof(found_stack), "%s", s->name);
+				snprintf(found_stack, sizeof(found_stack), "%s", run->name);
 				snprintf(found_name, sizeof(found_name), "%s", cn);
 			}
-			join(others, sizeof(others), s->name);
+			join(others, sizeof(others), run->name);
 		}
 	}
 	free_names(names, n);
@@ -233,13 +231,13 @@ int stack_logs(const struct stack_opts *o, const char *file, const char *name, F
 		return berr_set(e, -EINVAL, "container '%s' is in several stacks (%s): pick one with -f FILE", name,
 				others);
 	{
-		_cleanup_(stk_closep) struct stk *s = NULL;
+		_cleanup_(stack_run_closep) struct stack_run *run = NULL;
 		_cleanup_free_ char *path = NULL;
 
-		r = stk_peek(o->root, found_stack, &s, e);
+		r = stack_run_peek(o->root, found_stack, &run, e);
 		if (r < 0)
 			return r;
-		path = stk_ctr_path(s, found_name, STK_LOG);
+		path = stack_run_ctr_path(run, found_name, STK_LOG);
 		if (!path)
 			return berr_oom(e);
 		return copy_file(path, out, e);

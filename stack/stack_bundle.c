@@ -1,6 +1,5 @@
+/* stack/stack_bundle.c: the OCI config.json of a stack container. */
 /*
- * runtime/stack_bundle.c: the OCI config.json of a stack container.
- *
  * An application container: new pid, network, ipc, uts, mount and cgroup
  * namespaces (no user namespace: the root filesystem is shared and owned
  * by the host's root), the root filesystem read-only with private tmpfs on
@@ -85,17 +84,17 @@ static json_t *mounts(const struct stack_run *run, const char *name)
 	    json_array_append_new(m, mount("/sys/fs/cgroup", "cgroup", "cgroup", cg)) < 0 ||
 	    json_array_append_new(m, mount("/tmp", "tmpfs", "tmpfs", tmp)) < 0 ||
 	    json_array_append_new(m, mount("/run", "tmpfs", "tmpfs", run_opts)) < 0)
-		goto oom;
+		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(etc); i++) {
 		_cleanup_free_ char *src = stack_run_ctr_path(run, name, etc[i]);
 		char dst[32];
 
 		snprintf(dst, sizeof(dst), "/etc/%s", etc[i]);
 		if (!src || json_array_append_new(m, mount(dst, "bind", src, file)) < 0)
-			goto oom;
+			goto fail;
 	}
 	return m;
-oom:
+fail:
 	json_decref(m);
 	return NULL;
 }
@@ -138,14 +137,14 @@ static json_t *resources(const struct stack_container *c)
 	if (!r)
 		return NULL;
 	if (c->memory && bjson_set(r, "memory", json_pack("{s:I}", "limit", (json_int_t)c->memory)) < 0)
-		goto oom;
+		goto fail;
 	if (c->cpu_quota_us &&
 	    bjson_set(r, "cpu", json_pack("{s:I,s:I}", "quota", (json_int_t)c->cpu_quota_us, "period", 100000)) < 0)
-		goto oom;
+		goto fail;
 	if (c->pids && bjson_set(r, "pids", json_pack("{s:I}", "limit", (json_int_t)c->pids)) < 0)
-		goto oom;
+		goto fail;
 	return r;
-oom:
+fail:
 	json_decref(r);
 	return NULL;
 }

@@ -1,4 +1,4 @@
-/* runtime/stack_down.c: `berth down`: remove what up recorded, and nothing else. */
+/* stack/stack_down.c: `berth down`: remove what up recorded, and nothing else. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,25 +33,15 @@ int stk_ctr_owned(const char *root, const char *id, const char *stack, const cha
 			id, name, stack);
 }
 
-int stk_ctr_remove(struct stack_run *run, const struct stack_opts *o, const char *name, struct berr *warn,
-		   struct berr *e)
+/* The runtime's container id of record entry ctr, and netd's endpoints of it. */
+static int delete_container(const struct stack_opts *o, const json_t *ctr, const char *id, const char *name,
+			    struct berr *warn, struct berr *e)
 {
-	json_t *ctr = stack_run_rec_find(run, "containers", name), *n;
-	_cleanup_free_ char *dir = stack_run_ctr_path(run, name, NULL);
 	struct berr w = BERR_INIT;
-	char id[256];
+	json_t *n;
 	size_t i;
 	int r;
 
-	if (!dir)
-		return berr_oom(e);
-	stk_ctr_id(run->name, name, id, sizeof(id));
-	r = stk_ctr_owned(o->root, id, run->name, name, &w);
-	if (r < 0) {
-		/* up never made a container under an id that was taken: only the record is ours */
-		berr_append(warn, name, &w);
-		goto forget;
-	}
 	r = rt_delete(o->root, id, true, o->netd_socket, &w, e);
 	if (r == -ENOENT)
 		berr_clear(e);
@@ -71,7 +61,26 @@ int stk_ctr_remove(struct stack_run *run, const struct stack_opts *o, const char
 		if (net && netd_client_detach(o->netd_socket, id, net, &de) < 0)
 			berr_append(warn, name, &de);
 	}
-forget:
+	return 0;
+}
+
+int stk_ctr_remove(struct stack_run *run, const struct stack_opts *o, const char *name, struct berr *warn,
+		   struct berr *e)
+{
+	_cleanup_free_ char *dir = stack_run_ctr_path(run, name, NULL);
+	struct berr w = BERR_INIT;
+	char id[256];
+	int r;
+
+	if (!dir)
+		return berr_oom(e);
+	stk_ctr_id(run->name, name, id, sizeof(id));
+	r = stk_ctr_owned(o->root, id, run->name, name, &w);
+	if (r < 0)
+		/* up never made a container under an id that was taken: only the record is ours */
+		berr_append(warn, name, &w);
+	else if ((r = delete_container(o, stack_run_rec_find(run, "containers", name), id, name, warn, e)) < 0)
+		return r;
 	r = bfile_rm_rf(dir, e);
 	if (r < 0)
 		return r;

@@ -1,3 +1,4 @@
+/* stack/stack_file.c: parsing and checking a stack file (stack_file.h). */
 #include "stack/stack_file.h"
 
 #include <ctype.h>

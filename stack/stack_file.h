@@ -1,7 +1,8 @@
+/* stack/stack_file.h: stack files (docs/stacks.md), parsed and checked. */
 /*
- * Stack files (docs/stacks.md): several containers, their networks and
- * published ports, in one JSON document. Parsing validates everything up
- * front, so a broken file is refused before anything is created.
+ * A stack file has several containers, their networks and published ports,
+ * in one JSON document. Parsing validates everything up front, so a broken
+ * file is refused before anything is created.
  */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* runtime/stack_state.c: a stack's directory under <root>/stacks, its lock and its record. */
+/* stack/stack_state.c: a stack's directory under <root>/stacks, its lock and its record. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "array.h"
 #include "cleanup.h"
 #include "fileutil.h"
 #include "jsonutil.h"
 #include "lock.h"
 #include "runtime/spec.h"
 #include "stack/stack_int.h"
+#include "strv.h"
 
 #define RECORD_MAX (4u << 20)
 
@@ -251,7 +253,7 @@ int stk_list(const char *root, char ***ret, size_t *ret_n, struct berr *e)
 {
 	_cleanup_free_ char *dir = stk_stacks_dir(root);
 	char **v = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
 
@@ -263,20 +265,13 @@ int stk_list(const char *root, char ***ret, size_t *ret_n, struct berr *e)
 	if (!d)
 		return errno == ENOENT ? 0 : berr_errno(e, "open %s", dir);
 	while ((de = readdir(d))) {
-		char **nv;
-
 		if (de->d_name[0] == '.' || !bname_valid(de->d_name, STACK_NAME_MAX))
 			continue;
-		nv = realloc(v, (n + 1) * sizeof(char *));
-		if (!nv || !(nv[n] = strdup(de->d_name))) {
-			v = nv ? nv : v;
-			for (size_t i = 0; i < n; i++)
-				free(v[i]);
-			free(v);
+		if (BARRAY_RESERVE(v, cap, n + 1) < 0 || !(v[n] = strdup(de->d_name))) {
+			strv_free_n(v, n);
 			closedir(d);
 			return berr_oom(e);
 		}
-		v = nv;
 		n++;
 	}
 	closedir(d);

@@ -1,6 +1,5 @@
+/* stack/stack_up.c: `berth up`, the stack of a file brought up or made to match it. */
 /*
- * runtime/stack_up.c: `berth up`.
- *
  * 1. The file is parsed and checked whole (stack_file.c), netd is asked
  *    whether it runs and how the stack's networks stand: a broken file, an
  *    absent netd, a missing rootfs, an unknown external network or a
@@ -66,7 +65,7 @@ static int plan_networks(const struct stack_opts *o, const struct stack *st, str
 			 struct berr *e)
 {
 	size_t n = 0, cap = st->n_networks + 1;
-	struct net_plan *p;
+	_cleanup_free_ struct net_plan *p = NULL;
 	int r;
 
 	for (size_t i = 0; i < st->n_containers; i++)
@@ -92,24 +91,19 @@ static int plan_networks(const struct stack_opts *o, const struct stack *st, str
 
 		r = stk_netd_inspect(o->netd_socket, p[i].name, &have, e);
 		if (r < 0)
-			goto fail;
+			return r;
 		p[i].exists = r > 0;
 		if (p[i].def && p[i].exists && (r = stk_netd_same(p[i].def, have, e)) < 0)
-			goto fail;
-		if (!p[i].def && !p[i].exists) {
-			r = berr_set(e, -ENOENT,
-				     "network '%s' is neither defined in the stack file nor known to netd "
-				     "(netctl network ls)",
-				     p[i].name);
-			goto fail;
-		}
+			return r;
+		if (!p[i].def && !p[i].exists)
+			return berr_set(e, -ENOENT,
+					"network '%s' is neither defined in the stack file nor known to netd "
+					"(netctl network ls)",
+					p[i].name);
 	}
-	*ret = p;
+	*ret = TAKE_PTR(p);
 	*ret_n = n;
 	return 0;
-fail:
-	free(p);
-	return r;
 }
 
 static int check_files(const struct stack *st, struct berr *e)
@@ -392,14 +386,16 @@ static int create_container(const struct stack_opts *o, const char *id, const ch
 	return r;
 }
 
-/* Status of the container's runtime state: -1 when there is none. */
+/* Status of the container's runtime state (an enum rt_status), or the negative errno of opening it: none. */
 static int runtime_status(const struct stack_opts *o, const char *id, pid_t *ret_pid)
 {
 	_cleanup_state_ struct rt_state *rs = NULL;
+	int r;
 
 	*ret_pid = 0;
-	if (rt_state_open(o->root, id, false, &rs, NULL) < 0)
-		return -1;
+	r = rt_state_open(o->root, id, false, &rs, NULL);
+	if (r < 0)
+		return r;
 	if (!rs->json)
 		return RT_STATUS_CREATING;
 	*ret_pid = rs->pid;
@@ -542,18 +538,18 @@ int stack_up(const struct stack_opts *o, const char *file, struct berr *warn, st
 	if (r < 0)
 		return r;
 	if ((r = make_networks(o, run, plan, n_plan, e)) < 0 || (r = drop_stale(o, run, st, plan, n_plan, warn, e)) < 0)
-		goto failed;
+		goto fail;
 	for (size_t i = 0; i < st->n_containers; i++) {
 		r = up_container(o, run, st, &st->containers[i], parent,
 				 on_new_network(&st->containers[i], plan, n_plan), warn, e);
 		if (r < 0)
-			goto failed;
+			goto fail;
 	}
 	r = stk_hosts_refresh(run, e);
 	if (r < 0)
-		goto failed;
+		goto fail;
 	return 0;
-failed:
+fail:
 	return berr_wrap(e, r,
 			 "up of stack '%s' stopped; what it made so far is recorded, and `berth down -f %s` "
 			 "removes it",

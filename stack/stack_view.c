@@ -1,4 +1,4 @@
-/* runtime/stack_view.c: `berth ps` (without a container id) and `berth logs`. */
+/* stack/stack_view.c: `berth ps` (without a container id) and `berth logs`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "jsonutil.h"
 #include "runtime/container.h"
 #include "stack/stack_int.h"
+#include "strv.h"
 #include "table.h"
 
 const char *stk_port_text(const char *spec, char *buf, size_t len)
@@ -99,13 +100,6 @@ static int row(const struct stack_opts *o, const char *stack, const json_t *c, s
 	return 0;
 }
 
-static void free_names(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* The stacks to show: the file's, or every one under root. */
 static int stack_names(const struct stack_opts *o, const char *file, char ***ret, size_t *ret_n, struct berr *e)
 {
@@ -147,7 +141,7 @@ int stack_ps(const struct stack_opts *o, const char *file, const char *format, F
 	else
 		t = table_new(hdr);
 	if (!list && !t) {
-		free_names(names, n);
+		strv_free_n(names, n);
 		return berr_oom(e);
 	}
 	for (size_t i = 0; i < n && r == 0; i++) {
@@ -163,7 +157,7 @@ int stack_ps(const struct stack_opts *o, const char *file, const char *format, F
 				break;
 		}
 	}
-	free_names(names, n);
+	strv_free_n(names, n);
 	if (r == 0 && json) {
 		char *text = json_dumps(list, JSON_INDENT(2));
 
@@ -221,7 +215,7 @@ int stack_logs(const struct stack_opts *o, const char *file, const char *name, F
 			join(others, sizeof(others), run->name);
 		}
 	}
-	free_names(names, n);
+	strv_free_n(names, n);
 	if (hits == 0) {
 		if (file)
 			return berr_set(e, -ENOENT, "stack of %s has no container '%s' that is up", file, name);

@@ -33,7 +33,7 @@ int stk_ctr_owned(const char *root, const char *id, const char *stack, const cha
 			id, name, stack);
 }
 
-/* The runtime's container id of record entry ctr, and netd's endpoints of it. */
+/* Delete the runtime's container id (record entry ctr) and netd's endpoints of it; already gone is fine. */
 static int delete_container(const struct stack_opts *o, const json_t *ctr, const char *id, const char *name,
 			    struct berr *warn, struct berr *e)
 {
@@ -76,11 +76,14 @@ int stk_ctr_remove(struct stack_run *run, const struct stack_opts *o, const char
 		return berr_oom(e);
 	stk_ctr_id(run->name, name, id, sizeof(id));
 	r = stk_ctr_owned(o->root, id, run->name, name, &w);
-	if (r < 0)
+	if (r < 0) {
 		/* up never made a container under an id that was taken: only the record is ours */
 		berr_append(warn, name, &w);
-	else if ((r = delete_container(o, stack_run_rec_find(run, "containers", name), id, name, warn, e)) < 0)
-		return r;
+	} else {
+		r = delete_container(o, stack_run_rec_find(run, "containers", name), id, name, warn, e);
+		if (r < 0)
+			return r;
+	}
 	r = bfile_rm_rf(dir, e);
 	if (r < 0)
 		return r;

@@ -1,10 +1,10 @@
+/* stack/stack.h: stacks (docs/stacks.md), `berth up`, `down`, `ps` and `logs` over a stack file. */
 /*
- * Stacks (docs/stacks.md): `berth up`, `down`, `ps` and `logs` over a stack
- * file (runtime/stack_file.h). up creates the stack's networks through
- * netd, writes one OCI bundle per container under
- * <root>/stacks/<stack>/containers/<name>/, creates and starts the
- * containers (ids "<stack>-<name>") in dependency order with the runtime of
- * this library, and keeps each container's /etc/hosts listing the
+ * A stack file (stack_file.h) names containers and their networks. up
+ * creates the networks through netd, writes one OCI bundle per container
+ * under <root>/stacks/<stack>/containers/<name>/, creates and starts the
+ * containers (ids "<stack>-<name>") in dependency order with berth's
+ * runtime (runtime/), and keeps each container's /etc/hosts listing the
  * containers it shares a network with. Everything up makes is recorded in
  * <root>/stacks/<stack>/stack.json before it is made, so down removes
  * exactly that, also after a failed or interrupted up.

@@ -1,6 +1,5 @@
+/* stack/stack_bundle.c: the OCI config.json of a stack container. */
 /*
- * runtime/stack_bundle.c: the OCI config.json of a stack container.
- *
  * An application container: new pid, network, ipc, uts, mount and cgroup
  * namespaces (no user namespace: the root filesystem is shared and owned
  * by the host's root), the root filesystem read-only with private tmpfs on
@@ -58,7 +57,7 @@ static json_t *mount(const char *dst, const char *type, const char *src, const c
 			 strings(opts, (size_t)-1));
 }
 
-static json_t *mounts(const struct stk *s, const char *name)
+static json_t *mounts(const struct stack_run *run, const char *name)
 {
 	static const char *const dev[] = {"nosuid", "strictatime", "mode=755", "size=65536k", NULL};
 	static const char *const pts[] = {"nosuid",    "noexec", "newinstance", "ptmxmode=0666",
@@ -68,7 +67,7 @@ static json_t *mounts(const struct stk *s, const char *name)
 	static const char *const sys[] = {"nosuid", "noexec", "nodev", "ro", NULL};
 	static const char *const cg[] = {"nosuid", "noexec", "nodev", "relatime", "ro", NULL};
 	static const char *const tmp[] = {"nosuid", "nodev", "mode=1777", NULL};
-	static const char *const run[] = {"nosuid", "nodev", "mode=755", NULL};
+	static const char *const run_opts[] = {"nosuid", "nodev", "mode=755", NULL};
 	static const char *const file[] = {"rbind", "ro", "nosuid", "nodev", "noexec", NULL};
 	static const char *const etc[] = {"hosts", "resolv.conf", "hostname"};
 	json_t *m = json_array();
@@ -84,18 +83,18 @@ static json_t *mounts(const struct stk *s, const char *name)
 	    json_array_append_new(m, mount("/sys", "sysfs", "sysfs", sys)) < 0 ||
 	    json_array_append_new(m, mount("/sys/fs/cgroup", "cgroup", "cgroup", cg)) < 0 ||
 	    json_array_append_new(m, mount("/tmp", "tmpfs", "tmpfs", tmp)) < 0 ||
-	    json_array_append_new(m, mount("/run", "tmpfs", "tmpfs", run)) < 0)
-		goto oom;
+	    json_array_append_new(m, mount("/run", "tmpfs", "tmpfs", run_opts)) < 0)
+		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(etc); i++) {
-		_cleanup_free_ char *src = stk_ctr_path(s, name, etc[i]);
+		_cleanup_free_ char *src = stack_run_ctr_path(run, name, etc[i]);
 		char dst[32];
 
 		snprintf(dst, sizeof(dst), "/etc/%s", etc[i]);
 		if (!src || json_array_append_new(m, mount(dst, "bind", src, file)) < 0)
-			goto oom;
+			goto fail;
 	}
 	return m;
-oom:
+fail:
 	json_decref(m);
 	return NULL;
 }
@@ -138,14 +137,14 @@ static json_t *resources(const struct stack_container *c)
 	if (!r)
 		return NULL;
 	if (c->memory && bjson_set(r, "memory", json_pack("{s:I}", "limit", (json_int_t)c->memory)) < 0)
-		goto oom;
+		goto fail;
 	if (c->cpu_quota_us &&
 	    bjson_set(r, "cpu", json_pack("{s:I,s:I}", "quota", (json_int_t)c->cpu_quota_us, "period", 100000)) < 0)
-		goto oom;
+		goto fail;
 	if (c->pids && bjson_set(r, "pids", json_pack("{s:I}", "limit", (json_int_t)c->pids)) < 0)
-		goto oom;
+		goto fail;
 	return r;
-oom:
+fail:
 	json_decref(r);
 	return NULL;
 }
@@ -184,7 +183,7 @@ static char *networks_annotation(const struct stack_container *c)
 	return json_dumps(a, JSON_COMPACT);
 }
 
-int stk_bundle_text(const struct stk *s, const struct stack *st, const struct stack_container *c,
+int stk_bundle_text(const struct stack_run *run, const struct stack *st, const struct stack_container *c,
 		    const char *cgroup_parent, char **ret, struct berr *e)
 {
 	_cleanup_json_ json_t *cfg = NULL;
@@ -217,7 +216,7 @@ int stk_bundle_text(const struct stk *s, const struct stack *st, const struct st
 	}
 	cfg = json_pack("{s:s,s:o,s:{s:s,s:b},s:s,s:o,s:o,s:{s:s,s:o,s:o,s:o,s:o}}", "ociVersion", "1.0.2", "process",
 			process(c), "root", "path", c->rootfs, "readonly", 1, "hostname", c->hostname, "mounts",
-			mounts(s, c->name), "annotations", ann, "linux", "cgroupsPath", cgpath, "resources",
+			mounts(run, c->name), "annotations", ann, "linux", "cgroupsPath", cgpath, "resources",
 			resources(c), "namespaces", ns, "maskedPaths", strings(masked, (size_t)-1), "readonlyPaths",
 			strings(readonly, (size_t)-1));
 	if (!cfg)

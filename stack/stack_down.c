@@ -1,6 +1,5 @@
-/* runtime/stack_down.c: `berth down`: remove what up recorded, and nothing else. */
+/* stack/stack_down.c: `berth down`: remove what up recorded, and nothing else. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,31 +11,6 @@
 #include "netd/client/client.h"
 #include "runtime/container.h"
 #include "stack/stack_int.h"
-
-static void add_warning(struct berr *warn, const char *what, const struct berr *e)
-{
-	size_t n;
-
-	if (!warn)
-		return;
-	n = strlen(warn->msg);
-	snprintf(warn->msg + n, sizeof(warn->msg) - n, "%s%s: %s", n ? "; " : "", what, berr_message(e));
-	if (!warn->code)
-		warn->code = e->code ? e->code : -EIO;
-}
-
-static void progress(const struct stack_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void progress(const struct stack_opts *o, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!o->progress)
-		return;
-	va_start(ap, fmt);
-	vfprintf(o->progress, fmt, ap);
-	va_end(ap);
-	fflush(o->progress);
-}
 
 int stk_ctr_owned(const char *root, const char *id, const char *stack, const char *name, struct berr *e)
 {
@@ -59,31 +33,22 @@ int stk_ctr_owned(const char *root, const char *id, const char *stack, const cha
 			id, name, stack);
 }
 
-int stk_ctr_remove(struct stk *s, const struct stack_opts *o, const char *name, struct berr *warn, struct berr *e)
+/* Delete the runtime's container id (record entry ctr) and netd's endpoints of it; already gone is fine. */
+static int delete_container(const struct stack_opts *o, const json_t *ctr, const char *id, const char *name,
+			    struct berr *warn, struct berr *e)
 {
-	json_t *ctr = stk_rec_find(s, "containers", name), *n;
-	_cleanup_free_ char *dir = stk_ctr_path(s, name, NULL);
 	struct berr w = BERR_INIT;
-	char id[256];
+	json_t *n;
 	size_t i;
 	int r;
 
-	if (!dir)
-		return berr_oom(e);
-	stk_ctr_id(s->name, name, id, sizeof(id));
-	r = stk_ctr_owned(o->root, id, s->name, name, &w);
-	if (r < 0) {
-		/* up never made a container under an id that was taken: only the record is ours */
-		add_warning(warn, name, &w);
-		goto forget;
-	}
 	r = rt_delete(o->root, id, true, o->netd_socket, &w, e);
 	if (r == -ENOENT)
 		berr_clear(e);
 	else if (r < 0)
 		return berr_wrap(e, r, "remove container '%s'", name);
 	if (w.code || w.msg[0])
-		add_warning(warn, name, &w);
+		berr_append(warn, name, &w);
 	/*
 	 * The runtime detached what its state recorded; a create that died
 	 * between netd's attach and writing that state leaves endpoints only
@@ -94,14 +59,36 @@ int stk_ctr_remove(struct stk *s, const struct stack_opts *o, const char *name, 
 		const char *net = stk_str(n, "network");
 
 		if (net && netd_client_detach(o->netd_socket, id, net, &de) < 0)
-			add_warning(warn, name, &de);
+			berr_append(warn, name, &de);
 	}
-forget:
+	return 0;
+}
+
+int stk_ctr_remove(struct stack_run *run, const struct stack_opts *o, const char *name, struct berr *warn,
+		   struct berr *e)
+{
+	_cleanup_free_ char *dir = stack_run_ctr_path(run, name, NULL);
+	struct berr w = BERR_INIT;
+	char id[256];
+	int r;
+
+	if (!dir)
+		return berr_oom(e);
+	stk_ctr_id(run->name, name, id, sizeof(id));
+	r = stk_ctr_owned(o->root, id, run->name, name, &w);
+	if (r < 0) {
+		/* up never made a container under an id that was taken: only the record is ours */
+		berr_append(warn, name, &w);
+	} else {
+		r = delete_container(o, stack_run_rec_find(run, "containers", name), id, name, warn, e);
+		if (r < 0)
+			return r;
+	}
 	r = bfile_rm_rf(dir, e);
 	if (r < 0)
 		return r;
-	stk_rec_remove(s, "containers", name);
-	return stk_save(s, e);
+	stack_run_rec_remove(run, "containers", name);
+	return stack_run_save(run, e);
 }
 
 int stack_name_of_file(const char *file, char **ret, struct berr *e)
@@ -145,7 +132,7 @@ int stack_down(const struct stack_opts *o, const char *file, const char *name, b
 	       struct berr *e)
 {
 	_cleanup_free_ char *owned = NULL, *cgpath = NULL;
-	struct stk *s = NULL;
+	struct stack_run *run = NULL;
 	json_t *arr, *v;
 	const char *parent;
 	size_t n;
@@ -158,7 +145,7 @@ int stack_down(const struct stack_opts *o, const char *file, const char *name, b
 			return r;
 		name = owned;
 	}
-	r = stk_open(o->root, name, false, &s, e);
+	r = stack_run_open(o->root, name, false, &run, e);
 	if (r == -ENOENT) {
 		berr_clear(e);
 		return 0;
@@ -167,7 +154,7 @@ int stack_down(const struct stack_opts *o, const char *file, const char *name, b
 		return r;
 	*ret_found = true;
 	/* containers first, the last started first */
-	arr = json_object_get(s->rec, "containers");
+	arr = json_object_get(run->rec, "containers");
 	for (n = json_array_size(arr); n-- > 0;) {
 		_cleanup_free_ char *cname = NULL;
 		struct berr ce = BERR_INIT;
@@ -177,15 +164,15 @@ int stack_down(const struct stack_opts *o, const char *file, const char *name, b
 			json_array_remove(arr, n);
 			continue;
 		}
-		r = stk_ctr_remove(s, o, cname, warn, &ce);
+		r = stk_ctr_remove(run, o, cname, warn, &ce);
 		if (r < 0) {
-			add_warning(warn, cname, &ce);
+			berr_append(warn, cname, &ce);
 			failed = failed ?: r;
 			continue;
 		}
-		progress(o, "container %s: removed\n", cname);
+		stk_progress(o, "container %s: removed\n", cname);
 	}
-	arr = json_object_get(s->rec, "networks");
+	arr = json_object_get(run->rec, "networks");
 	for (n = json_array_size(arr); n-- > 0;) {
 		_cleanup_free_ char *nname = NULL;
 		struct berr ne = BERR_INIT;
@@ -200,39 +187,39 @@ int stack_down(const struct stack_opts *o, const char *file, const char *name, b
 			if (r == -EBUSY) {
 				/* containers of others (another stack using the same network) are on it: it stays
 				 * theirs */
-				add_warning(warn, nname, &ne);
-				progress(o, "network %s: left in place, other containers use it\n", nname);
+				berr_append(warn, nname, &ne);
+				stk_progress(o, "network %s: left in place, other containers use it\n", nname);
 			} else if (r < 0) {
-				add_warning(warn, nname, &ne);
+				berr_append(warn, nname, &ne);
 				failed = failed ?: r;
 				continue;
 			} else {
-				progress(o, "network %s: removed\n", nname);
+				stk_progress(o, "network %s: removed\n", nname);
 			}
 		}
 		json_array_remove(arr, n);
 	}
-	parent = stk_str(s->rec, "cgroup_parent");
-	if (parent && asprintf(&cgpath, "%s/%s", parent, s->name) >= 0) {
+	parent = stk_str(run->rec, "cgroup_parent");
+	if (parent && asprintf(&cgpath, "%s/%s", parent, run->name) >= 0) {
 		struct berr ge = BERR_INIT;
 
 		if (rt_cgroup_prune(cgpath, cgroup_keep(parent), &ge) < 0) {
-			add_warning(warn, "cgroup", &ge);
+			berr_append(warn, "cgroup", &ge);
 			failed = failed ?: -EBUSY;
 		}
 	}
 	if (failed) {
 		struct berr se = BERR_INIT;
 
-		stk_save(s, &se);
-		stk_close(s);
+		stack_run_save(run, &se);
+		stack_run_close(run);
 		return berr_set(e, failed,
 				"stack '%s' is not completely down (%s); what is left stays recorded: run down "
 				"again once that is fixed",
 				name, warn && warn->msg[0] ? warn->msg : "see the warnings");
 	}
-	r = stk_remove_dir(s, e);
-	stk_close(s);
+	r = stack_run_remove_dir(run, e);
+	stack_run_close(run);
 	if (r == 0) {
 		_cleanup_free_ char *stacks = stk_stacks_dir(o->root);
 

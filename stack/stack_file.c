@@ -1,3 +1,4 @@
+/* stack/stack_file.c: parsing and checking a stack file (stack_file.h). */
 #include "stack/stack_file.h"
 
 #include <ctype.h>
@@ -13,8 +14,6 @@
 
 static const char *const top_keys[] = {"name", "networks", "containers", NULL};
 static const char *const net_keys[] = {"name", "subnet", "gateway", "bridge", "mtu", "internal", "masquerade", NULL};
-static const char *const ctr_keys[] = {"name",	   "rootfs", "command", "env",	"working_dir", "hostname",   "user",
-				       "networks", "ports",  "memory",	"cpus", "pids",	       "depends_on", NULL};
 static const char *const att_keys[] = {"name", "ip", "aliases", NULL};
 
 void stack_free(struct stack *s)
@@ -49,8 +48,6 @@ void stack_free(struct stack *s)
 	free(s->path);
 	free(s);
 }
-
-BERTH_DEFINE_PTR_CLEANUP(stack_freep, struct stack, stack_free)
 
 const struct stack_container *stack_find_container(const struct stack *s, const char *name)
 {
@@ -107,7 +104,27 @@ static int dup_str(const char *s, char **ret, struct berr *e)
 	return *ret ? 0 : berr_oom(e);
 }
 
-/* An array of strings (or, when allow_scalar, one string) into a NULL-terminated vector. */
+/* "<where>.<key>": the name of a key in messages about its elements. */
+static const char *key_where(char *buf, size_t len, const char *where, const char *key)
+{
+	snprintf(buf, len, "%s.%s", where, key);
+	return buf;
+}
+
+/* The "name" key of j: a valid name of at most max bytes ("'<where>.name' is not a valid <what> name"). */
+static int name_key(const json_t *j, const char *where, size_t max, const char *what, char **ret, struct berr *e)
+{
+	const char *s = NULL;
+	int r = bjson_req_str(j, "name", where, &s, e);
+
+	if (r < 0)
+		return r;
+	if (!bname_valid(s, max))
+		return berr_set(e, -EINVAL, "'%s.name' is not a valid %s name: '%s'", where, what, s);
+	return dup_str(s, ret, e);
+}
+
+/* An array of strings, or one string, into a NULL-terminated vector. */
 static int parse_strv(const json_t *v, const char *where, size_t max_len, char ***ret, size_t *ret_n, struct berr *e)
 {
 	char **out;
@@ -158,12 +175,7 @@ static int parse_network(const json_t *j, const char *where, struct stack_networ
 	r = bjson_check_keys(j, net_keys, where, e);
 	if (r < 0)
 		return r;
-	r = bjson_req_str(j, "name", where, &s, e);
-	if (r < 0)
-		return r;
-	if (!bname_valid(s, 64))
-		return berr_set(e, -EINVAL, "'%s.name' is not a valid network name: '%s'", where, s);
-	r = dup_str(s, &n->name, e);
+	r = name_key(j, where, 64, "network", &n->name, e);
 	if (r < 0)
 		return r;
 	r = bjson_req_str(j, "subnet", where, &s, e);
@@ -228,15 +240,9 @@ static int parse_attachment(const json_t *j, const char *where, struct stack_att
 	r = bjson_check_keys(j, att_keys, where, e);
 	if (r < 0)
 		return r;
-	r = bjson_req_str(j, "name", where, &s, e);
+	r = name_key(j, where, 64, "network", &a->network, e);
 	if (r < 0)
 		return r;
-	if (!bname_valid(s, 64))
-		return berr_set(e, -EINVAL, "'%s.name' is not a valid network name: '%s'", where, s);
-	r = dup_str(s, &a->network, e);
-	if (r < 0)
-		return r;
-	s = NULL;
 	r = bjson_get_str(j, "ip", where, &s, e);
 	if (r < 0)
 		return r;
@@ -248,8 +254,7 @@ static int parse_attachment(const json_t *j, const char *where, struct stack_att
 	if (al) {
 		char sub[256];
 
-		snprintf(sub, sizeof(sub), "%s.aliases", where);
-		r = parse_strv(al, sub, 253, &a->aliases, &a->n_aliases, e);
+		r = parse_strv(al, key_where(sub, sizeof(sub), where, "aliases"), 253, &a->aliases, &a->n_aliases, e);
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < a->n_aliases; i++)
@@ -269,207 +274,290 @@ static int resolve_path(const char *base_dir, const char *p, char **ret, struct 
 	return 0;
 }
 
-static int parse_container(const json_t *j, const char *where, const char *base_dir, struct stack_container *c,
-			   struct berr *e)
-{
-	char sub[256];
-	const char *s = NULL;
-	json_t *v;
-	int64_t i64 = 0;
-	int r;
+/* What the parser of one container key gets. */
+struct ctr_src {
+	const json_t *obj;    /* the container */
+	const char *where;    /* "containers[2]" */
+	const char *base_dir; /* the file's directory */
+	json_t *v;	      /* the key's value (NULL: absent) */
+};
 
-	r = bjson_check_keys(j, ctr_keys, where, e);
-	if (r < 0)
-		return r;
-	r = bjson_req_str(j, "name", where, &s, e);
-	if (r < 0)
-		return r;
-	if (!bname_valid(s, 63))
-		return berr_set(e, -EINVAL, "'%s.name' is not a valid container name: '%s'", where, s);
-	r = dup_str(s, &c->name, e);
-	if (r < 0)
-		return r;
-	r = bjson_req_str(j, "rootfs", where, &s, e);
+static int ctr_name(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	return name_key(in->obj, in->where, 63, "container", &c->name, e);
+}
+
+static int ctr_rootfs(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	const char *s = NULL;
+	int r = bjson_req_str(in->obj, "rootfs", in->where, &s, e);
+
 	if (r < 0)
 		return r;
 	if (!*s)
-		return berr_set(e, -EINVAL, "'%s.rootfs' is empty", where);
-	r = resolve_path(base_dir, s, &c->rootfs, e);
-	if (r < 0)
-		return r;
+		return berr_set(e, -EINVAL, "'%s.rootfs' is empty", in->where);
+	return resolve_path(in->base_dir, s, &c->rootfs, e);
+}
 
-	v = json_object_get(j, "command");
+/* An argv, or a string: a shell command line, as in compose files. */
+static int ctr_command(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	json_t *v = in->v;
+	char sub[256], **argv;
+	int r;
+
 	if (!v)
-		return berr_set(e, -EINVAL, "missing required key '%s.command'", where);
-	snprintf(sub, sizeof(sub), "%s.command", where);
-	r = parse_strv(v, sub, 65536, &c->command, &c->n_command, e);
+		return berr_set(e, -EINVAL, "missing required key '%s.command'", in->where);
+	r = parse_strv(v, key_where(sub, sizeof(sub), in->where, "command"), 65536, &c->command, &c->n_command, e);
 	if (r < 0)
 		return r;
 	if (c->n_command == 0 || !c->command[0][0])
-		return berr_set(e, -EINVAL, "'%s.command' is empty", where);
-	if (json_is_string(v)) {
-		/* a string is a shell command line, as in compose files */
-		char **argv = calloc(4, sizeof(char *));
+		return berr_set(e, -EINVAL, "'%s.command' is empty", in->where);
+	if (!json_is_string(v))
+		return 0;
+	argv = calloc(4, sizeof(char *));
+	if (!argv)
+		return berr_oom(e);
+	argv[0] = strdup("/bin/sh");
+	argv[1] = strdup("-c");
+	argv[2] = c->command[0];
+	free(c->command);
+	c->command = argv;
+	c->n_command = 3;
+	return argv[0] && argv[1] ? 0 : berr_oom(e);
+}
 
-		if (!argv)
-			return berr_oom(e);
-		argv[0] = strdup("/bin/sh");
-		argv[1] = strdup("-c");
-		argv[2] = c->command[0];
-		free(c->command);
-		c->command = argv;
-		c->n_command = 3;
-		if (!argv[0] || !argv[1])
-			return berr_oom(e);
-	}
+static int env_from_object(json_t *v, const char *where, struct stack_container *c, struct berr *e)
+{
+	const char *k;
+	json_t *val;
 
-	v = json_object_get(j, "env");
-	if (v && json_is_object(v)) {
-		const char *k;
-		json_t *val;
-		size_t n = 0;
-
-		c->env = calloc(json_object_size(v) + 1, sizeof(char *));
-		if (!c->env)
+	c->env = calloc(json_object_size(v) + 1, sizeof(char *));
+	if (!c->env)
+		return berr_oom(e);
+	json_object_foreach (v, k, val) {
+		if (!*k || strchr(k, '='))
+			return berr_set(e, -EINVAL, "'%s.env' has an invalid variable name '%s'", where, k);
+		if (!json_is_string(val))
+			return berr_set(e, -EINVAL, "'%s.env.%s' must be a string", where, k);
+		if (asprintf(&c->env[c->n_env], "%s=%s", k, json_string_value(val)) < 0) {
+			c->env[c->n_env] = NULL;
 			return berr_oom(e);
-		json_object_foreach (v, k, val) {
-			if (!*k || strchr(k, '='))
-				return berr_set(e, -EINVAL, "'%s.env' has an invalid variable name '%s'", where, k);
-			if (!json_is_string(val))
-				return berr_set(e, -EINVAL, "'%s.env.%s' must be a string", where, k);
-			if (asprintf(&c->env[n], "%s=%s", k, json_string_value(val)) < 0)
-				return berr_oom(e);
-			c->n_env = ++n;
 		}
-	} else if (v) {
-		snprintf(sub, sizeof(sub), "%s.env", where);
-		if (!json_is_array(v))
-			return berr_set(e, -EINVAL, "'%s' must be an object or an array of \"KEY=VALUE\"", sub);
-		r = parse_strv(v, sub, 65536, &c->env, &c->n_env, e);
+		c->n_env++;
+	}
+	return 0;
+}
+
+/* {"KEY": "VALUE"} or ["KEY=VALUE"]. */
+static int ctr_env(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	json_t *v = in->v;
+	char sub[256];
+	int r;
+
+	if (json_is_object(v))
+		return env_from_object(v, in->where, c, e);
+	key_where(sub, sizeof(sub), in->where, "env");
+	if (!json_is_array(v))
+		return berr_set(e, -EINVAL, "'%s' must be an object or an array of \"KEY=VALUE\"", sub);
+	r = parse_strv(v, sub, 65536, &c->env, &c->n_env, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < c->n_env; i++)
+		if (!strchr(c->env[i], '=') || c->env[i][0] == '=')
+			return berr_set(e, -EINVAL, "'%s[%zu]' must look like KEY=VALUE: '%s'", sub, i, c->env[i]);
+	return 0;
+}
+
+static int ctr_working_dir(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	const char *s = NULL;
+	int r = bjson_get_str(in->obj, "working_dir", in->where, &s, e);
+
+	if (r <= 0)
+		return r;
+	if (s[0] != '/')
+		return berr_set(e, -EINVAL, "'%s.working_dir' must be an absolute path: '%s'", in->where, s);
+	return dup_str(s, &c->working_dir, e);
+}
+
+/* The container's name when not given. */
+static int ctr_hostname(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	const char *s = NULL;
+	int r = bjson_get_str(in->obj, "hostname", in->where, &s, e);
+
+	if (r < 0)
+		return r;
+	if (s && !bname_valid(s, 63))
+		return berr_set(e, -EINVAL, "'%s.hostname' is not a valid host name: '%s'", in->where, s);
+	return dup_str(s ? s : c->name, &c->hostname, e);
+}
+
+/* "UID" or "UID:GID", numeric: the root filesystem's passwd is not read. */
+static int ctr_user(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	const char *s = NULL;
+	unsigned uid, gid;
+	char tail;
+	int r = bjson_get_str(in->obj, "user", in->where, &s, e);
+
+	if (r <= 0)
+		return r;
+	if (sscanf(s, "%u:%u%c", &uid, &gid, &tail) != 2 && sscanf(s, "%u%c", &uid, &tail) != 1)
+		return berr_set(e, -EINVAL, "'%s.user' must be UID or UID:GID: '%s'", in->where, s);
+	return dup_str(s, &c->user, e);
+}
+
+static int ctr_networks(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	json_t *v = in->v;
+	size_t n;
+	int r;
+
+	if (!json_is_array(v))
+		return berr_set(e, -EINVAL, "'%s.networks' must be an array", in->where);
+	n = json_array_size(v);
+	if (n > STACK_MAX_CONTAINER_NETWORKS)
+		return berr_set(e, -EINVAL, "'%s.networks' lists %zu networks, at most %d", in->where, n,
+				STACK_MAX_CONTAINER_NETWORKS);
+	c->networks = calloc(n ? n : 1, sizeof(*c->networks));
+	if (!c->networks)
+		return berr_oom(e);
+	for (size_t i = 0; i < n; i++) {
+		char sub[256];
+
+		snprintf(sub, sizeof(sub), "%s.networks[%zu]", in->where, i);
+		c->n_networks = i + 1;
+		r = parse_attachment(json_array_get(v, i), sub, &c->networks[i], e);
 		if (r < 0)
 			return r;
-		for (size_t i = 0; i < c->n_env; i++)
-			if (!strchr(c->env[i], '=') || c->env[i][0] == '=')
-				return berr_set(e, -EINVAL, "'%s[%zu]' must look like KEY=VALUE: '%s'", sub, i,
-						c->env[i]);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(c->networks[k].network, c->networks[i].network) == 0)
+				return berr_set(e, -EINVAL, "'%s' attaches to network '%s' twice", sub,
+						c->networks[i].network);
 	}
+	return 0;
+}
 
-	s = NULL;
-	r = bjson_get_str(j, "working_dir", where, &s, e);
+/* Published on the first network's address, so after "networks". */
+static int ctr_ports(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	json_t *v = in->v;
+	size_t n;
+
+	if (!json_is_array(v))
+		return berr_set(e, -EINVAL, "'%s.ports' must be an array of \"[HOSTIP:]HOST:CONTAINER[/proto]\"",
+				in->where);
+	n = json_array_size(v);
+	c->ports = calloc(n ? n : 1, sizeof(*c->ports));
+	if (!c->ports)
+		return berr_oom(e);
+	for (size_t i = 0; i < n; i++) {
+		json_t *p = json_array_get(v, i);
+
+		if (!json_is_string(p))
+			return berr_set(e, -EINVAL, "'%s.ports[%zu]' must be a string", in->where, i);
+		if (bportspec_parse(json_string_value(p), &c->ports[i], e) < 0)
+			return berr_wrap(e, -EINVAL, "'%s.ports[%zu]'", in->where, i);
+		c->n_ports = i + 1;
+	}
+	if (n && c->n_networks == 0)
+		return berr_set(e, -EINVAL, "'%s.ports' needs the container on a network", in->where);
+	return 0;
+}
+
+/* Bytes, or a size like "64m". */
+static int ctr_memory(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	json_t *v = in->v;
+
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		c->memory = json_integer_value(v);
+	else if (!json_is_string(v) || stack_parse_size(json_string_value(v), &c->memory) < 0)
+		return berr_set(e, -EINVAL, "'%s.memory' must be a size like \"64m\", \"1g\" or bytes", in->where);
+	if (c->memory < 4 * 1024 * 1024)
+		return berr_set(e, -EINVAL, "'%s.memory' must be at least 4m", in->where);
+	return 0;
+}
+
+/* CPUs (0.5: half of one), as a quota per 100 ms period. */
+static int ctr_cpus(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	json_t *v = in->v;
+	double cpus;
+
+	if (!json_is_number(v))
+		return berr_set(e, -EINVAL, "'%s.cpus' must be a number like 0.5", in->where);
+	cpus = json_number_value(v);
+	if (!(cpus >= 0.01 && cpus <= 1024))
+		return berr_set(e, -EINVAL, "'%s.cpus' must be between 0.01 and 1024", in->where);
+	c->cpu_quota_us = (uint64_t)(cpus * 100000.0 + 0.5);
+	return 0;
+}
+
+static int ctr_pids(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	int r = bjson_get_int(in->obj, "pids", in->where, 1, 4194304, &c->pids, e);
+
+	return r < 0 ? r : 0;
+}
+
+/* Names only here: that they name containers of the file is checked once all are parsed. */
+static int ctr_depends_on(const struct ctr_src *in, struct stack_container *c, struct berr *e)
+{
+	json_t *v = in->v;
+	char sub[256];
+
+	key_where(sub, sizeof(sub), in->where, "depends_on");
+	if (!json_is_array(v))
+		return berr_set(e, -EINVAL, "'%s' must be an array of container names", sub);
+	return parse_strv(v, sub, 63, &c->depends_on, &c->n_depends_on, e);
+}
+
+/*
+ * A container's keys and their parsers, run in this order (hostname
+ * defaults to the name, ports need the networks); those of optional keys
+ * without a default only when the key is there.
+ */
+static const struct {
+	const char *key;
+	bool absent_too; /* required, or a default */
+	int (*parse)(const struct ctr_src *in, struct stack_container *c, struct berr *e);
+} ctr_keys[] = {
+	{"name", true, ctr_name},
+	{"rootfs", true, ctr_rootfs},
+	{"command", true, ctr_command},
+	{"env", false, ctr_env},
+	{"working_dir", false, ctr_working_dir},
+	{"hostname", true, ctr_hostname},
+	{"user", false, ctr_user},
+	{"networks", false, ctr_networks},
+	{"ports", false, ctr_ports},
+	{"memory", false, ctr_memory},
+	{"cpus", false, ctr_cpus},
+	{"pids", false, ctr_pids},
+	{"depends_on", false, ctr_depends_on},
+};
+
+static int parse_container(const json_t *j, const char *where, const char *base_dir, struct stack_container *c,
+			   struct berr *e)
+{
+	struct ctr_src in = {.obj = j, .where = where, .base_dir = base_dir};
+	const char *known[ARRAY_SIZE(ctr_keys) + 1] = {NULL};
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ctr_keys); i++)
+		known[i] = ctr_keys[i].key;
+	r = bjson_check_keys(j, known, where, e);
 	if (r < 0)
 		return r;
-	if (s) {
-		if (s[0] != '/')
-			return berr_set(e, -EINVAL, "'%s.working_dir' must be an absolute path: '%s'", where, s);
-		r = dup_str(s, &c->working_dir, e);
-		if (r < 0)
-			return r;
-	}
-	s = NULL;
-	r = bjson_get_str(j, "hostname", where, &s, e);
-	if (r < 0)
-		return r;
-	if (s && (!bname_valid(s, 63)))
-		return berr_set(e, -EINVAL, "'%s.hostname' is not a valid host name: '%s'", where, s);
-	r = dup_str(s ? s : c->name, &c->hostname, e);
-	if (r < 0)
-		return r;
-	s = NULL;
-	r = bjson_get_str(j, "user", where, &s, e);
-	if (r < 0)
-		return r;
-	if (s) {
-		unsigned uid, gid;
-		char tail;
-
-		if (sscanf(s, "%u:%u%c", &uid, &gid, &tail) != 2 && sscanf(s, "%u%c", &uid, &tail) != 1)
-			return berr_set(e, -EINVAL, "'%s.user' must be UID or UID:GID: '%s'", where, s);
-		r = dup_str(s, &c->user, e);
-		if (r < 0)
-			return r;
-	}
-
-	v = json_object_get(j, "networks");
-	if (v) {
-		size_t n;
-
-		if (!json_is_array(v))
-			return berr_set(e, -EINVAL, "'%s.networks' must be an array", where);
-		n = json_array_size(v);
-		if (n > STACK_MAX_CONTAINER_NETWORKS)
-			return berr_set(e, -EINVAL, "'%s.networks' lists %zu networks, at most %d", where, n,
-					STACK_MAX_CONTAINER_NETWORKS);
-		c->networks = calloc(n ? n : 1, sizeof(*c->networks));
-		if (!c->networks)
-			return berr_oom(e);
-		for (size_t i = 0; i < n; i++) {
-			snprintf(sub, sizeof(sub), "%s.networks[%zu]", where, i);
-			c->n_networks = i + 1;
-			r = parse_attachment(json_array_get(v, i), sub, &c->networks[i], e);
-			if (r < 0)
-				return r;
-			for (size_t k = 0; k < i; k++)
-				if (strcmp(c->networks[k].network, c->networks[i].network) == 0)
-					return berr_set(e, -EINVAL, "'%s' attaches to network '%s' twice", sub,
-							c->networks[i].network);
-		}
-	}
-
-	v = json_object_get(j, "ports");
-	if (v) {
-		size_t n;
-
-		if (!json_is_array(v))
-			return berr_set(e, -EINVAL,
-					"'%s.ports' must be an array of \"[HOSTIP:]HOST:CONTAINER[/proto]\"", where);
-		n = json_array_size(v);
-		c->ports = calloc(n ? n : 1, sizeof(*c->ports));
-		if (!c->ports)
-			return berr_oom(e);
-		for (size_t i = 0; i < n; i++) {
-			json_t *p = json_array_get(v, i);
-
-			if (!json_is_string(p))
-				return berr_set(e, -EINVAL, "'%s.ports[%zu]' must be a string", where, i);
-			if (bportspec_parse(json_string_value(p), &c->ports[i], e) < 0)
-				return berr_wrap(e, -EINVAL, "'%s.ports[%zu]'", where, i);
-			c->n_ports = i + 1;
-		}
-		if (n && c->n_networks == 0)
-			return berr_set(e, -EINVAL, "'%s.ports' needs the container on a network", where);
-	}
-
-	v = json_object_get(j, "memory");
-	if (v) {
-		if (json_is_integer(v) && json_integer_value(v) > 0)
-			c->memory = json_integer_value(v);
-		else if (!json_is_string(v) || stack_parse_size(json_string_value(v), &c->memory) < 0)
-			return berr_set(e, -EINVAL, "'%s.memory' must be a size like \"64m\", \"1g\" or bytes", where);
-		if (c->memory < 4 * 1024 * 1024)
-			return berr_set(e, -EINVAL, "'%s.memory' must be at least 4m", where);
-	}
-	v = json_object_get(j, "cpus");
-	if (v) {
-		double cpus;
-
-		if (!json_is_number(v))
-			return berr_set(e, -EINVAL, "'%s.cpus' must be a number like 0.5", where);
-		cpus = json_number_value(v);
-		if (!(cpus >= 0.01 && cpus <= 1024))
-			return berr_set(e, -EINVAL, "'%s.cpus' must be between 0.01 and 1024", where);
-		c->cpu_quota_us = (uint64_t)(cpus * 100000.0 + 0.5);
-	}
-	r = bjson_get_int(j, "pids", where, 1, 4194304, &i64, e);
-	if (r < 0)
-		return r;
-	c->pids = i64;
-
-	v = json_object_get(j, "depends_on");
-	if (v) {
-		snprintf(sub, sizeof(sub), "%s.depends_on", where);
-		if (!json_is_array(v))
-			return berr_set(e, -EINVAL, "'%s' must be an array of container names", sub);
-		r = parse_strv(v, sub, 63, &c->depends_on, &c->n_depends_on, e);
+	for (size_t i = 0; i < ARRAY_SIZE(ctr_keys); i++) {
+		in.v = json_object_get(j, ctr_keys[i].key);
+		if (!in.v && !ctr_keys[i].absent_too)
+			continue;
+		r = ctr_keys[i].parse(&in, c, e);
 		if (r < 0)
 			return r;
 	}

@@ -1,7 +1,8 @@
+/* stack/stack_file.h: stack files (docs/stacks.md), parsed and checked. */
 /*
- * Stack files (docs/stacks.md): several containers, their networks and
- * published ports, in one JSON document. Parsing validates everything up
- * front, so a broken file is refused before anything is created.
+ * A stack file has several containers, their networks and published ports,
+ * in one JSON document. Parsing validates everything up front, so a broken
+ * file is refused before anything is created.
  */
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "cleanup.h"
 #include "err.h"
 
 #define STACK_NAME_MAX 48
@@ -71,6 +73,7 @@ int stack_parse(const json_t *doc, const char *default_name, const char *base_di
 /* Read FILE (the stack name defaults to its basename without .json). */
 int stack_load(const char *path, struct stack **ret, struct berr *e);
 void stack_free(struct stack *s);
+BERTH_DEFINE_PTR_CLEANUP(stack_freep, struct stack, stack_free)
 
 const struct stack_container *stack_find_container(const struct stack *s, const char *name);
 const struct stack_network *stack_find_network(const struct stack *s, const char *name);

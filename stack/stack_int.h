@@ -1,6 +1,5 @@
+/* stack/stack_int.h: what the stack files share: the state of a stack run, its record, the steps of up and down. */
 /*
- * Internals shared by runtime/stack_*.c.
- *
  * The record <root>/stacks/<stack>/stack.json (written atomically):
  *
  *   {"version":1, "name":"web", "file":"/abs/web.json", "cgroup_parent":"/berth/stacks",
@@ -20,6 +19,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cleanup.h"
 #include "err.h"
 #include "stack/stack.h"
 #include "stack/stack_file.h"
@@ -28,49 +28,56 @@
 #define STK_LOG "output.log"
 #define STK_LOCK_TIMEOUT_MS 60000
 
-struct stk {
+/* One run (up, down, ps, logs) over a stack's state: its directory, its lock (-1: a peek) and its record. */
+struct stack_run {
 	char *name;
 	char *dir; /* <root>/stacks/<name> */
 	int lockfd;
 	json_t *rec;
 };
 
+/* ---- stack_progress.c */
+/* One step of up or down to o->progress (flushed; nothing when NULL). */
+void stk_progress(const struct stack_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* ---- stack_state.c */
 /* <root>/stacks (malloc'd). */
 char *stk_stacks_dir(const char *root);
 /*
  * Open the state of stack name, locked: create makes the directory when
- * missing (else -ENOENT when the stack has no state). An absent or damaged
- * record starts empty (damaged: *ret_damaged, when given, is set).
+ * missing (else -ENOENT when the stack has no state). An absent record
+ * starts empty; a damaged one is rebuilt from the container directories
+ * and marked "damaged".
  */
-int stk_open(const char *root, const char *name, bool create, struct stk **ret, struct berr *e);
+int stack_run_open(const char *root, const char *name, bool create, struct stack_run **ret, struct berr *e);
 /* Read-only view without the lock (ps, logs): the record as last written. */
-int stk_peek(const char *root, const char *name, struct stk **ret, struct berr *e);
-void stk_close(struct stk *s);
-int stk_save(struct stk *s, struct berr *e);
+int stack_run_peek(const char *root, const char *name, struct stack_run **ret, struct berr *e);
+void stack_run_close(struct stack_run *run);
+BERTH_DEFINE_PTR_CLEANUP(stack_run_closep, struct stack_run, stack_run_close)
+int stack_run_save(struct stack_run *run, struct berr *e);
 /* Remove the whole stack directory (bundles, files, logs, record); the lock goes last. */
-int stk_remove_dir(struct stk *s, struct berr *e);
+int stack_run_remove_dir(struct stack_run *run, struct berr *e);
 /* Names of every stack with state under root, sorted. */
 int stk_list(const char *root, char ***ret, size_t *ret_n, struct berr *e);
 
 /* <dir>/containers/<name>[/file] (malloc'd; file may be NULL). */
-char *stk_ctr_path(const struct stk *s, const char *name, const char *file);
+char *stack_run_ctr_path(const struct stack_run *run, const char *name, const char *file);
 /* The record's entries ("networks" / "containers" arrays are created when missing). */
-json_t *stk_rec_array(struct stk *s, const char *key);
-json_t *stk_rec_find(struct stk *s, const char *key, const char *name);
-void stk_rec_remove(struct stk *s, const char *key, const char *name);
+json_t *stack_run_rec_array(struct stack_run *run, const char *key);
+json_t *stack_run_rec_find(struct stack_run *run, const char *key, const char *name);
+void stack_run_rec_remove(struct stack_run *run, const char *key, const char *name);
 const char *stk_str(const json_t *o, const char *key);
 
 /* "<stack>-<name>" into buf (at least 128 bytes). */
 const char *stk_ctr_id(const char *stack, const char *name, char *buf, size_t len);
 
-/* ---- stack_files.c: /etc/hosts, /etc/resolv.conf, /etc/hostname of each container */
+/* ---- stack_etc_files.c: /etc/hosts, /etc/resolv.conf, /etc/hostname of each container */
 /* Write the three files of container ctr (a record entry) in place (bind mounts pin the inode). */
-int stk_files_write(struct stk *s, const json_t *ctr, struct berr *e);
+int stk_etc_write(struct stack_run *run, const json_t *ctr, struct berr *e);
 /* Rewrite every container's hosts file from the record (those whose content changed). */
-int stk_hosts_refresh(struct stk *s, struct berr *e);
+int stk_hosts_refresh(struct stack_run *run, struct berr *e);
 /* The hosts file text for container ctr (malloc'd). */
-int stk_hosts_text(struct stk *s, const json_t *ctr, char **ret, struct berr *e);
+int stk_hosts_text(struct stack_run *run, const json_t *ctr, char **ret, struct berr *e);
 /* resolv.conf text from the host's (or $BERTH_STACK_RESOLV_CONF): nameservers unless loopback-only. */
 int stk_resolv_text(char **ret, struct berr *e);
 /* Replace a file's content without replacing the file (open, write, truncate). */
@@ -78,7 +85,7 @@ int stk_write_in_place(const char *path, const char *text, mode_t mode, struct b
 
 /* ---- stack_bundle.c */
 /* The config.json of container c (compact-free, stable text: equal text means an unchanged definition). */
-int stk_bundle_text(const struct stk *s, const struct stack *st, const struct stack_container *c,
+int stk_bundle_text(const struct stack_run *run, const struct stack *st, const struct stack_container *c,
 		    const char *cgroup_parent, char **ret, struct berr *e);
 
 /* ---- stack_netd.c */
@@ -101,7 +108,8 @@ int stk_netd_remove(const char *socket, const char *name, struct berr *e);
  */
 int stk_ctr_owned(const char *root, const char *id, const char *stack, const char *name, struct berr *e);
 /* Delete container name of the record (runtime state, netd endpoints, its directory); gone is fine. */
-int stk_ctr_remove(struct stk *s, const struct stack_opts *o, const char *name, struct berr *warn, struct berr *e);
+int stk_ctr_remove(struct stack_run *run, const struct stack_opts *o, const char *name, struct berr *warn,
+		   struct berr *e);
 
 /* ---- stack_view.c */
 /* "8080->80/tcp", "127.0.0.1:8081->80/tcp" */

@@ -1,4 +1,4 @@
-/* runtime/stack_netd.c: the stack's networks through netd (docs/netd-protocol.md). */
+/* stack/stack_netd.c: the stack's networks through netd (docs/netd-protocol.md). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>

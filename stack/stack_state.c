@@ -1,4 +1,4 @@
-/* runtime/stack_state.c: a stack's directory under <root>/stacks, its lock and its record. */
+/* stack/stack_state.c: a stack's directory under <root>/stacks, its lock and its record. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "array.h"
 #include "cleanup.h"
 #include "fileutil.h"
 #include "jsonutil.h"
 #include "lock.h"
 #include "runtime/spec.h"
 #include "stack/stack_int.h"
+#include "strv.h"
 
 #define RECORD_MAX (4u << 20)
 
@@ -31,11 +33,11 @@ const char *stk_ctr_id(const char *stack, const char *name, char *buf, size_t le
 	return buf;
 }
 
-char *stk_ctr_path(const struct stk *s, const char *name, const char *file)
+char *stack_run_ctr_path(const struct stack_run *run, const char *name, const char *file)
 {
 	char *p = NULL;
-	int r = file ? asprintf(&p, "%s/containers/%s/%s", s->dir, name, file)
-		     : asprintf(&p, "%s/containers/%s", s->dir, name);
+	int r = file ? asprintf(&p, "%s/containers/%s/%s", run->dir, name, file)
+		     : asprintf(&p, "%s/containers/%s", run->dir, name);
 
 	return r < 0 ? NULL : p;
 }
@@ -45,21 +47,21 @@ const char *stk_str(const json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-json_t *stk_rec_array(struct stk *s, const char *key)
+json_t *stack_run_rec_array(struct stack_run *run, const char *key)
 {
-	json_t *a = json_object_get(s->rec, key);
+	json_t *a = json_object_get(run->rec, key);
 
 	if (!json_is_array(a)) {
 		a = json_array();
-		if (!a || bjson_set(s->rec, key, a) < 0)
+		if (!a || bjson_set(run->rec, key, a) < 0)
 			return NULL;
 	}
 	return a;
 }
 
-json_t *stk_rec_find(struct stk *s, const char *key, const char *name)
+json_t *stack_run_rec_find(struct stack_run *run, const char *key, const char *name)
 {
-	json_t *a = json_object_get(s->rec, key), *v;
+	json_t *a = json_object_get(run->rec, key), *v;
 	size_t i;
 
 	json_array_foreach (a, i, v) {
@@ -71,9 +73,9 @@ json_t *stk_rec_find(struct stk *s, const char *key, const char *name)
 	return NULL;
 }
 
-void stk_rec_remove(struct stk *s, const char *key, const char *name)
+void stack_run_rec_remove(struct stack_run *run, const char *key, const char *name)
 {
-	json_t *a = json_object_get(s->rec, key), *v;
+	json_t *a = json_object_get(run->rec, key), *v;
 	size_t i;
 
 	json_array_foreach (a, i, v) {
@@ -86,51 +88,49 @@ void stk_rec_remove(struct stk *s, const char *key, const char *name)
 	}
 }
 
-void stk_close(struct stk *s)
+void stack_run_close(struct stack_run *run)
 {
-	if (!s)
+	if (!run)
 		return;
-	berth_close_safe(s->lockfd);
-	json_decref(s->rec);
-	free(s->name);
-	free(s->dir);
-	free(s);
+	berth_close_safe(run->lockfd);
+	json_decref(run->rec);
+	free(run->name);
+	free(run->dir);
+	free(run);
 }
 
-BERTH_DEFINE_PTR_CLEANUP(stk_closep, struct stk, stk_close)
-
-static int stk_alloc(const char *root, const char *name, struct stk **ret, struct berr *e)
+static int stack_run_alloc(const char *root, const char *name, struct stack_run **ret, struct berr *e)
 {
-	_cleanup_(stk_closep) struct stk *s = NULL;
+	_cleanup_(stack_run_closep) struct stack_run *run = NULL;
 	_cleanup_free_ char *stacks = NULL;
 
 	if (!bname_valid(name, STACK_NAME_MAX))
 		return berr_set(e, -EINVAL, "invalid stack name '%s'", name);
-	s = calloc(1, sizeof(*s));
+	run = calloc(1, sizeof(*run));
 	stacks = stk_stacks_dir(root);
-	if (!s || !stacks)
+	if (!run || !stacks)
 		return berr_oom(e);
-	s->lockfd = -1;
-	s->name = strdup(name);
-	if (!s->name || asprintf(&s->dir, "%s/%s", stacks, name) < 0) {
-		s->dir = NULL;
+	run->lockfd = -1;
+	run->name = strdup(name);
+	if (!run->name || asprintf(&run->dir, "%s/%s", stacks, name) < 0) {
+		run->dir = NULL;
 		return berr_oom(e);
 	}
-	*ret = TAKE_PTR(s);
+	*ret = TAKE_PTR(run);
 	return 0;
 }
 
 /* A record rebuilt from the container directories when stack.json is unreadable: down still finds them. */
-static int rebuild_record(struct stk *s, struct berr *e)
+static int rebuild_record(struct stack_run *run, struct berr *e)
 {
 	_cleanup_free_ char *cdir = NULL;
 	json_t *ctrs;
 	DIR *d;
 	struct dirent *de;
 
-	if (asprintf(&cdir, "%s/containers", s->dir) < 0)
+	if (asprintf(&cdir, "%s/containers", run->dir) < 0)
 		return berr_oom(e);
-	ctrs = stk_rec_array(s, "containers");
+	ctrs = stack_run_rec_array(run, "containers");
 	if (!ctrs)
 		return berr_oom(e);
 	d = opendir(cdir);
@@ -141,41 +141,42 @@ static int rebuild_record(struct stk *s, struct berr *e)
 
 		if (de->d_name[0] == '.' || !bname_valid(de->d_name, 63))
 			continue;
-		stk_ctr_id(s->name, de->d_name, id, sizeof(id));
+		stk_ctr_id(run->name, de->d_name, id, sizeof(id));
 		if (json_array_append_new(ctrs, json_pack("{s:s,s:s}", "name", de->d_name, "id", id)) < 0) {
 			closedir(d);
 			return berr_oom(e);
 		}
 	}
 	closedir(d);
-	return bjson_set(s->rec, "damaged", json_true()) < 0 ? berr_oom(e) : 0;
+	return bjson_set(run->rec, "damaged", json_true()) < 0 ? berr_oom(e) : 0;
 }
 
-static int load_record(struct stk *s, struct berr *e)
+static int load_record(struct stack_run *run, struct berr *e)
 {
 	_cleanup_free_ char *path = NULL;
 	struct berr sub = BERR_INIT;
 	int r;
 
-	if (asprintf(&path, "%s/" STK_RECORD, s->dir) < 0)
+	if (asprintf(&path, "%s/" STK_RECORD, run->dir) < 0)
 		return berr_oom(e);
-	r = bjson_load_file(path, RECORD_MAX, &s->rec, &sub);
-	if (r == 0 && json_is_object(s->rec) && json_integer_value(json_object_get(s->rec, "version")) == 1 &&
-	    json_is_array(json_object_get(s->rec, "containers")) && json_is_array(json_object_get(s->rec, "networks")))
+	r = bjson_load_file(path, RECORD_MAX, &run->rec, &sub);
+	if (r == 0 && json_is_object(run->rec) && json_integer_value(json_object_get(run->rec, "version")) == 1 &&
+	    json_is_array(json_object_get(run->rec, "containers")) &&
+	    json_is_array(json_object_get(run->rec, "networks")))
 		return 0;
-	json_decref(s->rec);
-	s->rec = json_pack("{s:i,s:s,s:[],s:[]}", "version", 1, "name", s->name, "networks", "containers");
-	if (!s->rec)
+	json_decref(run->rec);
+	run->rec = json_pack("{s:i,s:s,s:[],s:[]}", "version", 1, "name", run->name, "networks", "containers");
+	if (!run->rec)
 		return berr_oom(e);
-	return r == -ENOENT ? 0 : rebuild_record(s, e);
+	return r == -ENOENT ? 0 : rebuild_record(run, e);
 }
 
-int stk_open(const char *root, const char *name, bool create, struct stk **ret, struct berr *e)
+int stack_run_open(const char *root, const char *name, bool create, struct stack_run **ret, struct berr *e)
 {
-	_cleanup_(stk_closep) struct stk *s = NULL;
+	_cleanup_(stack_run_closep) struct stack_run *run = NULL;
 	int r;
 
-	r = stk_alloc(root, name, &s, e);
+	r = stack_run_alloc(root, name, &run, e);
 	if (r < 0)
 		return r;
 	/* down removes the directory under the lock: a waiter that got a lock on a removed file tries again */
@@ -184,63 +185,63 @@ int stk_open(const char *root, const char *name, bool create, struct stk **ret, 
 		struct stat a, b;
 
 		if (create) {
-			r = bfile_mkdir_p(s->dir, 0700, e);
+			r = bfile_mkdir_p(run->dir, 0700, e);
 			if (r < 0)
 				return r;
-		} else if (!bfile_exists(s->dir)) {
-			return berr_set(e, -ENOENT, "stack '%s' is not up (no state in %s)", name, s->dir);
+		} else if (!bfile_exists(run->dir)) {
+			return berr_set(e, -ENOENT, "stack '%s' is not up (no state in %s)", name, run->dir);
 		}
-		if (asprintf(&lock, "%s/lock", s->dir) < 0)
+		if (asprintf(&lock, "%s/lock", run->dir) < 0)
 			return berr_oom(e);
-		r = block_acquire(lock, STK_LOCK_TIMEOUT_MS, &s->lockfd, e);
+		r = block_acquire(lock, STK_LOCK_TIMEOUT_MS, &run->lockfd, e);
 		if (r == -ENOENT && !create)
-			return berr_set(e, -ENOENT, "stack '%s' is not up (no state in %s)", name, s->dir);
+			return berr_set(e, -ENOENT, "stack '%s' is not up (no state in %s)", name, run->dir);
 		if (r < 0)
 			return berr_wrap(e, r, "lock stack '%s'", name);
-		if (fstat(s->lockfd, &a) == 0 && stat(lock, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		if (fstat(run->lockfd, &a) == 0 && stat(lock, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
 			break;
-		s->lockfd = berth_close_safe(s->lockfd);
+		run->lockfd = berth_close_safe(run->lockfd);
 		if (attempt > 16)
 			return berr_set(e, -EAGAIN, "stack '%s': its state keeps being removed", name);
 	}
-	r = load_record(s, e);
+	r = load_record(run, e);
 	if (r < 0)
 		return r;
-	*ret = TAKE_PTR(s);
+	*ret = TAKE_PTR(run);
 	return 0;
 }
 
-int stk_peek(const char *root, const char *name, struct stk **ret, struct berr *e)
+int stack_run_peek(const char *root, const char *name, struct stack_run **ret, struct berr *e)
 {
-	_cleanup_(stk_closep) struct stk *s = NULL;
+	_cleanup_(stack_run_closep) struct stack_run *run = NULL;
 	int r;
 
-	r = stk_alloc(root, name, &s, e);
+	r = stack_run_alloc(root, name, &run, e);
 	if (r < 0)
 		return r;
-	if (!bfile_exists(s->dir))
-		return berr_set(e, -ENOENT, "stack '%s' is not up (no state in %s)", name, s->dir);
-	r = load_record(s, e);
+	if (!bfile_exists(run->dir))
+		return berr_set(e, -ENOENT, "stack '%s' is not up (no state in %s)", name, run->dir);
+	r = load_record(run, e);
 	if (r < 0)
 		return r;
-	*ret = TAKE_PTR(s);
+	*ret = TAKE_PTR(run);
 	return 0;
 }
 
-int stk_save(struct stk *s, struct berr *e)
+int stack_run_save(struct stack_run *run, struct berr *e)
 {
 	_cleanup_free_ char *path = NULL, *text = NULL;
 
-	text = json_dumps(s->rec, JSON_INDENT(2));
-	if (!text || asprintf(&path, "%s/" STK_RECORD, s->dir) < 0)
+	text = json_dumps(run->rec, JSON_INDENT(2));
+	if (!text || asprintf(&path, "%s/" STK_RECORD, run->dir) < 0)
 		return berr_oom(e);
 	return bfile_write_atomic(path, text, strlen(text), 0600, 0, e);
 }
 
-int stk_remove_dir(struct stk *s, struct berr *e)
+int stack_run_remove_dir(struct stack_run *run, struct berr *e)
 {
 	/* the lock file goes with the directory; holding its fd keeps other berths out until then */
-	return bfile_rm_rf(s->dir, e);
+	return bfile_rm_rf(run->dir, e);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -252,7 +253,7 @@ int stk_list(const char *root, char ***ret, size_t *ret_n, struct berr *e)
 {
 	_cleanup_free_ char *dir = stk_stacks_dir(root);
 	char **v = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d;
 
@@ -264,20 +265,13 @@ int stk_list(const char *root, char ***ret, size_t *ret_n, struct berr *e)
 	if (!d)
 		return errno == ENOENT ? 0 : berr_errno(e, "open %s", dir);
 	while ((de = readdir(d))) {
-		char **nv;
-
 		if (de->d_name[0] == '.' || !bname_valid(de->d_name, STACK_NAME_MAX))
 			continue;
-		nv = realloc(v, (n + 1) * sizeof(char *));
-		if (!nv || !(nv[n] = strdup(de->d_name))) {
-			v = nv ? nv : v;
-			for (size_t i = 0; i < n; i++)
-				free(v[i]);
-			free(v);
+		if (BARRAY_RESERVE(v, cap, n + 1) < 0 || !(v[n] = strdup(de->d_name))) {
+			strv_free_n(v, n);
 			closedir(d);
 			return berr_oom(e);
 		}
-		v = nv;
 		n++;
 	}
 	closedir(d);

@@ -1,6 +1,5 @@
+/* stack/stack_up.c: `berth up`, the stack of a file brought up or made to match it. */
 /*
- * runtime/stack_up.c: `berth up`.
- *
  * 1. The file is parsed and checked whole (stack_file.c), netd is asked
  *    whether it runs and how the stack's networks stand: a broken file, an
  *    absent netd, a missing rootfs, an unknown external network or a
@@ -17,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,22 +31,6 @@
 #include "runtime/net.h"
 #include "runtime/sys.h"
 #include "stack/stack_int.h"
-
-BERTH_DEFINE_PTR_CLEANUP(stack_freep, struct stack, stack_free)
-BERTH_DEFINE_PTR_CLEANUP(stk_closep, struct stk, stk_close)
-
-static void progress(const struct stack_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void progress(const struct stack_opts *o, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!o->progress)
-		return;
-	va_start(ap, fmt);
-	vfprintf(o->progress, fmt, ap);
-	va_end(ap);
-	fflush(o->progress);
-}
 
 static int cgroup_parent(const struct stack_opts *o, const char **ret, struct berr *e)
 {
@@ -83,7 +65,7 @@ static int plan_networks(const struct stack_opts *o, const struct stack *st, str
 			 struct berr *e)
 {
 	size_t n = 0, cap = st->n_networks + 1;
-	struct net_plan *p;
+	_cleanup_free_ struct net_plan *p = NULL;
 	int r;
 
 	for (size_t i = 0; i < st->n_containers; i++)
@@ -109,24 +91,19 @@ static int plan_networks(const struct stack_opts *o, const struct stack *st, str
 
 		r = stk_netd_inspect(o->netd_socket, p[i].name, &have, e);
 		if (r < 0)
-			goto fail;
+			return r;
 		p[i].exists = r > 0;
 		if (p[i].def && p[i].exists && (r = stk_netd_same(p[i].def, have, e)) < 0)
-			goto fail;
-		if (!p[i].def && !p[i].exists) {
-			r = berr_set(e, -ENOENT,
-				     "network '%s' is neither defined in the stack file nor known to netd "
-				     "(netctl network ls)",
-				     p[i].name);
-			goto fail;
-		}
+			return r;
+		if (!p[i].def && !p[i].exists)
+			return berr_set(e, -ENOENT,
+					"network '%s' is neither defined in the stack file nor known to netd "
+					"(netctl network ls)",
+					p[i].name);
 	}
-	*ret = p;
+	*ret = TAKE_PTR(p);
 	*ret_n = n;
 	return 0;
-fail:
-	free(p);
-	return r;
 }
 
 static int check_files(const struct stack *st, struct berr *e)
@@ -159,49 +136,50 @@ static int check_ids(const struct stack_opts *o, const struct stack *st, struct 
 	return 0;
 }
 
-static int record_network(struct stk *s, const char *name, bool created, struct berr *e)
+static int record_network(struct stack_run *run, const char *name, bool created, struct berr *e)
 {
-	json_t *nets = stk_rec_array(s, "networks");
+	json_t *nets = stack_run_rec_array(run, "networks");
 
 	if (!nets || json_array_append_new(nets, json_pack("{s:s,s:b}", "name", name, "created", created)) < 0)
 		return berr_oom(e);
-	return stk_save(s, e);
+	return stack_run_save(run, e);
 }
 
-static int make_networks(const struct stack_opts *o, struct stk *s, struct net_plan *p, size_t n, struct berr *e)
+static int make_networks(const struct stack_opts *o, struct stack_run *run, struct net_plan *p, size_t n,
+			 struct berr *e)
 {
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *have = stk_rec_find(s, "networks", p[i].name);
+		json_t *have = stack_run_rec_find(run, "networks", p[i].name);
 
 		if (p[i].exists) {
-			if (!have && (r = record_network(s, p[i].name, false, e)) < 0)
+			if (!have && (r = record_network(run, p[i].name, false, e)) < 0)
 				return r;
 			if (!have)
-				progress(o, "network %s: exists, used as it is\n", p[i].name);
+				stk_progress(o, "network %s: exists, used as it is\n", p[i].name);
 			continue;
 		}
 		/* recorded first: an up killed right after netd made it still leaves it to down */
-		if (!have && (r = record_network(s, p[i].name, true, e)) < 0)
+		if (!have && (r = record_network(run, p[i].name, true, e)) < 0)
 			return r;
 		if (have && !json_is_true(json_object_get(have, "created"))) {
 			/* it existed at an earlier up and was removed by someone else since: ours now */
 			if (bjson_set(have, "created", json_true()) < 0)
 				return berr_oom(e);
-			if ((r = stk_save(s, e)) < 0)
+			if ((r = stack_run_save(run, e)) < 0)
 				return r;
 		}
 		r = stk_netd_create(o->netd_socket, p[i].def, e);
 		if (r < 0) {
 			struct berr se = BERR_INIT;
 
-			stk_rec_remove(s, "networks", p[i].name);
-			stk_save(s, &se);
+			stack_run_rec_remove(run, "networks", p[i].name);
+			stack_run_save(run, &se);
 			return r;
 		}
 		p[i].created = true;
-		progress(o, "network %s: created\n", p[i].name);
+		stk_progress(o, "network %s: created\n", p[i].name);
 	}
 	return 0;
 }
@@ -217,10 +195,10 @@ static bool on_new_network(const struct stack_container *c, const struct net_pla
 }
 
 /* Containers and networks of an earlier up that the file no longer has. */
-static int drop_stale(const struct stack_opts *o, struct stk *s, const struct stack *st, const struct net_plan *p,
-		      size_t np, struct berr *warn, struct berr *e)
+static int drop_stale(const struct stack_opts *o, struct stack_run *run, const struct stack *st,
+		      const struct net_plan *p, size_t np, struct berr *warn, struct berr *e)
 {
-	json_t *arr = json_object_get(s->rec, "containers");
+	json_t *arr = json_object_get(run->rec, "containers");
 	int r;
 
 	for (size_t i = json_array_size(arr); i-- > 0;) {
@@ -232,12 +210,12 @@ static int drop_stale(const struct stack_opts *o, struct stk *s, const struct st
 		copy = strdup(name);
 		if (!copy)
 			return berr_oom(e);
-		r = stk_ctr_remove(s, o, copy, warn, e);
+		r = stk_ctr_remove(run, o, copy, warn, e);
 		if (r < 0)
 			return r;
-		progress(o, "container %s: removed (no longer in the file)\n", copy);
+		stk_progress(o, "container %s: removed (no longer in the file)\n", copy);
 	}
-	arr = json_object_get(s->rec, "networks");
+	arr = json_object_get(run->rec, "networks");
 	for (size_t i = json_array_size(arr); i-- > 0;) {
 		json_t *v = json_array_get(arr, i);
 		const char *name = stk_str(v, "name");
@@ -257,21 +235,17 @@ static int drop_stale(const struct stack_opts *o, struct stk *s, const struct st
 			r = stk_netd_remove(o->netd_socket, copy, &ne);
 			if (r == -EBUSY) {
 				/* others' containers are on it (as down does): it stays, and is theirs now */
-				size_t l = strlen(warn->msg);
-
-				snprintf(warn->msg + l, sizeof(warn->msg) - l, "%s%s", l ? "; " : "",
-					 berr_message(&ne));
-				warn->code = warn->code ?: r;
+				berr_append(warn, NULL, &ne);
 			} else if (r < 0) {
 				if (e)
 					*e = ne;
 				return r;
 			} else {
-				progress(o, "network %s: removed (no longer in the file)\n", copy);
+				stk_progress(o, "network %s: removed (no longer in the file)\n", copy);
 			}
 		}
-		stk_rec_remove(s, "networks", copy);
-		r = stk_save(s, e);
+		stack_run_rec_remove(run, "networks", copy);
+		r = stack_run_save(run, e);
 		if (r < 0)
 			return r;
 	}
@@ -412,14 +386,16 @@ static int create_container(const struct stack_opts *o, const char *id, const ch
 	return r;
 }
 
-/* Status of the container's runtime state: -1 when there is none. */
+/* Status of the container's runtime state (an enum rt_status), or the negative errno of opening it: none. */
 static int runtime_status(const struct stack_opts *o, const char *id, pid_t *ret_pid)
 {
 	_cleanup_state_ struct rt_state *rs = NULL;
+	int r;
 
 	*ret_pid = 0;
-	if (rt_state_open(o->root, id, false, &rs, NULL) < 0)
-		return -1;
+	r = rt_state_open(o->root, id, false, &rs, NULL);
+	if (r < 0)
+		return r;
 	if (!rs->json)
 		return RT_STATUS_CREATING;
 	*ret_pid = rs->pid;
@@ -431,16 +407,12 @@ static int start(const struct stack_opts *o, const char *id, const char *name, s
 	struct berr w = BERR_INIT;
 	int r = rt_start(o->root, id, &w, e);
 
-	if (w.code || w.msg[0]) {
-		size_t n = strlen(warn->msg);
-
-		snprintf(warn->msg + n, sizeof(warn->msg) - n, "%s%s: %s", n ? "; " : "", name, berr_message(&w));
-		warn->code = warn->code ?: w.code ?: -EIO;
-	}
+	if (w.code || w.msg[0])
+		berr_append(warn, name, &w);
 	return r < 0 ? berr_wrap(e, r, "start container '%s'", name) : 0;
 }
 
-static int up_container(const struct stack_opts *o, struct stk *s, const struct stack *st,
+static int up_container(const struct stack_opts *o, struct stack_run *run, const struct stack *st,
 			const struct stack_container *c, const char *parent, bool renew, struct berr *warn,
 			struct berr *e)
 {
@@ -454,12 +426,12 @@ static int up_container(const struct stack_opts *o, struct stk *s, const struct 
 	int status, r;
 
 	stk_ctr_id(st->name, c->name, id, sizeof(id));
-	dir = stk_ctr_path(s, c->name, NULL);
-	cfg = stk_ctr_path(s, c->name, "config.json");
-	log = stk_ctr_path(s, c->name, STK_LOG);
+	dir = stack_run_ctr_path(run, c->name, NULL);
+	cfg = stack_run_ctr_path(run, c->name, "config.json");
+	log = stack_run_ctr_path(run, c->name, STK_LOG);
 	if (!dir || !cfg || !log)
 		return berr_oom(e);
-	r = stk_bundle_text(s, st, c, parent, &text, e);
+	r = stk_bundle_text(run, st, c, parent, &text, e);
 	if (r < 0)
 		return r;
 	r = stk_ctr_owned(o->root, id, st->name, c->name, e);
@@ -467,23 +439,23 @@ static int up_container(const struct stack_opts *o, struct stk *s, const struct 
 		return r;
 	status = runtime_status(o, id, &pid);
 	same = bfile_read_all(cfg, 4u << 20, &old, &old_len, NULL) == 0 && strcmp(old, text) == 0 &&
-	       stk_rec_find(s, "containers", c->name) && !renew;
+	       stack_run_rec_find(run, "containers", c->name) && !renew;
 
 	/* a paused container is left paused: pausing is its user's business */
 	if (same && (status == RT_STATUS_RUNNING || status == RT_STATUS_PAUSED)) {
 		/* the record may have missed the addresses (an up killed at that moment) */
-		entry = stk_rec_find(s, "containers", c->name);
-		if ((r = read_addresses(o, entry, e)) < 0 || (r = stk_save(s, e)) < 0)
+		entry = stack_run_rec_find(run, "containers", c->name);
+		if ((r = read_addresses(o, entry, e)) < 0 || (r = stack_run_save(run, e)) < 0)
 			return r;
-		progress(o, "container %s: unchanged, %s (pid %d)\n", c->name, rt_status_name(status), (int)pid);
+		stk_progress(o, "container %s: unchanged, %s (pid %d)\n", c->name, rt_status_name(status), (int)pid);
 		return 0;
 	}
 	if (same && status == RT_STATUS_CREATED) {
-		entry = stk_rec_find(s, "containers", c->name);
-		if ((r = read_addresses(o, entry, e)) < 0 || (r = stk_save(s, e)) < 0 ||
-		    (r = stk_hosts_refresh(s, e)) < 0 || (r = start(o, id, c->name, warn, e)) < 0)
+		entry = stack_run_rec_find(run, "containers", c->name);
+		if ((r = read_addresses(o, entry, e)) < 0 || (r = stack_run_save(run, e)) < 0 ||
+		    (r = stk_hosts_refresh(run, e)) < 0 || (r = start(o, id, c->name, warn, e)) < 0)
 			return r;
-		progress(o, "container %s: started\n", c->name);
+		stk_progress(o, "container %s: started\n", c->name);
 		return 0;
 	}
 	why = status < 0 ? "created"
@@ -502,40 +474,41 @@ static int up_container(const struct stack_opts *o, struct stk *s, const struct 
 	if (r < 0)
 		return r;
 	entry = ctr_entry(id, c);
-	arr = stk_rec_array(s, "containers");
+	arr = stack_run_rec_array(run, "containers");
 	if (!entry || !arr) {
 		json_decref(entry);
 		return berr_oom(e);
 	}
-	stk_rec_remove(s, "containers", c->name);
+	stack_run_rec_remove(run, "containers", c->name);
 	/* recorded before it exists: down removes it whatever happens next */
 	if (json_array_append_new(arr, entry) < 0)
 		return berr_oom(e);
-	if ((r = stk_save(s, e)) < 0 || (r = bfile_write_atomic(cfg, text, strlen(text), 0600, 0, e)) < 0 ||
-	    (r = stk_files_write(s, entry, e)) < 0)
+	if ((r = stack_run_save(run, e)) < 0 || (r = bfile_write_atomic(cfg, text, strlen(text), 0600, 0, e)) < 0 ||
+	    (r = stk_etc_write(run, entry, e)) < 0)
 		return r;
 	r = create_container(o, id, dir, log, e);
 	if (r < 0)
 		return berr_wrap(e, r, "create container '%s'", c->name);
-	if ((r = read_addresses(o, entry, e)) < 0 || (r = stk_save(s, e)) < 0 || (r = stk_hosts_refresh(s, e)) < 0)
+	if ((r = read_addresses(o, entry, e)) < 0 || (r = stack_run_save(run, e)) < 0 ||
+	    (r = stk_hosts_refresh(run, e)) < 0)
 		return r;
 	r = start(o, id, c->name, warn, e);
 	if (r < 0)
 		return r;
 	runtime_status(o, id, &pid);
-	progress(o, "container %s: %s, started (pid %d)\n", c->name, why, (int)pid);
+	stk_progress(o, "container %s: %s, started (pid %d)\n", c->name, why, (int)pid);
 	return 0;
 }
 
-static int check_parent(struct stk *s, const char *parent, struct berr *e)
+static int check_parent(struct stack_run *run, const char *parent, struct berr *e)
 {
-	const char *had = stk_str(s->rec, "cgroup_parent");
+	const char *had = stk_str(run->rec, "cgroup_parent");
 
-	if (had && strcmp(had, parent) != 0 && json_array_size(json_object_get(s->rec, "containers")) > 0)
+	if (had && strcmp(had, parent) != 0 && json_array_size(json_object_get(run->rec, "containers")) > 0)
 		return berr_set(e, -EINVAL,
 				"stack '%s' is up with its cgroups under %s, not %s: run berth down first to move them",
-				s->name, had, parent);
-	if (bjson_set(s->rec, "cgroup_parent", json_string(parent)) < 0)
+				run->name, had, parent);
+	if (bjson_set(run->rec, "cgroup_parent", json_string(parent)) < 0)
 		return berr_oom(e);
 	return 0;
 }
@@ -543,7 +516,7 @@ static int check_parent(struct stk *s, const char *parent, struct berr *e)
 int stack_up(const struct stack_opts *o, const char *file, struct berr *warn, struct berr *e)
 {
 	_cleanup_(stack_freep) struct stack *st = NULL;
-	_cleanup_(stk_closep) struct stk *s = NULL;
+	_cleanup_(stack_run_closep) struct stack_run *run = NULL;
 	_cleanup_free_ struct net_plan *plan = NULL;
 	const char *parent = NULL;
 	size_t n_plan = 0;
@@ -554,29 +527,29 @@ int stack_up(const struct stack_opts *o, const char *file, struct berr *warn, st
 	    (r = check_files(st, e)) < 0 || (r = check_ids(o, st, e)) < 0 ||
 	    (r = stk_netd_check(o->netd_socket, e)) < 0 || (r = plan_networks(o, st, &plan, &n_plan, e)) < 0)
 		return r;
-	r = stk_open(o->root, st->name, true, &s, e);
+	r = stack_run_open(o->root, st->name, true, &run, e);
 	if (r < 0)
 		return r;
-	if ((r = check_parent(s, parent, e)) < 0)
+	if ((r = check_parent(run, parent, e)) < 0)
 		return r;
-	if (bjson_set(s->rec, "file", json_string(st->path)) < 0)
+	if (bjson_set(run->rec, "file", json_string(st->path)) < 0)
 		return berr_oom(e);
-	r = stk_save(s, e);
+	r = stack_run_save(run, e);
 	if (r < 0)
 		return r;
-	if ((r = make_networks(o, s, plan, n_plan, e)) < 0 || (r = drop_stale(o, s, st, plan, n_plan, warn, e)) < 0)
-		goto failed;
+	if ((r = make_networks(o, run, plan, n_plan, e)) < 0 || (r = drop_stale(o, run, st, plan, n_plan, warn, e)) < 0)
+		goto fail;
 	for (size_t i = 0; i < st->n_containers; i++) {
-		r = up_container(o, s, st, &st->containers[i], parent, on_new_network(&st->containers[i], plan, n_plan),
-				 warn, e);
+		r = up_container(o, run, st, &st->containers[i], parent,
+				 on_new_network(&st->containers[i], plan, n_plan), warn, e);
 		if (r < 0)
-			goto failed;
+			goto fail;
 	}
-	r = stk_hosts_refresh(s, e);
+	r = stk_hosts_refresh(run, e);
 	if (r < 0)
-		goto failed;
+		goto fail;
 	return 0;
-failed:
+fail:
 	return berr_wrap(e, r,
 			 "up of stack '%s' stopped; what it made so far is recorded, and `berth down -f %s` "
 			 "removes it",

@@ -1,4 +1,4 @@
-/* runtime/stack_view.c: `berth ps` (without a container id) and `berth logs`. */
+/* stack/stack_view.c: `berth ps` (without a container id) and `berth logs`. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,9 +11,8 @@
 #include "jsonutil.h"
 #include "runtime/container.h"
 #include "stack/stack_int.h"
+#include "strv.h"
 #include "table.h"
-
-BERTH_DEFINE_PTR_CLEANUP(stk_closep, struct stk, stk_close)
 
 const char *stk_port_text(const char *spec, char *buf, size_t len)
 {
@@ -59,9 +58,16 @@ static void join(char *buf, size_t len, const char *item)
 	snprintf(buf + n, len - n, "%s%s", n ? "," : "", item);
 }
 
-static int row(const struct stack_opts *o, const char *stack, const json_t *c, struct table *t, json_t *list,
-	       struct berr *e)
+/* Where ps puts its rows: a table, or a JSON list. */
+struct ps_out {
+	struct table *t;
+	json_t *list;
+};
+
+static int row(const struct stack_opts *o, const struct stack_run *run, const json_t *c, void *ctx, struct berr *e)
 {
+	struct ps_out *out = ctx;
+	const char *stack = run->name;
 	char nets[512] = "", addrs[512] = "", ports[512] = "";
 	const char *id = stk_str(c, "id"), *state;
 	json_t *n, *p;
@@ -83,7 +89,7 @@ static int row(const struct stack_opts *o, const char *stack, const json_t *c, s
 		if (json_is_string(p))
 			join(ports, sizeof(ports), stk_port_text(json_string_value(p), text, sizeof(text)));
 	}
-	if (t) {
+	if (out->t) {
 		const char *cells[] = {stack,
 				       stk_str(c, "name"),
 				       state,
@@ -91,21 +97,14 @@ static int row(const struct stack_opts *o, const char *stack, const json_t *c, s
 				       addrs[0] ? addrs : NULL,
 				       ports[0] ? ports : NULL};
 
-		return table_add(t, cells) < 0 ? berr_oom(e) : 0;
+		return table_add(out->t, cells) < 0 ? berr_oom(e) : 0;
 	}
-	if (json_array_append_new(list, json_pack("{s:s,s:s,s:s?,s:s,s:i,s:O,s:O}", "stack", stack, "name",
-						  stk_str(c, "name"), "id", id, "state", state, "pid", (int)pid,
-						  "networks", json_object_get(c, "networks") ?: json_null(), "ports",
-						  json_object_get(c, "ports") ?: json_null())) < 0)
+	if (json_array_append_new(out->list, json_pack("{s:s,s:s,s:s?,s:s,s:i,s:O,s:O}", "stack", stack, "name",
+						       stk_str(c, "name"), "id", id, "state", state, "pid", (int)pid,
+						       "networks", json_object_get(c, "networks") ?: json_null(),
+						       "ports", json_object_get(c, "ports") ?: json_null())) < 0)
 		return berr_oom(e);
 	return 0;
-}
-
-static void free_names(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* The stacks to show: the file's, or every one under root. */
@@ -129,43 +128,56 @@ static int stack_names(const struct stack_opts *o, const char *file, char ***ret
 	return 0;
 }
 
+/*
+ * fn for every container of the stacks to show (the file's, or every one
+ * under root), as last recorded; a negative return stops.
+ */
+static int each_container(const struct stack_opts *o, const char *file,
+			  int (*fn)(const struct stack_opts *o, const struct stack_run *run, const json_t *c, void *ctx,
+				    struct berr *e),
+			  void *ctx, struct berr *e)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	r = stack_names(o, file, &names, &n, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		_cleanup_(stack_run_closep) struct stack_run *run = NULL;
+		json_t *c;
+		size_t k;
+
+		if (stack_run_peek(o->root, names[i], &run, NULL) < 0)
+			continue;
+		json_array_foreach (json_object_get(run->rec, "containers"), k, c) {
+			r = fn(o, run, c, ctx, e);
+			if (r < 0)
+				break;
+		}
+	}
+	strv_free_n(names, n);
+	return r;
+}
+
 int stack_ps(const struct stack_opts *o, const char *file, const char *format, FILE *out, struct berr *e)
 {
 	static const char *const hdr[] = {"STACK", "CONTAINER", "STATE", "NETWORKS", "ADDRESSES", "PORTS", NULL};
 	_cleanup_json_ json_t *list = NULL;
-	struct table *t = NULL;
-	char **names = NULL;
-	size_t n = 0;
+	struct ps_out rows = {0};
 	bool json = format && strcmp(format, "json") == 0;
 	int r;
 
 	if (format && !json && strcmp(format, "table") != 0)
 		return berr_set(e, -EINVAL, "--format must be table or json, not '%s'", format);
-	r = stack_names(o, file, &names, &n, e);
-	if (r < 0)
-		return r;
 	if (json)
-		list = json_array();
+		rows.list = list = json_array();
 	else
-		t = table_new(hdr);
-	if (!list && !t) {
-		free_names(names, n);
+		rows.t = table_new(hdr);
+	if (!rows.list && !rows.t)
 		return berr_oom(e);
-	}
-	for (size_t i = 0; i < n && r == 0; i++) {
-		_cleanup_(stk_closep) struct stk *s = NULL;
-		json_t *c;
-		size_t k;
-
-		if (stk_peek(o->root, names[i], &s, NULL) < 0)
-			continue;
-		json_array_foreach (json_object_get(s->rec, "containers"), k, c) {
-			r = row(o, s->name, c, t, list, e);
-			if (r < 0)
-				break;
-		}
-	}
-	free_names(names, n);
+	r = each_container(o, file, row, &rows, e);
 	if (r == 0 && json) {
 		char *text = json_dumps(list, JSON_INDENT(2));
 
@@ -174,9 +186,9 @@ int stack_ps(const struct stack_opts *o, const char *file, const char *format, F
 		fprintf(out, "%s\n", text);
 		free(text);
 	} else if (r == 0) {
-		table_print(t, out);
+		table_print(rows.t, out);
 	}
-	table_free(t);
+	table_free(rows.t);
 	return r;
 }
 
@@ -194,54 +206,45 @@ static int copy_file(const char *path, FILE *out, struct berr *e)
 	return n < 0 ? berr_errno(e, "read %s", path) : 0;
 }
 
+/* The container logs looks for, by name or id, and the stacks that have one. */
+struct logs_find {
+	const char *name;
+	size_t hits;
+	char *log; /* the first one's output.log */
+	char others[512];
+};
+
+static int match(const struct stack_opts *o, const struct stack_run *run, const json_t *c, void *ctx, struct berr *e)
+{
+	struct logs_find *f = ctx;
+	const char *cn = stk_str(c, "name"), *id = stk_str(c, "id");
+
+	(void)o;
+	if (!cn || (strcmp(cn, f->name) != 0 && (!id || strcmp(id, f->name) != 0)))
+		return 0;
+	if (f->hits++ == 0 && !(f->log = stack_run_ctr_path(run, cn, STK_LOG)))
+		return berr_oom(e);
+	join(f->others, sizeof(f->others), run->name);
+	return 0;
+}
+
 int stack_logs(const struct stack_opts *o, const char *file, const char *name, FILE *out, struct berr *e)
 {
-	char **names = NULL;
-	char found_stack[STACK_NAME_MAX + 1] = "", found_name[128] = "", others[512] = "";
-	size_t n = 0, hits = 0;
+	struct logs_find f = {.name = name};
+	_cleanup_free_ char *log = NULL;
 	int r;
 
-	r = stack_names(o, file, &names, &n, e);
+	r = each_container(o, file, match, &f, e);
+	log = f.log;
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_(stk_closep) struct stk *s = NULL;
-		json_t *c;
-		size_t k;
-
-		if (stk_peek(o->root, names[i], &s, NULL) < 0)
-			continue;
-		json_array_foreach (json_object_get(s->rec, "containers"), k, c) {
-			const char *cn = stk_str(c, "name"), *id = stk_str(c, "id");
-
-			if (!cn || (strcmp(cn, name) != 0 && (!id || strcmp(id, name) != 0)))
-				continue;
-			if (hits++ == 0) {
-				snprintf(found_stack, sizeof(found_stack), "%s", s->name);
-				snprintf(found_name, sizeof(found_name), "%s", cn);
-			}
-			join(others, sizeof(others), s->name);
-		}
-	}
-	free_names(names, n);
-	if (hits == 0) {
+	if (f.hits == 0) {
 		if (file)
 			return berr_set(e, -ENOENT, "stack of %s has no container '%s' that is up", file, name);
 		return berr_set(e, -ENOENT, "no container '%s' in any stack that is up (berth ps lists them)", name);
 	}
-	if (hits > 1)
+	if (f.hits > 1)
 		return berr_set(e, -EINVAL, "container '%s' is in several stacks (%s): pick one with -f FILE", name,
-				others);
-	{
-		_cleanup_(stk_closep) struct stk *s = NULL;
-		_cleanup_free_ char *path = NULL;
-
-		r = stk_peek(o->root, found_stack, &s, e);
-		if (r < 0)
-			return r;
-		path = stk_ctr_path(s, found_name, STK_LOG);
-		if (!path)
-			return berr_oom(e);
-		return copy_file(path, out, e);
-	}
+				f.others);
+	return copy_file(log, out, e);
 }

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void bundle_round_trip(const struct stack *s, const struct stack_container *c)
 {
-	struct stk dir = {.name = s->name, .dir = "/nonexistent/stacks/fuzz"};
+	struct stack_run dir = {.name = s->name, .dir = "/nonexistent/stacks/fuzz"};
 	_cleanup_json_ json_t *cfg = NULL;
 	struct rt_spec *spec = NULL;
 	char *text = NULL;

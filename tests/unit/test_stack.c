@@ -51,18 +51,18 @@ static json_t *j(const char *text)
 	"{\"name\":\"late\",\"id\":\"shop-late\",\"hostname\":\"late\",\"networks\":[{\"network\":\"front\","          \
 	"\"ifname\":\"eth0\",\"aliases\":[]}]}]}"
 
-static char *hosts_of(struct stk *s, const char *name)
+static char *hosts_of(struct stack_run *s, const char *name)
 {
 	char *text = NULL;
 	struct berr e = BERR_INIT;
 
-	cr_assert_eq(stk_hosts_text(s, stk_rec_find(s, "containers", name), &text, &e), 0, "%s", e.msg);
+	cr_assert_eq(stk_hosts_text(s, stack_run_rec_find(s, "containers", name), &text, &e), 0, "%s", e.msg);
 	return text;
 }
 
 Test(stack, hosts_list_only_shared_networks)
 {
-	struct stk s = {.name = "shop", .rec = j(RECORD)};
+	struct stack_run s = {.name = "shop", .rec = j(RECORD)};
 	char *db = hosts_of(&s, "db"), *api = hosts_of(&s, "api"), *edge = hosts_of(&s, "edge");
 
 	cr_assert(strstr(db, "127.0.0.1\tlocalhost\n"), "%s", db);
@@ -151,7 +151,7 @@ Test(stack, bundle_is_an_application_container)
 	char file[1024];
 	_cleanup_json_ json_t *doc = NULL, *cfg = NULL;
 	struct stack *st = NULL;
-	struct stk s = {.name = "shop", .dir = root};
+	struct stack_run s = {.name = "shop", .dir = root};
 	struct rt_spec *spec = NULL;
 	struct berr e = BERR_INIT;
 	char *text = NULL, *again = NULL;
@@ -202,21 +202,22 @@ Test(stack, bundle_is_an_application_container)
 
 Test(stack, record_open_save_list_remove)
 {
-	struct stk *s = NULL, *p = NULL;
+	struct stack_run *s = NULL, *p = NULL;
 	struct berr e = BERR_INIT;
 	char **names = NULL;
 	size_t n = 0;
 	char path[160];
 
-	cr_assert_eq(stk_open(root, "shop", false, &s, &e), -ENOENT);
+	cr_assert_eq(stack_run_open(root, "shop", false, &s, &e), -ENOENT);
 	cr_assert(strstr(e.msg, "stack 'shop' is not up"), "%s", e.msg);
-	cr_assert_eq(stk_open(root, "shop", true, &s, &e), 0, "%s", e.msg);
-	cr_assert_eq(json_array_append_new(stk_rec_array(s, "containers"), j("{\"name\":\"db\",\"id\":\"shop-db\"}")),
-		     0);
-	cr_assert_eq(stk_save(s, &e), 0, "%s", e.msg);
-	cr_assert_eq(stk_peek(root, "shop", &p, &e), 0, "%s", e.msg);
-	cr_assert_not_null(stk_rec_find(p, "containers", "db"));
-	stk_close(p);
+	cr_assert_eq(stack_run_open(root, "shop", true, &s, &e), 0, "%s", e.msg);
+	cr_assert_eq(
+		json_array_append_new(stack_run_rec_array(s, "containers"), j("{\"name\":\"db\",\"id\":\"shop-db\"}")),
+		0);
+	cr_assert_eq(stack_run_save(s, &e), 0, "%s", e.msg);
+	cr_assert_eq(stack_run_peek(root, "shop", &p, &e), 0, "%s", e.msg);
+	cr_assert_not_null(stack_run_rec_find(p, "containers", "db"));
+	stack_run_close(p);
 	cr_assert_eq(stk_list(root, &names, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 1);
 	cr_assert_str_eq(names[0], "shop");
@@ -227,14 +228,14 @@ Test(stack, record_open_save_list_remove)
 	cr_assert_eq(bfile_mkdir_p(path, 0700, &e), 0);
 	snprintf(path, sizeof(path), "%s/stacks/shop/stack.json", root);
 	cr_assert_eq(bfile_write_atomic(path, "{broken", 7, 0600, 0, &e), 0);
-	cr_assert_eq(stk_peek(root, "shop", &p, &e), 0, "%s", e.msg);
-	cr_assert_str_eq(stk_str(stk_rec_find(p, "containers", "web"), "id"), "shop-web");
-	stk_close(p);
-	cr_assert_eq(stk_remove_dir(s, &e), 0, "%s", e.msg);
-	stk_close(s);
+	cr_assert_eq(stack_run_peek(root, "shop", &p, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(stk_str(stack_run_rec_find(p, "containers", "web"), "id"), "shop-web");
+	stack_run_close(p);
+	cr_assert_eq(stack_run_remove_dir(s, &e), 0, "%s", e.msg);
+	stack_run_close(s);
 	snprintf(path, sizeof(path), "%s/stacks/shop", root);
 	cr_assert(!bfile_exists(path));
-	cr_assert_eq(stk_open(root, "../x", true, &s, &e), -EINVAL);
+	cr_assert_eq(stack_run_open(root, "../x", true, &s, &e), -EINVAL);
 }
 
 Test(stack, name_of_a_broken_file)

@@ -1,4 +1,4 @@
-/* runtime/stack_*.c without privileges: the record, hosts and resolv.conf files, bundles, port texts. */
+/* stack/stack_*.c without privileges: the record, hosts and resolv.conf files, bundles, port texts. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <sched.h>

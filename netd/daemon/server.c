@@ -36,7 +36,7 @@ struct client {
 	pid_t pid;
 	struct bbuf in;
 	struct bbuf out;
-	size_t out_off; /* sent of out */
+	size_t out_off; /* the bytes of out already sent */
 	struct {
 		size_t pos; /* offset in `in` where the bytes carrying it began */
 		int fd;

@@ -1,13 +1,14 @@
+/* netd's protocol client: one request line out, one reply line back, over netd's Unix socket. */
 #include "netd/client/client.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cleanup.h"
 #include "fdpass.h"
 #include "jsonutil.h"
@@ -44,44 +45,30 @@ int netd_client_connect(const char *path, int *ret_fd, struct berr *e)
 	return 0;
 }
 
+/* Read netd's reply line (its newline dropped). */
 static int read_line(int fd, char **ret_line, struct berr *e)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 4096;
+	_cleanup_bbuf_ struct bbuf b = BBUF_INIT;
 
-	buf = malloc(cap);
-	if (!buf)
-		return berr_oom(e);
 	for (;;) {
+		size_t seen = b.len;
 		ssize_t n;
 		char *nl;
 
-		if (len + 1 >= cap) {
-			char *nb;
-
-			if (cap >= NETD_MAX_REPLY)
-				return berr_set(e, -EMSGSIZE, "netd reply longer than %d bytes", NETD_MAX_REPLY);
-			cap *= 2;
-			nb = realloc(buf, cap);
-			if (!nb)
-				return berr_oom(e);
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return berr_errno(e, "read netd reply");
-		}
+		n = bbuf_read_once(&b, fd, NETD_MAX_REPLY);
+		if (n == -EFBIG)
+			return berr_set(e, -EMSGSIZE, "netd reply longer than %d bytes", NETD_MAX_REPLY);
+		if (n == -ENOMEM)
+			return berr_oom(e);
+		if (n < 0)
+			return berr_sys(e, (int)n, "read netd reply");
 		if (n == 0)
 			return berr_set(e, -ECONNRESET, "netd closed the connection without a reply");
-		len += (size_t)n;
-		buf[len] = '\0';
-		nl = memchr(buf, '\n', len);
+		nl = memchr(b.p + seen, '\n', b.len - seen);
 		if (nl) {
 			*nl = '\0';
-			*ret_line = TAKE_PTR(buf);
-			return 0;
+			*ret_line = bbuf_steal(&b, NULL);
+			return *ret_line ? 0 : berr_oom(e);
 		}
 	}
 }

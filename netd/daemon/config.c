@@ -1,3 +1,4 @@
+/* netd's configuration: the built-in defaults and the JSON file over them. */
 #include "netd/daemon/config.h"
 
 #include <errno.h>
@@ -41,20 +42,20 @@ int cfg_defaults(struct cfg *c, struct berr *e)
 	if (set_str(&c->socket, NETD_DEFAULT_SOCKET) < 0 || set_str(&c->state_dir, ENG_DEFAULT_STATE_DIR) < 0 ||
 	    set_str(&c->run_dir, CFG_DEFAULT_RUN_DIR) < 0 || set_str(&c->log_level, "info") < 0 ||
 	    set_str(&c->default_network, "berth0") < 0)
-		goto oom;
+		goto fail;
 	c->lock_timeout_ms = ENG_DEFAULT_LOCK_TIMEOUT_MS;
 	c->max_clients = 128;
 	c->client_timeout_ms = 30000;
 	c->max_line = NETD_MAX_LINE;
 	c->networks = calloc(1, sizeof(*c->networks));
 	if (!c->networks)
-		goto oom;
+		goto fail;
 	eng_network_init(&c->networks[0], "berth0");
 	baddr_parse_cidr4("10.66.0.0/16", false, &c->networks[0].subnet, NULL);
 	c->networks[0].gateway = c->networks[0].subnet.addr + 1;
 	c->n_networks = 1;
 	return 0;
-oom:
+fail:
 	cfg_free(c);
 	return berr_oom(e);
 }

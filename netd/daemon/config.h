@@ -1,8 +1,4 @@
-/*
- * netd's configuration file (default /etc/berth/netd.json; config/netd.json
- * in the tree documents every key). Keys starting with "//" are comments.
- * Without a file netd runs on built-in defaults equal to config/netd.json.
- */
+/* netd's configuration: defaults, file, and the struct main runs on. */
 #pragma once
 
 #include <stdbool.h>
@@ -11,6 +7,11 @@
 #include "err.h"
 #include "netd/engine/engine.h"
 
+/*
+ * The file: default /etc/berth/netd.json; config/netd.json in the tree
+ * documents every key. Keys starting with "//" are comments. Without a file
+ * netd runs on built-in defaults equal to config/netd.json.
+ */
 #define CFG_DEFAULT_PATH "/etc/berth/netd.json"
 #define CFG_DEFAULT_RUN_DIR "/run/berth"
 

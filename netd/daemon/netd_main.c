@@ -35,19 +35,21 @@ static void usage(FILE *f)
 		   "  --foreground      stay in the foreground and log to stderr\n");
 }
 
-/* Report startup to the waiting parent (daemon mode): "" for ready, else the error. */
-static void notify(int fd, const char *msg)
+/* Report startup to the waiting parent (daemon mode): "" for ready, else the error. Closes *fd. */
+static void notify(int *fd, const char *msg)
 {
-	if (fd < 0)
+	if (*fd < 0)
 		return;
-	if (write(fd, msg, strlen(msg) + 1) < 0) {
+	if (write(*fd, msg, strlen(msg) + 1) < 0) {
 		/* the parent is gone; nothing to tell */
 	}
-	close(fd);
+	close(*fd);
+	*fd = -1;
 }
 
-static int fail(int notify_fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int notify_fd, const char *fmt, ...)
+/* Log a startup failure and tell the waiting parent; returns 1, main's exit status. */
+static int fail(int *notify_fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int *notify_fd, const char *fmt, ...)
 {
 	char msg[BERR_MSG_MAX + 128];
 	va_list ap;
@@ -56,8 +58,7 @@ static int fail(int notify_fd, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_error("%s", msg);
-	if (notify_fd >= 0)
-		notify(notify_fd, msg);
+	notify(notify_fd, msg);
 	return 1;
 }
 
@@ -150,21 +151,11 @@ static int write_pidfile(int fd)
 	return 0;
 }
 
+/* One request line: netd's reply, failures logged. */
 static json_t *handle(void *arg, const char *line, size_t len, int fd)
 {
-	struct berr pe = BERR_INIT;
-	struct req q;
-	json_t *rep, *err;
-
-	if (req_parse(line, len, &q, &pe) < 0) {
-		rep = req_error_reply(pe.code, berr_message(&pe));
-	} else {
-		/* which requests came, for debugging clients (the tests count them) */
-		log_debug("request %s%s%s", req_op_name(q.op), q.id ? " " : "", q.id ? q.id : "");
-		rep = req_exec(arg, &q, fd);
-		req_free(&q);
-	}
-	err = json_object_get(rep, "error");
+	json_t *rep = req_handle(arg, line, len, fd);
+	json_t *err = json_object_get(rep, "error");
 
 	if (json_is_object(err))
 		log_info("request failed: %s", json_string_value(json_object_get(err, "message")));
@@ -173,9 +164,29 @@ static json_t *handle(void *arg, const char *line, size_t len, int fd)
 	return rep;
 }
 
-int main(int argc, char **argv)
+/* What the command line sets; the rest comes from the configuration. */
+struct netd_opts {
+	const char *config, *socket, *state_dir, *run_dir, *log_level, *log_file;
+	bool foreground;
+	bool help; /* --help was printed: exit 0 */
+};
+
+/* The daemon's resources, from the start to shut_down. */
+struct netd {
+	struct cfg cfg;
+	char pidpath[PATH_MAX];
+	int pid_fd, sig_fd, notify_fd;
+	struct eng *eng;
+	struct srv *srv;
+	struct req_ctx ctx;
+};
+
+/* The steps below return 0 to go on, or main's exit status (1, or 2 for a wrong command line) once reported. */
+#define EXIT_USAGE 2
+
+static int parse_options(int argc, char **argv, struct netd_opts *o)
 {
-	static const struct option opts[] = {
+	static const struct option options[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"socket", required_argument, NULL, 's'},
 		{"state-dir", required_argument, NULL, 'd'},
@@ -186,167 +197,241 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config = NULL, *socket_path = NULL, *state_dir = NULL, *run_dir = NULL, *level = NULL,
-		   *log_file = NULL;
-	bool foreground = false;
-	struct cfg cfg;
-	struct berr e = BERR_INIT;
-	struct eng_opts eo = {0};
-	struct eng *eng = NULL;
-	struct srv *srv = NULL;
-	struct srv_opts so = {0};
-	struct req_ctx ctx;
-	struct eng_reconcile_report rep;
-	enum blog_level lvl;
-	char pidpath[PATH_MAX], sockdir[PATH_MAX];
-	sigset_t mask;
-	int c, r, notify_fd = -1, pid_fd = -1, sig_fd = -1, rc = 1;
+	int c;
 
-	blog_init("netd");
-	while ((c = getopt_long(argc, argv, "c:s:d:r:fl:L:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:d:r:fl:L:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			config = optarg;
+			o->config = optarg;
 			break;
 		case 's':
-			socket_path = optarg;
+			o->socket = optarg;
 			break;
 		case 'd':
-			state_dir = optarg;
+			o->state_dir = optarg;
 			break;
 		case 'r':
-			run_dir = optarg;
+			o->run_dir = optarg;
 			break;
 		case 'f':
-			foreground = true;
+			o->foreground = true;
 			break;
 		case 'l':
-			level = optarg;
+			o->log_level = optarg;
 			break;
 		case 'L':
-			log_file = optarg;
+			o->log_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
+			o->help = true;
 			return 0;
 		default:
 			usage(stderr);
-			return 2;
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "netd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
-		return 2;
+		return EXIT_USAGE;
 	}
-	if (cfg_defaults(&cfg, &e) < 0 || cfg_load(&cfg, config ? config : CFG_DEFAULT_PATH, config != NULL, &e) < 0) {
+	return 0;
+}
+
+/* *field = a copy of value, when the command line gave one. 0 or -ENOMEM. */
+static int override(char **field, const char *value)
+{
+	char *copy;
+
+	if (!value)
+		return 0;
+	copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* The configuration file over the defaults, the command line over both; the log level set. */
+static int load_config(const struct netd_opts *o, struct cfg *cfg)
+{
+	struct berr e = BERR_INIT;
+	enum blog_level lvl;
+
+	if (cfg_defaults(cfg, &e) < 0 ||
+	    cfg_load(cfg, o->config ? o->config : CFG_DEFAULT_PATH, o->config != NULL, &e) < 0) {
 		fprintf(stderr, "netd: config: %s\n", berr_message(&e));
-		return 2;
+		return EXIT_USAGE;
 	}
-	if ((socket_path && !(free(cfg.socket), cfg.socket = strdup(socket_path))) ||
-	    (state_dir && !(free(cfg.state_dir), cfg.state_dir = strdup(state_dir))) ||
-	    (run_dir && !(free(cfg.run_dir), cfg.run_dir = strdup(run_dir))) ||
-	    (level && !(free(cfg.log_level), cfg.log_level = strdup(level))) ||
-	    (log_file && !(free(cfg.log_file), cfg.log_file = strdup(log_file)))) {
+	if (override(&cfg->socket, o->socket) < 0 || override(&cfg->state_dir, o->state_dir) < 0 ||
+	    override(&cfg->run_dir, o->run_dir) < 0 || override(&cfg->log_level, o->log_level) < 0 ||
+	    override(&cfg->log_file, o->log_file) < 0) {
 		fprintf(stderr, "netd: out of memory\n");
 		return 1;
 	}
-	if (blog_parse_level(cfg.log_level, &lvl) < 0) {
-		fprintf(stderr, "netd: --log-level: '%s' is not error, warn, info or debug\n", cfg.log_level);
-		return 2;
+	if (blog_parse_level(cfg->log_level, &lvl) < 0) {
+		fprintf(stderr, "netd: --log-level: '%s' is not error, warn, info or debug\n", cfg->log_level);
+		return EXIT_USAGE;
 	}
 	blog_set_level(lvl);
+	return 0;
+}
+
+/* Root, the run and socket directories, and the pidfile locked: no other netd owns them. */
+static int claim_run_dir(struct netd *d)
+{
+	struct berr e = BERR_INIT;
+	char sockdir[PATH_MAX];
+
 	if (geteuid() != 0) {
 		fprintf(stderr, "netd: must run as root (it manages links, routes and nftables)\n");
 		return 1;
 	}
-	snprintf(sockdir, sizeof(sockdir), "%s", cfg.socket);
-	if (bfile_mkdir_p(cfg.run_dir, 0755, &e) < 0 || bfile_mkdir_p(dirname(sockdir), 0755, &e) < 0) {
+	snprintf(sockdir, sizeof(sockdir), "%s", d->cfg.socket);
+	if (bfile_mkdir_p(d->cfg.run_dir, 0755, &e) < 0 || bfile_mkdir_p(dirname(sockdir), 0755, &e) < 0) {
 		fprintf(stderr, "netd: %s\n", berr_message(&e));
 		return 1;
 	}
-	snprintf(pidpath, sizeof(pidpath), "%s/netd.pid", cfg.run_dir);
-	if (open_pidfile(pidpath, &pid_fd, &e) < 0) {
+	snprintf(d->pidpath, sizeof(d->pidpath), "%s/netd.pid", d->cfg.run_dir);
+	if (open_pidfile(d->pidpath, &d->pid_fd, &e) < 0) {
 		fprintf(stderr, "netd: %s\n", berr_message(&e));
 		return 1;
 	}
-	if (!foreground) {
-		char logpath[PATH_MAX];
+	return 0;
+}
 
-		r = daemonize(&notify_fd);
-		if (r < 0) {
-			fprintf(stderr, "netd: daemonize: %s\n", strerror(-r));
-			return 1;
-		}
-		snprintf(logpath, sizeof(logpath), "%s/netd.log", cfg.run_dir);
-		blog_set_file(cfg.log_file ? cfg.log_file : logpath);
-	} else if (cfg.log_file) {
-		blog_set_file(cfg.log_file);
+/* Daemonize unless in the foreground, and log where the configuration says. */
+static int detach_and_log(struct netd *d, bool foreground)
+{
+	char logpath[PATH_MAX];
+	int r;
+
+	if (foreground) {
+		if (d->cfg.log_file)
+			blog_set_file(d->cfg.log_file);
+		return 0;
 	}
+	r = daemonize(&d->notify_fd);
+	if (r < 0) {
+		fprintf(stderr, "netd: daemonize: %s\n", strerror(-r));
+		return 1;
+	}
+	snprintf(logpath, sizeof(logpath), "%s/netd.log", d->cfg.run_dir);
+	blog_set_file(d->cfg.log_file ? d->cfg.log_file : logpath);
+	return 0;
+}
+
+/* SIGTERM, SIGINT and SIGHUP arrive on a signalfd the server polls; SIGPIPE is ignored. */
+static int take_signals(struct netd *d)
+{
+	sigset_t mask;
+
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sig_fd < 0) {
-		rc = fail(notify_fd, "signalfd: %s", strerror(errno));
-		goto out;
-	}
-	eo.state_dir = cfg.state_dir;
-	eo.lock_timeout_ms = cfg.lock_timeout_ms;
-	eo.defer_link_removal = true;
-	if (eng_open(&eo, &eng, &e) < 0) {
-		rc = fail(notify_fd, "%s", berr_message(&e));
-		goto out;
-	}
-	if (eng_reconcile(eng, &rep, &e) < 0) {
-		rc = fail(notify_fd, "reconcile: %s", berr_message(&e));
-		goto out;
-	}
+	d->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sig_fd < 0)
+		return fail(&d->notify_fd, "signalfd: %s", strerror(errno));
+	return 0;
+}
+
+/* The engine on the state store, the kernel reconciled with the records, the configured networks there. */
+static int open_engine(struct netd *d)
+{
+	struct eng_opts eo = {
+		.state_dir = d->cfg.state_dir,
+		.lock_timeout_ms = d->cfg.lock_timeout_ms,
+		.defer_link_removal = true,
+	};
+	struct eng_reconcile_report rep;
+	struct berr e = BERR_INIT;
+
+	if (eng_open(&eo, &d->eng, &e) < 0)
+		return fail(&d->notify_fd, "%s", berr_message(&e));
+	if (eng_reconcile(d->eng, &rep, &e) < 0)
+		return fail(&d->notify_fd, "reconcile: %s", berr_message(&e));
 	log_info("reconciled %zu network(s): %zu endpoint(s) kept, %zu repaired, %zu dropped, %zu bridge(s) "
 		 "re-created, %zu stray link(s) removed, %zu published port(s)",
 		 rep.networks, rep.endpoints_kept, rep.endpoints_repaired, rep.endpoints_dropped, rep.bridges_created,
 		 rep.links_removed, rep.ports);
-	for (size_t i = 0; i < cfg.n_networks; i++) {
+	for (size_t i = 0; i < d->cfg.n_networks; i++) {
 		berr_clear(&e);
-		if (eng_network_ensure(eng, &cfg.networks[i], NULL, &e) < 0)
-			log_error("network '%s' from the configuration: %s", cfg.networks[i].name, berr_message(&e));
+		if (eng_network_ensure(d->eng, &d->cfg.networks[i], NULL, &e) < 0)
+			log_error("network '%s' from the configuration: %s", d->cfg.networks[i].name, berr_message(&e));
 	}
-	ctx.eng = eng;
-	ctx.default_network = cfg.default_network;
-	so.path = cfg.socket;
-	so.max_line = cfg.max_line;
-	so.max_clients = cfg.max_clients;
-	so.client_timeout_ms = cfg.client_timeout_ms;
-	so.signal_fd = sig_fd;
-	if (srv_open(&so, handle, &ctx, &srv, &e) < 0) {
-		rc = fail(notify_fd, "%s", berr_message(&e));
-		goto out;
-	}
-	if (write_pidfile(pid_fd) < 0) {
-		rc = fail(notify_fd, "write pidfile %s: %s", pidpath, strerror(errno));
-		goto out;
-	}
-	log_info("listening on %s (state %s, pid %d)", cfg.socket, cfg.state_dir, (int)getpid());
+	return 0;
+}
+
+/* Listen, tell the waiting parent netd is ready, and serve until a stop signal. */
+static int serve(struct netd *d)
+{
+	struct srv_opts so = {
+		.path = d->cfg.socket,
+		.max_line = d->cfg.max_line,
+		.max_clients = d->cfg.max_clients,
+		.client_timeout_ms = d->cfg.client_timeout_ms,
+		.signal_fd = d->sig_fd,
+	};
+	struct berr e = BERR_INIT;
+
+	d->ctx.eng = d->eng;
+	d->ctx.default_network = d->cfg.default_network;
+	if (srv_open(&so, handle, &d->ctx, &d->srv, &e) < 0)
+		return fail(&d->notify_fd, "%s", berr_message(&e));
+	if (write_pidfile(d->pid_fd) < 0)
+		return fail(&d->notify_fd, "write pidfile %s: %s", d->pidpath, strerror(errno));
+	log_info("listening on %s (state %s, pid %d)", d->cfg.socket, d->cfg.state_dir, (int)getpid());
 	malloc_trim(0);
-	notify(notify_fd, "");
-	notify_fd = -1;
-	if (srv_run(srv, &e) < 0) {
+	notify(&d->notify_fd, "");
+	if (srv_run(d->srv, &e) < 0) {
 		log_error("%s", berr_message(&e));
-		goto out;
+		return 1;
 	}
-	rc = 0;
-out:
-	srv_close(srv);
-	eng_close(eng);
-	if (pid_fd >= 0) {
-		unlink(pidpath);
-		close(pid_fd);
+	return 0;
+}
+
+/* Release whatever the steps got, the pidfile removed only when it was ours. */
+static void shut_down(struct netd *d)
+{
+	srv_close(d->srv);
+	eng_close(d->eng);
+	if (d->pid_fd >= 0) {
+		unlink(d->pidpath);
+		close(d->pid_fd);
 	}
-	if (sig_fd >= 0)
-		close(sig_fd);
-	cfg_free(&cfg);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	if (d->notify_fd >= 0)
+		close(d->notify_fd);
+	cfg_free(&d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	struct netd_opts o = {0};
+	struct netd d = {.pid_fd = -1, .sig_fd = -1, .notify_fd = -1};
+	int rc;
+
+	blog_init("netd");
+	rc = parse_options(argc, argv, &o);
+	if (rc || o.help)
+		return rc;
+	rc = load_config(&o, &d.cfg);
+	if (rc == 0)
+		rc = claim_run_dir(&d);
+	if (rc == 0)
+		rc = detach_and_log(&d, o.foreground);
+	if (rc == 0)
+		rc = take_signals(&d);
+	if (rc == 0)
+		rc = open_engine(&d);
+	if (rc == 0)
+		rc = serve(&d);
+	shut_down(&d);
 	return rc;
 }

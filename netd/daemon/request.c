@@ -1,3 +1,4 @@
+/* netd's requests: one line parsed and validated into a struct req, without side effects. */
 #include "netd/daemon/request.h"
 #include "netd/protocol.h"
 
@@ -41,6 +42,15 @@ static const struct {
 	{NETD_OP_RECONCILE, REQ_RECONCILE, {NULL}},
 	{NETD_OP_TEARDOWN, REQ_TEARDOWN, {NULL}},
 };
+
+/* The index of op's name in ops[], or -EINVAL. */
+static int find_op(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+		if (strcmp(ops[i].name, name) == 0)
+			return (int)i;
+	return -EINVAL;
+}
 
 const char *req_op_name(enum req_op op)
 {
@@ -361,7 +371,7 @@ int req_parse(const char *line, size_t len, struct req *ret, struct berr *e)
 {
 	struct req q;
 	const char *op;
-	int r, k = -1;
+	int r, k;
 
 	memset(&q, 0, sizeof(q));
 	r = bjson_parse(line, len, &q.json, e);
@@ -374,10 +384,7 @@ int req_parse(const char *line, size_t len, struct req *ret, struct berr *e)
 	r = bjson_req_str(q.json, "op", "", &op, e);
 	if (r < 0)
 		goto fail;
-	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
-		if (strcmp(ops[i].name, op) == 0)
-			k = (int)i;
-	}
+	k = find_op(op);
 	if (k < 0) {
 		r = berr_set(e, -EOPNOTSUPP, "unknown op '%s'", op);
 		goto fail;

@@ -1,8 +1,4 @@
-/*
- * netd's requests: parsing and validation of one request line into a typed
- * request (no side effects, unit-tested), and its execution on the engine
- * into a reply object. The protocol is docs/netd-protocol.md.
- */
+/* netd's requests: a line parsed into a struct req, executed into a reply. */
 #pragma once
 
 #include <jansson.h>
@@ -12,6 +8,11 @@
 #include "err.h"
 #include "netd/engine/engine.h"
 
+/*
+ * Parsing and validation of one request line into a typed request (no side
+ * effects, unit-tested), and its execution on the engine into a reply
+ * object. The protocol is docs/netd-protocol.md.
+ */
 enum req_op {
 	REQ_PING,
 	REQ_NETWORK_CREATE,
@@ -72,7 +73,7 @@ struct req_ctx {
  */
 json_t *req_exec(struct req_ctx *ctx, const struct req *r, int fd);
 
-/* Parse + execute: the whole handling of one line. */
+/* Parse + execute: the whole handling of one line (each request logged at debug level). */
 json_t *req_handle(struct req_ctx *ctx, const char *line, size_t len, int fd);
 
 /* {"ok":false,"error":{"code":"EINVAL","errno":22,"message":...}} */

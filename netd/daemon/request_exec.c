@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "jsonutil.h"
+#include "log.h"
 #include "netd/daemon/request.h"
 #include "netd/engine/record.h"
 #include "netns.h"
@@ -387,6 +388,8 @@ json_t *req_handle(struct req_ctx *ctx, const char *line, size_t len, int fd)
 	r = req_parse(line, len, &q, &e);
 	if (r < 0)
 		return fail(r, &e);
+	/* which requests came, for debugging clients (the tests count them) */
+	log_debug("request %s%s%s", req_op_name(q.op), q.id ? " " : "", q.id ? q.id : "");
 	rep = req_exec(ctx, &q, fd);
 	req_free(&q);
 	return rep;

@@ -1,3 +1,4 @@
+/* netd's socket server: the epoll loop, the clients' buffers, request lines in and replies out. */
 #include "netd/daemon/server.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "fdpass.h"
@@ -32,10 +34,9 @@ struct client {
 	int fd;
 	uid_t uid;
 	pid_t pid;
-	char *in;
-	size_t in_len, in_cap;
-	char *out;
-	size_t out_len, out_off, out_cap;
+	struct bbuf in;
+	struct bbuf out;
+	size_t out_off; /* the bytes of out already sent */
 	struct {
 		size_t pos; /* offset in `in` where the bytes carrying it began */
 		int fd;
@@ -155,8 +156,8 @@ static void client_free(struct srv *s, struct client *c)
 	close(c->fd);
 	for (int i = 0; i < c->n_fds; i++)
 		close(c->fds[i].fd);
-	free(c->in);
-	free(c->out);
+	bbuf_free(&c->in);
+	bbuf_free(&c->out);
 	free(c);
 	s->n_clients--;
 	resume_accept(s);
@@ -181,7 +182,7 @@ void srv_close(struct srv *s)
 static void update_events(struct srv *s, struct client *c)
 {
 	struct epoll_event ev = {.data.ptr = c};
-	bool want_out = c->out_len > c->out_off;
+	bool want_out = c->out.len > c->out_off;
 
 	ev.events = (c->closing ? 0 : EPOLLIN) | (want_out ? EPOLLOUT : 0);
 	epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
@@ -191,8 +192,8 @@ static void update_events(struct srv *s, struct client *c)
 /* Write what we can; returns false when the client is gone. */
 static bool flush_out(struct client *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (c->out_off < c->out.len) {
+		ssize_t n = send(c->fd, c->out.p + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -203,7 +204,7 @@ static bool flush_out(struct client *c)
 		}
 		c->out_off += (size_t)n;
 	}
-	c->out_off = c->out_len = 0;
+	c->out_off = c->out.len = 0;
 	return true;
 }
 
@@ -219,25 +220,18 @@ static bool queue_reply(struct client *c, json_t *rep)
 	if (!line)
 		return false;
 	len = strlen(line);
-	if (c->out_len > c->out_off && c->out_len + len + 1 > MAX_OUTBUF) {
+	if (c->out.len > c->out_off && c->out.len + len + 1 > MAX_OUTBUF) {
 		/* a client that sends requests but never reads replies (one reply alone may be bigger: a listing) */
 		free(line);
 		return false;
 	}
-	if (c->out_len + len + 1 > c->out_cap) {
-		size_t cap = (c->out_len + len + 1) * 2;
-		char *nb = realloc(c->out, cap);
-
-		if (!nb) {
-			free(line);
-			return false;
-		}
-		c->out = nb;
-		c->out_cap = cap;
+	/* room first: the line goes in whole or not at all */
+	if (bbuf_reserve(&c->out, len + 1) < 0) {
+		free(line);
+		return false;
 	}
-	memcpy(c->out + c->out_len, line, len);
-	c->out[c->out_len + len] = '\n';
-	c->out_len += len + 1;
+	bbuf_append(&c->out, line, len);
+	bbuf_append(&c->out, "\n", 1);
 	free(line);
 	return true;
 }
@@ -267,7 +261,7 @@ static bool make_room(struct srv *s)
 			old = c;
 	if (old && now - (old->deadline_ms - s->o.client_timeout_ms) >= EVICT_SILENT_MS) {
 		log_info("%u connections open: dropping client pid %d, silent the longest%s", s->n_clients,
-			 (int)old->pid, old->in_len ? " with a partial request" : "");
+			 (int)old->pid, old->in.len ? " with a partial request" : "");
 		client_free(s, old);
 		return true;
 	}
@@ -323,7 +317,7 @@ static void accept_clients(struct srv *s)
 			log_warn("refusing client pid %d: uid %u is not root", (int)c->pid, (unsigned)c->uid);
 			queue_reply(c, error_reply(EPERM, "permission denied: netd serves root only"));
 			c->closing = true;
-			if (!flush_out(c) || c->out_len == 0) {
+			if (!flush_out(c) || c->out.len == 0) {
 				client_free(s, c);
 				continue;
 			}
@@ -338,14 +332,14 @@ static bool process_lines(struct srv *s, struct client *c)
 	size_t start = 0;
 
 	while (!c->closing) {
-		char *nl = memchr(c->in + start, '\n', c->in_len - start);
+		char *nl = memchr(c->in.p + start, '\n', c->in.len - start);
 		size_t end;
 		int fd = -1;
 		json_t *rep;
 
 		if (!nl)
 			break;
-		end = (size_t)(nl - c->in);
+		end = (size_t)(nl - c->in.p);
 		/* the fd that rode on this line's bytes; any extra ones are closed */
 		for (int i = 0; i < c->n_fds;) {
 			if (c->fds[i].pos <= end) {
@@ -365,7 +359,7 @@ static bool process_lines(struct srv *s, struct client *c)
 		} else {
 			long long t0 = bclock_now_ms();
 
-			rep = s->fn(s->arg, c->in + start, end - start, fd);
+			rep = s->fn(s->arg, c->in.p + start, end - start, fd);
 			log_debug("request from pid %d handled in %lld ms", (int)c->pid, bclock_now_ms() - t0);
 		}
 		if (fd >= 0)
@@ -375,12 +369,12 @@ static bool process_lines(struct srv *s, struct client *c)
 		start = end + 1;
 	}
 	if (start > 0) {
-		memmove(c->in, c->in + start, c->in_len - start);
-		c->in_len -= start;
+		memmove(c->in.p, c->in.p + start, c->in.len - start + 1);
+		c->in.len -= start;
 		for (int i = 0; i < c->n_fds; i++)
 			c->fds[i].pos = c->fds[i].pos > start ? c->fds[i].pos - start : 0;
 	}
-	if (!c->closing && c->in_len > s->o.max_line) {
+	if (!c->closing && c->in.len > s->o.max_line) {
 		queue_reply(c, error_reply(EMSGSIZE, "request line too long"));
 		c->closing = true;
 	}
@@ -392,16 +386,10 @@ static bool read_client(struct srv *s, struct client *c)
 	ssize_t n;
 	int fd = -1;
 
-	if (c->in_cap - c->in_len < READ_CHUNK) {
-		size_t cap = c->in_len + READ_CHUNK;
-		char *nb = realloc(c->in, cap);
-
-		if (!nb)
-			return false;
-		c->in = nb;
-		c->in_cap = cap;
-	}
-	n = bfd_recv(c->fd, c->in + c->in_len, READ_CHUNK, &fd);
+	/* bbuf_read_once cannot take the passed fd: recvmsg into the room reserved */
+	if (bbuf_reserve(&c->in, READ_CHUNK) < 0)
+		return false;
+	n = bfd_recv(c->fd, c->in.p + c->in.len, READ_CHUNK, &fd);
 	if (n == -EAGAIN || n == -EINTR)
 		return true;
 	if (n == 0) {
@@ -421,11 +409,12 @@ static bool read_client(struct srv *s, struct client *c)
 			c->closing = true;
 			return true;
 		}
-		c->fds[c->n_fds].pos = c->in_len;
+		c->fds[c->n_fds].pos = c->in.len;
 		c->fds[c->n_fds].fd = fd;
 		c->n_fds++;
 	}
-	c->in_len += (size_t)n;
+	c->in.len += (size_t)n;
+	c->in.p[c->in.len] = '\0';
 	c->deadline_ms = bclock_now_ms() + s->o.client_timeout_ms;
 	return process_lines(s, c);
 }
@@ -457,7 +446,7 @@ static void expire_clients(struct srv *s)
 		next = c->next;
 		if (c->deadline_ms <= now) {
 			log_info("dropping client pid %d: silent for %d ms%s", (int)c->pid, s->o.client_timeout_ms,
-				 c->in_len ? " with a partial request" : "");
+				 c->in.len ? " with a partial request" : "");
 			client_free(s, c);
 		}
 	}
@@ -514,13 +503,13 @@ int srv_run(struct srv *s, struct berr *e)
 				ok = false;
 			if (ok)
 				ok = flush_out(c);
-			if (ok && c->closing && c->out_len == 0)
+			if (ok && c->closing && c->out.len == 0)
 				ok = false;
 			if (!ok) {
 				client_free(s, c);
 				continue;
 			}
-			if (c->want_out != (c->out_len > c->out_off) || c->closing)
+			if (c->want_out != (c->out.len > c->out_off) || c->closing)
 				update_events(s, c);
 		}
 		expire_clients(s);

@@ -1,11 +1,4 @@
-/*
- * netd's socket server: one thread, one epoll loop, nonblocking clients with
- * their own input and output buffers, so a slow or stuck client never holds
- * up the others. Requests are lines; a line longer than max_line gets an
- * error reply and the connection is closed. Peers other than root
- * (SO_PEERCRED) are refused. A namespace fd sent with SCM_RIGHTS belongs to
- * the line it arrived with.
- */
+/* netd's socket server: request lines in, replies out, on one Unix socket. */
 #pragma once
 
 #include <jansson.h>
@@ -13,6 +6,14 @@
 
 #include "err.h"
 
+/*
+ * One thread, one epoll loop, nonblocking clients with their own input and
+ * output buffers, so a slow or stuck client never holds up the others.
+ * Requests are lines; a line longer than max_line gets an error reply and
+ * the connection is closed. Peers other than root (SO_PEERCRED) are
+ * refused. A namespace fd sent with SCM_RIGHTS belongs to the line it
+ * arrived with.
+ */
 struct srv_opts {
 	const char *path;      /* socket path; created mode 0600 */
 	size_t max_line;       /* bytes, newline excluded */

@@ -1,158 +1,83 @@
-#include "netd/netctl/graph.h"
-
+/* netctl graph: the topology netd knows as DOT text, svg or png. */
 #include <errno.h>
-#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
+#include "cleanup.h"
+#include "jsonutil.h"
+#include "netd/netctl/graph_render.h"
+#include "netd/netctl/netctl.h"
 
-static const char *str(const json_t *o, const char *k)
+/* The format asked for, else the output file's extension when it names one, else dot. */
+static const char *graph_format(const char *format, const char *output)
 {
-	const char *s = json_string_value(json_object_get(o, k));
+	const char *ext = output ? strrchr(output, '.') : NULL;
 
-	return s ? s : "";
+	if (format)
+		return format;
+	if (ext && (strcmp(ext, ".svg") == 0 || strcmp(ext, ".png") == 0))
+		return ext + 1;
+	return "dot";
 }
 
-/* A DOT string literal's content: names are validated by netd, but quote anyway. */
-static void quoted(FILE *out, const char *s)
+/* The DOT text to output (stdout when NULL). */
+static int write_dot(const char *text, const char *output)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', out);
-		if (*s == '\n')
-			fputs("\\n", out);
-		else
-			fputc(*s, out);
+	FILE *f;
+
+	if (!output) {
+		fputs(text, stdout);
+		return 0;
 	}
-	fputc('"', out);
+	f = fopen(output, "we");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		return netctl_fail("write %s: %s", output, strerror(errno));
+	return 0;
 }
 
-/* How many networks an endpoint's container is on: one network's containers are drawn inside it. */
-static size_t networks_of(const json_t *eps, const char *id)
+int cmd_graph(int argc, char **argv)
 {
-	const char *seen[64];
-	size_t n = 0, i;
-	json_t *ep;
+	static const struct option options[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 0};
+	_cleanup_json_ json_t *nreq = NULL, *nets = NULL, *ereq = NULL, *eps = NULL;
+	const char *format = NULL, *output = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct berr e = BERR_INIT;
+	size_t len = 0;
+	FILE *f;
+	int c, r;
 
-	json_array_foreach (eps, i, ep) {
-		bool dup = false;
-
-		if (strcmp(str(ep, "id"), id) != 0)
-			continue;
-		for (size_t k = 0; k < n && !dup; k++)
-			dup = strcmp(seen[k], str(ep, "network")) == 0;
-		if (!dup && n < 64)
-			seen[n++] = str(ep, "network");
+	while ((c = netctl_getopt(&a, "o:", options)) > 0) {
+		if (c == 'o')
+			output = optarg;
+		else if (c == 'f')
+			format = optarg;
 	}
-	return n;
-}
-
-static bool drawn_before(const json_t *eps, size_t upto, const char *id)
-{
-	for (size_t i = 0; i < upto; i++)
-		if (strcmp(str(json_array_get(eps, i), "id"), id) == 0)
-			return true;
-	return false;
-}
-
-static void container_node(FILE *out, const char *id, const char *indent)
-{
-	char node[160];
-
-	snprintf(node, sizeof(node), "ctr:%s", id);
-	fputs(indent, out);
-	quoted(out, node);
-	fputs(" [label=", out);
-	quoted(out, id);
-	fputs(", shape=box, style=\"rounded,filled\", fillcolor=\"#fff8e1\"];\n", out);
-}
-
-static void port_text(const json_t *p, char *buf, size_t len)
-{
-	long long hp = json_integer_value(json_object_get(p, "host_port"));
-	long long hpe = json_integer_value(json_object_get(p, "host_port_end"));
-	long long cp = json_integer_value(json_object_get(p, "container_port"));
-	long long cpe = json_integer_value(json_object_get(p, "container_port_end"));
-	char h[32], c[32];
-
-	snprintf(h, sizeof(h), hpe > hp ? "%lld-%lld" : "%lld", hp, hpe);
-	snprintf(c, sizeof(c), cpe > cp ? "%lld-%lld" : "%lld", cp, cpe);
-	snprintf(buf, len, "%s:%s -> %s/%s", str(p, "host_ip"), h, c, str(p, "protocol"));
-}
-
-int graph_dot(const json_t *networks, const json_t *endpoints, FILE *out, struct berr *e)
-{
-	bool ports = false;
-	json_t *n, *ep, *p;
-	size_t i, k;
-
-	fputs("digraph berth {\n"
-	      "  graph [rankdir=LR, fontname=\"Helvetica\", label=\"berth: networks, containers, published ports\", "
-	      "labelloc=t];\n"
-	      "  node [fontname=\"Helvetica\", fontsize=11];\n"
-	      "  edge [fontname=\"Helvetica\", fontsize=10];\n",
-	      out);
-	json_array_foreach (networks, i, n) {
-		const char *name = str(n, "name");
-		char label[256], node[96], cluster[96];
-
-		snprintf(cluster, sizeof(cluster), "cluster_%s", name);
-		snprintf(node, sizeof(node), "net:%s", name);
-		snprintf(label, sizeof(label), "network %s\n%s%s", name, str(n, "subnet"),
-			 json_is_true(json_object_get(n, "internal")) ? " (internal)" : "");
-		fputs("  subgraph ", out);
-		quoted(out, cluster);
-		fputs(" {\n    label=", out);
-		quoted(out, label);
-		fputs(";\n    style=\"rounded,filled\"; fillcolor=\"#eef4fb\"; color=\"#7a9cc6\";\n    ", out);
-		snprintf(label, sizeof(label), "bridge %s\ngateway %s", str(n, "bridge"), str(n, "gateway"));
-		quoted(out, node);
-		fputs(" [label=", out);
-		quoted(out, label);
-		fputs(", shape=ellipse, style=filled, fillcolor=\"#d6e6f7\"];\n", out);
-		json_array_foreach (endpoints, k, ep) {
-			if (strcmp(str(ep, "network"), name) != 0 || networks_of(endpoints, str(ep, "id")) != 1 ||
-			    drawn_before(endpoints, k, str(ep, "id")))
-				continue;
-			container_node(out, str(ep, "id"), "    ");
-		}
-		fputs("  }\n", out);
-	}
-	json_array_foreach (endpoints, k, ep) {
-		if (networks_of(endpoints, str(ep, "id")) > 1 && !drawn_before(endpoints, k, str(ep, "id")))
-			container_node(out, str(ep, "id"), "  ");
-		ports = ports || json_array_size(json_object_get(ep, "ports")) > 0;
-	}
-	if (ports)
-		fputs("  \"host\" [label=\"host\\npublished ports\", shape=box3d, style=filled, "
-		      "fillcolor=\"#e8f5e9\"];\n",
-		      out);
-	json_array_foreach (endpoints, k, ep) {
-		char from[160], to[96], label[128];
-
-		snprintf(from, sizeof(from), "ctr:%s", str(ep, "id"));
-		snprintf(to, sizeof(to), "net:%s", str(ep, "network"));
-		snprintf(label, sizeof(label), "%s %s/%lld", str(ep, "ifname"), str(ep, "ip"),
-			 (long long)json_integer_value(json_object_get(ep, "prefix")));
-		fputs("  ", out);
-		quoted(out, from);
-		fputs(" -> ", out);
-		quoted(out, to);
-		fputs(" [dir=none, label=", out);
-		quoted(out, label);
-		fputs("];\n", out);
-		json_array_foreach (json_object_get(ep, "ports"), i, p) {
-			port_text(p, label, sizeof(label));
-			fputs("  \"host\" -> ", out);
-			quoted(out, from);
-			fputs(" [color=\"#2e7d32\", fontcolor=\"#2e7d32\", label=", out);
-			quoted(out, label);
-			fputs("];\n", out);
-		}
-	}
-	fputs("}\n", out);
-	if (ferror(out))
-		return berr_set(e, -EIO, "write the graph");
+	if (c < 0)
+		return a.status;
+	format = graph_format(format, output);
+	if (strcmp(format, "dot") != 0 && strcmp(format, "svg") != 0 && strcmp(format, "png") != 0)
+		return netctl_usage_error("graph: --format is dot, svg or png, not '%s'", format);
+	nreq = netctl_request(NETD_OP_NETWORK_LS, NULL);
+	ereq = netctl_request(NETD_OP_LS, NULL);
+	if ((r = netctl_call(nreq, -1, &nets)) || (r = netctl_call(ereq, -1, &eps)))
+		return r;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return netctl_fail("graph: out of memory");
+	r = graph_dot(nets, eps, f, &e);
+	if (fclose(f) != 0 && r == 0)
+		r = berr_oom(&e);
+	if (r < 0)
+		return netctl_fail("graph: %s", berr_message(&e));
+	if (strcmp(format, "dot") == 0)
+		return write_dot(text, output);
+	if (graph_render(text, format, output, &e) < 0)
+		return netctl_fail("%s", berr_message(&e));
 	return 0;
 }

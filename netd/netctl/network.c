@@ -1,0 +1,193 @@
+/* netctl network: create, rm, ls and inspect netd's networks. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "cleanup.h"
+#include "jsonutil.h"
+#include "netd/netctl/netctl.h"
+
+/* What the options say. */
+struct network_opts {
+	const char *subnet, *gateway, *bridge, *mtu, *range;
+	bool no_masquerade, internal;
+	bool any; /* some option was given */
+};
+
+static int network_create(const struct network_opts *o, char **pos, int n_pos)
+{
+	_cleanup_json_ json_t *req = NULL;
+	_cleanup_json_ json_t *res = NULL;
+	_cleanup_json_ json_t *mtu = NULL;
+	char range[64], *range_end = NULL;
+	int r;
+
+	if (n_pos != 1)
+		return netctl_usage_error("network create NAME --subnet CIDR ...");
+	if (!o->subnet)
+		return netctl_usage_error("network create: --subnet is required");
+	if (o->mtu) {
+		uint64_t n;
+
+		if (bparse_u64(o->mtu, 68, 65535, &n) < 0)
+			return netctl_usage_error("--mtu: '%s' is not a number in 68..65535", o->mtu);
+		mtu = json_integer((json_int_t)n);
+		if (!mtu)
+			return netctl_fail("out of memory");
+	}
+	if (o->range) {
+		snprintf(range, sizeof(range), "%s", o->range);
+		range_end = strchr(range, '-');
+		if (!range_end)
+			return netctl_usage_error("--range: expected START-END");
+		*range_end++ = '\0';
+	}
+	req = netctl_request(NETD_OP_NETWORK_CREATE, "{s:s, s:s, s:s*, s:s*, s:O*, s:s*, s:s*, s:o*, s:o*}", "name",
+			     pos[0], "subnet", o->subnet, "gateway", o->gateway, "bridge", o->bridge, "mtu", mtu,
+			     "range_start", range_end ? range : NULL, "range_end", range_end, "masquerade",
+			     o->no_masquerade ? json_false() : NULL, "internal", o->internal ? json_true() : NULL);
+	if ((r = netctl_call(req, -1, &res)))
+		return r;
+	if (netctl_json)
+		netctl_print_json(res);
+	else
+		printf("%s\n", netctl_str(res, "name"));
+	return 0;
+}
+
+/* rm and inspect: NAME in; out netd's answer, or with print_name only the name unless --json. */
+static int network_named(const char *sub, const char *op, bool print_name, char **pos, int n_pos)
+{
+	_cleanup_json_ json_t *req = NULL;
+	_cleanup_json_ json_t *res = NULL;
+	int r;
+
+	if (n_pos != 1)
+		return netctl_usage_error("network %s NAME", sub);
+	req = netctl_request(op, "{s:s}", "name", pos[0]);
+	if ((r = netctl_call(req, -1, &res)))
+		return r;
+	if (netctl_json || !print_name)
+		netctl_print_json(res);
+	else
+		printf("%s\n", pos[0]);
+	return 0;
+}
+
+static int network_rm(const struct network_opts *o, char **pos, int n_pos)
+{
+	return network_named("rm", NETD_OP_NETWORK_RM, true, pos, n_pos);
+}
+
+static int network_inspect(const struct network_opts *o, char **pos, int n_pos)
+{
+	return network_named("inspect", NETD_OP_NETWORK_INSPECT, false, pos, n_pos);
+}
+
+static int network_row(struct table *t, const json_t *n)
+{
+	char mtu[16], eps[16], flags[64];
+
+	snprintf(mtu, sizeof(mtu), "%lld", (long long)netctl_int(n, "mtu"));
+	snprintf(eps, sizeof(eps), "%lld", (long long)netctl_int(n, "endpoints"));
+	snprintf(flags, sizeof(flags), "%s%s",
+		 netctl_bool(n, "internal")	? "internal"
+		 : netctl_bool(n, "masquerade") ? "masquerade"
+						: "no-masquerade",
+		 netctl_bool(n, "adopted") ? ",adopted" : "");
+	const char *row[] = {netctl_str(n, "name"),
+			     netctl_str(n, "bridge"),
+			     netctl_str(n, "subnet"),
+			     netctl_str(n, "gateway"),
+			     mtu,
+			     eps,
+			     flags};
+	return table_add(t, row);
+}
+
+static int network_ls(const struct network_opts *o, char **pos, int n_pos)
+{
+	static const char *const hdr[] = {"NAME", "BRIDGE", "SUBNET", "GATEWAY", "MTU", "ENDPOINTS", "OPTIONS", NULL};
+	_cleanup_json_ json_t *req = NULL;
+	_cleanup_json_ json_t *res = NULL;
+	int r;
+
+	if (n_pos)
+		return netctl_usage_error("network ls takes no arguments");
+	req = netctl_request(NETD_OP_NETWORK_LS, NULL);
+	if ((r = netctl_call(req, -1, &res)))
+		return r;
+	return netctl_print_list(res, res, hdr, network_row);
+}
+
+static const struct network_sub {
+	const char *name;
+	int (*run)(const struct network_opts *o, char **pos, int n_pos);
+	bool takes_options;
+} network_subs[] = {
+	{"create", network_create, true},
+	{"rm", network_rm, false},
+	{"ls", network_ls, false},
+	{"inspect", network_inspect, false},
+};
+
+int cmd_network(int argc, char **argv)
+{
+	/* network create's; the other subcommands take none */
+	static const struct option options[] = {
+		{"subnet", required_argument, NULL, 's'},
+		{"gateway", required_argument, NULL, 'g'},
+		{"bridge", required_argument, NULL, 'b'},
+		{"mtu", required_argument, NULL, 'm'},
+		{"range", required_argument, NULL, 'r'},
+		{"no-masquerade", no_argument, NULL, 'M'}, /* masquerade: false */
+		{"internal", no_argument, NULL, 'i'},
+		{NULL, 0, NULL, 0},
+	};
+	/* the subcommand and at most 4 arguments of its own */
+	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 5};
+	const struct network_sub *sub = NULL;
+	struct network_opts o = {0};
+	int c;
+
+	/* every subcommand parses the options: the others then say they take none */
+	while ((c = netctl_getopt(&a, "", options)) > 0) {
+		o.any = true;
+		switch (c) {
+		case 's':
+			o.subnet = optarg;
+			break;
+		case 'g':
+			o.gateway = optarg;
+			break;
+		case 'b':
+			o.bridge = optarg;
+			break;
+		case 'm':
+			o.mtu = optarg;
+			break;
+		case 'r':
+			o.range = optarg;
+			break;
+		case 'M':
+			o.no_masquerade = true;
+			break;
+		case 'i':
+			o.internal = true;
+			break;
+		}
+	}
+	if (c < 0)
+		return a.status;
+	if (a.n_pos == 0)
+		return netctl_usage_error("network: give create, rm, ls or inspect");
+	for (size_t i = 0; i < ARRAY_SIZE(network_subs) && !sub; i++)
+		if (strcmp(network_subs[i].name, a.pos[0]) == 0)
+			sub = &network_subs[i];
+	if (o.any && !(sub && sub->takes_options))
+		return netctl_usage_error("network %s takes no options", a.pos[0]);
+	if (!sub)
+		return netctl_usage_error("network: unknown subcommand '%s'", a.pos[0]);
+	return sub->run(&o, a.pos + 1, a.n_pos - 1);
+}

@@ -1,0 +1,34 @@
+/* netctl routes: the routes inside a container, every table. */
+#include <stdio.h>
+
+#include "cleanup.h"
+#include "jsonutil.h"
+#include "netd/netctl/netctl.h"
+
+static int route_row(struct table *t, const json_t *rt)
+{
+	char metric[16];
+
+	snprintf(metric, sizeof(metric), "%lld", (long long)netctl_int(rt, "metric"));
+	const char *row[] = {netctl_str(rt, "dst"),
+			     netctl_str(rt, "gateway"),
+			     netctl_str(rt, "dev"),
+			     netctl_str(rt, "table"),
+			     netctl_str(rt, "scope"),
+			     netctl_str(rt, "protocol"),
+			     metric};
+	return table_add(t, row);
+}
+
+int cmd_routes(int argc, char **argv)
+{
+	static const char *const hdr[] = {"DESTINATION", "GATEWAY", "DEVICE", "TABLE",
+					  "SCOPE",	 "PROTO",   "METRIC", NULL};
+	_cleanup_json_ json_t *res = NULL;
+	const char *id = NULL;
+	int r;
+
+	if ((r = netctl_endpoint_call(NETD_OP_ROUTES, argc, argv, &id, &res)))
+		return r;
+	return netctl_print_list(res, json_object_get(res, "routes"), hdr, route_row);
+}

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,17 @@
 #define MAX_OUTBUF (8 * 1024 * 1024)
 /* When every slot is taken, a connection silent this long may make room for a waiting one. */
 #define EVICT_SILENT_MS 250
-#define LISTEN_TAG ((void *)1)
-#define SIGNAL_TAG ((void *)2)
+/*
+ * epoll data carries ids, not pointers: a client freed earlier in a batch
+ * (evicted to make room) may have its memory reused at once by the client
+ * that took its slot, and the stale event must not reach the newcomer.
+ */
+#define LISTEN_TAG 1
+#define SIGNAL_TAG 2
+#define FIRST_CLIENT_ID 16
 
 struct client {
+	uint64_t id; /* unique for the server's lifetime: never reused */
 	int fd;
 	uid_t uid;
 	pid_t pid;
@@ -55,6 +63,7 @@ struct srv {
 	srv_handler_fn fn;
 	void *arg;
 	struct client *clients;
+	uint64_t next_id;
 	unsigned n_clients;
 	bool accept_paused;	   /* full: newcomers wait in the listen backlog */
 	long long accept_retry_ms; /* when paused: when the silentest client becomes evictable */
@@ -78,6 +87,7 @@ int srv_open(const struct srv_opts *o, srv_handler_fn fn, void *arg, struct srv 
 	s->fn = fn;
 	s->arg = arg;
 	s->lfd = s->epfd = -1;
+	s->next_id = FIRST_CLIENT_ID;
 	s->path = strdup(o->path);
 	if (!s->path) {
 		free(s);
@@ -108,13 +118,13 @@ int srv_open(const struct srv_opts *o, srv_handler_fn fn, void *arg, struct srv 
 		r = berr_errno(e, "epoll");
 		goto fail;
 	}
-	ev.data.ptr = LISTEN_TAG;
+	ev.data.u64 = LISTEN_TAG;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) < 0) {
 		r = berr_errno(e, "epoll_ctl");
 		goto fail;
 	}
 	if (o->signal_fd >= 0) {
-		ev.data.ptr = SIGNAL_TAG;
+		ev.data.u64 = SIGNAL_TAG;
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, o->signal_fd, &ev) < 0) {
 			r = berr_errno(e, "epoll_ctl");
 			goto fail;
@@ -129,7 +139,7 @@ fail:
 
 static void listen_events(struct srv *s, bool on)
 {
-	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.ptr = LISTEN_TAG};
+	struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.u64 = LISTEN_TAG};
 
 	epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->lfd, &ev);
 }
@@ -179,9 +189,17 @@ void srv_close(struct srv *s)
 	free(s);
 }
 
+static struct client *client_find(struct srv *s, uint64_t id)
+{
+	for (struct client *c = s->clients; c; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
 static void update_events(struct srv *s, struct client *c)
 {
-	struct epoll_event ev = {.data.ptr = c};
+	struct epoll_event ev = {.data.u64 = c->id};
 	bool want_out = c->out.len > c->out_off;
 
 	ev.events = (c->closing ? 0 : EPOLLIN) | (want_out ? EPOLLOUT : 0);
@@ -295,6 +313,7 @@ static void accept_clients(struct srv *s)
 			close(fd);
 			continue;
 		}
+		c->id = s->next_id++;
 		c->fd = fd;
 		c->deadline_ms = bclock_now_ms() + s->o.client_timeout_ms;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
@@ -303,7 +322,7 @@ static void accept_clients(struct srv *s)
 		}
 		c->uid = cred.uid;
 		c->pid = cred.pid;
-		ev.data.ptr = c;
+		ev.data.u64 = c->id;
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			close(fd);
 			free(c);
@@ -477,26 +496,21 @@ int srv_run(struct srv *s, struct berr *e)
 			return berr_errno(e, "epoll_wait");
 		}
 		for (int i = 0; i < n; i++) {
-			struct client *c = evs[i].data.ptr;
+			struct client *c;
 			bool ok = true;
 
-			if (evs[i].data.ptr == LISTEN_TAG) {
+			if (evs[i].data.u64 == LISTEN_TAG) {
 				accept_clients(s);
 				continue;
 			}
-			if (evs[i].data.ptr == SIGNAL_TAG) {
+			if (evs[i].data.u64 == SIGNAL_TAG) {
 				read_signal(s);
 				continue;
 			}
 			/* the client may have been freed earlier in this batch */
-			{
-				struct client *x = s->clients;
-
-				while (x && x != c)
-					x = x->next;
-				if (!x)
-					continue;
-			}
+			c = client_find(s, evs[i].data.u64);
+			if (!c)
+				continue;
 			if ((evs[i].events & EPOLLIN) && !c->closing)
 				ok = read_client(s, c);
 			else if (evs[i].events & (EPOLLHUP | EPOLLERR))

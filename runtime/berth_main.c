@@ -18,6 +18,7 @@
 #include "runtime/selfprot.h"
 #include "runtime/signals.h"
 #include "runtime/trace.h"
+#include "runtime/update.h"
 #include "stack/stack.h"
 
 static bool log_to_file;
@@ -250,6 +251,10 @@ int main(int argc, char **argv)
 		break;
 	case RT_VERB_FEATURES:
 		r = cmd_features(&e);
+		break;
+	case RT_VERB_UPDATE:
+		r = rt_update_main(root, c.args, stdout, &w, &e);
+		warn(&w);
 		break;
 	case RT_VERB_SPEC:
 		r = cmd_spec(&c, &e);

@@ -13,6 +13,7 @@
 #include "runtime/cli.h"
 #include "runtime/container.h"
 #include "runtime/early.h"
+#include "runtime/events.h"
 #include "runtime/features.h"
 #include "runtime/path.h"
 #include "runtime/selfprot.h"
@@ -255,6 +256,9 @@ int main(int argc, char **argv)
 	case RT_VERB_UPDATE:
 		r = rt_update_main(root, c.args, stdout, &w, &e);
 		warn(&w);
+		break;
+	case RT_VERB_EVENTS:
+		r = rt_events_main(root, c.args, stdout, &e);
 		break;
 	case RT_VERB_SPEC:
 		r = cmd_spec(&c, &e);

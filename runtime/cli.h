@@ -36,6 +36,7 @@ enum rt_verb {
 	RT_VERB_DOWN, /* down -f FILE, or down NAME */
 	RT_VERB_LOGS,
 	RT_VERB_UPDATE, /* runtime/update.h: parses its own options (args) */
+	RT_VERB_EVENTS, /* runtime/events.h: same */
 };
 
 struct rt_cli {
@@ -80,7 +81,7 @@ struct rt_cli {
 	bool stack_ps;		    /* ps without a container id: the stacks' containers */
 	const char *ps_short_f;	    /* ps -f VALUE, before we know which ps */
 	const char *ps_long_format; /* ps --format VALUE */
-	/* update: argv from the verb on, NULL-terminated, for the verb's own parser */
+	/* update, events: argv from the verb on, NULL-terminated, for the verb's own parser */
 	char **args;
 };
 

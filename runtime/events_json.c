@@ -94,23 +94,14 @@ static void jw_str(struct jw *w, const char *key, const char *s)
 	jw_quoted(w, s);
 }
 
-static void jw_u64_array_omit(struct jw *w, const char *key, const uint64_t *v, size_t n)
+/* An array of uint64 (u16: of uint16), left out when empty. */
+static void jw_array_omit(struct jw *w, const char *key, const void *v, size_t n, bool u16)
 {
 	if (!n)
 		return;
 	jw_open(w, key, "[");
 	for (size_t i = 0; i < n; i++)
-		jw_u64(w, NULL, v[i]);
-	jw_close(w, "]");
-}
-
-static void jw_u16_array_omit(struct jw *w, const char *key, const uint16_t *v, size_t n)
-{
-	if (!n)
-		return;
-	jw_open(w, key, "[");
-	for (size_t i = 0; i < n; i++)
-		jw_u64(w, NULL, v[i]);
+		jw_u64(w, NULL, u16 ? ((const uint16_t *)v)[i] : ((const uint64_t *)v)[i]);
 	jw_close(w, "]");
 }
 
@@ -119,9 +110,9 @@ static void write_cpu(struct jw *w, const struct rt_cgroup_stats *s)
 	jw_open(w, "cpu", "{");
 	jw_open(w, "usage", "{");
 	jw_u64_omit(w, "total", s->cpu.total);
-	jw_u64_array_omit(w, "percpu", s->cpu.percpu, s->cpu.n_percpu);
-	jw_u64_array_omit(w, "percpu_kernel", s->cpu.percpu_kernel, s->cpu.n_percpu_kernel);
-	jw_u64_array_omit(w, "percpu_user", s->cpu.percpu_user, s->cpu.n_percpu_user);
+	jw_array_omit(w, "percpu", s->cpu.percpu, s->cpu.n_percpu, false);
+	jw_array_omit(w, "percpu_kernel", s->cpu.percpu_kernel, s->cpu.n_percpu_kernel, false);
+	jw_array_omit(w, "percpu_user", s->cpu.percpu_user, s->cpu.n_percpu_user, false);
 	jw_u64(w, "kernel", s->cpu.kernel);
 	jw_u64(w, "user", s->cpu.user);
 	jw_close(w, "}");
@@ -136,9 +127,9 @@ static void write_cpu(struct jw *w, const struct rt_cgroup_stats *s)
 static void write_cpuset(struct jw *w, const struct rt_cgroup_stats *s)
 {
 	jw_open(w, "cpuset", "{");
-	jw_u16_array_omit(w, "cpus", s->cpuset.cpus, s->cpuset.n_cpus);
+	jw_array_omit(w, "cpus", s->cpuset.cpus, s->cpuset.n_cpus, true);
 	jw_u64(w, "cpu_exclusive", s->cpuset.cpu_exclusive);
-	jw_u16_array_omit(w, "mems", s->cpuset.mems, s->cpuset.n_mems);
+	jw_array_omit(w, "mems", s->cpuset.mems, s->cpuset.n_mems, true);
 	jw_u64(w, "mem_hardwall", s->cpuset.mem_hardwall);
 	jw_u64(w, "mem_exclusive", s->cpuset.mem_exclusive);
 	jw_u64(w, "memory_migrate", s->cpuset.memory_migrate);

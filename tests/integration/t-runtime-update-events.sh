@@ -13,6 +13,17 @@ cg_file() {
 	cat "$(rt_cgroup_dir "$1" "$2")/$3"
 }
 
+# wait_events_end PID ERRFILE: a `berth events` in the background must end (within 10 s) and succeed
+wait_events_end() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && fail "events did not end with the container"
+	wait "$1" || fail "events failed: $(cat "$2")"
+}
+
 # recorded NAME JQ: a value of the container's recorded config
 recorded() {
 	jq -c "$2" "$RT_ROOT/$1/config.json"
@@ -177,12 +188,7 @@ events_stream() {
 	_t_pids+=("$evpid")
 	sleep 2.7
 	berth kill e3 KILL
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$evpid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$evpid" 2>/dev/null && fail "events did not end with the container"
-	wait "$evpid" || fail "events failed: $(cat "$TMP/e3.err")"
+	wait_events_end "$evpid" "$TMP/e3.err"
 	n=$(jq -s '[.[] | select(.type == "stats" and .id == "e3")] | length' "$TMP/e3.out")
 	[ "$n" -ge 2 ] || fail "expected at least 2 stats events, got $n: $(cat "$TMP/e3.out")"
 	berth delete e3
@@ -199,12 +205,7 @@ events_oom() {
 	sleep 0.3
 	berth start o1 || fail start
 	rt_wait_status o1 stopped 20 || fail "the hog was not stopped"
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$evpid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$evpid" 2>/dev/null && fail "events did not end with the container"
-	wait "$evpid" || fail "events failed: $(cat "$TMP/o1.err")"
+	wait_events_end "$evpid" "$TMP/o1.err"
 	assert_contains "$(cat "$TMP/o1.out")" '{"type":"oom","id":"o1"}'
 	berth delete o1
 }

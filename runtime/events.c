@@ -18,6 +18,8 @@
 
 /* More kills than this between two looks are reported as this many events. */
 #define OOM_EVENTS_MAX 1000
+/* Without a pidfd, how often the init is looked at. */
+#define LIVENESS_MS 200
 
 static const char usage[] = "usage: berth events [--stats] [--interval DURATION] ID\n"
 			    "\n"
@@ -193,7 +195,8 @@ static int stream(FILE *out, const struct rt_state *st, const struct rt_cgroup *
 	int r;
 
 	r = rt_state_pidfd(st, &pidfd);
-	if (r < 0)
+	/* without pidfd_open (old kernels, valgrind) the init is looked at every LIVENESS_MS instead */
+	if (r < 0 && r != -ENOSYS)
 		return berr_set(e, r, "container with id %s is not running", st->id);
 	(void)rt_cgroup_oom_watch(cg, &w, NULL);
 	(void)rt_cgroup_oom_count(cg, &seen);
@@ -201,7 +204,11 @@ static int stream(FILE *out, const struct rt_state *st, const struct rt_cgroup *
 		struct pollfd p[2] = {{pidfd, POLLIN, 0}, {w.fd, w.events, 0}};
 		int64_t left = next - now_ns();
 		int timeout = left <= 0 ? 0 : left / 1000000 >= INT_MAX ? INT_MAX : (int)((left + 999999) / 1000000);
-		int n = poll(p, w.fd >= 0 ? 2 : 1, timeout);
+		int n;
+
+		if (pidfd < 0 && timeout > LIVENESS_MS)
+			timeout = LIVENESS_MS;
+		n = poll(p, w.fd >= 0 ? 2 : 1, timeout);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -212,7 +219,7 @@ static int stream(FILE *out, const struct rt_state *st, const struct rt_cgroup *
 		if (w.fd >= 0 && p[1].revents)
 			rt_cgroup_oom_watch_rearm(&w);
 		r = emit_ooms(out, st, cg, &seen, e);
-		if (r < 0 || p[0].revents)
+		if (r < 0 || p[0].revents || (pidfd < 0 && !rt_state_alive(st)))
 			break;
 		if (now_ns() < next)
 			continue;

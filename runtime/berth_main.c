@@ -13,11 +13,13 @@
 #include "runtime/cli.h"
 #include "runtime/container.h"
 #include "runtime/early.h"
+#include "runtime/events.h"
 #include "runtime/features.h"
 #include "runtime/path.h"
 #include "runtime/selfprot.h"
 #include "runtime/signals.h"
 #include "runtime/trace.h"
+#include "runtime/update.h"
 #include "stack/stack.h"
 
 static bool log_to_file;
@@ -250,6 +252,13 @@ int main(int argc, char **argv)
 		break;
 	case RT_VERB_FEATURES:
 		r = cmd_features(&e);
+		break;
+	case RT_VERB_UPDATE:
+		r = rt_update_main(root, c.args, stdout, &w, &e);
+		warn(&w);
+		break;
+	case RT_VERB_EVENTS:
+		r = rt_events_main(root, c.args, stdout, &e);
 		break;
 	case RT_VERB_SPEC:
 		r = cmd_spec(&c, &e);

@@ -109,6 +109,7 @@ static const struct {
 	{"pause", RT_VERB_PAUSE, 1},   {"resume", RT_VERB_RESUME, 1},	{"features", RT_VERB_FEATURES, 0},
 	{"spec", RT_VERB_SPEC, 0},     {"version", RT_VERB_VERSION, 0}, {"help", RT_VERB_HELP, 0},
 	{"up", RT_VERB_UP, 0},	       {"down", RT_VERB_DOWN, 0},	{"logs", RT_VERB_LOGS, 1},
+	{"update", RT_VERB_UPDATE, 0}, {"events", RT_VERB_EVENTS, 0},
 };
 
 const char *rt_cli_usage(void)
@@ -132,6 +133,10 @@ const char *rt_cli_usage(void)
 	       "  pause ID | resume ID\n"
 	       "  features\n"
 	       "  spec [--bundle DIR]\n"
+	       "  update [-r FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--kernel-memory N]\n"
+	       "         [--cpu-shares N] [--cpu-quota N] [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L]\n"
+	       "         [--pids-limit N] [--blkio-weight N] ID\n"
+	       "  events [--stats] [--interval 5s] ID\n"
 	       "\n"
 	       "stacks (docs/stacks.md):\n"
 	       "  up -f FILE [--cgroup-parent PATH]   create or update the stack's networks and containers\n"
@@ -361,6 +366,11 @@ int rt_cli_parse(int argc, char **argv, struct rt_cli *ret, struct berr *e)
 	if (c.verb == RT_VERB_NONE) {
 		r = berr_set(e, -EINVAL, "unknown command '%s' (try berth --help)", argv[i]);
 		goto fail;
+	}
+	if (c.verb == RT_VERB_UPDATE || c.verb == RT_VERB_EVENTS) {
+		c.args = argv + i;
+		*ret = c;
+		return 0;
 	}
 	i++;
 	r = parse_opts(argc, argv, &i, 1u << c.verb, &c, e);

@@ -35,6 +35,8 @@ enum rt_verb {
 	RT_VERB_UP,   /* stacks (runtime/stack.h) */
 	RT_VERB_DOWN, /* down -f FILE, or down NAME */
 	RT_VERB_LOGS,
+	RT_VERB_UPDATE, /* runtime/update.h: parses its own options (args) */
+	RT_VERB_EVENTS, /* runtime/events.h: same */
 };
 
 struct rt_cli {
@@ -79,6 +81,8 @@ struct rt_cli {
 	bool stack_ps;		    /* ps without a container id: the stacks' containers */
 	const char *ps_short_f;	    /* ps -f VALUE, before we know which ps */
 	const char *ps_long_format; /* ps --format VALUE */
+	/* update, events: argv from the verb on, NULL-terminated, for the verb's own parser */
+	char **args;
 };
 
 int rt_cli_parse(int argc, char **argv, struct rt_cli *ret, struct berr *e);

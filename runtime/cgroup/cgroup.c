@@ -795,3 +795,8 @@ int rt_cgroup_prune(const char *path, const char *keep, struct berr *e)
 	cg_mounts_free(&ms);
 	return first;
 }
+
+int cg_apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *res, struct berr *e)
+{
+	return apply(cg, res, e);
+}

@@ -124,3 +124,13 @@ int rt_cgroup_prune(const char *path, const char *keep, struct berr *e);
 enum rt_cgroup_mode rt_cgroup_get_mode(const struct rt_cgroup *cg);
 /* The container's directory in the hierarchy holding controller ("memory", "freezer"; "" : the v2 one), or NULL. */
 const char *rt_cgroup_dir(const struct rt_cgroup *cg, const char *controller);
+
+/*
+ * Change the limits of an existing cgroup (berth update, cgroup_update.c):
+ * res is the container's whole resource set after the update (devices are
+ * left alone); kernel_memory (0: unset) is the v1 kmem limit, refused where
+ * the kernel has none. Every resource res sets must have a controller in
+ * the cgroup's hierarchies, else nothing is written.
+ */
+int rt_cgroup_update(const struct rt_cgroup *cg, const struct rt_cgroup_resources *res, int64_t kernel_memory,
+		     struct berr *e);

@@ -44,6 +44,10 @@ struct rt_cgroup {
 	size_t n;
 };
 
+/* ---- cgroup.c */
+/* Apply res to every hierarchy of cg (what create does once the directories exist). */
+int cg_apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *res, struct berr *e);
+
 /* ---- cgroup_mount.c */
 /*
  * Parse mountinfo- and /proc/PID/cgroup-formatted text; check: keep only
@@ -95,6 +99,13 @@ int cg_v2_kill(const char *dir, struct berr *e);
 int cg_v2_oom_killed(const char *dir, bool *ret);
 /* The v2 controllers a resource set needs ("memory,pids"), into buf. */
 void cg_v2_needed(const struct rt_cgroup_resources *res, char *buf, size_t len);
+
+/* ---- cgroup_stats.c */
+struct rt_cgroup_stats;
+/* One controller's statistics (v1 name: "cpuacct", "cpu", "cpuset", "memory", "pids", "blkio", "hugetlb") from dir. */
+int cg_stats_read(enum cg_kind kind, const char *controller, const char *dir, struct rt_cgroup_stats *s);
+/* A "0-3,5" list into a new array; -EBADMSG when malformed. */
+int cg_parse_list(const char *s, uint16_t **ret, size_t *ret_n);
 
 /* ---- cgroup_bpf.c: BPF_PROG_TYPE_CGROUP_DEVICE */
 struct bpf_insn;

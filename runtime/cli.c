@@ -112,6 +112,8 @@ static const struct {
 	RT_COMMANDS(VERB)
 #undef VERB
 };
+/* each verb is a bit of struct opt's verbs (bit 0 being RT_VERB_NONE) */
+_Static_assert(ARRAY_SIZE(verbs) < 32, "more verbs than bits in struct opt's verbs");
 
 void rt_cli_usage(FILE *out)
 {

@@ -63,7 +63,7 @@ int rt_cap_from_name(const char *name)
 		if (strcmp(name, cap_names[i]) == 0)
 			return (int)i;
 	}
-	return -1;
+	return -EINVAL;
 }
 
 const char *rt_cap_name(int cap)

@@ -8,7 +8,7 @@
 
 #define RT_CAP_MAX 63
 
-/* "CAP_NET_ADMIN" -> 12; -1 when the name is unknown. */
+/* "CAP_NET_ADMIN" -> 12; -EINVAL when the name is unknown. */
 int rt_cap_from_name(const char *name);
 /* 12 -> "CAP_NET_ADMIN"; NULL when unknown. */
 const char *rt_cap_name(int cap);

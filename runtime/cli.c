@@ -1,12 +1,16 @@
-/* runtime/cli.c: parsing the berth command line. */
+/* runtime/cli.c: parsing the berth command line (getopt_long over the option table below). */
 #include "runtime/cli.h"
 
 #include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
+#include "array.h"
 #include "cleanup.h"
+#include "strv.h"
 
 #define V(x) (1u << RT_VERB_##x)
 #define GLOBAL 0u
@@ -102,48 +106,28 @@ static const struct {
 	const char *name;
 	enum rt_verb verb;
 	int ids; /* positional container ids expected */
+	unsigned flags;
+	const char *usage, *help;
 } verbs[] = {
-	{"create", RT_VERB_CREATE, 1}, {"start", RT_VERB_START, 1},	{"state", RT_VERB_STATE, 1},
-	{"kill", RT_VERB_KILL, 1},     {"delete", RT_VERB_DELETE, 1},	{"run", RT_VERB_RUN, 1},
-	{"exec", RT_VERB_EXEC, 1},     {"list", RT_VERB_LIST, 0},	{"ps", RT_VERB_PS, 1},
-	{"pause", RT_VERB_PAUSE, 1},   {"resume", RT_VERB_RESUME, 1},	{"features", RT_VERB_FEATURES, 0},
-	{"spec", RT_VERB_SPEC, 0},     {"version", RT_VERB_VERSION, 0}, {"help", RT_VERB_HELP, 0},
-	{"up", RT_VERB_UP, 0},	       {"down", RT_VERB_DOWN, 0},	{"logs", RT_VERB_LOGS, 1},
-	{"update", RT_VERB_UPDATE, 0}, {"events", RT_VERB_EVENTS, 0},
+#define VERB(ID, name, ids, flags, usage, help) {#name, RT_VERB_##ID, ids, flags, usage, help},
+	RT_COMMANDS(VERB)
+#undef VERB
 };
+/* each verb is a bit of struct opt's verbs (bit 0 being RT_VERB_NONE) */
+_Static_assert(ARRAY_SIZE(verbs) < 32, "more verbs than bits in struct opt's verbs");
 
-const char *rt_cli_usage(void)
+void rt_cli_usage(FILE *out)
 {
-	return "usage: berth [global options] COMMAND [options] [ID] [args]\n"
-	       "\n"
-	       "global options: --root DIR (default /run/berth), --log FILE, --log-format text|json, --debug,\n"
-	       "                --systemd-cgroup (accepted), --netd-socket PATH, --version\n"
-	       "\n"
-	       "commands:\n"
-	       "  create [--bundle DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] ID\n"
-	       "  start ID\n"
-	       "  state ID\n"
-	       "  kill [--all] ID [SIGNAL]\n"
-	       "  delete [--force] ID\n"
-	       "  run [--bundle DIR] [-d] [--pid-file F] [--console-socket S] [--preserve-fds N] ID\n"
-	       "  exec [--process FILE] [-d] [--pid-file F] [-t --console-socket S] [-e K=V] [--cwd DIR]\n"
-	       "       [--user UID[:GID]] [--cap CAP] [--no-new-privs] [--preserve-fds N] ID [COMMAND...]\n"
-	       "  list [--format table|json] [-q]\n"
-	       "  ps [--format table|json] ID\n"
-	       "  pause ID | resume ID\n"
-	       "  features\n"
-	       "  spec [--bundle DIR]\n"
-	       "  update [-r FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] [--kernel-memory N]\n"
-	       "         [--cpu-shares N] [--cpu-quota N] [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L]\n"
-	       "         [--pids-limit N] [--blkio-weight N] ID\n"
-	       "  events [--stats] [--interval 5s] ID\n"
-	       "\n"
-	       "stacks (docs/stacks.md):\n"
-	       "  up -f FILE [--cgroup-parent PATH]   create or update the stack's networks and containers\n"
-	       "  down -f FILE | down NAME            remove everything up made for the stack\n"
-	       "  ps [-f FILE] [--format table|json | --json]\n"
-	       "                                      the stacks' containers (with an ID: runc's ps)\n"
-	       "  logs [-f FILE] NAME                 a stack container's output\n";
+	fputs("usage: berth [global options] COMMAND [options] [ID] [args]\n"
+	      "\n"
+	      "global options: --root DIR (default /run/berth), --log FILE, --log-format text|json, --debug,\n"
+	      "                --systemd-cgroup (accepted), --netd-socket PATH, --version\n"
+	      "\n"
+	      "commands:\n",
+	      out);
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		fprintf(out, "  %s%s%s\n      %s\n", verbs[i].name, verbs[i].usage[0] ? " " : "", verbs[i].usage,
+			verbs[i].help);
 }
 
 void rt_cli_clear(struct rt_cli *c)
@@ -153,48 +137,144 @@ void rt_cli_clear(struct rt_cli *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Append s to the NULL-terminated vector *v (whose capacity is not kept: at least its length + 1). */
 static int push(char ***v, const char *s)
 {
-	size_t n = 0;
-	char **nv;
+	size_t n = strv_len(*v), cap = *v ? n + 1 : 0;
+	int r = BARRAY_RESERVE(*v, cap, n + 2);
 
-	while (*v && (*v)[n])
-		n++;
-	nv = realloc(*v, (n + 2) * sizeof(char *));
-	if (!nv)
-		return -ENOMEM;
-	nv[n] = (char *)s;
-	nv[n + 1] = NULL;
-	*v = nv;
+	if (r < 0)
+		return r;
+	(*v)[n] = (char *)s;
+	(*v)[n + 1] = NULL;
 	return 0;
 }
 
-static const struct opt *find_opt(const char *arg, unsigned scope, const char **ret_inline, struct berr *e)
-{
-	const char *name = arg + 1;
-	size_t len;
-	const char *eq;
+/* The options of one scope (GLOBAL or one verb) as getopt_long takes them. */
+struct scope {
+	struct option longopts[ARRAY_SIZE(opts) + 1];
+	const struct opt *of[ARRAY_SIZE(opts)]; /* longopts[i] is of[i], returned as LONG_BASE + i */
+	char shorts[2 + 2 * ARRAY_SIZE(opts) + 1];
+};
 
-	*ret_inline = NULL;
-	if (name[0] == '-')
-		name++;
-	eq = strchr(name, '=');
-	len = eq ? (size_t)(eq - name) : strlen(name);
+#define LONG_BASE 256
+
+static void scope_init(struct scope *s, unsigned scope)
+{
+	char *sp = s->shorts;
+	size_t n = 0;
+
+	/* +: stop at the first argument that is not an option (the verb, the container id); ':' for a missing value */
+	*sp++ = '+';
+	*sp++ = ':';
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
 		const struct opt *o = &opts[i];
-		bool in_scope = scope == GLOBAL ? o->verbs == GLOBAL : (o->verbs & scope) != 0;
 
-		if (!in_scope)
+		if (scope == GLOBAL ? o->verbs != GLOBAL : (o->verbs & scope) == 0)
 			continue;
-		if ((strlen(o->name) == len && strncmp(o->name, name, len) == 0) ||
-		    (arg[1] != '-' && len == 1 && o->short_name == name[0])) {
-			if (eq)
-				*ret_inline = eq + 1;
-			return o;
+		/* a flag takes "=true" or "=false" */
+		s->longopts[n] = (struct option){o->name, o->value ? required_argument : optional_argument, NULL,
+						 LONG_BASE + (int)n};
+		s->of[n++] = o;
+		if (o->short_name) {
+			*sp++ = o->short_name;
+			if (o->value)
+				*sp++ = ':';
 		}
 	}
-	berr_set(e, -EINVAL, "unknown option '%s'", arg);
+	s->longopts[n] = (struct option){0};
+	*sp = '\0';
+}
+
+static const struct opt *scope_short(const struct scope *s, int c)
+{
+	for (size_t i = 0; s->longopts[i].name; i++)
+		if (s->of[i]->short_name == c)
+			return s->of[i];
 	return NULL;
+}
+
+/* name: "name" or "name=value" */
+static bool scope_has_long(const struct scope *s, const char *name)
+{
+	size_t len = strcspn(name, "=");
+
+	for (size_t i = 0; s->longopts[i].name; i++)
+		if (strlen(s->longopts[i].name) == len && strncmp(s->longopts[i].name, name, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The argument in a form getopt_long reads as runc (Go's flag package)
+ * does. runc takes long options with one dash as with two ("-root=/r") and
+ * "-X=value" for a short option, and no abbreviations ("--pid"), clusters
+ * ("-dt") or values glued to a short option ("-b/b"); getopt_long(_only)
+ * reads some of these differently or not at all, so an argument with one
+ * dash is first put in the form getopt_long reads alike: "-name..." as
+ * "--name...", "-X=value" as "--name-of-X=value" (abbreviations are refused
+ * in next_opt). *ret is NULL when arg stays as it is.
+ */
+static int canonical_arg(const struct scope *s, const char *arg, char **ret)
+{
+	const struct opt *o;
+	int n;
+
+	*ret = NULL;
+	if (arg[0] != '-' || arg[1] == '-' || !arg[1] || !arg[2])
+		return 0;
+	if (arg[2] == '=' && (o = scope_short(s, arg[1])))
+		n = asprintf(ret, "--%s%s", o->name, arg + 2);
+	else
+		n = asprintf(ret, "-%s", arg);
+	if (n < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * One option from argv[optind], read by getopt_long (with argv[optind] as
+ * canonical_arg has it meanwhile): its table entry, its value (NULL for a
+ * flag given without one; pointing into argv) and the argument as given.
+ * 0 at the end of the options.
+ */
+static int next_opt(const struct scope *s, int argc, char **argv, const struct opt **ret, const char **ret_val,
+		    const char **ret_arg, struct berr *e)
+{
+	int at = optind ? optind : 1, c;
+	const char *arg = at < argc ? argv[at] : NULL, *long_opt, *eq;
+	_cleanup_free_ char *canon = NULL;
+	const struct opt *o = NULL;
+
+	if (arg && canonical_arg(s, arg, &canon) < 0)
+		return berr_oom(e);
+	long_opt = canon ? canon : arg;
+	/* getopt_long also takes abbreviations ("--pid" for --pid-file); runc does not */
+	if (long_opt && strncmp(long_opt, "--", 2) == 0 && long_opt[2] && !scope_has_long(s, long_opt + 2))
+		return berr_set(e, -EINVAL, "unknown option '%s'", arg);
+	if (canon)
+		argv[at] = canon;
+	c = getopt_long(argc, argv, s->shorts, s->longopts, NULL);
+	if (canon)
+		argv[at] = (char *)arg;
+	if (c == -1)
+		return 0;
+	if (c == ':')
+		return berr_set(e, -EINVAL, "option '%s' needs a value", arg);
+	if (c >= LONG_BASE)
+		o = s->of[c - LONG_BASE];
+	else if (c != '?')
+		o = scope_short(s, c);
+	if (!o)
+		return berr_set(e, -EINVAL, "unknown option '%s'", arg);
+	/* a value given with '=' is read from argv, not from the canonical copy about to be freed */
+	eq = strchr(arg, '=');
+	*ret = o;
+	*ret_val = optarg && eq ? eq + 1 : optarg;
+	*ret_arg = arg;
+	return 1;
 }
 
 static int apply(struct rt_cli *c, const struct opt *o, const char *val, struct berr *e)
@@ -299,31 +379,29 @@ static int apply(struct rt_cli *c, const struct opt *o, const char *val, struct 
 	return 0;
 }
 
-/* Options from argv[*i] on, while they start with '-'. */
+/* Options from argv[*i] on, while they start with '-'; *i is left at the first argument after them. */
 static int parse_opts(int argc, char **argv, int *i, unsigned scope, struct rt_cli *c, struct berr *e)
 {
-	while (*i < argc && argv[*i][0] == '-' && argv[*i][1]) {
-		const char *arg = argv[*i], *val = NULL;
-		const struct opt *o;
-		int r;
+	struct scope s;
+	/* argv[*i - 1] (the program, or the verb) plays getopt's argv[0] */
+	int base = *i - 1, r;
 
-		if (strcmp(arg, "--") == 0) {
-			(*i)++;
+	scope_init(&s, scope);
+	opterr = 0;
+	optind = 0; /* glibc: start afresh */
+	for (;;) {
+		const char *arg = NULL, *val = NULL;
+		const struct opt *o = NULL;
+
+		r = next_opt(&s, argc - base, argv + base, &o, &val, &arg, e);
+		if (r <= 0)
 			break;
-		}
-		o = find_opt(arg, scope, &val, e);
-		if (!o)
-			return -EINVAL;
-		(*i)++;
-		if (o->value && !val) {
-			if (*i >= argc)
-				return berr_set(e, -EINVAL, "option '%s' needs a value", arg);
-			val = argv[(*i)++];
-		} else if (!o->value && val) {
+		if (!o->value && val) {
 			if (strcmp(val, "true") != 0 && strcmp(val, "false") != 0)
 				return berr_set(e, -EINVAL, "option '%s' takes no value", arg);
 			if (strcmp(val, "false") == 0)
 				continue;
+			val = NULL;
 		}
 		/* runc's `ps -f FORMAT ID` or the stacks' `ps -f FILE`: told apart once we know whether an id follows
 		 */
@@ -335,113 +413,126 @@ static int parse_opts(int argc, char **argv, int *i, unsigned scope, struct rt_c
 		if (r < 0)
 			return r;
 		if (c->verb == RT_VERB_HELP || (scope == GLOBAL && c->verb == RT_VERB_VERSION))
-			return 0;
+			break;
+	}
+	*i = base + (optind ? optind : 1);
+	return r;
+}
+
+/* The verb at argv[*i]: sets c->verb and c->verb_name; ret_ids: how many container ids it takes. */
+static int find_verb(int argc, char **argv, int *i, struct rt_cli *c, int *ret_ids, struct berr *e)
+{
+	if (*i >= argc)
+		return berr_set(e, -EINVAL, "missing command (try berth --help)");
+	for (size_t v = 0; v < ARRAY_SIZE(verbs); v++) {
+		if (strcmp(argv[*i], verbs[v].name) == 0) {
+			c->verb = verbs[v].verb;
+			c->verb_name = verbs[v].name;
+			*ret_ids = verbs[v].ids;
+			if (verbs[v].flags & RT_CMD_OWN_OPTS)
+				c->args = argv + *i;
+		}
+	}
+	if (c->verb == RT_VERB_NONE)
+		return berr_set(e, -EINVAL, "unknown command '%s' (try berth --help)", argv[*i]);
+	(*i)++;
+	return 0;
+}
+
+/* ps without a container id lists the stacks' containers: -f was the stack file, --json means --format json. */
+static int stack_ps(struct rt_cli *c, struct berr *e)
+{
+	c->stack_ps = true;
+	if (c->ps_short_f) {
+		if (c->file)
+			return berr_set(e, -EINVAL, "ps: give the stack file once");
+		c->file = c->ps_short_f;
+	}
+	c->format = c->ps_long_format;
+	if (c->json) {
+		if (c->format && strcmp(c->format, "json") != 0)
+			return berr_set(e, -EINVAL, "ps: --json and --format %s contradict each other", c->format);
+		c->format = "json";
 	}
 	return 0;
+}
+
+/* What follows the verb's options: the container id(s), kill's signal, exec's command. */
+static int parse_args(int argc, char **argv, int i, int ids, struct rt_cli *c, struct berr *e)
+{
+	int r;
+
+	if (c->verb == RT_VERB_PS && i >= argc) {
+		r = stack_ps(c, e);
+		if (r < 0)
+			return r;
+		ids = 0;
+	} else if (c->verb == RT_VERB_PS && (c->file || c->json)) {
+		return berr_set(e, -EINVAL, "ps ID takes --format, not --file or --json (those list stacks)");
+	}
+	if (c->verb == RT_VERB_DOWN && i < argc && argv[i][0] != '-')
+		c->id = argv[i++]; /* the stack's name */
+	if (ids) {
+		if (i >= argc)
+			return berr_set(e, -EINVAL, "%s: missing container id", c->verb_name);
+		c->id = argv[i++];
+	}
+	if (c->verb == RT_VERB_KILL && i < argc)
+		c->signal = argv[i++];
+	if (c->verb == RT_VERB_EXEC) {
+		c->cmd = argv + i;
+		i = argc;
+		if (!c->process && !c->cmd[0])
+			return berr_set(e, -EINVAL, "exec: give a command or --process");
+	}
+	if (i < argc)
+		return berr_set(e, -EINVAL, "%s: unexpected argument '%s' (options go before the container id)",
+				c->verb_name, argv[i]);
+	return 0;
+}
+
+/* The combinations the table cannot say. */
+static int check(const struct rt_cli *c, struct berr *e)
+{
+	if (c->verb == RT_VERB_UP && !c->file)
+		return berr_set(e, -EINVAL, "up: give the stack file with -f FILE");
+	if (c->verb == RT_VERB_DOWN && !c->file == !c->id)
+		return berr_set(e, -EINVAL, "down: give the stack file with -f FILE, or the stack's name");
+	if (c->tty && c->verb == RT_VERB_EXEC && !c->console_socket && !c->process)
+		return berr_set(e, -EINVAL, "exec --tty needs --console-socket");
+	return 0;
+}
+
+/* The verb at argv[i] and everything after it. */
+static int parse_verb(int argc, char **argv, int i, struct rt_cli *c, struct berr *e)
+{
+	int ids = 0, r;
+
+	if ((r = find_verb(argc, argv, &i, c, &ids, e)) < 0)
+		return r;
+	if (c->args)
+		return 0;
+	if ((r = parse_opts(argc, argv, &i, 1u << c->verb, c, e)) < 0)
+		return r;
+	if (c->verb == RT_VERB_HELP)
+		return 0;
+	if ((r = parse_args(argc, argv, i, ids, c, e)) < 0)
+		return r;
+	return check(c, e);
 }
 
 int rt_cli_parse(int argc, char **argv, struct rt_cli *ret, struct berr *e)
 {
 	struct rt_cli c = {0};
-	int i = 1, ids = 0, r;
+	int i = 1, r;
 
 	r = parse_opts(argc, argv, &i, GLOBAL, &c, e);
-	if (r < 0)
-		goto fail;
-	if (c.verb == RT_VERB_HELP || c.verb == RT_VERB_VERSION) {
-		*ret = c;
-		return 0;
-	}
-	if (i >= argc) {
-		r = berr_set(e, -EINVAL, "missing command (try berth --help)");
-		goto fail;
-	}
-	for (size_t v = 0; v < ARRAY_SIZE(verbs); v++) {
-		if (strcmp(argv[i], verbs[v].name) == 0) {
-			c.verb = verbs[v].verb;
-			c.verb_name = verbs[v].name;
-			ids = verbs[v].ids;
-		}
-	}
-	if (c.verb == RT_VERB_NONE) {
-		r = berr_set(e, -EINVAL, "unknown command '%s' (try berth --help)", argv[i]);
-		goto fail;
-	}
-	if (c.verb == RT_VERB_UPDATE || c.verb == RT_VERB_EVENTS) {
-		c.args = argv + i;
-		*ret = c;
-		return 0;
-	}
-	i++;
-	r = parse_opts(argc, argv, &i, 1u << c.verb, &c, e);
-	if (r < 0)
-		goto fail;
-	if (c.verb == RT_VERB_HELP) {
-		*ret = c;
-		return 0;
-	}
-	if (c.verb == RT_VERB_PS && i >= argc) {
-		/* no id: the stacks' ps */
-		c.stack_ps = true;
-		ids = 0;
-		if (c.ps_short_f) {
-			if (c.file) {
-				r = berr_set(e, -EINVAL, "ps: give the stack file once");
-				goto fail;
-			}
-			c.file = c.ps_short_f;
-		}
-		c.format = c.ps_long_format;
-		if (c.json) {
-			if (c.format && strcmp(c.format, "json") != 0) {
-				r = berr_set(e, -EINVAL, "ps: --json and --format %s contradict each other", c.format);
-				goto fail;
-			}
-			c.format = "json";
-		}
-	} else if (c.verb == RT_VERB_PS && (c.file || c.json)) {
-		r = berr_set(e, -EINVAL, "ps ID takes --format, not --file or --json (those list stacks)");
-		goto fail;
-	}
-	if (c.verb == RT_VERB_DOWN && i < argc && argv[i][0] != '-')
-		c.id = argv[i++]; /* the stack's name */
-	if (ids) {
-		if (i >= argc) {
-			r = berr_set(e, -EINVAL, "%s: missing container id", c.verb_name);
-			goto fail;
-		}
-		c.id = argv[i++];
-	}
-	if (c.verb == RT_VERB_KILL && i < argc)
-		c.signal = argv[i++];
-	if (c.verb == RT_VERB_EXEC) {
-		c.cmd = argv + i;
-		i = argc;
-		if (!c.process && !c.cmd[0]) {
-			r = berr_set(e, -EINVAL, "exec: give a command or --process");
-			goto fail;
-		}
-	}
-	if (i < argc) {
-		r = berr_set(e, -EINVAL, "%s: unexpected argument '%s' (options go before the container id)",
-			     c.verb_name, argv[i]);
-		goto fail;
-	}
-	if (c.verb == RT_VERB_UP && !c.file) {
-		r = berr_set(e, -EINVAL, "up: give the stack file with -f FILE");
-		goto fail;
-	}
-	if (c.verb == RT_VERB_DOWN && !c.file == !c.id) {
-		r = berr_set(e, -EINVAL, "down: give the stack file with -f FILE, or the stack's name");
-		goto fail;
-	}
-	if (c.tty && c.verb == RT_VERB_EXEC && !c.console_socket && !c.process) {
-		r = berr_set(e, -EINVAL, "exec --tty needs --console-socket");
-		goto fail;
+	if (r == 0 && c.verb != RT_VERB_HELP && c.verb != RT_VERB_VERSION)
+		r = parse_verb(argc, argv, i, &c, e);
+	if (r < 0) {
+		rt_cli_clear(&c);
+		return r;
 	}
 	*ret = c;
 	return 0;
-fail:
-	rt_cli_clear(&c);
-	return r;
 }

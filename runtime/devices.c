@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "runtime/inroot.h"
@@ -106,15 +107,8 @@ static int add_rule(struct rt_cgroup_resources *res, size_t *cap, char type, int
 {
 	struct rt_cgroup_device_rule *r;
 
-	if (res->n_devices == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct rt_cgroup_device_rule *n = realloc(res->devices, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		res->devices = n;
-		*cap = ncap;
-	}
+	if (BARRAY_RESERVE(res->devices, *cap, res->n_devices + 1) < 0)
+		return -ENOMEM;
 	r = &res->devices[res->n_devices++];
 	memset(r, 0, sizeof(*r));
 	r->allow = true;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "runtime/selfprot.h"
@@ -123,26 +124,16 @@ void rt_early_reap(void)
 
 static int read_answer(int fd, struct rt_cgroup **ret_cg, struct berr *e)
 {
-	_cleanup_free_ char *buf = malloc(EARLY_MAX + 1);
+	_cleanup_free_ char *buf = NULL;
 	_cleanup_json_ json_t *j = NULL;
-	size_t len = 0;
 	char *nl;
 	int code, r;
 
-	if (!buf)
+	r = bfd_read_all(fd, EARLY_MAX, &buf, NULL);
+	if (r == -ENOMEM)
 		return berr_oom(e);
-	for (;;) {
-		ssize_t n = read(fd, buf + len, EARLY_MAX - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == EARLY_MAX)
-			break;
-	}
-	buf[len] = '\0';
+	if (r < 0)
+		return berr_sys(e, r, "cgroup: read the answer of the child creating it");
 	nl = strchr(buf, '\n');
 	if (!nl)
 		return berr_set(e, -EIO, "cgroup: the child creating it died");

@@ -1,3 +1,4 @@
+/* runtime/early.h: the cgroup made by a child while create and run re-execute berth. */
 /*
  * create and run first re-execute berth from its sealed copy (selfprot.h),
  * which costs about as much as creating the container's cgroups. Neither

@@ -213,6 +213,7 @@ int rt_exec(const struct rt_exec_opts *o, int *ret_status, struct berr *e)
 	struct exec_ctx x = {.pidfd = -1, .sync_parent = -1, .sync_child = -1, .console_sock = -1, .cg_fd = -1};
 	enum rt_status status;
 	sigset_t set, old;
+	bool blocked = false;
 	pid_t pid = -1;
 	int sp[2], r;
 
@@ -260,7 +261,7 @@ int rt_exec(const struct rt_exec_opts *o, int *ret_status, struct berr *e)
 	x.sync_child = sp[1];
 	rt_forward_set(&set);
 	if (!o->detach)
-		sigprocmask(SIG_BLOCK, &set, &old);
+		blocked = sigprocmask(SIG_BLOCK, &set, &old) == 0;
 	{
 		struct rt_spawn s = {.flags = 0,
 				     .cgroup_fd = x.cg_fd,
@@ -274,38 +275,37 @@ int rt_exec(const struct rt_exec_opts *o, int *ret_status, struct berr *e)
 		x.sync_child = -1;
 	}
 	if (r < 0)
-		goto unblock;
+		goto out;
 	x.console_sock = berth_close_safe(x.console_sock);
 	if (x.proc.has_oom_score_adj && (r = write_oom_score(pid, x.proc.oom_score_adj, e)) < 0)
-		goto kill;
+		goto fail;
 	if ((r = rt_sync_send(x.sync_parent, RT_SYNC_GO, 0, 0, NULL, 0)) < 0) {
 		berr_sys(e, r, "talk to the exec'd process");
-		goto kill;
+		goto fail;
 	}
 	{
 		struct rt_sync_msg m;
 
 		if ((r = rt_sync_expect(x.sync_parent, RT_SYNC_READY, "the exec'd process", &m, e)) < 0)
-			goto kill;
+			goto fail;
 		rt_sync_msg_clear(&m);
 	}
 	if ((r = rt_sync_wait_exec(x.sync_parent, e)) < 0)
-		goto kill;
+		goto fail;
 	if (o->pid_file && (r = rt_pid_file_write(o->pid_file, pid, e)) < 0)
-		goto kill;
+		goto fail;
 	if (o->detach) {
 		*ret_status = 0;
-		goto unblock;
+		goto out;
 	}
 	r = rt_wait_forwarding(pid, &set, ret_status, e);
-	goto unblock;
-kill:
+	goto out;
+fail:
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-unblock:
-	if (!o->detach)
-		sigprocmask(SIG_SETMASK, &old, NULL);
 out:
+	if (blocked)
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	berth_close_safe(x.pidfd);
 	berth_close_safe(x.sync_parent);
 	berth_close_safe(x.sync_child);

@@ -1,7 +1,7 @@
+/* runtime/init.c: the container's init, from clone3 to execve. */
 /*
- * runtime/init.c: the container's init, from clone3 to execve. It runs
- * berth's code inside the new namespaces (never a re-exec of berth), paced
- * by the parent over the sync socket.
+ * It runs berth's code inside the new namespaces (never a re-exec of
+ * berth), paced by the parent over the sync socket.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* runtime/inroot.h: paths inside the container's root, resolved so that nothing leads outside it. */
 /*
  * Paths inside the container's root filesystem, resolved with openat2
  * RESOLVE_IN_ROOT so that no symlink or ".." in the bundle can lead

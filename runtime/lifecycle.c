@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "runtime/container.h"
@@ -19,6 +20,7 @@
 #include "runtime/trace.h"
 
 #define KILL_WAIT_MS 10000
+#define START_MSG_MAX 2048
 
 int rt_state_pidfd(const struct rt_state *st, int *ret_fd)
 {
@@ -49,19 +51,6 @@ static bool pidfd_exited(int pidfd, int timeout_ms)
 	return r > 0;
 }
 
-/* Add a warning to warn (several are joined with "; "). */
-static void add_warning(struct berr *warn, const struct berr *e)
-{
-	size_t n;
-
-	if (!warn)
-		return;
-	n = strlen(warn->msg);
-	snprintf(warn->msg + n, sizeof(warn->msg) - n, "%s%s", n ? "; " : "", berr_message(e));
-	if (!warn->code)
-		warn->code = e->code ? e->code : -EIO;
-}
-
 static int run_state_hooks(struct rt_state *st, enum rt_hook_kind k, enum rt_status status, struct berr *warn)
 {
 	struct rt_hooks hooks = {0};
@@ -78,7 +67,7 @@ static int run_state_hooks(struct rt_state *st, enum rt_hook_kind k, enum rt_sta
 	}
 	rt_hooks_clear(&hooks);
 	if (r < 0)
-		add_warning(warn, &e);
+		berr_append(warn, NULL, &e);
 	return r;
 }
 
@@ -104,8 +93,7 @@ int rt_start(const char *root, const char *id, struct berr *warn, struct berr *e
 {
 	_cleanup_state_ struct rt_state *st = NULL;
 	_cleanup_close_ int pidfd = -1, go = -1, done = -1;
-	char msg[2048];
-	size_t len = 0;
+	_cleanup_bbuf_ struct bbuf msg = BBUF_INIT;
 	enum rt_status status;
 	int r;
 
@@ -140,21 +128,12 @@ int rt_start(const char *root, const char *id, struct berr *warn, struct berr *e
 	if (write(go, "1", 1) != 1)
 		return berr_errno(e, "signal the init of container '%s'", id);
 	go = berth_close_safe(go);
-	/* end of file: the init's write end went away with its execve */
-	for (;;) {
-		ssize_t n = read(done, msg + len, sizeof(msg) - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof(msg) - 1)
-			break;
-	}
-	msg[len] = '\0';
-	if (len)
-		return berr_set(e, -ECANCELED, "start container '%s': %s", id, msg);
+	/* end of file: the init's write end went away with its execve; else its error, cut at START_MSG_MAX */
+	r = bbuf_read_all(&msg, done, START_MSG_MAX);
+	if (r == -ENOMEM)
+		return berr_oom(e);
+	if (msg.len)
+		return berr_set(e, -ECANCELED, "start container '%s': %s", id, msg.p);
 	run_state_hooks(st, RT_HOOK_POSTSTART, RT_STATUS_RUNNING, warn);
 	return 0;
 }
@@ -266,13 +245,13 @@ int rt_destroy(struct rt_state *st, const char *netd_socket, struct berr *warn, 
 			struct berr ne = BERR_INIT;
 
 			if (json_is_string(n) && rt_net_detach(json_string_value(n), st->id, netd_socket, &ne) < 0)
-				add_warning(warn, &ne);
+				berr_append(warn, NULL, &ne);
 		}
 	} else if (st->network) {
 		struct berr ne = BERR_INIT;
 
 		if (rt_net_detach(st->network, st->id, netd_socket, &ne) < 0)
-			add_warning(warn, &ne);
+			berr_append(warn, NULL, &ne);
 	}
 	if (cg) {
 		r = rt_cgroup_destroy(cg, e);

@@ -31,7 +31,7 @@ int rt_ns_type_from_name(const char *name)
 		if (strcmp(name, ns_names[i].oci) == 0)
 			return ns_names[i].type;
 	}
-	return 0;
+	return -EINVAL;
 }
 
 const char *rt_ns_oci_name(int type)

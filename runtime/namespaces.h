@@ -10,7 +10,7 @@
 /* The eight types in the order berth lists them. */
 extern const int rt_ns_types[RT_NS_COUNT];
 
-/* OCI name ("network") -> CLONE_NEWNET; 0 when unknown. */
+/* OCI name ("network") -> CLONE_NEWNET; -EINVAL when unknown. */
 int rt_ns_type_from_name(const char *name);
 /* CLONE_NEWNET -> "network" (OCI) */
 const char *rt_ns_oci_name(int type);

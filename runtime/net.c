@@ -102,22 +102,22 @@ int rt_net_attach(const struct rt_spec *spec, const char *id, pid_t pid, const c
 		r = netd_client_attach(socket, &a, nsfd, &res, e);
 		if (r < 0) {
 			berr_wrap(e, r, "annotation '%s' %s (%s)", annotation_name(spec), n->network, n->ifname);
-			goto undo;
+			goto fail;
 		}
 		if (!json_is_object(res))
 			continue;
 		if ((done == 0 && (r = annotate_first(res, annotations, e)) < 0) || (r = summarise(res, list, e)) < 0) {
 			done++;
-			goto undo;
+			goto fail;
 		}
 	}
 	text = json_dumps(list, JSON_COMPACT);
 	if (!text || bjson_set(annotations, RT_NET_ANNOTATION_ATTACHED, json_string(text)) < 0) {
 		r = berr_oom(e);
-		goto undo;
+		goto fail;
 	}
 	return 0;
-undo:
+fail:
 	while (done-- > 0)
 		netd_client_detach(socket, id, spec->nets[done].network, NULL);
 	return r;

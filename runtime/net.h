@@ -1,3 +1,4 @@
+/* runtime/net.h: the hand-off to netd for the container's network namespace. */
 /*
  * The hand-off to netd: a container whose bundle asks for networks
  * (annotation berth.network, optionally berth.ip and berth.ports, or

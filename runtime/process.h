@@ -1,3 +1,4 @@
+/* runtime/process.h: the last steps of a container process, up to execve. */
 /*
  * The last steps of a container process (the init, and every `berth exec`),
  * inside the container's namespaces: rlimits, session and terminal, cwd,

@@ -1,3 +1,4 @@
+/* runtime/rootfs.h: the container's filesystem, built by its init. */
 /*
  * The container's filesystem, built by its init inside the new mount
  * namespace: root propagation, the bundle's mounts, sysctls, masked and

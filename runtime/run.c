@@ -37,18 +37,6 @@ void rt_forward_set(sigset_t *set)
 	sigdelset(set, SIGTSTP);
 }
 
-static void warn_errno(struct berr *warn, const struct berr *e)
-{
-	size_t n;
-
-	if (!warn)
-		return;
-	n = strlen(warn->msg);
-	snprintf(warn->msg + n, sizeof(warn->msg) - n, "%s%s", n ? "; " : "", berr_message(e));
-	if (!warn->code)
-		warn->code = e->code ? e->code : -EIO;
-}
-
 int rt_wait_forwarding(pid_t pid, const sigset_t *set, int *ret_status, struct berr *e)
 {
 	_cleanup_close_ int sfd = -1;
@@ -93,7 +81,7 @@ static void report_oom(struct rt_state *st, int status, struct berr *warn)
 		berr_set(&e, -ENOMEM,
 			 "container '%s' was killed by the OOM killer (memory limit reached, exit status %d)", st->id,
 			 status);
-		warn_errno(warn, &e);
+		berr_append(warn, NULL, &e);
 	}
 	rt_cgroup_free(cg);
 }
@@ -192,7 +180,7 @@ int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct 
 			struct berr he = BERR_INIT;
 
 			if (!state || rt_hooks_run(h, RT_HOOK_POSTSTART, state, &he) < 0)
-				warn_errno(warn, &he);
+				berr_append(warn, NULL, &he);
 		}
 	}
 	if (detach) {

@@ -1,6 +1,8 @@
 # runtime/: the OCI runtime (libberthrt.a, with cgroup/) and the berth CLI, which links stacks too.
 RUNTIME_MAINS := runtime/berth_main.c
 RUNTIME_LIB_SRCS := $(filter-out $(RUNTIME_MAINS),$(wildcard runtime/*.c runtime/cgroup/*.c))
+# the handlers of berth's commands (runtime/cmd/cmd.h): the program's, as they reach into stack/ too
+BERTH_CMD_SRCS := $(wildcard runtime/cmd/*.c)
 LIBRUNTIME := $(BUILD)/runtime/libberthrt.a
 $(LIBRUNTIME): $(RUNTIME_LIB_SRCS:%.c=$(BUILD)/%.o)
 	$(call archive,$@,$^)
@@ -11,7 +13,7 @@ $(LIBRUNTIME): $(RUNTIME_LIB_SRCS:%.c=$(BUILD)/%.o)
 # (docs/performance.md). BERTH_STATIC=0 links it like the other programs.
 BERTH_STATIC ?= $(if $(filter 1,$(SANITIZE) $(FUZZ)),0,1)
 BERTH_STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs jansson libseccomp 2>/dev/null)
-BERTH_OBJS := $(BUILD)/runtime/berth_main.o $(LIBSTACK) $(LIBRUNTIME) $(LIBNETDCLIENT) $(LIBBERTH)
+BERTH_OBJS := $(BUILD)/runtime/berth_main.o $(BERTH_CMD_SRCS:%.c=$(BUILD)/%.o) $(LIBSTACK) $(LIBRUNTIME) $(LIBNETDCLIENT) $(LIBBERTH)
 
 PROGRAMS += $(BUILD)/bin/berth
 INSTALL_BINS += $(BUILD)/bin/berth

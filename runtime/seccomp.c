@@ -1,3 +1,4 @@
+/* runtime/seccomp.c: OCI linux.seccomp compiled to a BPF program. */
 /*
  * OCI linux.seccomp compiled with libseccomp in the parent, exported as a
  * classic BPF program, and loaded in the child with a bare seccomp(2): the

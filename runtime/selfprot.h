@@ -1,3 +1,4 @@
+/* runtime/selfprot.h: re-executing berth from a copy the container cannot write. */
 /*
  * Keeping the berth binary out of the container's reach. A container
  * process that can open /proc/PID/exe of a berth process inside it (the

@@ -1,3 +1,4 @@
+/* runtime/spawn.h: creating a container process with clone3. */
 /*
  * Creating a container process. The fast path is one clone3 with every
  * CLONE_NEW* flag (and CLONE_INTO_CGROUP on cgroup v2). On v1 and hybrid

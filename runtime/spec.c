@@ -206,7 +206,7 @@ static int parse_namespaces(struct rt_spec *spec, const json_t *linux_obj, struc
 			if (r < 0)
 				return r;
 			t = rt_ns_type_from_name(type);
-			if (!t)
+			if (t < 0)
 				return berr_set(e, -EINVAL, "'%s.type': unknown namespace type '%s'", where, type);
 			if (spec->ns_all & t)
 				return berr_set(e, -EINVAL, "'%s.type': the %s namespace is listed twice", where, type);

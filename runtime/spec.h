@@ -1,3 +1,4 @@
+/* runtime/spec.h: the OCI bundle configuration (config.json) as berth uses it. */
 /*
  * The OCI bundle configuration (config.json) as berth uses it: parsed once,
  * validated field by field (every error names the field), and turned into
@@ -187,7 +188,7 @@ void rt_hooks_clear(struct rt_hooks *h);
 /* Hook kind names as in config.json ("prestart", "createRuntime"...). */
 const char *rt_hook_kind_name(enum rt_hook_kind k);
 
-/* rlimit names ("RLIMIT_NOFILE") to resource numbers; -1 when unknown. */
+/* rlimit names ("RLIMIT_NOFILE") to resource numbers; -EINVAL when unknown. */
 int rt_rlimit_from_name(const char *name);
 
 /* Parse one mount's "options" into m (flags, data...); where names the mount in errors. */

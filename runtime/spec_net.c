@@ -1,6 +1,5 @@
+/* runtime/spec_net.c: the annotations that ask netd for networking. */
 /*
- * runtime/spec_net.c: the annotations that ask netd for networking.
- *
  *   berth.network  NAME            one interface, eth0 (with berth.ip, berth.ports)
  *   berth.networks JSON array      [{"network":N,"ip":A,"ifname":I,"ports":[SPEC...]}...]
  *
@@ -14,6 +13,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "array.h"
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "runtime/spec.h"
@@ -36,20 +36,16 @@ static int push_port(char ***v, const char *item, const char *where, struct berr
 {
 	struct bportspec ps;
 	struct berr sub = BERR_INIT;
-	char canon[64], **nv;
-	size_t n = 0;
+	char canon[64];
+	size_t n = strv_len(*v), cap = *v ? n + 1 : 0; /* at least: the capacity is not kept */
 
 	if (bportspec_parse(item, &ps, &sub) < 0)
 		return berr_set(e, -EINVAL, "%s: %s", where, berr_message(&sub));
-	while (*v && (*v)[n])
-		n++;
-	nv = realloc(*v, (n + 2) * sizeof(char *));
-	if (!nv)
+	if (BARRAY_RESERVE(*v, cap, n + 2) < 0)
 		return berr_oom(e);
-	*v = nv;
-	nv[n + 1] = NULL;
-	nv[n] = strdup(bportspec_fmt(&ps, canon, sizeof(canon)));
-	return nv[n] ? 0 : berr_oom(e);
+	(*v)[n + 1] = NULL;
+	(*v)[n] = strdup(bportspec_fmt(&ps, canon, sizeof(canon)));
+	return (*v)[n] ? 0 : berr_oom(e);
 }
 
 /* "8080:80/tcp,5353:53/udp" */

@@ -39,7 +39,7 @@ int rt_rlimit_from_name(const char *name)
 		if (strcmp(rlimit_names[i].name, name) == 0)
 			return rlimit_names[i].resource;
 	}
-	return -1;
+	return -EINVAL;
 }
 
 void rt_process_clear(struct rt_process *p)

@@ -12,11 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "fileutil.h"
 #include "jsonutil.h"
 #include "lock.h"
 #include "runtime/path.h"
+#include "strv.h"
 
 #define STATE_FILE "state.json"
 #define LOCK_FILE ".lock"
@@ -447,18 +449,11 @@ int rt_state_list(const char *root, char ***ret_ids, size_t *ret_n, struct berr 
 			continue;
 		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
 			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			char **nids = realloc(ids, ncap * sizeof(char *));
-
-			if (!nids)
-				goto oom;
-			ids = nids;
-			cap = ncap;
-		}
+		if (BARRAY_RESERVE(ids, cap, n + 1) < 0)
+			goto fail;
 		ids[n] = strdup(de->d_name);
 		if (!ids[n])
-			goto oom;
+			goto fail;
 		n++;
 	}
 	closedir(d);
@@ -467,10 +462,8 @@ int rt_state_list(const char *root, char ***ret_ids, size_t *ret_n, struct berr 
 	*ret_ids = ids;
 	*ret_n = n;
 	return 0;
-oom:
+fail:
 	closedir(d);
-	for (size_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
+	strv_free_n(ids, n);
 	return berr_oom(e);
 }

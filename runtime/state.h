@@ -1,3 +1,4 @@
+/* runtime/state.h: the container state store under --root. */
 /*
  * The container state store: one directory per container under --root,
  * holding state.json (written atomically), a copy of config.json and a lock

@@ -1,3 +1,4 @@
+/* runtime/sync.h: the parent <-> container-init protocol. */
 /*
  * The parent <-> container-init protocol: small messages over a
  * SOCK_SEQPACKET socketpair (one message per send), so the init can report

@@ -1,3 +1,4 @@
+/* runtime/sys.h: system call wrappers glibc lacks. */
 /*
  * Thin wrappers for the system calls the runtime needs that glibc 2.36
  * either lacks or declares in headers that clash with the linux/ uapi ones.

@@ -1,7 +1,7 @@
+/* runtime/trace.h: phase timestamps for finding where the time of a create or run goes. */
 /*
- * runtime/trace.h: phase timestamps for finding where the time of a create
- * or run goes (docs/performance.md). Compiled in only with
- * CFLAGS=-DBERTH_TRACE; then BERTH_TRACE=1 in the environment prints
+ * See docs/performance.md. Compiled in only with CFLAGS=-DBERTH_TRACE;
+ * then BERTH_TRACE=1 in the environment prints
  * "T <monotonic seconds> <pid> <phase>" lines to stderr from every process
  * involved (berth, the cgroup child, the spawn helper, the init).
  */

@@ -1,3 +1,4 @@
+/* runtime/cgroup/cgroup.c: the container's cgroup across every mounted hierarchy. */
 /*
  * The container's cgroup across every mounted hierarchy: creation (with the
  * resources applied where each controller lives), placement of processes,
@@ -23,6 +24,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "runtime/cgroup/cgroup_internal.h"
@@ -268,13 +270,11 @@ static int remove_hier(const struct cg_hier *h, bool joined, struct berr *e)
 
 static int add_hier(struct rt_cgroup *cg, const struct cg_mount *m, const char *path, struct berr *e)
 {
-	struct cg_hier *nv, *h;
+	struct cg_hier *h;
 	int r;
 
-	nv = realloc(cg->h, (cg->n + 1) * sizeof(*nv));
-	if (!nv)
+	if (BARRAY_RESERVE(cg->h, cg->cap, cg->n + 1) < 0)
 		return berr_oom(e);
-	cg->h = nv;
 	h = &cg->h[cg->n++];
 	memset(h, 0, sizeof(*h));
 	h->kind = m->kind;
@@ -361,7 +361,7 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 	static const struct rt_cgroup_resources none;
 	_cleanup_(cg_freep) struct rt_cgroup *cg = NULL;
 	_cleanup_free_ char *path = NULL;
-	struct cg_mounts ms = {NULL, 0};
+	struct cg_mounts ms = {NULL, 0, 0};
 	int r;
 
 	if (!res)
@@ -394,17 +394,17 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 	for (size_t i = 0; i < cg->n; i++) {
 		r = make_dirs(&cg->h[i], e);
 		if (r < 0)
-			goto undo;
+			goto fail;
 	}
 	rt_trace("cg dirs made");
 	r = apply(cg, res, e);
 	if (r < 0)
-		goto undo;
+		goto fail;
 	rt_trace("cg applied");
 	*ret = TAKE_PTR(cg);
 	r = 0;
 	goto out;
-undo:
+fail:
 	for (size_t i = 0; i < cg->n; i++)
 		(void)remove_hier(&cg->h[i], false, NULL);
 out:
@@ -751,7 +751,7 @@ int rt_cgroup_from_json(const json_t *j, struct rt_cgroup **ret, struct berr *e)
 int rt_cgroup_prune(const char *path, const char *keep, struct berr *e)
 {
 	_cleanup_free_ char *p = NULL, *k = NULL;
-	struct cg_mounts ms = {NULL, 0};
+	struct cg_mounts ms = {NULL, 0, 0};
 	size_t klen;
 	int r, first = 0;
 

@@ -1,3 +1,4 @@
+/* runtime/cgroup/cgroup.h: cgroups for the runtime (v1, v2, hybrid). */
 /*
  * cgroups for the runtime: v2 (unified), v1, and "hybrid" (v1 controllers
  * plus a cgroup2 mount at /sys/fs/cgroup/unified holding none or few of

@@ -1,3 +1,4 @@
+/* runtime/cgroup/cgroup_bpf.c: the v2 device controller's BPF program. */
 /*
  * The v2 device controller is a BPF_PROG_TYPE_CGROUP_DEVICE program: the
  * kernel calls it with (type, access, major, minor) on every open and mknod
@@ -21,6 +22,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "runtime/cgroup/cgroup_internal.h"
 
@@ -34,16 +36,9 @@ struct prog {
 
 static size_t emit(struct prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 {
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct bpf_insn *nv = cap > INSN_MAX ? NULL : realloc(p->insn, cap * sizeof(*nv));
-
-		if (!nv) {
-			p->oom = true;
-			return p->n;
-		}
-		p->insn = nv;
-		p->cap = cap;
+	if (p->n >= INSN_MAX || BARRAY_RESERVE(p->insn, p->cap, p->n + 1) < 0) {
+		p->oom = true;
+		return p->n;
 	}
 	p->insn[p->n] = (struct bpf_insn){.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm};
 	return p->n++;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "fileutil.h"
 #include "runtime/cgroup/cgroup_internal.h"
@@ -113,6 +114,7 @@ static int append_pids(const char *dir, pid_t **pids, size_t *n, struct berr *e)
 {
 	_cleanup_free_ char *buf = NULL;
 	char path[PATH_MAX];
+	size_t cap = *n; /* at least: the capacity is not kept between calls */
 	int r;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= sizeof(path))
@@ -123,7 +125,6 @@ static int append_pids(const char *dir, pid_t **pids, size_t *n, struct berr *e)
 	for (char *p = buf; *p;) {
 		char *end;
 		long v = strtol(p, &end, 10);
-		pid_t *nv;
 
 		if (end == p) {
 			p++;
@@ -133,10 +134,8 @@ static int append_pids(const char *dir, pid_t **pids, size_t *n, struct berr *e)
 		/* 0: a process outside this pid namespace */
 		if (v <= 0)
 			continue;
-		nv = realloc(*pids, (*n + 1) * sizeof(**pids));
-		if (!nv)
+		if (BARRAY_RESERVE(*pids, cap, *n + 1) < 0)
 			return berr_oom(e);
-		*pids = nv;
 		(*pids)[(*n)++] = (pid_t)v;
 	}
 	return 0;

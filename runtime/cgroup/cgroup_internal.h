@@ -1,3 +1,4 @@
+/* runtime/cgroup/cgroup_internal.h: internals of the cgroup module. */
 /*
  * Internals of the cgroup module, shared by runtime/cgroup*.c and the tests
  * (which drive the v1 and v2 back ends directly, whatever the machine's mode).
@@ -25,7 +26,7 @@ struct cg_mount {
 
 struct cg_mounts {
 	struct cg_mount *m;
-	size_t n;
+	size_t n, cap;
 };
 
 /* The container's directory in one hierarchy. */
@@ -41,7 +42,7 @@ struct cg_hier {
 struct rt_cgroup {
 	enum rt_cgroup_mode mode;
 	struct cg_hier *h;
-	size_t n;
+	size_t n, cap;
 };
 
 /* ---- cgroup.c */

@@ -1,3 +1,4 @@
+/* runtime/cgroup/cgroup_mount.c: which cgroup hierarchies are mounted where. */
 /*
  * Which cgroup hierarchies are mounted where, and where this process sits in
  * each: /proc/self/mountinfo joined with /proc/self/cgroup. The mode (v1,
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "fileutil.h"
 #include "runtime/cgroup/cgroup_internal.h"
@@ -67,7 +69,7 @@ static void proc_lines_free(struct proc_line *l, size_t n)
 static int parse_proc_cgroup(const char *text, struct proc_line **ret, size_t *ret_n, struct berr *e)
 {
 	struct proc_line *lines = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	const char *p = text;
 
 	while (p && *p) {
@@ -75,31 +77,28 @@ static int parse_proc_cgroup(const char *text, struct proc_line **ret, size_t *r
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		_cleanup_free_ char *line = strndup(p, len);
 		char *c1, *c2, *end;
-		struct proc_line *nv;
 
 		p = nl ? nl + 1 : p + len;
 		if (!line)
-			goto oom;
+			goto fail;
 		c1 = strchr(line, ':');
 		c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)
 			continue;
 		*c1 = *c2 = '\0';
-		nv = realloc(lines, (n + 1) * sizeof(*lines));
-		if (!nv)
-			goto oom;
-		lines = nv;
+		if (BARRAY_RESERVE(lines, cap, n + 1) < 0)
+			goto fail;
 		lines[n].id = strtol(line, &end, 10);
 		lines[n].controllers = strdup(c1 + 1);
 		lines[n].path = strdup(c2 + 1);
 		n++;
 		if (!lines[n - 1].controllers || !lines[n - 1].path)
-			goto oom;
+			goto fail;
 	}
 	*ret = lines;
 	*ret_n = n;
 	return 0;
-oom:
+fail:
 	proc_lines_free(lines, n);
 	return berr_oom(e);
 }
@@ -152,13 +151,12 @@ void cg_mounts_free(struct cg_mounts *ms)
 	}
 	free(ms->m);
 	ms->m = NULL;
-	ms->n = 0;
+	ms->n = ms->cap = 0;
 }
 
 static int add_mount(struct cg_mounts *ms, char devs[][32], enum cg_kind kind, const char *dev, const char *mnt,
 		     const char *controllers, const char *own, const char *root)
 {
-	struct cg_mount *nv;
 	struct cg_mount *m;
 
 	/* the same hierarchy mounted twice (bind mounts): the first one serves */
@@ -167,10 +165,8 @@ static int add_mount(struct cg_mounts *ms, char devs[][32], enum cg_kind kind, c
 			return 0;
 	if (ms->n >= 64)
 		return 0;
-	nv = realloc(ms->m, (ms->n + 1) * sizeof(*nv));
-	if (!nv)
+	if (BARRAY_RESERVE(ms->m, ms->cap, ms->n + 1) < 0)
 		return -ENOMEM;
-	ms->m = nv;
 	m = &ms->m[ms->n];
 	memset(m, 0, sizeof(*m));
 	m->kind = kind;
@@ -201,7 +197,7 @@ static bool reachable(const char *mnt, const char *majmin)
 
 int cg_mounts_parse(const char *mountinfo, const char *proc_cgroup, bool check, struct cg_mounts *ret, struct berr *e)
 {
-	struct cg_mounts ms = {NULL, 0};
+	struct cg_mounts ms = {NULL, 0, 0};
 	struct proc_line *lines = NULL;
 	size_t n_lines = 0;
 	char devs[64][32];
@@ -272,7 +268,7 @@ int cg_mounts_parse(const char *mountinfo, const char *proc_cgroup, bool check, 
 fail:
 	proc_lines_free(lines, n_lines);
 	cg_mounts_free(&ms);
-	return berr_set(e, r, "out of memory");
+	return berr_oom(e);
 }
 
 int cg_mounts_read(struct cg_mounts *ret, struct berr *e)
@@ -308,7 +304,7 @@ enum rt_cgroup_mode cg_mounts_mode(const struct cg_mounts *ms)
 
 enum rt_cgroup_mode rt_cgroup_detect(void)
 {
-	struct cg_mounts ms = {NULL, 0};
+	struct cg_mounts ms = {NULL, 0, 0};
 	enum rt_cgroup_mode mode;
 
 	if (cg_mounts_read(&ms, NULL) < 0)

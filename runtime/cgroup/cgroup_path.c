@@ -1,3 +1,4 @@
+/* runtime/cgroup/cgroup_path.c: OCI cgroupsPath, validated. */
 /*
  * OCI cgroupsPath: validated before anything is created, because it becomes
  * directory names under every hierarchy of the host.

@@ -1,3 +1,4 @@
+/* runtime/cgroup/cgroup_resources.c: OCI linux.resources, range-checked. */
 /*
  * OCI linux.resources -> struct rt_cgroup_resources. Only what berth applies
  * is read (memory, cpu, pids, blockIO.weight, devices); other keys of the

@@ -256,7 +256,7 @@ Test(cgroup_stats, hybrid_cgroup_reads_each_controller_where_it_is)
 		{CG_V1, (char *)"memory,pids", (char *)"", (char *)"/c", (char *)sub("h1"), NULL},
 		{CG_V2, (char *)"", (char *)"", (char *)"/c", (char *)sub("h2"), NULL},
 	};
-	struct rt_cgroup cg = {RT_CGROUP_HYBRID, h, 2};
+	struct rt_cgroup cg = {.mode = RT_CGROUP_HYBRID, .h = h, .n = 2};
 	struct rt_cgroup_stats s;
 	struct berr e = BERR_INIT;
 	uint64_t ooms = 9;

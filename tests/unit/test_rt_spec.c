@@ -456,9 +456,9 @@ Test(rt_spec, capabilities_by_name)
 	cr_assert_eq(rt_cap_from_name("CAP_CHOWN"), 0);
 	cr_assert_eq(rt_cap_from_name("CAP_NET_ADMIN"), 12);
 	cr_assert_eq(rt_cap_from_name("CAP_CHECKPOINT_RESTORE"), 40);
-	cr_assert_eq(rt_cap_from_name("NET_ADMIN"), -1);
+	cr_assert_eq(rt_cap_from_name("NET_ADMIN"), -EINVAL);
 	cr_assert_str_eq(rt_cap_name(21), "CAP_SYS_ADMIN");
 	cr_assert_null(rt_cap_name(63));
 	cr_assert_eq(rt_rlimit_from_name("RLIMIT_NOFILE"), RLIMIT_NOFILE);
-	cr_assert_eq(rt_rlimit_from_name("NOFILE"), -1);
+	cr_assert_eq(rt_rlimit_from_name("NOFILE"), -EINVAL);
 }

@@ -1,3 +1,4 @@
+/* IPv4 interface addresses through rtnetlink: add, delete, dump. */
 #include "netd/engine/ifaddr.h"
 
 #include <arpa/inet.h>

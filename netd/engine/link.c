@@ -1,3 +1,4 @@
+/* Links through rtnetlink: queries, dumps, bridges, veth pairs, flags, renames and deletion. */
 #include "netd/engine/link.h"
 
 #include <errno.h>
@@ -9,8 +10,10 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "cleanup.h"
 
 BERTH_DEFINE_PTR_CLEANUP(link_putp, struct rtnl_link, rtnl_link_put)
@@ -113,6 +116,40 @@ int link_dump(struct nlsock *ns, int (*cb)(const struct link_info *li, void *arg
 		return nlsock_fail(ns, r, e, "list links");
 	if (c.err < 0)
 		return berr_set(e, c.err, "list links: %s", strerror(-c.err));
+	return 0;
+}
+
+struct list_ctx {
+	bool (*keep)(const struct link_info *);
+	struct link_info *v;
+	size_t n, cap;
+};
+
+static int list_add(const struct link_info *li, void *arg)
+{
+	struct list_ctx *c = arg;
+
+	if (c->keep && !c->keep(li))
+		return 0;
+	if (BARRAY_RESERVE(c->v, c->cap, c->n + 1) < 0)
+		return -ENOMEM;
+	c->v[c->n++] = *li;
+	return 0;
+}
+
+int link_list(struct nlsock *ns, bool (*keep)(const struct link_info *li), struct link_info **ret, size_t *ret_n,
+	      struct berr *e)
+{
+	struct list_ctx c = {.keep = keep};
+	int r;
+
+	r = link_dump(ns, list_add, &c, e);
+	if (r < 0) {
+		free(c.v);
+		return r;
+	}
+	*ret = c.v;
+	*ret_n = c.n;
 	return 0;
 }
 
@@ -230,12 +267,12 @@ static int up_quiet_msg(int ifindex, const char *name, bool hairpin, bool inet6,
 
 	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
 	    (!ifindex && nla_put_string(msg, IFLA_IFNAME, name) < 0))
-		goto nomem;
+		goto fail;
 	/* applied before the flags (do_setlink), so no link-local address is made when the link comes up */
 	if (inet6) {
 		if (!(af = nla_nest_start(msg, IFLA_AF_SPEC)) || !(in6 = nla_nest_start(msg, AF_INET6)) ||
 		    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
-			goto nomem;
+			goto fail;
 		nla_nest_end(msg, in6);
 		nla_nest_end(msg, af);
 	}
@@ -244,13 +281,13 @@ static int up_quiet_msg(int ifindex, const char *name, bool hairpin, bool inet6,
 		if (!(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
 		    nla_put_string(msg, IFLA_INFO_SLAVE_KIND, "bridge") < 0 ||
 		    !(data = nla_nest_start(msg, IFLA_INFO_SLAVE_DATA)) || nla_put_u8(msg, IFLA_BRPORT_MODE, 1) < 0)
-			goto nomem;
+			goto fail;
 		nla_nest_end(msg, data);
 		nla_nest_end(msg, info);
 	}
 	*ret = msg;
 	return 0;
-nomem:
+fail:
 	nlmsg_free(msg);
 	return -ENOMEM;
 }

@@ -1,3 +1,4 @@
+/* rtnetlink sockets: opening one in a namespace, requests, and errors that carry the kernel's message. */
 #include "netd/engine/nlsock.h"
 
 #include <errno.h>

@@ -1,7 +1,8 @@
+/* rtnetlink sockets for the engine, opened in a given network namespace. */
 /*
- * rtnetlink sockets for the engine: a libnl socket opened in a given network
- * namespace (without the calling thread ever entering it), with the kernel's
- * extended acks captured so that failures carry the kernel's own message.
+ * A libnl socket born in the namespace (the calling thread never enters it),
+ * with the kernel's extended acks captured so that failures carry the
+ * kernel's own message.
  */
 #pragma once
 

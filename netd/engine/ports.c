@@ -1,3 +1,4 @@
+/* Host port claims: claiming, releasing and sweeping the records of who published which host port. */
 #include "netd/engine/ports.h"
 
 #include <dirent.h>
@@ -41,20 +42,12 @@ static int load_claims(const char *path, json_t **ret, struct berr *e)
 
 static int save_claims(const char *path, json_t *arr, struct berr *e)
 {
-	_cleanup_free_ char *s = NULL;
-	size_t len;
-
 	if (json_array_size(arr) == 0) {
 		if (unlink(path) < 0 && errno != ENOENT)
 			return berr_errno(e, "remove %s", path);
 		return 0;
 	}
-	s = json_dumps(arr, JSON_COMPACT);
-	if (!s)
-		return berr_oom(e);
-	len = strlen(s);
-	s[len] = '\n';
-	return bfile_write_atomic(path, s, len + 1, 0600, 0, e);
+	return store_write_json(path, arr, 0, e);
 }
 
 static const char *str_of(const json_t *o, const char *k)
@@ -208,17 +201,17 @@ int ports_claim(struct store *st, const struct eng_endpoint *ep, struct berr *e)
 		    bjson_set(c, "id", json_string(ep->id)) < 0 ||
 		    bjson_set(c, "ifname", json_string(ep->ifname)) < 0) {
 			r = berr_oom(e);
-			goto undo;
+			goto fail;
 		}
 		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].port);
 		r = save_claims(path, arrs[i], e);
 		if (r < 0)
-			goto undo;
+			goto fail;
 		written++;
 	}
 	r = 0;
 	goto out;
-undo:
+fail:
 	for (size_t i = 0; i < written; i++) {
 		char path[PATH_MAX];
 		json_t *arr = arrs[i];

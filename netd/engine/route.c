@@ -141,7 +141,6 @@ int eng_netns_routes(int nsfd, struct eng_nsroute **ret, size_t *ret_n, struct b
 	struct dump_ctx c = {0};
 	_cleanup_free_ struct link_info *links = NULL;
 	size_t n_links = 0;
-	struct nl_msg *msg;
 	int r;
 
 	r = nlsock_open(nsfd, &ns, e);
@@ -150,15 +149,8 @@ int eng_netns_routes(int nsfd, struct eng_nsroute **ret, size_t *ret_n, struct b
 	r = link_list(ns, NULL, &links, &n_links, e);
 	if (r < 0)
 		goto out;
-	msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
-	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		r = berr_oom(e);
-		goto out;
-	}
 	/* A dump without a table filter returns every table (main, local, policy tables). */
-	r = nlsock_request(ns, msg, route_valid, &c);
-	nlmsg_free(msg);
+	r = nlsock_dump(ns, RTM_GETROUTE, &rtm, sizeof(rtm), route_valid, &c);
 	if (r < 0) {
 		r = nlsock_fail(ns, r, e, "list routes");
 		goto out;
@@ -232,16 +224,9 @@ int route_has4(struct nlsock *ns, const struct bcidr4 *dst, uint32_t gw, int ifi
 {
 	struct rtmsg rtm = {.rtm_family = AF_INET};
 	struct has_ctx c = {.dst = dst, .gw = gw, .ifindex = ifindex};
-	struct nl_msg *msg;
 	int r;
 
-	msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
-	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		return berr_oom(e);
-	}
-	r = nlsock_request(ns, msg, has_valid, &c);
-	nlmsg_free(msg);
+	r = nlsock_dump(ns, RTM_GETROUTE, &rtm, sizeof(rtm), has_valid, &c);
 	if (r < 0)
 		return nlsock_fail(ns, r, e, "list routes");
 	*ret = c.found;

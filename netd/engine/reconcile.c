@@ -129,13 +129,15 @@ static int lock_networks(struct rec *c, struct berr *e)
 	r = store_network_names(st, &c->names, &c->n_names, e);
 	if (r < 0)
 		return r;
-	c->locks = calloc(c->n_names + 1, sizeof(*c->locks));
-	c->nets = calloc(c->n_names + 1, sizeof(*c->nets));
-	c->bridges = calloc(c->n_names + 1, sizeof(*c->bridges));
-	if (!c->locks || !c->nets || !c->bridges)
+	c->locks = malloc((c->n_names + 1) * sizeof(*c->locks));
+	if (!c->locks)
 		return berr_oom(e);
 	for (size_t i = 0; i <= c->n_names; i++)
 		c->locks[i] = -1;
+	c->nets = calloc(c->n_names + 1, sizeof(*c->nets));
+	c->bridges = calloc(c->n_names + 1, sizeof(*c->bridges));
+	if (!c->nets || !c->bridges)
+		return berr_oom(e);
 	for (size_t i = 0; i < c->n_names; i++) {
 		const char *name = c->names[i];
 		int *lock = &c->locks[c->n_nets];

@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
+#include "mac.h"
 #include "netd/engine/eng_int.h"
 #include "netd/engine/ifaddr.h"
 #include "netd/engine/link.h"
@@ -21,6 +23,7 @@
 #include "netd/engine/record.h"
 #include "netd/engine/route.h"
 #include "netns.h"
+#include "strv.h"
 
 BERTH_DEFINE_PTR_CLEANUP(ipam_closep, struct ipam, ipam_close)
 
@@ -50,7 +53,7 @@ static int validate_attach(const struct eng_attach *req, struct berr *e)
 		if (own >= 0 && bns_same(own, req->netns_fd))
 			return berr_set(e, -EINVAL, "netns: refusing to attach the engine's own network namespace");
 	}
-	if (req->mac && (req->mac[0] & 1))
+	if (req->mac && bmac_is_multicast(req->mac))
 		return berr_set(e, -EINVAL, "mac: a multicast address cannot name an interface");
 	if (req->n_routes > ENG_MAX_ROUTES)
 		return berr_set(e, -EINVAL, "routes: more than %d", ENG_MAX_ROUTES);
@@ -365,10 +368,10 @@ int ep_teardown(struct eng *eng, const struct eng_network *n, struct eng_endpoin
 
 int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoint *ret, struct berr *e)
 {
-	_cleanup_close_ int nlock = -1;
+	_cleanup_(store_net_close) struct store_net sn = STORE_NET_INIT;
 	_cleanup_(ipam_closep) struct ipam *ip = NULL;
 	struct eng_endpoint ep, old;
-	struct eng_network n;
+	struct eng_network *n = &sn.def;
 	struct nlsock *host;
 	struct nft_ctx *nft;
 	struct link_info br;
@@ -382,42 +385,39 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 	r = validate_attach(req, e);
 	if (r < 0)
 		return r;
-	r = store_lock_network(&eng->st, req->network, &nlock, e);
+	r = store_net_lock(&eng->st, req->network, &sn, e);
 	if (r < 0)
 		return r;
-	r = store_network_read(&eng->st, req->network, &n, e);
-	if (r < 0)
-		return r;
-	if (req->n_ports && (n.internal || !n.gateway_on_bridge))
-		return berr_set(e, -EINVAL, "network '%s' is %s: it cannot publish ports", n.name,
-				n.internal ? "internal" : "without a gateway on its bridge");
-	r = store_ep_read(&eng->st, n.name, req->id, req->ifname ? req->ifname : ENG_DEFAULT_IFNAME, &old, NULL);
+	if (req->n_ports && (n->internal || !n->gateway_on_bridge))
+		return berr_set(e, -EINVAL, "network '%s' is %s: it cannot publish ports", n->name,
+				n->internal ? "internal" : "without a gateway on its bridge");
+	r = store_ep_read(&eng->st, n->name, req->id, req->ifname ? req->ifname : ENG_DEFAULT_IFNAME, &old, NULL);
 	if (r == 0) {
 		if (old.state == ENG_EP_COMPLETE) {
 			eng_endpoint_clear(&old);
 			return berr_set(e, -EEXIST, "container '%s' already has %s on network '%s'", req->id,
-					req->ifname ? req->ifname : ENG_DEFAULT_IFNAME, n.name);
+					req->ifname ? req->ifname : ENG_DEFAULT_IFNAME, n->name);
 		}
 		/* A crashed attach or detach of the same endpoint (we hold the lock: its owner is dead). */
-		r = ep_teardown(eng, &n, &old, false, e);
+		r = ep_teardown(eng, n, &old, false, e);
 		eng_endpoint_clear(&old);
 		if (r < 0)
 			return berr_wrap(e, r, "clean up an interrupted attach");
 	}
-	r = open_ipam(eng, &n, &ip, e);
+	r = open_ipam(eng, n, &ip, e);
 	if (r < 0)
 		return r;
-	r = copy_request(&n, req, &ep, e);
+	r = copy_request(n, req, &ep, e);
 	if (r < 0)
 		goto fail;
 	if (req->ip) {
 		if (!ipam_in_subnet(ip, req->ip) || ipam_reserved(ip, req->ip)) {
 			r = berr_set(e, -EINVAL, "address %s is not a host address of network '%s' (%s)",
-				     baddr_fmt4(req->ip, a), n.name, baddr_fmt_cidr4(&n.subnet, who));
+				     baddr_fmt4(req->ip, a), n->name, baddr_fmt_cidr4(&n->subnet, who));
 			goto fail;
 		}
 		if (ipam_test(ip, req->ip)) {
-			name_owner(eng, n.name, req->ip, who, sizeof(who));
+			name_owner(eng, n->name, req->ip, who, sizeof(who));
 			r = berr_set(e, -EADDRINUSE, "address %s is already in use by %s", baddr_fmt4(req->ip, a), who);
 			goto fail;
 		}
@@ -425,7 +425,7 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 	} else {
 		r = ipam_next(ip, &ep.ip);
 		if (r < 0) {
-			r = berr_set(e, -ENOSPC, "network '%s' has no free address", n.name);
+			r = berr_set(e, -ENOSPC, "network '%s' has no free address", n->name);
 			goto fail;
 		}
 	}
@@ -454,14 +454,14 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 	r = eng_host(eng, &host, e);
 	if (r < 0)
 		goto fail;
-	r = link_get(host, n.bridge, &br, NULL);
+	r = link_get(host, n->bridge, &br, NULL);
 	if (r == -ENODEV || (r == 0 && !(br.flags & IFF_UP)))
-		r = net_kernel_ensure(eng, &n, &br.ifindex, NULL, e);
+		r = net_kernel_ensure(eng, n, &br.ifindex, NULL, e);
 	else if (r < 0)
-		r = link_get(host, n.bridge, &br, e);
+		r = link_get(host, n->bridge, &br, e);
 	if (r < 0)
 		goto fail;
-	r = ep_kernel_setup(eng, &n, &ep, req->netns_fd, br.ifindex, e);
+	r = ep_kernel_setup(eng, n, &ep, req->netns_fd, br.ifindex, e);
 	if (r < 0)
 		goto fail;
 	linked = true;
@@ -514,31 +514,21 @@ fail:
 static int detach_network(struct eng *eng, const char *network, const char *id, const char *ifname, size_t *count,
 			  struct berr *e)
 {
-	_cleanup_close_ int nlock = -1;
-	struct eng_endpoint *eps = NULL;
-	struct eng_network n;
-	size_t n_eps = 0;
+	_cleanup_(store_net_close) struct store_net sn = STORE_NET_INIT;
 	int r, first = 0;
 
-	r = store_lock_network(&eng->st, network, &nlock, e);
+	r = store_net_open(&eng->st, network, id, false, &sn, e);
 	if (r < 0)
 		return r;
-	r = store_network_read(&eng->st, network, &n, e);
-	if (r < 0)
-		return r;
-	r = store_ep_list(&eng->st, network, id, false, &eps, &n_eps, e);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n_eps; i++) {
-		if (ifname && strcmp(eps[i].ifname, ifname) != 0)
+	for (size_t i = 0; i < sn.n_eps; i++) {
+		if (ifname && strcmp(sn.eps[i].ifname, ifname) != 0)
 			continue;
-		r = ep_teardown(eng, &n, &eps[i], false, first ? NULL : e);
+		r = ep_teardown(eng, &sn.def, &sn.eps[i], false, first ? NULL : e);
 		if (r < 0)
 			first = first ? first : r;
 		else
 			(*count)++;
 	}
-	eng_endpoints_free(eps, n_eps);
 	/* an attach killed before its first record was in place left only a temporary file */
 	store_ep_sweep(&eng->st, network, id);
 	return first;
@@ -567,9 +557,7 @@ int eng_detach(struct eng *eng, const char *network, const char *id, const char 
 			if (r == -ENOENT) /* removed meanwhile */
 				r = 0;
 		}
-		for (size_t i = 0; i < nn; i++)
-			free(names[i]);
-		free(names);
+		strv_free_n(names, nn);
 	}
 	if (r < 0)
 		return berr_wrap(e, r, "detach %s", id);
@@ -607,26 +595,17 @@ int eng_endpoint_list(struct eng *eng, const char *network, const char *id, stru
 		r = store_ep_list(&eng->st, names[i], id, false, &eps, &n_eps, e);
 		if (r < 0)
 			break;
-		if (n_all + n_eps > cap) {
-			struct eng_endpoint *nv;
-
-			cap = (n_all + n_eps) * 2;
-			nv = realloc(all, cap * sizeof(*nv));
-			if (!nv) {
-				eng_endpoints_free(eps, n_eps);
-				r = berr_oom(e);
-				break;
-			}
-			all = nv;
+		if (BARRAY_RESERVE(all, cap, n_all + n_eps) < 0) {
+			eng_endpoints_free(eps, n_eps);
+			r = berr_oom(e);
+			break;
 		}
 		if (n_eps)
 			memcpy(all + n_all, eps, n_eps * sizeof(*eps));
 		n_all += n_eps;
 		free(eps);
 	}
-	for (size_t i = 0; i < nn; i++)
-		free(names[i]);
-	free(names);
+	strv_free_n(names, nn);
 	if (r < 0) {
 		eng_endpoints_free(all, n_all);
 		return r;
@@ -654,11 +633,10 @@ static int find_addr(int ifindex, uint32_t ip, uint8_t prefix, void *arg)
 
 int eng_check(struct eng *eng, const char *network, const char *id, const char *ifname, int netns_fd, struct berr *e)
 {
-	_cleanup_close_ int nlock = -1;
+	_cleanup_(store_net_close) struct store_net sn = STORE_NET_INIT;
 	_cleanup_close_ int own_fd = -1;
 	_cleanup_nlsock_ struct nlsock *cns = NULL;
 	struct eng_endpoint ep;
-	struct eng_network n;
 	struct nlsock *host;
 	struct link_info br, li;
 	struct addr_find af;
@@ -671,10 +649,7 @@ int eng_check(struct eng *eng, const char *network, const char *id, const char *
 	ifname = ifname ? ifname : ENG_DEFAULT_IFNAME;
 	if (!bifname_valid(ifname))
 		return berr_set(e, -EINVAL, "invalid interface name '%s'", ifname);
-	r = store_lock_network(&eng->st, network, &nlock, e);
-	if (r < 0)
-		return r;
-	r = store_network_read(&eng->st, network, &n, e);
+	r = store_net_lock(&eng->st, network, &sn, e);
 	if (r < 0)
 		return r;
 	r = store_ep_read(&eng->st, network, id, ifname, &ep, NULL);
@@ -687,7 +662,7 @@ int eng_check(struct eng *eng, const char *network, const char *id, const char *
 	r = eng_host(eng, &host, e);
 	if (r < 0)
 		goto out;
-	if ((r = link_get(host, n.bridge, &br, e)) < 0)
+	if ((r = link_get(host, sn.def.bridge, &br, e)) < 0)
 		goto out;
 	if ((r = link_get(host, ep.host_ifname, &li, e)) < 0)
 		goto out;

@@ -15,7 +15,7 @@ struct eng {
 	struct reaper *reaper; /* NULL unless defer_link_removal */
 	bool handoff;	       /* handoff_link_removal */
 	char (*retired)[16];   /* links retired for the hand-off at eng_close */
-	size_t n_retired;
+	size_t n_retired, cap_retired;
 };
 
 /* True when fd is the endpoint's recorded network namespace (device and inode). */
@@ -26,13 +26,11 @@ int eng_retired_add(struct eng *eng, const char *name);
 
 int eng_host(struct eng *eng, struct nlsock **ret, struct berr *e);
 int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e);
-/* Forget a socket after an error that may have left it out of step with the kernel. */
-void eng_host_reset(struct eng *eng);
 
 void eng_nft_network(const struct eng_network *n, struct nft_network *ret);
-/* The map elements of an endpoint's ports, ranges expanded. free(*ret). */
 /* How many host ports the endpoint's port specs cover (ranges expanded). */
 size_t eng_host_port_count(const struct eng_endpoint *ep);
+/* The map elements of an endpoint's ports, ranges expanded. free(*ret). */
 int eng_nft_ports(const struct eng_endpoint *ep, struct nft_port **ret, size_t *ret_n);
 
 /* Validate a network definition and fill in defaults. */

@@ -1,9 +1,11 @@
+/* The engine handle: opening and closing it, its sockets, and the helpers every operation shares. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "netd/engine/eng_int.h"
 #include "netd/engine/engine.h"
@@ -64,12 +66,9 @@ void eng_close(struct eng *eng)
 
 int eng_retired_add(struct eng *eng, const char *name)
 {
-	char(*nv)[16] = realloc(eng->retired, (eng->n_retired + 1) * sizeof(*nv));
-
-	if (!nv)
+	if (BARRAY_RESERVE(eng->retired, eng->cap_retired, eng->n_retired + 1) < 0)
 		return -ENOMEM;
-	eng->retired = nv;
-	snprintf(eng->retired[eng->n_retired++], sizeof(*nv), "%s", name);
+	snprintf(eng->retired[eng->n_retired++], sizeof(*eng->retired), "%s", name);
 	return 0;
 }
 
@@ -89,12 +88,6 @@ int eng_host(struct eng *eng, struct nlsock **ret, struct berr *e)
 	}
 	*ret = eng->host;
 	return 0;
-}
-
-void eng_host_reset(struct eng *eng)
-{
-	nlsock_close(eng->host);
-	eng->host = NULL;
 }
 
 int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e)
@@ -153,28 +146,6 @@ int eng_nft_ports(const struct eng_endpoint *ep, struct nft_port **ret, size_t *
 	*ret = v;
 	*ret_n = n;
 	return 0;
-}
-
-void eng_endpoint_clear(struct eng_endpoint *ep)
-{
-	if (!ep)
-		return;
-	free(ep->netns_path);
-	free(ep->routes);
-	free(ep->ports);
-	ep->netns_path = NULL;
-	ep->routes = NULL;
-	ep->ports = NULL;
-	ep->n_routes = ep->n_ports = 0;
-}
-
-void eng_endpoints_free(struct eng_endpoint *eps, size_t n)
-{
-	if (!eps)
-		return;
-	for (size_t i = 0; i < n; i++)
-		eng_endpoint_clear(&eps[i]);
-	free(eps);
 }
 
 void eng_host_ifname(const char *network, const char *id, const char *ifname, char buf[16])

@@ -1,17 +1,17 @@
+/* berth's network engine: the API of libberthengine.a. */
 /*
- * berth's network engine: networks (a bridge, a subnet, NAT policy),
- * endpoints (a veth pair into a container's network namespace with an
- * address, routes and published ports), IPAM, reconcile and GC.
+ * Networks (a bridge, a subnet, NAT policy), endpoints (a veth pair into a
+ * container's network namespace with an address, routes and published ports),
+ * IPAM, reconcile and GC.
  *
- * Linked by netd (served over its socket), by berth-cni (called in-process,
- * no daemon needed) and by tests. Every call takes the state store's file
- * locks itself, so any number of processes may use one state directory at
- * once (lock order and layout: docs/netd.md). No call ever moves the calling
- * thread into another namespace.
+ * Linked by netd (served over its socket), by berth-cni (called in-process, no
+ * daemon needed) and by tests. Every call takes the state store's file locks
+ * itself, so any number of processes may use one state directory at once (lock
+ * order and layout: docs/netd.md). No call ever moves the calling thread into
+ * another namespace.
  *
- * All addresses are IPv4 in host byte order. Functions return 0 (or a count)
- * or a negative errno with a message in e; a failed call leaves nothing
- * behind.
+ * All addresses are IPv4 in host byte order. Functions return 0 (or a count) or
+ * a negative errno with a message in e; a failed call leaves nothing behind.
  */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* IPv4 interface addresses through rtnetlink: add, delete, dump. */
 #include "netd/engine/ifaddr.h"
 
 #include <arpa/inet.h>
@@ -35,39 +36,33 @@ static int build(int ifindex, uint32_t ip, uint8_t prefix, struct rtnl_addr **re
 	return 0;
 }
 
-int ifaddr_add4(struct nlsock *ns, int ifindex, uint32_t ip, uint8_t prefix, struct berr *e)
+static int change(struct nlsock *ns, bool add, int ifindex, uint32_t ip, uint8_t prefix, struct berr *e)
 {
 	_cleanup_(rtaddr_putp) struct rtnl_addr *a = NULL;
 	char buf[INET_ADDRSTRLEN];
-	int r;
+	int r, code;
 
 	if (build(ifindex, ip, prefix, &a) < 0)
 		return berr_oom(e);
 	nlsock_reset(ns);
-	r = rtnl_addr_add(ns->sk, a, NLM_F_CREATE | NLM_F_EXCL);
-	if (r < 0)
-		return nlsock_fail(ns, r, e, "add address %s/%u", baddr_fmt4(ip, buf), prefix);
-	return 0;
+	r = add ? rtnl_addr_add(ns->sk, a, NLM_F_CREATE | NLM_F_EXCL) : rtnl_addr_delete(ns->sk, a, 0);
+	if (r >= 0)
+		return 0;
+	code = nlsock_errno(ns, r);
+	/* an address already gone is deleted */
+	if (!add && (code == -EADDRNOTAVAIL || code == -ENODEV || code == -ENOENT))
+		return 0;
+	return nlsock_fail(ns, r, e, "%s address %s/%u", add ? "add" : "delete", baddr_fmt4(ip, buf), prefix);
+}
+
+int ifaddr_add4(struct nlsock *ns, int ifindex, uint32_t ip, uint8_t prefix, struct berr *e)
+{
+	return change(ns, true, ifindex, ip, prefix, e);
 }
 
 int ifaddr_del4(struct nlsock *ns, int ifindex, uint32_t ip, uint8_t prefix, struct berr *e)
 {
-	_cleanup_(rtaddr_putp) struct rtnl_addr *a = NULL;
-	char buf[INET_ADDRSTRLEN];
-	int r;
-
-	if (build(ifindex, ip, prefix, &a) < 0)
-		return berr_oom(e);
-	nlsock_reset(ns);
-	r = rtnl_addr_delete(ns->sk, a, 0);
-	if (r < 0) {
-		int code = nlsock_errno(ns, r);
-
-		if (code == -EADDRNOTAVAIL || code == -ENODEV || code == -ENOENT)
-			return 0;
-		return nlsock_fail(ns, r, e, "delete address %s/%u", baddr_fmt4(ip, buf), prefix);
-	}
-	return 0;
+	return change(ns, false, ifindex, ip, prefix, e);
 }
 
 struct dump_ctx {
@@ -107,18 +102,9 @@ int ifaddr_dump4(struct nlsock *ns, int ifindex, int (*cb)(int ifindex, uint32_t
 {
 	struct ifaddrmsg ifa = {.ifa_family = AF_INET};
 	struct dump_ctx c = {.ifindex = ifindex, .cb = cb, .arg = arg};
-	struct nl_msg *msg;
 	int r;
 
-	msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
-	if (!msg)
-		return berr_oom(e);
-	if (nlmsg_append(msg, &ifa, sizeof(ifa), NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		return berr_oom(e);
-	}
-	r = nlsock_request(ns, msg, dump_valid, &c);
-	nlmsg_free(msg);
+	r = nlsock_dump(ns, RTM_GETADDR, &ifa, sizeof(ifa), dump_valid, &c);
 	if (r < 0)
 		return nlsock_fail(ns, r, e, "list addresses");
 	if (c.err < 0)

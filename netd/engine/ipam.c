@@ -1,3 +1,4 @@
+/* IPAM: the allocation bitmap file, mapped, and next-fit allocation over it. */
 #include "netd/engine/ipam.h"
 
 #include <errno.h>

@@ -1,9 +1,10 @@
+/* IPAM: a persistent allocation bitmap per network. */
 /*
- * IPAM: a persistent allocation bitmap per network, one bit per address of
- * the subnet, memory-mapped from <network dir>/ipam. Allocation is next-fit
- * from the last address handed out, scanning 64 addresses per step, so its
- * cost does not depend on how full the network is. The network, broadcast
- * and gateway addresses are permanently set. Callers hold the network lock.
+ * One bit per address of the subnet, memory-mapped from <network dir>/ipam.
+ * Allocation is next-fit from the last address handed out, scanning 64
+ * addresses per step, so its cost does not depend on how full the network is.
+ * The network, broadcast and gateway addresses are permanently set. Callers
+ * hold the network lock.
  */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* Links through rtnetlink: queries, dumps, bridges, veth pairs, flags, renames and deletion. */
 #include "netd/engine/link.h"
 
 #include <errno.h>
@@ -9,13 +10,14 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "cleanup.h"
 
 BERTH_DEFINE_PTR_CLEANUP(link_putp, struct rtnl_link, rtnl_link_put)
 BERTH_DEFINE_PTR_CLEANUP(addr_putp, struct nl_addr, nl_addr_put)
-BERTH_DEFINE_PTR_CLEANUP(msg_freep, struct nl_msg, nlmsg_free)
 
 static int parse_link(struct nlmsghdr *hdr, struct link_info *li)
 {
@@ -57,13 +59,12 @@ static int get_valid(struct nl_msg *msg, void *arg)
 int link_get(struct nlsock *ns, const char *name, struct link_info *ret, struct berr *e)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
-	_cleanup_(msg_freep) struct nl_msg *msg = NULL;
+	_cleanup_nlmsg_ struct nl_msg *msg = nlsock_msg(RTM_GETLINK, 0, &ifi, sizeof(ifi));
 	struct link_info li = {.ifindex = 0};
 	int r;
 
-	msg = nlmsg_alloc_simple(RTM_GETLINK, 0);
-	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-	    nla_put_string(msg, IFLA_IFNAME, name) < 0 || nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+	if (!msg || nla_put_string(msg, IFLA_IFNAME, name) < 0 ||
+	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
 		return berr_oom(e);
 	r = nlsock_request(ns, msg, get_valid, &li);
 	if (r < 0) {
@@ -100,19 +101,51 @@ static int dump_valid(struct nl_msg *msg, void *arg)
 int link_dump(struct nlsock *ns, int (*cb)(const struct link_info *li, void *arg), void *arg, struct berr *e)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
-	_cleanup_(msg_freep) struct nl_msg *msg = NULL;
+	_cleanup_nlmsg_ struct nl_msg *msg = nlsock_msg(RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof(ifi));
 	struct dump_ctx c = {.cb = cb, .arg = arg};
 	int r;
 
-	msg = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP);
-	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
+	if (!msg || nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0)
 		return berr_oom(e);
 	r = nlsock_request(ns, msg, dump_valid, &c);
 	if (r < 0)
 		return nlsock_fail(ns, r, e, "list links");
 	if (c.err < 0)
 		return berr_set(e, c.err, "list links: %s", strerror(-c.err));
+	return 0;
+}
+
+struct list_ctx {
+	bool (*keep)(const struct link_info *);
+	struct link_info *v;
+	size_t n, cap;
+};
+
+static int list_add(const struct link_info *li, void *arg)
+{
+	struct list_ctx *c = arg;
+
+	if (c->keep && !c->keep(li))
+		return 0;
+	if (BARRAY_RESERVE(c->v, c->cap, c->n + 1) < 0)
+		return -ENOMEM;
+	c->v[c->n++] = *li;
+	return 0;
+}
+
+int link_list(struct nlsock *ns, bool (*keep)(const struct link_info *li), struct link_info **ret, size_t *ret_n,
+	      struct berr *e)
+{
+	struct list_ctx c = {.keep = keep};
+	int r;
+
+	r = link_dump(ns, list_add, &c, e);
+	if (r < 0) {
+		free(c.v);
+		return r;
+	}
+	*ret = c.v;
+	*ret_n = c.n;
 	return 0;
 }
 
@@ -145,22 +178,16 @@ int link_bridge_create(struct nlsock *ns, const char *name, unsigned mtu, const 
 int link_bridge_set_mcast_snooping(struct nlsock *ns, int ifindex, bool on, struct berr *e)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	_cleanup_nlmsg_ struct nl_msg *msg = nlsock_msg(RTM_NEWLINK, 0, &ifi, sizeof(ifi));
 	struct nlattr *info, *data;
-	struct nl_msg *msg;
 	int r;
 
-	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
-	if (!msg)
+	if (!msg || !(info = nla_nest_start(msg, IFLA_LINKINFO)) || nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0 ||
+	    !(data = nla_nest_start(msg, IFLA_INFO_DATA)) || nla_put_u8(msg, IFLA_BR_MCAST_SNOOPING, on ? 1 : 0) < 0)
 		return berr_oom(e);
-	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
-	    nla_put_string(msg, IFLA_INFO_KIND, "bridge") < 0 || !(data = nla_nest_start(msg, IFLA_INFO_DATA)) ||
-	    nla_put_u8(msg, IFLA_BR_MCAST_SNOOPING, on ? 1 : 0) < 0) {
-		nlmsg_free(msg);
-		return berr_oom(e);
-	}
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
-	r = nlsock_sync(ns, msg);
+	r = nlsock_sync(ns, TAKE_PTR(msg));
 	if (r < 0)
 		return nlsock_fail(ns, r, e, "set multicast snooping of bridge %d", ifindex);
 	return 0;
@@ -204,18 +231,12 @@ int link_veth_create(struct nlsock *ns, const struct link_veth *v, struct berr *
 int link_set(struct nlsock *ns, int ifindex, unsigned flags, unsigned mask, int master, struct berr *e)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex, .ifi_flags = flags, .ifi_change = mask};
-	struct nl_msg *msg;
+	_cleanup_nlmsg_ struct nl_msg *msg = nlsock_msg(RTM_NEWLINK, 0, &ifi, sizeof(ifi));
 	int r;
 
-	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
-	if (!msg)
+	if (!msg || (master >= 0 && nla_put_u32(msg, IFLA_MASTER, (uint32_t)master) < 0))
 		return berr_oom(e);
-	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-	    (master >= 0 && nla_put_u32(msg, IFLA_MASTER, (uint32_t)master) < 0)) {
-		nlmsg_free(msg);
-		return berr_oom(e);
-	}
-	r = nlsock_sync(ns, msg);
+	r = nlsock_sync(ns, TAKE_PTR(msg));
 	if (r < 0)
 		return nlsock_fail(ns, r, e, "configure link %d", ifindex);
 	return 0;
@@ -225,17 +246,16 @@ static int up_quiet_msg(int ifindex, const char *name, bool hairpin, bool inet6,
 {
 	struct ifinfomsg ifi = {
 		.ifi_family = AF_UNSPEC, .ifi_index = ifindex, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+	_cleanup_nlmsg_ struct nl_msg *msg = nlsock_msg(RTM_NEWLINK, 0, &ifi, sizeof(ifi));
 	struct nlattr *af, *in6, *info, *data;
-	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
 
-	if (!msg || nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-	    (!ifindex && nla_put_string(msg, IFLA_IFNAME, name) < 0))
-		goto nomem;
+	if (!msg || (!ifindex && nla_put_string(msg, IFLA_IFNAME, name) < 0))
+		return -ENOMEM;
 	/* applied before the flags (do_setlink), so no link-local address is made when the link comes up */
 	if (inet6) {
 		if (!(af = nla_nest_start(msg, IFLA_AF_SPEC)) || !(in6 = nla_nest_start(msg, AF_INET6)) ||
 		    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
-			goto nomem;
+			return -ENOMEM;
 		nla_nest_end(msg, in6);
 		nla_nest_end(msg, af);
 	}
@@ -244,15 +264,12 @@ static int up_quiet_msg(int ifindex, const char *name, bool hairpin, bool inet6,
 		if (!(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
 		    nla_put_string(msg, IFLA_INFO_SLAVE_KIND, "bridge") < 0 ||
 		    !(data = nla_nest_start(msg, IFLA_INFO_SLAVE_DATA)) || nla_put_u8(msg, IFLA_BRPORT_MODE, 1) < 0)
-			goto nomem;
+			return -ENOMEM;
 		nla_nest_end(msg, data);
 		nla_nest_end(msg, info);
 	}
-	*ret = msg;
+	*ret = TAKE_PTR(msg);
 	return 0;
-nomem:
-	nlmsg_free(msg);
-	return -ENOMEM;
 }
 
 int link_up_quiet(struct nlsock *ns, int ifindex, const char *name, bool hairpin, struct berr *e)
@@ -277,43 +294,43 @@ int link_up_quiet(struct nlsock *ns, int ifindex, const char *name, bool hairpin
 int link_set_hairpin(struct nlsock *ns, int ifindex, bool on, struct berr *e)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = ifindex};
+	_cleanup_nlmsg_ struct nl_msg *msg = nlsock_msg(RTM_SETLINK, 0, &ifi, sizeof(ifi));
 	struct nlattr *pi;
-	struct nl_msg *msg;
 	int r;
 
-	msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
-	if (!msg)
-		return berr_oom(e);
 	/* br_setlink only reads port settings from a nested IFLA_PROTINFO (NLA_F_NESTED set). */
-	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-	    !(pi = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) ||
-	    nla_put_u8(msg, IFLA_BRPORT_MODE, on ? 1 : 0) < 0) {
-		nlmsg_free(msg);
+	if (!msg || !(pi = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) ||
+	    nla_put_u8(msg, IFLA_BRPORT_MODE, on ? 1 : 0) < 0)
 		return berr_oom(e);
-	}
 	nla_nest_end(msg, pi);
-	r = nlsock_sync(ns, msg);
+	r = nlsock_sync(ns, TAKE_PTR(msg));
 	if (r < 0)
 		return nlsock_fail(ns, r, e, "set hairpin mode on bridge port %d", ifindex);
 	return 0;
 }
 
-int link_retire(struct nlsock *ns, int ifindex, const char *new_name, struct berr *e)
+/* A link message (type) about ifindex carrying the name IFLA_IFNAME: the new name, or the link's own (ifindex 0). */
+static struct nl_msg *name_msg(int type, int ifindex, const char *name)
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	_cleanup_nlmsg_ struct nl_msg *msg = nlsock_msg(type, 0, &ifi, sizeof(ifi));
+
+	if (!msg || nla_put_string(msg, IFLA_IFNAME, name) < 0)
+		return NULL;
+	return TAKE_PTR(msg);
+}
+
+int link_retire(struct nlsock *ns, int ifindex, const char *new_name, struct berr *e)
+{
 	struct nl_msg *msg;
 	int r;
 
 	r = link_set(ns, ifindex, 0, IFF_UP, 0, e);
 	if (r < 0)
 		return r;
-	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	msg = name_msg(RTM_NEWLINK, ifindex, new_name);
 	if (!msg)
 		return berr_oom(e);
-	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || nla_put_string(msg, IFLA_IFNAME, new_name) < 0) {
-		nlmsg_free(msg);
-		return berr_oom(e);
-	}
 	r = nlsock_sync(ns, msg);
 	if (r < 0)
 		return nlsock_fail(ns, r, e, "rename link %d to %s", ifindex, new_name);
@@ -322,17 +339,12 @@ int link_retire(struct nlsock *ns, int ifindex, const char *new_name, struct ber
 
 int link_delete(struct nlsock *ns, const char *name, struct berr *e)
 {
-	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
 	struct nl_msg *msg;
 	int r;
 
-	msg = nlmsg_alloc_simple(RTM_DELLINK, 0);
+	msg = name_msg(RTM_DELLINK, 0, name);
 	if (!msg)
 		return berr_oom(e);
-	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 || nla_put_string(msg, IFLA_IFNAME, name) < 0) {
-		nlmsg_free(msg);
-		return berr_oom(e);
-	}
 	r = nlsock_sync(ns, msg);
 	if (r < 0) {
 		if (nlsock_errno(ns, r) == -ENODEV)

@@ -24,6 +24,10 @@ int link_get(struct nlsock *ns, const char *name, struct link_info *ret, struct 
 /* Call cb for every link of the socket's namespace (one dump; nothing is cached). */
 int link_dump(struct nlsock *ns, int (*cb)(const struct link_info *li, void *arg), void *arg, struct berr *e);
 
+/* The links of the socket's namespace that keep() accepts (keep NULL: all), in one array; free(*ret). */
+int link_list(struct nlsock *ns, bool (*keep)(const struct link_info *li), struct link_info **ret, size_t *ret_n,
+	      struct berr *e);
+
 /* Create a bridge, up, with this MTU and (when mac != NULL) a fixed MAC address. */
 int link_bridge_create(struct nlsock *ns, const char *name, unsigned mtu, const uint8_t *mac, struct berr *e);
 

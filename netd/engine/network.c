@@ -18,6 +18,7 @@
 #include "netd/engine/link.h"
 #include "netd/engine/ports.h"
 #include "netns.h"
+#include "strv.h"
 
 void eng_network_init(struct eng_network *n, const char *name)
 {
@@ -312,9 +313,7 @@ int eng_network_ensure(struct eng *eng, const struct eng_network *req, struct en
 				r = berr_set(e, -EEXIST, "subnet of network '%s' overlaps network '%s' (%s)", n.name,
 					     cur.name, baddr_fmt_cidr4(&cur.subnet, x));
 		}
-		for (size_t i = 0; i < nn; i++)
-			free(names[i]);
-		free(names);
+		strv_free_n(names, nn);
 		if (r < 0)
 			return r;
 		r = eng_host(eng, &host, e);
@@ -340,14 +339,14 @@ int eng_network_ensure(struct eng *eng, const struct eng_network *req, struct en
 		store_path(&eng->st, path, sizeof(path), "networks/%s/lock", n.name);
 		r = block_acquire(path, eng->st.timeout_ms, &nlock, e);
 		if (r < 0)
-			goto undo;
+			goto fail;
 		r = store_network_write(&eng->st, &n, e);
 		if (r < 0)
-			goto undo;
+			goto fail;
 		store_ipam_path(&eng->st, n.name, path, sizeof(path));
 		r = net_ipam_rebuild(eng, &n, NULL, 0, e);
 		if (r < 0)
-			goto undo;
+			goto fail;
 	} else {
 		return r;
 	}
@@ -359,11 +358,11 @@ int eng_network_ensure(struct eng *eng, const struct eng_network *req, struct en
 	}
 	r = net_kernel_ensure(eng, &n, NULL, &created, e);
 	if (r < 0)
-		goto undo;
+		goto fail;
 	if (ret)
 		*ret = n;
 	return 0;
-undo:
+fail:
 	if (is_new)
 		store_network_remove(&eng->st, n.name, NULL);
 	return r;
@@ -399,22 +398,18 @@ int eng_network_list(struct eng *eng, struct eng_network **ret, size_t *ret_n, s
 	*ret_n = k;
 	r = 0;
 out:
-	for (size_t i = 0; i < nn; i++)
-		free(names[i]);
-	free(names);
+	strv_free_n(names, nn);
 	return r;
 }
 
 int eng_network_remove(struct eng *eng, const char *name, struct berr *e)
 {
 	_cleanup_close_ int glock = -1;
-	_cleanup_close_ int nlock = -1;
-	struct eng_endpoint *eps = NULL;
-	struct eng_network n;
+	_cleanup_(store_net_close) struct store_net sn = STORE_NET_INIT;
+	const struct eng_network *n = &sn.def;
 	struct nlsock *host;
 	struct nft_ctx *nft;
 	struct nft_network nn;
-	size_t n_eps = 0;
 	int r;
 
 	if (!bname_valid(name, ENG_NAME_MAX))
@@ -422,39 +417,32 @@ int eng_network_remove(struct eng *eng, const char *name, struct berr *e)
 	r = store_lock_global(&eng->st, &glock, e);
 	if (r < 0)
 		return r;
-	r = store_lock_network(&eng->st, name, &nlock, e);
+	r = store_net_open(&eng->st, name, NULL, false, &sn, e);
 	if (r < 0)
 		return r;
-	r = store_network_read(&eng->st, name, &n, e);
-	if (r < 0)
-		return r;
-	r = store_ep_list(&eng->st, name, NULL, false, &eps, &n_eps, e);
-	if (r < 0)
-		return r;
-	eng_endpoints_free(eps, n_eps);
-	if (n_eps)
-		return berr_set(e, -EBUSY, "network '%s' has %zu endpoint%s: detach them first", name, n_eps,
-				n_eps == 1 ? "" : "s");
+	if (sn.n_eps)
+		return berr_set(e, -EBUSY, "network '%s' has %zu endpoint%s: detach them first", name, sn.n_eps,
+				sn.n_eps == 1 ? "" : "s");
 	r = eng_nft(eng, &nft, e);
 	if (r < 0)
 		return r;
-	eng_nft_network(&n, &nn);
+	eng_nft_network(n, &nn);
 	r = nft_network_del(nft, &nn, e);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	r = eng_host(eng, &host, e);
 	if (r < 0)
 		return r;
-	if (n.adopted) {
+	if (n->adopted) {
 		struct link_info li;
 
-		if (n.gateway_on_bridge && link_get(host, n.bridge, &li, NULL) == 0) {
-			r = ifaddr_del4(host, li.ifindex, n.gateway, n.subnet.prefix, e);
+		if (n->gateway_on_bridge && link_get(host, n->bridge, &li, NULL) == 0) {
+			r = ifaddr_del4(host, li.ifindex, n->gateway, n->subnet.prefix, e);
 			if (r < 0)
 				return r;
 		}
 	} else {
-		r = link_delete(host, n.bridge, e);
+		r = link_delete(host, n->bridge, e);
 		if (r < 0)
 			return r;
 	}
@@ -482,9 +470,8 @@ int eng_teardown(struct eng *eng, struct berr *e)
 		size_t l = strlen(list);
 
 		snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", names[i]);
-		free(names[i]);
 	}
-	free(names);
+	strv_free_n(names, nn);
 	if (nn)
 		return berr_set(e, -EBUSY, "%zu network%s left (%s): remove %s first", nn, nn == 1 ? "" : "s", list,
 				nn == 1 ? "it" : "them");
@@ -496,48 +483,38 @@ int eng_teardown(struct eng *eng, struct berr *e)
 
 int eng_status(struct eng *eng, const char *network, struct eng_status *ret, struct berr *e)
 {
-	_cleanup_close_ int nlock = -1;
-	struct eng_endpoint *eps = NULL;
-	struct eng_network n;
+	_cleanup_(store_net_close) struct store_net sn = STORE_NET_INIT;
 	struct eng_status s = {0};
 	struct ipam *ip = NULL;
 	struct ipam_def d;
 	struct nlsock *host;
 	struct link_info li;
 	char path[PATH_MAX];
-	size_t n_eps = 0;
 	int r;
 
 	if (!bname_valid(network, ENG_NAME_MAX))
 		return berr_set(e, -EINVAL, "invalid network name '%s'", network);
-	r = store_lock_network(&eng->st, network, &nlock, e);
+	r = store_net_open(&eng->st, network, NULL, false, &sn, e);
 	if (r < 0)
 		return r;
-	r = store_network_read(&eng->st, network, &n, e);
-	if (r < 0)
-		return r;
+	s.endpoints = sn.n_eps;
 	store_ipam_path(&eng->st, network, path, sizeof(path));
-	net_ipam_def(&n, &d);
+	net_ipam_def(&sn.def, &d);
 	r = ipam_open(path, &d, &ip, e);
 	if (r < 0)
 		return r;
 	s.capacity = ipam_capacity(ip);
 	s.used = ipam_used(ip);
 	ipam_close(ip);
-	r = store_ep_list(&eng->st, network, NULL, false, &eps, &n_eps, e);
-	if (r < 0)
-		return r;
-	eng_endpoints_free(eps, n_eps);
-	s.endpoints = n_eps;
 	r = eng_host(eng, &host, e);
 	if (r < 0)
 		return r;
-	s.bridge_up = link_get(host, n.bridge, &li, NULL) == 0 && (li.flags & IFF_UP);
+	s.bridge_up = link_get(host, sn.def.bridge, &li, NULL) == 0 && (li.flags & IFF_UP);
 	*ret = s;
 	if (s.used >= s.capacity)
 		return berr_set(e, -ENOSPC, "network '%s' has no free address (%zu of %zu in use)", network, s.used,
 				s.capacity);
 	if (!s.bridge_up)
-		return berr_set(e, -ENODEV, "bridge %s of network '%s' is missing or down", n.bridge, network);
+		return berr_set(e, -ENODEV, "bridge %s of network '%s' is missing or down", sn.def.bridge, network);
 	return 0;
 }

@@ -1,7 +1,8 @@
+/* nftables transport: the netfilter socket, atomic batches and their acks, and the few GET requests. */
 /*
- * nftables transport: the NETLINK_NETFILTER socket (opened inside the target
- * network namespace), atomic batches with their acks and extended acks, and
- * the few GET requests the engine needs (generation id, set elements).
+ * The NETLINK_NETFILTER socket is opened inside the target network
+ * namespace; batches carry extended acks; the GET requests are the ones the
+ * engine needs (generation id, set elements).
  */
 /* glibc's netinet/in.h must come before the kernel's linux/in.h (pulled in by linux/netfilter.h). */
 #include <netinet/in.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "netd/engine/nft_int.h"
 #include "netns.h"
@@ -236,12 +238,13 @@ void nft_batch_free(struct nft_batch *b)
 		free(b->owned[i]);
 	free(b->owned);
 	b->owned = NULL;
-	b->n_owned = 0;
+	b->n_owned = b->cap_owned = 0;
 	free(b->buf);
 	free(b->msgs);
 	b->buf = NULL;
 	b->msgs = NULL;
-	b->n_msgs = 0;
+	b->len = b->cap = 0;
+	b->n_msgs = b->cap_msgs = 0;
 }
 
 int nft_batch_pin(struct nft_batch *b, struct berr *e)
@@ -269,21 +272,14 @@ static void batch_close_msg(struct nft_batch *b)
 		b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
+/* Room for room more bytes, zeroed (libnftnl leaves padding as it finds it). */
 static int batch_reserve(struct nft_batch *b, size_t room)
 {
-	if (b->len + room > b->cap) {
-		size_t cap = b->cap ? b->cap : 4 * NFT_MSG_ROOM;
-		char *p;
+	size_t old = b->cap;
 
-		while (cap < b->len + room)
-			cap *= 2;
-		p = realloc(b->buf, cap);
-		if (!p)
-			return -ENOMEM;
-		memset(p + b->cap, 0, cap - b->cap);
-		b->buf = p;
-		b->cap = cap;
-	}
+	if (BARRAY_RESERVE(b->buf, b->cap, b->len + room) < 0)
+		return -ENOMEM;
+	memset(b->buf + old, 0, b->cap - old);
 	return 0;
 }
 
@@ -294,15 +290,8 @@ struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type, uint16_t flag
 	batch_close_msg(b);
 	if (batch_reserve(b, NFT_MSG_ROOM) < 0)
 		return NULL;
-	if (b->n_msgs == b->cap_msgs) {
-		size_t cap = b->cap_msgs ? 2 * b->cap_msgs : 32;
-		struct nft_msg *p = realloc(b->msgs, cap * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		b->msgs = p;
-		b->cap_msgs = cap;
-	}
+	if (BARRAY_RESERVE(b->msgs, b->cap_msgs, b->n_msgs + 1) < 0)
+		return NULL;
 	m = &b->msgs[b->n_msgs++];
 	memset(m, 0, sizeof(*m));
 	m->off = b->len;
@@ -315,13 +304,10 @@ struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type, uint16_t flag
 
 int nft_batch_own(struct nft_batch *b, void *p)
 {
-	void **o = realloc(b->owned, (b->n_owned + 1) * sizeof(*o));
-
-	if (!o) {
+	if (BARRAY_RESERVE(b->owned, b->cap_owned, b->n_owned + 1) < 0) {
 		free(p);
 		return -ENOMEM;
 	}
-	b->owned = o;
 	b->owned[b->n_owned++] = p;
 	return 0;
 }
@@ -388,9 +374,8 @@ int nft_batch_elems(struct nft_batch *b, enum nft_elem_op op, const char *set, c
 			r = filter_existing(b, set, elems, n, &keep, &n, e);
 			if (r < 0)
 				return r;
-			r = nft_batch_own(b, keep);
-			if (r < 0)
-				return berr_set(e, r, "out of memory");
+			if (nft_batch_own(b, keep) < 0)
+				return berr_oom(e);
 			type = NFT_MSG_DELSETELEM;
 			elems = keep;
 		}
@@ -778,16 +763,9 @@ static int elems_dump_once(struct nft_ctx *ctx, const char *set, struct nft_elem
 	if (!it)
 		return berr_oom(e);
 	for (se = nftnl_set_elems_iter_next(it); se; se = nftnl_set_elems_iter_next(it)) {
-		if (n == cap) {
-			size_t c = cap ? 2 * cap : 64;
-			struct nft_elem *p = realloc(out, c * sizeof(*p));
-
-			if (!p) {
-				nftnl_set_elems_iter_destroy(it);
-				return berr_oom(e);
-			}
-			out = p;
-			cap = c;
+		if (BARRAY_RESERVE(out, cap, n + 1) < 0) {
+			nftnl_set_elems_iter_destroy(it);
+			return berr_oom(e);
 		}
 		if (elem_from_nftnl(se, &out[n]) < 0) {
 			nftnl_set_elems_iter_destroy(it);

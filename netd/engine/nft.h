@@ -1,6 +1,5 @@
+/* nftables for berth: the table "inet berth", built with libmnl + libnftnl. */
 /*
- * nftables for berth: the table "inet berth", built with libmnl + libnftnl.
- *
  * berth owns this table alone and never reads or writes any other. Every
  * function below sends exactly one atomic batch (NFNL_MSG_BATCH_BEGIN ..
  * END) and waits for the kernel's acks, so a change either happens whole

@@ -1,7 +1,7 @@
+/* Networks and published ports as elements of table inet berth's sets and maps. */
 /*
- * Networks and published ports as elements of table inet berth's sets and
- * maps: their encoding (what the rules' lookups compare against), the
- * batches that add and remove them, and reading them back.
+ * Their encoding (what the rules' lookups compare against), the batches that
+ * add and remove them, and reading them back.
  *
  * Key layout follows nftables' concatenations: every field is padded to a
  * 4-byte register, addresses and ports are in network byte order, the

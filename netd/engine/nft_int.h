@@ -1,8 +1,8 @@
+/* Internals shared by the nftables files: nft.c, nft_layout.c and nft_elems.c. */
 /*
- * Internals shared by netd/nft.c (socket, batches, queries), netd/nft_layout.c
- * (table, sets, chains, rules) and netd/nft_elems.c (network and port
- * elements). Not part of the engine's API; tests include it for the pure
- * helpers and the fallback switch.
+ * nft.c: socket, batches, queries; nft_layout.c: table, sets, chains, rules;
+ * nft_elems.c: network and port elements. Not part of the engine's API;
+ * tests include it for the pure helpers and the fallback switch.
  */
 #pragma once
 
@@ -76,7 +76,7 @@ struct nft_batch {
 	size_t n_msgs, cap_msgs;
 	uint32_t seq_begin;
 	void **owned; /* allocations freed with the batch */
-	size_t n_owned;
+	size_t n_owned, cap_owned;
 	bool pinned; /* genid set: the kernel refuses the batch (ERESTART) if anything changed since */
 	uint32_t genid;
 	/* filled by nft_batch_send on failure */

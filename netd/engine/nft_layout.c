@@ -1,9 +1,8 @@
+/* The layout of table inet berth: sets, maps, chains and rules; ensure, rebuild, delete. */
 /*
- * The layout of table inet berth (docs/nftables.md): its sets and maps, its
- * four base chains and their rules, built as libnftnl expressions. The rules
- * never change once the table exists; networks and published ports are
- * elements (netd/nft_elems.c). Also the table-level operations: ensure,
- * rebuild, delete.
+ * As docs/nftables.md describes it: the four base chains and their rules are
+ * built as libnftnl expressions. The rules never change once the table exists;
+ * networks and published ports are elements (nft_elems.c).
  */
 #include <netinet/in.h>
 

@@ -1,3 +1,4 @@
+/* rtnetlink sockets: opening one in a namespace, requests, and errors that carry the kernel's message. */
 #include "netd/engine/nlsock.h"
 
 #include <errno.h>
@@ -99,6 +100,17 @@ void nlsock_close(struct nlsock *ns)
 		return;
 	nl_socket_free(ns->sk);
 	free(ns);
+}
+
+struct nl_msg *nlsock_msg(int type, int flags, const void *hdr, size_t len)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
+
+	if (msg && nlmsg_append(msg, (void *)hdr, len, NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
 }
 
 void nlsock_reset(struct nlsock *ns)
@@ -215,4 +227,15 @@ int nlsock_request(struct nlsock *ns, struct nl_msg *msg, int (*fn)(struct nl_ms
 	if (r >= 0 && !dump && c.n > 0)
 		r = nl_wait_for_ack(ns->sk);
 	return r < 0 ? r : 0;
+}
+
+int nlsock_dump(struct nlsock *ns, int type, const void *hdr, size_t len, int (*fn)(struct nl_msg *msg, void *arg),
+		void *arg)
+{
+	_cleanup_nlmsg_ struct nl_msg *msg = nlsock_msg(type, NLM_F_DUMP, hdr, len);
+
+	nlsock_reset(ns);
+	if (!msg)
+		return -NLE_NOMEM;
+	return nlsock_request(ns, msg, fn, arg);
 }

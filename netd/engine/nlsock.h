@@ -1,10 +1,12 @@
+/* rtnetlink sockets for the engine, opened in a given network namespace. */
 /*
- * rtnetlink sockets for the engine: a libnl socket opened in a given network
- * namespace (without the calling thread ever entering it), with the kernel's
- * extended acks captured so that failures carry the kernel's own message.
+ * A libnl socket born in the namespace (the calling thread never enters it),
+ * with the kernel's extended acks captured so that failures carry the
+ * kernel's own message.
  */
 #pragma once
 
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +25,14 @@ int nlsock_open(int netns_fd, struct nlsock **ret, struct berr *e);
 void nlsock_close(struct nlsock *ns);
 BERTH_DEFINE_PTR_CLEANUP(nlsock_closep, struct nlsock, nlsock_close)
 #define _cleanup_nlsock_ _cleanup_(nlsock_closep)
+
+/*
+ * A request: the netlink header (type, flags) followed by the family header
+ * hdr (len bytes), ready for attributes. NULL when out of memory.
+ */
+struct nl_msg *nlsock_msg(int type, int flags, const void *hdr, size_t len);
+BERTH_DEFINE_PTR_CLEANUP(nlsock_msg_freep, struct nl_msg, nlmsg_free)
+#define _cleanup_nlmsg_ _cleanup_(nlsock_msg_freep)
 
 /* Forget the last kernel error; call before each request. */
 void nlsock_reset(struct nlsock *ns);
@@ -47,3 +57,7 @@ int nlsock_sync(struct nlsock *ns, struct nl_msg *msg);
  * the kernel's ack, which is read too. Returns 0 or a libnl error.
  */
 int nlsock_request(struct nlsock *ns, struct nl_msg *msg, int (*fn)(struct nl_msg *msg, void *arg), void *arg);
+
+/* nlsock_request of a dump (type, family header hdr of len bytes, no attributes). */
+int nlsock_dump(struct nlsock *ns, int type, const void *hdr, size_t len, int (*fn)(struct nl_msg *msg, void *arg),
+		void *arg);

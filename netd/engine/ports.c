@@ -1,3 +1,4 @@
+/* Host port claims: claiming, releasing and sweeping the records of who published which host port. */
 #include "netd/engine/ports.h"
 
 #include <dirent.h>
@@ -41,20 +42,12 @@ static int load_claims(const char *path, json_t **ret, struct berr *e)
 
 static int save_claims(const char *path, json_t *arr, struct berr *e)
 {
-	_cleanup_free_ char *s = NULL;
-	size_t len;
-
 	if (json_array_size(arr) == 0) {
 		if (unlink(path) < 0 && errno != ENOENT)
 			return berr_errno(e, "remove %s", path);
 		return 0;
 	}
-	s = json_dumps(arr, JSON_COMPACT);
-	if (!s)
-		return berr_oom(e);
-	len = strlen(s);
-	s[len] = '\n';
-	return bfile_write_atomic(path, s, len + 1, 0600, 0, e);
+	return store_write_json(path, arr, 0, e);
 }
 
 static const char *str_of(const json_t *o, const char *k)
@@ -78,30 +71,6 @@ static uint32_t claim_ip(const json_t *c)
 	return ip;
 }
 
-/* Host ports of ep, one per (proto, port, host ip), ranges expanded. */
-struct hp {
-	enum bproto proto;
-	uint16_t port;
-	uint32_t ip;
-};
-
-static int expand(const struct eng_endpoint *ep, struct hp **ret, size_t *ret_n)
-{
-	size_t n = eng_host_port_count(ep), k = 0;
-	struct hp *v;
-
-	v = calloc(n ? n : 1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < ep->n_ports; i++) {
-		for (unsigned p = ep->ports[i].host_port; p <= ep->ports[i].host_port_end; p++)
-			v[k++] = (struct hp){ep->ports[i].proto, (uint16_t)p, ep->ports[i].host_ip};
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
 static void drop_owned(json_t *arr, const struct eng_endpoint *ep, uint32_t ip)
 {
 	for (size_t j = 0; j < json_array_size(arr);) {
@@ -117,13 +86,13 @@ static void drop_owned(json_t *arr, const struct eng_endpoint *ep, uint32_t ip)
 int ports_release(struct store *st, const struct eng_endpoint *ep, struct berr *e)
 {
 	_cleanup_close_ int lock = -1;
-	_cleanup_free_ struct hp *hps = NULL;
+	_cleanup_free_ struct nft_port *hps = NULL;
 	size_t n;
 	int r, first = 0;
 
 	if (ep->n_ports == 0)
 		return 0;
-	if (expand(ep, &hps, &n) < 0)
+	if (eng_nft_ports(ep, &hps, &n) < 0)
 		return berr_oom(e);
 	r = store_lock_ports(st, &lock, e);
 	if (r < 0)
@@ -132,13 +101,13 @@ int ports_release(struct store *st, const struct eng_endpoint *ep, struct berr *
 		char path[PATH_MAX];
 		_cleanup_json_ json_t *arr = NULL;
 
-		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].port);
+		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].host_port);
 		r = load_claims(path, &arr, e);
 		if (r < 0) {
 			first = first ? first : r;
 			continue;
 		}
-		drop_owned(arr, ep, hps[i].ip);
+		drop_owned(arr, ep, hps[i].host_ip);
 		r = save_claims(path, arr, e);
 		if (r < 0)
 			first = first ? first : r;
@@ -149,14 +118,14 @@ int ports_release(struct store *st, const struct eng_endpoint *ep, struct berr *
 int ports_claim(struct store *st, const struct eng_endpoint *ep, struct berr *e)
 {
 	_cleanup_close_ int lock = -1;
-	_cleanup_free_ struct hp *hps = NULL;
+	_cleanup_free_ struct nft_port *hps = NULL;
 	json_t **arrs = NULL;
 	size_t n, written = 0;
 	int r;
 
 	if (ep->n_ports == 0)
 		return 0;
-	if (expand(ep, &hps, &n) < 0)
+	if (eng_nft_ports(ep, &hps, &n) < 0)
 		return berr_oom(e);
 	arrs = calloc(n, sizeof(*arrs));
 	if (!arrs)
@@ -170,7 +139,7 @@ int ports_claim(struct store *st, const struct eng_endpoint *ep, struct berr *e)
 		json_t *c;
 		size_t j;
 
-		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].port);
+		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].host_port);
 		r = load_claims(path, &arrs[i], e);
 		if (r < 0)
 			goto out;
@@ -178,20 +147,21 @@ int ports_claim(struct store *st, const struct eng_endpoint *ep, struct berr *e)
 			uint32_t ip = claim_ip(c);
 
 			/* a stale claim of this very endpoint (its record is gone) is not a conflict */
-			if ((ip && hps[i].ip && ip != hps[i].ip) || owned_by(c, ep->network, ep->id, ep->ifname))
+			if ((ip && hps[i].host_ip && ip != hps[i].host_ip) ||
+			    owned_by(c, ep->network, ep->id, ep->ifname))
 				continue;
 			r = berr_set(e, -EADDRINUSE,
 				     "host port %s/%u%s%s is already published by container '%s' (%s on network '%s')",
-				     bproto_name(hps[i].proto), hps[i].port, ip ? " on " : "",
+				     bproto_name(hps[i].proto), hps[i].host_port, ip ? " on " : "",
 				     ip ? baddr_fmt4(ip, ipb) : "", str_of(c, "id"), str_of(c, "ifname"),
 				     str_of(c, "network"));
 			goto out;
 		}
 		for (size_t k = 0; k < i; k++) {
-			if (hps[k].proto == hps[i].proto && hps[k].port == hps[i].port &&
-			    (!hps[k].ip || !hps[i].ip || hps[k].ip == hps[i].ip)) {
+			if (hps[k].proto == hps[i].proto && hps[k].host_port == hps[i].host_port &&
+			    (!hps[k].host_ip || !hps[i].host_ip || hps[k].host_ip == hps[i].host_ip)) {
 				r = berr_set(e, -EINVAL, "host port %s/%u is published twice",
-					     bproto_name(hps[i].proto), hps[i].port);
+					     bproto_name(hps[i].proto), hps[i].host_port);
 				goto out;
 			}
 		}
@@ -200,31 +170,31 @@ int ports_claim(struct store *st, const struct eng_endpoint *ep, struct berr *e)
 		char path[PATH_MAX], ipb[INET_ADDRSTRLEN];
 		json_t *c;
 
-		drop_owned(arrs[i], ep, hps[i].ip);
+		drop_owned(arrs[i], ep, hps[i].host_ip);
 		c = json_object();
 		if (!c || json_array_append_new(arrs[i], c) < 0 ||
-		    bjson_set(c, "host_ip", json_string(baddr_fmt4(hps[i].ip, ipb))) < 0 ||
+		    bjson_set(c, "host_ip", json_string(baddr_fmt4(hps[i].host_ip, ipb))) < 0 ||
 		    bjson_set(c, "network", json_string(ep->network)) < 0 ||
 		    bjson_set(c, "id", json_string(ep->id)) < 0 ||
 		    bjson_set(c, "ifname", json_string(ep->ifname)) < 0) {
 			r = berr_oom(e);
-			goto undo;
+			goto fail;
 		}
-		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].port);
+		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].host_port);
 		r = save_claims(path, arrs[i], e);
 		if (r < 0)
-			goto undo;
+			goto fail;
 		written++;
 	}
 	r = 0;
 	goto out;
-undo:
+fail:
 	for (size_t i = 0; i < written; i++) {
 		char path[PATH_MAX];
 		json_t *arr = arrs[i];
 
-		drop_owned(arr, ep, hps[i].ip);
-		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].port);
+		drop_owned(arr, ep, hps[i].host_ip);
+		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].host_port);
 		save_claims(path, arr, NULL);
 	}
 out:

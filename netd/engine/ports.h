@@ -1,9 +1,10 @@
+/* Host port ownership: who published which host port, on which address. */
 /*
- * Host port ownership: one small record per claimed (protocol, host port)
- * under <state>/ports, listing who published it on which host address. A
- * port published on every address (0.0.0.0) conflicts with the same port on
- * any single address and the other way round. Taken under the ports lock,
- * which nests inside network locks (docs/netd.md).
+ * One small record per claimed (protocol, host port) under <state>/ports,
+ * listing who published it on which host address. A port published on every
+ * address (0.0.0.0) conflicts with the same port on any single address and the
+ * other way round. Taken under the ports lock, which nests inside network locks
+ * (docs/netd.md).
  */
 #pragma once
 

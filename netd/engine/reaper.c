@@ -1,3 +1,4 @@
+/* The link reaper: a worker thread deleting retired links, and the hand-off to a process at exit. */
 #include "netd/engine/reaper.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
+/* The link reaper: deletes detached veths on a worker thread of its own. */
 /*
- * The link reaper: deletes detached veths on a worker thread of its own.
  * Unregistering a netdev waits for RCU grace periods (~20 ms on the
  * development machine), which would dominate a detach; netd takes the veth
  * off its bridge and renames it out of the way (microseconds), answers, and

@@ -7,36 +7,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "fileutil.h"
 #include "netd/engine/eng_int.h"
 #include "netd/engine/link.h"
 #include "netd/engine/ports.h"
+#include "strv.h"
+
+/* Only what reconcile looks at: bridges and veths (a host may have many other links). */
+static bool is_bridge_or_veth(const struct link_info *li)
+{
+	return strcmp(li->kind, "veth") == 0 || strcmp(li->kind, "bridge") == 0;
+}
 
 struct links {
 	struct link_info *v;
-	size_t n, cap;
+	size_t n;
 };
-
-static int collect(const struct link_info *li, void *arg)
-{
-	struct links *l = arg;
-
-	/* Only what reconcile looks at: bridges and veths (a host may have many other links). */
-	if (strcmp(li->kind, "veth") != 0 && strcmp(li->kind, "bridge") != 0)
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct link_info *nv = realloc(l->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
-	l->v[l->n++] = *li;
-	return 0;
-}
 
 static const struct link_info *find_link(const struct links *l, const char *name)
 {
@@ -66,16 +54,9 @@ struct names {
 
 static int names_add(struct names *s, const char *name)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		char(*nv)[16] = realloc(s->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		s->v = nv;
-		s->cap = cap;
-	}
-	snprintf(s->v[s->n++], 16, "%s", name);
+	if (BARRAY_RESERVE(s->v, s->cap, s->n + 1) < 0)
+		return -ENOMEM;
+	snprintf(s->v[s->n++], sizeof(*s->v), "%s", name);
 	return 0;
 }
 
@@ -93,39 +74,102 @@ struct epvec {
 	size_t n, cap;
 };
 
+/* Move *ep to the end of v (ep is left empty). */
 static int epvec_push(struct epvec *v, struct eng_endpoint *ep)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		struct eng_endpoint *nv = realloc(v->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		v->v = nv;
-		v->cap = cap;
-	}
+	if (BARRAY_RESERVE(v->v, v->cap, v->n + 1) < 0)
+		return -ENOMEM;
 	v->v[v->n++] = *ep;
 	memset(ep, 0, sizeof(*ep));
 	return 0;
 }
 
-/*
- * One network under its lock: repair or drop each endpoint, then rebuild its
- * bitmap. Kept endpoints move into kept; every host veth name seen goes into
- * seen (so it is not taken for an orphan).
- */
-static int reconcile_network(struct eng *eng, const struct eng_network *n, const struct links *links, int bridge,
-			     bool bridge_new, struct epvec *kept, struct names *seen, struct eng_reconcile_report *rep,
-			     struct berr *e)
-{
-	struct eng_endpoint *eps = NULL;
+/* What eng_reconcile works on, from one step to the next. */
+struct rec {
+	struct eng *eng;
+	char **names; /* every network directory, sorted */
+	size_t n_names;
+	int *locks;		  /* n_names + 1 slots, -1 when not held */
+	struct eng_network *nets; /* the networks whose definition could be read, locked */
+	int *bridges;		  /* ifindex of each network's bridge */
+	size_t n_nets;
 	struct nlsock *host;
-	size_t n_eps = 0, first_kept = kept->n;
+	struct links links;	/* bridges and veths of the host */
+	struct names seen;	/* host veth of every record: not an orphan */
+	struct epvec kept;	/* endpoints kept, every network's */
+	struct nft_port *ports; /* their published ports, ranges expanded */
+	size_t n_ports, cap_ports;
+	struct eng_reconcile_report rep;
+};
+
+static void rec_free(struct rec *c)
+{
+	for (size_t i = 0; c->locks && i <= c->n_names; i++)
+		berth_close_safe(c->locks[i]);
+	free(c->locks);
+	free(c->nets);
+	free(c->bridges);
+	free(c->links.v);
+	free(c->seen.v);
+	eng_endpoints_free(c->kept.v, c->kept.n);
+	free(c->ports);
+	strv_free_n(c->names, c->n_names);
+}
+
+/*
+ * Every network lock, in name order (the documented lock order), for a
+ * consistent rebuild; a network whose creation crashed before its definition
+ * was written is removed.
+ */
+static int lock_networks(struct rec *c, struct berr *e)
+{
+	struct store *st = &c->eng->st;
 	int r;
 
-	r = eng_host(eng, &host, e);
+	r = store_network_names(st, &c->names, &c->n_names, e);
 	if (r < 0)
 		return r;
+	c->locks = malloc((c->n_names + 1) * sizeof(*c->locks));
+	if (!c->locks)
+		return berr_oom(e);
+	for (size_t i = 0; i <= c->n_names; i++)
+		c->locks[i] = -1;
+	c->nets = calloc(c->n_names + 1, sizeof(*c->nets));
+	c->bridges = calloc(c->n_names + 1, sizeof(*c->bridges));
+	if (!c->nets || !c->bridges)
+		return berr_oom(e);
+	for (size_t i = 0; i < c->n_names; i++) {
+		const char *name = c->names[i];
+		int *lock = &c->locks[c->n_nets];
+		char path[PATH_MAX];
+
+		r = store_lock_network(st, name, lock, NULL);
+		if (r == 0)
+			r = store_network_read(st, name, &c->nets[c->n_nets], NULL);
+		if (r < 0) {
+			if (store_path(st, path, sizeof(path), "networks/%s/network.json", name) == 0 &&
+			    !bfile_exists(path))
+				store_network_remove(st, name, NULL);
+			*lock = berth_close_safe(*lock);
+			continue;
+		}
+		c->n_nets++;
+	}
+	return 0;
+}
+
+/*
+ * One network under its lock: repair or drop each endpoint, then rebuild its
+ * bitmap. Kept endpoints move into c->kept; every host veth name seen goes
+ * into c->seen (so it is not taken for an orphan).
+ */
+static int reconcile_network(struct rec *c, const struct eng_network *n, int bridge, bool bridge_new, struct berr *e)
+{
+	struct eng *eng = c->eng;
+	struct eng_endpoint *eps = NULL;
+	size_t n_eps = 0, first_kept = c->kept.n;
+	int r;
+
 	r = store_ep_list(&eng->st, n->name, NULL, true, &eps, &n_eps, e);
 	if (r < 0)
 		return r;
@@ -134,202 +178,166 @@ static int reconcile_network(struct eng *eng, const struct eng_network *n, const
 		const struct link_info *li;
 		bool keep = false;
 
-		if (names_add(seen, ep->host_ifname) < 0) {
+		if (names_add(&c->seen, ep->host_ifname) < 0) {
 			r = berr_oom(e);
 			goto out;
 		}
-		li = ep->state == ENG_EP_COMPLETE ? find_link(links, ep->host_ifname) : NULL;
+		li = ep->state == ENG_EP_COMPLETE ? find_link(&c->links, ep->host_ifname) : NULL;
 		if (li && strcmp(li->kind, "veth") == 0) {
 			keep = true;
 			if (bridge_new || li->master != bridge || !(li->flags & IFF_UP)) {
 				/* the bridge was re-created (ports drop off a deleted bridge) or the port was touched
 				 */
-				if (link_set(host, li->ifindex, IFF_UP, IFF_UP, bridge, NULL) < 0 ||
-				    (n->hairpin && link_set_hairpin(host, li->ifindex, true, NULL) < 0))
+				if (link_set(c->host, li->ifindex, IFF_UP, IFF_UP, bridge, NULL) < 0 ||
+				    (n->hairpin && link_set_hairpin(c->host, li->ifindex, true, NULL) < 0))
 					keep = false;
 				else
-					rep->endpoints_repaired++;
+					c->rep.endpoints_repaired++;
 			}
 		} else if (ep->state == ENG_EP_COMPLETE) {
 			int nsfd = -1;
 
 			/* the veth is gone but the container may live on: wire it again */
 			if (eng_endpoint_netns(ep, &nsfd, NULL) == 0) {
-				link_delete(host, ep->host_ifname, NULL);
+				link_delete(c->host, ep->host_ifname, NULL);
 				if (ep_kernel_setup(eng, n, ep, nsfd, bridge, NULL) == 0) {
 					keep = true;
-					rep->endpoints_repaired++;
+					c->rep.endpoints_repaired++;
 				}
 				close(nsfd);
 			}
 		}
 		if (keep) {
-			if (epvec_push(kept, ep) < 0) {
+			if (epvec_push(&c->kept, ep) < 0) {
 				r = berr_oom(e);
 				goto out;
 			}
-			rep->endpoints_kept++;
+			c->rep.endpoints_kept++;
 			continue;
 		}
 		/* nftables is rebuilt afterwards; the rest goes now */
 		r = ep_teardown(eng, n, ep, true, e);
 		if (r < 0)
 			goto out;
-		rep->endpoints_dropped++;
+		c->rep.endpoints_dropped++;
 	}
-	r = net_ipam_rebuild(eng, n, kept->v + first_kept, kept->n - first_kept, e);
+	r = net_ipam_rebuild(eng, n, c->kept.v + first_kept, c->kept.n - first_kept, e);
 out:
 	eng_endpoints_free(eps, n_eps);
 	return r;
 }
 
-static void free_names(char **names, size_t n)
+/* Each network's bridge and kernel state, then its endpoints. */
+static int reconcile_networks(struct rec *c, struct berr *e)
 {
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	int r;
+
+	for (size_t i = 0; i < c->n_nets; i++) {
+		bool created = false;
+
+		r = net_kernel_ensure(c->eng, &c->nets[i], &c->bridges[i], &created, e);
+		if (r >= 0) {
+			if (created)
+				c->rep.bridges_created++;
+			r = reconcile_network(c, &c->nets[i], c->bridges[i], created, e);
+		}
+		if (r < 0)
+			return berr_wrap(e, r, "network '%s'", c->nets[i].name);
+	}
+	return 0;
+}
+
+/* Veths of berth's naming on berth's bridges (or on none) that no record claims. */
+static void sweep_orphans(struct rec *c)
+{
+	for (size_t i = 0; i < c->links.n; i++) {
+		const struct link_info *li = &c->links.v[i];
+		bool ours = li->master == 0;
+
+		if (strcmp(li->kind, "veth") != 0 || !is_our_name(li->name) || names_has(&c->seen, li->name))
+			continue;
+		/* a retired link whose deletion a crash interrupted */
+		ours = ours || strncmp(li->name, "bx", 2) == 0;
+		for (size_t j = 0; j < c->n_nets && !ours; j++)
+			ours = li->master == c->bridges[j];
+		if (ours && link_delete(c->host, li->name, NULL) == 0)
+			c->rep.links_removed++;
+	}
+}
+
+/* The published ports of every kept endpoint, as the nftables map elements. */
+static int collect_ports(struct rec *c, struct berr *e)
+{
+	for (size_t i = 0; i < c->kept.n; i++) {
+		_cleanup_free_ struct nft_port *p = NULL;
+		size_t np = 0;
+
+		if (eng_nft_ports(&c->kept.v[i], &p, &np) < 0 ||
+		    BARRAY_RESERVE(c->ports, c->cap_ports, c->n_ports + np) < 0)
+			return berr_oom(e);
+		if (np)
+			memcpy(c->ports + c->n_ports, p, np * sizeof(*p));
+		c->n_ports += np;
+	}
+	return 0;
+}
+
+/* Table inet berth rebuilt whole from the networks and the kept endpoints' ports. */
+static int rebuild_nft(struct rec *c, struct berr *e)
+{
+	_cleanup_free_ struct nft_network *nets = NULL;
+	struct nft_ctx *nft;
+	int r;
+
+	nets = calloc(c->n_nets + 1, sizeof(*nets));
+	if (!nets)
+		return berr_oom(e);
+	for (size_t i = 0; i < c->n_nets; i++)
+		eng_nft_network(&c->nets[i], &nets[i]);
+	r = eng_nft(c->eng, &nft, e);
+	if (r < 0)
+		return r;
+	return nft_rebuild(nft, nets, c->n_nets, c->ports, c->n_ports, e);
 }
 
 int eng_reconcile(struct eng *eng, struct eng_reconcile_report *ret, struct berr *e)
 {
-	struct eng_reconcile_report rep = {0};
 	_cleanup_close_ int glock = -1;
-	char **names = NULL;
-	size_t nn = 0, n_nets = 0;
-	int *locks = NULL;
-	struct eng_network *nets = NULL;
-	int *bridges = NULL;
-	struct links links = {0};
-	struct names seen = {0};
-	struct epvec kept = {0};
-	struct nft_network *nn_v = NULL;
-	struct nft_port *ports = NULL;
-	size_t n_ports = 0;
-	struct nlsock *host;
-	struct nft_ctx *nft;
+	struct rec c = {.eng = eng};
 	int r;
 
 	r = store_lock_global(&eng->st, &glock, e);
 	if (r < 0)
 		return r;
-	r = store_network_names(&eng->st, &names, &nn, e);
-	if (r < 0)
-		return r;
-	locks = calloc(nn + 1, sizeof(*locks));
-	nets = calloc(nn + 1, sizeof(*nets));
-	bridges = calloc(nn + 1, sizeof(*bridges));
-	if (!locks || !nets || !bridges) {
-		r = berr_oom(e);
-		goto out;
-	}
-	for (size_t i = 0; i <= nn; i++)
-		locks[i] = -1;
-	/* Every network lock, in name order (the documented lock order), for a consistent rebuild. */
-	for (size_t i = 0; i < nn; i++) {
-		char path[PATH_MAX];
-
-		r = store_lock_network(&eng->st, names[i], &locks[n_nets], NULL);
-		if (r == 0)
-			r = store_network_read(&eng->st, names[i], &nets[n_nets], NULL);
-		if (r < 0) {
-			/* a network whose creation crashed before its definition was written */
-			if (store_path(&eng->st, path, sizeof(path), "networks/%s/network.json", names[i]) == 0 &&
-			    !bfile_exists(path)) {
-				store_network_remove(&eng->st, names[i], NULL);
-			}
-			if (locks[n_nets] >= 0) {
-				close(locks[n_nets]);
-				locks[n_nets] = -1;
-			}
-			continue;
-		}
-		n_nets++;
-	}
-	r = eng_host(eng, &host, e);
+	r = lock_networks(&c, e);
 	if (r < 0)
 		goto out;
-	r = link_dump(host, collect, &links, e);
+	r = eng_host(eng, &c.host, e);
 	if (r < 0)
 		goto out;
-	for (size_t i = 0; i < n_nets; i++) {
-		bool created = false;
-
-		r = net_kernel_ensure(eng, &nets[i], &bridges[i], &created, e);
-		if (r < 0) {
-			berr_wrap(e, r, "network '%s'", nets[i].name);
-			goto out;
-		}
-		if (created)
-			rep.bridges_created++;
-		r = reconcile_network(eng, &nets[i], &links, bridges[i], created, &kept, &seen, &rep, e);
-		if (r < 0) {
-			berr_wrap(e, r, "network '%s'", nets[i].name);
-			goto out;
-		}
-	}
-	r = ports_sweep(&eng->st, NULL, kept.v, kept.n, e);
+	r = link_list(c.host, is_bridge_or_veth, &c.links.v, &c.links.n, e);
 	if (r < 0)
 		goto out;
-	/* veths of berth's naming on berth's bridges (or on none) that no record claims */
-	for (size_t i = 0; i < links.n; i++) {
-		const struct link_info *li = &links.v[i];
-		bool ours = li->master == 0;
-
-		if (strcmp(li->kind, "veth") != 0 || !is_our_name(li->name) || names_has(&seen, li->name))
-			continue;
-		/* a retired link whose deletion a crash interrupted */
-		ours = ours || strncmp(li->name, "bx", 2) == 0;
-		for (size_t j = 0; j < n_nets && !ours; j++)
-			ours = li->master == bridges[j];
-		if (ours && link_delete(host, li->name, NULL) == 0)
-			rep.links_removed++;
-	}
-	nn_v = calloc(n_nets + 1, sizeof(*nn_v));
-	if (!nn_v) {
-		r = berr_oom(e);
-		goto out;
-	}
-	for (size_t i = 0; i < n_nets; i++)
-		eng_nft_network(&nets[i], &nn_v[i]);
-	for (size_t i = 0; i < kept.n; i++) {
-		struct nft_port *p = NULL, *nv;
-		size_t np = 0;
-
-		if (eng_nft_ports(&kept.v[i], &p, &np) < 0 ||
-		    !(nv = realloc(ports, (n_ports + np + 1) * sizeof(*ports)))) {
-			free(p);
-			r = berr_oom(e);
-			goto out;
-		}
-		ports = nv;
-		memcpy(ports + n_ports, p, np * sizeof(*p));
-		n_ports += np;
-		free(p);
-	}
-	r = eng_nft(eng, &nft, e);
+	r = reconcile_networks(&c, e);
 	if (r < 0)
 		goto out;
-	r = nft_rebuild(nft, nn_v, n_nets, ports, n_ports, e);
+	r = ports_sweep(&eng->st, NULL, c.kept.v, c.kept.n, e);
 	if (r < 0)
 		goto out;
-	rep.networks = n_nets;
-	rep.ports = n_ports;
+	sweep_orphans(&c);
+	r = collect_ports(&c, e);
+	if (r < 0)
+		goto out;
+	r = rebuild_nft(&c, e);
+	if (r < 0)
+		goto out;
+	c.rep.networks = c.n_nets;
+	c.rep.ports = c.n_ports;
 	if (ret)
-		*ret = rep;
+		*ret = c.rep;
 	r = 0;
 out:
-	for (size_t i = 0; locks && i <= nn; i++)
-		if (locks[i] >= 0)
-			close(locks[i]);
-	free(locks);
-	free(nets);
-	free(bridges);
-	free(links.v);
-	free(seen.v);
-	eng_endpoints_free(kept.v, kept.n);
-	free(nn_v);
-	free(ports);
-	free_names(names, nn);
+	rec_free(&c);
 	return r;
 }
 
@@ -346,44 +354,38 @@ static bool in_keep(const struct eng_endpoint *ep, const struct eng_key *keep, s
 int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, size_t n_keep, size_t *ret_removed,
 	   struct berr *e)
 {
-	_cleanup_close_ int nlock = -1;
-	struct eng_endpoint *eps = NULL;
+	_cleanup_(store_net_close) struct store_net sn = STORE_NET_INIT;
 	struct epvec kept = {0};
-	struct eng_network n;
 	struct links links = {0};
 	struct nlsock *host;
 	struct nft_ctx *nft;
 	struct link_info br;
 	struct nft_port *have = NULL, *stale = NULL;
-	size_t n_eps = 0, removed = 0, nh = 0, ns = 0;
+	size_t removed = 0, nh = 0, ns = 0;
 	int r;
 
 	if (!network || !bname_valid(network, ENG_NAME_MAX))
 		return berr_set(e, -EINVAL, "invalid network name '%s'", network ? network : "");
-	r = store_lock_network(&eng->st, network, &nlock, e);
+	r = store_net_open(&eng->st, network, NULL, true, &sn, e);
 	if (r < 0)
 		return r;
-	r = store_network_read(&eng->st, network, &n, e);
-	if (r < 0)
-		return r;
-	r = store_ep_list(&eng->st, network, NULL, true, &eps, &n_eps, e);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n_eps; i++) {
-		if (eps[i].state == ENG_EP_COMPLETE && in_keep(&eps[i], keep, n_keep)) {
-			if (epvec_push(&kept, &eps[i]) < 0) {
+	for (size_t i = 0; i < sn.n_eps; i++) {
+		struct eng_endpoint *ep = &sn.eps[i];
+
+		if (ep->state == ENG_EP_COMPLETE && in_keep(ep, keep, n_keep)) {
+			if (epvec_push(&kept, ep) < 0) {
 				r = berr_oom(e);
 				goto out;
 			}
 			continue;
 		}
-		r = ep_teardown(eng, &n, &eps[i], false, e);
+		r = ep_teardown(eng, &sn.def, ep, false, e);
 		if (r < 0)
 			goto out;
 		removed++;
 	}
 	/* leftovers of crashed attaches: leases, claims, map elements, veths */
-	r = net_ipam_rebuild(eng, &n, kept.v, kept.n, e);
+	r = net_ipam_rebuild(eng, &sn.def, kept.v, kept.n, e);
 	if (r < 0)
 		goto out;
 	r = ports_sweep(&eng->st, network, kept.v, kept.n, e);
@@ -403,7 +405,7 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 	for (size_t i = 0; i < nh; i++) {
 		bool live = false;
 
-		if (!baddr_in4(&n.subnet, have[i].dest_ip))
+		if (!baddr_in4(&sn.def.subnet, have[i].dest_ip))
 			continue;
 		for (size_t j = 0; j < kept.n && !live; j++)
 			live = kept.v[j].ip == have[i].dest_ip;
@@ -418,11 +420,11 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 	r = eng_host(eng, &host, e);
 	if (r < 0)
 		goto out;
-	r = link_dump(host, collect, &links, e);
+	r = link_list(host, is_bridge_or_veth, &links.v, &links.n, e);
 	if (r < 0)
 		goto out;
 	br.ifindex = -1;
-	(void)link_get(host, n.bridge, &br, NULL);
+	(void)link_get(host, sn.def.bridge, &br, NULL);
 	for (size_t i = 0; i < links.n; i++) {
 		bool live = false;
 
@@ -445,7 +447,6 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 		*ret_removed = removed;
 	r = 0;
 out:
-	eng_endpoints_free(eps, n_eps);
 	eng_endpoints_free(kept.v, kept.n);
 	free(links.v);
 	free(have);

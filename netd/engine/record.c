@@ -1,3 +1,4 @@
+/* Records: the JSON forms of networks, endpoints and ports, and the destructors of an endpoint. */
 #include "netd/engine/record.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 
 #include "cleanup.h"
 #include "jsonutil.h"
+#include "mac.h"
 
 static int put_str(json_t *o, const char *k, const char *v)
 {
@@ -120,6 +122,28 @@ int record_network_from_json(const json_t *j, struct eng_network *ret, struct be
 	return 0;
 }
 
+void eng_endpoint_clear(struct eng_endpoint *ep)
+{
+	if (!ep)
+		return;
+	free(ep->netns_path);
+	free(ep->routes);
+	free(ep->ports);
+	ep->netns_path = NULL;
+	ep->routes = NULL;
+	ep->ports = NULL;
+	ep->n_routes = ep->n_ports = 0;
+}
+
+void eng_endpoints_free(struct eng_endpoint *eps, size_t n)
+{
+	if (!eps)
+		return;
+	for (size_t i = 0; i < n; i++)
+		eng_endpoint_clear(&eps[i]);
+	free(eps);
+}
+
 const char *record_state_name(enum eng_ep_state s)
 {
 	switch (s) {
@@ -133,26 +157,11 @@ const char *record_state_name(enum eng_ep_state s)
 	return "?";
 }
 
-const char *record_mac_fmt(const uint8_t mac[6], char *buf)
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	return buf;
-}
-
 int record_mac_parse(const char *s, uint8_t mac[6], struct berr *e)
 {
-	unsigned v[6];
-	char end;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &end) != 6)
+	if (bmac_parse(s, mac) < 0)
 		return berr_set(e, -EINVAL, "invalid MAC address '%s': expected xx:xx:xx:xx:xx:xx", s);
-	for (int i = 0; i < 6; i++) {
-		if (s[i * 3] == ' ' || s[i * 3] == '+' || s[i * 3] == '-' || s[i * 3 + 1] == ' ')
-			return berr_set(e, -EINVAL, "invalid MAC address '%s'", s);
-		mac[i] = (uint8_t)v[i];
-	}
-	if (mac[0] & 1)
+	if (bmac_is_multicast(mac))
 		return berr_set(e, -EINVAL, "invalid MAC address '%s': multicast", s);
 	return 0;
 }
@@ -217,7 +226,7 @@ json_t *record_endpoint_to_json(const struct eng_endpoint *ep)
 	_cleanup_json_ json_t *o = json_object();
 	_cleanup_json_ json_t *routes = json_array();
 	_cleanup_json_ json_t *ports = json_array();
-	char mac[18], cidr[BADDR_CIDR4_STRLEN];
+	char mac[BMAC_STRLEN], cidr[BADDR_CIDR4_STRLEN];
 
 	if (!o || !routes || !ports)
 		return NULL;
@@ -249,7 +258,7 @@ json_t *record_endpoint_to_json(const struct eng_endpoint *ep)
 	if (ep->gateway && put_ip(o, "gateway", ep->gateway) < 0)
 		return NULL;
 	if (bjson_set(o, "ip_external", json_boolean(ep->ip_external)) < 0 ||
-	    put_str(o, "mac", record_mac_fmt(ep->mac, mac)) < 0 || bjson_set(o, "mtu", json_integer(ep->mtu)) < 0 ||
+	    put_str(o, "mac", bmac_fmt(ep->mac, mac)) < 0 || bjson_set(o, "mtu", json_integer(ep->mtu)) < 0 ||
 	    bjson_set(o, "default_route", json_boolean(ep->default_route)) < 0 ||
 	    bjson_set(o, "routes", TAKE_PTR(routes)) < 0 || bjson_set(o, "ports", TAKE_PTR(ports)) < 0 ||
 	    bjson_set(o, "created", json_integer(ep->created)) < 0)

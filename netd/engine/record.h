@@ -1,7 +1,8 @@
+/* Records: the JSON forms of networks, endpoints and ports. */
 /*
- * JSON forms of networks and endpoints: the records of the state store and
- * the results netd returns are the same objects (docs/netd-protocol.md).
- * Parsing is strict: unknown keys and bad values are errors naming the field.
+ * The records of the state store and the results netd returns are the same
+ * objects (docs/netd-protocol.md). Parsing is strict: unknown keys and bad
+ * values are errors naming the field.
  */
 #pragma once
 
@@ -26,6 +27,5 @@ int record_port_from_json(const json_t *j, const char *where, struct bportspec *
 
 const char *record_state_name(enum eng_ep_state s);
 
-/* "aa:bb:cc:dd:ee:ff" (buf >= 18 bytes). */
-const char *record_mac_fmt(const uint8_t mac[6], char *buf);
+/* A MAC address an interface may carry ("xx:xx:xx:xx:xx:xx", not multicast), with the message naming it. */
 int record_mac_parse(const char *s, uint8_t mac[6], struct berr *e);

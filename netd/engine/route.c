@@ -1,3 +1,4 @@
+/* Routes through rtnetlink: adding and finding IPv4 routes, listing every route of a namespace. */
 #include "netd/engine/route.h"
 
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "netd/engine/engine.h"
 #include "netd/engine/link.h"
@@ -99,16 +101,9 @@ static int route_valid(struct nl_msg *msg, void *arg)
 	rtm = nlmsg_data(hdr);
 	if ((rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) || (rtm->rtm_flags & RTM_F_CLONED))
 		return NL_SKIP;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct eng_nsroute *nv = realloc(c->v, cap * sizeof(*nv));
-
-		if (!nv) {
-			c->err = -ENOMEM;
-			return NL_SKIP;
-		}
-		c->v = nv;
-		c->cap = cap;
+	if (BARRAY_RESERVE(c->v, c->cap, c->n + 1) < 0) {
+		c->err = -ENOMEM;
+		return NL_SKIP;
 	}
 	r = &c->v[c->n++];
 	memset(r, 0, sizeof(*r));
@@ -139,52 +134,23 @@ static int route_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-struct names {
-	struct link_info *v;
-	size_t n, cap;
-};
-
-static int collect_link(const struct link_info *li, void *arg)
-{
-	struct names *ns = arg;
-
-	if (ns->n == ns->cap) {
-		size_t cap = ns->cap ? ns->cap * 2 : 8;
-		struct link_info *nv = realloc(ns->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		ns->v = nv;
-		ns->cap = cap;
-	}
-	ns->v[ns->n++] = *li;
-	return 0;
-}
-
 int eng_netns_routes(int nsfd, struct eng_nsroute **ret, size_t *ret_n, struct berr *e)
 {
 	_cleanup_nlsock_ struct nlsock *ns = NULL;
 	struct rtmsg rtm = {.rtm_family = AF_UNSPEC};
 	struct dump_ctx c = {0};
-	struct names names = {0};
-	struct nl_msg *msg;
+	_cleanup_free_ struct link_info *links = NULL;
+	size_t n_links = 0;
 	int r;
 
 	r = nlsock_open(nsfd, &ns, e);
 	if (r < 0)
 		return r;
-	r = link_dump(ns, collect_link, &names, e);
+	r = link_list(ns, NULL, &links, &n_links, e);
 	if (r < 0)
 		goto out;
-	msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
-	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		r = berr_oom(e);
-		goto out;
-	}
 	/* A dump without a table filter returns every table (main, local, policy tables). */
-	r = nlsock_request(ns, msg, route_valid, &c);
-	nlmsg_free(msg);
+	r = nlsock_dump(ns, RTM_GETROUTE, &rtm, sizeof(rtm), route_valid, &c);
 	if (r < 0) {
 		r = nlsock_fail(ns, r, e, "list routes");
 		goto out;
@@ -197,9 +163,9 @@ int eng_netns_routes(int nsfd, struct eng_nsroute **ret, size_t *ret_n, struct b
 		if (c.v[i].dev[0] != '#')
 			continue;
 		int idx = atoi(c.v[i].dev + 1);
-		for (size_t j = 0; j < names.n; j++) {
-			if (names.v[j].ifindex == idx) {
-				snprintf(c.v[i].dev, sizeof(c.v[i].dev), "%s", names.v[j].name);
+		for (size_t j = 0; j < n_links; j++) {
+			if (links[j].ifindex == idx) {
+				snprintf(c.v[i].dev, sizeof(c.v[i].dev), "%s", links[j].name);
 				break;
 			}
 		}
@@ -209,7 +175,6 @@ int eng_netns_routes(int nsfd, struct eng_nsroute **ret, size_t *ret_n, struct b
 	r = 0;
 out:
 	free(c.v);
-	free(names.v);
 	return r;
 }
 
@@ -259,16 +224,9 @@ int route_has4(struct nlsock *ns, const struct bcidr4 *dst, uint32_t gw, int ifi
 {
 	struct rtmsg rtm = {.rtm_family = AF_INET};
 	struct has_ctx c = {.dst = dst, .gw = gw, .ifindex = ifindex};
-	struct nl_msg *msg;
 	int r;
 
-	msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
-	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		return berr_oom(e);
-	}
-	r = nlsock_request(ns, msg, has_valid, &c);
-	nlmsg_free(msg);
+	r = nlsock_dump(ns, RTM_GETROUTE, &rtm, sizeof(rtm), has_valid, &c);
 	if (r < 0)
 		return nlsock_fail(ns, r, e, "list routes");
 	*ret = c.found;

@@ -1,3 +1,4 @@
+/* The state store: paths, locks, network definitions and endpoint records under the state directory. */
 #include "netd/engine/store.h"
 
 #include <dirent.h>
@@ -11,11 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "fileutil.h"
 #include "jsonutil.h"
 #include "lock.h"
 #include "netd/engine/record.h"
+#include "strv.h"
 
 #define RECORD_MAX_SIZE (1024 * 1024)
 
@@ -57,26 +60,25 @@ int store_path(const struct store *st, char *buf, size_t len, const char *fmt, .
 	return 0;
 }
 
-int store_lock_global(struct store *st, int *ret_fd, struct berr *e)
+static int lock_file(struct store *st, const char *rel, const char *what, int *ret_fd, struct berr *e)
 {
 	char path[PATH_MAX];
 	int r;
 
-	if (store_path(st, path, sizeof(path), "lock") < 0)
+	if (store_path(st, path, sizeof(path), "%s", rel) < 0)
 		return berr_set(e, -ENAMETOOLONG, "state directory path too long");
 	r = block_acquire(path, st->timeout_ms, ret_fd, e);
-	return r < 0 ? berr_wrap(e, r, "state lock") : 0;
+	return r < 0 ? berr_wrap(e, r, "%s", what) : 0;
+}
+
+int store_lock_global(struct store *st, int *ret_fd, struct berr *e)
+{
+	return lock_file(st, "lock", "state lock", ret_fd, e);
 }
 
 int store_lock_ports(struct store *st, int *ret_fd, struct berr *e)
 {
-	char path[PATH_MAX];
-	int r;
-
-	if (store_path(st, path, sizeof(path), "ports/lock") < 0)
-		return berr_set(e, -ENAMETOOLONG, "state directory path too long");
-	r = block_acquire(path, st->timeout_ms, ret_fd, e);
-	return r < 0 ? berr_wrap(e, r, "ports lock") : 0;
+	return lock_file(st, "ports/lock", "ports lock", ret_fd, e);
 }
 
 int store_lock_network(struct store *st, const char *name, int *ret_fd, struct berr *e)
@@ -126,7 +128,7 @@ int store_network_read(struct store *st, const char *name, struct eng_network *r
 	return 0;
 }
 
-static int write_json(const char *path, const json_t *j, int flags, struct berr *e)
+int store_write_json(const char *path, const json_t *j, int flags, struct berr *e)
 {
 	_cleanup_free_ char *s = NULL;
 	size_t len;
@@ -155,7 +157,7 @@ int store_network_write(struct store *st, const struct eng_network *n, struct be
 		return berr_oom(e);
 	store_path(st, path, sizeof(path), "networks/%s/network.json", n->name);
 	/* Definitions change rarely and are worth a power loss: written durably. */
-	return write_json(path, j, BFILE_SYNC, e);
+	return store_write_json(path, j, BFILE_SYNC, e);
 }
 
 int store_network_remove(struct store *st, const char *name, struct berr *e)
@@ -170,13 +172,6 @@ int store_network_remove(struct store *st, const char *name, struct berr *e)
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void strv_free_n(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* Entries of a directory that pass keep(), sorted. */
@@ -199,17 +194,8 @@ static int list_dir(const char *path, bool (*keep)(const struct dirent *), char 
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || !keep(de))
 			continue;
-		if (n == cap) {
-			char **nv;
-
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv)
-				goto oom;
-			v = nv;
-		}
-		if (!(v[n] = strdup(de->d_name)))
-			goto oom;
+		if (BARRAY_RESERVE(v, cap, n + 1) < 0 || !(v[n] = strdup(de->d_name)))
+			goto fail;
 		n++;
 	}
 	closedir(d);
@@ -218,7 +204,7 @@ static int list_dir(const char *path, bool (*keep)(const struct dirent *), char 
 	*ret = v;
 	*ret_n = n;
 	return 0;
-oom:
+fail:
 	closedir(d);
 	strv_free_n(v, n);
 	return berr_oom(e);
@@ -286,7 +272,7 @@ int store_ep_write(struct store *st, const struct eng_endpoint *ep, struct berr 
 	j = record_endpoint_to_json(ep);
 	if (!j)
 		return berr_oom(e);
-	r = write_json(path, j, 0, e);
+	r = store_write_json(path, j, 0, e);
 	return r < 0 ? berr_wrap(e, r, "endpoint record") : 0;
 }
 
@@ -315,15 +301,8 @@ static int cmp_ep(const void *a, const void *b)
 
 static int push_ep(struct eng_endpoint **v, size_t *n, size_t *cap, struct eng_endpoint *ep)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		struct eng_endpoint *nv = realloc(*v, nc * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = nc;
-	}
+	if (BARRAY_RESERVE(*v, *cap, *n + 1) < 0)
+		return -ENOMEM;
 	(*v)[(*n)++] = *ep;
 	return 0;
 }
@@ -420,4 +399,46 @@ int store_ep_list(struct store *st, const char *network, const char *id, bool re
 	*ret = v;
 	*ret_n = n;
 	return 0;
+}
+
+int store_net_lock(struct store *st, const char *name, struct store_net *ret, struct berr *e)
+{
+	_cleanup_close_ int lock = -1;
+	int r;
+
+	r = store_lock_network(st, name, &lock, e);
+	if (r < 0)
+		return r;
+	r = store_network_read(st, name, &ret->def, e);
+	if (r < 0)
+		return r;
+	ret->lock = TAKE_FD(lock);
+	return 0;
+}
+
+int store_net_open(struct store *st, const char *name, const char *id, bool remove_bad, struct store_net *ret,
+		   struct berr *e)
+{
+	struct store_net sn = STORE_NET_INIT;
+	int r;
+
+	r = store_net_lock(st, name, &sn, e);
+	if (r >= 0)
+		r = store_ep_list(st, name, id, remove_bad, &sn.eps, &sn.n_eps, e);
+	if (r < 0) {
+		store_net_close(&sn);
+		return r;
+	}
+	*ret = sn;
+	return 0;
+}
+
+void store_net_close(struct store_net *sn)
+{
+	if (!sn)
+		return;
+	sn->lock = berth_close_safe(sn->lock);
+	eng_endpoints_free(sn->eps, sn->n_eps);
+	sn->eps = NULL;
+	sn->n_eps = 0;
 }

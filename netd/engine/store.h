@@ -1,5 +1,6 @@
+/* The state store: where networks, endpoints and port claims live on disk, and their locks. */
 /*
- * The state store under the state directory (default /var/lib/berth):
+ * Layout under the state directory (default /var/lib/berth):
  *
  *   lock                                   global lock: network create/remove, reconcile
  *   networks/<name>/network.json           the definition
@@ -15,6 +16,7 @@
  */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,12 +40,37 @@ int store_lock_ports(struct store *st, int *ret_fd, struct berr *e);
 /* -ENOENT ("unknown network") when the network does not exist (also when it went away while we waited). */
 int store_lock_network(struct store *st, const char *name, int *ret_fd, struct berr *e);
 
+/*
+ * A network held for work on its endpoints: its lock, its definition and
+ * (store_net_open) its endpoint records. STORE_NET_INIT, then
+ * store_net_close (also as _cleanup_(store_net_close)).
+ */
+struct store_net {
+	int lock;
+	struct eng_network def;
+	struct eng_endpoint *eps;
+	size_t n_eps;
+};
+#define STORE_NET_INIT                                                                                                 \
+	{                                                                                                              \
+		.lock = -1                                                                                             \
+	}
+/* Lock the network and read its definition (errors as store_lock_network). */
+int store_net_lock(struct store *st, const char *name, struct store_net *ret, struct berr *e);
+/* store_net_lock, then list its records (id, remove_bad: as store_ep_list). On failure nothing is held. */
+int store_net_open(struct store *st, const char *name, const char *id, bool remove_bad, struct store_net *ret,
+		   struct berr *e);
+void store_net_close(struct store_net *sn);
+
 int store_network_read(struct store *st, const char *name, struct eng_network *ret, struct berr *e);
 /* Create the network's directory when needed and write network.json durably. */
 int store_network_write(struct store *st, const struct eng_network *n, struct berr *e);
 int store_network_remove(struct store *st, const char *name, struct berr *e);
 /* Names of every network, sorted; free with free() on each and on the array. */
 int store_network_names(struct store *st, char ***ret, size_t *ret_n, struct berr *e);
+
+/* Write a JSON document atomically (temporary file + rename), newline-terminated; flags as bfile_write_atomic. */
+int store_write_json(const char *path, const json_t *j, int flags, struct berr *e);
 
 int store_ipam_path(const struct store *st, const char *network, char *buf, size_t len);
 

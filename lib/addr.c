@@ -1,3 +1,4 @@
+/* berth: parsing and validation of addresses, names and port specs from outside input. */
 #include "addr.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* berth: error context carried from the failing call up to the program boundary. */
 #include "err.h"
 
 #include <errno.h>

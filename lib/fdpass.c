@@ -1,3 +1,4 @@
+/* berth: passing file descriptors over Unix sockets (SCM_RIGHTS). */
 #include "fdpass.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* berth: file helpers: whole-file reads, atomic writes, recursive create/remove. */
 #include "fileutil.h"
 
 #include <dirent.h>

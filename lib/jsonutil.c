@@ -1,3 +1,4 @@
+/* berth: strict, typed access to JSON input over jansson. */
 #include "jsonutil.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* berth: inter-process file locks shared by netd, berth-cni and the runtime. */
 #include "lock.h"
 
 #include <errno.h>

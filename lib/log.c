@@ -1,3 +1,4 @@
+/* berth: logging, for program boundaries and daemons only. */
 #include "log.h"
 
 #include <errno.h>

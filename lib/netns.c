@@ -1,3 +1,4 @@
+/* berth: namespace helpers that never leave the calling thread in a foreign namespace. */
 #include "netns.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* berth: aligned text tables for the CLIs' human output. */
 #include "table.h"
 
 #include <errno.h>

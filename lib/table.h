@@ -1,4 +1,4 @@
-/* Aligned text tables for netctl's human output. */
+/* berth: aligned text tables for the CLIs' human output (netctl, berth ps and stacks). */
 #pragma once
 
 #include <stdio.h>

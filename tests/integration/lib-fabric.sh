@@ -50,8 +50,8 @@ fab_etcd_start() {
 
 fab_etcd_stop() {
 	[ -n "$FAB_ETCD_PID" ] || return 0
-	kill "$FAB_ETCD_PID" 2>/dev/null
-	wait "$FAB_ETCD_PID" 2>/dev/null
+	kill "$FAB_ETCD_PID" 2>/dev/null || true
+	wait "$FAB_ETCD_PID" 2>/dev/null || true
 	FAB_ETCD_PID=
 }
 
@@ -118,8 +118,8 @@ fab_netd_start() {
 fab_netd_kill() {
 	local n=$1 sig=${2:-TERM} pid=${FAB_NETD_PID[$1]:-}
 	[ -n "$pid" ] || return 0
-	kill -"$sig" "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	kill -"$sig" "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 	FAB_NETD_PID[$n]=
 }
 
@@ -137,10 +137,19 @@ fab_wait_sync() {
 	done
 }
 
+# Whatever an earlier case left (its processes died with its subshell): namespaces and directories.
+fab_clean() {
+	ip -all netns delete 2>/dev/null
+	rm -rf "$FAB_DIR"
+	FAB_NETD_PID=()
+	FAB_ETCD_PID=
+}
+
 # fab_up N: switch + etcd + N hosts with their netd, in sync.
 fab_up() {
 	local count=$1 n
 	fab_need_etcd
+	fab_clean
 	fab_switch
 	fab_etcd_start
 	for ((n = 1; n <= count; n++)); do

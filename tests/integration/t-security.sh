@@ -133,7 +133,8 @@ tools_bundle() {
 host_net_state() {
 	nft list ruleset
 	ip -o link show | awk -F': ' '{print $2}' | sort
-	ip route show table all
+	# the kernel adds fe80:: routes of links coming up on its own, whenever DAD completes
+	ip route show table all | grep -v 'fe80::'
 	ip -o -4 addr show
 }
 

@@ -334,7 +334,30 @@ static void rule_forward(struct rb *x, unsigned i)
 	}
 }
 
+/*
+ * Before conntrack and NAT, on the addresses as they came off the wire:
+ * nothing from outside the host may be addressed to its loopback. The
+ * bridges need route_localnet (127.0.0.1:PORT from the host reaches
+ * published ports), which would otherwise let a container, or a neighbour
+ * whose packets a DNAT sends on, reach services bound to 127.0.0.1
+ * (CVE-2020-8558, moby#45610).
+ */
+static void rule_raw_prerouting(struct rb *x, unsigned i)
+{
+	uint8_t loopback = 127;
+	char lo[NFT_IFNAME_LEN] = "lo";
+
+	(void)i;
+	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
+	cmp(x, NFT_CMP_NEQ, lo, sizeof(lo));
+	match_ipv4(x);
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
+	cmp(x, NFT_CMP_EQ, &loopback, sizeof(loopback));
+	verdict(x, NF_DROP);
+}
+
 static const struct chaindef chaindefs[] = {
+	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, 1, rule_raw_prerouting},
 	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 2, rule_dnat},
 	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 2, rule_dnat},
 	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 3, rule_postrouting},

@@ -92,6 +92,7 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	cr_assert_eq(rules_in("output"), 2);
 	cr_assert_eq(rules_in("postrouting"), 3);
 	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(rules_in("raw_prerouting"), 1);
 	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'type nat hook prerouting priority dstnat'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'iifname @bridges oifname @bridges drop'");
 	foreign_tables_intact();

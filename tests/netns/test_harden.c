@@ -1,0 +1,74 @@
+/*
+ * Hardening of the data plane, from the attacker's side (docs/robustness.md):
+ * the host's loopback stays closed to containers and to the outside world.
+ * Hand-made frames (tst_raw) stand in for a container with CAP_NET_RAW and
+ * for a neighbour on the uplink.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_netd_fixture.h"
+
+TestSuite(harden, .init = tst_isolate, .fini = tst_teardown, .timeout = 120);
+
+/* A SYN from ns out of ifname to dst_mac, from src to dst:dport; 1 SYN-ACK, 2 RST, 0 no answer. */
+static int syn(const char *ns, const char *ifname, const uint8_t dst_mac[6], const char *src, const char *dst,
+	       uint16_t dport, int timeout_ms)
+{
+	struct tst_raw p = {.ifname = ifname, .src = src, .dst = dst, .sport = 40123, .dport = dport};
+	int r;
+
+	memcpy(p.dst_mac, dst_mac, 6);
+	r = tst_raw(ns, &p, timeout_ms);
+	cr_assert_geq(r, 0, "raw frame from %s: %s", ns ? ns : "host", strerror(-r));
+	return r;
+}
+
+Test(harden, host_loopback_closed_to_containers)
+{
+	struct eng *eng = fx_engine();
+	struct eng_endpoint a;
+	uint8_t br[6];
+
+	fx_network(eng, "berth0", "10.66.0.0/16");
+	a = fx_attach(eng, "berth0", "c1", "c1", NULL);
+	tst_mac(NULL, "berth0", br);
+	tst_serve(NULL, false, "127.0.0.1", 9999, "host-lo");
+	tst_serve(NULL, false, NULL, 9998, "host-any");
+	/* the frame gets through to the host's stack when addressed to the gateway */
+	cr_assert_eq(syn("c1", "eth0", br, "10.66.0.2", "10.66.0.1", 9998, 2000), 1);
+	/* CVE-2020-8558: route_localnet on the bridge must not open the host's loopback to a container */
+	cr_assert_eq(syn("c1", "eth0", br, "10.66.0.2", "127.0.0.1", 9999, 1000), 0,
+		     "a container reached a host service bound to 127.0.0.1");
+	cr_assert_eq(syn("c1", "eth0", br, "10.66.0.2", "127.0.0.1", 9998, 1000), 0,
+		     "a container reached 127.0.0.1 of the host");
+	eng_endpoint_clear(&a);
+	eng_close(eng);
+}
+
+Test(harden, published_loopback_closed_to_upstream)
+{
+	static const char *const ports[] = {"127.0.0.1:8081:80/tcp", "8080:80/tcp", NULL};
+	struct eng *eng = fx_engine();
+	struct eng_endpoint a;
+	uint8_t up[6];
+
+	tst_upstream();
+	fx_network(eng, "berth0", "10.66.0.0/16");
+	a = fx_attach(eng, "berth0", "web", "c1", ports);
+	tst_serve("c1", false, NULL, 80, "web");
+	tst_mac(NULL, TST_UPSTREAM_IFNAME, up);
+	/* a neighbour's frame to the published port is answered */
+	cr_assert_eq(syn("upstream", "wan0", up, TST_UPSTREAM_GW_IP, TST_UPSTREAM_HOST_IP, 8080, 2000), 1);
+	/* moby#45610: addressed to 127.0.0.1 it matched `fib daddr type local` and was DNATed */
+	cr_assert_eq(syn("upstream", "wan0", up, TST_UPSTREAM_GW_IP, "127.0.0.1", 8081, 1000), 0,
+		     "a neighbour reached a port published on 127.0.0.1");
+	cr_assert_eq(syn("upstream", "wan0", up, TST_UPSTREAM_GW_IP, "127.0.0.1", 8080, 1000), 0,
+		     "a neighbour reached a published port through 127.0.0.1");
+	/* the host itself still reaches both on 127.0.0.1 */
+	fx_expect(NULL, "127.0.0.1", 8081, "web", "10.66.0.1");
+	fx_expect(NULL, "127.0.0.1", 8080, "web", "10.66.0.1");
+	eng_endpoint_clear(&a);
+	eng_close(eng);
+}

@@ -251,11 +251,25 @@ struct chaindef {
 
 /*
  * prerouting / output: published ports. pub_ip4 (one local address) is
- * consulted before pub_any4 (every local address).
+ * consulted before pub_any4 (every local address). "Every local address"
+ * holds one loopback address, 127.0.0.1: the rest of 127.0.0.0/8 is where
+ * the host's own services listen (127.0.0.53, systemd-resolved's stub), and a
+ * container publishing port 53 must not capture the host's DNS queries.
  */
 static void rule_dnat(struct rb *x, unsigned i)
 {
+	uint8_t loopback = 127;
+	uint32_t localhost = htonl(INADDR_LOOPBACK);
+
 	match_ipv4(x);
+	if (i == 1) {
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &loopback, sizeof(loopback));
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1);
+		cmp(x, NFT_CMP_NEQ, &localhost, sizeof(localhost));
+		verdict(x, NFT_RETURN);
+		return;
+	}
 	match_daddr_local(x);
 	if (i == 0)
 		dnat_via(x, NFT_MAP_PUB_IP4, true);
@@ -358,8 +372,8 @@ static void rule_raw_prerouting(struct rb *x, unsigned i)
 
 static const struct chaindef chaindefs[] = {
 	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, 1, rule_raw_prerouting},
-	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 2, rule_dnat},
-	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 2, rule_dnat},
+	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 3, rule_dnat},
+	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 3, rule_dnat},
 	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 3, rule_postrouting},
 	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 6, rule_forward},
 };

@@ -1,6 +1,7 @@
 /*
  * Hardening of the data plane, from the attacker's side (docs/robustness.md):
- * the host's loopback stays closed to containers and to the outside world.
+ * the host's loopback stays closed to containers and to the outside world,
+ * and its loopback addresses other than 127.0.0.1 to published ports.
  * Hand-made frames (tst_raw) stand in for a container with CAP_NET_RAW and
  * for a neighbour on the uplink.
  */
@@ -69,6 +70,31 @@ Test(harden, published_loopback_closed_to_upstream)
 	/* the host itself still reaches both on 127.0.0.1 */
 	fx_expect(NULL, "127.0.0.1", 8081, "web", "10.66.0.1");
 	fx_expect(NULL, "127.0.0.1", 8080, "web", "10.66.0.1");
+	eng_endpoint_clear(&a);
+	eng_close(eng);
+}
+
+Test(harden, every_address_is_not_every_loopback_address)
+{
+	static const char *const ports[] = {"53:53/tcp", "53:53/udp", "127.0.0.54:5354:53/tcp", NULL};
+	struct eng *eng = fx_engine();
+	struct eng_endpoint a;
+	char reply[128];
+
+	fx_network(eng, "berth0", "10.66.0.0/16");
+	a = fx_attach(eng, "berth0", "dns", "c1", ports);
+	tst_serve("c1", false, NULL, 53, "ctr");
+	tst_serve("c1", true, NULL, 53, "ctr");
+	/* the host's own resolver stub (systemd-resolved listens on 127.0.0.53) */
+	tst_serve(NULL, false, "127.0.0.53", 53, "stub");
+	tst_serve(NULL, true, "127.0.0.53", 53, "stub");
+	cr_assert_eq(tst_request(NULL, true, "127.0.0.53", 53, reply, sizeof(reply), 2000), 0);
+	cr_assert_str_eq(reply, "stub 127.0.0.1\n", "the container captured the host's DNS queries (udp)");
+	fx_expect(NULL, "127.0.0.53", 53, "stub", "127.0.0.1");
+	/* 127.0.0.1 is part of "every address"; another loopback address is published only when named */
+	fx_expect(NULL, "127.0.0.1", 53, "ctr", "10.66.0.1");
+	fx_expect(NULL, "127.0.0.54", 5354, "ctr", "10.66.0.1");
+	fx_unreachable(NULL, "127.0.0.1", 5354);
 	eng_endpoint_clear(&a);
 	eng_close(eng);
 }

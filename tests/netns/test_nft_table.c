@@ -88,8 +88,8 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	foreign_tables();
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("prerouting"), 2);
-	cr_assert_eq(rules_in("output"), 2);
+	cr_assert_eq(rules_in("prerouting"), 3);
+	cr_assert_eq(rules_in("output"), 3);
 	cr_assert_eq(rules_in("postrouting"), 3);
 	cr_assert_eq(rules_in("forward"), 6);
 	cr_assert_eq(rules_in("raw_prerouting"), 1);
@@ -156,7 +156,7 @@ Test(nft_table, concurrent_ensure_adds_rules_once)
 		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ensure failed in child %d", i);
 	}
-	cr_assert_eq(rules_in("prerouting"), 2);
+	cr_assert_eq(rules_in("prerouting"), 3);
 	cr_assert_eq(rules_in("postrouting"), 3);
 	cr_assert_eq(rules_in("forward"), 6);
 }

@@ -227,13 +227,14 @@ static void describe_network(const void *arg, size_t tag, char *buf, size_t len)
 }
 
 struct net_elems {
-	struct nft_elem *bridges, *same, *nets4, *masq, *unmasq, *internal, *external;
-	size_t n_nets4, n_masq, n_unmasq, n_internal, n_external;
+	struct nft_elem *bridges, *same, *nets4, *masq, *unmasq, *internal, *external, *masq_br, *unmasq_br;
+	size_t n_nets4, n_masq, n_unmasq, n_internal, n_external, n_masq_br, n_unmasq_br;
 };
 
 static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, size_t n, struct net_elems *x)
 {
-	struct nft_elem **all[] = {&x->bridges, &x->same, &x->nets4, &x->masq, &x->unmasq, &x->internal, &x->external};
+	struct nft_elem **all[] = {&x->bridges,	 &x->same,     &x->nets4,   &x->masq,	  &x->unmasq,
+				   &x->internal, &x->external, &x->masq_br, &x->unmasq_br};
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		*all[i] = calloc(2 * n, sizeof(struct nft_elem));
@@ -272,6 +273,10 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 			x->internal[x->n_internal++] = x->bridges[i];
 		else
 			x->external[x->n_external++] = x->bridges[i];
+		if (masq)
+			x->masq_br[x->n_masq_br++] = x->bridges[i];
+		else
+			x->unmasq_br[x->n_unmasq_br++] = x->bridges[i];
 	}
 	return 0;
 }
@@ -294,6 +299,7 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 			size_t n;
 		} steps[] = {
 			{NFT_SET_INTERNAL, x.internal, x.n_internal},
+			{NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br},
 			{NFT_SET_MASQ4, x.masq, x.n_masq},
 			{NFT_SET_NETS4, x.nets4, x.n_nets4},
 			{NFT_SET_SAME_BRIDGE, x.same, n},
@@ -309,6 +315,9 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 		if (r == 0)
 			r = nft_batch_elems(b, del, NFT_SET_INTERNAL, x.external, x.n_external, describe_network, nets,
 					    e);
+		if (r == 0)
+			r = nft_batch_elems(b, del, NFT_SET_MASQ_BR, x.unmasq_br, x.n_unmasq_br, describe_network, nets,
+					    e);
 		return r;
 	}
 	r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_BRIDGES, x.bridges, n, describe_network, nets, e);
@@ -321,11 +330,17 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 	if (r == 0)
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_INTERNAL, x.internal, x.n_internal, describe_network,
 				    nets, e);
+	if (r == 0)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br, describe_network, nets,
+				    e);
 	if (r == 0 && mode == NFT_NET_ADD) {
 		/* Re-adding a network with other flags: its old marks go in the same batch. */
 		r = nft_batch_elems(b, del, NFT_SET_MASQ4, x.unmasq, x.n_unmasq, describe_network, nets, e);
 		if (r == 0)
 			r = nft_batch_elems(b, del, NFT_SET_INTERNAL, x.external, x.n_external, describe_network, nets,
+					    e);
+		if (r == 0)
+			r = nft_batch_elems(b, del, NFT_SET_MASQ_BR, x.unmasq_br, x.n_unmasq_br, describe_network, nets,
 					    e);
 	}
 	return r;

@@ -26,6 +26,7 @@ struct mnl_socket;
 #define NFT_SET_BRIDGES "bridges"	  /* ifname: every berth bridge */
 #define NFT_SET_SAME_BRIDGE "same_bridge" /* ifname . ifname: bridge . itself */
 #define NFT_SET_INTERNAL "internal"	  /* ifname: bridges of internal networks */
+#define NFT_SET_MASQ_BR "masq_bridges"	  /* ifname: bridges of masquerading networks */
 #define NFT_SET_MASQ4 "masq4"		  /* ipv4_addr interval: subnets that masquerade */
 #define NFT_SET_NETS4 "nets4"		  /* ipv4_addr interval -> ifname: every subnet, its bridge */
 #define NFT_MAP_PUB_ANY4 "pub_any4"	  /* proto . port -> addr . port */

@@ -55,6 +55,7 @@ static const struct setdef setdefs[] = {
 	{NFT_SET_BRIDGES, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
 	{NFT_SET_SAME_BRIDGE, 0, DT_CONCAT(DT_IFNAME, DT_IFNAME), 2 * NFT_IFNAME_LEN, 0, 0, BO_NONE, BO_NONE},
 	{NFT_SET_INTERNAL, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
+	{NFT_SET_MASQ_BR, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
 	{NFT_SET_MASQ4, NFT_SET_INTERVAL, DT_IPADDR, 4, 0, 0, BO_BIG, BO_NONE},
 	{NFT_SET_NETS4, NFT_SET_INTERVAL | NFT_SET_MAP, DT_IPADDR, 4, DT_IFNAME, NFT_IFNAME_LEN, BO_BIG, BO_HOST},
 	{NFT_MAP_PUB_ANY4, NFT_SET_MAP, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,
@@ -339,10 +340,19 @@ static void rule_forward(struct rb *x, unsigned i)
 		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
 		verdict(x, NF_ACCEPT);
 		break;
-	default:
+	case 5:
 		/* Isolation: no direct traffic between two berth bridges. */
 		match_iface_in(x, NFT_META_IIFNAME, NFT_SET_BRIDGES, false);
 		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, false);
+		verdict(x, NF_DROP);
+		break;
+	default:
+		/*
+		 * A masquerading network is reached from outside through its
+		 * published ports only (accepted above as DNAT): a neighbour that
+		 * routes the subnet through the host gets no unpublished port.
+		 */
+		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_MASQ_BR, false);
 		verdict(x, NF_DROP);
 		break;
 	}
@@ -375,7 +385,7 @@ static const struct chaindef chaindefs[] = {
 	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 3, rule_dnat},
 	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 3, rule_dnat},
 	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 3, rule_postrouting},
-	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 6, rule_forward},
+	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 7, rule_forward},
 };
 
 /* ------------------------------------------------------------------ messages */

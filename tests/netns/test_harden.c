@@ -1,7 +1,8 @@
 /*
  * Hardening of the data plane, from the attacker's side (docs/robustness.md):
  * the host's loopback stays closed to containers and to the outside world,
- * and its loopback addresses other than 127.0.0.1 to published ports.
+ * and its loopback addresses other than 127.0.0.1 to published ports;
+ * unpublished ports of masquerading networks to neighbours.
  * Hand-made frames (tst_raw) stand in for a container with CAP_NET_RAW and
  * for a neighbour on the uplink.
  */
@@ -71,6 +72,42 @@ Test(harden, published_loopback_closed_to_upstream)
 	fx_expect(NULL, "127.0.0.1", 8081, "web", "10.66.0.1");
 	fx_expect(NULL, "127.0.0.1", 8080, "web", "10.66.0.1");
 	eng_endpoint_clear(&a);
+	eng_close(eng);
+}
+
+Test(harden, unpublished_ports_closed_to_neighbours)
+{
+	static const char *const ports[] = {"8080:80/tcp", NULL};
+	struct eng *eng = fx_engine();
+	struct eng_network plain;
+	struct eng_endpoint a, b;
+	struct berr e = BERR_INIT;
+
+	tst_upstream();
+	fx_network(eng, "berth0", "10.66.0.0/16");
+	/* a network without masquerade is routed on purpose: the outside reaches it with a route */
+	eng_network_init(&plain, "plain");
+	cr_assert_eq(baddr_parse_cidr4("10.67.0.0/16", false, &plain.subnet, NULL), 0);
+	plain.masquerade = false;
+	cr_assert_eq(eng_network_ensure(eng, &plain, NULL, &e), 0, "%s", e.msg);
+	a = fx_attach(eng, "berth0", "web", "c1", ports);
+	b = fx_attach(eng, "plain", "routed", "c2", NULL);
+	tst_serve("c1", false, NULL, 80, "web");
+	tst_serve("c1", false, NULL, 81, "secret");
+	tst_serve("c2", false, NULL, 80, "routed");
+	tst_serve("upstream", false, TST_UPSTREAM_GW_IP, 9000, "up");
+	/* a neighbour that routes the subnets through the host */
+	tst_sh_ok("upstream", "ip route add 10.66.0.0/16 via " TST_UPSTREAM_HOST_IP
+			      " && ip route add 10.67.0.0/16 via " TST_UPSTREAM_HOST_IP);
+	fx_unreachable("upstream", "10.66.0.2", 81);
+	fx_unreachable("upstream", "10.66.0.2", 80);
+	/* what must keep working: the published port, the way out, the host, the routed network */
+	fx_expect("upstream", TST_UPSTREAM_HOST_IP, 8080, "web", TST_UPSTREAM_GW_IP);
+	fx_expect("c1", TST_UPSTREAM_GW_IP, 9000, "up", TST_UPSTREAM_HOST_IP);
+	fx_expect(NULL, "10.66.0.2", 81, "secret", "10.66.0.1");
+	fx_expect("upstream", "10.67.0.2", 80, "routed", TST_UPSTREAM_GW_IP);
+	eng_endpoint_clear(&a);
+	eng_endpoint_clear(&b);
 	eng_close(eng);
 }
 

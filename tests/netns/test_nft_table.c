@@ -91,7 +91,7 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	cr_assert_eq(rules_in("prerouting"), 3);
 	cr_assert_eq(rules_in("output"), 3);
 	cr_assert_eq(rules_in("postrouting"), 3);
-	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(rules_in("forward"), 7);
 	cr_assert_eq(rules_in("raw_prerouting"), 1);
 	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'type nat hook prerouting priority dstnat'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'iifname @bridges oifname @bridges drop'");
@@ -109,12 +109,12 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	/* a chain emptied from outside gets its rules back, a missing set is recreated */
 	tst_sh_ok(NULL, "nft flush chain inet berth forward");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(rules_in("forward"), 7);
 
 	/* a chain changed from outside is reported, not silently doubled */
 	tst_sh_ok(NULL, "nft add rule inet berth forward counter");
 	cr_assert_eq(nft_ensure(ctx, &e), -EEXIST);
-	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "7 rules"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "8 rules"), "%s", e.msg);
 	nft_close(ctx);
 }
 
@@ -158,7 +158,7 @@ Test(nft_table, concurrent_ensure_adds_rules_once)
 	}
 	cr_assert_eq(rules_in("prerouting"), 3);
 	cr_assert_eq(rules_in("postrouting"), 3);
-	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(rules_in("forward"), 7);
 }
 
 Test(nft_table, duplicate_publish_is_refused_whole)
@@ -386,7 +386,7 @@ Test(nft_table, rebuild_replaces_content_atomically)
 
 	cr_assert_eq(nft_rebuild(ctx, nets, 2, ports, 2, &e), 0, "%s", e.msg);
 	cr_assert_eq(rules_in("postrouting"), 3);
-	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(rules_in("forward"), 7);
 	cr_assert_eq(nft_ports_list(ctx, &pl, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 2);
 	cr_assert(has_port(pl, n, &ports[0]) && has_port(pl, n, &ports[1]));
@@ -405,7 +405,7 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	cr_assert_eq(count_ports(ctx), 2);
 	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), 0);
-	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(rules_in("forward"), 7);
 	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
 	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null");
 	foreign_tables_intact();

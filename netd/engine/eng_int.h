@@ -30,6 +30,7 @@ int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e);
 void eng_host_reset(struct eng *eng);
 
 void eng_nft_network(const struct eng_network *n, struct nft_network *ret);
+void eng_nft_endpoint(const struct eng_endpoint *ep, struct nft_endpoint *ret);
 /* The map elements of an endpoint's ports, ranges expanded. free(*ret). */
 /* How many host ports the endpoint's port specs cover (ranges expanded). */
 size_t eng_host_port_count(const struct eng_endpoint *ep);

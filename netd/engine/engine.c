@@ -201,3 +201,11 @@ void eng_failpoint(const char *name)
 	if (fp && strcmp(fp, name) == 0)
 		raise(SIGKILL);
 }
+
+void eng_nft_endpoint(const struct eng_endpoint *ep, struct nft_endpoint *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->ifname, sizeof(ret->ifname), "%s", ep->host_ifname);
+	ret->ip = ep->ip;
+	memcpy(ret->mac, ep->mac, 6);
+}

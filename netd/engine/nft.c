@@ -287,7 +287,7 @@ static int batch_reserve(struct nft_batch *b, size_t room)
 	return 0;
 }
 
-struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type, uint16_t flags, const char *what)
+struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t family, uint16_t type, uint16_t flags, const char *what)
 {
 	struct nft_msg *m;
 
@@ -310,7 +310,7 @@ struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type, uint16_t flag
 	m->type = type;
 	snprintf(m->what, sizeof(m->what), "%s", what);
 	/* Every message is acked, so that a batch the kernel never ran cannot pass for a success. */
-	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET, flags | NLM_F_ACK, m->seq);
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, family, flags | NLM_F_ACK, m->seq);
 }
 
 int nft_batch_own(struct nft_batch *b, void *p)
@@ -419,7 +419,7 @@ int nft_batch_elems(struct nft_batch *b, enum nft_elem_op op, const char *set, c
 				nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_FLAGS, elems[j].flags);
 			nftnl_set_elem_add(s, se);
 		}
-		nlh = nft_batch_msg(b, type, flags, what);
+		nlh = nft_batch_msg(b, nft_set_family(set), type, flags, what);
 		if (!nlh)
 			return berr_oom(e);
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -769,7 +769,7 @@ static int elems_dump_once(struct nft_ctx *ctx, const char *set, struct nft_elem
 		return berr_oom(e);
 	nftnl_set_set_str(req_set, NFTNL_SET_TABLE, NFT_TABLE_NAME);
 	nftnl_set_set_str(req_set, NFTNL_SET_NAME, set);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETSETELEM, nft_set_family(set), NLM_F_DUMP);
 	nftnl_set_elems_nlmsg_build_payload(nlh, req_set);
 	r = nft_query(ctx, nlh, elems_cb, &d, e);
 	if (r < 0)
@@ -843,7 +843,7 @@ int nft_elem_get(struct nft_ctx *ctx, const char *set, const struct nft_elem *el
 	if (el->flags)
 		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_FLAGS, el->flags);
 	nftnl_set_elem_add(s, se);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETSETELEM, NFPROTO_INET, 0);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETSETELEM, nft_set_family(set), 0);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	r = nft_query(ctx, nlh, elem_get_cb, reply, e);
 	if (r == -ENOENT) {

@@ -48,6 +48,15 @@ int nft_network_check(const struct nft_network *n, const char *field, struct ber
 	return 0;
 }
 
+int nft_endpoint_check(const struct nft_endpoint *ep, const char *field, struct berr *e)
+{
+	if (strnlen(ep->ifname, sizeof(ep->ifname)) == sizeof(ep->ifname) || !bifname_valid(ep->ifname))
+		return berr_set(e, -EINVAL, "'%s.ifname' is not a valid interface name", field);
+	if (ep->ip == 0)
+		return berr_set(e, -EINVAL, "'%s.ip' must be the endpoint's address, not 0.0.0.0", field);
+	return 0;
+}
+
 const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len)
 {
 	char h[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
@@ -376,6 +385,55 @@ int nft_port_msgs(struct nft_batch *b, const struct nft_port *ports, size_t n, e
 	return r;
 }
 
+static void describe_endpoint(const void *arg, size_t tag, char *buf, size_t len)
+{
+	const struct nft_endpoint *ep = &((const struct nft_endpoint *)arg)[tag];
+	char a[INET_ADDRSTRLEN];
+
+	snprintf(buf, len, "endpoint %s (%s)", ep->ifname, baddr_fmt4(ep->ip, a));
+}
+
+int nft_endpoint_msgs(struct nft_batch *b, const struct nft_endpoint *eps, size_t n, enum nft_elem_op op,
+		      struct berr *e)
+{
+	struct nft_elem *ifs, *addrs, *macs;
+	int r;
+
+	if (n == 0)
+		return 0;
+	ifs = calloc(3 * n, sizeof(*ifs));
+	if (!ifs || nft_batch_own(b, ifs) < 0)
+		return berr_oom(e);
+	addrs = ifs + n;
+	macs = addrs + n;
+	for (size_t i = 0; i < n; i++) {
+		nft_ifname_key(eps[i].ifname, ifs[i].key);
+		ifs[i].key_len = NFT_IFNAME_LEN;
+		ifs[i].tag = i;
+		addrs[i] = ifs[i];
+		put_be32(addrs[i].key + NFT_IFNAME_LEN, eps[i].ip);
+		addrs[i].key_len = NFT_IFNAME_LEN + 4;
+		macs[i] = ifs[i];
+		memcpy(macs[i].key + NFT_IFNAME_LEN, eps[i].mac, 6);
+		macs[i].key_len = NFT_IFNAME_LEN + 8;
+	}
+	/* Removed in the reverse order: the check (ep_ifaces) goes first and never runs on half an endpoint. */
+	if (op == NFT_ELEMS_DESTROY) {
+		r = nft_batch_elems(b, op, NFT_SET_EP_IFACES, ifs, n, describe_endpoint, eps, e);
+		if (r == 0)
+			r = nft_batch_elems(b, op, NFT_SET_EP_ADDRS4, addrs, n, describe_endpoint, eps, e);
+		if (r == 0)
+			r = nft_batch_elems(b, op, NFT_SET_EP_MACS, macs, n, describe_endpoint, eps, e);
+		return r;
+	}
+	r = nft_batch_elems(b, op, NFT_SET_EP_ADDRS4, addrs, n, describe_endpoint, eps, e);
+	if (r == 0)
+		r = nft_batch_elems(b, op, NFT_SET_EP_MACS, macs, n, describe_endpoint, eps, e);
+	if (r == 0)
+		r = nft_batch_elems(b, op, NFT_SET_EP_IFACES, ifs, n, describe_endpoint, eps, e);
+	return r;
+}
+
 /* ------------------------------------------------------------------ API */
 
 struct net_args {
@@ -422,6 +480,7 @@ int nft_network_del(struct nft_ctx *ctx, const struct nft_network *net, struct b
 }
 
 struct port_args {
+	const struct nft_endpoint *ep;
 	const struct nft_port *ports;
 	size_t n;
 	enum nft_elem_op op;
@@ -430,8 +489,11 @@ struct port_args {
 static int build_ports(struct nft_batch *b, const void *arg, struct berr *e)
 {
 	const struct port_args *a = arg;
+	int r = 0;
 
-	return nft_port_msgs(b, a->ports, a->n, a->op, e);
+	if (a->ep)
+		r = nft_endpoint_msgs(b, a->ep, 1, a->op == NFT_ELEMS_DESTROY ? a->op : NFT_ELEMS_ADD, e);
+	return r < 0 ? r : nft_port_msgs(b, a->ports, a->n, a->op, e);
 }
 
 /* Say which host port collided, and with what, instead of a bare EEXIST. */
@@ -457,15 +519,17 @@ static int port_conflict(struct nft_ctx *ctx, const struct nft_port *ports, size
 			baddr_fmt4(p->host_ip, h), p->host_port);
 }
 
-static int ports_change(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, enum nft_elem_op op,
-			struct berr *e)
+static int ports_change(struct nft_ctx *ctx, const struct nft_endpoint *ep, const struct nft_port *ports, size_t n,
+			enum nft_elem_op op, struct berr *e)
 {
-	struct port_args a = {.ports = ports, .n = n, .op = op};
+	struct port_args a = {.ep = ep, .ports = ports, .n = n, .op = op};
 	struct nft_fail f = {0};
 	int r;
 
 	if (n && !ports)
 		return berr_set(e, -EINVAL, "no ports given");
+	if (ep && (r = nft_endpoint_check(ep, "endpoint", e)) < 0)
+		return r;
 	for (size_t i = 0; i < n; i++) {
 		char field[32];
 
@@ -475,7 +539,7 @@ static int ports_change(struct nft_ctx *ctx, const struct nft_port *ports, size_
 			return r;
 	}
 	r = nft_transact(ctx, build_ports, &a, &f, e);
-	if (r == -EEXIST && op == NFT_ELEMS_ADD_EXCL)
+	if (r == -EEXIST && op == NFT_ELEMS_ADD_EXCL && (!f.set || strncmp(f.set, "pub_", 4) == 0))
 		return port_conflict(ctx, ports, n, &f, e);
 	if (r < 0)
 		return berr_wrap(e, r, "%s ports", op == NFT_ELEMS_DESTROY ? "unpublish" : "publish");
@@ -484,12 +548,24 @@ static int ports_change(struct nft_ctx *ctx, const struct nft_port *ports, size_
 
 int nft_ports_add(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, struct berr *e)
 {
-	return ports_change(ctx, ports, n, NFT_ELEMS_ADD_EXCL, e);
+	return ports_change(ctx, NULL, ports, n, NFT_ELEMS_ADD_EXCL, e);
 }
 
 int nft_ports_del(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, struct berr *e)
 {
-	return ports_change(ctx, ports, n, NFT_ELEMS_DESTROY, e);
+	return ports_change(ctx, NULL, ports, n, NFT_ELEMS_DESTROY, e);
+}
+
+int nft_endpoint_add(struct nft_ctx *ctx, const struct nft_endpoint *ep, const struct nft_port *ports, size_t n,
+		     struct berr *e)
+{
+	return ports_change(ctx, ep, ports, n, NFT_ELEMS_ADD_EXCL, e);
+}
+
+int nft_endpoint_del(struct nft_ctx *ctx, const struct nft_endpoint *ep, const struct nft_port *ports, size_t n,
+		     struct berr *e)
+{
+	return ports_change(ctx, ep, ports, n, NFT_ELEMS_DESTROY, e);
 }
 
 /* Elements of a set; a missing table (or set) holds nothing. */

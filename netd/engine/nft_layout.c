@@ -18,6 +18,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter_bridge.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ BERTH_DEFINE_PTR_CLEANUP(nftnl_rule_freep, struct nftnl_rule, nftnl_rule_free)
 /* nftables' datatype numbers (set key/data types, informational for the kernel, used by `nft list`). */
 enum {
 	DT_IPADDR = 7,
+	DT_ETHERADDR = 9,
 	DT_INET_PROTOCOL = 12,
 	DT_INET_SERVICE = 13,
 	DT_IFNAME = 41,
@@ -62,6 +64,13 @@ static const struct setdef setdefs[] = {
 	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
 	{NFT_MAP_PUB_IP4, NFT_SET_MAP, DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 12,
 	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
+};
+
+/* Table bridge berth. Concatenated keys: each field padded to 4 bytes (ifname 16, address 4, MAC 6 + 2). */
+static const struct setdef bridge_setdefs[] = {
+	{NFT_SET_EP_IFACES, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
+	{NFT_SET_EP_ADDRS4, 0, DT_CONCAT(DT_IFNAME, DT_IPADDR), NFT_IFNAME_LEN + 4, 0, 0, BO_NONE, BO_NONE},
+	{NFT_SET_EP_MACS, 0, DT_CONCAT(DT_IFNAME, DT_ETHERADDR), NFT_IFNAME_LEN + 8, 0, 0, BO_NONE, BO_NONE},
 };
 
 /* ------------------------------------------------------------------ rule building */
@@ -380,6 +389,36 @@ static void rule_raw_prerouting(struct rb *x, unsigned i)
 	verdict(x, NF_DROP);
 }
 
+/*
+ * Table bridge berth, prerouting: a frame that comes out of an endpoint's
+ * veth carries that endpoint's MAC and, when it is IPv4 or ARP, its
+ * address; else it is dropped before the bridge forwards it or the host
+ * sees it. Veths of no endpoint (an adopted bridge's other ports) pass.
+ */
+static void rule_antispoof(struct rb *x, unsigned i)
+{
+	uint16_t type = htons(i == 1 ? ETH_P_IP : ETH_P_ARP);
+
+	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_EP_IFACES, false);
+	if (i == 0) {
+		meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
+		payload_load(x, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG_2);
+		lookup(x, NFT_SET_EP_MACS, -1, true);
+	} else {
+		payload_load(x, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &type, sizeof(type));
+		meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
+		/* the sender's address: IPv4 source, or the ARP sender protocol address */
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, i == 1 ? 12 : 14, 4, NFT_REG_2);
+		lookup(x, NFT_SET_EP_ADDRS4, -1, true);
+	}
+	verdict(x, NF_DROP);
+}
+
+static const struct chaindef bridge_chaindefs[] = {
+	{"prerouting", "filter", NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, 3, rule_antispoof},
+};
+
 static const struct chaindef chaindefs[] = {
 	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, 1, rule_raw_prerouting},
 	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 3, rule_dnat},
@@ -388,26 +427,61 @@ static const struct chaindef chaindefs[] = {
 	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 7, rule_forward},
 };
 
+struct tabledef {
+	uint16_t family;
+	const char *family_name;
+	const struct setdef *sets;
+	size_t n_sets;
+	const struct chaindef *chains;
+	size_t n_chains;
+};
+
+static const struct tabledef tabledefs[] = {
+	{NFPROTO_INET, "inet", setdefs, ARRAY_SIZE(setdefs), chaindefs, ARRAY_SIZE(chaindefs)},
+	{NFPROTO_BRIDGE, "bridge", bridge_setdefs, ARRAY_SIZE(bridge_setdefs), bridge_chaindefs,
+	 ARRAY_SIZE(bridge_chaindefs)},
+};
+
+uint16_t nft_set_family(const char *set)
+{
+	for (size_t t = 0; t < ARRAY_SIZE(tabledefs); t++)
+		for (size_t i = 0; i < tabledefs[t].n_sets; i++)
+			if (strcmp(tabledefs[t].sets[i].name, set) == 0)
+				return tabledefs[t].family;
+	return NFPROTO_INET;
+}
+
 /* ------------------------------------------------------------------ messages */
 
-static int add_table(struct nft_batch *b, uint16_t type, struct berr *e)
+static int add_table(struct nft_batch *b, const struct tabledef *td, uint16_t type, struct berr *e)
 {
 	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
+	char what[64];
 
 	if (!t)
 		return berr_oom(e);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
-	nlh = nft_batch_msg(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
-			    type == NFT_MSG_NEWTABLE ? "create table inet " NFT_TABLE_NAME
-						     : "delete table inet " NFT_TABLE_NAME);
+	snprintf(what, sizeof(what), "%s table %s %s", type == NFT_MSG_NEWTABLE ? "create" : "delete", td->family_name,
+		 NFT_TABLE_NAME);
+	nlh = nft_batch_msg(b, td->family, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, what);
 	if (!nlh)
 		return berr_oom(e);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	return 0;
 }
 
-static int add_set(struct nft_batch *b, const struct setdef *d, struct berr *e)
+/* Every table: NEWTABLE then DELTABLE removes it in the batch whether or not it exists. */
+static int add_tables(struct nft_batch *b, uint16_t type, struct berr *e)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(tabledefs); i++)
+		r = add_table(b, &tabledefs[i], type, e);
+	return r;
+}
+
+static int add_set(struct nft_batch *b, const struct tabledef *td, const struct setdef *d, struct berr *e)
 {
 	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
@@ -422,7 +496,7 @@ static int add_set(struct nft_batch *b, const struct setdef *d, struct berr *e)
 	nftnl_set_set_str(s, NFTNL_SET_NAME, d->name);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, d->flags);
 	/* The kernel requires an id unique within the transaction. */
-	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)(d - setdefs) + 1);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)(td - tabledefs) * 64 + (uint32_t)(d - td->sets) + 1);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
 	if (d->flags & NFT_SET_MAP) {
@@ -436,14 +510,14 @@ static int add_set(struct nft_batch *b, const struct setdef *d, struct berr *e)
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
 	nftnl_udata_buf_free(ud);
 	snprintf(what, sizeof(what), "create %s %s", d->flags & NFT_SET_MAP ? "map" : "set", d->name);
-	nlh = nft_batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE, what);
+	nlh = nft_batch_msg(b, td->family, NFT_MSG_NEWSET, NLM_F_CREATE, what);
 	if (!nlh)
 		return berr_oom(e);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	return 0;
 }
 
-static int add_chain(struct nft_batch *b, const struct chaindef *d, struct berr *e)
+static int add_chain(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
 {
 	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
@@ -456,15 +530,15 @@ static int add_chain(struct nft_batch *b, const struct chaindef *d, struct berr 
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
-	snprintf(what, sizeof(what), "create chain %s", d->name);
-	nlh = nft_batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, what);
+	snprintf(what, sizeof(what), "create chain %s %s", td->family_name, d->name);
+	nlh = nft_batch_msg(b, td->family, NFT_MSG_NEWCHAIN, NLM_F_CREATE, what);
 	if (!nlh)
 		return berr_oom(e);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	return 0;
 }
 
-static int add_rules(struct nft_batch *b, const struct chaindef *d, struct berr *e)
+static int add_rules(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
 {
 	for (unsigned i = 0; i < d->n_rules; i++) {
 		_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
@@ -479,8 +553,8 @@ static int add_rules(struct nft_batch *b, const struct chaindef *d, struct berr 
 		d->rule(&x, i);
 		if (x.oom)
 			return berr_oom(e);
-		snprintf(what, sizeof(what), "add rule %u to chain %s", i + 1, d->name);
-		nlh = nft_batch_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what);
+		snprintf(what, sizeof(what), "add rule %u to chain %s %s", i + 1, td->family_name, d->name);
+		nlh = nft_batch_msg(b, td->family, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what);
 		if (!nlh)
 			return berr_oom(e);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -488,17 +562,26 @@ static int add_rules(struct nft_batch *b, const struct chaindef *d, struct berr 
 	return 0;
 }
 
+static int table_layout_add(struct nft_batch *b, const struct tabledef *td, struct berr *e)
+{
+	int r = add_table(b, td, NFT_MSG_NEWTABLE, e);
+
+	for (size_t i = 0; r == 0 && i < td->n_sets; i++)
+		r = add_set(b, td, &td->sets[i], e);
+	for (size_t i = 0; r == 0 && i < td->n_chains; i++) {
+		r = add_chain(b, td, &td->chains[i], e);
+		if (r == 0)
+			r = add_rules(b, td, &td->chains[i], e);
+	}
+	return r;
+}
+
 int nft_layout_add(struct nft_batch *b, struct berr *e)
 {
-	int r = add_table(b, NFT_MSG_NEWTABLE, e);
+	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(setdefs); i++)
-		r = add_set(b, &setdefs[i], e);
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(chaindefs); i++) {
-		r = add_chain(b, &chaindefs[i], e);
-		if (r == 0)
-			r = add_rules(b, &chaindefs[i], e);
-	}
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(tabledefs); i++)
+		r = table_layout_add(b, &tabledefs[i], e);
 	return r;
 }
 
@@ -600,7 +683,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-static int read_table(struct nft_ctx *ctx, struct seen *st, struct berr *e)
+static int read_table(struct nft_ctx *ctx, const struct tabledef *td, struct seen *st, struct berr *e)
 {
 	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
 	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
@@ -613,7 +696,7 @@ static int read_table(struct nft_ctx *ctx, struct seen *st, struct berr *e)
 	if (!t || !s || !rl)
 		return berr_oom(e);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETTABLE, NFPROTO_INET, 0);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETTABLE, td->family, 0);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	r = nft_query(ctx, nlh, table_cb, st, e);
 	if (r == -ENOENT) {
@@ -621,26 +704,26 @@ static int read_table(struct nft_ctx *ctx, struct seen *st, struct berr *e)
 		return 0;
 	}
 	if (r < 0)
-		return berr_wrap(e, r, "read table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "read table %s %s", td->family_name, NFT_TABLE_NAME);
 
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETSET, td->family, NLM_F_DUMP);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	r = nft_query(ctx, nlh, set_cb, st, e);
 	if (r < 0)
-		return berr_wrap(e, r, "list sets of table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "list sets of table %s %s", td->family_name, NFT_TABLE_NAME);
 
-	nlh = nft_req(ctx, buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETCHAIN, td->family, NLM_F_DUMP);
 	r = nft_query(ctx, nlh, chain_cb, st, e);
 	if (r < 0)
-		return berr_wrap(e, r, "list chains of table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "list chains of table %s %s", td->family_name, NFT_TABLE_NAME);
 
 	nftnl_rule_set_str(rl, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETRULE, td->family, NLM_F_DUMP);
 	nftnl_rule_nlmsg_build_payload(nlh, rl);
 	r = nft_query(ctx, nlh, rule_cb, st, e);
 	if (r < 0)
-		return berr_wrap(e, r, "list rules of table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "list rules of table %s %s", td->family_name, NFT_TABLE_NAME);
 	return 0;
 }
 
@@ -668,25 +751,22 @@ static const struct seen_chain *seen_chain(const struct seen *st, const char *na
  * cannot both add the same rules (the second gets ERESTART, reads again
  * and finds nothing to do).
  */
-static int build_ensure(struct nft_batch *b, const void *arg, struct berr *e)
+static int ensure_table(struct nft_batch *b, const struct tabledef *td, struct berr *e)
 {
 	struct seen st;
 	int r;
 
-	r = nft_batch_pin(b, e);
-	if (r < 0)
-		return r;
-	r = read_table(b->ctx, &st, e);
+	r = read_table(b->ctx, td, &st, e);
 	if (r < 0)
 		return r;
 	if (!st.table)
-		return nft_layout_add(b, e);
-	for (size_t i = 0; i < ARRAY_SIZE(setdefs); i++) {
-		const struct setdef *d = &setdefs[i];
+		return table_layout_add(b, td, e);
+	for (size_t i = 0; i < td->n_sets; i++) {
+		const struct setdef *d = &td->sets[i];
 		const struct seen_set *s = seen_set(&st, d->name);
 
 		if (!s) {
-			r = add_set(b, d, e);
+			r = add_set(b, td, d, e);
 			if (r < 0)
 				return r;
 			continue;
@@ -694,36 +774,46 @@ static int build_ensure(struct nft_batch *b, const void *arg, struct berr *e)
 		if ((s->flags & (NFT_SET_MAP | NFT_SET_INTERVAL)) != d->flags || s->key_len != d->key_len ||
 		    ((d->flags & NFT_SET_MAP) && s->data_len != d->data_len))
 			return berr_set(e, -EEXIST,
-					"set %s of table inet %s has another type than berth's; "
+					"set %s of table %s %s has another type than berth's; "
 					"rebuilding the table replaces it",
-					d->name, NFT_TABLE_NAME);
+					d->name, td->family_name, NFT_TABLE_NAME);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(chaindefs); i++) {
-		const struct chaindef *d = &chaindefs[i];
+	for (size_t i = 0; i < td->n_chains; i++) {
+		const struct chaindef *d = &td->chains[i];
 		const struct seen_chain *c = seen_chain(&st, d->name);
 
 		if (c && (strcmp(c->type, d->type) != 0 || c->hook != d->hook || c->prio != d->prio))
 			return berr_set(e, -EEXIST,
-					"chain %s of table inet %s is not berth's (type %s hook %u priority %d); "
+					"chain %s of table %s %s is not berth's (type %s hook %u priority %d); "
 					"rebuilding the table replaces it",
-					d->name, NFT_TABLE_NAME, c->type, c->hook, c->prio);
+					d->name, td->family_name, NFT_TABLE_NAME, c->type, c->hook, c->prio);
 		if (c && c->n_rules != 0 && c->n_rules != d->n_rules)
 			return berr_set(e, -EEXIST,
-					"chain %s of table inet %s holds %u rules, berth's layout has %u; "
+					"chain %s of table %s %s holds %u rules, berth's layout has %u; "
 					"rebuilding the table replaces them",
-					d->name, NFT_TABLE_NAME, c->n_rules, d->n_rules);
+					d->name, td->family_name, NFT_TABLE_NAME, c->n_rules, d->n_rules);
 		if (!c) {
-			r = add_chain(b, d, e);
+			r = add_chain(b, td, d, e);
 			if (r < 0)
 				return r;
 		}
 		if (!c || c->n_rules == 0) {
-			r = add_rules(b, d, e);
+			r = add_rules(b, td, d, e);
 			if (r < 0)
 				return r;
 		}
 	}
 	return 0;
+}
+
+static int build_ensure(struct nft_batch *b, const void *arg, struct berr *e)
+{
+	int r;
+
+	r = nft_batch_pin(b, e);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(tabledefs); i++)
+		r = ensure_table(b, &tabledefs[i], e);
+	return r;
 }
 
 int nft_ensure(struct nft_ctx *ctx, struct berr *e)
@@ -731,13 +821,15 @@ int nft_ensure(struct nft_ctx *ctx, struct berr *e)
 	int r = nft_transact(ctx, build_ensure, NULL, NULL, e);
 
 	if (r < 0)
-		return berr_wrap(e, r, "ensure nftables table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "ensure nftables tables %s", NFT_TABLE_NAME);
 	return 0;
 }
 
 struct rebuild_args {
 	const struct nft_network *nets;
 	size_t n_nets;
+	const struct nft_endpoint *eps;
+	size_t n_eps;
 	const struct nft_port *ports;
 	size_t n_ports;
 };
@@ -747,32 +839,41 @@ static int build_rebuild(struct nft_batch *b, const void *arg, struct berr *e)
 	const struct rebuild_args *a = arg;
 	int r;
 
-	/* create-if-missing then delete: removes the old table whether or not it exists, in this same batch */
-	r = add_table(b, NFT_MSG_NEWTABLE, e);
+	/* create-if-missing then delete: removes the old tables whether or not they exist, in this same batch */
+	r = add_tables(b, NFT_MSG_NEWTABLE, e);
 	if (r == 0)
-		r = add_table(b, NFT_MSG_DELTABLE, e);
+		r = add_tables(b, NFT_MSG_DELTABLE, e);
 	if (r == 0)
 		r = nft_layout_add(b, e);
 	if (r == 0)
 		r = nft_network_msgs(b, a->nets, a->n_nets, NFT_NET_ADD_FRESH, e);
 	if (r == 0)
+		r = nft_endpoint_msgs(b, a->eps, a->n_eps, NFT_ELEMS_ADD, e);
+	if (r == 0)
 		r = nft_port_msgs(b, a->ports, a->n_ports, NFT_ELEMS_ADD_EXCL, e);
 	return r;
 }
 
-int nft_rebuild(struct nft_ctx *ctx, const struct nft_network *nets, size_t n_nets, const struct nft_port *ports,
-		size_t n_ports, struct berr *e)
+int nft_rebuild(struct nft_ctx *ctx, const struct nft_network *nets, size_t n_nets, const struct nft_endpoint *eps,
+		size_t n_eps, const struct nft_port *ports, size_t n_ports, struct berr *e)
 {
-	struct rebuild_args a = {nets, n_nets, ports, n_ports};
+	struct rebuild_args a = {nets, n_nets, eps, n_eps, ports, n_ports};
 	struct nft_fail f = {0};
 	char field[32];
 	int r;
 
-	if ((n_nets && !nets) || (n_ports && !ports))
-		return berr_set(e, -EINVAL, "rebuild: no array given for %zu networks / %zu ports", n_nets, n_ports);
+	if ((n_nets && !nets) || (n_eps && !eps) || (n_ports && !ports))
+		return berr_set(e, -EINVAL, "rebuild: no array given for %zu networks / %zu endpoints / %zu ports",
+				n_nets, n_eps, n_ports);
 	for (size_t i = 0; i < n_nets; i++) {
 		snprintf(field, sizeof(field), "networks[%zu]", i);
 		r = nft_network_check(&nets[i], field, e);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n_eps; i++) {
+		snprintf(field, sizeof(field), "endpoints[%zu]", i);
+		r = nft_endpoint_check(&eps[i], field, e);
 		if (r < 0)
 			return r;
 	}
@@ -786,20 +887,20 @@ int nft_rebuild(struct nft_ctx *ctx, const struct nft_network *nets, size_t n_ne
 	if (r == -EEXIST && f.elem && f.set && strncmp(f.set, "pub_", 4) == 0 && f.tag < n_ports) {
 		char buf[96];
 
-		return berr_set(e, -EEXIST, "rebuild nftables table inet %s: host port of %s is given twice",
+		return berr_set(e, -EEXIST, "rebuild nftables tables %s: host port of %s is given twice",
 				NFT_TABLE_NAME, nft_port_fmt(&ports[f.tag], buf, sizeof(buf)));
 	}
 	if (r < 0)
-		return berr_wrap(e, r, "rebuild nftables table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "rebuild nftables tables %s", NFT_TABLE_NAME);
 	return 0;
 }
 
 static int build_delete(struct nft_batch *b, const void *arg, struct berr *e)
 {
 	/* NEWTABLE first makes the DELTABLE succeed when the table is already gone (kernels before DESTROYTABLE) */
-	int r = add_table(b, NFT_MSG_NEWTABLE, e);
+	int r = add_tables(b, NFT_MSG_NEWTABLE, e);
 
-	return r < 0 ? r : add_table(b, NFT_MSG_DELTABLE, e);
+	return r < 0 ? r : add_tables(b, NFT_MSG_DELTABLE, e);
 }
 
 int nft_delete_table(struct nft_ctx *ctx, struct berr *e)
@@ -807,6 +908,6 @@ int nft_delete_table(struct nft_ctx *ctx, struct berr *e)
 	int r = nft_transact(ctx, build_delete, NULL, NULL, e);
 
 	if (r < 0)
-		return berr_wrap(e, r, "delete nftables table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "delete nftables tables %s", NFT_TABLE_NAME);
 	return 0;
 }

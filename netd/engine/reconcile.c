@@ -203,6 +203,7 @@ int eng_reconcile(struct eng *eng, struct eng_reconcile_report *ret, struct berr
 	struct names seen = {0};
 	struct epvec kept = {0};
 	struct nft_network *nn_v = NULL;
+	struct nft_endpoint *ne_v = NULL;
 	struct nft_port *ports = NULL;
 	size_t n_ports = 0;
 	struct nlsock *host;
@@ -291,6 +292,13 @@ int eng_reconcile(struct eng *eng, struct eng_reconcile_report *ret, struct berr
 	}
 	for (size_t i = 0; i < n_nets; i++)
 		eng_nft_network(&nets[i], &nn_v[i]);
+	ne_v = calloc(kept.n + 1, sizeof(*ne_v));
+	if (!ne_v) {
+		r = berr_oom(e);
+		goto out;
+	}
+	for (size_t i = 0; i < kept.n; i++)
+		eng_nft_endpoint(&kept.v[i], &ne_v[i]);
 	for (size_t i = 0; i < kept.n; i++) {
 		struct nft_port *p = NULL, *nv;
 		size_t np = 0;
@@ -309,7 +317,7 @@ int eng_reconcile(struct eng *eng, struct eng_reconcile_report *ret, struct berr
 	r = eng_nft(eng, &nft, e);
 	if (r < 0)
 		goto out;
-	r = nft_rebuild(nft, nn_v, n_nets, ports, n_ports, e);
+	r = nft_rebuild(nft, nn_v, n_nets, ne_v, kept.n, ports, n_ports, e);
 	if (r < 0)
 		goto out;
 	rep.networks = n_nets;
@@ -328,6 +336,7 @@ out:
 	free(seen.v);
 	eng_endpoints_free(kept.v, kept.n);
 	free(nn_v);
+	free(ne_v);
 	free(ports);
 	free_names(names, nn);
 	return r;

@@ -2,12 +2,19 @@
  * Hardening of the data plane, from the attacker's side (docs/robustness.md):
  * the host's loopback stays closed to containers and to the outside world,
  * and its loopback addresses other than 127.0.0.1 to published ports;
- * unpublished ports of masquerading networks to neighbours.
+ * unpublished ports of masquerading networks to neighbours; a container
+ * cannot send as another (source address or MAC).
  * Hand-made frames (tst_raw) stand in for a container with CAP_NET_RAW and
  * for a neighbour on the uplink.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test_netd_fixture.h"
@@ -133,5 +140,113 @@ Test(harden, every_address_is_not_every_loopback_address)
 	fx_expect(NULL, "127.0.0.54", 5354, "ctr", "10.66.0.1");
 	fx_unreachable(NULL, "127.0.0.1", 5354);
 	eng_endpoint_clear(&a);
+	eng_close(eng);
+}
+
+/* A UDP socket on addr:port in namespace ns that counts what arrives until reaped (never answers). */
+struct listener {
+	pid_t pid;
+	int *got;
+};
+
+static struct listener listen_udp(const char *ns, const char *addr, uint16_t port)
+{
+	struct listener l = {.got = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)};
+	int p[2];
+	char ok = 0;
+
+	cr_assert(l.got != MAP_FAILED);
+	*l.got = 0;
+	cr_assert(pipe2(p, O_CLOEXEC) == 0);
+	l.pid = fork();
+	cr_assert(l.pid >= 0);
+	if (l.pid == 0) {
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+		char buf[256];
+		int fd;
+
+		close(p[0]);
+		inet_pton(AF_INET, addr, &sa.sin_addr);
+		if (setns(tst_netns_fd(ns), CLONE_NEWNET) < 0 || (fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0 ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write(p[1], "1", 1) != 1)
+			_exit(1);
+		close(p[1]);
+		for (;;)
+			if (recv(fd, buf, sizeof(buf), 0) > 0)
+				__atomic_add_fetch(l.got, 1, __ATOMIC_SEQ_CST);
+	}
+	close(p[1]);
+	cr_assert(read(p[0], &ok, 1) == 1 && ok == '1', "listener %s:%u in %s", addr, port, ns);
+	close(p[0]);
+	return l;
+}
+
+/* What the listener heard within wait_ms; stops it. */
+static int heard(struct listener l, int wait_ms)
+{
+	int n;
+
+	for (int i = 0; i < wait_ms / 20 && !__atomic_load_n(l.got, __ATOMIC_SEQ_CST); i++)
+		usleep(20000);
+	n = *l.got;
+	kill(l.pid, SIGKILL);
+	waitpid(l.pid, NULL, 0);
+	munmap(l.got, sizeof(int));
+	return n;
+}
+
+/* A UDP datagram from ns's eth0 to dst_mac, claiming src_ip:sport (and src_mac, NULL: its own). */
+static void udp_from(const char *ns, const uint8_t dst_mac[6], const uint8_t *src_mac, const char *src_ip,
+		     uint16_t sport, const char *dst_ip, uint16_t dport)
+{
+	struct tst_raw p = {.ifname = "eth0",
+			    .src_mac = src_mac,
+			    .src = src_ip,
+			    .dst = dst_ip,
+			    .sport = sport,
+			    .dport = dport,
+			    .udp = true};
+
+	memcpy(p.dst_mac, dst_mac, 6);
+	cr_assert_eq(tst_raw(ns, &p, 0), 0);
+}
+
+Test(harden, spoofed_sources_reach_nothing)
+{
+	struct eng *eng = fx_engine();
+	struct eng_endpoint a, b, c;
+	uint8_t mac_b[6], mac_c[6], br[6];
+	struct listener l;
+
+	fx_network(eng, "berth0", "10.66.0.0/16");
+	a = fx_attach(eng, "berth0", "a", "c1", NULL);
+	b = fx_attach(eng, "berth0", "b", "c2", NULL);
+	c = fx_attach(eng, "berth0", "c", "c3", NULL);
+	tst_mac("c2", "eth0", mac_b);
+	tst_mac("c3", "eth0", mac_c);
+	tst_mac(NULL, "berth0", br);
+	tst_serve("c3", true, NULL, 7000, "c3");
+	tst_serve(NULL, true, "10.66.0.1", 7000, "host");
+
+	/* b's own datagram is answered (the check lets the real owner through) */
+	l = listen_udp("c2", "10.66.0.3", 5555);
+	udp_from("c2", mac_c, NULL, "10.66.0.3", 5555, "10.66.0.4", 7000);
+	cr_assert_eq(heard(l, 2000), 1, "b's own datagram got no answer");
+	/* a, claiming b's address: neither the neighbour nor the host answers b */
+	l = listen_udp("c2", "10.66.0.3", 5556);
+	udp_from("c1", mac_c, NULL, "10.66.0.3", 5556, "10.66.0.4", 7000);
+	udp_from("c1", br, NULL, "10.66.0.3", 5556, "10.66.0.1", 7000);
+	cr_assert_eq(heard(l, 1000), 0, "a datagram with another container's source address got through");
+	/* a, claiming b's MAC with its own address: dropped too (it would also steal b's frames on the bridge) */
+	l = listen_udp("c1", "10.66.0.2", 5557);
+	udp_from("c1", mac_c, mac_b, "10.66.0.2", 5557, "10.66.0.4", 7000);
+	cr_assert_eq(heard(l, 1000), 0, "a frame with another container's MAC got through");
+	/* and a with its own identity still talks */
+	l = listen_udp("c1", "10.66.0.2", 5558);
+	udp_from("c1", mac_c, NULL, "10.66.0.2", 5558, "10.66.0.4", 7000);
+	cr_assert_eq(heard(l, 2000), 1, "a's own datagram got no answer");
+	eng_endpoint_clear(&a);
+	eng_endpoint_clear(&b);
+	eng_endpoint_clear(&c);
 	eng_close(eng);
 }

@@ -379,12 +379,12 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	tst_sh_ok(NULL, "nft flush chain inet berth postrouting && nft add rule inet berth forward counter");
 
 	/* a rebuild that cannot be done leaves the old table exactly as it was */
-	cr_assert_eq(nft_rebuild(ctx, nets, 2, dup, 2, &e), -EEXIST);
+	cr_assert_eq(nft_rebuild(ctx, nets, 2, NULL, 0, dup, 2, &e), -EEXIST);
 	cr_assert(strstr(e.msg, "given twice"), "%s", e.msg);
 	cr_assert_eq(rules_in("postrouting"), 0);
 	cr_assert_eq(count_ports(ctx), 1);
 
-	cr_assert_eq(nft_rebuild(ctx, nets, 2, ports, 2, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_rebuild(ctx, nets, 2, NULL, 0, ports, 2, &e), 0, "%s", e.msg);
 	cr_assert_eq(rules_in("postrouting"), 3);
 	cr_assert_eq(rules_in("forward"), 7);
 	cr_assert_eq(nft_ports_list(ctx, &pl, &n, &e), 0, "%s", e.msg);
@@ -401,14 +401,45 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	/* rebuilding from nothing, and to nothing */
 	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
 	foreign_tables_intact();
-	cr_assert_eq(nft_rebuild(ctx, nets, 2, ports, 2, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_rebuild(ctx, nets, 2, NULL, 0, ports, 2, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), 2);
-	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), 0);
 	cr_assert_eq(rules_in("forward"), 7);
 	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
 	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null");
+	tst_sh_ok(NULL, "! nft list table bridge berth 2>/dev/null");
 	foreign_tables_intact();
+	nft_close(ctx);
+}
+
+Test(nft_table, endpoint_elements_come_and_go_with_the_ports)
+{
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_endpoint ep = {.ifname = "bv0123456789ab", .mac = {0x0a, 0x58, 10, 66, 0, 2}};
+	struct nft_port p = topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80);
+	struct berr e = BERR_INIT;
+
+	ep.ip = topo_ip("10.66.0.2");
+	cr_assert_eq(nft_endpoint_add(ctx, &ep, &p, 1, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list set bridge berth ep_ifaces | grep -q '\"bv0123456789ab\"'");
+	tst_sh_ok(NULL, "nft list set bridge berth ep_addrs4 | grep -q '\"bv0123456789ab\" . 10.66.0.2'");
+	tst_sh_ok(NULL, "nft list set bridge berth ep_macs | grep -q '\"bv0123456789ab\" . 0a:58:0a:42:00:02'");
+	cr_assert_eq(count_ports(ctx), 1);
+	/* a port already taken fails the whole batch: no anti-spoofing element of the endpoint either */
+	ep.ifname[13] = 'c';
+	cr_assert_eq(nft_endpoint_add(ctx, &ep, &p, 1, &e), -EEXIST);
+	tst_sh_ok(NULL, "! nft list set bridge berth ep_ifaces | grep -q bv0123456789ac");
+	ep.ifname[13] = 'b';
+	cr_assert_eq(nft_endpoint_del(ctx, &ep, &p, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_endpoint_del(ctx, &ep, &p, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(ctx), 0);
+	tst_sh_ok(NULL, "! nft list table bridge berth | grep -q 'elements = '");
+	/* a rebuild writes them too */
+	cr_assert_eq(nft_rebuild(ctx, NULL, 0, &ep, 1, &p, 1, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list set bridge berth ep_addrs4 | grep -q '\"bv0123456789ab\" . 10.66.0.2'");
+	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list table bridge berth | grep -q 'elements = '");
 	nft_close(ctx);
 }
 
@@ -425,7 +456,7 @@ Test(nft_table, foreign_tables_survive_everything)
 	cr_assert_eq(nft_ports_add(ctx, &p, 1, &e), 0, "%s", e.msg);
 	cr_assert_eq(nft_ports_del(ctx, &p, 1, &e), 0, "%s", e.msg);
 	cr_assert_eq(nft_network_del(ctx, &net, &e), 0, "%s", e.msg);
-	cr_assert_eq(nft_rebuild(ctx, &net, 1, &p, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_rebuild(ctx, &net, 1, NULL, 0, &p, 1, &e), 0, "%s", e.msg);
 	foreign_tables_intact();
 	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
 	foreign_tables_intact();
@@ -490,7 +521,7 @@ Test(nft_table, ten_thousand_ports)
 		cr_assert_eq(count_ports(ctx), N);
 	}
 	/* and the whole lot goes in one rebuild, and out in one delete */
-	cr_assert_eq(nft_rebuild(ctx, NULL, 0, ports, N, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, ports, N, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), N);
 	cr_assert_eq(nft_ports_del(ctx, ports, N, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), 0);

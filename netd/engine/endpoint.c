@@ -130,6 +130,8 @@ static int copy_request(const struct eng_network *n, const struct eng_attach *re
 		return berr_errno(e, "stat netns");
 	ep->netns_dev = (uint64_t)st.st_dev;
 	ep->netns_ino = (uint64_t)st.st_ino;
+	if (eng_netns_cookie(req->netns_fd, &ep->netns_cookie) < 0)
+		ep->netns_cookie = 0; /* Linux < 5.14: reconcile will not wire this endpoint again */
 	if (req->netns_path && !(ep->netns_path = strdup(req->netns_path)))
 		return berr_oom(e);
 	ep->prefix = n->subnet.prefix;

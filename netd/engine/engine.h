@@ -132,6 +132,7 @@ struct eng_endpoint {
 	char host_ifname[16]; /* host end of the veth pair, on the bridge */
 	char *netns_path;     /* malloc'd; NULL when the namespace came as an fd only */
 	uint64_t netns_dev, netns_ino;
+	uint64_t netns_cookie; /* SO_NETNS_COOKIE, never reused (unlike the inode); 0: unknown (Linux < 5.14) */
 	uint32_t ip;
 	uint8_t prefix;
 	uint32_t gateway; /* 0: none */

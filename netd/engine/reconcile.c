@@ -150,10 +150,15 @@ static int reconcile_network(struct eng *eng, const struct eng_network *n, const
 				else
 					rep->endpoints_repaired++;
 			}
-		} else if (ep->state == ENG_EP_COMPLETE) {
+		} else if (ep->state == ENG_EP_COMPLETE && ep->netns_cookie) {
 			int nsfd = -1;
 
-			/* the veth is gone but the container may live on: wire it again */
+			/*
+			 * The veth is gone but the container may live on: wire it again,
+			 * only into the namespace with the recorded cookie (an inode
+			 * number alone may be another namespace's by now; a record
+			 * without a cookie cannot prove it and is dropped).
+			 */
 			if (eng_endpoint_netns(ep, &nsfd, NULL) == 0) {
 				link_delete(host, ep->host_ifname, NULL);
 				if (ep_kernel_setup(eng, n, ep, nsfd, bridge, NULL) == 0) {

@@ -9,11 +9,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -248,5 +251,96 @@ Test(harden, spoofed_sources_reach_nothing)
 	eng_endpoint_clear(&a);
 	eng_endpoint_clear(&b);
 	eng_endpoint_clear(&c);
+	eng_close(eng);
+}
+
+/* A new namespace of type (CLONE_NEWNET, CLONE_NEWUTS) bound at path, no process in it; returns its inode. */
+static ino_t ns_bind(const char *path, int type)
+{
+	struct stat st;
+	pid_t pid;
+	int fd, status;
+
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0444);
+	cr_assert(fd >= 0, "%s: %s", path, strerror(errno));
+	close(fd);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		_exit(unshare(type) < 0 || mount(type == CLONE_NEWNET ? "/proc/self/ns/net" : "/proc/self/ns/uts", path,
+						 NULL, MS_BIND, NULL) < 0);
+	cr_assert(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/*
+ * A new network namespace at path with inode number ino, freed a moment ago:
+ * every namespace type draws from one pool of numbers, lowest free first,
+ * so small UTS namespaces fill the holes below it until ino is next. False
+ * when another process took the number meanwhile, or it never came back.
+ */
+static bool ns_reuse(const char *path, ino_t ino)
+{
+	for (int i = 0; i < 20000; i++) {
+		char filler[PATH_MAX];
+		ino_t got;
+
+		snprintf(filler, sizeof(filler), "%s", tst_path("filler%d", i));
+		got = ns_bind(filler, CLONE_NEWUTS);
+
+		if (got < ino)
+			continue; /* a hole below: keep it filled */
+		cr_assert_eq(umount2(filler, MNT_DETACH), 0);
+		if (got == ino)
+			return ns_bind(path, CLONE_NEWNET) == ino;
+		/* not free yet: a network namespace is torn down by a kernel worker */
+		usleep(500);
+	}
+	return false;
+}
+
+Test(harden, reconcile_never_wires_a_namespace_that_reused_an_inode)
+{
+	struct eng *eng = fx_engine();
+	struct eng_attach req = {.network = "berth0", .id = "gone"};
+	struct eng_reconcile_report rep;
+	struct eng_endpoint ep;
+	struct berr e = BERR_INIT;
+	char path[PATH_MAX];
+	ino_t ino;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s", tst_path("ns"));
+	fx_network(eng, "berth0", "10.66.0.0/16");
+	ino = ns_bind(path, CLONE_NEWNET);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	req.netns_fd = fd;
+	req.netns_path = path;
+	cr_assert_eq(eng_attach(eng, &req, &ep, &e), 0, "%s", e.msg);
+	close(fd);
+	eng_close(eng); /* netd is down */
+	/* the container goes away, its veth with it; its inode number is free again */
+	cr_assert_eq(umount2(path, MNT_DETACH), 0);
+	tst_sh_ok(NULL, "for i in $(seq 200); do ip link show %s >/dev/null 2>&1 || exit 0; sleep 0.05; done; exit 1",
+		  ep.host_ifname);
+	/* a new namespace with that inode, at the same path (as a runtime reusing names) */
+	if (!ns_reuse(path, ino)) {
+		/* another process took the number: the record then names the new namespace's, as reuse would */
+		ino = ns_bind(path, CLONE_NEWNET);
+		tst_sh_ok(NULL,
+			  "f=%s/networks/berth0/endpoints/gone/eth0.json && jq -c '.netns_ino = %lu' $f > $f.new && mv "
+			  "$f.new $f",
+			  tst_path("state"), (unsigned long)ino);
+		cr_log_warn("inode not reused in time: record rewritten to %lu", (unsigned long)ino);
+	}
+	eng = fx_engine();
+	cr_assert_eq(eng_reconcile(eng, &rep, &e), 0, "%s", e.msg);
+	cr_assert_eq(rep.endpoints_kept, 0, "the endpoint was wired into another namespace");
+	cr_assert_eq(rep.endpoints_dropped, 1);
+	cr_assert_str_eq(fx_out(NULL, "nsenter --net=$BERTH_TEST_DIR/ns ip -o link show | wc -l"), "1",
+			 "the stranger namespace got an interface");
+	fx_assert_clean("berth0");
+	eng_endpoint_clear(&ep);
 	eng_close(eng);
 }

@@ -50,6 +50,8 @@ static int validate_attach(const struct eng_attach *req, struct berr *e)
 		if (own >= 0 && bns_same(own, req->netns_fd))
 			return berr_set(e, -EINVAL, "netns: refusing to attach the engine's own network namespace");
 	}
+	if (req->owner && (!req->owner[0] || strlen(req->owner) > ENG_OWNER_MAX))
+		return berr_set(e, -EINVAL, "invalid endpoint owner '%s'", req->owner);
 	if (req->mac && (req->mac[0] & 1))
 		return berr_set(e, -EINVAL, "mac: a multicast address cannot name an interface");
 	if (req->n_routes > ENG_MAX_ROUTES)
@@ -159,6 +161,7 @@ static int copy_request(const struct eng_network *n, const struct eng_attach *re
 	}
 	ep->state = ENG_EP_PENDING;
 	ep->created = (int64_t)time(NULL);
+	snprintf(ep->owner, sizeof(ep->owner), "%s", req->owner ? req->owner : ENG_OWNER_NETD);
 	return 0;
 }
 

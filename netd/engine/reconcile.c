@@ -370,6 +370,7 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 	struct link_info br;
 	struct nft_port *have = NULL, *stale = NULL;
 	size_t n_eps = 0, removed = 0, nh = 0, ns = 0;
+	char owner[ENG_OWNER_MAX + 1];
 	int r;
 
 	if (!network || !bname_valid(network, ENG_NAME_MAX))
@@ -383,8 +384,11 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 	r = store_ep_list(&eng->st, network, NULL, true, &eps, &n_eps, e);
 	if (r < 0)
 		return r;
+	snprintf(owner, sizeof(owner), ENG_OWNER_CNI "%s", network);
 	for (size_t i = 0; i < n_eps; i++) {
-		if (eps[i].state == ENG_EP_COMPLETE && in_keep(&eps[i], keep, n_keep)) {
+		/* another owner's endpoint is no runtime attachment of this network: kept whole, as it is */
+		if (strcmp(eps[i].owner, owner) != 0 ||
+		    (eps[i].state == ENG_EP_COMPLETE && in_keep(&eps[i], keep, n_keep))) {
 			if (epvec_push(&kept, &eps[i]) < 0) {
 				r = berr_oom(e);
 				goto out;

@@ -257,6 +257,8 @@ json_t *record_endpoint_to_json(const struct eng_endpoint *ep)
 	    bjson_set(o, "routes", TAKE_PTR(routes)) < 0 || bjson_set(o, "ports", TAKE_PTR(ports)) < 0 ||
 	    bjson_set(o, "created", json_integer(ep->created)) < 0)
 		return NULL;
+	if (ep->owner[0] && put_str(o, "owner", ep->owner) < 0)
+		return NULL;
 	return TAKE_PTR(o);
 }
 
@@ -274,9 +276,9 @@ static int parse_state(const char *s, enum eng_ep_state *ret)
 static int endpoint_from_json(const json_t *j, struct eng_endpoint *ep, struct berr *e)
 {
 	static const char *const keys[] = {
-		"version",   "state",	      "network", "id",	   "ifname",  "host_ifname",  "netns",
-		"netns_dev", "netns_ino",     "ip",	 "prefix", "gateway", "ip_external",  "mac",
-		"mtu",	     "default_route", "routes",	 "ports",  "created", "netns_cookie", NULL};
+		"version",   "state", "network", "id",		 "ifname",	"host_ifname", "netns", "netns_dev",
+		"netns_ino", "ip",    "prefix",	 "gateway",	 "ip_external", "mac",	       "mtu",	"default_route",
+		"routes",    "ports", "created", "netns_cookie", "owner",	NULL};
 	const char *s;
 	json_t *arr, *v;
 	int64_t n;
@@ -335,6 +337,12 @@ static int endpoint_from_json(const json_t *j, struct eng_endpoint *ep, struct b
 	if ((r = bjson_get_int(j, "created", "endpoint", 0, INT64_MAX, &n, e)) < 0)
 		return r;
 	ep->created = n;
+	if ((r = bjson_get_str(j, "owner", "endpoint", &s, e)) < 0)
+		return r;
+	if (r > 0 && (!*s || strlen(s) >= sizeof(ep->owner)))
+		return berr_set(e, -EINVAL, "endpoint.owner: empty or too long");
+	if (r > 0)
+		snprintf(ep->owner, sizeof(ep->owner), "%s", s);
 	r = bjson_get_arr(j, "routes", "endpoint", &arr, e);
 	if (r < 0)
 		return r;

@@ -100,7 +100,31 @@ reconcile_keeps_live_cni() {
 	netd_kill
 }
 
+# CNI GC removes only what CNI attached to its network: netd's (and the runtime's, which go through
+# netd) endpoints on the same network are not the runtime's attachments to list.
+gc_spares_netd_endpoints() {
+	local res web
+	netd_start
+	JOIN=$(conf 1.1.0 berth0 unused '. + {bridge: "berth0"} | del(.ipam)')
+	web=$(netctl --json attach web --netns "$(ns_add w1)" -p 8090:80 | jq -r .ip) || fail "netctl attach"
+	res=$(cni_ok ADD cni1 "$(ns_add g1)" eth0 "$(with_ports '[{"hostPort":8091,"containerPort":80}]' "$JOIN")")
+	cni_ok GC "$(jq -c '.["cni.dev/valid-attachments"] = []' <<<"$JOIN")" >/dev/null
+	assert_eq "$(netctl --json ls | jq -r '[.[].id] | join(",")')" web "GC removed netd's endpoint"
+	assert_eq "$(netctl --json ls | jq -r '.[0].owner')" netd
+	assert_eq "$(netctl --json status berth0 | jq .addresses_used)" 1 "netd's lease"
+	has 8090 nft_elems || fail "netd's published port lost"
+	if has 8091 nft_elems; then fail "the CNI attachment's port kept"; fi
+	[ -f "$STATE/ports/tcp-8090.json" ] || fail "netd's port claim lost"
+	serve w1 0.0.0.0 80 web
+	assert_contains "$(request - "$web" 80)" "web "
+	assert_contains "$(request - 127.0.0.1 8090)" "web "
+	assert_ok netctl detach web
+	assert_clean berth0
+	netd_kill
+}
+
 t "netctl ls / ports / network ls show CNI attachments and networks" netctl_sees_cni
 t "netctl attach and berth-cni ADD share one pool at once" shared_pool
 t "netd's reconcile keeps live CNI attachments and reclaims dead ones" reconcile_keeps_live_cni
+t "CNI GC removes CNI attachments of its network only, never netd's" gc_spares_netd_endpoints
 t_done

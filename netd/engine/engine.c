@@ -1,8 +1,11 @@
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "netd/engine/eng_int.h"
@@ -97,14 +100,45 @@ void eng_host_reset(struct eng *eng)
 	eng->host = NULL;
 }
 
+#define OWNER_PREFIX "store "
+
+/* Another store's elements are kept while its directory is there: one removed whole left them behind. */
+static bool store_alive(const char *owner)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (strncmp(owner, OWNER_PREFIX "/", strlen(OWNER_PREFIX "/")) != 0)
+		return true; /* not a path: nothing to tell */
+	snprintf(path, sizeof(path), "%s/networks", owner + strlen(OWNER_PREFIX));
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e)
 {
+	char owner[128], *canon;
+	uint64_t h = 14695981039346656037ull;
 	int r;
 
 	if (!eng->nft) {
+		/*
+		 * The store's name on the elements it writes: several state
+		 * directories share berth's tables, and a rebuild replaces only its
+		 * own store's elements. Its canonical path, which names it however
+		 * it is spelt; a path too long for a comment, by a hash.
+		 */
+		canon = realpath(eng->st.root, NULL);
+		if (snprintf(owner, sizeof(owner), OWNER_PREFIX "%s", canon ? canon : eng->st.root) >=
+		    (int)sizeof(owner)) {
+			for (const char *p = canon ? canon : eng->st.root; *p; p++)
+				h = (h ^ (uint8_t)*p) * 1099511628211ull;
+			snprintf(owner, sizeof(owner), OWNER_PREFIX "#%016llx", (unsigned long long)h);
+		}
+		free(canon);
 		r = nft_open(-1, &eng->nft, e);
 		if (r < 0)
 			return berr_wrap(e, r, "nftables");
+		nft_set_owner(eng->nft, owner, store_alive);
 	}
 	*ret = eng->nft;
 	return 0;

@@ -11,6 +11,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/gen.h>
 #include <libnftnl/set.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -158,6 +159,15 @@ void nft_close(struct nft_ctx *ctx)
 int nft_fd(const struct nft_ctx *ctx)
 {
 	return ctx && ctx->nl ? mnl_socket_get_fd(ctx->nl) : -1;
+}
+
+int nft_set_owner(struct nft_ctx *ctx, const char *owner, bool (*alive)(const char *owner))
+{
+	if (owner && strlen(owner) >= sizeof(ctx->owner))
+		return -EINVAL;
+	snprintf(ctx->owner, sizeof(ctx->owner), "%s", owner ? owner : "");
+	ctx->owner_alive = alive;
+	return 0;
 }
 
 void nft_ctx_force_no_destroy(struct nft_ctx *ctx, bool on)
@@ -326,6 +336,40 @@ int nft_batch_own(struct nft_batch *b, void *p)
 	return 0;
 }
 
+/*
+ * The element's owner as its comment (the userdata `nft list` prints). The
+ * kernel takes no userdata on the end element of an interval: an interval
+ * belongs to the owner of its start.
+ */
+static void put_owner(const struct nft_batch *b, struct nftnl_set_elem *se, const struct nft_elem *el)
+{
+	const char *owner = el->owner[0] ? el->owner : b->owner ? b->owner : b->ctx->owner;
+	uint8_t ud[2 + NFT_OWNER_LEN];
+	size_t len = strlen(owner) + 1;
+
+	if (len == 1 || len > NFT_OWNER_LEN)
+		return;
+	ud[0] = NFTNL_UDATA_SET_ELEM_COMMENT;
+	ud[1] = (uint8_t)len;
+	memcpy(ud + 2, owner, len);
+	nftnl_set_elem_set(se, NFTNL_SET_ELEM_USERDATA, ud, (uint32_t)(2 + len));
+}
+
+/* The comment of an element read back, "" when it has none. */
+static void get_owner(struct nftnl_set_elem *se, struct nft_elem *el)
+{
+	uint32_t n = 0;
+	const uint8_t *ud = nftnl_set_elem_get(se, NFTNL_SET_ELEM_USERDATA, &n);
+
+	for (uint32_t off = 0; ud && off + 2 <= n && off + 2 + ud[off + 1] <= n; off += 2 + ud[off + 1]) {
+		if (ud[off] == NFTNL_UDATA_SET_ELEM_COMMENT && ud[off + 1] > 0 && ud[off + 1] <= NFT_OWNER_LEN &&
+		    ud[off + 2 + ud[off + 1] - 1] == '\0') {
+			memcpy(el->owner, ud + off + 2, ud[off + 1]);
+			return;
+		}
+	}
+}
+
 static const char *op_verb(enum nft_elem_op op)
 {
 	return op == NFT_ELEMS_DESTROY ? "delete from" : "add to";
@@ -415,6 +459,8 @@ int nft_batch_elems(struct nft_batch *b, enum nft_elem_op op, const char *set, c
 			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, elems[j].key, elems[j].key_len);
 			if (elems[j].data_len && op != NFT_ELEMS_DESTROY)
 				nftnl_set_elem_set(se, NFTNL_SET_ELEM_DATA, elems[j].data, elems[j].data_len);
+			if (op != NFT_ELEMS_DESTROY && !(elems[j].flags & NFT_SET_ELEM_INTERVAL_END))
+				put_owner(b, se, &elems[j]);
 			if (elems[j].flags)
 				nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_FLAGS, elems[j].flags);
 			nftnl_set_elem_add(s, se);
@@ -749,6 +795,8 @@ static int elem_from_nftnl(struct nftnl_set_elem *se, struct nft_elem *el)
 	}
 	if (nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_FLAGS))
 		el->flags = nftnl_set_elem_get_u32(se, NFTNL_SET_ELEM_FLAGS);
+	if (nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_USERDATA))
+		get_owner(se, el);
 	return 0;
 }
 

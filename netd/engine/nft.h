@@ -58,6 +58,16 @@ void nft_close(struct nft_ctx *ctx);
 /* The context's socket (-1 when none), e.g. to hand a copy to a process that outlives this one. */
 int nft_fd(const struct nft_ctx *ctx);
 
+/*
+ * Several state stores share berth's tables. Every element this context
+ * adds carries owner (a store's name, at most 127 bytes) as its comment, and
+ * a rebuild or a delete of the tables keeps the elements of other owners
+ * for which alive (NULL: always true) says they still exist; elements
+ * without an owner are anybody's and any rebuild drops them. owner NULL or
+ * "": none. -EINVAL when too long.
+ */
+int nft_set_owner(struct nft_ctx *ctx, const char *owner, bool (*alive)(const char *owner));
+
 /* Create the table with its sets, maps, chains and rules when it is missing; never flushes. */
 int nft_ensure(struct nft_ctx *ctx, struct berr *e);
 

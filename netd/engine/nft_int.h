@@ -39,6 +39,7 @@ struct mnl_socket;
 #define NFT_IFNAME_LEN 16
 #define NFT_KEY_MAX 32
 #define NFT_DATA_MAX 16
+#define NFT_OWNER_LEN 128 /* an element's owner (its comment), NUL included: nft's limit */
 
 struct nft_ctx {
 	struct mnl_socket *nl;
@@ -46,7 +47,9 @@ struct nft_ctx {
 	uint32_t seq;
 	int sndbuf; /* what the kernel reports for SO_SNDBUF / SO_RCVBUF (doubled) */
 	int rcvbuf;
-	bool no_destroy; /* the kernel rejected NFT_MSG_DESTROYSETELEM (< 6.3) */
+	bool no_destroy;			/* the kernel rejected NFT_MSG_DESTROYSETELEM (< 6.3) */
+	char owner[NFT_OWNER_LEN];		/* the comment of every element added; "" none (nft_set_owner) */
+	bool (*owner_alive)(const char *owner); /* NULL: every other owner is */
 	char *rx;
 	size_t rx_len;
 };
@@ -57,8 +60,9 @@ struct nft_elem {
 	uint8_t data[NFT_DATA_MAX];
 	uint8_t key_len;
 	uint8_t data_len;
-	uint32_t flags; /* NFT_SET_ELEM_INTERVAL_END */
-	size_t tag;	/* the caller's index, to name the element in errors */
+	uint32_t flags;		   /* NFT_SET_ELEM_INTERVAL_END */
+	size_t tag;		   /* the caller's index, to name the element in errors */
+	char owner[NFT_OWNER_LEN]; /* read back: its comment; added: "" is the batch's owner */
 };
 
 /* Names element `tag` for an error message. */
@@ -82,7 +86,8 @@ struct nft_batch {
 	uint32_t seq_begin;
 	void **owned; /* allocations freed with the batch */
 	size_t n_owned;
-	bool pinned; /* genid set: the kernel refuses the batch (ERESTART) if anything changed since */
+	bool pinned;	   /* genid set: the kernel refuses the batch (ERESTART) if anything changed since */
+	const char *owner; /* elements added without an owner of their own get this one (NULL: the context's) */
 	uint32_t genid;
 	/* filled by nft_batch_send on failure */
 	bool destroy_unsupported;

@@ -825,6 +825,123 @@ int nft_ensure(struct nft_ctx *ctx, struct berr *e)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ other stores' elements */
+
+/* Another owner's element, and that owner still exists (a store whose directory is gone left it). */
+static bool is_foreign(const struct nft_ctx *ctx, const struct nft_elem *el)
+{
+	return el->owner[0] && strcmp(el->owner, ctx->owner) != 0 && (!ctx->owner_alive || ctx->owner_alive(el->owner));
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct nft_elem *x = a, *y = b;
+
+	return memcmp(x->key, y->key, NFT_KEY_MAX);
+}
+
+/* The map elements of ports in set, sorted by key (published ports win over another store's). */
+static int port_keys(const char *set, const struct nft_port *ports, size_t n, struct nft_elem **ret, size_t *ret_n)
+{
+	struct nft_elem *v = calloc(n + 1, sizeof(*v));
+	size_t k = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(nft_port_elem(&ports[i], &v[k]), set) == 0)
+			k++;
+	qsort(v, k, sizeof(*v), key_cmp);
+	*ret = v;
+	*ret_n = k;
+	return 0;
+}
+
+/* Interval sets: the subnets whose start element another owner wrote, start and end again. */
+static int foreign_intervals(struct nft_batch *b, const char *set, const struct nft_elem *el, size_t n, struct berr *e)
+{
+	_cleanup_free_ struct bcidr4 *subnets = NULL;
+	_cleanup_free_ const struct nft_elem **starts = NULL;
+	struct nft_elem *out;
+	size_t ns = 0, k = 0;
+
+	/* a set berth did not write cannot be told apart: its other owners' part is lost with it */
+	if (nft_intervals_to_subnets(el, n, &subnets, &starts, &ns, NULL) < 0)
+		return 0;
+	out = calloc(2 * ns + 1, sizeof(*out));
+	if (!out || nft_batch_own(b, out) < 0)
+		return berr_oom(e);
+	for (size_t i = 0; i < ns; i++) {
+		size_t m;
+
+		if (!is_foreign(b->ctx, starts[i]))
+			continue;
+		m = nft_subnet_elems(&subnets[i], out + k);
+		memcpy(out[k].data, starts[i]->data, sizeof(out[k].data));
+		out[k].data_len = starts[i]->data_len;
+		memcpy(out[k].owner, starts[i]->owner, sizeof(out[k].owner));
+		k += m;
+	}
+	return nft_batch_elems(b, NFT_ELEMS_ADD, set, out, k, NULL, NULL, e);
+}
+
+/*
+ * Read every element other owners (other state stores) wrote and append
+ * them to b as they were, into tables created earlier in b; the batch is
+ * pinned, so nothing added meanwhile is lost. ports: this owner's, which
+ * take a host port another owner's element holds. *ret_n counts them.
+ */
+static int add_foreign(struct nft_batch *b, const struct nft_port *ports, size_t n_ports, size_t *ret_n, struct berr *e)
+{
+	size_t total = 0;
+	int r;
+
+	r = nft_batch_pin(b, e);
+	for (size_t t = 0; r == 0 && t < ARRAY_SIZE(tabledefs); t++) {
+		for (size_t i = 0; r == 0 && i < tabledefs[t].n_sets; i++) {
+			const struct setdef *d = &tabledefs[t].sets[i];
+			_cleanup_free_ struct nft_elem *el = NULL, *own = NULL;
+			struct nft_elem *keep;
+			size_t n = 0, n_own = 0, k = 0;
+
+			r = nft_elems_dump(b->ctx, d->name, &el, &n, e);
+			if (r == -ENOENT) {
+				berr_clear(e);
+				r = 0;
+				continue;
+			}
+			if (r < 0)
+				break;
+			if (d->flags & NFT_SET_INTERVAL) {
+				for (size_t j = 0; j < n; j++)
+					total += is_foreign(b->ctx, &el[j]);
+				r = foreign_intervals(b, d->name, el, n, e);
+				continue;
+			}
+			if ((d->flags & NFT_SET_MAP) && port_keys(d->name, ports, n_ports, &own, &n_own) < 0)
+				return berr_oom(e);
+			keep = calloc(n + 1, sizeof(*keep));
+			if (!keep || nft_batch_own(b, keep) < 0)
+				return berr_oom(e);
+			for (size_t j = 0; j < n; j++) {
+				if (!is_foreign(b->ctx, &el[j]) ||
+				    (n_own && bsearch(&el[j], own, n_own, sizeof(*own), key_cmp)))
+					continue;
+				keep[k] = el[j];
+				keep[k].tag = k;
+				k++;
+			}
+			total += k;
+			r = nft_batch_elems(b, NFT_ELEMS_ADD, d->name, keep, k, NULL, NULL, e);
+		}
+	}
+	if (r == 0 && ret_n)
+		*ret_n = total;
+	return r;
+}
+
+/* ------------------------------------------------------------------ rebuild, delete */
+
 struct rebuild_args {
 	const struct nft_network *nets;
 	size_t n_nets;
@@ -851,6 +968,8 @@ static int build_rebuild(struct nft_batch *b, const void *arg, struct berr *e)
 		r = nft_endpoint_msgs(b, a->eps, a->n_eps, NFT_ELEMS_ADD, e);
 	if (r == 0)
 		r = nft_port_msgs(b, a->ports, a->n_ports, NFT_ELEMS_ADD_EXCL, e);
+	if (r == 0)
+		r = add_foreign(b, a->ports, a->n_ports, NULL, e);
 	return r;
 }
 
@@ -899,7 +1018,26 @@ static int build_delete(struct nft_batch *b, const void *arg, struct berr *e)
 {
 	/* NEWTABLE first makes the DELTABLE succeed when the table is already gone (kernels before DESTROYTABLE) */
 	int r = add_tables(b, NFT_MSG_NEWTABLE, e);
+	size_t n_foreign = 0;
 
+	uint32_t genid;
+
+	if (r == 0)
+		r = add_tables(b, NFT_MSG_DELTABLE, e);
+	/* other stores' elements stay, in the tables made again around them */
+	if (r == 0)
+		r = nft_layout_add(b, e);
+	if (r == 0)
+		r = add_foreign(b, NULL, 0, &n_foreign, e);
+	if (r < 0 || n_foreign)
+		return r;
+	/* nothing of anybody else's: the tables go (still pinned to the generation read) */
+	genid = b->genid;
+	nft_batch_free(b);
+	nft_batch_init(b, b->ctx);
+	b->pinned = true;
+	b->genid = genid;
+	r = add_tables(b, NFT_MSG_NEWTABLE, e);
 	return r < 0 ? r : add_tables(b, NFT_MSG_DELTABLE, e);
 }
 

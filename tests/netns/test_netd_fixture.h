@@ -115,12 +115,15 @@ static inline const char *fx_out(const char *ns, const char *cmd)
 	return buf;
 }
 
-/* Number of elements in a map of table inet berth. */
+/* Number of elements in a map of table inet berth (each commented with the store that wrote it). */
 static inline int fx_elems(const char *map)
 {
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "nft list map inet berth %s | grep -oE '[0-9]+ : [0-9.]+ \\. [0-9]+' | wc -l", map);
+	snprintf(cmd, sizeof(cmd),
+		 "nft list map inet berth %s | sed 's/ comment \"[^\"]*\"//g' | grep -oE '[0-9]+ : [0-9.]+ \\. [0-9]+' "
+		 "| wc -l",
+		 map);
 	return atoi(fx_out(NULL, cmd));
 }
 

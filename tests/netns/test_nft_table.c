@@ -528,3 +528,67 @@ Test(nft_table, ten_thousand_ports)
 	free(ports);
 	nft_close(ctx);
 }
+
+static bool alive_unless_c(const char *owner)
+{
+	return strcmp(owner, "store c") != 0;
+}
+
+Test(nft_table, a_rebuild_keeps_other_owners_elements)
+{
+	struct nft_ctx *a = open_ensured(), *b = open_ensured();
+	struct nft_network na = topo_net("berth0", "10.66.0.0/16", true, false);
+	struct nft_network nb = topo_net("cni0", "10.88.0.0/24", true, false);
+	struct nft_endpoint ep = {.ifname = "bv0123456789ab", .mac = {0x0a, 0x58, 10, 66, 0, 2}};
+	struct nft_port pa[2] = {topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80),
+				 topo_port("198.51.100.2", 53, BPROTO_UDP, "10.66.0.2", 53)};
+	struct nft_port pb = topo_port(NULL, 8081, BPROTO_TCP, "10.88.0.2", 80);
+	struct nft_port taken = topo_port(NULL, 8080, BPROTO_TCP, "10.88.0.3", 80);
+	struct nft_network *nl = NULL;
+	struct berr e = BERR_INIT;
+	size_t n = 0;
+
+	ep.ip = topo_ip("10.66.0.2");
+	cr_assert_eq(nft_set_owner(a, "store a", NULL), 0);
+	cr_assert_eq(nft_set_owner(b, "store b", NULL), 0);
+	cr_assert_eq(nft_network_add(a, &na, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_endpoint_add(a, &ep, pa, 2, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list map inet berth pub_any4 | grep -q 'comment \"store a\"'");
+	/* b rebuilds with its own: a's network, endpoint and ports stay, marks and all */
+	cr_assert_eq(nft_rebuild(b, &nb, 1, NULL, 0, &pb, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(a), 3);
+	cr_assert_eq(nft_networks_list(a, &nl, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 2);
+	free(nl);
+	tst_sh_ok(NULL, "nft list set inet berth masq_bridges | grep -q berth0");
+	tst_sh_ok(NULL, "nft list set inet berth masq4 | grep -q 10.66.0.0/16");
+	tst_sh_ok(NULL, "nft list set bridge berth ep_addrs4 | grep -q '\"bv0123456789ab\" . 10.66.0.2'");
+	/* a host port both claim: the store rebuilding keeps it */
+	cr_assert_eq(nft_rebuild(b, &nb, 1, NULL, 0, &taken, 1, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list map inet berth pub_any4 | grep -q 'tcp . 8080 comment \"store b\" : 10.88.0.3 . 80'");
+	cr_assert_eq(count_ports(a), 2);
+	/* b deletes the tables: a's elements stay; a deleting them next leaves nothing */
+	cr_assert_eq(nft_network_del(b, &nb, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_del(b, &taken, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_delete_table(b, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(a), 1);
+	tst_sh_ok(NULL, "nft list set inet berth bridges | grep -q berth0");
+	/* the elements of an owner that is gone (its state directory removed) are not kept */
+	{
+		struct nft_ctx *c = open_ensured();
+		struct nft_port pc = topo_port(NULL, 8082, BPROTO_TCP, "10.99.0.2", 80);
+
+		cr_assert_eq(nft_set_owner(c, "store c", NULL), 0);
+		cr_assert_eq(nft_ports_add(c, &pc, 1, &e), 0, "%s", e.msg);
+		cr_assert_eq(count_ports(a), 2);
+		cr_assert_eq(nft_set_owner(a, "store a", alive_unless_c), 0);
+		cr_assert_eq(nft_rebuild(a, &na, 1, NULL, 0, pa, 1, &e), 0, "%s", e.msg);
+		cr_assert_eq(count_ports(a), 1);
+		nft_close(c);
+	}
+	cr_assert_eq(nft_rebuild(a, NULL, 0, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_delete_table(a, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null && ! nft list table bridge berth 2>/dev/null");
+	nft_close(a);
+	nft_close(b);
+}

@@ -417,15 +417,6 @@ int nft_endpoint_msgs(struct nft_batch *b, const struct nft_endpoint *eps, size_
 		memcpy(macs[i].key + NFT_IFNAME_LEN, eps[i].mac, 6);
 		macs[i].key_len = NFT_IFNAME_LEN + 8;
 	}
-	/* Removed in the reverse order: the check (ep_ifaces) goes first and never runs on half an endpoint. */
-	if (op == NFT_ELEMS_DESTROY) {
-		r = nft_batch_elems(b, op, NFT_SET_EP_IFACES, ifs, n, describe_endpoint, eps, e);
-		if (r == 0)
-			r = nft_batch_elems(b, op, NFT_SET_EP_ADDRS4, addrs, n, describe_endpoint, eps, e);
-		if (r == 0)
-			r = nft_batch_elems(b, op, NFT_SET_EP_MACS, macs, n, describe_endpoint, eps, e);
-		return r;
-	}
 	r = nft_batch_elems(b, op, NFT_SET_EP_ADDRS4, addrs, n, describe_endpoint, eps, e);
 	if (r == 0)
 		r = nft_batch_elems(b, op, NFT_SET_EP_MACS, macs, n, describe_endpoint, eps, e);

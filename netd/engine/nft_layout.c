@@ -380,7 +380,6 @@ static void rule_raw_prerouting(struct rb *x, unsigned i)
 	uint8_t loopback = 127;
 	char lo[NFT_IFNAME_LEN] = "lo";
 
-	(void)i;
 	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
 	cmp(x, NFT_CMP_NEQ, lo, sizeof(lo));
 	match_ipv4(x);

@@ -257,6 +257,7 @@ struct chaindef {
 	int32_t prio;
 	unsigned n_rules;
 	void (*rule)(struct rb *x, unsigned i); /* builds rule i */
+	unsigned old_n_rules;			/* rules of the chain in berth's previous layout (0: none) */
 };
 
 /*
@@ -415,15 +416,15 @@ static void rule_antispoof(struct rb *x, unsigned i)
 }
 
 static const struct chaindef bridge_chaindefs[] = {
-	{"prerouting", "filter", NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, 3, rule_antispoof},
+	{"prerouting", "filter", NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, 3, rule_antispoof, 0},
 };
 
 static const struct chaindef chaindefs[] = {
-	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, 1, rule_raw_prerouting},
-	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 3, rule_dnat},
-	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 3, rule_dnat},
-	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 3, rule_postrouting},
-	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 7, rule_forward},
+	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, 1, rule_raw_prerouting, 0},
+	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 3, rule_dnat, 2},
+	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 3, rule_dnat, 2},
+	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 3, rule_postrouting, 0},
+	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 7, rule_forward, 6},
 };
 
 struct tabledef {
@@ -534,6 +535,25 @@ static int add_chain(struct nft_batch *b, const struct tabledef *td, const struc
 	if (!nlh)
 		return berr_oom(e);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
+	return 0;
+}
+
+/* Every rule of the chain goes (DELRULE without a handle), elements stay. */
+static int flush_chain(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
+{
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	char what[64];
+
+	if (!r)
+		return berr_oom(e);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, d->name);
+	snprintf(what, sizeof(what), "flush chain %s %s", td->family_name, d->name);
+	nlh = nft_batch_msg(b, td->family, NFT_MSG_DELRULE, 0, what);
+	if (!nlh)
+		return berr_oom(e);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
 	return 0;
 }
 
@@ -786,17 +806,23 @@ static int ensure_table(struct nft_batch *b, const struct tabledef *td, struct b
 					"chain %s of table %s %s is not berth's (type %s hook %u priority %d); "
 					"rebuilding the table replaces it",
 					d->name, td->family_name, NFT_TABLE_NAME, c->type, c->hook, c->prio);
-		if (c && c->n_rules != 0 && c->n_rules != d->n_rules)
+		/* berth's previous layout: its rules are replaced, the elements stay (an upgrade) */
+		if (c && c->n_rules != 0 && c->n_rules != d->n_rules && c->n_rules == d->old_n_rules) {
+			r = flush_chain(b, td, d, e);
+			if (r < 0)
+				return r;
+		} else if (c && c->n_rules != 0 && c->n_rules != d->n_rules) {
 			return berr_set(e, -EEXIST,
 					"chain %s of table %s %s holds %u rules, berth's layout has %u; "
 					"rebuilding the table replaces them",
 					d->name, td->family_name, NFT_TABLE_NAME, c->n_rules, d->n_rules);
+		}
 		if (!c) {
 			r = add_chain(b, td, d, e);
 			if (r < 0)
 				return r;
 		}
-		if (!c || c->n_rules == 0) {
+		if (!c || c->n_rules != d->n_rules) {
 			r = add_rules(b, td, d, e);
 			if (r < 0)
 				return r;

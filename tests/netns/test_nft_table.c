@@ -118,6 +118,55 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	nft_close(ctx);
 }
 
+/* Upgrading berth: a table of the previous layout gets the new rules and keeps its elements. */
+Test(nft_table, ensure_upgrades_the_previous_layout)
+{
+	struct nft_ctx *ctx = open_ctx();
+	struct berr e = BERR_INIT;
+
+	tst_sh_ok(NULL,
+		  "nft -f - <<'EOF'\n"
+		  "table inet berth {\n"
+		  " set bridges { type ifname; elements = { \"berth0\" } }\n"
+		  " set same_bridge { type ifname . ifname; elements = { \"berth0\" . \"berth0\" } }\n"
+		  " set internal { type ifname; }\n"
+		  " set masq4 { type ipv4_addr; flags interval; elements = { 10.66.0.0/16 } }\n"
+		  " map nets4 { type ipv4_addr : ifname; flags interval; elements = { 10.66.0.0/16 : \"berth0\" } }\n"
+		  " map pub_any4 { type inet_proto . inet_service : ipv4_addr . inet_service;"
+		  "  elements = { tcp . 8080 : 10.66.0.2 . 80 } }\n"
+		  " map pub_ip4 { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+		  " chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
+		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n"
+		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
+		  " chain output { type nat hook output priority -100; policy accept;\n"
+		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n"
+		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
+		  " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
+		  "  ct status dnat ip saddr 127.0.0.0/8 masquerade\n"
+		  "  ct status dnat ip saddr @nets4 ip daddr @nets4 masquerade\n"
+		  "  ip saddr @masq4 oifname != @bridges masquerade\n }\n"
+		  " chain forward { type filter hook forward priority filter; policy accept;\n"
+		  "  iifname . oifname @same_bridge accept\n  iifname @internal drop\n  oifname @internal drop\n"
+		  "  ct state established,related accept\n  ct status dnat accept\n"
+		  "  iifname @bridges oifname @bridges drop\n }\n"
+		  "}\n"
+		  "EOF");
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(rules_in("raw_prerouting"), 1);
+	cr_assert_eq(rules_in("prerouting"), 3);
+	cr_assert_eq(rules_in("output"), 3);
+	cr_assert_eq(rules_in("postrouting"), 3);
+	cr_assert_eq(rules_in("forward"), 7);
+	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'oifname @masq_bridges drop'");
+	tst_sh_ok(NULL, "nft list table bridge berth | grep -q 'iifname . ip saddr != @ep_addrs4 drop'");
+	/* nothing published was lost on the way */
+	cr_assert_eq(count_ports(ctx), 1);
+	tst_sh_ok(NULL, "nft list set inet berth bridges | grep -q berth0");
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(rules_in("forward"), 7);
+	nft_close(ctx);
+}
+
 Test(nft_table, concurrent_ensure_adds_rules_once)
 {
 	pid_t pids[4];

@@ -852,10 +852,24 @@ int nft_ensure(struct nft_ctx *ctx, struct berr *e)
 
 /* ------------------------------------------------------------------ other stores' elements */
 
+/* The last owner asked about: elements come in runs of one owner, and asking may cost a stat(2). */
+struct alive_cache {
+	char owner[NFT_OWNER_LEN];
+	bool alive;
+};
+
 /* Another owner's element, and that owner still exists (a store whose directory is gone left it). */
-static bool is_foreign(const struct nft_ctx *ctx, const struct nft_elem *el)
+static bool is_foreign(const struct nft_ctx *ctx, struct alive_cache *c, const struct nft_elem *el)
 {
-	return el->owner[0] && strcmp(el->owner, ctx->owner) != 0 && (!ctx->owner_alive || ctx->owner_alive(el->owner));
+	if (!el->owner[0] || strcmp(el->owner, ctx->owner) == 0)
+		return false;
+	if (!ctx->owner_alive)
+		return true;
+	if (strcmp(c->owner, el->owner) != 0) {
+		memcpy(c->owner, el->owner, sizeof(c->owner));
+		c->alive = ctx->owner_alive(el->owner);
+	}
+	return c->alive;
 }
 
 static int key_cmp(const void *a, const void *b)
@@ -883,7 +897,8 @@ static int port_keys(const char *set, const struct nft_port *ports, size_t n, st
 }
 
 /* Interval sets: the subnets whose start element another owner wrote, start and end again. */
-static int foreign_intervals(struct nft_batch *b, const char *set, const struct nft_elem *el, size_t n, struct berr *e)
+static int foreign_intervals(struct nft_batch *b, struct alive_cache *c, const char *set, const struct nft_elem *el,
+			     size_t n, struct berr *e)
 {
 	_cleanup_free_ struct bcidr4 *subnets = NULL;
 	_cleanup_free_ const struct nft_elem **starts = NULL;
@@ -899,7 +914,7 @@ static int foreign_intervals(struct nft_batch *b, const char *set, const struct 
 	for (size_t i = 0; i < ns; i++) {
 		size_t m;
 
-		if (!is_foreign(b->ctx, starts[i]))
+		if (!is_foreign(b->ctx, c, starts[i]))
 			continue;
 		m = nft_subnet_elems(&subnets[i], out + k);
 		memcpy(out[k].data, starts[i]->data, sizeof(out[k].data));
@@ -918,6 +933,7 @@ static int foreign_intervals(struct nft_batch *b, const char *set, const struct 
  */
 static int add_foreign(struct nft_batch *b, const struct nft_port *ports, size_t n_ports, size_t *ret_n, struct berr *e)
 {
+	struct alive_cache cache = {.alive = false};
 	size_t total = 0;
 	int r;
 
@@ -939,8 +955,8 @@ static int add_foreign(struct nft_batch *b, const struct nft_port *ports, size_t
 				break;
 			if (d->flags & NFT_SET_INTERVAL) {
 				for (size_t j = 0; j < n; j++)
-					total += is_foreign(b->ctx, &el[j]);
-				r = foreign_intervals(b, d->name, el, n, e);
+					total += is_foreign(b->ctx, &cache, &el[j]);
+				r = foreign_intervals(b, &cache, d->name, el, n, e);
 				continue;
 			}
 			if ((d->flags & NFT_SET_MAP) && port_keys(d->name, ports, n_ports, &own, &n_own) < 0)
@@ -949,7 +965,7 @@ static int add_foreign(struct nft_batch *b, const struct nft_port *ports, size_t
 			if (!keep || nft_batch_own(b, keep) < 0)
 				return berr_oom(e);
 			for (size_t j = 0; j < n; j++) {
-				if (!is_foreign(b->ctx, &el[j]) ||
+				if (!is_foreign(b->ctx, &cache, &el[j]) ||
 				    (n_own && bsearch(&el[j], own, n_own, sizeof(*own), key_cmp)))
 					continue;
 				keep[k] = el[j];

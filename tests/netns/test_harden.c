@@ -1,11 +1,12 @@
 /*
- * Hardening of the data plane, from the attacker's side (docs/robustness.md):
- * the host's loopback stays closed to containers and to the outside world,
- * and its loopback addresses other than 127.0.0.1 to published ports;
- * unpublished ports of masquerading networks to neighbours; a container
- * cannot send as another (source address or MAC).
- * Hand-made frames (tst_raw) stand in for a container with CAP_NET_RAW and
- * for a neighbour on the uplink.
+ * Hardening, from the attacker's side (docs/robustness.md): the host's
+ * loopback stays closed to containers and to the outside world, and its
+ * loopback addresses other than 127.0.0.1 to published ports; unpublished
+ * ports of masquerading networks to neighbours; a container cannot send as
+ * another (source address or MAC); reconcile never wires an endpoint into a
+ * namespace that reused a dead one's inode number. Hand-made frames
+ * (tst_raw) stand in for a container with CAP_NET_RAW and for a neighbour
+ * on the uplink.
  */
 #include <errno.h>
 #include <fcntl.h>

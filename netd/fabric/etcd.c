@@ -590,16 +590,23 @@ int etcd_lease_grant(struct etcd *c, int64_t ttl, int64_t id, int64_t *ret_id, s
 	return 0;
 }
 
-int etcd_lease_keepalive(struct etcd *c, int64_t id, int64_t *ret_ttl, struct berr *e)
+/* POST {"ID": id} to path. */
+static int lease_call(struct etcd *c, const char *path, int64_t id, json_t **ret, struct berr *e)
 {
 	_cleanup_json_ json_t *req = lease_req(id);
+
+	if (!req)
+		return berr_oom(e);
+	return call(c, path, req, ret, e);
+}
+
+int etcd_lease_keepalive(struct etcd *c, int64_t id, int64_t *ret_ttl, struct berr *e)
+{
 	_cleanup_json_ json_t *rep = NULL;
 	int64_t ttl;
 	int r;
 
-	if (!req)
-		return berr_oom(e);
-	r = call(c, "/v3/lease/keepalive", req, &rep, e);
+	r = lease_call(c, "/v3/lease/keepalive", id, &rep, e);
 	if (r < 0)
 		return r;
 	/* a lease that is gone answers with no TTL */
@@ -613,14 +620,11 @@ int etcd_lease_keepalive(struct etcd *c, int64_t id, int64_t *ret_ttl, struct be
 
 int etcd_lease_ttl(struct etcd *c, int64_t id, int64_t *ret_ttl, struct berr *e)
 {
-	_cleanup_json_ json_t *req = lease_req(id);
 	_cleanup_json_ json_t *rep = NULL;
 	int64_t ttl;
 	int r;
 
-	if (!req)
-		return berr_oom(e);
-	r = call(c, "/v3/lease/timetolive", req, &rep, e);
+	r = lease_call(c, "/v3/lease/timetolive", id, &rep, e);
 	if (r < 0)
 		return r;
 	ttl = get_i64(rep, "TTL");
@@ -632,13 +636,10 @@ int etcd_lease_ttl(struct etcd *c, int64_t id, int64_t *ret_ttl, struct berr *e)
 
 int etcd_lease_revoke(struct etcd *c, int64_t id, struct berr *e)
 {
-	_cleanup_json_ json_t *req = lease_req(id);
 	_cleanup_json_ json_t *rep = NULL;
 	int r;
 
-	if (!req)
-		return berr_oom(e);
-	r = call(c, "/v3/lease/revoke", req, &rep, e);
+	r = lease_call(c, "/v3/lease/revoke", id, &rep, e);
 	if (r == -ENOENT) {
 		berr_clear(e);
 		return 0;

@@ -24,6 +24,17 @@ seen_source() {
 	echo "${out#* }"
 }
 
+# Two hosts on fab, container a on host 1 serving on 8080, b on host 2 reaching it: $A, $B.
+two_hosts_a_to_b() {
+	fab_up 2
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
+	A=$(fab_container 1 a fab)
+	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
+	B=$(fab_container 2 b fab)
+	serve a "$A" 8080 a
+	assert_eq "$(seen_source b "$A" 8080)" "$B"
+}
+
 test_reachability_matrix() {
 	local n i j ip src
 	local -A addr
@@ -134,13 +145,9 @@ test_dead_host_removed_after_grace_and_block_reclaimed() {
 
 test_etcd_outage() {
 	local a b c
-	fab_up 2
-	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
-	a=$(fab_container 1 a fab)
-	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
-	b=$(fab_container 2 b fab)
-	serve a "$a" 8080 a
-	assert_eq "$(seen_source b "$a" 8080)" "$b"
+	two_hosts_a_to_b
+	a=$A
+	b=$B
 	fab_etcd_stop
 	wait_for 10 eval "fab_netctl 2 fabric | grep -q DEGRADED" || fail "netctl does not say degraded"
 	# the data plane stays: the flow goes on, and a local attach succeeds from the host's block
@@ -185,13 +192,9 @@ test_netd_kill9_loses_no_packet() {
 
 test_hand_deleted_entries_come_back() {
 	local a b block2
-	fab_up 2
-	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
-	a=$(fab_container 1 a fab)
-	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
-	b=$(fab_container 2 b fab)
-	serve a "$a" 8080 a
-	assert_eq "$(seen_source b "$a" 8080)" "$b"
+	two_hosts_a_to_b
+	a=$A
+	b=$B
 	block2=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block')
 	# route, neighbour and FDB entry on host 1, the whole VXLAN device on host 2
 	ip -n fh1 route del "$block2"

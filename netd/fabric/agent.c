@@ -429,6 +429,7 @@ static int apply_kv(struct fabric *f, const struct etcd_kv *kv, long long now)
 		n->underlay = v.underlay;
 		n->started = v.started;
 		n->alive = true;
+		n->expired = false;
 		n->gone_ms = 0;
 		n->seen = time(NULL);
 		n->mark = true;
@@ -822,11 +823,26 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 
 /* ------------------------------------------------------------------ timers */
 
+static bool node_has_blocks(struct fabric *f, const char *node)
+{
+	for (size_t i = 0; i < f->n_blocks; i++)
+		if (strcmp(f->blocks[i].val.node, node) == 0)
+			return true;
+	return false;
+}
+
 static void grace_expire(struct fabric *f, long long now)
 {
-	for (size_t i = 0; i < f->n_nodes; i++) {
+	for (size_t i = 0; i < f->n_nodes;) {
 		struct f_node *n = &f->nodes[i];
 
+		/* gone, and its blocks returned to the pool: nothing left to show */
+		if (n->expired && !node_has_blocks(f, n->name)) {
+			f->nodes[i] = f->nodes[--f->n_nodes];
+			f->status_dirty = true;
+			continue;
+		}
+		i++;
 		if (n->alive || n->expired || now - n->gone_ms < (long long)f->cfg.grace_ms)
 			continue;
 		log_info("fabric: host %s is gone: removing its routes", n->name);

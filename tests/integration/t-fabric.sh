@@ -124,7 +124,7 @@ test_host_joining_later() {
 
 test_dead_host_removed_after_grace_and_block_reclaimed() {
 	local block2
-	FAB_BLOCK_TTL=6
+	FAB_BLOCK_TTL=9
 	fab_up 3
 	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
 	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
@@ -137,7 +137,7 @@ test_dead_host_removed_after_grace_and_block_reclaimed() {
 	wait_for 5 eval "! fab_peer_routes 3 | grep -q '^$block2 '" || fail "host 3 still routes to the dead host"
 	assert_eq "$(ip -n fh1 neigh show dev bfx1 | grep -c "${block2%/*}")" 0 "neighbour of the dead host"
 	assert_contains "$(fab_netctl 1 fabric)" "gone"
-	# the block stays taken until the long lease (6 s) runs out, then it is free again
+	# the block stays taken until the long lease (9 s) runs out, then it is free again
 	assert_contains "$(fab_etcdctl get --prefix /berth/v1/blocks/ --keys-only)" "${block2/\//-}"
 	wait_for 15 eval "! fab_etcdctl get --prefix /berth/v1/blocks/ --keys-only | grep -q '${block2/\//-}'" ||
 		fail "the dead host's block was not reclaimed"

@@ -86,7 +86,7 @@ static int setup_root(struct rt_launch *l, int rootfd, int *ret_slave, struct be
 		if (r < 0)
 			return r;
 		l->console_sock = berth_close_safe(l->console_sock);
-		if ((r = rt_console_bind(rootfd, *ret_slave, e)) < 0)
+		if ((r = rt_console_bind(rootfd, *ret_slave, e)) < 0 || (r = rt_console_stdio(*ret_slave, e)) < 0)
 			return r;
 	}
 	rt_trace("init devices");

@@ -1,0 +1,27 @@
+#!/bin/bash
+# berth as a drop-in for runc under engines: what containerd and Docker rely
+# on beyond the OCI spec (create with a terminal ends its output, runc's
+# wording of errors), and the runtime-tools validation cases berth once
+# failed where crun passes (docs/robustness.md).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-runtime.sh"
+
+# A shim reads create's output until the end of file: with a terminal, the
+# init waiting for start must not keep the caller's stdout open.
+console_create_ends_its_output() {
+	rt_config "$TMP/tty1" terminal=true args='["sh","-c","echo tty-says-$((6*7))"]'
+	spawn tst-console "$TMP/tty1.sock" >"$TMP/tty1.out"
+	wait_for 5 grep -qx ready "$TMP/tty1.out" || fail "tst-console did not start"
+	t0=$(date +%s%N)
+	timeout 10 sh -c 'berth --root "$0" create --console-socket "$1" --bundle "$2" tty1 | cat' \
+		"$RT_ROOT" "$TMP/tty1.sock" "$TMP/tty1" || fail "create | cat did not end (status $?)"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ $ms -lt 5000 ] || fail "create | cat took $ms ms"
+	assert_eq "$(rt_state_field tty1 status)" created
+	berth start tty1 || fail "start"
+	wait_for 5 grep -q tty-says-42 "$TMP/tty1.out" || fail "no output on the pty: $(cat "$TMP/tty1.out")"
+	berth delete -f tty1
+}
+
+t "create with a console socket ends its output (| cat returns)" console_create_ends_its_output
+t_done

@@ -23,5 +23,35 @@ console_create_ends_its_output() {
 	berth delete -f tty1
 }
 
+# Docker maps these words of runc to exit statuses 127 and 126 (case-sensitive in the CLI).
+missing_program_reads_like_runc() {
+	mkdir -p "$TMP/ex"
+	printf 'not a program\n' >"$TMP/ex/text"
+	chmod 644 "$TMP/ex/text"
+	local extra=',{"destination":"/ex","type":"bind","source":"'$TMP/ex'","options":["rbind","ro"]}'
+	rt_config "$TMP/e1" args='["/nope"]' mounts_extra="$extra"
+	assert_fails berth run --bundle "$TMP/e1" e1
+	assert_contains "$FAIL_OUT" 'exec: "/nope": stat /nope: no such file or directory'
+	rt_config "$TMP/e1" args='["nope"]' mounts_extra="$extra"
+	assert_fails berth run --bundle "$TMP/e1" e1
+	assert_contains "$FAIL_OUT" 'exec: "nope": executable file not found in $PATH'
+	rt_config "$TMP/e1" args='["/ex/text"]' mounts_extra="$extra"
+	assert_fails berth run --bundle "$TMP/e1" e1
+	assert_contains "$FAIL_OUT" 'exec: "/ex/text": permission denied'
+	rt_config "$TMP/e1" args='["/ex"]' mounts_extra="$extra"
+	assert_fails berth create --bundle "$TMP/e1" e1
+	assert_contains "$FAIL_OUT" 'exec: "/ex": permission denied'
+	[ ! -e "$RT_ROOT/e1" ] || fail "state left behind"
+	# exec in a running container says the same
+	rt_config "$TMP/e2" args='["sleep","60"]'
+	berth run -d --bundle "$TMP/e2" e2 || fail "run -d"
+	assert_fails berth exec e2 /nope
+	assert_contains "$FAIL_OUT" 'exec: "/nope": stat /nope: no such file or directory'
+	assert_fails berth exec e2 nope
+	assert_contains "$FAIL_OUT" 'exec: "nope": executable file not found in $PATH'
+	berth delete -f e2
+}
+
 t "create with a console socket ends its output (| cat returns)" console_create_ends_its_output
+t "a missing or unrunnable program is reported in runc's words" missing_program_reads_like_runc
 t_done

@@ -163,8 +163,10 @@ int main(int argc, char **argv)
 		struct rt_created created;
 
 		r = rt_create(&co, &created, &e);
-		if (r == 0)
+		if (r == 0) {
+			warn(&created.warn);
 			rt_created_clear(&created);
+		}
 		break;
 	}
 	case RT_VERB_RUN:
@@ -207,7 +209,9 @@ int main(int argc, char **argv)
 		xo.pid_file = c.pid_file;
 		xo.preserve_fds = c.preserve_fds;
 		xo.detach = c.detach;
+		xo.warn = &w;
 		r = rt_exec(&xo, &status, &e);
+		warn(&w);
 		if (r == 0) {
 			rt_cli_clear(&c);
 			return status;

@@ -264,6 +264,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 		r = berr_set(e, -EINVAL, "--console-socket was given but 'process.terminal' is false");
 		goto fail;
 	}
+	rt_spec_warnings(spec, &ret->warn);
 	r = rt_seccomp_build(spec->seccomp, &sc, e);
 	rt_trace("seccomp");
 	if (r < 0) {

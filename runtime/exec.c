@@ -232,6 +232,8 @@ int rt_exec(const struct rt_exec_opts *o, int *ret_status, struct berr *e)
 	}
 	if ((r = load_spec(st, &spec, e)) < 0 || (r = build_process(o, spec, &x.proc, &pjson, e)) < 0)
 		goto out;
+	if (x.proc.has_caps)
+		rt_caps_warnings(&x.proc.caps, "process", o->warn);
 	r = rt_seccomp_build(spec->seccomp, &sc, e);
 	if (r < 0) {
 		berr_wrap(e, r, "'linux.seccomp'");

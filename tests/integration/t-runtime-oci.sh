@@ -52,6 +52,43 @@ missing_program_reads_like_runc() {
 	berth delete -f e2
 }
 
+capmask() {
+	local m=0 c
+	for c in "$@"; do m=$((m | (1 << c))); done
+	printf '%016x' $m
+}
+
+# `runc spec` writes ambient capabilities without inheritable ones: run, raising what the kernel allows.
+ambient_without_inheritable_warns() {
+	local three='["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]'
+	rt_config "$TMP/a1" user='{"uid":1000,"gid":1000}' args='["grep","^Cap","/proc/self/status"]' \
+		caps='{"bounding":'"$three"',"effective":'"$three"',"permitted":'"$three"',"ambient":'"$three"'}'
+	berth run --bundle "$TMP/a1" a1 >"$TMP/a1.out" 2>"$TMP/a1.err" || fail "run: $(cat "$TMP/a1.err")"
+	assert_contains "$(cat "$TMP/a1.err")" "berth: warning: 'process.capabilities.ambient': CAP_KILL, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE not raised"
+	assert_contains "$(cat "$TMP/a1.out")" "CapAmb:	$(capmask)"
+	# the ones also inheritable are raised (and so survive the exec of a non-root user)
+	rt_config "$TMP/a1" user='{"uid":1000,"gid":1000}' args='["grep","^Cap","/proc/self/status"]' \
+		caps='{"bounding":'"$three"',"effective":'"$three"',"permitted":'"$three"',"inheritable":["CAP_KILL"],"ambient":'"$three"'}'
+	berth run --bundle "$TMP/a1" a1 >"$TMP/a1.out" 2>"$TMP/a1.err" || fail "run: $(cat "$TMP/a1.err")"
+	assert_contains "$(cat "$TMP/a1.err")" "'process.capabilities.ambient': CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE not raised"
+	assert_contains "$(cat "$TMP/a1.out")" "CapAmb:	$(capmask 5)"
+	assert_contains "$(cat "$TMP/a1.out")" "CapPrm:	$(capmask 5)"
+	# create says it too, and so does exec of such a process
+	rt_config "$TMP/a2" args='["sleep","60"]' \
+		caps='{"bounding":'"$three"',"effective":'"$three"',"permitted":'"$three"',"ambient":'"$three"'}'
+	# (the init keeps create's stdio without a terminal: to a file, not a pipe waiting for its end)
+	berth create --bundle "$TMP/a2" a2 >"$TMP/a2.err" 2>&1 || fail "create: $(cat "$TMP/a2.err")"
+	assert_contains "$(cat "$TMP/a2.err")" "berth: warning: 'process.capabilities.ambient'"
+	berth start a2 || fail "start"
+	printf '{"user":{"uid":1000,"gid":1000},"args":["grep","^CapAmb","/proc/self/status"],"cwd":"/","env":["PATH=/bin"],"capabilities":{"bounding":%s,"permitted":%s,"ambient":%s}}' \
+		"$three" "$three" "$three" >"$TMP/a2.process"
+	out=$(berth exec --process "$TMP/a2.process" a2 2>&1) || fail "exec: $out"
+	assert_contains "$out" "berth: warning: 'process.capabilities.ambient'"
+	assert_contains "$out" "CapAmb:	$(capmask)"
+	berth delete -f a2
+}
+
 t "create with a console socket ends its output (| cat returns)" console_create_ends_its_output
 t "a missing or unrunnable program is reported in runc's words" missing_program_reads_like_runc
+t "ambient capabilities not inheritable: raised where possible, with a warning" ambient_without_inheritable_warns
 t_done

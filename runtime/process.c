@@ -177,12 +177,22 @@ static int set_user(const struct rt_process *p, struct berr *e)
 	return 0;
 }
 
-/* getcwd(2) says "(unreachable)" (or fails) when the cwd lies outside the process's root. */
+/*
+ * getcwd(2) says "(unreachable)" (or fails with ENOENT) when the cwd lies
+ * outside the process's root. Any other failure (a seccomp filter denying
+ * getcwd, once loaded) leaves the question open: said as such.
+ */
 static int verify_cwd(const char *cwd, struct berr *e)
 {
 	char buf[PATH_MAX];
 
-	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+	if (!getcwd(buf, sizeof(buf))) {
+		if (errno != ENOENT)
+			return berr_errno(e, "'process.cwd' %s: cannot check that it lies inside the container: getcwd",
+					  cwd);
+		buf[0] = '\0';
+	}
+	if (buf[0] != '/')
 		return berr_set(e, -EPERM, "'process.cwd' %s is not inside the container", cwd);
 	return 0;
 }
@@ -213,11 +223,16 @@ int rt_process_exec(const struct rt_proc_final *f, struct berr *e)
 		return berr_errno(e, "setsid");
 	if (f->console_slave >= 0 && (r = rt_console_attach(f->console_slave, e)) < 0)
 		return r;
-	/* First as root, which can enter directories the user cannot; again below as the user if refused. */
+	/*
+	 * First as root, which can enter directories the user cannot; again below as the user if refused.
+	 * Checked at once: the seccomp filter, loaded next, may deny getcwd (runtime-tools linux_seccomp).
+	 */
 	if (chdir(p->cwd) == 0)
 		cwd_done = true;
 	else if (errno != EACCES)
 		return berr_errno(e, "chdir to 'process.cwd' %s", p->cwd);
+	if (cwd_done && (r = verify_cwd(p->cwd, e)) < 0)
+		return r;
 	umask(p->has_umask ? p->umask : 022);
 	rt_process_reset_signals();
 	if ((r = prepare_fds(f->preserve_fds, e)) < 0)
@@ -231,7 +246,7 @@ int rt_process_exec(const struct rt_proc_final *f, struct berr *e)
 		return r;
 	if (!cwd_done && chdir(p->cwd) < 0)
 		return berr_errno(e, "chdir to 'process.cwd' %s", p->cwd);
-	if ((r = verify_cwd(p->cwd, e)) < 0)
+	if (!cwd_done && (r = verify_cwd(p->cwd, e)) < 0)
 		return r;
 	if ((r = rt_caps_apply(p->has_caps ? &p->caps : &none, e)) < 0)
 		return r;

@@ -88,7 +88,22 @@ ambient_without_inheritable_warns() {
 	berth delete -f a2
 }
 
+# runtime-tools linux_seccomp: a filter denying getcwd must not fail the cwd check made before it.
+seccomp_denying_getcwd() {
+	local sc=',"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getcwd"],"action":"SCMP_ACT_ERRNO"}]}'
+	rt_config "$TMP/sc" linux_extra="$sc" cwd=/tmp args='["sh","-c","pwd -P 2>&1; echo ran-$((6*7))"]'
+	out=$(berth run --bundle "$TMP/sc" sc 2>&1) || fail "run: $out"
+	assert_contains "$out" ran-42
+	assert_not_contains "$out" "not inside the container"
+	# with no_new_privs the filter comes last anyway; same outcome
+	rt_config "$TMP/sc" linux_extra="$sc" cwd=/tmp process_extra=',"noNewPrivileges":true' \
+		args='["sh","-c","echo ran-$((6*7))"]'
+	out=$(berth run --bundle "$TMP/sc" sc 2>&1) || fail "run (no_new_privs): $out"
+	assert_contains "$out" ran-42
+}
+
 t "create with a console socket ends its output (| cat returns)" console_create_ends_its_output
 t "a missing or unrunnable program is reported in runc's words" missing_program_reads_like_runc
 t "ambient capabilities not inheritable: raised where possible, with a warning" ambient_without_inheritable_warns
+t "a seccomp filter denying getcwd does not fail the cwd check" seccomp_denying_getcwd
 t_done

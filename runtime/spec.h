@@ -172,7 +172,8 @@ void rt_spec_free(struct rt_spec *spec);
 
 /*
  * What spec asks for that berth accepts without applying it (ambient
- * capabilities it cannot raise...), appended to warn for the boundary to print.
+ * capabilities it cannot raise, kernel memory limits...), appended to warn
+ * for the boundary to print.
  */
 void rt_spec_warnings(const struct rt_spec *spec, struct berr *warn);
 

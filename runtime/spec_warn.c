@@ -6,4 +6,5 @@ void rt_spec_warnings(const struct rt_spec *spec, struct berr *warn)
 {
 	if (spec->process.has_caps)
 		rt_caps_warnings(&spec->process.caps, "process", warn);
+	rt_cgroup_resources_warnings(&spec->resources, warn);
 }

@@ -88,6 +88,28 @@ ambient_without_inheritable_warns() {
 	berth delete -f a2
 }
 
+# The spec lets a container inherit the runtime's mount namespace (runtime-tools linux_ns_itype).
+no_mount_namespace_is_a_chroot() {
+	local mounts_before
+	mounts_before=$(wc -l </proc/self/mountinfo)
+	rt_config "$TMP/nm" ns="pid network ipc uts" readonly=false \
+		args='["sh","-c","echo chrooted-$((6*7)) > /tmp/nm-marker; sleep 60"]'
+	berth create --bundle "$TMP/nm" nm >"$TMP/nm.err" 2>&1 || fail "create: $(cat "$TMP/nm.err")"
+	assert_contains "$(cat "$TMP/nm.err")" "berth: warning: 'mounts', 'linux.maskedPaths', 'linux.readonlyPaths' not applied: 'linux.namespaces' has no mount namespace"
+	pid=$(rt_state_field nm pid)
+	assert_eq "$(readlink /proc/$pid/ns/mnt)" "$(readlink /proc/self/ns/mnt)" "the runtime's mount namespace"
+	assert_eq "$(readlink /proc/$pid/root)" "$RT_ROOTFS" "chrooted into root.path"
+	berth start nm || fail "start"
+	wait_for 5 test -s "$RT_ROOTFS/tmp/nm-marker" || fail "the container did not run"
+	assert_eq "$(cat "$RT_ROOTFS/tmp/nm-marker")" chrooted-42
+	# exec enters the same root
+	out=$(berth exec nm cat /tmp/nm-marker 2>&1) || fail "exec: $out"
+	assert_eq "$out" chrooted-42
+	berth delete -f nm || fail "delete"
+	rm -f "$RT_ROOTFS/tmp/nm-marker"
+	assert_eq "$(wc -l </proc/self/mountinfo)" "$mounts_before" "the host's mounts are untouched"
+}
+
 # runtime-tools linux_seccomp: a filter denying getcwd must not fail the cwd check made before it.
 seccomp_denying_getcwd() {
 	local sc=',"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getcwd"],"action":"SCMP_ACT_ERRNO"}]}'
@@ -105,5 +127,6 @@ seccomp_denying_getcwd() {
 t "create with a console socket ends its output (| cat returns)" console_create_ends_its_output
 t "a missing or unrunnable program is reported in runc's words" missing_program_reads_like_runc
 t "ambient capabilities not inheritable: raised where possible, with a warning" ambient_without_inheritable_warns
+t "without a mount namespace the container is chrooted, the host's mounts untouched" no_mount_namespace_is_a_chroot
 t "a seccomp filter denying getcwd does not fail the cwd check" seccomp_denying_getcwd
 t_done

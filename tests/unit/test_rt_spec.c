@@ -199,6 +199,23 @@ Test(rt_spec, ambient_not_inheritable_is_a_warning)
 	rt_spec_free(spec);
 }
 
+/* The runtime's mount namespace may be inherited (chroot, nothing mounted): accepted, with a warning. */
+Test(rt_spec, no_mount_namespace_is_a_warning)
+{
+	struct rt_spec *spec = NULL;
+	struct berr e = BERR_INIT, w = BERR_INIT;
+	json_t *j = base();
+
+	set(j, "linux.namespaces", "[{\"type\":\"pid\"},{\"type\":\"uts\"}]");
+	set(j, "linux.maskedPaths", "[\"/proc/kcore\"]");
+	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	cr_assert(!(spec->ns_all & CLONE_NEWNS));
+	rt_spec_warnings(spec, &w);
+	cr_assert(strstr(w.msg, "'mounts', 'linux.maskedPaths' not applied: 'linux.namespaces' has no mount namespace"),
+		  "%s", w.msg);
+	rt_spec_free(spec);
+}
+
 Test(rt_spec, mounts)
 {
 	refused("mounts", "{}", "'mounts' must be an array");
@@ -241,7 +258,6 @@ Test(rt_spec, mount_options_split)
 
 Test(rt_spec, namespaces_and_maps)
 {
-	refused("linux.namespaces", "[{\"type\":\"pid\"}]", "must contain a mount namespace");
 	refused("linux.namespaces", "[{\"type\":\"mount\"},{\"type\":\"bogus\"}]",
 		"'linux.namespaces[1].type': unknown namespace type 'bogus'");
 	refused("linux.namespaces", "[{\"type\":\"mount\"},{\"type\":\"mount\"}]",

@@ -442,6 +442,8 @@ int nft_batch_elems(struct nft_batch *b, enum nft_elem_op op, const char *set, c
 			if (!se)
 				return berr_oom(e);
 			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, elems[j].key, elems[j].key_len);
+			if (elems[j].key_end_len)
+				nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY_END, elems[j].key_end, elems[j].key_end_len);
 			if (elems[j].data_len && op != NFT_ELEMS_DESTROY)
 				nftnl_set_elem_set(se, NFTNL_SET_ELEM_DATA, elems[j].data, elems[j].data_len);
 			if (op != NFT_ELEMS_DESTROY && !(elems[j].flags & NFT_SET_ELEM_INTERVAL_END))
@@ -771,6 +773,13 @@ static int elem_from_nftnl(struct nftnl_set_elem *se, struct nft_elem *el)
 		return -EBADMSG;
 	memcpy(el->key, p, len);
 	el->key_len = (uint8_t)len;
+	if (nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_KEY_END)) {
+		p = nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY_END, &len);
+		if (!p || len > sizeof(el->key_end))
+			return -EBADMSG;
+		memcpy(el->key_end, p, len);
+		el->key_end_len = (uint8_t)len;
+	}
 	if (nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_DATA)) {
 		p = nftnl_set_elem_get(se, NFTNL_SET_ELEM_DATA, &len);
 		if (!p || len > sizeof(el->data))
@@ -866,6 +875,8 @@ int nft_elem_get(struct nft_ctx *ctx, const char *set, const struct nft_elem *el
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
 	nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, el->key, el->key_len);
+	if (el->key_end_len)
+		nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY_END, el->key_end, el->key_end_len);
 	if (el->flags)
 		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_FLAGS, el->flags);
 	nftnl_set_elem_add(s, se);

@@ -136,6 +136,65 @@ static void block_peer(const struct f_block *b, struct fk_peer *p)
 	memcpy(p->mac, b->val.vtep_mac, 6);
 }
 
+/* Another programmed block of a VXLAN network than skip comes from this underlay address. */
+static bool vxlan_source_used(struct fabric *f, uint32_t underlay, const struct f_block *skip)
+{
+	for (size_t i = 0; i < f->n_blocks; i++) {
+		const struct f_block *b = &f->blocks[i];
+		const struct f_net *n;
+
+		if (b == skip || !b->programmed || b->val.underlay != underlay)
+			continue;
+		n = ag_net(f, b->net);
+		if (n && n->def.mode == FABRIC_VXLAN)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The input filter accepts VXLAN from exactly the underlay addresses of
+ * the programmed peers, while this host has a VXLAN network (a resync).
+ */
+static void vxlan_sources_sync(struct fabric *f)
+{
+	_cleanup_free_ uint32_t *peers = calloc(f->n_blocks + 1, sizeof(*peers));
+	struct berr e = BERR_INIT;
+	bool on = false;
+	size_t k = 0;
+
+	if (!peers) {
+		log_warn("fabric: VXLAN sources: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < f->n_nets; i++)
+		on = on || (f->nets[i].local_ok && f->nets[i].def.mode == FABRIC_VXLAN);
+	for (size_t i = 0; i < f->n_blocks; i++) {
+		const struct f_block *b = &f->blocks[i];
+		const struct f_net *n = ag_net(f, b->net);
+
+		if (b->programmed && n && n->def.mode == FABRIC_VXLAN)
+			peers[k++] = b->val.underlay;
+	}
+	if (eng_vxlan_sync(f->eng, (uint16_t)f->cfg.vxlan_port, on, peers, k, &e) < 0) {
+		log_warn("fabric: %s", berr_message(&e));
+		set_error(f, &e);
+	}
+}
+
+/* One VXLAN source more or less (after an event); removed only when no other block comes from it. */
+static void vxlan_source(struct fabric *f, const struct f_block *b, uint32_t underlay, bool add)
+{
+	struct berr e = BERR_INIT;
+
+	if (!add && vxlan_source_used(f, underlay, b))
+		return;
+	if (eng_vxlan_peer(f->eng, (uint16_t)f->cfg.vxlan_port, underlay, add, &e) < 0) {
+		log_warn("fabric: %s", berr_message(&e));
+		set_error(f, &e);
+	}
+}
+
 /* Program or remove one remote block now (after an event); a failure waits for the next resync. */
 static void program_block(struct fabric *f, struct f_block *b, bool add)
 {
@@ -149,12 +208,17 @@ static void program_block(struct fabric *f, struct f_block *b, bool add)
 		return;
 	net_target(f, n, &t);
 	block_peer(b, &p);
+	/* a new peer's VXLAN is let in before anything is routed to it (its answers come that way) */
+	if (add && n->def.mode == FABRIC_VXLAN)
+		vxlan_source(f, b, b->val.underlay, true);
 	r = add ? fk_peer_add(f->nl, &t, &p, &e) : fk_peer_del(f->nl, &t, &p, &e);
 	if (r < 0) {
 		log_warn("fabric: network %s: %s", n->def.name, berr_message(&e));
 		set_error(f, &e);
 		return;
 	}
+	if (!add && n->def.mode == FABRIC_VXLAN)
+		vxlan_source(f, b, b->val.underlay, false);
 	b->programmed = add;
 }
 
@@ -197,6 +261,7 @@ static int sync_net(struct fabric *f, struct f_net *n, struct berr *e)
 	if (rep.added || rep.removed)
 		log_info("fabric: network %s: %zu peer(s) kept, %zu written, %zu stale route(s) removed", n->def.name,
 			 rep.kept, rep.added, rep.removed);
+	vxlan_sources_sync(f);
 	return 0;
 }
 
@@ -546,6 +611,7 @@ static void net_gone(struct fabric *f, struct f_net *n)
 			i++;
 	}
 	*n = f->nets[--f->n_nets];
+	vxlan_sources_sync(f);
 }
 
 /* Register, keep the leases, list, claim blocks, build the local networks, program everything, watch. */
@@ -793,6 +859,7 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 	}
 	case FK_BLOCK: {
 		struct f_block *b = find_block(f, k.name, &k.block);
+		uint32_t old;
 
 		if (ev->deleted) {
 			if (!b)
@@ -809,11 +876,19 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 			drop_block(f, b);
 			return 0;
 		}
+		old = b && b->programmed ? b->val.underlay : 0;
 		if (apply_kv(f, &ev->kv, now) < 0)
 			return -ENOMEM;
 		b = find_block(f, k.name, &k.block);
 		if (b && block_wanted(f, b, now))
 			program_block(f, b, true);
+		/* the host came back with another underlay address: the old one is no source any more */
+		if (b && old && old != b->val.underlay) {
+			struct f_net *n = ag_net(f, b->net);
+
+			if (n && n->def.mode == FABRIC_VXLAN)
+				vxlan_source(f, NULL, old, false);
+		}
 		return 0;
 	}
 	default:

@@ -312,6 +312,13 @@ int ag_local_ensure(struct fabric *f, struct f_net *n, struct berr *e)
 	en.gateway = n->block.addr + 1;
 	en.mtu = n->mtu;
 	snprintf(en.tunnel, sizeof(en.tunnel), "%s", n->dev);
+	/*
+	 * host-gw: the network's traffic crosses the underlay routed, so the
+	 * nftables rules learn its whole subnet (no masquerade toward it, in
+	 * from its other hosts); in VXLAN mode the device is the bridge's twin.
+	 */
+	if (!vx)
+		en.fabric_subnet = n->def.subnet;
 	/* the engine network first: the device's /32 would otherwise overlap the subnet it checks */
 	r = eng_network_ensure(f->eng, &en, NULL, e);
 	if (r < 0)

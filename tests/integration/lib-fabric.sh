@@ -179,6 +179,27 @@ fab_peer_routes() {
 	ip -n fh$1 route show proto 98
 }
 
+# fab_rogue NAME IP: a namespace on the switch that is no host of the fabric (an address of the underlay, no netd).
+fab_rogue() {
+	local name=$1 ip=$2
+	netns_add "$name"
+	ip link add "$name-sw" netns fsw type veth peer name eth0 netns "$name"
+	ip -n fsw link set "$name-sw" master sw0 up
+	ip -n "$name" addr add "$ip/24" dev eth0
+	ip -n "$name" link set eth0 up
+}
+
+# fab_vxlan_sources N: the underlay addresses host N accepts VXLAN from (its nftables set), one a line.
+fab_vxlan_sources() {
+	ip netns exec fh$1 nft -j list set inet berth vxlan_peers4 |
+		jq -r '.nftables[] | select(.set) | .set.elem // [] | .[] | (.concat // .elem.val.concat)[0]' | sort
+}
+
+# fab_rx N DEV: packets host N's device DEV received.
+fab_rx() {
+	ip -n fh$1 -j -s link show "$2" | jq '.[0].stats64.rx.packets'
+}
+
 fab_down() {
 	local n
 	for n in "${!FAB_NETD_PID[@]}"; do

@@ -120,6 +120,7 @@ test_host_joining_later() {
 	assert_eq "$(seen_source a "$b" 8080)" "$a"
 	fab_wait_sync 5 1 2 3
 	assert_eq "$(fab_peer_routes 1 | grep -c onlink)" 2 "host 1 knows both peers"
+	assert_eq "$(fab_vxlan_sources 1 | tr '\n' ' ')" "192.0.2.12 192.0.2.13 " "host 1's VXLAN sources"
 }
 
 test_dead_host_removed_after_grace_and_block_reclaimed() {
@@ -136,6 +137,7 @@ test_dead_host_removed_after_grace_and_block_reclaimed() {
 	wait_for 10 eval "! fab_peer_routes 1 | grep -q '^$block2 '" || fail "host 1 still routes to the dead host"
 	wait_for 5 eval "! fab_peer_routes 3 | grep -q '^$block2 '" || fail "host 3 still routes to the dead host"
 	assert_eq "$(ip -n fh1 neigh show dev bfx1 | grep -c "${block2%/*}")" 0 "neighbour of the dead host"
+	assert_eq "$(fab_vxlan_sources 1)" "192.0.2.13" "host 1's VXLAN sources after host 2 went"
 	assert_contains "$(fab_netctl 1 fabric)" "gone"
 	# the block stays taken until the long lease (9 s) runs out, then it is free again
 	assert_contains "$(fab_etcdctl get --prefix /berth/v1/blocks/ --keys-only)" "${block2/\//-}"
@@ -229,7 +231,111 @@ test_racing_hosts_never_share_a_block() {
 	assert_eq "$(printf '%s\n' "${locals[@]}" | grep . | sort -u | wc -l)" 2 "a block held twice: ${locals[*]}"
 }
 
+test_vxlan_only_from_known_hosts() {
+	local a b rx0 rx1 mac1 block1
+	fab_up 2
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
+	a=$(fab_container 1 a fab)
+	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
+	b=$(fab_container 2 b fab)
+	serve a "$a" 8080 a
+	# each host accepts VXLAN from the other's underlay address, on the fabric's port only
+	wait_for 5 eval "fab_vxlan_sources 1 | grep -qx 192.0.2.12" || fail "host 1: $(fab_vxlan_sources 1)"
+	assert_eq "$(fab_vxlan_sources 1)" "192.0.2.12"
+	assert_eq "$(fab_vxlan_sources 2)" "192.0.2.11"
+	assert_contains "$(ip netns exec fh1 nft list set inet berth vxlan_ports)" "4789"
+	assert_contains "$(ip netns exec fh1 nft list chain inet berth input)" \
+		"udp dport @vxlan_ports ip saddr . udp dport != @vxlan_peers4 drop"
+	assert_eq "$(seen_source b "$a" 8080)" "$b"
+	# a machine of the underlay that is no host of the fabric speaks VXLAN to host 1's device: it sends
+	# frames for a's address to host 1's VTEP MAC, as a peer would
+	fab_rogue rogue 192.0.2.50
+	mac1=$(ip -n fh1 -j link show bfx1 | jq -r '.[0].address')
+	block1=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block')
+	ip -n rogue link add vx type vxlan id 1 dstport 4789 local 192.0.2.50 remote 192.0.2.11 dev eth0 nolearning
+	ip -n rogue link set vx up
+	ip -n rogue addr add 10.70.250.1/32 dev vx
+	ip -n rogue route add "$block1" dev vx
+	ip -n rogue neigh add "$a" lladdr "$mac1" dev vx nud permanent
+	rx0=$(fab_rx 1 bfx1)
+	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$a" >/dev/null 2>&1 || true
+	rx1=$(fab_rx 1 bfx1)
+	assert_eq "$rx1" "$rx0" "packets host 1's VXLAN device took from a machine that is no host"
+	# the same packets from an address in the set are decapsulated: the check above could have seen them
+	ip netns exec fh1 nft add element inet berth vxlan_peers4 '{ 192.0.2.50 . 4789 }'
+	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$a" >/dev/null 2>&1 || true
+	[ "$(fab_rx 1 bfx1)" -ge $((rx1 + 5)) ] || fail "a listed source's packets were not decapsulated"
+	ip netns exec fh1 nft delete element inet berth vxlan_peers4 '{ 192.0.2.50 . 4789 }'
+	# the peer still gets through
+	assert_eq "$(seen_source b "$a" 8080)" "$b"
+}
+
+# Two hosts on one host-gw network hg: plain routes via the underlay, no VXLAN; $A on host 1 serves 8080.
+hostgw_two_hosts() {
+	fab_up "${1:-2}"
+	assert_ok fab_netctl 1 network create hg --subnet 10.80.0.0/16 --fabric --mode host-gw
+	for n in $(seq 2 "${1:-2}"); do
+		wait_for 10 fab_netctl "$n" network inspect hg || fail "host $n has no hg"
+	done
+	A=$(fab_container 1 a hg)
+	B=$(fab_container 2 b hg)
+	serve a "$A" 8080 a
+}
+
+test_hostgw_routes_and_sources() {
+	local c block1 block2 block3
+	hostgw_two_hosts 3
+	c=$(fab_container 3 c hg)
+	serve c "$c" 8080 c
+	block1=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block')
+	block2=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block')
+	block3=$(fab_netctl 3 --json fabric | jq -r '.networks[0].block')
+	assert_eq "$(fab_netctl 1 --json fabric | jq -r '.networks[0].mode')" host-gw
+	# plain routes to each peer's block via its underlay address, no VXLAN device, no VXLAN port filtered
+	wait_for 5 eval "fab_peer_routes 1 | grep -q '^$block3 via 192.0.2.13 dev eth0'" || fail "$(fab_peer_routes 1)"
+	assert_contains "$(fab_peer_routes 1)" "$block2 via 192.0.2.12 dev eth0"
+	assert_contains "$(fab_peer_routes 2)" "$block1 via 192.0.2.11 dev eth0"
+	assert_eq "$(ip -n fh1 -o link show type vxlan | wc -l)" 0 "VXLAN devices on host 1"
+	assert_not_contains "$(ip netns exec fh1 nft list set inet berth vxlan_ports)" "4789"
+	assert_contains "$(ip netns exec fh1 nft list set inet berth fabric4)" '10.80.0.0/16 . "hg"'
+	# the whole underlay MTU: nothing is encapsulated
+	assert_contains "$(ip -n a link show eth0)" "mtu 1500"
+	# every container reaches every other across hosts with its own address as the source
+	assert_eq "$(seen_source b "$A" 8080)" "$B"
+	assert_eq "$(seen_source c "$A" 8080)" "$c"
+	assert_eq "$(seen_source a "$c" 8080)" "$A"
+	assert_eq "$(seen_source b "$c" 8080)" "$B"
+	bping a -c 2 -i 0.2 -W 2 "$B" >/dev/null || fail "ping a -> b"
+	# the packets crossed the underlay unencapsulated, with the containers' addresses (counted on the switch)
+	ip netns exec fsw nft add table bridge sw
+	ip netns exec fsw nft add chain bridge sw tally '{ type filter hook forward priority 0; }'
+	ip netns exec fsw nft add rule bridge sw tally ip saddr "$B" ip daddr "$A" tcp dport 8080 counter
+	assert_eq "$(seen_source b "$A" 8080)" "$B"
+	assert_not_contains "$(ip netns exec fsw nft list chain bridge sw tally)" "packets 0 "
+}
+
+test_hostgw_isolation() {
+	local d
+	hostgw_two_hosts 2
+	assert_ok fab_netctl 2 network create hg2 --subnet 10.81.0.0/16 --fabric --mode host-gw
+	wait_for 10 fab_netctl 1 network inspect hg2 || fail "host 1 has no hg2"
+	d=$(fab_container 2 d hg2)
+	serve d "$d" 8081 d
+	assert_eq "$(seen_source b "$A" 8080)" "$B"
+	# across hosts and networks: nothing, either way
+	request d "$A" 8080 1000 >/dev/null 2>&1 && fail "hg2 reached hg across hosts"
+	request a "$d" 8081 1000 >/dev/null 2>&1 && fail "hg reached hg2 across hosts"
+	# a machine of the underlay with a route to the block reaches no unpublished port either
+	fab_rogue rogue 192.0.2.50
+	ip -n rogue route add 10.80.0.0/16 via 192.0.2.11
+	ip netns exec rogue tst-net request "$A" 8080 1000 >/dev/null 2>&1 && fail "the underlay reached a container"
+	return 0
+}
+
 t "reachability matrix across 3 hosts, sources kept" test_reachability_matrix
+t "VXLAN only from the underlay addresses of known hosts" test_vxlan_only_from_known_hosts
+t "host-gw: routes via the underlay, sources kept, no VXLAN" test_hostgw_routes_and_sources
+t "host-gw: isolation between fabric networks and from the underlay" test_hostgw_isolation
 t "isolation between fabric networks across hosts" test_isolation_between_fabric_networks
 t "a host joining later is reachable" test_host_joining_later
 t "a dead host: removed after grace, block reclaimed after its lease" test_dead_host_removed_after_grace_and_block_reclaimed

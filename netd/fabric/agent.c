@@ -646,7 +646,8 @@ static int go_online(struct fabric *f, struct berr *e)
 		}
 		i++;
 	}
-	r = etcd_watch_open(f->etcd, FABRIC_PREFIX, f->rev + 1, &f->watch, e);
+	f->watch_next = f->rev + 1;
+	r = etcd_watch_open(f->etcd, FABRIC_PREFIX, f->watch_next, &f->watch, e);
 	if (r < 0)
 		return r;
 	f->synced_at = time(NULL);
@@ -810,6 +811,8 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 	f->status_dirty = true;
 	if (rev > f->rev)
 		f->rev = rev;
+	if (ev->kv.mod_rev > f->watch_next)
+		f->watch_next = ev->kv.mod_rev;
 	switch (fabric_key_parse(ev->kv.key, &k)) {
 	case FK_NODE: {
 		struct f_node *n = ag_node(f, k.name, false);
@@ -993,6 +996,30 @@ static void timers(struct fabric *f, long long now)
 	}
 }
 
+/*
+ * A stream that broke after etcd had confirmed it (a connection reset, a
+ * proxy's timeout) is picked up where it broke: a watch from the last
+ * event's revision, no listing. When etcd has compacted that revision
+ * meanwhile it cancels the new watch, and the agent lists again. A stream
+ * that breaks again within a second, or one that never started, is listed
+ * again at once. 0: watching again.
+ */
+static int watch_resume(struct fabric *f, int err, struct berr *e)
+{
+	long long now = bclock_now_ms();
+	struct berr e2 = BERR_INIT;
+
+	if (err != -EPIPE || !etcd_watch_created(f->watch) || now - f->resumed_at < 1000)
+		return -EAGAIN;
+	etcd_watch_close(f->watch);
+	f->watch = NULL;
+	if (etcd_watch_open(f->etcd, FABRIC_PREFIX, f->watch_next, &f->watch, &e2) < 0)
+		return berr_set(e, e2.code, "watching again: %s", berr_message(&e2));
+	log_info("fabric: %s: watching again from revision %" PRId64, berr_message(e), f->watch_next);
+	f->resumed_at = now;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ the thread */
 
 static void *agent_main(void *arg)
@@ -1029,6 +1056,8 @@ static void *agent_main(void *arg)
 			}
 		}
 		ag_requests(f);
+		if (ag_resync_asked(f))
+			f->relist = true;
 		timers(f, bclock_now_ms());
 		if (f->status_dirty)
 			ag_publish(f);
@@ -1044,7 +1073,9 @@ static void *agent_main(void *arg)
 			r = etcd_watch_poll(f->watch, timeout, f->wake_fd, on_event, f, &e);
 			if (r == 0 && !created && etcd_watch_created(f->watch))
 				f->status_dirty = true; /* in sync from now on */
-			if (r < 0) {
+			if (r < 0 && watch_resume(f, r, &e) == 0) {
+				f->status_dirty = true;
+			} else if (r < 0) {
 				log_info("fabric: %s: listing again", berr_message(&e));
 				etcd_watch_close(f->watch);
 				f->watch = NULL;

@@ -64,6 +64,7 @@ struct fabric {
 	/* shared with netd's loop thread, under mu */
 	pthread_mutex_t mu;
 	bool stop;
+	bool resync; /* fabric_resync: list again */
 	struct f_req reqs[F_MAX_REQS];
 	size_t n_reqs;
 	uint64_t next_ticket;
@@ -83,6 +84,8 @@ struct fabric {
 	long long node_ka_at, block_ka_at, resync_at, retry_at;
 	bool online, degraded, relist, state_dirty, status_dirty;
 	int64_t rev;
+	int64_t watch_next;   /* a broken watch resumes here: the last event's revision (again, idempotent) */
+	long long resumed_at; /* monotonic ms: the last resume (a stream that keeps breaking is listed again) */
 	time_t synced_at;
 	char last_err[BERR_MSG_MAX];
 	struct f_node *nodes;
@@ -100,6 +103,8 @@ int ag_thread_start(struct fabric *f, struct berr *e);
 
 /* fabric.c */
 bool ag_stopping(struct fabric *f);
+/* Was a resync asked for since the last call? */
+bool ag_resync_asked(struct fabric *f);
 /* Run the queued requests (agent thread). */
 void ag_requests(struct fabric *f);
 /* Rebuild the status snapshot netd's thread reads. */

@@ -24,3 +24,4 @@
 #define NETD_OP_STATUS "status"
 #define NETD_OP_RECONCILE "reconcile"
 #define NETD_OP_TEARDOWN "teardown"
+#define NETD_OP_DNS "dns"

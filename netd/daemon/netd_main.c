@@ -19,6 +19,7 @@
 #include "fileutil.h"
 #include "log.h"
 #include "netd/daemon/config.h"
+#include "netd/daemon/dns.h"
 #include "netd/daemon/request.h"
 #include "netd/daemon/server.h"
 #include "netd/engine/engine.h"
@@ -177,6 +178,7 @@ struct netd {
 	char pidpath[PATH_MAX];
 	int pid_fd, sig_fd, notify_fd;
 	struct eng *eng;
+	struct dns *dns;
 	struct srv *srv;
 	struct req_ctx ctx;
 };
@@ -367,6 +369,26 @@ static int open_engine(struct netd *d)
 	return 0;
 }
 
+/* The DNS server on every network's gateway (docs/dns.md), unless the configuration turns it off. */
+static int start_dns(struct netd *d)
+{
+	struct dns_opts o = {
+		.state_dir = d->cfg.state_dir,
+		.domain = d->cfg.dns.domain,
+		.ttl = d->cfg.dns.ttl,
+		.resolv_conf = d->cfg.dns.resolv_conf,
+		.upstream_timeout_ms = d->cfg.dns.upstream_timeout_ms,
+		.port = d->cfg.dns.port,
+	};
+	struct berr e = BERR_INIT;
+
+	if (!d->cfg.dns.enabled)
+		return 0;
+	if (dns_start(&o, &d->dns, &e) < 0)
+		return fail(&d->notify_fd, "%s", berr_message(&e));
+	return 0;
+}
+
 /* Listen, tell the waiting parent netd is ready, and serve until a stop signal. */
 static int serve(struct netd *d)
 {
@@ -381,6 +403,7 @@ static int serve(struct netd *d)
 
 	d->ctx.eng = d->eng;
 	d->ctx.default_network = d->cfg.default_network;
+	d->ctx.dns = d->dns;
 	if (srv_open(&so, handle, &d->ctx, &d->srv, &e) < 0)
 		return fail(&d->notify_fd, "%s", berr_message(&e));
 	if (write_pidfile(d->pid_fd) < 0)
@@ -399,6 +422,7 @@ static int serve(struct netd *d)
 static void shut_down(struct netd *d)
 {
 	srv_close(d->srv);
+	dns_stop(d->dns);
 	eng_close(d->eng);
 	if (d->pid_fd >= 0) {
 		unlink(d->pidpath);
@@ -430,6 +454,8 @@ int main(int argc, char **argv)
 		rc = take_signals(&d);
 	if (rc == 0)
 		rc = open_engine(&d);
+	if (rc == 0)
+		rc = start_dns(&d);
 	if (rc == 0)
 		rc = serve(&d);
 	shut_down(&d);

@@ -30,6 +30,7 @@ enum req_op {
 	REQ_STATUS,
 	REQ_RECONCILE,
 	REQ_TEARDOWN,
+	REQ_DNS,
 };
 
 struct req {
@@ -52,6 +53,9 @@ struct req {
 	size_t n_ports;
 	struct eng_key *keep; /* gc, malloc'd */
 	size_t n_keep;
+	const char *dns_name; /* attach: "name" */
+	const char *aliases[ENG_MAX_ALIASES];
+	size_t n_aliases;
 };
 
 /* Parse and validate one request line (without its newline). On success free with req_free. */
@@ -61,9 +65,12 @@ void req_free(struct req *r);
 /* A network definition as requests and the config file give it (defaults for what is absent). */
 int req_parse_network(const json_t *j, const char *where, struct eng_network *ret, struct berr *e);
 
+struct dns;
+
 struct req_ctx {
 	struct eng *eng;
 	const char *default_network;
+	struct dns *dns; /* NULL: netd serves no DNS (netd/daemon/dns.h) */
 };
 
 /*

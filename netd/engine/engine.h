@@ -29,8 +29,10 @@
 #define ENG_DEFAULT_LOCK_TIMEOUT_MS 10000
 #define ENG_DEFAULT_MTU 1500
 #define ENG_DEFAULT_IFNAME "eth0"
-#define ENG_MAX_PORTS 4096 /* published host ports per endpoint, ranges expanded */
-#define ENG_MAX_ROUTES 64  /* extra routes per endpoint */
+#define ENG_MAX_PORTS 4096   /* published host ports per endpoint, ranges expanded */
+#define ENG_MAX_ROUTES 64    /* extra routes per endpoint */
+#define ENG_DNS_NAME_MAX 253 /* an endpoint's name or alias: eng_dns_name_valid */
+#define ENG_MAX_ALIASES 32   /* aliases per endpoint */
 
 struct eng;
 
@@ -145,6 +147,9 @@ struct eng_endpoint {
 	size_t n_ports;
 	enum eng_ep_state state;
 	int64_t created; /* unix time */
+	char *name;	 /* malloc'd; NULL: none. netd's DNS answers it on the network (docs/dns.md) */
+	char **aliases;	 /* malloc'd, each too */
+	size_t n_aliases;
 };
 
 /* Free what an endpoint owns (not the struct itself). */
@@ -166,7 +171,17 @@ struct eng_attach {
 	size_t n_routes;
 	const struct bportspec *ports;
 	size_t n_ports;
+	const char *name; /* NULL: none; else eng_dns_name_valid */
+	const char *const *aliases;
+	size_t n_aliases;
 };
+
+/*
+ * A name or alias an endpoint may be known by in DNS: 1..ENG_DNS_NAME_MAX
+ * bytes of labels ([A-Za-z0-9_-], 1..63 bytes, starting with a letter or a
+ * digit) joined by single dots.
+ */
+bool eng_dns_name_valid(const char *s);
 
 /*
  * Attach a container: allocate (or check) the address, create the veth pair

@@ -120,6 +120,8 @@ int cmd_ports(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 /* graph.c */
 int cmd_graph(int argc, char **argv);
+/* dns.c */
+int cmd_dns(int argc, char **argv);
 /* admin.c */
 int cmd_status(int argc, char **argv);
 int cmd_reconcile(int argc, char **argv);

@@ -74,6 +74,7 @@ struct dns {
 	struct names *nx;
 	struct dns_watch *watch;
 	struct dns_fwd *fwd;
+	int advert; /* the lock on <state_dir>/dns.json (names_advertise) */
 	struct dnet *nets;
 	uint64_t next_net;
 	struct conn *conns;
@@ -579,7 +580,7 @@ int dns_start(const struct dns_opts *o, struct dns **ret, struct berr *e)
 
 	if (!d)
 		return berr_oom(e);
-	d->epfd = d->wake = -1;
+	d->epfd = d->wake = d->advert = -1;
 	pthread_mutex_init(&d->lock, NULL);
 	if (!(d->state_dir = strdup(o->state_dir)) || !(d->resolv_conf = strdup(o->resolv_conf)) ||
 	    (o->domain && !(d->domain = strdup(o->domain))) || names_new(&d->nx) < 0) {
@@ -615,6 +616,11 @@ int dns_start(const struct dns_opts *o, struct dns **ret, struct berr *e)
 		goto fail;
 	}
 	d->running = true;
+	if (names_advertise(d->state_dir, d->domain, &d->advert, e) < 0) {
+		/* berth-cni's results then name no nameserver; netd's own attaches still do */
+		log_warn("dns: %s", berr_message(e));
+		berr_clear(e);
+	}
 	log_info("dns: %zu name entries indexed; forwarding to the nameservers of %s", names_count(d->nx),
 		 d->resolv_conf);
 	*ret = d;
@@ -644,6 +650,8 @@ void dns_stop(struct dns *d)
 	dns_fwd_free(d->fwd);
 	dns_watch_close(d->watch);
 	names_free(d->nx);
+	if (d->advert >= 0)
+		close(d->advert);
 	if (d->wake >= 0)
 		close(d->wake);
 	if (d->epfd >= 0)

@@ -3,11 +3,18 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "cleanup.h"
+#include "jsonutil.h"
 #include "strv.h"
 
 #define LABEL_MAX 63
@@ -504,4 +511,54 @@ int names_foreach(const struct names *nx, const char *network, int (*fn)(const s
 			return r;
 	}
 	return 0;
+}
+
+int names_advertise(const char *state_dir, const char *domain, int *ret_fd, struct berr *e)
+{
+	_cleanup_json_ json_t *j = json_pack("{s:s?}", "domain", domain);
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = -1;
+	char path[PATH_MAX];
+	size_t len;
+
+	if (!j || !(text = json_dumps(j, JSON_COMPACT)))
+		return berr_oom(e);
+	len = strlen(text);
+	if ((size_t)snprintf(path, sizeof(path), "%s/" NAMES_ADVERTISE_FILE, state_dir) >= sizeof(path))
+		return berr_set(e, -ENAMETOOLONG, "state directory path too long");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return berr_errno(e, "open %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return berr_set(e, -EBUSY, "%s is locked: another netd serves DNS for this state directory",
+					path);
+		return berr_errno(e, "lock %s", path);
+	}
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, text, len, 0) != (ssize_t)len)
+		return berr_errno(e, "write %s", path);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int names_served(const char *state_dir, char **ret_domain)
+{
+	_cleanup_json_ json_t *j = NULL;
+	_cleanup_close_ int fd = -1;
+	char path[PATH_MAX], buf[512];
+	const char *dom;
+	ssize_t n;
+
+	*ret_domain = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/" NAMES_ADVERTISE_FILE, state_dir) >= sizeof(path))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* a lock we can take is nobody's: netd is not running */
+	if (fd < 0 || flock(fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+		return 0;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0 && (j = json_loadb(buf, (size_t)n, 0, NULL)) &&
+	    (dom = json_string_value(json_object_get(j, "domain"))))
+		*ret_domain = strdup(dom);
+	return 1;
 }

@@ -67,3 +67,14 @@ const char *names_reverse4(const struct names *nx, const char *network, uint32_t
 /* Every entry of network (network NULL: all), in no particular order; stops at a negative return. */
 int names_foreach(const struct names *nx, const char *network, int (*fn)(const struct names_ep *ep, void *arg),
 		  void *arg);
+
+/*
+ * netd's DNS server says it serves a state store: <state_dir>/dns.json
+ * ({"domain": ...}), locked while it runs, so that berth-cni (which
+ * attaches without netd) can tell containers where to look names up. The
+ * fd holds the lock; close it to stop advertising.
+ */
+#define NAMES_ADVERTISE_FILE "dns.json"
+int names_advertise(const char *state_dir, const char *domain, int *ret_fd, struct berr *e);
+/* 1 when a live netd serves DNS for state_dir (*ret_domain: its domain, malloc'd, or NULL), else 0. */
+int names_served(const char *state_dir, char **ret_domain);

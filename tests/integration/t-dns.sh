@@ -214,6 +214,35 @@ domain() {
 	assert_contains "$(netctl --json network inspect berth0 | jq -c .dns.search)" '["berth0","berth.internal"]'
 }
 
+# berth-cni, another process on the same state directory: its attach resolves at once (netd's watch on
+# the store), and its result names netd's resolver
+cni_attach() {
+	start_netd
+	ctr c1 --name client
+	netns_add p1
+	conf='{"cniVersion":"1.1.0","name":"berth0","type":"berth-cni","bridge":"berth0","isGateway":true,
+	       "isDefaultGateway":true,"dataDir":"'"$TMP/state"'","runtimeConfig":{"aliases":{"berth0":["pod-alias"]}}}'
+	res=$(printf '%s' "$conf" | env CNI_COMMAND=ADD CNI_CONTAINERID=pod1 CNI_NETNS=/run/netns/p1 CNI_IFNAME=eth0 \
+		CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=mypod" CNI_PATH="$BIN" berth-cni) ||
+		fail "berth-cni ADD: $res"
+	ip=$(jq -r '.ips[0].address' <<<"$res" | cut -d/ -f1)
+	assert_eq "$(jq -c .dns <<<"$res")" "{\"nameservers\":[\"$GW\"],\"search\":[\"berth0\"]}"
+	# seen at once (bench-dns measures how soon: well under 50 ms)
+	wait_for 1 sh -c "ip netns exec c1 tst-dns query $GW mypod | grep -q NOERROR" || fail "mypod never resolved"
+	assert_contains "$(q c1 $GW mypod)" "NOERROR aa $ip"
+	assert_contains "$(q c1 $GW pod-alias)" "NOERROR aa $ip"
+	printf '%s' "$conf" | env CNI_COMMAND=DEL CNI_CONTAINERID=pod1 CNI_NETNS=/run/netns/p1 CNI_IFNAME=eth0 \
+		CNI_PATH="$BIN" berth-cni >/dev/null || fail "berth-cni DEL"
+	assert_ok wait_for 1 sh -c "ip netns exec c1 tst-dns query $GW mypod | grep -q NXDOMAIN"
+	# without netd serving the store, no nameserver is named
+	kill "$(cat "$TMP/run/netd.pid")"
+	wait_for 5 test ! -e "$SOCK" || fail "netd did not stop"
+	netns_add p2
+	res=$(printf '%s' "$conf" | env CNI_COMMAND=ADD CNI_CONTAINERID=pod2 CNI_NETNS=/run/netns/p2 CNI_IFNAME=eth0 \
+		CNI_PATH="$BIN" berth-cni) || fail "berth-cni ADD: $res"
+	assert_eq "$(jq -c '.dns // {}' <<<"$res")" "{}"
+}
+
 t "names and aliases, UDP and TCP" names_and_aliases
 t "answers follow attach and detach" follows_attach
 t "only the networks the container is on" other_networks
@@ -222,4 +251,5 @@ t "upstream down: SERVFAIL within 3 s" upstream_down
 t "not an open resolver" not_open
 t "answers no bigger than 10x the query over UDP" amplification
 t "a search domain" domain
+t "berth-cni's attaches resolve, and its result names the resolver" cni_attach
 t_done

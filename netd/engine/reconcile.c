@@ -371,6 +371,7 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 	struct link_info br;
 	struct nft_port *have = NULL, *stale = NULL;
 	size_t removed = 0, nh = 0, ns = 0;
+	char owner[ENG_OWNER_MAX + 1];
 	int r;
 
 	if (!network || !bname_valid(network, ENG_NAME_MAX))
@@ -378,10 +379,12 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 	r = store_net_open(&eng->st, network, NULL, true, &sn, e);
 	if (r < 0)
 		return r;
+	snprintf(owner, sizeof(owner), ENG_OWNER_CNI "%s", network);
 	for (size_t i = 0; i < sn.n_eps; i++) {
 		struct eng_endpoint *ep = &sn.eps[i];
 
-		if (ep->state == ENG_EP_COMPLETE && in_keep(ep, keep, n_keep)) {
+		/* another owner's endpoint is no runtime attachment of this network: kept whole, as it is */
+		if (strcmp(ep->owner, owner) != 0 || (ep->state == ENG_EP_COMPLETE && in_keep(ep, keep, n_keep))) {
 			if (epvec_push(&kept, ep) < 0) {
 				r = berr_oom(e);
 				goto out;

@@ -240,7 +240,7 @@ static int parse_aliases(const json_t *v, struct cni_conf *c, struct cni_err *ce
 	json_array_foreach (list, i, a) {
 		const char *s = json_string_value(a);
 
-		if (!s || !eng_dns_name_valid(s))
+		if (!s || !bdns_name_valid(s))
 			return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
 					"'runtimeConfig.aliases' of %s: \"%.64s\" is not a DNS name", c->name,
 					s ? s : "?");
@@ -266,7 +266,7 @@ static int parse_runtime(const json_t *doc, const struct cni_env *env, struct cn
 		memcpy(c->mac, env->args.mac, 6);
 	}
 	if (env->args.pod_name[0]) {
-		if (!eng_dns_name_valid(env->args.pod_name))
+		if (!bdns_name_valid(env->args.pod_name))
 			return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
 					"CNI_ARGS K8S_POD_NAME \"%s\" is not a DNS name", env->args.pod_name);
 		if (!(c->dns_name = strdup(env->args.pod_name)))

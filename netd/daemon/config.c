@@ -116,7 +116,7 @@ static int apply_dns(struct cfg_dns *d, json_t *j, struct berr *e)
 	    (r = get_string(j, "domain", &d->domain, true, e)) < 0 ||
 	    (r = get_string(j, "resolv_conf", &d->resolv_conf, false, e)) < 0)
 		return r;
-	if (d->domain && (!eng_dns_name_valid(d->domain) || strlen(d->domain) > 128))
+	if (d->domain && (!bdns_name_valid(d->domain) || strlen(d->domain) > 128))
 		return berr_set(e, -EINVAL, "config.dns.domain: invalid domain '%s'", d->domain);
 	n = d->ttl;
 	if ((r = bjson_get_int(j, "ttl", "config.dns", 0, 3600, &n, e)) < 0)

@@ -15,6 +15,8 @@
 #include "netd/engine/record.h"
 #include "netns.h"
 
+_Static_assert(NETD_MAX_ALIASES == ENG_MAX_ALIASES, "the protocol's limit is the engine's");
+
 static const struct {
 	const char *name;
 	enum req_op op;
@@ -311,7 +313,7 @@ static int parse_names(const json_t *j, struct req *q, struct berr *e)
 	r = bjson_get_str(j, "name", "", &q->dns_name, e);
 	if (r < 0)
 		return r;
-	if (r > 0 && !eng_dns_name_valid(q->dns_name))
+	if (r > 0 && !bdns_name_valid(q->dns_name))
 		return berr_set(e, -EINVAL,
 				"name: invalid name '%s' (DNS labels of letters, digits, '-' and '_', joined by dots)",
 				q->dns_name);
@@ -323,7 +325,7 @@ static int parse_names(const json_t *j, struct req *q, struct berr *e)
 	json_array_foreach (arr, i, v) {
 		const char *s = json_string_value(v);
 
-		if (!s || !eng_dns_name_valid(s))
+		if (!s || !bdns_name_valid(s))
 			return berr_set(e, -EINVAL, "aliases[%zu]: invalid name%s%s%s", i, s ? " '" : "", s ? s : "",
 					s ? "'" : "");
 		q->aliases[q->n_aliases++] = s;

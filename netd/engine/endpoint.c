@@ -59,13 +59,13 @@ static int validate_attach(const struct eng_attach *req, struct berr *e)
 		return berr_set(e, -EINVAL, "mac: a multicast address cannot name an interface");
 	if (req->n_routes > ENG_MAX_ROUTES)
 		return berr_set(e, -EINVAL, "routes: more than %d", ENG_MAX_ROUTES);
-	if (req->name && !eng_dns_name_valid(req->name))
+	if (req->name && !bdns_name_valid(req->name))
 		return berr_set(e, -EINVAL, "name: invalid name '%s' (DNS labels of letters, digits, '-', '_')",
 				req->name);
 	if (req->n_aliases > ENG_MAX_ALIASES)
 		return berr_set(e, -EINVAL, "aliases: more than %d", ENG_MAX_ALIASES);
 	for (size_t i = 0; i < req->n_aliases; i++)
-		if (!eng_dns_name_valid(req->aliases[i]))
+		if (!bdns_name_valid(req->aliases[i]))
 			return berr_set(e, -EINVAL, "aliases[%zu]: invalid name '%s'", i, req->aliases[i]);
 	for (size_t i = 0, total = 0; i < req->n_ports; i++) {
 		const struct bportspec *p = &req->ports[i];

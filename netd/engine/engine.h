@@ -35,8 +35,8 @@
 #define ENG_OWNER_NETD "netd"
 #define ENG_OWNER_CNI "cni:" /* followed by the network's name */
 #define ENG_OWNER_MAX (4 + ENG_NAME_MAX + 1)
-#define ENG_DNS_NAME_MAX 253 /* an endpoint's name or alias: eng_dns_name_valid */
-#define ENG_MAX_ALIASES 32   /* aliases per endpoint */
+#define ENG_DNS_NAME_MAX BDNS_NAME_MAX /* an endpoint's name or alias: bdns_name_valid */
+#define ENG_MAX_ALIASES 32	       /* aliases per endpoint */
 
 struct eng;
 
@@ -178,17 +178,10 @@ struct eng_attach {
 	const struct bportspec *ports;
 	size_t n_ports;
 	const char *owner; /* NULL: ENG_OWNER_NETD */
-	const char *name;  /* NULL: none; else eng_dns_name_valid */
+	const char *name;  /* NULL: none; else bdns_name_valid */
 	const char *const *aliases;
 	size_t n_aliases;
 };
-
-/*
- * A name or alias an endpoint may be known by in DNS: 1..ENG_DNS_NAME_MAX
- * bytes of labels ([A-Za-z0-9_-], 1..63 bytes, starting with a letter or a
- * digit) joined by single dots.
- */
-bool eng_dns_name_valid(const char *s);
 
 /*
  * Attach a container: allocate (or check) the address, create the veth pair

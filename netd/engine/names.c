@@ -17,30 +17,6 @@
 #include "jsonutil.h"
 #include "strv.h"
 
-#define LABEL_MAX 63
-
-bool eng_dns_name_valid(const char *s)
-{
-	size_t n = 0, label = 0;
-
-	if (!s || !isalnum((unsigned char)s[0]))
-		return false;
-	for (const char *p = s; *p; p++, n++) {
-		if (*p == '.') {
-			/* no empty label, none starting with '.', '-' or '_' after a dot either */
-			if (label == 0 || !isalnum((unsigned char)p[1]))
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
-			return false;
-		if (++label > LABEL_MAX)
-			return false;
-	}
-	return n <= ENG_DNS_NAME_MAX;
-}
-
 struct nent;
 
 /* One name or alias of an entry in the name table. */

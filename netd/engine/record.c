@@ -256,7 +256,7 @@ static int names_from_json(const json_t *j, struct eng_endpoint *ep, struct berr
 	if (r < 0)
 		return r;
 	if (r > 0) {
-		if (!eng_dns_name_valid(s))
+		if (!bdns_name_valid(s))
 			return berr_set(e, -EINVAL, "endpoint.name: invalid name '%s'", s);
 		if (!(ep->name = strdup(s)))
 			return berr_oom(e);
@@ -271,7 +271,7 @@ static int names_from_json(const json_t *j, struct eng_endpoint *ep, struct berr
 		return berr_oom(e);
 	json_array_foreach (arr, i, v) {
 		s = json_string_value(v);
-		if (!s || !eng_dns_name_valid(s))
+		if (!s || !bdns_name_valid(s))
 			return berr_set(e, -EINVAL, "endpoint.aliases[%zu]: invalid name", i);
 		if (!(ep->aliases[i] = strdup(s)))
 			return berr_oom(e);

@@ -145,7 +145,8 @@ int rt_net_resolv_prepare(const struct rt_spec *spec, const char *state_dir, int
 	_cleanup_close_ int fd = -1, tree = -1;
 
 	*ret_fd = -1;
-	if (!spec->n_nets)
+	/* without a mount namespace of its own the container sees the host's files: nothing is mounted */
+	if (!spec->n_nets || !(spec->ns_all & CLONE_NEWNS))
 		return 0;
 	/* the engine's own resolv.conf (a mount in the bundle) wins */
 	for (size_t i = 0; i < spec->n_mounts; i++)

@@ -616,6 +616,8 @@ int dns_start(const struct dns_opts *o, struct dns **ret, struct berr *e)
 		goto fail;
 	}
 	d->running = true;
+	/* for top -H and the bench: the DNS thread by name */
+	pthread_setname_np(d->thread, "netd-dns");
 	if (names_advertise(d->state_dir, d->domain, &d->advert, e) < 0) {
 		/* berth-cni's results then name no nameserver; netd's own attaches still do */
 		log_warn("dns: %s", berr_message(e));

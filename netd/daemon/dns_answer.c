@@ -243,6 +243,9 @@ static int answer_ptr(const struct dns_view *v, ldns_pkt *p, const ldns_rdf *own
 			continue;
 		snprintf(target, sizeof(target), "%s.%s.%s%s", name, v->nets[i].name, v->domain ? v->domain : "",
 			 v->domain ? "." : "");
+		/* a long name with its network and domain may not fit a DNS name: the name alone then */
+		if (strlen(target) > 253)
+			snprintf(target, sizeof(target), "%s.", name);
 		*ret_found = true;
 		return push_answer(p, owner, LDNS_RR_TYPE_PTR, v->ttl, ldns_dname_new_frm_str(target));
 	}

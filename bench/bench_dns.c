@@ -61,33 +61,6 @@ static void sample(const char *key, double v)
 		fprintf(samples, "%s %.1f\n", key, v);
 }
 
-/* A fresh network namespace, held only by the returned fd. */
-static int new_netns(void)
-{
-	int p[2], fd = -1;
-	char path[64], c;
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		close(p[0]);
-		if (unshare(CLONE_NEWNET) < 0 || write(p[1], "1", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(p[1]);
-	if (read(p[0], &c, 1) == 1) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	close(p[0]);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return fd;
-}
-
 static void attach(const char *id, const char *name, const char *alias, int nsfd)
 {
 	const char *aliases[] = {alias, NULL};
@@ -246,7 +219,7 @@ static double visibility(const char *how, int qfd, bool via_cni, double *t)
 {
 	for (int i = 0; i < VISIBLE; i++) {
 		char id[32];
-		int nsfd = new_netns();
+		int nsfd = bench_new_netns();
 		double t0, dt = -1;
 
 		snprintf(id, sizeof(id), "%s%d", how, i);
@@ -343,12 +316,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-dns: netd did not start\n");
 		return 1;
 	}
-	client_ns = new_netns();
+	client_ns = bench_new_netns();
 	attach("client", "client", NULL, client_ns);
 	printf("bench-dns: %zu endpoints on one network, each with a name and an alias; queries from a container\n", n);
 	for (size_t i = 0; i < n; i++) {
 		char id[32], alias[32];
-		int ns = new_netns();
+		int ns = bench_new_netns();
 
 		if (ns < 0) {
 			fprintf(stderr, "bench-dns: namespace %zu: %s\n", i, strerror(errno));

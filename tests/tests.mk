@@ -1,7 +1,7 @@
 # tests/: Criterion suites (unit/, netns/), shell integration tests, the sandbox.
 TEST_CFLAGS = $(CRITERION_CFLAGS) -Itests/harness
 # Archives in link order: front ends before what they stand on, lib last.
-TEST_LIBS = $(LIBCNI) $(LIBSTACK) $(LIBRUNTIME) $(LIBNETCTL) $(LIBNETDCLIENT) $(LIBNETDAEMON) $(LIBENGINE) $(LIBBERTH)
+TEST_LIBS = $(LIBCNI) $(LIBSTACK) $(LIBRUNTIME) $(LIBNETCTL) $(LIBNETDCLIENT) $(LIBNETDAEMON) $(LIBFABRIC) $(LIBENGINE) $(LIBBERTH)
 
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(TEST_CFLAGS)
 
@@ -21,7 +21,7 @@ TSTDNS := $(BUILD)/bin/tst-dns
 $(TSTDNS): $(BUILD)/tests/harness/tstdns.o
 	$(call link,$@,$^)
 
-HARNESS_OBJS := $(BUILD)/tests/harness/tst.o $(BUILD)/tests/harness/traffic.o
+HARNESS_OBJS := $(BUILD)/tests/harness/tst.o $(BUILD)/tests/harness/traffic.o $(BUILD)/tests/harness/tstetcd.o
 
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*.c))
 UNIT_BIN := $(BUILD)/bin/test-unit

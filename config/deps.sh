@@ -38,7 +38,8 @@ remove_policy() {
 	[ -n "$made_policy" ] && rm -f "$POLICY"
 	made_policy=""
 }
-trap remove_policy EXIT INT TERM
+trap remove_policy EXIT
+trap 'exit 130' INT TERM
 
 # The pids of running programs (by executable path) as "PID PATH" lines.
 running_programs() {

@@ -249,53 +249,89 @@ static const struct proc_line *proc_line_for(const struct proc_line *lines, size
 	return match;
 }
 
-int cg_mounts_parse(const char *mountinfo, const char *proc_cgroup, bool check, struct cg_mounts *ret, struct berr *e)
+/* Call fn for each cgroup or cgroup2 mount of mountinfo (check: reachable ones only); stops at an error. */
+static int each_cgroup_mount(const char *mountinfo, bool check, int (*fn)(const struct mi_line *mi, bool v2, void *ctx),
+			     void *ctx)
 {
-	struct cg_mounts ms = {NULL, 0};
-	struct proc_line *lines = NULL;
-	size_t n_lines = 0;
-	char devs[64][32];
-	const char *p = mountinfo;
-	int r;
-
-	r = parse_proc_cgroup(proc_cgroup, &lines, &n_lines, e);
-	if (r < 0)
-		return r;
-	while (p && *p) {
+	for (const char *p = mountinfo; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		_cleanup_free_ char *line = strndup(p, len);
-		const struct proc_line *match;
 		struct mi_line mi;
 		bool v2;
+		int r;
 
 		p = nl ? nl + 1 : p + len;
-		if (!line) {
-			r = -ENOMEM;
-			goto fail;
-		}
+		if (!line)
+			return -ENOMEM;
 		if (!mi_split(line, &mi))
 			continue;
 		v2 = strcmp(mi.fstype, "cgroup2") == 0;
 		if (!v2 && strcmp(mi.fstype, "cgroup") != 0)
 			continue;
+		/* a place mounted twice: only the reachable (later) mount counts */
 		if (check && !reachable(mi.mnt, mi.majmin))
 			continue;
-		match = proc_line_for(lines, n_lines, v2, mi.superopts);
-		if (!v2 && !match)
-			continue;
-		r = add_mount(&ms, devs, v2 ? CG_V2 : CG_V1, mi.majmin, mi.mnt, v2 ? "" : match->controllers,
-			      match ? match->path : NULL, mi.root);
+		r = fn(&mi, v2, ctx);
 		if (r < 0)
-			goto fail;
+			return r;
 	}
-	proc_lines_free(lines, n_lines);
-	*ret = ms;
 	return 0;
-fail:
-	proc_lines_free(lines, n_lines);
-	cg_mounts_free(&ms);
-	return berr_set(e, r, "out of memory");
+}
+
+/* This process's mountinfo and /proc/self/cgroup. */
+static int read_self(char **ret_mountinfo, char **ret_proc_cgroup, struct berr *e)
+{
+	_cleanup_free_ char *mi = NULL, *pc = NULL;
+	int r;
+
+	r = bfile_read_all("/proc/self/mountinfo", CG_PROC_MAX, &mi, NULL, e);
+	if (r < 0)
+		return r;
+	r = bfile_read_all("/proc/self/cgroup", CG_PROC_MAX, &pc, NULL, e);
+	if (r < 0)
+		return r;
+	*ret_mountinfo = TAKE_PTR(mi);
+	*ret_proc_cgroup = TAKE_PTR(pc);
+	return 0;
+}
+
+struct mounts_walk {
+	struct cg_mounts ms;
+	struct proc_line *lines;
+	size_t n_lines;
+	char devs[64][32];
+};
+
+static int mounts_add(const struct mi_line *mi, bool v2, void *ctx)
+{
+	struct mounts_walk *w = ctx;
+	const struct proc_line *match = proc_line_for(w->lines, w->n_lines, v2, mi->superopts);
+
+	if (!v2 && !match)
+		return 0;
+	return add_mount(&w->ms, w->devs, v2 ? CG_V2 : CG_V1, mi->majmin, mi->mnt, v2 ? "" : match->controllers,
+			 match ? match->path : NULL, mi->root);
+}
+
+int cg_mounts_parse(const char *mountinfo, const char *proc_cgroup, bool check, struct cg_mounts *ret, struct berr *e)
+{
+	_cleanup_free_ struct mounts_walk *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return berr_oom(e);
+	r = parse_proc_cgroup(proc_cgroup, &w->lines, &w->n_lines, e);
+	if (r < 0)
+		return r;
+	r = each_cgroup_mount(mountinfo, check, mounts_add, w);
+	proc_lines_free(w->lines, w->n_lines);
+	if (r < 0) {
+		cg_mounts_free(&w->ms);
+		return berr_set(e, r, "out of memory");
+	}
+	*ret = w->ms;
+	return 0;
 }
 
 /* The comma-separated controller options of a v1 hierarchy for a fresh mount ("memory", "none,name=systemd"). */
@@ -408,83 +444,60 @@ static int add_view(struct rt_cgroup_view **v, size_t *n, size_t *cap, const str
 	return 0;
 }
 
+struct views_walk {
+	struct rt_cgroup_view *v;
+	size_t n, cap;
+	struct proc_line *lines;
+	size_t n_lines;
+};
+
+static int views_add(const struct mi_line *mi, bool v2, void *ctx)
+{
+	struct views_walk *w = ctx;
+	const char *name = view_name(mi->mnt);
+
+	if (!name)
+		return 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(w->v[i].name, name) == 0)
+			return 0;
+	return add_view(&w->v, &w->n, &w->cap, mi, name, v2, proc_line_for(w->lines, w->n_lines, v2, mi->superopts));
+}
+
 int rt_cgroup_views_parse(const char *mountinfo, const char *proc_cgroup, bool check, struct rt_cgroup_view **ret,
 			  size_t *ret_n, struct berr *e)
 {
-	struct rt_cgroup_view *v = NULL;
-	struct proc_line *lines = NULL;
-	size_t n = 0, cap = 0, n_lines = 0;
-	const char *p = mountinfo;
+	struct views_walk w = {0};
 	int r;
 
-	r = parse_proc_cgroup(proc_cgroup, &lines, &n_lines, e);
+	r = parse_proc_cgroup(proc_cgroup, &w.lines, &w.n_lines, e);
 	if (r < 0)
 		return r;
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		_cleanup_free_ char *line = strndup(p, len);
-		struct mi_line mi;
-		const char *name;
-		bool v2, seen = false;
-
-		p = nl ? nl + 1 : p + len;
-		if (!line) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		if (!mi_split(line, &mi) || !(name = view_name(mi.mnt)))
-			continue;
-		v2 = strcmp(mi.fstype, "cgroup2") == 0;
-		if (!v2 && strcmp(mi.fstype, "cgroup") != 0)
-			continue;
-		/* a place mounted twice: the reachable (later) mount counts */
-		if (check && !reachable(mi.mnt, mi.majmin))
-			continue;
-		for (size_t i = 0; i < n && !seen; i++)
-			seen = strcmp(v[i].name, name) == 0;
-		if (seen)
-			continue;
-		r = add_view(&v, &n, &cap, &mi, name, v2, proc_line_for(lines, n_lines, v2, mi.superopts));
-		if (r < 0)
-			goto fail;
+	r = each_cgroup_mount(mountinfo, check, views_add, &w);
+	proc_lines_free(w.lines, w.n_lines);
+	if (r < 0) {
+		rt_cgroup_views_free(w.v, w.n);
+		return berr_set(e, r, "out of memory");
 	}
-	proc_lines_free(lines, n_lines);
-	*ret = v;
-	*ret_n = n;
+	*ret = w.v;
+	*ret_n = w.n;
 	return 0;
-fail:
-	proc_lines_free(lines, n_lines);
-	rt_cgroup_views_free(v, n);
-	return berr_set(e, r, "out of memory");
 }
 
 int rt_cgroup_views_read(struct rt_cgroup_view **ret, size_t *ret_n, struct berr *e)
 {
 	_cleanup_free_ char *mi = NULL, *pc = NULL;
-	int r;
+	int r = read_self(&mi, &pc, e);
 
-	r = bfile_read_all("/proc/self/mountinfo", CG_PROC_MAX, &mi, NULL, e);
-	if (r < 0)
-		return r;
-	r = bfile_read_all("/proc/self/cgroup", CG_PROC_MAX, &pc, NULL, e);
-	if (r < 0)
-		return r;
-	return rt_cgroup_views_parse(mi, pc, true, ret, ret_n, e);
+	return r < 0 ? r : rt_cgroup_views_parse(mi, pc, true, ret, ret_n, e);
 }
 
 int cg_mounts_read(struct cg_mounts *ret, struct berr *e)
 {
 	_cleanup_free_ char *mi = NULL, *pc = NULL;
-	int r;
+	int r = read_self(&mi, &pc, e);
 
-	r = bfile_read_all("/proc/self/mountinfo", CG_PROC_MAX, &mi, NULL, e);
-	if (r < 0)
-		return r;
-	r = bfile_read_all("/proc/self/cgroup", CG_PROC_MAX, &pc, NULL, e);
-	if (r < 0)
-		return r;
-	return cg_mounts_parse(mi, pc, true, ret, e);
+	return r < 0 ? r : cg_mounts_parse(mi, pc, true, ret, e);
 }
 
 enum rt_cgroup_mode cg_mounts_mode(const struct cg_mounts *ms)

@@ -11,6 +11,7 @@
 #   tmo SECONDS CMD...          CMD, killed when it outlives SECONDS (a hang fails the case, never the run)
 #   eng_pending ITEM            skip (a failure with BERTH_TEST_NO_SKIP) while berth lacks ITEM
 #   eng_cgroups_snapshot / eng_cgroups_new   cgroups an engine made outside $BERTH_TEST_CGROUP
+#   eng_assert_nothing_left     once the daemons stopped: no shim, no such cgroup
 
 ENG_ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 # the names engines give their cgroups when not told a parent ("default" is containerd's namespace)
@@ -135,4 +136,10 @@ eng_cgroups_new() {
 		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 	return 0
+}
+
+# After the daemons stopped: no shim runs, no cgroup appeared outside $BERTH_TEST_CGROUP (those are removed).
+eng_assert_nothing_left() {
+	assert_eq "$(eng_cgroups_new)" "" "cgroups made outside \$BERTH_TEST_CGROUP (removed now)"
+	! pgrep -f containerd-shim >/dev/null || fail "shims left: $(pgrep -af containerd-shim)"
 }

@@ -246,11 +246,7 @@ nothing_left() {
 	need_engine
 	ctd_teardown
 	ENGINE_SKIP="containerd stopped"
-	local left
-	left=$(eng_cgroups_new)
-	assert_eq "$left" "" "cgroups made outside \$BERTH_TEST_CGROUP (removed now)"
-	pgrep -f containerd-shim >/dev/null && fail "shims left: $(pgrep -af containerd-shim)"
-	return 0
+	eng_assert_nothing_left
 }
 
 ctd_setup

@@ -279,10 +279,8 @@ nothing_left() {
 	need_engine
 	dockerd_teardown
 	ENGINE_SKIP="dockerd stopped"
-	assert_eq "$(eng_cgroups_new)" "" "cgroups made outside \$BERTH_TEST_CGROUP (removed now)"
 	assert_eq "$(ls -la /etc/docker 2>&1)" "$ETC_DOCKER_BEFORE" "/etc/docker changed"
-	pgrep -f containerd-shim >/dev/null && fail "shims left: $(pgrep -af containerd-shim)"
-	return 0
+	eng_assert_nothing_left
 }
 
 dockerd_setup

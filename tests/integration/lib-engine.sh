@@ -9,7 +9,6 @@
 #   eng_wait_up PIDFILE SECS CMD  wait until CMD succeeds, giving up early when the daemon died
 #   eng_stop PIDFILE NAME       stop a daemon this script started, by its pid
 #   tmo SECONDS CMD...          CMD, killed when it outlives SECONDS (a hang fails the case, never the run)
-#   eng_pending ITEM            skip (a failure with BERTH_TEST_NO_SKIP) while berth lacks ITEM
 #   eng_cgroups_snapshot / eng_cgroups_new   cgroups an engine made outside $BERTH_TEST_CGROUP
 #   eng_assert_nothing_left     once the daemons stopped: no shim, no such cgroup
 
@@ -103,14 +102,6 @@ eng_stop() {
 	wait_for 5 eng_gone "$pid"
 }
 
-eng_pending() {
-	local out
-	out=$(command berth "$1" 2>&1 || true)
-	case $out in *"unknown command"*)
-		skip "waits on 'berth $1' (issue item: berth update and berth events, another helper's branch)" ;;
-	esac
-	return 0
-}
 
 # The directories of the top level of every hierarchy named like an engine's default cgroups.
 eng_cgroups_list() {

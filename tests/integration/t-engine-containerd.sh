@@ -120,7 +120,7 @@ run_exit_status() {
 	done
 }
 
-# waits on the -t fix: create --console-socket must not keep the shim's pipe open
+# create --console-socket must not keep the shim's pipe open (it reads the runtime's output to its end)
 run_terminal() {
 	need_engine
 	local rt out rc
@@ -131,7 +131,7 @@ run_terminal() {
 			rc=$?
 		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 			abandon rt1
-			fail "$rt: ctr run -t hung (waits on the fix of create --console-socket holding the caller's stdout)"
+			fail "$rt: ctr run -t hung (create --console-socket holding the caller's stdout?)"
 		fi
 		assert_eq $rc 0 "$rt: ctr run -t: $out"
 		assert_contains "$out" "/dev/pts/0" "$rt: a terminal"
@@ -251,7 +251,7 @@ nothing_left() {
 
 ctd_setup
 t "ctr run: output and exit status (berth, runc)" run_exit_status
-t "ctr run -t: a terminal (waits on the console-socket fix)" run_terminal
+t "ctr run -t: a terminal" run_terminal
 t "ctr task exec: output, exit status, namespaces" exec_plain
 t "ctr task exec -t: a terminal" exec_terminal
 t "ctr task metrics" metrics

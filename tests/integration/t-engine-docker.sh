@@ -109,7 +109,7 @@ run_exit_status() {
 	done
 }
 
-# waits on the -t fix: create --console-socket must not keep the shim's pipe open
+# create --console-socket must not keep the shim's pipe open (it reads the runtime's output to its end)
 run_terminal() {
 	need_engine
 	local rt out rc
@@ -120,7 +120,7 @@ run_terminal() {
 			--network none "$IMAGE" sh -c 'tty; stty size' </dev/null | tr -d '\r') || rc=$?
 		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 			abandon rt1 "$TMP/rt1.cid"
-			fail "$rt: docker run -t hung (waits on the fix of create --console-socket holding the caller's stdout)"
+			fail "$rt: docker run -t hung (create --console-socket holding the caller's stdout?)"
 		fi
 		D rm -f rt1 >/dev/null 2>&1 || true
 		assert_eq $rc 0 "$rt: docker run -t: $out"
@@ -184,9 +184,8 @@ memory_limit_file() {
 update_memory() {
 	need_engine
 	local rt
-	# the reference first: it runs even while berth's part is pending
+	# the reference first
 	for rt in $(printf '%s\n' $RUNTIMES | sort -r); do
-		[ "$rt" != berth ] || eng_pending update
 		start "$rt" up1 -m 32m --memory-swap 64m
 		assert_eq "$(memory_limit_file up1)" 33554432 "$rt: limit before"
 		D update -m 64m --memory-swap 128m up1 >/dev/null || fail "$rt: docker update"
@@ -286,11 +285,11 @@ nothing_left() {
 
 dockerd_setup
 t "docker run: output and exit status (berth, runc)" run_exit_status
-t "docker run -t: a terminal (waits on the console-socket fix)" run_terminal
+t "docker run -t: a terminal" run_terminal
 t "docker run -m: /sys/fs/cgroup shows the container's own cgroups" cgroup_view
 t "docker exec: output, exit status, namespaces" exec_plain
 t "docker exec -t: a terminal" exec_terminal
-t "docker update --memory (waits on berth update)" update_memory
+t "docker update --memory" update_memory
 t "docker stats --no-stream" stats
 t "docker pause / unpause" pause_unpause
 t "docker stop (SIGTERM), events, rm: exit status, nothing left" stop_events_rm

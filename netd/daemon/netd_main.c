@@ -19,6 +19,7 @@
 #include "fileutil.h"
 #include "log.h"
 #include "netd/daemon/config.h"
+#include "netd/daemon/dns.h"
 #include "netd/daemon/request.h"
 #include "netd/daemon/server.h"
 #include "netd/engine/engine.h"
@@ -187,6 +188,7 @@ struct netd {
 	char pidpath[PATH_MAX];
 	int pid_fd, sig_fd, notify_fd;
 	struct eng *eng;
+	struct dns *dns;
 	struct srv *srv;
 	struct fabric *fabric;
 	struct req_ctx ctx;
@@ -439,6 +441,26 @@ static int open_engine(struct netd *d)
 	return 0;
 }
 
+/* The DNS server on every network's gateway (docs/dns.md), unless the configuration turns it off. */
+static int start_dns(struct netd *d)
+{
+	struct dns_opts o = {
+		.state_dir = d->cfg.state_dir,
+		.domain = d->cfg.dns.domain,
+		.ttl = d->cfg.dns.ttl,
+		.resolv_conf = d->cfg.dns.resolv_conf,
+		.upstream_timeout_ms = d->cfg.dns.upstream_timeout_ms,
+		.port = d->cfg.dns.port,
+	};
+	struct berr e = BERR_INIT;
+
+	if (!d->cfg.dns.enabled)
+		return 0;
+	if (dns_start(&o, &d->dns, &e) < 0)
+		return fail(&d->notify_fd, "%s", berr_message(&e));
+	return 0;
+}
+
 /* With a "fabric" in the configuration: the agent joins etcd in the background (netd/fabric/fabric.h). */
 static int join_fabric(struct netd *d)
 {
@@ -466,6 +488,7 @@ static int serve(struct netd *d)
 
 	d->ctx.eng = d->eng;
 	d->ctx.default_network = d->cfg.default_network;
+	d->ctx.dns = d->dns;
 	d->ctx.fabric = d->fabric;
 	if (srv_open(&so, handle, &d->ctx, &d->srv, &e) < 0)
 		return fail(&d->notify_fd, "%s", berr_message(&e));
@@ -485,7 +508,9 @@ static int serve(struct netd *d)
 static void shut_down(struct netd *d)
 {
 	srv_close(d->srv);
+	/* the fabric first: it may feed DNS names (docs/dns.md) */
 	fabric_stop(d->fabric);
+	dns_stop(d->dns);
 	eng_close(d->eng);
 	if (d->pid_fd >= 0) {
 		unlink(d->pidpath);
@@ -517,6 +542,8 @@ int main(int argc, char **argv)
 		rc = take_signals(&d);
 	if (rc == 0)
 		rc = open_engine(&d);
+	if (rc == 0)
+		rc = start_dns(&d);
 	if (rc == 0)
 		rc = join_fabric(&d);
 	if (rc == 0)

@@ -617,6 +617,7 @@ static void net_gone(struct fabric *f, struct f_net *n)
 /* Register, keep the leases, list, claim blocks, build the local networks, program everything, watch. */
 static int go_online(struct fabric *f, struct berr *e)
 {
+	long long t0 = bclock_now_ms();
 	int r;
 
 	etcd_watch_close(f->watch);
@@ -652,6 +653,8 @@ static int go_online(struct fabric *f, struct berr *e)
 		return r;
 	f->synced_at = time(NULL);
 	f->resync_at = bclock_now_ms() + f->cfg.resync_ms;
+	log_debug("fabric: listed at revision %" PRId64 ": %zu host(s), %zu block(s), %zu network(s) in %lld ms",
+		  f->rev, f->n_nodes, f->n_blocks, f->n_nets, bclock_now_ms() - t0);
 	return 0;
 }
 

@@ -52,6 +52,10 @@ show fab_netctl 3 fabric
 show ip -n fh3 route show proto 98
 show ip -n fh3 neigh show dev bfx1
 show bridge -n fh3 fdb show dev bfx1
+show fab_netctl 3 routes client
+
+say "host 3 takes VXLAN only from the other hosts' underlay addresses"
+show ip netns exec fh3 nft list set inet berth vxlan_peers4
 
 say "host 2's netd killed (-9): the kernel state stays; restarted, it takes its leases back"
 fab_netd_kill 2 KILL

@@ -119,11 +119,14 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	nft_close(ctx);
 }
 
-/* Upgrading berth: a table of the previous layout gets the new rules and keeps its elements. */
-Test(nft_table, ensure_upgrades_the_previous_layout)
+/*
+ * A table as one of berth's earlier layouts built it, with a network and a
+ * published port: before the hardening rules, or with them (before the
+ * fabric's rules).
+ */
+static void load_previous_layout(bool hardened)
 {
-	struct nft_ctx *ctx = open_ctx();
-	struct berr e = BERR_INIT;
+	const char *ret = hardened ? "  ip daddr 127.0.0.0/8 ip daddr != 127.0.0.1 return\n" : "";
 
 	tst_sh_ok(NULL,
 		  "nft -f - <<'EOF'\n"
@@ -131,16 +134,18 @@ Test(nft_table, ensure_upgrades_the_previous_layout)
 		  " set bridges { type ifname; elements = { \"berth0\" } }\n"
 		  " set same_bridge { type ifname . ifname; elements = { \"berth0\" . \"berth0\" } }\n"
 		  " set internal { type ifname; }\n"
+		  "%s"
 		  " set masq4 { type ipv4_addr; flags interval; elements = { 10.66.0.0/16 } }\n"
 		  " map nets4 { type ipv4_addr : ifname; flags interval; elements = { 10.66.0.0/16 : \"berth0\" } }\n"
 		  " map pub_any4 { type inet_proto . inet_service : ipv4_addr . inet_service;"
 		  "  elements = { tcp . 8080 : 10.66.0.2 . 80 } }\n"
 		  " map pub_ip4 { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+		  "%s"
 		  " chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
-		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n"
+		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n%s"
 		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
 		  " chain output { type nat hook output priority -100; policy accept;\n"
-		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n"
+		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n%s"
 		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
 		  " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
 		  "  ct status dnat ip saddr 127.0.0.0/8 masquerade\n"
@@ -149,23 +154,54 @@ Test(nft_table, ensure_upgrades_the_previous_layout)
 		  " chain forward { type filter hook forward priority filter; policy accept;\n"
 		  "  iifname . oifname @same_bridge accept\n  iifname @internal drop\n  oifname @internal drop\n"
 		  "  ct state established,related accept\n  ct status dnat accept\n"
-		  "  iifname @bridges oifname @bridges drop\n }\n"
+		  "  iifname @bridges oifname @bridges drop\n%s }\n"
 		  "}\n"
-		  "EOF");
+		  "EOF",
+		  hardened ? " set masq_bridges { type ifname; elements = { \"berth0\" } }\n" : "",
+		  hardened ? " chain raw_prerouting { type filter hook prerouting priority raw; policy accept;\n"
+			     "  iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n }\n"
+			   : "",
+		  ret, ret, hardened ? "  oifname @masq_bridges drop\n" : "");
+}
+
+/* Upgrading berth: a table of an earlier layout gets the new rules and keeps its elements. */
+static void upgrade_from(bool hardened)
+{
+	struct nft_ctx *ctx = open_ctx();
+	struct berr e = BERR_INIT;
+
+	load_previous_layout(hardened);
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
 	cr_assert_eq(rules_in("raw_prerouting"), 1);
 	cr_assert_eq(rules_in("prerouting"), 3);
 	cr_assert_eq(rules_in("output"), 3);
 	cr_assert_eq(rules_in("postrouting"), 4);
 	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("input"), 1);
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'oifname @masq_bridges drop'");
 	tst_sh_ok(NULL, "nft list table bridge berth | grep -q 'iifname . ip saddr != @ep_addrs4 drop'");
+	tst_sh_ok(NULL, "nft list chain inet berth postrouting | grep -q 'ip daddr . iifname @fabric4 return'");
+	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'ip saddr . oifname @fabric4 accept'");
+	tst_sh_ok(NULL, "nft list chain inet berth input | grep -q 'ip saddr . udp dport != @vxlan_peers4 drop'");
 	/* nothing published was lost on the way */
 	cr_assert_eq(count_ports(ctx), 1);
 	tst_sh_ok(NULL, "nft list set inet berth bridges | grep -q berth0");
+	if (hardened)
+		tst_sh_ok(NULL, "nft list set inet berth masq_bridges | grep -q berth0");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
 	cr_assert_eq(rules_in("forward"), 8);
 	nft_close(ctx);
+}
+
+Test(nft_table, ensure_upgrades_the_previous_layout)
+{
+	upgrade_from(false);
+}
+
+/* The layout before the fabric's rules (the hardening's). */
+Test(nft_table, ensure_upgrades_the_hardening_layout)
+{
+	upgrade_from(true);
 }
 
 Test(nft_table, concurrent_ensure_adds_rules_once)
@@ -641,60 +677,6 @@ Test(nft_table, a_rebuild_keeps_other_owners_elements)
 	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null && ! nft list table bridge berth 2>/dev/null");
 	nft_close(a);
 	nft_close(b);
-}
-
-/* Upgrading from the layout before the fabric's rules (the hardening's): the new rules, every element kept. */
-Test(nft_table, ensure_upgrades_the_hardening_layout)
-{
-	struct nft_ctx *ctx = open_ctx();
-	struct berr e = BERR_INIT;
-
-	tst_sh_ok(NULL,
-		  "nft -f - <<'EOF'\n"
-		  "table inet berth {\n"
-		  " set bridges { type ifname; elements = { \"berth0\" } }\n"
-		  " set same_bridge { type ifname . ifname; elements = { \"berth0\" . \"berth0\" } }\n"
-		  " set internal { type ifname; }\n"
-		  " set masq_bridges { type ifname; elements = { \"berth0\" } }\n"
-		  " set masq4 { type ipv4_addr; flags interval; elements = { 10.66.0.0/16 } }\n"
-		  " map nets4 { type ipv4_addr : ifname; flags interval; elements = { 10.66.0.0/16 : \"berth0\" } }\n"
-		  " map pub_any4 { type inet_proto . inet_service : ipv4_addr . inet_service;"
-		  "  elements = { tcp . 8080 : 10.66.0.2 . 80 } }\n"
-		  " map pub_ip4 { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
-		  " chain raw_prerouting { type filter hook prerouting priority raw; policy accept;\n"
-		  "  iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n }\n"
-		  " chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
-		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n"
-		  "  ip daddr 127.0.0.0/8 ip daddr != 127.0.0.1 return\n"
-		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
-		  " chain output { type nat hook output priority -100; policy accept;\n"
-		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n"
-		  "  ip daddr 127.0.0.0/8 ip daddr != 127.0.0.1 return\n"
-		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
-		  " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
-		  "  ct status dnat ip saddr 127.0.0.0/8 masquerade\n"
-		  "  ct status dnat ip saddr @nets4 ip daddr @nets4 masquerade\n"
-		  "  ip saddr @masq4 oifname != @bridges masquerade\n }\n"
-		  " chain forward { type filter hook forward priority filter; policy accept;\n"
-		  "  iifname . oifname @same_bridge accept\n  iifname @internal drop\n  oifname @internal drop\n"
-		  "  ct state established,related accept\n  ct status dnat accept\n"
-		  "  iifname @bridges oifname @bridges drop\n  oifname @masq_bridges drop\n }\n"
-		  "}\n"
-		  "EOF");
-	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("raw_prerouting"), 1);
-	cr_assert_eq(rules_in("prerouting"), 3);
-	cr_assert_eq(rules_in("postrouting"), 4);
-	cr_assert_eq(rules_in("forward"), 8);
-	cr_assert_eq(rules_in("input"), 1);
-	tst_sh_ok(NULL, "nft list chain inet berth postrouting | grep -q 'ip daddr . iifname @fabric4 return'");
-	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'ip saddr . oifname @fabric4 accept'");
-	tst_sh_ok(NULL, "nft list chain inet berth input | grep -q 'ip saddr . udp dport != @vxlan_peers4 drop'");
-	cr_assert_eq(count_ports(ctx), 1);
-	tst_sh_ok(NULL, "nft list set inet berth masq_bridges | grep -q berth0");
-	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("forward"), 8);
-	nft_close(ctx);
 }
 
 static bool peers_are(struct nft_ctx *ctx, uint16_t port, const char *want)

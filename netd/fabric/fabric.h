@@ -71,3 +71,22 @@ int fabric_result(struct fabric *f, uint64_t ticket, int *ret_code, char *msg, s
 json_t *fabric_status(struct fabric *f);
 /* One network's part of the status (NULL: not a fabric network). */
 json_t *fabric_network_status(struct fabric *f, const char *name);
+
+/*
+ * Names across hosts (docs/dns.md): the agent publishes this host's
+ * entries of the names index on fabric networks (source "local") under
+ * names/<network>/<node>/<id>/<ifname> on its short lease, and feeds the
+ * entries other hosts published into the index, under the source
+ * "fabric:<node>" (netd/engine/names.h). acquire returns the index locked,
+ * release unlocks it; the agent never holds it across a call to etcd. The
+ * index must outlive the fabric (fabric_stop first).
+ */
+struct names;
+struct fabric_names_ops {
+	struct names *(*acquire)(void *arg);
+	void (*release)(void *arg);
+	void *arg;
+};
+void fabric_names_connect(struct fabric *f, const struct fabric_names_ops *ops);
+/* This host's entries may have changed: the agent publishes what differs soon. Any thread; never blocks. */
+void fabric_names_changed(void *f);

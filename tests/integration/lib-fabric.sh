@@ -178,11 +178,13 @@ fab_up() {
 	done
 }
 
-# fab_container N NAME NETWORK: a container namespace on host N attached to NETWORK; prints its address.
+# fab_container N NAME NETWORK [attach options...]: a container namespace on host N attached to NETWORK
+# (e.g. --name web --alias www); prints its address.
 fab_container() {
 	local n=$1 name=$2 net=$3
+	shift 3
 	netns_add "$name"
-	fab_netctl "$n" attach "$name" --netns "/run/netns/$name" --network "$net" >/dev/null || return 1
+	fab_netctl "$n" attach "$name" --netns "/run/netns/$name" --network "$net" "$@" >/dev/null || return 1
 	fab_ip "$name"
 }
 

@@ -561,6 +561,8 @@ static int list_all(struct fabric *f, struct berr *e)
 		f->blocks[i].mark = false;
 	for (size_t i = 0; r == 0 && i < kvs.n; i++)
 		r = apply_kv(f, &kvs.v[i], now);
+	if (r == 0)
+		r = ag_names_listed(f, &kvs);
 	f->rev = kvs.rev;
 	etcd_kvs_clear(&kvs);
 	if (r < 0)
@@ -610,8 +612,23 @@ static void net_gone(struct fabric *f, struct f_net *n)
 		else
 			i++;
 	}
+	ag_names_net_gone(f, n->def.name);
 	*n = f->nets[--f->n_nets];
 	vxlan_sources_sync(f);
+}
+
+/* This host's names into etcd (names.c): only etcd out of reach is an error here, the rest waits for a resync. */
+static int publish_names(struct fabric *f, struct berr *e)
+{
+	int r = ag_names_publish(f, e);
+
+	if (r < 0 && !etcd_unreachable(r)) {
+		log_warn("fabric: %s", berr_message(e));
+		set_error(f, e);
+		berr_clear(e);
+		r = 0;
+	}
+	return r;
 }
 
 /* Register, keep the leases, list, claim blocks, build the local networks, program everything, watch. */
@@ -647,6 +664,9 @@ static int go_online(struct fabric *f, struct berr *e)
 		}
 		i++;
 	}
+	r = publish_names(f, e);
+	if (r < 0)
+		return r;
 	f->watch_next = f->rev + 1;
 	r = etcd_watch_open(f->etcd, FABRIC_PREFIX, f->watch_next, &f->watch, e);
 	if (r < 0)
@@ -898,7 +918,7 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 		return 0;
 	}
 	default:
-		return 0;
+		return ag_names_event(f, ev);
 	}
 }
 
@@ -1057,6 +1077,11 @@ static void *agent_main(void *arg)
 				f->last_err[0] = '\0';
 				f->status_dirty = true;
 			}
+		}
+		if (f->online && atomic_load(&f->names_dirty)) {
+			berr_clear(&e);
+			if (publish_names(f, &e) < 0)
+				went_offline(f, &e);
 		}
 		ag_requests(f);
 		if (ag_resync_asked(f))

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -94,6 +95,11 @@ struct fabric {
 	size_t n_blocks, cap_blocks;
 	struct f_net *nets;
 	size_t n_nets, cap_nets;
+
+	/* names across hosts (names.c) */
+	struct fabric_names_ops names_ops; /* under mu; acquire NULL: not connected */
+	atomic_bool names_dirty;	   /* this host's entries changed since the last publish */
+	struct f_names *names;		   /* the agent thread's */
 };
 
 struct f_node *ag_node(struct fabric *f, const char *name, bool create);
@@ -116,3 +122,15 @@ int ag_local_remove(struct fabric *f, struct f_net *n, struct berr *e);
 /* Create / remove a fabric network in etcd and here (agent thread). */
 int ag_network_create(struct fabric *f, const struct fabric_net *def, struct berr *e);
 int ag_network_remove(struct fabric *f, const char *name, struct berr *e);
+
+/* names.c: names across hosts, keys FABRIC_NAMES_PREFIX<network>/<node>/<id>/<ifname> (docs/fabric.md). */
+#define FABRIC_NAMES_PREFIX FABRIC_PREFIX "names/"
+/* A full listing: this host's published keys as etcd has them, other hosts' entries into the index. -ENOMEM. */
+int ag_names_listed(struct fabric *f, const struct etcd_kvs *kvs);
+/* Make etcd hold exactly this host's entries on fabric networks, on the node lease (clears names_dirty). */
+int ag_names_publish(struct fabric *f, struct berr *e);
+/* A watch event of a key under FABRIC_NAMES_PREFIX (others: 0, ignored). */
+int ag_names_event(struct fabric *f, const struct etcd_event *ev);
+/* A fabric network went: other hosts' entries of it leave the index. */
+void ag_names_net_gone(struct fabric *f, const char *network);
+void ag_names_free(struct fabric *f);

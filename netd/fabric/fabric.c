@@ -69,6 +69,7 @@ static void fabric_free(struct fabric *f)
 	if (f->wake_fd >= 0)
 		close(f->wake_fd);
 	json_decref(f->status);
+	ag_names_free(f);
 	free(f->nodes);
 	free(f->blocks);
 	free(f->nets);

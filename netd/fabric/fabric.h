@@ -80,3 +80,22 @@ json_t *fabric_network_status(struct fabric *f, const char *name);
  * a fabric network (or the routes could not be read: e says why).
  */
 json_t *fabric_network_routes(struct fabric *f, const char *name, struct berr *e);
+
+/*
+ * Names across hosts (docs/dns.md): the agent publishes this host's
+ * entries of the names index on fabric networks (source "local") under
+ * names/<network>/<node>/<id>/<ifname> on its short lease, and feeds the
+ * entries other hosts published into the index, under the source
+ * "fabric:<node>" (netd/engine/names.h). acquire returns the index locked,
+ * release unlocks it; the agent never holds it across a call to etcd. The
+ * index must outlive the fabric (fabric_stop first).
+ */
+struct names;
+struct fabric_names_ops {
+	struct names *(*acquire)(void *arg);
+	void (*release)(void *arg);
+	void *arg;
+};
+void fabric_names_connect(struct fabric *f, const struct fabric_names_ops *ops);
+/* This host's entries may have changed: the agent publishes what differs soon. Any thread; never blocks. */
+void fabric_names_changed(void *f);

@@ -22,26 +22,6 @@
 
 /* ------------------------------------------------------------------ model */
 
-struct f_node *ag_node(struct fabric *f, const char *name, bool create)
-{
-	for (size_t i = 0; i < f->n_nodes; i++)
-		if (strcmp(f->nodes[i].name, name) == 0)
-			return &f->nodes[i];
-	if (!create || BARRAY_RESERVE(f->nodes, f->cap_nodes, f->n_nodes + 1) < 0)
-		return NULL;
-	memset(&f->nodes[f->n_nodes], 0, sizeof(f->nodes[0]));
-	snprintf(f->nodes[f->n_nodes].name, sizeof(f->nodes[0].name), "%s", name);
-	return &f->nodes[f->n_nodes++];
-}
-
-struct f_net *ag_net(struct fabric *f, const char *name)
-{
-	for (size_t i = 0; i < f->n_nets; i++)
-		if (strcmp(f->nets[i].def.name, name) == 0)
-			return &f->nets[i];
-	return NULL;
-}
-
 static struct f_block *find_block(struct fabric *f, const char *net, const struct bcidr4 *b)
 {
 	for (size_t i = 0; i < f->n_blocks; i++)
@@ -1137,4 +1117,45 @@ int ag_thread_start(struct fabric *f, struct berr *e)
 		return berr_sys(e, -r, "fabric: start the agent thread");
 	f->thread_started = true;
 	return 0;
+}
+
+void ag_requests(struct fabric *f)
+{
+	for (;;) {
+		struct f_req req;
+		struct berr e = BERR_INIT;
+		size_t i;
+		int r;
+
+		pthread_mutex_lock(&f->mu);
+		for (i = 0; i < f->n_reqs && f->reqs[i].taken; i++)
+			;
+		if (i == f->n_reqs) {
+			pthread_mutex_unlock(&f->mu);
+			return;
+		}
+		f->reqs[i].taken = true;
+		req = f->reqs[i];
+		pthread_mutex_unlock(&f->mu);
+
+		if (!f->have_ul)
+			r = berr_set(&e, -EAGAIN, "fabric: the underlay is not there yet: %s", f->last_err);
+		else if (req.op == F_REQ_CREATE)
+			r = ag_network_create(f, &req.def, &e);
+		else
+			r = ag_network_remove(f, req.def.name, &e);
+		if (r < 0 && etcd_unreachable(r))
+			berr_wrap(&e, r, "fabric degraded (etcd unreachable)");
+		f->status_dirty = true;
+
+		pthread_mutex_lock(&f->mu);
+		for (i = 0; i < f->n_reqs; i++) {
+			if (f->reqs[i].ticket != req.ticket)
+				continue;
+			f->reqs[i].done = true;
+			f->reqs[i].code = r < 0 ? r : 0;
+			snprintf(f->reqs[i].msg, sizeof(f->reqs[i].msg), "%s", r < 0 ? berr_message(&e) : "");
+		}
+		pthread_mutex_unlock(&f->mu);
+	}
 }

@@ -1,4 +1,5 @@
-/* Internals of the fabric agent shared by agent.c (the thread, etcd) and fabric.c (API, local networks, status). */
+/* Internals of the fabric agent: agent.c (the thread, etcd), agent_state.c, local.c, status.c, names.c; fabric.c (the
+ * API) on top. */
 #pragma once
 
 #include <pthread.h>
@@ -102,23 +103,26 @@ struct fabric {
 	struct f_names *names;		   /* the agent thread's */
 };
 
+/* agent_state.c: lookups, and the flags netd's thread sets */
 struct f_node *ag_node(struct fabric *f, const char *name, bool create);
 struct f_net *ag_net(struct fabric *f, const char *name);
-long long ag_block_ka_ms(const struct fabric *f);
-int ag_thread_start(struct fabric *f, struct berr *e);
-
-/* fabric.c */
 bool ag_stopping(struct fabric *f);
 /* Was a resync asked for since the last call? */
 bool ag_resync_asked(struct fabric *f);
-/* Run the queued requests (agent thread). */
-void ag_requests(struct fabric *f);
-/* Rebuild the status snapshot netd's thread reads. */
-void ag_publish(struct fabric *f);
-/* The network here on this host's block: engine network, bridge, VXLAN device. */
+
+/* local.c: the network here on this host's block: engine network, bridge, VXLAN device */
 int ag_local_ensure(struct fabric *f, struct f_net *n, struct berr *e);
 /* Take it down here: -EBUSY while it has endpoints. */
 int ag_local_remove(struct fabric *f, struct f_net *n, struct berr *e);
+
+/* status.c: rebuild the status snapshot netd's thread reads */
+void ag_publish(struct fabric *f);
+
+/* agent.c */
+long long ag_block_ka_ms(const struct fabric *f);
+int ag_thread_start(struct fabric *f, struct berr *e);
+/* Run the queued requests (agent thread). */
+void ag_requests(struct fabric *f);
 /* Create / remove a fabric network in etcd and here (agent thread). */
 int ag_network_create(struct fabric *f, const struct fabric_net *def, struct berr *e);
 int ag_network_remove(struct fabric *f, const char *name, struct berr *e);

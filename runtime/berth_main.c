@@ -109,5 +109,6 @@ int main(int argc, char **argv)
 	r = cmd->run(&x, &e);
 	r = finish(r, &x, &e);
 	rt_cli_clear(&c);
+	rt_trace("main end");
 	return r;
 }

@@ -100,6 +100,7 @@ static void close_launch_fds(struct rt_launch *l)
 		l->go[i] = berth_close_safe(l->go[i]);
 		l->done[i] = berth_close_safe(l->done[i]);
 	}
+	l->early_ns_sock = berth_close_safe(l->early_ns_sock);
 	rt_ns_close_all(l->ns_fds);
 }
 
@@ -150,7 +151,10 @@ static int spawn_init(struct create_ctx *c, const struct rt_spec *spec, struct b
 		l->unshare_cgroupns = true;
 	}
 	l->cg_in_helper = (c->cg_v1 || c->cg_fd < 0) && !pids_too_tight(spec);
-	s.helper = l->cg_in_helper || spec->n_ns_join || offs;
+	/* the namespaces made early (early.h) are joined by the helper, which needs room in a pids limit */
+	if (pids_too_tight(spec))
+		l->early_ns_sock = berth_close_safe(l->early_ns_sock);
+	s.helper = l->cg_in_helper || spec->n_ns_join || offs || l->early_ns_sock >= 0;
 	return rt_spawn_start(&s, l->sync_parent, &c->pid, &c->helper, e);
 }
 
@@ -243,6 +247,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	ret->sync_fd = -1;
 	c.l.sync_parent = c.l.sync_child = c.l.console_sock = -1;
 	c.l.go[0] = c.l.go[1] = c.l.done[0] = c.l.done[1] = -1;
+	c.l.early_ns_sock = -1;
 	for (int i = 0; i < RT_NS_COUNT; i++)
 		c.l.ns_fds[i] = -1;
 
@@ -293,6 +298,8 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	if (rt_cgroup_clone_fd(c.cg, &c.cg_fd, NULL) < 0)
 		c.cg_fd = -1;
 	c.cg_v1 = rt_cgroup_get_mode(c.cg) != RT_CGROUP_V2;
+	if (early)
+		c.l.early_ns_sock = rt_early_ns_socket();
 	rt_trace("config+cgfd");
 	c.l.spec = spec;
 	c.l.id = o->id;
@@ -336,6 +343,8 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 fail:
 	if (early > 0 && !c.cg)
 		rt_early_cgroup(&c.cg, NULL);
+	/* the early child may have joined the cgroup (early.c): gone before it is removed */
+	rt_early_reap();
 	undo(&c, o, spec, st);
 out:
 	c.l.sync_parent = berth_close_safe(c.l.sync_parent);

@@ -30,5 +30,21 @@ int rt_early_adopt(const struct rt_create_opts *o, struct rt_state **ret_st, str
 /* Wait for the child's cgroup (once); on error nothing of it is left (the child undid it). */
 int rt_early_cgroup(struct rt_cgroup **ret_cg, struct berr *e);
 
+/*
+ * The socket on which the child passes the namespaces it makes after the
+ * cgroup (early.c says which and why; it joins the cgroup for that and
+ * must be reaped before the cgroup is removed), or -1; the caller owns it.
+ */
+int rt_early_ns_socket(void);
+
+/*
+ * Receive them (the spawn helper does, so that the wait overlaps its own
+ * cgroup migration): returns the CLONE_NEW* flags covered, ret_fds[0] the
+ * user and ret_fds[1] the network namespace (-1 when not made), or 0 with
+ * nothing open: clone3 then makes them (also when spec, as read after the
+ * re-exec, asks for others).
+ */
+int rt_early_ns_receive(int sock, const struct rt_spec *spec, int ret_fds[2]);
+
 /* Close the child's answer and reap it (its exit was not waited for on the way). */
 void rt_early_reap(void);

@@ -37,7 +37,7 @@ struct exec_ctx {
 	int cg_fd; /* v2 directory for CLONE_INTO_CGROUP, -1: none */
 };
 
-static int helper_prepare(void *arg, struct berr *e)
+static int helper_prepare(void *arg, uint64_t *flags, struct berr *e)
 {
 	struct exec_ctx *x = arg;
 	int r;

@@ -18,6 +18,7 @@
 #include "jsonutil.h"
 #include "runtime/console.h"
 #include "runtime/devices.h"
+#include "runtime/early.h"
 #include "runtime/hooks.h"
 #include "runtime/inroot.h"
 #include "runtime/launch.h"
@@ -27,7 +28,27 @@
 #include "runtime/sync.h"
 #include "runtime/trace.h"
 
-int rt_init_helper_prepare(void *ctx, struct berr *e)
+/* Join the namespaces made early (early.h), if they came: the user namespace gives up the host's privileges. */
+static int join_early_ns(struct rt_launch *l, uint64_t *flags, struct berr *e)
+{
+	int fds[2], mask, r = 0;
+
+	mask = rt_early_ns_receive(l->early_ns_sock, l->spec, fds);
+	l->early_ns_sock = berth_close_safe(l->early_ns_sock);
+	if (mask <= 0)
+		return 0;
+	if (fds[0] >= 0 && setns(fds[0], CLONE_NEWUSER) < 0)
+		r = berr_errno(e, "join the container's user namespace");
+	else if (setns(fds[1], CLONE_NEWNET) < 0)
+		r = berr_errno(e, "join the container's network namespace");
+	else
+		*flags &= ~(uint64_t)mask;
+	berth_close_safe(fds[0]);
+	berth_close_safe(fds[1]);
+	return r;
+}
+
+int rt_init_helper_prepare(void *ctx, uint64_t *flags, struct berr *e)
 {
 	struct rt_launch *l = ctx;
 	char offsets[256];
@@ -55,7 +76,7 @@ int rt_init_helper_prepare(void *ctx, struct berr *e)
 		if (r < 0)
 			return berr_wrap(e, r, "'linux.timeOffsets'");
 	}
-	return 0;
+	return l->early_ns_sock >= 0 ? join_early_ns(l, flags, e) : 0;
 }
 
 /* A state JSON for hooks run by the init, with status replaced. */

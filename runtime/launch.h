@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/seccomp.h"
@@ -21,10 +22,14 @@ struct rt_launch {
 	int preserve_fds;
 	int state_lock;	       /* the parent's lock of the state directory: the init must not keep it */
 	bool unshare_cgroupns; /* CLONE_INTO_CGROUP path: the cgroup namespace is made after joining */
+	int early_ns_sock;     /* the namespaces made early arrive here (early.h), -1 when none */
 };
 
 /* The container's init: runs in the new namespaces, never returns. */
 void rt_init_main(void *ctx) __attribute__((noreturn));
 
-/* The spawn helper's preparation: cgroup, joined namespaces, time offsets. */
-int rt_init_helper_prepare(void *ctx, struct berr *e);
+/*
+ * The spawn helper's preparation: cgroup, joined namespaces, time offsets,
+ * the early namespaces (their flags cleared from *flags).
+ */
+int rt_init_helper_prepare(void *ctx, uint64_t *flags, struct berr *e);

@@ -201,6 +201,7 @@ out:
 	berth_close_safe(mntns);
 	if (dropping)
 		pthread_join(dropper, NULL);
+	rt_trace("dropper joined");
 	rt_created_clear(&c);
 	if (!detach)
 		sigprocmask(SIG_SETMASK, &old, NULL);

@@ -29,16 +29,17 @@ static pid_t clone_into(uint64_t flags, int cgroup_fd)
 static void helper_main(const struct rt_spawn *s)
 {
 	struct berr e = BERR_INIT;
+	uint64_t flags = s->flags;
 	pid_t pid;
 	int r;
 
-	r = s->prepare ? s->prepare(s->ctx, &e) : 0;
+	r = s->prepare ? s->prepare(s->ctx, &flags, &e) : 0;
 	rt_trace("helper prepared");
 	if (r < 0) {
 		rt_sync_send_error(s->sync_child, &e);
 		_exit(1);
 	}
-	pid = clone_into(s->flags | CLONE_PARENT, s->cgroup_fd);
+	pid = clone_into(flags | CLONE_PARENT, s->cgroup_fd);
 	if (pid > 0)
 		rt_trace("helper cloned");
 	if (pid < 0) {

@@ -22,8 +22,8 @@ struct rt_spawn {
 	int cgroup_fd;	/* >= 0: CLONE_INTO_CGROUP (direct path only) */
 	bool helper;	/* go through the helper */
 	int sync_child; /* the child's end of the sync socket (the helper reports on it) */
-	/* In the helper, before clone3: 0 or -errno with e set. */
-	int (*prepare)(void *ctx, struct berr *e);
+	/* In the helper, before clone3 (it may clear flags of namespaces it joined): 0 or -errno with e set. */
+	int (*prepare)(void *ctx, uint64_t *flags, struct berr *e);
 	/* The new process; must not return. */
 	void (*child_main)(void *ctx) __attribute__((noreturn));
 	void *ctx;

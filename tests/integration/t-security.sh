@@ -113,6 +113,24 @@ published_on_one_address_only() {
 	assert_ok netctl detach other
 }
 
+# A container with CAP_NET_RAW sends a SYN to 127.0.0.1 with the bridge's MAC as destination
+# (CVE-2020-8558): the host's services bound to loopback stay out of reach.
+host_loopback_closed() {
+	local br ip out
+	start_netd
+	netns_add l1
+	ip=$(netctl --json attach lo1 --netns /run/netns/l1 | jq -r .ip) || fail "attach"
+	br=$(ip -o link show dev berth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+	serve - 127.0.0.1 9999 host-lo
+	serve - 0.0.0.0 9998 host-any
+	# the hand-made frame itself gets through when addressed to the gateway
+	assert_eq "$(ip netns exec l1 tst-net raw eth0 "$br" "$ip" 40000 10.66.0.1 9998 2000)" syn-ack
+	out=$(ip netns exec l1 tst-net raw eth0 "$br" "$ip" 40001 127.0.0.1 9999 1000) &&
+		fail "a container reached a host service bound to 127.0.0.1: $out"
+	assert_eq "$out" none
+	assert_ok netctl detach lo1
+}
+
 # A root filesystem with the host's /usr (read-only) so a container has the real nft and ip.
 tools_rootfs() {
 	local dir=$1 owner=${2:-}
@@ -193,4 +211,5 @@ t "the berth binary is out of reach before exec and during berth exec" berth_bin
 t "berth exec's bounding set does not trust the container's cap_last_cap" exec_bounding_set_ignores_forged_cap_last_cap
 t "a port published on one host address is not reachable through another" published_on_one_address_only
 t "a container cannot change the host's nftables ruleset, links or routes" cannot_change_host_network
+t "a container cannot reach the host's loopback through the bridge" host_loopback_closed
 t_done

@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +24,11 @@
 
 #define EARLY_ENV "_BERTH_EARLY"
 #define EARLY_MAX (256 * 1024)
+
+/* The child's answer pipe, pid and namespace socket, from the environment (rt_early_adopt) until read and reaped. */
+static int early_fd = -1;
+static pid_t early_pid = -1;
+static int early_ns_fd = -1;
 
 /*
  * The namespaces made early: the network namespace (the costly one: its
@@ -123,11 +131,68 @@ static void cgroup_child(const struct rt_create_opts *o, int fd, int hold, int n
 	_exit(0);
 }
 
-int rt_early_start(const struct rt_create_opts *o, struct berr *e)
+/*
+ * The child shares this process's memory until the execve (CLONE_VM, on a
+ * stack of its own), which then leaves the old memory to it alone: no copy
+ * of the page tables, no copy-on-write faults on either side, and the
+ * execve no longer tears the old memory down (the child's exit does, later).
+ * In between, this process only makes system calls (rt_early_reexec).
+ * Sanitizer builds fork: their runtimes keep per-thread state this would
+ * share.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define EARLY_SHARED_VM 0
+#else
+#define EARLY_SHARED_VM 1
+#endif
+#define EARLY_STACK (1024 * 1024)
+
+struct child_args {
+	const struct rt_create_opts *o;
+	int answer, hold, ns; /* the child's ends */
+	int close[4];	      /* the parent's ends, closed in the child */
+};
+
+static int child_main(void *arg)
 {
-	_cleanup_state_ struct rt_state *st = NULL;
-	int p[2] = {-1, -1}, hold[2] = {-1, -1}, ns[2] = {-1, -1}, r;
-	char env[64];
+	const struct child_args *a = arg;
+
+	for (int i = 0; i < 4; i++)
+		berth_close_safe(a->close[i]);
+	cgroup_child(a->o, a->answer, a->hold, a->ns);
+	return 0;
+}
+
+static pid_t start_child(struct child_args *a)
+{
+#if EARLY_SHARED_VM
+	char *stack = mmap(NULL, EARLY_STACK, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+
+	if (stack == MAP_FAILED)
+		return -1;
+	/* a guard page below the stack */
+	if (mprotect(stack, 4096, PROT_NONE) < 0) {
+		munmap(stack, EARLY_STACK);
+		return -1;
+	}
+	return clone(child_main, stack + EARLY_STACK, CLONE_VM | SIGCHLD, a);
+#else
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(child_main(a));
+	return pid;
+#endif
+}
+
+int rt_early_reexec(const struct rt_create_opts *o, char **argv, struct berr *e)
+{
+	/* in the environment across the execve (putenv: nothing to allocate once the child shares our memory) */
+	static char env[96];
+	struct rt_state *st = NULL;
+	int p[2] = {-1, -1}, hold[2] = {-1, -1}, ns[2] = {-1, -1}, lockfd, r;
+	struct child_args a;
 	pid_t pid;
 
 	if (o->preserve_fds < 0 || o->preserve_fds > 65536)
@@ -139,39 +204,57 @@ int rt_early_start(const struct rt_create_opts *o, struct berr *e)
 	}
 	if ((r = rt_id_validate(o->id, e)) < 0 || (r = rt_state_create(o->root, o->id, &st, e)) < 0)
 		return r;
-	/* made before the fork: the child then holds the overlay's mount and pays for its removal */
-	rt_selfprot_prepare(o->root);
+	/* made before the child: it then holds the overlay's mount and pays for its removal */
+	r = rt_selfprot_reexec_prepare(o->root, e);
+	if (r == 0)
+		r = berr_set(e, -EALREADY, "already running from a protected copy of berth");
+	if (r < 0)
+		goto fail;
 	if (pipe2(p, O_CLOEXEC) < 0 || (rt_selfprot_mount_fd() >= 0 && pipe2(hold, O_CLOEXEC) < 0) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ns) < 0) {
 		r = berr_errno(e, "pipe");
 		goto fail;
 	}
-	pid = fork();
-	if (pid < 0) {
-		r = berr_errno(e, "fork");
+	/* across the execve: the lock (held as long as the fd lives), the child's answer and namespaces */
+	lockfd = st->lockfd;
+	if (fcntl(lockfd, F_SETFD, 0) < 0 || fcntl(p[0], F_SETFD, 0) < 0 || fcntl(ns[0], F_SETFD, 0) < 0) {
+		r = berr_errno(e, "fcntl");
 		goto fail;
 	}
-	if (pid == 0) {
-		close(p[0]);
-		berth_close_safe(hold[1]);
-		berth_close_safe(ns[0]);
-		cgroup_child(o, p[1], hold[0], ns[1]);
+	snprintf(env, sizeof(env), "%s=%d,%d,%d,%d", EARLY_ENV, lockfd, p[0], INT_MAX, ns[0]);
+	if (putenv(env) != 0) {
+		r = berr_oom(e);
+		goto fail;
 	}
+	a = (struct child_args){
+		.o = o, .answer = p[1], .hold = hold[0], .ns = ns[1], .close = {p[0], hold[1], ns[0], -1}};
+	pid = start_child(&a);
+	if (pid < 0) {
+		r = berr_errno(e, "fork");
+		unsetenv(EARLY_ENV);
+		goto fail;
+	}
+	/* system calls only from here to the execve (see EARLY_SHARED_VM); st is left to the execve */
 	rt_trace("early forked");
+	early_pid = pid;
+	snprintf(env, sizeof(env), "%s=%d,%d,%d,%d", EARLY_ENV, lockfd, p[0], (int)pid, ns[0]);
 	close(p[1]);
 	berth_close_safe(hold[0]);
-	berth_close_safe(ns[1]);
+	close(ns[1]);
 	rt_selfprot_drop_mount();
 	/* the child may leave now */
 	berth_close_safe(hold[1]);
-	/* across the execve: the lock (held as long as the fd lives) and the child's answer */
-	fcntl(st->lockfd, F_SETFD, 0);
-	fcntl(p[0], F_SETFD, 0);
-	fcntl(ns[0], F_SETFD, 0);
-	snprintf(env, sizeof(env), "%d,%d,%d,%d", st->lockfd, p[0], (int)pid, ns[0]);
-	setenv(EARLY_ENV, env, 1);
+	rt_trace("reexec");
+	r = rt_selfprot_reexec_now(argv, e);
+	/* the child's memory is ours again once it is gone */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	early_pid = -1;
+	/* the lock, the answer and the namespaces are adopted back from the environment */
 	st->lockfd = -1;
-	return 0;
+	rt_state_free(st);
+	rt_early_abort(o);
+	return r;
 fail:
 	berth_close_safe(p[0]);
 	berth_close_safe(p[1]);
@@ -180,13 +263,9 @@ fail:
 	berth_close_safe(ns[0]);
 	berth_close_safe(ns[1]);
 	rt_state_remove(st, NULL);
+	rt_state_free(st);
 	return r;
 }
-
-/* The child's answer pipe, pid and namespace socket, from the environment (rt_early_adopt) until read and reaped. */
-static int early_fd = -1;
-static pid_t early_pid = -1;
-static int early_ns_fd = -1;
 
 void rt_early_reap(void)
 {

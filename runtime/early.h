@@ -3,8 +3,9 @@
  * create and run first re-execute berth from its sealed copy (selfprot.h),
  * which costs about as much as creating the container's cgroups. Neither
  * needs the other, so the first image reserves the state directory (the
- * lock fd survives the execve) and forks a child that creates the cgroup
- * while berth re-executes; the re-executed berth adopts both.
+ * lock fd survives the execve) and starts a child that creates the cgroup
+ * (and then the user and network namespaces, which the spawn helper joins)
+ * while berth re-executes; the re-executed berth adopts them.
  */
 #pragma once
 
@@ -13,10 +14,14 @@
 #include "runtime/container.h"
 #include "runtime/state.h"
 
-/* Before the re-exec: validate, reserve ROOT/ID, start the cgroup child. */
-int rt_early_start(const struct rt_create_opts *o, struct berr *e);
+/*
+ * Validate, reserve ROOT/ID, start the cgroup child and re-execute argv from
+ * the protected view (selfprot.h); returns only on error, having removed
+ * what it made.
+ */
+int rt_early_reexec(const struct rt_create_opts *o, char **argv, struct berr *e);
 
-/* The re-exec failed: remove what rt_early_start made. */
+/* The re-exec failed: remove what rt_early_reexec made. */
 void rt_early_abort(const struct rt_create_opts *o);
 
 /*

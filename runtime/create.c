@@ -144,6 +144,15 @@ static bool pids_too_tight(const struct rt_spec *spec)
 	return spec->resources.pids_limit > 0 && spec->resources.pids_limit < 2;
 }
 
+static bool joins_time_ns(const struct rt_spec *spec)
+{
+	for (size_t i = 0; i < spec->n_ns_join; i++) {
+		if (spec->ns_join[i].type == CLONE_NEWTIME)
+			return true;
+	}
+	return false;
+}
+
 static int spawn_init(struct create_ctx *c, const struct rt_spec *spec, struct berr *e)
 {
 	struct rt_launch *l = &c->l;
@@ -165,10 +174,13 @@ static int spawn_init(struct create_ctx *c, const struct rt_spec *spec, struct b
 		l->unshare_cgroupns = true;
 	}
 	l->cg_in_helper = (c->cg_v1 || c->cg_fd < 0) && !pids_too_tight(spec);
+	l->cg_v2_clone = c->cg_fd >= 0;
 	/* the namespaces made early (early.h) are joined by the helper, which needs room in a pids limit */
 	if (pids_too_tight(spec))
 		l->early_ns_sock = berth_close_safe(l->early_ns_sock);
 	s.helper = l->cg_in_helper || spec->n_ns_join || offs || l->early_ns_sock >= 0;
+	/* a helper sharing berth's memory (spawn.c) cannot enter a time namespace it did not make itself */
+	s.light = !offs && !joins_time_ns(spec);
 	return rt_spawn_start(&s, l->sync_parent, &c->pid, &c->helper, e);
 }
 

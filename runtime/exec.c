@@ -45,7 +45,8 @@ static int helper_prepare(void *arg, uint64_t *flags, struct berr *e)
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (x->cg) {
-		r = rt_cgroup_enter(x->cg, 0, e);
+		/* the exec'd process is cloned into the v2 cgroup when there is one (CLONE_INTO_CGROUP) */
+		r = x->cg_fd >= 0 ? rt_cgroup_enter_v1(x->cg, e) : rt_cgroup_enter(x->cg, 0, e);
 		if (r < 0)
 			return berr_wrap(e, r, "enter the container's cgroup");
 	}

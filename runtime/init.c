@@ -29,12 +29,13 @@
 #include "runtime/trace.h"
 
 /* Join the namespaces made early (early.h), if they came: the user namespace gives up the host's privileges. */
-static int join_early_ns(struct rt_launch *l, uint64_t *flags, struct berr *e)
+static int join_early_ns(const struct rt_launch *l, uint64_t *flags, struct berr *e)
 {
 	int fds[2], mask, r = 0;
 
 	mask = rt_early_ns_receive(l->early_ns_sock, l->spec, fds);
-	l->early_ns_sock = berth_close_safe(l->early_ns_sock);
+	/* not cleared in l: the helper may share berth's memory (spawn.c), whose copy of the fd stays open */
+	close(l->early_ns_sock);
 	if (mask <= 0)
 		return 0;
 	if (fds[0] >= 0 && setns(fds[0], CLONE_NEWUSER) < 0)
@@ -57,7 +58,7 @@ int rt_init_helper_prepare(void *ctx, uint64_t *flags, struct berr *e)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (l->cg_in_helper) {
 		/* pid 0: the calling thread, a self-migration (see runtime/spawn.h) */
-		r = rt_cgroup_enter(l->cg, 0, e);
+		r = l->cg_v2_clone ? rt_cgroup_enter_v1(l->cg, e) : rt_cgroup_enter(l->cg, 0, e);
 		if (r < 0)
 			return berr_wrap(e, r, "enter the container's cgroup");
 	}

@@ -14,6 +14,7 @@ struct rt_launch {
 	const struct rt_seccomp *seccomp;
 	struct rt_cgroup *cg;
 	bool cg_in_helper; /* the spawn helper moves itself into cg before clone3 */
+	bool cg_v2_clone;  /* ... into its v1 hierarchies only: clone3 places the init in the v2 one */
 	int ns_fds[RT_NS_COUNT];
 	int sync_parent, sync_child;
 	int console_sock; /* -1 without a terminal */

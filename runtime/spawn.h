@@ -21,6 +21,7 @@ struct rt_spawn {
 	uint64_t flags; /* CLONE_NEW* for the new process */
 	int cgroup_fd;	/* >= 0: CLONE_INTO_CGROUP (direct path only) */
 	bool helper;	/* go through the helper */
+	bool light;	/* ... sharing berth's memory (spawn.c); not when it joins a time namespace */
 	int sync_child; /* the child's end of the sync socket (the helper reports on it) */
 	/* In the helper, before clone3 (it may clear flags of namespaces it joined): 0 or -errno with e set. */
 	int (*prepare)(void *ctx, uint64_t *flags, struct berr *e);

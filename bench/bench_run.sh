@@ -8,6 +8,9 @@
 #
 #   bench/bench_run.sh [RUNS]        (needs root; make deps-bench installs crun, runc, hyperfine)
 #
+# BASE=/path/to/another/berth adds that binary (e.g. main's) to the same rounds,
+# for before/after figures taken side by side.
+#
 # Runs inside tests/harness/sandbox, so everything it makes goes away.
 # crun refuses this machine's hybrid cgroup layout, so it runs in a private
 # mount namespace with /sys/fs/cgroup/unified unmounted. runc 1.1 has no time
@@ -130,13 +133,22 @@ median() {
 	sort -n "$1" | awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int((NR+1)/2)]; else printf "FAILED"}'
 }
 
+# spread FILE: "MEDIAN ms (p10 P10, p90 P90)"
+spread() {
+	sort -n "$1" | awk '{a[NR]=$1} END {
+		if (!NR) { printf "FAILED"; exit }
+		printf "%.2f ms (p10 %.2f, p90 %.2f)", a[int((NR+1)/2)], a[int(0.1*(NR-1)+1.5)], a[int(0.9*(NR-1)+1.5)] }'
+}
+
 bundle "$TMP/b-berth" "$CG/berth" "$ALL8"
+BASE=${BASE:-}
+[ -z "$BASE" ] || bundle "$TMP/b-base" "$CG/base" "$ALL8"
 have_crun="" have_runc=""
 command -v crun >/dev/null && have_crun=1 && bundle "$TMP/b-crun" "$CG/crun" "$ALL8"
 command -v runc >/dev/null && have_runc=1 && bundle "$TMP/b-runc" "$CG/runc" "$NO_TIME"
 export -f times_ms
 export PER TMP
-for f in run-berth run-crun run-runc floor csd-berth csd-crun csd-runc; do
+for f in run-berth run-base run-crun run-runc floor csd-berth csd-base csd-crun csd-runc; do
 	: >"$TMP/t-$f"
 done
 # The floor: the kernel's part alone, the same eight namespaces (the user namespace mapping the
@@ -154,6 +166,10 @@ berth_view=()
 for ((round = 0; round < ROUNDS; round++)); do
 	"${berth_view[@]}" times_ms "$TMP/t-run-berth" "$BIN/berth" --root "$TMP/berth" run --bundle "$TMP/b-berth" bench ||
 		echo "berth failed" >&2
+	if [ -n "$BASE" ]; then
+		"${berth_view[@]}" times_ms "$TMP/t-run-base" "$BASE" --root "$TMP/base" run --bundle "$TMP/b-base" bench ||
+			echo "base berth failed" >&2
+	fi
 	if [ -n "$have_crun" ]; then
 		no_unified times_ms "$TMP/t-run-crun" crun --root "$TMP/crun" run --bundle "$TMP/b-crun" bench ||
 			echo "crun failed" >&2
@@ -165,6 +181,10 @@ for ((round = 0; round < ROUNDS; round++)); do
 	[ "$CSD" = 1 ] || continue
 	"${berth_view[@]}" times_ms -s "$TMP/t-csd-berth" "$(csd "$BIN/berth" "$TMP/berth" "$TMP/b-berth")" ||
 		echo "berth create/start/delete failed" >&2
+	if [ -n "$BASE" ]; then
+		"${berth_view[@]}" times_ms -s "$TMP/t-csd-base" "$(csd "$BASE" "$TMP/base" "$TMP/b-base")" ||
+			echo "base berth create/start/delete failed" >&2
+	fi
 	if [ -n "$have_crun" ]; then
 		no_unified times_ms -s "$TMP/t-csd-crun" "$(csd crun "$TMP/crun" "$TMP/b-crun")" ||
 			echo "crun create/start/delete failed" >&2
@@ -181,31 +201,38 @@ ratio() {
 berth_ms=$(median "$TMP/t-run-berth")
 floor_ms=$(median "$TMP/t-floor")
 crun_ms=-
-echo "berth  run /bin/true, 8 namespaces:   median ${berth_ms} ms ($(wc -l <"$TMP/t-run-berth") runs$([ "${SAME_VIEW:-0}" = 1 ] && echo ", cgroup2 hidden as for crun"))"
+echo "berth  run /bin/true, 8 namespaces:   median $(spread "$TMP/t-run-berth") ($(wc -l <"$TMP/t-run-berth") runs$([ "${SAME_VIEW:-0}" = 1 ] && echo ", cgroup2 hidden as for crun"))"
 if [ -n "$have_crun" ]; then
 	crun_ms=$(median "$TMP/t-run-crun")
-	echo "crun   run /bin/true, 8 namespaces:   median ${crun_ms} ms ($(crun --version | head -1))"
+	echo "crun   run /bin/true, 8 namespaces:   median $(spread "$TMP/t-run-crun") ($(crun --version | head -1))"
 fi
 if [ -n "$have_runc" ]; then
-	echo "runc   run /bin/true, 7 namespaces:   median $(median "$TMP/t-run-runc") ms ($(runc --version | head -1); no time namespace support)"
+	echo "runc   run /bin/true, 7 namespaces:   median $(spread "$TMP/t-run-runc") ($(runc --version | head -1); no time namespace support)"
 fi
-echo "floor  unshare, 8 namespaces, true:   median ${floor_ms} ms ($(unshare --version))"
+echo "floor  unshare, 8 namespaces, true:   median $(spread "$TMP/t-floor") ($(unshare --version))"
+if [ -n "$BASE" ]; then
+	base_ms=$(median "$TMP/t-run-base")
+	echo "base   run /bin/true, 8 namespaces:   median $(spread "$TMP/t-run-base") ($BASE)"
+	echo "base / crun   = $(ratio "$base_ms" "$crun_ms"), base / floor = $(ratio "$base_ms" "$floor_ms")"
+fi
+echo "load $(cut -d' ' -f1-3 /proc/loadavg) (2-CPU machine: above ~1.5 the runtimes wait for CPUs)"
 echo "berth / crun  = $(ratio "$berth_ms" "$crun_ms") (target <= 0.60)"
 echo "berth / floor = $(ratio "$berth_ms" "$floor_ms") (target <= 2.20)"
 if [ "$CSD" = 1 ]; then
 	csd_berth=$(median "$TMP/t-csd-berth")
-	echo "berth  create+start+delete -f:        median ${csd_berth} ms"
+	echo "berth  create+start+delete -f:        median $(spread "$TMP/t-csd-berth")"
 	csd_crun=-
 	if [ -n "$have_crun" ]; then
 		csd_crun=$(median "$TMP/t-csd-crun")
-		echo "crun   create+start+delete -f:        median ${csd_crun} ms"
+		echo "crun   create+start+delete -f:        median $(spread "$TMP/t-csd-crun")"
 	fi
-	[ -z "$have_runc" ] || echo "runc   create+start+delete -f:        median $(median "$TMP/t-csd-runc") ms (7 namespaces)"
+	[ -z "$have_runc" ] || echo "runc   create+start+delete -f:        median $(spread "$TMP/t-csd-runc") (7 namespaces)"
 	echo "berth / crun (create+start+delete) = $(ratio "$csd_berth" "$csd_crun")"
+	[ -z "$BASE" ] || echo "base   create+start+delete -f:        median $(spread "$TMP/t-csd-base")"
 fi
 # For bench/run.sh: every run's wall time (ms), one file per runtime and figure.
 if [ -n "${BENCH_SAMPLES:-}" ]; then
-	for f in run-berth run-crun run-runc floor csd-berth csd-crun csd-runc; do
+	for f in run-berth run-base run-crun run-runc floor csd-berth csd-base csd-crun csd-runc; do
 		[ ! -s "$TMP/t-$f" ] || cp "$TMP/t-$f" "$BENCH_SAMPLES/$f.ms"
 	done
 fi

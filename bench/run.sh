@@ -7,6 +7,7 @@
 #   bench_cni.sh     CNI ADD+DEL: berth-cni, bridge + host-local + portmap
 #   bench-attach     attach latency through netd at 10, 100 and ~1,000 endpoints; netd RSS at 0 and 1,000
 #   bench-nft        publishing one port with 10, 1,000 and 10,000 already published
+#   bench-dns        netd's DNS at 1,000 named endpoints: answer time, answers per second, visibility
 #   bench_iperf.sh   TCP throughput through a published port and to the container's own address
 # and prints one table: each figure as median (p10-p90) of its repeated
 # runs, the peers side by side, and the ratios first. Writes to
@@ -31,7 +32,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 if [ -n "${BENCH_QUICK:-}" ]; then
-	: "${RUNS:=8}" "${CNI_N:=6}" "${ATTACH_N:=120}" "${ATTACH_REPEAT:=1}" "${NFT_ITER:=30}"
+	: "${RUNS:=8}" "${CNI_N:=6}" "${ATTACH_N:=120}" "${ATTACH_REPEAT:=1}" "${NFT_ITER:=30}" "${DNS_N:=100}"
 	: "${IPERF_SECONDS:=1}" "${IPERF_RUNS:=2}"
 fi
 RUNS=${RUNS:-40}
@@ -39,6 +40,7 @@ CNI_N=${CNI_N:-30}
 ATTACH_N=${ATTACH_N:-1000}
 ATTACH_REPEAT=${ATTACH_REPEAT:-2}
 NFT_ITER=${NFT_ITER:-300}
+DNS_N=${DNS_N:-1000}
 export IPERF_SECONDS=${IPERF_SECONDS:-3} IPERF_RUNS=${IPERF_RUNS:-5}
 [ "$ATTACH_N" -ge 110 ] || { echo "bench: ATTACH_N must be at least 110" >&2; exit 2; }
 
@@ -67,6 +69,7 @@ for ((k = 1; k <= ATTACH_REPEAT; k++)); do
 	step "attach-$k" "$BIN/sandbox" --timeout 900 "$BIN/bench-attach" -n "$ATTACH_N" --samples "$RAW/attach-$k.txt"
 done
 step nft "$BIN/sandbox" --timeout 900 "$BIN/bench-nft" "$NFT_ITER"
+step dns "$BIN/sandbox" --timeout 900 "$BIN/bench-dns" -n "$DNS_N" --samples "$RAW/dns.txt"
 step iperf "$BIN/sandbox" --timeout 900 bash bench/bench_iperf.sh
 
 # ---------------------------------------------------------------- figures
@@ -116,6 +119,13 @@ awk '$1 == "publish" {
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 	printf "publish@%s\tberth\tus\t%s\t%s\t%s\t%s\n", f["published"], f["n"], f["median"], f["p10"], f["p90"]
 }' "$LOGS/nft.log" >>"$TSV"
+# bench-dns: every answer time, the two rates, the visibility of twenty fresh names each way
+dns_samples() { awk -v k="$1" '$1 == k {print $2}' "$RAW/dns.txt" 2>/dev/null; }
+dns_samples local | stats_of dns-local berth us 1
+dns_samples rate | stats_of dns-rate berth answers/s 1
+dns_samples rate-cpu | stats_of dns-rate-cpu berth answers/s 1
+dns_samples visible-netd | stats_of dns-visible netd ms 0.001
+dns_samples visible-cni | stats_of dns-visible berth-cni ms 0.001
 samples iperf-published.bps | stats_of tcp published Gbit/s 1e-9
 samples iperf-direct.bps | stats_of tcp direct Gbit/s 1e-9
 
@@ -180,6 +190,11 @@ TABLE=$OUT/table.txt
 		"$(val publish@1000 berth)" "-"
 	row "publish a port, 10,000 published" "at 10,000 / at 10 $(ratio publish@10000 berth publish@10 berth)" \
 		"$(val publish@10000 berth)" "-"
+	dns_p99=$(dns_samples local | sort -g | awk '{v[++n] = $1} END {if (n) printf "%.0f us", v[int(0.99 * (n - 1) + 0.5) + 1]}')
+	row "DNS answer, local name, $DNS_N endpoints" "p99 ${dns_p99:--}" "$(val dns-local berth)" "-"
+	row "DNS answers/s, 32 in flight" "per core of the DNS thread $(val dns-rate-cpu berth)" "$(val dns-rate berth)" "-"
+	row "DNS name visible after attach (netd)" "1.00x (base)" "$(val dns-visible netd)" \
+		"after berth-cni ADD $(val dns-visible berth-cni)"
 	row "TCP through a published port (DNAT)" "published/direct $(ratio tcp published tcp direct)" \
 		"$(val tcp published)" "direct to the container $(val tcp direct)"
 	row "netd RSS, 0 endpoints" "1.00x (base)" "$(val rss@0 netd)" "-"

@@ -24,6 +24,7 @@ struct rt_launch {
 	int state_lock;	       /* the parent's lock of the state directory: the init must not keep it */
 	bool unshare_cgroupns; /* CLONE_INTO_CGROUP path: the cgroup namespace is made after joining */
 	int early_ns_sock;     /* the namespaces made early arrive here (early.h), -1 when none */
+	int resolv_tree;       /* a detached mount of the container's resolv.conf (net.h), -1: none */
 };
 
 /* The container's init: runs in the new namespaces, never returns. */

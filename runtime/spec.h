@@ -121,6 +121,8 @@ struct rt_net_attach {
 	char *ip;	 /* NULL: netd allocates */
 	char ifname[16]; /* inside the container */
 	char **ports;	 /* NULL-terminated canonical port specs ("8080:80/tcp"), or NULL */
+	char *name;	 /* the container's name in netd's DNS on this network (berth.name), or NULL */
+	char **aliases;	 /* NULL-terminated more names (berth.aliases and the entry's own), or NULL */
 };
 
 #define RT_MAX_NETS 32

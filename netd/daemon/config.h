@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "netd/engine/engine.h"
+#include "netd/fabric/fabric.h"
 
 /*
  * The file: default /etc/berth/netd.json; config/netd.json in the tree
@@ -14,6 +15,17 @@
  */
 #define CFG_DEFAULT_PATH "/etc/berth/netd.json"
 #define CFG_DEFAULT_RUN_DIR "/run/berth"
+#define CFG_DEFAULT_RESOLV_CONF "/etc/resolv.conf"
+
+/* The DNS server on each network's gateway (docs/dns.md; netd/daemon/dns.h). */
+struct cfg_dns {
+	bool enabled;
+	char *domain;	   /* NULL: none; else names answer as NAME.DOMAIN and NAME.NETWORK.DOMAIN too */
+	unsigned ttl;	   /* seconds, of every local answer */
+	char *resolv_conf; /* the upstream resolvers, followed when it changes */
+	int upstream_timeout_ms;
+	unsigned port; /* 53 */
+};
 
 struct cfg {
 	char *socket;
@@ -28,7 +40,12 @@ struct cfg {
 	char *default_network; /* NULL: attach requests must name a network */
 	struct eng_network *networks;
 	size_t n_networks;
+	struct cfg_dns dns;
+	struct fabric_cfg *fabric; /* NULL: no fabric (netd/fabric/fabric.h) */
 };
+
+/* The fabric's keys of the file ("fabric": {...}) over *ret (allocated when NULL). */
+int cfg_parse_fabric(const json_t *j, struct fabric_cfg **ret, struct berr *e);
 
 /* The built-in defaults. */
 int cfg_defaults(struct cfg *c, struct berr *e);

@@ -15,10 +15,12 @@
 #include "netd/engine/record.h"
 #include "netns.h"
 
+_Static_assert(NETD_MAX_ALIASES == ENG_MAX_ALIASES, "the protocol's limit is the engine's");
+
 static const struct {
 	const char *name;
 	enum req_op op;
-	const char *const keys[12];
+	const char *const keys[14];
 } ops[] = {
 	{NETD_OP_PING, REQ_PING, {NULL}},
 	{NETD_OP_NETWORK_CREATE,
@@ -30,7 +32,8 @@ static const struct {
 	{NETD_OP_NETWORK_INSPECT, REQ_NETWORK_INSPECT, {"name", NULL}},
 	{NETD_OP_ATTACH,
 	 REQ_ATTACH,
-	 {"id", "network", "ifname", "netns", "ip", "ip_external", "mac", "ports", "routes", "no_default_route", NULL}},
+	 {"id", "network", "ifname", "netns", "ip", "ip_external", "mac", "ports", "routes", "no_default_route", "name",
+	  "aliases", NULL}},
 	{NETD_OP_DETACH, REQ_DETACH, {"id", "network", "ifname", NULL}},
 	{NETD_OP_LS, REQ_LS, {"network", "id", NULL}},
 	{NETD_OP_INSPECT, REQ_INSPECT, {"id", "network", NULL}},
@@ -41,6 +44,11 @@ static const struct {
 	{NETD_OP_STATUS, REQ_STATUS, {"network", NULL}},
 	{NETD_OP_RECONCILE, REQ_RECONCILE, {NULL}},
 	{NETD_OP_TEARDOWN, REQ_TEARDOWN, {NULL}},
+	{NETD_OP_DNS, REQ_DNS, {"network", NULL}},
+	{NETD_OP_FABRIC, REQ_FABRIC, {NULL}},
+	{NETD_OP_FABRIC_CREATE, REQ_FABRIC_CREATE, {"name", "subnet", "host_prefix", "mode", NULL}},
+	{NETD_OP_FABRIC_RM, REQ_FABRIC_RM, {"name", NULL}},
+	{NETD_OP_FABRIC_RESULT, REQ_FABRIC_RESULT, {"ticket", NULL}},
 };
 
 /* The index of op's name in ops[], or -EINVAL. */
@@ -300,6 +308,35 @@ static int parse_keep(const json_t *j, struct req *q, struct berr *e)
 	return 0;
 }
 
+static int parse_names(const json_t *j, struct req *q, struct berr *e)
+{
+	json_t *arr, *v;
+	size_t i;
+	int r;
+
+	r = bjson_get_str(j, "name", "", &q->dns_name, e);
+	if (r < 0)
+		return r;
+	if (r > 0 && !bdns_name_valid(q->dns_name))
+		return berr_set(e, -EINVAL,
+				"name: invalid name '%s' (DNS labels of letters, digits, '-' and '_', joined by dots)",
+				q->dns_name);
+	r = bjson_get_arr(j, "aliases", "", &arr, e);
+	if (r <= 0)
+		return r;
+	if (json_array_size(arr) > ENG_MAX_ALIASES)
+		return berr_set(e, -EINVAL, "aliases: more than %d", ENG_MAX_ALIASES);
+	json_array_foreach (arr, i, v) {
+		const char *s = json_string_value(v);
+
+		if (!s || !bdns_name_valid(s))
+			return berr_set(e, -EINVAL, "aliases[%zu]: invalid name%s%s%s", i, s ? " '" : "", s ? s : "",
+					s ? "'" : "");
+		q->aliases[q->n_aliases++] = s;
+	}
+	return 0;
+}
+
 static int parse_args(const json_t *j, struct req *q, struct berr *e)
 {
 	const char *s;
@@ -310,13 +347,44 @@ static int parse_args(const json_t *j, struct req *q, struct berr *e)
 	case REQ_NETWORK_LS:
 	case REQ_RECONCILE:
 	case REQ_TEARDOWN:
+	case REQ_FABRIC:
 		return 0;
+	case REQ_FABRIC_CREATE: {
+		int64_t hp = 0;
+
+		if ((r = req_name(j, "name", ENG_NAME_MAX, &q->name, e)) < 0 ||
+		    (r = bjson_req_str(j, "subnet", "", &s, e)) < 0)
+			return r;
+		r = baddr_parse_cidr4(s, false, &q->net.subnet, e);
+		if (r < 0)
+			return berr_wrap(e, r, "subnet");
+		if ((r = bjson_get_int(j, "host_prefix", "", 1, 30, &hp, e)) < 0 ||
+		    (r = bjson_get_str(j, "mode", "", &q->mode, e)) < 0)
+			return r;
+		q->host_prefix = (unsigned)hp;
+		if (q->mode && strcmp(q->mode, "vxlan") != 0 && strcmp(q->mode, "host-gw") != 0)
+			return berr_set(e, -EINVAL, "mode: '%s' is not vxlan or host-gw", q->mode);
+		return 0;
+	}
+	case REQ_FABRIC_RM:
+		return req_name(j, "name", ENG_NAME_MAX, &q->name, e);
+	case REQ_FABRIC_RESULT: {
+		int64_t t = 0;
+
+		if ((r = bjson_get_int(j, "ticket", "", 1, INT64_MAX, &t, e)) < 0)
+			return r;
+		if (r == 0)
+			return berr_set(e, -EINVAL, "ticket: missing");
+		q->ticket = (uint64_t)t;
+		return 0;
+	}
 	case REQ_NETWORK_CREATE:
 		return req_parse_network(j, "", &q->net, e);
 	case REQ_NETWORK_RM:
 	case REQ_NETWORK_INSPECT:
 		return req_name(j, "name", ENG_NAME_MAX, &q->name, e);
 	case REQ_STATUS:
+	case REQ_DNS:
 		return req_name(j, "network", ENG_NAME_MAX, &q->name, e);
 	case REQ_GC:
 		if ((r = req_name(j, "network", ENG_NAME_MAX, &q->name, e)) < 0)
@@ -360,7 +428,7 @@ static int parse_args(const json_t *j, struct req *q, struct berr *e)
 				return berr_wrap(e, r, "mac");
 			q->has_mac = true;
 		}
-		if ((r = parse_ports(j, q, e)) < 0 || (r = parse_routes(j, q, e)) < 0)
+		if ((r = parse_ports(j, q, e)) < 0 || (r = parse_routes(j, q, e)) < 0 || (r = parse_names(j, q, e)) < 0)
 			return r;
 		return 0;
 	}
@@ -391,7 +459,7 @@ int req_parse(const char *line, size_t len, struct req *ret, struct berr *e)
 	}
 	q.op = ops[k].op;
 	{
-		const char *allowed[16] = {"op"};
+		const char *allowed[ARRAY_SIZE(ops[0].keys) + 2] = {"op"};
 		size_t n = 1;
 
 		for (size_t i = 0; i < ARRAY_SIZE(ops[k].keys) && ops[k].keys[i]; i++)

@@ -10,8 +10,10 @@
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "netd/daemon/dns.h"
 #include "netd/daemon/request.h"
 #include "netd/engine/record.h"
+#include "netd/fabric/fabric.h"
 #include "netns.h"
 
 #define NETD_VERSION "0.1"
@@ -21,13 +23,18 @@ static json_t *fail(int r, const struct berr *e)
 	return req_error_reply(r, berr_message(e));
 }
 
-static json_t *network_json(struct eng *eng, const struct eng_network *n, bool with_status)
+static json_t *network_json(struct req_ctx *ctx, const struct eng_network *n, bool with_status)
 {
 	json_t *o = record_network_to_json(n);
 	struct eng_status s;
 
 	if (o && with_status) {
-		int r = eng_status(eng, n->name, &s, NULL);
+		json_t *dns = dns_client_config(ctx->dns, n);
+		int r = eng_status(ctx->eng, n->name, &s, NULL);
+
+		/* where a container on it looks names up (netd serves DNS there) */
+		if (dns)
+			bjson_set(o, "dns", dns);
 
 		if (r == 0 || r == -ENOSPC || r == -ENODEV) {
 			bjson_set(o, "endpoints", json_integer((json_int_t)s.endpoints));
@@ -113,6 +120,9 @@ static json_t *do_attach(struct req_ctx *ctx, const struct req *q, int fd)
 	a.n_routes = q->n_routes;
 	a.ports = q->ports;
 	a.n_ports = q->n_ports;
+	a.name = q->dns_name;
+	a.aliases = q->aliases;
+	a.n_aliases = q->n_aliases;
 	if (!a.network) {
 		if (owned)
 			close(nsfd);
@@ -123,8 +133,24 @@ static json_t *do_attach(struct req_ctx *ctx, const struct req *q, int fd)
 		close(nsfd);
 	if (r < 0)
 		return fail(r, &e);
+	/* its names resolve before the reply leaves */
+	dns_endpoint_attached(ctx->dns, &ep);
+	for (size_t i = 0; ctx->dns && i < ep.n_ports; i++)
+		if (!ep.ports[i].host_ip && ep.ports[i].host_port <= 53 && ep.ports[i].host_port_end >= 53)
+			log_warn("container %s publishes port 53 on every host address: its neighbours' queries to "
+				 "their "
+				 "gateway now reach it, not netd's DNS (publish on one host address: HOSTIP:53:53)",
+				 ep.id);
 	res = record_endpoint_to_json(&ep);
 	eng_endpoint_clear(&ep);
+	if (res && ctx->dns) {
+		struct eng_network n;
+		json_t *dns;
+
+		/* not part of the record: where the container looks names up */
+		if (eng_network_get(ctx->eng, a.network, &n, NULL) == 0 && (dns = dns_client_config(ctx->dns, &n)))
+			bjson_set(res, "dns", dns);
+	}
 	return req_ok_reply(res);
 }
 
@@ -240,9 +266,58 @@ static json_t *do_network_ls(struct req_ctx *ctx)
 		return fail(r, &e);
 	arr = json_array();
 	for (size_t i = 0; arr && i < n; i++)
-		json_array_append_new(arr, network_json(ctx->eng, &nets[i], true));
+		json_array_append_new(arr, network_json(ctx, &nets[i], true));
 	free(nets);
 	return req_ok_reply(arr);
+}
+
+static json_t *no_fabric(void)
+{
+	return req_error_reply(-EOPNOTSUPP, "this netd has not joined a fabric (give it \"fabric\" in its config)");
+}
+
+static json_t *ticket_reply(uint64_t ticket)
+{
+	json_t *o = json_object();
+
+	if (o)
+		bjson_set(o, "ticket", json_integer((json_int_t)ticket));
+	return req_ok_reply(o);
+}
+
+static json_t *do_fabric(struct req_ctx *ctx, const struct req *q)
+{
+	struct berr e = BERR_INIT;
+	uint64_t ticket = 0;
+	int r;
+
+	if (!ctx->fabric)
+		return no_fabric();
+	switch (q->op) {
+	case REQ_FABRIC:
+		return req_ok_reply(fabric_status(ctx->fabric));
+	case REQ_FABRIC_CREATE:
+		r = fabric_network_create(ctx->fabric, q->name, &q->net.subnet, q->host_prefix, q->mode, &ticket, &e);
+		return r < 0 ? fail(r, &e) : ticket_reply(ticket);
+	case REQ_FABRIC_RM:
+		r = fabric_network_remove(ctx->fabric, q->name, &ticket, &e);
+		return r < 0 ? fail(r, &e) : ticket_reply(ticket);
+	default: {
+		char msg[BERR_MSG_MAX];
+		int code = 0;
+		json_t *o;
+
+		r = fabric_result(ctx->fabric, q->ticket, &code, msg, sizeof(msg));
+		if (r == -ENOENT)
+			return req_error_reply(-ENOENT, "no such fabric operation (or forgotten)");
+		if (r == 1 && code < 0)
+			return req_error_reply(code, msg);
+		o = json_object();
+		if (o)
+			bjson_set(o, "done", json_boolean(r == 1));
+		return req_ok_reply(o);
+	}
+	}
 }
 
 static json_t *count_reply(const char *key, size_t n)
@@ -274,11 +349,15 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		return req_ok_reply(o);
 	case REQ_NETWORK_CREATE:
 		r = eng_network_ensure(ctx->eng, &q->net, &n, &e);
-		return r < 0 ? fail(r, &e) : req_ok_reply(record_network_to_json(&n));
+		if (r < 0)
+			return fail(r, &e);
+		dns_networks_changed(ctx->dns);
+		return req_ok_reply(record_network_to_json(&n));
 	case REQ_NETWORK_RM:
 		r = eng_network_remove(ctx->eng, q->name, &e);
 		if (r < 0)
 			return fail(r, &e);
+		dns_networks_changed(ctx->dns);
 		o = json_object();
 		if (o)
 			bjson_set(o, "removed", json_string(q->name));
@@ -287,11 +366,23 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		return do_network_ls(ctx);
 	case REQ_NETWORK_INSPECT:
 		r = eng_network_get(ctx->eng, q->name, &n, &e);
-		return r < 0 ? fail(r, &e) : req_ok_reply(network_json(ctx->eng, &n, true));
+		if (r < 0)
+			return fail(r, &e);
+		o = network_json(ctx, &n, true);
+		/* a fabric network: its definition across hosts and every host's block */
+		if (o && ctx->fabric) {
+			json_t *fab = fabric_network_status(ctx->fabric, q->name);
+
+			if (fab)
+				bjson_set(o, "fabric", fab);
+		}
+		return req_ok_reply(o);
 	case REQ_ATTACH:
 		return do_attach(ctx, q, fd);
 	case REQ_DETACH:
 		r = eng_detach(ctx->eng, q->network, q->id, q->ifname, &cnt, &e);
+		/* even a partial failure may have detached some: the watch puts back what is left */
+		dns_endpoint_detached(ctx->dns, q->network, q->id, q->ifname);
 		if (r < 0)
 			return fail(r, &e);
 		if (cnt == 0) {
@@ -366,6 +457,17 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		}
 		return req_ok_reply(o);
 	}
+	case REQ_DNS:
+		if (!ctx->dns)
+			return req_error_reply(-EOPNOTSUPP, "netd serves no DNS (\"dns\": {\"enabled\": false} in its "
+							    "configuration)");
+		r = eng_network_get(ctx->eng, q->name, &n, &e);
+		if (r < 0)
+			return fail(r, &e);
+		if (!n.gateway_on_bridge)
+			return req_error_reply(-EOPNOTSUPP, "the network's gateway is not on its bridge: no DNS there");
+		o = dns_names_json(ctx->dns, &n);
+		return o ? req_ok_reply(o) : req_error_reply(-ENOMEM, "out of memory");
 	case REQ_TEARDOWN:
 		r = eng_teardown(ctx->eng, &e);
 		if (r < 0)
@@ -374,6 +476,11 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		if (o)
 			bjson_set(o, "removed", json_string("table inet berth"));
 		return req_ok_reply(o);
+	case REQ_FABRIC:
+	case REQ_FABRIC_CREATE:
+	case REQ_FABRIC_RM:
+	case REQ_FABRIC_RESULT:
+		return do_fabric(ctx, q);
 	}
 	return req_error_reply(-EOPNOTSUPP, "unknown op");
 }

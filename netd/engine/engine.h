@@ -35,6 +35,8 @@
 #define ENG_OWNER_NETD "netd"
 #define ENG_OWNER_CNI "cni:" /* followed by the network's name */
 #define ENG_OWNER_MAX (4 + ENG_NAME_MAX + 1)
+#define ENG_DNS_NAME_MAX BDNS_NAME_MAX /* an endpoint's name or alias: bdns_name_valid */
+#define ENG_MAX_ALIASES 32	       /* aliases per endpoint */
 
 struct eng;
 
@@ -78,6 +80,11 @@ struct eng_network {
 	bool hairpin;			 /* hairpin mode on every port (a container reaches its own ports) */
 	bool promisc;			 /* bridge in promiscuous mode (CNI promiscMode) */
 	bool adopted;			 /* filled by the engine: the bridge existed before the network */
+	/*
+	 * A fabric network's VXLAN device ("" none): traffic between it and the
+	 * bridge is the network's own (forward, no masquerade); netd/fabric/.
+	 */
+	char tunnel[16];
 };
 
 /* A definition with berth's defaults: masquerade, gateway on bridge, hairpin, bridge = name. */
@@ -151,6 +158,9 @@ struct eng_endpoint {
 	enum eng_ep_state state;
 	int64_t created;	       /* unix time */
 	char owner[ENG_OWNER_MAX + 1]; /* ENG_OWNER_NETD or ENG_OWNER_CNI "<network>"; "" in older records */
+	char *name;		       /* malloc'd; NULL: none. netd's DNS answers it on the network (docs/dns.md) */
+	char **aliases;		       /* malloc'd, each too */
+	size_t n_aliases;
 };
 
 /* Free what an endpoint owns (not the struct itself). */
@@ -173,6 +183,9 @@ struct eng_attach {
 	const struct bportspec *ports;
 	size_t n_ports;
 	const char *owner; /* NULL: ENG_OWNER_NETD */
+	const char *name;  /* NULL: none; else bdns_name_valid */
+	const char *const *aliases;
+	size_t n_aliases;
 };
 
 /*

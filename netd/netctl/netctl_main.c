@@ -10,23 +10,27 @@ static const struct netctl_cmd commands[] = {
 	{"network", cmd_network,
 	 "network create NAME --subnet CIDR [--gateway IP] [--bridge BR] [--mtu N]\n"
 	 "                 [--range START-END] [--no-masquerade] [--internal]\n"
+	 "  network create NAME --subnet CIDR --fabric [--host-prefix N] [--mode vxlan|host-gw]\n"
 	 "  network rm NAME\n"
 	 "  network ls\n"
 	 "  network inspect NAME",
 	 NULL},
 	{"attach", cmd_attach,
 	 "attach ID --netns PATH [--network NAME] [--ifname IF] [--ip IP] [--mac MAC]\n"
-	 "            [-p [HOSTIP:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp]]...",
+	 "            [-p [HOSTIP:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp]]...\n"
+	 "            [--name NAME] [--alias NAME]...",
 	 NULL},
 	{"detach", cmd_detach, "detach ID [--network NAME] [--ifname IF]", NULL},
 	{"ls", cmd_ls, "ls [--network NAME]", "endpoints"},
 	{"inspect", cmd_inspect, "inspect ID", "everything about one container's endpoints"},
 	{"routes", cmd_routes, "routes ID [--network NAME] [--ifname IF]", "routes inside the container, every table"},
 	{"ports", cmd_ports, "ports", "every published port"},
+	{"dns", cmd_dns, "dns NETWORK", "the names the network's resolver answers, with addresses"},
 	{"status", cmd_status, "status NETWORK", "can an attach succeed (free addresses, bridge)"},
 	{"reconcile", cmd_reconcile, "reconcile", "make the kernel match netd's records now"},
 	{"graph", cmd_graph, "graph [--output FILE] [--format dot|svg|png]",
 	 "the topology as a Graphviz picture (svg, png: needs dot)"},
+	{"fabric", cmd_fabric, "fabric", "hosts of the fabric: underlay, blocks, lease, last seen; in sync?"},
 	{"teardown", cmd_teardown, "teardown", "remove berth's nftables table (only once no network is left)"},
 	{"ping", cmd_ping, "ping", "is netd there"},
 };

@@ -175,6 +175,12 @@ Test(netd_record, shipped_config_equals_the_built_in_defaults)
 	cr_assert_str_eq(f.default_network, d.default_network);
 	cr_assert_eq(f.n_networks, d.n_networks);
 	cr_assert_eq(memcmp(&f.networks[0], &d.networks[0], sizeof(d.networks[0])), 0);
+	cr_assert_eq(f.dns.enabled, d.dns.enabled);
+	cr_assert_eq(f.dns.domain, NULL);
+	cr_assert_eq(f.dns.ttl, d.dns.ttl);
+	cr_assert_str_eq(f.dns.resolv_conf, d.dns.resolv_conf);
+	cr_assert_eq(f.dns.upstream_timeout_ms, d.dns.upstream_timeout_ms);
+	cr_assert_eq(f.dns.port, d.dns.port);
 	cfg_free(&d);
 	cfg_free(&f);
 }

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "fileutil.h"
 #include "jsonutil.h"
 #include "runtime/selfprot.h"
+#include "runtime/spawn.h"
 #include "runtime/trace.h"
 
 #define EARLY_ENV "_BERTH_EARLY"
@@ -137,14 +137,8 @@ static void cgroup_child(const struct rt_create_opts *o, int fd, int hold, int n
  * of the page tables, no copy-on-write faults on either side, and the
  * execve no longer tears the old memory down (the child's exit does, later).
  * In between, this process only makes system calls (rt_early_reexec).
- * Sanitizer builds fork: their runtimes keep per-thread state this would
- * share.
+ * Sanitizer builds fork (RT_SHARED_VM).
  */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define EARLY_SHARED_VM 0
-#else
-#define EARLY_SHARED_VM 1
-#endif
 #define EARLY_STACK (1024 * 1024)
 
 struct child_args {
@@ -165,18 +159,10 @@ static int child_main(void *arg)
 
 static pid_t start_child(struct child_args *a)
 {
-#if EARLY_SHARED_VM
-	char *stack = mmap(NULL, EARLY_STACK, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+#if RT_SHARED_VM
+	void *stack = rt_spawn_stack(EARLY_STACK);
 
-	if (stack == MAP_FAILED)
-		return -1;
-	/* a guard page below the stack */
-	if (mprotect(stack, 4096, PROT_NONE) < 0) {
-		munmap(stack, EARLY_STACK);
-		return -1;
-	}
-	return clone(child_main, stack + EARLY_STACK, CLONE_VM | SIGCHLD, a);
+	return stack ? clone(child_main, stack, CLONE_VM | SIGCHLD, a) : -1;
 #else
 	pid_t pid = fork();
 
@@ -234,7 +220,7 @@ int rt_early_reexec(const struct rt_create_opts *o, char **argv, struct berr *e)
 		unsetenv(EARLY_ENV);
 		goto fail;
 	}
-	/* system calls only from here to the execve (see EARLY_SHARED_VM); st is left to the execve */
+	/* system calls only from here to the execve (see start_child); st is left to the execve */
 	rt_trace("early forked");
 	early_pid = pid;
 	snprintf(env, sizeof(env), "%s=%d,%d,%d,%d", EARLY_ENV, lockfd, p[0], (int)pid, ns[0]);

@@ -65,22 +65,31 @@ static void helper_main(const struct rt_spawn *s)
  * the init it clones (a copy of that stack) until its execve. The helper
  * must not change berth's memory in ways berth would not expect: prepare
  * callbacks keep to local state (and closing their own copies of fds).
- * Sanitizer builds fork the helper as before: their runtimes keep
- * per-thread state this would share. A helper cloned this way is not in
+ * Sanitizer builds fork the helper as before (RT_SHARED_VM). A helper
+ * cloned this way is not in
  * the v2 cgroup; the process it clones is placed there by CLONE_INTO_CGROUP
  * and it moves itself into v1 hierarchies only (rt_cgroup_enter_v1).
  * Only for callers that ask (s->light): a process sharing its memory with
  * another cannot join a time namespace (setns fails with EUSERS), which
  * berth exec does.
  */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define HELPER_SHARED_VM 0
-#else
-#define HELPER_SHARED_VM 1
-#endif
 #define HELPER_STACK (8UL << 20)
 
-#if HELPER_SHARED_VM
+void *rt_spawn_stack(size_t size)
+{
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1,
+		       0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p, 4096, PROT_NONE) < 0) {
+		munmap(p, size);
+		return NULL;
+	}
+	return p + size;
+}
+
+#if RT_SHARED_VM
 static int helper_entry(void *arg)
 {
 	helper_main(arg);
@@ -91,24 +100,14 @@ static int helper_entry(void *arg)
 static pid_t start_helper(const struct rt_spawn *s)
 {
 	pid_t pid;
-#if HELPER_SHARED_VM
-	static char *stack;
-
+#if RT_SHARED_VM
 	/* reused: each helper has exited before berth goes on */
-	if (s->light && !stack) {
-		void *p = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	static void *stack;
 
-		if (p == MAP_FAILED)
-			return -1;
-		if (mprotect(p, 4096, PROT_NONE) < 0) {
-			munmap(p, HELPER_STACK);
-			return -1;
-		}
-		stack = p;
-	}
+	if (s->light && !stack && !(stack = rt_spawn_stack(HELPER_STACK)))
+		return -1;
 	if (s->light)
-		return clone(helper_entry, stack + HELPER_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)s);
+		return clone(helper_entry, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)s);
 #endif
 	/* in the v2 cgroup from the start: its self-migration only has v1 left to do */
 	pid = clone_into(0, s->cgroup_fd);

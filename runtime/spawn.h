@@ -31,6 +31,21 @@ struct rt_spawn {
 };
 
 /*
+ * Children that share berth's memory (clone with CLONE_VM, here and in
+ * early.c) save a page-table copy and copy-on-write faults; sanitizer
+ * builds fork instead, their runtimes keeping per-thread state this would
+ * share.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RT_SHARED_VM 0
+#else
+#define RT_SHARED_VM 1
+#endif
+
+/* A stack for such a child: size bytes reserved, a guard page below; its top, or NULL. */
+void *rt_spawn_stack(size_t size);
+
+/*
  * Start the process; *ret_pid is berth's child either way. sync_parent is
  * the parent's end of the sync socket (the helper's pid report arrives
  * there). The caller's copy of s->sync_child is closed once the child has

@@ -38,9 +38,12 @@ ip -n c1 link set lo up
 
 "$BIN/netd" --socket "$BERTH_NETD_SOCKET" --state-dir "$TMP/state" --run-dir "$TMP/run" --log-level warn
 trap 'kill "$(cat "$TMP/run/netd.pid")" 2>/dev/null || true' EXIT
-ip_c1=$("$BIN/netctl" --json attach c1 --netns /run/netns/c1 -p 5201:5201 | jq -r .ip)
+# A routed network (no masquerade): only such a network's containers are reachable from a neighbour
+# that routes its subnet through the host (a masquerading network admits published ports only).
+"$BIN/netctl" network create iperf --subnet 10.67.0.0/16 --no-masquerade >/dev/null
+ip_c1=$("$BIN/netctl" --json attach c1 --network iperf --netns /run/netns/c1 -p 5201:5201 | jq -r .ip)
 # the direct path: upstream routes the containers' subnet through the host
-ip -n upstream route add 10.66.0.0/16 via 198.51.100.2
+ip -n upstream route add 10.67.0.0/16 via 198.51.100.2
 
 # one run against ADDR: prints bits/s received
 run_once() {
@@ -52,8 +55,8 @@ run_once() {
 		ip netns exec c1 ss -ltn 2>/dev/null | grep -q ':5201 ' && break
 		sleep 0.05
 	done
-	out=$(ip netns exec upstream iperf3 -c "$addr" -p 5201 -t "$SECS" -J 2>/dev/null) || {
-		kill "$spid" 2>/dev/null || true
+	out=$(ip netns exec upstream timeout $((SECS + 20)) iperf3 -c "$addr" -p 5201 -t "$SECS" --connect-timeout 3000 -J 2>/dev/null) || {
+		kill -KILL "$spid" 2>/dev/null || true
 		wait "$spid" 2>/dev/null || true
 		echo "bench_iperf: iperf3 to $addr failed" >&2
 		return 1

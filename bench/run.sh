@@ -9,6 +9,8 @@
 #   bench-nft        publishing one port with 10, 1,000 and 10,000 already published
 #   bench-dns        netd's DNS at 1,000 named endpoints: answer time, answers per second, visibility
 #   bench_iperf.sh   TCP throughput through a published port and to the container's own address
+#   bench_fabric.sh  the fabric across simulated hosts: a host joining, 50 hosts to a full mesh, a resync
+#                    of 1,000 peers in netd CPU, attach on a fabric network, TCP across hosts, memory
 # and prints one table: each figure as median (p10-p90) of its repeated
 # runs, the peers side by side, and the ratios first. Writes to
 # bench/results/: results.tsv (every figure), results.json, table.txt,
@@ -17,7 +19,8 @@
 #
 # Knobs (environment): RUNS=40 (container runs per runtime), CNI_N=30,
 # ATTACH_N=1000 and ATTACH_REPEAT=2 (fills of the network), NFT_ITER=300,
-# IPERF_SECONDS=3 and IPERF_RUNS=5; BENCH_QUICK=1 makes every one small (a
+# IPERF_SECONDS=3 and IPERF_RUNS=5, JOIN_N=20, MESH_N=50, RESYNC_PEERS=1000, ATTACH_FAB_N=40
+# (bench_fabric.sh); BENCH_QUICK=1 makes every one small (a
 # smoke test of the whole pipeline, minutes less, numbers noisier).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +37,7 @@ fi
 if [ -n "${BENCH_QUICK:-}" ]; then
 	: "${RUNS:=8}" "${CNI_N:=6}" "${ATTACH_N:=120}" "${ATTACH_REPEAT:=1}" "${NFT_ITER:=30}" "${DNS_N:=100}"
 	: "${IPERF_SECONDS:=1}" "${IPERF_RUNS:=2}"
+	: "${JOIN_N:=5}" "${MESH_N:=20}" "${RESYNC_PEERS:=300}" "${ATTACH_FAB_N:=10}"
 fi
 RUNS=${RUNS:-40}
 CNI_N=${CNI_N:-30}
@@ -42,6 +46,7 @@ ATTACH_REPEAT=${ATTACH_REPEAT:-2}
 NFT_ITER=${NFT_ITER:-300}
 DNS_N=${DNS_N:-1000}
 export IPERF_SECONDS=${IPERF_SECONDS:-3} IPERF_RUNS=${IPERF_RUNS:-5}
+export JOIN_N=${JOIN_N:-20} MESH_N=${MESH_N:-50} RESYNC_PEERS=${RESYNC_PEERS:-1000} ATTACH_FAB_N=${ATTACH_FAB_N:-40}
 [ "$ATTACH_N" -ge 110 ] || { echo "bench: ATTACH_N must be at least 110" >&2; exit 2; }
 
 rm -rf "$RAW" "$LOGS"
@@ -71,6 +76,7 @@ done
 step nft "$BIN/sandbox" --timeout 900 "$BIN/bench-nft" "$NFT_ITER"
 step dns "$BIN/sandbox" --timeout 900 "$BIN/bench-dns" -n "$DNS_N" --samples "$RAW/dns.txt"
 step iperf "$BIN/sandbox" --timeout 900 bash bench/bench_iperf.sh
+step fabric "$BIN/sandbox" --timeout 1800 bash bench/bench_fabric.sh
 
 # ---------------------------------------------------------------- figures
 # Every figure is one row of results.tsv:
@@ -128,6 +134,21 @@ dns_samples visible-netd | stats_of dns-visible netd ms 0.001
 dns_samples visible-cni | stats_of dns-visible berth-cni ms 0.001
 samples iperf-published.bps | stats_of tcp published Gbit/s 1e-9
 samples iperf-direct.bps | stats_of tcp direct Gbit/s 1e-9
+# bench_fabric.sh: "KEY VALUE" lines
+fab_samples() { awk -v k="$1" '$1 == k {print $2}' "$RAW/fabric.txt" 2>/dev/null; }
+fab_samples join-reach-ms | stats_of fabric-join berth ms 1
+fab_samples mesh-ms | stats_of fabric-mesh berth ms 1
+fab_samples mesh-host-ms | stats_of fabric-mesh-host berth ms 1
+fab_samples resync-kept-cpu-ms | stats_of fabric-resync netd-cpu ms 1
+fab_samples resync-write-cpu-ms | stats_of fabric-resync-write netd-cpu ms 1
+fab_samples resync-events-cpu-ms | stats_of fabric-peers-events netd-cpu ms 1
+fab_samples attach-loc-us | stats_of fabric-attach local ms 0.001
+fab_samples attach-fab-us | stats_of fabric-attach fabric ms 0.001
+fab_samples tcp-same-gbps | stats_of fabric-tcp same-host Gbit/s 1
+fab_samples tcp-vxlan-gbps | stats_of fabric-tcp vxlan Gbit/s 1
+fab_samples tcp-hostgw-gbps | stats_of fabric-tcp host-gw Gbit/s 1
+fab_samples mesh-rss-kib | stats_of fabric-mem rss MiB 0.0009765625
+fab_samples mesh-pss-kib | stats_of fabric-mem pss MiB 0.0009765625
 
 # ---------------------------------------------------------------- the table
 # fig KEY SUBJECT FIELD: a field of a figure (median, p10, p90, n); empty when missing.
@@ -197,6 +218,18 @@ TABLE=$OUT/table.txt
 		"after berth-cni ADD $(val dns-visible berth-cni)"
 	row "TCP through a published port (DNAT)" "published/direct $(ratio tcp published tcp direct)" \
 		"$(val tcp published)" "direct to the container $(val tcp direct)"
+	row "fabric: new host reached by every peer" "target 1 s" \
+		"$(val fabric-join berth)" "$JOIN_N joins into 4 hosts, from its netd's start"
+	row "fabric: $MESH_N hosts to a full mesh" "target 5 s" "$(val fabric-mesh berth)" \
+		"per host $(val fabric-mesh-host berth)"
+	row "fabric: resync of $RESYNC_PEERS peers, netd CPU" "target 1 s" "$(val fabric-resync netd-cpu)" \
+		"all written again $(val fabric-resync-write netd-cpu); as they came $(val fabric-peers-events netd-cpu)"
+	row "fabric: attach on a fabric network" "fabric/local $(ratio fabric-attach fabric fabric-attach local) (target 1.1x)" \
+		"$(val fabric-attach fabric)" "local network $(val fabric-attach local)"
+	row "fabric: TCP across hosts, VXLAN" "vxlan/same-host $(ratio fabric-tcp vxlan fabric-tcp same-host)" \
+		"$(val fabric-tcp vxlan)" "same host $(val fabric-tcp same-host); host-gw $(val fabric-tcp host-gw)"
+	row "fabric: netd memory, $((MESH_N - 1)) peers" "PSS (target 8 MiB)" "$(val fabric-mem pss)" \
+		"RSS $(val fabric-mem rss) (shared libraries counted whole)"
 	row "netd RSS, 0 endpoints" "1.00x (base)" "$(val rss@0 netd)" "-"
 	row "netd RSS, $ATTACH_N endpoints" "at $ATTACH_N / at 0 $(ratio "rss@$ATTACH_N" netd rss@0 netd)" \
 		"$(val "rss@$ATTACH_N" netd)" "-"

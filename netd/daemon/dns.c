@@ -81,6 +81,8 @@ struct dns {
 	uint64_t next_conn;
 	unsigned n_conns;
 	long long next_tick;
+	void (*changed)(void *arg); /* dns_on_local_change, under lock */
+	void *changed_arg;
 };
 
 static void conn_free(struct dns *d, struct conn *c);
@@ -523,6 +525,13 @@ static void wake(struct dns *d)
 			net_bind(d, n);
 }
 
+/* Tell the listener (the fabric) that local entries may have changed; the lock is held. */
+static void local_changed(struct dns *d)
+{
+	if (d->changed)
+		d->changed(d->changed_arg);
+}
+
 static void *loop(void *arg)
 {
 	struct dns *d = arg;
@@ -542,6 +551,9 @@ static void *loop(void *arg)
 				break;
 			case DNS_TAG_WATCH:
 				dns_watch_read(d->watch);
+				pthread_mutex_lock(&d->lock);
+				local_changed(d);
+				pthread_mutex_unlock(&d->lock);
 				break;
 			case DNS_TAG_UDP:
 				if ((net = net_by_id(d, id)))
@@ -675,6 +687,7 @@ void dns_endpoint_attached(struct dns *d, const struct eng_endpoint *ep)
 	pthread_mutex_lock(&d->lock);
 	if (names_put(d->nx, &ne) < 0)
 		log_warn("dns: out of memory indexing %s on %s (the store's watch tries again)", ep->id, ep->network);
+	local_changed(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -684,6 +697,7 @@ void dns_endpoint_detached(struct dns *d, const char *network, const char *id, c
 		return;
 	pthread_mutex_lock(&d->lock);
 	names_del(d->nx, NAMES_SOURCE_LOCAL, network, id, ifname);
+	local_changed(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -780,5 +794,15 @@ struct names *dns_names_acquire(struct dns *d)
 
 void dns_names_release(struct dns *d)
 {
+	pthread_mutex_unlock(&d->lock);
+}
+
+void dns_on_local_change(struct dns *d, void (*fn)(void *arg), void *arg)
+{
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->changed = fn;
+	d->changed_arg = arg;
 	pthread_mutex_unlock(&d->lock);
 }

@@ -59,3 +59,11 @@ json_t *dns_names_json(struct dns *d, const struct eng_network *n);
  */
 struct names *dns_names_acquire(struct dns *d);
 void dns_names_release(struct dns *d);
+
+/*
+ * fn(arg) is called, with the index locked, whenever this host's entries
+ * may have changed (netd's attach and detach, the store's watch), from
+ * whichever thread changed them: it must return at once (the fabric only
+ * wakes its agent). fn NULL: no more calls once this returns.
+ */
+void dns_on_local_change(struct dns *d, void (*fn)(void *arg), void *arg);

@@ -133,16 +133,20 @@ static void network_def(struct dns_watch *w, const char *name)
 }
 
 /* A network's watches, definition and every complete record of it in place of what the index had. */
-static void scan_network(struct dns_watch *w, const char *name)
+static void scan_network(struct dns_watch *w, const char *network)
 {
 	struct eng_endpoint *eps = NULL;
 	struct names_ep *ne;
-	char path[PATH_MAX];
+	char path[PATH_MAX], name[ENG_NAME_MAX + 1];
 	size_t n = 0, k = 0;
 	struct dirent *de;
 	DIR *d;
 
-	if (!bname_valid(name, ENG_NAME_MAX) || add(w, W_NET, name, NULL, REC_MASK | IN_CREATE) < 0)
+	if (!bname_valid(network, ENG_NAME_MAX))
+		return;
+	/* a copy: network may be the record of the network's own watch, which add() replaces */
+	snprintf(name, sizeof(name), "%s", network);
+	if (add(w, W_NET, name, NULL, REC_MASK | IN_CREATE) < 0)
 		return;
 	add(w, W_EPS, name, NULL, DIR_MASK);
 	network_def(w, name);

@@ -461,7 +461,21 @@ static int start_dns(struct netd *d)
 	return 0;
 }
 
-/* With a "fabric" in the configuration: the agent joins etcd in the background (netd/fabric/fabric.h). */
+static struct names *names_acquire(void *dns)
+{
+	return dns_names_acquire(dns);
+}
+
+static void names_release(void *dns)
+{
+	dns_names_release(dns);
+}
+
+/*
+ * With a "fabric" in the configuration: the agent joins etcd in the
+ * background (netd/fabric/fabric.h), publishes this host's names and feeds
+ * DNS with the other hosts' (docs/dns.md).
+ */
 static int join_fabric(struct netd *d)
 {
 	struct berr e = BERR_INIT;
@@ -471,6 +485,12 @@ static int join_fabric(struct netd *d)
 	if (fabric_start(d->cfg.fabric, d->cfg.state_dir, d->cfg.lock_timeout_ms, &d->fabric, &e) < 0)
 		return fail(&d->notify_fd, "%s", berr_message(&e));
 	log_info("fabric: joining as %s", d->cfg.fabric->node ? d->cfg.fabric->node : "(the hostname)");
+	if (d->dns) {
+		struct fabric_names_ops ops = {.acquire = names_acquire, .release = names_release, .arg = d->dns};
+
+		fabric_names_connect(d->fabric, &ops);
+		dns_on_local_change(d->dns, fabric_names_changed, d->fabric);
+	}
 	return 0;
 }
 
@@ -508,7 +528,8 @@ static int serve(struct netd *d)
 static void shut_down(struct netd *d)
 {
 	srv_close(d->srv);
-	/* the fabric first: it may feed DNS names (docs/dns.md) */
+	/* the fabric first: it feeds DNS names (docs/dns.md); DNS stops telling it first */
+	dns_on_local_change(d->dns, NULL, NULL);
 	fabric_stop(d->fabric);
 	dns_stop(d->dns);
 	eng_close(d->eng);

@@ -246,6 +246,15 @@ static json_t *do_routes(struct req_ctx *ctx, const struct req *q)
 			json_array_append_new(arr, route_json(&rts[i]));
 		bjson_set(res, "routes", arr);
 		arr = NULL;
+		/* a fabric network's traffic to other hosts: the host's overlay routes */
+		if (ctx->fabric) {
+			json_t *ov = fabric_network_routes(ctx->fabric, ep->network, &e);
+
+			if (ov)
+				bjson_set(res, "overlay_routes", ov);
+			else if (e.code)
+				log_warn("routes of %s: %s", ep->id, berr_message(&e));
+		}
 	}
 	json_decref(arr);
 	free(rts);
@@ -445,6 +454,9 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		r = eng_reconcile(ctx->eng, &rep, &e);
 		if (r < 0)
 			return fail(r, &e);
+		/* a reconcile after a flushed ruleset restores the store's elements: the fabric's come next */
+		if (ctx->fabric)
+			fabric_resync(ctx->fabric);
 		o = json_object();
 		if (o) {
 			bjson_set(o, "networks", json_integer((json_int_t)rep.networks));

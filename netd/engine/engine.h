@@ -85,6 +85,8 @@ struct eng_network {
 	 * bridge is the network's own (forward, no masquerade); netd/fabric/.
 	 */
 	char tunnel[16];
+	/* A fabric network's whole subnet (prefix 0: none), of which subnet is this host's block. */
+	struct bcidr4 fabric_subnet;
 };
 
 /* A definition with berth's defaults: masquerade, gateway on bridge, hairpin, bridge = name. */
@@ -246,6 +248,19 @@ struct eng_reconcile_report {
  * table. Takes every lock (global, then each network) for its duration.
  */
 int eng_reconcile(struct eng *eng, struct eng_reconcile_report *ret, struct berr *e);
+
+/*
+ * The fabric's VXLAN filter (netd/fabric/, docs/fabric.md): UDP to port
+ * is accepted only from the underlay addresses in peers. The elements are
+ * the store's fabric's own ("fabric <store>"), so the store's rebuilds
+ * keep them. sync: exactly these (on false: none, the port unfiltered);
+ * peer: one added or removed.
+ */
+int eng_vxlan_sync(struct eng *eng, uint16_t port, bool on, const uint32_t *peers, size_t n, struct berr *e);
+int eng_vxlan_peer(struct eng *eng, uint16_t port, uint32_t peer, bool add, struct berr *e);
+
+/* berth's route protocol number for the fabric's overlay routes (netd/fabric/kernel.h). */
+#define ENG_RTPROT_FABRIC 98
 
 /* ------------------------------------------------------------------ inspection */
 

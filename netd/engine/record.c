@@ -79,6 +79,8 @@ json_t *record_network_to_json(const struct eng_network *n)
 		return NULL;
 	if (n->tunnel[0] && put_str(o, "tunnel", n->tunnel) < 0)
 		return NULL;
+	if (n->fabric_subnet.prefix && put_str(o, "fabric_subnet", baddr_fmt_cidr4(&n->fabric_subnet, buf)) < 0)
+		return NULL;
 	return TAKE_PTR(o);
 }
 
@@ -86,7 +88,8 @@ int record_network_from_json(const json_t *j, struct eng_network *ret, struct be
 {
 	static const char *const keys[] = {"name",	"bridge",  "subnet",	 "gateway",  "range_start",
 					   "range_end", "mtu",	   "masquerade", "internal", "gateway_on_bridge",
-					   "hairpin",	"promisc", "adopted",	 "tunnel",   NULL};
+					   "hairpin",	"promisc", "adopted",	 "tunnel",   "fabric_subnet",
+					   NULL};
 	struct eng_network n;
 	const char *s;
 	int64_t mtu;
@@ -128,6 +131,14 @@ int record_network_from_json(const json_t *j, struct eng_network *ret, struct be
 		if (!bifname_valid(s))
 			return berr_set(e, -EINVAL, "network.tunnel: invalid interface name '%s'", s);
 		snprintf(n.tunnel, sizeof(n.tunnel), "%s", s);
+	}
+	r = bjson_get_str(j, "fabric_subnet", "network", &s, e);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		r = baddr_parse_cidr4(s, false, &n.fabric_subnet, e);
+		if (r < 0)
+			return berr_wrap(e, r, "network.fabric_subnet");
 	}
 	*ret = n;
 	return 0;

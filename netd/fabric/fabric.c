@@ -2,6 +2,7 @@
 #include "netd/fabric/fabric.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,7 @@ static void fabric_free(struct fabric *f)
 	if (f->wake_fd >= 0)
 		close(f->wake_fd);
 	json_decref(f->status);
+	ag_names_free(f);
 	free(f->nodes);
 	free(f->blocks);
 	free(f->nets);
@@ -161,6 +163,25 @@ void fabric_stop(struct fabric *f)
 	if (f->thread_started)
 		pthread_join(f->thread, NULL);
 	fabric_free(f);
+}
+
+void fabric_resync(struct fabric *f)
+{
+	pthread_mutex_lock(&f->mu);
+	f->resync = true;
+	pthread_mutex_unlock(&f->mu);
+	wake(f);
+}
+
+bool ag_resync_asked(struct fabric *f)
+{
+	bool r;
+
+	pthread_mutex_lock(&f->mu);
+	r = f->resync;
+	f->resync = false;
+	pthread_mutex_unlock(&f->mu);
+	return r;
 }
 
 bool ag_stopping(struct fabric *f)
@@ -312,6 +333,13 @@ int ag_local_ensure(struct fabric *f, struct f_net *n, struct berr *e)
 	en.gateway = n->block.addr + 1;
 	en.mtu = n->mtu;
 	snprintf(en.tunnel, sizeof(en.tunnel), "%s", n->dev);
+	/*
+	 * host-gw: the network's traffic crosses the underlay routed, so the
+	 * nftables rules learn its whole subnet (no masquerade toward it, in
+	 * from its other hosts); in VXLAN mode the device is the bridge's twin.
+	 */
+	if (!vx)
+		en.fabric_subnet = n->def.subnet;
 	/* the engine network first: the device's /32 would otherwise overlap the subnet it checks */
 	r = eng_network_ensure(f->eng, &en, NULL, e);
 	if (r < 0)
@@ -513,4 +541,66 @@ json_t *fabric_network_status(struct fabric *f, const char *name)
 	}
 	pthread_mutex_unlock(&f->mu);
 	return r;
+}
+
+/* The host (node, underlay) of the block dst names, from a network's status. */
+static const json_t *block_host(const json_t *net, const char *dst)
+{
+	const json_t *h;
+	size_t i;
+
+	json_array_foreach (json_object_get(net, "hosts"), i, h)
+		if (strcmp(json_string_value(json_object_get(h, "block")) ?: "", dst) == 0)
+			return h;
+	return NULL;
+}
+
+json_t *fabric_network_routes(struct fabric *f, const char *name, struct berr *e)
+{
+	_cleanup_json_ json_t *net = fabric_network_status(f, name), *out = NULL;
+	_cleanup_free_ struct eng_nsroute *rts = NULL;
+	_cleanup_close_ int nsfd = -1;
+	struct bcidr4 subnet;
+	size_t n = 0;
+
+	if (!net ||
+	    baddr_parse_cidr4(json_string_value(json_object_get(net, "subnet")) ?: "", false, &subnet, NULL) < 0)
+		return NULL;
+	/* netd's own namespace: the host's */
+	nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0) {
+		berr_errno(e, "open /proc/self/ns/net");
+		return NULL;
+	}
+	if (eng_netns_routes(nsfd, &rts, &n, e) < 0)
+		return NULL;
+	out = json_array();
+	if (!out) {
+		berr_oom(e);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct eng_nsroute *rt = &rts[i];
+		const json_t *h = block_host(net, rt->dst);
+		struct bcidr4 dst;
+		char p[16];
+		json_t *o;
+
+		if (rt->family != AF_INET || rt->protocol != FABRIC_RTPROT ||
+		    baddr_parse_cidr4(rt->dst, false, &dst, NULL) < 0 || dst.prefix < subnet.prefix ||
+		    !baddr_in4(&subnet, dst.addr))
+			continue;
+		o = json_object();
+		if (!o || json_array_append_new(out, o) < 0 || bjson_set(o, "dst", json_string(rt->dst)) < 0 ||
+		    bjson_set(o, "gateway", json_string(rt->gateway)) < 0 ||
+		    bjson_set(o, "dev", json_string(rt->dev)) < 0 ||
+		    bjson_set(o, "protocol", json_string(eng_route_proto_name(rt->protocol, p, sizeof(p)))) < 0 ||
+		    bjson_set(o, "host", json_string(h ? json_string_value(json_object_get(h, "node")) : "")) < 0 ||
+		    bjson_set(o, "underlay", json_string(h ? json_string_value(json_object_get(h, "underlay")) : "")) <
+			    0) {
+			berr_oom(e);
+			return NULL;
+		}
+	}
+	return TAKE_PTR(out);
 }

@@ -1,21 +1,28 @@
 /* netctl's dns command: the names a network's resolver answers, with their addresses. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "netd/netctl/netctl.h"
 
+/* FROM: "local" for this host's, the host's name for another host's (source "fabric:HOST") */
 static int name_row(struct table *t, const json_t *n)
 {
-	const char *row[] = {netctl_str(n, "name"), netctl_str(n, "address"), netctl_str(n, "id"),
-			     netctl_str(n, "ifname"), netctl_bool(n, "alias") ? "alias" : "name"};
+	const char *src = netctl_str(n, "source");
+	const char *row[] = {netctl_str(n, "name"),
+			     netctl_str(n, "address"),
+			     netctl_str(n, "id"),
+			     netctl_str(n, "ifname"),
+			     netctl_bool(n, "alias") ? "alias" : "name",
+			     strncmp(src, "fabric:", 7) == 0 ? src + 7 : src};
 
 	return table_add(t, row);
 }
 
 int cmd_dns(int argc, char **argv)
 {
-	static const char *const hdr[] = {"NAME", "ADDRESS", "ID", "IFNAME", "KIND", NULL};
+	static const char *const hdr[] = {"NAME", "ADDRESS", "ID", "IFNAME", "KIND", "FROM", NULL};
 	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 1};
 	_cleanup_json_ json_t *req = NULL;
 	_cleanup_json_ json_t *res = NULL;

@@ -1,18 +1,22 @@
 /* netd's DNS without sockets: the names index, answers to queries, resolv.conf, names in records and requests. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <ldns/ldns.h>
 
 #include "addr.h"
+#include "fileutil.h"
 #include "jsonutil.h"
 #include "netd/daemon/config.h"
 #include "netd/daemon/dns_int.h"
 #include "netd/daemon/request.h"
 #include "netd/engine/names.h"
 #include "netd/engine/record.h"
+#include "netd/engine/store.h"
 
 static struct names_ep ep(const char *network, const char *id, const char *name, uint32_t ip, uint64_t ino)
 {
@@ -388,4 +392,49 @@ Test(names, config)
 	cr_assert_eq(cfg_defaults(&c, &e), 0);
 	cr_assert_lt(cfg_parse(&c, BAD_CFG, strlen(BAD_CFG), &e), 0, "unknown key");
 	cfg_free(&c);
+}
+
+/*
+ * A network made while the store's watch runs (as the fabric makes its
+ * networks), its endpoints directory after the network's own watch: the
+ * records written there are indexed (the directory's event once read a
+ * name its own watch's renewal had freed).
+ */
+Test(dns_watch, network_made_later)
+{
+	char root[256], path[512];
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct dns_watch_ops ops = {0};
+	struct eng_endpoint rec = {.ip = 0x0a460102, .prefix = 24, .state = ENG_EP_COMPLETE, .mtu = 1500};
+	struct berr e = BERR_INIT;
+	struct dns_watch *w = NULL;
+	struct names *idx = NULL;
+	struct store st;
+	uint32_t ips[8];
+	int fd;
+
+	snprintf(root, sizeof(root), "%s/berth-dnswatch.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	cr_assert_not_null(mkdtemp(root));
+	cr_assert_eq(names_new(&idx), 0);
+	cr_assert_eq(dns_watch_open(root, idx, &lock, &ops, &w, &fd, &e), 0, "%s", e.msg);
+	snprintf(path, sizeof(path), "%s/networks/fab", root);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	dns_watch_read(w);
+	snprintf(path, sizeof(path), "%s/networks/fab/endpoints", root);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	dns_watch_read(w);
+	cr_assert_eq(store_init(&st, root, 1000, &e), 0, "%s", e.msg);
+	snprintf(rec.network, sizeof(rec.network), "fab");
+	snprintf(rec.id, sizeof(rec.id), "pod1");
+	snprintf(rec.ifname, sizeof(rec.ifname), "eth0");
+	rec.name = (char *)"mypod";
+	cr_assert_eq(store_ep_write(&st, &rec, &e), 0, "%s", e.msg);
+	dns_watch_read(w);
+	dns_watch_read(w);
+	cr_assert_eq(lookup(idx, "fab", "mypod", ips), 1);
+	cr_assert_eq(ips[0], 0x0a460102);
+	store_fini(&st);
+	dns_watch_close(w);
+	names_free(idx);
+	bfile_rm_rf(root, NULL);
 }

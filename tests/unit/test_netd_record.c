@@ -109,6 +109,14 @@ Test(netd_record, network_round_trip)
 	cr_assert_eq(record_network_from_json(j, &back, &e), 0, "%s", e.msg);
 	cr_assert_eq(memcmp(&n, &back, sizeof(n)), 0);
 	json_decref(j);
+	/* a host-gw fabric network's whole subnet and a VXLAN one's device */
+	baddr_parse_cidr4("10.70.0.0/16", false, &n.fabric_subnet, NULL);
+	snprintf(n.tunnel, sizeof(n.tunnel), "bfx7");
+	j = record_network_to_json(&n);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "fabric_subnet")), "10.70.0.0/16");
+	cr_assert_eq(record_network_from_json(j, &back, &e), 0, "%s", e.msg);
+	cr_assert_eq(memcmp(&n, &back, sizeof(n)), 0);
+	json_decref(j);
 }
 
 Test(netd_record, mac_parsing)

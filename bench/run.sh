@@ -2,7 +2,8 @@
 # bench/run.sh (make bench): every benchmark of berth, one table.
 #
 # Runs, each inside tests/harness/sandbox (nothing touches the machine):
-#   bench_run.sh     container run of /bin/true: berth, crun, runc
+#   bench_run.sh     container run of /bin/true: berth, crun, runc, and the floor (unshare of the
+#                    same eight namespaces); create + start + delete -f of the same bundle
 #   bench_cni.sh     CNI ADD+DEL: berth-cni, bridge + host-local + portmap
 #   bench-attach     attach latency through netd at 10, 100 and ~1,000 endpoints; netd RSS at 0 and 1,000
 #   bench-nft        publishing one port with 10, 1,000 and 10,000 already published
@@ -100,6 +101,10 @@ samples() { [ -s "$RAW/$1" ] && cat "$RAW/$1"; }
 samples run-berth.ms | stats_of run berth ms 1
 samples run-crun.ms | stats_of run crun ms 1
 samples run-runc.ms | stats_of run runc ms 1
+samples floor.ms | stats_of run floor ms 1
+samples csd-berth.ms | stats_of csd berth ms 1
+samples csd-crun.ms | stats_of csd crun ms 1
+samples csd-runc.ms | stats_of csd runc ms 1
 samples cni-berth.us | stats_of cni berth-cni ms 0.001
 samples cni-ref.us | stats_of cni reference ms 0.001
 samples cni-floor.us | stats_of cni kernel-floor ms 0.001
@@ -185,6 +190,13 @@ TABLE=$OUT/table.txt
 	[ -n "$(fig run runc median)" ] && peers="${peers:+$peers; }runc $(val run runc)"
 	r="berth/crun $(ratio run berth run crun), berth/runc $(ratio run berth run runc)"
 	row "container run (/bin/true, 8 ns, limits)" "$r" "$(val run berth)" "${peers:--}"
+	row "container run against the floor" "berth/floor $(ratio run berth run floor)" "$(val run berth)" \
+		"unshare of the 8 namespaces + true $(val run floor)"
+	peers=""
+	[ -n "$(fig csd crun median)" ] && peers="crun $(val csd crun)"
+	[ -n "$(fig csd runc median)" ] && peers="${peers:+$peers; }runc $(val csd runc)"
+	r="berth/crun $(ratio csd berth csd crun), berth/runc $(ratio csd berth csd runc)"
+	row "create + start + delete -f (same)" "$r" "$(val csd berth)" "${peers:--}"
 	peers="-"
 	[ -n "$(fig cni reference median)" ] && peers="bridge+host-local+portmap $(val cni reference)"
 	row "CNI ADD+DEL (1 plugin, 1 port)" "berth-cni/reference $(ratio cni berth-cni cni reference)" \

@@ -64,18 +64,14 @@ static int setup_log(const struct rt_cli *c, struct berr *e)
 static int reexec_sealed(const struct command *cmd, const struct cmd_ctx *x, char **argv, struct berr *e)
 {
 	struct rt_create_opts co;
-	int r;
 
 	if (!(cmd->flags & RT_CMD_SEALED) || rt_selfprot_sealed())
 		return 0;
 	cmd_create_opts(x, &co);
-	if ((cmd->flags & RT_CMD_EARLY) && (r = rt_early_start(&co, e)) < 0)
-		return r;
+	if (cmd->flags & RT_CMD_EARLY)
+		return rt_early_reexec(&co, argv, e);
 	rt_trace("reexec");
-	r = rt_selfprot_reexec(argv, x->root, e);
-	if (r < 0 && (cmd->flags & RT_CMD_EARLY))
-		rt_early_abort(&co);
-	return r;
+	return rt_selfprot_reexec(argv, x->root, e);
 }
 
 /* berth's exit status: 1 when the command failed or its output could not be written, else its own (run, exec). */
@@ -109,5 +105,6 @@ int main(int argc, char **argv)
 	r = cmd->run(&x, &e);
 	r = finish(r, &x, &e);
 	rt_cli_clear(&c);
+	rt_trace("main end");
 	return r;
 }

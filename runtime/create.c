@@ -116,6 +116,7 @@ static void close_launch_fds(struct rt_launch *l)
 		l->go[i] = berth_close_safe(l->go[i]);
 		l->done[i] = berth_close_safe(l->done[i]);
 	}
+	l->early_ns_sock = berth_close_safe(l->early_ns_sock);
 	rt_ns_close_all(l->ns_fds);
 }
 
@@ -145,6 +146,15 @@ static bool pids_too_tight(const struct rt_spec *spec)
 	return spec->resources.pids_limit > 0 && spec->resources.pids_limit < 2;
 }
 
+static bool joins_time_ns(const struct rt_spec *spec)
+{
+	for (size_t i = 0; i < spec->n_ns_join; i++) {
+		if (spec->ns_join[i].type == CLONE_NEWTIME)
+			return true;
+	}
+	return false;
+}
+
 static int spawn_init(struct create_ctx *c, const struct rt_spec *spec, struct berr *e)
 {
 	struct rt_launch *l = &c->l;
@@ -166,7 +176,13 @@ static int spawn_init(struct create_ctx *c, const struct rt_spec *spec, struct b
 		l->unshare_cgroupns = true;
 	}
 	l->cg_in_helper = (c->cg_v1 || c->cg_fd < 0) && !pids_too_tight(spec);
-	s.helper = l->cg_in_helper || spec->n_ns_join || offs;
+	l->cg_v2_clone = c->cg_fd >= 0;
+	/* the namespaces made early (early.h) are joined by the helper, which needs room in a pids limit */
+	if (pids_too_tight(spec))
+		l->early_ns_sock = berth_close_safe(l->early_ns_sock);
+	s.helper = l->cg_in_helper || spec->n_ns_join || offs || l->early_ns_sock >= 0;
+	/* a helper sharing berth's memory (spawn.c) cannot enter a time namespace it did not make itself */
+	s.light = !offs && !joins_time_ns(spec);
 	return rt_spawn_start(&s, l->sync_parent, &c->pid, &c->helper, e);
 }
 
@@ -263,6 +279,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	ret->sync_fd = -1;
 	c.l.sync_parent = c.l.sync_child = c.l.console_sock = c.l.resolv_tree = -1;
 	c.l.go[0] = c.l.go[1] = c.l.done[0] = c.l.done[1] = -1;
+	c.l.early_ns_sock = -1;
 	for (int i = 0; i < RT_NS_COUNT; i++)
 		c.l.ns_fds[i] = -1;
 
@@ -314,6 +331,8 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	if (rt_cgroup_clone_fd(c.cg, &c.cg_fd, NULL) < 0)
 		c.cg_fd = -1;
 	c.cg_v1 = rt_cgroup_get_mode(c.cg) != RT_CGROUP_V2;
+	if (early)
+		c.l.early_ns_sock = rt_early_ns_socket();
 	rt_trace("config+cgfd");
 	c.l.spec = spec;
 	c.l.id = o->id;
@@ -358,6 +377,8 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 fail:
 	if (early > 0 && !c.cg)
 		rt_early_cgroup(&c.cg, NULL);
+	/* the early child may have joined the cgroup (early.c): gone before it is removed */
+	rt_early_reap();
 	undo(&c, o, spec, st);
 out:
 	c.l.sync_parent = berth_close_safe(c.l.sync_parent);

@@ -38,14 +38,15 @@ struct exec_ctx {
 	int root_fd; /* the init's root when it has no mount namespace of its own (chroot'ed), else -1 */
 };
 
-static int helper_prepare(void *arg, struct berr *e)
+static int helper_prepare(void *arg, uint64_t *flags, struct berr *e)
 {
 	struct exec_ctx *x = arg;
 	int r;
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (x->cg) {
-		r = rt_cgroup_enter(x->cg, 0, e);
+		/* the exec'd process is cloned into the v2 cgroup when there is one (CLONE_INTO_CGROUP) */
+		r = x->cg_fd >= 0 ? rt_cgroup_enter_v1(x->cg, e) : rt_cgroup_enter(x->cg, 0, e);
 		if (r < 0)
 			return berr_wrap(e, r, "enter the container's cgroup");
 	}

@@ -18,6 +18,7 @@
 #include "jsonutil.h"
 #include "runtime/console.h"
 #include "runtime/devices.h"
+#include "runtime/early.h"
 #include "runtime/hooks.h"
 #include "runtime/inroot.h"
 #include "runtime/launch.h"
@@ -28,7 +29,28 @@
 #include "runtime/sync.h"
 #include "runtime/trace.h"
 
-int rt_init_helper_prepare(void *ctx, struct berr *e)
+/* Join the namespaces made early (early.h), if they came: the user namespace gives up the host's privileges. */
+static int join_early_ns(const struct rt_launch *l, uint64_t *flags, struct berr *e)
+{
+	int fds[2], mask, r = 0;
+
+	mask = rt_early_ns_receive(l->early_ns_sock, l->spec, fds);
+	/* not cleared in l: the helper may share berth's memory (spawn.c), whose copy of the fd stays open */
+	close(l->early_ns_sock);
+	if (mask <= 0)
+		return 0;
+	if (fds[0] >= 0 && setns(fds[0], CLONE_NEWUSER) < 0)
+		r = berr_errno(e, "join the container's user namespace");
+	else if (setns(fds[1], CLONE_NEWNET) < 0)
+		r = berr_errno(e, "join the container's network namespace");
+	else
+		*flags &= ~(uint64_t)mask;
+	berth_close_safe(fds[0]);
+	berth_close_safe(fds[1]);
+	return r;
+}
+
+int rt_init_helper_prepare(void *ctx, uint64_t *flags, struct berr *e)
 {
 	struct rt_launch *l = ctx;
 	char offsets[256];
@@ -37,7 +59,7 @@ int rt_init_helper_prepare(void *ctx, struct berr *e)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (l->cg_in_helper) {
 		/* pid 0: the calling thread, a self-migration (see runtime/spawn.h) */
-		r = rt_cgroup_enter(l->cg, 0, e);
+		r = l->cg_v2_clone ? rt_cgroup_enter_v1(l->cg, e) : rt_cgroup_enter(l->cg, 0, e);
 		if (r < 0)
 			return berr_wrap(e, r, "enter the container's cgroup");
 	}
@@ -56,7 +78,7 @@ int rt_init_helper_prepare(void *ctx, struct berr *e)
 		if (r < 0)
 			return berr_wrap(e, r, "'linux.timeOffsets'");
 	}
-	return 0;
+	return l->early_ns_sock >= 0 ? join_early_ns(l, flags, e) : 0;
 }
 
 /* A state JSON for hooks run by the init, with status replaced. */

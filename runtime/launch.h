@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/seccomp.h"
@@ -13,6 +14,7 @@ struct rt_launch {
 	const struct rt_seccomp *seccomp;
 	struct rt_cgroup *cg;
 	bool cg_in_helper; /* the spawn helper moves itself into cg before clone3 */
+	bool cg_v2_clone;  /* ... into its v1 hierarchies only: clone3 places the init in the v2 one */
 	int ns_fds[RT_NS_COUNT];
 	int sync_parent, sync_child;
 	int console_sock; /* -1 without a terminal */
@@ -21,11 +23,15 @@ struct rt_launch {
 	int preserve_fds;
 	int state_lock;	       /* the parent's lock of the state directory: the init must not keep it */
 	bool unshare_cgroupns; /* CLONE_INTO_CGROUP path: the cgroup namespace is made after joining */
+	int early_ns_sock;     /* the namespaces made early arrive here (early.h), -1 when none */
 	int resolv_tree;       /* a detached mount of the container's resolv.conf (net.h), -1: none */
 };
 
 /* The container's init: runs in the new namespaces, never returns. */
 void rt_init_main(void *ctx) __attribute__((noreturn));
 
-/* The spawn helper's preparation: cgroup, joined namespaces, time offsets. */
-int rt_init_helper_prepare(void *ctx, struct berr *e);
+/*
+ * The spawn helper's preparation: cgroup, joined namespaces, time offsets,
+ * the early namespaces (their flags cleared from *flags).
+ */
+int rt_init_helper_prepare(void *ctx, uint64_t *flags, struct berr *e);

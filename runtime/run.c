@@ -108,47 +108,79 @@ static int teardown(const struct rt_create_opts *o, struct berr *warn, struct be
  * Its last reference going away unmounts everything in it and waits for an
  * RCU grace period (0.1-1.5 ms here); dropped by the container's exit, that
  * wait delays the exit berth is waiting for. Held here, the namespace is
- * dropped on a thread of ours while the teardown (cgroups, state) goes on,
- * and joined before run returns: nothing of it outlives run.
+ * dropped by a thread of ours that waits for the container's exit from the
+ * start (a pidfd), so the release runs alongside berth's own wake-up and
+ * the teardown (cgroups, state); the thread is joined before run returns:
+ * nothing of it outlives run.
  */
-static int hold_mnt_ns(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
+struct dropper {
+	pthread_t t;
+	int mntns, pidfd, stop[2];
+	bool on;
+};
 
 static void *drop_ns(void *arg)
 {
-	close((int)(intptr_t)arg);
+	struct dropper *d = arg;
+	/* without a pidfd (old kernels, valgrind) the stop after berth's own wait is the signal */
+	struct pollfd p[2] = {{.fd = d->pidfd, .events = POLLIN}, {.fd = d->stop[0], .events = POLLIN}};
+
+	while (poll(p, 2, -1) < 0 && errno == EINTR)
+		;
+	rt_trace("drop start");
+	d->mntns = berth_close_safe(d->mntns);
+	rt_trace("drop end");
 	return NULL;
 }
 
-static bool drop_ns_start(int fd, pthread_t *t)
+/* Hold pid's mount namespace until pid exits or dropper_stop. */
+static void dropper_start(struct dropper *d, pid_t pid)
 {
+	char path[64];
 	sigset_t all, old;
-	bool ok;
 
-	if (fd < 0)
-		return false;
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	d->mntns = open(path, O_RDONLY | O_CLOEXEC);
+	if (d->mntns < 0)
+		return;
+	if (pipe2(d->stop, O_CLOEXEC) < 0) {
+		d->mntns = berth_close_safe(d->mntns);
+		return;
+	}
+	/* our child, not yet reaped: the pid cannot have been reused */
+	d->pidfd = rt_sys_pidfd_open(pid, 0);
 	/* signals stay with the main thread's signalfd */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ok = pthread_create(t, NULL, drop_ns, (void *)(intptr_t)fd) == 0;
+	d->on = pthread_create(&d->t, NULL, drop_ns, d) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!ok)
-		close(fd);
-	return ok;
+	if (!d->on)
+		d->mntns = berth_close_safe(d->mntns);
+}
+
+/* Let the thread drop the namespace now (if the container's exit has not already). */
+static void dropper_release(struct dropper *d)
+{
+	d->stop[1] = berth_close_safe(d->stop[1]);
+}
+
+static void dropper_stop(struct dropper *d)
+{
+	dropper_release(d);
+	if (d->on)
+		pthread_join(d->t, NULL);
+	d->on = false;
+	d->mntns = berth_close_safe(d->mntns);
+	d->pidfd = berth_close_safe(d->pidfd);
+	d->stop[0] = berth_close_safe(d->stop[0]);
 }
 
 int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct berr *warn, struct berr *e)
 {
 	struct rt_created c = {.sync_fd = -1};
+	struct dropper d = {.mntns = -1, .pidfd = -1, .stop = {-1, -1}};
 	sigset_t set, old;
-	pthread_t dropper;
-	bool dropping = false;
-	int r, status = 0, mntns = -1;
+	int r, status = 0;
 
 	rt_forward_set(&set);
 	/* blocked from the start: a signal during creation is delivered to the container, not lost */
@@ -162,7 +194,7 @@ int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct 
 	/* nobody waits behind us while the container runs: `berth delete -f` must be able to take the lock */
 	c.st->lockfd = berth_close_safe(c.st->lockfd);
 	if (!detach && (c.spec->ns_new & CLONE_NEWNS))
-		mntns = hold_mnt_ns(c.pid);
+		dropper_start(&d, c.pid);
 	r = rt_sync_wait_exec(c.sync_fd, e);
 	rt_trace("exec'd");
 	c.sync_fd = berth_close_safe(c.sync_fd);
@@ -192,17 +224,15 @@ int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct 
 	r = rt_wait_forwarding(c.pid, &set, &status, e);
 	if (r < 0)
 		goto out;
-	dropping = drop_ns_start(mntns, &dropper);
-	mntns = -1;
+	dropper_release(&d);
 	rt_trace("exited+oom");
 	report_oom(c.st, status, warn);
 	*ret_status = status;
 	r = teardown(o, warn, e);
 	rt_trace("torn down");
 out:
-	berth_close_safe(mntns);
-	if (dropping)
-		pthread_join(dropper, NULL);
+	dropper_stop(&d);
+	rt_trace("dropper joined");
 	rt_created_clear(&c);
 	if (!detach)
 		sigprocmask(SIG_SETMASK, &old, NULL);

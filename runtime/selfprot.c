@@ -197,7 +197,7 @@ static int memfd_copy(int self, struct berr *e)
 	return TAKE_FD(mfd);
 }
 
-/* The overlay view made ahead of the re-exec (rt_selfprot_prepare), and its mount fd. */
+/* The view made ahead of the re-exec (rt_selfprot_prepare), and its mount fd (overlay only). */
 static int prepared_exe = -1, prepared_mnt = -1;
 
 void rt_selfprot_prepare(const char *state_root)
@@ -223,30 +223,46 @@ void rt_selfprot_drop_mount(void)
 	prepared_mnt = berth_close_safe(prepared_mnt);
 }
 
-int rt_selfprot_reexec(char **argv, const char *state_root, struct berr *e)
+int rt_selfprot_reexec_prepare(const char *state_root, struct berr *e)
 {
-	_cleanup_close_ int self = -1, fd = -1;
+	_cleanup_close_ int self = -1;
 
 	if (rt_selfprot_sealed())
 		return 0;
 	if (getenv(LOOP_GUARD))
 		return berr_set(e, -ELOOP,
 				"re-executed from a protected copy of berth, but it does not look protected");
-	fd = TAKE_FD(prepared_exe);
-	if (fd < 0) {
-		int mnt = -1;
-
+	rt_selfprot_prepare(state_root);
+	if (prepared_exe < 0) {
 		self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 		if (self < 0)
 			return berr_errno(e, "open /proc/self/exe");
-		fd = overlay_exe(self, state_root, &mnt);
-		/* nobody to hand the mount to: its grace period is paid here */
-		berth_close_safe(mnt);
-		if (fd < 0 && (fd = memfd_copy(self, e)) < 0)
-			return fd;
+		prepared_exe = memfd_copy(self, e);
+		if (prepared_exe < 0)
+			return prepared_exe;
 	}
-	setenv(LOOP_GUARD, "1", 1);
-	rt_sys_execveat(fd, "", argv, environ, AT_EMPTY_PATH);
+	if (setenv(LOOP_GUARD, "1", 1) < 0)
+		return berr_oom(e);
+	return 1;
+}
+
+int rt_selfprot_reexec_now(char **argv, struct berr *e)
+{
+	int err;
+
+	rt_sys_execveat(prepared_exe, "", argv, environ, AT_EMPTY_PATH);
+	err = errno;
 	unsetenv(LOOP_GUARD);
-	return berr_errno(e, "re-exec berth from its protected copy");
+	return berr_sys(e, -err, "re-exec berth from its protected copy");
+}
+
+int rt_selfprot_reexec(char **argv, const char *state_root, struct berr *e)
+{
+	int r = rt_selfprot_reexec_prepare(state_root, e);
+
+	if (r <= 0)
+		return r;
+	/* nobody to hand the mount to: its grace period is paid here */
+	rt_selfprot_drop_mount();
+	return rt_selfprot_reexec_now(argv, e);
 }

@@ -36,3 +36,13 @@ void rt_selfprot_drop_mount(void);
  * owns, unrelated to the binary's (the overlay's second layer).
  */
 int rt_selfprot_reexec(char **argv, const char *state_root, struct berr *e);
+
+/*
+ * The same in two steps, for a caller that shares its memory with a child
+ * between them (early.c): _prepare does everything that allocates (the
+ * view, or a sealed memfd copy, and the environment marker) and returns 1,
+ * or 0 when already protected (nothing to do); _now only calls execveat
+ * and returns on error.
+ */
+int rt_selfprot_reexec_prepare(const char *state_root, struct berr *e);
+int rt_selfprot_reexec_now(char **argv, struct berr *e);

@@ -2,8 +2,10 @@
 #include "runtime/spawn.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,19 +28,21 @@ static pid_t clone_into(uint64_t flags, int cgroup_fd)
 	return rt_sys_clone3(&args);
 }
 
+static void helper_main(const struct rt_spawn *s) __attribute__((noreturn));
 static void helper_main(const struct rt_spawn *s)
 {
 	struct berr e = BERR_INIT;
+	uint64_t flags = s->flags;
 	pid_t pid;
 	int r;
 
-	r = s->prepare ? s->prepare(s->ctx, &e) : 0;
+	r = s->prepare ? s->prepare(s->ctx, &flags, &e) : 0;
 	rt_trace("helper prepared");
 	if (r < 0) {
 		rt_sync_send_error(s->sync_child, &e);
 		_exit(1);
 	}
-	pid = clone_into(s->flags | CLONE_PARENT, s->cgroup_fd);
+	pid = clone_into(flags | CLONE_PARENT, s->cgroup_fd);
 	if (pid > 0)
 		rt_trace("helper cloned");
 	if (pid < 0) {
@@ -51,6 +55,65 @@ static void helper_main(const struct rt_spawn *s)
 	if (rt_sync_send(s->sync_child, RT_SYNC_PID, 0, pid, NULL, 0) < 0)
 		_exit(1);
 	_exit(0);
+}
+
+/*
+ * The helper shares berth's memory (CLONE_VM) and berth waits, suspended,
+ * until it has exited (CLONE_VFORK), as posix_spawn's child does: no copy
+ * of the page tables and no copy-on-write faults for a process that lives
+ * a fraction of a millisecond. It runs on a stack of its own, and so does
+ * the init it clones (a copy of that stack) until its execve. The helper
+ * must not change berth's memory in ways berth would not expect: prepare
+ * callbacks keep to local state (and closing their own copies of fds).
+ * Sanitizer builds fork the helper as before (RT_SHARED_VM). A helper
+ * cloned this way is not in
+ * the v2 cgroup; the process it clones is placed there by CLONE_INTO_CGROUP
+ * and it moves itself into v1 hierarchies only (rt_cgroup_enter_v1).
+ * Only for callers that ask (s->light): a process sharing its memory with
+ * another cannot join a time namespace (setns fails with EUSERS), which
+ * berth exec does.
+ */
+#define HELPER_STACK (8UL << 20)
+
+void *rt_spawn_stack(size_t size)
+{
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1,
+		       0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p, 4096, PROT_NONE) < 0) {
+		munmap(p, size);
+		return NULL;
+	}
+	return p + size;
+}
+
+#if RT_SHARED_VM
+static int helper_entry(void *arg)
+{
+	helper_main(arg);
+	return 1;
+}
+#endif
+
+static pid_t start_helper(const struct rt_spawn *s)
+{
+	pid_t pid;
+#if RT_SHARED_VM
+	/* reused: each helper has exited before berth goes on */
+	static void *stack;
+
+	if (s->light && !stack && !(stack = rt_spawn_stack(HELPER_STACK)))
+		return -1;
+	if (s->light)
+		return clone(helper_entry, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)s);
+#endif
+	/* in the v2 cgroup from the start: its self-migration only has v1 left to do */
+	pid = clone_into(0, s->cgroup_fd);
+	if (pid == 0)
+		helper_main(s);
+	return pid;
 }
 
 int rt_spawn_start(const struct rt_spawn *s, int sync_parent, pid_t *ret_pid, pid_t *ret_helper, struct berr *e)
@@ -70,15 +133,9 @@ int rt_spawn_start(const struct rt_spawn *s, int sync_parent, pid_t *ret_pid, pi
 		*ret_pid = pid;
 		return 0;
 	}
-	/*
-	 * The helper itself starts in the v2 cgroup when there is one, so its
-	 * self-migration only has v1 left to do: the cheap thread move.
-	 */
-	helper = clone_into(0, s->cgroup_fd);
+	helper = start_helper(s);
 	if (helper < 0)
 		return berr_errno(e, "fork the spawn helper");
-	if (helper == 0)
-		helper_main(s);
 	close(s->sync_child);
 	r = rt_sync_expect(sync_parent, RT_SYNC_PID, "the spawn helper", &msg, e);
 	if (r < 0) {

@@ -21,13 +21,29 @@ struct rt_spawn {
 	uint64_t flags; /* CLONE_NEW* for the new process */
 	int cgroup_fd;	/* >= 0: CLONE_INTO_CGROUP (direct path only) */
 	bool helper;	/* go through the helper */
+	bool light;	/* ... sharing berth's memory (spawn.c); not when it joins a time namespace */
 	int sync_child; /* the child's end of the sync socket (the helper reports on it) */
-	/* In the helper, before clone3: 0 or -errno with e set. */
-	int (*prepare)(void *ctx, struct berr *e);
+	/* In the helper, before clone3 (it may clear flags of namespaces it joined): 0 or -errno with e set. */
+	int (*prepare)(void *ctx, uint64_t *flags, struct berr *e);
 	/* The new process; must not return. */
 	void (*child_main)(void *ctx) __attribute__((noreturn));
 	void *ctx;
 };
+
+/*
+ * Children that share berth's memory (clone with CLONE_VM, here and in
+ * early.c) save a page-table copy and copy-on-write faults; sanitizer
+ * builds fork instead, their runtimes keeping per-thread state this would
+ * share.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RT_SHARED_VM 0
+#else
+#define RT_SHARED_VM 1
+#endif
+
+/* A stack for such a child: size bytes reserved, a guard page below; its top, or NULL. */
+void *rt_spawn_stack(size_t size);
 
 /*
  * Start the process; *ret_pid is berth's child either way. sync_parent is

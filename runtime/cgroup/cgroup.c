@@ -484,6 +484,21 @@ int rt_cgroup_enter(const struct rt_cgroup *cg, pid_t pid, struct berr *e)
 	return 0;
 }
 
+int rt_cgroup_enter_v1(const struct rt_cgroup *cg, struct berr *e)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		int r;
+
+		if (cg->h[i].kind != CG_V1)
+			continue;
+		/* "0" moves the calling thread only: no global lock (see rt_cgroup_enter) */
+		r = cg_write(cg->h[i].dir, "tasks", "0", e);
+		if (r < 0)
+			return berr_wrap(e, r, "move into the container's cgroup");
+	}
+	return 0;
+}
+
 int rt_cgroup_clone_fd(const struct rt_cgroup *cg, int *ret_fd, struct berr *e)
 {
 	const struct cg_hier *v2 = find_v2(cg);

@@ -117,6 +117,12 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
  */
 int rt_cgroup_enter(const struct rt_cgroup *cg, pid_t pid, struct berr *e);
 /*
+ * Move the calling (single-threaded) process into every v1 hierarchy only:
+ * for a parent whose children are placed in the v2 one by
+ * clone3(CLONE_INTO_CGROUP) (rt_cgroup_clone_fd).
+ */
+int rt_cgroup_enter_v1(const struct rt_cgroup *cg, struct berr *e);
+/*
  * An O_PATH|O_DIRECTORY fd of the v2 directory for clone3(CLONE_INTO_CGROUP)
  * (v2 and hybrid); -ENOTSUP without a v2 hierarchy. In hybrid mode it places
  * the child in the unified hierarchy only: v1 still needs rt_cgroup_enter.

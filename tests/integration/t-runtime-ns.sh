@@ -54,6 +54,10 @@ all_eight() {
 	for p in mnt pid net ipc uts user cgroup time; do
 		[ "$(ns_ino "$pid" $p)" != "$(ns_ino $$ $p)" ] || fail "$p is the host's"
 	done
+	# the network namespace belongs to the container's user namespace (berth makes the two ahead of the
+	# init): the container's root configures it, the host's root entering only that user namespace too
+	out=$(nsenter --target "$pid" --user --net ip link set lo down 2>&1) ||
+		fail "the container's root cannot configure its network namespace: $out"
 	berth delete -f all8b
 }
 

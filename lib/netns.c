@@ -145,25 +145,54 @@ int bns_run(int nsfd, int nstype, int (*fn)(void *arg), void *arg, struct berr *
 struct sock_args {
 	int domain, type, protocol;
 	int fd;
+	struct bns_sysctl *set;
+	size_t n;
 };
+
+static void sysctls_in_ns(struct bns_sysctl *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(set[i].value);
+		int fd = open(set[i].path, O_WRONLY | O_CLOEXEC);
+
+		set[i].err = 0;
+		if (fd < 0) {
+			set[i].err = -errno;
+			continue;
+		}
+		if (write(fd, set[i].value, l) != (ssize_t)l)
+			set[i].err = -EIO;
+		close(fd);
+	}
+}
 
 static int sock_in_ns(void *p)
 {
 	struct sock_args *a = p;
 
 	a->fd = socket(a->domain, a->type | SOCK_CLOEXEC, a->protocol);
-	return a->fd < 0 ? -errno : 0;
+	if (a->fd < 0)
+		return -errno;
+	sysctls_in_ns(a->set, a->n);
+	return 0;
 }
 
 int bns_socket(int nsfd, int domain, int type, int protocol, int *ret_fd, struct berr *e)
 {
-	struct sock_args a = {domain, type, protocol, -1};
+	return bns_socket_sysctls(nsfd, domain, type, protocol, NULL, 0, ret_fd, e);
+}
+
+int bns_socket_sysctls(int nsfd, int domain, int type, int protocol, struct bns_sysctl *set, size_t n, int *ret_fd,
+		       struct berr *e)
+{
+	struct sock_args a = {domain, type, protocol, -1, set, n};
 	int r;
 
 	if (nsfd < 0) {
 		a.fd = socket(domain, type | SOCK_CLOEXEC, protocol);
 		if (a.fd < 0)
 			return berr_errno(e, "socket");
+		sysctls_in_ns(set, n);
 		*ret_fd = a.fd;
 		return 0;
 	}
@@ -241,6 +270,11 @@ int bns_sysctl_write(int nsfd, const char *key, const char *value, struct berr *
 	if (r < 0)
 		return berr_sys(e, r, "set sysctl %s=%s", key, value);
 	return 0;
+}
+
+bool bns_ipv6_available(void)
+{
+	return access("/proc/sys/net/ipv6", F_OK) == 0;
 }
 
 int bns_sysctl_read(int nsfd, const char *key, char *buf, size_t len, struct berr *e)

@@ -42,6 +42,7 @@ struct req {
 	const char *ifname;
 	const char *netns_path;
 	uint32_t ip;
+	struct in6_addr ip6;
 	bool ip_external;
 	bool has_mac;
 	uint8_t mac[6];

@@ -106,6 +106,7 @@ static json_t *do_attach(struct req_ctx *ctx, const struct req *q, int fd)
 	a.netns_fd = nsfd;
 	a.netns_path = q->netns_path;
 	a.ip = q->ip;
+	a.ip6 = q->ip6;
 	a.ip_external = q->ip_external;
 	a.mac = q->has_mac ? q->mac : NULL;
 	a.no_default_route = q->no_default_route;

@@ -3,6 +3,7 @@
 
 #include "netd/engine/engine.h"
 #include "netd/engine/ipam.h"
+#include "netd/engine/ipam6.h"
 #include "netd/engine/nft.h"
 #include "netd/engine/nlsock.h"
 #include "netd/engine/reaper.h"
@@ -43,7 +44,8 @@ int net_normalize(struct eng_network *n, struct berr *e);
 int net_kernel_ensure(struct eng *eng, const struct eng_network *n, int *ret_bridge_ifindex, bool *ret_created,
 		      struct berr *e);
 void net_ipam_def(const struct eng_network *n, struct ipam_def *ret);
-/* Rewrite the network's allocation bitmap from these endpoints. */
+void net_ipam6_def(const struct eng_network *n, struct ipam6_def *ret);
+/* Rewrite the network's allocation files (of the families it has) from these endpoints. */
 int net_ipam_rebuild(struct eng *eng, const struct eng_network *n, const struct eng_endpoint *eps, size_t n_eps,
 		     struct berr *e);
 

@@ -40,7 +40,8 @@ int nft_network_check(const struct nft_network *n, const char *field, struct ber
 
 	if (strnlen(n->bridge, sizeof(n->bridge)) == sizeof(n->bridge) || !bifname_valid(n->bridge))
 		return berr_set(e, -EINVAL, "'%s.bridge' is not a valid interface name", field);
-	if (n->subnet.prefix < 1 || n->subnet.prefix > 32)
+	/* prefix 0: the network has no IPv4 */
+	if (n->subnet.prefix > 32 || (n->subnet.prefix == 0 && n->subnet.addr))
 		return berr_set(e, -EINVAL, "'%s.subnet' prefix must be 1-32 (got %u)", field, n->subnet.prefix);
 	if (n->subnet.addr & ~baddr_mask4(n->subnet.prefix))
 		return berr_set(e, -EINVAL, "'%s.subnet' %s has host bits set", field,
@@ -243,7 +244,7 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 	for (size_t i = 0; i < n; i++) {
 		const struct nft_network *net = &nets[i];
 		struct nft_elem iv[2];
-		size_t k = nft_subnet_elems(&net->subnet, iv);
+		size_t k = net->subnet.prefix ? nft_subnet_elems(&net->subnet, iv) : 0;
 		bool masq = net->masquerade && !net->internal;
 
 		nft_ifname_key(net->bridge, x->bridges[i].key);

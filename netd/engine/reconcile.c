@@ -405,7 +405,7 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 	for (size_t i = 0; i < nh; i++) {
 		bool live = false;
 
-		if (!baddr_in4(&sn.def.subnet, have[i].dest_ip))
+		if (!eng_network_has4(&sn.def) || !baddr_in4(&sn.def.subnet, have[i].dest_ip))
 			continue;
 		for (size_t j = 0; j < kept.n && !live; j++)
 			live = kept.v[j].ip == have[i].dest_ip;

@@ -59,16 +59,13 @@ static int publish_array(const char *const *specs, int n, json_t **ret)
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"netns", required_argument, NULL, 'n'},
-		{"network", required_argument, NULL, 'N'},
-		{"ifname", required_argument, NULL, 'i'},
-		{"ip", required_argument, NULL, 'a'},
-		{"mac", required_argument, NULL, 'm'},
-		{"publish", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+		{"netns", required_argument, NULL, 'n'},   {"network", required_argument, NULL, 'N'},
+		{"ifname", required_argument, NULL, 'i'},  {"ip", required_argument, NULL, 'a'},
+		{"ip6", required_argument, NULL, 'A'},	   {"mac", required_argument, NULL, 'm'},
+		{"publish", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
 	};
 	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 2};
-	const char *netns = NULL, *network = NULL, *ifname = NULL, *ip = NULL, *mac = NULL;
+	const char *netns = NULL, *network = NULL, *ifname = NULL, *ip = NULL, *ip6 = NULL, *mac = NULL;
 	const char *publish[64];
 	_cleanup_json_ json_t *ports = NULL;
 	_cleanup_json_ json_t *req = NULL;
@@ -89,7 +86,14 @@ int cmd_attach(int argc, char **argv)
 			ifname = optarg;
 			break;
 		case 'a':
-			ip = optarg;
+			/* --ip takes either family */
+			if (strchr(optarg, ':'))
+				ip6 = optarg;
+			else
+				ip = optarg;
+			break;
+		case 'A':
+			ip6 = optarg;
 			break;
 		case 'm':
 			mac = optarg;
@@ -112,9 +116,9 @@ int cmd_attach(int argc, char **argv)
 		return netctl_fail("--netns: %s", berr_message(&e));
 	if ((r = publish_array(publish, n_publish, &ports)))
 		return r;
-	req = netctl_request(NETD_OP_ATTACH, "{s:s, s:s*, s:s*, s:s*, s:s*, s:s*, s:O*}", "id", a.pos[0], "netns",
-			     netns[0] == '/' ? netns : NULL, "network", network, "ifname", ifname, "ip", ip, "mac", mac,
-			     "ports", ports);
+	req = netctl_request(NETD_OP_ATTACH, "{s:s, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, s:O*}", "id", a.pos[0], "netns",
+			     netns[0] == '/' ? netns : NULL, "network", network, "ifname", ifname, "ip", ip, "ip6", ip6,
+			     "mac", mac, "ports", ports);
 	if ((r = netctl_call(req, nsfd, &res)))
 		return r;
 	if (netctl_json) {

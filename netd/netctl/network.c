@@ -10,23 +10,53 @@
 
 /* What the options say. */
 struct network_opts {
-	const char *subnet, *gateway, *bridge, *mtu, *range;
+	const char *subnet, *gateway, *range;	 /* IPv4 */
+	const char *subnet6, *gateway6, *range6; /* IPv6 */
+	const char *bridge, *mtu;
 	bool no_masquerade, internal;
-	bool any; /* some option was given */
+	int masquerade6; /* -1: netd's default (on for ULA subnets), 0 off, 1 on */
+	bool any;	 /* some option was given */
+	const char *bad; /* an option given twice for one family */
 };
+
+/* --subnet, --gateway, --range: each once per family, the family by the value. */
+static void family_opt(struct network_opts *o, const char *v, const char **v4, const char **v6)
+{
+	const char **slot = strchr(v, ':') ? v6 : v4;
+
+	if (*slot)
+		o->bad = v;
+	*slot = v;
+}
+
+/* "START-END" into two strings in buf; NULL when there is no '-'. */
+static const char *split_range(const char *range, char *buf, size_t len)
+{
+	char *end;
+
+	snprintf(buf, len, "%s", range);
+	end = strchr(buf, '-');
+	if (!end)
+		return NULL;
+	*end++ = '\0';
+	return end;
+}
 
 static int network_create(const struct network_opts *o, char **pos, int n_pos)
 {
 	_cleanup_json_ json_t *req = NULL;
 	_cleanup_json_ json_t *res = NULL;
 	_cleanup_json_ json_t *mtu = NULL;
-	char range[64], *range_end = NULL;
+	char range[64], range6[128];
+	const char *range_end = NULL, *range6_end = NULL;
 	int r;
 
 	if (n_pos != 1)
-		return netctl_usage_error("network create NAME --subnet CIDR ...");
-	if (!o->subnet)
-		return netctl_usage_error("network create: --subnet is required");
+		return netctl_usage_error("network create NAME --subnet CIDR [--subnet CIDR6] ...");
+	if (o->bad)
+		return netctl_usage_error("network create: '%s': one value per address family", o->bad);
+	if (!o->subnet && !o->subnet6)
+		return netctl_usage_error("network create: --subnet is required (IPv4, IPv6 or one of each)");
 	if (o->mtu) {
 		uint64_t n;
 
@@ -36,17 +66,18 @@ static int network_create(const struct network_opts *o, char **pos, int n_pos)
 		if (!mtu)
 			return netctl_fail("out of memory");
 	}
-	if (o->range) {
-		snprintf(range, sizeof(range), "%s", o->range);
-		range_end = strchr(range, '-');
-		if (!range_end)
-			return netctl_usage_error("--range: expected START-END");
-		*range_end++ = '\0';
-	}
-	req = netctl_request(NETD_OP_NETWORK_CREATE, "{s:s, s:s, s:s*, s:s*, s:O*, s:s*, s:s*, s:o*, s:o*}", "name",
-			     pos[0], "subnet", o->subnet, "gateway", o->gateway, "bridge", o->bridge, "mtu", mtu,
-			     "range_start", range_end ? range : NULL, "range_end", range_end, "masquerade",
-			     o->no_masquerade ? json_false() : NULL, "internal", o->internal ? json_true() : NULL);
+	if (o->range && !(range_end = split_range(o->range, range, sizeof(range))))
+		return netctl_usage_error("--range: expected START-END");
+	if (o->range6 && !(range6_end = split_range(o->range6, range6, sizeof(range6))))
+		return netctl_usage_error("--range: expected START-END");
+	req = netctl_request(NETD_OP_NETWORK_CREATE,
+			     "{s:s, s:s*, s:s*, s:s*, s:O*, s:s*, s:s*, s:o*, s:o*, s:s*, s:s*, s:s*, s:s*, s:o*}",
+			     "name", pos[0], "subnet", o->subnet, "gateway", o->gateway, "bridge", o->bridge, "mtu",
+			     mtu, "range_start", range_end ? range : NULL, "range_end", range_end, "masquerade",
+			     o->no_masquerade ? json_false() : NULL, "internal", o->internal ? json_true() : NULL,
+			     "subnet6", o->subnet6, "gateway6", o->gateway6, "range6_start", range6_end ? range6 : NULL,
+			     "range6_end", range6_end, "masquerade6",
+			     o->masquerade6 < 0 ? NULL : json_boolean(o->masquerade6));
 	if ((r = netctl_call(req, -1, &res)))
 		return r;
 	if (netctl_json)
@@ -142,13 +173,15 @@ int cmd_network(int argc, char **argv)
 		{"mtu", required_argument, NULL, 'm'},
 		{"range", required_argument, NULL, 'r'},
 		{"no-masquerade", no_argument, NULL, 'M'}, /* masquerade: false */
+		{"masquerade6", no_argument, NULL, '6'},
+		{"no-masquerade6", no_argument, NULL, '7'},
 		{"internal", no_argument, NULL, 'i'},
 		{NULL, 0, NULL, 0},
 	};
 	/* the subcommand and at most 4 arguments of its own */
 	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 5};
 	const struct network_sub *sub = NULL;
-	struct network_opts o = {0};
+	struct network_opts o = {.masquerade6 = -1};
 	int c;
 
 	/* every subcommand parses the options: the others then say they take none */
@@ -156,10 +189,10 @@ int cmd_network(int argc, char **argv)
 		o.any = true;
 		switch (c) {
 		case 's':
-			o.subnet = optarg;
+			family_opt(&o, optarg, &o.subnet, &o.subnet6);
 			break;
 		case 'g':
-			o.gateway = optarg;
+			family_opt(&o, optarg, &o.gateway, &o.gateway6);
 			break;
 		case 'b':
 			o.bridge = optarg;
@@ -168,10 +201,16 @@ int cmd_network(int argc, char **argv)
 			o.mtu = optarg;
 			break;
 		case 'r':
-			o.range = optarg;
+			family_opt(&o, optarg, &o.range, &o.range6);
 			break;
 		case 'M':
 			o.no_masquerade = true;
+			break;
+		case '6':
+			o.masquerade6 = 1;
+			break;
+		case '7':
+			o.masquerade6 = 0;
 			break;
 		case 'i':
 			o.internal = true;

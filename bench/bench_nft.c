@@ -70,7 +70,7 @@ static int run(struct nft_ctx *ctx, size_t base, size_t iters)
 		goto out;
 	for (size_t i = 0; i < base; i++)
 		ports[i] = port_n(i);
-	r = nft_rebuild(ctx, &net, 1, ports, base, &e);
+	r = nft_rebuild(ctx, &net, 1, NULL, 0, ports, base, &e);
 	if (r < 0) {
 		fprintf(stderr, "bench-nft: %s\n", e.msg);
 		goto out;

@@ -214,6 +214,7 @@ int cni_cmd_add(const struct cni_req *req, json_t **ret_result, struct cni_err *
 	_cleanup_free_ struct bportspec *ports = NULL;
 	struct eng_endpoint ep = {0};
 	struct eng_attach a;
+	char owner[ENG_OWNER_MAX + 1];
 	int r;
 
 	if (!p)
@@ -271,7 +272,10 @@ int cni_cmd_add(const struct cni_req *req, json_t **ret_result, struct cni_err *
 		.n_routes = p->n_routes,
 		.ports = ports,
 		.n_ports = c->n_ports,
+		.owner = owner,
 	};
+	/* GC of this network removes what berth-cni attached to it, and nothing else */
+	snprintf(owner, sizeof(owner), ENG_OWNER_CNI "%s", c->name);
 	r = eng_attach(eng, &a, &ep, &ce->e);
 	if (r < 0) {
 		/*

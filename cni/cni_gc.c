@@ -14,8 +14,12 @@
 #include "cni/cni_engine.h"
 #include "cni/cni_verbs.h"
 
+/* Left by GC: listed as valid, or not berth-cni's attachment to this network (eng_gc leaves those alone). */
 static bool kept(const struct cni_conf *c, const struct eng_endpoint *ep)
 {
+	if (strncmp(ep->owner, ENG_OWNER_CNI, strlen(ENG_OWNER_CNI)) != 0 ||
+	    strcmp(ep->owner + strlen(ENG_OWNER_CNI), c->name) != 0)
+		return true;
 	for (size_t i = 0; i < c->n_valid; i++)
 		if (strcmp(c->valid[i].container_id, ep->id) == 0 && strcmp(c->valid[i].ifname, ep->ifname) == 0)
 			return true;

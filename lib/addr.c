@@ -19,23 +19,23 @@ int baddr_parse4(const char *s, uint32_t *ret, struct berr *e)
 		while (isdigit((unsigned char)*p)) {
 			v = v * 10 + (unsigned)(*p - '0');
 			if (++digits > 3 || v > 255)
-				goto bad;
+				goto fail;
 			p++;
 		}
 		if (digits == 0 || (digits > 1 && p[-digits] == '0'))
-			goto bad;
+			goto fail;
 		a = (a << 8) | v;
 		if (i < 3) {
 			if (*p != '.')
-				goto bad;
+				goto fail;
 			p++;
 		}
 	}
 	if (*p)
-		goto bad;
+		goto fail;
 	*ret = a;
 	return 0;
-bad:
+fail:
 	return berr_set(e, -EINVAL, "invalid IPv4 address '%s'", s);
 }
 

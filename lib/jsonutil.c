@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -154,4 +155,25 @@ int bjson_set(json_t *obj, const char *key, json_t *v)
 	if (!v)
 		return -ENOMEM;
 	return json_object_set_new(obj, key, v) < 0 ? -ENOMEM : 0;
+}
+
+char *bjson_dump_line(const json_t *j, size_t *ret_len)
+{
+	char *s = json_dumps(j, JSON_COMPACT), *grown;
+	size_t len;
+
+	if (!s)
+		return NULL;
+	/* json_dumps' buffer ends in the NUL: room for the newline, not for a new NUL after it */
+	len = strlen(s);
+	grown = realloc(s, len + 2);
+	if (!grown) {
+		free(s);
+		return NULL;
+	}
+	s = grown;
+	s[len] = '\n';
+	s[len + 1] = 0;
+	*ret_len = len + 1;
+	return s;
 }

@@ -40,3 +40,6 @@ char *bjson_dump(const json_t *v);
 
 /* json_object_set_new that reports ENOMEM as -ENOMEM. */
 int bjson_set(json_t *obj, const char *key, json_t *v);
+
+/* j as one compact line ending in '\n' (NUL-terminated; the length without the NUL in *ret_len). NULL: no memory. */
+char *bjson_dump_line(const json_t *j, size_t *ret_len);

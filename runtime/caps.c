@@ -76,24 +76,18 @@ const char *rt_cap_name(int cap)
 int rt_cap_last(void)
 {
 	static int last = -1;
-	char buf[16] = "";
-	int fd;
 
+	/*
+	 * Probed with PR_CAPBSET_READ (EINVAL past the kernel's last capability),
+	 * never read from /proc/sys/kernel/cap_last_cap: berth exec runs this after
+	 * joining the container, where root can mount a file over that path and
+	 * keep capabilities out of the bounding set berth clears.
+	 */
 	if (last >= 0)
 		return last;
-	fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n > 0)
-			last = atoi(buf);
-	}
-	/* Without /proc (a container's init after pivot_root may lack it), probe the bounding set. */
-	if (last <= 0) {
-		last = 0;
-		while (last < RT_CAP_MAX && prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0)
-			last++;
-	}
+	last = 0;
+	while (last < RT_CAP_MAX && prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0)
+		last++;
 	return last;
 }
 

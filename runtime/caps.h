@@ -12,7 +12,7 @@
 int rt_cap_from_name(const char *name);
 /* 12 -> "CAP_NET_ADMIN"; NULL when unknown. */
 const char *rt_cap_name(int cap);
-/* The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap). */
+/* The highest capability the running kernel knows (probed with PR_CAPBSET_READ; never from /proc). */
 int rt_cap_last(void);
 
 /* Parse a JSON array of capability names into a bit mask; where names the field in errors. */

@@ -180,12 +180,12 @@ static int patch_set(json_t *patch, const char *section, const char *key, json_t
 	if (!o) {
 		o = json_object();
 		if (bjson_set(patch, section, o) < 0)
-			goto oom;
+			goto fail;
 	}
 	if (bjson_set(o, key, v) < 0)
 		return berr_oom(e);
 	return 0;
-oom:
+fail:
 	json_decref(v);
 	return berr_oom(e);
 }

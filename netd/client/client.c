@@ -82,13 +82,11 @@ int netd_client_call(int fd, const json_t *req, int pass_fd, json_t **ret_result
 	json_t *ok, *err, *res;
 	int r;
 
-	line = json_dumps(req, JSON_COMPACT);
+	line = bjson_dump_line(req, &len);
 	if (!line)
 		return berr_oom(e);
-	len = strlen(line);
-	line[len] = '\n';
 	/* The fd rides on the first chunk; the rest of the line follows as plain writes. */
-	r = bfd_send(fd, line, len + 1, pass_fd);
+	r = bfd_send(fd, line, len, pass_fd);
 	/* A refused peer finds the connection closed before its request went out: netd's reply says why. */
 	if (r < 0 && !((r == -EPIPE || r == -ECONNRESET) && read_line(fd, &reply, NULL) == 0))
 		return berr_sys(e, r, "send request to netd");

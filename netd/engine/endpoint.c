@@ -65,6 +65,8 @@ static int validate_attach(const struct eng_attach *req, struct berr *e)
 		if (own >= 0 && bns_same(own, req->netns_fd))
 			return berr_set(e, -EINVAL, "netns: refusing to attach the engine's own network namespace");
 	}
+	if (req->owner && (!req->owner[0] || strlen(req->owner) > ENG_OWNER_MAX))
+		return berr_set(e, -EINVAL, "invalid endpoint owner '%s'", req->owner);
 	if (req->mac && bmac_is_multicast(req->mac))
 		return berr_set(e, -EINVAL, "mac: a multicast address cannot name an interface");
 	if (req->n_routes > ENG_MAX_ROUTES)
@@ -166,6 +168,8 @@ static int copy_request(const struct eng_network *n, const struct eng_attach *re
 		return berr_errno(e, "stat netns");
 	ep->netns_dev = (uint64_t)st.st_dev;
 	ep->netns_ino = (uint64_t)st.st_ino;
+	if (eng_netns_cookie(req->netns_fd, &ep->netns_cookie) < 0)
+		ep->netns_cookie = 0; /* Linux < 5.14: reconcile will not wire this endpoint again */
 	if (req->netns_path && !(ep->netns_path = strdup(req->netns_path)))
 		return berr_oom(e);
 	ep->prefix = eng_network_has4(n) ? n->subnet.prefix : 0;
@@ -203,6 +207,7 @@ static int copy_request(const struct eng_network *n, const struct eng_attach *re
 	}
 	ep->state = ENG_EP_PENDING;
 	ep->created = (int64_t)time(NULL);
+	snprintf(ep->owner, sizeof(ep->owner), "%s", req->owner ? req->owner : ENG_OWNER_NETD);
 	return 0;
 }
 
@@ -435,16 +440,18 @@ int ep_teardown(struct eng *eng, const struct eng_network *n, struct eng_endpoin
 			return r;
 	}
 	eng_failpoint("detach-removing");
-	if (ep->n_ports && !skip_nft) {
+	if (!skip_nft) {
 		_cleanup_free_ struct nft_port *ports = NULL;
+		struct nft_endpoint ne;
 		struct nft_ctx *nft;
 		size_t np = 0;
 
 		if (eng_nft_ports(ep, &ports, &np) < 0)
 			return berr_oom(e);
+		eng_nft_endpoint(ep, &ne);
 		r = eng_nft(eng, &nft, e);
 		if (r >= 0)
-			r = nft_ports_del(nft, ports, np, e);
+			r = nft_endpoint_del(nft, &ne, ports, np, e);
 		if (r < 0 && r != -ENOENT)
 			first = first ? first : r;
 	}
@@ -524,6 +531,7 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 	struct nft_ctx *nft;
 	struct link_info br;
 	_cleanup_free_ struct nft_port *ports = NULL;
+	struct nft_endpoint ne;
 	size_t np = 0;
 	bool claimed = false, linked = false, published = false, recorded = false, bit = false, bit6 = false;
 	int r;
@@ -610,28 +618,31 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 		r = link_get(host, n->bridge, &br, e);
 	if (r < 0)
 		goto fail;
+	/*
+	 * The anti-spoofing elements (and the ports) go in before the veth comes
+	 * up: the container never sends a frame the check does not see.
+	 */
+	if (eng_nft_ports(&ep, &ports, &np) < 0) {
+		r = berr_oom(e);
+		goto fail;
+	}
+	eng_nft_endpoint(&ep, &ne);
+	r = eng_nft(eng, &nft, e);
+	if (r < 0)
+		goto fail;
+	r = nft_endpoint_add(nft, &ne, ports, np, e);
+	if (r < 0) {
+		if (r == -EEXIST)
+			berr_wrap(e, r, "a published port is already in the nftables map (run reconcile)");
+		goto fail;
+	}
+	published = true;
+	eng_failpoint("attach-published");
 	r = ep_kernel_setup(eng, n, &ep, req->netns_fd, br.ifindex, e);
 	if (r < 0)
 		goto fail;
 	linked = true;
 	eng_failpoint("attach-linked");
-	if (ep.n_ports) {
-		if (eng_nft_ports(&ep, &ports, &np) < 0) {
-			r = berr_oom(e);
-			goto fail;
-		}
-		r = eng_nft(eng, &nft, e);
-		if (r < 0)
-			goto fail;
-		r = nft_ports_add(nft, ports, np, e);
-		if (r < 0) {
-			if (r == -EEXIST)
-				berr_wrap(e, r, "a published port is already in the nftables map (run reconcile)");
-			goto fail;
-		}
-		published = true;
-	}
-	eng_failpoint("attach-published");
 	ep.state = ENG_EP_COMPLETE;
 	r = store_ep_write(&eng->st, &ep, e);
 	if (r < 0)
@@ -649,7 +660,7 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 	return 0;
 fail:
 	if (published && eng_nft(eng, &nft, NULL) == 0)
-		nft_ports_del(nft, ports, np, NULL);
+		nft_endpoint_del(nft, &ne, ports, np, NULL);
 	if (linked && eng_host(eng, &host, NULL) == 0)
 		link_delete(host, ep.host_ifname, NULL);
 	if (claimed)

@@ -19,8 +19,14 @@ struct eng {
 	size_t n_retired, cap_retired;
 };
 
-/* True when fd is the endpoint's recorded network namespace (device and inode). */
+/*
+ * True when fd is the endpoint's recorded network namespace: device and
+ * inode, and the cookie when the record has one (an inode number is reused
+ * as soon as its namespace is gone; a cookie never is).
+ */
 bool eng_netns_matches(int fd, const struct eng_endpoint *ep);
+/* The SO_NETNS_COOKIE of network namespace nsfd; -errno (-ENOPROTOOPT before Linux 5.14). */
+int eng_netns_cookie(int nsfd, uint64_t *ret);
 
 /* Queue a retired link (handoff) for eng_close; -ENOMEM when it cannot be queued. */
 int eng_retired_add(struct eng *eng, const char *name);
@@ -29,6 +35,7 @@ int eng_host(struct eng *eng, struct nlsock **ret, struct berr *e);
 int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e);
 
 void eng_nft_network(const struct eng_network *n, struct nft_network *ret);
+void eng_nft_endpoint(const struct eng_endpoint *ep, struct nft_endpoint *ret);
 /* How many host ports the endpoint's port specs cover (ranges expanded). */
 size_t eng_host_port_count(const struct eng_endpoint *ep);
 /* The map elements of an endpoint's ports, ranges expanded. free(*ret). */

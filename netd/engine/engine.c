@@ -1,9 +1,12 @@
 /* The engine handle: opening and closing it, its sockets, and the helpers every operation shares. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "array.h"
 #include "cleanup.h"
@@ -90,14 +93,51 @@ int eng_host(struct eng *eng, struct nlsock **ret, struct berr *e)
 	return 0;
 }
 
+#define OWNER_PREFIX "store "
+
+/*
+ * The store's name on the elements it writes: several state directories
+ * share berth's tables, and a rebuild replaces only its own store's
+ * elements. Its canonical path, which names it however it is spelt; a path
+ * too long for a comment, by a hash of it.
+ */
+static void owner_name(const char *root, char buf[128])
+{
+	char *canon = realpath(root, NULL);
+	const char *path = canon ? canon : root;
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+
+	if (snprintf(buf, 128, OWNER_PREFIX "%s", path) >= 128) {
+		for (const char *p = path; *p; p++)
+			h = (h ^ (uint8_t)*p) * 1099511628211ull;
+		snprintf(buf, 128, OWNER_PREFIX "#%016llx", (unsigned long long)h);
+	}
+	free(canon);
+}
+
+/* Another store's elements are kept while its directory is there: one removed whole left them behind. */
+static bool owner_alive(const char *owner)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (strncmp(owner, OWNER_PREFIX "/", strlen(OWNER_PREFIX "/")) != 0)
+		return true; /* not a path: nothing to tell */
+	snprintf(path, sizeof(path), "%s/networks", owner + strlen(OWNER_PREFIX));
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e)
 {
+	char owner[128];
 	int r;
 
 	if (!eng->nft) {
+		owner_name(eng->st.root, owner);
 		r = nft_open(-1, &eng->nft, e);
 		if (r < 0)
 			return berr_wrap(e, r, "nftables");
+		nft_set_owner(eng->nft, owner, owner_alive);
 	}
 	*ret = eng->nft;
 	return 0;
@@ -110,6 +150,14 @@ void eng_nft_network(const struct eng_network *n, struct nft_network *ret)
 	ret->subnet = n->subnet;
 	ret->masquerade = n->masquerade;
 	ret->internal = n->internal;
+}
+
+void eng_nft_endpoint(const struct eng_endpoint *ep, struct nft_endpoint *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->ifname, sizeof(ret->ifname), "%s", ep->host_ifname);
+	ret->ip = ep->ip;
+	memcpy(ret->mac, ep->mac, 6);
 }
 
 size_t eng_host_port_count(const struct eng_endpoint *ep)

@@ -34,6 +34,10 @@
 #define ENG_DEFAULT_IFNAME "eth0"
 #define ENG_MAX_PORTS 4096 /* published host ports per endpoint, ranges expanded */
 #define ENG_MAX_ROUTES 64  /* extra routes per endpoint */
+/* Who manages an endpoint: netd (and the runtime, which attaches through netd), or berth-cni for one network. */
+#define ENG_OWNER_NETD "netd"
+#define ENG_OWNER_CNI "cni:" /* followed by the network's name */
+#define ENG_OWNER_MAX (4 + ENG_NAME_MAX + 1)
 
 struct eng;
 
@@ -153,7 +157,8 @@ struct eng_endpoint {
 	char host_ifname[16]; /* host end of the veth pair, on the bridge */
 	char *netns_path;     /* malloc'd; NULL when the namespace came as an fd only */
 	uint64_t netns_dev, netns_ino;
-	uint32_t ip; /* 0: no IPv4 */
+	uint64_t netns_cookie; /* SO_NETNS_COOKIE, never reused (unlike the inode); 0: unknown (Linux < 5.14) */
+	uint32_t ip;	       /* 0: no IPv4 */
 	uint8_t prefix;
 	uint32_t gateway;    /* 0: none */
 	struct in6_addr ip6; /* ::: no IPv6 */
@@ -168,7 +173,8 @@ struct eng_endpoint {
 	struct bportspec *ports; /* malloc'd */
 	size_t n_ports;
 	enum eng_ep_state state;
-	int64_t created; /* unix time */
+	int64_t created;	       /* unix time */
+	char owner[ENG_OWNER_MAX + 1]; /* ENG_OWNER_NETD or ENG_OWNER_CNI "<network>"; "" in older records */
 };
 
 /* Free what an endpoint owns (not the struct itself). */
@@ -191,6 +197,7 @@ struct eng_attach {
 	size_t n_routes;
 	const struct bportspec *ports;
 	size_t n_ports;
+	const char *owner; /* NULL: ENG_OWNER_NETD */
 };
 
 /*
@@ -224,9 +231,12 @@ struct eng_key {
 };
 
 /*
- * CNI GC: detach every endpoint of network not in keep[], then drop leftovers
+ * CNI GC: detach every endpoint of network that berth-cni attached to it
+ * (owner ENG_OWNER_CNI "<network>") and is not in keep[], then drop leftovers
  * of crashed attaches (pending records, leaked leases, stale port claims and
- * map elements) of that network. *ret_removed (may be NULL) counts endpoints.
+ * map elements) of that network. Endpoints of other owners (netd's, the
+ * runtime's, and records older than owners) are left alone. *ret_removed
+ * (may be NULL) counts endpoints.
  */
 int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, size_t n_keep, size_t *ret_removed,
 	   struct berr *e);

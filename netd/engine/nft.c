@@ -12,6 +12,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/gen.h>
 #include <libnftnl/set.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -162,6 +163,15 @@ int nft_fd(const struct nft_ctx *ctx)
 	return ctx && ctx->nl ? mnl_socket_get_fd(ctx->nl) : -1;
 }
 
+int nft_set_owner(struct nft_ctx *ctx, const char *owner, bool (*alive)(const char *owner))
+{
+	if (owner && strlen(owner) >= sizeof(ctx->owner))
+		return -EINVAL;
+	snprintf(ctx->owner, sizeof(ctx->owner), "%s", owner ? owner : "");
+	ctx->owner_alive = alive;
+	return 0;
+}
+
 void nft_ctx_force_no_destroy(struct nft_ctx *ctx, bool on)
 {
 	ctx->no_destroy = on;
@@ -283,7 +293,7 @@ static int batch_reserve(struct nft_batch *b, size_t room)
 	return 0;
 }
 
-struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type, uint16_t flags, const char *what)
+struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t family, uint16_t type, uint16_t flags, const char *what)
 {
 	struct nft_msg *m;
 
@@ -299,7 +309,7 @@ struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type, uint16_t flag
 	m->type = type;
 	snprintf(m->what, sizeof(m->what), "%s", what);
 	/* Every message is acked, so that a batch the kernel never ran cannot pass for a success. */
-	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET, flags | NLM_F_ACK, m->seq);
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, family, flags | NLM_F_ACK, m->seq);
 }
 
 int nft_batch_own(struct nft_batch *b, void *p)
@@ -310,6 +320,40 @@ int nft_batch_own(struct nft_batch *b, void *p)
 	}
 	b->owned[b->n_owned++] = p;
 	return 0;
+}
+
+/*
+ * The element's owner as its comment (the userdata `nft list` prints). The
+ * kernel takes no userdata on the end element of an interval: an interval
+ * belongs to the owner of its start.
+ */
+static void put_owner(const struct nft_batch *b, struct nftnl_set_elem *se, const struct nft_elem *el)
+{
+	const char *owner = el->owner[0] ? el->owner : b->owner ? b->owner : b->ctx->owner;
+	uint8_t ud[2 + NFT_OWNER_LEN];
+	size_t len = strlen(owner) + 1;
+
+	if (len == 1 || len > NFT_OWNER_LEN)
+		return;
+	ud[0] = NFTNL_UDATA_SET_ELEM_COMMENT;
+	ud[1] = (uint8_t)len;
+	memcpy(ud + 2, owner, len);
+	nftnl_set_elem_set(se, NFTNL_SET_ELEM_USERDATA, ud, (uint32_t)(2 + len));
+}
+
+/* The comment of an element read back, "" when it has none. */
+static void get_owner(struct nftnl_set_elem *se, struct nft_elem *el)
+{
+	uint32_t n = 0;
+	const uint8_t *ud = nftnl_set_elem_get(se, NFTNL_SET_ELEM_USERDATA, &n);
+
+	for (uint32_t off = 0; ud && off + 2 <= n && off + 2 + ud[off + 1] <= n; off += 2 + ud[off + 1]) {
+		if (ud[off] == NFTNL_UDATA_SET_ELEM_COMMENT && ud[off + 1] > 0 && ud[off + 1] <= NFT_OWNER_LEN &&
+		    ud[off + 2 + ud[off + 1] - 1] == '\0') {
+			memcpy(el->owner, ud + off + 2, ud[off + 1]);
+			return;
+		}
+	}
 }
 
 static const char *op_verb(enum nft_elem_op op)
@@ -400,11 +444,13 @@ int nft_batch_elems(struct nft_batch *b, enum nft_elem_op op, const char *set, c
 			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, elems[j].key, elems[j].key_len);
 			if (elems[j].data_len && op != NFT_ELEMS_DESTROY)
 				nftnl_set_elem_set(se, NFTNL_SET_ELEM_DATA, elems[j].data, elems[j].data_len);
+			if (op != NFT_ELEMS_DESTROY && !(elems[j].flags & NFT_SET_ELEM_INTERVAL_END))
+				put_owner(b, se, &elems[j]);
 			if (elems[j].flags)
 				nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_FLAGS, elems[j].flags);
 			nftnl_set_elem_add(s, se);
 		}
-		nlh = nft_batch_msg(b, type, flags, what);
+		nlh = nft_batch_msg(b, nft_set_family(set), type, flags, what);
 		if (!nlh)
 			return berr_oom(e);
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -734,6 +780,8 @@ static int elem_from_nftnl(struct nftnl_set_elem *se, struct nft_elem *el)
 	}
 	if (nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_FLAGS))
 		el->flags = nftnl_set_elem_get_u32(se, NFTNL_SET_ELEM_FLAGS);
+	if (nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_USERDATA))
+		get_owner(se, el);
 	return 0;
 }
 
@@ -754,7 +802,7 @@ static int elems_dump_once(struct nft_ctx *ctx, const char *set, struct nft_elem
 		return berr_oom(e);
 	nftnl_set_set_str(req_set, NFTNL_SET_TABLE, NFT_TABLE_NAME);
 	nftnl_set_set_str(req_set, NFTNL_SET_NAME, set);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETSETELEM, nft_set_family(set), NLM_F_DUMP);
 	nftnl_set_elems_nlmsg_build_payload(nlh, req_set);
 	r = nft_query(ctx, nlh, elems_cb, &d, e);
 	if (r < 0)
@@ -821,7 +869,7 @@ int nft_elem_get(struct nft_ctx *ctx, const char *set, const struct nft_elem *el
 	if (el->flags)
 		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_FLAGS, el->flags);
 	nftnl_set_elem_add(s, se);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETSETELEM, NFPROTO_INET, 0);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETSETELEM, nft_set_family(set), 0);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	r = nft_query(ctx, nlh, elem_get_cb, reply, e);
 	if (r == -ENOENT) {

@@ -1,6 +1,7 @@
-/* nftables for berth: the table "inet berth", built with libmnl + libnftnl. */
+/* nftables for berth: the tables "inet berth" and "bridge berth", built with libmnl + libnftnl. */
 /*
- * berth owns this table alone and never reads or writes any other. Every
+ * "inet berth" does NAT and forwarding, "bridge berth" anti-spoofing on the
+ * bridge ports. berth owns these tables alone and never reads or writes any other. Every
  * function below sends exactly one atomic batch (NFNL_MSG_BATCH_BEGIN ..
  * END) and waits for the kernel's acks, so a change either happens whole
  * or not at all; a failure's message carries the kernel's extended ack.
@@ -40,21 +41,41 @@ struct nft_port {
 	uint16_t dest_port;
 };
 
+/*
+ * An endpoint as the anti-spoofing check sees it (table bridge berth): what
+ * may come out of its host-side veth is its own MAC and its own address.
+ */
+struct nft_endpoint {
+	char ifname[16]; /* the host end of its veth pair, a port of the bridge */
+	uint32_t ip;
+	uint8_t mac[6];
+};
+
 /* Open a NETLINK_NETFILTER socket in network namespace netns_fd (-1: the caller's own). */
 int nft_open(int netns_fd, struct nft_ctx **ret, struct berr *e);
 void nft_close(struct nft_ctx *ctx);
 /* The context's socket (-1 when none), e.g. to hand a copy to a process that outlives this one. */
 int nft_fd(const struct nft_ctx *ctx);
 
+/*
+ * Several state stores share berth's tables. Every element this context
+ * adds carries owner (a store's name, at most 127 bytes) as its comment, and
+ * a rebuild or a delete of the tables keeps the elements of other owners
+ * for which alive (NULL: always true) says they still exist; elements
+ * without an owner are anybody's and any rebuild drops them. owner NULL or
+ * "": none. -EINVAL when too long.
+ */
+int nft_set_owner(struct nft_ctx *ctx, const char *owner, bool (*alive)(const char *owner));
+
 /* Create the table with its sets, maps, chains and rules when it is missing; never flushes. */
 int nft_ensure(struct nft_ctx *ctx, struct berr *e);
 
 /*
  * Replace the table atomically (delete + create in one batch) with the base
- * layout plus exactly these networks and ports. Used by reconcile.
+ * layout plus exactly these networks, endpoints and ports. Used by reconcile.
  */
-int nft_rebuild(struct nft_ctx *ctx, const struct nft_network *nets, size_t n_nets, const struct nft_port *ports,
-		size_t n_ports, struct berr *e);
+int nft_rebuild(struct nft_ctx *ctx, const struct nft_network *nets, size_t n_nets, const struct nft_endpoint *eps,
+		size_t n_eps, const struct nft_port *ports, size_t n_ports, struct berr *e);
 
 /* Remove the table (missing is fine). */
 int nft_delete_table(struct nft_ctx *ctx, struct berr *e);
@@ -70,6 +91,15 @@ int nft_network_del(struct nft_ctx *ctx, const struct nft_network *net, struct b
 int nft_ports_add(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, struct berr *e);
 /* Unpublish: one batch; elements already gone are not an error. */
 int nft_ports_del(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, struct berr *e);
+
+/*
+ * An endpoint's anti-spoofing elements and its published ports, in one batch
+ * (ep NULL: ports only). Adding fails as nft_ports_add does.
+ */
+int nft_endpoint_add(struct nft_ctx *ctx, const struct nft_endpoint *ep, const struct nft_port *ports, size_t n,
+		     struct berr *e);
+int nft_endpoint_del(struct nft_ctx *ctx, const struct nft_endpoint *ep, const struct nft_port *ports, size_t n,
+		     struct berr *e);
 
 /* Read back what the table holds (reconcile, netctl, tests); no table holds nothing. Caller frees *ret. */
 int nft_ports_list(struct nft_ctx *ctx, struct nft_port **ret, size_t *ret_n, struct berr *e);

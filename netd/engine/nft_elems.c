@@ -49,6 +49,15 @@ int nft_network_check(const struct nft_network *n, const char *field, struct ber
 	return 0;
 }
 
+int nft_endpoint_check(const struct nft_endpoint *ep, const char *field, struct berr *e)
+{
+	if (strnlen(ep->ifname, sizeof(ep->ifname)) == sizeof(ep->ifname) || !bifname_valid(ep->ifname))
+		return berr_set(e, -EINVAL, "'%s.ifname' is not a valid interface name", field);
+	if (ep->ip == 0)
+		return berr_set(e, -EINVAL, "'%s.ip' must be the endpoint's address, not 0.0.0.0", field);
+	return 0;
+}
+
 const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len)
 {
 	char h[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
@@ -228,13 +237,14 @@ static void describe_network(const void *arg, size_t tag, char *buf, size_t len)
 }
 
 struct net_elems {
-	struct nft_elem *bridges, *same, *nets4, *masq, *unmasq, *internal, *external;
-	size_t n_nets4, n_masq, n_unmasq, n_internal, n_external;
+	struct nft_elem *bridges, *same, *nets4, *masq, *unmasq, *internal, *external, *masq_br, *unmasq_br;
+	size_t n_nets4, n_masq, n_unmasq, n_internal, n_external, n_masq_br, n_unmasq_br;
 };
 
 static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, size_t n, struct net_elems *x)
 {
-	struct nft_elem **all[] = {&x->bridges, &x->same, &x->nets4, &x->masq, &x->unmasq, &x->internal, &x->external};
+	struct nft_elem **all[] = {&x->bridges,	 &x->same,     &x->nets4,   &x->masq,	  &x->unmasq,
+				   &x->internal, &x->external, &x->masq_br, &x->unmasq_br};
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		*all[i] = calloc(2 * n, sizeof(struct nft_elem));
@@ -273,6 +283,10 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 			x->internal[x->n_internal++] = x->bridges[i];
 		else
 			x->external[x->n_external++] = x->bridges[i];
+		if (masq)
+			x->masq_br[x->n_masq_br++] = x->bridges[i];
+		else
+			x->unmasq_br[x->n_unmasq_br++] = x->bridges[i];
 	}
 	return 0;
 }
@@ -295,6 +309,7 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 			size_t n;
 		} steps[] = {
 			{NFT_SET_INTERNAL, x.internal, x.n_internal},
+			{NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br},
 			{NFT_SET_MASQ4, x.masq, x.n_masq},
 			{NFT_SET_NETS4, x.nets4, x.n_nets4},
 			{NFT_SET_SAME_BRIDGE, x.same, n},
@@ -310,6 +325,9 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 		if (r == 0)
 			r = nft_batch_elems(b, del, NFT_SET_INTERNAL, x.external, x.n_external, describe_network, nets,
 					    e);
+		if (r == 0)
+			r = nft_batch_elems(b, del, NFT_SET_MASQ_BR, x.unmasq_br, x.n_unmasq_br, describe_network, nets,
+					    e);
 		return r;
 	}
 	r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_BRIDGES, x.bridges, n, describe_network, nets, e);
@@ -322,11 +340,17 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 	if (r == 0)
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_INTERNAL, x.internal, x.n_internal, describe_network,
 				    nets, e);
+	if (r == 0)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br, describe_network, nets,
+				    e);
 	if (r == 0 && mode == NFT_NET_ADD) {
 		/* Re-adding a network with other flags: its old marks go in the same batch. */
 		r = nft_batch_elems(b, del, NFT_SET_MASQ4, x.unmasq, x.n_unmasq, describe_network, nets, e);
 		if (r == 0)
 			r = nft_batch_elems(b, del, NFT_SET_INTERNAL, x.external, x.n_external, describe_network, nets,
+					    e);
+		if (r == 0)
+			r = nft_batch_elems(b, del, NFT_SET_MASQ_BR, x.unmasq_br, x.n_unmasq_br, describe_network, nets,
 					    e);
 	}
 	return r;
@@ -359,6 +383,46 @@ int nft_port_msgs(struct nft_batch *b, const struct nft_port *ports, size_t n, e
 	r = nft_batch_elems(b, op, NFT_MAP_PUB_ANY4, any, n_any, describe_port, ports, e);
 	if (r == 0)
 		r = nft_batch_elems(b, op, NFT_MAP_PUB_IP4, ip, n_ip, describe_port, ports, e);
+	return r;
+}
+
+static void describe_endpoint(const void *arg, size_t tag, char *buf, size_t len)
+{
+	const struct nft_endpoint *ep = &((const struct nft_endpoint *)arg)[tag];
+	char a[INET_ADDRSTRLEN];
+
+	snprintf(buf, len, "endpoint %s (%s)", ep->ifname, baddr_fmt4(ep->ip, a));
+}
+
+int nft_endpoint_msgs(struct nft_batch *b, const struct nft_endpoint *eps, size_t n, enum nft_elem_op op,
+		      struct berr *e)
+{
+	struct nft_elem *ifs, *addrs, *macs;
+	int r;
+
+	if (n == 0)
+		return 0;
+	ifs = calloc(3 * n, sizeof(*ifs));
+	if (!ifs || nft_batch_own(b, ifs) < 0)
+		return berr_oom(e);
+	addrs = ifs + n;
+	macs = addrs + n;
+	for (size_t i = 0; i < n; i++) {
+		nft_ifname_key(eps[i].ifname, ifs[i].key);
+		ifs[i].key_len = NFT_IFNAME_LEN;
+		ifs[i].tag = i;
+		addrs[i] = ifs[i];
+		put_be32(addrs[i].key + NFT_IFNAME_LEN, eps[i].ip);
+		addrs[i].key_len = NFT_IFNAME_LEN + 4;
+		macs[i] = ifs[i];
+		memcpy(macs[i].key + NFT_IFNAME_LEN, eps[i].mac, 6);
+		macs[i].key_len = NFT_IFNAME_LEN + 8;
+	}
+	r = nft_batch_elems(b, op, NFT_SET_EP_ADDRS4, addrs, n, describe_endpoint, eps, e);
+	if (r == 0)
+		r = nft_batch_elems(b, op, NFT_SET_EP_MACS, macs, n, describe_endpoint, eps, e);
+	if (r == 0)
+		r = nft_batch_elems(b, op, NFT_SET_EP_IFACES, ifs, n, describe_endpoint, eps, e);
 	return r;
 }
 
@@ -408,6 +472,7 @@ int nft_network_del(struct nft_ctx *ctx, const struct nft_network *net, struct b
 }
 
 struct port_args {
+	const struct nft_endpoint *ep;
 	const struct nft_port *ports;
 	size_t n;
 	enum nft_elem_op op;
@@ -416,8 +481,11 @@ struct port_args {
 static int build_ports(struct nft_batch *b, const void *arg, struct berr *e)
 {
 	const struct port_args *a = arg;
+	int r = 0;
 
-	return nft_port_msgs(b, a->ports, a->n, a->op, e);
+	if (a->ep)
+		r = nft_endpoint_msgs(b, a->ep, 1, a->op == NFT_ELEMS_DESTROY ? a->op : NFT_ELEMS_ADD, e);
+	return r < 0 ? r : nft_port_msgs(b, a->ports, a->n, a->op, e);
 }
 
 /* Say which host port collided, and with what, instead of a bare EEXIST. */
@@ -443,15 +511,17 @@ static int port_conflict(struct nft_ctx *ctx, const struct nft_port *ports, size
 			baddr_fmt4(p->host_ip, h), p->host_port);
 }
 
-static int ports_change(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, enum nft_elem_op op,
-			struct berr *e)
+static int ports_change(struct nft_ctx *ctx, const struct nft_endpoint *ep, const struct nft_port *ports, size_t n,
+			enum nft_elem_op op, struct berr *e)
 {
-	struct port_args a = {.ports = ports, .n = n, .op = op};
+	struct port_args a = {.ep = ep, .ports = ports, .n = n, .op = op};
 	struct nft_fail f = {0};
 	int r;
 
 	if (n && !ports)
 		return berr_set(e, -EINVAL, "no ports given");
+	if (ep && (r = nft_endpoint_check(ep, "endpoint", e)) < 0)
+		return r;
 	for (size_t i = 0; i < n; i++) {
 		char field[32];
 
@@ -461,7 +531,7 @@ static int ports_change(struct nft_ctx *ctx, const struct nft_port *ports, size_
 			return r;
 	}
 	r = nft_transact(ctx, build_ports, &a, &f, e);
-	if (r == -EEXIST && op == NFT_ELEMS_ADD_EXCL)
+	if (r == -EEXIST && op == NFT_ELEMS_ADD_EXCL && (!f.set || strncmp(f.set, "pub_", 4) == 0))
 		return port_conflict(ctx, ports, n, &f, e);
 	if (r < 0)
 		return berr_wrap(e, r, "%s ports", op == NFT_ELEMS_DESTROY ? "unpublish" : "publish");
@@ -470,12 +540,24 @@ static int ports_change(struct nft_ctx *ctx, const struct nft_port *ports, size_
 
 int nft_ports_add(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, struct berr *e)
 {
-	return ports_change(ctx, ports, n, NFT_ELEMS_ADD_EXCL, e);
+	return ports_change(ctx, NULL, ports, n, NFT_ELEMS_ADD_EXCL, e);
 }
 
 int nft_ports_del(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, struct berr *e)
 {
-	return ports_change(ctx, ports, n, NFT_ELEMS_DESTROY, e);
+	return ports_change(ctx, NULL, ports, n, NFT_ELEMS_DESTROY, e);
+}
+
+int nft_endpoint_add(struct nft_ctx *ctx, const struct nft_endpoint *ep, const struct nft_port *ports, size_t n,
+		     struct berr *e)
+{
+	return ports_change(ctx, ep, ports, n, NFT_ELEMS_ADD_EXCL, e);
+}
+
+int nft_endpoint_del(struct nft_ctx *ctx, const struct nft_endpoint *ep, const struct nft_port *ports, size_t n,
+		     struct berr *e)
+{
+	return ports_change(ctx, ep, ports, n, NFT_ELEMS_DESTROY, e);
 }
 
 /* Elements of a set; a missing table (or set) holds nothing. */

@@ -26,14 +26,20 @@ struct mnl_socket;
 #define NFT_SET_BRIDGES "bridges"	  /* ifname: every berth bridge */
 #define NFT_SET_SAME_BRIDGE "same_bridge" /* ifname . ifname: bridge . itself */
 #define NFT_SET_INTERNAL "internal"	  /* ifname: bridges of internal networks */
+#define NFT_SET_MASQ_BR "masq_bridges"	  /* ifname: bridges of masquerading networks */
 #define NFT_SET_MASQ4 "masq4"		  /* ipv4_addr interval: subnets that masquerade */
 #define NFT_SET_NETS4 "nets4"		  /* ipv4_addr interval -> ifname: every subnet, its bridge */
 #define NFT_MAP_PUB_ANY4 "pub_any4"	  /* proto . port -> addr . port */
 #define NFT_MAP_PUB_IP4 "pub_ip4"	  /* daddr . proto . port -> addr . port */
+/* ... and of table bridge berth: the anti-spoofing check of the endpoints' veths. */
+#define NFT_SET_EP_IFACES "ep_ifaces" /* ifname: every endpoint's host-side veth */
+#define NFT_SET_EP_ADDRS4 "ep_addrs4" /* ifname . ipv4_addr: the address each may send from */
+#define NFT_SET_EP_MACS "ep_macs"     /* ifname . ether_addr: the MAC each may send from */
 
 #define NFT_IFNAME_LEN 16
 #define NFT_KEY_MAX 32
 #define NFT_DATA_MAX 16
+#define NFT_OWNER_LEN 128 /* an element's owner (its comment), NUL included: nft's limit */
 
 struct nft_ctx {
 	struct mnl_socket *nl;
@@ -41,7 +47,9 @@ struct nft_ctx {
 	uint32_t seq;
 	int sndbuf; /* what the kernel reports for SO_SNDBUF / SO_RCVBUF (doubled) */
 	int rcvbuf;
-	bool no_destroy; /* the kernel rejected NFT_MSG_DESTROYSETELEM (< 6.3) */
+	bool no_destroy;			/* the kernel rejected NFT_MSG_DESTROYSETELEM (< 6.3) */
+	char owner[NFT_OWNER_LEN];		/* the comment of every element added; "" none (nft_set_owner) */
+	bool (*owner_alive)(const char *owner); /* NULL: every other owner is */
 	char *rx;
 	size_t rx_len;
 };
@@ -52,8 +60,9 @@ struct nft_elem {
 	uint8_t data[NFT_DATA_MAX];
 	uint8_t key_len;
 	uint8_t data_len;
-	uint32_t flags; /* NFT_SET_ELEM_INTERVAL_END */
-	size_t tag;	/* the caller's index, to name the element in errors */
+	uint32_t flags;		   /* NFT_SET_ELEM_INTERVAL_END */
+	size_t tag;		   /* the caller's index, to name the element in errors */
+	char owner[NFT_OWNER_LEN]; /* read back: its comment; added: "" is the batch's owner */
 };
 
 /* Names element `tag` for an error message. */
@@ -77,7 +86,8 @@ struct nft_batch {
 	uint32_t seq_begin;
 	void **owned; /* allocations freed with the batch */
 	size_t n_owned, cap_owned;
-	bool pinned; /* genid set: the kernel refuses the batch (ERESTART) if anything changed since */
+	bool pinned;	   /* genid set: the kernel refuses the batch (ERESTART) if anything changed since */
+	const char *owner; /* elements added without an owner of their own get this one (NULL: the context's) */
 	uint32_t genid;
 	/* filled by nft_batch_send on failure */
 	bool destroy_unsupported;
@@ -91,8 +101,8 @@ void nft_batch_init(struct nft_batch *b, struct nft_ctx *ctx);
 void nft_batch_free(struct nft_batch *b);
 /* Read the ruleset generation and tie the batch to it (optimistic concurrency). */
 int nft_batch_pin(struct nft_batch *b, struct berr *e);
-/* Reserve room for one message; returns its header or NULL (out of memory). */
-struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type, uint16_t flags, const char *what);
+/* Reserve room for one message to a table of family (NFPROTO_*); returns its header or NULL (out of memory). */
+struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t family, uint16_t type, uint16_t flags, const char *what);
 /* Element messages, split so that each stays well under the netlink attribute size limit. */
 int nft_batch_elems(struct nft_batch *b, enum nft_elem_op op, const char *set, const struct nft_elem *elems, size_t n,
 		    nft_describe_fn describe, const void *describe_arg, struct berr *e);
@@ -121,7 +131,7 @@ int nft_query(struct nft_ctx *ctx, struct nlmsghdr *req, nft_reply_fn cb, void *
 /* Prepare a request header in buf (at least NFT_REQ_SIZE bytes). */
 #define NFT_REQ_SIZE 4096
 struct nlmsghdr *nft_req(struct nft_ctx *ctx, char *buf, uint16_t type, uint16_t family, uint16_t flags);
-/* Dump every element of a set of table inet berth. */
+/* Dump every element of a set of berth's tables. */
 int nft_elems_dump(struct nft_ctx *ctx, const char *set, struct nft_elem **ret, size_t *ret_n, struct berr *e);
 /* Does this element exist (GETSETELEM on its key)? 1 yes (*ret_found filled when not NULL), 0 no. */
 int nft_elem_get(struct nft_ctx *ctx, const char *set, const struct nft_elem *el, struct nft_elem *ret_found,
@@ -142,12 +152,15 @@ int nft_parse_ack(const struct nlmsghdr *nlh, struct nft_ack *ack);
 void nft_ctx_force_no_destroy(struct nft_ctx *ctx, bool on);
 
 /* ---- nft_layout.c */
-/* Table, sets, chains and rules, appended to b (the table must not exist or be deleted earlier in b). */
+/* Tables, sets, chains and rules, appended to b (the tables must not exist or be deleted earlier in b). */
 int nft_layout_add(struct nft_batch *b, struct berr *e);
+/* The family (NFPROTO_INET, NFPROTO_BRIDGE) of the table that holds set. */
+uint16_t nft_set_family(const char *set);
 
 /* ---- nft_elems.c: encoding (pure) and batch contents */
 int nft_port_check(const struct nft_port *p, const char *field, struct berr *e);
 int nft_network_check(const struct nft_network *n, const char *field, struct berr *e);
+int nft_endpoint_check(const struct nft_endpoint *ep, const char *field, struct berr *e);
 /* "tcp 0.0.0.0:8080 -> 10.66.0.2:80" */
 const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len);
 /* Map element of pub_any4 (host_ip 0) or pub_ip4; returns which map. */
@@ -169,3 +182,5 @@ enum nft_net_mode {
 int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t n, enum nft_net_mode mode,
 		     struct berr *e);
 int nft_port_msgs(struct nft_batch *b, const struct nft_port *ports, size_t n, enum nft_elem_op op, struct berr *e);
+int nft_endpoint_msgs(struct nft_batch *b, const struct nft_endpoint *eps, size_t n, enum nft_elem_op op,
+		      struct berr *e);

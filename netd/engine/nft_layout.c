@@ -17,6 +17,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter_bridge.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@ BERTH_DEFINE_PTR_CLEANUP(nftnl_rule_freep, struct nftnl_rule, nftnl_rule_free)
 /* nftables' datatype numbers (set key/data types, informational for the kernel, used by `nft list`). */
 enum {
 	DT_IPADDR = 7,
+	DT_ETHERADDR = 9,
 	DT_INET_PROTOCOL = 12,
 	DT_INET_SERVICE = 13,
 	DT_IFNAME = 41,
@@ -54,12 +56,20 @@ static const struct setdef setdefs[] = {
 	{NFT_SET_BRIDGES, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
 	{NFT_SET_SAME_BRIDGE, 0, DT_CONCAT(DT_IFNAME, DT_IFNAME), 2 * NFT_IFNAME_LEN, 0, 0, BO_NONE, BO_NONE},
 	{NFT_SET_INTERNAL, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
+	{NFT_SET_MASQ_BR, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
 	{NFT_SET_MASQ4, NFT_SET_INTERVAL, DT_IPADDR, 4, 0, 0, BO_BIG, BO_NONE},
 	{NFT_SET_NETS4, NFT_SET_INTERVAL | NFT_SET_MAP, DT_IPADDR, 4, DT_IFNAME, NFT_IFNAME_LEN, BO_BIG, BO_HOST},
 	{NFT_MAP_PUB_ANY4, NFT_SET_MAP, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,
 	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
 	{NFT_MAP_PUB_IP4, NFT_SET_MAP, DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 12,
 	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
+};
+
+/* Table bridge berth. Concatenated keys: each field padded to 4 bytes (ifname 16, address 4, MAC 6 + 2). */
+static const struct setdef bridge_setdefs[] = {
+	{NFT_SET_EP_IFACES, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
+	{NFT_SET_EP_ADDRS4, 0, DT_CONCAT(DT_IFNAME, DT_IPADDR), NFT_IFNAME_LEN + 4, 0, 0, BO_NONE, BO_NONE},
+	{NFT_SET_EP_MACS, 0, DT_CONCAT(DT_IFNAME, DT_ETHERADDR), NFT_IFNAME_LEN + 8, 0, 0, BO_NONE, BO_NONE},
 };
 
 /* ------------------------------------------------------------------ rule building */
@@ -246,15 +256,30 @@ struct chaindef {
 	int32_t prio;
 	unsigned n_rules;
 	void (*rule)(struct rb *x, unsigned i); /* builds rule i */
+	unsigned old_n_rules;			/* rules of the chain in berth's previous layout (0: none) */
 };
 
 /*
  * prerouting / output: published ports. pub_ip4 (one local address) is
- * consulted before pub_any4 (every local address).
+ * consulted before pub_any4 (every local address). "Every local address"
+ * holds one loopback address, 127.0.0.1: the rest of 127.0.0.0/8 is where
+ * the host's own services listen (127.0.0.53, systemd-resolved's stub), and a
+ * container publishing port 53 must not capture the host's DNS queries.
  */
 static void rule_dnat(struct rb *x, unsigned i)
 {
+	uint8_t loopback = 127;
+	uint32_t localhost = htonl(INADDR_LOOPBACK);
+
 	match_ipv4(x);
+	if (i == 1) {
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &loopback, sizeof(loopback));
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1);
+		cmp(x, NFT_CMP_NEQ, &localhost, sizeof(localhost));
+		verdict(x, NFT_RETURN);
+		return;
+	}
 	match_daddr_local(x);
 	if (i == 0)
 		dnat_via(x, NFT_MAP_PUB_IP4, true);
@@ -324,42 +349,138 @@ static void rule_forward(struct rb *x, unsigned i)
 		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
 		verdict(x, NF_ACCEPT);
 		break;
-	default:
+	case 5:
 		/* Isolation: no direct traffic between two berth bridges. */
 		match_iface_in(x, NFT_META_IIFNAME, NFT_SET_BRIDGES, false);
 		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, false);
 		verdict(x, NF_DROP);
 		break;
+	default:
+		/*
+		 * A masquerading network is reached from outside through its
+		 * published ports only (accepted above as DNAT): a neighbour that
+		 * routes the subnet through the host gets no unpublished port.
+		 */
+		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_MASQ_BR, false);
+		verdict(x, NF_DROP);
+		break;
 	}
 }
 
-static const struct chaindef chaindefs[] = {
-	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 2, rule_dnat},
-	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 2, rule_dnat},
-	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 3, rule_postrouting},
-	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 6, rule_forward},
+/*
+ * Before conntrack and NAT, on the addresses as they came off the wire:
+ * nothing from outside the host may be addressed to its loopback. The
+ * bridges need route_localnet (127.0.0.1:PORT from the host reaches
+ * published ports), which would otherwise let a container, or a neighbour
+ * whose packets a DNAT sends on, reach services bound to 127.0.0.1
+ * (CVE-2020-8558, moby#45610).
+ */
+static void rule_raw_prerouting(struct rb *x, unsigned i)
+{
+	uint8_t loopback = 127;
+	char lo[NFT_IFNAME_LEN] = "lo";
+
+	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
+	cmp(x, NFT_CMP_NEQ, lo, sizeof(lo));
+	match_ipv4(x);
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
+	cmp(x, NFT_CMP_EQ, &loopback, sizeof(loopback));
+	verdict(x, NF_DROP);
+}
+
+/*
+ * Table bridge berth, prerouting: a frame that comes out of an endpoint's
+ * veth carries that endpoint's MAC and, when it is IPv4 or ARP, its
+ * address; else it is dropped before the bridge forwards it or the host
+ * sees it. Veths of no endpoint (an adopted bridge's other ports) pass.
+ */
+static void rule_antispoof(struct rb *x, unsigned i)
+{
+	uint16_t type = htons(i == 1 ? ETH_P_IP : ETH_P_ARP);
+
+	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_EP_IFACES, false);
+	if (i == 0) {
+		meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
+		payload_load(x, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG_2);
+		lookup(x, NFT_SET_EP_MACS, -1, true);
+	} else {
+		payload_load(x, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &type, sizeof(type));
+		meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
+		/* the sender's address: IPv4 source, or the ARP sender protocol address */
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, i == 1 ? 12 : 14, 4, NFT_REG_2);
+		lookup(x, NFT_SET_EP_ADDRS4, -1, true);
+	}
+	verdict(x, NF_DROP);
+}
+
+static const struct chaindef bridge_chaindefs[] = {
+	{"prerouting", "filter", NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, 3, rule_antispoof, 0},
 };
+
+static const struct chaindef chaindefs[] = {
+	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, 1, rule_raw_prerouting, 0},
+	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 3, rule_dnat, 2},
+	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 3, rule_dnat, 2},
+	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 3, rule_postrouting, 0},
+	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 7, rule_forward, 6},
+};
+
+struct tabledef {
+	uint16_t family;
+	const char *family_name;
+	const struct setdef *sets;
+	size_t n_sets;
+	const struct chaindef *chains;
+	size_t n_chains;
+};
+
+static const struct tabledef tabledefs[] = {
+	{NFPROTO_INET, "inet", setdefs, ARRAY_SIZE(setdefs), chaindefs, ARRAY_SIZE(chaindefs)},
+	{NFPROTO_BRIDGE, "bridge", bridge_setdefs, ARRAY_SIZE(bridge_setdefs), bridge_chaindefs,
+	 ARRAY_SIZE(bridge_chaindefs)},
+};
+
+uint16_t nft_set_family(const char *set)
+{
+	for (size_t t = 0; t < ARRAY_SIZE(tabledefs); t++)
+		for (size_t i = 0; i < tabledefs[t].n_sets; i++)
+			if (strcmp(tabledefs[t].sets[i].name, set) == 0)
+				return tabledefs[t].family;
+	return NFPROTO_INET;
+}
 
 /* ------------------------------------------------------------------ messages */
 
-static int add_table(struct nft_batch *b, uint16_t type, struct berr *e)
+static int add_table(struct nft_batch *b, const struct tabledef *td, uint16_t type, struct berr *e)
 {
 	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
 	struct nlmsghdr *nlh;
+	char what[64];
 
 	if (!t)
 		return berr_oom(e);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
-	nlh = nft_batch_msg(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0,
-			    type == NFT_MSG_NEWTABLE ? "create table inet " NFT_TABLE_NAME
-						     : "delete table inet " NFT_TABLE_NAME);
+	snprintf(what, sizeof(what), "%s table %s %s", type == NFT_MSG_NEWTABLE ? "create" : "delete", td->family_name,
+		 NFT_TABLE_NAME);
+	nlh = nft_batch_msg(b, td->family, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, what);
 	if (!nlh)
 		return berr_oom(e);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	return 0;
 }
 
-static int add_set(struct nft_batch *b, const struct setdef *d, struct berr *e)
+/* Every table: NEWTABLE then DELTABLE removes it in the batch whether or not it exists. */
+static int add_tables(struct nft_batch *b, uint16_t type, struct berr *e)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(tabledefs); i++)
+		r = add_table(b, &tabledefs[i], type, e);
+	return r;
+}
+
+static int add_set(struct nft_batch *b, const struct tabledef *td, const struct setdef *d, struct berr *e)
 {
 	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
@@ -374,7 +495,7 @@ static int add_set(struct nft_batch *b, const struct setdef *d, struct berr *e)
 	nftnl_set_set_str(s, NFTNL_SET_NAME, d->name);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, d->flags);
 	/* The kernel requires an id unique within the transaction. */
-	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)(d - setdefs) + 1);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)(td - tabledefs) * 64 + (uint32_t)(d - td->sets) + 1);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
 	if (d->flags & NFT_SET_MAP) {
@@ -388,14 +509,14 @@ static int add_set(struct nft_batch *b, const struct setdef *d, struct berr *e)
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
 	nftnl_udata_buf_free(ud);
 	snprintf(what, sizeof(what), "create %s %s", d->flags & NFT_SET_MAP ? "map" : "set", d->name);
-	nlh = nft_batch_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE, what);
+	nlh = nft_batch_msg(b, td->family, NFT_MSG_NEWSET, NLM_F_CREATE, what);
 	if (!nlh)
 		return berr_oom(e);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	return 0;
 }
 
-static int add_chain(struct nft_batch *b, const struct chaindef *d, struct berr *e)
+static int add_chain(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
 {
 	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh;
@@ -408,15 +529,34 @@ static int add_chain(struct nft_batch *b, const struct chaindef *d, struct berr 
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
-	snprintf(what, sizeof(what), "create chain %s", d->name);
-	nlh = nft_batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, what);
+	snprintf(what, sizeof(what), "create chain %s %s", td->family_name, d->name);
+	nlh = nft_batch_msg(b, td->family, NFT_MSG_NEWCHAIN, NLM_F_CREATE, what);
 	if (!nlh)
 		return berr_oom(e);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	return 0;
 }
 
-static int add_rules(struct nft_batch *b, const struct chaindef *d, struct berr *e)
+/* Every rule of the chain goes (DELRULE without a handle), elements stay. */
+static int flush_chain(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
+{
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+	char what[64];
+
+	if (!r)
+		return berr_oom(e);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, d->name);
+	snprintf(what, sizeof(what), "flush chain %s %s", td->family_name, d->name);
+	nlh = nft_batch_msg(b, td->family, NFT_MSG_DELRULE, 0, what);
+	if (!nlh)
+		return berr_oom(e);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	return 0;
+}
+
+static int add_rules(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
 {
 	for (unsigned i = 0; i < d->n_rules; i++) {
 		_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
@@ -431,8 +571,8 @@ static int add_rules(struct nft_batch *b, const struct chaindef *d, struct berr 
 		d->rule(&x, i);
 		if (x.oom)
 			return berr_oom(e);
-		snprintf(what, sizeof(what), "add rule %u to chain %s", i + 1, d->name);
-		nlh = nft_batch_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what);
+		snprintf(what, sizeof(what), "add rule %u to chain %s %s", i + 1, td->family_name, d->name);
+		nlh = nft_batch_msg(b, td->family, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what);
 		if (!nlh)
 			return berr_oom(e);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -440,17 +580,26 @@ static int add_rules(struct nft_batch *b, const struct chaindef *d, struct berr 
 	return 0;
 }
 
+static int table_layout_add(struct nft_batch *b, const struct tabledef *td, struct berr *e)
+{
+	int r = add_table(b, td, NFT_MSG_NEWTABLE, e);
+
+	for (size_t i = 0; r == 0 && i < td->n_sets; i++)
+		r = add_set(b, td, &td->sets[i], e);
+	for (size_t i = 0; r == 0 && i < td->n_chains; i++) {
+		r = add_chain(b, td, &td->chains[i], e);
+		if (r == 0)
+			r = add_rules(b, td, &td->chains[i], e);
+	}
+	return r;
+}
+
 int nft_layout_add(struct nft_batch *b, struct berr *e)
 {
-	int r = add_table(b, NFT_MSG_NEWTABLE, e);
+	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(setdefs); i++)
-		r = add_set(b, &setdefs[i], e);
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(chaindefs); i++) {
-		r = add_chain(b, &chaindefs[i], e);
-		if (r == 0)
-			r = add_rules(b, &chaindefs[i], e);
-	}
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(tabledefs); i++)
+		r = table_layout_add(b, &tabledefs[i], e);
 	return r;
 }
 
@@ -552,7 +701,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-static int read_table(struct nft_ctx *ctx, struct seen *st, struct berr *e)
+static int read_table(struct nft_ctx *ctx, const struct tabledef *td, struct seen *st, struct berr *e)
 {
 	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
 	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
@@ -565,7 +714,7 @@ static int read_table(struct nft_ctx *ctx, struct seen *st, struct berr *e)
 	if (!t || !s || !rl)
 		return berr_oom(e);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETTABLE, NFPROTO_INET, 0);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETTABLE, td->family, 0);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	r = nft_query(ctx, nlh, table_cb, st, e);
 	if (r == -ENOENT) {
@@ -573,26 +722,26 @@ static int read_table(struct nft_ctx *ctx, struct seen *st, struct berr *e)
 		return 0;
 	}
 	if (r < 0)
-		return berr_wrap(e, r, "read table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "read table %s %s", td->family_name, NFT_TABLE_NAME);
 
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETSET, NFPROTO_INET, NLM_F_DUMP);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETSET, td->family, NLM_F_DUMP);
 	nftnl_set_nlmsg_build_payload(nlh, s);
 	r = nft_query(ctx, nlh, set_cb, st, e);
 	if (r < 0)
-		return berr_wrap(e, r, "list sets of table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "list sets of table %s %s", td->family_name, NFT_TABLE_NAME);
 
-	nlh = nft_req(ctx, buf, NFT_MSG_GETCHAIN, NFPROTO_INET, NLM_F_DUMP);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETCHAIN, td->family, NLM_F_DUMP);
 	r = nft_query(ctx, nlh, chain_cb, st, e);
 	if (r < 0)
-		return berr_wrap(e, r, "list chains of table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "list chains of table %s %s", td->family_name, NFT_TABLE_NAME);
 
 	nftnl_rule_set_str(rl, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP);
+	nlh = nft_req(ctx, buf, NFT_MSG_GETRULE, td->family, NLM_F_DUMP);
 	nftnl_rule_nlmsg_build_payload(nlh, rl);
 	r = nft_query(ctx, nlh, rule_cb, st, e);
 	if (r < 0)
-		return berr_wrap(e, r, "list rules of table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "list rules of table %s %s", td->family_name, NFT_TABLE_NAME);
 	return 0;
 }
 
@@ -620,25 +769,22 @@ static const struct seen_chain *seen_chain(const struct seen *st, const char *na
  * cannot both add the same rules (the second gets ERESTART, reads again
  * and finds nothing to do).
  */
-static int build_ensure(struct nft_batch *b, const void *arg, struct berr *e)
+static int ensure_table(struct nft_batch *b, const struct tabledef *td, struct berr *e)
 {
 	struct seen st;
 	int r;
 
-	r = nft_batch_pin(b, e);
-	if (r < 0)
-		return r;
-	r = read_table(b->ctx, &st, e);
+	r = read_table(b->ctx, td, &st, e);
 	if (r < 0)
 		return r;
 	if (!st.table)
-		return nft_layout_add(b, e);
-	for (size_t i = 0; i < ARRAY_SIZE(setdefs); i++) {
-		const struct setdef *d = &setdefs[i];
+		return table_layout_add(b, td, e);
+	for (size_t i = 0; i < td->n_sets; i++) {
+		const struct setdef *d = &td->sets[i];
 		const struct seen_set *s = seen_set(&st, d->name);
 
 		if (!s) {
-			r = add_set(b, d, e);
+			r = add_set(b, td, d, e);
 			if (r < 0)
 				return r;
 			continue;
@@ -646,36 +792,52 @@ static int build_ensure(struct nft_batch *b, const void *arg, struct berr *e)
 		if ((s->flags & (NFT_SET_MAP | NFT_SET_INTERVAL)) != d->flags || s->key_len != d->key_len ||
 		    ((d->flags & NFT_SET_MAP) && s->data_len != d->data_len))
 			return berr_set(e, -EEXIST,
-					"set %s of table inet %s has another type than berth's; "
+					"set %s of table %s %s has another type than berth's; "
 					"rebuilding the table replaces it",
-					d->name, NFT_TABLE_NAME);
+					d->name, td->family_name, NFT_TABLE_NAME);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(chaindefs); i++) {
-		const struct chaindef *d = &chaindefs[i];
+	for (size_t i = 0; i < td->n_chains; i++) {
+		const struct chaindef *d = &td->chains[i];
 		const struct seen_chain *c = seen_chain(&st, d->name);
 
 		if (c && (strcmp(c->type, d->type) != 0 || c->hook != d->hook || c->prio != d->prio))
 			return berr_set(e, -EEXIST,
-					"chain %s of table inet %s is not berth's (type %s hook %u priority %d); "
+					"chain %s of table %s %s is not berth's (type %s hook %u priority %d); "
 					"rebuilding the table replaces it",
-					d->name, NFT_TABLE_NAME, c->type, c->hook, c->prio);
-		if (c && c->n_rules != 0 && c->n_rules != d->n_rules)
+					d->name, td->family_name, NFT_TABLE_NAME, c->type, c->hook, c->prio);
+		/* berth's previous layout: its rules are replaced, the elements stay (an upgrade) */
+		if (c && c->n_rules != 0 && c->n_rules != d->n_rules && c->n_rules == d->old_n_rules) {
+			r = flush_chain(b, td, d, e);
+			if (r < 0)
+				return r;
+		} else if (c && c->n_rules != 0 && c->n_rules != d->n_rules) {
 			return berr_set(e, -EEXIST,
-					"chain %s of table inet %s holds %u rules, berth's layout has %u; "
+					"chain %s of table %s %s holds %u rules, berth's layout has %u; "
 					"rebuilding the table replaces them",
-					d->name, NFT_TABLE_NAME, c->n_rules, d->n_rules);
+					d->name, td->family_name, NFT_TABLE_NAME, c->n_rules, d->n_rules);
+		}
 		if (!c) {
-			r = add_chain(b, d, e);
+			r = add_chain(b, td, d, e);
 			if (r < 0)
 				return r;
 		}
-		if (!c || c->n_rules == 0) {
-			r = add_rules(b, d, e);
+		if (!c || c->n_rules != d->n_rules) {
+			r = add_rules(b, td, d, e);
 			if (r < 0)
 				return r;
 		}
 	}
 	return 0;
+}
+
+static int build_ensure(struct nft_batch *b, const void *arg, struct berr *e)
+{
+	int r;
+
+	r = nft_batch_pin(b, e);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(tabledefs); i++)
+		r = ensure_table(b, &tabledefs[i], e);
+	return r;
 }
 
 int nft_ensure(struct nft_ctx *ctx, struct berr *e)
@@ -683,13 +845,148 @@ int nft_ensure(struct nft_ctx *ctx, struct berr *e)
 	int r = nft_transact(ctx, build_ensure, NULL, NULL, e);
 
 	if (r < 0)
-		return berr_wrap(e, r, "ensure nftables table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "ensure nftables tables %s", NFT_TABLE_NAME);
 	return 0;
 }
+
+/* ------------------------------------------------------------------ other stores' elements */
+
+/* The last owner asked about: elements come in runs of one owner, and asking may cost a stat(2). */
+struct alive_cache {
+	char owner[NFT_OWNER_LEN];
+	bool alive;
+};
+
+/* Another owner's element, and that owner still exists (a store whose directory is gone left it). */
+static bool is_foreign(const struct nft_ctx *ctx, struct alive_cache *c, const struct nft_elem *el)
+{
+	if (!el->owner[0] || strcmp(el->owner, ctx->owner) == 0)
+		return false;
+	if (!ctx->owner_alive)
+		return true;
+	if (strcmp(c->owner, el->owner) != 0) {
+		memcpy(c->owner, el->owner, sizeof(c->owner));
+		c->alive = ctx->owner_alive(el->owner);
+	}
+	return c->alive;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct nft_elem *x = a, *y = b;
+
+	return memcmp(x->key, y->key, NFT_KEY_MAX);
+}
+
+/* The map elements of ports in set, sorted by key (published ports win over another store's). */
+static int port_keys(const char *set, const struct nft_port *ports, size_t n, struct nft_elem **ret, size_t *ret_n)
+{
+	struct nft_elem *v = calloc(n + 1, sizeof(*v));
+	size_t k = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(nft_port_elem(&ports[i], &v[k]), set) == 0)
+			k++;
+	qsort(v, k, sizeof(*v), key_cmp);
+	*ret = v;
+	*ret_n = k;
+	return 0;
+}
+
+/* Interval sets: the subnets whose start element another owner wrote, start and end again. */
+static int foreign_intervals(struct nft_batch *b, struct alive_cache *c, const char *set, const struct nft_elem *el,
+			     size_t n, struct berr *e)
+{
+	_cleanup_free_ struct bcidr4 *subnets = NULL;
+	_cleanup_free_ const struct nft_elem **starts = NULL;
+	struct nft_elem *out;
+	size_t ns = 0, k = 0;
+
+	/* a set berth did not write cannot be told apart: its other owners' part is lost with it */
+	if (nft_intervals_to_subnets(el, n, &subnets, &starts, &ns, NULL) < 0)
+		return 0;
+	out = calloc(2 * ns + 1, sizeof(*out));
+	if (!out || nft_batch_own(b, out) < 0)
+		return berr_oom(e);
+	for (size_t i = 0; i < ns; i++) {
+		size_t m;
+
+		if (!is_foreign(b->ctx, c, starts[i]))
+			continue;
+		m = nft_subnet_elems(&subnets[i], out + k);
+		memcpy(out[k].data, starts[i]->data, sizeof(out[k].data));
+		out[k].data_len = starts[i]->data_len;
+		memcpy(out[k].owner, starts[i]->owner, sizeof(out[k].owner));
+		k += m;
+	}
+	return nft_batch_elems(b, NFT_ELEMS_ADD, set, out, k, NULL, NULL, e);
+}
+
+/*
+ * Read every element other owners (other state stores) wrote and append
+ * them to b as they were, into tables created earlier in b; the batch is
+ * pinned, so nothing added meanwhile is lost. ports: this owner's, which
+ * take a host port another owner's element holds. *ret_n counts them.
+ */
+static int add_foreign(struct nft_batch *b, const struct nft_port *ports, size_t n_ports, size_t *ret_n, struct berr *e)
+{
+	struct alive_cache cache = {.alive = false};
+	size_t total = 0;
+	int r;
+
+	r = nft_batch_pin(b, e);
+	for (size_t t = 0; r == 0 && t < ARRAY_SIZE(tabledefs); t++) {
+		for (size_t i = 0; r == 0 && i < tabledefs[t].n_sets; i++) {
+			const struct setdef *d = &tabledefs[t].sets[i];
+			_cleanup_free_ struct nft_elem *el = NULL, *own = NULL;
+			struct nft_elem *keep;
+			size_t n = 0, n_own = 0, k = 0;
+
+			r = nft_elems_dump(b->ctx, d->name, &el, &n, e);
+			if (r == -ENOENT) {
+				berr_clear(e);
+				r = 0;
+				continue;
+			}
+			if (r < 0)
+				break;
+			if (d->flags & NFT_SET_INTERVAL) {
+				for (size_t j = 0; j < n; j++)
+					total += is_foreign(b->ctx, &cache, &el[j]);
+				r = foreign_intervals(b, &cache, d->name, el, n, e);
+				continue;
+			}
+			if ((d->flags & NFT_SET_MAP) && port_keys(d->name, ports, n_ports, &own, &n_own) < 0)
+				return berr_oom(e);
+			keep = calloc(n + 1, sizeof(*keep));
+			if (!keep || nft_batch_own(b, keep) < 0)
+				return berr_oom(e);
+			for (size_t j = 0; j < n; j++) {
+				if (!is_foreign(b->ctx, &cache, &el[j]) ||
+				    (n_own && bsearch(&el[j], own, n_own, sizeof(*own), key_cmp)))
+					continue;
+				keep[k] = el[j];
+				keep[k].tag = k;
+				k++;
+			}
+			total += k;
+			r = nft_batch_elems(b, NFT_ELEMS_ADD, d->name, keep, k, NULL, NULL, e);
+		}
+	}
+	if (r == 0 && ret_n)
+		*ret_n = total;
+	return r;
+}
+
+/* ------------------------------------------------------------------ rebuild, delete */
 
 struct rebuild_args {
 	const struct nft_network *nets;
 	size_t n_nets;
+	const struct nft_endpoint *eps;
+	size_t n_eps;
 	const struct nft_port *ports;
 	size_t n_ports;
 };
@@ -699,32 +996,43 @@ static int build_rebuild(struct nft_batch *b, const void *arg, struct berr *e)
 	const struct rebuild_args *a = arg;
 	int r;
 
-	/* create-if-missing then delete: removes the old table whether or not it exists, in this same batch */
-	r = add_table(b, NFT_MSG_NEWTABLE, e);
+	/* create-if-missing then delete: removes the old tables whether or not they exist, in this same batch */
+	r = add_tables(b, NFT_MSG_NEWTABLE, e);
 	if (r == 0)
-		r = add_table(b, NFT_MSG_DELTABLE, e);
+		r = add_tables(b, NFT_MSG_DELTABLE, e);
 	if (r == 0)
 		r = nft_layout_add(b, e);
 	if (r == 0)
 		r = nft_network_msgs(b, a->nets, a->n_nets, NFT_NET_ADD_FRESH, e);
 	if (r == 0)
+		r = nft_endpoint_msgs(b, a->eps, a->n_eps, NFT_ELEMS_ADD, e);
+	if (r == 0)
 		r = nft_port_msgs(b, a->ports, a->n_ports, NFT_ELEMS_ADD_EXCL, e);
+	if (r == 0)
+		r = add_foreign(b, a->ports, a->n_ports, NULL, e);
 	return r;
 }
 
-int nft_rebuild(struct nft_ctx *ctx, const struct nft_network *nets, size_t n_nets, const struct nft_port *ports,
-		size_t n_ports, struct berr *e)
+int nft_rebuild(struct nft_ctx *ctx, const struct nft_network *nets, size_t n_nets, const struct nft_endpoint *eps,
+		size_t n_eps, const struct nft_port *ports, size_t n_ports, struct berr *e)
 {
-	struct rebuild_args a = {nets, n_nets, ports, n_ports};
+	struct rebuild_args a = {nets, n_nets, eps, n_eps, ports, n_ports};
 	struct nft_fail f = {0};
 	char field[32];
 	int r;
 
-	if ((n_nets && !nets) || (n_ports && !ports))
-		return berr_set(e, -EINVAL, "rebuild: no array given for %zu networks / %zu ports", n_nets, n_ports);
+	if ((n_nets && !nets) || (n_eps && !eps) || (n_ports && !ports))
+		return berr_set(e, -EINVAL, "rebuild: no array given for %zu networks / %zu endpoints / %zu ports",
+				n_nets, n_eps, n_ports);
 	for (size_t i = 0; i < n_nets; i++) {
 		snprintf(field, sizeof(field), "networks[%zu]", i);
 		r = nft_network_check(&nets[i], field, e);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n_eps; i++) {
+		snprintf(field, sizeof(field), "endpoints[%zu]", i);
+		r = nft_endpoint_check(&eps[i], field, e);
 		if (r < 0)
 			return r;
 	}
@@ -738,20 +1046,39 @@ int nft_rebuild(struct nft_ctx *ctx, const struct nft_network *nets, size_t n_ne
 	if (r == -EEXIST && f.elem && f.set && strncmp(f.set, "pub_", 4) == 0 && f.tag < n_ports) {
 		char buf[96];
 
-		return berr_set(e, -EEXIST, "rebuild nftables table inet %s: host port of %s is given twice",
+		return berr_set(e, -EEXIST, "rebuild nftables tables %s: host port of %s is given twice",
 				NFT_TABLE_NAME, nft_port_fmt(&ports[f.tag], buf, sizeof(buf)));
 	}
 	if (r < 0)
-		return berr_wrap(e, r, "rebuild nftables table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "rebuild nftables tables %s", NFT_TABLE_NAME);
 	return 0;
 }
 
 static int build_delete(struct nft_batch *b, const void *arg, struct berr *e)
 {
 	/* NEWTABLE first makes the DELTABLE succeed when the table is already gone (kernels before DESTROYTABLE) */
-	int r = add_table(b, NFT_MSG_NEWTABLE, e);
+	int r = add_tables(b, NFT_MSG_NEWTABLE, e);
+	size_t n_foreign = 0;
 
-	return r < 0 ? r : add_table(b, NFT_MSG_DELTABLE, e);
+	uint32_t genid;
+
+	if (r == 0)
+		r = add_tables(b, NFT_MSG_DELTABLE, e);
+	/* other stores' elements stay, in the tables made again around them */
+	if (r == 0)
+		r = nft_layout_add(b, e);
+	if (r == 0)
+		r = add_foreign(b, NULL, 0, &n_foreign, e);
+	if (r < 0 || n_foreign)
+		return r;
+	/* nothing of anybody else's: the tables go (still pinned to the generation read) */
+	genid = b->genid;
+	nft_batch_free(b);
+	nft_batch_init(b, b->ctx);
+	b->pinned = true;
+	b->genid = genid;
+	r = add_tables(b, NFT_MSG_NEWTABLE, e);
+	return r < 0 ? r : add_tables(b, NFT_MSG_DELTABLE, e);
 }
 
 int nft_delete_table(struct nft_ctx *ctx, struct berr *e)
@@ -759,6 +1086,6 @@ int nft_delete_table(struct nft_ctx *ctx, struct berr *e)
 	int r = nft_transact(ctx, build_delete, NULL, NULL, e);
 
 	if (r < 0)
-		return berr_wrap(e, r, "delete nftables table inet %s", NFT_TABLE_NAME);
+		return berr_wrap(e, r, "delete nftables tables %s", NFT_TABLE_NAME);
 	return 0;
 }

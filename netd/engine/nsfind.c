@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,11 +15,31 @@
 #include "netd/engine/engine.h"
 #include "netns.h"
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+int eng_netns_cookie(int nsfd, uint64_t *ret)
+{
+	_cleanup_close_ int fd = -1;
+	socklen_t len = sizeof(*ret);
+	int r;
+
+	/* any socket born in the namespace tells its cookie */
+	r = bns_socket(nsfd, AF_UNIX, SOCK_DGRAM, 0, &fd, NULL);
+	if (r < 0)
+		return r;
+	return getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, ret, &len) < 0 ? -errno : 0;
+}
+
 bool eng_netns_matches(int fd, const struct eng_endpoint *ep)
 {
 	struct stat st;
+	uint64_t cookie;
 
-	return fstat(fd, &st) == 0 && (uint64_t)st.st_ino == ep->netns_ino && (uint64_t)st.st_dev == ep->netns_dev;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != ep->netns_ino || (uint64_t)st.st_dev != ep->netns_dev)
+		return false;
+	return !ep->netns_cookie || (eng_netns_cookie(fd, &cookie) == 0 && cookie == ep->netns_cookie);
 }
 
 int eng_endpoint_netns(const struct eng_endpoint *ep, int *ret_fd, struct berr *e)

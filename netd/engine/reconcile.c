@@ -194,10 +194,15 @@ static int reconcile_network(struct rec *c, const struct eng_network *n, int bri
 				else
 					c->rep.endpoints_repaired++;
 			}
-		} else if (ep->state == ENG_EP_COMPLETE) {
+		} else if (ep->state == ENG_EP_COMPLETE && ep->netns_cookie) {
 			int nsfd = -1;
 
-			/* the veth is gone but the container may live on: wire it again */
+			/*
+			 * The veth is gone but the container may live on: wire it again,
+			 * only into the namespace with the recorded cookie (an inode
+			 * number alone may be another namespace's by now; a record
+			 * without a cookie cannot prove it and is dropped).
+			 */
 			if (eng_endpoint_netns(ep, &nsfd, NULL) == 0) {
 				link_delete(c->host, ep->host_ifname, NULL);
 				if (ep_kernel_setup(eng, n, ep, nsfd, bridge, NULL) == 0) {
@@ -286,18 +291,22 @@ static int collect_ports(struct rec *c, struct berr *e)
 static int rebuild_nft(struct rec *c, struct berr *e)
 {
 	_cleanup_free_ struct nft_network *nets = NULL;
+	_cleanup_free_ struct nft_endpoint *eps = NULL;
 	struct nft_ctx *nft;
 	int r;
 
 	nets = calloc(c->n_nets + 1, sizeof(*nets));
-	if (!nets)
+	eps = calloc(c->kept.n + 1, sizeof(*eps));
+	if (!nets || !eps)
 		return berr_oom(e);
 	for (size_t i = 0; i < c->n_nets; i++)
 		eng_nft_network(&c->nets[i], &nets[i]);
+	for (size_t i = 0; i < c->kept.n; i++)
+		eng_nft_endpoint(&c->kept.v[i], &eps[i]);
 	r = eng_nft(c->eng, &nft, e);
 	if (r < 0)
 		return r;
-	return nft_rebuild(nft, nets, c->n_nets, c->ports, c->n_ports, e);
+	return nft_rebuild(nft, nets, c->n_nets, eps, c->kept.n, c->ports, c->n_ports, e);
 }
 
 int eng_reconcile(struct eng *eng, struct eng_reconcile_report *ret, struct berr *e)
@@ -362,6 +371,7 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 	struct link_info br;
 	struct nft_port *have = NULL, *stale = NULL;
 	size_t removed = 0, nh = 0, ns = 0;
+	char owner[ENG_OWNER_MAX + 1];
 	int r;
 
 	if (!network || !bname_valid(network, ENG_NAME_MAX))
@@ -369,10 +379,12 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 	r = store_net_open(&eng->st, network, NULL, true, &sn, e);
 	if (r < 0)
 		return r;
+	snprintf(owner, sizeof(owner), ENG_OWNER_CNI "%s", network);
 	for (size_t i = 0; i < sn.n_eps; i++) {
 		struct eng_endpoint *ep = &sn.eps[i];
 
-		if (ep->state == ENG_EP_COMPLETE && in_keep(ep, keep, n_keep)) {
+		/* another owner's endpoint is no runtime attachment of this network: kept whole, as it is */
+		if (strcmp(ep->owner, owner) != 0 || (ep->state == ENG_EP_COMPLETE && in_keep(ep, keep, n_keep))) {
 			if (epvec_push(&kept, ep) < 0) {
 				r = berr_oom(e);
 				goto out;

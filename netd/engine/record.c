@@ -324,6 +324,8 @@ json_t *record_endpoint_to_json(const struct eng_endpoint *ep)
 	if (bjson_set(o, "netns_dev", json_integer((json_int_t)ep->netns_dev)) < 0 ||
 	    bjson_set(o, "netns_ino", json_integer((json_int_t)ep->netns_ino)) < 0)
 		return NULL;
+	if (ep->netns_cookie && bjson_set(o, "netns_cookie", json_integer((json_int_t)ep->netns_cookie)) < 0)
+		return NULL;
 	if (ep->ip && (put_ip(o, "ip", ep->ip) < 0 || bjson_set(o, "prefix", json_integer(ep->prefix)) < 0))
 		return NULL;
 	if (ep->gateway && put_ip(o, "gateway", ep->gateway) < 0)
@@ -337,6 +339,8 @@ json_t *record_endpoint_to_json(const struct eng_endpoint *ep)
 	    bjson_set(o, "default_route", json_boolean(ep->default_route)) < 0 ||
 	    bjson_set(o, "routes", TAKE_PTR(routes)) < 0 || bjson_set(o, "ports", TAKE_PTR(ports)) < 0 ||
 	    bjson_set(o, "created", json_integer(ep->created)) < 0)
+		return NULL;
+	if (ep->owner[0] && put_str(o, "owner", ep->owner) < 0)
 		return NULL;
 	return TAKE_PTR(o);
 }
@@ -379,9 +383,10 @@ static int parse_state(const char *s, enum eng_ep_state *ret)
 static int endpoint_from_json(const json_t *j, struct eng_endpoint *ep, struct berr *e)
 {
 	static const char *const keys[] = {
-		"version",   "state", "network",       "id",	  "ifname", "host_ifname", "netns",    "netns_dev",
-		"netns_ino", "ip",    "prefix",	       "gateway", "ip6",    "prefix6",	   "gateway6", "ip_external",
-		"mac",	     "mtu",   "default_route", "routes",  "ports",  "created",	   NULL};
+		"version",   "state",	     "network", "id",	  "ifname",	   "host_ifname", "netns",
+		"netns_dev", "netns_ino",    "ip",	"prefix", "gateway",	   "ip6",	  "prefix6",
+		"gateway6",  "ip_external",  "mac",	"mtu",	  "default_route", "routes",	  "ports",
+		"created",   "netns_cookie", "owner",	NULL};
 	const char *s;
 	json_t *arr, *v;
 	int64_t n;
@@ -415,6 +420,10 @@ static int endpoint_from_json(const json_t *j, struct eng_endpoint *ep, struct b
 	if ((r = bjson_get_int(j, "netns_ino", "endpoint", 0, INT64_MAX, &n, e)) < 0)
 		return r;
 	ep->netns_ino = (uint64_t)n;
+	n = 0;
+	if ((r = bjson_get_int(j, "netns_cookie", "endpoint", 0, INT64_MAX, &n, e)) < 0)
+		return r;
+	ep->netns_cookie = (uint64_t)n;
 	if ((r = get_ip(j, "ip", "endpoint", false, &ep->ip, e)) < 0 ||
 	    (r = get_ip(j, "gateway", "endpoint", false, &ep->gateway, e)) < 0)
 		return r;
@@ -448,6 +457,12 @@ static int endpoint_from_json(const json_t *j, struct eng_endpoint *ep, struct b
 	if ((r = bjson_get_int(j, "created", "endpoint", 0, INT64_MAX, &n, e)) < 0)
 		return r;
 	ep->created = n;
+	if ((r = bjson_get_str(j, "owner", "endpoint", &s, e)) < 0)
+		return r;
+	if (r > 0 && (!*s || strlen(s) >= sizeof(ep->owner)))
+		return berr_set(e, -EINVAL, "endpoint.owner: empty or too long");
+	if (r > 0)
+		snprintf(ep->owner, sizeof(ep->owner), "%s", s);
 	r = bjson_get_arr(j, "routes", "endpoint", &arr, e);
 	if (r < 0)
 		return r;

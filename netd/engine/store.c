@@ -133,12 +133,10 @@ int store_write_json(const char *path, const json_t *j, int flags, struct berr *
 	_cleanup_free_ char *s = NULL;
 	size_t len;
 
-	s = json_dumps(j, JSON_COMPACT);
+	s = bjson_dump_line(j, &len);
 	if (!s)
 		return berr_oom(e);
-	len = strlen(s);
-	s[len] = '\n';
-	return bfile_write_atomic(path, s, len + 1, 0600, flags, e);
+	return bfile_write_atomic(path, s, len, 0600, flags, e);
 }
 
 int store_network_write(struct store *st, const struct eng_network *n, struct berr *e)

@@ -204,6 +204,21 @@ static int make_dirs_walk(struct cg_hier *h, struct berr *e)
 }
 
 /*
+ * A cgroupsPath naming a cgroup that already has processes (a service's,
+ * say /system.slice/nginx.service) is refused, as runc 1.2 does: joining it
+ * would let delete kill every process in it.
+ */
+static int refuse_populated(const struct cg_hier *h, struct berr *e)
+{
+	char buf[32];
+
+	if (cg_read(h->dir, "cgroup.procs", buf, sizeof(buf), NULL) < 0 || buf[0] == 0)
+		return 0;
+	return berr_set(e, -EBUSY, "cgroup %s%s already has processes: berth does not join a populated cgroup",
+			h->mount, h->path);
+}
+
+/*
  * The common case in one mkdir: the parent exists (engines keep one, e.g.
  * /machine.slice, and every container of it shares it). Anything else (a
  * missing parent, an existing directory, a parent cpuset not initialised)
@@ -393,6 +408,8 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 	}
 	for (size_t i = 0; i < cg->n; i++) {
 		r = make_dirs(&cg->h[i], e);
+		if (r == 0 && !cg->h[i].created)
+			r = refuse_populated(&cg->h[i], e);
 		if (r < 0)
 			goto fail;
 	}

@@ -134,17 +134,17 @@ int cg_parse_list(const char *s, uint16_t **ret, size_t *ret_n)
 		char *end;
 
 		if (!isdigit((unsigned char)*p))
-			goto bad;
+			goto fail;
 		a = b = strtoul(p, &end, 10);
 		p = end;
 		if (*p == '-') {
 			if (!isdigit((unsigned char)p[1]))
-				goto bad;
+				goto fail;
 			b = strtoul(p + 1, &end, 10);
 			p = end;
 		}
 		if (b < a || b >= LIST_MAX || n + (b - a + 1) > LIST_MAX)
-			goto bad;
+			goto fail;
 		if (BARRAY_RESERVE(v, cap, n + (b - a + 1)) < 0) {
 			free(v);
 			return -ENOMEM;
@@ -154,12 +154,12 @@ int cg_parse_list(const char *s, uint16_t **ret, size_t *ret_n)
 		if (*p == ',')
 			p++;
 		else if (*p && *p != '\n')
-			goto bad;
+			goto fail;
 	}
 	*ret = v;
 	*ret_n = n;
 	return 0;
-bad:
+fail:
 	free(v);
 	return -EBADMSG;
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fileutil.h"
+#include "mac.h"
 #include "traffic.h"
 
 #define MAX_NS 32
@@ -355,6 +356,39 @@ int tst_request(const char *ns, bool udp, const char *addr, uint16_t port, char 
 	}
 	munmap(res, sizeof(*res));
 	return r;
+}
+
+int tst_raw(const char *ns, const struct tst_raw *p, int timeout_ms)
+{
+	int *res = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pid;
+	int r;
+
+	cr_assert(res != MAP_FAILED);
+	*res = -EIO;
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		enter(ns);
+		*res = tst_traffic_raw(p, timeout_ms);
+		_exit(0);
+	}
+	wait_status(pid);
+	r = *res;
+	munmap(res, sizeof(int));
+	return r;
+}
+
+void tst_mac(const char *ns, const char *ifname, uint8_t ret[6])
+{
+	int st;
+	char *out =
+		tst_sh_out(ns, &st, "ip -o link show dev %s | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2", ifname);
+
+	cr_assert(out);
+	out[strcspn(out, "\n")] = '\0';
+	cr_assert(st == 0 && bmac_parse(out, ret) == 0, "no MAC for %s in %s: '%s'", ifname, ns ? ns : "host", out);
+	free(out);
 }
 
 pid_t tst_spawn(const char *ns, char *const argv[], char *const env[])

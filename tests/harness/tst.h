@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "traffic.h"
+
 #define TST_UPSTREAM_HOST_IP "198.51.100.2" /* host side of the uplink */
 #define TST_UPSTREAM_GW_IP "198.51.100.1"   /* the upstream router / "internet" */
 #define TST_UPSTREAM_IFNAME "uplink0"
@@ -76,6 +78,11 @@ pid_t tst_serve(const char *ns, bool udp, const char *addr, uint16_t port, const
  * Returns 0, or -errno (ECONNREFUSED, ETIMEDOUT...) within timeout_ms.
  */
 int tst_request(const char *ns, bool udp, const char *addr, uint16_t port, char *buf, size_t len, int timeout_ms);
+
+/* tst_traffic_raw from namespace ns (traffic.h): 1 SYN-ACK, 2 RST, 0 no answer, -errno. */
+int tst_raw(const char *ns, const struct tst_raw *p, int timeout_ms);
+/* The MAC address of interface ifname in namespace ns (NULL: host). */
+void tst_mac(const char *ns, const char *ifname, uint8_t ret[6]);
 
 /* Spawn argv (NULL-terminated) in namespace ns with env additions ("K=V", NULL-terminated or NULL); tracked for
  * teardown. */

@@ -7,6 +7,11 @@
  *   tst-net request [--udp] ADDR PORT [TIMEOUT_MS]
  *                                          print the reply; exit 1 when refused
  *                                          or timed out (the reason on stderr)
+ *   tst-net raw [--udp] IFNAME DSTMAC SRC SPORT DST DPORT [TIMEOUT_MS] [SRCMAC]
+ *                                          send one hand-made frame (a TCP SYN, or
+ *                                          a UDP datagram) out of IFNAME; for a SYN
+ *                                          print "syn-ack" or "rst" (exit 0) or
+ *                                          "none" (exit 1)
  *
  * The server prints "ready" on stdout once it listens, so a test can wait
  * for it. Servers echo the source address they saw, so a masquerade test
@@ -24,12 +29,13 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "mac.h"
 #include "traffic.h"
 
 static int usage(void)
 {
-	fprintf(stderr,
-		"usage: tst-net serve [--udp] ADDR PORT TAG | tst-net request [--udp] ADDR PORT [TIMEOUT_MS]\n");
+	fprintf(stderr, "usage: tst-net serve [--udp] ADDR PORT TAG | tst-net request [--udp] ADDR PORT [TIMEOUT_MS]\n"
+			"       tst-net raw [--udp] IFNAME DSTMAC SRC SPORT DST DPORT [TIMEOUT_MS] [SRCMAC]\n");
 	return 2;
 }
 
@@ -102,6 +108,37 @@ int main(int argc, char **argv)
 		if (argc - i == 3 && bparse_u64(argv[i + 2], 1, 600000, &t) < 0)
 			return usage();
 		return request(udp, argv[i], port, (int)t);
+	}
+	if (strcmp(argv[1], "raw") == 0) {
+		struct tst_raw p = {.udp = udp};
+		uint8_t src_mac[6];
+		uint64_t t = 2000;
+		uint16_t sport;
+		int r;
+
+		if (argc - i < 6 || argc - i > 8 || bmac_parse(argv[i + 1], p.dst_mac) < 0 ||
+		    parse_port(argv[i + 3], &sport) < 0 || parse_port(argv[i + 5], &port) < 0)
+			return usage();
+		if (argc - i >= 7 && bparse_u64(argv[i + 6], 1, 600000, &t) < 0)
+			return usage();
+		if (argc - i == 8) {
+			if (bmac_parse(argv[i + 7], src_mac) < 0)
+				return usage();
+			p.src_mac = src_mac;
+		}
+		p.ifname = argv[i];
+		p.src = argv[i + 2];
+		p.sport = sport;
+		p.dst = argv[i + 4];
+		p.dport = port;
+		r = tst_traffic_raw(&p, (int)t);
+		if (r < 0) {
+			fprintf(stderr, "raw frame out of %s: %s\n", p.ifname, strerror(-r));
+			return 2;
+		}
+		if (!udp)
+			puts(r == 1 ? "syn-ack" : r == 2 ? "rst" : "none");
+		return !udp && r == 0;
 	}
 	return usage();
 }

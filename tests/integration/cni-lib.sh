@@ -119,6 +119,8 @@ assert_clean() {
 	[ -z "${2:-}" ] || return 0
 	left=$(nft_elems || true)
 	[ -z "$left" ] || fail "nftables map elements left: $left"
+	left=$(nft list table bridge berth 2>/dev/null | grep 'elements = ' || true)
+	[ -z "$left" ] || fail "anti-spoofing elements left: $left"
 }
 
 # assert_attached NS-NAME CIDR BRIDGE: the kernel holds what ADD reported.

@@ -100,7 +100,72 @@ reconcile_keeps_live_cni() {
 	netd_kill
 }
 
+# CNI GC removes only what CNI attached to its network: netd's (and the runtime's, which go through
+# netd) endpoints on the same network are not the runtime's attachments to list.
+gc_spares_netd_endpoints() {
+	local res web
+	netd_start
+	JOIN=$(conf 1.1.0 berth0 unused '. + {bridge: "berth0"} | del(.ipam)')
+	web=$(netctl --json attach web --netns "$(ns_add w1)" -p 8090:80 | jq -r .ip) || fail "netctl attach"
+	res=$(cni_ok ADD cni1 "$(ns_add g1)" eth0 "$(with_ports '[{"hostPort":8091,"containerPort":80}]' "$JOIN")")
+	cni_ok GC "$(jq -c '.["cni.dev/valid-attachments"] = []' <<<"$JOIN")" >/dev/null
+	assert_eq "$(netctl --json ls | jq -r '[.[].id] | join(",")')" web "GC removed netd's endpoint"
+	assert_eq "$(netctl --json ls | jq -r '.[0].owner')" netd
+	assert_eq "$(netctl --json status berth0 | jq .addresses_used)" 1 "netd's lease"
+	has 8090 nft_elems || fail "netd's published port lost"
+	if has 8091 nft_elems; then fail "the CNI attachment's port kept"; fi
+	[ -f "$STATE/ports/tcp-8090.json" ] || fail "netd's port claim lost"
+	serve w1 0.0.0.0 80 web
+	assert_contains "$(request - "$web" 80)" "web "
+	assert_contains "$(request - 127.0.0.1 8090)" "web "
+	assert_ok netctl detach web
+	assert_clean berth0
+	netd_kill
+}
+
+# Two state directories, one ruleset: netd's and a CNI config with a dataDir of its own. Either
+# side's reconcile rebuilds berth's tables with its own records and keeps the other's elements.
+two_stores() {
+	local web other
+	web=$(request - 127.0.0.1 8092 2000) || fail "$1: netd's published port"
+	assert_contains "$web" "web "
+	other=$(request - 127.0.0.1 8093 2000) || fail "$1: the other store's published port"
+	assert_contains "$other" "other "
+	# isolation between the stores' networks holds both ways
+	request s1 10.151.0.2 80 500 && fail "$1: netd's container reached the other store's"
+	request s2 "$WEB_IP" 80 500 && fail "$1: the other store's container reached netd's"
+	return 0
+}
+
+stores_share_the_ruleset() {
+	local c2 sock2=$TMP/netd2.sock
+	netd_start
+	WEB_IP=$(netctl --json attach web --netns "$(ns_add s1)" -p 8092:80 | jq -r .ip) || fail "netctl attach"
+	c2=$(conf 1.1.0 other 10.151.0.0/24 ". + {dataDir: \"$TMP/state2\"}")
+	cni_ok ADD c2 "$(ns_add s2)" eth0 "$(with_ports '[{"hostPort":8093,"containerPort":80}]' "$c2")" >/dev/null
+	serve s1 0.0.0.0 80 web
+	serve s2 0.0.0.0 80 other
+	two_stores "both attached"
+	# netd restarts: its reconcile rebuilds the tables from its own records
+	netd_kill
+	netd_start
+	two_stores "netd restarted"
+	# and a netd of the other store does the same from the other side
+	echo '{"networks": [], "default_network": null}' >"$TMP/netd2.json"
+	netd --config "$TMP/netd2.json" --socket "$sock2" --state-dir "$TMP/state2" --run-dir "$TMP/run2" ||
+		fail "second netd did not start"
+	two_stores "the other store's netd started"
+	BERTH_NETD_SOCKET=$sock2 netctl reconcile >/dev/null || fail "reconcile of the other store"
+	two_stores "the other store reconciled"
+	kill "$(cat "$TMP/run2/netd.pid")"
+	cni_ok DEL c2 /run/netns/s2 eth0 "$c2" >/dev/null
+	assert_ok netctl detach web
+	netd_kill
+}
+
 t "netctl ls / ports / network ls show CNI attachments and networks" netctl_sees_cni
 t "netctl attach and berth-cni ADD share one pool at once" shared_pool
 t "netd's reconcile keeps live CNI attachments and reclaims dead ones" reconcile_keeps_live_cni
+t "CNI GC removes CNI attachments of its network only, never netd's" gc_spares_netd_endpoints
+t "two state directories share berth's tables: either side's reconcile keeps the other's" stores_share_the_ruleset
 t_done

@@ -69,8 +69,26 @@ cgroup_path_default_and_bad() {
 	[ ! -e "$RT_ROOT/cg1" ] || fail "state left behind"
 }
 
+# a cgroupsPath naming a cgroup with processes (a service's) is refused, and the processes live on
+populated_cgroup_refused() {
+	rt_config "$TMP/svc" args='["sleep","60"]'
+	berth run -d --bundle "$TMP/svc" svc || fail "run -d"
+	rt_config "$TMP/intruder" cgroup=svc args='["true"]'
+	assert_fails berth run --bundle "$TMP/intruder" intruder
+	assert_contains "$FAIL_OUT" "already has processes"
+	[ ! -e "$RT_ROOT/intruder" ] || fail "state left behind"
+	assert_eq "$(rt_state_field svc status)" running "the cgroup's owner"
+	berth delete -f svc
+	# an existing empty cgroup is still joined (engines make one ahead, e.g. a systemd scope)
+	mkdir -p "$(dirname "$(rt_cgroup_dir pids svc)")/empty1"
+	rt_config "$TMP/e1" cgroup=empty1 args='["true"]'
+	berth run --bundle "$TMP/e1" e1 || fail "run in an existing empty cgroup"
+	rmdir "$(rt_cgroup_dir pids empty1)" 2>/dev/null || true
+}
+
 t "a memory hog is OOM-killed and reported" memory_hog_oom_killed
 t "pids.max stops a fork bomb" pids_limit_stops_fork_bomb
 t "cpu shares, quota, period in the cgroup" cpu_values
 t "a bad cgroupsPath leaves nothing" cgroup_path_default_and_bad
+t "a populated cgroup is not joined" populated_cgroup_refused
 t_done

@@ -113,6 +113,24 @@ published_on_one_address_only() {
 	assert_ok netctl detach other
 }
 
+# A container with CAP_NET_RAW sends a SYN to 127.0.0.1 with the bridge's MAC as destination
+# (CVE-2020-8558): the host's services bound to loopback stay out of reach.
+host_loopback_closed() {
+	local br ip out
+	start_netd
+	netns_add l1
+	ip=$(netctl --json attach lo1 --netns /run/netns/l1 | jq -r .ip) || fail "attach"
+	br=$(ip -o link show dev berth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+	serve - 127.0.0.1 9999 host-lo
+	serve - 0.0.0.0 9998 host-any
+	# the hand-made frame itself gets through when addressed to the gateway
+	assert_eq "$(ip netns exec l1 tst-net raw eth0 "$br" "$ip" 40000 10.66.0.1 9998 2000)" syn-ack
+	out=$(ip netns exec l1 tst-net raw eth0 "$br" "$ip" 40001 127.0.0.1 9999 1000) &&
+		fail "a container reached a host service bound to 127.0.0.1: $out"
+	assert_eq "$out" none
+	assert_ok netctl detach lo1
+}
+
 # A root filesystem with the host's /usr (read-only) so a container has the real nft and ip.
 tools_rootfs() {
 	local dir=$1 owner=${2:-}
@@ -130,10 +148,27 @@ tools_bundle() {
 	sed -i "s|\"path\": \"$RT_ROOTFS[^\"]*\"|\"path\": \"$2\"|" "$TMP/$1/config.json"
 }
 
+# A container root that mounts a file over /proc/sys/kernel/cap_last_cap must not keep capabilities
+# in the bounding set of a later `berth exec --user` (the hardening issue, item 8).
+exec_bounding_set_ignores_forged_cap_last_cap() {
+	local caps='"CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_KILL","CAP_SETUID","CAP_SETGID","CAP_NET_BIND_SERVICE","CAP_SYS_ADMIN"'
+	local out want=00000000002004eb
+	rt_config "$TMP/cl" args='["sleep","60"]' caps="{\"bounding\":[$caps],\"effective\":[$caps],\"permitted\":[$caps]}"
+	berth run -d --bundle "$TMP/cl" cl >/dev/null 2>&1 </dev/null || fail "run -d"
+	out=$(berth exec --user 1000:1000 cl grep CapBnd /proc/self/status </dev/null 2>&1) || fail "exec: $out"
+	assert_eq "$(awk '{print $2}' <<<"$out")" "$want" "exec's bounding set"
+	out=$(berth exec cl sh -c 'echo 5 > /dev/shm/last && mount --bind /dev/shm/last /proc/sys/kernel/cap_last_cap && cat /proc/sys/kernel/cap_last_cap' </dev/null 2>&1)
+	assert_eq "$out" 5 "the forged cap_last_cap inside"
+	out=$(berth exec --user 1000:1000 cl grep CapBnd /proc/self/status </dev/null 2>&1) || fail "exec: $out"
+	assert_eq "$(awk '{print $2}' <<<"$out")" "$want" "exec's bounding set with a forged cap_last_cap"
+	berth delete -f cl
+}
+
 host_net_state() {
 	nft list ruleset
 	ip -o link show | awk -F': ' '{print $2}' | sort
-	ip route show table all
+	# the kernel adds fe80:: routes of links coming up on its own, whenever DAD completes
+	ip route show table all | grep -v 'fe80::'
 	ip -o -4 addr show
 }
 
@@ -173,6 +208,8 @@ cannot_change_host_network() {
 t "root of a user namespace is refused by netd" userns_root_refused_by_netd
 t "a container sees no host fd (inside, with and without a user namespace, and exec)" no_host_fd_inside
 t "the berth binary is out of reach before exec and during berth exec" berth_binary_unreachable
+t "berth exec's bounding set does not trust the container's cap_last_cap" exec_bounding_set_ignores_forged_cap_last_cap
 t "a port published on one host address is not reachable through another" published_on_one_address_only
 t "a container cannot change the host's nftables ruleset, links or routes" cannot_change_host_network
+t "a container cannot reach the host's loopback through the bridge" host_loopback_closed
 t_done

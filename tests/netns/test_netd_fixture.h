@@ -160,12 +160,15 @@ static inline const char *fx_out(const char *ns, const char *cmd)
 	return buf;
 }
 
-/* Number of elements in a map of table inet berth. */
+/* Number of elements in a map of table inet berth (each commented with the store that wrote it). */
 static inline int fx_elems(const char *map)
 {
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "nft list map inet berth %s | grep -oE '[0-9]+ : [0-9.]+ \\. [0-9]+' | wc -l", map);
+	snprintf(cmd, sizeof(cmd),
+		 "nft list map inet berth %s | sed 's/ comment \"[^\"]*\"//g' | grep -oE '[0-9]+ : [0-9.]+ \\. [0-9]+' "
+		 "| wc -l",
+		 map);
 	return atoi(fx_out(NULL, cmd));
 }
 
@@ -180,6 +183,8 @@ static inline void fx_assert_clean(const char *network)
 	cr_assert_eq(fx_elems("pub_any4"), 0, "map elements left: %s",
 		     fx_out(NULL, "nft list map inet berth pub_any4"));
 	cr_assert_eq(fx_elems("pub_ip4"), 0, "map elements left: %s", fx_out(NULL, "nft list map inet berth pub_ip4"));
+	cr_assert_str_eq(fx_out(NULL, "nft list table bridge berth | grep -c 'elements = ' || true"), "0",
+			 "anti-spoofing elements left: %s", fx_out(NULL, "nft list table bridge berth"));
 	{
 		char cmd[1024];
 

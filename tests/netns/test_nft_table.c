@@ -88,10 +88,11 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	foreign_tables();
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("prerouting"), 2);
-	cr_assert_eq(rules_in("output"), 2);
+	cr_assert_eq(rules_in("prerouting"), 3);
+	cr_assert_eq(rules_in("output"), 3);
 	cr_assert_eq(rules_in("postrouting"), 3);
-	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(rules_in("forward"), 7);
+	cr_assert_eq(rules_in("raw_prerouting"), 1);
 	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'type nat hook prerouting priority dstnat'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'iifname @bridges oifname @bridges drop'");
 	foreign_tables_intact();
@@ -108,12 +109,61 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	/* a chain emptied from outside gets its rules back, a missing set is recreated */
 	tst_sh_ok(NULL, "nft flush chain inet berth forward");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(rules_in("forward"), 7);
 
 	/* a chain changed from outside is reported, not silently doubled */
 	tst_sh_ok(NULL, "nft add rule inet berth forward counter");
 	cr_assert_eq(nft_ensure(ctx, &e), -EEXIST);
-	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "7 rules"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "8 rules"), "%s", e.msg);
+	nft_close(ctx);
+}
+
+/* Upgrading berth: a table of the previous layout gets the new rules and keeps its elements. */
+Test(nft_table, ensure_upgrades_the_previous_layout)
+{
+	struct nft_ctx *ctx = open_ctx();
+	struct berr e = BERR_INIT;
+
+	tst_sh_ok(NULL,
+		  "nft -f - <<'EOF'\n"
+		  "table inet berth {\n"
+		  " set bridges { type ifname; elements = { \"berth0\" } }\n"
+		  " set same_bridge { type ifname . ifname; elements = { \"berth0\" . \"berth0\" } }\n"
+		  " set internal { type ifname; }\n"
+		  " set masq4 { type ipv4_addr; flags interval; elements = { 10.66.0.0/16 } }\n"
+		  " map nets4 { type ipv4_addr : ifname; flags interval; elements = { 10.66.0.0/16 : \"berth0\" } }\n"
+		  " map pub_any4 { type inet_proto . inet_service : ipv4_addr . inet_service;"
+		  "  elements = { tcp . 8080 : 10.66.0.2 . 80 } }\n"
+		  " map pub_ip4 { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+		  " chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
+		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n"
+		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
+		  " chain output { type nat hook output priority -100; policy accept;\n"
+		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n"
+		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
+		  " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
+		  "  ct status dnat ip saddr 127.0.0.0/8 masquerade\n"
+		  "  ct status dnat ip saddr @nets4 ip daddr @nets4 masquerade\n"
+		  "  ip saddr @masq4 oifname != @bridges masquerade\n }\n"
+		  " chain forward { type filter hook forward priority filter; policy accept;\n"
+		  "  iifname . oifname @same_bridge accept\n  iifname @internal drop\n  oifname @internal drop\n"
+		  "  ct state established,related accept\n  ct status dnat accept\n"
+		  "  iifname @bridges oifname @bridges drop\n }\n"
+		  "}\n"
+		  "EOF");
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(rules_in("raw_prerouting"), 1);
+	cr_assert_eq(rules_in("prerouting"), 3);
+	cr_assert_eq(rules_in("output"), 3);
+	cr_assert_eq(rules_in("postrouting"), 3);
+	cr_assert_eq(rules_in("forward"), 7);
+	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'oifname @masq_bridges drop'");
+	tst_sh_ok(NULL, "nft list table bridge berth | grep -q 'iifname . ip saddr != @ep_addrs4 drop'");
+	/* nothing published was lost on the way */
+	cr_assert_eq(count_ports(ctx), 1);
+	tst_sh_ok(NULL, "nft list set inet berth bridges | grep -q berth0");
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(rules_in("forward"), 7);
 	nft_close(ctx);
 }
 
@@ -155,9 +205,9 @@ Test(nft_table, concurrent_ensure_adds_rules_once)
 		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ensure failed in child %d", i);
 	}
-	cr_assert_eq(rules_in("prerouting"), 2);
+	cr_assert_eq(rules_in("prerouting"), 3);
 	cr_assert_eq(rules_in("postrouting"), 3);
-	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(rules_in("forward"), 7);
 }
 
 Test(nft_table, duplicate_publish_is_refused_whole)
@@ -378,14 +428,14 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	tst_sh_ok(NULL, "nft flush chain inet berth postrouting && nft add rule inet berth forward counter");
 
 	/* a rebuild that cannot be done leaves the old table exactly as it was */
-	cr_assert_eq(nft_rebuild(ctx, nets, 2, dup, 2, &e), -EEXIST);
+	cr_assert_eq(nft_rebuild(ctx, nets, 2, NULL, 0, dup, 2, &e), -EEXIST);
 	cr_assert(strstr(e.msg, "given twice"), "%s", e.msg);
 	cr_assert_eq(rules_in("postrouting"), 0);
 	cr_assert_eq(count_ports(ctx), 1);
 
-	cr_assert_eq(nft_rebuild(ctx, nets, 2, ports, 2, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_rebuild(ctx, nets, 2, NULL, 0, ports, 2, &e), 0, "%s", e.msg);
 	cr_assert_eq(rules_in("postrouting"), 3);
-	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(rules_in("forward"), 7);
 	cr_assert_eq(nft_ports_list(ctx, &pl, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 2);
 	cr_assert(has_port(pl, n, &ports[0]) && has_port(pl, n, &ports[1]));
@@ -400,14 +450,45 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	/* rebuilding from nothing, and to nothing */
 	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
 	foreign_tables_intact();
-	cr_assert_eq(nft_rebuild(ctx, nets, 2, ports, 2, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_rebuild(ctx, nets, 2, NULL, 0, ports, 2, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), 2);
-	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), 0);
-	cr_assert_eq(rules_in("forward"), 6);
+	cr_assert_eq(rules_in("forward"), 7);
 	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
 	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null");
+	tst_sh_ok(NULL, "! nft list table bridge berth 2>/dev/null");
 	foreign_tables_intact();
+	nft_close(ctx);
+}
+
+Test(nft_table, endpoint_elements_come_and_go_with_the_ports)
+{
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_endpoint ep = {.ifname = "bv0123456789ab", .mac = {0x0a, 0x58, 10, 66, 0, 2}};
+	struct nft_port p = topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80);
+	struct berr e = BERR_INIT;
+
+	ep.ip = topo_ip("10.66.0.2");
+	cr_assert_eq(nft_endpoint_add(ctx, &ep, &p, 1, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list set bridge berth ep_ifaces | grep -q '\"bv0123456789ab\"'");
+	tst_sh_ok(NULL, "nft list set bridge berth ep_addrs4 | grep -q '\"bv0123456789ab\" . 10.66.0.2'");
+	tst_sh_ok(NULL, "nft list set bridge berth ep_macs | grep -q '\"bv0123456789ab\" . 0a:58:0a:42:00:02'");
+	cr_assert_eq(count_ports(ctx), 1);
+	/* a port already taken fails the whole batch: no anti-spoofing element of the endpoint either */
+	ep.ifname[13] = 'c';
+	cr_assert_eq(nft_endpoint_add(ctx, &ep, &p, 1, &e), -EEXIST);
+	tst_sh_ok(NULL, "! nft list set bridge berth ep_ifaces | grep -q bv0123456789ac");
+	ep.ifname[13] = 'b';
+	cr_assert_eq(nft_endpoint_del(ctx, &ep, &p, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_endpoint_del(ctx, &ep, &p, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(ctx), 0);
+	tst_sh_ok(NULL, "! nft list table bridge berth | grep -q 'elements = '");
+	/* a rebuild writes them too */
+	cr_assert_eq(nft_rebuild(ctx, NULL, 0, &ep, 1, &p, 1, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list set bridge berth ep_addrs4 | grep -q '\"bv0123456789ab\" . 10.66.0.2'");
+	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list table bridge berth | grep -q 'elements = '");
 	nft_close(ctx);
 }
 
@@ -424,7 +505,7 @@ Test(nft_table, foreign_tables_survive_everything)
 	cr_assert_eq(nft_ports_add(ctx, &p, 1, &e), 0, "%s", e.msg);
 	cr_assert_eq(nft_ports_del(ctx, &p, 1, &e), 0, "%s", e.msg);
 	cr_assert_eq(nft_network_del(ctx, &net, &e), 0, "%s", e.msg);
-	cr_assert_eq(nft_rebuild(ctx, &net, 1, &p, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_rebuild(ctx, &net, 1, NULL, 0, &p, 1, &e), 0, "%s", e.msg);
 	foreign_tables_intact();
 	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
 	foreign_tables_intact();
@@ -489,10 +570,74 @@ Test(nft_table, ten_thousand_ports)
 		cr_assert_eq(count_ports(ctx), N);
 	}
 	/* and the whole lot goes in one rebuild, and out in one delete */
-	cr_assert_eq(nft_rebuild(ctx, NULL, 0, ports, N, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, ports, N, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), N);
 	cr_assert_eq(nft_ports_del(ctx, ports, N, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), 0);
 	free(ports);
 	nft_close(ctx);
+}
+
+static bool alive_unless_c(const char *owner)
+{
+	return strcmp(owner, "store c") != 0;
+}
+
+Test(nft_table, a_rebuild_keeps_other_owners_elements)
+{
+	struct nft_ctx *a = open_ensured(), *b = open_ensured();
+	struct nft_network na = topo_net("berth0", "10.66.0.0/16", true, false);
+	struct nft_network nb = topo_net("cni0", "10.88.0.0/24", true, false);
+	struct nft_endpoint ep = {.ifname = "bv0123456789ab", .mac = {0x0a, 0x58, 10, 66, 0, 2}};
+	struct nft_port pa[2] = {topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80),
+				 topo_port("198.51.100.2", 53, BPROTO_UDP, "10.66.0.2", 53)};
+	struct nft_port pb = topo_port(NULL, 8081, BPROTO_TCP, "10.88.0.2", 80);
+	struct nft_port taken = topo_port(NULL, 8080, BPROTO_TCP, "10.88.0.3", 80);
+	struct nft_network *nl = NULL;
+	struct berr e = BERR_INIT;
+	size_t n = 0;
+
+	ep.ip = topo_ip("10.66.0.2");
+	cr_assert_eq(nft_set_owner(a, "store a", NULL), 0);
+	cr_assert_eq(nft_set_owner(b, "store b", NULL), 0);
+	cr_assert_eq(nft_network_add(a, &na, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_endpoint_add(a, &ep, pa, 2, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list map inet berth pub_any4 | grep -q 'comment \"store a\"'");
+	/* b rebuilds with its own: a's network, endpoint and ports stay, marks and all */
+	cr_assert_eq(nft_rebuild(b, &nb, 1, NULL, 0, &pb, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(a), 3);
+	cr_assert_eq(nft_networks_list(a, &nl, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 2);
+	free(nl);
+	tst_sh_ok(NULL, "nft list set inet berth masq_bridges | grep -q berth0");
+	tst_sh_ok(NULL, "nft list set inet berth masq4 | grep -q 10.66.0.0/16");
+	tst_sh_ok(NULL, "nft list set bridge berth ep_addrs4 | grep -q '\"bv0123456789ab\" . 10.66.0.2'");
+	/* a host port both claim: the store rebuilding keeps it */
+	cr_assert_eq(nft_rebuild(b, &nb, 1, NULL, 0, &taken, 1, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list map inet berth pub_any4 | grep -q 'tcp . 8080 comment \"store b\" : 10.88.0.3 . 80'");
+	cr_assert_eq(count_ports(a), 2);
+	/* b deletes the tables: a's elements stay; a deleting them next leaves nothing */
+	cr_assert_eq(nft_network_del(b, &nb, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_del(b, &taken, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_delete_table(b, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_ports(a), 1);
+	tst_sh_ok(NULL, "nft list set inet berth bridges | grep -q berth0");
+	/* the elements of an owner that is gone (its state directory removed) are not kept */
+	{
+		struct nft_ctx *c = open_ensured();
+		struct nft_port pc = topo_port(NULL, 8082, BPROTO_TCP, "10.99.0.2", 80);
+
+		cr_assert_eq(nft_set_owner(c, "store c", NULL), 0);
+		cr_assert_eq(nft_ports_add(c, &pc, 1, &e), 0, "%s", e.msg);
+		cr_assert_eq(count_ports(a), 2);
+		cr_assert_eq(nft_set_owner(a, "store a", alive_unless_c), 0);
+		cr_assert_eq(nft_rebuild(a, &na, 1, NULL, 0, pa, 1, &e), 0, "%s", e.msg);
+		cr_assert_eq(count_ports(a), 1);
+		nft_close(c);
+	}
+	cr_assert_eq(nft_rebuild(a, NULL, 0, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_delete_table(a, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null && ! nft list table bridge berth 2>/dev/null");
+	nft_close(a);
+	nft_close(b);
 }

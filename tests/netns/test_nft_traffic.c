@@ -56,10 +56,12 @@ Test(nft_traffic, outbound_masquerade_follows_the_flag)
 	add_net(ctx, &net);
 	topo_expect("c1", false, TST_UPSTREAM_GW_IP, 9000, "up", "10.66.0.2");
 	cr_assert_neq(tst_sh(NULL, "nft list set inet berth masq4 | grep -q 10.66.0.0/16"), 0);
+	cr_assert_neq(tst_sh(NULL, "nft list set inet berth masq_bridges | grep -q berth0"), 0);
 
 	net.masquerade = true;
 	add_net(ctx, &net);
 	topo_expect("c1", false, TST_UPSTREAM_GW_IP, 9000, "up", TST_UPSTREAM_HOST_IP);
+	tst_sh_ok(NULL, "nft list set inet berth masq_bridges | grep -q berth0");
 	nft_close(ctx);
 }
 

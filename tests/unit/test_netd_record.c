@@ -29,6 +29,7 @@ Test(netd_record, endpoint_round_trip)
 		.netns_path = "/run/netns/c1",
 		.netns_dev = 4,
 		.netns_ino = 4026532320ull,
+		.netns_cookie = 8193,
 		.ip = 0x0a420002,
 		.prefix = 16,
 		.gateway = 0x0a420001,
@@ -41,6 +42,7 @@ Test(netd_record, endpoint_round_trip)
 		.n_ports = 2,
 		.state = ENG_EP_PENDING,
 		.created = 1700000000,
+		.owner = "cni:berth0",
 	};
 	struct eng_endpoint back;
 	struct berr e = BERR_INIT;
@@ -53,6 +55,8 @@ Test(netd_record, endpoint_round_trip)
 	cr_assert_eq(record_endpoint_from_json(j, &back, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(back.netns_path, "/run/netns/c1");
 	cr_assert_eq(back.netns_ino, ep.netns_ino);
+	cr_assert_eq(back.netns_cookie, 8193);
+	cr_assert_str_eq(back.owner, "cni:berth0");
 	cr_assert_eq(back.n_ports, 2);
 	cr_assert_eq(back.ports[1].host_port_end, 9010);
 	cr_assert_eq(back.routes[0].gw, 0x0a4200fe);

@@ -150,6 +150,8 @@ void eng_nft_network(const struct eng_network *n, struct nft_network *ret)
 	ret->subnet = n->subnet;
 	ret->masquerade = n->masquerade;
 	ret->internal = n->internal;
+	ret->subnet6 = n->subnet6;
+	ret->masquerade6 = n->masquerade6;
 }
 
 void eng_nft_endpoint(const struct eng_endpoint *ep, struct nft_endpoint *ret)
@@ -157,6 +159,7 @@ void eng_nft_endpoint(const struct eng_endpoint *ep, struct nft_endpoint *ret)
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->ifname, sizeof(ret->ifname), "%s", ep->host_ifname);
 	ret->ip = ep->ip;
+	ret->ip6 = ep->ip6;
 	memcpy(ret->mac, ep->mac, 6);
 }
 

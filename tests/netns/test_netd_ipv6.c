@@ -188,3 +188,100 @@ Test(netd_ipv6, reconcile_rewires_a_container_and_rebuilds_the_allocations)
 	eng_endpoint_clear(&b);
 	eng_close(eng);
 }
+
+Test(netd_ipv6, upstream_masqueraded_or_routed_with_its_own_address)
+{
+	struct eng *eng;
+	struct eng_endpoint a, b;
+
+	need_ipv6();
+	eng = fx_engine();
+	tst_upstream();
+	/* a unique local prefix: masqueraded by default */
+	fx_network6(eng, "ula", "10.66.0.0/24", "fd00:66::/64");
+	/* a global prefix: routed (masquerade6 off), the outside needs a route to it */
+	fx_network6(eng, "glob", NULL, "2001:db8:100::/64");
+	tst_sh_ok("upstream", "ip -6 route add 2001:db8:100::/64 via " TST_UPSTREAM_HOST_IP6);
+	tst_sh_ok("upstream", "ip -6 route add fd00:66::/64 via " TST_UPSTREAM_HOST_IP6);
+	a = fx_attach(eng, "ula", "c1", "c1", NULL);
+	b = fx_attach(eng, "glob", "c2", "c2", NULL);
+	tst_serve("upstream", false, TST_UPSTREAM_GW_IP6, 8000, "up");
+	fx_expect("c1", TST_UPSTREAM_GW_IP6, 8000, "up", TST_UPSTREAM_HOST_IP6);
+	fx_expect("c2", TST_UPSTREAM_GW_IP6, 8000, "up", "2001:db8:100::2");
+	/* IPv4 of the dual-stack network is still masqueraded */
+	tst_serve("upstream", false, TST_UPSTREAM_GW_IP, 8000, "up4");
+	fx_expect("c1", TST_UPSTREAM_GW_IP, 8000, "up4", TST_UPSTREAM_HOST_IP);
+	/* the routed network is reachable from outside; the masqueraded one only by its published ports */
+	tst_serve("c2", false, "::", 7000, "c2");
+	tst_serve("c1", false, "::", 7000, "c1");
+	fx_expect("upstream", "2001:db8:100::2", 7000, "c2", TST_UPSTREAM_GW_IP6);
+	fx_unreachable("upstream", "fd00:66::2", 7000);
+	cr_assert_str_eq(fx_out(NULL, "nft list set inet berth masq6 | grep -o 'fd00:66::/64'"), "fd00:66::/64");
+	cr_assert_str_eq(fx_out(NULL, "nft list map inet berth nets6 | grep -c '2001:db8:100::/64 .*\"glob\"'"), "1");
+	eng_endpoint_clear(&a);
+	eng_endpoint_clear(&b);
+	eng_close(eng);
+}
+
+Test(netd_ipv6, networks_are_isolated_and_internal_ones_closed)
+{
+	struct eng *eng;
+	struct eng_network n;
+	struct eng_endpoint a, b, c;
+	struct berr e = BERR_INIT;
+
+	need_ipv6();
+	eng = fx_engine();
+	tst_upstream();
+	fx_network6(eng, "neta", "10.70.0.0/24", "fd00:70::/64");
+	fx_network6(eng, "netb", NULL, "fd00:71::/64");
+	eng_network_init(&n, "iso");
+	baddr_parse_cidr6("fd00:72::/64", false, &n.subnet6, NULL);
+	n.internal = true;
+	n.masquerade6 = true;
+	cr_assert_eq(eng_network_ensure(eng, &n, NULL, &e), 0, "%s", e.msg);
+	a = fx_attach(eng, "neta", "c1", "c1", NULL);
+	b = fx_attach(eng, "netb", "c2", "c2", NULL);
+	c = fx_attach(eng, "iso", "c3", "c3", NULL);
+	cr_assert(baddr_zero6(&c.gateway6), "an internal network gives no default route");
+	tst_serve("c1", false, "::", 7000, "c1");
+	tst_serve("c2", false, "::", 7000, "c2");
+	tst_serve("c3", false, "::", 7000, "c3");
+	tst_serve("upstream", false, TST_UPSTREAM_GW_IP6, 8000, "up");
+	fx_unreachable("c1", "fd00:71::2", 7000);
+	fx_unreachable("c2", "fd00:70::2", 7000);
+	fx_unreachable("c1", "fd00:72::2", 7000);
+	tst_sh_ok("c3", "ip -6 route add default via fd00:72::1");
+	fx_unreachable("c3", TST_UPSTREAM_GW_IP6, 8000);
+	fx_unreachable("c3", "fd00:70::2", 7000);
+	/* the host itself still reaches every network */
+	fx_expect(NULL, "fd00:71::2", 7000, "c2", "fd00:71::1");
+	fx_expect(NULL, "fd00:72::2", 7000, "c3", "fd00:72::1");
+	eng_endpoint_clear(&a);
+	eng_endpoint_clear(&b);
+	eng_endpoint_clear(&c);
+	eng_close(eng);
+}
+
+Test(netd_ipv6, a_container_cannot_send_from_another_ipv6_address)
+{
+	struct eng *eng;
+	struct eng_endpoint a, b;
+
+	need_ipv6();
+	eng = fx_engine();
+	fx_network6(eng, "ds", "10.66.0.0/24", "fd00:66::/64");
+	a = fx_attach(eng, "ds", "c1", "c1", NULL);
+	b = fx_attach(eng, "ds", "c2", "c2", NULL);
+	tst_serve("c2", false, "::", 7000, "c2");
+	fx_expect("c1", "fd00:66::3", 7000, "c2", "fd00:66::2");
+	cr_assert_str_eq(fx_out(NULL, "nft list set bridge berth ep_addrs6 | grep -c 'fd00:66::2'"), "1");
+	/* a second address of its own choosing, as the source to its neighbour: dropped at the bridge */
+	tst_sh_ok("c1", "ip addr add fd00:66::99/128 dev eth0 nodad && "
+			"ip -6 route replace fd00:66::/64 dev eth0 src fd00:66::99");
+	fx_unreachable("c1", "fd00:66::3", 7000);
+	fx_unreachable("c1", "fd00:66::1", 7000);
+	eng_endpoint_clear(&a);
+	eng_endpoint_clear(&b);
+	eng_close(eng);
+}

@@ -88,11 +88,11 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	foreign_tables();
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("prerouting"), 3);
-	cr_assert_eq(rules_in("output"), 3);
-	cr_assert_eq(rules_in("postrouting"), 3);
-	cr_assert_eq(rules_in("forward"), 7);
-	cr_assert_eq(rules_in("raw_prerouting"), 1);
+	cr_assert_eq(rules_in("prerouting"), 6);
+	cr_assert_eq(rules_in("output"), 6);
+	cr_assert_eq(rules_in("postrouting"), 5);
+	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("raw_prerouting"), 2);
 	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'type nat hook prerouting priority dstnat'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'iifname @bridges oifname @bridges drop'");
 	foreign_tables_intact();
@@ -109,12 +109,12 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	/* a chain emptied from outside gets its rules back, a missing set is recreated */
 	tst_sh_ok(NULL, "nft flush chain inet berth forward");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("forward"), 7);
+	cr_assert_eq(rules_in("forward"), 8);
 
 	/* a chain changed from outside is reported, not silently doubled */
 	tst_sh_ok(NULL, "nft add rule inet berth forward counter");
 	cr_assert_eq(nft_ensure(ctx, &e), -EEXIST);
-	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "8 rules"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "9 rules"), "%s", e.msg);
 	nft_close(ctx);
 }
 
@@ -152,18 +152,18 @@ Test(nft_table, ensure_upgrades_the_previous_layout)
 		  "}\n"
 		  "EOF");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("raw_prerouting"), 1);
-	cr_assert_eq(rules_in("prerouting"), 3);
-	cr_assert_eq(rules_in("output"), 3);
-	cr_assert_eq(rules_in("postrouting"), 3);
-	cr_assert_eq(rules_in("forward"), 7);
+	cr_assert_eq(rules_in("raw_prerouting"), 2);
+	cr_assert_eq(rules_in("prerouting"), 6);
+	cr_assert_eq(rules_in("output"), 6);
+	cr_assert_eq(rules_in("postrouting"), 5);
+	cr_assert_eq(rules_in("forward"), 8);
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'oifname @masq_bridges drop'");
 	tst_sh_ok(NULL, "nft list table bridge berth | grep -q 'iifname . ip saddr != @ep_addrs4 drop'");
 	/* nothing published was lost on the way */
 	cr_assert_eq(count_ports(ctx), 1);
 	tst_sh_ok(NULL, "nft list set inet berth bridges | grep -q berth0");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("forward"), 7);
+	cr_assert_eq(rules_in("forward"), 8);
 	nft_close(ctx);
 }
 
@@ -205,9 +205,9 @@ Test(nft_table, concurrent_ensure_adds_rules_once)
 		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ensure failed in child %d", i);
 	}
-	cr_assert_eq(rules_in("prerouting"), 3);
-	cr_assert_eq(rules_in("postrouting"), 3);
-	cr_assert_eq(rules_in("forward"), 7);
+	cr_assert_eq(rules_in("prerouting"), 6);
+	cr_assert_eq(rules_in("postrouting"), 5);
+	cr_assert_eq(rules_in("forward"), 8);
 }
 
 Test(nft_table, duplicate_publish_is_refused_whole)
@@ -406,6 +406,52 @@ Test(nft_table, lists_round_trip)
 	nft_close(ctx);
 }
 
+Test(nft_table, ipv6_networks_round_trip)
+{
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_network nets[3] = {
+		topo_net("ds", "10.66.0.0/16", true, false),
+		topo_net("v6", "10.67.0.0/16", true, false),
+		topo_net("glob", "10.68.0.0/16", false, false),
+	};
+	struct nft_network *nl = NULL;
+	struct berr e = BERR_INIT;
+	size_t n = 0;
+
+	baddr_parse_cidr6("fd00:66::/64", false, &nets[0].subnet6, NULL);
+	nets[0].masquerade6 = true;
+	/* IPv6 only */
+	memset(&nets[1].subnet, 0, sizeof(nets[1].subnet));
+	baddr_parse_cidr6("fd00:67::/48", false, &nets[1].subnet6, NULL);
+	nets[1].masquerade6 = true;
+	baddr_parse_cidr6("2001:db8:100::/56", false, &nets[2].subnet6, NULL);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(nft_network_add(ctx, &nets[i], &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_networks_list(ctx, &nl, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 3);
+	for (int i = 0; i < 3; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(nl[j].bridge, nets[i].bridge) == 0) {
+				found = true;
+				cr_assert_eq(nl[j].subnet.prefix, nets[i].subnet.prefix);
+				cr_assert(baddr_eq6(&nl[j].subnet6.addr, &nets[i].subnet6.addr));
+				cr_assert_eq(nl[j].subnet6.prefix, nets[i].subnet6.prefix);
+				cr_assert_eq(nl[j].masquerade6, nets[i].masquerade6);
+			}
+		cr_assert(found, "network %s not listed", nets[i].bridge);
+	}
+	free(nl);
+	tst_sh_ok(NULL, "nft list set inet berth masq6_bridges | grep -q '\"v6\"'");
+	tst_sh_ok(NULL, "! nft list set inet berth masq6_bridges | grep -q glob");
+	/* removal takes every IPv6 element */
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(nft_network_del(ctx, &nets[i], &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list table inet berth | grep -qE 'fd00|2001:db8'");
+	nft_close(ctx);
+}
+
 Test(nft_table, rebuild_replaces_content_atomically)
 {
 	struct nft_ctx *ctx = open_ensured();
@@ -434,8 +480,8 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	cr_assert_eq(count_ports(ctx), 1);
 
 	cr_assert_eq(nft_rebuild(ctx, nets, 2, NULL, 0, ports, 2, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("postrouting"), 3);
-	cr_assert_eq(rules_in("forward"), 7);
+	cr_assert_eq(rules_in("postrouting"), 5);
+	cr_assert_eq(rules_in("forward"), 8);
 	cr_assert_eq(nft_ports_list(ctx, &pl, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 2);
 	cr_assert(has_port(pl, n, &ports[0]) && has_port(pl, n, &ports[1]));
@@ -454,7 +500,7 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	cr_assert_eq(count_ports(ctx), 2);
 	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), 0);
-	cr_assert_eq(rules_in("forward"), 7);
+	cr_assert_eq(rules_in("forward"), 8);
 	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
 	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null");
 	tst_sh_ok(NULL, "! nft list table bridge berth 2>/dev/null");

@@ -19,9 +19,11 @@
 #include "fileutil.h"
 #include "log.h"
 #include "netd/daemon/config.h"
+#include "netd/daemon/proxy6.h"
 #include "netd/daemon/request.h"
 #include "netd/daemon/server.h"
 #include "netd/engine/engine.h"
+#include "netns.h"
 
 static void usage(FILE *f)
 {
@@ -381,6 +383,12 @@ static int serve(struct netd *d)
 
 	d->ctx.eng = d->eng;
 	d->ctx.default_network = d->cfg.default_network;
+	/* published ports on [::1] (docs/nftables.md); without IPv6 there is nothing to answer there */
+	if (bns_ipv6_available()) {
+		if (proxy6_start(&d->ctx.proxy, &e) < 0)
+			return fail(&d->notify_fd, "%s", berr_message(&e));
+		req_proxy_sync(&d->ctx);
+	}
 	if (srv_open(&so, handle, &d->ctx, &d->srv, &e) < 0)
 		return fail(&d->notify_fd, "%s", berr_message(&e));
 	if (write_pidfile(d->pid_fd) < 0)
@@ -399,6 +407,7 @@ static int serve(struct netd *d)
 static void shut_down(struct netd *d)
 {
 	srv_close(d->srv);
+	proxy6_stop(d->ctx.proxy);
 	eng_close(d->eng);
 	if (d->pid_fd >= 0) {
 		unlink(d->pidpath);

@@ -62,10 +62,16 @@ void req_free(struct req *r);
 /* A network definition as requests and the config file give it (defaults for what is absent). */
 int req_parse_network(const json_t *j, const char *where, struct eng_network *ret, struct berr *e);
 
+struct proxy6;
+
 struct req_ctx {
 	struct eng *eng;
 	const char *default_network;
+	struct proxy6 *proxy; /* [::1] for published ports (NULL: none) */
 };
+
+/* Point the [::1] proxy at every endpoint's ports (after start-up, reconcile, GC). */
+void req_proxy_sync(struct req_ctx *ctx);
 
 /*
  * Execute a parsed request. fd is a namespace passed with the request

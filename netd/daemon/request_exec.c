@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "netd/daemon/proxy6.h"
 #include "netd/daemon/request.h"
 #include "netd/engine/record.h"
 #include "netns.h"
@@ -33,6 +34,10 @@ static json_t *network_json(struct eng *eng, const struct eng_network *n, bool w
 			bjson_set(o, "endpoints", json_integer((json_int_t)s.endpoints));
 			bjson_set(o, "addresses_used", json_integer((json_int_t)s.used));
 			bjson_set(o, "addresses_total", json_integer((json_int_t)s.capacity));
+			if (eng_network_has6(n)) {
+				bjson_set(o, "addresses_used6", json_integer((json_int_t)s.used6));
+				bjson_set(o, "addresses_total6", json_integer((json_int_t)s.capacity6));
+			}
 			bjson_set(o, "bridge_up", json_boolean(s.bridge_up));
 		}
 	}
@@ -124,6 +129,7 @@ static json_t *do_attach(struct req_ctx *ctx, const struct req *q, int fd)
 		close(nsfd);
 	if (r < 0)
 		return fail(r, &e);
+	proxy6_add(ctx->proxy, &ep);
 	res = record_endpoint_to_json(&ep);
 	eng_endpoint_clear(&ep);
 	return req_ok_reply(res);
@@ -144,10 +150,12 @@ static json_t *do_ports(struct req_ctx *ctx, const struct req *q)
 	for (size_t i = 0; arr && i < n; i++) {
 		for (size_t k = 0; k < eps[i].n_ports; k++) {
 			json_t *p = record_port_to_json(&eps[i].ports[k]);
-			char ip[INET_ADDRSTRLEN];
+			char ip[INET_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN];
 
 			if (!p || json_array_append_new(arr, p) < 0 ||
-			    bjson_set(p, "container_ip", json_string(baddr_fmt4(eps[i].ip, ip))) < 0 ||
+			    (eps[i].ip && bjson_set(p, "container_ip", json_string(baddr_fmt4(eps[i].ip, ip))) < 0) ||
+			    (eps[i].prefix6 &&
+			     bjson_set(p, "container_ip6", json_string(baddr_fmt6(&eps[i].ip6, ip6))) < 0) ||
 			    bjson_set(p, "id", json_string(eps[i].id)) < 0 ||
 			    bjson_set(p, "network", json_string(eps[i].network)) < 0 ||
 			    bjson_set(p, "ifname", json_string(eps[i].ifname)) < 0) {
@@ -255,6 +263,22 @@ static json_t *count_reply(const char *key, size_t n)
 	return req_ok_reply(o);
 }
 
+void req_proxy_sync(struct req_ctx *ctx)
+{
+	struct eng_endpoint *eps = NULL;
+	struct berr e = BERR_INIT;
+	size_t n = 0;
+
+	if (!ctx->proxy)
+		return;
+	if (eng_endpoint_list(ctx->eng, NULL, NULL, &eps, &n, &e) < 0) {
+		log_warn("[::1] proxy: %s", berr_message(&e));
+		return;
+	}
+	proxy6_sync(ctx->proxy, eps, n);
+	eng_endpoints_free(eps, n);
+}
+
 json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 {
 	struct berr e = BERR_INIT;
@@ -293,6 +317,8 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		return do_attach(ctx, q, fd);
 	case REQ_DETACH:
 		r = eng_detach(ctx->eng, q->network, q->id, q->ifname, &cnt, &e);
+		/* what is gone is gone, also when another endpoint's removal failed */
+		proxy6_remove(ctx->proxy, q->network, q->id, q->ifname);
 		if (r < 0)
 			return fail(r, &e);
 		if (cnt == 0) {
@@ -333,6 +359,7 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 	}
 	case REQ_GC:
 		r = eng_gc(ctx->eng, q->name, q->keep, q->n_keep, &cnt, &e);
+		req_proxy_sync(ctx);
 		return r < 0 ? fail(r, &e) : count_reply("removed", cnt);
 	case REQ_STATUS: {
 		struct eng_status s;
@@ -344,6 +371,10 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		if (o) {
 			bjson_set(o, "addresses_total", json_integer((json_int_t)s.capacity));
 			bjson_set(o, "addresses_used", json_integer((json_int_t)s.used));
+			if (s.capacity6) {
+				bjson_set(o, "addresses_total6", json_integer((json_int_t)s.capacity6));
+				bjson_set(o, "addresses_used6", json_integer((json_int_t)s.used6));
+			}
 			bjson_set(o, "endpoints", json_integer((json_int_t)s.endpoints));
 			bjson_set(o, "bridge_up", json_boolean(s.bridge_up));
 		}
@@ -353,6 +384,7 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		struct eng_reconcile_report rep;
 
 		r = eng_reconcile(ctx->eng, &rep, &e);
+		req_proxy_sync(ctx);
 		if (r < 0)
 			return fail(r, &e);
 		o = json_object();

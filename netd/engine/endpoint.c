@@ -546,6 +546,13 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 	if (req->n_ports && (n->internal || !n->gateway_on_bridge))
 		return berr_set(e, -EINVAL, "network '%s' is %s: it cannot publish ports", n->name,
 				n->internal ? "internal" : "without a gateway on its bridge");
+	for (size_t i = 0; i < req->n_ports; i++) {
+		const struct bportspec *p = &req->ports[i];
+
+		if ((p->host_v6 && !eng_network_has6(n)) || (p->host_ip && !eng_network_has4(n)))
+			return berr_set(e, -EINVAL, "ports[%zu]: network '%s' has no IPv%c to publish on", i, n->name,
+					p->host_v6 ? '6' : '4');
+	}
 	r = store_ep_read(&eng->st, n->name, req->id, req->ifname ? req->ifname : ENG_DEFAULT_IFNAME, &old, NULL);
 	if (r == 0) {
 		if (old.state == ENG_EP_COMPLETE) {
@@ -912,12 +919,11 @@ int eng_check(struct eng *eng, const char *network, const char *id, const char *
 			bool ok = false;
 
 			for (size_t j = 0; j < nh && !ok; j++)
-				ok = have[j].host_ip == want[i].host_ip && have[j].host_port == want[i].host_port &&
-				     have[j].proto == want[i].proto && have[j].dest_ip == want[i].dest_ip &&
-				     have[j].dest_port == want[i].dest_port;
+				ok = eng_nft_port_eq(&have[j], &want[i]);
 			if (!ok) {
-				r = berr_set(e, -EIO, "published port %s/%u is missing from nftables",
-					     bproto_name(want[i].proto), want[i].host_port);
+				r = berr_set(e, -EIO, "published port %s/%u%s is missing from nftables",
+					     bproto_name(want[i].proto), want[i].host_port,
+					     want[i].v6 ? " (IPv6)" : "");
 				goto out;
 			}
 		}

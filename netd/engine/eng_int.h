@@ -38,8 +38,10 @@ void eng_nft_network(const struct eng_network *n, struct nft_network *ret);
 void eng_nft_endpoint(const struct eng_endpoint *ep, struct nft_endpoint *ret);
 /* How many host ports the endpoint's port specs cover (ranges expanded). */
 size_t eng_host_port_count(const struct eng_endpoint *ep);
-/* The map elements of an endpoint's ports, ranges expanded. free(*ret). */
+/* The map elements of an endpoint's ports, ranges expanded, one per port and family. free(*ret). */
 int eng_nft_ports(const struct eng_endpoint *ep, struct nft_port **ret, size_t *ret_n);
+/* The same element (family, addresses, protocol, ports). */
+bool eng_nft_port_eq(const struct nft_port *a, const struct nft_port *b);
 
 /* Validate a network definition and fill in defaults. */
 int net_normalize(struct eng_network *n, struct berr *e);

@@ -183,6 +183,10 @@ static inline void fx_assert_clean(const char *network)
 	cr_assert_eq(fx_elems("pub_any4"), 0, "map elements left: %s",
 		     fx_out(NULL, "nft list map inet berth pub_any4"));
 	cr_assert_eq(fx_elems("pub_ip4"), 0, "map elements left: %s", fx_out(NULL, "nft list map inet berth pub_ip4"));
+	cr_assert_str_eq(fx_out(NULL, "nft list map inet berth pub_any6 | grep -c 'elements' || true"), "0",
+			 "map elements left: %s", fx_out(NULL, "nft list map inet berth pub_any6"));
+	cr_assert_str_eq(fx_out(NULL, "nft list map inet berth pub_ip6 | grep -c 'elements' || true"), "0",
+			 "map elements left: %s", fx_out(NULL, "nft list map inet berth pub_ip6"));
 	cr_assert_str_eq(fx_out(NULL, "nft list table bridge berth | grep -c 'elements = ' || true"), "0",
 			 "anti-spoofing elements left: %s", fx_out(NULL, "nft list table bridge berth"));
 	{

@@ -285,3 +285,82 @@ Test(netd_ipv6, a_container_cannot_send_from_another_ipv6_address)
 	eng_endpoint_clear(&b);
 	eng_close(eng);
 }
+
+Test(netd_ipv6, a_published_port_answers_over_both_families_and_hairpin)
+{
+	static const char *const ports[] = {"8080:80/tcp", "5353:53/udp", NULL};
+	struct eng *eng;
+	struct eng_endpoint a, b;
+	char reply[128];
+
+	need_ipv6();
+	eng = fx_engine();
+	tst_upstream();
+	fx_network6(eng, "ds", "10.66.0.0/24", "fd00:66::/64");
+	a = fx_attach(eng, "ds", "web", "c1", ports);
+	b = fx_attach(eng, "ds", "client", "c2", NULL);
+	tst_serve("c1", false, "::", 80, "web");
+	tst_serve("c1", true, "::", 53, "dns");
+	/* from "another machine", over IPv6 and IPv4, its source kept */
+	fx_expect("upstream", TST_UPSTREAM_HOST_IP6, 8080, "web", TST_UPSTREAM_GW_IP6);
+	fx_expect("upstream", TST_UPSTREAM_HOST_IP, 8080, "web", TST_UPSTREAM_GW_IP);
+	cr_assert_eq(tst_request("upstream", true, TST_UPSTREAM_HOST_IP6, 5353, reply, sizeof(reply), 3000), 0);
+	cr_assert_str_eq(reply, "dns " TST_UPSTREAM_GW_IP6 "\n");
+	/* from the host, on its own IPv6 address */
+	fx_expect(NULL, TST_UPSTREAM_HOST_IP6, 8080, "web", TST_UPSTREAM_HOST_IP6);
+	/* hairpin: the neighbour and the container itself through the host's IPv6 address */
+	fx_expect("c2", TST_UPSTREAM_HOST_IP6, 8080, "web", "fd00:66::1");
+	fx_expect("c1", TST_UPSTREAM_HOST_IP6, 8080, "web", "fd00:66::1");
+	/* the elements: one per family */
+	cr_assert_str_eq(fx_out(NULL, "nft list map inet berth pub_any6 | grep -c 'tcp . 8080 .*: fd00:66::2 . 80'"),
+			 "1");
+	cr_assert_eq(fx_elems("pub_any4"), 2);
+	/* [::1] is not DNATed (the engine alone has no proxy: netd's answers there) */
+	cr_assert_neq(tst_request(NULL, false, "::1", 8080, reply, sizeof(reply), 500), 0);
+	eng_endpoint_clear(&a);
+	eng_endpoint_clear(&b);
+	eng_close(eng);
+}
+
+Test(netd_ipv6, a_second_publish_of_a_port_and_family_is_refused)
+{
+	static const char *const v4[] = {TST_UPSTREAM_HOST_IP ":8080:80", NULL};
+	static const char *const v6any[] = {"[::]:8080:80", NULL};
+	static const char *const both[] = {"8080:80", NULL};
+	static const char *const v6one[] = {"[" TST_UPSTREAM_HOST_IP6 "]:8080:80", NULL};
+	struct eng *eng;
+	struct eng_endpoint a, b;
+	struct berr e = BERR_INIT;
+	size_t n = 0;
+
+	need_ipv6();
+	eng = fx_engine();
+	tst_upstream();
+	fx_network6(eng, "ds", "10.66.0.0/24", "fd00:66::/64");
+	a = fx_attach(eng, "ds", "web4", "c1", v4);
+	/* the other family is another port */
+	b = fx_attach(eng, "ds", "web6", "c2", v6any);
+	cr_assert_eq(fx_attach_full(eng, "ds", "web", "c3", 0, both, NULL, &e), -EADDRINUSE);
+	cr_assert(strstr(e.msg, "host port tcp/8080") && strstr(e.msg, "already published"), "%s", e.msg);
+	cr_assert_eq(fx_attach_full(eng, "ds", "web", "c3", 0, v6one, NULL, &e), -EADDRINUSE);
+	cr_assert(strstr(e.msg, "(IPv6) is already published by container 'web6'"), "%s", e.msg);
+	/* nothing of the refused attaches is left */
+	cr_assert_str_eq(fx_out("c3", "ip -o link show | wc -l"), "1");
+	cr_assert_eq(fx_elems("pub_ip4"), 1);
+	tst_serve("c2", false, "::", 80, "web6");
+	tst_serve("c1", false, "::", 80, "web4");
+	fx_expect("upstream", TST_UPSTREAM_HOST_IP6, 8080, "web6", TST_UPSTREAM_GW_IP6);
+	fx_expect("upstream", TST_UPSTREAM_HOST_IP, 8080, "web4", TST_UPSTREAM_GW_IP);
+	/* an IPv6 port on a network without IPv6 */
+	fx_network(eng, "v4only", "10.67.0.0/24");
+	cr_assert_eq(fx_attach_full(eng, "v4only", "x", "c4", 0, v6any, NULL, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "no IPv6"), "%s", e.msg);
+	/* detach takes both families' elements and claims */
+	cr_assert_eq(eng_detach(eng, "ds", "web6", NULL, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(eng_detach(eng, "ds", "web4", NULL, &n, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(fx_out(NULL, "nft list map inet berth pub_any6 | grep -c 8080 || true"), "0");
+	fx_assert_clean("ds");
+	eng_endpoint_clear(&a);
+	eng_endpoint_clear(&b);
+	eng_close(eng);
+}

@@ -191,6 +191,8 @@ int ipam6_create(const char *path, const struct ipam6_def *d, const struct in6_a
 	}
 	ip.hdr->prefix = d->subnet.prefix;
 	ip.hdr->nbits = ip.nbits;
+	/* the first search starts at the window's first address (the range's start) */
+	ip.hdr->last = ip.nbits - 1;
 	for (size_t i = 0; i < n_used; i++) {
 		if (!ipam6_in_subnet(&ip, &used[i]))
 			continue;

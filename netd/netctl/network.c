@@ -116,21 +116,34 @@ static int network_inspect(const struct network_opts *o, char **pos, int n_pos)
 	return network_named("inspect", NETD_OP_NETWORK_INSPECT, false, pos, n_pos);
 }
 
+/* "A", "B" or "A,B": a network's IPv4 and IPv6 values side by side. */
+static const char *both(const json_t *n, const char *k4, const char *k6, char *buf, size_t len)
+{
+	const char *a = netctl_str(n, k4), *b = netctl_str(n, k6);
+
+	snprintf(buf, len, "%s%s%s", a, *a && *b ? "," : "", b);
+	return buf;
+}
+
 static int network_row(struct table *t, const json_t *n)
 {
-	char mtu[16], eps[16], flags[64];
+	char mtu[16], eps[16], flags[64], subnet[96], gateway[96];
+	bool v4 = *netctl_str(n, "subnet"), v6 = *netctl_str(n, "subnet6");
 
 	snprintf(mtu, sizeof(mtu), "%lld", (long long)netctl_int(n, "mtu"));
 	snprintf(eps, sizeof(eps), "%lld", (long long)netctl_int(n, "endpoints"));
-	snprintf(flags, sizeof(flags), "%s%s",
-		 netctl_bool(n, "internal")	? "internal"
-		 : netctl_bool(n, "masquerade") ? "masquerade"
-						: "no-masquerade",
+	snprintf(flags, sizeof(flags), "%s%s%s%s", netctl_bool(n, "internal") ? "internal" : "",
+		 netctl_bool(n, "internal") || !v4 ? ""
+		 : netctl_bool(n, "masquerade")	   ? "masquerade"
+						   : "no-masquerade",
+		 netctl_bool(n, "internal") || !v6 ? ""
+		 : netctl_bool(n, "masquerade6")   ? (v4 ? ",masquerade6" : "masquerade6")
+						   : (v4 ? ",routed6" : "routed6"),
 		 netctl_bool(n, "adopted") ? ",adopted" : "");
 	const char *row[] = {netctl_str(n, "name"),
 			     netctl_str(n, "bridge"),
-			     netctl_str(n, "subnet"),
-			     netctl_str(n, "gateway"),
+			     both(n, "subnet", "subnet6", subnet, sizeof(subnet)),
+			     both(n, "gateway", "gateway6", gateway, sizeof(gateway)),
 			     mtu,
 			     eps,
 			     flags};

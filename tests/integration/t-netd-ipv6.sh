@@ -75,6 +75,52 @@ published_on_loopback6() {
 	stop_netd
 }
 
+assert_line() {
+	grep -qE "$2" <<<"$1" || fail "no line matches /$2/ in: $1"
+}
+
+netctl_shows_both_families() {
+	local out
+	fresh
+	start_netd
+	assert_ok netctl network create ds --subnet 10.77.0.0/24 --subnet fd00:77::/64 --range fd00:77::100-fd00:77::1ff
+	assert_ok netctl network create v6 --subnet 2001:db8:5::/64
+	assert_fails netctl network create bad --subnet 10.78.0.0/24 --subnet 10.79.0.0/24
+	assert_contains "$FAIL_OUT" "one value per address family"
+	netns_add c1
+	netns_add c2
+	out=$(netctl attach web --netns /run/netns/c1 --network ds -p 8080:80 -p '[::1]:9000:90')
+	assert_contains "$out" "web eth0 10.77.0.2/24 fd00:77::100/64 on ds"
+	assert_contains "$out" "gateway 10.77.0.1 fd00:77::1"
+	out=$(netctl attach six --netns /run/netns/c2 --network v6 --ip6 2001:db8:5::42)
+	assert_contains "$out" "six eth0 2001:db8:5::42/64 on v6"
+	out=$(netctl network ls)
+	assert_line "$out" "^ds +ds +10.77.0.0/24,fd00:77::/64 +10.77.0.1,fd00:77::1 +1500 +1 +masquerade,masquerade6$"
+	assert_line "$out" "^v6 +v6 +2001:db8:5::/64 +2001:db8:5::1 +1500 +1 +routed6$"
+	out=$(netctl ls)
+	assert_line "$out" "^web +ds +eth0 +10.77.0.2/24,fd00:77::100/64 +0a:58:0a:4d:00:02 +8080:80/tcp,\[::1\]:9000:90/tcp$"
+	assert_line "$out" "^six +v6 +eth0 +2001:db8:5::42/64 +0a:58:00:00:00:42 +-$"
+	out=$(netctl ports)
+	assert_line "$out" "^0.0.0.0:8080 +tcp +10.77.0.2:80 +web +ds$"
+	assert_line "$out" "^\[::\]:8080 +tcp +\[fd00:77::100\]:80 +web +ds$"
+	assert_line "$out" "^\[::1\]:9000 +tcp +\[fd00:77::100\]:90 +web +ds$"
+	out=$(netctl inspect web)
+	assert_contains "$out" "address6:      fd00:77::100/64"
+	assert_contains "$out" "gateway6:      fd00:77::1"
+	out=$(netctl routes web)
+	assert_line "$out" "^default +10.77.0.1 +eth0 +main +global +boot +0$"
+	assert_line "$out" "^default +fd00:77::1 +eth0 +main +global +boot +1024$"
+	assert_line "$out" "^fd00:77::100/128 +- +eth0 +local "
+	assert_contains "$(netctl --json routes web)" '"family": "inet6"'
+	assert_contains "$(netctl status ds)" '"addresses_used6": 1'
+	assert_contains "$(netctl --json inspect web)" '"ip6": "fd00:77::100"'
+	assert_contains "$(netctl --json network inspect v6)" '"subnet6": "2001:db8:5::/64"'
+	assert_not_contains "$(netctl --json network inspect v6)" '"subnet":'
+	assert_contains "$(netctl --json ports)" '"container_ip6": "fd00:77::100"'
+	assert_contains "$(netctl graph)" 'eth0 10.77.0.2/24\nfd00:77::100/64'
+	stop_netd
+}
+
 # Nothing of c1's IPv6 left: no address or route inside, no element, no lease, no claim.
 assert_no_ipv6_left() {
 	local what=$1
@@ -117,4 +163,5 @@ kill_mid_attach() {
 
 t "published ports answer over IPv6, on [::1] through netd's proxy, and in hairpin" published_on_loopback6
 t "kill -9 of netd mid-attach leaves no IPv6 address, route or element behind" kill_mid_attach
+t "netctl shows both families: network ls, ls, ports, inspect, routes, status, graph, --json" netctl_shows_both_families
 t_done

@@ -187,6 +187,11 @@ Test(netd_ipam6, rebuilt_from_records_and_mismatches_refused)
 	cr_assert_eq(ipam6_used(p), 3);
 	cr_assert_str_eq(take(p, buf), "fd00:6::102");
 	ipam6_close(p);
+	/* a fresh range hands out its very first address first */
+	cr_assert_eq(ipam6_create(path, &d, NULL, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(ipam6_open(path, &d, &p, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(take(p, buf), "fd00:6::100");
+	ipam6_close(p);
 	cr_assert_eq(ipam6_open(path, &other, &p, &e), -EBADMSG);
 	other = def("fd00:8::/64", "fd00:8::1", "fd00:8::100", "fd00:8::1ff");
 	cr_assert_eq(ipam6_open(path, &other, &p, &e), -EBADMSG);

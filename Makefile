@@ -2,6 +2,7 @@
 #
 #   make            build everything into build/rel (build/san with SANITIZE=1)
 #   make demo       install what is missing, build, run the demo (KEEP=1: leave it up; make demo-down)
+#   make demo-fabric  the fabric across hosts: etcd and three simulated hosts in a sandbox
 #   make check      install what is missing, build, run every test
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make check-long  the long fault tests (ROUNDS=, CYCLES=) and the leak checks with sanitizers
@@ -40,7 +41,7 @@ endif
 
 CC ?= gcc
 PKG_CONFIG ?= pkg-config
-PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson libseccomp
+PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson libseccomp libcurl
 # Deferred (=) so that a missing package is reported by the deps step, not at parse time.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -124,10 +125,10 @@ endef
 # ---------------------------------------------------------------- packages
 # Debian packages each entry point needs; config/deps.sh installs the missing ones (as root).
 PKGS_BUILD := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-	libjansson-dev libseccomp-dev
+	libjansson-dev libseccomp-dev libcurl4-openssl-dev
 PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static file util-linux procps podman valgrind \
-	jq containernetworking-plugins golang-go golang-github-appc-cni-dev
-PKGS_DEMO := $(PKGS_BUILD) iproute2 nftables busybox-static file graphviz
+	jq containernetworking-plugins golang-go golang-github-appc-cni-dev etcd-server etcd-client
+PKGS_DEMO := $(PKGS_BUILD) iproute2 nftables busybox-static file graphviz etcd-server etcd-client curl
 PKGS_FUZZ := $(PKGS_BUILD) clang libclang-rt-14-dev
 PKGS_BENCH := $(PKGS_TEST) crun runc containernetworking-plugins iptables hyperfine iperf3 gnuplot-nox
 PKGS_ROOTFS := busybox-static file
@@ -160,6 +161,11 @@ demo: deps-demo
 
 demo-down:
 	$(Q)BUILD=$(BUILD) ./tests/demo.sh down
+
+# The fabric across hosts on one machine: etcd and three simulated hosts in a sandbox (tests/demo-fabric.sh).
+demo-fabric: deps-demo
+	$(Q)$(MAKE) --no-print-directory all $(SANDBOX) $(TSTNET)
+	$(Q)BUILD=$(BUILD) ./tests/demo-fabric.sh
 
 # ---------------------------------------------------------------- rootfs
 ROOTFS ?= build/rootfs
@@ -199,5 +205,5 @@ clean:
 
 .SECONDARY:
 
-.PHONY: all check demo demo-down install uninstall format format-check clean \
+.PHONY: all check demo demo-down demo-fabric install uninstall format format-check clean \
 	deps-build deps-test deps-demo deps-fuzz deps-bench deps-rootfs rootfs

@@ -5,6 +5,9 @@
 # installed (apt-get install -y --no-install-recommends, once more after an
 # apt-get update when that fails, as on a fresh machine with no package
 # lists); otherwise the apt-get command is printed and the script fails.
+# No package installed here starts a service on the machine (etcd-server would):
+# while installing, a policy-rc.d that refuses every start (exit 101) is in place
+# unless the machine already has one.
 set -u
 
 missing=()
@@ -20,5 +23,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "berth: installing missing packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# berth config/deps.sh: no service starts while packages install\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get install -y --no-install-recommends "${missing[@]}" ||
 	{ apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; }

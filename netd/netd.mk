@@ -1,6 +1,6 @@
 # netd/: the network engine (engine/, libberthengine.a), the daemon (daemon/, libnetdaemon.a + netd),
 # the protocol's client (client/, libnetdclient.a) and netctl (netctl/, libnetctl.a + netctl).
-# Archives only point down: lib <- engine <- daemon; lib <- client <- netctl.
+# Archives only point down: lib <- engine <- fabric <- daemon; lib <- client <- netctl.
 ENGINE_SRCS := $(wildcard netd/engine/*.c)
 LIBENGINE := $(BUILD)/netd/libberthengine.a
 $(LIBENGINE): $(ENGINE_SRCS:%.c=$(BUILD)/%.o)
@@ -23,7 +23,9 @@ $(LIBNETCTL): $(NETCTL_SRCS:%.c=$(BUILD)/%.o)
 
 PROGRAMS += $(BUILD)/bin/netd $(BUILD)/bin/netctl
 INSTALL_BINS += $(BUILD)/bin/netd $(BUILD)/bin/netctl
-$(BUILD)/bin/netd: $(BUILD)/netd/daemon/netd_main.o $(LIBNETDAEMON) $(LIBENGINE) $(LIBBERTH)
+include netd/fabric/fabric.mk
+
+$(BUILD)/bin/netd: $(BUILD)/netd/daemon/netd_main.o $(LIBNETDAEMON) $(LIBFABRIC) $(LIBENGINE) $(LIBBERTH)
 	$(call link,$@,$^)
 $(BUILD)/bin/netctl: $(BUILD)/netd/netctl/netctl_main.o $(LIBNETCTL) $(LIBNETDCLIENT) $(LIBBERTH)
 	$(call link,$@,$^)

@@ -24,3 +24,8 @@
 #define NETD_OP_STATUS "status"
 #define NETD_OP_RECONCILE "reconcile"
 #define NETD_OP_TEARDOWN "teardown"
+/* The fabric across hosts (docs/fabric.md): status, and operations queued for etcd, polled by ticket. */
+#define NETD_OP_FABRIC "fabric"
+#define NETD_OP_FABRIC_CREATE "fabric.network.create"
+#define NETD_OP_FABRIC_RM "fabric.network.rm"
+#define NETD_OP_FABRIC_RESULT "fabric.result"

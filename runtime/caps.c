@@ -134,6 +134,7 @@ int rt_caps_apply(const struct rt_caps *caps, struct berr *e)
 	int last = rt_cap_last();
 	uint64_t known = last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
 	uint64_t eff = caps->effective & known, perm = caps->permitted & known, inh = caps->inheritable & known;
+	uint64_t raisable = caps->ambient & perm & inh;
 
 	memset(data, 0, sizeof(data));
 	data[0].effective = (uint32_t)eff;
@@ -147,10 +148,30 @@ int rt_caps_apply(const struct rt_caps *caps, struct berr *e)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return berr_errno(e, "clear ambient capabilities");
 	for (int cap = 0; cap <= last; cap++) {
-		if (!(caps->ambient & (1ULL << cap)))
+		if (!(raisable & (1ULL << cap)))
 			continue;
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 			return berr_errno(e, "raise ambient %s", rt_cap_name(cap) ?: "capability");
 	}
 	return 0;
+}
+
+void rt_caps_warnings(const struct rt_caps *caps, const char *where, struct berr *warn)
+{
+	uint64_t lost = caps->ambient & ~(caps->permitted & caps->inheritable);
+	struct berr w = BERR_INIT;
+	char names[512] = "";
+	size_t n = 0;
+
+	if (!lost)
+		return;
+	for (int cap = 0; cap <= RT_CAP_MAX && n < sizeof(names); cap++) {
+		if (lost & (1ULL << cap))
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
+					      rt_cap_name(cap) ?: "?");
+	}
+	berr_set(&w, -EPERM,
+		 "'%s.capabilities.ambient': %s not raised: only capabilities also permitted and inheritable can be",
+		 where, names);
+	berr_append(warn, NULL, &w);
 }

@@ -26,7 +26,11 @@ int rt_caps_drop_bounding(const struct rt_caps *caps, struct berr *e);
 
 /*
  * Set effective, permitted and inheritable exactly (capset), then the
- * ambient set (cleared, then raised one by one). Runs after setresuid with
+ * ambient set (cleared, then raised one by one: those also permitted and
+ * inheritable, the only ones the kernel raises). Runs after setresuid with
  * PR_SET_KEEPCAPS, the last privileged step before exec.
  */
 int rt_caps_apply(const struct rt_caps *caps, struct berr *e);
+
+/* The ambient capabilities rt_caps_apply cannot raise, as a warning appended to warn (where: "process"). */
+void rt_caps_warnings(const struct rt_caps *caps, const char *where, struct berr *warn);

@@ -75,13 +75,18 @@ int rt_console_bind(int rootfd, int slave, struct berr *e)
 	return 0;
 }
 
-int rt_console_attach(int slave, struct berr *e)
+int rt_console_stdio(int slave, struct berr *e)
 {
-	if (ioctl(slave, TIOCSCTTY, 0) < 0)
-		return berr_errno(e, "make the pty the controlling terminal");
 	for (int fd = 0; fd < 3; fd++) {
 		if (dup2(slave, fd) < 0)
 			return berr_errno(e, "dup2 pty to fd %d", fd);
 	}
 	return 0;
+}
+
+int rt_console_attach(int slave, struct berr *e)
+{
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		return berr_errno(e, "make the pty the controlling terminal");
+	return rt_console_stdio(slave, e);
 }

@@ -17,5 +17,12 @@ int rt_console_create(int rootfd, const struct rt_process *p, int sock, int *ret
 /* Bind the slave over ROOT/dev/console (for the init). */
 int rt_console_bind(int rootfd, int slave, struct berr *e);
 
+/*
+ * Make slave stdin/stdout/stderr. The init does it as soon as the pty
+ * exists: waiting for `start` with the caller's stdio would keep a reader
+ * of create's output (a shim, `| cat`) waiting for an end of file.
+ */
+int rt_console_stdio(int slave, struct berr *e);
+
 /* Make slave the controlling terminal and stdin/stdout/stderr (after setsid). */
 int rt_console_attach(int slave, struct berr *e);

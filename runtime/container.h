@@ -28,6 +28,7 @@ struct rt_created {
 	int sync_fd; /* run: the parent's end of the sync socket, EOF once the init exec'd */
 	struct rt_state *st;
 	struct rt_spec *spec;
+	struct berr warn; /* what the config asks for and berth does not apply (rt_spec_warnings) */
 };
 
 /*
@@ -93,6 +94,7 @@ struct rt_exec_opts {
 	const char *pid_file;
 	int preserve_fds;
 	bool detach;
+	struct berr *warn; /* what the process asks for and berth does not apply; NULL: not reported */
 };
 
 /*

@@ -74,12 +74,26 @@ static int write_oom_score(pid_t pid, int adj, struct berr *e)
 	return bfile_write_str(path, val, e) < 0 ? berr_wrap(e, e ? e->code : -EIO, "'process.oomScoreAdj'") : 0;
 }
 
-/* Run prestart and createRuntime hooks for the init, in berth's own namespaces. */
-static int run_create_hooks(const struct rt_spec *spec, const char *state, struct berr *e)
+/*
+ * Run prestart and createRuntime hooks for the init, in berth's own
+ * namespaces. createRuntime sees "creating" as runc shows it; prestart
+ * "created", which the runtime-tools suite asks for and crun shows.
+ */
+static int run_create_hooks(const struct rt_spec *spec, const struct rt_create_opts *o, pid_t pid, const char *state,
+			    json_t *annotations, struct berr *e)
 {
-	int r = rt_hooks_run(&spec->hooks, RT_HOOK_PRESTART, state, e);
+	_cleanup_free_ char *created = NULL;
+	int r;
 
-	return r < 0 ? r : rt_hooks_run(&spec->hooks, RT_HOOK_CREATE_RUNTIME, state, e);
+	if (spec->hooks.n[RT_HOOK_PRESTART]) {
+		created = rt_state_hook_json(spec->oci_version, o->id, "created", pid, spec->bundle, annotations);
+		if (!created)
+			return berr_oom(e);
+		r = rt_hooks_run(&spec->hooks, RT_HOOK_PRESTART, created, e);
+		if (r < 0)
+			return r;
+	}
+	return rt_hooks_run(&spec->hooks, RT_HOOK_CREATE_RUNTIME, state, e);
 }
 
 struct create_ctx {
@@ -196,7 +210,7 @@ static int drive_init(struct create_ctx *c, const struct rt_create_opts *o, cons
 			rt_sync_msg_clear(&msg);
 			return berr_set(e, -EPROTO, "unexpected message from the container's init");
 		}
-		r = run_create_hooks(spec, state, e);
+		r = run_create_hooks(spec, o, c->pid, state, c->annotations, e);
 		if (r < 0)
 			return r;
 		r = rt_sync_send(fd, RT_SYNC_HOOKS_DONE, 0, 0, NULL, 0);
@@ -264,6 +278,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 		r = berr_set(e, -EINVAL, "--console-socket was given but 'process.terminal' is false");
 		goto fail;
 	}
+	rt_spec_warnings(spec, &ret->warn);
 	r = rt_seccomp_build(spec->seccomp, &sc, e);
 	rt_trace("seccomp");
 	if (r < 0) {

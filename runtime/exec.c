@@ -34,7 +34,8 @@ struct exec_ctx {
 	int sync_parent, sync_child;
 	int console_sock;
 	int preserve_fds;
-	int cg_fd; /* v2 directory for CLONE_INTO_CGROUP, -1: none */
+	int cg_fd;   /* v2 directory for CLONE_INTO_CGROUP, -1: none */
+	int root_fd; /* the init's root when it has no mount namespace of its own (chroot'ed), else -1 */
 };
 
 static int helper_prepare(void *arg, struct berr *e)
@@ -68,6 +69,10 @@ __attribute__((noreturn)) static void child_main(void *arg)
 	if (rt_sync_expect(x->sync_child, RT_SYNC_GO, "berth", &go, &e) < 0)
 		_exit(1);
 	rt_sync_msg_clear(&go);
+	if (x->root_fd >= 0 && (fchdir(x->root_fd) < 0 || chroot(".") < 0)) {
+		berr_errno(&e, "enter the container's root");
+		goto fail;
+	}
 	if (x->proc.terminal) {
 		_cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
@@ -210,7 +215,8 @@ int rt_exec(const struct rt_exec_opts *o, int *ret_status, struct berr *e)
 	_cleanup_spec_ struct rt_spec *spec = NULL;
 	_cleanup_json_ json_t *pjson = NULL;
 	struct rt_seccomp *sc = NULL;
-	struct exec_ctx x = {.pidfd = -1, .sync_parent = -1, .sync_child = -1, .console_sock = -1, .cg_fd = -1};
+	struct exec_ctx x = {
+		.pidfd = -1, .sync_parent = -1, .sync_child = -1, .console_sock = -1, .cg_fd = -1, .root_fd = -1};
 	enum rt_status status;
 	sigset_t set, old;
 	bool blocked = false;
@@ -233,6 +239,8 @@ int rt_exec(const struct rt_exec_opts *o, int *ret_status, struct berr *e)
 	}
 	if ((r = load_spec(st, &spec, e)) < 0 || (r = build_process(o, spec, &x.proc, &pjson, e)) < 0)
 		goto out;
+	if (x.proc.has_caps)
+		rt_caps_warnings(&x.proc.caps, "process", o->warn);
 	r = rt_seccomp_build(spec->seccomp, &sc, e);
 	if (r < 0) {
 		berr_wrap(e, r, "'linux.seccomp'");
@@ -251,6 +259,17 @@ int rt_exec(const struct rt_exec_opts *o, int *ret_status, struct berr *e)
 	}
 	if ((r = rt_ns_differing(st->pid, &x.ns_mask, e)) < 0)
 		goto out;
+	if (!(x.ns_mask & CLONE_NEWNS)) {
+		char path[64];
+
+		/* our mount namespace: the init was chroot'ed (rootfs.h), and so is this process */
+		snprintf(path, sizeof(path), "/proc/%d/root", (int)st->pid);
+		x.root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (x.root_fd < 0) {
+			r = berr_errno(e, "open the root of container '%s'", o->id);
+			goto out;
+		}
+	}
 	if (o->console_socket && (r = rt_console_connect(o->console_socket, &x.console_sock, e)) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -311,6 +330,7 @@ out:
 	berth_close_safe(x.sync_child);
 	berth_close_safe(x.console_sock);
 	berth_close_safe(x.cg_fd);
+	berth_close_safe(x.root_fd);
 	if (x.cg)
 		rt_cgroup_free(x.cg);
 	rt_seccomp_free(sc);

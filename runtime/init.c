@@ -70,25 +70,50 @@ static char *state_with_status(const char *state, const char *status)
 	return json_dumps(j, JSON_COMPACT);
 }
 
+/* The pty, bound over /dev/console when bind, is the init's stdio from now on. */
+static int make_console(struct rt_launch *l, int rootfd, bool bind, int *ret_slave, struct berr *e)
+{
+	int r = rt_console_create(rootfd, &l->spec->process, l->console_sock, ret_slave, e);
+
+	if (r < 0)
+		return r;
+	l->console_sock = berth_close_safe(l->console_sock);
+	if (bind && (r = rt_console_bind(rootfd, *ret_slave, e)) < 0)
+		return r;
+	return rt_console_stdio(*ret_slave, e);
+}
+
+/* Without a mount namespace: no mounts and no device nodes (the host's), sysctls through the host's /proc. */
+static int setup_shared_root(struct rt_launch *l, int rootfd, int *ret_slave, struct berr *e)
+{
+	const struct rt_spec *spec = l->spec;
+	_cleanup_close_ int hostroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int r;
+
+	if (hostroot < 0)
+		return berr_errno(e, "open /");
+	if (spec->process.terminal && (r = make_console(l, rootfd, false, ret_slave, e)) < 0)
+		return r;
+	if ((r = rt_rootfs_sysctls(hostroot, spec, e)) < 0)
+		return r;
+	return rt_inroot_mkdir_p(rootfd, spec->process.cwd, 0755, NULL, e);
+}
+
 static int setup_root(struct rt_launch *l, int rootfd, int *ret_slave, struct berr *e)
 {
 	const struct rt_spec *spec = l->spec;
 	bool userns = spec->ns_new & CLONE_NEWUSER;
 	int r;
 
+	if (!(spec->ns_all & CLONE_NEWNS))
+		return setup_shared_root(l, rootfd, ret_slave, e);
 	if ((r = rt_rootfs_mount_all(rootfd, spec, userns, e)) < 0)
 		return r;
 	rt_trace("init mounts");
 	if ((r = rt_devices_setup(rootfd, spec, userns, e)) < 0)
 		return r;
-	if (spec->process.terminal) {
-		r = rt_console_create(rootfd, &spec->process, l->console_sock, ret_slave, e);
-		if (r < 0)
-			return r;
-		l->console_sock = berth_close_safe(l->console_sock);
-		if ((r = rt_console_bind(rootfd, *ret_slave, e)) < 0)
-			return r;
-	}
+	if (spec->process.terminal && (r = make_console(l, rootfd, true, ret_slave, e)) < 0)
+		return r;
 	rt_trace("init devices");
 	if ((r = rt_rootfs_sysctls(rootfd, spec, e)) < 0)
 		return r;

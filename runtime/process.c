@@ -22,29 +22,47 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* strerror as Go spells it ("no such file or directory"): what engines look for in a runtime's errors */
+static const char *go_strerror(int err, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", strerror(err));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
 static int check_exec(const char *path)
 {
 	struct stat st;
 
 	if (stat(path, &st) < 0)
 		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!(st.st_mode & 0111))
+	if (S_ISDIR(st.st_mode) || !(st.st_mode & 0111))
 		return -EACCES;
 	return 0;
 }
 
+/*
+ * The wording is runc's (Go's exec.LookPath), which Docker and containerd
+ * match on to report exit status 127 (not found) or 126 (not executable):
+ *   exec: "/nope": stat /nope: no such file or directory
+ *   exec: "/etc": permission denied
+ *   exec: "nope": executable file not found in $PATH
+ */
 int rt_process_resolve(const struct rt_process *p, char **ret_path, struct berr *e)
 {
 	const char *name = p->args[0];
 	const char *path;
-	int r, last = -ENOENT;
+	char err[128];
+	int r;
 
 	if (strchr(name, '/')) {
 		r = check_exec(name);
+		if (r == -EACCES)
+			return berr_set(e, r, "exec: \"%s\": permission denied", name);
 		if (r < 0)
-			return berr_sys(e, r, "exec: \"%s\"", name);
+			return berr_set(e, r, "exec: \"%s\": stat %s: %s", name, name,
+					go_strerror(-r, err, sizeof(err)));
 		*ret_path = strdup(name);
 		return *ret_path ? 0 : berr_oom(e);
 	}
@@ -60,17 +78,12 @@ int rt_process_resolve(const struct rt_process *p, char **ret_path, struct berr 
 			snprintf(cand, sizeof(cand), "%s", name);
 		else
 			snprintf(cand, sizeof(cand), "%.*s/%s", (int)dl, path, name);
-		r = check_exec(cand);
-		if (r == 0) {
+		if (check_exec(cand) == 0) {
 			*ret_path = strdup(cand);
 			return *ret_path ? 0 : berr_oom(e);
 		}
-		if (r == -EACCES)
-			last = r;
 		path = *end ? end + 1 : end;
 	}
-	if (last == -EACCES)
-		return berr_set(e, -EACCES, "exec: \"%s\": permission denied", name);
 	return berr_set(e, -ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
@@ -164,12 +177,22 @@ static int set_user(const struct rt_process *p, struct berr *e)
 	return 0;
 }
 
-/* getcwd(2) says "(unreachable)" (or fails) when the cwd lies outside the process's root. */
+/*
+ * getcwd(2) says "(unreachable)" (or fails with ENOENT) when the cwd lies
+ * outside the process's root. Any other failure (a seccomp filter denying
+ * getcwd, once loaded) leaves the question open: said as such.
+ */
 static int verify_cwd(const char *cwd, struct berr *e)
 {
 	char buf[PATH_MAX];
 
-	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+	if (!getcwd(buf, sizeof(buf))) {
+		if (errno != ENOENT)
+			return berr_errno(e, "'process.cwd' %s: cannot check that it lies inside the container: getcwd",
+					  cwd);
+		buf[0] = '\0';
+	}
+	if (buf[0] != '/')
 		return berr_set(e, -EPERM, "'process.cwd' %s is not inside the container", cwd);
 	return 0;
 }
@@ -191,6 +214,7 @@ int rt_process_exec(const struct rt_proc_final *f, struct berr *e)
 	const struct rt_process *p = f->p;
 	struct rt_caps none = {0};
 	bool cwd_done = false;
+	char err[128];
 	int r;
 
 	if ((r = set_rlimits(p, e)) < 0)
@@ -199,11 +223,16 @@ int rt_process_exec(const struct rt_proc_final *f, struct berr *e)
 		return berr_errno(e, "setsid");
 	if (f->console_slave >= 0 && (r = rt_console_attach(f->console_slave, e)) < 0)
 		return r;
-	/* First as root, which can enter directories the user cannot; again below as the user if refused. */
+	/*
+	 * First as root, which can enter directories the user cannot; again below as the user if refused.
+	 * Checked at once: the seccomp filter, loaded next, may deny getcwd (runtime-tools linux_seccomp).
+	 */
 	if (chdir(p->cwd) == 0)
 		cwd_done = true;
 	else if (errno != EACCES)
 		return berr_errno(e, "chdir to 'process.cwd' %s", p->cwd);
+	if (cwd_done && (r = verify_cwd(p->cwd, e)) < 0)
+		return r;
 	umask(p->has_umask ? p->umask : 022);
 	rt_process_reset_signals();
 	if ((r = prepare_fds(f->preserve_fds, e)) < 0)
@@ -217,7 +246,7 @@ int rt_process_exec(const struct rt_proc_final *f, struct berr *e)
 		return r;
 	if (!cwd_done && chdir(p->cwd) < 0)
 		return berr_errno(e, "chdir to 'process.cwd' %s", p->cwd);
-	if ((r = verify_cwd(p->cwd, e)) < 0)
+	if (!cwd_done && (r = verify_cwd(p->cwd, e)) < 0)
 		return r;
 	if ((r = rt_caps_apply(p->has_caps ? &p->caps : &none, e)) < 0)
 		return r;
@@ -229,5 +258,6 @@ int rt_process_exec(const struct rt_proc_final *f, struct berr *e)
 			return berr_sys(e, r, "load the seccomp filter");
 	}
 	execve(f->path, p->args, f->env);
-	return berr_errno(e, "exec: \"%s\"", f->path);
+	r = errno;
+	return berr_set(e, -r, "exec %s: %s", f->path, go_strerror(r, err, sizeof(err)));
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,14 @@ int rt_rootfs_prepare(const struct rt_spec *spec, int *ret_rootfd, struct berr *
 	unsigned long prop = MS_SLAVE | MS_REC;
 	int fd;
 
+	if (!(spec->ns_all & CLONE_NEWNS)) {
+		/* the host's mount namespace: nothing may be mounted or changed in it */
+		fd = open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return berr_errno(e, "open root.path %s", spec->rootfs);
+		*ret_rootfd = fd;
+		return 0;
+	}
 	/* Before any mount: nothing done here may propagate back to the host. */
 	if (spec->rootfs_propagation & MS_PRIVATE)
 		prop = MS_PRIVATE | MS_REC;
@@ -395,6 +404,11 @@ int rt_rootfs_pivot(int rootfd, const struct rt_spec *spec, struct berr *e)
 {
 	if (fchdir(rootfd) < 0)
 		return berr_errno(e, "chdir to root.path");
+	if (!(spec->ns_all & CLONE_NEWNS)) {
+		if (chroot(".") < 0)
+			return berr_errno(e, "chroot into %s (no mount namespace to pivot in)", spec->rootfs);
+		return chdir("/") < 0 ? berr_errno(e, "chdir /") : 0;
+	}
 	/* pivot_root(".", "."): the old root ends up stacked on the new one and is detached right away */
 	if (rt_sys_pivot_root(".", ".") < 0)
 		return berr_errno(e, "pivot_root into %s", spec->rootfs);

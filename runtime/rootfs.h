@@ -3,6 +3,10 @@
  * The container's filesystem, built by its init inside the new mount
  * namespace: root propagation, the bundle's mounts, sysctls, masked and
  * read-only paths, then pivot_root into root.path.
+ *
+ * Without a mount namespace (the spec allows inheriting the runtime's) the
+ * init shares the host's mounts: nothing is mounted, the root is entered
+ * with chroot, and rt_spec_warnings names what is therefore not applied.
  */
 #pragma once
 
@@ -26,5 +30,8 @@ int rt_rootfs_sysctls(int rootfd, const struct rt_spec *spec, struct berr *e);
 /* maskedPaths (tmpfs or /dev/null over them) and readonlyPaths (read-only bind mounts). */
 int rt_rootfs_mask_and_protect(int rootfd, const struct rt_spec *spec, struct berr *e);
 
-/* pivot_root into rootfd, detach the old root, apply root.readonly and rootfsPropagation. */
+/*
+ * pivot_root into rootfd, detach the old root, apply root.readonly and
+ * rootfsPropagation; without a mount namespace, chroot into rootfd.
+ */
 int rt_rootfs_pivot(int rootfd, const struct rt_spec *spec, struct berr *e);

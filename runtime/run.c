@@ -157,6 +157,8 @@ int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct 
 	r = rt_create(o, &c, e);
 	if (r < 0)
 		goto out;
+	if (c.warn.msg[0])
+		berr_append(warn, NULL, &c.warn);
 	/* nobody waits behind us while the container runs: `berth delete -f` must be able to take the lock */
 	c.st->lockfd = berth_close_safe(c.st->lockfd);
 	if (!detach && (c.spec->ns_new & CLONE_NEWNS))

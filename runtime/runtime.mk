@@ -31,3 +31,14 @@ TEST_BINS += $(BUILD)/bin/berth-dynamic
 $(BUILD)/bin/berth-dynamic: $(BERTH_OBJS)
 	$(call link,$@,$^)
 endif
+
+# The OCI runtime-tools validation programs against berth and crun side by side, in the sandbox;
+# not part of make check. DIR: a suite built by ../shared/tools/runtime-tools/build.sh DIR.
+ifeq ($(RUNTIME_TOOLS),)
+oci-validation:
+	$(Q)./tests/oci-validation.sh
+else
+oci-validation: all test-bins
+	$(Q)BUILD=$(BUILD) RUNTIME_TOOLS=$(RUNTIME_TOOLS) ./tests/oci-validation.sh
+endif
+.PHONY: oci-validation

@@ -226,10 +226,7 @@ static int parse_namespaces(struct rt_spec *spec, const json_t *linux_obj, struc
 			}
 		}
 	}
-	if (!(spec->ns_all & CLONE_NEWNS))
-		return berr_set(
-			e, -EINVAL,
-			"'linux.namespaces' must contain a mount namespace: berth always pivots into root.path");
+	/* without a mount namespace the init is chrooted into root.path and mounts nothing (rootfs.h) */
 	return 0;
 }
 

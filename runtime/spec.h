@@ -171,6 +171,13 @@ int rt_spec_load(const char *bundle, struct rt_spec **ret, struct berr *e);
 int rt_spec_from_json(json_t *json, const char *bundle, struct rt_spec **ret, struct berr *e);
 void rt_spec_free(struct rt_spec *spec);
 
+/*
+ * What spec asks for that berth accepts without applying it (ambient
+ * capabilities it cannot raise, kernel memory limits...), appended to warn
+ * for the boundary to print.
+ */
+void rt_spec_warnings(const struct rt_spec *spec, struct berr *warn);
+
 /* A process object (config.json "process" or `exec --process` file); where names it in errors. */
 int rt_process_parse(const json_t *obj, const char *where, struct rt_process *ret, struct berr *e);
 void rt_process_clear(struct rt_process *p);

@@ -137,7 +137,11 @@ static int parse_caps(const json_t *caps, const char *where, struct rt_process *
 		if (r < 0)
 			return r;
 	}
-	/* The kernel refuses these combinations with a bare EPERM at exec time; name them here instead. */
+	/*
+	 * The kernel refuses these combinations with a bare EPERM at exec time; name them here instead.
+	 * Ambient capabilities that are not also permitted and inheritable (`runc spec` writes such
+	 * sets) are accepted like runc does: not raised, with a warning (rt_caps_warnings).
+	 */
 	for (int cap = 0; cap <= RT_CAP_MAX; cap++) {
 		uint64_t bit = 1ULL << cap;
 
@@ -147,11 +151,6 @@ static int parse_caps(const json_t *caps, const char *where, struct rt_process *
 		if ((p->caps.inheritable & bit) && !(p->caps.bounding & bit))
 			return berr_set(e, -EINVAL, "'%s.capabilities.inheritable' has %s, which is not in bounding",
 					where, rt_cap_name(cap));
-		if ((p->caps.ambient & bit) && (!(p->caps.permitted & bit) || !(p->caps.inheritable & bit)))
-			return berr_set(
-				e, -EINVAL,
-				"'%s.capabilities.ambient' has %s, which must also be permitted and inheritable", where,
-				rt_cap_name(cap));
 	}
 	return 0;
 }

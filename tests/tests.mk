@@ -1,7 +1,7 @@
 # tests/: Criterion suites (unit/, netns/), shell integration tests, the sandbox.
 TEST_CFLAGS = $(CRITERION_CFLAGS) -Itests/harness
 # Archives in link order: front ends before what they stand on, lib last.
-TEST_LIBS = $(LIBCNI) $(LIBSTACK) $(LIBRUNTIME) $(LIBNETCTL) $(LIBNETDCLIENT) $(LIBNETDAEMON) $(LIBENGINE) $(LIBBERTH)
+TEST_LIBS = $(LIBCNI) $(LIBSTACK) $(LIBRUNTIME) $(LIBNETCTL) $(LIBNETDCLIENT) $(LIBNETDAEMON) $(LIBFABRIC) $(LIBENGINE) $(LIBBERTH)
 
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(TEST_CFLAGS)
 
@@ -13,7 +13,11 @@ TSTNET := $(BUILD)/bin/tst-net
 $(TSTNET): $(BUILD)/tests/harness/tstnet.o $(BUILD)/tests/harness/traffic.o $(LIBBERTH)
 	$(call link,$@,$^)
 
-HARNESS_OBJS := $(BUILD)/tests/harness/tst.o $(BUILD)/tests/harness/traffic.o
+TSTCONSOLE := $(BUILD)/bin/tst-console
+$(TSTCONSOLE): $(BUILD)/tests/harness/tstconsole.o $(LIBBERTH)
+	$(call link,$@,$^)
+
+HARNESS_OBJS := $(BUILD)/tests/harness/tst.o $(BUILD)/tests/harness/traffic.o $(BUILD)/tests/harness/tstetcd.o
 
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*.c))
 UNIT_BIN := $(BUILD)/bin/test-unit
@@ -25,7 +29,7 @@ NETNS_BIN := $(BUILD)/bin/test-netns
 $(NETNS_BIN): $(NETNS_OBJS) $(HARNESS_OBJS) $(TEST_LIBS)
 	$(call link,$@,$(NETNS_OBJS) $(HARNESS_OBJS) $(TEST_LIBS),$(CRITERION_LIBS))
 
-TEST_BINS += $(SANDBOX) $(TSTNET) $(UNIT_BIN) $(NETNS_BIN)
+TEST_BINS += $(SANDBOX) $(TSTNET) $(TSTCONSOLE) $(UNIT_BIN) $(NETNS_BIN)
 
 # Runs every suite; `make check` is deps + build + this.
 run-tests: all test-bins

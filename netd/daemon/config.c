@@ -33,6 +33,8 @@ void cfg_free(struct cfg *c)
 	free(c->log_file);
 	free(c->default_network);
 	free(c->networks);
+	fabric_cfg_free(c->fabric);
+	free(c->fabric);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -101,7 +103,8 @@ static int apply(struct cfg *c, json_t *j, struct berr *e)
 {
 	static const char *const keys[] = {"socket",   "state_dir",	  "run_dir",	 "log_level",
 					   "log_file", "lock_timeout_ms", "max_clients", "client_timeout_ms",
-					   "max_line", "default_network", "networks",	 NULL};
+					   "max_line", "default_network", "networks",	 "fabric",
+					   NULL};
 	enum blog_level lvl;
 	json_t *arr, *v;
 	int64_t n;
@@ -162,8 +165,82 @@ static int apply(struct cfg *c, json_t *j, struct berr *e)
 		c->networks = nets;
 		c->n_networks = json_array_size(arr);
 	}
+	{
+		json_t *fab = json_object_get(j, "fabric");
+
+		if (fab && !json_is_null(fab) && (r = cfg_parse_fabric(fab, &c->fabric, e)) < 0)
+			return r;
+	}
 	if (c->default_network && !bname_valid(c->default_network, ENG_NAME_MAX))
 		return berr_set(e, -EINVAL, "config.default_network: invalid name '%s'", c->default_network);
+	return 0;
+}
+
+static int get_uint(const json_t *j, const char *key, int64_t min, int64_t max, unsigned *dst, struct berr *e)
+{
+	int64_t n = *dst;
+	int r = bjson_get_int(j, key, "config.fabric", min, max, &n, e);
+
+	if (r > 0)
+		*dst = (unsigned)n;
+	return r < 0 ? r : 0;
+}
+
+int cfg_parse_fabric(const json_t *j, struct fabric_cfg **ret, struct berr *e)
+{
+	static const char *const keys[] = {"etcd",	"node",	    "underlay",	 "vxlan_port",	    "mode", "node_ttl",
+					   "block_ttl", "grace_ms", "resync_ms", "etcd_timeout_ms", NULL};
+	struct fabric_cfg *c = *ret;
+	json_t *arr, *v;
+	size_t i;
+	int r;
+
+	if (!json_is_object(j))
+		return berr_set(e, -EINVAL, "config.fabric: expected an object");
+	if ((r = bjson_check_keys(j, keys, "config.fabric", e)) < 0)
+		return r;
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return berr_oom(e);
+		*ret = c;
+	}
+	r = bjson_get_arr(j, "etcd", "config.fabric", &arr, e);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		if (json_array_size(arr) == 0)
+			return berr_set(e, -EINVAL, "config.fabric.etcd: give at least one endpoint");
+		json_array_foreach (arr, i, v) {
+			const char *s = json_string_value(v);
+			char **nv;
+
+			if (!s || strncmp(s, "http://", 7) != 0)
+				return berr_set(e, -EINVAL, "config.fabric.etcd[%zu]: give \"http://ADDR:PORT\"", i);
+			nv = realloc(c->etcd, (c->n_etcd + 2) * sizeof(*nv));
+			if (!nv)
+				return berr_oom(e);
+			c->etcd = nv;
+			if (!(c->etcd[c->n_etcd] = strdup(s)))
+				return berr_oom(e);
+			c->etcd[++c->n_etcd] = NULL;
+		}
+	}
+	if ((r = get_string((json_t *)j, "node", &c->node, false, e)) < 0 ||
+	    (r = get_string((json_t *)j, "underlay", &c->underlay, false, e)) < 0 ||
+	    (r = get_string((json_t *)j, "mode", &c->mode, false, e)) < 0)
+		return r;
+	if (c->node && !bname_valid(c->node, ENG_NAME_MAX))
+		return berr_set(e, -EINVAL, "config.fabric.node: invalid name '%s'", c->node);
+	if (c->mode && strcmp(c->mode, "vxlan") != 0 && strcmp(c->mode, "host-gw") != 0)
+		return berr_set(e, -EINVAL, "config.fabric.mode: '%s' is not vxlan or host-gw", c->mode);
+	if ((r = get_uint(j, "vxlan_port", 1, 65535, &c->vxlan_port, e)) < 0 ||
+	    (r = get_uint(j, "node_ttl", 2, 3600, &c->node_ttl_s, e)) < 0 ||
+	    (r = get_uint(j, "block_ttl", 2, 365 * 86400, &c->block_ttl_s, e)) < 0 ||
+	    (r = get_uint(j, "grace_ms", 1, 86400000, &c->grace_ms, e)) < 0 ||
+	    (r = get_uint(j, "resync_ms", 100, 86400000, &c->resync_ms, e)) < 0 ||
+	    (r = get_uint(j, "etcd_timeout_ms", 100, 60000, &c->etcd_timeout_ms, e)) < 0)
+		return r;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "netd/engine/engine.h"
+#include "netd/fabric/fabric.h"
 
 /*
  * The file: default /etc/berth/netd.json; config/netd.json in the tree
@@ -28,7 +29,11 @@ struct cfg {
 	char *default_network; /* NULL: attach requests must name a network */
 	struct eng_network *networks;
 	size_t n_networks;
+	struct fabric_cfg *fabric; /* NULL: no fabric (netd/fabric/fabric.h) */
 };
+
+/* The fabric's keys of the file ("fabric": {...}) over *ret (allocated when NULL). */
+int cfg_parse_fabric(const json_t *j, struct fabric_cfg **ret, struct berr *e);
 
 /* The built-in defaults. */
 int cfg_defaults(struct cfg *c, struct berr *e);

@@ -23,7 +23,9 @@
 #include "netd/daemon/request.h"
 #include "netd/daemon/server.h"
 #include "netd/engine/engine.h"
+#include "netd/fabric/fabric.h"
 #include "netns.h"
+#include "strv.h"
 
 static void usage(FILE *f)
 {
@@ -34,7 +36,13 @@ static void usage(FILE *f)
 		   "  --socket PATH     listening socket (default /run/berth/netd.sock)\n"
 		   "  --state-dir DIR   state store (default /var/lib/berth)\n"
 		   "  --run-dir DIR     pidfile and, as a daemon, netd.log (default /run/berth)\n"
-		   "  --foreground      stay in the foreground and log to stderr\n");
+		   "  --foreground      stay in the foreground and log to stderr\n"
+		   "\n"
+		   "The fabric across hosts (docs/fabric.md; the config's \"fabric\" object):\n"
+		   "  --etcd URL        an etcd endpoint, http://ADDR:2379 (repeat, or separate with commas)\n"
+		   "  --node NAME       this host's name in the fabric (default: the hostname)\n"
+		   "  --underlay ADDR|IFNAME  the address (or interface) other hosts reach this one by\n"
+		   "  --vxlan-port N    UDP port of the VXLAN tunnels (default 4789)\n");
 }
 
 /* Report startup to the waiting parent (daemon mode): "" for ready, else the error. Closes *fd. */
@@ -169,6 +177,8 @@ static json_t *handle(void *arg, const char *line, size_t len, int fd)
 /* What the command line sets; the rest comes from the configuration. */
 struct netd_opts {
 	const char *config, *socket, *state_dir, *run_dir, *log_level, *log_file;
+	const char *etcd[16], *node, *underlay, *vxlan_port;
+	size_t n_etcd;
 	bool foreground;
 	bool help; /* --help was printed: exit 0 */
 };
@@ -180,6 +190,7 @@ struct netd {
 	int pid_fd, sig_fd, notify_fd;
 	struct eng *eng;
 	struct srv *srv;
+	struct fabric *fabric;
 	struct req_ctx ctx;
 };
 
@@ -197,6 +208,10 @@ static int parse_options(int argc, char **argv, struct netd_opts *o)
 		{"log-level", required_argument, NULL, 'l'},
 		{"log-file", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
+		{"etcd", required_argument, NULL, 'E'},
+		{"node", required_argument, NULL, 'N'},
+		{"underlay", required_argument, NULL, 'U'},
+		{"vxlan-port", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -223,6 +238,22 @@ static int parse_options(int argc, char **argv, struct netd_opts *o)
 			break;
 		case 'L':
 			o->log_file = optarg;
+			break;
+		case 'E':
+			if (o->n_etcd == sizeof(o->etcd) / sizeof(o->etcd[0])) {
+				fprintf(stderr, "netd: --etcd: at most 16 endpoints\n");
+				return EXIT_USAGE;
+			}
+			o->etcd[o->n_etcd++] = optarg;
+			break;
+		case 'N':
+			o->node = optarg;
+			break;
+		case 'U':
+			o->underlay = optarg;
+			break;
+		case 'P':
+			o->vxlan_port = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -272,6 +303,47 @@ static int load_config(const struct netd_opts *o, struct cfg *cfg)
 	    override(&cfg->log_file, o->log_file) < 0) {
 		fprintf(stderr, "netd: out of memory\n");
 		return 1;
+	}
+	if (o->n_etcd || o->node || o->underlay || o->vxlan_port) {
+		struct fabric_cfg *fc = cfg->fabric;
+		uint64_t port = 0;
+
+		if (!fc && !(fc = cfg->fabric = calloc(1, sizeof(*fc)))) {
+			fprintf(stderr, "netd: out of memory\n");
+			return 1;
+		}
+		if (o->vxlan_port && bparse_u64(o->vxlan_port, 1, 65535, &port) < 0) {
+			fprintf(stderr, "netd: --vxlan-port: '%s' is not a port\n", o->vxlan_port);
+			return EXIT_USAGE;
+		}
+		if (port)
+			fc->vxlan_port = (unsigned)port;
+		if (o->n_etcd) {
+			strv_free(fc->etcd);
+			fc->etcd = NULL;
+			fc->n_etcd = 0;
+			for (size_t i = 0; i < o->n_etcd; i++) {
+				_cleanup_free_ char *copy = strdup(o->etcd[i]);
+				char *save = NULL;
+
+				for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t;
+				     t = strtok_r(NULL, ",", &save)) {
+					char **nv = realloc(fc->etcd, (fc->n_etcd + 2) * sizeof(*nv));
+
+					if (!nv || !(nv[fc->n_etcd] = strdup(t))) {
+						free(nv);
+						fprintf(stderr, "netd: out of memory\n");
+						return 1;
+					}
+					fc->etcd = nv;
+					fc->etcd[++fc->n_etcd] = NULL;
+				}
+			}
+		}
+		if (override(&fc->node, o->node) < 0 || override(&fc->underlay, o->underlay) < 0) {
+			fprintf(stderr, "netd: out of memory\n");
+			return 1;
+		}
 	}
 	if (blog_parse_level(cfg->log_level, &lvl) < 0) {
 		fprintf(stderr, "netd: --log-level: '%s' is not error, warn, info or debug\n", cfg->log_level);
@@ -369,6 +441,19 @@ static int open_engine(struct netd *d)
 	return 0;
 }
 
+/* With a "fabric" in the configuration: the agent joins etcd in the background (netd/fabric/fabric.h). */
+static int join_fabric(struct netd *d)
+{
+	struct berr e = BERR_INIT;
+
+	if (!d->cfg.fabric)
+		return 0;
+	if (fabric_start(d->cfg.fabric, d->cfg.state_dir, d->cfg.lock_timeout_ms, &d->fabric, &e) < 0)
+		return fail(&d->notify_fd, "%s", berr_message(&e));
+	log_info("fabric: joining as %s", d->cfg.fabric->node ? d->cfg.fabric->node : "(the hostname)");
+	return 0;
+}
+
 /* Listen, tell the waiting parent netd is ready, and serve until a stop signal. */
 static int serve(struct netd *d)
 {
@@ -383,6 +468,7 @@ static int serve(struct netd *d)
 
 	d->ctx.eng = d->eng;
 	d->ctx.default_network = d->cfg.default_network;
+	d->ctx.fabric = d->fabric;
 	/* published ports on [::1] (docs/nftables.md); without IPv6 there is nothing to answer there */
 	if (bns_ipv6_available()) {
 		if (proxy6_start(&d->ctx.proxy, &e) < 0)
@@ -408,6 +494,7 @@ static void shut_down(struct netd *d)
 {
 	srv_close(d->srv);
 	proxy6_stop(d->ctx.proxy);
+	fabric_stop(d->fabric);
 	eng_close(d->eng);
 	if (d->pid_fd >= 0) {
 		unlink(d->pidpath);
@@ -439,6 +526,8 @@ int main(int argc, char **argv)
 		rc = take_signals(&d);
 	if (rc == 0)
 		rc = open_engine(&d);
+	if (rc == 0)
+		rc = join_fabric(&d);
 	if (rc == 0)
 		rc = serve(&d);
 	shut_down(&d);

@@ -43,6 +43,10 @@ static const struct {
 	{NETD_OP_STATUS, REQ_STATUS, {"network", NULL}},
 	{NETD_OP_RECONCILE, REQ_RECONCILE, {NULL}},
 	{NETD_OP_TEARDOWN, REQ_TEARDOWN, {NULL}},
+	{NETD_OP_FABRIC, REQ_FABRIC, {NULL}},
+	{NETD_OP_FABRIC_CREATE, REQ_FABRIC_CREATE, {"name", "subnet", "host_prefix", "mode", NULL}},
+	{NETD_OP_FABRIC_RM, REQ_FABRIC_RM, {"name", NULL}},
+	{NETD_OP_FABRIC_RESULT, REQ_FABRIC_RESULT, {"ticket", NULL}},
 };
 
 /* The index of op's name in ops[], or -EINVAL. */
@@ -349,7 +353,37 @@ static int parse_args(const json_t *j, struct req *q, struct berr *e)
 	case REQ_NETWORK_LS:
 	case REQ_RECONCILE:
 	case REQ_TEARDOWN:
+	case REQ_FABRIC:
 		return 0;
+	case REQ_FABRIC_CREATE: {
+		int64_t hp = 0;
+
+		if ((r = req_name(j, "name", ENG_NAME_MAX, &q->name, e)) < 0 ||
+		    (r = bjson_req_str(j, "subnet", "", &s, e)) < 0)
+			return r;
+		r = baddr_parse_cidr4(s, false, &q->net.subnet, e);
+		if (r < 0)
+			return berr_wrap(e, r, "subnet");
+		if ((r = bjson_get_int(j, "host_prefix", "", 1, 30, &hp, e)) < 0 ||
+		    (r = bjson_get_str(j, "mode", "", &q->mode, e)) < 0)
+			return r;
+		q->host_prefix = (unsigned)hp;
+		if (q->mode && strcmp(q->mode, "vxlan") != 0 && strcmp(q->mode, "host-gw") != 0)
+			return berr_set(e, -EINVAL, "mode: '%s' is not vxlan or host-gw", q->mode);
+		return 0;
+	}
+	case REQ_FABRIC_RM:
+		return req_name(j, "name", ENG_NAME_MAX, &q->name, e);
+	case REQ_FABRIC_RESULT: {
+		int64_t t = 0;
+
+		if ((r = bjson_get_int(j, "ticket", "", 1, INT64_MAX, &t, e)) < 0)
+			return r;
+		if (r == 0)
+			return berr_set(e, -EINVAL, "ticket: missing");
+		q->ticket = (uint64_t)t;
+		return 0;
+	}
 	case REQ_NETWORK_CREATE:
 		return req_parse_network(j, "", &q->net, e);
 	case REQ_NETWORK_RM:

@@ -30,6 +30,10 @@ enum req_op {
 	REQ_STATUS,
 	REQ_RECONCILE,
 	REQ_TEARDOWN,
+	REQ_FABRIC,
+	REQ_FABRIC_CREATE,
+	REQ_FABRIC_RM,
+	REQ_FABRIC_RESULT,
 };
 
 struct req {
@@ -53,6 +57,9 @@ struct req {
 	size_t n_ports;
 	struct eng_key *keep; /* gc, malloc'd */
 	size_t n_keep;
+	unsigned host_prefix; /* fabric.network.create (0: default); name, net.subnet */
+	const char *mode;     /* fabric.network.create: "vxlan" / "host-gw" (NULL: netd's default) */
+	uint64_t ticket;      /* fabric.result */
 };
 
 /* Parse and validate one request line (without its newline). On success free with req_free. */
@@ -62,12 +69,14 @@ void req_free(struct req *r);
 /* A network definition as requests and the config file give it (defaults for what is absent). */
 int req_parse_network(const json_t *j, const char *where, struct eng_network *ret, struct berr *e);
 
+struct fabric;
 struct proxy6;
 
 struct req_ctx {
 	struct eng *eng;
 	const char *default_network;
-	struct proxy6 *proxy; /* [::1] for published ports (NULL: none) */
+	struct fabric *fabric; /* NULL: this netd has not joined a fabric */
+	struct proxy6 *proxy;  /* [::1] for published ports (NULL: none) */
 };
 
 /* Point the [::1] proxy at every endpoint's ports (after start-up, reconcile, GC). */

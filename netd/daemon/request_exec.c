@@ -13,6 +13,7 @@
 #include "netd/daemon/proxy6.h"
 #include "netd/daemon/request.h"
 #include "netd/engine/record.h"
+#include "netd/fabric/fabric.h"
 #include "netns.h"
 
 #define NETD_VERSION "0.1"
@@ -254,6 +255,55 @@ static json_t *do_network_ls(struct req_ctx *ctx)
 	return req_ok_reply(arr);
 }
 
+static json_t *no_fabric(void)
+{
+	return req_error_reply(-EOPNOTSUPP, "this netd has not joined a fabric (give it \"fabric\" in its config)");
+}
+
+static json_t *ticket_reply(uint64_t ticket)
+{
+	json_t *o = json_object();
+
+	if (o)
+		bjson_set(o, "ticket", json_integer((json_int_t)ticket));
+	return req_ok_reply(o);
+}
+
+static json_t *do_fabric(struct req_ctx *ctx, const struct req *q)
+{
+	struct berr e = BERR_INIT;
+	uint64_t ticket = 0;
+	int r;
+
+	if (!ctx->fabric)
+		return no_fabric();
+	switch (q->op) {
+	case REQ_FABRIC:
+		return req_ok_reply(fabric_status(ctx->fabric));
+	case REQ_FABRIC_CREATE:
+		r = fabric_network_create(ctx->fabric, q->name, &q->net.subnet, q->host_prefix, q->mode, &ticket, &e);
+		return r < 0 ? fail(r, &e) : ticket_reply(ticket);
+	case REQ_FABRIC_RM:
+		r = fabric_network_remove(ctx->fabric, q->name, &ticket, &e);
+		return r < 0 ? fail(r, &e) : ticket_reply(ticket);
+	default: {
+		char msg[BERR_MSG_MAX];
+		int code = 0;
+		json_t *o;
+
+		r = fabric_result(ctx->fabric, q->ticket, &code, msg, sizeof(msg));
+		if (r == -ENOENT)
+			return req_error_reply(-ENOENT, "no such fabric operation (or forgotten)");
+		if (r == 1 && code < 0)
+			return req_error_reply(code, msg);
+		o = json_object();
+		if (o)
+			bjson_set(o, "done", json_boolean(r == 1));
+		return req_ok_reply(o);
+	}
+	}
+}
+
 static json_t *count_reply(const char *key, size_t n)
 {
 	json_t *o = json_object();
@@ -312,7 +362,17 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		return do_network_ls(ctx);
 	case REQ_NETWORK_INSPECT:
 		r = eng_network_get(ctx->eng, q->name, &n, &e);
-		return r < 0 ? fail(r, &e) : req_ok_reply(network_json(ctx->eng, &n, true));
+		if (r < 0)
+			return fail(r, &e);
+		o = network_json(ctx->eng, &n, true);
+		/* a fabric network: its definition across hosts and every host's block */
+		if (o && ctx->fabric) {
+			json_t *fab = fabric_network_status(ctx->fabric, q->name);
+
+			if (fab)
+				bjson_set(o, "fabric", fab);
+		}
+		return req_ok_reply(o);
 	case REQ_ATTACH:
 		return do_attach(ctx, q, fd);
 	case REQ_DETACH:
@@ -407,6 +467,11 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		if (o)
 			bjson_set(o, "removed", json_string("table inet berth"));
 		return req_ok_reply(o);
+	case REQ_FABRIC:
+	case REQ_FABRIC_CREATE:
+	case REQ_FABRIC_RM:
+	case REQ_FABRIC_RESULT:
+		return do_fabric(ctx, q);
 	}
 	return req_error_reply(-EOPNOTSUPP, "unknown op");
 }

@@ -147,6 +147,7 @@ void eng_nft_network(const struct eng_network *n, struct nft_network *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->bridge, sizeof(ret->bridge), "%s", n->bridge);
+	snprintf(ret->tunnel, sizeof(ret->tunnel), "%s", n->tunnel);
 	ret->subnet = n->subnet;
 	ret->masquerade = n->masquerade;
 	ret->internal = n->internal;

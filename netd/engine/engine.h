@@ -85,6 +85,11 @@ struct eng_network {
 	bool hairpin;				  /* hairpin mode on every port (a container reaches its own ports) */
 	bool promisc;				  /* bridge in promiscuous mode (CNI promiscMode) */
 	bool adopted;				  /* filled by the engine: the bridge existed before the network */
+	/*
+	 * A fabric network's VXLAN device ("" none): traffic between it and the
+	 * bridge is the network's own (forward, no masquerade); netd/fabric/.
+	 */
+	char tunnel[16];
 };
 
 /* A definition with berth's defaults: masquerade, gateway on bridge, hairpin, bridge = name. */

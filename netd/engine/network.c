@@ -487,6 +487,12 @@ int eng_network_ensure(struct eng *eng, const struct eng_network *req, struct en
 		r = store_lock_network(&eng->st, n.name, &nlock, e);
 		if (r < 0)
 			return r;
+		/* the fabric names its VXLAN device once it has one (netd/fabric/) */
+		if (strcmp(cur.tunnel, n.tunnel) != 0) {
+			r = store_network_write(&eng->st, &n, e);
+			if (r < 0)
+				return r;
+		}
 	} else if (r == -ENOENT) {
 		char **names = NULL;
 		size_t nn = 0;

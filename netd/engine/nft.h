@@ -27,6 +27,7 @@ struct nft_ctx;
 /* A network as nftables sees it. */
 struct nft_network {
 	char bridge[16];       /* bridge interface name */
+	char tunnel[16];       /* "" or its fabric VXLAN device: one more of berth's ports, the bridge's twin */
 	struct bcidr4 subnet;  /* host byte order; prefix 0: no IPv4 */
 	bool masquerade;       /* SNAT traffic leaving the host other than through its bridge */
 	bool internal;	       /* no traffic in or out except within the bridge */

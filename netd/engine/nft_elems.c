@@ -413,7 +413,7 @@ static void describe_network(const void *arg, size_t tag, char *buf, size_t len)
 struct net_elems {
 	struct nft_elem *bridges, *same, *nets4, *masq, *unmasq, *internal, *external, *masq_br, *unmasq_br;
 	struct nft_elem *nets6, *masq6, *unmasq6, *masq6_br, *unmasq6_br;
-	size_t n_nets4, n_masq, n_unmasq, n_internal, n_external, n_masq_br, n_unmasq_br;
+	size_t n_bridges, n_same, n_nets4, n_masq, n_unmasq, n_internal, n_external, n_masq_br, n_unmasq_br;
 	size_t n_nets6, n_masq6, n_unmasq6, n_masq6_br, n_unmasq6_br;
 };
 
@@ -446,7 +446,8 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 				   &x->masq6,	 &x->unmasq6,  &x->masq6_br, &x->unmasq6_br};
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
-		*all[i] = calloc(2 * n, sizeof(struct nft_elem));
+		/* a tunnel adds a bridges element and two same_bridge pairs */
+		*all[i] = calloc(3 * n, sizeof(struct nft_elem));
 		if (!*all[i] || nft_batch_own(b, *all[i]) < 0)
 			return -ENOMEM;
 	}
@@ -472,6 +473,21 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 		nft_ifname_key(net->bridge, x->same[i].key + NFT_IFNAME_LEN);
 		x->same[i].key_len = 2 * NFT_IFNAME_LEN;
 		x->same[i].tag = i;
+		if (net->tunnel[0]) {
+			/* after the n bridges: the first n elements stay one per network (internal, external) */
+			struct nft_elem *t = &x->bridges[n + x->n_bridges++];
+			struct nft_elem *bt = &x->same[n + x->n_same++], *tb = &x->same[n + x->n_same++];
+
+			nft_ifname_key(net->tunnel, t->key);
+			t->key_len = NFT_IFNAME_LEN;
+			t->tag = i;
+			nft_ifname_key(net->bridge, bt->key);
+			nft_ifname_key(net->tunnel, bt->key + NFT_IFNAME_LEN);
+			nft_ifname_key(net->tunnel, tb->key);
+			nft_ifname_key(net->bridge, tb->key + NFT_IFNAME_LEN);
+			bt->key_len = tb->key_len = 2 * NFT_IFNAME_LEN;
+			bt->tag = tb->tag = i;
+		}
 		add_intervals(iv, k, i, net->bridge, masq, x->nets4, &x->n_nets4, x->masq, &x->n_masq, x->unmasq,
 			      &x->n_unmasq);
 		if (net->internal)
@@ -507,15 +523,11 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 			const struct nft_elem *el;
 			size_t n;
 		} steps[] = {
-			{NFT_SET_INTERNAL, x.internal, x.n_internal},
-			{NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br},
-			{NFT_SET_MASQ6_BR, x.masq6_br, x.n_masq6_br},
-			{NFT_SET_MASQ4, x.masq, x.n_masq},
-			{NFT_SET_NETS4, x.nets4, x.n_nets4},
-			{NFT_SET_MASQ6, x.masq6, x.n_masq6},
-			{NFT_SET_NETS6, x.nets6, x.n_nets6},
-			{NFT_SET_SAME_BRIDGE, x.same, n},
-			{NFT_SET_BRIDGES, x.bridges, n},
+			{NFT_SET_INTERNAL, x.internal, x.n_internal},  {NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br},
+			{NFT_SET_MASQ6_BR, x.masq6_br, x.n_masq6_br},  {NFT_SET_MASQ4, x.masq, x.n_masq},
+			{NFT_SET_NETS4, x.nets4, x.n_nets4},	       {NFT_SET_MASQ6, x.masq6, x.n_masq6},
+			{NFT_SET_NETS6, x.nets6, x.n_nets6},	       {NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},
+			{NFT_SET_BRIDGES, x.bridges, n + x.n_bridges},
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 			r = nft_batch_elems(b, del, steps[i].set, steps[i].el, steps[i].n, describe_network, nets, e);
@@ -537,9 +549,10 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 					    nets, e);
 		return r;
 	}
-	r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_BRIDGES, x.bridges, n, describe_network, nets, e);
+	r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_BRIDGES, x.bridges, n + x.n_bridges, describe_network, nets, e);
 	if (r == 0)
-		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_SAME_BRIDGE, x.same, n, describe_network, nets, e);
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_SAME_BRIDGE, x.same, n + x.n_same, describe_network, nets,
+				    e);
 	if (r == 0)
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_NETS4, x.nets4, x.n_nets4, describe_network, nets, e);
 	if (r == 0)

@@ -109,18 +109,18 @@ json_t *record_network_to_json(const struct eng_network *n)
 	    bjson_set(o, "promisc", json_boolean(n->promisc)) < 0 ||
 	    bjson_set(o, "adopted", json_boolean(n->adopted)) < 0)
 		return NULL;
+	if (n->tunnel[0] && put_str(o, "tunnel", n->tunnel) < 0)
+		return NULL;
 	return TAKE_PTR(o);
 }
 
 int record_network_from_json(const json_t *j, struct eng_network *ret, struct berr *e)
 {
-	static const char *const keys[] = {"name",	  "bridge",	 "subnet",
-					   "gateway",	  "range_start", "range_end",
-					   "subnet6",	  "gateway6",	 "range6_start",
-					   "range6_end",  "mtu",	 "masquerade",
-					   "masquerade6", "internal",	 "gateway_on_bridge",
-					   "hairpin",	  "promisc",	 "adopted",
-					   NULL};
+	static const char *const keys[] = {
+		"name",	     "bridge",	   "subnet",	  "gateway",	  "range_start",
+		"range_end", "subnet6",	   "gateway6",	  "range6_start", "range6_end",
+		"mtu",	     "masquerade", "masquerade6", "internal",	  "gateway_on_bridge",
+		"hairpin",   "promisc",	   "adopted",	  "tunnel",	  NULL};
 	struct eng_network n;
 	const char *s;
 	int64_t mtu;
@@ -176,6 +176,14 @@ int record_network_from_json(const json_t *j, struct eng_network *ret, struct be
 	    (r = get_bool(j, "promisc", "network", &n.promisc, e)) < 0 ||
 	    (r = get_bool(j, "adopted", "network", &n.adopted, e)) < 0)
 		return r;
+	r = bjson_get_str(j, "tunnel", "network", &s, e);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		if (!bifname_valid(s))
+			return berr_set(e, -EINVAL, "network.tunnel: invalid interface name '%s'", s);
+		snprintf(n.tunnel, sizeof(n.tunnel), "%s", s);
+	}
 	*ret = n;
 	return 0;
 }

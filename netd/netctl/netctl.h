@@ -120,6 +120,10 @@ int cmd_ports(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 /* graph.c */
 int cmd_graph(int argc, char **argv);
+/* fabric.c */
+int cmd_fabric(int argc, char **argv);
+/* Wait for the fabric operation whose ticket netd answered with: 0, or the status to return. */
+int netctl_fabric_wait(const json_t *res);
 /* admin.c */
 int cmd_status(int argc, char **argv);
 int cmd_reconcile(int argc, char **argv);

@@ -12,6 +12,7 @@ static const struct netctl_cmd commands[] = {
 	 "                 [--range START-END] [--no-masquerade] [--internal]\n"
 	 "                 (--subnet, --gateway, --range: once per family, IPv4 and/or IPv6)\n"
 	 "                 [--masquerade6 | --no-masquerade6] (default: on for fd00::/8)\n"
+	 "  network create NAME --subnet CIDR --fabric [--host-prefix N] [--mode vxlan|host-gw]\n"
 	 "  network rm NAME\n"
 	 "  network ls\n"
 	 "  network inspect NAME",
@@ -29,6 +30,7 @@ static const struct netctl_cmd commands[] = {
 	{"reconcile", cmd_reconcile, "reconcile", "make the kernel match netd's records now"},
 	{"graph", cmd_graph, "graph [--output FILE] [--format dot|svg|png]",
 	 "the topology as a Graphviz picture (svg, png: needs dot)"},
+	{"fabric", cmd_fabric, "fabric", "hosts of the fabric: underlay, blocks, lease, last seen; in sync?"},
 	{"teardown", cmd_teardown, "teardown", "remove berth's nftables table (only once no network is left)"},
 	{"ping", cmd_ping, "ping", "is netd there"},
 };

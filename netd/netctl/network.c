@@ -6,6 +6,7 @@
 #include "addr.h"
 #include "cleanup.h"
 #include "jsonutil.h"
+#include "netd/client/client.h"
 #include "netd/netctl/netctl.h"
 
 /* What the options say. */
@@ -13,7 +14,8 @@ struct network_opts {
 	const char *subnet, *gateway, *range;	 /* IPv4 */
 	const char *subnet6, *gateway6, *range6; /* IPv6 */
 	const char *bridge, *mtu;
-	bool no_masquerade, internal;
+	const char *host_prefix, *mode; /* --fabric */
+	bool no_masquerade, internal, fabric;
 	int masquerade6; /* -1: netd's default (on for ULA subnets), 0 off, 1 on */
 	bool any;	 /* some option was given */
 	const char *bad; /* an option given twice for one family */
@@ -42,6 +44,45 @@ static const char *split_range(const char *range, char *buf, size_t len)
 	return end;
 }
 
+/* network create --fabric: stored in etcd by netd's fabric agent, created on every host of the fabric. */
+static int fabric_create(const struct network_opts *o, const char *name)
+{
+	_cleanup_json_ json_t *req = NULL;
+	_cleanup_json_ json_t *res = NULL;
+	_cleanup_json_ json_t *hp = NULL;
+	int r;
+
+	if (o->gateway || o->bridge || o->mtu || o->range || o->no_masquerade || o->internal || o->subnet6 ||
+	    o->gateway6 || o->range6 || o->masquerade6 >= 0)
+		return netctl_usage_error(
+			"network create --fabric takes --subnet (IPv4), --host-prefix and --mode only");
+	if (o->host_prefix) {
+		uint64_t n;
+
+		if (bparse_u64(o->host_prefix[0] == '/' ? o->host_prefix + 1 : o->host_prefix, 1, 30, &n) < 0)
+			return netctl_usage_error("--host-prefix: '%s' is not a prefix length in 1..30",
+						  o->host_prefix);
+		hp = json_integer((json_int_t)n);
+		if (!hp)
+			return netctl_fail("out of memory");
+	}
+	req = netctl_request(NETD_OP_FABRIC_CREATE, "{s:s, s:s, s:O*, s:s*}", "name", name, "subnet", o->subnet,
+			     "host_prefix", hp, "mode", o->mode);
+	if ((r = netctl_call(req, -1, &res)) || (r = netctl_fabric_wait(res)))
+		return r;
+	json_decref(req);
+	json_decref(res);
+	res = NULL;
+	req = netctl_request(NETD_OP_NETWORK_INSPECT, "{s:s}", "name", name);
+	if ((r = netctl_call(req, -1, &res)))
+		return r;
+	if (netctl_json)
+		netctl_print_json(res);
+	else
+		printf("%s\n", name);
+	return 0;
+}
+
 static int network_create(const struct network_opts *o, char **pos, int n_pos)
 {
 	_cleanup_json_ json_t *req = NULL;
@@ -57,6 +98,10 @@ static int network_create(const struct network_opts *o, char **pos, int n_pos)
 		return netctl_usage_error("network create: '%s': one value per address family", o->bad);
 	if (!o->subnet && !o->subnet6)
 		return netctl_usage_error("network create: --subnet is required (IPv4, IPv6 or one of each)");
+	if (o->fabric)
+		return fabric_create(o, pos[0]);
+	if (o->host_prefix || o->mode)
+		return netctl_usage_error("network create: --host-prefix and --mode go with --fabric");
 	if (o->mtu) {
 		uint64_t n;
 
@@ -108,6 +153,26 @@ static int network_named(const char *sub, const char *op, bool print_name, char 
 
 static int network_rm(const struct network_opts *o, char **pos, int n_pos)
 {
+	_cleanup_json_ json_t *req = NULL;
+	_cleanup_json_ json_t *res = NULL;
+	int r;
+
+	/* a fabric network goes from every host: the fabric agent takes it out of etcd */
+	if (n_pos == 1) {
+		req = netctl_request(NETD_OP_NETWORK_INSPECT, "{s:s}", "name", pos[0]);
+		/* quietly: a network that is not there is network rm's to report */
+		if (req && netd_client_request(netd_client_socket_path(netctl_socket_path), req, -1, &res, NULL) == 0 &&
+		    json_object_get(res, "fabric")) {
+			json_decref(req);
+			json_decref(res);
+			res = NULL;
+			req = netctl_request(NETD_OP_FABRIC_RM, "{s:s}", "name", pos[0]);
+			if ((r = netctl_call(req, -1, &res)) || (r = netctl_fabric_wait(res)))
+				return r;
+			printf("%s\n", pos[0]);
+			return 0;
+		}
+	}
 	return network_named("rm", NETD_OP_NETWORK_RM, true, pos, n_pos);
 }
 
@@ -189,6 +254,9 @@ int cmd_network(int argc, char **argv)
 		{"masquerade6", no_argument, NULL, '6'},
 		{"no-masquerade6", no_argument, NULL, '7'},
 		{"internal", no_argument, NULL, 'i'},
+		{"fabric", no_argument, NULL, 'f'},
+		{"host-prefix", required_argument, NULL, 'H'},
+		{"mode", required_argument, NULL, 'o'},
 		{NULL, 0, NULL, 0},
 	};
 	/* the subcommand and at most 4 arguments of its own */
@@ -227,6 +295,15 @@ int cmd_network(int argc, char **argv)
 			break;
 		case 'i':
 			o.internal = true;
+			break;
+		case 'f':
+			o.fabric = true;
+			break;
+		case 'H':
+			o.host_prefix = optarg;
+			break;
+		case 'o':
+			o.mode = optarg;
 			break;
 		}
 	}

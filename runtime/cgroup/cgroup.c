@@ -134,7 +134,7 @@ static int check_available(const struct cg_mounts *ms, const struct rt_cgroup_re
 		if (!found)
 			return berr_set(e, -ENOTSUP, "'linux.resources.devices': no devices controller and no cgroup2");
 	}
-	return 0;
+	return cg_net_check(ms, res, e);
 }
 
 /*

@@ -30,6 +30,12 @@ struct rt_cgroup_device_rule {
 	char access[4]; /* subset of "rwm" */
 };
 
+/* One OCI linux.resources.network.priorities entry (v1 net_prio.ifpriomap). */
+struct rt_cgroup_net_prio {
+	char ifname[16];
+	uint32_t priority;
+};
+
 /*
  * The parts of OCI linux.resources that berth applies. 0 / "" mean unset
  * (the cgroup keeps what it has); -1 in memory_limit, memory_reservation,
@@ -39,9 +45,15 @@ struct rt_cgroup_resources {
 	int64_t memory_limit;	    /* bytes */
 	int64_t memory_reservation; /* bytes: v1 memory.soft_limit_in_bytes, v2 memory.low */
 	int64_t memory_swap;	    /* memory + swap, bytes (OCI semantics; v2 gets swap - limit) */
-	uint64_t cpu_shares;	    /* v1 shares 2..262144 (v2: converted to cpu.weight) */
-	int64_t cpu_quota;	    /* microseconds per period */
-	uint64_t cpu_period;	    /* microseconds */
+	/* v1 only (cgroup v2 has no equivalent: rt_cgroup_resources_warnings says so) */
+	bool has_swappiness;
+	uint8_t memory_swappiness; /* 0..100 */
+	bool disable_oom_killer;
+	int64_t memory_kernel_tcp; /* bytes */
+	bool has_kernel_memory;	   /* memory.kernel was given: never applied (obsolete), only warned about */
+	uint64_t cpu_shares;	   /* v1 shares 2..262144 (v2: converted to cpu.weight) */
+	int64_t cpu_quota;	   /* microseconds per period */
+	uint64_t cpu_period;	   /* microseconds */
 	char cpuset_cpus[256];
 	char cpuset_mems[256];
 	int64_t pids_limit;
@@ -49,12 +61,25 @@ struct rt_cgroup_resources {
 	struct rt_cgroup_device_rule *devices;
 	size_t n_devices;
 	bool has_devices; /* the config listed devices (an empty list still resets) */
+	size_t defaults_at,
+		n_defaults; /* devices[defaults_at..+n_defaults]: rt_cgroup_resources_add_default_devices's */
+	/* network: v1 net_cls and net_prio only (refused without them) */
+	bool has_net_classid;
+	uint32_t net_classid;
+	struct rt_cgroup_net_prio *net_prios;
+	size_t n_net_prios;
 };
 
 struct rt_cgroup;
 
 /* Parse linux.resources (NULL: nothing set); errors name the bad field. */
 int rt_cgroup_resources_parse(const json_t *resources, struct rt_cgroup_resources *ret, struct berr *e);
+/*
+ * What res asks for that this machine's cgroups will not apply (kernel
+ * memory limits, and the v1-only memory settings where memory is on v2),
+ * appended to warn as warnings.
+ */
+void rt_cgroup_resources_warnings(const struct rt_cgroup_resources *res, struct berr *warn);
 void rt_cgroup_resources_free(struct rt_cgroup_resources *res);
 /*
  * When res lists devices, make the devices every container needs (/dev/null,

@@ -116,6 +116,12 @@ int cg_bpf_devices_build(const struct rt_cgroup_device_rule *rules, size_t n, st
 /* Load the program and attach it to the cgroup directory (BPF_F_ALLOW_MULTI), replacing older ones. */
 int cg_bpf_devices_attach(const char *dir, const struct rt_cgroup_device_rule *rules, size_t n, struct berr *e);
 
+/* ---- cgroup_net.c: linux.resources.network on v1 net_cls / net_prio */
+int cg_net_parse(const json_t *net, struct rt_cgroup_resources *res, struct berr *e);
+/* -ENOTSUP naming the field when the config sets what no v1 hierarchy here has. */
+int cg_net_check(const struct cg_mounts *ms, const struct rt_cgroup_resources *res, struct berr *e);
+int cg_v1_net_apply(const struct cg_hier *h, const struct rt_cgroup_resources *res, struct berr *e);
+
 /* ---- cgroup_resources.c */
 /* A "0-3,5"-style cpu/node list. */
 bool cg_valid_list(const char *s);

@@ -1,8 +1,8 @@
 /* runtime/cgroup/cgroup_resources.c: OCI linux.resources, range-checked. */
 /*
  * OCI linux.resources -> struct rt_cgroup_resources. Only what berth applies
- * is read (memory, cpu, pids, blockIO.weight, devices); other keys of the
- * spec (hugepageLimits, network, rdma, unified, blockIO throttling...) are
+ * is read (memory, cpu, pids, blockIO.weight, devices, network); other keys
+ * of the spec (hugepageLimits, rdma, unified, blockIO throttling...) are
  * ignored as docs/cgroups.md lists. Every value is range-checked here, so
  * the kernel never sees a value the config did not mean.
  */
@@ -67,6 +67,7 @@ static int get_limit(const json_t *obj, const char *key, const char *where, int6
 static int parse_memory(const json_t *mem, struct rt_cgroup_resources *res, struct berr *e)
 {
 	const char *w = W ".memory";
+	int64_t v;
 	int r;
 
 	if ((r = get_limit(mem, "limit", w, &res->memory_limit, e)) < 0)
@@ -75,6 +76,22 @@ static int parse_memory(const json_t *mem, struct rt_cgroup_resources *res, stru
 		return r;
 	if ((r = get_limit(mem, "swap", w, &res->memory_swap, e)) < 0)
 		return r;
+	if ((r = get_limit(mem, "kernelTCP", w, &res->memory_kernel_tcp, e)) < 0)
+		return r;
+	v = 0;
+	if ((r = bjson_get_int(mem, "kernel", w, INT64_MIN, INT64_MAX, &v, e)) < 0)
+		return r;
+	res->has_kernel_memory = r > 0;
+	if ((r = bjson_get_bool(mem, "disableOOMKiller", w, &res->disable_oom_killer, e)) < 0)
+		return r;
+	/* -1 (how Go runtimes write an unset uint64) leaves it as it is, like runc */
+	v = -1;
+	if ((r = bjson_get_int(mem, "swappiness", w, -1, INT64_MAX, &v, e)) < 0)
+		return r;
+	if (v > 100)
+		return berr_set(e, -EINVAL, "'%s.swappiness' must be between 0 and 100, got %lld", w, (long long)v);
+	res->has_swappiness = v >= 0;
+	res->memory_swappiness = (uint8_t)(v >= 0 ? v : 0);
 	/* swap is memory+swap: it needs a memory limit to be measured against */
 	if (res->memory_swap > 0 && res->memory_limit <= 0)
 		return berr_set(e, -EINVAL, "'%s.swap' needs '%s.limit' to be set", w, w);
@@ -271,6 +288,10 @@ int rt_cgroup_resources_parse(const json_t *resources, struct rt_cgroup_resource
 		return r;
 	if (r > 0 && (r = parse_devices(arr, &res, e)) < 0)
 		return r;
+	if ((r = bjson_get_obj(resources, "network", W, &o, e)) < 0 || (r > 0 && (r = cg_net_parse(o, &res, e)) < 0)) {
+		rt_cgroup_resources_free(&res);
+		return r;
+	}
 	*ret = res;
 	return 0;
 }
@@ -282,6 +303,44 @@ void rt_cgroup_resources_free(struct rt_cgroup_resources *res)
 	free(res->devices);
 	res->devices = NULL;
 	res->n_devices = 0;
+	free(res->net_prios);
+	res->net_prios = NULL;
+	res->n_net_prios = 0;
+}
+
+void rt_cgroup_resources_warnings(const struct rt_cgroup_resources *res, struct berr *warn)
+{
+	struct berr w = BERR_INIT;
+	struct cg_mounts ms;
+	bool v1mem = false;
+	char what[128] = "";
+
+	if (res->has_kernel_memory) {
+		berr_set(&w, -ENOTSUP,
+			 "'" W ".memory.kernel' is not applied: the kernel has no kernel memory limit to set (cgroup "
+			 "v2 never had one; v1's memory.kmem.limit_in_bytes was deprecated in Linux 5.4 and later "
+			 "kernels ignore it), kernel memory counts against 'memory.limit' instead");
+		berr_append(warn, NULL, &w);
+	}
+	if (!res->has_swappiness && !res->disable_oom_killer && !res->memory_kernel_tcp)
+		return;
+	if (cg_mounts_read(&ms, NULL) < 0)
+		return;
+	for (size_t i = 0; i < ms.n; i++)
+		v1mem |= ms.m[i].kind == CG_V1 && cg_list_has(ms.m[i].controllers, "memory");
+	cg_mounts_free(&ms);
+	if (v1mem)
+		return;
+	snprintf(what, sizeof(what), "%s%s%s%s%s", res->has_swappiness ? "swappiness" : "",
+		 res->has_swappiness && (res->disable_oom_killer || res->memory_kernel_tcp) ? ", " : "",
+		 res->disable_oom_killer ? "disableOOMKiller" : "",
+		 res->disable_oom_killer && res->memory_kernel_tcp ? ", " : "",
+		 res->memory_kernel_tcp ? "kernelTCP" : "");
+	berr_set(&w, -ENOTSUP,
+		 "'" W ".memory' %s not applied: the memory controller is not on a cgroup v1 hierarchy here, and v2 "
+		 "has no equivalent",
+		 what);
+	berr_append(warn, NULL, &w);
 }
 
 static const struct rt_cgroup_device_rule default_devices[] = {
@@ -323,5 +382,7 @@ int rt_cgroup_resources_add_default_devices(struct rt_cgroup_resources *res, str
 	free(res->devices);
 	res->devices = nv;
 	res->n_devices += nd;
+	res->defaults_at = at;
+	res->n_defaults = nd;
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cleanup.h"
 #include "clock.h"
 #include "runtime/cgroup/cgroup_internal.h"
 
@@ -111,6 +112,21 @@ static int apply_memory(const char *dir, const struct rt_cgroup_resources *res, 
 		if (r < 0)
 			return berr_wrap(e, r, "'" W ".memory.reservation'");
 	}
+	if (res->memory_kernel_tcp) {
+		r = cg_write_i64(dir, "memory.kmem.tcp.limit_in_bytes", res->memory_kernel_tcp, e);
+		if (r < 0)
+			return berr_wrap(e, r, "'" W ".memory.kernelTCP'");
+	}
+	if (res->has_swappiness) {
+		r = cg_write_u64(dir, "memory.swappiness", res->memory_swappiness, e);
+		if (r < 0)
+			return berr_wrap(e, r, "'" W ".memory.swappiness'");
+	}
+	if (res->disable_oom_killer) {
+		r = cg_write(dir, "memory.oom_control", "1", e);
+		if (r < 0)
+			return berr_wrap(e, r, "'" W ".memory.disableOOMKiller'");
+	}
 	return 0;
 }
 
@@ -202,33 +218,48 @@ static int write_rule(const char *dir, const struct rt_cgroup_device_rule *d, ch
 	return cg_write(dir, d->allow ? "devices.allow" : "devices.deny", line, e);
 }
 
+static int apply_device(const char *dir, const struct rt_cgroup_device_rule *d, struct berr *e)
+{
+	int r;
+
+	if (d->type == 'a' && d->major < 0 && d->minor < 0 && strcmp(d->access, "rwm") == 0)
+		return cg_write(dir, d->allow ? "devices.allow" : "devices.deny", "a", e);
+	if (d->type == 'a') {
+		r = write_rule(dir, d, 'c', e);
+		return r < 0 ? r : write_rule(dir, d, 'b', e);
+	}
+	return write_rule(dir, d, d->type, e);
+}
+
 /*
  * The v1 device list: "a" to devices.deny first (the OCI default), then the
  * rules in order. The kernel reads any rule of type 'a' as a reset of the
  * whole list to allow-all / deny-all, so only the full "a *:* rwm" goes as
  * "a"; a narrower 'a' rule is written as the same rule for 'c' and 'b'.
+ *
+ * devices.list shows the exceptions in the order they were first added, and
+ * the config's must come first there (the runtime-tools suite reads it so).
+ * So the rules after the default devices go first, then the defaults, then
+ * those rules once more: each rule only sets or clears access bits of one
+ * entry, so replaying them gives the same list as the order meant.
  */
 static int apply_devices(const char *dir, const struct rt_cgroup_resources *res, struct berr *e)
 {
+	size_t n = res->n_devices, at = res->n_defaults ? res->defaults_at : n, end = at + res->n_defaults;
+	struct {
+		size_t from, to;
+	} runs[] = {{0, at}, {end, n}, {at, end}, {end, n}};
 	int r;
 
 	r = cg_write(dir, "devices.deny", "a", e);
 	if (r < 0)
 		return berr_wrap(e, r, "'" W ".devices': deny all");
-	for (size_t i = 0; i < res->n_devices; i++) {
-		const struct rt_cgroup_device_rule *d = &res->devices[i];
-
-		if (d->type == 'a' && d->major < 0 && d->minor < 0 && strcmp(d->access, "rwm") == 0)
-			r = cg_write(dir, d->allow ? "devices.allow" : "devices.deny", "a", e);
-		else if (d->type == 'a') {
-			r = write_rule(dir, d, 'c', e);
-			if (r == 0)
-				r = write_rule(dir, d, 'b', e);
-		} else {
-			r = write_rule(dir, d, d->type, e);
+	for (size_t k = 0; k < ARRAY_SIZE(runs); k++) {
+		for (size_t i = runs[k].from; i < runs[k].to; i++) {
+			r = apply_device(dir, &res->devices[i], e);
+			if (r < 0)
+				return berr_wrap(e, r, "'" W ".devices[%zu]'", i);
 		}
-		if (r < 0)
-			return berr_wrap(e, r, "'" W ".devices[%zu]'", i);
 	}
 	return 0;
 }
@@ -238,7 +269,8 @@ int cg_v1_apply(const struct cg_hier *h, const struct rt_cgroup_resources *res, 
 	const char *c = h->controllers;
 	int r;
 
-	if (cg_list_has(c, "memory") && (res->memory_limit || res->memory_swap || res->memory_reservation)) {
+	if (cg_list_has(c, "memory") && (res->memory_limit || res->memory_swap || res->memory_reservation ||
+					 res->memory_kernel_tcp || res->has_swappiness || res->disable_oom_killer)) {
 		if ((r = apply_memory(h->dir, res, e)) < 0)
 			return r;
 	}
@@ -264,6 +296,8 @@ int cg_v1_apply(const struct cg_hier *h, const struct rt_cgroup_resources *res, 
 		if ((r = apply_devices(h->dir, res, e)) < 0)
 			return r;
 	}
+	if ((cg_list_has(c, "net_cls") || cg_list_has(c, "net_prio")) && (r = cg_v1_net_apply(h, res, e)) < 0)
+		return r;
 	return 0;
 }
 

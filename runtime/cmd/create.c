@@ -9,7 +9,9 @@ int cmd_create(struct cmd_ctx *x, struct berr *e)
 
 	cmd_create_opts(x, &co);
 	r = rt_create(&co, &created, e);
-	if (r == 0)
+	if (r == 0) {
+		x->warn = created.warn;
 		rt_created_clear(&created);
+	}
 	return r;
 }

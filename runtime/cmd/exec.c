@@ -19,6 +19,7 @@ int cmd_exec(struct cmd_ctx *x, struct berr *e)
 		.pid_file = c->pid_file,
 		.preserve_fds = c->preserve_fds,
 		.detach = c->detach,
+		.warn = &x->warn,
 	};
 
 	return rt_exec(&xo, &x->status, e);

@@ -197,7 +197,6 @@ bad_bundles() {
 	check "{\"ociVersion\":\"1.0.2\",$ok}" "missing required object 'process'"
 	check "{\"ociVersion\":\"1.0.2\",$ok,\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[],\"cwd\":\"/\"}}" "'process.args'"
 	check "{\"ociVersion\":\"1.0.2\",$ok,\"process\":{\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"true\"],\"cwd\":\"/\",\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}}" "'process.capabilities.bounding[0]': unknown capability 'CAP_NOPE'"
-	check "{\"ociVersion\":\"1.0.2\",$proc,\"root\":{\"path\":\"rootfs\"},\"linux\":{\"namespaces\":[{\"type\":\"pid\"}]}}" "must contain a mount namespace"
 	check "{\"ociVersion\":\"1.0.2\",$proc,\"root\":{\"path\":\"missing\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"}]}}" "'root.path'"
 	check "{\"ociVersion\":\"1.0.2\",$proc,$ok,\"mounts\":[{\"destination\":\"relative\",\"type\":\"tmpfs\"}]}" "'mounts[0].destination' must be an absolute path"
 }

@@ -169,8 +169,11 @@ EOF
 		[ -s "$h/$k.json" ] || fail "$k did not run at create"
 		assert_contains "$(cat "$h/$k.json")" '"id":"hk"'
 		assert_contains "$(cat "$h/$k.json")" "\"pid\":$pid"
-		assert_contains "$(cat "$h/$k.json")" '"status":"creating"'
 	done
+	# prestart: "created", as the runtime-tools suite (hooks_stdin) and crun have it; the others as runc
+	assert_contains "$(cat "$h/prestart.json")" '"status":"created"'
+	assert_contains "$(cat "$h/createRuntime.json")" '"status":"creating"'
+	assert_contains "$(cat "$h/createContainer.json")" '"status":"creating"'
 	assert_eq "$(cat "$h/prestart.mnt")" "$hostmnt" "prestart runs in berth's namespace"
 	assert_eq "$(cat "$h/createRuntime.mnt")" "$hostmnt" "createRuntime runs in berth's namespace"
 	assert_eq "$(cat "$h/createContainer.mnt")" "$ctrmnt" "createContainer runs in the container's"

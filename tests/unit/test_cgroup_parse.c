@@ -443,3 +443,52 @@ Test(cgroup_parse, device_program_semantics)
 	cr_assert_eq(judge(reset, 3, 'c', 1, 9, "r"), 1);
 	cr_assert_eq(judge(reset, 3, 'c', 1, 9, "w"), 0);
 }
+
+Test(cgroup_parse, memory_v1_extras_and_network)
+{
+	_cleanup_json_ json_t *v = J("{\"memory\":{\"swappiness\":0,\"disableOOMKiller\":true,\"kernelTCP\":4194304,"
+				     "\"kernel\":4194304},\"network\":{\"classID\":1048577,\"priorities\":[{\"name\":"
+				     "\"lo\",\"priority\":10},{\"name\":\"eth0\",\"priority\":30}]}}");
+	_cleanup_json_ json_t *unset = J("{\"memory\":{\"swappiness\":-1}}");
+	struct rt_cgroup_resources res;
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(rt_cgroup_resources_parse(v, &res, &e), 0, "%s", e.msg);
+	cr_assert(res.has_swappiness && res.memory_swappiness == 0, "swappiness 0 is a value, not unset");
+	cr_assert(res.disable_oom_killer);
+	cr_assert_eq(res.memory_kernel_tcp, 4194304);
+	cr_assert(res.has_kernel_memory);
+	cr_assert(res.has_net_classid && res.net_classid == 1048577);
+	cr_assert_eq(res.n_net_prios, 2);
+	cr_assert_str_eq(res.net_prios[1].ifname, "eth0");
+	cr_assert_eq(res.net_prios[1].priority, 30);
+	rt_cgroup_resources_free(&res);
+	cr_assert_null(res.net_prios);
+	/* -1 is how Go runtimes write an unset swappiness */
+	cr_assert_eq(rt_cgroup_resources_parse(unset, &res, &e), 0, "%s", e.msg);
+	cr_assert(!res.has_swappiness);
+	rt_cgroup_resources_free(&res);
+	bad("{\"memory\":{\"swappiness\":101}}", "linux.resources.memory.swappiness");
+	bad("{\"memory\":{\"disableOOMKiller\":1}}", "linux.resources.memory.disableOOMKiller");
+	bad("{\"memory\":{\"kernelTCP\":0}}", "linux.resources.memory.kernelTCP");
+	bad("{\"network\":{\"classID\":-1}}", "linux.resources.network.classID");
+	bad("{\"network\":{\"classID\":4294967296}}", "linux.resources.network.classID");
+	bad("{\"network\":{\"priorities\":[{\"priority\":1}]}}", "linux.resources.network.priorities[0].name");
+	bad("{\"network\":{\"priorities\":[{\"name\":\"lo\"}]}}", "linux.resources.network.priorities[0].priority");
+	bad("{\"network\":{\"priorities\":[{\"name\":\"lo\",\"priority\":1},{\"name\":\"a/b\",\"priority\":1}]}}",
+	    "linux.resources.network.priorities[1].name");
+}
+
+Test(cgroup_parse, kernel_memory_is_a_warning)
+{
+	_cleanup_json_ json_t *v = J("{\"memory\":{\"limit\":67108864,\"kernel\":4194304}}");
+	struct rt_cgroup_resources res;
+	struct berr w = BERR_INIT;
+
+	cr_assert_eq(rt_cgroup_resources_parse(v, &res, NULL), 0);
+	rt_cgroup_resources_warnings(&res, &w);
+	cr_assert(
+		strstr(w.msg, "'linux.resources.memory.kernel' is not applied: the kernel has no kernel memory limit"),
+		"%s", w.msg);
+	rt_cgroup_resources_free(&res);
+}

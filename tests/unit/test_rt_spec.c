@@ -158,9 +158,6 @@ Test(rt_spec, process_fields)
 		"'process.capabilities.bounding[0]': unknown capability 'CAP_BOGUS'");
 	refused("process.capabilities", "{\"effective\":[\"CAP_KILL\"]}",
 		"'process.capabilities.effective' has CAP_KILL, which is not in permitted");
-	refused("process.capabilities",
-		"{\"bounding\":[\"CAP_KILL\"],\"permitted\":[\"CAP_KILL\"],\"ambient\":[\"CAP_KILL\"]}",
-		"'process.capabilities.ambient' has CAP_KILL, which must also be permitted and inheritable");
 	refused("process.rlimits", "[{\"type\":\"RLIMIT_BOGUS\",\"soft\":1,\"hard\":1}]",
 		"'process.rlimits[0].type': unknown rlimit 'RLIMIT_BOGUS'");
 	refused("process.rlimits", "[{\"type\":\"RLIMIT_NOFILE\",\"soft\":2,\"hard\":1}]",
@@ -172,6 +169,51 @@ Test(rt_spec, process_fields)
 	refused("process.oomScoreAdj", "1001", "'process.oomScoreAdj' is 1001");
 	refused("process.noNewPrivileges", "1", "'process.noNewPrivileges' must be true or false");
 	refused("process.scheduler", "{\"policy\":\"SCHED_OTHER\"}", "'process.scheduler' is not supported");
+}
+
+/* `runc spec` lists ambient capabilities that are not inheritable: accepted, and named in a warning. */
+Test(rt_spec, ambient_not_inheritable_is_a_warning)
+{
+	struct rt_spec *spec = NULL;
+	struct berr e = BERR_INIT, w = BERR_INIT;
+	json_t *j = base();
+
+	set(j, "process.capabilities",
+	    "{\"bounding\":[\"CAP_KILL\",\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"],\"permitted\":[\"CAP_KILL\","
+	    "\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"],\"inheritable\":[\"CAP_CHOWN\"],"
+	    "\"ambient\":[\"CAP_KILL\",\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"]}");
+	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	rt_spec_warnings(spec, &w);
+	cr_assert_str_eq(w.msg, "'process.capabilities.ambient': CAP_KILL, CAP_NET_BIND_SERVICE not raised: only "
+				"capabilities also permitted and inheritable can be");
+	rt_spec_free(spec);
+	/* nothing to say when every ambient capability can be raised */
+	berr_clear(&w);
+	j = base();
+	set(j, "process.capabilities",
+	    "{\"bounding\":[\"CAP_KILL\"],\"permitted\":[\"CAP_KILL\"],"
+	    "\"inheritable\":[\"CAP_KILL\"],\"ambient\":[\"CAP_KILL\"]}");
+	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	rt_spec_warnings(spec, &w);
+	cr_assert_str_eq(w.msg, "");
+	rt_spec_free(spec);
+}
+
+/* The runtime's mount namespace may be inherited (chroot, nothing mounted): accepted, with a warning. */
+Test(rt_spec, no_mount_namespace_is_a_warning)
+{
+	struct rt_spec *spec = NULL;
+	struct berr e = BERR_INIT, w = BERR_INIT;
+	json_t *j = base();
+
+	set(j, "linux.namespaces", "[{\"type\":\"pid\"},{\"type\":\"uts\"}]");
+	set(j, "linux.maskedPaths", "[\"/proc/kcore\"]");
+	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	cr_assert(!(spec->ns_all & CLONE_NEWNS));
+	rt_spec_warnings(spec, &w);
+	cr_assert(strstr(w.msg, "'mounts', 'linux.maskedPaths' not applied: 'linux.namespaces' has no mount namespace"),
+		  "%s", w.msg);
+	rt_spec_free(spec);
 }
 
 Test(rt_spec, mounts)
@@ -216,7 +258,6 @@ Test(rt_spec, mount_options_split)
 
 Test(rt_spec, namespaces_and_maps)
 {
-	refused("linux.namespaces", "[{\"type\":\"pid\"}]", "must contain a mount namespace");
 	refused("linux.namespaces", "[{\"type\":\"mount\"},{\"type\":\"bogus\"}]",
 		"'linux.namespaces[1].type': unknown namespace type 'bogus'");
 	refused("linux.namespaces", "[{\"type\":\"mount\"},{\"type\":\"mount\"}]",

@@ -1,0 +1,86 @@
+/* The fabric's kernel state: the underlay, VXLAN devices, and per remote host a route, a neighbour, an FDB entry. */
+/*
+ * As flannel's vxlan backend: one VXLAN device per fabric network (learning
+ * off, explicit port, a /32 address = its block's first address), and for
+ * each remote host's block exactly three entries, nothing learnt, nothing
+ * flooded:
+ *
+ *   route  BLOCK via BLOCK.0 dev VX onlink proto FABRIC_RTPROT
+ *   neigh  BLOCK.0 lladdr REMOTE_VTEP_MAC dev VX nud permanent
+ *   fdb    REMOTE_VTEP_MAC dev VX dst REMOTE_UNDERLAY self permanent
+ *
+ * In host-gw mode only the route: BLOCK via REMOTE_UNDERLAY dev UNDERLAY.
+ * Every change is a replace, so programming twice is the same as once;
+ * fk_sync makes the kernel hold exactly a given set and touches nothing that
+ * already matches, so live flows never notice a resync.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "err.h"
+#include "netd/engine/nlsock.h"
+
+/* berth's route protocol number for overlay routes (iproute2 shows "98" unless rt_protos names it). */
+#define FABRIC_RTPROT 98
+/* VXLAN's own header, outer UDP, IP and Ethernet: what the overlay loses from the underlay MTU. */
+#define FABRIC_VXLAN_OVERHEAD 50
+
+struct fk_underlay {
+	int ifindex;
+	uint32_t addr; /* host byte order */
+	unsigned mtu;
+	char ifname[16];
+};
+
+/* The underlay by address (the link that has it) or by interface name (its first IPv4 address). */
+int fk_underlay_find(struct nlsock *ns, const char *spec, struct fk_underlay *ret, struct berr *e);
+
+struct fk_vxlan {
+	const char *name;
+	uint32_t vni;
+	uint32_t local; /* underlay address */
+	int link;	/* underlay ifindex */
+	uint16_t port;
+	unsigned mtu;
+	uint8_t mac[6];
+	uint32_t addr; /* the block's first address, as /32 */
+};
+
+/* A VTEP MAC that stays the same across restarts and re-creations: 0e:<vni>:<underlay address>. */
+void fk_vtep_mac(uint32_t vni, uint32_t underlay, uint8_t mac[6]);
+
+/*
+ * Make the device exist as v says, up, with its address; re-created when
+ * its VNI, port, local address, link or learning differ. *ret_created (may
+ * be NULL) says it had to be made.
+ */
+int fk_vxlan_ensure(struct nlsock *ns, const struct fk_vxlan *v, int *ret_ifindex, bool *ret_created, struct berr *e);
+
+/* One remote host's block as the kernel carries it. */
+struct fk_peer {
+	struct bcidr4 block;
+	uint32_t underlay;
+	uint8_t mac[6]; /* its VTEP (vxlan mode) */
+};
+
+struct fk_target {
+	int ifindex;	     /* the VXLAN device, or the underlay in host-gw mode */
+	bool hostgw;	     /* plain routes via the underlay */
+	struct bcidr4 scope; /* the fabric network's subnet: only routes inside it are ours here */
+};
+
+int fk_peer_add(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *p, struct berr *e);
+/* Remove what fk_peer_add made; already gone is fine. */
+int fk_peer_del(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *p, struct berr *e);
+
+struct fk_sync_report {
+	size_t kept, added, removed;
+};
+
+/* Make the target hold exactly peers: what matches stays untouched, what is missing or differs is written. */
+int fk_sync(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *peers, size_t n,
+	    struct fk_sync_report *ret, struct berr *e);

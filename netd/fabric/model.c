@@ -1,0 +1,331 @@
+/* The fabric's records in etcd: key names and parsing, JSON values, block choice. */
+#include "netd/fabric/model.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "jsonutil.h"
+#include "mac.h"
+
+static int fmt_key(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fmt_key(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int fabric_key_node(char *buf, size_t len, const char *node)
+{
+	return fmt_key(buf, len, FABRIC_PREFIX "nodes/%s", node);
+}
+
+int fabric_key_network(char *buf, size_t len, const char *name)
+{
+	return fmt_key(buf, len, FABRIC_PREFIX "networks/%s", name);
+}
+
+int fabric_key_vni(char *buf, size_t len, uint32_t vni)
+{
+	return fmt_key(buf, len, FABRIC_PREFIX "vnis/%" PRIu32, vni);
+}
+
+int fabric_key_blocks(char *buf, size_t len, const char *network)
+{
+	return fmt_key(buf, len, FABRIC_PREFIX "blocks/%s/", network);
+}
+
+int fabric_key_block(char *buf, size_t len, const char *network, const struct bcidr4 *block)
+{
+	char a[INET_ADDRSTRLEN];
+
+	return fmt_key(buf, len, FABRIC_PREFIX "blocks/%s/%s-%u", network, baddr_fmt4(block->addr, a), block->prefix);
+}
+
+static bool copy_name(const char *s, size_t n, char *out)
+{
+	if (n == 0 || n > FABRIC_NAME_MAX)
+		return false;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return bname_valid(out, FABRIC_NAME_MAX);
+}
+
+enum fabric_key_kind fabric_key_parse(const char *key, struct fabric_key *ret)
+{
+	const size_t pl = strlen(FABRIC_PREFIX);
+	const char *rest, *slash;
+
+	memset(ret, 0, sizeof(*ret));
+	if (strncmp(key, FABRIC_PREFIX, pl) != 0)
+		return FK_NONE;
+	rest = key + pl;
+	if (strncmp(rest, "nodes/", 6) == 0 && copy_name(rest + 6, strlen(rest + 6), ret->name))
+		return ret->kind = FK_NODE;
+	if (strncmp(rest, "networks/", 9) == 0 && copy_name(rest + 9, strlen(rest + 9), ret->name))
+		return ret->kind = FK_NETWORK;
+	if (strncmp(rest, "vnis/", 5) == 0) {
+		uint64_t v;
+
+		if (bparse_u64(rest + 5, 1, 0xffffff, &v) < 0)
+			return FK_NONE;
+		ret->vni = (uint32_t)v;
+		return ret->kind = FK_VNI;
+	}
+	if (strncmp(rest, "blocks/", 7) == 0 && (slash = strchr(rest + 7, '/'))) {
+		char cidr[BADDR_CIDR4_STRLEN], *dash;
+
+		if (!copy_name(rest + 7, (size_t)(slash - rest - 7), ret->name) || strlen(slash + 1) >= sizeof(cidr))
+			return FK_NONE;
+		snprintf(cidr, sizeof(cidr), "%s", slash + 1);
+		dash = strrchr(cidr, '-');
+		if (!dash)
+			return FK_NONE;
+		*dash = '/';
+		if (baddr_parse_cidr4(cidr, false, &ret->block, NULL) < 0)
+			return FK_NONE;
+		return ret->kind = FK_BLOCK;
+	}
+	return FK_NONE;
+}
+
+const char *fabric_mode_name(enum fabric_mode m)
+{
+	return m == FABRIC_HOSTGW ? "host-gw" : "vxlan";
+}
+
+int fabric_mode_parse(const char *s, enum fabric_mode *ret)
+{
+	if (strcmp(s, "vxlan") == 0)
+		*ret = FABRIC_VXLAN;
+	else if (strcmp(s, "host-gw") == 0)
+		*ret = FABRIC_HOSTGW;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static char *dump_and_free(json_t *o)
+{
+	char *s = o ? bjson_dump(o) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+static int put_ip(json_t *o, const char *key, uint32_t ip)
+{
+	char a[INET_ADDRSTRLEN];
+
+	return bjson_set(o, key, json_string(baddr_fmt4(ip, a)));
+}
+
+static int get_ip(const json_t *j, const char *key, const char *where, uint32_t *ret, struct berr *e)
+{
+	const char *s;
+	int r = bjson_req_str(j, key, where, &s, e);
+
+	if (r < 0)
+		return r;
+	r = baddr_parse4(s, ret, e);
+	return r < 0 ? berr_wrap(e, r, "%s.%s", where, key) : 0;
+}
+
+static int get_name(const json_t *j, const char *key, const char *where, char *out, struct berr *e)
+{
+	const char *s;
+	int r = bjson_req_str(j, key, where, &s, e);
+
+	if (r < 0)
+		return r;
+	if (!bname_valid(s, FABRIC_NAME_MAX))
+		return berr_set(e, -EINVAL, "%s.%s: invalid name '%s'", where, key, s);
+	snprintf(out, FABRIC_NAME_MAX + 1, "%s", s);
+	return 0;
+}
+
+char *fabric_node_to_json(const struct fabric_node *n)
+{
+	json_t *o = json_object();
+
+	if (!o || bjson_set(o, "node", json_string(n->node)) < 0 || put_ip(o, "underlay", n->underlay) < 0 ||
+	    bjson_set(o, "started", json_integer(n->started)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return dump_and_free(o);
+}
+
+int fabric_node_from_json(const char *text, size_t len, struct fabric_node *ret, struct berr *e)
+{
+	_cleanup_json_ json_t *j = NULL;
+	struct fabric_node n = {.started = 0};
+	int r;
+
+	if ((r = bjson_parse(text, len, &j, e)) < 0 || (r = get_name(j, "node", "node", n.node, e)) < 0 ||
+	    (r = get_ip(j, "underlay", "node", &n.underlay, e)) < 0 ||
+	    (r = bjson_get_int(j, "started", "node", 0, INT64_MAX, &n.started, e)) < 0)
+		return r;
+	*ret = n;
+	return 0;
+}
+
+char *fabric_net_to_json(const struct fabric_net *n)
+{
+	json_t *o = json_object();
+	char c[BADDR_CIDR4_STRLEN];
+
+	if (!o || bjson_set(o, "name", json_string(n->name)) < 0 ||
+	    bjson_set(o, "subnet", json_string(baddr_fmt_cidr4(&n->subnet, c))) < 0 ||
+	    bjson_set(o, "host_prefix", json_integer(n->host_prefix)) < 0 ||
+	    bjson_set(o, "vni", json_integer(n->vni)) < 0 ||
+	    bjson_set(o, "mode", json_string(fabric_mode_name(n->mode))) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return dump_and_free(o);
+}
+
+int fabric_net_from_json(const char *text, size_t len, struct fabric_net *ret, struct berr *e)
+{
+	_cleanup_json_ json_t *j = NULL;
+	struct fabric_net n = {.mode = FABRIC_VXLAN};
+	const char *s;
+	int64_t v;
+	int r;
+
+	if ((r = bjson_parse(text, len, &j, e)) < 0 || (r = get_name(j, "name", "network", n.name, e)) < 0 ||
+	    (r = bjson_req_str(j, "subnet", "network", &s, e)) < 0)
+		return r;
+	r = baddr_parse_cidr4(s, false, &n.subnet, e);
+	if (r < 0)
+		return berr_wrap(e, r, "network.subnet");
+	v = 24;
+	if ((r = bjson_get_int(j, "host_prefix", "network", 1, 32, &v, e)) < 0)
+		return r;
+	n.host_prefix = (uint8_t)v;
+	v = 0;
+	if ((r = bjson_get_int(j, "vni", "network", 1, 0xffffff, &v, e)) < 0)
+		return r;
+	n.vni = (uint32_t)v;
+	r = bjson_get_str(j, "mode", "network", &s, e);
+	if (r < 0)
+		return r;
+	if (r > 0 && fabric_mode_parse(s, &n.mode) < 0)
+		return berr_set(e, -EINVAL, "network.mode: '%s' is not vxlan or host-gw", s);
+	r = fabric_net_check(&n, e);
+	if (r < 0)
+		return r;
+	*ret = n;
+	return 0;
+}
+
+char *fabric_block_to_json(const struct fabric_block *b)
+{
+	json_t *o = json_object();
+	char m[BMAC_STRLEN];
+
+	if (!o || bjson_set(o, "node", json_string(b->node)) < 0 || put_ip(o, "underlay", b->underlay) < 0 ||
+	    bjson_set(o, "vtep_mac", json_string(bmac_fmt(b->vtep_mac, m))) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return dump_and_free(o);
+}
+
+int fabric_block_from_json(const char *text, size_t len, struct fabric_block *ret, struct berr *e)
+{
+	_cleanup_json_ json_t *j = NULL;
+	struct fabric_block b;
+	const char *s;
+	int r;
+
+	memset(&b, 0, sizeof(b));
+	if ((r = bjson_parse(text, len, &j, e)) < 0 || (r = get_name(j, "node", "block", b.node, e)) < 0 ||
+	    (r = get_ip(j, "underlay", "block", &b.underlay, e)) < 0 ||
+	    (r = bjson_req_str(j, "vtep_mac", "block", &s, e)) < 0)
+		return r;
+	if (bmac_parse(s, b.vtep_mac) < 0 || bmac_is_multicast(b.vtep_mac))
+		return berr_set(e, -EINVAL, "block.vtep_mac: '%s' is not a unicast MAC address", s);
+	*ret = b;
+	return 0;
+}
+
+int fabric_net_check(const struct fabric_net *n, struct berr *e)
+{
+	char c[BADDR_CIDR4_STRLEN];
+
+	if (!bname_valid(n->name, FABRIC_NAME_MAX))
+		return berr_set(e, -EINVAL, "invalid network name '%s'", n->name);
+	if (n->subnet.prefix < 8 || n->subnet.prefix > 28)
+		return berr_set(e, -EINVAL, "fabric network '%s': subnet %s: give a prefix of /8 to /28", n->name,
+				baddr_fmt_cidr4(&n->subnet, c));
+	if (n->host_prefix <= n->subnet.prefix || n->host_prefix > 30)
+		return berr_set(e, -EINVAL,
+				"fabric network '%s': host prefix /%u: longer than the subnet's /%u and at most /30",
+				n->name, n->host_prefix, n->subnet.prefix);
+	if (n->host_prefix - n->subnet.prefix > 20)
+		return berr_set(e, -EINVAL, "fabric network '%s': more than 2^20 host blocks", n->name);
+	return 0;
+}
+
+bool fabric_net_same(const struct fabric_net *a, const struct fabric_net *b)
+{
+	return strcmp(a->name, b->name) == 0 && a->subnet.addr == b->subnet.addr &&
+	       a->subnet.prefix == b->subnet.prefix && a->host_prefix == b->host_prefix && a->mode == b->mode;
+}
+
+uint32_t fabric_block_count(const struct fabric_net *n)
+{
+	return 1u << (n->host_prefix - n->subnet.prefix);
+}
+
+struct bcidr4 fabric_block_nth(const struct fabric_net *n, uint32_t i)
+{
+	struct bcidr4 b = {n->subnet.addr + (i << (32 - n->host_prefix)), n->host_prefix};
+
+	return b;
+}
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+int fabric_block_pick(const struct fabric_net *n, const char *node, const struct bcidr4 *taken, size_t n_taken,
+		      uint32_t skip, struct bcidr4 *ret)
+{
+	uint32_t count = fabric_block_count(n), start = name_hash(node) % count;
+
+	for (uint32_t k = 0; k < count; k++) {
+		struct bcidr4 b = fabric_block_nth(n, (start + k) % count);
+		bool used = false;
+
+		for (size_t i = 0; i < n_taken && !used; i++)
+			used = taken[i].addr == b.addr && taken[i].prefix == b.prefix;
+		if (used)
+			continue;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		*ret = b;
+		return 0;
+	}
+	return -ENOSPC;
+}

@@ -127,7 +127,7 @@ endef
 PKGS_BUILD := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
 	libjansson-dev libseccomp-dev libcurl4-openssl-dev
 PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static file util-linux procps podman valgrind \
-	jq containernetworking-plugins golang-go golang-github-appc-cni-dev etcd-server etcd-client
+	jq containernetworking-plugins golang-go golang-github-appc-cni-dev etcd-server etcd-client containerd docker.io
 PKGS_DEMO := $(PKGS_BUILD) iproute2 nftables busybox-static file graphviz etcd-server etcd-client curl
 PKGS_FUZZ := $(PKGS_BUILD) clang libclang-rt-14-dev
 PKGS_BENCH := $(PKGS_TEST) crun runc containernetworking-plugins iptables hyperfine iperf3 gnuplot-nox

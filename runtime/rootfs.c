@@ -117,50 +117,51 @@ static int set_rec_attrs(int rootfd, const struct rt_mount *m, struct berr *e)
 	return 0;
 }
 
-/* The comma-separated controller options of a v1 hierarchy ("memory", "none,name=systemd"). */
-static int cgroup1_options(const char *super, char *out, size_t len)
+/* A cgroup namespace of its own (new or joined): a fresh cgroup mount shows only the container's cgroup. */
+static bool has_cgroupns(const struct rt_spec *spec)
 {
-	static const char *const skip[] = {
-		"rw", "ro", "xattr", "noprefix", "clone_children", "cpuset_v2_mode", "favordynmods", NULL};
-	_cleanup_free_ char *copy = strdup(super);
-	size_t n = 0;
-	bool named = false;
-	char *save = NULL;
+	if (spec->ns_new & CLONE_NEWCGROUP)
+		return true;
+	for (size_t i = 0; i < spec->n_ns_join; i++)
+		if (spec->ns_join[i].type == CLONE_NEWCGROUP)
+			return true;
+	return false;
+}
 
-	if (!copy)
-		return -ENOMEM;
-	out[0] = '\0';
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		bool skipped = strncmp(tok, "release_agent=", 14) == 0;
+/* Bind the container's own cgroup directory at dest, with the mount's flags (read-only unless it says rw). */
+static int bind_own_cgroup(int rootfd, const struct rt_cgroup_view *v, const char *dest, unsigned long flags,
+			   struct berr *e)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[RT_FD_PATH_MAX];
+	int r;
 
-		for (int i = 0; skip[i] && !skipped; i++)
-			skipped = strcmp(tok, skip[i]) == 0;
-		if (skipped)
-			continue;
-		named |= strncmp(tok, "name=", 5) == 0;
-		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%s", n ? "," : "", tok);
-	}
-	if (named && !strstr(out, ",") && n + 6 < len) {
-		/* a named hierarchy without controllers */
-		memmove(out + 5, out, n + 1);
-		memcpy(out, "none,", 5);
-	}
-	return n < len ? 0 : -ENAMETOOLONG;
+	if (!v->own)
+		return berr_set(e, -ENOENT,
+				"cgroup hierarchy %s/%s: this process's cgroup is outside the mounted subtree",
+				RT_CGROUP_ROOT, v->name);
+	r = rt_inroot_target(rootfd, dest, true, false, &fd, e);
+	if (r < 0)
+		return r;
+	if (mount(v->own, rt_fd_path(fd, buf), NULL, MS_BIND | MS_REC, NULL) < 0)
+		return berr_errno(e, "bind-mount the container's cgroup %s at %s", v->own, dest);
+	return flags ? remount_at(rootfd, dest, flags, 0, e) : 0;
 }
 
 /*
- * A "cgroup" mount on a v1 or hybrid host: a tmpfs holding one cgroup
- * mount per host hierarchy, each rooted at the container's cgroup by the
- * cgroup namespace (the kernel reuses the existing hierarchy).
+ * A "cgroup" mount on a v1 or hybrid host: a tmpfs holding one directory per
+ * hierarchy the host mounts below /sys/fs/cgroup, and symlinks for
+ * co-mounted controllers (cpu -> cpu,cpuacct). In a cgroup namespace each is
+ * a fresh mount, which the kernel roots at the container's cgroup; without
+ * one, the container's own cgroup directory is bind-mounted there, as runc
+ * does: a fresh mount would show the host's whole tree.
  */
-static int mount_cgroup_v1(int rootfd, const struct rt_mount *m, struct berr *e)
+static int mount_cgroup_v1(int rootfd, const struct rt_mount *m, bool cgroupns, const struct rt_cgroup_view *views,
+			   size_t n_views, struct berr *e)
 {
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = -1, dfd = -1;
 	char buf[RT_FD_PATH_MAX];
-	char line[4096];
 	unsigned long flags = m->flags & ~(MS_RDONLY | MS_BIND | MS_REC | MS_REMOUNT);
-	char done[2048] = ",";
 	int r;
 
 	r = rt_inroot_target(rootfd, m->destination, true, false, &fd, e);
@@ -168,54 +169,92 @@ static int mount_cgroup_v1(int rootfd, const struct rt_mount *m, struct berr *e)
 		return r;
 	if (mount("tmpfs", rt_fd_path(fd, buf), "tmpfs", flags, "mode=755") < 0)
 		return berr_errno(e, "mount tmpfs for cgroups at %s", m->destination);
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return berr_errno(e, "read /proc/self/mountinfo");
-	while (fgets(line, sizeof(line), f)) {
-		char mnt[PATH_MAX], fstype[32], super[1024];
+	for (size_t i = 0; i < n_views; i++) {
+		const struct rt_cgroup_view *v = &views[i];
 		_cleanup_free_ char *sub = NULL;
 		_cleanup_close_ int sfd = -1;
-		char opts[1024];
-		const char *dash = strstr(line, " - ");
-		const char *base;
 
-		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(dash, " - %31s %*s %1023s", fstype, super) != 2)
+		if (!*v->name)
 			continue;
-		if (strncmp(mnt, "/sys/fs/cgroup/", 15) != 0 || strchr(mnt + 15, '/'))
-			continue;
-		base = mnt + 15;
-		{
-			/* a hierarchy mounted twice (one copy shadowed) is listed twice */
-			char key[300];
-
-			snprintf(key, sizeof(key), ",%s,", base);
-			if (strstr(done, key))
-				continue;
-			if (strlen(done) + strlen(base) + 2 < sizeof(done))
-				strcat(strcat(done, base), ",");
-		}
-		if (strcmp(fstype, "cgroup") == 0) {
-			if (cgroup1_options(super, opts, sizeof(opts)) < 0)
-				continue;
-		} else if (strcmp(fstype, "cgroup2") == 0) {
-			opts[0] = '\0';
-		} else {
-			continue;
-		}
-		sub = rt_path_join(m->destination, base);
+		sub = rt_path_join(m->destination, v->name);
 		if (!sub)
 			return berr_oom(e);
+		if (!cgroupns) {
+			r = bind_own_cgroup(rootfd, v, sub, flags | (m->flags & MS_RDONLY), e);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		r = rt_inroot_target(rootfd, sub, true, false, &sfd, e);
 		if (r < 0)
 			return r;
-		if (mount(fstype, rt_fd_path(sfd, buf), fstype, flags | (m->flags & MS_RDONLY), *opts ? opts : NULL) <
-		    0)
-			return berr_errno(e, "mount %s hierarchy %s at %s", fstype, *opts ? opts : "(unified)", sub);
+		if (mount(v->v2 ? "cgroup2" : "cgroup", rt_fd_path(sfd, buf), v->v2 ? "cgroup2" : "cgroup",
+			  flags | (m->flags & MS_RDONLY), *v->options ? v->options : NULL) < 0)
+			return berr_errno(e, "mount %s hierarchy %s at %s", v->v2 ? "cgroup2" : "cgroup",
+					  v->v2 ? "(unified)" : v->options, sub);
 	}
+	/* the tmpfs, not the directory under it */
+	r = rt_inroot_open(rootfd, m->destination, O_PATH | O_DIRECTORY, 0, &dfd);
+	if (r < 0)
+		return berr_sys(e, r, "reopen %s", m->destination);
+	for (size_t i = 0; i < n_views; i++)
+		for (char **l = views[i].links; *views[i].name && *l; l++)
+			if (symlinkat(views[i].name, dfd, *l) < 0 && errno != EEXIST)
+				return berr_errno(e, "symlink %s/%s", m->destination, *l);
 	if (m->flags & MS_RDONLY)
 		return remount_at(rootfd, m->destination, MS_RDONLY | flags, 0, e);
 	return 0;
+}
+
+/*
+ * A cgroup2 mount (or "cgroup" on a v2 host): in a cgroup namespace a fresh
+ * mount, else the container's own cgroup directory bound there; a fresh
+ * mount refused (EPERM: a user namespace not owning the cgroup namespace;
+ * EBUSY) falls back to the bind, as runc and crun do.
+ */
+static int mount_cgroup_v2(int rootfd, const struct rt_mount *m, bool cgroupns, const struct rt_cgroup_view *views,
+			   size_t n_views, struct berr *e)
+{
+	const struct rt_cgroup_view *v = NULL;
+	unsigned long flags = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+	_cleanup_close_ int fd = -1;
+	char buf[RT_FD_PATH_MAX];
+	int r;
+
+	for (size_t i = 0; i < n_views && !v; i++)
+		if (views[i].v2)
+			v = &views[i];
+	if (v && !cgroupns)
+		return bind_own_cgroup(rootfd, v, m->destination, flags, e);
+	r = rt_inroot_target(rootfd, m->destination, true, false, &fd, e);
+	if (r < 0)
+		return r;
+	if (mount("cgroup2", rt_fd_path(fd, buf), "cgroup2", flags, m->data) == 0)
+		return 0;
+	if ((errno == EPERM || errno == EBUSY) && v && v->own)
+		return bind_own_cgroup(rootfd, v, m->destination, flags, e);
+	return berr_errno(e, "mount cgroup2 at %s", m->destination);
+}
+
+static int mount_cgroup(int rootfd, const struct rt_mount *m, bool cgroupns, struct berr *e)
+{
+	struct rt_cgroup_view *views = NULL;
+	size_t n_views = 0;
+	bool v2_host = false;
+	int r;
+
+	r = rt_cgroup_views_read(&views, &n_views, e);
+	if (r < 0)
+		return berr_wrap(e, r, "cgroup hierarchies");
+	/* a v2 host: cgroup2 at /sys/fs/cgroup itself */
+	for (size_t i = 0; i < n_views; i++)
+		v2_host |= views[i].v2 && !*views[i].name;
+	if (!v2_host && strcmp(m->type, "cgroup") == 0)
+		r = mount_cgroup_v1(rootfd, m, cgroupns, views, n_views, e);
+	else
+		r = mount_cgroup_v2(rootfd, m, cgroupns, views, n_views, e);
+	rt_cgroup_views_free(views, n_views);
+	return r;
 }
 
 /* data without the options starting with prefix; malloc'd. */
@@ -238,7 +277,7 @@ static char *strip_option(const char *data, const char *prefix)
 	return out;
 }
 
-static int mount_one(int rootfd, const struct rt_mount *m, bool userns, struct berr *e)
+static int mount_one(int rootfd, const struct rt_mount *m, bool userns, bool cgroupns, struct berr *e)
 {
 	bool special = strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0 ||
 		       strcmp(m->destination, "/proc") == 0 || strcmp(m->destination, "/sys") == 0;
@@ -254,16 +293,8 @@ static int mount_one(int rootfd, const struct rt_mount *m, bool userns, struct b
 			return berr_errno(e, "bind source %s", m->source);
 		dir = S_ISDIR(st.st_mode);
 	}
-	if ((strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) && !m->bind) {
-		if (rt_cgroup_detect() != RT_CGROUP_V2 && strcmp(m->type, "cgroup") == 0)
-			return mount_cgroup_v1(rootfd, m, e);
-		r = rt_inroot_target(rootfd, m->destination, true, false, &fd, e);
-		if (r < 0)
-			return r;
-		if (mount("cgroup2", rt_fd_path(fd, buf), "cgroup2", m->flags & ~(MS_BIND | MS_REC), m->data) < 0)
-			return berr_errno(e, "mount cgroup2 at %s", m->destination);
-		return 0;
-	}
+	if ((strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) && !m->bind)
+		return mount_cgroup(rootfd, m, cgroupns, e);
 	r = rt_inroot_target(rootfd, m->destination, dir, special, &fd, e);
 	if (r < 0)
 		return r;
@@ -327,7 +358,7 @@ static int mount_one(int rootfd, const struct rt_mount *m, bool userns, struct b
 int rt_rootfs_mount_all(int rootfd, const struct rt_spec *spec, bool userns, struct berr *e)
 {
 	for (size_t i = 0; i < spec->n_mounts; i++) {
-		int r = mount_one(rootfd, &spec->mounts[i], userns, e);
+		int r = mount_one(rootfd, &spec->mounts[i], userns, has_cgroupns(spec), e);
 
 		if (r < 0)
 			return berr_wrap(e, r, "'mounts[%zu]'", i);

@@ -8,10 +8,12 @@
 
 #include <netinet/in.h>
 
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "err.h"
 #include "netd/engine/nft.h"
@@ -160,8 +162,19 @@ void nft_ctx_force_no_destroy(struct nft_ctx *ctx, bool on);
 /* ---- nft_layout.c */
 /* Tables, sets, chains and rules, appended to b (the tables must not exist or be deleted earlier in b). */
 int nft_layout_add(struct nft_batch *b, struct berr *e);
-/* The family (NFPROTO_INET, NFPROTO_BRIDGE) of the table that holds set. */
-uint16_t nft_set_family(const char *set);
+/*
+ * The family (NFPROTO_INET, NFPROTO_BRIDGE) of the table that holds set: the
+ * anti-spoofing sets are in "bridge berth", every other in "inet berth"
+ * (nft_layout.c's tables). Here rather than there so that nft.c, which every
+ * other nft file calls, calls none of them.
+ */
+static inline uint16_t nft_set_family(const char *set)
+{
+	return strcmp(set, NFT_SET_EP_IFACES) == 0 || strcmp(set, NFT_SET_EP_ADDRS4) == 0 ||
+			       strcmp(set, NFT_SET_EP_MACS) == 0
+		       ? NFPROTO_BRIDGE
+		       : NFPROTO_INET;
+}
 
 /* ---- nft_elems.c: encoding (pure) and batch contents */
 int nft_port_check(const struct nft_port *p, const char *field, struct berr *e);

@@ -520,15 +520,6 @@ static const struct tabledef tabledefs[] = {
 	 ARRAY_SIZE(bridge_chaindefs)},
 };
 
-uint16_t nft_set_family(const char *set)
-{
-	for (size_t t = 0; t < ARRAY_SIZE(tabledefs); t++)
-		for (size_t i = 0; i < tabledefs[t].n_sets; i++)
-			if (strcmp(tabledefs[t].sets[i].name, set) == 0)
-				return tabledefs[t].family;
-	return NFPROTO_INET;
-}
-
 /* ------------------------------------------------------------------ messages */
 
 static int add_table(struct nft_batch *b, const struct tabledef *td, uint16_t type, struct berr *e)

@@ -160,3 +160,28 @@ const char *rt_cgroup_dir(const struct rt_cgroup *cg, const char *controller);
  */
 int rt_cgroup_update(const struct rt_cgroup *cg, const struct rt_cgroup_resources *res, int64_t kernel_memory,
 		     struct berr *e);
+
+/* Where the hierarchies are mounted, on the host and in a container. */
+#define RT_CGROUP_ROOT "/sys/fs/cgroup"
+
+/*
+ * One hierarchy mounted at RT_CGROUP_ROOT or directly below it, as a
+ * container's "cgroup" mount reproduces it (see docs/cgroups.md).
+ */
+struct rt_cgroup_view {
+	char *name;    /* the directory below RT_CGROUP_ROOT ("memory", "cpu,cpuacct", "unified"); "": the root */
+	bool v2;       /* cgroup2 */
+	char *options; /* v1: the data of a fresh mount ("memory", "none,name=systemd"); v2: "" */
+	char *own;     /* this process's own cgroup directory in it, host path; NULL: outside the mounted subtree */
+	char **links;  /* co-mounted controllers to link to name ("cpu", "cpuacct"); NULL-terminated */
+};
+
+/*
+ * The views from mountinfo- and /proc/PID/cgroup-formatted text, one per
+ * place (check: only mounts reachable at their mount point, as in
+ * cg_mounts_parse); _read: this process's. Free with rt_cgroup_views_free.
+ */
+int rt_cgroup_views_parse(const char *mountinfo, const char *proc_cgroup, bool check, struct rt_cgroup_view **ret,
+			  size_t *ret_n, struct berr *e);
+int rt_cgroup_views_read(struct rt_cgroup_view **ret, size_t *ret_n, struct berr *e);
+void rt_cgroup_views_free(struct rt_cgroup_view *v, size_t n);

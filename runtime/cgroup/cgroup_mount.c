@@ -1,4 +1,4 @@
-/* runtime/cgroup/cgroup_mount.c: which cgroup hierarchies are mounted where. */
+/* runtime/cgroup/cgroup_mount.c: which cgroup hierarchies are mounted where, and the container's view of them. */
 /*
  * Which cgroup hierarchies are mounted where, and where this process sits in
  * each: /proc/self/mountinfo joined with /proc/self/cgroup. The mode (v1,
@@ -13,9 +13,11 @@
 #include <sys/sysmacros.h>
 
 #include "array.h"
+#include "buf.h"
 #include "cleanup.h"
 #include "fileutil.h"
 #include "runtime/cgroup/cgroup_internal.h"
+#include "strv.h"
 
 #define CG_PROC_MAX (1024 * 1024)
 
@@ -195,83 +197,85 @@ static bool reachable(const char *mnt, const char *majmin)
 	return st.st_dev == makedev(maj, min);
 }
 
-int cg_mounts_parse(const char *mountinfo, const char *proc_cgroup, bool check, struct cg_mounts *ret, struct berr *e)
-{
-	struct cg_mounts ms = {NULL, 0, 0};
-	struct proc_line *lines = NULL;
-	size_t n_lines = 0;
-	char devs[64][32];
-	const char *p = mountinfo;
-	int r;
+/* The fields of one mountinfo line that matter here, split in place (root and mount point unescaped). */
+struct mi_line {
+	char *majmin, *root, *mnt, *fstype, *superopts;
+};
 
-	r = parse_proc_cgroup(proc_cgroup, &lines, &n_lines, e);
-	if (r < 0)
-		return r;
-	while (p && *p) {
+static bool mi_split(char *line, struct mi_line *ret)
+{
+	char *f[8] = {NULL};
+	char *dash = strstr(line, " - ");
+	char *save = NULL, *tok;
+	int nf = 0;
+
+	if (!dash)
+		return false;
+	*dash = '\0';
+	for (tok = strtok_r(line, " ", &save); tok && nf < 8; tok = strtok_r(NULL, " ", &save))
+		f[nf++] = tok;
+	if (nf < 6)
+		return false;
+	save = NULL;
+	ret->fstype = strtok_r(dash + 3, " ", &save);
+	(void)strtok_r(NULL, " ", &save); /* source */
+	ret->superopts = strtok_r(NULL, " ", &save);
+	if (!ret->fstype || !ret->superopts)
+		return false;
+	unescape(f[3]);
+	unescape(f[4]);
+	ret->majmin = f[2];
+	ret->root = f[3];
+	ret->mnt = f[4];
+	return true;
+}
+
+/* The /proc/self/cgroup line of a hierarchy: v2 (the "0::" line), else the one whose controllers it has. */
+static const struct proc_line *proc_line_for(const struct proc_line *lines, size_t n, bool v2, const char *superopts)
+{
+	const struct proc_line *match = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v2 && lines[i].id == 0 && lines[i].controllers[0] == '\0')
+			match = &lines[i];
+		else if (!v2 && !match && lines[i].id != 0 && line_matches(lines[i].controllers, superopts))
+			match = &lines[i];
+	}
+	return match;
+}
+
+/* Call fn for each cgroup or cgroup2 mount of mountinfo (check: reachable ones only); stops at an error. */
+static int each_cgroup_mount(const char *mountinfo, bool check, int (*fn)(const struct mi_line *mi, bool v2, void *ctx),
+			     void *ctx)
+{
+	for (const char *p = mountinfo; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		_cleanup_free_ char *line = strndup(p, len);
-		char *f[8] = {NULL};
-		char *dash, *save = NULL, *tok;
-		char *fstype, *superopts;
-		int nf = 0;
+		struct mi_line mi;
+		bool v2;
+		int r;
 
 		p = nl ? nl + 1 : p + len;
-		if (!line) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		dash = strstr(line, " - ");
-		if (!dash)
+		if (!line)
+			return -ENOMEM;
+		if (!mi_split(line, &mi))
 			continue;
-		*dash = '\0';
-		for (tok = strtok_r(line, " ", &save); tok && nf < 8; tok = strtok_r(NULL, " ", &save))
-			f[nf++] = tok;
-		if (nf < 6)
+		v2 = strcmp(mi.fstype, "cgroup2") == 0;
+		if (!v2 && strcmp(mi.fstype, "cgroup") != 0)
 			continue;
-		save = NULL;
-		fstype = strtok_r(dash + 3, " ", &save);
-		(void)strtok_r(NULL, " ", &save); /* source */
-		superopts = strtok_r(NULL, " ", &save);
-		if (!fstype || !superopts)
+		/* a place mounted twice: only the reachable (later) mount counts */
+		if (check && !reachable(mi.mnt, mi.majmin))
 			continue;
-		unescape(f[3]);
-		unescape(f[4]);
-		if ((strcmp(fstype, "cgroup2") == 0 || strcmp(fstype, "cgroup") == 0) && check &&
-		    !reachable(f[4], f[2]))
-			continue;
-		if (strcmp(fstype, "cgroup2") == 0) {
-			const char *own = NULL;
-
-			for (size_t i = 0; i < n_lines; i++)
-				if (lines[i].id == 0 && lines[i].controllers[0] == '\0')
-					own = lines[i].path;
-			r = add_mount(&ms, devs, CG_V2, f[2], f[4], "", own, f[3]);
-		} else if (strcmp(fstype, "cgroup") == 0) {
-			const struct proc_line *match = NULL;
-
-			for (size_t i = 0; i < n_lines && !match; i++)
-				if (lines[i].id != 0 && line_matches(lines[i].controllers, superopts))
-					match = &lines[i];
-			if (!match)
-				continue;
-			r = add_mount(&ms, devs, CG_V1, f[2], f[4], match->controllers, match->path, f[3]);
-		} else {
-			continue;
-		}
+		r = fn(&mi, v2, ctx);
 		if (r < 0)
-			goto fail;
+			return r;
 	}
-	proc_lines_free(lines, n_lines);
-	*ret = ms;
 	return 0;
-fail:
-	proc_lines_free(lines, n_lines);
-	cg_mounts_free(&ms);
-	return berr_oom(e);
 }
 
-int cg_mounts_read(struct cg_mounts *ret, struct berr *e)
+/* This process's mountinfo and /proc/self/cgroup. */
+static int read_self(char **ret_mountinfo, char **ret_proc_cgroup, struct berr *e)
 {
 	_cleanup_free_ char *mi = NULL, *pc = NULL;
 	int r;
@@ -282,7 +286,213 @@ int cg_mounts_read(struct cg_mounts *ret, struct berr *e)
 	r = bfile_read_all("/proc/self/cgroup", CG_PROC_MAX, &pc, NULL, e);
 	if (r < 0)
 		return r;
-	return cg_mounts_parse(mi, pc, true, ret, e);
+	*ret_mountinfo = TAKE_PTR(mi);
+	*ret_proc_cgroup = TAKE_PTR(pc);
+	return 0;
+}
+
+struct mounts_walk {
+	struct cg_mounts ms;
+	struct proc_line *lines;
+	size_t n_lines;
+	char devs[64][32];
+};
+
+static int mounts_add(const struct mi_line *mi, bool v2, void *ctx)
+{
+	struct mounts_walk *w = ctx;
+	const struct proc_line *match = proc_line_for(w->lines, w->n_lines, v2, mi->superopts);
+
+	if (!v2 && !match)
+		return 0;
+	return add_mount(&w->ms, w->devs, v2 ? CG_V2 : CG_V1, mi->majmin, mi->mnt, v2 ? "" : match->controllers,
+			 match ? match->path : NULL, mi->root);
+}
+
+int cg_mounts_parse(const char *mountinfo, const char *proc_cgroup, bool check, struct cg_mounts *ret, struct berr *e)
+{
+	_cleanup_free_ struct mounts_walk *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return berr_oom(e);
+	r = parse_proc_cgroup(proc_cgroup, &w->lines, &w->n_lines, e);
+	if (r < 0)
+		return r;
+	r = each_cgroup_mount(mountinfo, check, mounts_add, w);
+	proc_lines_free(w->lines, w->n_lines);
+	if (r < 0) {
+		cg_mounts_free(&w->ms);
+		return berr_oom(e);
+	}
+	*ret = w->ms;
+	return 0;
+}
+
+/* The comma-separated controller options of a v1 hierarchy for a fresh mount ("memory", "none,name=systemd"). */
+static char *cgroup1_options(const char *super)
+{
+	static const char *const skip[] = {
+		"rw", "ro", "xattr", "noprefix", "clone_children", "cpuset_v2_mode", "favordynmods", NULL};
+	_cleanup_free_ char *copy = strdup(super);
+	_cleanup_bbuf_ struct bbuf out = BBUF_INIT;
+	bool named = false, plain = false;
+	char *save = NULL;
+
+	if (!copy)
+		return NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		bool skipped = strncmp(tok, "release_agent=", 14) == 0;
+
+		for (int i = 0; skip[i] && !skipped; i++)
+			skipped = strcmp(tok, skip[i]) == 0;
+		if (skipped)
+			continue;
+		if (strncmp(tok, "name=", 5) == 0)
+			named = true;
+		else
+			plain = true;
+		/* a named hierarchy without controllers is mounted as "none,name=..." */
+		if (bbuf_printf(&out, "%s%s", out.len ? "," : "", tok) < 0)
+			return NULL;
+	}
+	if (named && !plain) {
+		char *r;
+
+		return asprintf(&r, "none,%s", out.p) < 0 ? NULL : r;
+	}
+	return bbuf_steal(&out, NULL);
+}
+
+/* The names of a co-mounted hierarchy's controllers ("cpu,cpuacct" -> cpu, cpuacct); NULL-terminated. */
+static char **comount_links(const char *name)
+{
+	size_t n = 0, k = 0;
+	char **v;
+
+	if (!strchr(name, ','))
+		return calloc(1, sizeof(char *));
+	for (const char *c = name; *c; c++)
+		n += *c == ',';
+	v = calloc(n + 2, sizeof(char *));
+	if (!v)
+		return NULL;
+	for (const char *p = name; *p;) {
+		const char *c = strchr(p, ',');
+		size_t l = c ? (size_t)(c - p) : strlen(p);
+
+		if (l) {
+			v[k] = strndup(p, l);
+			if (!v[k++]) {
+				strv_free(v);
+				return NULL;
+			}
+		}
+		p = c ? c + 1 : p + l;
+	}
+	return v;
+}
+
+void rt_cgroup_views_free(struct rt_cgroup_view *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].name);
+		free(v[i].options);
+		free(v[i].own);
+		strv_free(v[i].links);
+	}
+	free(v);
+}
+
+/* The hierarchy's place below /sys/fs/cgroup ("memory"; "" for /sys/fs/cgroup itself), or NULL. */
+static const char *view_name(const char *mnt)
+{
+	if (strcmp(mnt, RT_CGROUP_ROOT) == 0)
+		return "";
+	if (strncmp(mnt, RT_CGROUP_ROOT "/", sizeof(RT_CGROUP_ROOT)) != 0)
+		return NULL;
+	mnt += sizeof(RT_CGROUP_ROOT);
+	return *mnt && !strchr(mnt, '/') ? mnt : NULL;
+}
+
+static int add_view(struct rt_cgroup_view **v, size_t *n, size_t *cap, const struct mi_line *mi, const char *name,
+		    bool v2, const struct proc_line *own)
+{
+	struct rt_cgroup_view *w;
+	_cleanup_free_ char *rel = NULL;
+
+	if (BARRAY_RESERVE(*v, *cap, *n + 1) < 0)
+		return -ENOMEM;
+	w = &(*v)[(*n)++];
+	memset(w, 0, sizeof(*w));
+	w->v2 = v2;
+	w->name = strdup(name);
+	w->options = v2 ? strdup("") : cgroup1_options(mi->superopts);
+	w->links = v2 ? calloc(1, sizeof(char *)) : comount_links(name);
+	if (!w->name || !w->options || !w->links)
+		return -ENOMEM;
+	rel = own ? own_relative(own->path, mi->root) : NULL;
+	if (rel && asprintf(&w->own, "%s%s", mi->mnt, strcmp(rel, "/") == 0 ? "" : rel) < 0) {
+		w->own = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct views_walk {
+	struct rt_cgroup_view *v;
+	size_t n, cap;
+	struct proc_line *lines;
+	size_t n_lines;
+};
+
+static int views_add(const struct mi_line *mi, bool v2, void *ctx)
+{
+	struct views_walk *w = ctx;
+	const char *name = view_name(mi->mnt);
+
+	if (!name)
+		return 0;
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(w->v[i].name, name) == 0)
+			return 0;
+	return add_view(&w->v, &w->n, &w->cap, mi, name, v2, proc_line_for(w->lines, w->n_lines, v2, mi->superopts));
+}
+
+int rt_cgroup_views_parse(const char *mountinfo, const char *proc_cgroup, bool check, struct rt_cgroup_view **ret,
+			  size_t *ret_n, struct berr *e)
+{
+	struct views_walk w = {0};
+	int r;
+
+	r = parse_proc_cgroup(proc_cgroup, &w.lines, &w.n_lines, e);
+	if (r < 0)
+		return r;
+	r = each_cgroup_mount(mountinfo, check, views_add, &w);
+	proc_lines_free(w.lines, w.n_lines);
+	if (r < 0) {
+		rt_cgroup_views_free(w.v, w.n);
+		return berr_oom(e);
+	}
+	*ret = w.v;
+	*ret_n = w.n;
+	return 0;
+}
+
+int rt_cgroup_views_read(struct rt_cgroup_view **ret, size_t *ret_n, struct berr *e)
+{
+	_cleanup_free_ char *mi = NULL, *pc = NULL;
+	int r = read_self(&mi, &pc, e);
+
+	return r < 0 ? r : rt_cgroup_views_parse(mi, pc, true, ret, ret_n, e);
+}
+
+int cg_mounts_read(struct cg_mounts *ret, struct berr *e)
+{
+	_cleanup_free_ char *mi = NULL, *pc = NULL;
+	int r = read_self(&mi, &pc, e);
+
+	return r < 0 ? r : cg_mounts_parse(mi, pc, true, ret, e);
 }
 
 enum rt_cgroup_mode cg_mounts_mode(const struct cg_mounts *ms)

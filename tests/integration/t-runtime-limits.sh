@@ -62,6 +62,85 @@ cpu_values() {
 	berth delete -f cpu1
 }
 
+# The container's view of /sys/fs/cgroup: limit, subdirectories, its init (pid 1) in pids and unified, a mkdir.
+CG_VIEW='["sh","-c","cat /sys/fs/cgroup/memory/memory.limit_in_bytes; echo dirs=$(find /sys/fs/cgroup/ -mindepth 2 -type d | wc -l); grep -qx 1 /sys/fs/cgroup/pids/cgroup.procs && [ -e /sys/fs/cgroup/pids/pids.max ] && echo pids=own; grep -qx 1 /sys/fs/cgroup/unified/cgroup.procs && [ -e /sys/fs/cgroup/unified/cgroup.freeze ] && echo unified=own; ls /sys/fs/cgroup | tr \"\\n\" \" \"; echo; mkdir /sys/fs/cgroup/memory/sub 2>/dev/null && echo mkdir=ok || echo mkdir=refused"]'
+CG_MOUNT_RO=',{"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["ro","nosuid","noexec","nodev"]}'
+CG_MOUNT_RW=',{"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["rw","nosuid","noexec","nodev"]}'
+
+# cg_view NAME EXTRA...: run the view script in container NAME (32 MiB limit) and check what every variant shares
+cg_view() {
+	local name=$1 out
+	shift
+	# a sibling the container must not see
+	mkdir -p "$(rt_cgroup_dir memory "$name-sibling")"
+	rt_config "$TMP/$name" args="$CG_VIEW" resources='{"memory":{"limit":33554432}}' "$@"
+	out=$(berth run --bundle "$TMP/$name" "$name" 2>&1) || fail "run $name: $out"
+	rmdir "$(rt_cgroup_dir memory "$name-sibling")"
+	[ ! -e "$(rt_cgroup_dir memory "$name")" ] || fail "$name: cgroup left behind (a sub-cgroup made inside?)"
+	assert_eq "$(echo "$out" | head -1)" 33554432 "$name: memory.limit_in_bytes inside is the container's limit"
+	assert_contains "$out" "pids=own" "$name: the pids hierarchy shows the container's cgroup"
+	[ ! -d /sys/fs/cgroup/unified ] || assert_contains "$out" "unified=own" "$name: the unified hierarchy too"
+	CG_OUT=$out
+}
+
+cgroup_view_without_cgroupns() {
+	[ -d /sys/fs/cgroup/memory ] || skip "needs a v1 memory hierarchy (hybrid or v1 host)"
+	cg_view cgv1 mounts_extra="$CG_MOUNT_RO"
+	assert_contains "$CG_OUT" "dirs=0" "the host's other cgroups are listed: $CG_OUT"
+	assert_contains "$CG_OUT" "mkdir=refused" "read-only: $CG_OUT"
+	# rw: the container may make cgroups below its own; delete removes them
+	cg_view cgv2 mounts_extra="$CG_MOUNT_RW"
+	assert_contains "$CG_OUT" "dirs=0"
+	assert_contains "$CG_OUT" "mkdir=ok" "rw: $CG_OUT"
+	# in a user namespace too (bind mounts need no cgroup namespace)
+	cg_view cgv3 mounts_extra="$CG_MOUNT_RO" userns=1 ns="pid ipc uts mount"
+	assert_contains "$CG_OUT" "dirs=0"
+}
+
+cgroup_view_with_cgroupns() {
+	[ -d /sys/fs/cgroup/memory ] || skip "needs a v1 memory hierarchy (hybrid or v1 host)"
+	cg_view cgns1 mounts_extra="$CG_MOUNT_RO" ns="pid network ipc uts mount cgroup"
+	assert_contains "$CG_OUT" "dirs=0"
+	assert_contains "$CG_OUT" "mkdir=refused"
+	cg_view cgns2 mounts_extra="$CG_MOUNT_RO" userns=1 ns="pid ipc uts mount cgroup"
+	assert_contains "$CG_OUT" "dirs=0"
+}
+
+# On a v2 host (made here in a private mount namespace: cgroup2 alone at /sys/fs/cgroup).
+CG_VIEW2='["sh","-c","grep -qx 1 /sys/fs/cgroup/cgroup.procs && [ -e /sys/fs/cgroup/cgroup.freeze ] && echo v2=own; echo dirs=$(find /sys/fs/cgroup/ -mindepth 1 -type d | wc -l); mkdir /sys/fs/cgroup/sub 2>/dev/null && echo mkdir=ok || echo mkdir=refused"]'
+cg_v2() {
+	unshare -m --propagation private bash -c '
+		if [ ! -e /sys/fs/cgroup/cgroup.procs ]; then
+			umount -l /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 1
+		fi
+		exec berth --root "$1" run --bundle "$2" "$3"' _ "$RT_ROOT" "$TMP/$1" "$1" 2>&1
+}
+
+cgroup_view_v2() {
+	local u=/sys/fs/cgroup/unified out
+	[ -e $u/cgroup.procs ] || u=/sys/fs/cgroup
+	[ -e $u/cgroup.procs ] || skip "no cgroup2 hierarchy"
+	mkdir -p "$u/$BERTH_TEST_CGROUP/v2-sibling"
+	rt_config "$TMP/cg2a" args="$CG_VIEW2" mounts_extra="$CG_MOUNT_RO"
+	out=$(cg_v2 cg2a) || fail "run: $out"
+	assert_contains "$out" "v2=own"
+	assert_contains "$out" "dirs=0"
+	assert_contains "$out" "mkdir=refused"
+	rt_config "$TMP/cg2b" args="$CG_VIEW2" \
+		mounts_extra=',{"destination":"/sys/fs/cgroup","type":"cgroup2","source":"cgroup2","options":["rw"]}'
+	out=$(cg_v2 cg2b) || fail "run: $out"
+	assert_contains "$out" "v2=own"
+	assert_contains "$out" "mkdir=ok"
+	rt_config "$TMP/cg2c" args="$CG_VIEW2" mounts_extra="$CG_MOUNT_RO" ns="pid network ipc uts mount cgroup"
+	out=$(cg_v2 cg2c) || fail "run: $out"
+	assert_contains "$out" "v2=own"
+	assert_contains "$out" "dirs=0"
+	rmdir "$u/$BERTH_TEST_CGROUP/v2-sibling"
+	for c in cg2a cg2b cg2c; do
+		[ ! -e "$u/$BERTH_TEST_CGROUP/$c" ] || fail "$c: cgroup left behind"
+	done
+}
+
 cgroup_path_default_and_bad() {
 	rt_config "$TMP/cg1" cgroup="../../escape"
 	assert_fails berth run --bundle "$TMP/cg1" cg1
@@ -91,4 +170,7 @@ t "pids.max stops a fork bomb" pids_limit_stops_fork_bomb
 t "cpu shares, quota, period in the cgroup" cpu_values
 t "a bad cgroupsPath leaves nothing" cgroup_path_default_and_bad
 t "a populated cgroup is not joined" populated_cgroup_refused
+t "without a cgroup namespace, /sys/fs/cgroup shows the container's own cgroups" cgroup_view_without_cgroupns
+t "in a cgroup namespace, /sys/fs/cgroup shows the container's own cgroups" cgroup_view_with_cgroupns
+t "on a v2 host, /sys/fs/cgroup shows the container's own cgroup" cgroup_view_v2
 t_done

@@ -322,6 +322,86 @@ Test(cgroup_parse, mount_point_unescaped)
 	cg_mounts_free(&ms);
 }
 
+static const struct rt_cgroup_view *view(const struct rt_cgroup_view *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+Test(cgroup_parse, views_hybrid)
+{
+	struct rt_cgroup_view *v;
+	const struct rt_cgroup_view *w;
+	size_t n;
+
+	cr_assert_eq(rt_cgroup_views_parse(hybrid_mountinfo, hybrid_proc, false, &v, &n, NULL), 0);
+	cr_assert_eq(n, 5, "one per place below /sys/fs/cgroup, not the second memory mount");
+	w = view(v, n, "memory");
+	cr_assert_not_null(w);
+	cr_assert_not(w->v2);
+	cr_assert_str_eq(w->options, "memory");
+	cr_assert_str_eq(w->own, "/sys/fs/cgroup/memory/process_api/331a");
+	cr_assert_null(w->links[0]);
+	w = view(v, n, "systemd");
+	cr_assert_not_null(w);
+	cr_assert_str_eq(w->options, "none,name=systemd");
+	cr_assert_str_eq(w->own, "/sys/fs/cgroup/systemd");
+	w = view(v, n, "unified");
+	cr_assert_not_null(w);
+	cr_assert(w->v2);
+	cr_assert_str_eq(w->options, "");
+	cr_assert_str_eq(w->own, "/sys/fs/cgroup/unified");
+	rt_cgroup_views_free(v, n);
+}
+
+Test(cgroup_parse, views_comounted_v2_and_subtrees)
+{
+	struct rt_cgroup_view *v;
+	const struct rt_cgroup_view *w;
+	size_t n;
+
+	/* co-mounted controllers get links; a mount from a subtree maps the own path below it */
+	cr_assert_eq(rt_cgroup_views_parse("30 23 0:26 /docker/abc /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup "
+					   "rw,cpu,cpuacct\n"
+					   "31 23 0:27 /docker/abc /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n"
+					   "32 23 0:28 / /sys/fs/cgroup/net_cls,net_prio rw - cgroup cgroup "
+					   "rw,net_cls,net_prio\n"
+					   "33 23 0:29 / /sys/fs/cgroup/cpu/deeper rw - cgroup cgroup rw,freezer\n"
+					   "34 23 0:30 / /mnt/blkio rw - cgroup cgroup rw,blkio\n",
+					   "5:blkio:/\n4:freezer:/\n3:pids:/other\n2:cpu,cpuacct:/docker/abc/sub\n"
+					   "1:net_cls,net_prio:/x\n",
+					   false, &v, &n, NULL),
+		     0);
+	cr_assert_eq(n, 3, "only mounts directly below /sys/fs/cgroup");
+	w = view(v, n, "cpu,cpuacct");
+	cr_assert_not_null(w);
+	cr_assert_str_eq(w->options, "cpu,cpuacct");
+	cr_assert_str_eq(w->own, "/sys/fs/cgroup/cpu,cpuacct/sub");
+	cr_assert_str_eq(w->links[0], "cpu");
+	cr_assert_str_eq(w->links[1], "cpuacct");
+	cr_assert_null(w->links[2]);
+	w = view(v, n, "net_cls,net_prio");
+	cr_assert_not_null(w);
+	cr_assert_str_eq(w->own, "/sys/fs/cgroup/net_cls,net_prio/x");
+	cr_assert_str_eq(w->links[1], "net_prio");
+	w = view(v, n, "pids");
+	cr_assert_not_null(w);
+	cr_assert_null(w->own, "own cgroup outside the mounted subtree");
+	rt_cgroup_views_free(v, n);
+
+	/* v2: the root itself */
+	cr_assert_eq(rt_cgroup_views_parse("30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n",
+					   "0::/user.slice/x.scope\n", false, &v, &n, NULL),
+		     0);
+	cr_assert_eq(n, 1);
+	cr_assert(v[0].v2);
+	cr_assert_str_eq(v[0].name, "");
+	cr_assert_str_eq(v[0].own, "/sys/fs/cgroup/user.slice/x.scope");
+	rt_cgroup_views_free(v, n);
+}
+
 Test(cgroup_parse, cpu_lists)
 {
 	cr_assert(cg_valid_list("0"));

@@ -171,7 +171,7 @@ int nft_layout_add(struct nft_batch *b, struct berr *e);
 static inline uint16_t nft_set_family(const char *set)
 {
 	return strcmp(set, NFT_SET_EP_IFACES) == 0 || strcmp(set, NFT_SET_EP_ADDRS4) == 0 ||
-			       strcmp(set, NFT_SET_EP_MACS) == 0
+			       strcmp(set, NFT_SET_EP_ADDRS6) == 0 || strcmp(set, NFT_SET_EP_MACS) == 0
 		       ? NFPROTO_BRIDGE
 		       : NFPROTO_INET;
 }

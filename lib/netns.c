@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -153,7 +155,8 @@ static void sysctls_in_ns(struct bns_sysctl *set, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(set[i].value);
-		int fd = open(set[i].path, O_WRONLY | O_CLOEXEC);
+		int fd = set[i].dirfd >= 0 ? openat(set[i].dirfd, set[i].path, O_WRONLY | O_CLOEXEC)
+					   : open(set[i].path, O_WRONLY | O_CLOEXEC);
 
 		set[i].err = 0;
 		if (fd < 0) {
@@ -175,6 +178,32 @@ static int sock_in_ns(void *p)
 		return -errno;
 	sysctls_in_ns(a->set, a->n);
 	return 0;
+}
+
+int bns_procfs(int *ret_fd, struct berr *e)
+{
+#if defined(SYS_fsopen) && defined(SYS_fsconfig) && defined(SYS_fsmount)
+	int fs, mnt;
+
+	fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return berr_errno(e, "fsopen proc");
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		int r = berr_errno(e, "create a procfs instance");
+
+		close(fs);
+		return r;
+	}
+	mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+	close(fs);
+	if (mnt < 0)
+		return berr_errno(e, "fsmount proc");
+	*ret_fd = mnt;
+	return 0;
+#else
+	(void)ret_fd;
+	return berr_set(e, -ENOSYS, "no fsopen");
+#endif
 }
 
 int bns_socket(int nsfd, int domain, int type, int protocol, int *ret_fd, struct berr *e)

@@ -27,10 +27,24 @@ int bns_socket(int nsfd, int domain, int type, int protocol, int *ret_fd, struct
 
 /* One sysctl write of bns_socket_sysctls. */
 struct bns_sysctl {
-	char path[128]; /* "/proc/sys/..." as the caller composed it (no '.' conversion) */
+	char path[128]; /* "/proc/sys/..." as the caller composed it (no '.' conversion), or relative to dirfd */
+	int dirfd;	/* -1: path is absolute; else a directory path is relative to (a bns_procfs mount) */
 	const char *value;
 	int err; /* filled in: 0, or -errno of this write */
 };
+
+/*
+ * A procfs instance of its own, mounted nowhere (fsopen/fsmount): *ret_fd is
+ * its root. The kernel keeps the dentries of every sysctl file looked up
+ * through one procfs, and those of the same name in different network
+ * namespaces hash to the same chain: a lookup walks every namespace's copy,
+ * so writing a sysctl in a new namespace costs O(namespaces written to
+ * through that procfs). A private instance, dropped after a few uses,
+ * bounds that chain (and keeps /proc's own lookups, the host's included,
+ * clean). Unmounting it (its last close) takes about a millisecond.
+ * -errno when the kernel has no fsopen (before 5.2) or refuses the mount.
+ */
+int bns_procfs(int *ret_fd, struct berr *e);
 
 /*
  * bns_socket, and in the same short-lived child (one clone for both) these

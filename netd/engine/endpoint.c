@@ -213,38 +213,38 @@ static int copy_request(const struct eng_network *n, const struct eng_attach *re
 
 /*
  * The rtnetlink socket in the container's namespace, and, for an endpoint
- * with IPv6, in the same short-lived child, the interface's IPv6 settings:
- * no router advertisements (a container could send one to its neighbours),
- * no SLAAC or privacy addresses, no duplicate address detection and no
- * router solicitations. With address generation off (link_up_quiet) the
- * interface has no link-local address; the one address is added with
- * IFA_F_NODAD (docs/performance.md).
+ * with IPv6, in the same short-lived child, the one IPv6 setting the
+ * interface needs: accept_ra=0 (no router advertisements, which a container
+ * could send to its neighbours; and with none accepted there are no SLAAC or
+ * privacy addresses and no routes learnt). The rest needs no sysctl: with
+ * address generation off (link_up_quiet) the interface has no link-local
+ * address, so it sends no router solicitation and runs no DAD, and its one
+ * address is added with IFA_F_NODAD. One write, not six, and through the
+ * engine's private procfs (eng_procfs): every sysctl file looked up walks
+ * the kernel's dentries of that name in every namespace looked up through
+ * the same procfs before (proc_sys_compare), so through /proc each write
+ * would cost O(containers), and so would every later lookup in
+ * /proc/sys/net, the host's own included (docs/performance.md).
  */
-static int open_container_side(const struct eng_endpoint *ep, int nsfd, struct nlsock **ret, struct berr *e)
+static int open_container_side(struct eng *eng, const struct eng_endpoint *ep, int nsfd, struct nlsock **ret,
+			       struct berr *e)
 {
-	static const char *const set[][2] = {{"accept_ra", "0"},
-					     {"autoconf", "0"},
-					     {"use_tempaddr", "0"},
-					     {"accept_dad", "0"},
-					     {"router_solicitations", "0"},
-					     {"dad_transmits", "0"}};
-	struct bns_sysctl sc[ARRAY_SIZE(set)];
+	struct bns_sysctl sc;
 	int r;
 
 	if (!ep->prefix6)
 		return nlsock_open(nsfd, ret, e);
-	for (size_t i = 0; i < ARRAY_SIZE(set); i++) {
-		snprintf(sc[i].path, sizeof(sc[i].path), "/proc/sys/net/ipv6/conf/%s/%s", ep->ifname, set[i][0]);
-		sc[i].value = set[i][1];
-	}
-	r = nlsock_open_sysctls(nsfd, sc, ARRAY_SIZE(sc), ret, e);
+	sc.dirfd = eng_procfs(eng);
+	snprintf(sc.path, sizeof(sc.path), "%s/net/ipv6/conf/%s/accept_ra", sc.dirfd >= 0 ? "sys" : "/proc/sys",
+		 ep->ifname);
+	sc.value = "0";
+	r = nlsock_open_sysctls(nsfd, &sc, 1, ret, e);
 	if (r < 0)
 		return r;
-	/* accept_ra is the one that matters (the rest follow from it or from the address's flags) */
-	if (sc[0].err < 0) {
+	if (sc.err < 0) {
 		nlsock_close(*ret);
 		*ret = NULL;
-		return berr_sys(e, sc[0].err, "turn router advertisements off on %s", ep->ifname);
+		return berr_sys(e, sc.err, "turn router advertisements off on %s", ep->ifname);
 	}
 	return 0;
 }
@@ -290,7 +290,7 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 	 * gets its carrier, and the bridge a forwarding port, only once the
 	 * container has its address and routes.
 	 */
-	r = open_container_side(ep, nsfd, &cns, e);
+	r = open_container_side(eng, ep, nsfd, &cns, e);
 	if (r < 0)
 		goto fail;
 	r = link_set(cns, 1 /* lo */, IFF_UP, IFF_UP, -1, e);

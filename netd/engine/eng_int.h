@@ -17,7 +17,20 @@ struct eng {
 	bool handoff;	       /* handoff_link_removal */
 	char (*retired)[16];   /* links retired for the hand-off at eng_close */
 	size_t n_retired, cap_retired;
+	int procfs; /* eng_procfs: a private procfs (-1: none yet) */
+	unsigned procfs_uses;
+	bool procfs_none; /* the kernel refused one: /proc it is */
 };
+
+/*
+ * A directory to write sysctls of other namespaces through (relative paths
+ * "sys/net/..."; bns_procfs): a private procfs replaced every
+ * ENG_PROCFS_USES uses, the old one unmounted by the reaper thread. -1 (use
+ * "/proc/sys/...") for an engine without a reaper (a one-shot process writes
+ * once) or a kernel without fsopen.
+ */
+#define ENG_PROCFS_USES 64
+int eng_procfs(struct eng *eng);
 
 /*
  * True when fd is the endpoint's recorded network namespace: device and

@@ -13,6 +13,7 @@
 #include "netd/engine/eng_int.h"
 #include "netd/engine/engine.h"
 #include "netd/engine/link.h"
+#include "netns.h"
 
 int eng_open(const struct eng_opts *opts, struct eng **ret, struct berr *e)
 {
@@ -24,6 +25,7 @@ int eng_open(const struct eng_opts *opts, struct eng **ret, struct berr *e)
 	eng = calloc(1, sizeof(*eng));
 	if (!eng)
 		return berr_oom(e);
+	eng->procfs = -1;
 	r = store_init(&eng->st, dir, timeout, e);
 	if (r < 0) {
 		free(eng);
@@ -48,6 +50,8 @@ void eng_close(struct eng *eng)
 
 	if (!eng)
 		return;
+	if (eng->procfs >= 0)
+		reaper_close(eng->reaper, eng->procfs);
 	reaper_stop(eng->reaper);
 	if (eng->n_retired && reaper_handoff(eng->retired, eng->n_retired, nft_fd(eng->nft), &hold) < 0) {
 		/* no process to hand them to: delete them here after all */
@@ -65,6 +69,30 @@ void eng_close(struct eng *eng)
 	berth_close_safe(hold);
 	store_fini(&eng->st);
 	free(eng);
+}
+
+int eng_procfs(struct eng *eng)
+{
+	int fd;
+
+	if (!eng->reaper || eng->procfs_none)
+		return -1;
+	if (eng->procfs >= 0 && eng->procfs_uses < ENG_PROCFS_USES) {
+		eng->procfs_uses++;
+		return eng->procfs;
+	}
+	if (bns_procfs(&fd, NULL) < 0) {
+		/* the old one stays in use: its chains just grow */
+		if (eng->procfs >= 0)
+			return eng->procfs;
+		eng->procfs_none = true;
+		return -1;
+	}
+	if (eng->procfs >= 0)
+		reaper_close(eng->reaper, eng->procfs);
+	eng->procfs = fd;
+	eng->procfs_uses = 1;
+	return fd;
 }
 
 int eng_retired_add(struct eng *eng, const char *name)

@@ -51,6 +51,9 @@ published_on_loopback6() {
 	serve c1 :: 80 web
 	serve c1 --udp :: 53 dns
 	assert_ok netctl attach client --netns /run/netns/c2 --network ds
+	# the container side, set through netd's private procfs: no router advertisements, no link-local address
+	assert_eq "$(ip netns exec c2 cat /proc/sys/net/ipv6/conf/eth0/accept_ra)" "0"
+	assert_eq "$(ip -n c2 -6 -o addr show dev eth0 | awk '{print $4}')" "fd00:77::3/64"
 	# every address of both families: upstream, the host's own, [::1] (the proxy) and 127.0.0.1
 	assert_eq "$(request upstream "$UPSTREAM_HOST_IP6" 8080)" "web $UPSTREAM_GW_IP6"
 	assert_eq "$(request upstream "$UPSTREAM_HOST_IP" 8080)" "web $UPSTREAM_GW_IP"

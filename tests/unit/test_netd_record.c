@@ -233,6 +233,27 @@ Test(netd_record, config_defaults_and_file)
 	cfg_free(&c);
 }
 
+Test(netd_record, config_network_with_ipv6)
+{
+	static const char text[] = "{\"networks\": [{\"name\": \"d\", \"subnet\": \"10.81.0.0/16\","
+				   "\"subnet6\": \"fd00:81::/64\", \"range6_start\": \"fd00:81::100\"},"
+				   "{\"name\": \"s\", \"subnet6\": \"2001:db8:5::/64\", \"masquerade6\": true}]}";
+	struct cfg c;
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(cfg_defaults(&c, &e), 0);
+	cr_assert_eq(cfg_parse(&c, text, strlen(text), &e), 0, "%s", e.msg);
+	cr_assert_eq(c.n_networks, 2);
+	cr_assert(eng_network_has6(&c.networks[0]));
+	cr_assert_eq(c.networks[0].subnet6.prefix, 64);
+	cr_assert(c.networks[0].masquerade6, "ULA subnets masquerade by default");
+	cr_assert(baddr_zero6(&c.networks[0].gateway6), "the engine picks the gateway");
+	cr_assert_eq(c.networks[0].range6_start.s6_addr[14], 1);
+	cr_assert(eng_network_has6(&c.networks[1]));
+	cr_assert(c.networks[1].masquerade6);
+	cfg_free(&c);
+}
+
 Test(netd_record, shipped_config_equals_the_built_in_defaults)
 {
 	struct cfg d, f;

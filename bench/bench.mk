@@ -26,6 +26,31 @@ bench-attach: $(BENCH_ATTACH) $(BUILD)/bin/netd $(SANDBOX)
 
 .PHONY: bench-attach
 
+# bench-dns: netd's DNS with 1,000 named endpoints: answer time of a local name (median, p99),
+# answers per second on one core, and how soon a name resolves after its attach (bench/bench_dns.c).
+BENCH_DNS := $(BUILD)/bin/bench-dns
+BENCH_BINS += $(BENCH_DNS)
+$(BENCH_DNS): $(BUILD)/bench/bench_dns.o $(LIBNETDCLIENT) $(LIBENGINE) $(LIBBERTH)
+	$(call link,$@,$^)
+
+bench-dns: $(BENCH_DNS) $(BUILD)/bin/netd $(SANDBOX)
+	$(Q)$(SANDBOX) --timeout 900 $(BENCH_DNS) $(BENCH_ARGS)
+
+.PHONY: bench-dns
+
+# bench-fabric: the fabric across simulated hosts (bench/bench_fabric.sh): a new host reachable from every
+# peer, 50 hosts to a full mesh, a resync of 1,000 peers in netd CPU, attach on a fabric network against a
+# local one, TCP across hosts through VXLAN and host-gw against the same host, netd's memory with 50 peers.
+BENCH_FABRIC := $(BUILD)/bin/bench-fabric
+BENCH_BINS += $(BENCH_FABRIC)
+$(BENCH_FABRIC): $(BUILD)/bench/bench_fabric.o $(LIBNETDCLIENT) $(LIBFABRIC) $(LIBENGINE) $(LIBBERTH)
+	$(call link,$@,$^)
+
+bench-fabric: $(BENCH_FABRIC) $(BUILD)/bin/netd $(BUILD)/bin/netctl $(SANDBOX) $(TSTNET)
+	$(Q)BERTH_BIN_DIR=$(abspath $(BUILD)/bin) $(SANDBOX) --timeout 1800 bash bench/bench_fabric.sh
+
+.PHONY: bench-fabric
+
 # bench-run: wall time of `run` of /bin/true with all eight namespaces, user mappings and memory, pids
 # and cpu limits, berth against crun and runc (medians; bench/bench_run.sh, RUNS=N to change the count).
 bench-run: $(BUILD)/bin/berth $(SANDBOX)

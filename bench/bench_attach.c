@@ -54,37 +54,6 @@ static double report(const char *what, double *t, size_t n)
 	return med;
 }
 
-/* A fresh network namespace, held only by the returned fd. */
-static int new_netns(void)
-{
-	int p[2], fd;
-	char path[64], c;
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		close(p[0]);
-		if (unshare(CLONE_NEWNET) < 0 || write(p[1], "1", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(p[1]);
-	fd = read(p[0], &c, 1) == 1 ? 0 : -1;
-	close(p[0]);
-	if (fd == 0) {
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return fd;
-}
-
 /* Links retired by netd and not yet deleted by its reaper ("bx" + 12 hex digits). */
 static size_t retired_links(void)
 {
@@ -273,14 +242,14 @@ int main(int argc, char **argv)
 	lat = calloc(n, sizeof(*lat));
 	cpu = calloc(n, sizeof(*cpu));
 	for (size_t i = 0; i < n; i++) {
-		ns[i] = new_netns();
+		ns[i] = bench_new_netns();
 		if (ns[i] < 0) {
 			fprintf(stderr, "bench-attach: namespace %zu: %s\n", i, strerror(errno));
 			return 1;
 		}
 	}
 	for (int i = 0; i < PROBES; i++)
-		probe_ns[i] = new_netns();
+		probe_ns[i] = bench_new_netns();
 	printf("bench-attach: %zu endpoints on one %snetwork, one published tcp port each, through netd's socket\n", n,
 	       dual ? "dual-stack " : "");
 	rss0 = rss_kib(pid);

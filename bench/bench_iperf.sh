@@ -1,8 +1,8 @@
 #!/bin/bash
 # bench_iperf.sh (make bench-iperf): TCP throughput with iperf3 between
-# namespaces, into a container on netd's network berth0, two ways from the
-# same client namespace ("upstream", behind the host's uplink0), in IPv4 and
-# (where the kernel has it: berth0 is dual stack then) in IPv6:
+# namespaces, into a container on a routed netd network (iperf), two ways
+# from the same client namespace ("upstream", behind the host's uplink0), in
+# IPv4 and (where the kernel has it: the network is dual stack then) in IPv6:
 #   published  to the host's address 198.51.100.2:5201 ([2001:db8::2]:5201),
 #              DNAT'ed by berth's nftables map to the container (5201:5201)
 #   direct     to the container's own address, routed through the host
@@ -37,24 +37,26 @@ ip route add default via 198.51.100.1
 ip netns add c1
 ip -n c1 link set lo up
 V6=0
-cfg=()
+net6=()
 if [ -e /proc/sys/net/ipv6 ]; then
 	V6=1
 	ip addr add 2001:db8::2/64 dev uplink0 nodad
 	ip -n upstream addr add 2001:db8::1/64 dev wan0 nodad
 	ip -6 route add default via 2001:db8::1
-	echo '{"networks":[{"name":"berth0","subnet":"10.66.0.0/16","subnet6":"fd00:66::/64"}]}' >"$TMP/netd.json"
-	cfg=(--config "$TMP/netd.json")
+	net6=(--subnet fd00:67::/64 --no-masquerade6)
 fi
 
-"$BIN/netd" "${cfg[@]}" --socket "$BERTH_NETD_SOCKET" --state-dir "$TMP/state" --run-dir "$TMP/run" --log-level warn
+"$BIN/netd" --socket "$BERTH_NETD_SOCKET" --state-dir "$TMP/state" --run-dir "$TMP/run" --log-level warn
 trap 'kill "$(cat "$TMP/run/netd.pid")" 2>/dev/null || true' EXIT
-att=$("$BIN/netctl" --json attach c1 --netns /run/netns/c1 -p 5201:5201)
+# A routed network (no masquerade): only such a network's containers are reachable from a neighbour
+# that routes its subnet through the host (a masquerading network admits published ports only).
+"$BIN/netctl" network create iperf --subnet 10.67.0.0/16 "${net6[@]}" --no-masquerade >/dev/null
+att=$("$BIN/netctl" --json attach c1 --network iperf --netns /run/netns/c1 -p 5201:5201)
 ip_c1=$(jq -r .ip <<<"$att")
 ip6_c1=$(jq -r '.ip6 // empty' <<<"$att")
-# the direct path: upstream routes the containers' subnet through the host
-ip -n upstream route add 10.66.0.0/16 via 198.51.100.2
-[ "$V6" = 0 ] || ip -n upstream -6 route add fd00:66::/64 via 2001:db8::2
+# the direct path: upstream routes the containers' subnets through the host
+ip -n upstream route add 10.67.0.0/16 via 198.51.100.2
+[ "$V6" = 0 ] || ip -n upstream -6 route add fd00:67::/64 via 2001:db8::2
 
 # one run against ADDR: prints bits/s received
 run_once() {
@@ -66,8 +68,8 @@ run_once() {
 		ip netns exec c1 ss -ltn 2>/dev/null | grep -q ':5201 ' && break
 		sleep 0.05
 	done
-	out=$(ip netns exec upstream iperf3 -c "$addr" -p 5201 -t "$SECS" -J 2>/dev/null) || {
-		kill "$spid" 2>/dev/null || true
+	out=$(ip netns exec upstream timeout $((SECS + 20)) iperf3 -c "$addr" -p 5201 -t "$SECS" --connect-timeout 3000 -J 2>/dev/null) || {
+		kill -KILL "$spid" 2>/dev/null || true
 		wait "$spid" 2>/dev/null || true
 		echo "bench_iperf: iperf3 to $addr failed" >&2
 		return 1

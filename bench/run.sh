@@ -7,7 +7,10 @@
 #   bench-attach     attach latency through netd at 10, 100 and ~1,000 endpoints; netd RSS at 0 and 1,000;
 #                    the same on a dual-stack network (-6), the fills of both taking turns
 #   bench-nft        publishing one port with 10, 1,000 and 10,000 already published (IPv4 and IPv6)
+#   bench-dns        netd's DNS at 1,000 named endpoints: answer time, answers per second, visibility
 #   bench_iperf.sh   TCP throughput through a published port and to the container's own address (IPv4, IPv6)
+#   bench_fabric.sh  the fabric across simulated hosts: a host joining, 50 hosts to a full mesh, a resync
+#                    of 1,000 peers in netd CPU, attach on a fabric network, TCP across hosts, memory
 # and prints one table: each figure as median (p10-p90) of its repeated
 # runs, the peers side by side, and the ratios first. Writes to
 # bench/results/: results.tsv (every figure), results.json, table.txt,
@@ -16,7 +19,8 @@
 #
 # Knobs (environment): RUNS=40 (container runs per runtime), CNI_N=30,
 # ATTACH_N=1000 and ATTACH_REPEAT=2 (fills of the network), NFT_ITER=300,
-# IPERF_SECONDS=3 and IPERF_RUNS=5; BENCH_QUICK=1 makes every one small (a
+# IPERF_SECONDS=3 and IPERF_RUNS=5, JOIN_N=20, MESH_N=50, RESYNC_PEERS=1000, ATTACH_FAB_N=40
+# (bench_fabric.sh); BENCH_QUICK=1 makes every one small (a
 # smoke test of the whole pipeline, minutes less, numbers noisier).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,15 +35,18 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 if [ -n "${BENCH_QUICK:-}" ]; then
-	: "${RUNS:=8}" "${CNI_N:=6}" "${ATTACH_N:=120}" "${ATTACH_REPEAT:=1}" "${NFT_ITER:=30}"
+	: "${RUNS:=8}" "${CNI_N:=6}" "${ATTACH_N:=120}" "${ATTACH_REPEAT:=1}" "${NFT_ITER:=30}" "${DNS_N:=100}"
 	: "${IPERF_SECONDS:=1}" "${IPERF_RUNS:=2}"
+	: "${JOIN_N:=5}" "${MESH_N:=20}" "${RESYNC_PEERS:=300}" "${ATTACH_FAB_N:=10}"
 fi
 RUNS=${RUNS:-40}
 CNI_N=${CNI_N:-30}
 ATTACH_N=${ATTACH_N:-1000}
 ATTACH_REPEAT=${ATTACH_REPEAT:-2}
 NFT_ITER=${NFT_ITER:-300}
+DNS_N=${DNS_N:-1000}
 export IPERF_SECONDS=${IPERF_SECONDS:-3} IPERF_RUNS=${IPERF_RUNS:-5}
+export JOIN_N=${JOIN_N:-20} MESH_N=${MESH_N:-50} RESYNC_PEERS=${RESYNC_PEERS:-1000} ATTACH_FAB_N=${ATTACH_FAB_N:-40}
 [ "$ATTACH_N" -ge 110 ] || { echo "bench: ATTACH_N must be at least 110" >&2; exit 2; }
 
 rm -rf "$RAW" "$LOGS"
@@ -71,7 +78,9 @@ for ((k = 1; k <= ATTACH_REPEAT; k++)); do
 	fi
 done
 step nft "$BIN/sandbox" --timeout 900 "$BIN/bench-nft" "$NFT_ITER"
+step dns "$BIN/sandbox" --timeout 900 "$BIN/bench-dns" -n "$DNS_N" --samples "$RAW/dns.txt"
 step iperf "$BIN/sandbox" --timeout 900 bash bench/bench_iperf.sh
+step fabric "$BIN/sandbox" --timeout 1800 bash bench/bench_fabric.sh
 
 # ---------------------------------------------------------------- figures
 # Every figure is one row of results.tsv:
@@ -120,10 +129,32 @@ awk '$1 == "publish" || $1 == "publish6" {
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 	printf "%s@%s\tberth\tus\t%s\t%s\t%s\t%s\n", $1, f["published"], f["n"], f["median"], f["p10"], f["p90"]
 }' "$LOGS/nft.log" >>"$TSV"
+# bench-dns: every answer time, the two rates, the visibility of twenty fresh names each way
+dns_samples() { awk -v k="$1" '$1 == k {print $2}' "$RAW/dns.txt" 2>/dev/null; }
+dns_samples local | stats_of dns-local berth us 1
+dns_samples rate | stats_of dns-rate berth answers/s 1
+dns_samples rate-cpu | stats_of dns-rate-cpu berth answers/s 1
+dns_samples visible-netd | stats_of dns-visible netd ms 0.001
+dns_samples visible-cni | stats_of dns-visible berth-cni ms 0.001
 samples iperf-published.bps | stats_of tcp published Gbit/s 1e-9
 samples iperf-direct.bps | stats_of tcp direct Gbit/s 1e-9
 samples iperf-published6.bps | stats_of tcp6 published Gbit/s 1e-9
 samples iperf-direct6.bps | stats_of tcp6 direct Gbit/s 1e-9
+# bench_fabric.sh: "KEY VALUE" lines
+fab_samples() { awk -v k="$1" '$1 == k {print $2}' "$RAW/fabric.txt" 2>/dev/null; }
+fab_samples join-reach-ms | stats_of fabric-join berth ms 1
+fab_samples mesh-ms | stats_of fabric-mesh berth ms 1
+fab_samples mesh-host-ms | stats_of fabric-mesh-host berth ms 1
+fab_samples resync-kept-cpu-ms | stats_of fabric-resync netd-cpu ms 1
+fab_samples resync-write-cpu-ms | stats_of fabric-resync-write netd-cpu ms 1
+fab_samples resync-events-cpu-ms | stats_of fabric-peers-events netd-cpu ms 1
+fab_samples attach-loc-us | stats_of fabric-attach local ms 0.001
+fab_samples attach-fab-us | stats_of fabric-attach fabric ms 0.001
+fab_samples tcp-same-gbps | stats_of fabric-tcp same-host Gbit/s 1
+fab_samples tcp-vxlan-gbps | stats_of fabric-tcp vxlan Gbit/s 1
+fab_samples tcp-hostgw-gbps | stats_of fabric-tcp host-gw Gbit/s 1
+fab_samples mesh-rss-kib | stats_of fabric-mem rss MiB 0.0009765625
+fab_samples mesh-pss-kib | stats_of fabric-mem pss MiB 0.0009765625
 
 # ---------------------------------------------------------------- the table
 # fig KEY SUBJECT FIELD: a field of a figure (median, p10, p90, n); empty when missing.
@@ -179,6 +210,11 @@ TABLE=$OUT/table.txt
 		"$(val publish@1000 berth)" "-"
 	row "publish a port, 10,000 published" "at 10,000 / at 10 $(ratio publish@10000 berth publish@10 berth)" \
 		"$(val publish@10000 berth)" "-"
+	dns_p99=$(dns_samples local | sort -g | awk '{v[++n] = $1} END {if (n) printf "%.0f us", v[int(0.99 * (n - 1) + 0.5) + 1]}')
+	row "DNS answer, local name, $DNS_N endpoints" "p99 ${dns_p99:--}" "$(val dns-local berth)" "-"
+	row "DNS answers/s, 32 in flight" "per core of the DNS thread $(val dns-rate-cpu berth)" "$(val dns-rate berth)" "-"
+	row "DNS name visible after attach (netd)" "1.00x (base)" "$(val dns-visible netd)" \
+		"after berth-cni ADD $(val dns-visible berth-cni)"
 	row "TCP through a published port (DNAT)" "published/direct $(ratio tcp published tcp direct)" \
 		"$(val tcp published)" "direct to the container $(val tcp direct)"
 	if [ -n "$(fig attach6@10 berth median)" ]; then
@@ -197,6 +233,18 @@ TABLE=$OUT/table.txt
 		row "TCP over IPv6, published port (DNAT)" "published/direct $(ratio tcp6 published tcp6 direct)" \
 			"$(val tcp6 published)" "direct to the container $(val tcp6 direct)"
 	fi
+	row "fabric: new host reached by every peer" "target 1 s" \
+		"$(val fabric-join berth)" "$JOIN_N joins into 4 hosts, from its netd's start"
+	row "fabric: $MESH_N hosts to a full mesh" "target 5 s" "$(val fabric-mesh berth)" \
+		"per host $(val fabric-mesh-host berth)"
+	row "fabric: resync of $RESYNC_PEERS peers, netd CPU" "target 1 s" "$(val fabric-resync netd-cpu)" \
+		"all written again $(val fabric-resync-write netd-cpu); as they came $(val fabric-peers-events netd-cpu)"
+	row "fabric: attach on a fabric network" "fabric/local $(ratio fabric-attach fabric fabric-attach local) (target 1.1x)" \
+		"$(val fabric-attach fabric)" "local network $(val fabric-attach local)"
+	row "fabric: TCP across hosts, VXLAN" "vxlan/same-host $(ratio fabric-tcp vxlan fabric-tcp same-host)" \
+		"$(val fabric-tcp vxlan)" "same host $(val fabric-tcp same-host); host-gw $(val fabric-tcp host-gw)"
+	row "fabric: netd memory, $((MESH_N - 1)) peers" "PSS (target 8 MiB)" "$(val fabric-mem pss)" \
+		"RSS $(val fabric-mem rss) (shared libraries counted whole)"
 	row "netd RSS, 0 endpoints" "1.00x (base)" "$(val rss@0 netd)" "-"
 	row "netd RSS, $ATTACH_N endpoints" "at $ATTACH_N / at 0 $(ratio "rss@$ATTACH_N" netd rss@0 netd)" \
 		"$(val "rss@$ATTACH_N" netd)" "-"

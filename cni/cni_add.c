@@ -13,6 +13,7 @@
 #include "cni/cni_verbs.h"
 #include "jsonutil.h"
 #include "mac.h"
+#include "netd/engine/names.h"
 #include "netns.h"
 
 /* What ADD decided before attaching: the network and the address. */
@@ -181,6 +182,34 @@ static int add_default_route(json_t *res, const char *dst, const char *gw)
 	return cni_result_add_route(res, dst, gw);
 }
 
+/*
+ * The result's dns: the config's, and when netd serves DNS for this state
+ * directory on this network's gateway, that gateway as the nameserver and
+ * the network (and netd's domain) to search, unless the config names its
+ * own.
+ */
+static int set_dns(const struct cni_req *req, const struct add_plan *p, json_t *res)
+{
+	const struct cni_conf *c = &req->conf;
+	_cleanup_json_ json_t *dns = json_deep_copy(c->dns);
+	_cleanup_free_ char *domain = NULL;
+	char gw[INET_ADDRSTRLEN];
+
+	if (!dns)
+		return -ENOMEM;
+	/* netd's DNS answers on the IPv4 gateway (docs/dns.md) */
+	if (p->net.gateway_on_bridge && c->is_gateway && p->net.gateway &&
+	    !json_array_size(json_object_get(dns, "nameservers")) && names_served(c->data_dir, &domain)) {
+		if (bjson_set(dns, "nameservers", json_pack("[s]", baddr_fmt4(p->net.gateway, gw))) < 0)
+			return -ENOMEM;
+		if (!json_array_size(json_object_get(dns, "search")) &&
+		    bjson_set(dns, "search",
+			      domain ? json_pack("[s,s]", p->net.name, domain) : json_pack("[s]", p->net.name)) < 0)
+			return -ENOMEM;
+	}
+	return cni_result_set_dns(res, dns);
+}
+
 static int build_result(const struct cni_req *req, const struct add_plan *p, const struct eng_endpoint *ep,
 			const json_t *ipam, json_t **ret)
 {
@@ -233,7 +262,7 @@ static int build_result(const struct cni_req *req, const struct add_plan *p, con
 	if (r >= 0 && c->is_default_gw && ep->prefix6)
 		r = add_default_route(res, "::/0", baddr_fmt6(&p->net.gateway6, gw));
 	if (r >= 0)
-		r = cni_result_set_dns(res, c->dns);
+		r = set_dns(req, p, res);
 	if (r >= 0)
 		r = cni_result_render(res, c->version, ret);
 	return r;
@@ -330,6 +359,9 @@ int cni_cmd_add(const struct cni_req *req, json_t **ret_result, struct cni_err *
 		.ports = ports,
 		.n_ports = c->n_ports,
 		.owner = owner,
+		.name = c->dns_name,
+		.aliases = (const char *const *)c->aliases,
+		.n_aliases = c->n_aliases,
 	};
 	/* GC of this network removes what berth-cni attached to it, and nothing else */
 	snprintf(owner, sizeof(owner), ENG_OWNER_CNI "%s", c->name);

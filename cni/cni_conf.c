@@ -11,6 +11,8 @@
 #include "cni/cni_addr.h"
 #include "cni/cni_result.h"
 #include "jsonutil.h"
+#include "netd/engine/engine.h"
+#include "strv.h"
 
 /* Every top-level key berth-cni reads or tolerates; anything else is code 2. */
 static const char *const top_keys[] = {
@@ -247,6 +249,40 @@ static int parse_mac(const json_t *o, const char *key, const char *where, struct
 	return 0;
 }
 
+/*
+ * runtimeConfig.aliases as podman passed them to CNI DNS plugins: an
+ * object of network name -> names (this network's are taken), or a list.
+ */
+static int parse_aliases(const json_t *v, struct cni_conf *c, struct cni_err *ce)
+{
+	json_t *list = json_is_object(v) ? json_object_get(v, c->name) : (json_t *)v, *a;
+	size_t i;
+
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list))
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"'runtimeConfig.aliases' must map network names to lists of names, or be a list");
+	if (json_array_size(list) > ENG_MAX_ALIASES)
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -E2BIG, "'runtimeConfig.aliases' has more than %d names",
+				ENG_MAX_ALIASES);
+	c->aliases = calloc(json_array_size(list) + 1, sizeof(*c->aliases));
+	if (!c->aliases)
+		return cni_oom(ce);
+	json_array_foreach (list, i, a) {
+		const char *s = json_string_value(a);
+
+		if (!s || !bdns_name_valid(s))
+			return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+					"'runtimeConfig.aliases' of %s: \"%.64s\" is not a DNS name", c->name,
+					s ? s : "?");
+		if (!(c->aliases[c->n_aliases] = strdup(s)))
+			return cni_oom(ce);
+		c->n_aliases++;
+	}
+	return 0;
+}
+
 static int parse_runtime(const json_t *doc, const struct cni_env *env, struct cni_conf *c, struct cni_err *ce)
 {
 	json_t *rc = NULL, *args = NULL, *cniargs = NULL, *v;
@@ -264,6 +300,13 @@ static int parse_runtime(const json_t *doc, const struct cni_env *env, struct cn
 	if (env->args.has_mac) {
 		c->has_mac = true;
 		memcpy(c->mac, env->args.mac, 6);
+	}
+	if (env->args.pod_name[0]) {
+		if (!bdns_name_valid(env->args.pod_name))
+			return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+					"CNI_ARGS K8S_POD_NAME \"%s\" is not a DNS name", env->args.pod_name);
+		if (!(c->dns_name = strdup(env->args.pod_name)))
+			return cni_oom(ce);
 	}
 
 	r = bjson_get_obj(doc, "args", NULL, &args, &ce->e);
@@ -301,6 +344,12 @@ static int parse_runtime(const json_t *doc, const struct cni_env *env, struct cn
 	v = json_object_get(rc, "ips");
 	if (v && !json_is_null(v)) {
 		r = parse_ip_list(v, "runtimeConfig.ips", c, ce);
+		if (r < 0)
+			return r;
+	}
+	v = json_object_get(rc, "aliases");
+	if (v && !json_is_null(v)) {
+		r = parse_aliases(v, c, ce);
 		if (r < 0)
 			return r;
 	}
@@ -507,6 +556,8 @@ void cni_conf_free(struct cni_conf *c)
 	free(c->ports);
 	free(c->valid);
 	free(c->data_dir);
+	free(c->dns_name);
+	strv_free_n(c->aliases, c->n_aliases);
 	json_decref(c->dns);
 	json_decref(c->prev_result);
 	json_decref(c->raw);

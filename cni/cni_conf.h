@@ -94,6 +94,10 @@ struct cni_conf {
 	struct in6_addr ip6;
 	bool has_mac;
 	uint8_t mac[6];
+	/* netd's DNS: the container's name (K8S_POD_NAME) and runtimeConfig.aliases (of this network) */
+	char *dns_name; /* owned; NULL: none */
+	char **aliases; /* owned */
+	size_t n_aliases;
 
 	json_t *prev_result; /* owned, internal shape (cni_result.h); NULL when absent */
 

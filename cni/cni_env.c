@@ -140,6 +140,11 @@ int cni_args_parse(const char *s, struct cni_args *ret, struct cni_err *ce)
 			if (cni_mac_parse(val, "CNI_ARGS MAC", a.mac, &mce) < 0)
 				return env_fail(ce, "CNI_ARGS: %s", berr_message(&mce.e));
 			a.has_mac = true;
+		} else if (strcmp(key, "K8S_POD_NAME") == 0) {
+			if (!*val || strlen(val) >= sizeof(a.pod_name))
+				return env_fail(ce, "CNI_ARGS: K8S_POD_NAME is empty or longer than %zu bytes",
+						sizeof(a.pod_name) - 1);
+			snprintf(a.pod_name, sizeof(a.pod_name), "%s", val);
 		} else if (!unknown[0]) {
 			snprintf(unknown, sizeof(unknown), "%s", key);
 		}

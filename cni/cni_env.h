@@ -23,7 +23,7 @@ enum cni_cmd {
 /* Container ids: the spec's [A-Za-z0-9][A-Za-z0-9_.-]*, at most the engine's ENG_ID_MAX bytes. */
 #define CNI_CONTAINERID_MAX 128
 
-/* CNI_ARGS: "K=V;K=V". Only IP, MAC and IgnoreUnknown mean something to berth-cni. */
+/* CNI_ARGS: "K=V;K=V". Only IP, MAC, K8S_POD_NAME and IgnoreUnknown mean something to berth-cni. */
 struct cni_args {
 	bool has_ip;
 	uint32_t ip; /* host byte order */
@@ -32,6 +32,7 @@ struct cni_args {
 	bool has_mac;
 	uint8_t mac[6];
 	bool ignore_unknown;
+	char pod_name[254]; /* K8S_POD_NAME: the name netd's DNS answers for the container; "" when absent */
 };
 
 struct cni_env {

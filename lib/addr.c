@@ -203,6 +203,26 @@ bool bname_valid(const char *s, size_t max)
 	return n <= max;
 }
 
+bool bdns_name_valid(const char *s)
+{
+	size_t n = 0, label = 0;
+
+	if (!s || !isalnum((unsigned char)s[0]))
+		return false;
+	for (const char *p = s; *p; p++, n++) {
+		if (*p == '.') {
+			/* no empty label, and none starting with '-' or '_' */
+			if (label == 0 || !isalnum((unsigned char)p[1]))
+				return false;
+			label = 0;
+			continue;
+		}
+		if ((!isalnum((unsigned char)*p) && *p != '-' && *p != '_') || ++label > 63)
+			return false;
+	}
+	return n <= BDNS_NAME_MAX;
+}
+
 bool bifname_valid(const char *s)
 {
 	size_t n;

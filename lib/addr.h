@@ -75,6 +75,13 @@ int bparse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
 /* Names of networks and containers: [A-Za-z0-9][A-Za-z0-9_.-]*, at most max bytes. */
 bool bname_valid(const char *s, size_t max);
+/*
+ * A name in DNS (a container's name or alias in netd's DNS): labels of
+ * [A-Za-z0-9_-], 1..63 bytes each, starting with a letter or a digit,
+ * joined by single dots, at most BDNS_NAME_MAX bytes in all.
+ */
+#define BDNS_NAME_MAX 253
+bool bdns_name_valid(const char *s);
 /* Linux interface name: 1..15 bytes, no '/', ':', whitespace, not "." or "..". */
 bool bifname_valid(const char *s);
 

@@ -7,6 +7,9 @@
 /* Replies are single lines too, but listings grow with the endpoints (~3 KiB each at most). */
 #define NETD_MAX_REPLY (64 * 1024 * 1024)
 
+/* Aliases an attach may give (names: bdns_name_valid, lib/addr.h). */
+#define NETD_MAX_ALIASES 32
+
 /* The "op" of each request. */
 #define NETD_OP_PING "ping"
 #define NETD_OP_NETWORK_CREATE "network.create"
@@ -24,6 +27,7 @@
 #define NETD_OP_STATUS "status"
 #define NETD_OP_RECONCILE "reconcile"
 #define NETD_OP_TEARDOWN "teardown"
+#define NETD_OP_DNS "dns"
 /* The fabric across hosts (docs/fabric.md): status, and operations queued for etcd, polled by ticket. */
 #define NETD_OP_FABRIC "fabric"
 #define NETD_OP_FABRIC_CREATE "fabric.network.create"

@@ -105,11 +105,13 @@ struct create_ctx {
 	pid_t helper; /* reaped once the init is set up */
 	bool attached;
 	json_t *annotations;
+	const char *state_dir; /* root/id: where the container's resolv.conf goes */
 };
 
 static void close_launch_fds(struct rt_launch *l)
 {
 	l->console_sock = berth_close_safe(l->console_sock);
+	l->resolv_tree = berth_close_safe(l->resolv_tree);
 	for (int i = 0; i < 2; i++) {
 		l->go[i] = berth_close_safe(l->go[i]);
 		l->done[i] = berth_close_safe(l->done[i]);
@@ -188,7 +190,11 @@ static int drive_init(struct create_ctx *c, const struct rt_create_opts *o, cons
 			return berr_wrap(e, r, "enter the container's cgroup");
 	}
 	if (spec->n_nets) {
-		r = rt_net_attach(spec, o->id, c->pid, o->netd_socket, c->annotations, e);
+		_cleanup_free_ char *resolv = rt_path_join(c->state_dir, RT_NET_RESOLV_FILE);
+
+		if (!resolv)
+			return berr_oom(e);
+		r = rt_net_attach(spec, o->id, c->pid, o->netd_socket, resolv, c->annotations, e);
 		if (r < 0)
 			return r;
 		c->attached = true;
@@ -255,7 +261,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 
 	memset(ret, 0, sizeof(*ret));
 	ret->sync_fd = -1;
-	c.l.sync_parent = c.l.sync_child = c.l.console_sock = -1;
+	c.l.sync_parent = c.l.sync_child = c.l.console_sock = c.l.resolv_tree = -1;
 	c.l.go[0] = c.l.go[1] = c.l.done[0] = c.l.done[1] = -1;
 	for (int i = 0; i < RT_NS_COUNT; i++)
 		c.l.ns_fds[i] = -1;
@@ -315,7 +321,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	c.l.cg = c.cg;
 	c.l.preserve_fds = o->preserve_fds;
 	c.l.state_lock = st->lockfd;
-	if ((r = spawn_init(&c, spec, e)) < 0)
+	if ((r = rt_net_resolv_prepare(spec, st->dir, &c.l.resolv_tree, e)) < 0 || (r = spawn_init(&c, spec, e)) < 0)
 		goto fail;
 	c.l.sync_child = -1; /* closed by rt_spawn_run */
 	rt_trace("spawned");
@@ -324,6 +330,7 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	init_done = c.l.done[0];
 	close_launch_fds(&c.l);
 	c.cg_fd = berth_close_safe(c.cg_fd);
+	c.state_dir = st->dir;
 	r = drive_init(&c, o, spec, e);
 	rt_spawn_reap(c.helper);
 	c.helper = -1;

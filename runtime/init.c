@@ -22,6 +22,7 @@
 #include "runtime/inroot.h"
 #include "runtime/launch.h"
 #include "runtime/namespaces.h"
+#include "runtime/net.h"
 #include "runtime/process.h"
 #include "runtime/rootfs.h"
 #include "runtime/sync.h"
@@ -190,7 +191,8 @@ void rt_init_main(void *ctx)
 		goto fail;
 	}
 	rt_trace("init ids/host");
-	if ((r = rt_rootfs_prepare(spec, &rootfd, &e)) < 0 || (r = setup_root(l, rootfd, &slave, &e)) < 0)
+	if ((r = rt_rootfs_prepare(spec, &rootfd, &e)) < 0 || (r = setup_root(l, rootfd, &slave, &e)) < 0 ||
+	    (r = rt_net_resolv_mount(rootfd, TAKE_FD(l->resolv_tree), go.data, &e)) < 0)
 		goto fail;
 	if (spec->hooks.n[RT_HOOK_PRESTART] || spec->hooks.n[RT_HOOK_CREATE_RUNTIME]) {
 		if (rt_sync_send(l->sync_child, RT_SYNC_HOOKS, 0, 0, NULL, 0) < 0 ||

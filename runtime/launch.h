@@ -21,6 +21,7 @@ struct rt_launch {
 	int preserve_fds;
 	int state_lock;	       /* the parent's lock of the state directory: the init must not keep it */
 	bool unshare_cgroupns; /* CLONE_INTO_CGROUP path: the cgroup namespace is made after joining */
+	int resolv_tree;       /* a detached mount of the container's resolv.conf (net.h), -1: none */
 };
 
 /* The container's init: runs in the new namespaces, never returns. */

@@ -122,6 +122,8 @@ struct rt_net_attach {
 	char *ip6;	 /* NULL: netd allocates (when the network has IPv6) */
 	char ifname[16]; /* inside the container */
 	char **ports;	 /* NULL-terminated canonical port specs ("8080:80/tcp"), or NULL */
+	char *name;	 /* the container's name in netd's DNS on this network (berth.name), or NULL */
+	char **aliases;	 /* NULL-terminated more names (berth.aliases and the entry's own), or NULL */
 };
 
 #define RT_MAX_NETS 32

@@ -1,10 +1,13 @@
 /* runtime/spec_net.c: the annotations that ask netd for networking. */
 /*
  *   berth.network  NAME            one interface, eth0 (with berth.ip, berth.ip6, berth.ports)
- *   berth.networks JSON array      [{"network":N,"ip":A,"ip6":A6,"ifname":I,"ports":[SPEC...]}...]
+ *   berth.networks JSON array      [{"network":N,"ip":A,"ip6":A6,"ifname":I,"ports":[SPEC...],"aliases":[NAME...]}...]
+ *   berth.name     NAME            the container's name in netd's DNS, on every network
+ *   berth.aliases  NAME,NAME...    more names, on every network
  *
  * Interfaces default to eth0, eth1... in list order. berth.ports, when
- * given with berth.networks, publishes on the first network.
+ * given with berth.networks, publishes on the first network. An entry's
+ * aliases are names on that network only.
  */
 #include <errno.h>
 #include <sched.h>
@@ -16,10 +19,11 @@
 #include "array.h"
 #include "cleanup.h"
 #include "jsonutil.h"
+#include "netd/protocol.h"
 #include "runtime/spec.h"
 #include "strv.h"
 
-static const char *const att_keys[] = {"network", "ip", "ip6", "ifname", "ports", NULL};
+static const char *const att_keys[] = {"network", "ip", "ip6", "ifname", "ports", "aliases", NULL};
 
 void rt_net_attach_free(struct rt_net_attach *nets, size_t n)
 {
@@ -28,6 +32,8 @@ void rt_net_attach_free(struct rt_net_attach *nets, size_t n)
 		free(nets[i].ip);
 		free(nets[i].ip6);
 		strv_free(nets[i].ports);
+		free(nets[i].name);
+		strv_free(nets[i].aliases);
 	}
 	free(nets);
 }
@@ -47,6 +53,72 @@ static int push_port(char ***v, const char *item, const char *where, struct berr
 	(*v)[n + 1] = NULL;
 	(*v)[n] = strdup(bportspec_fmt(&ps, canon, sizeof(canon)));
 	return (*v)[n] ? 0 : berr_oom(e);
+}
+
+/* Append a DNS name to a NULL-terminated vector (where names the annotation for the message). */
+static int push_name(char ***v, const char *name, const char *where, struct berr *e)
+{
+	size_t n = strv_len(*v), cap = *v ? n + 1 : 0;
+
+	if (!bdns_name_valid(name))
+		return berr_set(e, -EINVAL, "%s: '%s' is not a DNS name (labels of letters, digits, '-', '_')", where,
+				name);
+	if (n >= NETD_MAX_ALIASES)
+		return berr_set(e, -EINVAL, "%s: more than %d names", where, NETD_MAX_ALIASES);
+	if (BARRAY_RESERVE(*v, cap, n + 2) < 0)
+		return berr_oom(e);
+	(*v)[n + 1] = NULL;
+	(*v)[n] = strdup(name);
+	return (*v)[n] ? 0 : berr_oom(e);
+}
+
+/*
+ * berth.name and berth.aliases ("a,b") onto every network of the spec,
+ * the aliases before an entry's own.
+ */
+static int parse_names(struct rt_spec *spec, struct berr *e)
+{
+	const char *name = NULL, *aliases = NULL;
+	int r;
+
+	if ((r = bjson_get_str(spec->annotations, "berth.name", "annotations", &name, e)) < 0 ||
+	    (r = bjson_get_str(spec->annotations, "berth.aliases", "annotations", &aliases, e)) < 0)
+		return r;
+	if (name && !bdns_name_valid(name))
+		return berr_set(e, -EINVAL, "annotation 'berth.name': '%s' is not a DNS name", name);
+	for (size_t i = 0; i < spec->n_nets; i++) {
+		struct rt_net_attach *a = &spec->nets[i];
+		char **own = TAKE_PTR(a->aliases);
+
+		if (name && !(a->name = strdup(name))) {
+			strv_free(own);
+			return berr_oom(e);
+		}
+		for (const char *p = aliases ? aliases : ""; *p;) {
+			const char *end = strchrnul(p, ',');
+			char item[BDNS_NAME_MAX + 1];
+
+			if (end == p || (size_t)(end - p) >= sizeof(item)) {
+				strv_free(own);
+				return berr_set(e, -EINVAL, "annotation 'berth.aliases': invalid entry near '%s'", p);
+			}
+			memcpy(item, p, (size_t)(end - p));
+			item[end - p] = '\0';
+			if ((r = push_name(&a->aliases, item, "annotation 'berth.aliases'", e)) < 0) {
+				strv_free(own);
+				return r;
+			}
+			p = *end ? end + 1 : end;
+		}
+		for (size_t k = 0; own && own[k]; k++) {
+			if ((r = push_name(&a->aliases, own[k], "annotation 'berth.networks' aliases", e)) < 0) {
+				strv_free(own);
+				return r;
+			}
+		}
+		strv_free(own);
+	}
+	return 0;
 }
 
 /* "8080:80/tcp,5353:53/udp" */
@@ -173,6 +245,21 @@ static int parse_entry(const json_t *j, size_t i, struct rt_net_attach *a, struc
 		snprintf(a->ifname, sizeof(a->ifname), "%s", s);
 	else
 		snprintf(a->ifname, sizeof(a->ifname), "eth%zu", i);
+	{
+		json_t *al = json_object_get(j, "aliases"), *x;
+		size_t k;
+		char w[96];
+
+		snprintf(w, sizeof(w), "%s.aliases", where);
+		if (al && !json_is_null(al) && !json_is_array(al))
+			return berr_set(e, -EINVAL, "%s must be an array of names", w);
+		json_array_foreach (al, k, x) {
+			if (!json_is_string(x))
+				return berr_set(e, -EINVAL, "%s[%zu] must be a string", w, k);
+			if ((r = push_name(&a->aliases, json_string_value(x), w, e)) < 0)
+				return r;
+		}
+	}
 	ports = json_object_get(j, "ports");
 	if (ports && !json_is_null(ports)) {
 		char w[96];
@@ -270,7 +357,7 @@ int rt_spec_parse_networks(struct rt_spec *spec, struct berr *e)
 		return berr_set(e, -EINVAL, "annotation '%s' needs a network namespace in 'linux.namespaces'", key);
 	}
 	r = list ? parse_list(spec, list, e) : parse_single(spec, single, e);
-	if (r < 0)
+	if (r < 0 || (r = parse_names(spec, e)) < 0)
 		return r;
 	spec->network = spec->nets[0].network;
 	spec->net_ip = spec->nets[0].ip;

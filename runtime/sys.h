@@ -80,6 +80,16 @@ static inline int rt_sys_mount_setattr(int dirfd, const char *path, unsigned fla
 	return (int)syscall(SYS_mount_setattr, dirfd, path, flags, attr, sizeof(*attr));
 }
 
+static inline int rt_sys_open_tree(int dirfd, const char *path, unsigned flags)
+{
+	return (int)syscall(SYS_open_tree, dirfd, path, flags);
+}
+
+static inline int rt_sys_move_mount(int from_dirfd, const char *from, int to_dirfd, const char *to, unsigned flags)
+{
+	return (int)syscall(SYS_move_mount, from_dirfd, from, to_dirfd, to, flags);
+}
+
 static inline int rt_sys_memfd_create(const char *name, unsigned flags)
 {
 	return (int)syscall(SYS_memfd_create, name, flags);

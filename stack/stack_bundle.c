@@ -8,7 +8,9 @@
  * limits, and /etc/hosts, /etc/resolv.conf, /etc/hostname bind-mounted
  * read-only from the container's directory. Networking is the berth.networks
  * annotation (runtime/spec_net.c): one interface per network, eth0 first,
- * published ports on the first.
+ * published ports on the first, the aliases of each network with it; the
+ * container's name (berth.name) and hostname (berth.aliases) are its names
+ * in netd's DNS.
  *
  * The text is generated the same way every time, so an unchanged
  * definition gives byte-identical text: that is how up tells whether a
@@ -166,6 +168,16 @@ static char *networks_annotation(const struct stack_container *c)
 		    bjson_set(o, "ifname", json_string(ifname)) ||
 		    (c->networks[i].ip && bjson_set(o, "ip", json_string(baddr_fmt4(c->networks[i].ip, ip)))))
 			return NULL;
+		/* the names netd's DNS answers for it on this network alone */
+		if (c->networks[i].n_aliases) {
+			json_t *al = json_array();
+
+			if (!al || bjson_set(o, "aliases", al) < 0)
+				return NULL;
+			for (size_t k = 0; k < c->networks[i].n_aliases; k++)
+				if (json_array_append_new(al, json_string(c->networks[i].aliases[k])) < 0)
+					return NULL;
+		}
 		if (i == 0 && c->n_ports) {
 			json_t *ports = json_array();
 
@@ -205,6 +217,15 @@ int stk_bundle_text(const struct stack_run *run, const struct stack *st, const s
 			json_decref(ann);
 			return berr_oom(e);
 		}
+	}
+	/* its name in netd's DNS, and its hostname when that differs (runtime/spec_net.c) */
+	if (c->n_networks && bdns_name_valid(c->name) &&
+	    (bjson_set(ann, "berth.name", json_string(c->name)) < 0 ||
+	     (strcmp(c->hostname, c->name) != 0 && bdns_name_valid(c->hostname) &&
+	      bjson_set(ann, "berth.aliases", json_string(c->hostname)) < 0))) {
+		json_decref(ns);
+		json_decref(ann);
+		return berr_oom(e);
 	}
 	if (bjson_set(ann, "berth.stack", json_string(st->name)) < 0 ||
 	    bjson_set(ann, "berth.stack.container", json_string(c->name)) < 0 ||

@@ -1,11 +1,14 @@
 /* stack/stack_etc_files.c: the /etc/hosts, /etc/resolv.conf and /etc/hostname of each stack container. */
 /*
- * They are bind-mounted from the container's directory. Name resolution is
- * by hosts file: a container's file lists itself and every container it
- * shares a network with (address on that network, name, aliases given for
- * that network), nothing across networks. The files are rewritten in place
- * whenever a container comes or goes: a bind mount pins the inode, so a
- * rename over the file would not be seen inside.
+ * They are bind-mounted from the container's directory. Names resolve
+ * through netd's DNS on every network that has it (the record's network
+ * entries keep netd's "dns" object): resolv.conf names the resolvers and
+ * the hosts file lists only localhost and the container's own names. On a
+ * network without it, by hosts file: a container's file lists itself and
+ * every container it shares such a network with (address on that network,
+ * name, aliases given for that network), nothing across networks. The
+ * files are rewritten in place whenever a container comes or goes: a bind
+ * mount pins the inode, so a rename over the file would not be seen inside.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +23,7 @@
 #include "cleanup.h"
 #include "fileutil.h"
 #include "jsonutil.h"
+#include "runtime/net.h"
 #include "stack/stack_int.h"
 
 #define FILE_MAX (1u << 20)
@@ -92,6 +96,15 @@ static int host_line(struct bbuf *b, const json_t *att, const char *name, const 
 	return r;
 }
 
+/* netd's "dns" object of a network of the stack (stack_up.c records it), NULL when netd serves no DNS there. */
+static const json_t *net_dns(struct stack_run *run, const char *network)
+{
+	const json_t *n = stack_run_rec_find(run, "networks", network);
+	const json_t *dns = json_object_get(n, "dns");
+
+	return json_array_size(json_object_get(dns, "nameservers")) ? dns : NULL;
+}
+
 static const json_t *shared(const json_t *other, const char *network)
 {
 	json_t *nets = json_object_get(other, "networks"), *n;
@@ -127,7 +140,8 @@ int stk_hosts_text(struct stack_run *run, const json_t *ctr, char **ret, struct 
 	json_array_foreach (mine, i, att) {
 		const char *net = stk_str(att, "network");
 
-		if (!net)
+		/* netd's DNS answers for the others there */
+		if (!net || net_dns(run, net))
 			continue;
 		json_array_foreach (ctrs, k, o) {
 			const json_t *theirs;
@@ -226,6 +240,27 @@ int stk_resolv_text(char **ret, struct berr *e)
 	return take_text(&b, ret, e);
 }
 
+int stk_resolv_text_ctr(struct stack_run *run, const json_t *ctr, char **ret, struct berr *e)
+{
+	_cleanup_json_ json_t *results = json_array();
+	json_t *att;
+	size_t i;
+
+	if (!results)
+		return berr_oom(e);
+	json_array_foreach (json_object_get(ctr, "networks"), i, att) {
+		const json_t *dns = stk_str(att, "network") ? net_dns(run, stk_str(att, "network")) : NULL;
+
+		if (dns && json_array_append_new(results, json_pack("{s:O}", "dns", dns)) < 0)
+			return berr_oom(e);
+	}
+	if (json_array_size(results) == 0)
+		return stk_resolv_text(ret, e);
+	/* the runtime's text, as for any container netd wires */
+	*ret = rt_net_resolv_text(results);
+	return *ret ? 0 : berr_oom(e);
+}
+
 int stk_etc_write(struct stack_run *run, const json_t *ctr, struct berr *e)
 {
 	const char *name = stk_str(ctr, "name");
@@ -242,7 +277,8 @@ int stk_etc_write(struct stack_run *run, const json_t *ctr, struct berr *e)
 	}
 	if ((r = stk_write_in_place(hostname, hostname_text, 0644, e)) < 0 ||
 	    (r = stk_hosts_text(run, ctr, &hosts_text, e)) < 0 ||
-	    (r = stk_write_in_place(hosts, hosts_text, 0644, e)) < 0 || (r = stk_resolv_text(&resolv_text, e)) < 0 ||
+	    (r = stk_write_in_place(hosts, hosts_text, 0644, e)) < 0 ||
+	    (r = stk_resolv_text_ctr(run, ctr, &resolv_text, e)) < 0 ||
 	    (r = stk_write_in_place(resolv, resolv_text, 0644, e)) < 0)
 		return r;
 	return 0;

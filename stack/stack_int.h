@@ -3,7 +3,8 @@
  * The record <root>/stacks/<stack>/stack.json (written atomically):
  *
  *   {"version":1, "name":"web", "file":"/abs/web.json", "cgroup_parent":"/berth/stacks",
- *    "networks":[{"name":"webnet","created":true}],          used by the stack; created: up made it
+ *    "networks":[{"name":"webnet","created":true,             used by the stack; created: up made it
+ *                  "dns":{"nameservers":[...],"search":[...]}}],  netd's DNS there (network.inspect)
  *    "containers":[{"name":"web","id":"web-web","hostname":"web",
  *                   "networks":[{"network":"webnet","ifname":"eth0","aliases":["www"],
  *                                "ip":"10.89.0.2","prefix":24}],   ip/prefix once attached
@@ -80,6 +81,8 @@ int stk_hosts_refresh(struct stack_run *run, struct berr *e);
 int stk_hosts_text(struct stack_run *run, const json_t *ctr, char **ret, struct berr *e);
 /* resolv.conf text from the host's (or $BERTH_STACK_RESOLV_CONF): nameservers unless loopback-only. */
 int stk_resolv_text(char **ret, struct berr *e);
+/* Container ctr's resolv.conf: netd's resolvers of its networks that have DNS, else stk_resolv_text. */
+int stk_resolv_text_ctr(struct stack_run *run, const json_t *ctr, char **ret, struct berr *e);
 /* Replace a file's content without replacing the file (open, write, truncate). */
 int stk_write_in_place(const char *path, const char *text, mode_t mode, struct berr *e);
 

@@ -184,6 +184,29 @@ static int make_networks(const struct stack_opts *o, struct stack_run *run, stru
 	return 0;
 }
 
+/* What netd says of DNS on each network of the plan, kept in the record for the containers' files. */
+static int record_dns(const struct stack_opts *o, struct stack_run *run, const struct net_plan *p, size_t n,
+		      struct berr *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_json_ json_t *have = NULL;
+		json_t *rec = stack_run_rec_find(run, "networks", p[i].name), *dns;
+		int r;
+
+		if (!rec)
+			continue;
+		r = stk_netd_inspect(o->netd_socket, p[i].name, &have, e);
+		if (r < 0)
+			return r;
+		dns = json_object_get(have, "dns");
+		if (!dns)
+			json_object_del(rec, "dns");
+		else if (bjson_set(rec, "dns", json_incref(dns)) < 0)
+			return berr_oom(e);
+	}
+	return stack_run_save(run, e);
+}
+
 /* A running container on a network this up had to create again lost its interface with the old one. */
 static bool on_new_network(const struct stack_container *c, const struct net_plan *p, size_t n)
 {
@@ -544,7 +567,8 @@ int stack_up(const struct stack_opts *o, const char *file, struct berr *warn, st
 	r = stack_run_save(run, e);
 	if (r < 0)
 		return r;
-	if ((r = make_networks(o, run, plan, n_plan, e)) < 0 || (r = drop_stale(o, run, st, plan, n_plan, warn, e)) < 0)
+	if ((r = make_networks(o, run, plan, n_plan, e)) < 0 || (r = record_dns(o, run, plan, n_plan, e)) < 0 ||
+	    (r = drop_stale(o, run, st, plan, n_plan, warn, e)) < 0)
 		goto fail;
 	for (size_t i = 0; i < st->n_containers; i++) {
 		r = up_container(o, run, st, &st->containers[i], parent,

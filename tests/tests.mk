@@ -17,6 +17,10 @@ TSTCONSOLE := $(BUILD)/bin/tst-console
 $(TSTCONSOLE): $(BUILD)/tests/harness/tstconsole.o $(LIBBERTH)
 	$(call link,$@,$^)
 
+TSTDNS := $(BUILD)/bin/tst-dns
+$(TSTDNS): $(BUILD)/tests/harness/tstdns.o
+	$(call link,$@,$^)
+
 HARNESS_OBJS := $(BUILD)/tests/harness/tst.o $(BUILD)/tests/harness/traffic.o $(BUILD)/tests/harness/tstetcd.o
 
 UNIT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*.c))
@@ -29,7 +33,7 @@ NETNS_BIN := $(BUILD)/bin/test-netns
 $(NETNS_BIN): $(NETNS_OBJS) $(HARNESS_OBJS) $(TEST_LIBS)
 	$(call link,$@,$(NETNS_OBJS) $(HARNESS_OBJS) $(TEST_LIBS),$(CRITERION_LIBS))
 
-TEST_BINS += $(SANDBOX) $(TSTNET) $(TSTCONSOLE) $(UNIT_BIN) $(NETNS_BIN)
+TEST_BINS += $(SANDBOX) $(TSTNET) $(TSTCONSOLE) $(TSTDNS) $(UNIT_BIN) $(NETNS_BIN)
 
 # Runs every suite; `make check` is deps + build + this.
 run-tests: all test-bins

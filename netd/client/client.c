@@ -147,8 +147,18 @@ int netd_client_attach(const char *socket_path, const struct netd_attach_args *a
 	    (a->ip && bjson_set(req, strchr(a->ip, ':') ? "ip6" : "ip", json_string(a->ip)) < 0) ||
 	    (a->ip6 && bjson_set(req, "ip6", json_string(a->ip6)) < 0) ||
 	    (a->mac && bjson_set(req, "mac", json_string(a->mac)) < 0) ||
-	    (a->netns_path && bjson_set(req, "netns", json_string(a->netns_path)) < 0))
+	    (a->netns_path && bjson_set(req, "netns", json_string(a->netns_path)) < 0) ||
+	    (a->name && bjson_set(req, "name", json_string(a->name)) < 0))
 		return berr_oom(e);
+	if (a->aliases && a->aliases[0]) {
+		json_t *al = json_array();
+
+		if (!al || bjson_set(req, "aliases", al) < 0)
+			return berr_oom(e);
+		for (const char *const *p = a->aliases; *p; p++)
+			if (json_array_append_new(al, json_string(*p)) < 0)
+				return berr_oom(e);
+	}
 	if (a->ports && a->ports[0]) {
 		ports = json_array();
 		if (!ports || bjson_set(req, "ports", ports) < 0)

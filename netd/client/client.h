@@ -29,13 +29,15 @@ int netd_client_request(const char *path, const json_t *req, int pass_fd, json_t
 /* An attach request as the runtime and stacks send it (docs/netd-protocol.md, op "attach"). */
 struct netd_attach_args {
 	const char *id;
-	const char *network;	  /* NULL: netd's default network */
-	const char *ifname;	  /* NULL: eth0 */
-	const char *ip;		  /* NULL: allocate; an IPv6 address goes as ip6 */
-	const char *ip6;	  /* NULL: allocate (when the network has IPv6) */
-	const char *mac;	  /* NULL: derived from the address */
-	const char *netns_path;	  /* optional, recorded so netd can find the namespace after a restart */
-	const char *const *ports; /* NULL-terminated port specs ("8080:80/tcp"), or NULL */
+	const char *network;	    /* NULL: netd's default network */
+	const char *ifname;	    /* NULL: eth0 */
+	const char *ip;		    /* NULL: allocate; an IPv6 address goes as ip6 */
+	const char *ip6;	    /* NULL: allocate (when the network has IPv6) */
+	const char *mac;	    /* NULL: derived from the address */
+	const char *netns_path;	    /* optional, recorded so netd can find the namespace after a restart */
+	const char *const *ports;   /* NULL-terminated port specs ("8080:80/tcp"), or NULL */
+	const char *name;	    /* the name netd's DNS answers for it on the network (NULL: none) */
+	const char *const *aliases; /* NULL-terminated more names, or NULL */
 };
 
 /*

@@ -33,6 +33,8 @@ void cfg_free(struct cfg *c)
 	free(c->log_file);
 	free(c->default_network);
 	free(c->networks);
+	free(c->dns.domain);
+	free(c->dns.resolv_conf);
 	fabric_cfg_free(c->fabric);
 	free(c->fabric);
 	memset(c, 0, sizeof(*c));
@@ -43,8 +45,12 @@ int cfg_defaults(struct cfg *c, struct berr *e)
 	memset(c, 0, sizeof(*c));
 	if (set_str(&c->socket, NETD_DEFAULT_SOCKET) < 0 || set_str(&c->state_dir, ENG_DEFAULT_STATE_DIR) < 0 ||
 	    set_str(&c->run_dir, CFG_DEFAULT_RUN_DIR) < 0 || set_str(&c->log_level, "info") < 0 ||
-	    set_str(&c->default_network, "berth0") < 0)
+	    set_str(&c->default_network, "berth0") < 0 || set_str(&c->dns.resolv_conf, CFG_DEFAULT_RESOLV_CONF) < 0)
 		goto fail;
+	c->dns.enabled = true;
+	c->dns.ttl = 2;
+	c->dns.upstream_timeout_ms = 1800;
+	c->dns.port = 53;
 	c->lock_timeout_ms = ENG_DEFAULT_LOCK_TIMEOUT_MS;
 	c->max_clients = 128;
 	c->client_timeout_ms = 30000;
@@ -99,12 +105,46 @@ static int get_string(json_t *j, const char *key, char **dst, bool nullable, str
 	return set_str(dst, *s ? s : NULL) < 0 ? berr_oom(e) : 0;
 }
 
+/* The "dns" object. */
+static int apply_dns(struct cfg_dns *d, json_t *j, struct berr *e)
+{
+	static const char *const keys[] = {"enabled", "domain", "ttl", "resolv_conf", "upstream_timeout_ms",
+					   "port",    NULL};
+	int64_t n;
+	int r;
+
+	if ((r = bjson_check_keys(j, keys, "config.dns", e)) < 0 ||
+	    (r = bjson_get_bool(j, "enabled", "config.dns", &d->enabled, e)) < 0 ||
+	    (r = get_string(j, "domain", &d->domain, true, e)) < 0 ||
+	    (r = get_string(j, "resolv_conf", &d->resolv_conf, false, e)) < 0)
+		return r;
+	if (d->domain && (!bdns_name_valid(d->domain) || strlen(d->domain) > 128))
+		return berr_set(e, -EINVAL, "config.dns.domain: invalid domain '%s'", d->domain);
+	n = d->ttl;
+	if ((r = bjson_get_int(j, "ttl", "config.dns", 0, 3600, &n, e)) < 0)
+		return r;
+	d->ttl = (unsigned)n;
+	n = d->upstream_timeout_ms;
+	if ((r = bjson_get_int(j, "upstream_timeout_ms", "config.dns", 100, 10000, &n, e)) < 0)
+		return r;
+	d->upstream_timeout_ms = (int)n;
+	n = d->port;
+	if ((r = bjson_get_int(j, "port", "config.dns", 1, 65535, &n, e)) < 0)
+		return r;
+	d->port = (unsigned)n;
+	return 0;
+}
+
 static int apply(struct cfg *c, json_t *j, struct berr *e)
 {
-	static const char *const keys[] = {"socket",   "state_dir",	  "run_dir",	 "log_level",
-					   "log_file", "lock_timeout_ms", "max_clients", "client_timeout_ms",
-					   "max_line", "default_network", "networks",	 "fabric",
-					   NULL};
+	static const char *const keys[] = {"socket",	  "state_dir",
+					   "run_dir",	  "log_level",
+					   "log_file",	  "lock_timeout_ms",
+					   "max_clients", "client_timeout_ms",
+					   "max_line",	  "default_network",
+					   "networks",	  "dns",
+					   "fabric",	  NULL};
+	json_t *dns;
 	enum blog_level lvl;
 	json_t *arr, *v;
 	int64_t n;
@@ -174,7 +214,10 @@ static int apply(struct cfg *c, json_t *j, struct berr *e)
 	}
 	if (c->default_network && !bname_valid(c->default_network, ENG_NAME_MAX))
 		return berr_set(e, -EINVAL, "config.default_network: invalid name '%s'", c->default_network);
-	return 0;
+	r = bjson_get_obj(j, "dns", "config", &dns, e);
+	if (r < 0)
+		return r;
+	return r > 0 ? apply_dns(&c->dns, dns, e) : 0;
 }
 
 static int get_uint(const json_t *j, const char *key, int64_t min, int64_t max, unsigned *dst, struct berr *e)

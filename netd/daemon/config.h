@@ -15,6 +15,17 @@
  */
 #define CFG_DEFAULT_PATH "/etc/berth/netd.json"
 #define CFG_DEFAULT_RUN_DIR "/run/berth"
+#define CFG_DEFAULT_RESOLV_CONF "/etc/resolv.conf"
+
+/* The DNS server on each network's gateway (docs/dns.md; netd/daemon/dns.h). */
+struct cfg_dns {
+	bool enabled;
+	char *domain;	   /* NULL: none; else names answer as NAME.DOMAIN and NAME.NETWORK.DOMAIN too */
+	unsigned ttl;	   /* seconds, of every local answer */
+	char *resolv_conf; /* the upstream resolvers, followed when it changes */
+	int upstream_timeout_ms;
+	unsigned port; /* 53 */
+};
 
 struct cfg {
 	char *socket;
@@ -29,6 +40,7 @@ struct cfg {
 	char *default_network; /* NULL: attach requests must name a network */
 	struct eng_network *networks;
 	size_t n_networks;
+	struct cfg_dns dns;
 	struct fabric_cfg *fabric; /* NULL: no fabric (netd/fabric/fabric.h) */
 };
 

@@ -19,6 +19,7 @@
 #include "fileutil.h"
 #include "log.h"
 #include "netd/daemon/config.h"
+#include "netd/daemon/dns.h"
 #include "netd/daemon/proxy6.h"
 #include "netd/daemon/request.h"
 #include "netd/daemon/server.h"
@@ -189,6 +190,7 @@ struct netd {
 	char pidpath[PATH_MAX];
 	int pid_fd, sig_fd, notify_fd;
 	struct eng *eng;
+	struct dns *dns;
 	struct srv *srv;
 	struct fabric *fabric;
 	struct req_ctx ctx;
@@ -441,7 +443,41 @@ static int open_engine(struct netd *d)
 	return 0;
 }
 
-/* With a "fabric" in the configuration: the agent joins etcd in the background (netd/fabric/fabric.h). */
+/* The DNS server on every network's gateway (docs/dns.md), unless the configuration turns it off. */
+static int start_dns(struct netd *d)
+{
+	struct dns_opts o = {
+		.state_dir = d->cfg.state_dir,
+		.domain = d->cfg.dns.domain,
+		.ttl = d->cfg.dns.ttl,
+		.resolv_conf = d->cfg.dns.resolv_conf,
+		.upstream_timeout_ms = d->cfg.dns.upstream_timeout_ms,
+		.port = d->cfg.dns.port,
+	};
+	struct berr e = BERR_INIT;
+
+	if (!d->cfg.dns.enabled)
+		return 0;
+	if (dns_start(&o, &d->dns, &e) < 0)
+		return fail(&d->notify_fd, "%s", berr_message(&e));
+	return 0;
+}
+
+static struct names *names_acquire(void *dns)
+{
+	return dns_names_acquire(dns);
+}
+
+static void names_release(void *dns)
+{
+	dns_names_release(dns);
+}
+
+/*
+ * With a "fabric" in the configuration: the agent joins etcd in the
+ * background (netd/fabric/fabric.h), publishes this host's names and feeds
+ * DNS with the other hosts' (docs/dns.md).
+ */
 static int join_fabric(struct netd *d)
 {
 	struct berr e = BERR_INIT;
@@ -451,6 +487,12 @@ static int join_fabric(struct netd *d)
 	if (fabric_start(d->cfg.fabric, d->cfg.state_dir, d->cfg.lock_timeout_ms, &d->fabric, &e) < 0)
 		return fail(&d->notify_fd, "%s", berr_message(&e));
 	log_info("fabric: joining as %s", d->cfg.fabric->node ? d->cfg.fabric->node : "(the hostname)");
+	if (d->dns) {
+		struct fabric_names_ops ops = {.acquire = names_acquire, .release = names_release, .arg = d->dns};
+
+		fabric_names_connect(d->fabric, &ops);
+		dns_on_local_change(d->dns, fabric_names_changed, d->fabric);
+	}
 	return 0;
 }
 
@@ -468,6 +510,7 @@ static int serve(struct netd *d)
 
 	d->ctx.eng = d->eng;
 	d->ctx.default_network = d->cfg.default_network;
+	d->ctx.dns = d->dns;
 	d->ctx.fabric = d->fabric;
 	/* published ports on [::1] (docs/nftables.md); without IPv6 there is nothing to answer there */
 	if (bns_ipv6_available()) {
@@ -494,7 +537,10 @@ static void shut_down(struct netd *d)
 {
 	srv_close(d->srv);
 	proxy6_stop(d->ctx.proxy);
+	/* the fabric first: it feeds DNS names (docs/dns.md); DNS stops telling it first */
+	dns_on_local_change(d->dns, NULL, NULL);
 	fabric_stop(d->fabric);
+	dns_stop(d->dns);
 	eng_close(d->eng);
 	if (d->pid_fd >= 0) {
 		unlink(d->pidpath);
@@ -526,6 +572,8 @@ int main(int argc, char **argv)
 		rc = take_signals(&d);
 	if (rc == 0)
 		rc = open_engine(&d);
+	if (rc == 0)
+		rc = start_dns(&d);
 	if (rc == 0)
 		rc = join_fabric(&d);
 	if (rc == 0)

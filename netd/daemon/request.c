@@ -15,6 +15,8 @@
 #include "netd/engine/record.h"
 #include "netns.h"
 
+_Static_assert(NETD_MAX_ALIASES == ENG_MAX_ALIASES, "the protocol's limit is the engine's");
+
 static const struct {
 	const char *name;
 	enum req_op op;
@@ -32,7 +34,7 @@ static const struct {
 	{NETD_OP_ATTACH,
 	 REQ_ATTACH,
 	 {"id", "network", "ifname", "netns", "ip", "ip6", "ip_external", "mac", "ports", "routes", "no_default_route",
-	  NULL}},
+	  "name", "aliases", NULL}},
 	{NETD_OP_DETACH, REQ_DETACH, {"id", "network", "ifname", NULL}},
 	{NETD_OP_LS, REQ_LS, {"network", "id", NULL}},
 	{NETD_OP_INSPECT, REQ_INSPECT, {"id", "network", NULL}},
@@ -43,6 +45,7 @@ static const struct {
 	{NETD_OP_STATUS, REQ_STATUS, {"network", NULL}},
 	{NETD_OP_RECONCILE, REQ_RECONCILE, {NULL}},
 	{NETD_OP_TEARDOWN, REQ_TEARDOWN, {NULL}},
+	{NETD_OP_DNS, REQ_DNS, {"network", NULL}},
 	{NETD_OP_FABRIC, REQ_FABRIC, {NULL}},
 	{NETD_OP_FABRIC_CREATE, REQ_FABRIC_CREATE, {"name", "subnet", "host_prefix", "mode", NULL}},
 	{NETD_OP_FABRIC_RM, REQ_FABRIC_RM, {"name", NULL}},
@@ -343,6 +346,35 @@ static int parse_keep(const json_t *j, struct req *q, struct berr *e)
 	return 0;
 }
 
+static int parse_names(const json_t *j, struct req *q, struct berr *e)
+{
+	json_t *arr, *v;
+	size_t i;
+	int r;
+
+	r = bjson_get_str(j, "name", "", &q->dns_name, e);
+	if (r < 0)
+		return r;
+	if (r > 0 && !bdns_name_valid(q->dns_name))
+		return berr_set(e, -EINVAL,
+				"name: invalid name '%s' (DNS labels of letters, digits, '-' and '_', joined by dots)",
+				q->dns_name);
+	r = bjson_get_arr(j, "aliases", "", &arr, e);
+	if (r <= 0)
+		return r;
+	if (json_array_size(arr) > ENG_MAX_ALIASES)
+		return berr_set(e, -EINVAL, "aliases: more than %d", ENG_MAX_ALIASES);
+	json_array_foreach (arr, i, v) {
+		const char *s = json_string_value(v);
+
+		if (!s || !bdns_name_valid(s))
+			return berr_set(e, -EINVAL, "aliases[%zu]: invalid name%s%s%s", i, s ? " '" : "", s ? s : "",
+					s ? "'" : "");
+		q->aliases[q->n_aliases++] = s;
+	}
+	return 0;
+}
+
 static int parse_args(const json_t *j, struct req *q, struct berr *e)
 {
 	const char *s;
@@ -390,6 +422,7 @@ static int parse_args(const json_t *j, struct req *q, struct berr *e)
 	case REQ_NETWORK_INSPECT:
 		return req_name(j, "name", ENG_NAME_MAX, &q->name, e);
 	case REQ_STATUS:
+	case REQ_DNS:
 		return req_name(j, "network", ENG_NAME_MAX, &q->name, e);
 	case REQ_GC:
 		if ((r = req_name(j, "network", ENG_NAME_MAX, &q->name, e)) < 0)
@@ -433,7 +466,7 @@ static int parse_args(const json_t *j, struct req *q, struct berr *e)
 				return berr_wrap(e, r, "mac");
 			q->has_mac = true;
 		}
-		if ((r = parse_ports(j, q, e)) < 0 || (r = parse_routes(j, q, e)) < 0)
+		if ((r = parse_ports(j, q, e)) < 0 || (r = parse_routes(j, q, e)) < 0 || (r = parse_names(j, q, e)) < 0)
 			return r;
 		return 0;
 	}

@@ -30,6 +30,7 @@ enum req_op {
 	REQ_STATUS,
 	REQ_RECONCILE,
 	REQ_TEARDOWN,
+	REQ_DNS,
 	REQ_FABRIC,
 	REQ_FABRIC_CREATE,
 	REQ_FABRIC_RM,
@@ -57,6 +58,9 @@ struct req {
 	size_t n_ports;
 	struct eng_key *keep; /* gc, malloc'd */
 	size_t n_keep;
+	const char *dns_name; /* attach: "name" */
+	const char *aliases[ENG_MAX_ALIASES];
+	size_t n_aliases;
 	unsigned host_prefix; /* fabric.network.create (0: default); name, net.subnet */
 	const char *mode;     /* fabric.network.create: "vxlan" / "host-gw" (NULL: netd's default) */
 	uint64_t ticket;      /* fabric.result */
@@ -69,12 +73,14 @@ void req_free(struct req *r);
 /* A network definition as requests and the config file give it (defaults for what is absent). */
 int req_parse_network(const json_t *j, const char *where, struct eng_network *ret, struct berr *e);
 
+struct dns;
 struct fabric;
 struct proxy6;
 
 struct req_ctx {
 	struct eng *eng;
 	const char *default_network;
+	struct dns *dns;       /* NULL: netd serves no DNS (netd/daemon/dns.h) */
 	struct fabric *fabric; /* NULL: this netd has not joined a fabric */
 	struct proxy6 *proxy;  /* [::1] for published ports (NULL: none) */
 };

@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "netd/daemon/dns.h"
 #include "netd/daemon/proxy6.h"
 #include "netd/daemon/request.h"
 #include "netd/engine/record.h"
@@ -23,13 +24,18 @@ static json_t *fail(int r, const struct berr *e)
 	return req_error_reply(r, berr_message(e));
 }
 
-static json_t *network_json(struct eng *eng, const struct eng_network *n, bool with_status)
+static json_t *network_json(struct req_ctx *ctx, const struct eng_network *n, bool with_status)
 {
 	json_t *o = record_network_to_json(n);
 	struct eng_status s;
 
 	if (o && with_status) {
-		int r = eng_status(eng, n->name, &s, NULL);
+		json_t *dns = dns_client_config(ctx->dns, n);
+		int r = eng_status(ctx->eng, n->name, &s, NULL);
+
+		/* where a container on it looks names up (netd serves DNS there) */
+		if (dns)
+			bjson_set(o, "dns", dns);
 
 		if (r == 0 || r == -ENOSPC || r == -ENODEV) {
 			bjson_set(o, "endpoints", json_integer((json_int_t)s.endpoints));
@@ -120,6 +126,9 @@ static json_t *do_attach(struct req_ctx *ctx, const struct req *q, int fd)
 	a.n_routes = q->n_routes;
 	a.ports = q->ports;
 	a.n_ports = q->n_ports;
+	a.name = q->dns_name;
+	a.aliases = q->aliases;
+	a.n_aliases = q->n_aliases;
 	if (!a.network) {
 		if (owned)
 			close(nsfd);
@@ -131,8 +140,24 @@ static json_t *do_attach(struct req_ctx *ctx, const struct req *q, int fd)
 	if (r < 0)
 		return fail(r, &e);
 	proxy6_add(ctx->proxy, &ep);
+	/* its names resolve before the reply leaves */
+	dns_endpoint_attached(ctx->dns, &ep);
+	for (size_t i = 0; ctx->dns && i < ep.n_ports; i++)
+		if (!ep.ports[i].host_ip && ep.ports[i].host_port <= 53 && ep.ports[i].host_port_end >= 53)
+			log_warn("container %s publishes port 53 on every host address: its neighbours' queries to "
+				 "their "
+				 "gateway now reach it, not netd's DNS (publish on one host address: HOSTIP:53:53)",
+				 ep.id);
 	res = record_endpoint_to_json(&ep);
 	eng_endpoint_clear(&ep);
+	if (res && ctx->dns) {
+		struct eng_network n;
+		json_t *dns;
+
+		/* not part of the record: where the container looks names up */
+		if (eng_network_get(ctx->eng, a.network, &n, NULL) == 0 && (dns = dns_client_config(ctx->dns, &n)))
+			bjson_set(res, "dns", dns);
+	}
 	return req_ok_reply(res);
 }
 
@@ -230,6 +255,15 @@ static json_t *do_routes(struct req_ctx *ctx, const struct req *q)
 			json_array_append_new(arr, route_json(&rts[i]));
 		bjson_set(res, "routes", arr);
 		arr = NULL;
+		/* a fabric network's traffic to other hosts: the host's overlay routes */
+		if (ctx->fabric) {
+			json_t *ov = fabric_network_routes(ctx->fabric, ep->network, &e);
+
+			if (ov)
+				bjson_set(res, "overlay_routes", ov);
+			else if (e.code)
+				log_warn("routes of %s: %s", ep->id, berr_message(&e));
+		}
 	}
 	json_decref(arr);
 	free(rts);
@@ -250,7 +284,7 @@ static json_t *do_network_ls(struct req_ctx *ctx)
 		return fail(r, &e);
 	arr = json_array();
 	for (size_t i = 0; arr && i < n; i++)
-		json_array_append_new(arr, network_json(ctx->eng, &nets[i], true));
+		json_array_append_new(arr, network_json(ctx, &nets[i], true));
 	free(nets);
 	return req_ok_reply(arr);
 }
@@ -349,11 +383,15 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		return req_ok_reply(o);
 	case REQ_NETWORK_CREATE:
 		r = eng_network_ensure(ctx->eng, &q->net, &n, &e);
-		return r < 0 ? fail(r, &e) : req_ok_reply(record_network_to_json(&n));
+		if (r < 0)
+			return fail(r, &e);
+		dns_networks_changed(ctx->dns);
+		return req_ok_reply(record_network_to_json(&n));
 	case REQ_NETWORK_RM:
 		r = eng_network_remove(ctx->eng, q->name, &e);
 		if (r < 0)
 			return fail(r, &e);
+		dns_networks_changed(ctx->dns);
 		o = json_object();
 		if (o)
 			bjson_set(o, "removed", json_string(q->name));
@@ -364,7 +402,7 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		r = eng_network_get(ctx->eng, q->name, &n, &e);
 		if (r < 0)
 			return fail(r, &e);
-		o = network_json(ctx->eng, &n, true);
+		o = network_json(ctx, &n, true);
 		/* a fabric network: its definition across hosts and every host's block */
 		if (o && ctx->fabric) {
 			json_t *fab = fabric_network_status(ctx->fabric, q->name);
@@ -379,6 +417,8 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		r = eng_detach(ctx->eng, q->network, q->id, q->ifname, &cnt, &e);
 		/* what is gone is gone, also when another endpoint's removal failed */
 		proxy6_remove(ctx->proxy, q->network, q->id, q->ifname);
+		/* even a partial failure may have detached some: the watch puts back what is left */
+		dns_endpoint_detached(ctx->dns, q->network, q->id, q->ifname);
 		if (r < 0)
 			return fail(r, &e);
 		if (cnt == 0) {
@@ -447,6 +487,9 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		req_proxy_sync(ctx);
 		if (r < 0)
 			return fail(r, &e);
+		/* a reconcile after a flushed ruleset restores the store's elements: the fabric's come next */
+		if (ctx->fabric)
+			fabric_resync(ctx->fabric);
 		o = json_object();
 		if (o) {
 			bjson_set(o, "networks", json_integer((json_int_t)rep.networks));
@@ -459,6 +502,17 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		}
 		return req_ok_reply(o);
 	}
+	case REQ_DNS:
+		if (!ctx->dns)
+			return req_error_reply(-EOPNOTSUPP, "netd serves no DNS (\"dns\": {\"enabled\": false} in its "
+							    "configuration)");
+		r = eng_network_get(ctx->eng, q->name, &n, &e);
+		if (r < 0)
+			return fail(r, &e);
+		if (!n.gateway_on_bridge)
+			return req_error_reply(-EOPNOTSUPP, "the network's gateway is not on its bridge: no DNS there");
+		o = dns_names_json(ctx->dns, &n);
+		return o ? req_ok_reply(o) : req_error_reply(-ENOMEM, "out of memory");
 	case REQ_TEARDOWN:
 		r = eng_teardown(ctx->eng, &e);
 		if (r < 0)

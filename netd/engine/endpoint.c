@@ -73,6 +73,14 @@ static int validate_attach(const struct eng_attach *req, struct berr *e)
 		return berr_set(e, -EINVAL, "routes: more than %d", ENG_MAX_ROUTES);
 	if (req->ip_external && !req->ip && baddr_zero6(&req->ip6))
 		return berr_set(e, -EINVAL, "ip_external: no address given");
+	if (req->name && !bdns_name_valid(req->name))
+		return berr_set(e, -EINVAL, "name: invalid name '%s' (DNS labels of letters, digits, '-', '_')",
+				req->name);
+	if (req->n_aliases > ENG_MAX_ALIASES)
+		return berr_set(e, -EINVAL, "aliases: more than %d", ENG_MAX_ALIASES);
+	for (size_t i = 0; i < req->n_aliases; i++)
+		if (!bdns_name_valid(req->aliases[i]))
+			return berr_set(e, -EINVAL, "aliases[%zu]: invalid name '%s'", i, req->aliases[i]);
 	for (size_t i = 0, total = 0; i < req->n_ports; i++) {
 		const struct bportspec *p = &req->ports[i];
 
@@ -204,6 +212,16 @@ static int copy_request(const struct eng_network *n, const struct eng_attach *re
 			return berr_oom(e);
 		memcpy(ep->ports, req->ports, req->n_ports * sizeof(*ep->ports));
 		ep->n_ports = req->n_ports;
+	}
+	if (req->name && !(ep->name = strdup(req->name)))
+		return berr_oom(e);
+	if (req->n_aliases) {
+		ep->aliases = calloc(req->n_aliases, sizeof(*ep->aliases));
+		if (!ep->aliases)
+			return berr_oom(e);
+		for (; ep->n_aliases < req->n_aliases; ep->n_aliases++)
+			if (!(ep->aliases[ep->n_aliases] = strdup(req->aliases[ep->n_aliases])))
+				return berr_oom(e);
 	}
 	ep->state = ENG_EP_PENDING;
 	ep->created = (int64_t)time(NULL);

@@ -11,11 +11,12 @@
 
 struct eng {
 	struct store st;
-	struct nlsock *host;   /* rtnetlink in the engine's own namespace, opened on first use */
-	struct nft_ctx *nft;   /* opened on first use */
-	struct reaper *reaper; /* NULL unless defer_link_removal */
-	bool handoff;	       /* handoff_link_removal */
-	char (*retired)[16];   /* links retired for the hand-off at eng_close */
+	struct nlsock *host;	    /* rtnetlink in the engine's own namespace, opened on first use */
+	struct nft_ctx *nft;	    /* opened on first use */
+	struct nft_ctx *nft_fabric; /* the fabric's elements, under an owner of their own; opened on first use */
+	struct reaper *reaper;	    /* NULL unless defer_link_removal */
+	bool handoff;		    /* handoff_link_removal */
+	char (*retired)[16];	    /* links retired for the hand-off at eng_close */
 	size_t n_retired, cap_retired;
 	int procfs; /* eng_procfs: a private procfs (-1: none yet) */
 	unsigned procfs_uses;

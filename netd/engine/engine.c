@@ -65,6 +65,7 @@ void eng_close(struct eng *eng)
 	free(eng->retired);
 	nlsock_close(eng->host);
 	nft_close(eng->nft);
+	nft_close(eng->nft_fabric);
 	/* our copy of the nftables socket is closed: the deleter may close the last one */
 	berth_close_safe(hold);
 	store_fini(&eng->st);
@@ -122,6 +123,8 @@ int eng_host(struct eng *eng, struct nlsock **ret, struct berr *e)
 }
 
 #define OWNER_PREFIX "store "
+/* The fabric of the store (its VXLAN filter): a store's rebuild keeps them, as another store's. */
+#define FABRIC_OWNER_PREFIX "fabric "
 
 /*
  * The store's name on the elements it writes: several state directories
@@ -129,16 +132,16 @@ int eng_host(struct eng *eng, struct nlsock **ret, struct berr *e)
  * elements. Its canonical path, which names it however it is spelt; a path
  * too long for a comment, by a hash of it.
  */
-static void owner_name(const char *root, char buf[128])
+static void owner_name(const char *prefix, const char *root, char buf[128])
 {
 	char *canon = realpath(root, NULL);
 	const char *path = canon ? canon : root;
 	uint64_t h = 14695981039346656037ull; /* FNV-1a */
 
-	if (snprintf(buf, 128, OWNER_PREFIX "%s", path) >= 128) {
+	if (snprintf(buf, 128, "%s%s", prefix, path) >= 128) {
 		for (const char *p = path; *p; p++)
 			h = (h ^ (uint8_t)*p) * 1099511628211ull;
-		snprintf(buf, 128, OWNER_PREFIX "#%016llx", (unsigned long long)h);
+		snprintf(buf, 128, "%s#%016llx", prefix, (unsigned long long)h);
 	}
 	free(canon);
 }
@@ -148,27 +151,53 @@ static bool owner_alive(const char *owner)
 {
 	char path[PATH_MAX];
 	struct stat st;
+	size_t skip;
 
-	if (strncmp(owner, OWNER_PREFIX "/", strlen(OWNER_PREFIX "/")) != 0)
+	if (strncmp(owner, OWNER_PREFIX "/", strlen(OWNER_PREFIX "/")) == 0)
+		skip = strlen(OWNER_PREFIX);
+	else if (strncmp(owner, FABRIC_OWNER_PREFIX "/", strlen(FABRIC_OWNER_PREFIX "/")) == 0)
+		skip = strlen(FABRIC_OWNER_PREFIX);
+	else
 		return true; /* not a path: nothing to tell */
-	snprintf(path, sizeof(path), "%s/networks", owner + strlen(OWNER_PREFIX));
+	snprintf(path, sizeof(path), "%s/networks", owner + skip);
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e)
+static int nft_ctx_get(struct eng *eng, struct nft_ctx **slot, const char *prefix, struct nft_ctx **ret, struct berr *e)
 {
 	char owner[128];
 	int r;
 
-	if (!eng->nft) {
-		owner_name(eng->st.root, owner);
-		r = nft_open(-1, &eng->nft, e);
+	if (!*slot) {
+		owner_name(prefix, eng->st.root, owner);
+		r = nft_open(-1, slot, e);
 		if (r < 0)
 			return berr_wrap(e, r, "nftables");
-		nft_set_owner(eng->nft, owner, owner_alive);
+		nft_set_owner(*slot, owner, owner_alive);
 	}
-	*ret = eng->nft;
+	*ret = *slot;
 	return 0;
+}
+
+int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e)
+{
+	return nft_ctx_get(eng, &eng->nft, OWNER_PREFIX, ret, e);
+}
+
+int eng_vxlan_sync(struct eng *eng, uint16_t port, bool on, const uint32_t *peers, size_t n, struct berr *e)
+{
+	struct nft_ctx *nft;
+	int r = nft_ctx_get(eng, &eng->nft_fabric, FABRIC_OWNER_PREFIX, &nft, e);
+
+	return r < 0 ? r : nft_vxlan_sync(nft, port, on, peers, n, e);
+}
+
+int eng_vxlan_peer(struct eng *eng, uint16_t port, uint32_t peer, bool add, struct berr *e)
+{
+	struct nft_ctx *nft;
+	int r = nft_ctx_get(eng, &eng->nft_fabric, FABRIC_OWNER_PREFIX, &nft, e);
+
+	return r < 0 ? r : nft_vxlan_peer(nft, port, peer, add, e);
 }
 
 void eng_nft_network(const struct eng_network *n, struct nft_network *ret)
@@ -176,6 +205,7 @@ void eng_nft_network(const struct eng_network *n, struct nft_network *ret)
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->bridge, sizeof(ret->bridge), "%s", n->bridge);
 	snprintf(ret->tunnel, sizeof(ret->tunnel), "%s", n->tunnel);
+	ret->fabric = n->fabric_subnet;
 	ret->subnet = n->subnet;
 	ret->masquerade = n->masquerade;
 	ret->internal = n->internal;

@@ -38,6 +38,8 @@
 #define ENG_OWNER_NETD "netd"
 #define ENG_OWNER_CNI "cni:" /* followed by the network's name */
 #define ENG_OWNER_MAX (4 + ENG_NAME_MAX + 1)
+#define ENG_DNS_NAME_MAX BDNS_NAME_MAX /* an endpoint's name or alias: bdns_name_valid */
+#define ENG_MAX_ALIASES 32	       /* aliases per endpoint */
 
 struct eng;
 
@@ -90,6 +92,8 @@ struct eng_network {
 	 * bridge is the network's own (forward, no masquerade); netd/fabric/.
 	 */
 	char tunnel[16];
+	/* A fabric network's whole subnet (prefix 0: none), of which subnet is this host's block. */
+	struct bcidr4 fabric_subnet;
 };
 
 /* A definition with berth's defaults: masquerade, gateway on bridge, hairpin, bridge = name. */
@@ -180,6 +184,9 @@ struct eng_endpoint {
 	enum eng_ep_state state;
 	int64_t created;	       /* unix time */
 	char owner[ENG_OWNER_MAX + 1]; /* ENG_OWNER_NETD or ENG_OWNER_CNI "<network>"; "" in older records */
+	char *name;		       /* malloc'd; NULL: none. netd's DNS answers it on the network (docs/dns.md) */
+	char **aliases;		       /* malloc'd, each too */
+	size_t n_aliases;
 };
 
 /* Free what an endpoint owns (not the struct itself). */
@@ -203,6 +210,9 @@ struct eng_attach {
 	const struct bportspec *ports;
 	size_t n_ports;
 	const char *owner; /* NULL: ENG_OWNER_NETD */
+	const char *name;  /* NULL: none; else bdns_name_valid */
+	const char *const *aliases;
+	size_t n_aliases;
 };
 
 /*
@@ -263,6 +273,19 @@ struct eng_reconcile_report {
  * table. Takes every lock (global, then each network) for its duration.
  */
 int eng_reconcile(struct eng *eng, struct eng_reconcile_report *ret, struct berr *e);
+
+/*
+ * The fabric's VXLAN filter (netd/fabric/, docs/fabric.md): UDP to port
+ * is accepted only from the underlay addresses in peers. The elements are
+ * the store's fabric's own ("fabric <store>"), so the store's rebuilds
+ * keep them. sync: exactly these (on false: none, the port unfiltered);
+ * peer: one added or removed.
+ */
+int eng_vxlan_sync(struct eng *eng, uint16_t port, bool on, const uint32_t *peers, size_t n, struct berr *e);
+int eng_vxlan_peer(struct eng *eng, uint16_t port, uint32_t peer, bool add, struct berr *e);
+
+/* berth's route protocol number for the fabric's overlay routes (netd/fabric/kernel.h). */
+#define ENG_RTPROT_FABRIC 98
 
 /* ------------------------------------------------------------------ inspection */
 

@@ -487,8 +487,9 @@ int eng_network_ensure(struct eng *eng, const struct eng_network *req, struct en
 		r = store_lock_network(&eng->st, n.name, &nlock, e);
 		if (r < 0)
 			return r;
-		/* the fabric names its VXLAN device once it has one (netd/fabric/) */
-		if (strcmp(cur.tunnel, n.tunnel) != 0) {
+		/* the fabric names its VXLAN device and its whole subnet once it has them (netd/fabric/) */
+		if (strcmp(cur.tunnel, n.tunnel) != 0 || cur.fabric_subnet.addr != n.fabric_subnet.addr ||
+		    cur.fabric_subnet.prefix != n.fabric_subnet.prefix) {
 			r = store_network_write(&eng->st, &n, e);
 			if (r < 0)
 				return r;

@@ -442,6 +442,8 @@ int nft_batch_elems(struct nft_batch *b, enum nft_elem_op op, const char *set, c
 			if (!se)
 				return berr_oom(e);
 			nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, elems[j].key, elems[j].key_len);
+			if (elems[j].key_end_len)
+				nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY_END, elems[j].key_end, elems[j].key_end_len);
 			if (elems[j].data_len && op != NFT_ELEMS_DESTROY)
 				nftnl_set_elem_set(se, NFTNL_SET_ELEM_DATA, elems[j].data, elems[j].data_len);
 			if (op != NFT_ELEMS_DESTROY && !(elems[j].flags & NFT_SET_ELEM_INTERVAL_END))
@@ -760,24 +762,29 @@ static int elems_cb(const struct nlmsghdr *nlh, void *arg)
 	return nftnl_set_elems_nlmsg_parse(nlh, d->s) < 0 ? -EBADMSG : 0;
 }
 
-static int elem_from_nftnl(struct nftnl_set_elem *se, struct nft_elem *el)
+/* One byte field of an element (0, its length 0, when the element has none); -EBADMSG when too long. */
+static int elem_bytes(struct nftnl_set_elem *se, uint16_t attr, uint8_t *dst, size_t cap, uint8_t *ret_len)
 {
 	const void *p;
 	uint32_t len = 0;
 
-	memset(el, 0, sizeof(*el));
-	p = nftnl_set_elem_get(se, NFTNL_SET_ELEM_KEY, &len);
-	if (!p || len > sizeof(el->key))
+	if (!nftnl_set_elem_is_set(se, attr))
+		return 0;
+	p = nftnl_set_elem_get(se, attr, &len);
+	if (!p || len > cap)
 		return -EBADMSG;
-	memcpy(el->key, p, len);
-	el->key_len = (uint8_t)len;
-	if (nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_DATA)) {
-		p = nftnl_set_elem_get(se, NFTNL_SET_ELEM_DATA, &len);
-		if (!p || len > sizeof(el->data))
-			return -EBADMSG;
-		memcpy(el->data, p, len);
-		el->data_len = (uint8_t)len;
-	}
+	memcpy(dst, p, len);
+	*ret_len = (uint8_t)len;
+	return 0;
+}
+
+static int elem_from_nftnl(struct nftnl_set_elem *se, struct nft_elem *el)
+{
+	memset(el, 0, sizeof(*el));
+	if (elem_bytes(se, NFTNL_SET_ELEM_KEY, el->key, sizeof(el->key), &el->key_len) < 0 || !el->key_len ||
+	    elem_bytes(se, NFTNL_SET_ELEM_KEY_END, el->key_end, sizeof(el->key_end), &el->key_end_len) < 0 ||
+	    elem_bytes(se, NFTNL_SET_ELEM_DATA, el->data, sizeof(el->data), &el->data_len) < 0)
+		return -EBADMSG;
 	if (nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_FLAGS))
 		el->flags = nftnl_set_elem_get_u32(se, NFTNL_SET_ELEM_FLAGS);
 	if (nftnl_set_elem_is_set(se, NFTNL_SET_ELEM_USERDATA))
@@ -866,6 +873,8 @@ int nft_elem_get(struct nft_ctx *ctx, const char *set, const struct nft_elem *el
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
 	nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY, el->key, el->key_len);
+	if (el->key_end_len)
+		nftnl_set_elem_set(se, NFTNL_SET_ELEM_KEY_END, el->key_end, el->key_end_len);
 	if (el->flags)
 		nftnl_set_elem_set_u32(se, NFTNL_SET_ELEM_FLAGS, el->flags);
 	nftnl_set_elem_add(s, se);

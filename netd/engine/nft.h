@@ -33,6 +33,13 @@ struct nft_network {
 	bool internal;	       /* no traffic in or out except within the bridge */
 	struct bcidr6 subnet6; /* prefix 0: no IPv6 */
 	bool masquerade6;      /* masquerade for IPv6 */
+	/*
+	 * A fabric network's whole subnet (prefix 0: not one): traffic between
+	 * it and the bridge's block keeps its addresses across the underlay too
+	 * (host-gw mode), and only a block of the same network may send into
+	 * the bridge from outside.
+	 */
+	struct bcidr4 fabric;
 };
 
 /* One published host port (ranges are expanded by the caller, one element per port and family). */
@@ -107,6 +114,18 @@ int nft_endpoint_add(struct nft_ctx *ctx, const struct nft_endpoint *ep, const s
 		     struct berr *e);
 int nft_endpoint_del(struct nft_ctx *ctx, const struct nft_endpoint *ep, const struct nft_port *ports, size_t n,
 		     struct berr *e);
+
+/*
+ * The fabric's VXLAN filter: UDP to a port in vxlan_ports is accepted only
+ * from an underlay address in vxlan_peers4 for that port (the input chain).
+ * sync makes this owner's elements for port exactly peers (on false: none,
+ * and the port is no longer filtered); peer adds or removes one. Other
+ * owners' elements are left alone.
+ */
+int nft_vxlan_sync(struct nft_ctx *ctx, uint16_t port, bool on, const uint32_t *peers, size_t n, struct berr *e);
+int nft_vxlan_peer(struct nft_ctx *ctx, uint16_t port, uint32_t peer, bool add, struct berr *e);
+/* The addresses in vxlan_peers4 for port, any owner's (tests, netctl). free(*ret). */
+int nft_vxlan_peers_list(struct nft_ctx *ctx, uint16_t port, uint32_t **ret, size_t *ret_n, struct berr *e);
 
 /* Read back what the table holds (reconcile, netctl, tests); no table holds nothing. Caller frees *ret. */
 int nft_ports_list(struct nft_ctx *ctx, struct nft_port **ret, size_t *ret_n, struct berr *e);

@@ -59,6 +59,11 @@ int nft_network_check(const struct nft_network *n, const char *field, struct ber
 	}
 	if (n->subnet.prefix == 0 && n->subnet6.prefix == 0)
 		return berr_set(e, -EINVAL, "'%s' has neither an IPv4 nor an IPv6 subnet", field);
+	if (n->fabric.prefix &&
+	    (n->fabric.prefix > n->subnet.prefix || n->fabric.addr & ~baddr_mask4(n->fabric.prefix) ||
+	     !baddr_in4(&n->fabric, n->subnet.addr)))
+		return berr_set(e, -EINVAL, "'%s.fabric' %s is not a subnet holding the network's", field,
+				baddr_fmt_cidr4(&n->fabric, buf));
 	return 0;
 }
 
@@ -411,9 +416,9 @@ static void describe_network(const void *arg, size_t tag, char *buf, size_t len)
 }
 
 struct net_elems {
-	struct nft_elem *bridges, *same, *nets4, *masq, *unmasq, *internal, *external, *masq_br, *unmasq_br;
+	struct nft_elem *bridges, *same, *nets4, *masq, *unmasq, *internal, *external, *masq_br, *unmasq_br, *fabric;
 	struct nft_elem *nets6, *masq6, *unmasq6, *masq6_br, *unmasq6_br;
-	size_t n_bridges, n_same, n_nets4, n_masq, n_unmasq, n_internal, n_external, n_masq_br, n_unmasq_br;
+	size_t n_bridges, n_same, n_nets4, n_masq, n_unmasq, n_internal, n_external, n_masq_br, n_unmasq_br, n_fabric;
 	size_t n_nets6, n_masq6, n_unmasq6, n_masq6_br, n_unmasq6_br;
 };
 
@@ -441,9 +446,9 @@ static void add_intervals(const struct nft_elem *iv, size_t k, size_t tag, const
 
 static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, size_t n, struct net_elems *x)
 {
-	struct nft_elem **all[] = {&x->bridges,	 &x->same,     &x->nets4,    &x->masq,	    &x->unmasq,
-				   &x->internal, &x->external, &x->masq_br,  &x->unmasq_br, &x->nets6,
-				   &x->masq6,	 &x->unmasq6,  &x->masq6_br, &x->unmasq6_br};
+	struct nft_elem **all[] = {&x->bridges,	 &x->same,     &x->nets4,   &x->masq,	   &x->unmasq,
+				   &x->internal, &x->external, &x->masq_br, &x->unmasq_br, &x->fabric,
+				   &x->nets6,	 &x->masq6,    &x->unmasq6, &x->masq6_br,  &x->unmasq6_br};
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		/* a tunnel adds a bridges element and two same_bridge pairs */
@@ -490,6 +495,18 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 		}
 		add_intervals(iv, k, i, net->bridge, masq, x->nets4, &x->n_nets4, x->masq, &x->n_masq, x->unmasq,
 			      &x->n_unmasq);
+		if (net->fabric.prefix) {
+			/* fabric4: the whole subnet . this bridge, one element holding its first and last address */
+			struct nft_elem *f = &x->fabric[x->n_fabric++];
+
+			put_be32(f->key, net->fabric.addr);
+			nft_ifname_key(net->bridge, f->key + 4);
+			f->key_len = 4 + NFT_IFNAME_LEN;
+			memcpy(f->key_end, f->key, f->key_len);
+			put_be32(f->key_end, net->fabric.addr | ~baddr_mask4(net->fabric.prefix));
+			f->key_end_len = f->key_len;
+			f->tag = i;
+		}
 		if (net->internal)
 			x->internal[x->n_internal++] = x->bridges[i];
 		else
@@ -523,11 +540,11 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 			const struct nft_elem *el;
 			size_t n;
 		} steps[] = {
-			{NFT_SET_INTERNAL, x.internal, x.n_internal},  {NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br},
-			{NFT_SET_MASQ6_BR, x.masq6_br, x.n_masq6_br},  {NFT_SET_MASQ4, x.masq, x.n_masq},
-			{NFT_SET_NETS4, x.nets4, x.n_nets4},	       {NFT_SET_MASQ6, x.masq6, x.n_masq6},
-			{NFT_SET_NETS6, x.nets6, x.n_nets6},	       {NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},
-			{NFT_SET_BRIDGES, x.bridges, n + x.n_bridges},
+			{NFT_SET_INTERNAL, x.internal, x.n_internal}, {NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br},
+			{NFT_SET_MASQ6_BR, x.masq6_br, x.n_masq6_br}, {NFT_SET_MASQ4, x.masq, x.n_masq},
+			{NFT_SET_NETS4, x.nets4, x.n_nets4},	      {NFT_SET_FABRIC4, x.fabric, x.n_fabric},
+			{NFT_SET_MASQ6, x.masq6, x.n_masq6},	      {NFT_SET_NETS6, x.nets6, x.n_nets6},
+			{NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},  {NFT_SET_BRIDGES, x.bridges, n + x.n_bridges},
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 			r = nft_batch_elems(b, del, steps[i].set, steps[i].el, steps[i].n, describe_network, nets, e);
@@ -557,6 +574,8 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_NETS4, x.nets4, x.n_nets4, describe_network, nets, e);
 	if (r == 0)
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_NETS6, x.nets6, x.n_nets6, describe_network, nets, e);
+	if (r == 0)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_FABRIC4, x.fabric, x.n_fabric, describe_network, nets, e);
 	if (r == 0)
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ4, x.masq, x.n_masq, describe_network, nets, e);
 	if (r == 0)
@@ -667,6 +686,21 @@ int nft_endpoint_msgs(struct nft_batch *b, const struct nft_endpoint *eps, size_
 	if (r == 0)
 		r = nft_batch_elems(b, op, NFT_SET_EP_IFACES, ifs, n, describe_endpoint, eps, e);
 	return r;
+}
+
+void nft_vxlan_peer_elem(uint32_t addr, uint16_t port, struct nft_elem *el)
+{
+	memset(el, 0, sizeof(*el));
+	put_be32(el->key, addr);
+	put_be16(el->key + 4, port);
+	el->key_len = 8;
+}
+
+void nft_vxlan_port_elem(uint16_t port, struct nft_elem *el)
+{
+	memset(el, 0, sizeof(*el));
+	put_be16(el->key, port);
+	el->key_len = 2;
 }
 
 /* ------------------------------------------------------------------ API */
@@ -994,5 +1028,167 @@ int nft_networks_list(struct nft_ctx *ctx, struct nft_network **ret, size_t *ret
 	}
 	*ret = TAKE_PTR(out);
 	*ret_n = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the fabric's VXLAN filter */
+
+struct vxlan_args {
+	uint16_t port;
+	bool on;
+	const uint32_t *peers; /* sorted, distinct */
+	size_t n;
+};
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool mine(const struct nft_ctx *ctx, const struct nft_elem *el)
+{
+	return strcmp(el->owner, ctx->owner) == 0;
+}
+
+static int build_vxlan_sync(struct nft_batch *b, const void *arg, struct berr *e)
+{
+	const struct vxlan_args *a = arg;
+	_cleanup_free_ struct nft_elem *have = NULL, *ports = NULL;
+	struct nft_elem *add, *del, port;
+	size_t n_have = 0, n_ports = 0, n_add = 0, n_del = 0;
+	_cleanup_free_ uint32_t *present = NULL;
+	size_t n_present = 0;
+	bool port_there = false, port_mine = false;
+	int r;
+
+	r = nft_batch_pin(b, e);
+	if (r == 0)
+		r = dump_or_empty(b->ctx, NFT_SET_VXLAN_PEERS4, &have, &n_have, e);
+	if (r == 0)
+		r = dump_or_empty(b->ctx, NFT_SET_VXLAN_PORTS, &ports, &n_ports, e);
+	if (r < 0)
+		return r;
+	add = calloc(a->n + 1, sizeof(*add));
+	if (!add || nft_batch_own(b, add) < 0)
+		return berr_oom(e);
+	del = calloc(n_have + 2, sizeof(*del));
+	if (!del || nft_batch_own(b, del) < 0)
+		return berr_oom(e);
+	present = calloc(n_have + 1, sizeof(*present));
+	if (!present)
+		return berr_oom(e);
+	for (size_t i = 0; i < n_have; i++) {
+		const struct nft_elem *el = &have[i];
+		uint32_t addr = get_be32(el->key);
+
+		if (el->key_len != 8 || get_be16(el->key + 4) != a->port)
+			continue;
+		present[n_present++] = addr;
+		if (mine(b->ctx, el) && (!a->on || !bsearch(&addr, a->peers, a->n, sizeof(*a->peers), u32_cmp))) {
+			nft_vxlan_peer_elem(addr, a->port, &del[n_del]);
+			del[n_del].tag = n_del;
+			n_del++;
+		}
+	}
+	qsort(present, n_present, sizeof(*present), u32_cmp);
+	for (size_t i = 0; a->on && i < a->n; i++) {
+		if (bsearch(&a->peers[i], present, n_present, sizeof(*present), u32_cmp))
+			continue;
+		nft_vxlan_peer_elem(a->peers[i], a->port, &add[n_add]);
+		add[n_add].tag = n_add;
+		n_add++;
+	}
+	for (size_t i = 0; i < n_ports; i++) {
+		if (ports[i].key_len == 2 && get_be16(ports[i].key) == a->port) {
+			port_there = true;
+			port_mine = mine(b->ctx, &ports[i]);
+		}
+	}
+	nft_vxlan_port_elem(a->port, &port);
+	/* one atomic batch: the port is never filtered without its peers */
+	r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_VXLAN_PEERS4, add, n_add, NULL, NULL, e);
+	if (r == 0 && a->on && !port_there)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_VXLAN_PORTS, &port, 1, NULL, NULL, e);
+	if (r == 0 && !a->on && port_there && port_mine)
+		r = nft_batch_elems(b, NFT_ELEMS_DESTROY, NFT_SET_VXLAN_PORTS, &port, 1, NULL, NULL, e);
+	if (r == 0)
+		r = nft_batch_elems(b, NFT_ELEMS_DESTROY, NFT_SET_VXLAN_PEERS4, del, n_del, NULL, NULL, e);
+	return r;
+}
+
+int nft_vxlan_sync(struct nft_ctx *ctx, uint16_t port, bool on, const uint32_t *peers, size_t n, struct berr *e)
+{
+	_cleanup_free_ uint32_t *sorted = NULL;
+	struct vxlan_args a = {.port = port, .on = on};
+	size_t k = 0;
+	int r;
+
+	if (port == 0)
+		return berr_set(e, -EINVAL, "VXLAN port 0");
+	sorted = calloc(n + 1, sizeof(*sorted));
+	if (!sorted)
+		return berr_oom(e);
+	if (n)
+		memcpy(sorted, peers, n * sizeof(*peers));
+	qsort(sorted, n, sizeof(*sorted), u32_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (sorted[i] && (k == 0 || sorted[k - 1] != sorted[i]))
+			sorted[k++] = sorted[i];
+	a.peers = sorted;
+	a.n = k;
+	r = nft_transact(ctx, build_vxlan_sync, &a, NULL, e);
+	if (r < 0)
+		return berr_wrap(e, r, "the fabric's VXLAN sources (port %u)", port);
+	return 0;
+}
+
+struct vxlan_peer_args {
+	struct nft_elem el;
+	bool add;
+};
+
+static int build_vxlan_peer(struct nft_batch *b, const void *arg, struct berr *e)
+{
+	const struct vxlan_peer_args *a = arg;
+
+	return nft_batch_elems(b, a->add ? NFT_ELEMS_ADD : NFT_ELEMS_DESTROY, NFT_SET_VXLAN_PEERS4, &a->el, 1, NULL,
+			       NULL, e);
+}
+
+int nft_vxlan_peer(struct nft_ctx *ctx, uint16_t port, uint32_t peer, bool add, struct berr *e)
+{
+	struct vxlan_peer_args a = {.add = add};
+	char buf[INET_ADDRSTRLEN];
+	int r;
+
+	nft_vxlan_peer_elem(peer, port, &a.el);
+	r = nft_transact(ctx, build_vxlan_peer, &a, NULL, e);
+	if (r < 0)
+		return berr_wrap(e, r, "%s VXLAN source %s (port %u)", add ? "allow" : "forget", baddr_fmt4(peer, buf),
+				 port);
+	return 0;
+}
+
+int nft_vxlan_peers_list(struct nft_ctx *ctx, uint16_t port, uint32_t **ret, size_t *ret_n, struct berr *e)
+{
+	_cleanup_free_ struct nft_elem *have = NULL;
+	_cleanup_free_ uint32_t *out = NULL;
+	size_t n = 0, k = 0;
+	int r;
+
+	r = dump_or_empty(ctx, NFT_SET_VXLAN_PEERS4, &have, &n, e);
+	if (r < 0)
+		return r;
+	out = calloc(n + 1, sizeof(*out));
+	if (!out)
+		return berr_oom(e);
+	for (size_t i = 0; i < n; i++)
+		if (have[i].key_len == 8 && get_be16(have[i].key + 4) == port)
+			out[k++] = get_be32(have[i].key);
+	qsort(out, k, sizeof(*out), u32_cmp);
+	*ret = TAKE_PTR(out);
+	*ret_n = k;
 	return 0;
 }

@@ -38,6 +38,10 @@ struct mnl_socket;
 #define NFT_SET_NETS6 "nets6"		  /* ipv6_addr interval -> ifname: every IPv6 subnet, its bridge */
 #define NFT_MAP_PUB_ANY6 "pub_any6"	  /* proto . port -> addr6 . port */
 #define NFT_MAP_PUB_IP6 "pub_ip6"	  /* daddr6 . proto . port -> addr6 . port */
+/* The fabric (netd/fabric/, docs/fabric.md) */
+#define NFT_SET_FABRIC4 "fabric4"	    /* ipv4_addr interval . ifname: a host-gw fabric subnet, its bridge */
+#define NFT_SET_VXLAN_PORTS "vxlan_ports"   /* inet_service: UDP ports the fabric's VXLAN devices listen on */
+#define NFT_SET_VXLAN_PEERS4 "vxlan_peers4" /* ipv4_addr . inet_service: known hosts' underlay, per port */
 /* ... and of table bridge berth: the anti-spoofing check of the endpoints' veths. */
 #define NFT_SET_EP_IFACES "ep_ifaces" /* ifname: every endpoint's host-side veth */
 #define NFT_SET_EP_ADDRS4 "ep_addrs4" /* ifname . ipv4_addr: the address each may send from */
@@ -66,7 +70,9 @@ struct nft_ctx {
 struct nft_elem {
 	uint8_t key[NFT_KEY_MAX];
 	uint8_t data[NFT_DATA_MAX];
+	uint8_t key_end[NFT_KEY_MAX]; /* a concatenation of ranges: the last key it holds */
 	uint8_t key_len;
+	uint8_t key_end_len; /* 0: none */
 	uint8_t data_len;
 	uint32_t flags;		   /* NFT_SET_ELEM_INTERVAL_END */
 	size_t tag;		   /* the caller's index, to name the element in errors */
@@ -207,3 +213,6 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 int nft_port_msgs(struct nft_batch *b, const struct nft_port *ports, size_t n, enum nft_elem_op op, struct berr *e);
 int nft_endpoint_msgs(struct nft_batch *b, const struct nft_endpoint *eps, size_t n, enum nft_elem_op op,
 		      struct berr *e);
+/* Elements of vxlan_peers4 and vxlan_ports. */
+void nft_vxlan_peer_elem(uint32_t addr, uint16_t port, struct nft_elem *el);
+void nft_vxlan_port_elem(uint16_t port, struct nft_elem *el);

@@ -53,6 +53,14 @@ struct setdef {
 	uint32_t key_bo, data_bo;
 };
 
+/* Sets of NFT_SET_CONCAT: each field's length in bytes (the kernel's pipapo backend needs them). */
+static const struct {
+	const char *set;
+	uint8_t fields[4];
+} concat_fields[] = {
+	{NFT_SET_FABRIC4, {4, NFT_IFNAME_LEN}},
+};
+
 static const struct setdef setdefs[] = {
 	{NFT_SET_BRIDGES, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
 	{NFT_SET_SAME_BRIDGE, 0, DT_CONCAT(DT_IFNAME, DT_IFNAME), 2 * NFT_IFNAME_LEN, 0, 0, BO_NONE, BO_NONE},
@@ -71,6 +79,11 @@ static const struct setdef setdefs[] = {
 	 DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20, BO_NONE, BO_NONE},
 	{NFT_MAP_PUB_IP6, NFT_SET_MAP, DT_CONCAT(DT_CONCAT(DT_IP6ADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 24,
 	 DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20, BO_NONE, BO_NONE},
+	/* a range concatenated with a name: the kernel's pipapo backend, which needs the fields' lengths */
+	{NFT_SET_FABRIC4, NFT_SET_INTERVAL | NFT_SET_CONCAT, DT_CONCAT(DT_IPADDR, DT_IFNAME), 4 + NFT_IFNAME_LEN, 0, 0,
+	 BO_NONE, BO_NONE},
+	{NFT_SET_VXLAN_PORTS, 0, DT_INET_SERVICE, 2, 0, 0, BO_BIG, BO_NONE},
+	{NFT_SET_VXLAN_PEERS4, 0, DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, 0, 0, BO_NONE, BO_NONE},
 };
 
 /* Table bridge berth. Concatenated keys: each field padded to 4 bytes (ifname 16, address 4, MAC 6 + 2). */
@@ -268,6 +281,38 @@ static void dnat_via(struct rb *x, const char *map, bool with_daddr, bool v6)
 	put(x, nat);
 }
 
+/*
+ * A host-gw fabric network's traffic: an address of its whole subnet
+ * (source or destination, at off in the network header) and its bridge
+ * here (the interface of meta key), in fabric4.
+ */
+static void match_fabric(struct rb *x, uint32_t off, uint32_t meta_key)
+{
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, off, 4, NFT_REG32_00);
+	meta_load(x, meta_key, NFT_REG32_01);
+	lookup(x, NFT_SET_FABRIC4, -1, false);
+}
+
+/*
+ * The fabric's VXLAN: UDP to one of its ports from an address that is not
+ * a known host's underlay is dropped before the VXLAN socket sees it.
+ */
+static void rule_input(struct rb *x, unsigned i)
+{
+	uint8_t udp = IPPROTO_UDP;
+
+	(void)i;
+	match_ipv4(x);
+	meta_load(x, NFT_META_L4PROTO, NFT_REG_1);
+	cmp(x, NFT_CMP_EQ, &udp, sizeof(udp));
+	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+	lookup(x, NFT_SET_VXLAN_PORTS, -1, false);
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00);
+	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+	lookup(x, NFT_SET_VXLAN_PEERS4, -1, true);
+	verdict(x, NF_DROP);
+}
+
 /* ------------------------------------------------------------------ chains */
 
 struct chaindef {
@@ -345,12 +390,22 @@ static void rule_postrouting(struct rb *x, unsigned i)
 		match_daddr_in(x, NFT_SET_NETS4, false);
 		break;
 	case 2:
+		/*
+		 * From a host-gw fabric network's bridge to the rest of its subnet
+		 * (its blocks on other hosts, through the underlay, which is no
+		 * bridge): the source stays.
+		 */
+		match_ipv4(x);
+		match_fabric(x, 16, NFT_META_IIFNAME);
+		verdict(x, NFT_RETURN);
+		return;
+	case 3:
 		/* Outbound: leaving other than through a berth bridge. */
 		match_ipv4(x);
 		match_saddr_in(x, NFT_SET_MASQ4, false);
 		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, true);
 		break;
-	case 3:
+	case 4:
 		/* IPv6: hairpin and published ports reached from another network (as rule 1) */
 		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
 		match_family(x, true);
@@ -358,7 +413,7 @@ static void rule_postrouting(struct rb *x, unsigned i)
 		match_daddr_in(x, NFT_SET_NETS6, true);
 		break;
 	default:
-		/* IPv6 outbound (as rule 2) */
+		/* IPv6 outbound (as rule 3); fabric networks are IPv4 only */
 		match_family(x, true);
 		match_saddr_in(x, NFT_SET_MASQ6, true);
 		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, true);
@@ -401,6 +456,12 @@ static void rule_forward(struct rb *x, unsigned i)
 		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, false);
 		verdict(x, NF_DROP);
 		break;
+	case 6:
+		/* A host-gw fabric network's own traffic from its blocks on other hosts (in through the underlay). */
+		match_ipv4(x);
+		match_fabric(x, 12, NFT_META_OIFNAME);
+		verdict(x, NF_ACCEPT);
+		break;
 	default:
 		/*
 		 * A masquerading network is reached from outside through its
@@ -408,8 +469,8 @@ static void rule_forward(struct rb *x, unsigned i)
 		 * routes the subnet through the host gets no unpublished port.
 		 * Per family: a network may masquerade IPv4 and route IPv6.
 		 */
-		match_family(x, i == 7);
-		match_iface_in(x, NFT_META_OIFNAME, i == 7 ? NFT_SET_MASQ6_BR : NFT_SET_MASQ_BR, false);
+		match_family(x, i == 8);
+		match_iface_in(x, NFT_META_OIFNAME, i == 8 ? NFT_SET_MASQ6_BR : NFT_SET_MASQ_BR, false);
 		verdict(x, NF_DROP);
 		break;
 	}
@@ -497,12 +558,16 @@ static const struct chaindef bridge_chaindefs[] = {
 };
 
 static const struct chaindef chaindefs[] = {
-	/* previous layouts: IPv4 only (before the hardening rules, and with them) */
+	/*
+	 * previous layouts, IPv4 only: before the hardening rules, with them,
+	 * and with the fabric's
+	 */
 	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, 2, rule_raw_prerouting, {1}},
 	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 6, rule_dnat, {2, 3}},
 	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 6, rule_dnat, {2, 3}},
-	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 5, rule_postrouting, {3}},
-	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 8, rule_forward, {6, 7}},
+	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 6, rule_postrouting, {3, 4}},
+	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 9, rule_forward, {6, 7, 8}},
+	{"input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER, 1, rule_input, {0}},
 };
 
 struct tabledef {
@@ -568,6 +633,11 @@ static int add_set(struct nft_batch *b, const struct tabledef *td, const struct 
 	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)(td - tabledefs) * 64 + (uint32_t)(d - td->sets) + 1);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
+	for (size_t i = 0; (d->flags & NFT_SET_CONCAT) && i < ARRAY_SIZE(concat_fields); i++)
+		if (strcmp(concat_fields[i].set, d->name) == 0)
+			nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, concat_fields[i].fields,
+					   (uint32_t)strnlen((const char *)concat_fields[i].fields,
+							     sizeof(concat_fields[i].fields)));
 	if (d->flags & NFT_SET_MAP) {
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, d->data_type);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, d->data_len);
@@ -868,8 +938,8 @@ static int ensure_table(struct nft_batch *b, const struct tabledef *td, struct b
 				return r;
 			continue;
 		}
-		if ((s->flags & (NFT_SET_MAP | NFT_SET_INTERVAL)) != d->flags || s->key_len != d->key_len ||
-		    ((d->flags & NFT_SET_MAP) && s->data_len != d->data_len))
+		if ((s->flags & (NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT)) != d->flags ||
+		    s->key_len != d->key_len || ((d->flags & NFT_SET_MAP) && s->data_len != d->data_len))
 			return berr_set(e, -EEXIST,
 					"set %s of table %s %s has another type than berth's; "
 					"rebuilding the table replaces it",
@@ -1036,7 +1106,8 @@ static int add_foreign(struct nft_batch *b, const struct nft_port *ports, size_t
 			}
 			if (r < 0)
 				break;
-			if (d->flags & NFT_SET_INTERVAL) {
+			/* (a concatenation of ranges has whole elements, start and end in one, as a plain set) */
+			if ((d->flags & (NFT_SET_INTERVAL | NFT_SET_CONCAT)) == NFT_SET_INTERVAL) {
 				for (size_t j = 0; j < n; j++)
 					total += is_foreign(b->ctx, &cache, &el[j]);
 				r = foreign_intervals(b, &cache, d, el, n, e);

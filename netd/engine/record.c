@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "mac.h"
+#include "strv.h"
 
 static int put_str(json_t *o, const char *k, const char *v)
 {
@@ -111,6 +112,8 @@ json_t *record_network_to_json(const struct eng_network *n)
 		return NULL;
 	if (n->tunnel[0] && put_str(o, "tunnel", n->tunnel) < 0)
 		return NULL;
+	if (n->fabric_subnet.prefix && put_str(o, "fabric_subnet", baddr_fmt_cidr4(&n->fabric_subnet, buf)) < 0)
+		return NULL;
 	return TAKE_PTR(o);
 }
 
@@ -120,7 +123,8 @@ int record_network_from_json(const json_t *j, struct eng_network *ret, struct be
 		"name",	     "bridge",	   "subnet",	  "gateway",	  "range_start",
 		"range_end", "subnet6",	   "gateway6",	  "range6_start", "range6_end",
 		"mtu",	     "masquerade", "masquerade6", "internal",	  "gateway_on_bridge",
-		"hairpin",   "promisc",	   "adopted",	  "tunnel",	  NULL};
+		"hairpin",   "promisc",	   "adopted",	  "tunnel",	  "fabric_subnet",
+		NULL};
 	struct eng_network n;
 	const char *s;
 	int64_t mtu;
@@ -184,6 +188,14 @@ int record_network_from_json(const json_t *j, struct eng_network *ret, struct be
 			return berr_set(e, -EINVAL, "network.tunnel: invalid interface name '%s'", s);
 		snprintf(n.tunnel, sizeof(n.tunnel), "%s", s);
 	}
+	r = bjson_get_str(j, "fabric_subnet", "network", &s, e);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		r = baddr_parse_cidr4(s, false, &n.fabric_subnet, e);
+		if (r < 0)
+			return berr_wrap(e, r, "network.fabric_subnet");
+	}
 	*ret = n;
 	return 0;
 }
@@ -195,6 +207,11 @@ void eng_endpoint_clear(struct eng_endpoint *ep)
 	free(ep->netns_path);
 	free(ep->routes);
 	free(ep->ports);
+	free(ep->name);
+	strv_free_n(ep->aliases, ep->n_aliases);
+	ep->name = NULL;
+	ep->aliases = NULL;
+	ep->n_aliases = 0;
 	ep->netns_path = NULL;
 	ep->routes = NULL;
 	ep->ports = NULL;
@@ -295,6 +312,59 @@ int record_port_from_json(const json_t *j, const char *where, struct bportspec *
 	return 0;
 }
 
+/* "name" and "aliases", only when the endpoint has them (records written before names stay as they were). */
+static int names_to_json(json_t *o, const struct eng_endpoint *ep)
+{
+	json_t *al;
+
+	if (ep->name && put_str(o, "name", ep->name) < 0)
+		return -ENOMEM;
+	if (!ep->n_aliases)
+		return 0;
+	al = json_array();
+	if (!al || bjson_set(o, "aliases", al) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < ep->n_aliases; i++)
+		if (json_array_append_new(al, json_string(ep->aliases[i])) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int names_from_json(const json_t *j, struct eng_endpoint *ep, struct berr *e)
+{
+	const char *s;
+	json_t *arr, *v;
+	size_t i;
+	int r;
+
+	r = bjson_get_str(j, "name", "endpoint", &s, e);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		if (!bdns_name_valid(s))
+			return berr_set(e, -EINVAL, "endpoint.name: invalid name '%s'", s);
+		if (!(ep->name = strdup(s)))
+			return berr_oom(e);
+	}
+	r = bjson_get_arr(j, "aliases", "endpoint", &arr, e);
+	if (r <= 0 || json_array_size(arr) == 0)
+		return r;
+	if (json_array_size(arr) > ENG_MAX_ALIASES)
+		return berr_set(e, -EINVAL, "endpoint.aliases: more than %d", ENG_MAX_ALIASES);
+	ep->aliases = calloc(json_array_size(arr), sizeof(*ep->aliases));
+	if (!ep->aliases)
+		return berr_oom(e);
+	json_array_foreach (arr, i, v) {
+		s = json_string_value(v);
+		if (!s || !bdns_name_valid(s))
+			return berr_set(e, -EINVAL, "endpoint.aliases[%zu]: invalid name", i);
+		if (!(ep->aliases[i] = strdup(s)))
+			return berr_oom(e);
+		ep->n_aliases++;
+	}
+	return 0;
+}
+
 json_t *record_endpoint_to_json(const struct eng_endpoint *ep)
 {
 	_cleanup_json_ json_t *o = json_object();
@@ -350,6 +420,8 @@ json_t *record_endpoint_to_json(const struct eng_endpoint *ep)
 		return NULL;
 	if (ep->owner[0] && put_str(o, "owner", ep->owner) < 0)
 		return NULL;
+	if (names_to_json(o, ep) < 0)
+		return NULL;
 	return TAKE_PTR(o);
 }
 
@@ -394,7 +466,7 @@ static int endpoint_from_json(const json_t *j, struct eng_endpoint *ep, struct b
 		"version",   "state",	     "network", "id",	  "ifname",	   "host_ifname", "netns",
 		"netns_dev", "netns_ino",    "ip",	"prefix", "gateway",	   "ip6",	  "prefix6",
 		"gateway6",  "ip_external",  "mac",	"mtu",	  "default_route", "routes",	  "ports",
-		"created",   "netns_cookie", "owner",	NULL};
+		"created",   "netns_cookie", "owner",	"name",	  "aliases",	   NULL};
 	const char *s;
 	json_t *arr, *v;
 	int64_t n;
@@ -471,6 +543,8 @@ static int endpoint_from_json(const json_t *j, struct eng_endpoint *ep, struct b
 		return berr_set(e, -EINVAL, "endpoint.owner: empty or too long");
 	if (r > 0)
 		snprintf(ep->owner, sizeof(ep->owner), "%s", s);
+	if ((r = names_from_json(j, ep, e)) < 0)
+		return r;
 	r = bjson_get_arr(j, "routes", "endpoint", &arr, e);
 	if (r < 0)
 		return r;

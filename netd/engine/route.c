@@ -289,7 +289,7 @@ const char *eng_route_proto_name(uint8_t proto, char *buf, size_t len)
 	static const char *const names[] = {
 		[RTPROT_UNSPEC] = "unspec", [RTPROT_REDIRECT] = "redirect", [RTPROT_KERNEL] = "kernel",
 		[RTPROT_BOOT] = "boot",	    [RTPROT_STATIC] = "static",	    [RTPROT_RA] = "ra",
-		[RTPROT_DHCP] = "dhcp"};
+		[RTPROT_DHCP] = "dhcp",	    [ENG_RTPROT_FABRIC] = "fabric"};
 
 	return lookup(names, sizeof(names) / sizeof(names[0]), proto, buf, len);
 }

@@ -22,26 +22,6 @@
 
 /* ------------------------------------------------------------------ model */
 
-struct f_node *ag_node(struct fabric *f, const char *name, bool create)
-{
-	for (size_t i = 0; i < f->n_nodes; i++)
-		if (strcmp(f->nodes[i].name, name) == 0)
-			return &f->nodes[i];
-	if (!create || BARRAY_RESERVE(f->nodes, f->cap_nodes, f->n_nodes + 1) < 0)
-		return NULL;
-	memset(&f->nodes[f->n_nodes], 0, sizeof(f->nodes[0]));
-	snprintf(f->nodes[f->n_nodes].name, sizeof(f->nodes[0].name), "%s", name);
-	return &f->nodes[f->n_nodes++];
-}
-
-struct f_net *ag_net(struct fabric *f, const char *name)
-{
-	for (size_t i = 0; i < f->n_nets; i++)
-		if (strcmp(f->nets[i].def.name, name) == 0)
-			return &f->nets[i];
-	return NULL;
-}
-
 static struct f_block *find_block(struct fabric *f, const char *net, const struct bcidr4 *b)
 {
 	for (size_t i = 0; i < f->n_blocks; i++)
@@ -136,6 +116,65 @@ static void block_peer(const struct f_block *b, struct fk_peer *p)
 	memcpy(p->mac, b->val.vtep_mac, 6);
 }
 
+/* Another programmed block of a VXLAN network than skip comes from this underlay address. */
+static bool vxlan_source_used(struct fabric *f, uint32_t underlay, const struct f_block *skip)
+{
+	for (size_t i = 0; i < f->n_blocks; i++) {
+		const struct f_block *b = &f->blocks[i];
+		const struct f_net *n;
+
+		if (b == skip || !b->programmed || b->val.underlay != underlay)
+			continue;
+		n = ag_net(f, b->net);
+		if (n && n->def.mode == FABRIC_VXLAN)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The input filter accepts VXLAN from exactly the underlay addresses of
+ * the programmed peers, while this host has a VXLAN network (a resync).
+ */
+static void vxlan_sources_sync(struct fabric *f)
+{
+	_cleanup_free_ uint32_t *peers = calloc(f->n_blocks + 1, sizeof(*peers));
+	struct berr e = BERR_INIT;
+	bool on = false;
+	size_t k = 0;
+
+	if (!peers) {
+		log_warn("fabric: VXLAN sources: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < f->n_nets; i++)
+		on = on || (f->nets[i].local_ok && f->nets[i].def.mode == FABRIC_VXLAN);
+	for (size_t i = 0; i < f->n_blocks; i++) {
+		const struct f_block *b = &f->blocks[i];
+		const struct f_net *n = ag_net(f, b->net);
+
+		if (b->programmed && n && n->def.mode == FABRIC_VXLAN)
+			peers[k++] = b->val.underlay;
+	}
+	if (eng_vxlan_sync(f->eng, (uint16_t)f->cfg.vxlan_port, on, peers, k, &e) < 0) {
+		log_warn("fabric: %s", berr_message(&e));
+		set_error(f, &e);
+	}
+}
+
+/* One VXLAN source more or less (after an event); removed only when no other block comes from it. */
+static void vxlan_source(struct fabric *f, const struct f_block *b, uint32_t underlay, bool add)
+{
+	struct berr e = BERR_INIT;
+
+	if (!add && vxlan_source_used(f, underlay, b))
+		return;
+	if (eng_vxlan_peer(f->eng, (uint16_t)f->cfg.vxlan_port, underlay, add, &e) < 0) {
+		log_warn("fabric: %s", berr_message(&e));
+		set_error(f, &e);
+	}
+}
+
 /* Program or remove one remote block now (after an event); a failure waits for the next resync. */
 static void program_block(struct fabric *f, struct f_block *b, bool add)
 {
@@ -149,12 +188,17 @@ static void program_block(struct fabric *f, struct f_block *b, bool add)
 		return;
 	net_target(f, n, &t);
 	block_peer(b, &p);
+	/* a new peer's VXLAN is let in before anything is routed to it (its answers come that way) */
+	if (add && n->def.mode == FABRIC_VXLAN)
+		vxlan_source(f, b, b->val.underlay, true);
 	r = add ? fk_peer_add(f->nl, &t, &p, &e) : fk_peer_del(f->nl, &t, &p, &e);
 	if (r < 0) {
 		log_warn("fabric: network %s: %s", n->def.name, berr_message(&e));
 		set_error(f, &e);
 		return;
 	}
+	if (!add && n->def.mode == FABRIC_VXLAN)
+		vxlan_source(f, b, b->val.underlay, false);
 	b->programmed = add;
 }
 
@@ -197,6 +241,7 @@ static int sync_net(struct fabric *f, struct f_net *n, struct berr *e)
 	if (rep.added || rep.removed)
 		log_info("fabric: network %s: %zu peer(s) kept, %zu written, %zu stale route(s) removed", n->def.name,
 			 rep.kept, rep.added, rep.removed);
+	vxlan_sources_sync(f);
 	return 0;
 }
 
@@ -496,6 +541,8 @@ static int list_all(struct fabric *f, struct berr *e)
 		f->blocks[i].mark = false;
 	for (size_t i = 0; r == 0 && i < kvs.n; i++)
 		r = apply_kv(f, &kvs.v[i], now);
+	if (r == 0)
+		r = ag_names_listed(f, &kvs);
 	f->rev = kvs.rev;
 	etcd_kvs_clear(&kvs);
 	if (r < 0)
@@ -545,12 +592,29 @@ static void net_gone(struct fabric *f, struct f_net *n)
 		else
 			i++;
 	}
+	ag_names_net_gone(f, n->def.name);
 	*n = f->nets[--f->n_nets];
+	vxlan_sources_sync(f);
+}
+
+/* This host's names into etcd (names.c): only etcd out of reach is an error here, the rest waits for a resync. */
+static int publish_names(struct fabric *f, struct berr *e)
+{
+	int r = ag_names_publish(f, e);
+
+	if (r < 0 && !etcd_unreachable(r)) {
+		log_warn("fabric: %s", berr_message(e));
+		set_error(f, e);
+		berr_clear(e);
+		r = 0;
+	}
+	return r;
 }
 
 /* Register, keep the leases, list, claim blocks, build the local networks, program everything, watch. */
 static int go_online(struct fabric *f, struct berr *e)
 {
+	long long t0 = bclock_now_ms();
 	int r;
 
 	etcd_watch_close(f->watch);
@@ -580,11 +644,17 @@ static int go_online(struct fabric *f, struct berr *e)
 		}
 		i++;
 	}
-	r = etcd_watch_open(f->etcd, FABRIC_PREFIX, f->rev + 1, &f->watch, e);
+	r = publish_names(f, e);
+	if (r < 0)
+		return r;
+	f->watch_next = f->rev + 1;
+	r = etcd_watch_open(f->etcd, FABRIC_PREFIX, f->watch_next, &f->watch, e);
 	if (r < 0)
 		return r;
 	f->synced_at = time(NULL);
 	f->resync_at = bclock_now_ms() + f->cfg.resync_ms;
+	log_debug("fabric: listed at revision %" PRId64 ": %zu host(s), %zu block(s), %zu network(s) in %lld ms",
+		  f->rev, f->n_nodes, f->n_blocks, f->n_nets, bclock_now_ms() - t0);
 	return 0;
 }
 
@@ -744,6 +814,8 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 	f->status_dirty = true;
 	if (rev > f->rev)
 		f->rev = rev;
+	if (ev->kv.mod_rev > f->watch_next)
+		f->watch_next = ev->kv.mod_rev;
 	switch (fabric_key_parse(ev->kv.key, &k)) {
 	case FK_NODE: {
 		struct f_node *n = ag_node(f, k.name, false);
@@ -793,6 +865,7 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 	}
 	case FK_BLOCK: {
 		struct f_block *b = find_block(f, k.name, &k.block);
+		uint32_t old;
 
 		if (ev->deleted) {
 			if (!b)
@@ -809,15 +882,23 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 			drop_block(f, b);
 			return 0;
 		}
+		old = b && b->programmed ? b->val.underlay : 0;
 		if (apply_kv(f, &ev->kv, now) < 0)
 			return -ENOMEM;
 		b = find_block(f, k.name, &k.block);
 		if (b && block_wanted(f, b, now))
 			program_block(f, b, true);
+		/* the host came back with another underlay address: the old one is no source any more */
+		if (b && old && old != b->val.underlay) {
+			struct f_net *n = ag_net(f, b->net);
+
+			if (n && n->def.mode == FABRIC_VXLAN)
+				vxlan_source(f, NULL, old, false);
+		}
 		return 0;
 	}
 	default:
-		return 0;
+		return ag_names_event(f, ev);
 	}
 }
 
@@ -918,6 +999,30 @@ static void timers(struct fabric *f, long long now)
 	}
 }
 
+/*
+ * A stream that broke after etcd had confirmed it (a connection reset, a
+ * proxy's timeout) is picked up where it broke: a watch from the last
+ * event's revision, no listing. When etcd has compacted that revision
+ * meanwhile it cancels the new watch, and the agent lists again. A stream
+ * that breaks again within a second, or one that never started, is listed
+ * again at once. 0: watching again.
+ */
+static int watch_resume(struct fabric *f, int err, struct berr *e)
+{
+	long long now = bclock_now_ms();
+	struct berr e2 = BERR_INIT;
+
+	if (err != -EPIPE || !etcd_watch_created(f->watch) || now - f->resumed_at < 1000)
+		return -EAGAIN;
+	etcd_watch_close(f->watch);
+	f->watch = NULL;
+	if (etcd_watch_open(f->etcd, FABRIC_PREFIX, f->watch_next, &f->watch, &e2) < 0)
+		return berr_set(e, e2.code, "watching again: %s", berr_message(&e2));
+	log_info("fabric: %s: watching again from revision %" PRId64, berr_message(e), f->watch_next);
+	f->resumed_at = now;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ the thread */
 
 static void *agent_main(void *arg)
@@ -953,7 +1058,14 @@ static void *agent_main(void *arg)
 				f->status_dirty = true;
 			}
 		}
+		if (f->online && atomic_load(&f->names_dirty)) {
+			berr_clear(&e);
+			if (publish_names(f, &e) < 0)
+				went_offline(f, &e);
+		}
 		ag_requests(f);
+		if (ag_resync_asked(f))
+			f->relist = true;
 		timers(f, bclock_now_ms());
 		if (f->status_dirty)
 			ag_publish(f);
@@ -969,7 +1081,9 @@ static void *agent_main(void *arg)
 			r = etcd_watch_poll(f->watch, timeout, f->wake_fd, on_event, f, &e);
 			if (r == 0 && !created && etcd_watch_created(f->watch))
 				f->status_dirty = true; /* in sync from now on */
-			if (r < 0) {
+			if (r < 0 && watch_resume(f, r, &e) == 0) {
+				f->status_dirty = true;
+			} else if (r < 0) {
 				log_info("fabric: %s: listing again", berr_message(&e));
 				etcd_watch_close(f->watch);
 				f->watch = NULL;
@@ -1003,4 +1117,45 @@ int ag_thread_start(struct fabric *f, struct berr *e)
 		return berr_sys(e, -r, "fabric: start the agent thread");
 	f->thread_started = true;
 	return 0;
+}
+
+void ag_requests(struct fabric *f)
+{
+	for (;;) {
+		struct f_req req;
+		struct berr e = BERR_INIT;
+		size_t i;
+		int r;
+
+		pthread_mutex_lock(&f->mu);
+		for (i = 0; i < f->n_reqs && f->reqs[i].taken; i++)
+			;
+		if (i == f->n_reqs) {
+			pthread_mutex_unlock(&f->mu);
+			return;
+		}
+		f->reqs[i].taken = true;
+		req = f->reqs[i];
+		pthread_mutex_unlock(&f->mu);
+
+		if (!f->have_ul)
+			r = berr_set(&e, -EAGAIN, "fabric: the underlay is not there yet: %s", f->last_err);
+		else if (req.op == F_REQ_CREATE)
+			r = ag_network_create(f, &req.def, &e);
+		else
+			r = ag_network_remove(f, req.def.name, &e);
+		if (r < 0 && etcd_unreachable(r))
+			berr_wrap(&e, r, "fabric degraded (etcd unreachable)");
+		f->status_dirty = true;
+
+		pthread_mutex_lock(&f->mu);
+		for (i = 0; i < f->n_reqs; i++) {
+			if (f->reqs[i].ticket != req.ticket)
+				continue;
+			f->reqs[i].done = true;
+			f->reqs[i].code = r < 0 ? r : 0;
+			snprintf(f->reqs[i].msg, sizeof(f->reqs[i].msg), "%s", r < 0 ? berr_message(&e) : "");
+		}
+		pthread_mutex_unlock(&f->mu);
+	}
 }

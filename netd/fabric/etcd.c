@@ -1,7 +1,6 @@
 /* The etcd JSON-gateway client: requests, replies, base64, and the streaming watch. */
 #include "netd/fabric/etcd.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -14,6 +13,7 @@
 #include "buf.h"
 #include "cleanup.h"
 #include "jsonutil.h"
+#include "netd/fabric/curl_api.h"
 
 struct etcd {
 	char *endpoints[ETCD_MAX_ENDPOINTS];
@@ -23,14 +23,6 @@ struct etcd {
 	CURL *curl; /* unary calls: one connection kept alive */
 	struct curl_slist *headers;
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void curl_init(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* ------------------------------------------------------------------ base64 */
 
@@ -129,10 +121,11 @@ int etcd_prefix_end(const char *prefix, char **ret, size_t *ret_len)
 int etcd_open(const struct etcd_opts *o, struct etcd **ret, struct berr *e)
 {
 	struct etcd *c;
+	int r;
 
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK)
-		return berr_set(e, -EIO, "libcurl: %s", curl_easy_strerror(curl_init_rc));
+	r = curl_api_load(e);
+	if (r < 0)
+		return r;
 	if (o->n_endpoints == 0 || o->n_endpoints > ETCD_MAX_ENDPOINTS)
 		return berr_set(e, -EINVAL, "etcd: 1 to %d endpoints, not %zu", ETCD_MAX_ENDPOINTS, o->n_endpoints);
 	for (size_t i = 0; i < o->n_endpoints; i++)
@@ -152,8 +145,8 @@ int etcd_open(const struct etcd_opts *o, struct etcd **ret, struct berr *e)
 		if (l > 7 && c->endpoints[i][l - 1] == '/')
 			c->endpoints[i][l - 1] = '\0';
 	}
-	c->curl = curl_easy_init();
-	c->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	c->curl = curl_api.easy_init();
+	c->headers = curl_api.slist_append(NULL, "Content-Type: application/json");
 	if (!c->curl || !c->headers)
 		goto oom;
 	*ret = c;
@@ -168,8 +161,8 @@ void etcd_close(struct etcd *c)
 	if (!c)
 		return;
 	if (c->curl)
-		curl_easy_cleanup(c->curl);
-	curl_slist_free_all(c->headers);
+		curl_api.easy_cleanup(c->curl);
+	curl_api.slist_free_all(c->headers);
 	for (size_t i = 0; i < c->n_endpoints; i++)
 		free(c->endpoints[i]);
 	free(c);
@@ -249,26 +242,26 @@ static int call(struct etcd *c, const char *path, const json_t *body, json_t **r
 		long status = 0;
 
 		snprintf(url, sizeof(url), "%s%s", c->endpoints[i], path);
-		curl_easy_reset(c->curl);
-		curl_easy_setopt(c->curl, CURLOPT_URL, url);
-		curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, text);
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
-		curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, write_cb);
-		curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
-		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-		curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
-				 (long)(c->timeout_ms < 1000 ? c->timeout_ms : 1000));
-		curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http");
-		curl_easy_setopt(c->curl, CURLOPT_NOPROXY, "*");
-		rc = curl_easy_perform(c->curl);
+		curl_api.easy_reset(c->curl);
+		curl_api.easy_setopt(c->curl, CURLOPT_URL, url);
+		curl_api.easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+		curl_api.easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+		curl_api.easy_setopt(c->curl, CURLOPT_POSTFIELDS, text);
+		curl_api.easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+		curl_api.easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, write_cb);
+		curl_api.easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
+		curl_api.easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+		curl_api.easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
+				     (long)(c->timeout_ms < 1000 ? c->timeout_ms : 1000));
+		curl_api.easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http");
+		curl_api.easy_setopt(c->curl, CURLOPT_NOPROXY, "*");
+		rc = curl_api.easy_perform(c->curl);
 		if (rc != CURLE_OK) {
-			r = berr_set(&pe, curl_errno(rc), "etcd %s: %s", url, curl_easy_strerror(rc));
+			r = berr_set(&pe, curl_errno(rc), "etcd %s: %s", url, curl_api.easy_strerror(rc));
 			continue;
 		}
 		c->cur = i;
-		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_api.easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
 		if (bjson_parse(b.p ? b.p : "", b.len, &j, NULL) < 0 || !json_is_object(j))
 			return berr_set(e, -EIO, "etcd %s: HTTP %ld with a reply that is not JSON", url, status);
 		if (status != 200 || json_object_get(j, "error"))
@@ -695,30 +688,30 @@ int etcd_watch_open(struct etcd *c, const char *prefix, int64_t start_rev, struc
 	if (!w)
 		return berr_oom(e);
 	w->body = bjson_dump(req);
-	w->multi = curl_multi_init();
-	w->easy = curl_easy_init();
-	w->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	w->multi = curl_api.multi_init();
+	w->easy = curl_api.easy_init();
+	w->headers = curl_api.slist_append(NULL, "Content-Type: application/json");
 	if (!w->body || !w->multi || !w->easy || !w->headers) {
 		etcd_watch_close(w);
 		return berr_oom(e);
 	}
 	/* the endpoint that answered last; when it is down the stream breaks and the owner re-lists */
 	snprintf(w->url, sizeof(w->url), "%s/v3/watch", etcd_endpoint(c));
-	curl_easy_setopt(w->easy, CURLOPT_URL, w->url);
-	curl_easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(w->easy, CURLOPT_HTTPHEADER, w->headers);
-	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, w->body);
-	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(w->body));
-	curl_easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, watch_write);
-	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
-	curl_easy_setopt(w->easy, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-	curl_easy_setopt(w->easy, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(w->easy, CURLOPT_NOPROXY, "*");
+	curl_api.easy_setopt(w->easy, CURLOPT_URL, w->url);
+	curl_api.easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_api.easy_setopt(w->easy, CURLOPT_HTTPHEADER, w->headers);
+	curl_api.easy_setopt(w->easy, CURLOPT_POSTFIELDS, w->body);
+	curl_api.easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(w->body));
+	curl_api.easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, watch_write);
+	curl_api.easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
+	curl_api.easy_setopt(w->easy, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
+	curl_api.easy_setopt(w->easy, CURLOPT_PROTOCOLS_STR, "http");
+	curl_api.easy_setopt(w->easy, CURLOPT_NOPROXY, "*");
 	/* a peer that vanished without a word (host down) is noticed within seconds */
-	curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPIDLE, 2L);
-	curl_easy_setopt(w->easy, CURLOPT_TCP_KEEPINTVL, 1L);
-	if (curl_multi_add_handle(w->multi, w->easy) != CURLM_OK) {
+	curl_api.easy_setopt(w->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_api.easy_setopt(w->easy, CURLOPT_TCP_KEEPIDLE, 2L);
+	curl_api.easy_setopt(w->easy, CURLOPT_TCP_KEEPINTVL, 1L);
+	if (curl_api.multi_add_handle(w->multi, w->easy) != CURLM_OK) {
 		etcd_watch_close(w);
 		return berr_set(e, -EIO, "etcd watch: cannot start the request");
 	}
@@ -731,12 +724,12 @@ void etcd_watch_close(struct etcd_watch *w)
 	if (!w)
 		return;
 	if (w->multi && w->easy)
-		curl_multi_remove_handle(w->multi, w->easy);
+		curl_api.multi_remove_handle(w->multi, w->easy);
 	if (w->easy)
-		curl_easy_cleanup(w->easy);
+		curl_api.easy_cleanup(w->easy);
 	if (w->multi)
-		curl_multi_cleanup(w->multi);
-	curl_slist_free_all(w->headers);
+		curl_api.multi_cleanup(w->multi);
+	curl_api.slist_free_all(w->headers);
 	free(w->body);
 	bbuf_free(&w->in);
 	free(w);
@@ -827,12 +820,12 @@ int etcd_watch_poll(struct etcd_watch *w, int timeout_ms, int wake_fd, etcd_watc
 
 	if (w->done)
 		return berr_set(e, -EPIPE, "etcd watch: already ended");
-	if (curl_multi_poll(w->multi, wake_fd >= 0 ? &extra : NULL, wake_fd >= 0 ? 1 : 0, timeout_ms, &nfds) !=
+	if (curl_api.multi_poll(w->multi, wake_fd >= 0 ? &extra : NULL, wake_fd >= 0 ? 1 : 0, timeout_ms, &nfds) !=
 	    CURLM_OK)
 		return berr_set(e, -EIO, "etcd watch: poll failed");
-	if (curl_multi_perform(w->multi, &running) != CURLM_OK)
+	if (curl_api.multi_perform(w->multi, &running) != CURLM_OK)
 		return berr_set(e, -EIO, "etcd watch: transfer failed");
-	while ((m = curl_multi_info_read(w->multi, &nfds)))
+	while ((m = curl_api.multi_info_read(w->multi, &nfds)))
 		if (m->msg == CURLMSG_DONE)
 			w->result = m->data.result;
 	/* whole lines only; a partial one waits for the rest */
@@ -852,9 +845,9 @@ int etcd_watch_poll(struct etcd_watch *w, int timeout_ms, int wake_fd, etcd_watc
 		long status = 0;
 
 		w->done = true;
-		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
+		curl_api.easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
 		if (w->result != CURLE_OK)
-			return berr_set(e, -EPIPE, "etcd watch %s: %s", w->url, curl_easy_strerror(w->result));
+			return berr_set(e, -EPIPE, "etcd watch %s: %s", w->url, curl_api.easy_strerror(w->result));
 		return berr_set(e, -EPIPE, "etcd watch %s: the stream ended (HTTP %ld)", w->url, status);
 	}
 	return 0;

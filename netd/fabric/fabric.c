@@ -2,6 +2,7 @@
 #include "netd/fabric/fabric.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,7 @@ static void fabric_free(struct fabric *f)
 	if (f->wake_fd >= 0)
 		close(f->wake_fd);
 	json_decref(f->status);
+	ag_names_free(f);
 	free(f->nodes);
 	free(f->blocks);
 	free(f->nets);
@@ -163,14 +165,12 @@ void fabric_stop(struct fabric *f)
 	fabric_free(f);
 }
 
-bool ag_stopping(struct fabric *f)
+void fabric_resync(struct fabric *f)
 {
-	bool s;
-
 	pthread_mutex_lock(&f->mu);
-	s = f->stop;
+	f->resync = true;
 	pthread_mutex_unlock(&f->mu);
-	return s;
+	wake(f);
 }
 
 /* ------------------------------------------------------------------ queued operations */
@@ -248,247 +248,6 @@ int fabric_result(struct fabric *f, uint64_t ticket, int *ret_code, char *msg, s
 	return r;
 }
 
-void ag_requests(struct fabric *f)
-{
-	for (;;) {
-		struct f_req req;
-		struct berr e = BERR_INIT;
-		size_t i;
-		int r;
-
-		pthread_mutex_lock(&f->mu);
-		for (i = 0; i < f->n_reqs && f->reqs[i].taken; i++)
-			;
-		if (i == f->n_reqs) {
-			pthread_mutex_unlock(&f->mu);
-			return;
-		}
-		f->reqs[i].taken = true;
-		req = f->reqs[i];
-		pthread_mutex_unlock(&f->mu);
-
-		if (!f->have_ul)
-			r = berr_set(&e, -EAGAIN, "fabric: the underlay is not there yet: %s", f->last_err);
-		else if (req.op == F_REQ_CREATE)
-			r = ag_network_create(f, &req.def, &e);
-		else
-			r = ag_network_remove(f, req.def.name, &e);
-		if (r < 0 && etcd_unreachable(r))
-			berr_wrap(&e, r, "fabric degraded (etcd unreachable)");
-		f->status_dirty = true;
-
-		pthread_mutex_lock(&f->mu);
-		for (i = 0; i < f->n_reqs; i++) {
-			if (f->reqs[i].ticket != req.ticket)
-				continue;
-			f->reqs[i].done = true;
-			f->reqs[i].code = r < 0 ? r : 0;
-			snprintf(f->reqs[i].msg, sizeof(f->reqs[i].msg), "%s", r < 0 ? berr_message(&e) : "");
-		}
-		pthread_mutex_unlock(&f->mu);
-	}
-}
-
-/* ------------------------------------------------------------------ local networks */
-
-int ag_local_ensure(struct fabric *f, struct f_net *n, struct berr *e)
-{
-	bool vx = n->def.mode == FABRIC_VXLAN;
-	struct eng_network en;
-	int r;
-
-	if (!n->have_block)
-		return berr_set(e, -ENOENT, "network %s: this host has no block yet", n->def.name);
-	n->local_ok = false;
-	n->mtu = f->ul.mtu - (vx ? FABRIC_VXLAN_OVERHEAD : 0);
-	if (vx)
-		snprintf(n->dev, sizeof(n->dev), "bfx%" PRIu32, n->def.vni);
-	else
-		n->dev[0] = '\0';
-	eng_network_init(&en, n->def.name);
-	if (strlen(n->def.name) >= sizeof(en.bridge))
-		snprintf(en.bridge, sizeof(en.bridge), "bfb%" PRIu32, n->def.vni);
-	en.subnet = n->block;
-	en.gateway = n->block.addr + 1;
-	en.mtu = n->mtu;
-	snprintf(en.tunnel, sizeof(en.tunnel), "%s", n->dev);
-	/* the engine network first: the device's /32 would otherwise overlap the subnet it checks */
-	r = eng_network_ensure(f->eng, &en, NULL, e);
-	if (r < 0)
-		return berr_wrap(e, r, "network %s on this host", n->def.name);
-	if (vx) {
-		struct fk_vxlan v = {
-			.name = n->dev,
-			.vni = n->def.vni,
-			.local = f->ul.addr,
-			.link = f->ul.ifindex,
-			.port = (uint16_t)f->cfg.vxlan_port,
-			.mtu = n->mtu,
-			.addr = n->block.addr,
-		};
-		bool created = false;
-
-		fk_vtep_mac(n->def.vni, f->ul.addr, v.mac);
-		r = fk_vxlan_ensure(f->nl, &v, &n->ifindex, &created, e);
-		if (r < 0)
-			return berr_wrap(e, r, "network %s", n->def.name);
-		if (created)
-			log_info("fabric: network %s: VXLAN device %s (VNI %" PRIu32 ", MTU %u) created", n->def.name,
-				 n->dev, n->def.vni, n->mtu);
-	}
-	n->local_ok = true;
-	return 0;
-}
-
-int ag_local_remove(struct fabric *f, struct f_net *n, struct berr *e)
-{
-	struct eng_network cur;
-	int r;
-
-	if (eng_network_get(f->eng, n->def.name, &cur, NULL) == 0) {
-		r = eng_network_remove(f->eng, n->def.name, e);
-		if (r < 0)
-			return r;
-	}
-	if (n->def.mode == FABRIC_VXLAN) {
-		char dev[16];
-
-		snprintf(dev, sizeof(dev), "bfx%" PRIu32, n->def.vni);
-		r = link_delete(f->nl, dev, e);
-		if (r < 0)
-			return r;
-	} else if (f->have_ul) {
-		struct fk_target t = {.ifindex = f->ul.ifindex, .hostgw = true, .scope = n->def.subnet};
-
-		r = fk_sync(f->nl, &t, NULL, 0, NULL, e);
-		if (r < 0)
-			return r;
-	}
-	n->local_ok = false;
-	return 0;
-}
-
-/* ------------------------------------------------------------------ status */
-
-static json_t *ip_json(uint32_t ip)
-{
-	char a[INET_ADDRSTRLEN];
-
-	return json_string(baddr_fmt4(ip, a));
-}
-
-static json_t *cidr_json(const struct bcidr4 *c)
-{
-	char a[BADDR_CIDR4_STRLEN];
-
-	return json_string(baddr_fmt_cidr4(c, a));
-}
-
-static const char *node_state(struct fabric *f, const struct f_node *n)
-{
-	if (strcmp(n->name, f->cfg.node) == 0)
-		return f->online ? "alive" : "unknown";
-	if (n->alive)
-		return "alive";
-	return n->expired ? "gone" : "grace";
-}
-
-static json_t *build_status(struct fabric *f)
-{
-	json_t *s = json_object(), *hosts = json_array(), *nets = json_array();
-	bool in_sync = f->online && f->watch && etcd_watch_created(f->watch);
-
-	if (!s || !hosts || !nets || bjson_set(s, "hosts", hosts) < 0 || bjson_set(s, "networks", nets) < 0)
-		goto fail;
-	if (bjson_set(s, "node", json_string(f->cfg.node)) < 0 ||
-	    bjson_set(s, "underlay", f->have_ul ? ip_json(f->ul.addr) : json_null()) < 0 ||
-	    bjson_set(s, "underlay_dev", json_string(f->have_ul ? f->ul.ifname : "")) < 0 ||
-	    bjson_set(s, "etcd", json_string(etcd_endpoint(f->etcd))) < 0 ||
-	    bjson_set(s, "in_sync", json_boolean(in_sync)) < 0 ||
-	    bjson_set(s, "degraded", json_boolean(f->degraded || (!f->online && f->last_err[0]))) < 0 ||
-	    bjson_set(s, "revision", json_integer(f->rev)) < 0 ||
-	    bjson_set(s, "last_sync", json_integer((json_int_t)f->synced_at)) < 0 ||
-	    bjson_set(s, "vxlan_port", json_integer(f->cfg.vxlan_port)) < 0 ||
-	    bjson_set(s, "error", json_string(f->last_err)) < 0)
-		goto fail;
-	for (size_t i = 0; i < f->n_nodes; i++) {
-		const struct f_node *n = &f->nodes[i];
-		json_t *h = json_object(), *blocks = json_object();
-		bool me = strcmp(n->name, f->cfg.node) == 0;
-
-		if (!h || !blocks || json_array_append_new(hosts, h) < 0 || bjson_set(h, "blocks", blocks) < 0) {
-			json_decref(h);
-			json_decref(blocks);
-			goto fail;
-		}
-		if (bjson_set(h, "node", json_string(n->name)) < 0 ||
-		    bjson_set(h, "underlay", ip_json(me ? f->ul.addr : n->underlay)) < 0 ||
-		    bjson_set(h, "state", json_string(node_state(f, n))) < 0 ||
-		    /* alive: its key is in etcd as of our watch */
-		    bjson_set(h, "last_seen",
-			      json_integer((json_int_t)((me || n->alive) && f->online ? time(NULL) : n->seen))) < 0 ||
-		    bjson_set(h, "self", json_boolean(me)) < 0)
-			goto fail;
-		for (size_t k = 0; k < f->n_blocks; k++)
-			if (strcmp(f->blocks[k].val.node, n->name) == 0 &&
-			    bjson_set(blocks, f->blocks[k].net, cidr_json(&f->blocks[k].block)) < 0)
-				goto fail;
-	}
-	for (size_t i = 0; i < f->n_nets; i++) {
-		const struct f_net *n = &f->nets[i];
-		json_t *o = json_object(), *hb = json_array();
-
-		if (!o || !hb || json_array_append_new(nets, o) < 0 || bjson_set(o, "hosts", hb) < 0) {
-			json_decref(o);
-			json_decref(hb);
-			goto fail;
-		}
-		if (bjson_set(o, "name", json_string(n->def.name)) < 0 ||
-		    bjson_set(o, "subnet", cidr_json(&n->def.subnet)) < 0 ||
-		    bjson_set(o, "host_prefix", json_integer(n->def.host_prefix)) < 0 ||
-		    bjson_set(o, "vni", json_integer(n->def.vni)) < 0 ||
-		    bjson_set(o, "mode", json_string(fabric_mode_name(n->def.mode))) < 0 ||
-		    bjson_set(o, "device", json_string(n->dev)) < 0 || bjson_set(o, "mtu", json_integer(n->mtu)) < 0 ||
-		    bjson_set(o, "block", n->have_block ? cidr_json(&n->block) : json_null()) < 0 ||
-		    bjson_set(o, "local", json_boolean(n->local_ok)) < 0)
-			goto fail;
-		for (size_t k = 0; k < f->n_blocks; k++) {
-			const struct f_block *b = &f->blocks[k];
-			json_t *x;
-			char m[BMAC_STRLEN];
-
-			if (strcmp(b->net, n->def.name) != 0)
-				continue;
-			x = json_object();
-			if (!x || json_array_append_new(hb, x) < 0 ||
-			    bjson_set(x, "node", json_string(b->val.node)) < 0 ||
-			    bjson_set(x, "block", cidr_json(&b->block)) < 0 ||
-			    bjson_set(x, "underlay", ip_json(b->val.underlay)) < 0 ||
-			    bjson_set(x, "vtep_mac", json_string(bmac_fmt(b->val.vtep_mac, m))) < 0 ||
-			    bjson_set(x, "programmed", json_boolean(b->programmed)) < 0)
-				goto fail;
-		}
-	}
-	return s;
-fail:
-	json_decref(s);
-	return NULL;
-}
-
-void ag_publish(struct fabric *f)
-{
-	json_t *s = build_status(f), *old;
-
-	if (!s)
-		return;
-	pthread_mutex_lock(&f->mu);
-	old = f->status;
-	f->status = s;
-	pthread_mutex_unlock(&f->mu);
-	json_decref(old);
-	f->status_dirty = false;
-}
-
 json_t *fabric_status(struct fabric *f)
 {
 	json_t *s;
@@ -513,4 +272,66 @@ json_t *fabric_network_status(struct fabric *f, const char *name)
 	}
 	pthread_mutex_unlock(&f->mu);
 	return r;
+}
+
+/* The host (node, underlay) of the block dst names, from a network's status. */
+static const json_t *block_host(const json_t *net, const char *dst)
+{
+	const json_t *h;
+	size_t i;
+
+	json_array_foreach (json_object_get(net, "hosts"), i, h)
+		if (strcmp(json_string_value(json_object_get(h, "block")) ?: "", dst) == 0)
+			return h;
+	return NULL;
+}
+
+json_t *fabric_network_routes(struct fabric *f, const char *name, struct berr *e)
+{
+	_cleanup_json_ json_t *net = fabric_network_status(f, name), *out = NULL;
+	_cleanup_free_ struct eng_nsroute *rts = NULL;
+	_cleanup_close_ int nsfd = -1;
+	struct bcidr4 subnet;
+	size_t n = 0;
+
+	if (!net ||
+	    baddr_parse_cidr4(json_string_value(json_object_get(net, "subnet")) ?: "", false, &subnet, NULL) < 0)
+		return NULL;
+	/* netd's own namespace: the host's */
+	nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0) {
+		berr_errno(e, "open /proc/self/ns/net");
+		return NULL;
+	}
+	if (eng_netns_routes(nsfd, &rts, &n, e) < 0)
+		return NULL;
+	out = json_array();
+	if (!out) {
+		berr_oom(e);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct eng_nsroute *rt = &rts[i];
+		const json_t *h = block_host(net, rt->dst);
+		struct bcidr4 dst;
+		char p[16];
+		json_t *o;
+
+		if (rt->family != AF_INET || rt->protocol != FABRIC_RTPROT ||
+		    baddr_parse_cidr4(rt->dst, false, &dst, NULL) < 0 || dst.prefix < subnet.prefix ||
+		    !baddr_in4(&subnet, dst.addr))
+			continue;
+		o = json_object();
+		if (!o || json_array_append_new(out, o) < 0 || bjson_set(o, "dst", json_string(rt->dst)) < 0 ||
+		    bjson_set(o, "gateway", json_string(rt->gateway)) < 0 ||
+		    bjson_set(o, "dev", json_string(rt->dev)) < 0 ||
+		    bjson_set(o, "protocol", json_string(eng_route_proto_name(rt->protocol, p, sizeof(p)))) < 0 ||
+		    bjson_set(o, "host", json_string(h ? json_string_value(json_object_get(h, "node")) : "")) < 0 ||
+		    bjson_set(o, "underlay", json_string(h ? json_string_value(json_object_get(h, "underlay")) : "")) <
+			    0) {
+			berr_oom(e);
+			return NULL;
+		}
+	}
+	return TAKE_PTR(out);
 }

@@ -60,6 +60,8 @@ int fabric_network_create(struct fabric *f, const char *name, const struct bcidr
 			  const char *mode, uint64_t *ret_ticket, struct berr *e);
 /* Queue a fabric network's removal (everywhere: every host takes it down). */
 int fabric_network_remove(struct fabric *f, const char *name, uint64_t *ret_ticket, struct berr *e);
+/* List etcd again and rebuild the fabric's kernel and nftables state soon (after netd's reconcile). */
+void fabric_resync(struct fabric *f);
 /* A queued operation: 1 done (*ret_code 0 or a negative errno, msg its message), 0 still pending, -ENOENT unknown. */
 int fabric_result(struct fabric *f, uint64_t ticket, int *ret_code, char *msg, size_t len);
 
@@ -71,3 +73,29 @@ int fabric_result(struct fabric *f, uint64_t ticket, int *ret_code, char *msg, s
 json_t *fabric_status(struct fabric *f);
 /* One network's part of the status (NULL: not a fabric network). */
 json_t *fabric_network_status(struct fabric *f, const char *name);
+/*
+ * The host's overlay routes of a fabric network (protocol FABRIC_RTPROT,
+ * inside its subnet) as a JSON array of {dst, gateway, dev, protocol, host,
+ * underlay}, host being the node whose block the route carries; NULL: not
+ * a fabric network (or the routes could not be read: e says why).
+ */
+json_t *fabric_network_routes(struct fabric *f, const char *name, struct berr *e);
+
+/*
+ * Names across hosts (docs/dns.md): the agent publishes this host's
+ * entries of the names index on fabric networks (source "local") under
+ * names/<network>/<node>/<id>/<ifname> on its short lease, and feeds the
+ * entries other hosts published into the index, under the source
+ * "fabric:<node>" (netd/engine/names.h). acquire returns the index locked,
+ * release unlocks it; the agent never holds it across a call to etcd. The
+ * index must outlive the fabric (fabric_stop first).
+ */
+struct names;
+struct fabric_names_ops {
+	struct names *(*acquire)(void *arg);
+	void (*release)(void *arg);
+	void *arg;
+};
+void fabric_names_connect(struct fabric *f, const struct fabric_names_ops *ops);
+/* This host's entries may have changed: the agent publishes what differs soon. Any thread; never blocks. */
+void fabric_names_changed(void *f);

@@ -22,10 +22,11 @@
 
 #include "addr.h"
 #include "err.h"
+#include "netd/engine/engine.h"
 #include "netd/engine/nlsock.h"
 
 /* berth's route protocol number for overlay routes (iproute2 shows "98" unless rt_protos names it). */
-#define FABRIC_RTPROT 98
+#define FABRIC_RTPROT ENG_RTPROT_FABRIC
 /* VXLAN's own header, outer UDP, IP and Ethernet: what the overlay loses from the underlay MTU. */
 #define FABRIC_VXLAN_OVERHEAD 50
 

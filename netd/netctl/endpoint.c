@@ -76,13 +76,15 @@ int cmd_attach(int argc, char **argv)
 	static const struct option options[] = {
 		{"netns", required_argument, NULL, 'n'},   {"network", required_argument, NULL, 'N'},
 		{"ifname", required_argument, NULL, 'i'},  {"ip", required_argument, NULL, 'a'},
-		{"ip6", required_argument, NULL, 'A'},	   {"mac", required_argument, NULL, 'm'},
-		{"publish", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
+		{"ip6", required_argument, NULL, '6'},	   {"mac", required_argument, NULL, 'm'},
+		{"publish", required_argument, NULL, 'p'}, {"name", required_argument, NULL, 'H'},
+		{"alias", required_argument, NULL, 'A'},   {NULL, 0, NULL, 0},
 	};
 	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 2};
-	const char *netns = NULL, *network = NULL, *ifname = NULL, *ip = NULL, *ip6 = NULL, *mac = NULL;
+	const char *netns = NULL, *network = NULL, *ifname = NULL, *ip = NULL, *ip6 = NULL, *mac = NULL, *name = NULL;
 	const char *publish[64];
 	_cleanup_json_ json_t *ports = NULL;
+	_cleanup_json_ json_t *aliases = NULL;
 	_cleanup_json_ json_t *req = NULL;
 	_cleanup_json_ json_t *res = NULL;
 	_cleanup_close_ int nsfd = -1;
@@ -107,7 +109,7 @@ int cmd_attach(int argc, char **argv)
 			else
 				ip = optarg;
 			break;
-		case 'A':
+		case '6':
 			ip6 = optarg;
 			break;
 		case 'm':
@@ -117,6 +119,16 @@ int cmd_attach(int argc, char **argv)
 			if (n_publish >= (int)ARRAY_SIZE(publish))
 				return netctl_usage_error("too many --publish");
 			publish[n_publish++] = optarg;
+			break;
+		case 'H':
+			name = optarg;
+			break;
+		case 'A':
+			/* repeatable: every --alias is one more name */
+			if (!aliases && !(aliases = json_array()))
+				return netctl_fail("out of memory");
+			if (json_array_append_new(aliases, json_string(optarg)) < 0)
+				return netctl_fail("out of memory");
 			break;
 		}
 	}
@@ -131,9 +143,9 @@ int cmd_attach(int argc, char **argv)
 		return netctl_fail("--netns: %s", berr_message(&e));
 	if ((r = publish_array(publish, n_publish, &ports)))
 		return r;
-	req = netctl_request(NETD_OP_ATTACH, "{s:s, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, s:O*}", "id", a.pos[0], "netns",
-			     netns[0] == '/' ? netns : NULL, "network", network, "ifname", ifname, "ip", ip, "ip6", ip6,
-			     "mac", mac, "ports", ports);
+	req = netctl_request(NETD_OP_ATTACH, "{s:s, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, s:O*, s:s*, s:O*}", "id",
+			     a.pos[0], "netns", netns[0] == '/' ? netns : NULL, "network", network, "ifname", ifname,
+			     "ip", ip, "ip6", ip6, "mac", mac, "ports", ports, "name", name, "aliases", aliases);
 	if ((r = netctl_call(req, nsfd, &res)))
 		return r;
 	if (netctl_json) {

@@ -6,6 +6,7 @@
 
 #include "cleanup.h"
 #include "jsonutil.h"
+#include "netd/client/client.h"
 #include "netd/netctl/graph_render.h"
 #include "netd/netctl/netctl.h"
 
@@ -44,7 +45,7 @@ int cmd_graph(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 0};
-	_cleanup_json_ json_t *nreq = NULL, *nets = NULL, *ereq = NULL, *eps = NULL;
+	_cleanup_json_ json_t *nreq = NULL, *nets = NULL, *ereq = NULL, *eps = NULL, *freq = NULL, *fab = NULL;
 	const char *format = NULL, *output = NULL;
 	_cleanup_free_ char *text = NULL;
 	struct berr e = BERR_INIT;
@@ -65,12 +66,19 @@ int cmd_graph(int argc, char **argv)
 		return netctl_usage_error("graph: --format is dot, svg or png, not '%s'", format);
 	nreq = netctl_request(NETD_OP_NETWORK_LS, NULL);
 	ereq = netctl_request(NETD_OP_LS, NULL);
+	freq = netctl_request(NETD_OP_FABRIC, NULL);
 	if ((r = netctl_call(nreq, -1, &nets)) || (r = netctl_call(ereq, -1, &eps)))
 		return r;
+	/* the fabric's hosts and tunnels, when this netd has joined one (else it answers EOPNOTSUPP) */
+	if (!freq || netd_client_request(netd_client_socket_path(netctl_socket_path), freq, -1, &fab, &e) < 0) {
+		if (e.code != -EOPNOTSUPP)
+			return netctl_fail("graph: %s", berr_message(&e));
+		berr_clear(&e);
+	}
 	f = open_memstream(&text, &len);
 	if (!f)
 		return netctl_fail("graph: out of memory");
-	r = graph_dot(nets, eps, f, &e);
+	r = graph_dot(nets, eps, fab, f, &e);
 	if (fclose(f) != 0 && r == 0)
 		r = berr_oom(&e);
 	if (r < 0)

@@ -82,18 +82,111 @@ static void port_text(const json_t *p, char *buf, size_t len)
 		snprintf(buf, len, "%s:%s -> %s/%s", netctl_str(p, "host_ip"), h, c, netctl_str(p, "protocol"));
 }
 
-int graph_dot(const json_t *networks, const json_t *endpoints, FILE *out, struct berr *e)
+/* A fabric network's part of the status, by name (NULL: not one). */
+static const json_t *fabric_net(const json_t *fabric, const char *name)
+{
+	const json_t *n;
+	size_t i;
+
+	json_array_foreach (json_object_get(fabric, "networks"), i, n)
+		if (strcmp(netctl_str(n, "name"), name) == 0)
+			return n;
+	return NULL;
+}
+
+static const char *state_color(const char *state)
+{
+	if (strcmp(state, "alive") == 0)
+		return "#1565c0";
+	return strcmp(state, "grace") == 0 ? "#ef6c00" : "#9e9e9e";
+}
+
+/* Every host of the fabric (this one first), and per fabric network a tunnel from its bridge to each other host. */
+static void fabric_dot(const json_t *networks, const json_t *fabric, FILE *out)
+{
+	const json_t *h, *n, *b;
+	size_t i, k;
+
+	json_array_foreach (json_object_get(fabric, "hosts"), i, h) {
+		char node[96], label[192];
+		bool self = json_is_true(json_object_get(h, "self"));
+
+		snprintf(node, sizeof(node), "host:%s", netctl_str(h, "node"));
+		snprintf(label, sizeof(label), "%s %s\nunderlay %s\n%s", self ? "this host" : "host",
+			 netctl_str(h, "node"), netctl_str(h, "underlay"), netctl_str(h, "state"));
+		fputs("  ", out);
+		quoted(out, node);
+		fputs(" [label=", out);
+		quoted(out, label);
+		fprintf(out, ", shape=box3d, style=filled, fillcolor=\"%s\", color=\"%s\"];\n",
+			self ? "#e3f2fd" : "#f5f5f5", state_color(netctl_str(h, "state")));
+	}
+	json_array_foreach (networks, i, n) {
+		const json_t *fn = fabric_net(fabric, netctl_str(n, "name"));
+		bool vx;
+		char from[96];
+
+		if (!fn)
+			continue;
+		vx = strcmp(netctl_str(fn, "mode"), "vxlan") == 0;
+		snprintf(from, sizeof(from), "net:%s", netctl_str(n, "name"));
+		json_array_foreach (json_object_get(fn, "hosts"), k, b) {
+			char to[96], label[192];
+			const json_t *host = NULL, *x;
+			size_t j;
+
+			json_array_foreach (json_object_get(fabric, "hosts"), j, x)
+				if (strcmp(netctl_str(x, "node"), netctl_str(b, "node")) == 0)
+					host = x;
+			snprintf(to, sizeof(to), "host:%s", netctl_str(b, "node"));
+			if (host && json_is_true(json_object_get(host, "self"))) {
+				/* this host's own block: the network lives here */
+				fputs("  ", out);
+				quoted(out, to);
+				fputs(" -> ", out);
+				quoted(out, from);
+				snprintf(label, sizeof(label), "block %s", netctl_str(b, "block"));
+				fputs(" [dir=none, style=dotted, label=", out);
+				quoted(out, label);
+				fputs("];\n", out);
+				continue;
+			}
+			if (vx)
+				snprintf(label, sizeof(label), "VXLAN %s VNI %lld\n%s", netctl_str(fn, "device"),
+					 (long long)json_integer_value(json_object_get(fn, "vni")),
+					 netctl_str(b, "block"));
+			else
+				snprintf(label, sizeof(label), "host-gw via %s\n%s", netctl_str(b, "underlay"),
+					 netctl_str(b, "block"));
+			fputs("  ", out);
+			quoted(out, from);
+			fputs(" -> ", out);
+			quoted(out, to);
+			/* a tunnel in use in the colour of its host's state; grey when not programmed */
+			fprintf(out, " [dir=both, style=%s, color=\"%s\", label=", vx ? "bold" : "dashed",
+				json_is_true(json_object_get(b, "programmed"))
+					? state_color(host ? netctl_str(host, "state") : "gone")
+					: "#9e9e9e");
+			quoted(out, label);
+			fputs("];\n", out);
+		}
+	}
+}
+
+int graph_dot(const json_t *networks, const json_t *endpoints, const json_t *fabric, FILE *out, struct berr *e)
 {
 	bool ports = false;
 	json_t *n, *ep, *p;
 	size_t i, k;
 
-	fputs("digraph berth {\n"
-	      "  graph [rankdir=LR, fontname=\"Helvetica\", label=\"berth: networks, containers, published ports\", "
-	      "labelloc=t];\n"
-	      "  node [fontname=\"Helvetica\", fontsize=11];\n"
-	      "  edge [fontname=\"Helvetica\", fontsize=10];\n",
-	      out);
+	fprintf(out,
+		"digraph berth {\n"
+		"  graph [rankdir=LR, fontname=\"Helvetica\", label=\"berth: networks, containers, published "
+		"ports%s\", "
+		"labelloc=t];\n"
+		"  node [fontname=\"Helvetica\", fontsize=11];\n"
+		"  edge [fontname=\"Helvetica\", fontsize=10];\n",
+		fabric ? "; the fabric's hosts and tunnels" : "");
 	json_array_foreach (networks, i, n) {
 		const char *name = netctl_str(n, "name");
 		char label[256], node[96], cluster[96];
@@ -103,6 +196,13 @@ int graph_dot(const json_t *networks, const json_t *endpoints, FILE *out, struct
 		snprintf(label, sizeof(label), "network %s\n%s%s%s%s", name, netctl_str(n, "subnet"),
 			 *netctl_str(n, "subnet") && *netctl_str(n, "subnet6") ? "\n" : "", netctl_str(n, "subnet6"),
 			 json_is_true(json_object_get(n, "internal")) ? " (internal)" : "");
+		if (fabric_net(fabric, name)) {
+			const json_t *fn = fabric_net(fabric, name);
+			size_t l = strlen(label);
+
+			snprintf(label + l, sizeof(label) - l, "\nfabric %s (%s, VNI %lld)", netctl_str(fn, "subnet"),
+				 netctl_str(fn, "mode"), (long long)json_integer_value(json_object_get(fn, "vni")));
+		}
 		fputs("  subgraph ", out);
 		quoted(out, cluster);
 		fputs(" {\n    label=", out);
@@ -130,6 +230,8 @@ int graph_dot(const json_t *networks, const json_t *endpoints, FILE *out, struct
 			container_node(out, netctl_str(ep, "id"), "  ");
 		ports = ports || json_array_size(json_object_get(ep, "ports")) > 0;
 	}
+	if (fabric)
+		fabric_dot(networks, fabric, out);
 	if (ports)
 		fputs("  \"host\" [label=\"host\\npublished ports\", shape=box3d, style=filled, "
 		      "fillcolor=\"#e8f5e9\"];\n",

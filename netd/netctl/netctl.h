@@ -120,6 +120,8 @@ int cmd_ports(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
 /* graph.c */
 int cmd_graph(int argc, char **argv);
+/* dns.c */
+int cmd_dns(int argc, char **argv);
 /* fabric.c */
 int cmd_fabric(int argc, char **argv);
 /* Wait for the fabric operation whose ticket netd answered with: 0, or the status to return. */

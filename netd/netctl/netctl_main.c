@@ -19,13 +19,15 @@ static const struct netctl_cmd commands[] = {
 	 NULL},
 	{"attach", cmd_attach,
 	 "attach ID --netns PATH [--network NAME] [--ifname IF] [--ip IP] [--ip6 IP6] [--mac MAC]\n"
-	 "            [-p [HOSTIP:|[HOSTIP6]:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp]]...",
+	 "            [-p [HOSTIP:|[HOSTIP6]:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp]]...\n"
+	 "            [--name NAME] [--alias NAME]...",
 	 NULL},
 	{"detach", cmd_detach, "detach ID [--network NAME] [--ifname IF]", NULL},
 	{"ls", cmd_ls, "ls [--network NAME]", "endpoints"},
 	{"inspect", cmd_inspect, "inspect ID", "everything about one container's endpoints"},
 	{"routes", cmd_routes, "routes ID [--network NAME] [--ifname IF]", "routes inside the container, every table"},
 	{"ports", cmd_ports, "ports", "every published port"},
+	{"dns", cmd_dns, "dns NETWORK", "the names the network's resolver answers, with addresses"},
 	{"status", cmd_status, "status NETWORK", "can an attach succeed (free addresses, bridge)"},
 	{"reconcile", cmd_reconcile, "reconcile", "make the kernel match netd's records now"},
 	{"graph", cmd_graph, "graph [--output FILE] [--format dot|svg|png]",

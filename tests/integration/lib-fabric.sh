@@ -2,7 +2,8 @@
 #
 #   fsw        the "switch": bridge sw0 (192.0.2.1/24, TEST-NET-1) and etcd on 192.0.2.1:2379
 #   fhN        host N: network namespace, underlay eth0 = 192.0.2.(10+N)/24 on sw0,
-#              its own netd (socket, run and state directories under $FAB_DIR/hN)
+#              its own netd (socket, run and state directories under $FAB_DIR/hN); its DNS forwards
+#              what is not a container's name to 192.0.2.1 (fab_resolver), never to the machine's resolvers
 #
 # Nothing here touches the machine's own links: every address lives in namespaces the script made.
 # etcd is the one this script started, stopped by its pid.
@@ -29,6 +30,7 @@ fab_switch() {
 	ip -n fsw link add sw0 type bridge
 	ip -n fsw addr add $FAB_ETCD_IP/24 dev sw0
 	ip -n fsw link set sw0 up
+	echo "nameserver $FAB_ETCD_IP" >"$FAB_DIR/resolv.conf"
 }
 
 fab_etcd_start() {
@@ -60,6 +62,20 @@ fab_etcdctl() {
 	ETCDCTL_API=3 ip netns exec fsw etcdctl --endpoints "$FAB_ETCD" --dial-timeout 1s --command-timeout 3s "$@"
 }
 
+# fab_resolver LOG: the nameserver every host's netd forwards to (192.0.2.1:53 in the switch): NXDOMAIN for
+# every name, each question's name appended to LOG.
+fab_resolver() {
+	: >"$1"
+	ip netns exec fsw tst-dns serve --log "$1" $FAB_ETCD_IP >"$FAB_DIR/resolver.out" 2>&1 &
+	_t_pids+=($!)
+	wait_for 5 grep -q ready "$FAB_DIR/resolver.out" || fail "the switch's resolver did not start"
+}
+
+# fab_gateway N NETWORK: the gateway of NETWORK on host N (its DNS server there).
+fab_gateway() {
+	fab_netctl "$1" --json network inspect "$2" | jq -r .gateway
+}
+
 # fab_host N: host N's namespace and underlay on the switch (no netd yet).
 fab_host() {
 	local n=$1
@@ -74,6 +90,7 @@ fab_host() {
 		  "networks": [],
 		  "default_network": null,
 		  "log_level": "${FAB_LOG_LEVEL:-info}",
+		  "dns": {"resolv_conf": "$FAB_DIR/resolv.conf"},
 		  "fabric": {
 		    "etcd": ["$FAB_ETCD"],
 		    "node": "h$n",
@@ -161,11 +178,13 @@ fab_up() {
 	done
 }
 
-# fab_container N NAME NETWORK: a container namespace on host N attached to NETWORK; prints its address.
+# fab_container N NAME NETWORK [attach options...]: a container namespace on host N attached to NETWORK
+# (e.g. --name web --alias www); prints its address.
 fab_container() {
 	local n=$1 name=$2 net=$3
+	shift 3
 	netns_add "$name"
-	fab_netctl "$n" attach "$name" --netns "/run/netns/$name" --network "$net" >/dev/null || return 1
+	fab_netctl "$n" attach "$name" --netns "/run/netns/$name" --network "$net" "$@" >/dev/null || return 1
 	fab_ip "$name"
 }
 
@@ -177,6 +196,27 @@ fab_ip() {
 # fab_peer_routes N: host N's overlay routes (proto 98).
 fab_peer_routes() {
 	ip -n fh$1 route show proto 98
+}
+
+# fab_rogue NAME IP: a namespace on the switch that is no host of the fabric (an address of the underlay, no netd).
+fab_rogue() {
+	local name=$1 ip=$2
+	netns_add "$name"
+	ip link add "$name-sw" netns fsw type veth peer name eth0 netns "$name"
+	ip -n fsw link set "$name-sw" master sw0 up
+	ip -n "$name" addr add "$ip/24" dev eth0
+	ip -n "$name" link set eth0 up
+}
+
+# fab_vxlan_sources N: the underlay addresses host N accepts VXLAN from (its nftables set), one a line.
+fab_vxlan_sources() {
+	ip netns exec fh$1 nft -j list set inet berth vxlan_peers4 |
+		jq -r '.nftables[] | select(.set) | .set.elem // [] | .[] | (.concat // .elem.val.concat)[0]' | sort
+}
+
+# fab_rx N DEV: packets host N's device DEV received.
+fab_rx() {
+	ip -n fh$1 -j -s link show "$2" | jq '.[0].stats64.rx.packets'
 }
 
 fab_down() {

@@ -27,8 +27,9 @@ berth() {
 
 # netd as a daemon (its pidfile in $TMP/netd-run): it outlives the test cases, each of which ends its own children
 st_netd() {
-	local cfg=()
-	[ -z "${1:-}" ] || cfg=(--config "$1")
+	local cfg=(--config "${1:-$TMP/netd.json}")
+	# netd's DNS forwards to the nameservers of that same empty file: none, SERVFAIL at once
+	[ -n "${1:-}" ] || echo "{\"dns\": {\"resolv_conf\": \"$TMP/resolv.conf\"}}" >"$TMP/netd.json"
 	netd "${cfg[@]}" --socket "$ST_SOCK" --state-dir "$TMP/netd-state" --run-dir "$TMP/netd-run" \
 		--log-level debug --log-file "$ST_NETD_LOG" || fail "netd did not start"
 }

@@ -4,6 +4,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 source tests/integration/lib.sh
 source tests/integration/lib-fabric.sh
+source tests/integration/lib-runtime.sh
 
 # short lifetimes, so failures show within seconds
 FAB_NODE_TTL=2
@@ -15,6 +16,11 @@ bping() {
 	local ns=$1
 	shift
 	ip netns exec "$ns" busybox ping "$@"
+}
+
+# assert_line TEXT REGEX: some line of TEXT matches the extended regex
+assert_line() {
+	grep -qE "$2" <<<"$1" || fail "no line matches /$2/ in: $1"
 }
 
 # request_from NS ADDR PORT: the reply must come, and its second word (the source the server saw) is printed
@@ -120,6 +126,7 @@ test_host_joining_later() {
 	assert_eq "$(seen_source a "$b" 8080)" "$a"
 	fab_wait_sync 5 1 2 3
 	assert_eq "$(fab_peer_routes 1 | grep -c onlink)" 2 "host 1 knows both peers"
+	assert_eq "$(fab_vxlan_sources 1 | tr '\n' ' ')" "192.0.2.12 192.0.2.13 " "host 1's VXLAN sources"
 }
 
 test_dead_host_removed_after_grace_and_block_reclaimed() {
@@ -136,6 +143,7 @@ test_dead_host_removed_after_grace_and_block_reclaimed() {
 	wait_for 10 eval "! fab_peer_routes 1 | grep -q '^$block2 '" || fail "host 1 still routes to the dead host"
 	wait_for 5 eval "! fab_peer_routes 3 | grep -q '^$block2 '" || fail "host 3 still routes to the dead host"
 	assert_eq "$(ip -n fh1 neigh show dev bfx1 | grep -c "${block2%/*}")" 0 "neighbour of the dead host"
+	assert_eq "$(fab_vxlan_sources 1)" "192.0.2.13" "host 1's VXLAN sources after host 2 went"
 	assert_contains "$(fab_netctl 1 fabric)" "gone"
 	# the block stays taken until the long lease (9 s) runs out, then it is free again
 	assert_contains "$(fab_etcdctl get --prefix /berth/v1/blocks/ --keys-only)" "${block2/\//-}"
@@ -229,7 +237,245 @@ test_racing_hosts_never_share_a_block() {
 	assert_eq "$(printf '%s\n' "${locals[@]}" | grep . | sort -u | wc -l)" 2 "a block held twice: ${locals[*]}"
 }
 
+test_vxlan_only_from_known_hosts() {
+	local a b rx0 rx1 mac1 block1
+	two_hosts_a_to_b
+	a=$A
+	b=$B
+	# each host accepts VXLAN from the other's underlay address, on the fabric's port only
+	wait_for 5 eval "fab_vxlan_sources 1 | grep -qx 192.0.2.12" || fail "host 1: $(fab_vxlan_sources 1)"
+	assert_eq "$(fab_vxlan_sources 1)" "192.0.2.12"
+	assert_eq "$(fab_vxlan_sources 2)" "192.0.2.11"
+	assert_contains "$(ip netns exec fh1 nft list set inet berth vxlan_ports)" "4789"
+	assert_contains "$(ip netns exec fh1 nft list chain inet berth input)" \
+		"udp dport @vxlan_ports ip saddr . udp dport != @vxlan_peers4 drop"
+	# a machine of the underlay that is no host of the fabric speaks VXLAN to host 1's device: it sends
+	# frames for a's address to host 1's VTEP MAC, as a peer would
+	fab_rogue rogue 192.0.2.50
+	mac1=$(ip -n fh1 -j link show bfx1 | jq -r '.[0].address')
+	block1=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block')
+	ip -n rogue link add vx type vxlan id 1 dstport 4789 local 192.0.2.50 remote 192.0.2.11 dev eth0 nolearning
+	ip -n rogue link set vx up
+	ip -n rogue addr add 10.70.250.1/32 dev vx
+	ip -n rogue route add "$block1" dev vx
+	ip -n rogue neigh add "$a" lladdr "$mac1" dev vx nud permanent
+	rx0=$(fab_rx 1 bfx1)
+	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$a" >/dev/null 2>&1 || true
+	rx1=$(fab_rx 1 bfx1)
+	assert_eq "$rx1" "$rx0" "packets host 1's VXLAN device took from a machine that is no host"
+	# the same packets from an address in the set are decapsulated: the check above could have seen them
+	ip netns exec fh1 nft add element inet berth vxlan_peers4 '{ 192.0.2.50 . 4789 }'
+	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$a" >/dev/null 2>&1 || true
+	[ "$(fab_rx 1 bfx1)" -ge $((rx1 + 5)) ] || fail "a listed source's packets were not decapsulated"
+	ip netns exec fh1 nft delete element inet berth vxlan_peers4 '{ 192.0.2.50 . 4789 }'
+	# the peer still gets through
+	assert_eq "$(seen_source b "$a" 8080)" "$b"
+}
+
+# Two hosts on one host-gw network hg: plain routes via the underlay, no VXLAN; $A on host 1 serves 8080.
+hostgw_two_hosts() {
+	fab_up "${1:-2}"
+	assert_ok fab_netctl 1 network create hg --subnet 10.80.0.0/16 --fabric --mode host-gw
+	for n in $(seq 2 "${1:-2}"); do
+		wait_for 10 fab_netctl "$n" network inspect hg || fail "host $n has no hg"
+	done
+	A=$(fab_container 1 a hg)
+	B=$(fab_container 2 b hg)
+	serve a "$A" 8080 a
+}
+
+test_hostgw_routes_and_sources() {
+	local c block1 block2 block3
+	hostgw_two_hosts 3
+	c=$(fab_container 3 c hg)
+	serve c "$c" 8080 c
+	block1=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block')
+	block2=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block')
+	block3=$(fab_netctl 3 --json fabric | jq -r '.networks[0].block')
+	assert_eq "$(fab_netctl 1 --json fabric | jq -r '.networks[0].mode')" host-gw
+	# plain routes to each peer's block via its underlay address, no VXLAN device, no VXLAN port filtered
+	wait_for 5 eval "fab_peer_routes 1 | grep -q '^$block3 via 192.0.2.13 dev eth0'" || fail "$(fab_peer_routes 1)"
+	assert_contains "$(fab_peer_routes 1)" "$block2 via 192.0.2.12 dev eth0"
+	assert_contains "$(fab_peer_routes 2)" "$block1 via 192.0.2.11 dev eth0"
+	assert_eq "$(ip -n fh1 -o link show type vxlan | wc -l)" 0 "VXLAN devices on host 1"
+	assert_not_contains "$(ip netns exec fh1 nft list set inet berth vxlan_ports)" "4789"
+	assert_contains "$(ip netns exec fh1 nft list set inet berth fabric4)" '10.80.0.0/16 . "hg"'
+	# the whole underlay MTU: nothing is encapsulated
+	assert_contains "$(ip -n a link show eth0)" "mtu 1500"
+	# every container reaches every other across hosts with its own address as the source
+	assert_eq "$(seen_source b "$A" 8080)" "$B"
+	assert_eq "$(seen_source c "$A" 8080)" "$c"
+	assert_eq "$(seen_source a "$c" 8080)" "$A"
+	assert_eq "$(seen_source b "$c" 8080)" "$B"
+	bping a -c 2 -i 0.2 -W 2 "$B" >/dev/null || fail "ping a -> b"
+	# the packets crossed the underlay unencapsulated, with the containers' addresses (counted on the switch)
+	ip netns exec fsw nft add table bridge sw
+	ip netns exec fsw nft add chain bridge sw tally '{ type filter hook forward priority 0; }'
+	ip netns exec fsw nft add rule bridge sw tally ip saddr "$B" ip daddr "$A" tcp dport 8080 counter
+	assert_eq "$(seen_source b "$A" 8080)" "$B"
+	assert_not_contains "$(ip netns exec fsw nft list chain bridge sw tally)" "packets 0 "
+}
+
+test_hostgw_isolation() {
+	local d
+	hostgw_two_hosts 2
+	assert_ok fab_netctl 2 network create hg2 --subnet 10.81.0.0/16 --fabric --mode host-gw
+	wait_for 10 fab_netctl 1 network inspect hg2 || fail "host 1 has no hg2"
+	d=$(fab_container 2 d hg2)
+	serve d "$d" 8081 d
+	assert_eq "$(seen_source b "$A" 8080)" "$B"
+	# across hosts and networks: nothing, either way
+	request d "$A" 8080 1000 >/dev/null 2>&1 && fail "hg2 reached hg across hosts"
+	request a "$d" 8081 1000 >/dev/null 2>&1 && fail "hg reached hg2 across hosts"
+	# a machine of the underlay with a route to the block reaches no unpublished port either
+	fab_rogue rogue 192.0.2.50
+	ip -n rogue route add 10.80.0.0/16 via 192.0.2.11
+	ip netns exec rogue tst-net request "$A" 8080 1000 >/dev/null 2>&1 && fail "the underlay reached a container"
+	return 0
+}
+
+# etcd compacts past the revision netd's watch resumes from: netd's watch is cancelled, it lists and converges
+test_watch_cancelled_by_compaction() {
+	local a b lease rev mark
+	FAB_NODE_TTL=10
+	FAB_RESYNC_MS=600000
+	two_hosts_a_to_b
+	a=$A
+	b=$B
+	fab_wait_sync 5 1 2
+	mark=$(wc -l <"$FAB_DIR/h2/netd.log")
+	# host 2's netd stops reading; meanwhile a host h9 joins, more happens, and the history is compacted
+	kill -STOP "${FAB_NETD_PID[2]}"
+	lease=$(fab_etcdctl lease grant 60 | awk '{print $2}')
+	fab_etcdctl put --lease "$lease" /berth/v1/nodes/h9 '{"node":"h9","underlay":"192.0.2.99","started":1}' >/dev/null
+	fab_etcdctl put --lease "$lease" /berth/v1/blocks/fab/10.70.200.0-24 \
+		'{"node":"h9","underlay":"192.0.2.99","vtep_mac":"0e:01:c0:00:02:63"}' >/dev/null
+	for i in 1 2 3; do fab_etcdctl put /churn/$i x >/dev/null; done
+	rev=$(fab_etcdctl get /churn/3 -w json | jq -r .header.revision)
+	fab_etcdctl compact "$rev" >/dev/null
+	# its connections to etcd break (a reset on the way): the watch must resume from a compacted revision
+	ip netns exec fh2 ss -K dst $FAB_ETCD_IP dport = 2379 >/dev/null 2>&1 || true
+	kill -CONT "${FAB_NETD_PID[2]}"
+	wait_for 10 eval "tail -n +$mark '$FAB_DIR/h2/netd.log' | grep -q 'revision compacted'" ||
+		fail "the watch was not cancelled by compaction: $(tail -n +$mark "$FAB_DIR/h2/netd.log")"
+	# listed again: h9 and its block are known and programmed, the view is in sync
+	wait_for 10 eval "fab_peer_routes 2 | grep -q '^10.70.200.0/24 via 10.70.200.0 dev bfx1'" ||
+		fail "host 2 did not learn h9's block: $(fab_peer_routes 2)"
+	fab_wait_sync 10 2
+	assert_eq "$(fab_netctl 2 --json fabric | jq -r '.hosts[] | select(.node == "h9") | .state')" alive
+	assert_contains "$(fab_vxlan_sources 2)" "192.0.2.99"
+	assert_eq "$(seen_source b "$a" 8080)" "$b"
+	# and it goes on watching: h9 leaving is seen without a listing
+	fab_etcdctl lease revoke "$lease" >/dev/null
+	wait_for 10 eval "fab_netctl 2 --json fabric | jq -e '.hosts[] | select(.node == \"h9\") | .state == \"grace\" or .state == \"gone\"' >/dev/null" ||
+		fail "host 2 did not see h9 leave"
+}
+
+# netctl graph draws the hosts and the tunnels, netctl routes shows the host's overlay routes
+test_netctl_graph_and_routes() {
+	local out a
+	fab_up 3
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
+	assert_ok fab_netctl 1 network create hg --subnet 10.80.0.0/16 --fabric --mode host-gw
+	for n in 2 3; do
+		wait_for 10 eval "fab_netctl $n network inspect fab && fab_netctl $n network inspect hg" >/dev/null ||
+			fail "host $n lacks a network"
+	done
+	a=$(fab_container 1 a fab)
+	fab_container 1 g hg >/dev/null
+	wait_for 10 eval "[ \$(fab_peer_routes 1 | wc -l) = 4 ]" || fail "host 1's overlay routes: $(fab_peer_routes 1)"
+	out=$(fab_netctl 1 graph) || fail "graph: $out"
+	assert_contains "$out" '"host:h1" [label="this host h1\nunderlay 192.0.2.11\nalive"'
+	assert_contains "$out" '"host:h2" [label="host h2\nunderlay 192.0.2.12\nalive"'
+	assert_contains "$out" '"host:h3" [label="host h3\nunderlay 192.0.2.13\nalive"'
+	assert_contains "$out" 'fabric 10.70.0.0/16 (vxlan, VNI 1)'
+	local b2 g2
+	b2=$(fab_netctl 2 --json fabric | jq -r '.networks[] | select(.name == "fab") | .block')
+	g2=$(fab_netctl 2 --json fabric | jq -r '.networks[] | select(.name == "hg") | .block')
+	assert_contains "$out" "\"net:fab\" -> \"host:h2\" [dir=both, style=bold, color=\"#1565c0\", label=\"VXLAN bfx1 VNI 1\\n$b2\"]"
+	assert_contains "$out" "\"net:hg\" -> \"host:h2\" [dir=both, style=dashed, color=\"#1565c0\", label=\"host-gw via 192.0.2.12\\n$g2\"]"
+	assert_contains "$out" '"host:h1" -> "net:fab" [dir=none, style=dotted'
+	assert_contains "$out" '"ctr:a" -> "net:fab"'
+	# Graphviz takes it
+	assert_ok fab_netctl 1 graph --output "$TMP/fabric.svg"
+	assert_contains "$(head -c 400 "$TMP/fabric.svg")" "<svg"
+	# netctl routes: the container's routes, then where the host sends the fabric network's other blocks
+	out=$(fab_netctl 1 routes a)
+	assert_line "$out" "^default +${a%.*}.1 +eth0 +main +global +boot +0$"
+	assert_contains "$out" "overlay routes of this host for fabric network fab:"
+	assert_line "$out" "^DESTINATION +GATEWAY +DEVICE +HOST +UNDERLAY +PROTO$"
+	assert_line "$out" "^${b2//./\\.} +${b2%/*} +bfx1 +h2 +192.0.2.12 +fabric$"
+	assert_eq "$(fab_netctl 1 --json routes a | jq '.overlay_routes | length')" 2
+	assert_eq "$(fab_netctl 1 --json routes g | jq -r '.overlay_routes[] | select(.host == "h2") | .gateway + " " + .dev')" \
+		"192.0.2.12 eth0"
+	# the container's own table has none of them
+	assert_not_contains "$(fab_netctl 1 --json routes a | jq -r '.routes[].protocol')" fabric
+}
+
+# berth-cni on host 2, on the same state store as its netd: the address comes from host 2's block
+test_cni_on_fabric() {
+	local conf res ip block2 a
+	fab_up 2
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
+	a=$(fab_container 1 a fab)
+	serve a "$a" 8080 a
+	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
+	block2=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block')
+	conf=$(jq -cn --arg d "$FAB_DIR/h2/state" '{cniVersion: "1.0.0", name: "fab", type: "berth-cni", bridge: "fab",
+		isGateway: true, isDefaultGateway: true, ipMasq: true, dataDir: $d}')
+	netns_add cnic
+	res=$(printf '%s' "$conf" | ip netns exec fh2 env CNI_COMMAND=ADD CNI_CONTAINERID=cnic CNI_NETNS=/run/netns/cnic \
+		CNI_IFNAME=eth0 CNI_PATH="$BIN" berth-cni) || fail "berth-cni ADD: $res"
+	ip=$(jq -r '.ips[0].address' <<<"$res")
+	assert_eq "${ip%.*}.0/24" "$block2" "address of the CNI container in host 2's block"
+	assert_contains "$(fab_netctl 2 ls)" "cnic"
+	assert_contains "$(ip -n cnic link show eth0)" "mtu 1450"
+	# across the fabric both ways, the sources kept
+	assert_eq "$(seen_source cnic "$a" 8080)" "${ip%/*}"
+	serve cnic "${ip%/*}" 8080 cnic
+	assert_eq "$(seen_source a "${ip%/*}" 8080)" "$a"
+	printf '%s' "$conf" | ip netns exec fh2 env CNI_COMMAND=DEL CNI_CONTAINERID=cnic CNI_NETNS=/run/netns/cnic \
+		CNI_IFNAME=eth0 CNI_PATH="$BIN" berth-cni || fail "berth-cni DEL"
+	assert_not_contains "$(fab_netctl 2 ls)" "cnic"
+	assert_eq "$(fab_netctl 2 --json status fab | jq .addresses_used)" 0
+}
+
+# berth run on host 3 with the netd hand-off (berth.network): the container is on the fabric
+test_runtime_on_fabric() {
+	local a addr ip block3
+	fab_up 3
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
+	a=$(fab_container 1 a fab)
+	wait_for 10 fab_netctl 3 network inspect fab || fail "host 3 has no fab"
+	block3=$(fab_netctl 3 --json fabric | jq -r '.networks[0].block')
+	rt_config "$TMP/r1" ns="pid network ipc uts mount" \
+		top_extra=',"annotations":{"berth.network":"fab"}' \
+		args='["sh","-c","while :; do nc -l -p 80 -e echo hello-from-r1; done"]'
+	# only the network namespace is host 3's (ip netns exec would hide the cgroup mounts)
+	BERTH_NETD_SOCKET=$(fab_sock 3) nsenter --net=/run/netns/fh3 berth --root "$RT_ROOT" run -d --bundle "$TMP/r1" r1 ||
+		fail "berth run on host 3"
+	addr=$(berth state r1 | sed -n 's/.*"berth.network.address": "\([0-9./]*\)".*/\1/p')
+	ip=${addr%/*}
+	assert_eq "${ip%.*}.0/24" "$block3" "the container's address in host 3's block"
+	assert_contains "$(fab_netctl 3 ls)" "r1"
+	assert_contains "$(nsenter --net=/proc/$(rt_state_field r1 pid)/ns/net ip link show eth0)" "mtu 1450"
+	wait_for 5 eval "echo | ip netns exec a busybox nc -w 2 $ip 80 | grep -q hello-from-r1" ||
+		fail "no answer from the container on host 3 at $ip:80"
+	serve a "$a" 8080 a
+	assert_eq "$(nsenter --net=/proc/$(rt_state_field r1 pid)/ns/net tst-net request "$a" 8080 2000)" "a $ip"
+	BERTH_NETD_SOCKET=$(fab_sock 3) nsenter --net=/run/netns/fh3 berth --root "$RT_ROOT" delete -f r1 ||
+		fail "delete"
+	assert_not_contains "$(fab_netctl 3 ls)" "r1"
+}
+
 t "reachability matrix across 3 hosts, sources kept" test_reachability_matrix
+t "netctl graph draws hosts and tunnels, netctl routes the overlay routes" test_netctl_graph_and_routes
+t "berth-cni on a fabric network takes its host's block" test_cni_on_fabric
+t "berth run with netd's hand-off on a fabric network" test_runtime_on_fabric
+t "netd's watch cancelled by compaction: it lists again and converges" test_watch_cancelled_by_compaction
+t "VXLAN only from the underlay addresses of known hosts" test_vxlan_only_from_known_hosts
+t "host-gw: routes via the underlay, sources kept, no VXLAN" test_hostgw_routes_and_sources
+t "host-gw: isolation between fabric networks and from the underlay" test_hostgw_isolation
 t "isolation between fabric networks across hosts" test_isolation_between_fabric_networks
 t "a host joining later is reachable" test_host_joining_later
 t "a dead host: removed after grace, block reclaimed after its lease" test_dead_host_removed_after_grace_and_block_reclaimed

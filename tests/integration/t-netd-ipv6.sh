@@ -47,13 +47,17 @@ published_on_loopback6() {
 	assert_ok netctl network create ds --subnet 10.77.0.0/24 --subnet fd00:77::/64
 	netns_add c1
 	netns_add c2
-	out=$(netctl attach web --netns /run/netns/c1 --network ds -p 8080:80 -p 5353:53/udp)
+	out=$(netctl attach web --netns /run/netns/c1 --network ds -p 8080:80 -p 5353:53/udp --name web)
 	serve c1 :: 80 web
 	serve c1 --udp :: 53 dns
 	assert_ok netctl attach client --netns /run/netns/c2 --network ds
 	# the container side, set through netd's private procfs: no router advertisements, no link-local address
 	assert_eq "$(ip netns exec c2 cat /proc/sys/net/ipv6/conf/eth0/accept_ra)" "0"
 	assert_eq "$(ip -n c2 -6 -o addr show dev eth0 | awk '{print $4}')" "fd00:77::3/64"
+	# netd's DNS (on the IPv4 gateway) answers AAAA with the IPv6 address, A with the IPv4 one
+	assert_contains "$(ip netns exec c2 tst-dns query --type AAAA 10.77.0.1 web)" "NOERROR aa fd00:77::2 "
+	assert_contains "$(ip netns exec c2 tst-dns query 10.77.0.1 web)" "NOERROR aa 10.77.0.2 "
+	assert_contains "$(netctl dns ds)" "10.77.0.2,fd00:77::2"
 	# every address of both families: upstream, the host's own, [::1] (the proxy) and 127.0.0.1
 	assert_eq "$(request upstream "$UPSTREAM_HOST_IP6" 8080)" "web $UPSTREAM_GW_IP6"
 	assert_eq "$(request upstream "$UPSTREAM_HOST_IP" 8080)" "web $UPSTREAM_GW_IP"

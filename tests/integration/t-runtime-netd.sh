@@ -109,7 +109,35 @@ several_networks() {
 	[ ! -e "$RT_ROOT/m3" ] || fail "state left behind"
 }
 
+# berth.name and berth.aliases: netd's DNS answers them, and the container's resolv.conf names netd's resolver
+names_in_dns() {
+	start_netd
+	wait_for 5 netctl ping || fail "netd does not answer"
+	rt_config "$TMP/d1" top_extra=',"annotations":{"berth.network":"berth0","berth.name":"web","berth.aliases":"www,api"}' \
+		args='["sleep","60"]'
+	rt_config "$TMP/d2" userns=1 ns="pid network ipc uts mount" \
+		top_extra=',"annotations":{"berth.networks":"[{\"network\":\"berth0\",\"aliases\":[\"front\"]}]","berth.name":"client"}' \
+		args='["sleep","60"]'
+	berth run -d --bundle "$TMP/d1" d1 || fail "run d1: $(berth run -d --bundle "$TMP/d1" d1x 2>&1)"
+	berth run -d --bundle "$TMP/d2" d2 || fail "run d2: $(berth run -d --bundle "$TMP/d2" d2x 2>&1)"
+	ip1=$(netctl --json inspect d1 | jq -r '.[0].ip')
+	conf=$(berth exec d2 cat /etc/resolv.conf)
+	assert_contains "$conf" "nameserver 10.66.0.1"
+	assert_contains "$conf" "search berth0"
+	assert_contains "$conf" "options ndots:0"
+	# busybox's nslookup asks the nameserver of /etc/resolv.conf
+	assert_contains "$(berth exec d2 nslookup web)" "$ip1"
+	assert_contains "$(berth exec d2 nslookup www)" "$ip1"
+	assert_contains "$(berth exec d1 nslookup front)" "$(netctl --json inspect d2 | jq -r '.[0].ip')"
+	# the bundle's own rootfs is untouched (the file is bind-mounted over it)
+	assert_eq "$(cat "$RT_ROOTFS/etc/resolv.conf" 2>/dev/null)" ""
+	berth delete -f d1
+	berth delete -f d2
+	assert_eq "$(netctl --json dns berth0 | jq '.names | length')" 0
+}
+
 t "netd gives an address, a default route and ports; delete removes them" attach_address_route_ports
+t "berth.name and berth.aliases in netd's DNS, resolv.conf naming it" names_in_dns
 t "berth.networks attaches several networks, delete detaches them all" several_networks
 t "no netd: a clear error and nothing left behind" no_netd_clean_failure
 t "an unknown network: a clear error and nothing left behind" unknown_network_clean_failure

@@ -32,7 +32,10 @@ demo_ok() {
 	out=$(bash "$DEMO" 2>&1) || fail "demo failed: $out"
 	assert_contains "$out" "starting one for the demo"
 	assert_contains "$out" "(fetched from web by name)"
-	assert_contains "$out" "10.89.0.2	web www"
+	# the name came from netd's DNS
+	assert_contains "$out" "nameserver 10.89.0.1"
+	grep -qE "^web +10\.89\.0\.2 +web-web +eth0 +name" <<<"$out" || fail "web not in netctl dns: $out"
+	grep -qE "^www +10\.89\.0\.2 +web-web +eth0 +alias" <<<"$out" || fail "www not in netctl dns: $out"
 	# the page through the published port, printed
 	assert_contains "$out" "<h1>hello from web, served by busybox httpd in a berth container</h1>"
 	assert_contains "$out" "nothing left behind"

@@ -89,13 +89,16 @@ names_resolve_within_networks() {
 	assert_contains "$FAIL_OUT" "10.90.0.100"
 	# db resolves api on back (its back address), not edge, and not api's front alias
 	assert_eq "$(st_get shop-db http://api/)" api-here
-	assert_contains "$(st_in shop-db cat /etc/hosts)" "10.90.1.3	api"
+	# names come from netd's DNS: db finds api at its address on back
+	assert_contains "$(st_in shop-db nslookup api)" "10.90.1.3"
+	assert_contains "$(st_in shop-db cat /etc/hosts)" "10.90.1.2	db database"
 	assert_fails st_in shop-db nc -w 2 edge 1
 	assert_contains "$FAIL_OUT" "bad address 'edge'"
 	assert_fails st_in shop-db nc -w 2 backend 80
 	assert_contains "$FAIL_OUT" "bad address 'backend'"
-	# resolv.conf: from $BERTH_STACK_RESOLV_CONF, which names no server
-	assert_not_contains "$(st_in shop-db cat /etc/resolv.conf)" "nameserver"
+	# resolv.conf: netd's resolver on back, nothing from $BERTH_STACK_RESOLV_CONF (which names no server)
+	assert_eq "$(st_in shop-db grep nameserver /etc/resolv.conf)" "nameserver 10.90.1.1"
+	assert_not_contains "$(st_in shop-db cat /etc/hosts)" "api"
 }
 
 published_ports_answer() {
@@ -141,13 +144,14 @@ changed_container_is_recreated() {
 	out=$(berth up -f "$STACK") || fail "up with a new container: $out"
 	assert_contains "$out" "container extra: created"
 	assert_eq "$(st_pid shop-api)" "$api"
-	assert_contains "$(st_in shop-api cat /etc/hosts)" "extra more"
-	assert_contains "$(st_in shop-edge cat /etc/hosts)" "extra more"
+	extra=$(netctl --json inspect shop-extra | jq -r '.[0].ip')
+	assert_contains "$(st_in shop-api nslookup more)" "$extra"
+	assert_contains "$(st_in shop-edge nslookup extra)" "$extra"
 	# and forget it when it leaves the file
 	write_stack '["sleep", "3601"]'
 	out=$(berth up -f "$STACK") || fail "up without it: $out"
 	assert_contains "$out" "container extra: removed (no longer in the file)"
-	assert_not_contains "$(st_in shop-api cat /etc/hosts)" "extra"
+	assert_fails st_in shop-api nslookup extra
 	assert_not_contains "$(netctl ls)" "shop-extra"
 	[ ! -e "$ST_ROOT/stacks/shop/containers/extra" ] || fail "extra's directory left"
 }

@@ -90,9 +90,10 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 		cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
 	cr_assert_eq(rules_in("prerouting"), 6);
 	cr_assert_eq(rules_in("output"), 6);
-	cr_assert_eq(rules_in("postrouting"), 5);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("postrouting"), 6);
+	cr_assert_eq(rules_in("forward"), 9);
 	cr_assert_eq(rules_in("raw_prerouting"), 2);
+	cr_assert_eq(rules_in("input"), 1);
 	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'type nat hook prerouting priority dstnat'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'iifname @bridges oifname @bridges drop'");
 	foreign_tables_intact();
@@ -109,20 +110,23 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	/* a chain emptied from outside gets its rules back, a missing set is recreated */
 	tst_sh_ok(NULL, "nft flush chain inet berth forward");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("forward"), 9);
 
 	/* a chain changed from outside is reported, not silently doubled */
 	tst_sh_ok(NULL, "nft add rule inet berth forward counter");
 	cr_assert_eq(nft_ensure(ctx, &e), -EEXIST);
-	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "9 rules"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "10 rules"), "%s", e.msg);
 	nft_close(ctx);
 }
 
-/* Upgrading berth: a table of the previous layout gets the new rules and keeps its elements. */
-Test(nft_table, ensure_upgrades_the_previous_layout)
+/*
+ * A table as one of berth's earlier layouts built it, with a network and a
+ * published port, all IPv4 only: 0 before the hardening rules, 1 with them
+ * (before the fabric's), 2 with the fabric's (before IPv6).
+ */
+static void load_previous_layout(int level)
 {
-	struct nft_ctx *ctx = open_ctx();
-	struct berr e = BERR_INIT;
+	const char *ret = level >= 1 ? "  ip daddr 127.0.0.0/8 ip daddr != 127.0.0.1 return\n" : "";
 
 	tst_sh_ok(NULL,
 		  "nft -f - <<'EOF'\n"
@@ -130,41 +134,95 @@ Test(nft_table, ensure_upgrades_the_previous_layout)
 		  " set bridges { type ifname; elements = { \"berth0\" } }\n"
 		  " set same_bridge { type ifname . ifname; elements = { \"berth0\" . \"berth0\" } }\n"
 		  " set internal { type ifname; }\n"
+		  "%s"
 		  " set masq4 { type ipv4_addr; flags interval; elements = { 10.66.0.0/16 } }\n"
 		  " map nets4 { type ipv4_addr : ifname; flags interval; elements = { 10.66.0.0/16 : \"berth0\" } }\n"
 		  " map pub_any4 { type inet_proto . inet_service : ipv4_addr . inet_service;"
 		  "  elements = { tcp . 8080 : 10.66.0.2 . 80 } }\n"
 		  " map pub_ip4 { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
+		  "%s%s"
 		  " chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
-		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n"
+		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n%s"
 		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
 		  " chain output { type nat hook output priority -100; policy accept;\n"
-		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n"
+		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n%s"
 		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
 		  " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
 		  "  ct status dnat ip saddr 127.0.0.0/8 masquerade\n"
-		  "  ct status dnat ip saddr @nets4 ip daddr @nets4 masquerade\n"
+		  "  ct status dnat ip saddr @nets4 ip daddr @nets4 masquerade\n%s"
 		  "  ip saddr @masq4 oifname != @bridges masquerade\n }\n"
 		  " chain forward { type filter hook forward priority filter; policy accept;\n"
 		  "  iifname . oifname @same_bridge accept\n  iifname @internal drop\n  oifname @internal drop\n"
 		  "  ct state established,related accept\n  ct status dnat accept\n"
-		  "  iifname @bridges oifname @bridges drop\n }\n"
+		  "  iifname @bridges oifname @bridges drop\n%s%s }\n"
+		  "%s"
 		  "}\n"
-		  "EOF");
+		  "EOF",
+		  level >= 1 ? " set masq_bridges { type ifname; elements = { \"berth0\" } }\n" : "",
+		  level >= 1 ? " chain raw_prerouting { type filter hook prerouting priority raw; policy accept;\n"
+			       "  iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n }\n"
+			     : "",
+		  level >= 2 ? " set fabric4 { type ipv4_addr . ifname; flags interval; }\n"
+			       " set vxlan_ports { type inet_service; }\n"
+			       " set vxlan_peers4 { type ipv4_addr . inet_service; }\n"
+			     : "",
+		  ret, ret, level >= 2 ? "  ip daddr . iifname @fabric4 return\n" : "",
+		  level >= 2 ? "  ip saddr . oifname @fabric4 accept\n" : "",
+		  level >= 1 ? "  oifname @masq_bridges drop\n" : "",
+		  level >= 2 ? " chain input { type filter hook input priority filter; policy accept;\n"
+			       "  meta nfproto ipv4 meta l4proto udp udp dport @vxlan_ports"
+			       " ip saddr . udp dport != @vxlan_peers4 drop\n }\n"
+			     : "");
+}
+
+/* Upgrading berth: a table of an earlier layout gets the new rules and keeps its elements. */
+static void upgrade_from(int level)
+{
+	struct nft_ctx *ctx = open_ctx();
+	struct berr e = BERR_INIT;
+
+	load_previous_layout(level);
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
 	cr_assert_eq(rules_in("raw_prerouting"), 2);
 	cr_assert_eq(rules_in("prerouting"), 6);
 	cr_assert_eq(rules_in("output"), 6);
-	cr_assert_eq(rules_in("postrouting"), 5);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("postrouting"), 6);
+	cr_assert_eq(rules_in("forward"), 9);
+	cr_assert_eq(rules_in("input"), 1);
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'oifname @masq_bridges drop'");
+	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'oifname @masq6_bridges drop'");
 	tst_sh_ok(NULL, "nft list table bridge berth | grep -q 'iifname . ip saddr != @ep_addrs4 drop'");
+	tst_sh_ok(NULL, "nft list table bridge berth | grep -q 'iifname . ip6 saddr != @ep_addrs6 drop'");
+	tst_sh_ok(NULL, "nft list chain inet berth postrouting | grep -q 'ip daddr . iifname @fabric4 return'");
+	tst_sh_ok(NULL, "nft list chain inet berth postrouting | grep -q 'ip6 saddr @masq6 oifname != @bridges'");
+	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'map @pub_any6'");
+	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'ip saddr . oifname @fabric4 accept'");
+	tst_sh_ok(NULL, "nft list chain inet berth input | grep -q 'ip saddr . udp dport != @vxlan_peers4 drop'");
 	/* nothing published was lost on the way */
 	cr_assert_eq(count_ports(ctx), 1);
 	tst_sh_ok(NULL, "nft list set inet berth bridges | grep -q berth0");
+	if (level >= 1)
+		tst_sh_ok(NULL, "nft list set inet berth masq_bridges | grep -q berth0");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("forward"), 9);
 	nft_close(ctx);
+}
+
+Test(nft_table, ensure_upgrades_the_previous_layout)
+{
+	upgrade_from(0);
+}
+
+/* The layout before the fabric's rules (the hardening's). */
+Test(nft_table, ensure_upgrades_the_hardening_layout)
+{
+	upgrade_from(1);
+}
+
+/* The layout before IPv6 (the fabric's). */
+Test(nft_table, ensure_upgrades_the_ipv4_fabric_layout)
+{
+	upgrade_from(2);
 }
 
 Test(nft_table, concurrent_ensure_adds_rules_once)
@@ -206,8 +264,8 @@ Test(nft_table, concurrent_ensure_adds_rules_once)
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ensure failed in child %d", i);
 	}
 	cr_assert_eq(rules_in("prerouting"), 6);
-	cr_assert_eq(rules_in("postrouting"), 5);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("postrouting"), 6);
+	cr_assert_eq(rules_in("forward"), 9);
 }
 
 Test(nft_table, duplicate_publish_is_refused_whole)
@@ -480,8 +538,8 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	cr_assert_eq(count_ports(ctx), 1);
 
 	cr_assert_eq(nft_rebuild(ctx, nets, 2, NULL, 0, ports, 2, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("postrouting"), 5);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("postrouting"), 6);
+	cr_assert_eq(rules_in("forward"), 9);
 	cr_assert_eq(nft_ports_list(ctx, &pl, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 2);
 	cr_assert(has_port(pl, n, &ports[0]) && has_port(pl, n, &ports[1]));
@@ -500,7 +558,7 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	cr_assert_eq(count_ports(ctx), 2);
 	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), 0);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("forward"), 9);
 	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
 	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null");
 	tst_sh_ok(NULL, "! nft list table bridge berth 2>/dev/null");
@@ -686,4 +744,70 @@ Test(nft_table, a_rebuild_keeps_other_owners_elements)
 	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null && ! nft list table bridge berth 2>/dev/null");
 	nft_close(a);
 	nft_close(b);
+}
+
+static bool peers_are(struct nft_ctx *ctx, uint16_t port, const char *want)
+{
+	struct berr e = BERR_INIT;
+	uint32_t *v = NULL;
+	size_t n = 0;
+	char got[256] = "", a[INET_ADDRSTRLEN];
+
+	cr_assert_eq(nft_vxlan_peers_list(ctx, port, &v, &n, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "", baddr_fmt4(v[i], a));
+	free(v);
+	cr_assert_str_eq(got, want);
+	return true;
+}
+
+/* The fabric's elements: a host-gw network's whole subnet, the VXLAN port and the peers it accepts. */
+Test(nft_table, fabric_elements_and_vxlan_sources)
+{
+	struct nft_ctx *a = open_ensured(), *f = open_ctx();
+	struct nft_network net = topo_net("fab", "10.70.1.0/24", true, false);
+	struct nft_network bad = net;
+	uint32_t p[3] = {topo_ip("192.0.2.12"), topo_ip("192.0.2.13"), topo_ip("192.0.2.14")};
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(nft_set_owner(a, "store a", NULL), 0);
+	cr_assert_eq(nft_set_owner(f, "fabric a", NULL), 0);
+	net.fabric.addr = topo_ip("10.70.0.0");
+	net.fabric.prefix = 16;
+	cr_assert_eq(nft_network_add(a, &net, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list set inet berth fabric4 | grep -q '10.70.0.0/16 . \"fab\" comment \"store a\"'");
+	/* nft (the tool) reads every rule back */
+	tst_sh_ok(NULL, "nft list table inet berth >/dev/null");
+	bad.fabric.prefix = 25;
+	cr_assert_eq(nft_network_add(a, &bad, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "fabric"), "%s", e.msg);
+
+	/* the VXLAN sources: exactly what sync says, one at a time after */
+	cr_assert_eq(nft_vxlan_sync(f, 4789, true, p, 2, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list set inet berth vxlan_ports | grep -q 4789");
+	peers_are(f, 4789, "192.0.2.12 192.0.2.13");
+	cr_assert_eq(nft_vxlan_sync(f, 4789, true, p + 1, 2, &e), 0, "%s", e.msg);
+	peers_are(f, 4789, "192.0.2.13 192.0.2.14");
+	cr_assert_eq(nft_vxlan_peer(f, 4789, p[0], true, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_vxlan_peer(f, 4789, p[1], false, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_vxlan_peer(f, 4789, p[1], false, &e), 0, "%s", e.msg);
+	peers_are(f, 4789, "192.0.2.12 192.0.2.14");
+	peers_are(f, 4790, "");
+	/* the store's rebuild keeps them (another owner's), and its network's element comes back */
+	cr_assert_eq(nft_rebuild(a, &net, 1, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
+	peers_are(f, 4789, "192.0.2.12 192.0.2.14");
+	tst_sh_ok(NULL, "nft list set inet berth vxlan_ports | grep -q 4789");
+	tst_sh_ok(NULL, "nft list set inet berth fabric4 | grep -q '10.70.0.0/16 . \"fab\"'");
+	/* another owner's source stays through a sync; off takes the port and this owner's sources */
+	cr_assert_eq(nft_vxlan_peer(a, 4789, p[1], true, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_vxlan_sync(f, 4789, true, p, 1, &e), 0, "%s", e.msg);
+	peers_are(f, 4789, "192.0.2.12 192.0.2.13");
+	cr_assert_eq(nft_vxlan_sync(f, 4789, false, NULL, 0, &e), 0, "%s", e.msg);
+	peers_are(f, 4789, "192.0.2.13");
+	tst_sh_ok(NULL, "! nft list set inet berth vxlan_ports | grep -q 4789");
+	/* the network's removal takes its fabric element */
+	cr_assert_eq(nft_network_del(a, &net, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list set inet berth fabric4 | grep -q 10.70");
+	nft_close(a);
+	nft_close(f);
 }

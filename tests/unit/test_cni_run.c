@@ -104,11 +104,11 @@ Test(cni_run, code_3)
 
 Test(cni_run, code_4)
 {
-	static const char *const bad_args[] = {"CNI_ARGS=K8S_POD_NAME=x", NULL};
+	static const char *const bad_args[] = {"CNI_ARGS=K8S_POD_UID=x", NULL};
 	static const char *const bad_cmd[] = {"CNI_COMMAND=JOIN", NULL};
 	static const char *const no_path[] = {"CNI_PATH=", NULL};
 
-	cr_assert(strstr(fails("ADD", CONF(""), 4, bad_args), "K8S_POD_NAME"));
+	cr_assert(strstr(fails("ADD", CONF(""), 4, bad_args), "K8S_POD_UID"));
 	cr_assert(strstr(fails("ADD", CONF(""), 4, bad_cmd), "CNI_COMMAND=JOIN"));
 	cr_assert(strstr(fails("ADD", CONF(""), 4, NULL), "CNI_NETNS"), "the namespace does not exist");
 	/* DEL still tells the delegate, which it must find on CNI_PATH */

@@ -118,6 +118,14 @@ Test(netd_record, network_round_trip)
 	cr_assert_eq(record_network_from_json(j, &back, &e), 0, "%s", e.msg);
 	cr_assert_eq(memcmp(&n, &back, sizeof(n)), 0);
 	json_decref(j);
+	/* a host-gw fabric network's whole subnet and a VXLAN one's device */
+	baddr_parse_cidr4("10.70.0.0/16", false, &n.fabric_subnet, NULL);
+	snprintf(n.tunnel, sizeof(n.tunnel), "bfx7");
+	j = record_network_to_json(&n);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "fabric_subnet")), "10.70.0.0/16");
+	cr_assert_eq(record_network_from_json(j, &back, &e), 0, "%s", e.msg);
+	cr_assert_eq(memcmp(&n, &back, sizeof(n)), 0);
+	json_decref(j);
 }
 
 Test(netd_record, dual_stack_round_trip)
@@ -275,6 +283,12 @@ Test(netd_record, shipped_config_equals_the_built_in_defaults)
 	cr_assert_str_eq(f.default_network, d.default_network);
 	cr_assert_eq(f.n_networks, d.n_networks);
 	cr_assert_eq(memcmp(&f.networks[0], &d.networks[0], sizeof(d.networks[0])), 0);
+	cr_assert_eq(f.dns.enabled, d.dns.enabled);
+	cr_assert_eq(f.dns.domain, NULL);
+	cr_assert_eq(f.dns.ttl, d.dns.ttl);
+	cr_assert_str_eq(f.dns.resolv_conf, d.dns.resolv_conf);
+	cr_assert_eq(f.dns.upstream_timeout_ms, d.dns.upstream_timeout_ms);
+	cr_assert_eq(f.dns.port, d.dns.port);
 	cfg_free(&d);
 	cfg_free(&f);
 }

@@ -82,6 +82,33 @@ Test(stack, hosts_list_only_shared_networks)
 	json_decref(s.rec);
 }
 
+Test(stack, dns_networks_leave_names_to_netd)
+{
+	struct stack_run s = {.name = "shop", .rec = j(RECORD)};
+	json_t *front = json_pack("{s:s,s:b,s:{s:[s],s:[s]}}", "name", "front", "created", 1, "dns", "nameservers",
+				  "10.90.0.1", "search", "front");
+	char *api, *edge, *conf = NULL;
+	struct berr e = BERR_INIT;
+
+	json_array_append_new(json_object_get(s.rec, "networks"), front);
+	api = hosts_of(&s, "api");
+	edge = hosts_of(&s, "edge");
+	cr_assert(strstr(api, "10.90.0.2\tapi apihost backend\n"), "its own names stay: %s", api);
+	cr_assert_null(strstr(api, "edge"), "front has netd's DNS: %s", api);
+	cr_assert(strstr(api, "10.90.1.2\tdb database\n"), "back has none: its hosts lines stay: %s", api);
+	cr_assert_null(strstr(edge, "api"), "%s", edge);
+	cr_assert_eq(stk_resolv_text_ctr(&s, stack_run_rec_find(&s, "containers", "edge"), &conf, &e), 0, "%s", e.msg);
+	cr_assert(strstr(conf, "nameserver 10.90.0.1\nsearch front\noptions ndots:0\n"), "%s", conf);
+	free(conf);
+	conf = NULL;
+	cr_assert_eq(stk_resolv_text_ctr(&s, stack_run_rec_find(&s, "containers", "db"), &conf, &e), 0, "%s", e.msg);
+	cr_assert_null(strstr(conf, "10.90.0.1"), "db is not on front: %s", conf);
+	free(conf);
+	free(api);
+	free(edge);
+	json_decref(s.rec);
+}
+
 static char *resolv_from(const char *content)
 {
 	char path[128], *text = NULL;

@@ -1,0 +1,133 @@
+/* The fabric's status snapshot, rebuilt by the agent, read by netd's thread (netctl fabric). */
+#include "netd/fabric/agent.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "jsonutil.h"
+#include "mac.h"
+#include "netd/fabric/etcd.h"
+
+static json_t *ip_json(uint32_t ip)
+{
+	char a[INET_ADDRSTRLEN];
+
+	return json_string(baddr_fmt4(ip, a));
+}
+
+static json_t *cidr_json(const struct bcidr4 *c)
+{
+	char a[BADDR_CIDR4_STRLEN];
+
+	return json_string(baddr_fmt_cidr4(c, a));
+}
+
+static const char *node_state(struct fabric *f, const struct f_node *n)
+{
+	if (strcmp(n->name, f->cfg.node) == 0)
+		return f->online ? "alive" : "unknown";
+	if (n->alive)
+		return "alive";
+	return n->expired ? "gone" : "grace";
+}
+
+static json_t *build_status(struct fabric *f)
+{
+	json_t *s = json_object(), *hosts = json_array(), *nets = json_array();
+	bool in_sync = f->online && f->watch && etcd_watch_created(f->watch);
+
+	if (!s || !hosts || !nets || bjson_set(s, "hosts", hosts) < 0 || bjson_set(s, "networks", nets) < 0)
+		goto fail;
+	if (bjson_set(s, "node", json_string(f->cfg.node)) < 0 ||
+	    bjson_set(s, "underlay", f->have_ul ? ip_json(f->ul.addr) : json_null()) < 0 ||
+	    bjson_set(s, "underlay_dev", json_string(f->have_ul ? f->ul.ifname : "")) < 0 ||
+	    bjson_set(s, "etcd", json_string(etcd_endpoint(f->etcd))) < 0 ||
+	    bjson_set(s, "in_sync", json_boolean(in_sync)) < 0 ||
+	    bjson_set(s, "degraded", json_boolean(f->degraded || (!f->online && f->last_err[0]))) < 0 ||
+	    bjson_set(s, "revision", json_integer(f->rev)) < 0 ||
+	    bjson_set(s, "last_sync", json_integer((json_int_t)f->synced_at)) < 0 ||
+	    bjson_set(s, "vxlan_port", json_integer(f->cfg.vxlan_port)) < 0 ||
+	    bjson_set(s, "error", json_string(f->last_err)) < 0)
+		goto fail;
+	for (size_t i = 0; i < f->n_nodes; i++) {
+		const struct f_node *n = &f->nodes[i];
+		json_t *h = json_object(), *blocks = json_object();
+		bool me = strcmp(n->name, f->cfg.node) == 0;
+
+		if (!h || !blocks || json_array_append_new(hosts, h) < 0 || bjson_set(h, "blocks", blocks) < 0) {
+			json_decref(h);
+			json_decref(blocks);
+			goto fail;
+		}
+		if (bjson_set(h, "node", json_string(n->name)) < 0 ||
+		    bjson_set(h, "underlay", ip_json(me ? f->ul.addr : n->underlay)) < 0 ||
+		    bjson_set(h, "state", json_string(node_state(f, n))) < 0 ||
+		    /* alive: its key is in etcd as of our watch */
+		    bjson_set(h, "last_seen",
+			      json_integer((json_int_t)((me || n->alive) && f->online ? time(NULL) : n->seen))) < 0 ||
+		    bjson_set(h, "self", json_boolean(me)) < 0)
+			goto fail;
+		for (size_t k = 0; k < f->n_blocks; k++)
+			if (strcmp(f->blocks[k].val.node, n->name) == 0 &&
+			    bjson_set(blocks, f->blocks[k].net, cidr_json(&f->blocks[k].block)) < 0)
+				goto fail;
+	}
+	for (size_t i = 0; i < f->n_nets; i++) {
+		const struct f_net *n = &f->nets[i];
+		json_t *o = json_object(), *hb = json_array();
+
+		if (!o || !hb || json_array_append_new(nets, o) < 0 || bjson_set(o, "hosts", hb) < 0) {
+			json_decref(o);
+			json_decref(hb);
+			goto fail;
+		}
+		if (bjson_set(o, "name", json_string(n->def.name)) < 0 ||
+		    bjson_set(o, "subnet", cidr_json(&n->def.subnet)) < 0 ||
+		    bjson_set(o, "host_prefix", json_integer(n->def.host_prefix)) < 0 ||
+		    bjson_set(o, "vni", json_integer(n->def.vni)) < 0 ||
+		    bjson_set(o, "mode", json_string(fabric_mode_name(n->def.mode))) < 0 ||
+		    bjson_set(o, "device", json_string(n->dev)) < 0 || bjson_set(o, "mtu", json_integer(n->mtu)) < 0 ||
+		    bjson_set(o, "block", n->have_block ? cidr_json(&n->block) : json_null()) < 0 ||
+		    bjson_set(o, "local", json_boolean(n->local_ok)) < 0)
+			goto fail;
+		for (size_t k = 0; k < f->n_blocks; k++) {
+			const struct f_block *b = &f->blocks[k];
+			json_t *x;
+			char m[BMAC_STRLEN];
+
+			if (strcmp(b->net, n->def.name) != 0)
+				continue;
+			x = json_object();
+			if (!x || json_array_append_new(hb, x) < 0 ||
+			    bjson_set(x, "node", json_string(b->val.node)) < 0 ||
+			    bjson_set(x, "block", cidr_json(&b->block)) < 0 ||
+			    bjson_set(x, "underlay", ip_json(b->val.underlay)) < 0 ||
+			    bjson_set(x, "vtep_mac", json_string(bmac_fmt(b->val.vtep_mac, m))) < 0 ||
+			    bjson_set(x, "programmed", json_boolean(b->programmed)) < 0)
+				goto fail;
+		}
+	}
+	return s;
+fail:
+	json_decref(s);
+	return NULL;
+}
+
+void ag_publish(struct fabric *f)
+{
+	json_t *s = build_status(f), *old;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&f->mu);
+	old = f->status;
+	f->status = s;
+	pthread_mutex_unlock(&f->mu);
+	json_decref(old);
+	f->status_dirty = false;
+}

@@ -2,7 +2,8 @@
 # Stacks with IPv6: a network with an IPv4 and an IPv6 subnet ("subnet6")
 # and one with IPv6 alone (internal: one default route per family is the
 # first network's); containers get both addresses through netd's
-# hand-off, which the runtime records; hosts files list both addresses;
+# hand-off, which the runtime records; hosts files list both addresses and
+# netd's DNS answers both (A and AAAA);
 # ports entries take [ADDR]:HOST:CONTAINER; down leaves nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-stack.sh"
@@ -41,10 +42,13 @@ dual_stack_stack() {
 	# the runtime records both (netd's hand-off)
 	assert_contains "$(berth state six-web)" '"berth.network.address6": "fd00:91::2/64"'
 	assert_contains "$(berth state six-web)" 'fd00:92::2'
-	# hosts: both addresses of a neighbour, and its aliases on both lines
+	# hosts: the container's own names on both of its addresses; a neighbour's through netd's DNS, both families
 	hosts=$(st_in six-client cat /etc/hosts)
-	assert_contains "$hosts" "10.91.0.2	web www"
-	assert_contains "$hosts" "fd00:91::2	web www"
+	assert_contains "$hosts" "10.91.0.3	client"
+	assert_contains "$hosts" "fd00:91::3	client"
+	out=$(st_in six-client nslookup www)
+	assert_contains "$out" "10.91.0.2"
+	assert_contains "$out" "fd00:91::2"
 	wait_for 5 st_get six-client http://web/ || fail "web does not answer"
 	assert_eq "$(st_get six-client "http://[fd00:91::2]/")" six-web
 	# published: on both families' addresses, and on the one IPv6 address named
@@ -70,6 +74,6 @@ stack_file_checks() {
 	assert_contains "$FAIL_OUT" "published by both"
 }
 
-t "a dual-stack and an IPv6-only network: both addresses recorded and in hosts, ports on both families" dual_stack_stack
+t "a dual-stack and an IPv6-only network: both addresses recorded, in hosts and in DNS, ports on both families" dual_stack_stack
 t "stack files: overlapping IPv6 subnets, a network without subnet, a port taken in IPv6 twice" stack_file_checks
 t_done

@@ -15,7 +15,7 @@ bench-nft: $(BENCH_NFT) $(SANDBOX)
 .PHONY: bench-nft
 
 # bench-attach: attach / detach latency through netd with one published port, first ten vs. at N
-# endpoints, and netd's resident memory (bench/bench_attach.c).
+# endpoints, and netd's resident memory (bench/bench_attach.c; BENCH_ARGS=-6: on a dual-stack network).
 BENCH_ATTACH := $(BUILD)/bin/bench-attach
 BENCH_BINS += $(BENCH_ATTACH)
 $(BENCH_ATTACH): $(BUILD)/bench/bench_attach.o $(LIBNETDCLIENT) $(LIBBERTH)
@@ -80,7 +80,8 @@ bench-bins: $(BENCH_BINS)
 .PHONY: bench-iperf bench bench-bins
 
 # bench-attach-kernel: the kernel's share of an attach as a bridge fills, without netd (iproute2 in
-# batches; bench/bench_attach_kernel.sh, N=1000 K=8 R=5 STEPS=4, IPV6=1 for the old IPv6-on behaviour).
+# batches; bench/bench_attach_kernel.sh, N=1000 K=8 R=5 STEPS=4, IPV6=1 for the old IPv6-on behaviour,
+# IPV6=2 for dual stack as netd configures it).
 bench-attach-kernel: $(SANDBOX)
 	$(Q)$(SANDBOX) --timeout 900 bash bench/bench_attach_kernel.sh
 

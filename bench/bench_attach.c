@@ -11,7 +11,10 @@
  * the bench makes its namespaces itself (one per endpoint, held by an fd,
  * no bind mounts) and starts its own netd on a scratch state directory.
  *
- *   bench-attach [-n ENDPOINTS] [--netd PATH] [--samples FILE]
+ *   bench-attach [-n ENDPOINTS] [-6] [--netd PATH] [--samples FILE]
+ *
+ * -6 makes the network dual stack (10.66.0.0/16 and fd00:66::/64): every
+ * endpoint gets an address of each family and its port is published in both.
  *
  * --samples FILE also writes every raw figure there, one per line, for
  * bench/run.sh: "attach INDEX US" (the attach that found INDEX endpoints
@@ -23,6 +26,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +160,9 @@ static double probe(const char *label, size_t fill, int *probe_ns, double *ret_a
 int main(int argc, char **argv)
 {
 	size_t n = 1000;
+	bool dual = false;
 	const char *samples = NULL;
+	char cfg[PATH_MAX];
 	char netd[PATH_MAX], tmpl[PATH_MAX], state[PATH_MAX], run[PATH_MAX];
 	const char *base = getenv("TMPDIR");
 	struct rlimit rl;
@@ -175,8 +181,10 @@ int main(int argc, char **argv)
 			snprintf(netd, sizeof(netd), "%s", argv[++i]);
 		else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc)
 			samples = argv[++i];
+		else if (strcmp(argv[i], "-6") == 0)
+			dual = true;
 		else {
-			fprintf(stderr, "usage: bench-attach [-n ENDPOINTS] [--netd PATH] [--samples FILE]\n");
+			fprintf(stderr, "usage: bench-attach [-n ENDPOINTS] [-6] [--netd PATH] [--samples FILE]\n");
 			return 2;
 		}
 	}
@@ -199,11 +207,28 @@ int main(int argc, char **argv)
 	snprintf(sock, sizeof(sock), "%s/netd.sock", tmpl);
 	snprintf(state, sizeof(state), "%s/state", tmpl);
 	snprintf(run, sizeof(run), "%s/run", tmpl);
+	snprintf(cfg, sizeof(cfg), "%s/netd.json", tmpl);
+	if (dual) {
+		FILE *f = fopen(cfg, "we");
+
+		if (!f ||
+		    fputs("{\"networks\":[{\"name\":\"berth0\",\"subnet\":\"10.66.0.0/16\","
+			  "\"subnet6\":\"fd00:66::/64\"}]}\n",
+			  f) < 0 ||
+		    fclose(f) != 0) {
+			perror(cfg);
+			return 1;
+		}
+	}
 	pid = fork();
 	if (pid == 0) {
-		/* no --config: the built-in defaults (network berth0) */
-		execl(netd, "netd", "--foreground", "--socket", sock, "--state-dir", state, "--run-dir", run,
-		      "--log-level", "warn", (char *)NULL);
+		/* no --config: the built-in defaults (network berth0); -6: berth0 with an IPv6 subnet too */
+		if (dual)
+			execl(netd, "netd", "--foreground", "--config", cfg, "--socket", sock, "--state-dir", state,
+			      "--run-dir", run, "--log-level", "warn", (char *)NULL);
+		else
+			execl(netd, "netd", "--foreground", "--socket", sock, "--state-dir", state, "--run-dir", run,
+			      "--log-level", "warn", (char *)NULL);
 		perror("exec netd");
 		_exit(127);
 	}
@@ -225,7 +250,8 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < PROBES; i++)
 		probe_ns[i] = bench_new_netns();
-	printf("bench-attach: %zu endpoints on one network, one published tcp port each, through netd's socket\n", n);
+	printf("bench-attach: %zu endpoints on one %snetwork, one published tcp port each, through netd's socket\n", n,
+	       dual ? "dual-stack " : "");
 	rss0 = rss_kib(pid);
 	pr0 = probe("at", 0, probe_ns, &pa0);
 	/* for profilers (perf record -k monotonic ... --time): the fill's span on CLOCK_MONOTONIC */

@@ -1,6 +1,7 @@
 /*
  * bench-nft: what publishing (and unpublishing) one port costs with 10,
- * 1,000 and 10,000 ports already published in table inet berth.
+ * 1,000 and 10,000 ports already published in table inet berth, in IPv4
+ * (pub_any4 / pub_ip4) and in IPv6 (pub_any6 / pub_ip6).
  *
  * The program moves itself into a network namespace of its own first, so it
  * never touches the machine's ruleset; run it as root, normally through
@@ -10,6 +11,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +27,26 @@ static void report(const char *what, size_t base, double *t, size_t n)
 	       n, bench_pct(t, n, 0.5), bench_pct(t, n, 0.1), bench_pct(t, n, 0.9), t[0], t[n - 1]);
 }
 
+/* An IPv6 address of fd00:66::/64 (v 0: ::) or 2001:db8::/64 (host) ending in v. */
+static struct in6_addr addr6(bool host, uint32_t v)
+{
+	struct in6_addr a = IN6ADDR_ANY_INIT;
+
+	if (!v)
+		return a;
+	a.s6_addr[0] = host ? 0x20 : 0xfd;
+	a.s6_addr[1] = host ? 0x01 : 0x00;
+	a.s6_addr[2] = host ? 0x0d : 0x00;
+	a.s6_addr[3] = host ? 0xb8 : 0x66;
+	a.s6_addr[12] = (uint8_t)(v >> 24);
+	a.s6_addr[13] = (uint8_t)(v >> 16);
+	a.s6_addr[14] = (uint8_t)(v >> 8);
+	a.s6_addr[15] = (uint8_t)v;
+	return a;
+}
+
 /* Port i of the background set: distinct host ports, a third of them on one host address only. */
-static struct nft_port port_n(size_t i)
+static struct nft_port port_n(size_t i, bool v6)
 {
 	struct nft_port p = {
 		.host_ip = i % 3 == 0 ? 0xc6336402 /* 198.51.100.2 */ : 0,
@@ -35,6 +55,13 @@ static struct nft_port port_n(size_t i)
 		.dest_ip = 0x0a420000 | (uint32_t)(2 + i % 65000),
 		.dest_port = 80,
 	};
+
+	if (v6) {
+		p.v6 = true;
+		p.host_ip = p.dest_ip = 0;
+		p.host_ip6 = addr6(true, i % 3 == 0 ? 2 : 0);
+		p.dest_ip6 = addr6(false, (uint32_t)(2 + i));
+	}
 	return p;
 }
 
@@ -58,7 +85,7 @@ static int check_count(struct nft_ctx *ctx, size_t want)
 	return 0;
 }
 
-static int run(struct nft_ctx *ctx, size_t base, size_t iters)
+static int run(struct nft_ctx *ctx, size_t base, size_t iters, bool v6)
 {
 	struct nft_network net = {.bridge = "berth0", .subnet = {0x0a420000, 16}, .masquerade = true};
 	struct nft_port *ports = calloc(base, sizeof(*ports));
@@ -68,16 +95,31 @@ static int run(struct nft_ctx *ctx, size_t base, size_t iters)
 
 	if (!ports || !add || !del)
 		goto out;
+	net.subnet6.addr = addr6(false, 0);
+	net.subnet6.addr.s6_addr[0] = 0xfd;
+	net.subnet6.addr.s6_addr[3] = 0x66;
+	net.subnet6.prefix = 64;
+	net.masquerade6 = true;
 	for (size_t i = 0; i < base; i++)
-		ports[i] = port_n(i);
+		ports[i] = port_n(i, v6);
 	r = nft_rebuild(ctx, &net, 1, NULL, 0, ports, base, &e);
 	if (r < 0) {
 		fprintf(stderr, "bench-nft: %s\n", e.msg);
 		goto out;
 	}
 	for (size_t i = 0; i < iters; i++) {
-		struct nft_port p = {0, (uint16_t)(60000 + i % 5000), BPROTO_TCP, 0x0a420002, 8080};
-		double t0 = bclock_now_us();
+		struct nft_port p = {.host_port = (uint16_t)(60000 + i % 5000),
+				     .proto = BPROTO_TCP,
+				     .dest_ip = 0x0a420002,
+				     .dest_port = 8080};
+		double t0;
+
+		if (v6) {
+			p.v6 = true;
+			p.dest_ip = 0;
+			p.dest_ip6 = addr6(false, 2);
+		}
+		t0 = bclock_now_us();
 
 		r = nft_ports_add(ctx, &p, 1, &e);
 		add[i] = bclock_now_us() - t0;
@@ -96,8 +138,8 @@ static int run(struct nft_ctx *ctx, size_t base, size_t iters)
 	r = check_count(ctx, base);
 	if (r < 0)
 		goto out;
-	report("publish", base, add, iters);
-	report("unpublish", base, del, iters);
+	report(v6 ? "publish6" : "publish", base, add, iters);
+	report(v6 ? "unpublish6" : "unpublish", base, del, iters);
 out:
 	free(ports);
 	free(add);
@@ -131,11 +173,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("bench-nft: one port published then unpublished, one atomic batch each, %zu times per size\n", iters);
-	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
-		if (run(ctx, bases[i], iters) < 0) {
-			nft_close(ctx);
-			return 1;
-		}
+	for (int v6 = 0; v6 < 2; v6++)
+		for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
+			if (run(ctx, bases[i], iters, v6) < 0) {
+				nft_close(ctx);
+				return 1;
+			}
 	nft_close(ctx);
 	return 0;
 }

@@ -5,10 +5,11 @@
 #   bench_run.sh     container run of /bin/true: berth, crun, runc, and the floor (unshare of the
 #                    same eight namespaces); create + start + delete -f of the same bundle
 #   bench_cni.sh     CNI ADD+DEL: berth-cni, bridge + host-local + portmap
-#   bench-attach     attach latency through netd at 10, 100 and ~1,000 endpoints; netd RSS at 0 and 1,000
-#   bench-nft        publishing one port with 10, 1,000 and 10,000 already published
+#   bench-attach     attach latency through netd at 10, 100 and ~1,000 endpoints; netd RSS at 0 and 1,000;
+#                    the same on a dual-stack network (-6), the fills of both taking turns
+#   bench-nft        publishing one port with 10, 1,000 and 10,000 already published (IPv4 and IPv6)
 #   bench-dns        netd's DNS at 1,000 named endpoints: answer time, answers per second, visibility
-#   bench_iperf.sh   TCP throughput through a published port and to the container's own address
+#   bench_iperf.sh   TCP throughput through a published port and to the container's own address (IPv4, IPv6)
 #   bench_fabric.sh  the fabric across simulated hosts: a host joining, 50 hosts to a full mesh, a resync
 #                    of 1,000 peers in netd CPU, attach on a fabric network, TCP across hosts, memory
 # and prints one table: each figure as median (p10-p90) of its repeated
@@ -72,6 +73,10 @@ step run env BUILD="$BUILD" RUNS="$RUNS" ./bench/bench_run.sh
 step cni "$BIN/sandbox" --timeout 900 env N="$CNI_N" bash bench/bench_cni.sh
 for ((k = 1; k <= ATTACH_REPEAT; k++)); do
 	step "attach-$k" "$BIN/sandbox" --timeout 900 "$BIN/bench-attach" -n "$ATTACH_N" --samples "$RAW/attach-$k.txt"
+	if [ -e /proc/sys/net/ipv6 ]; then
+		step "attach6-$k" "$BIN/sandbox" --timeout 900 "$BIN/bench-attach" -6 -n "$ATTACH_N" \
+			--samples "$RAW/attach6-$k.txt"
+	fi
 done
 step nft "$BIN/sandbox" --timeout 900 "$BIN/bench-nft" "$NFT_ITER"
 step dns "$BIN/sandbox" --timeout 900 "$BIN/bench-dns" -n "$DNS_N" --samples "$RAW/dns.txt"
@@ -110,20 +115,24 @@ samples cni-ref.us | stats_of cni reference ms 0.001
 samples cni-floor.us | stats_of cni kernel-floor ms 0.001
 # attach latency "at N endpoints": the attaches that found N..N+9 endpoints on the network (every fill pooled)
 # (every fill pooled; "at ATTACH_N" is the last ten, which found ATTACH_N-10..ATTACH_N-1)
+# attach_window N FIRST [6]: the IPv4-only fills, or with 6 the dual-stack ones (key attach6@N)
 attach_window() {
-	cat "$RAW"/attach-*.txt 2>/dev/null | awk -v lo="$2" '$1 == "attach" && $2 >= lo && $2 < lo + 10 {print $3}' |
-		stats_of "attach@$1" berth ms 0.001
+	cat "$RAW"/attach"${3:-}"-*.txt 2>/dev/null | awk -v lo="$2" '$1 == "attach" && $2 >= lo && $2 < lo + 10 {print $3}' |
+		stats_of "attach${3:-}@$1" berth ms 0.001
 }
 attach_window 10 10
 attach_window 100 100
 attach_window "$ATTACH_N" "$((ATTACH_N - 10))"
+attach_window 10 10 6
+attach_window 100 100 6
+attach_window "$ATTACH_N" "$((ATTACH_N - 10))" 6
 cat "$RAW"/attach-*.txt 2>/dev/null | awk '$1 == "rss" && $2 == 0 {print $3}' | stats_of rss@0 netd MiB 0.0009765625
 cat "$RAW"/attach-*.txt 2>/dev/null | awk '$1 == "rss" && $2 > 0 {print $3}' | stats_of "rss@$ATTACH_N" netd MiB 0.0009765625
 # bench-nft prints median / p10 / p90 of its iterations itself
-awk '$1 == "publish" {
+awk '$1 == "publish" || $1 == "publish6" {
 	gsub(/= +/, "=")
 	for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-	printf "publish@%s\tberth\tus\t%s\t%s\t%s\t%s\n", f["published"], f["n"], f["median"], f["p10"], f["p90"]
+	printf "%s@%s\tberth\tus\t%s\t%s\t%s\t%s\n", $1, f["published"], f["n"], f["median"], f["p10"], f["p90"]
 }' "$LOGS/nft.log" >>"$TSV"
 # bench-dns: every answer time, the two rates, the visibility of twenty fresh names each way
 dns_samples() { awk -v k="$1" '$1 == k {print $2}' "$RAW/dns.txt" 2>/dev/null; }
@@ -134,6 +143,8 @@ dns_samples visible-netd | stats_of dns-visible netd ms 0.001
 dns_samples visible-cni | stats_of dns-visible berth-cni ms 0.001
 samples iperf-published.bps | stats_of tcp published Gbit/s 1e-9
 samples iperf-direct.bps | stats_of tcp direct Gbit/s 1e-9
+samples iperf-published6.bps | stats_of tcp6 published Gbit/s 1e-9
+samples iperf-direct6.bps | stats_of tcp6 direct Gbit/s 1e-9
 # bench_fabric.sh: "KEY VALUE" lines
 fab_samples() { awk -v k="$1" '$1 == k {print $2}' "$RAW/fabric.txt" 2>/dev/null; }
 fab_samples join-reach-ms | stats_of fabric-join berth ms 1
@@ -218,6 +229,22 @@ TABLE=$OUT/table.txt
 		"after berth-cni ADD $(val dns-visible berth-cni)"
 	row "TCP through a published port (DNAT)" "published/direct $(ratio tcp published tcp direct)" \
 		"$(val tcp published)" "direct to the container $(val tcp direct)"
+	if [ -n "$(fig attach6@10 berth median)" ]; then
+		row "dual-stack attach, at 10 endpoints" "dual/IPv4 at 10 $(ratio attach6@10 berth attach@10 berth)" \
+			"$(val attach6@10 berth)" "IPv4 only $(val attach@10 berth)"
+		row "dual-stack attach, at $ATTACH_N endpoints" \
+			"dual/IPv4 at $ATTACH_N $(ratio "attach6@$ATTACH_N" berth "attach@$ATTACH_N" berth)" \
+			"$(val "attach6@$ATTACH_N" berth)" "IPv4 only $(val "attach@$ATTACH_N" berth)"
+	fi
+	if [ -n "$(fig publish6@10 berth median)" ]; then
+		row "publish an IPv6 port, 10 published" "1.00x (base)" "$(val publish6@10 berth)" "-"
+		row "publish an IPv6 port, 10,000 published" \
+			"at 10,000 / at 10 $(ratio publish6@10000 berth publish6@10 berth)" "$(val publish6@10000 berth)" "-"
+	fi
+	if [ -n "$(fig tcp6 published median)" ]; then
+		row "TCP over IPv6, published port (DNAT)" "published/direct $(ratio tcp6 published tcp6 direct)" \
+			"$(val tcp6 published)" "direct to the container $(val tcp6 direct)"
+	fi
 	row "fabric: new host reached by every peer" "target 1 s" \
 		"$(val fabric-join berth)" "$JOIN_N joins into 4 hosts, from its netd's start"
 	row "fabric: $MESH_N hosts to a full mesh" "target 5 s" "$(val fabric-mesh berth)" \

@@ -19,87 +19,122 @@
 /* What ADD decided before attaching: the network and the address. */
 struct add_plan {
 	struct eng_network net;
-	bool ensure;   /* the config defines the network (else it must exist already) */
-	uint32_t ip;   /* 0: let the engine allocate */
-	bool external; /* from the delegate */
+	bool ensure;	     /* the config defines the network (else it must exist already) */
+	uint32_t ip;	     /* 0: let the engine allocate */
+	struct in6_addr ip6; /* ::: let the engine allocate (when the network has IPv6) */
+	bool external;	     /* from the delegate */
 	struct eng_route routes[ENG_MAX_ROUTES];
 	size_t n_routes;
 };
 
-static int add_route(struct add_plan *p, const struct bcidr4 *dst, uint32_t gw, bool is_default_gw, struct cni_err *ce)
+static int add_route(struct add_plan *p, const struct cni_route *rt, bool is_default_gw, struct cni_err *ce)
 {
-	/* With isDefaultGateway the engine adds the default route itself; a second one would clash. */
-	if (dst->prefix == 0 && is_default_gw)
+	struct eng_route *er;
+
+	/* With isDefaultGateway the engine adds the default routes itself; a second one would clash. */
+	if ((rt->v6 ? rt->dst6.prefix : rt->dst.prefix) == 0 && is_default_gw)
 		return 0;
 	if (p->n_routes == ENG_MAX_ROUTES)
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -E2BIG, "more than %d routes", ENG_MAX_ROUTES);
-	p->routes[p->n_routes].dst = *dst;
-	p->routes[p->n_routes].gw = gw;
-	p->n_routes++;
+	er = &p->routes[p->n_routes++];
+	memset(er, 0, sizeof(*er));
+	er->v6 = rt->v6;
+	er->dst = rt->dst;
+	er->gw = rt->gw;
+	er->dst6 = rt->dst6;
+	er->gw6 = rt->gw6;
 	return 0;
 }
 
-/* The first IPv4 address of a delegate's result; IPv6 ones are refused (the engine is IPv4 only). */
-static int delegate_address(const struct cni_conf *c, const json_t *ipam, struct add_plan *p, struct cni_err *ce)
+/* One address of a delegate's result into ipam (its subnet and gateway) and p; one per family. */
+static int delegate_ip(const struct cni_conf *c, const json_t *item, size_t i, struct cni_ipam *ipam,
+		       struct add_plan *p, struct cni_err *ce)
 {
-	json_t *item;
-	size_t i;
-	bool found = false;
-	struct bcidr4 subnet;
-	uint32_t gw = 0;
+	const char *addr = json_string_value(json_object_get(item, "address"));
+	const char *g = json_string_value(json_object_get(item, "gateway"));
+	bool v6 = addr && cni_is_ipv6(addr);
+	char w[64];
+	uint8_t prefix;
+	int r;
 
-	json_array_foreach (json_object_get(ipam, "ips"), i, item) {
-		const char *addr = json_string_value(json_object_get(item, "address"));
-		const char *g = json_string_value(json_object_get(item, "gateway"));
-		char w[64];
-		uint32_t a;
-		uint8_t prefix;
-		int r;
-
-		snprintf(w, sizeof(w), "%s result ips[%zu].address", c->ipam.type, i);
-		r = cni_ip4_parse(addr, w, &a, &prefix, ce);
+	snprintf(w, sizeof(w), "%s result ips[%zu].address", c->ipam.type, i);
+	if (v6 ? ipam->has_range6 : ipam->has_range)
+		return cni_fail(ce, CNI_ERR_UNSUPPORTED_FIELD, -ENOTSUP,
+				"%s returned more than one IPv%c address; berth-cni configures one of each family",
+				c->ipam.type, v6 ? '6' : '4');
+	if (!v6) {
+		r = cni_ip4_parse(addr ? addr : "", w, &p->ip, &prefix, ce);
 		if (r < 0)
 			return r;
-		if (found)
-			return cni_fail(ce, CNI_ERR_UNSUPPORTED_FIELD, -ENOTSUP,
-					"%s returned more than one IPv4 address; berth-cni configures one",
-					c->ipam.type);
 		if (prefix < 8 || prefix > 30)
 			return cni_fail(ce, CNI_ERR_DELEGATE, -EINVAL, "%s returned %s: the prefix must be /8 to /30",
 					c->ipam.type, addr);
-		subnet.addr = a & baddr_mask4(prefix);
-		subnet.prefix = prefix;
-		if (g) {
-			snprintf(w, sizeof(w), "%s result ips[%zu].gateway", c->ipam.type, i);
-			r = cni_ip4_parse(g, w, &gw, NULL, ce);
-			if (r < 0)
-				return r;
-		}
-		p->ip = a;
-		found = true;
+		ipam->has_range = true;
+		ipam->subnet.addr = p->ip & baddr_mask4(prefix);
+		ipam->subnet.prefix = prefix;
+		ipam->gateway = ipam->subnet.addr + 1;
+		/* the whole subnet: the engine allocates nothing here (the address is external) */
+		ipam->range_start = ipam->subnet.addr + 1;
+		ipam->range_end = (ipam->subnet.addr | ~baddr_mask4(prefix)) - 1;
+		snprintf(w, sizeof(w), "%s result ips[%zu].gateway", c->ipam.type, i);
+		return g ? cni_ip4_parse(g, w, &ipam->gateway, NULL, ce) : 0;
 	}
-	if (!found)
-		return cni_fail(ce, CNI_ERR_DELEGATE, -EPROTO, "%s returned no IPv4 address", c->ipam.type);
-	if (!gw)
-		gw = subnet.addr + 1;
-	cni_network_def(c, &subnet, gw, 0, 0, &p->net);
+	r = cni_ip6_parse(addr, w, &p->ip6, &prefix, ce);
+	if (r < 0)
+		return r;
+	if (prefix < 16 || prefix > 124)
+		return cni_fail(ce, CNI_ERR_DELEGATE, -EINVAL, "%s returned %s: the prefix must be /16 to /124",
+				c->ipam.type, addr);
+	ipam->has_range6 = true;
+	ipam->subnet6.addr = baddr_mask6(&p->ip6, prefix);
+	ipam->subnet6.prefix = prefix;
+	/* subnet::1 and the whole subnet, as host-local's defaults */
+	ipam->gateway6 = ipam->subnet6.addr;
+	ipam->gateway6.s6_addr[15] |= 1;
+	ipam->range6_start = ipam->gateway6;
+	ipam->range6_end = ipam->subnet6.addr;
+	for (int k = 15, bits = 128 - prefix; bits > 0; k--, bits -= 8)
+		ipam->range6_end.s6_addr[k] |= (uint8_t)(bits >= 8 ? 0xff : (1u << bits) - 1);
+	snprintf(w, sizeof(w), "%s result ips[%zu].gateway", c->ipam.type, i);
+	return g ? cni_ip6_parse(g, w, &ipam->gateway6, NULL, ce) : 0;
+}
+
+/* The addresses (one of each family) and routes of a delegate's result. */
+static int delegate_address(const struct cni_conf *c, const json_t *ipam, struct add_plan *p, struct cni_err *ce)
+{
+	struct cni_ipam got;
+	json_t *item;
+	size_t i;
+
+	memset(&got, 0, sizeof(got));
+	json_array_foreach (json_object_get(ipam, "ips"), i, item) {
+		int r = delegate_ip(c, item, i, &got, p, ce);
+
+		if (r < 0)
+			return r;
+	}
+	if (!got.has_range && !got.has_range6)
+		return cni_fail(ce, CNI_ERR_DELEGATE, -EPROTO, "%s returned no address", c->ipam.type);
+	cni_network_def(c, &got, &p->net);
 	p->ensure = true;
 	p->external = true;
 
 	json_array_foreach (json_object_get(ipam, "routes"), i, item) {
 		const char *dst = json_string_value(json_object_get(item, "dst"));
 		const char *rgw = json_string_value(json_object_get(item, "gw"));
-		struct bcidr4 d;
-		uint32_t rg = 0;
+		struct cni_route rt;
 		char w[64];
 		int r;
 
+		memset(&rt, 0, sizeof(rt));
 		snprintf(w, sizeof(w), "%s result routes[%zu]", c->ipam.type, i);
-		r = cni_cidr4_parse(dst, w, true, &d, ce);
+		rt.v6 = dst && cni_is_ipv6(dst);
+		r = rt.v6 ? cni_cidr6_parse(dst, w, true, &rt.dst6, ce)
+			  : cni_cidr4_parse(dst ? dst : "", w, true, &rt.dst, ce);
 		if (r >= 0 && rgw)
-			r = cni_ip4_parse(rgw, w, &rg, NULL, ce);
+			r = rt.v6 ? cni_ip6_parse(rgw, w, &rt.gw6, NULL, ce) : cni_ip4_parse(rgw, w, &rt.gw, NULL, ce);
 		if (r >= 0)
-			r = add_route(p, &d, rg, c->is_default_gw, ce);
+			r = add_route(p, &rt, c->is_default_gw, ce);
 		if (r < 0)
 			return r;
 	}
@@ -110,8 +145,8 @@ static int plan_builtin(const struct cni_conf *c, struct eng *eng, struct add_pl
 {
 	int r;
 
-	if (c->ipam.has_range) {
-		cni_network_def(c, &c->ipam.subnet, c->ipam.gateway, c->ipam.range_start, c->ipam.range_end, &p->net);
+	if (c->ipam.has_range || c->ipam.has_range6) {
+		cni_network_def(c, &c->ipam, &p->net);
 		p->ensure = true;
 	} else {
 		/* No IPAM keys: join a network defined elsewhere (netd's, or an earlier config's). */
@@ -125,12 +160,26 @@ static int plan_builtin(const struct cni_conf *c, struct eng *eng, struct add_pl
 			return cni_engine_fail(ce, 0, r);
 	}
 	for (size_t i = 0; i < c->ipam.n_routes; i++) {
-		r = add_route(p, &c->ipam.routes[i].dst, c->ipam.routes[i].gw, c->is_default_gw, ce);
+		r = add_route(p, &c->ipam.routes[i], c->is_default_gw, ce);
 		if (r < 0)
 			return r;
 	}
 	p->ip = c->has_ip ? c->ip : 0;
+	if (c->has_ip6)
+		p->ip6 = c->ip6;
 	return 0;
+}
+
+/* The default route dst (0.0.0.0/0, ::/0) via gw, unless the result has one already. */
+static int add_default_route(json_t *res, const char *dst, const char *gw)
+{
+	json_t *rt;
+	size_t i;
+
+	json_array_foreach (json_object_get(res, "routes"), i, rt)
+		if (strcmp(json_string_value(json_object_get(rt, "dst")), dst) == 0)
+			return 0;
+	return cni_result_add_route(res, dst, gw);
 }
 
 /*
@@ -148,8 +197,9 @@ static int set_dns(const struct cni_req *req, const struct add_plan *p, json_t *
 
 	if (!dns)
 		return -ENOMEM;
-	if (p->net.gateway_on_bridge && c->is_gateway && !json_array_size(json_object_get(dns, "nameservers")) &&
-	    names_served(c->data_dir, &domain)) {
+	/* netd's DNS answers on the IPv4 gateway (docs/dns.md) */
+	if (p->net.gateway_on_bridge && c->is_gateway && p->net.gateway &&
+	    !json_array_size(json_object_get(dns, "nameservers")) && names_served(c->data_dir, &domain)) {
 		if (bjson_set(dns, "nameservers", json_pack("[s]", baddr_fmt4(p->net.gateway, gw))) < 0)
 			return -ENOMEM;
 		if (!json_array_size(json_object_get(dns, "search")) &&
@@ -165,8 +215,9 @@ static int build_result(const struct cni_req *req, const struct add_plan *p, con
 {
 	const struct cni_conf *c = &req->conf;
 	_cleanup_json_ json_t *res = c->prev_result ? json_deep_copy(c->prev_result) : cni_result_new();
-	char mac[BMAC_STRLEN], cidr[BADDR_CIDR4_STRLEN], gw[INET_ADDRSTRLEN];
+	char mac[BMAC_STRLEN], cidr[BADDR_CIDR6_STRLEN], gw[INET6_ADDRSTRLEN];
 	struct bcidr4 addr = {.addr = ep->ip, .prefix = ep->prefix};
+	struct bcidr6 addr6 = {.addr = ep->ip6, .prefix = ep->prefix6};
 	uint8_t hw[6];
 	int idx, r;
 
@@ -187,25 +238,29 @@ static int build_result(const struct cni_req *req, const struct add_plan *p, con
 	if (ipam) {
 		r = cni_result_merge_ipam(res, ipam, idx);
 	} else {
-		r = cni_result_add_ip(res, baddr_fmt_cidr4(&addr, cidr),
-				      c->is_gateway ? baddr_fmt4(p->net.gateway, gw) : NULL, idx);
+		r = 0;
+		if (ep->ip)
+			r = cni_result_add_ip(res, baddr_fmt_cidr4(&addr, cidr),
+					      c->is_gateway ? baddr_fmt4(p->net.gateway, gw) : NULL, idx);
+		if (r >= 0 && ep->prefix6)
+			r = cni_result_add_ip(res, baddr_fmt_cidr6(&addr6, cidr),
+					      c->is_gateway ? baddr_fmt6(&p->net.gateway6, gw) : NULL, idx);
 		for (size_t i = 0; r >= 0 && i < c->ipam.n_routes; i++) {
-			char dst[BADDR_CIDR4_STRLEN], rgw[INET_ADDRSTRLEN];
+			const struct cni_route *rt = &c->ipam.routes[i];
+			char dst[BADDR_CIDR6_STRLEN], rgw[INET6_ADDRSTRLEN];
 
-			r = cni_result_add_route(res, baddr_fmt_cidr4(&c->ipam.routes[i].dst, dst),
-						 c->ipam.routes[i].gw ? baddr_fmt4(c->ipam.routes[i].gw, rgw) : NULL);
+			if (rt->v6)
+				r = cni_result_add_route(res, baddr_fmt_cidr6(&rt->dst6, dst),
+							 baddr_zero6(&rt->gw6) ? NULL : baddr_fmt6(&rt->gw6, rgw));
+			else
+				r = cni_result_add_route(res, baddr_fmt_cidr4(&rt->dst, dst),
+							 rt->gw ? baddr_fmt4(rt->gw, rgw) : NULL);
 		}
 	}
-	if (r >= 0 && c->is_default_gw) {
-		bool have = false;
-		json_t *rt;
-		size_t i;
-
-		json_array_foreach (json_object_get(res, "routes"), i, rt)
-			have = have || strcmp(json_string_value(json_object_get(rt, "dst")), "0.0.0.0/0") == 0;
-		if (!have)
-			r = cni_result_add_route(res, "0.0.0.0/0", baddr_fmt4(p->net.gateway, gw));
-	}
+	if (r >= 0 && c->is_default_gw && ep->ip)
+		r = add_default_route(res, "0.0.0.0/0", baddr_fmt4(p->net.gateway, gw));
+	if (r >= 0 && c->is_default_gw && ep->prefix6)
+		r = add_default_route(res, "::/0", baddr_fmt6(&p->net.gateway6, gw));
 	if (r >= 0)
 		r = set_dns(req, p, res);
 	if (r >= 0)
@@ -282,6 +337,8 @@ int cni_cmd_add(const struct cni_req *req, json_t **ret_result, struct cni_err *
 	}
 	for (size_t i = 0; i < c->n_ports; i++) {
 		ports[i].host_ip = c->ports[i].host_ip;
+		ports[i].host_v6 = c->ports[i].host_v6;
+		ports[i].host_ip6 = c->ports[i].host_ip6;
 		ports[i].host_port = ports[i].host_port_end = c->ports[i].host_port;
 		ports[i].container_port = ports[i].container_port_end = c->ports[i].container_port;
 		ports[i].proto = c->ports[i].proto;
@@ -293,6 +350,7 @@ int cni_cmd_add(const struct cni_req *req, json_t **ret_result, struct cni_err *
 		.netns_fd = nsfd,
 		.netns_path = env->netns,
 		.ip = p->ip,
+		.ip6 = p->ip6,
 		.ip_external = p->external,
 		.mac = c->has_mac ? c->mac : NULL,
 		.no_default_route = !c->is_default_gw,

@@ -1,4 +1,4 @@
-/* berth-cni: MACs, IPv4 addresses and prefixes from CNI input, refused with the field named. */
+/* berth-cni: MACs, IPv4 and IPv6 addresses and prefixes from CNI input, refused with the field named. */
 #include "cni/cni_addr.h"
 
 #include <arpa/inet.h>
@@ -41,8 +41,8 @@ int cni_ip4_parse(const char *s, const char *where, uint32_t *ret, uint8_t *ret_
 	bool ok;
 
 	if (cni_is_ipv6(s))
-		return cni_fail(ce, CNI_ERR_UNSUPPORTED_FIELD, -ENOTSUP,
-				"'%s' is \"%s\": IPv6 is not supported by berth-cni (IPv4 only)", where, s);
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"'%s' is \"%s\": an IPv6 address where IPv4 is needed", where, s);
 	if (strchr(s, '/')) {
 		ok = baddr_parse_cidr4(s, true, &c, NULL) >= 0 && c.prefix > 0;
 	} else {
@@ -63,9 +63,39 @@ int cni_cidr4_parse(const char *s, const char *where, bool allow_host_bits, stru
 	struct berr e = BERR_INIT;
 
 	if (cni_is_ipv6(s))
-		return cni_fail(ce, CNI_ERR_UNSUPPORTED_FIELD, -ENOTSUP,
-				"'%s' is \"%s\": IPv6 is not supported by berth-cni (IPv4 only)", where, s);
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"'%s' is \"%s\": an IPv6 prefix where IPv4 is needed", where, s);
 	if (baddr_parse_cidr4(s, allow_host_bits, &c, &e) < 0)
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s': %s", where, berr_message(&e));
+	*ret = c;
+	return 0;
+}
+
+int cni_ip6_parse(const char *s, const char *where, struct in6_addr *ret, uint8_t *ret_prefix, struct cni_err *ce)
+{
+	struct bcidr6 c;
+	bool ok;
+
+	if (strchr(s, '/')) {
+		ok = baddr_parse_cidr6(s, true, &c, NULL) >= 0 && c.prefix > 0;
+	} else {
+		ok = baddr_parse6(s, &c.addr, NULL) >= 0;
+		c.prefix = 128;
+	}
+	if (!ok)
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' is \"%s\", not an IPv6 address", where, s);
+	*ret = c.addr;
+	if (ret_prefix)
+		*ret_prefix = c.prefix;
+	return 0;
+}
+
+int cni_cidr6_parse(const char *s, const char *where, bool allow_host_bits, struct bcidr6 *ret, struct cni_err *ce)
+{
+	struct bcidr6 c;
+	struct berr e = BERR_INIT;
+
+	if (baddr_parse_cidr6(s, allow_host_bits, &c, &e) < 0)
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s': %s", where, berr_message(&e));
 	*ret = c;
 	return 0;

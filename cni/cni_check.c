@@ -1,8 +1,8 @@
 /*
  * berth-cni CHECK: the attachment is as ADD left it. The engine compares its
- * record with the kernel (veth, bridge port, address, routes, published
+ * record with the kernel (veth, bridge port, addresses, routes, published
  * ports); here the prevResult is compared with the record: the container's
- * interface with its MAC and the address on it.
+ * interface with its MAC and the addresses (both families) on it.
  */
 #include <errno.h>
 #include <sched.h>
@@ -39,18 +39,36 @@ static int find_endpoint(struct eng *eng, const struct cni_req *req, struct eng_
 	return 0;
 }
 
-/* The prevResult must name our interface with the endpoint's MAC and carry its address on that interface. */
+/* The prevResult lists cidr on interface idx. */
+static bool lists_address(const json_t *prev, int idx, const char *cidr)
+{
+	json_t *item;
+	size_t i;
+
+	json_array_foreach (json_object_get(prev, "ips"), i, item) {
+		json_t *ifc = json_object_get(item, "interface");
+
+		if (json_is_integer(ifc) && json_integer_value(ifc) == idx &&
+		    strcmp(json_string_value(json_object_get(item, "address")), cidr) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The prevResult must name our interface with the endpoint's MAC and carry its addresses on that interface. */
 static int check_prev_result(const struct cni_req *req, const struct eng_endpoint *ep, struct cni_err *ce)
 {
 	const json_t *prev = req->conf.prev_result;
-	char mac[BMAC_STRLEN], cidr[BADDR_CIDR4_STRLEN];
+	char mac[BMAC_STRLEN], cidr[BADDR_CIDR4_STRLEN], cidr6[BADDR_CIDR6_STRLEN];
 	struct bcidr4 addr = {.addr = ep->ip, .prefix = ep->prefix};
+	struct bcidr6 addr6 = {.addr = ep->ip6, .prefix = ep->prefix6};
 	json_t *item;
 	size_t i;
 	int idx = -1;
 
 	bmac_fmt(ep->mac, mac);
 	baddr_fmt_cidr4(&addr, cidr);
+	baddr_fmt_cidr6(&addr6, cidr6);
 	json_array_foreach (json_object_get(prev, "interfaces"), i, item) {
 		const char *sandbox = json_string_value(json_object_get(item, "sandbox"));
 
@@ -65,15 +83,14 @@ static int check_prev_result(const struct cni_req *req, const struct eng_endpoin
 	if (json_object_get(item, "mac") && strcasecmp(json_string_value(json_object_get(item, "mac")), mac) != 0)
 		return cni_fail(ce, CNI_ERR_CHECK, -EINVAL, "prevResult says %s has MAC %s, the attachment has %s",
 				req->env.ifname, json_string_value(json_object_get(item, "mac")), mac);
-	json_array_foreach (json_object_get(prev, "ips"), i, item) {
-		json_t *ifc = json_object_get(item, "interface");
-
-		if (json_is_integer(ifc) && json_integer_value(ifc) == idx &&
-		    strcmp(json_string_value(json_object_get(item, "address")), cidr) == 0)
-			return 0;
-	}
-	return cni_fail(ce, CNI_ERR_CHECK, -EINVAL, "prevResult does not list %s on %s (the attachment's address)",
-			cidr, req->env.ifname);
+	if (ep->ip && !lists_address(prev, idx, cidr))
+		return cni_fail(ce, CNI_ERR_CHECK, -EINVAL,
+				"prevResult does not list %s on %s (the attachment's address)", cidr, req->env.ifname);
+	if (ep->prefix6 && !lists_address(prev, idx, cidr6))
+		return cni_fail(ce, CNI_ERR_CHECK, -EINVAL,
+				"prevResult does not list %s on %s (the attachment's IPv6 address)", cidr6,
+				req->env.ifname);
+	return 0;
 }
 
 int cni_cmd_check(const struct cni_req *req, struct cni_err *ce)

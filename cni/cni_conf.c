@@ -81,6 +81,20 @@ static int check_top_keys(const json_t *doc, struct cni_err *ce)
 	return 0;
 }
 
+/* Two mappings of one port collide in a family they share: the same address, or either on every address. */
+static bool portmaps_collide(const struct cni_portmap *a, const struct cni_portmap *b)
+{
+	bool any_a = a->host_v6 ? baddr_zero6(&a->host_ip6) : !a->host_ip;
+	bool any_b = b->host_v6 ? baddr_zero6(&b->host_ip6) : !b->host_ip;
+
+	/* no hostIP is both families */
+	if (a->host_v6 != b->host_v6)
+		return (!a->host_v6 && !a->host_ip) || (!b->host_v6 && !b->host_ip);
+	if (any_a || any_b)
+		return true;
+	return a->host_v6 ? baddr_eq6(&a->host_ip6, &b->host_ip6) : a->host_ip == b->host_ip;
+}
+
 static int parse_ports(const json_t *list, struct cni_conf *c, struct cni_err *ce)
 {
 	static const char *const allowed[] = {"hostPort", "containerPort", "protocol", "hostIP", NULL};
@@ -140,10 +154,12 @@ static int parse_ports(const json_t *list, struct cni_conf *c, struct cni_err *c
 			uint8_t prefix;
 
 			snprintf(hw, sizeof(hw), "%s.hostIP", w);
-			r = cni_ip4_parse(host_ip, hw, &p->host_ip, &prefix, ce);
+			p->host_v6 = cni_is_ipv6(host_ip);
+			r = p->host_v6 ? cni_ip6_parse(host_ip, hw, &p->host_ip6, &prefix, ce)
+				       : cni_ip4_parse(host_ip, hw, &p->host_ip, &prefix, ce);
 			if (r < 0)
 				return r;
-			if (prefix != 32)
+			if (prefix != (p->host_v6 ? 128 : 32))
 				return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' must be an address", hw);
 		}
 		p->host_port = (uint16_t)hp;
@@ -151,8 +167,7 @@ static int parse_ports(const json_t *list, struct cni_conf *c, struct cni_err *c
 		for (size_t j = 0; j < c->n_ports; j++) {
 			const struct cni_portmap *q = &c->ports[j];
 
-			if (q->host_port == p->host_port && q->proto == p->proto &&
-			    (q->host_ip == p->host_ip || !q->host_ip || !p->host_ip))
+			if (q->host_port == p->host_port && q->proto == p->proto && portmaps_collide(q, p))
 				return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
 						"'%s' publishes host port %u/%s twice", w, p->host_port,
 						bproto_name(p->proto));
@@ -162,12 +177,29 @@ static int parse_ports(const json_t *list, struct cni_conf *c, struct cni_err *c
 	return 0;
 }
 
-/* Requested addresses from runtimeConfig.ips, args.cni.ips and CNI_ARGS IP must agree. */
+/* Requested addresses from runtimeConfig.ips, args.cni.ips and CNI_ARGS IP must agree (one per family). */
 static int want_ip(struct cni_conf *c, const char *s, const char *where, struct cni_err *ce)
 {
 	uint32_t ip;
-	int r = cni_ip4_parse(s, where, &ip, NULL, ce);
+	int r;
 
+	if (cni_is_ipv6(s)) {
+		struct in6_addr ip6;
+
+		r = cni_ip6_parse(s, where, &ip6, NULL, ce);
+		if (r < 0)
+			return r;
+		if (c->has_ip6 && !baddr_eq6(&c->ip6, &ip6))
+			return cni_fail(
+				ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"'%s' is \"%s\", but another source (CNI_ARGS IP, runtimeConfig.ips, args.cni.ips) "
+				"asks for a different IPv6 address",
+				where, s);
+		c->ip6 = ip6;
+		c->has_ip6 = true;
+		return 0;
+	}
+	r = cni_ip4_parse(s, where, &ip, NULL, ce);
 	if (r < 0)
 		return r;
 	if (c->has_ip && c->ip != ip)
@@ -260,6 +292,10 @@ static int parse_runtime(const json_t *doc, const struct cni_env *env, struct cn
 	if (env->args.has_ip) {
 		c->has_ip = true;
 		c->ip = env->args.ip;
+	}
+	if (env->args.has_ip6) {
+		c->has_ip6 = true;
+		c->ip6 = env->args.ip6;
 	}
 	if (env->args.has_mac) {
 		c->has_mac = true;
@@ -460,6 +496,16 @@ static int parse_doc(const json_t *doc, const struct cni_env *env, struct cni_co
 		return cni_fail(ce, CNI_ERR_ADDRESS, -EADDRNOTAVAIL,
 				"requested address %s is outside the allocation range or is the gateway",
 				baddr_fmt4(c->ip, a));
+	}
+	/* network byte order: memcmp orders IPv6 addresses as numbers */
+	if (c->has_ip6 && c->ipam.has_range6 && !c->ipam.delegated &&
+	    (memcmp(&c->ip6, &c->ipam.range6_start, 16) < 0 || memcmp(&c->ip6, &c->ipam.range6_end, 16) > 0 ||
+	     baddr_eq6(&c->ip6, &c->ipam.gateway6))) {
+		char a[INET6_ADDRSTRLEN];
+
+		return cni_fail(ce, CNI_ERR_ADDRESS, -EADDRNOTAVAIL,
+				"requested address %s is outside the allocation range or is the gateway",
+				baddr_fmt6(&c->ip6, a));
 	}
 
 	prev = json_object_get(doc, "prevResult");

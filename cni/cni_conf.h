@@ -28,29 +28,37 @@
 /* Largest stdin accepted (GC passes every valid attachment of the host). */
 #define CNI_STDIN_MAX (16u << 20)
 
-struct cni_route4 {
+struct cni_route {
+	bool v6; /* dst6 / gw6 */
 	struct bcidr4 dst;
 	uint32_t gw; /* 0: none (via the interface / the gateway's default) */
+	struct bcidr6 dst6;
+	struct in6_addr gw6; /* ::: none */
 };
 
-/* The built-in IPAM, from host-local's keys. */
+/* The built-in IPAM, from host-local's keys: one range per address family. */
 struct cni_ipam {
 	bool delegated;	  /* any ipam.type other than absent / "berth-cni" */
 	const char *type; /* the delegate's type; NULL when built in */
-	bool has_range;	  /* a subnet was configured */
+	bool has_range;	  /* an IPv4 subnet was configured */
 	struct bcidr4 subnet;
 	uint32_t range_start; /* host byte order, inside subnet */
 	uint32_t range_end;
 	uint32_t gateway;
-	struct cni_route4 *routes;
+	bool has_range6; /* an IPv6 subnet was configured */
+	struct bcidr6 subnet6;
+	struct in6_addr range6_start, range6_end, gateway6;
+	struct cni_route *routes;
 	size_t n_routes;
 };
 
 struct cni_portmap {
-	uint32_t host_ip; /* 0: every host address */
+	uint32_t host_ip; /* 0: every host address (unless host_v6) */
 	uint16_t host_port;
 	uint16_t container_port;
 	enum bproto proto;
+	bool host_v6; /* hostIP is IPv6: host_ip6 (:: every IPv6 address) */
+	struct in6_addr host_ip6;
 };
 
 /* An attachment GC keeps; both are required by the spec. */
@@ -82,6 +90,8 @@ struct cni_conf {
 	size_t n_ports;
 	bool has_ip; /* a specific address was asked for */
 	uint32_t ip;
+	bool has_ip6; /* the same for IPv6 */
+	struct in6_addr ip6;
 	bool has_mac;
 	uint8_t mac[6];
 	/* netd's DNS: the container's name (K8S_POD_NAME) and runtimeConfig.aliases (of this network) */

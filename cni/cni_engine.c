@@ -45,18 +45,38 @@ int cni_engine_open(const struct cni_req *req, struct eng **ret, struct cni_err 
 	return 0;
 }
 
-void cni_network_def(const struct cni_conf *c, const struct bcidr4 *subnet, uint32_t gateway, uint32_t range_start,
-		     uint32_t range_end, struct eng_network *ret)
+void cni_network_def(const struct cni_conf *c, const struct cni_ipam *ipam, struct eng_network *ret)
 {
 	eng_network_init(ret, c->name);
 	snprintf(ret->bridge, sizeof(ret->bridge), "%s", c->bridge);
-	ret->subnet = *subnet;
-	ret->gateway = gateway;
-	/* The whole subnet is the engine's 0/0, so a network netd made without a range compares equal. */
-	if (range_start == subnet->addr + 1 && range_end == (subnet->addr | ~baddr_mask4(subnet->prefix)) - 1)
-		range_start = range_end = 0;
-	ret->range_start = range_start;
-	ret->range_end = range_end;
+	if (ipam->has_range) {
+		const struct bcidr4 *subnet = &ipam->subnet;
+		uint32_t range_start = ipam->range_start, range_end = ipam->range_end;
+
+		ret->subnet = *subnet;
+		ret->gateway = ipam->gateway;
+		/* The whole subnet is the engine's 0/0, so a network netd made without a range compares equal. */
+		if (range_start == subnet->addr + 1 && range_end == (subnet->addr | ~baddr_mask4(subnet->prefix)) - 1)
+			range_start = range_end = 0;
+		ret->range_start = range_start;
+		ret->range_end = range_end;
+	}
+	if (ipam->has_range6) {
+		struct in6_addr first = ipam->subnet6.addr, last = ipam->subnet6.addr;
+
+		ret->subnet6 = ipam->subnet6;
+		ret->gateway6 = ipam->gateway6;
+		/* the whole subnet (host-local's default range) is the engine's ::/::, as for IPv4 */
+		for (int i = 15; i >= 0 && ++first.s6_addr[i] == 0; i--)
+			;
+		for (int i = 15, bits = 128 - ipam->subnet6.prefix; bits > 0; i--, bits -= 8)
+			last.s6_addr[i] |= (uint8_t)(bits >= 8 ? 0xff : (1u << bits) - 1);
+		if (!baddr_eq6(&ipam->range6_start, &first) || !baddr_eq6(&ipam->range6_end, &last)) {
+			ret->range6_start = ipam->range6_start;
+			ret->range6_end = ipam->range6_end;
+		}
+		ret->masquerade6 = c->ip_masq;
+	}
 	ret->mtu = c->mtu;
 	ret->masquerade = c->ip_masq;
 	ret->internal = false;

@@ -22,11 +22,10 @@ BERTH_DEFINE_PTR_CLEANUP(cni_eng_closep, struct eng, eng_close)
 #define _cleanup_eng_ _cleanup_(cni_eng_closep)
 
 /*
- * The engine network a config describes, for a subnet / gateway / range
- * (from the built-in IPAM, or learnt from a delegate's result).
+ * The engine network a config describes, for the subnets, gateways and
+ * ranges of ipam (the built-in IPAM's, or learnt from a delegate's result).
  */
-void cni_network_def(const struct cni_conf *c, const struct bcidr4 *subnet, uint32_t gateway, uint32_t range_start,
-		     uint32_t range_end, struct eng_network *ret);
+void cni_network_def(const struct cni_conf *c, const struct cni_ipam *ipam, struct eng_network *ret);
 
 /* Classify an engine failure: its errno gives the code unless code is non-zero. */
 int cni_engine_fail(struct cni_err *ce, unsigned code, int r);

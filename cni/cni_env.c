@@ -75,18 +75,25 @@ static bool split_pair(const char *s, const char *end, char *key, size_t klen, c
 
 static int args_ip(const char *val, struct cni_args *a, struct cni_err *ce)
 {
-	/* host-local accepts a comma-separated list, one address per range set: keep the IPv4 one. */
+	/* host-local accepts a comma-separated list, one address per range set: one of each family here. */
 	char buf[512];
 	char *save = NULL;
-	int n4 = 0;
+	int n4 = 0, n6 = 0;
 
 	snprintf(buf, sizeof(buf), "%s", val);
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		uint32_t ip;
 		int r;
 
-		if (cni_is_ipv6(tok))
-			return env_fail(ce, "CNI_ARGS: IP=%s: IPv6 is not supported by berth-cni (IPv4 only)", val);
+		if (cni_is_ipv6(tok)) {
+			r = cni_ip6_parse(tok, "CNI_ARGS IP", &a->ip6, NULL, NULL);
+			if (r < 0)
+				return env_fail(ce, "CNI_ARGS: IP=%s is not an IPv6 address", val);
+			if (n6++ > 0)
+				return env_fail(ce, "CNI_ARGS: IP=%s asks for more than one IPv6 address", val);
+			a->has_ip6 = true;
+			continue;
+		}
 		r = cni_ip4_parse(tok, "CNI_ARGS IP", &ip, NULL, NULL);
 		if (r < 0)
 			return env_fail(ce, "CNI_ARGS: IP=%s is not an IPv4 address", val);
@@ -95,7 +102,7 @@ static int args_ip(const char *val, struct cni_args *a, struct cni_err *ce)
 		a->ip = ip;
 		a->has_ip = true;
 	}
-	if (n4 == 0)
+	if (n4 + n6 == 0)
 		return env_fail(ce, "CNI_ARGS: IP is empty");
 	return 0;
 }

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,6 +27,8 @@ enum cni_cmd {
 struct cni_args {
 	bool has_ip;
 	uint32_t ip; /* host byte order */
+	bool has_ip6;
+	struct in6_addr ip6;
 	bool has_mac;
 	uint8_t mac[6];
 	bool ignore_unknown;

@@ -37,7 +37,97 @@ static int addr_field(const json_t *o, const char *key, const char *where, uint3
 	return 1;
 }
 
-/* One range object {subnet, rangeStart, rangeEnd, gateway}; where names it. */
+static int addr6_field(const json_t *o, const char *key, const char *where, struct in6_addr *ret, struct cni_err *ce)
+{
+	const char *s = NULL;
+	char w[128];
+	int r = str_field(o, key, where, &s, ce);
+
+	if (r <= 0 || !*s)
+		return r < 0 ? r : 0;
+	snprintf(w, sizeof(w), "%s.%s", where, key);
+	r = cni_ip6_parse(s, w, ret, NULL, ce);
+	if (r < 0)
+		return r;
+	if (strchr(s, '/'))
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' is \"%s\": an address without a prefix", w,
+				s);
+	return 1;
+}
+
+__extension__ typedef unsigned __int128 u128;
+
+static u128 u128_of(const struct in6_addr *a)
+{
+	u128 v = 0;
+
+	for (int i = 0; i < 16; i++)
+		v = v << 8 | a->s6_addr[i];
+	return v;
+}
+
+static struct in6_addr addr_of(u128 v)
+{
+	struct in6_addr a;
+
+	for (int i = 15; i >= 0; i--) {
+		a.s6_addr[i] = (uint8_t)v;
+		v >>= 8;
+	}
+	return a;
+}
+
+/* An IPv6 address field of a range: inside the subnet's host addresses (*ret when set). */
+static int range6_addr(const json_t *o, const char *key, const char *where, const char *subnet, u128 first, u128 last,
+		       struct in6_addr *ret, struct cni_err *ce)
+{
+	struct in6_addr v;
+	int r = addr6_field(o, key, where, &v, ce);
+
+	if (r <= 0)
+		return r;
+	if (u128_of(&v) < first || u128_of(&v) > last)
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"'%s.%s' is outside the subnet's host addresses (%s)", where, key, subnet);
+	*ret = v;
+	return 1;
+}
+
+/* An IPv6 range {subnet, rangeStart, rangeEnd, gateway}, with host-local's defaults. */
+static int parse_range6(const json_t *o, const char *where, const char *subnet, struct cni_ipam *ipam,
+			struct cni_err *ce)
+{
+	char w[128];
+	u128 base, first, last;
+	int r;
+
+	snprintf(w, sizeof(w), "%s.subnet", where);
+	r = cni_cidr6_parse(subnet, w, true, &ipam->subnet6, ce);
+	if (r < 0)
+		return r;
+	if (ipam->subnet6.prefix < 16 || ipam->subnet6.prefix > 124)
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"'%s' is \"%s\": the prefix must be between /16 and /124", w, subnet);
+	ipam->subnet6.addr = baddr_mask6(&ipam->subnet6.addr, ipam->subnet6.prefix);
+	ipam->has_range6 = true;
+	/* host-local's defaults: the gateway is the first address, the range every address after the subnet's own */
+	base = u128_of(&ipam->subnet6.addr);
+	first = base + 1;
+	last = base + (((u128)1 << (128 - ipam->subnet6.prefix)) - 1);
+	ipam->gateway6 = addr_of(first);
+	ipam->range6_start = addr_of(first);
+	ipam->range6_end = addr_of(last);
+	if ((r = range6_addr(o, "gateway", where, subnet, first, last, &ipam->gateway6, ce)) < 0 ||
+	    (r = range6_addr(o, "rangeStart", where, subnet, first, last, &ipam->range6_start, ce)) < 0 ||
+	    (r = range6_addr(o, "rangeEnd", where, subnet, first, last, &ipam->range6_end, ce)) < 0)
+		return r;
+	if (u128_of(&ipam->range6_start) > u128_of(&ipam->range6_end))
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s.rangeStart' is after '%s.rangeEnd'", where,
+				where);
+	return 0;
+}
+
+/* One range object {subnet, rangeStart, rangeEnd, gateway} of either family (its subnet's); where names it. */
 static int parse_range(const json_t *o, const char *where, bool check_keys, struct cni_ipam *ipam, struct cni_err *ce)
 {
 	static const char *const keys[] = {"subnet", "rangeStart", "rangeEnd", "gateway"};
@@ -63,6 +153,8 @@ static int parse_range(const json_t *o, const char *where, bool check_keys, stru
 		return r;
 	if (r == 0 || !*subnet)
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "missing required key '%s.subnet'", where);
+	if (cni_is_ipv6(subnet))
+		return parse_range6(o, where, subnet, ipam, ce);
 	snprintf(w, sizeof(w), "%s.subnet", where);
 	r = cni_cidr4_parse(subnet, w, true, &ipam->subnet, ce);
 	if (r < 0)
@@ -113,12 +205,12 @@ static int parse_range(const json_t *o, const char *where, bool check_keys, stru
 	return 0;
 }
 
-/* "ranges": [[{range}, ...], ...]: a list of range sets, one address per set. */
+/* "ranges": [[{range}, ...], ...]: a list of range sets, one address per set (here one set per family). */
 static int parse_ranges(const json_t *ranges, struct cni_ipam *ipam, struct cni_err *ce)
 {
 	json_t *set, *range;
 	size_t i, j;
-	int n4 = 0;
+	int n4 = 0, n6 = 0;
 
 	if (!json_is_array(ranges))
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'ipam.ranges' must be a list of range lists");
@@ -128,25 +220,24 @@ static int parse_ranges(const json_t *ranges, struct cni_ipam *ipam, struct cni_
 					"'ipam.ranges[%zu]' must be a non-empty list of ranges", i);
 		json_array_foreach (set, j, range) {
 			json_t *subnet = json_object_get(range, "subnet");
+			bool v6 = json_is_string(subnet) && cni_is_ipv6(json_string_value(subnet));
+			int *count = v6 ? &n6 : &n4;
 			char w[64];
 			int r;
 
 			snprintf(w, sizeof(w), "ipam.ranges[%zu][%zu]", i, j);
 			if (!json_is_object(range))
 				return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' must be an object", w);
-			if (json_is_string(subnet) && cni_is_ipv6(json_string_value(subnet)))
+			if ((*count)++ > 0)
 				return cni_fail(ce, CNI_ERR_UNSUPPORTED_FIELD, -ENOTSUP,
-						"'%s.subnet' is \"%s\": IPv6 is not supported by berth-cni (IPv4 only)",
-						w, json_string_value(subnet));
-			if (n4++ > 0)
-				return cni_fail(ce, CNI_ERR_UNSUPPORTED_FIELD, -ENOTSUP,
-						"'%s': berth-cni supports one IPv4 range per network", w);
+						"'%s': berth-cni supports one %s range per network", w,
+						v6 ? "IPv6" : "IPv4");
 			r = parse_range(range, w, true, ipam, ce);
 			if (r < 0)
 				return r;
 		}
 	}
-	if (n4 == 0)
+	if (n4 + n6 == 0)
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'ipam.ranges' holds no range");
 	return 0;
 }
@@ -166,7 +257,7 @@ static int parse_routes(const json_t *routes, struct cni_ipam *ipam, struct cni_
 		return cni_oom(ce);
 	json_array_foreach (routes, i, item) {
 		static const char *const allowed[] = {"dst", "gw", NULL};
-		struct cni_route4 *rt = &ipam->routes[i];
+		struct cni_route *rt = &ipam->routes[i];
 		const char *dst = NULL;
 		char w[64];
 		int r;
@@ -186,12 +277,16 @@ static int parse_routes(const json_t *routes, struct cni_ipam *ipam, struct cni_
 			char dw[80];
 
 			snprintf(dw, sizeof(dw), "%s.dst", w);
-			r = cni_cidr4_parse(dst, dw, true, &rt->dst, ce);
+			rt->v6 = cni_is_ipv6(dst);
+			r = rt->v6 ? cni_cidr6_parse(dst, dw, true, &rt->dst6, ce)
+				   : cni_cidr4_parse(dst, dw, true, &rt->dst, ce);
 			if (r < 0)
 				return r;
 			rt->dst.addr &= baddr_mask4(rt->dst.prefix);
+			rt->dst6.addr = baddr_mask6(&rt->dst6.addr, rt->dst6.prefix);
 		}
-		r = addr_field(item, "gw", w, &rt->gw, ce);
+		/* the gateway of the dst's family */
+		r = rt->v6 ? addr6_field(item, "gw", w, &rt->gw6, ce) : addr_field(item, "gw", w, &rt->gw, ce);
 		if (r < 0)
 			return r;
 		ipam->n_routes++;
@@ -249,12 +344,6 @@ int cni_ipam_parse(const json_t *ipam, struct cni_ipam *ret, struct cni_err *ce)
 					"'ipam' has both 'ranges' and 'subnet': use one of them");
 		r = parse_ranges(ranges, &out, ce);
 	} else if (json_object_get(ipam, "subnet")) {
-		json_t *subnet = json_object_get(ipam, "subnet");
-
-		if (json_is_string(subnet) && cni_is_ipv6(json_string_value(subnet)))
-			return cni_fail(ce, CNI_ERR_UNSUPPORTED_FIELD, -ENOTSUP,
-					"'ipam.subnet' is \"%s\": IPv6 is not supported by berth-cni (IPv4 only)",
-					json_string_value(subnet));
 		/* The keys were checked above: "type" and "routes" sit beside the range's here. */
 		r = parse_range(ipam, "ipam", false, &out, ce);
 	} else {
@@ -272,7 +361,10 @@ int cni_ipam_parse(const json_t *ipam, struct cni_ipam *ret, struct cni_err *ce)
 		if (r < 0)
 			goto fail;
 		for (size_t i = 0; i < out.n_routes; i++) {
-			if (out.routes[i].gw && out.has_range && !baddr_in4(&out.subnet, out.routes[i].gw)) {
+			const struct cni_route *rt = &out.routes[i];
+
+			if ((rt->gw && out.has_range && !baddr_in4(&out.subnet, rt->gw)) ||
+			    (!baddr_zero6(&rt->gw6) && out.has_range6 && !baddr_in6(&out.subnet6, &rt->gw6))) {
 				r = cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
 					     "'ipam.routes[%zu].gw' is not inside the subnet", i);
 				goto fail;

@@ -83,6 +83,94 @@ bool baddr_overlap4(const struct bcidr4 *a, const struct bcidr4 *b)
 	return (a->addr & baddr_mask4(p)) == (b->addr & baddr_mask4(p));
 }
 
+int baddr_parse6(const char *s, struct in6_addr *ret, struct berr *e)
+{
+	struct in6_addr a;
+
+	if (!s || !strchr(s, ':') || strlen(s) >= INET6_ADDRSTRLEN || inet_pton(AF_INET6, s, &a) != 1)
+		return berr_set(e, -EINVAL, "invalid IPv6 address '%s'", s ? s : "");
+	*ret = a;
+	return 0;
+}
+
+struct in6_addr baddr_mask6(const struct in6_addr *a, uint8_t prefix)
+{
+	struct in6_addr m = *a;
+
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = prefix >= 8 * (i + 1) ? 8 : prefix > 8 * i ? prefix - 8 * i : 0;
+
+		m.s6_addr[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	return m;
+}
+
+int baddr_parse_cidr6(const char *s, bool allow_host_bits, struct bcidr6 *ret, struct berr *e)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *slash;
+	struct in6_addr a, m;
+	uint64_t prefix;
+
+	slash = s ? strchr(s, '/') : NULL;
+	if (!slash || (size_t)(slash - s) >= sizeof(buf))
+		return berr_set(e, -EINVAL, "invalid IPv6 prefix '%s': expected ADDRESS/PREFIX", s ? s : "");
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (baddr_parse6(buf, &a, NULL) < 0)
+		return berr_set(e, -EINVAL, "invalid IPv6 prefix '%s': bad address", s);
+	if (bparse_u64(slash + 1, 0, 128, &prefix) < 0)
+		return berr_set(e, -EINVAL, "invalid IPv6 prefix '%s': prefix must be 0..128", s);
+	m = baddr_mask6(&a, (uint8_t)prefix);
+	if (!allow_host_bits && !baddr_eq6(&m, &a))
+		return berr_set(e, -EINVAL, "invalid IPv6 prefix '%s': host bits set", s);
+	ret->addr = a;
+	ret->prefix = (uint8_t)prefix;
+	return 0;
+}
+
+const char *baddr_fmt6(const struct in6_addr *a, char *buf)
+{
+	if (!inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN))
+		snprintf(buf, INET6_ADDRSTRLEN, "?");
+	return buf;
+}
+
+const char *baddr_fmt_cidr6(const struct bcidr6 *c, char *buf)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	snprintf(buf, BADDR_CIDR6_STRLEN, "%s/%u", baddr_fmt6(&c->addr, a), (unsigned)c->prefix & 255);
+	return buf;
+}
+
+bool baddr_in6(const struct bcidr6 *c, const struct in6_addr *a)
+{
+	struct in6_addr x = baddr_mask6(a, c->prefix), y = baddr_mask6(&c->addr, c->prefix);
+
+	return baddr_eq6(&x, &y);
+}
+
+bool baddr_overlap6(const struct bcidr6 *a, const struct bcidr6 *b)
+{
+	uint8_t p = a->prefix < b->prefix ? a->prefix : b->prefix;
+	struct in6_addr x = baddr_mask6(&a->addr, p), y = baddr_mask6(&b->addr, p);
+
+	return baddr_eq6(&x, &y);
+}
+
+int baddr_family(const char *s)
+{
+	struct in6_addr a6;
+	uint32_t a4;
+
+	if (s && baddr_parse4(s, &a4, NULL) == 0)
+		return AF_INET;
+	if (s && baddr_parse6(s, &a6, NULL) == 0)
+		return AF_INET6;
+	return 0;
+}
+
 int bparse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 {
 	uint64_t v = 0;
@@ -190,11 +278,29 @@ static int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
 	return 0;
 }
 
+/* "[ADDR]:" (IPv6) or "ADDR:" (IPv4) at the head of a spec: into r, *rest after the ':'; 0 when there is none. */
+static int parse_host_ip(char *buf, struct bportspec *r, char **rest)
+{
+	char *end;
+
+	if (buf[0] != '[')
+		return 0;
+	end = strchr(buf, ']');
+	if (!end || end[1] != ':')
+		return -EINVAL;
+	*end = '\0';
+	if (baddr_parse6(buf + 1, &r->host_ip6, NULL) < 0)
+		return -EINVAL;
+	r->host_v6 = true;
+	*rest = end + 2;
+	return 1;
+}
+
 int bportspec_parse(const char *s, struct bportspec *ret, struct berr *e)
 {
 	char buf[128];
 	char *parts[3];
-	int n = 0;
+	int n = 0, r6;
 	char *p, *proto;
 	struct bportspec r = {.proto = BPROTO_TCP};
 	uint16_t clo, chi;
@@ -202,13 +308,18 @@ int bportspec_parse(const char *s, struct bportspec *ret, struct berr *e)
 	if (!s || strlen(s) >= sizeof(buf))
 		return berr_set(e, -EINVAL, "invalid port spec '%s'", s ? s : "");
 	snprintf(buf, sizeof(buf), "%s", s);
-	proto = strchr(buf, '/');
-	if (proto) {
+	proto = strrchr(buf, '/');
+	if (proto && !strchr(proto, ']')) {
 		*proto++ = '\0';
 		if (bproto_parse(proto, &r.proto) < 0)
 			return berr_set(e, -EINVAL, "invalid port spec '%s': protocol must be tcp or udp", s);
 	}
 	p = buf;
+	r6 = parse_host_ip(buf, &r, &p);
+	if (r6 < 0)
+		return berr_set(e, -EINVAL, "invalid port spec '%s': bad host address (IPv6 as [ADDRESS])", s);
+	if (r6 > 0)
+		parts[n++] = (char *)"";
 	parts[n++] = p;
 	while ((p = strchr(p, ':'))) {
 		*p++ = '\0';
@@ -219,7 +330,9 @@ int bportspec_parse(const char *s, struct bportspec *ret, struct berr *e)
 	if (n < 2)
 		return berr_set(e, -EINVAL, "invalid port spec '%s': expected [HOSTIP:]HOSTPORT:CONTAINERPORT[/PROTO]",
 				s);
-	if (n == 3 && parts[0][0] && baddr_parse4(parts[0], &r.host_ip, NULL) < 0)
+	if (r6 > 0 && n != 3)
+		return berr_set(e, -EINVAL, "invalid port spec '%s': expected [ADDRESS]:HOSTPORT:CONTAINERPORT", s);
+	if (!r6 && n == 3 && parts[0][0] && baddr_parse4(parts[0], &r.host_ip, NULL) < 0)
 		return berr_set(e, -EINVAL, "invalid port spec '%s': bad host address '%s'", s, parts[0]);
 	if (parse_port_range(parts[n - 2], &r.host_port, &r.host_port_end) < 0)
 		return berr_set(e, -EINVAL, "invalid port spec '%s': bad host port '%s' (1-65535 or LOW-HIGH)", s,
@@ -236,10 +349,12 @@ int bportspec_parse(const char *s, struct bportspec *ret, struct berr *e)
 
 const char *bportspec_fmt(const struct bportspec *p, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN] = "";
+	char ip[INET6_ADDRSTRLEN + 3] = "", a6[INET6_ADDRSTRLEN];
 	char hp[16], cp[16];
 
-	if (p->host_ip)
+	if (p->host_v6)
+		snprintf(ip, sizeof(ip), "[%s]", baddr_fmt6(&p->host_ip6, a6));
+	else if (p->host_ip)
 		baddr_fmt4(p->host_ip, ip);
 	if (p->host_port_end != p->host_port) {
 		snprintf(hp, sizeof(hp), "%u-%u", p->host_port, p->host_port_end);
@@ -251,6 +366,6 @@ const char *bportspec_fmt(const struct bportspec *p, char *buf, size_t len)
 		snprintf(hp, sizeof(hp), "%u", p->host_port);
 		snprintf(cp, sizeof(cp), "%u", p->container_port);
 	}
-	snprintf(buf, len, "%s%s%s:%s/%s", ip, p->host_ip ? ":" : "", hp, cp, bproto_name(p->proto));
+	snprintf(buf, len, "%s%s%s:%s/%s", ip, ip[0] ? ":" : "", hp, cp, bproto_name(p->proto));
 	return buf;
 }

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "err.h"
 
@@ -33,6 +34,42 @@ static inline bool baddr_in4(const struct bcidr4 *c, uint32_t a)
 }
 bool baddr_overlap4(const struct bcidr4 *a, const struct bcidr4 *b);
 
+/* An IPv6 prefix (addr in network byte order, as in6_addr always is); prefix 0 with addr :: means "none". */
+struct bcidr6 {
+	struct in6_addr addr;
+	uint8_t prefix;
+};
+
+/* An IPv6 address as inet_pton reads it (no zone, no brackets). */
+int baddr_parse6(const char *s, struct in6_addr *ret, struct berr *e);
+/* "ADDR/n" (n 0..128); host bits must be zero unless allow_host_bits. */
+int baddr_parse_cidr6(const char *s, bool allow_host_bits, struct bcidr6 *ret, struct berr *e);
+/* Format into buf (at least INET6_ADDRSTRLEN). Returns buf. */
+const char *baddr_fmt6(const struct in6_addr *a, char *buf);
+#define BADDR_CIDR6_STRLEN (INET6_ADDRSTRLEN + 4)
+const char *baddr_fmt_cidr6(const struct bcidr6 *c, char *buf);
+/* a with every bit past prefix cleared. */
+struct in6_addr baddr_mask6(const struct in6_addr *a, uint8_t prefix);
+bool baddr_in6(const struct bcidr6 *c, const struct in6_addr *a);
+bool baddr_overlap6(const struct bcidr6 *a, const struct bcidr6 *b);
+static inline bool baddr_zero6(const struct in6_addr *a)
+{
+	static const struct in6_addr any = IN6ADDR_ANY_INIT;
+
+	return memcmp(a, &any, sizeof(any)) == 0;
+}
+static inline bool baddr_eq6(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+/* Unique local (fd00::/8, the half of fc00::/7 in use): private, masqueraded by default. */
+static inline bool baddr_ula6(const struct in6_addr *a)
+{
+	return a->s6_addr[0] == 0xfd;
+}
+/* An address of either family as text ("10.1.2.3" or "fd00::2"); family AF_INET or AF_INET6, 0 when neither. */
+int baddr_family(const char *s);
+
 /* Strict decimal integer in [min, max]. */
 int bparse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
@@ -52,17 +89,24 @@ enum bproto { BPROTO_TCP = 6, BPROTO_UDP = 17 };
 const char *bproto_name(enum bproto p);
 int bproto_parse(const char *s, enum bproto *ret);
 
-/* A published port: [HOSTIP:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp]. */
+/*
+ * A published port: [HOSTIP:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp],
+ * HOSTIP an IPv4 address or an IPv6 one in brackets ("[2001:db8::1]",
+ * "[::]" for every IPv6 address). Without HOSTIP (or with 0.0.0.0) the port
+ * is published on every address of both families the endpoint has.
+ */
 struct bportspec {
-	uint32_t host_ip; /* 0: every host address */
+	uint32_t host_ip; /* 0: every host address (unless host_v6) */
 	uint16_t host_port;
 	uint16_t host_port_end; /* == host_port for a single port */
 	uint16_t container_port;
 	/* == container_port when every host port maps to that one port, else a range as wide as the host's */
 	uint16_t container_port_end;
 	enum bproto proto;
+	bool host_v6; /* IPv6 only: on host_ip6 (:: every IPv6 address) */
+	struct in6_addr host_ip6;
 };
 
 int bportspec_parse(const char *s, struct bportspec *ret, struct berr *e);
-/* Format back to the canonical spec into buf (at least 64 bytes). */
+/* Format back to the canonical spec into buf (at least 96 bytes). */
 const char *bportspec_fmt(const struct bportspec *p, char *buf, size_t len);

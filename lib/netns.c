@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -145,25 +147,81 @@ int bns_run(int nsfd, int nstype, int (*fn)(void *arg), void *arg, struct berr *
 struct sock_args {
 	int domain, type, protocol;
 	int fd;
+	struct bns_sysctl *set;
+	size_t n;
 };
+
+static void sysctls_in_ns(struct bns_sysctl *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(set[i].value);
+		int fd = set[i].dirfd >= 0 ? openat(set[i].dirfd, set[i].path, O_WRONLY | O_CLOEXEC)
+					   : open(set[i].path, O_WRONLY | O_CLOEXEC);
+
+		set[i].err = 0;
+		if (fd < 0) {
+			set[i].err = -errno;
+			continue;
+		}
+		if (write(fd, set[i].value, l) != (ssize_t)l)
+			set[i].err = -EIO;
+		close(fd);
+	}
+}
 
 static int sock_in_ns(void *p)
 {
 	struct sock_args *a = p;
 
 	a->fd = socket(a->domain, a->type | SOCK_CLOEXEC, a->protocol);
-	return a->fd < 0 ? -errno : 0;
+	if (a->fd < 0)
+		return -errno;
+	sysctls_in_ns(a->set, a->n);
+	return 0;
+}
+
+int bns_procfs(int *ret_fd, struct berr *e)
+{
+#if defined(SYS_fsopen) && defined(SYS_fsconfig) && defined(SYS_fsmount)
+	int fs, mnt;
+
+	fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return berr_errno(e, "fsopen proc");
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		int r = berr_errno(e, "create a procfs instance");
+
+		close(fs);
+		return r;
+	}
+	mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+	close(fs);
+	if (mnt < 0)
+		return berr_errno(e, "fsmount proc");
+	*ret_fd = mnt;
+	return 0;
+#else
+	(void)ret_fd;
+	return berr_set(e, -ENOSYS, "no fsopen");
+#endif
 }
 
 int bns_socket(int nsfd, int domain, int type, int protocol, int *ret_fd, struct berr *e)
 {
-	struct sock_args a = {domain, type, protocol, -1};
+	return bns_socket_sysctls(nsfd, domain, type, protocol, NULL, 0, ret_fd, e);
+}
+
+int bns_socket_sysctls(int nsfd, int domain, int type, int protocol, struct bns_sysctl *set, size_t n, int *ret_fd,
+		       struct berr *e)
+{
+	struct sock_args a = {domain, type, protocol, -1, set, n};
 	int r;
 
 	if (nsfd < 0) {
 		a.fd = socket(domain, type | SOCK_CLOEXEC, protocol);
 		if (a.fd < 0)
 			return berr_errno(e, "socket");
+		sysctls_in_ns(set, n);
 		*ret_fd = a.fd;
 		return 0;
 	}
@@ -241,6 +299,11 @@ int bns_sysctl_write(int nsfd, const char *key, const char *value, struct berr *
 	if (r < 0)
 		return berr_sys(e, r, "set sysctl %s=%s", key, value);
 	return 0;
+}
+
+bool bns_ipv6_available(void)
+{
+	return access("/proc/sys/net/ipv6", F_OK) == 0;
 }
 
 int bns_sysctl_read(int nsfd, const char *key, char *buf, size_t len, struct berr *e)

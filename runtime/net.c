@@ -43,14 +43,19 @@ static int annotate_first(const json_t *res, json_t *annotations, struct berr *e
 		if (bjson_set(annotations, name, json_string(s)) < 0)
 			return berr_oom(e);
 	}
-	/* netd reports ip and prefix apart; engines want the CIDR */
-	if (json_is_string(json_object_get(res, "ip")) && json_is_integer(json_object_get(res, "prefix")) &&
-	    !json_object_get(res, "address")) {
-		char cidr[64];
+	/* netd reports ip and prefix apart; engines want the CIDR (address, and address6 for IPv6) */
+	for (int v6 = 0; v6 < 2; v6++) {
+		json_t *ip = json_object_get(res, v6 ? "ip6" : "ip"),
+		       *prefix = json_object_get(res, v6 ? "prefix6" : "prefix");
+		char cidr[80];
 
-		snprintf(cidr, sizeof(cidr), "%s/%lld", json_string_value(json_object_get(res, "ip")),
-			 (long long)json_integer_value(json_object_get(res, "prefix")));
-		if (bjson_set(annotations, RT_NET_ANNOTATION_PREFIX "address", json_string(cidr)) < 0)
+		if (!json_is_string(ip) || !json_is_integer(prefix) ||
+		    json_object_get(res, v6 ? "address6" : "address"))
+			continue;
+		snprintf(cidr, sizeof(cidr), "%s/%lld", json_string_value(ip), (long long)json_integer_value(prefix));
+		if (bjson_set(annotations,
+			      v6 ? RT_NET_ANNOTATION_PREFIX "address6" : RT_NET_ANNOTATION_PREFIX "address",
+			      json_string(cidr)) < 0)
 			return berr_oom(e);
 	}
 	return 0;
@@ -59,7 +64,8 @@ static int annotate_first(const json_t *res, json_t *annotations, struct berr *e
 /* The part of a result worth keeping in the state: where the interface is and what it got. */
 static int summarise(const json_t *res, json_t *list, struct berr *e)
 {
-	static const char *const keep[] = {"network", "ifname", "ip", "prefix", "gateway", "mac", "host_ifname", NULL};
+	static const char *const keep[] = {"network", "ifname",	  "ip",	 "prefix",	"gateway", "ip6",
+					   "prefix6", "gateway6", "mac", "host_ifname", NULL};
 	json_t *o = json_object();
 
 	if (!o || json_array_append_new(list, o) < 0)
@@ -217,6 +223,7 @@ int rt_net_attach(const struct rt_spec *spec, const char *id, pid_t pid, const c
 			.network = n->network,
 			.ifname = n->ifname,
 			.ip = n->ip,
+			.ip6 = n->ip6,
 			/* recorded by netd, so its reconcile can tell when the container is gone */
 			.netns_path = path,
 			.ports = (const char *const *)n->ports,

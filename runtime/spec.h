@@ -118,7 +118,8 @@ struct rt_time_offset {
 /* One interface netd wires into the container's network namespace. */
 struct rt_net_attach {
 	char *network;
-	char *ip;	 /* NULL: netd allocates */
+	char *ip;	 /* NULL: netd allocates (either family: an IPv6 address is the IPv6 one) */
+	char *ip6;	 /* NULL: netd allocates (when the network has IPv6) */
 	char ifname[16]; /* inside the container */
 	char **ports;	 /* NULL-terminated canonical port specs ("8080:80/tcp"), or NULL */
 	char *name;	 /* the container's name in netd's DNS on this network (berth.name), or NULL */

@@ -1,7 +1,7 @@
 /* runtime/spec_net.c: the annotations that ask netd for networking. */
 /*
- *   berth.network  NAME            one interface, eth0 (with berth.ip, berth.ports)
- *   berth.networks JSON array      [{"network":N,"ip":A,"ifname":I,"ports":[SPEC...],"aliases":[NAME...]}...]
+ *   berth.network  NAME            one interface, eth0 (with berth.ip, berth.ip6, berth.ports)
+ *   berth.networks JSON array      [{"network":N,"ip":A,"ip6":A6,"ifname":I,"ports":[SPEC...],"aliases":[NAME...]}...]
  *   berth.name     NAME            the container's name in netd's DNS, on every network
  *   berth.aliases  NAME,NAME...    more names, on every network
  *
@@ -23,13 +23,14 @@
 #include "runtime/spec.h"
 #include "strv.h"
 
-static const char *const att_keys[] = {"network", "ip", "ifname", "ports", "aliases", NULL};
+static const char *const att_keys[] = {"network", "ip", "ip6", "ifname", "ports", "aliases", NULL};
 
 void rt_net_attach_free(struct rt_net_attach *nets, size_t n)
 {
 	for (size_t i = 0; nets && i < n; i++) {
 		free(nets[i].network);
 		free(nets[i].ip);
+		free(nets[i].ip6);
 		strv_free(nets[i].ports);
 		free(nets[i].name);
 		strv_free(nets[i].aliases);
@@ -42,7 +43,7 @@ static int push_port(char ***v, const char *item, const char *where, struct berr
 {
 	struct bportspec ps;
 	struct berr sub = BERR_INIT;
-	char canon[64];
+	char canon[96];
 	size_t n = strv_len(*v), cap = *v ? n + 1 : 0; /* at least: the capacity is not kept */
 
 	if (bportspec_parse(item, &ps, &sub) < 0)
@@ -140,13 +141,14 @@ static int parse_port_list(const char *s, const char *where, char ***ret, struct
 	return 0;
 }
 
-static int check_ip(const char *ip, const char *where, struct berr *e)
+/* An address of either family (family 0), or of AF_INET6 only. */
+static int check_ip(const char *ip, int family, const char *where, struct berr *e)
 {
-	struct berr sub = BERR_INIT;
-	uint32_t a;
+	int f = baddr_family(ip);
 
-	if (baddr_parse4(ip, &a, &sub) < 0)
-		return berr_set(e, -EINVAL, "%s: %s", where, berr_message(&sub));
+	if (!f || (family && f != family))
+		return berr_set(e, -EINVAL, "%s: invalid %saddress '%s'", where, family == AF_INET6 ? "IPv6 " : "IP ",
+				ip);
 	return 0;
 }
 
@@ -159,7 +161,7 @@ static int dup_to(char **dst, const char *s, struct berr *e)
 static int parse_single(struct rt_spec *spec, const char *network, struct berr *e)
 {
 	struct rt_net_attach *a;
-	const char *ip = NULL, *ports = NULL;
+	const char *ip = NULL, *ip6 = NULL, *ports = NULL;
 	int r;
 
 	if (!bname_valid(network, 64))
@@ -167,7 +169,12 @@ static int parse_single(struct rt_spec *spec, const char *network, struct berr *
 	r = bjson_get_str(spec->annotations, "berth.ip", "annotations", &ip, e);
 	if (r < 0)
 		return r;
-	if (ip && (r = check_ip(ip, "annotation 'berth.ip'", e)) < 0)
+	if (ip && (r = check_ip(ip, 0, "annotation 'berth.ip'", e)) < 0)
+		return r;
+	r = bjson_get_str(spec->annotations, "berth.ip6", "annotations", &ip6, e);
+	if (r < 0)
+		return r;
+	if (ip6 && (r = check_ip(ip6, AF_INET6, "annotation 'berth.ip6'", e)) < 0)
 		return r;
 	r = bjson_get_str(spec->annotations, "berth.ports", "annotations", &ports, e);
 	if (r < 0)
@@ -178,7 +185,8 @@ static int parse_single(struct rt_spec *spec, const char *network, struct berr *
 	spec->n_nets = 1;
 	a = &spec->nets[0];
 	snprintf(a->ifname, sizeof(a->ifname), "eth0");
-	if ((r = dup_to(&a->network, network, e)) < 0 || (ip && (r = dup_to(&a->ip, ip, e)) < 0))
+	if ((r = dup_to(&a->network, network, e)) < 0 || (ip && (r = dup_to(&a->ip, ip, e)) < 0) ||
+	    (ip6 && (r = dup_to(&a->ip6, ip6, e)) < 0))
 		return r;
 	if (ports && *ports)
 		return parse_port_list(ports, "annotation 'berth.ports'", &a->ports, e);
@@ -213,7 +221,18 @@ static int parse_entry(const json_t *j, size_t i, struct rt_net_attach *a, struc
 		char w[96];
 
 		snprintf(w, sizeof(w), "%s.ip", where);
-		if ((r = check_ip(s, w, e)) < 0 || (r = dup_to(&a->ip, s, e)) < 0)
+		if ((r = check_ip(s, 0, w, e)) < 0 || (r = dup_to(&a->ip, s, e)) < 0)
+			return r;
+	}
+	s = NULL;
+	r = bjson_get_str(j, "ip6", where, &s, e);
+	if (r < 0)
+		return r;
+	if (s) {
+		char w[96];
+
+		snprintf(w, sizeof(w), "%s.ip6", where);
+		if ((r = check_ip(s, AF_INET6, w, e)) < 0 || (r = dup_to(&a->ip6, s, e)) < 0)
 			return r;
 	}
 	s = NULL;
@@ -277,6 +296,9 @@ static int parse_list(struct rt_spec *spec, const char *text, struct berr *e)
 	if (json_object_get(spec->annotations, "berth.ip"))
 		return berr_set(e, -EINVAL,
 				"annotation 'berth.ip' goes with 'berth.network'; give \"ip\" in 'berth.networks'");
+	if (json_object_get(spec->annotations, "berth.ip6"))
+		return berr_set(e, -EINVAL,
+				"annotation 'berth.ip6' goes with 'berth.network'; give \"ip6\" in 'berth.networks'");
 	if (bjson_parse(text, strlen(text), &arr, &sub) < 0)
 		return berr_set(e, -EINVAL, "annotation 'berth.networks': %s", berr_message(&sub));
 	if (!json_is_array(arr) || json_array_size(arr) == 0)

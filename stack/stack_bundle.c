@@ -184,7 +184,7 @@ static char *networks_annotation(const struct stack_container *c)
 			if (!ports || bjson_set(o, "ports", ports) < 0)
 				return NULL;
 			for (size_t p = 0; p < c->n_ports; p++) {
-				char spec[64];
+				char spec[96];
 
 				if (json_array_append_new(
 					    ports, json_string(bportspec_fmt(&c->ports[p], spec, sizeof(spec)))) < 0)

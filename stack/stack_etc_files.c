@@ -68,20 +68,32 @@ static int take_text(struct bbuf *b, char **ret, struct berr *e)
 	return *ret ? 0 : berr_oom(e);
 }
 
-/* One hosts line: the address on that network, the name, and the aliases given for that network. */
-static int host_line(struct bbuf *b, const json_t *att, const char *name, const char *hostname)
+/* One hosts line: an address on that network, the name, and the aliases given for that network. */
+static int host_line_of(struct bbuf *b, const char *ip, const json_t *att, const char *name, const char *hostname)
 {
 	json_t *al = json_object_get(att, "aliases"), *a;
 	size_t i;
 	int r;
 
-	r = bbuf_printf(b, "%s\t%s", stk_str(att, "ip"), name);
+	r = bbuf_printf(b, "%s\t%s", ip, name);
 	if (r == 0 && hostname && strcmp(hostname, name) != 0)
 		r = bbuf_printf(b, " %s", hostname);
 	json_array_foreach (al, i, a)
 		if (r == 0 && json_is_string(a))
 			r = bbuf_printf(b, " %s", json_string_value(a));
 	return r < 0 ? r : bbuf_printf(b, "\n");
+}
+
+/* A line for each address the attachment has: IPv4, then IPv6. */
+static int host_line(struct bbuf *b, const json_t *att, const char *name, const char *hostname)
+{
+	int r = 0;
+
+	if (stk_str(att, "ip"))
+		r = host_line_of(b, stk_str(att, "ip"), att, name, hostname);
+	if (r == 0 && stk_str(att, "ip6"))
+		r = host_line_of(b, stk_str(att, "ip6"), att, name, hostname);
+	return r;
 }
 
 /* netd's "dns" object of a network of the stack (stack_up.c records it), NULL when netd serves no DNS there. */
@@ -101,7 +113,7 @@ static const json_t *shared(const json_t *other, const char *network)
 	json_array_foreach (nets, i, n) {
 		const char *nn = stk_str(n, "network");
 
-		if (nn && strcmp(nn, network) == 0 && stk_str(n, "ip"))
+		if (nn && strcmp(nn, network) == 0 && (stk_str(n, "ip") || stk_str(n, "ip6")))
 			return n;
 	}
 	return NULL;
@@ -122,7 +134,7 @@ int stk_hosts_text(struct stack_run *run, const json_t *ctr, char **ret, struct 
 	    bbuf_printf(&b, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n") < 0)
 		return berr_oom(e);
 	json_array_foreach (mine, i, att)
-		if (stk_str(att, "ip") && host_line(&b, att, me, stk_str(ctr, "hostname")) < 0)
+		if (host_line(&b, att, me, stk_str(ctr, "hostname")) < 0)
 			return berr_oom(e);
 	/* per network of this container, in its order: the first line of a name wins */
 	json_array_foreach (mine, i, att) {

@@ -13,7 +13,8 @@
 #include "strv.h"
 
 static const char *const top_keys[] = {"name", "networks", "containers", NULL};
-static const char *const net_keys[] = {"name", "subnet", "gateway", "bridge", "mtu", "internal", "masquerade", NULL};
+static const char *const net_keys[] = {"name", "subnet",   "gateway",	 "subnet6",	"bridge",
+				       "mtu",  "internal", "masquerade", "masquerade6", NULL};
 static const char *const att_keys[] = {"name", "ip", "aliases", NULL};
 
 void stack_free(struct stack *s)
@@ -178,17 +179,30 @@ static int parse_network(const json_t *j, const char *where, struct stack_networ
 	r = name_key(j, where, 64, "network", &n->name, e);
 	if (r < 0)
 		return r;
-	r = bjson_req_str(j, "subnet", where, &s, e);
+	n->masquerade6 = -1;
+	r = bjson_get_str(j, "subnet6", where, &s, e);
 	if (r < 0)
 		return r;
-	if (baddr_parse_cidr4(s, false, &n->subnet, e) < 0)
+	if (s) {
+		if (baddr_parse_cidr6(s, false, &n->subnet6, e) < 0)
+			return berr_wrap(e, -EINVAL, "'%s.subnet6'", where);
+		if (n->subnet6.prefix > 124 || n->subnet6.prefix < 16)
+			return berr_set(e, -EINVAL, "'%s.subnet6' %s: prefix must be between /16 and /124", where, s);
+	}
+	s = NULL;
+	r = n->subnet6.prefix ? bjson_get_str(j, "subnet", where, &s, e) : bjson_req_str(j, "subnet", where, &s, e);
+	if (r < 0)
+		return r;
+	if (s && baddr_parse_cidr4(s, false, &n->subnet, e) < 0)
 		return berr_wrap(e, -EINVAL, "'%s.subnet'", where);
-	if (n->subnet.prefix > 30 || n->subnet.prefix < 8)
+	if (s && (n->subnet.prefix > 30 || n->subnet.prefix < 8))
 		return berr_set(e, -EINVAL, "'%s.subnet' %s: prefix must be between /8 and /30", where, s);
 	s = NULL;
 	r = bjson_get_str(j, "gateway", where, &s, e);
 	if (r < 0)
 		return r;
+	if (s && !n->subnet.prefix)
+		return berr_set(e, -EINVAL, "'%s.gateway': the network has no IPv4 subnet", where);
 	if (s) {
 		if (baddr_parse4(s, &n->gateway, e) < 0)
 			return berr_wrap(e, -EINVAL, "'%s.gateway'", where);
@@ -219,6 +233,14 @@ static int parse_network(const json_t *j, const char *where, struct stack_networ
 	r = bjson_get_bool(j, "internal", where, &n->internal, e);
 	if (r < 0)
 		return r;
+	if (json_object_get(j, "masquerade6")) {
+		bool m6 = false;
+
+		r = bjson_get_bool(j, "masquerade6", where, &m6, e);
+		if (r < 0)
+			return r;
+		n->masquerade6 = m6;
+	}
 	r = bjson_get_bool(j, "masquerade", where, &n->masquerade, e);
 	if (r < 0)
 		return r;
@@ -628,6 +650,9 @@ static int check_attachments(const struct stack *s, size_t ci, const char *where
 
 		if (!net || !att->ip)
 			continue;
+		if (!net->subnet.prefix)
+			return berr_set(e, -EINVAL, "'%s.networks[%zu].ip': network '%s' has no IPv4 subnet", where, i,
+					net->name);
 		if (!baddr_in4(&net->subnet, att->ip))
 			return berr_set(e, -EINVAL, "'%s.networks[%zu].ip' %s is outside network '%s' (%s)", where, i,
 					baddr_fmt4(att->ip, a), net->name,
@@ -664,6 +689,20 @@ static int check_attachments(const struct stack *s, size_t ci, const char *where
 	return 0;
 }
 
+/* Two specs of one port meet on some address: a family they share, and the same address or every one. */
+static bool specs_share_address(const struct bportspec *x, const struct bportspec *y)
+{
+	bool both_x = !x->host_v6 && !x->host_ip, both_y = !y->host_v6 && !y->host_ip;
+
+	if (both_x || both_y)
+		return true;
+	if (x->host_v6 != y->host_v6)
+		return false;
+	if (x->host_v6)
+		return baddr_zero6(&x->host_ip6) || baddr_zero6(&y->host_ip6) || baddr_eq6(&x->host_ip6, &y->host_ip6);
+	return x->host_ip == y->host_ip;
+}
+
 static int check_ports_unique(const struct stack *s, struct berr *e)
 {
 	for (size_t i = 0; i < s->n_containers; i++) {
@@ -679,7 +718,7 @@ static int check_ports_unique(const struct stack *s, struct berr *e)
 					if (x->proto != y->proto || x->host_port > y->host_port_end ||
 					    y->host_port > x->host_port_end)
 						continue;
-					if (x->host_ip && y->host_ip && x->host_ip != y->host_ip)
+					if (!specs_share_address(x, y))
 						continue;
 					return berr_set(e, -EINVAL,
 							"host port %u/%s is published by both '%s' and '%s'",
@@ -738,7 +777,10 @@ int stack_parse(const json_t *doc, const char *default_name, const char *base_di
 				if (strcmp(s->networks[k].name, s->networks[i].name) == 0)
 					return berr_set(e, -EINVAL, "network '%s' is defined twice",
 							s->networks[i].name);
-				if (baddr_overlap4(&s->networks[k].subnet, &s->networks[i].subnet))
+				if ((s->networks[k].subnet.prefix && s->networks[i].subnet.prefix &&
+				     baddr_overlap4(&s->networks[k].subnet, &s->networks[i].subnet)) ||
+				    (s->networks[k].subnet6.prefix && s->networks[i].subnet6.prefix &&
+				     baddr_overlap6(&s->networks[k].subnet6, &s->networks[i].subnet6)))
 					return berr_set(e, -EINVAL, "networks '%s' and '%s' have overlapping subnets",
 							s->networks[k].name, s->networks[i].name);
 			}

@@ -22,10 +22,12 @@
 
 struct stack_network {
 	char *name;
-	struct bcidr4 subnet;
-	uint32_t gateway; /* 0: first address */
-	char *bridge;	  /* NULL: netd's default naming */
-	int mtu;	  /* 0: default */
+	struct bcidr4 subnet;  /* prefix 0: no IPv4 */
+	uint32_t gateway;      /* 0: first address */
+	struct bcidr6 subnet6; /* "subnet6"; prefix 0: no IPv6 */
+	int masquerade6;       /* -1: netd's default (on for fd00::/8), 0 / 1 */
+	char *bridge;	       /* NULL: netd's default naming */
+	int mtu;	       /* 0: default */
 	bool internal;
 	bool masquerade;
 	bool external; /* not defined in the file: must already exist in netd */

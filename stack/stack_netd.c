@@ -77,16 +77,26 @@ static int differs(const char *name, const char *field, const char *have, const 
 
 int stk_netd_same(const struct stack_network *n, const json_t *have, struct berr *e)
 {
-	char want[BADDR_CIDR4_STRLEN], gw[INET_ADDRSTRLEN], num[16];
+	char want[BADDR_CIDR6_STRLEN], gw[INET_ADDRSTRLEN], num[16];
 	const char *s;
 
-	baddr_fmt_cidr4(&n->subnet, want);
+	if (n->subnet.prefix)
+		baddr_fmt_cidr4(&n->subnet, want);
+	else
+		snprintf(want, sizeof(want), "none");
 	s = json_string_value(json_object_get(have, "subnet"));
-	if (!s || strcmp(s, want) != 0)
-		return differs(n->name, "subnet", s ? s : "?", want, e);
+	if (strcmp(s ? s : "none", want) != 0)
+		return differs(n->name, "subnet", s ? s : "none", want, e);
+	if (n->subnet6.prefix)
+		baddr_fmt_cidr6(&n->subnet6, want);
+	else
+		snprintf(want, sizeof(want), "none");
+	s = json_string_value(json_object_get(have, "subnet6"));
+	if (strcmp(s ? s : "none", want) != 0)
+		return differs(n->name, "subnet6", s ? s : "none", want, e);
 	baddr_fmt4(n->gateway ? n->gateway : n->subnet.addr + 1, gw);
 	s = json_string_value(json_object_get(have, "gateway"));
-	if (!s || strcmp(s, gw) != 0)
+	if (n->subnet.prefix && (!s || strcmp(s, gw) != 0))
 		return differs(n->name, "gateway", s ? s : "?", gw, e);
 	s = json_string_value(json_object_get(have, "bridge"));
 	if (n->bridge && (!s || strcmp(s, n->bridge) != 0))
@@ -107,10 +117,14 @@ int stk_netd_same(const struct stack_network *n, const json_t *have, struct berr
 int stk_netd_create(const char *socket, const struct stack_network *n, struct berr *e)
 {
 	_cleanup_json_ json_t *req = request("network.create", n->name);
-	char cidr[BADDR_CIDR4_STRLEN], gw[INET_ADDRSTRLEN];
+	char cidr[BADDR_CIDR6_STRLEN], gw[INET_ADDRSTRLEN];
 	int r;
 
-	if (!req || bjson_set(req, "subnet", json_string(baddr_fmt_cidr4(&n->subnet, cidr))) < 0 ||
+	if (!req ||
+	    (n->subnet.prefix && bjson_set(req, "subnet", json_string(baddr_fmt_cidr4(&n->subnet, cidr))) < 0) ||
+	    (n->subnet6.prefix && bjson_set(req, "subnet6", json_string(baddr_fmt_cidr6(&n->subnet6, cidr))) < 0) ||
+	    (n->subnet6.prefix && n->masquerade6 >= 0 &&
+	     bjson_set(req, "masquerade6", json_boolean(n->masquerade6)) < 0) ||
 	    (n->gateway && bjson_set(req, "gateway", json_string(baddr_fmt4(n->gateway, gw))) < 0) ||
 	    (n->bridge && bjson_set(req, "bridge", json_string(n->bridge)) < 0) ||
 	    (n->mtu && bjson_set(req, "mtu", json_integer(n->mtu)) < 0) ||

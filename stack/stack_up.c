@@ -296,7 +296,7 @@ static json_t *ctr_entry(const char *id, const struct stack_container *c)
 		}
 	}
 	for (size_t i = 0; o && i < c->n_ports; i++) {
-		char spec[64];
+		char spec[96];
 
 		if (json_array_append_new(ports, json_string(bportspec_fmt(&c->ports[i], spec, sizeof(spec)))) < 0) {
 			json_decref(o);
@@ -333,10 +333,17 @@ static int read_addresses(const struct stack_opts *o, json_t *entry, struct berr
 		json_array_foreach (json_object_get(entry, "networks"), k, n) {
 			const char *ifn = stk_str(n, "ifname"), *aifn = stk_str(a, "ifname");
 
-			if (!ifn || !aifn || strcmp(ifn, aifn) != 0 || !json_is_string(json_object_get(a, "ip")))
+			if (!ifn || !aifn || strcmp(ifn, aifn) != 0)
 				continue;
-			if (bjson_set(n, "ip", json_incref(json_object_get(a, "ip"))) < 0 ||
-			    bjson_set(n, "prefix", json_integer(json_integer_value(json_object_get(a, "prefix")))) < 0)
+			if (json_is_string(json_object_get(a, "ip")) &&
+			    (bjson_set(n, "ip", json_incref(json_object_get(a, "ip"))) < 0 ||
+			     bjson_set(n, "prefix", json_integer(json_integer_value(json_object_get(a, "prefix")))) <
+				     0))
+				return berr_oom(e);
+			if (json_is_string(json_object_get(a, "ip6")) &&
+			    (bjson_set(n, "ip6", json_incref(json_object_get(a, "ip6"))) < 0 ||
+			     bjson_set(n, "prefix6", json_integer(json_integer_value(json_object_get(a, "prefix6")))) <
+				     0))
 				return berr_oom(e);
 		}
 	}

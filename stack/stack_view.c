@@ -17,7 +17,7 @@
 const char *stk_port_text(const char *spec, char *buf, size_t len)
 {
 	struct bportspec p;
-	char ip[INET_ADDRSTRLEN], host[32], ctr[32];
+	char ip[INET6_ADDRSTRLEN + 3], a6[INET6_ADDRSTRLEN], host[32], ctr[32];
 
 	if (bportspec_parse(spec, &p, NULL) < 0) {
 		snprintf(buf, len, "%s", spec);
@@ -31,8 +31,13 @@ const char *stk_port_text(const char *spec, char *buf, size_t len)
 		snprintf(ctr, sizeof(ctr), "%u-%u", p.container_port, p.container_port_end);
 	else
 		snprintf(ctr, sizeof(ctr), "%u", p.container_port);
-	snprintf(buf, len, "%s%s%s->%s/%s", p.host_ip ? baddr_fmt4(p.host_ip, ip) : "", p.host_ip ? ":" : "", host, ctr,
-		 bproto_name(p.proto));
+	if (p.host_v6)
+		snprintf(ip, sizeof(ip), "[%s]", baddr_fmt6(&p.host_ip6, a6));
+	else if (p.host_ip)
+		baddr_fmt4(p.host_ip, ip);
+	else
+		ip[0] = '\0';
+	snprintf(buf, len, "%s%s%s->%s/%s", ip, ip[0] ? ":" : "", host, ctr, bproto_name(p.proto));
 	return buf;
 }
 
@@ -76,12 +81,19 @@ static int row(const struct stack_opts *o, const struct stack_run *run, const js
 
 	state = status_of(o, id, &pid);
 	json_array_foreach (json_object_get(c, "networks"), i, n) {
-		char a[64];
+		char a[64], a6[80];
 
 		join(nets, sizeof(nets), stk_str(n, "network") ? stk_str(n, "network") : "?");
 		snprintf(a, sizeof(a), "%s/%lld", stk_str(n, "ip") ? stk_str(n, "ip") : "-",
 			 (long long)json_integer_value(json_object_get(n, "prefix")));
-		join(addrs, sizeof(addrs), stk_str(n, "ip") ? a : "-");
+		snprintf(a6, sizeof(a6), "%s/%lld", stk_str(n, "ip6") ? stk_str(n, "ip6") : "-",
+			 (long long)json_integer_value(json_object_get(n, "prefix6")));
+		if (stk_str(n, "ip"))
+			join(addrs, sizeof(addrs), a);
+		if (stk_str(n, "ip6"))
+			join(addrs, sizeof(addrs), a6);
+		if (!stk_str(n, "ip") && !stk_str(n, "ip6"))
+			join(addrs, sizeof(addrs), "-");
 	}
 	json_array_foreach (json_object_get(c, "ports"), i, p) {
 		char text[80];

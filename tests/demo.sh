@@ -18,7 +18,11 @@
 #    host port 8080 is taken;
 #  - on the way out (also on failure or Ctrl-C) it takes the stack down,
 #    and when it started netd, stops it, removes the table (netctl
-#    teardown) and puts net.ipv4.ip_forward back if it was 0.
+#    teardown) and puts net.ipv4.ip_forward (and net.ipv6.conf.all.forwarding)
+#    back if it was 0.
+#  - where the host has IPv6 the network gets an IPv6 subnet too
+#    (fd00:89::/64) and the demo shows both families; without IPv6 it says
+#    so and runs on IPv4 alone.
 #
 # Environment (the test suite runs the demo inside its sandbox with these):
 #   DEMO_DIR    where the demo keeps its state (default build/demo)
@@ -89,6 +93,8 @@ start_netd() {
 	mkdir -p "$NETD_DIR"
 	# no default network: the demo's netd makes only what the stack asks for
 	[ -e "$NETD_DIR/forward-was" ] || cat /proc/sys/net/ipv4/ip_forward >"$NETD_DIR/forward-was"
+	[ -e "$NETD_DIR/forward6-was" ] || ! [ -e /proc/sys/net/ipv6 ] ||
+		cat /proc/sys/net/ipv6/conf/all/forwarding >"$NETD_DIR/forward6-was"
 	echo '{"default_network": null, "networks": []}' >"$NETD_DIR/netd.json"
 	netd --config "$NETD_DIR/netd.json" --socket "$DEMO_SOCK" --state-dir "$NETD_DIR/state" \
 		--run-dir "$NETD_DIR" --log-file "$NETD_DIR/netd.log"
@@ -122,6 +128,9 @@ take_down() {
 		if [ "$(cat "$NETD_DIR/forward-was" 2>/dev/null)" = 0 ]; then
 			echo 0 >/proc/sys/net/ipv4/ip_forward
 		fi
+		if [ "$(cat "$NETD_DIR/forward6-was" 2>/dev/null)" = 0 ]; then
+			echo 0 >/proc/sys/net/ipv6/conf/all/forwarding
+		fi
 		[ $ok = 1 ] || rm -rf "$NETD_DIR"
 	fi
 	[ $ok = 1 ] || rm -rf "$ROOT"
@@ -146,6 +155,15 @@ take_down() {
 	fi
 	return $ok
 }
+
+# Where the host has IPv6, the demo's network is dual stack: the stack file with an IPv6 subnet beside the IPv4 one.
+IPV6=0
+if [ -e /proc/sys/net/ipv6 ] && [ "$(cat /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null)" = 0 ]; then
+	IPV6=1
+	mkdir -p "$DEMO_DIR"
+	sed 's|"subnet": "10.89.0.0/24"|"subnet": "10.89.0.0/24", "subnet6": "fd00:89::/64"|' "$STACK" >"$DEMO_DIR/web-ipv6.json"
+	STACK=$DEMO_DIR/web-ipv6.json
+fi
 
 if [ "$MODE" = down ]; then
 	choose_netd
@@ -193,7 +211,12 @@ if [[ $running != *running* ]] && [ -n "$listening" ]; then
 	die "host port $PORT is in use here: the demo publishes the web container on it"
 fi
 
-step "berth up: a network, a web server and a client (config/examples/web.json)"
+if [ "$IPV6" = 1 ]; then
+	step "berth up: a network, a web server and a client (config/examples/web.json, with IPv6 fd00:89::/64 beside IPv4)"
+else
+	step "berth up: a network, a web server and a client (config/examples/web.json)"
+	echo "note: this host has no IPv6 (the kernel lacks it, or net.ipv6.conf.all.disable_ipv6 is 1): the demo runs on IPv4 alone"
+fi
 show berth up -f "$STACK"
 
 step "netd's view: every endpoint (netctl ls)"
@@ -222,6 +245,12 @@ for ((i = 0; i < 50; i++)); do
 done
 [ -n "$page" ] || die "no answer on 127.0.0.1:$PORT"
 printf '%s\n' "$page"
+if [ "$IPV6" = 1 ]; then
+	step "and over IPv6: http://[::1]:$PORT/ (netd's [::1] proxy) and the container's own IPv6 address"
+	page=$(fetch "http://[::1]:$PORT/") || die "no answer on [::1]:$PORT"
+	printf '%s\n' "$page"
+	show berth exec web-client wget -q -O - "http://[fd00:89::2]/"
+fi
 
 step "the picture: netctl graph"
 show netctl graph --output "$DEMO_DIR/topology.dot"

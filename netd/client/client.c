@@ -144,7 +144,8 @@ int netd_client_attach(const char *socket_path, const struct netd_attach_args *a
 	    bjson_set(req, "id", json_string(a->id)) < 0 ||
 	    (a->network && bjson_set(req, "network", json_string(a->network)) < 0) ||
 	    (a->ifname && bjson_set(req, "ifname", json_string(a->ifname)) < 0) ||
-	    (a->ip && bjson_set(req, "ip", json_string(a->ip)) < 0) ||
+	    (a->ip && bjson_set(req, strchr(a->ip, ':') ? "ip6" : "ip", json_string(a->ip)) < 0) ||
+	    (a->ip6 && bjson_set(req, "ip6", json_string(a->ip6)) < 0) ||
 	    (a->mac && bjson_set(req, "mac", json_string(a->mac)) < 0) ||
 	    (a->netns_path && bjson_set(req, "netns", json_string(a->netns_path)) < 0) ||
 	    (a->name && bjson_set(req, "name", json_string(a->name)) < 0))

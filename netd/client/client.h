@@ -31,7 +31,8 @@ struct netd_attach_args {
 	const char *id;
 	const char *network;	    /* NULL: netd's default network */
 	const char *ifname;	    /* NULL: eth0 */
-	const char *ip;		    /* NULL: allocate */
+	const char *ip;		    /* NULL: allocate; an IPv6 address goes as ip6 */
+	const char *ip6;	    /* NULL: allocate (when the network has IPv6) */
 	const char *mac;	    /* NULL: derived from the address */
 	const char *netns_path;	    /* optional, recorded so netd can find the namespace after a restart */
 	const char *const *ports;   /* NULL-terminated port specs ("8080:80/tcp"), or NULL */

@@ -189,9 +189,10 @@ static int apply(struct cfg *c, json_t *j, struct berr *e)
 			return berr_oom(e);
 		json_array_foreach (arr, i, v) {
 			static const char *const nkeys[] = {
-				"name",	     "bridge",	"subnet",     "gateway",  "range_start",
-				"range_end", "mtu",	"masquerade", "internal", "gateway_on_bridge",
-				"hairpin",   "promisc", NULL};
+				"name",	     "bridge",	   "subnet",	  "gateway",	  "range_start",
+				"range_end", "subnet6",	   "gateway6",	  "range6_start", "range6_end",
+				"mtu",	     "masquerade", "masquerade6", "internal",	  "gateway_on_bridge",
+				"hairpin",   "promisc",	   NULL};
 			char where[48];
 
 			snprintf(where, sizeof(where), "config.networks[%zu]", i);

@@ -199,7 +199,8 @@ static void net_update(void *arg, const char *name, const struct eng_network *de
 	struct dns *d = arg;
 	struct dnet *n = net_by_name(d, name);
 
-	if (!def || !def->gateway_on_bridge) {
+	/* netd's DNS listens on the IPv4 gateway: an IPv6-only network has none (docs/dns.md) */
+	if (!def || !def->gateway_on_bridge || !def->gateway) {
 		if (n)
 			net_remove(d, n);
 		return;
@@ -714,7 +715,7 @@ json_t *dns_client_config(const struct dns *d, const struct eng_network *n)
 {
 	char gw[INET_ADDRSTRLEN];
 
-	if (!d || !n->gateway_on_bridge)
+	if (!d || !n->gateway_on_bridge || !n->gateway)
 		return NULL;
 	if (d->domain)
 		return json_pack("{s:[s],s:[s,s]}", "nameservers", baddr_fmt4(n->gateway, gw), "search", n->name,
@@ -724,11 +725,13 @@ json_t *dns_client_config(const struct dns *d, const struct eng_network *n)
 
 static int name_entry(json_t *arr, const struct names_ep *ep, const char *name, bool alias)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN];
+	bool has6 = !IN6_IS_ADDR_UNSPECIFIED(&ep->ip6);
 
-	return json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "name", name, "address",
-						    baddr_fmt4(ep->ip4, ip), "id", ep->id, "ifname", ep->ifname,
-						    "alias", alias, "source", ep->source));
+	return json_array_append_new(arr, json_pack("{s:s,s:s?,s:s?,s:s,s:s,s:b,s:s}", "name", name, "address",
+						    ep->ip4 ? baddr_fmt4(ep->ip4, ip) : NULL, "address6",
+						    has6 ? baddr_fmt6(&ep->ip6, ip6) : NULL, "id", ep->id, "ifname",
+						    ep->ifname, "alias", alias, "source", ep->source));
 }
 
 static int list_names(const struct names_ep *ep, void *arg)

@@ -48,6 +48,35 @@ static bool ends_with(const char *s, size_t len, const char *suffix, size_t slen
 	return len > slen && s[len - slen - 1] == '.' && strncasecmp(s + len - slen, suffix, slen) == 0;
 }
 
+/* The IPv6 addresses of name, found as find4 finds the IPv4 ones. */
+static size_t find6(const struct dns_view *v, const char *name, size_t len, struct in6_addr *ret, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->n_nets && n < max; i++) {
+		struct in6_addr got[DNS_MAX_ANSWERS];
+		size_t k = names_lookup6(v->nx, v->nets[i].name, name, len, got, DNS_MAX_ANSWERS);
+
+		for (size_t j = 0; j < k && n < max; j++) {
+			bool seen = false;
+
+			for (size_t x = 0; x < n && !seen; x++)
+				seen = memcmp(&ret[x], &got[j], sizeof(got[j])) == 0;
+			if (!seen)
+				ret[n++] = got[j];
+		}
+	}
+	if (n)
+		return n;
+	for (size_t i = 0; i < v->n_nets; i++) {
+		size_t nl = strlen(v->nets[i].name);
+
+		if (ends_with(name, len, v->nets[i].name, nl))
+			return names_lookup6(v->nx, v->nets[i].name, name, len - nl - 1, ret, max);
+	}
+	return 0;
+}
+
 /* Addresses of name on the view's networks: every network in order, then NAME.NETWORK of one of them. */
 static size_t find4(const struct dns_view *v, const char *name, size_t len, uint32_t *ret, size_t max)
 {
@@ -270,6 +299,8 @@ static int resolve(const struct dns_view *v, const ldns_rr *qrr, ldns_pkt *p, bo
 	char name[NAME_MAX_TEXT];
 	size_t len = 0, n;
 	uint32_t addrs[DNS_MAX_ANSWERS], ip;
+	struct in6_addr addrs6[DNS_MAX_ANSWERS];
+	size_t n6;
 	ldns_rr_type type = ldns_rr_get_type(qrr);
 	const ldns_rdf *owner = ldns_rr_owner(qrr);
 	bool zone = false, found;
@@ -302,18 +333,25 @@ static int resolve(const struct dns_view *v, const ldns_rr *qrr, ldns_pkt *p, bo
 		}
 	}
 	n = find4(v, name, len, addrs, DNS_MAX_ANSWERS);
-	if (n == 0) {
+	n6 = find6(v, name, len, addrs6, DNS_MAX_ANSWERS);
+	if (n == 0 && n6 == 0) {
 		if (zone)
 			ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
 		else
 			*ret_forward = true;
 		return 0;
 	}
-	/* a name of ours: A records; any other type has no data (IPv6 comes with the engine's) */
+	/* a name of ours: A and AAAA records; any other type (or a family it lacks) has no data */
 	for (size_t i = 0; type == LDNS_RR_TYPE_A && i < n; i++) {
 		uint32_t be = htonl(addrs[i]);
 
 		r = push_answer(p, owner, LDNS_RR_TYPE_A, v->ttl, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4, &be));
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; type == LDNS_RR_TYPE_AAAA && i < n6; i++) {
+		r = push_answer(p, owner, LDNS_RR_TYPE_AAAA, v->ttl,
+				ldns_rdf_new_frm_data(LDNS_RDF_TYPE_AAAA, sizeof(addrs6[i]), &addrs6[i]));
 		if (r < 0)
 			return r;
 	}

@@ -20,10 +20,12 @@
 #include "log.h"
 #include "netd/daemon/config.h"
 #include "netd/daemon/dns.h"
+#include "netd/daemon/proxy6.h"
 #include "netd/daemon/request.h"
 #include "netd/daemon/server.h"
 #include "netd/engine/engine.h"
 #include "netd/fabric/fabric.h"
+#include "netns.h"
 #include "strv.h"
 
 static void usage(FILE *f)
@@ -510,6 +512,12 @@ static int serve(struct netd *d)
 	d->ctx.default_network = d->cfg.default_network;
 	d->ctx.dns = d->dns;
 	d->ctx.fabric = d->fabric;
+	/* published ports on [::1] (docs/nftables.md); without IPv6 there is nothing to answer there */
+	if (bns_ipv6_available()) {
+		if (proxy6_start(&d->ctx.proxy, &e) < 0)
+			return fail(&d->notify_fd, "%s", berr_message(&e));
+		req_proxy_sync(&d->ctx);
+	}
 	if (srv_open(&so, handle, &d->ctx, &d->srv, &e) < 0)
 		return fail(&d->notify_fd, "%s", berr_message(&e));
 	if (write_pidfile(d->pid_fd) < 0)
@@ -528,6 +536,7 @@ static int serve(struct netd *d)
 static void shut_down(struct netd *d)
 {
 	srv_close(d->srv);
+	proxy6_stop(d->ctx.proxy);
 	/* the fabric first: it feeds DNS names (docs/dns.md); DNS stops telling it first */
 	dns_on_local_change(d->dns, NULL, NULL);
 	fabric_stop(d->fabric);

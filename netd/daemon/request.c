@@ -20,20 +20,21 @@ _Static_assert(NETD_MAX_ALIASES == ENG_MAX_ALIASES, "the protocol's limit is the
 static const struct {
 	const char *name;
 	enum req_op op;
-	const char *const keys[14];
+	const char *const keys[20];
 } ops[] = {
 	{NETD_OP_PING, REQ_PING, {NULL}},
 	{NETD_OP_NETWORK_CREATE,
 	 REQ_NETWORK_CREATE,
-	 {"name", "bridge", "subnet", "gateway", "range_start", "range_end", "mtu", "masquerade", "internal",
-	  "gateway_on_bridge", "hairpin", "promisc"}},
+	 {"name", "bridge", "subnet", "gateway", "range_start", "range_end", "subnet6", "gateway6", "range6_start",
+	  "range6_end", "mtu", "masquerade", "masquerade6", "internal", "gateway_on_bridge", "hairpin", "promisc",
+	  NULL}},
 	{NETD_OP_NETWORK_RM, REQ_NETWORK_RM, {"name", NULL}},
 	{NETD_OP_NETWORK_LS, REQ_NETWORK_LS, {NULL}},
 	{NETD_OP_NETWORK_INSPECT, REQ_NETWORK_INSPECT, {"name", NULL}},
 	{NETD_OP_ATTACH,
 	 REQ_ATTACH,
-	 {"id", "network", "ifname", "netns", "ip", "ip_external", "mac", "ports", "routes", "no_default_route", "name",
-	  "aliases", NULL}},
+	 {"id", "network", "ifname", "netns", "ip", "ip6", "ip_external", "mac", "ports", "routes", "no_default_route",
+	  "name", "aliases", NULL}},
 	{NETD_OP_DETACH, REQ_DETACH, {"id", "network", "ifname", NULL}},
 	{NETD_OP_LS, REQ_LS, {"network", "id", NULL}},
 	{NETD_OP_INSPECT, REQ_INSPECT, {"id", "network", NULL}},
@@ -143,6 +144,19 @@ static int opt_ifname(const json_t *j, const char **ret, struct berr *e)
 	return 1;
 }
 
+static int opt_ip6(const json_t *j, const char *key, const char *where, struct in6_addr *ret, struct berr *e)
+{
+	const char *s;
+	int r = bjson_get_str(j, key, where, &s, e);
+
+	if (r <= 0)
+		return r;
+	r = baddr_parse6(s, ret, e);
+	if (r < 0)
+		return berr_wrap(e, r, "%s%s%s", where ? where : "", where && *where ? "." : "", key);
+	return 1;
+}
+
 static int opt_ip(const json_t *j, const char *key, const char *where, uint32_t *ret, struct berr *e)
 {
 	const char *s;
@@ -179,23 +193,52 @@ int req_parse_network(const json_t *j, const char *where, struct eng_network *re
 					s);
 		snprintf(n.bridge, sizeof(n.bridge), "%s", s);
 	}
-	r = bjson_req_str(j, "subnet", where, &s, e);
+	r = bjson_get_str(j, "subnet", where, &s, e);
 	if (r < 0)
 		return r;
-	r = baddr_parse_cidr4(s, false, &n.subnet, e);
+	if (r > 0) {
+		r = baddr_parse_cidr4(s, false, &n.subnet, e);
+		if (r < 0)
+			return berr_wrap(e, r, "%s%ssubnet", where, *where ? "." : "");
+		if (n.subnet.prefix == 0)
+			return berr_set(e, -EINVAL, "%s%ssubnet: prefix /0", where, *where ? "." : "");
+	}
+	r = bjson_get_str(j, "subnet6", where, &s, e);
 	if (r < 0)
-		return berr_wrap(e, r, "%s%ssubnet", where, *where ? "." : "");
+		return r;
+	if (r > 0) {
+		r = baddr_parse_cidr6(s, false, &n.subnet6, e);
+		if (r < 0)
+			return berr_wrap(e, r, "%s%ssubnet6", where, *where ? "." : "");
+		if (n.subnet6.prefix == 0)
+			return berr_set(e, -EINVAL, "%s%ssubnet6: prefix /0", where, *where ? "." : "");
+	}
+	if (!eng_network_has4(&n) && !eng_network_has6(&n))
+		return berr_set(e, -EINVAL, "%s%ssubnet: missing (give subnet, subnet6 or both)", where,
+				*where ? "." : "");
 	if ((r = opt_ip(j, "gateway", where, &n.gateway, e)) < 0 ||
 	    (r = opt_ip(j, "range_start", where, &n.range_start, e)) < 0 ||
-	    (r = opt_ip(j, "range_end", where, &n.range_end, e)) < 0)
+	    (r = opt_ip(j, "range_end", where, &n.range_end, e)) < 0 ||
+	    (r = opt_ip6(j, "gateway6", where, &n.gateway6, e)) < 0 ||
+	    (r = opt_ip6(j, "range6_start", where, &n.range6_start, e)) < 0 ||
+	    (r = opt_ip6(j, "range6_end", where, &n.range6_end, e)) < 0)
 		return r;
+	if ((n.gateway || n.range_start) && !eng_network_has4(&n))
+		return berr_set(e, -EINVAL, "%s%sgateway: the network has no IPv4 subnet", where, *where ? "." : "");
+	if ((!baddr_zero6(&n.gateway6) || !baddr_zero6(&n.range6_start)) && !eng_network_has6(&n))
+		return berr_set(e, -EINVAL, "%s%sgateway6: the network has no IPv6 subnet", where, *where ? "." : "");
 	if (n.gateway && !baddr_in4(&n.subnet, n.gateway))
 		return berr_set(e, -EINVAL, "%s%sgateway: not inside the subnet", where, *where ? "." : "");
+	if (!baddr_zero6(&n.gateway6) && !baddr_in6(&n.subnet6, &n.gateway6))
+		return berr_set(e, -EINVAL, "%s%sgateway6: not inside the subnet", where, *where ? "." : "");
+	/* IPv6 masquerade by default only for unique local addresses; global ones are routed */
+	n.masquerade6 = eng_network_has6(&n) && baddr_ula6(&n.subnet6.addr);
 	mtu = ENG_DEFAULT_MTU;
 	if ((r = bjson_get_int(j, "mtu", where, 68, 65535, &mtu, e)) < 0)
 		return r;
 	n.mtu = (unsigned)mtu;
 	if ((r = bjson_get_bool(j, "masquerade", where, &n.masquerade, e)) < 0 ||
+	    (r = bjson_get_bool(j, "masquerade6", where, &n.masquerade6, e)) < 0 ||
 	    (r = bjson_get_bool(j, "internal", where, &n.internal, e)) < 0 ||
 	    (r = bjson_get_bool(j, "gateway_on_bridge", where, &n.gateway_on_bridge, e)) < 0 ||
 	    (r = bjson_get_bool(j, "hairpin", where, &n.hairpin, e)) < 0 ||
@@ -258,15 +301,10 @@ static int parse_routes(const json_t *j, struct req *q, struct berr *e)
 		return berr_set(e, -EINVAL, "routes: more than %d", ENG_MAX_ROUTES);
 	json_array_foreach (arr, i, v) {
 		char where[32];
-		const char *s;
 
 		snprintf(where, sizeof(where), "routes[%zu]", i);
-		if ((r = bjson_check_keys(v, keys, where, e)) < 0 || (r = bjson_req_str(v, "dst", where, &s, e)) < 0)
-			return r;
-		r = baddr_parse_cidr4(s, false, &q->routes[i].dst, e);
-		if (r < 0)
-			return berr_wrap(e, r, "%s.dst", where);
-		if ((r = opt_ip(v, "gateway", where, &q->routes[i].gw, e)) < 0)
+		if ((r = bjson_check_keys(v, keys, where, e)) < 0 ||
+		    (r = record_route_from_json(v, where, &q->routes[i], e)) < 0)
 			return r;
 		q->n_routes++;
 	}
@@ -415,12 +453,12 @@ static int parse_args(const json_t *j, struct req *q, struct berr *e)
 			return berr_set(e, -EINVAL, "netns: '%s' is not an absolute path", q->netns_path);
 		if (q->op == REQ_CHECK)
 			return 0;
-		if ((r = opt_ip(j, "ip", "", &q->ip, e)) < 0 ||
+		if ((r = opt_ip(j, "ip", "", &q->ip, e)) < 0 || (r = opt_ip6(j, "ip6", "", &q->ip6, e)) < 0 ||
 		    (r = bjson_get_bool(j, "ip_external", "", &q->ip_external, e)) < 0 ||
 		    (r = bjson_get_bool(j, "no_default_route", "", &q->no_default_route, e)) < 0)
 			return r;
-		if (q->ip_external && !q->ip)
-			return berr_set(e, -EINVAL, "ip_external: needs ip");
+		if (q->ip_external && !q->ip && baddr_zero6(&q->ip6))
+			return berr_set(e, -EINVAL, "ip_external: needs ip or ip6");
 		if ((r = bjson_get_str(j, "mac", "", &s, e)) < 0)
 			return r;
 		if (r > 0) {

@@ -47,6 +47,7 @@ struct req {
 	const char *ifname;
 	const char *netns_path;
 	uint32_t ip;
+	struct in6_addr ip6;
 	bool ip_external;
 	bool has_mac;
 	uint8_t mac[6];
@@ -74,13 +75,18 @@ int req_parse_network(const json_t *j, const char *where, struct eng_network *re
 
 struct dns;
 struct fabric;
+struct proxy6;
 
 struct req_ctx {
 	struct eng *eng;
 	const char *default_network;
 	struct dns *dns;       /* NULL: netd serves no DNS (netd/daemon/dns.h) */
 	struct fabric *fabric; /* NULL: this netd has not joined a fabric */
+	struct proxy6 *proxy;  /* [::1] for published ports (NULL: none) */
 };
+
+/* Point the [::1] proxy at every endpoint's ports (after start-up, reconcile, GC). */
+void req_proxy_sync(struct req_ctx *ctx);
 
 /*
  * Execute a parsed request. fd is a namespace passed with the request

@@ -11,6 +11,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "netd/daemon/dns.h"
+#include "netd/daemon/proxy6.h"
 #include "netd/daemon/request.h"
 #include "netd/engine/record.h"
 #include "netd/fabric/fabric.h"
@@ -40,6 +41,10 @@ static json_t *network_json(struct req_ctx *ctx, const struct eng_network *n, bo
 			bjson_set(o, "endpoints", json_integer((json_int_t)s.endpoints));
 			bjson_set(o, "addresses_used", json_integer((json_int_t)s.used));
 			bjson_set(o, "addresses_total", json_integer((json_int_t)s.capacity));
+			if (eng_network_has6(n)) {
+				bjson_set(o, "addresses_used6", json_integer((json_int_t)s.used6));
+				bjson_set(o, "addresses_total6", json_integer((json_int_t)s.capacity6));
+			}
 			bjson_set(o, "bridge_up", json_boolean(s.bridge_up));
 		}
 	}
@@ -113,6 +118,7 @@ static json_t *do_attach(struct req_ctx *ctx, const struct req *q, int fd)
 	a.netns_fd = nsfd;
 	a.netns_path = q->netns_path;
 	a.ip = q->ip;
+	a.ip6 = q->ip6;
 	a.ip_external = q->ip_external;
 	a.mac = q->has_mac ? q->mac : NULL;
 	a.no_default_route = q->no_default_route;
@@ -133,6 +139,7 @@ static json_t *do_attach(struct req_ctx *ctx, const struct req *q, int fd)
 		close(nsfd);
 	if (r < 0)
 		return fail(r, &e);
+	proxy6_add(ctx->proxy, &ep);
 	/* its names resolve before the reply leaves */
 	dns_endpoint_attached(ctx->dns, &ep);
 	for (size_t i = 0; ctx->dns && i < ep.n_ports; i++)
@@ -169,10 +176,12 @@ static json_t *do_ports(struct req_ctx *ctx, const struct req *q)
 	for (size_t i = 0; arr && i < n; i++) {
 		for (size_t k = 0; k < eps[i].n_ports; k++) {
 			json_t *p = record_port_to_json(&eps[i].ports[k]);
-			char ip[INET_ADDRSTRLEN];
+			char ip[INET_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN];
 
 			if (!p || json_array_append_new(arr, p) < 0 ||
-			    bjson_set(p, "container_ip", json_string(baddr_fmt4(eps[i].ip, ip))) < 0 ||
+			    (eps[i].ip && bjson_set(p, "container_ip", json_string(baddr_fmt4(eps[i].ip, ip))) < 0) ||
+			    (eps[i].prefix6 &&
+			     bjson_set(p, "container_ip6", json_string(baddr_fmt6(&eps[i].ip6, ip6))) < 0) ||
 			    bjson_set(p, "id", json_string(eps[i].id)) < 0 ||
 			    bjson_set(p, "network", json_string(eps[i].network)) < 0 ||
 			    bjson_set(p, "ifname", json_string(eps[i].ifname)) < 0) {
@@ -338,6 +347,22 @@ static json_t *count_reply(const char *key, size_t n)
 	return req_ok_reply(o);
 }
 
+void req_proxy_sync(struct req_ctx *ctx)
+{
+	struct eng_endpoint *eps = NULL;
+	struct berr e = BERR_INIT;
+	size_t n = 0;
+
+	if (!ctx->proxy)
+		return;
+	if (eng_endpoint_list(ctx->eng, NULL, NULL, &eps, &n, &e) < 0) {
+		log_warn("[::1] proxy: %s", berr_message(&e));
+		return;
+	}
+	proxy6_sync(ctx->proxy, eps, n);
+	eng_endpoints_free(eps, n);
+}
+
 json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 {
 	struct berr e = BERR_INIT;
@@ -390,6 +415,8 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		return do_attach(ctx, q, fd);
 	case REQ_DETACH:
 		r = eng_detach(ctx->eng, q->network, q->id, q->ifname, &cnt, &e);
+		/* what is gone is gone, also when another endpoint's removal failed */
+		proxy6_remove(ctx->proxy, q->network, q->id, q->ifname);
 		/* even a partial failure may have detached some: the watch puts back what is left */
 		dns_endpoint_detached(ctx->dns, q->network, q->id, q->ifname);
 		if (r < 0)
@@ -432,6 +459,7 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 	}
 	case REQ_GC:
 		r = eng_gc(ctx->eng, q->name, q->keep, q->n_keep, &cnt, &e);
+		req_proxy_sync(ctx);
 		return r < 0 ? fail(r, &e) : count_reply("removed", cnt);
 	case REQ_STATUS: {
 		struct eng_status s;
@@ -443,6 +471,10 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		if (o) {
 			bjson_set(o, "addresses_total", json_integer((json_int_t)s.capacity));
 			bjson_set(o, "addresses_used", json_integer((json_int_t)s.used));
+			if (s.capacity6) {
+				bjson_set(o, "addresses_total6", json_integer((json_int_t)s.capacity6));
+				bjson_set(o, "addresses_used6", json_integer((json_int_t)s.used6));
+			}
 			bjson_set(o, "endpoints", json_integer((json_int_t)s.endpoints));
 			bjson_set(o, "bridge_up", json_boolean(s.bridge_up));
 		}
@@ -452,6 +484,7 @@ json_t *req_exec(struct req_ctx *ctx, const struct req *q, int fd)
 		struct eng_reconcile_report rep;
 
 		r = eng_reconcile(ctx->eng, &rep, &e);
+		req_proxy_sync(ctx);
 		if (r < 0)
 			return fail(r, &e);
 		/* a reconcile after a flushed ruleset restores the store's elements: the fabric's come next */

@@ -25,7 +25,19 @@
 #include "netns.h"
 #include "strv.h"
 
-BERTH_DEFINE_PTR_CLEANUP(ipam_closep, struct ipam, ipam_close)
+/* The allocation files of a network, of the families it has (NULL otherwise). */
+struct ep_ipam {
+	struct ipam *v4;
+	struct ipam6 *v6;
+};
+
+static void ep_ipam_close(struct ep_ipam *ip)
+{
+	ipam_close(ip->v4);
+	ipam6_close(ip->v6);
+	ip->v4 = NULL;
+	ip->v6 = NULL;
+}
 
 static int validate_attach(const struct eng_attach *req, struct berr *e)
 {
@@ -59,6 +71,8 @@ static int validate_attach(const struct eng_attach *req, struct berr *e)
 		return berr_set(e, -EINVAL, "mac: a multicast address cannot name an interface");
 	if (req->n_routes > ENG_MAX_ROUTES)
 		return berr_set(e, -EINVAL, "routes: more than %d", ENG_MAX_ROUTES);
+	if (req->ip_external && !req->ip && baddr_zero6(&req->ip6))
+		return berr_set(e, -EINVAL, "ip_external: no address given");
 	if (req->name && !bdns_name_valid(req->name))
 		return berr_set(e, -EINVAL, "name: invalid name '%s' (DNS labels of letters, digits, '-', '_')",
 				req->name);
@@ -84,8 +98,9 @@ static int validate_attach(const struct eng_attach *req, struct berr *e)
 	return 0;
 }
 
-/* Who holds an address (for the error message); the caller holds the network lock. */
-static void name_owner(struct eng *eng, const char *network, uint32_t ip, char *buf, size_t len)
+/* Who holds an address, IPv4 ip or (ip 0) IPv6 ip6 (for the error message); the caller holds the network lock. */
+static void name_owner(struct eng *eng, const char *network, uint32_t ip, const struct in6_addr *ip6, char *buf,
+		       size_t len)
 {
 	struct eng_endpoint *eps = NULL;
 	size_t n = 0;
@@ -94,7 +109,7 @@ static void name_owner(struct eng *eng, const char *network, uint32_t ip, char *
 	if (store_ep_list(&eng->st, network, NULL, false, &eps, &n, NULL) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		if (eps[i].ip == ip) {
+		if (ip ? eps[i].ip == ip : baddr_eq6(&eps[i].ip6, ip6)) {
 			snprintf(buf, len, "container '%s' (%s)", eps[i].id, eps[i].ifname);
 			break;
 		}
@@ -102,15 +117,33 @@ static void name_owner(struct eng *eng, const char *network, uint32_t ip, char *
 	eng_endpoints_free(eps, n);
 }
 
-static int open_ipam(struct eng *eng, const struct eng_network *n, struct ipam **ret, struct berr *e)
+static int open_files(struct eng *eng, const struct eng_network *n, struct ep_ipam *ret, struct berr *e)
 {
 	char path[PATH_MAX];
 	struct ipam_def d;
+	struct ipam6_def d6;
+	int r = 0;
+
+	if (eng_network_has4(n)) {
+		store_ipam_path(&eng->st, n->name, path, sizeof(path));
+		net_ipam_def(n, &d);
+		r = ipam_open(path, &d, &ret->v4, e);
+	}
+	if (r == 0 && eng_network_has6(n)) {
+		store_ipam6_path(&eng->st, n->name, path, sizeof(path));
+		net_ipam6_def(n, &d6);
+		r = ipam6_open(path, &d6, &ret->v6, e);
+	}
+	if (r < 0)
+		ep_ipam_close(ret);
+	return r;
+}
+
+static int open_ipam(struct eng *eng, const struct eng_network *n, struct ep_ipam *ret, struct berr *e)
+{
 	int r;
 
-	store_ipam_path(&eng->st, n->name, path, sizeof(path));
-	net_ipam_def(n, &d);
-	r = ipam_open(path, &d, ret, e);
+	r = open_files(eng, n, ret, e);
 	if (r == -ENOENT || r == -EBADMSG) {
 		/* missing or damaged: the records are the truth */
 		struct eng_endpoint *eps = NULL;
@@ -124,7 +157,7 @@ static int open_ipam(struct eng *eng, const struct eng_network *n, struct ipam *
 		eng_endpoints_free(eps, n_eps);
 		if (r < 0)
 			return r;
-		r = ipam_open(path, &d, ret, e);
+		r = open_files(eng, n, ret, e);
 	}
 	return r;
 }
@@ -147,19 +180,29 @@ static int copy_request(const struct eng_network *n, const struct eng_attach *re
 		ep->netns_cookie = 0; /* Linux < 5.14: reconcile will not wire this endpoint again */
 	if (req->netns_path && !(ep->netns_path = strdup(req->netns_path)))
 		return berr_oom(e);
-	ep->prefix = n->subnet.prefix;
+	ep->prefix = eng_network_has4(n) ? n->subnet.prefix : 0;
+	ep->prefix6 = eng_network_has6(n) ? n->subnet6.prefix : 0;
 	ep->ip_external = req->ip_external;
 	ep->mtu = n->mtu;
 	ep->default_route = !req->no_default_route && !n->internal;
 	ep->gateway = ep->default_route ? n->gateway : 0;
+	if (ep->default_route && eng_network_has6(n))
+		ep->gateway6 = n->gateway6;
 	if (req->n_routes) {
 		ep->routes = calloc(req->n_routes, sizeof(*ep->routes));
 		if (!ep->routes)
 			return berr_oom(e);
 		for (size_t i = 0; i < req->n_routes; i++) {
-			ep->routes[i] = req->routes[i];
-			if (!ep->routes[i].gw)
-				ep->routes[i].gw = n->gateway;
+			struct eng_route *rt = &ep->routes[i];
+
+			*rt = req->routes[i];
+			if (rt->v6 ? !eng_network_has6(n) : !eng_network_has4(n))
+				return berr_set(e, -EINVAL, "routes[%zu]: network '%s' has no IPv%c", i, n->name,
+						rt->v6 ? '6' : '4');
+			if (!rt->v6 && !rt->gw)
+				rt->gw = n->gateway;
+			if (rt->v6 && baddr_zero6(&rt->gw6))
+				rt->gw6 = n->gateway6;
 		}
 		ep->n_routes = req->n_routes;
 	}
@@ -183,6 +226,44 @@ static int copy_request(const struct eng_network *n, const struct eng_attach *re
 	ep->state = ENG_EP_PENDING;
 	ep->created = (int64_t)time(NULL);
 	snprintf(ep->owner, sizeof(ep->owner), "%s", req->owner ? req->owner : ENG_OWNER_NETD);
+	return 0;
+}
+
+/*
+ * The rtnetlink socket in the container's namespace, and, for an endpoint
+ * with IPv6, in the same short-lived child, the one IPv6 setting the
+ * interface needs: accept_ra=0 (no router advertisements, which a container
+ * could send to its neighbours; and with none accepted there are no SLAAC or
+ * privacy addresses and no routes learnt). The rest needs no sysctl: with
+ * address generation off (link_up_quiet) the interface has no link-local
+ * address, so it sends no router solicitation and runs no DAD, and its one
+ * address is added with IFA_F_NODAD. One write, not six, and through the
+ * engine's private procfs (eng_procfs): every sysctl file looked up walks
+ * the kernel's dentries of that name in every namespace looked up through
+ * the same procfs before (proc_sys_compare), so through /proc each write
+ * would cost O(containers), and so would every later lookup in
+ * /proc/sys/net, the host's own included (docs/performance.md).
+ */
+static int open_container_side(struct eng *eng, const struct eng_endpoint *ep, int nsfd, struct nlsock **ret,
+			       struct berr *e)
+{
+	struct bns_sysctl sc;
+	int r;
+
+	if (!ep->prefix6)
+		return nlsock_open(nsfd, ret, e);
+	sc.dirfd = eng_procfs(eng);
+	snprintf(sc.path, sizeof(sc.path), "%s/net/ipv6/conf/%s/accept_ra", sc.dirfd >= 0 ? "sys" : "/proc/sys",
+		 ep->ifname);
+	sc.value = "0";
+	r = nlsock_open_sysctls(nsfd, &sc, 1, ret, e);
+	if (r < 0)
+		return r;
+	if (sc.err < 0) {
+		nlsock_close(*ret);
+		*ret = NULL;
+		return berr_sys(e, sc.err, "turn router advertisements off on %s", ep->ifname);
+	}
 	return 0;
 }
 
@@ -227,7 +308,7 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 	 * gets its carrier, and the bridge a forwarding port, only once the
 	 * container has its address and routes.
 	 */
-	r = nlsock_open(nsfd, &cns, e);
+	r = open_container_side(eng, ep, nsfd, &cns, e);
 	if (r < 0)
 		goto fail;
 	r = link_set(cns, 1 /* lo */, IFF_UP, IFF_UP, -1, e);
@@ -239,9 +320,16 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 	r = link_up_quiet(cns, li.ifindex, NULL, false, e);
 	if (r < 0)
 		goto fail;
-	r = ifaddr_add4(cns, li.ifindex, ep->ip, ep->prefix, e);
-	if (r < 0)
-		goto fail;
+	if (ep->ip) {
+		r = ifaddr_add4(cns, li.ifindex, ep->ip, ep->prefix, e);
+		if (r < 0)
+			goto fail;
+	}
+	if (ep->prefix6) {
+		r = ifaddr_add6(cns, li.ifindex, &ep->ip6, ep->prefix6, e);
+		if (r < 0)
+			goto fail;
+	}
 	/* the interface is up (no carrier yet): routes through it are accepted */
 	if (ep->default_route && ep->gateway) {
 		struct bcidr4 any = {0, 0};
@@ -250,8 +338,18 @@ int ep_kernel_setup(struct eng *eng, const struct eng_network *n, const struct e
 		if (r < 0)
 			goto fail;
 	}
+	if (ep->default_route && !baddr_zero6(&ep->gateway6)) {
+		struct bcidr6 any6 = {IN6ADDR_ANY_INIT, 0};
+
+		r = route_add6(cns, &any6, &ep->gateway6, li.ifindex, e);
+		if (r < 0)
+			goto fail;
+	}
 	for (size_t i = 0; i < ep->n_routes; i++) {
-		r = route_add4(cns, &ep->routes[i].dst, ep->routes[i].gw, li.ifindex, e);
+		const struct eng_route *rt = &ep->routes[i];
+
+		r = rt->v6 ? route_add6(cns, &rt->dst6, &rt->gw6, li.ifindex, e)
+			   : route_add4(cns, &rt->dst, rt->gw, li.ifindex, e);
 		if (r < 0)
 			goto fail;
 	}
@@ -349,7 +447,7 @@ static int remove_link(struct eng *eng, struct nlsock *host, const struct eng_en
 
 int ep_teardown(struct eng *eng, const struct eng_network *n, struct eng_endpoint *ep, bool skip_nft, struct berr *e)
 {
-	_cleanup_(ipam_closep) struct ipam *ip = NULL;
+	_cleanup_(ep_ipam_close) struct ep_ipam ip = {0};
 	struct nlsock *host;
 	int r, first = 0;
 
@@ -386,15 +484,65 @@ int ep_teardown(struct eng *eng, const struct eng_network *n, struct eng_endpoin
 		first = first ? first : r;
 	if (first < 0)
 		return first; /* the record stays, marked removing, for reconcile */
-	if (open_ipam(eng, n, &ip, NULL) == 0)
-		ipam_clear(ip, ep->ip);
+	if (open_ipam(eng, n, &ip, NULL) == 0) {
+		if (ip.v4 && ep->ip)
+			ipam_clear(ip.v4, ep->ip);
+		if (ip.v6 && ep->prefix6)
+			ipam6_clear(ip.v6, &ep->ip6);
+	}
 	return store_ep_remove(&eng->st, ep->network, ep->id, ep->ifname, e);
+}
+
+/* The endpoint's addresses: the requested ones, checked, or the next free ones, of each family the network has. */
+static int pick_addresses(struct eng *eng, const struct eng_network *n, const struct ep_ipam *ip,
+			  const struct eng_attach *req, struct eng_endpoint *ep, struct berr *e)
+{
+	char a[INET6_ADDRSTRLEN], who[256], c[BADDR_CIDR6_STRLEN];
+	int r;
+
+	if (req->ip && !ip->v4)
+		return berr_set(e, -EINVAL, "address %s: network '%s' has no IPv4 subnet", baddr_fmt4(req->ip, a),
+				n->name);
+	if (!baddr_zero6(&req->ip6) && !ip->v6)
+		return berr_set(e, -EINVAL, "address %s: network '%s' has no IPv6 subnet", baddr_fmt6(&req->ip6, a),
+				n->name);
+	if (req->ip) {
+		if (!ipam_in_subnet(ip->v4, req->ip) || ipam_reserved(ip->v4, req->ip))
+			return berr_set(e, -EINVAL, "address %s is not a host address of network '%s' (%s)",
+					baddr_fmt4(req->ip, a), n->name, baddr_fmt_cidr4(&n->subnet, c));
+		if (ipam_test(ip->v4, req->ip)) {
+			name_owner(eng, n->name, req->ip, NULL, who, sizeof(who));
+			return berr_set(e, -EADDRINUSE, "address %s is already in use by %s", baddr_fmt4(req->ip, a),
+					who);
+		}
+		ep->ip = req->ip;
+	} else if (ip->v4) {
+		r = ipam_next(ip->v4, &ep->ip);
+		if (r < 0)
+			return berr_set(e, -ENOSPC, "network '%s' has no free address", n->name);
+	}
+	if (!baddr_zero6(&req->ip6)) {
+		if (!ipam6_in_subnet(ip->v6, &req->ip6) || ipam6_reserved(ip->v6, &req->ip6))
+			return berr_set(e, -EINVAL, "address %s is not a host address of network '%s' (%s)",
+					baddr_fmt6(&req->ip6, a), n->name, baddr_fmt_cidr6(&n->subnet6, c));
+		if (ipam6_test(ip->v6, &req->ip6)) {
+			name_owner(eng, n->name, 0, &req->ip6, who, sizeof(who));
+			return berr_set(e, -EADDRINUSE, "address %s is already in use by %s", baddr_fmt6(&req->ip6, a),
+					who);
+		}
+		ep->ip6 = req->ip6;
+	} else if (ip->v6) {
+		r = ipam6_next(ip->v6, &ep->ip6);
+		if (r < 0)
+			return berr_set(e, -ENOSPC, "network '%s' has no free IPv6 address", n->name);
+	}
+	return 0;
 }
 
 int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoint *ret, struct berr *e)
 {
 	_cleanup_(store_net_close) struct store_net sn = STORE_NET_INIT;
-	_cleanup_(ipam_closep) struct ipam *ip = NULL;
+	_cleanup_(ep_ipam_close) struct ep_ipam ip = {0};
 	struct eng_endpoint ep, old;
 	struct eng_network *n = &sn.def;
 	struct nlsock *host;
@@ -403,8 +551,7 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 	_cleanup_free_ struct nft_port *ports = NULL;
 	struct nft_endpoint ne;
 	size_t np = 0;
-	bool claimed = false, linked = false, published = false, recorded = false, bit = false;
-	char a[INET_ADDRSTRLEN], who[256];
+	bool claimed = false, linked = false, published = false, recorded = false, bit = false, bit6 = false;
 	int r;
 
 	memset(&ep, 0, sizeof(ep));
@@ -417,6 +564,13 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 	if (req->n_ports && (n->internal || !n->gateway_on_bridge))
 		return berr_set(e, -EINVAL, "network '%s' is %s: it cannot publish ports", n->name,
 				n->internal ? "internal" : "without a gateway on its bridge");
+	for (size_t i = 0; i < req->n_ports; i++) {
+		const struct bportspec *p = &req->ports[i];
+
+		if ((p->host_v6 && !eng_network_has6(n)) || (p->host_ip && !eng_network_has4(n)))
+			return berr_set(e, -EINVAL, "ports[%zu]: network '%s' has no IPv%c to publish on", i, n->name,
+					p->host_v6 ? '6' : '4');
+	}
 	r = store_ep_read(&eng->st, n->name, req->id, req->ifname ? req->ifname : ENG_DEFAULT_IFNAME, &old, NULL);
 	if (r == 0) {
 		if (old.state == ENG_EP_COMPLETE) {
@@ -436,32 +590,22 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 	r = copy_request(n, req, &ep, e);
 	if (r < 0)
 		goto fail;
-	if (req->ip) {
-		if (!ipam_in_subnet(ip, req->ip) || ipam_reserved(ip, req->ip)) {
-			r = berr_set(e, -EINVAL, "address %s is not a host address of network '%s' (%s)",
-				     baddr_fmt4(req->ip, a), n->name, baddr_fmt_cidr4(&n->subnet, who));
-			goto fail;
-		}
-		if (ipam_test(ip, req->ip)) {
-			name_owner(eng, n->name, req->ip, who, sizeof(who));
-			r = berr_set(e, -EADDRINUSE, "address %s is already in use by %s", baddr_fmt4(req->ip, a), who);
-			goto fail;
-		}
-		ep.ip = req->ip;
-	} else {
-		r = ipam_next(ip, &ep.ip);
-		if (r < 0) {
-			r = berr_set(e, -ENOSPC, "network '%s' has no free address", n->name);
-			goto fail;
-		}
-	}
+	r = pick_addresses(eng, n, &ip, req, &ep, e);
+	if (r < 0)
+		goto fail;
 	if (req->mac) {
 		memcpy(ep.mac, req->mac, 6);
 	} else {
 		/* Derived from the address: a reused address keeps its MAC, so neighbours' ARP caches stay right. */
-		uint8_t mac[6] = {
-			0x0a,	       0x58, (uint8_t)(ep.ip >> 24), (uint8_t)(ep.ip >> 16), (uint8_t)(ep.ip >> 8),
-			(uint8_t)ep.ip};
+		uint8_t mac[6] = {0x0a, 0x58};
+
+		if (ep.ip) {
+			uint32_t be = htonl(ep.ip);
+
+			memcpy(mac + 2, &be, 4);
+		} else {
+			memcpy(mac + 2, ep.ip6.s6_addr + 12, 4);
+		}
 		memcpy(ep.mac, mac, 6);
 	}
 	/* Intent first: whatever happens from here on, reconcile finds a record to undo. */
@@ -470,8 +614,20 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 		goto fail;
 	recorded = true;
 	eng_failpoint("attach-pending");
-	ipam_set(ip, ep.ip, false);
-	bit = true;
+	if (ep.ip) {
+		ipam_set(ip.v4, ep.ip, false);
+		bit = true;
+	}
+	if (ep.prefix6) {
+		r = ipam6_set(ip.v6, &ep.ip6, false);
+		if (r < 0) {
+			berr_set(e, r,
+				 "network '%s': more than %d requested IPv6 addresses outside the allocation window",
+				 n->name, IPAM6_OUTSIDE_MAX);
+			goto fail;
+		}
+		bit6 = true;
+	}
 	r = ports_claim(&eng->st, &ep, e);
 	if (r < 0)
 		goto fail;
@@ -518,8 +674,10 @@ int eng_attach(struct eng *eng, const struct eng_attach *req, struct eng_endpoin
 		goto fail;
 	eng_failpoint("attach-complete");
 	/* next fit continues after this address; a failed attach does not move it */
-	if (!req->ip)
-		ipam_set(ip, ep.ip, true);
+	if (ep.ip && !req->ip)
+		ipam_set(ip.v4, ep.ip, true);
+	if (ep.prefix6 && baddr_zero6(&req->ip6))
+		ipam6_set(ip.v6, &ep.ip6, true);
 	if (ret)
 		*ret = ep;
 	else
@@ -533,7 +691,9 @@ fail:
 	if (claimed)
 		ports_release(&eng->st, &ep, NULL);
 	if (bit)
-		ipam_clear(ip, ep.ip);
+		ipam_clear(ip.v4, ep.ip);
+	if (bit6)
+		ipam6_clear(ip.v6, &ep.ip6);
 	if (recorded)
 		store_ep_remove(&eng->st, ep.network, ep.id, ep.ifname, NULL);
 	eng_endpoint_clear(&ep);
@@ -647,8 +807,20 @@ int eng_endpoint_list(struct eng *eng, const char *network, const char *id, stru
 struct addr_find {
 	uint32_t ip;
 	uint8_t prefix;
-	bool found;
+	struct in6_addr ip6;
+	uint8_t prefix6;
+	bool found, found6;
 };
+
+static int find_addr6(int ifindex, const struct in6_addr *ip, uint8_t prefix, void *arg)
+{
+	struct addr_find *f = arg;
+
+	(void)ifindex;
+	if (baddr_eq6(ip, &f->ip6) && prefix == f->prefix6)
+		f->found6 = true;
+	return 0;
+}
 
 static int find_addr(int ifindex, uint32_t ip, uint8_t prefix, void *arg)
 {
@@ -669,7 +841,7 @@ int eng_check(struct eng *eng, const char *network, const char *id, const char *
 	struct nlsock *host;
 	struct link_info br, li;
 	struct addr_find af;
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 	int r;
 
 	memset(&ep, 0, sizeof(ep));
@@ -712,11 +884,17 @@ int eng_check(struct eng *eng, const char *network, const char *id, const char *
 		r = berr_set(e, -EIO, "interface %s is down in the container", ifname);
 		goto out;
 	}
-	af = (struct addr_find){ep.ip, ep.prefix, false};
-	if ((r = ifaddr_dump4(cns, li.ifindex, find_addr, &af, e)) < 0)
+	af = (struct addr_find){ep.ip, ep.prefix, ep.ip6, ep.prefix6, false, false};
+	if ((ep.ip && (r = ifaddr_dump4(cns, li.ifindex, find_addr, &af, e)) < 0) ||
+	    (ep.prefix6 && (r = ifaddr_dump6(cns, li.ifindex, find_addr6, &af, e)) < 0))
 		goto out;
-	if (!af.found) {
+	if (ep.ip && !af.found) {
 		r = berr_set(e, -EIO, "interface %s lacks its address %s/%u", ifname, baddr_fmt4(ep.ip, a), ep.prefix);
+		goto out;
+	}
+	if (ep.prefix6 && !af.found6) {
+		r = berr_set(e, -EIO, "interface %s lacks its address %s/%u", ifname, baddr_fmt6(&ep.ip6, a),
+			     ep.prefix6);
 		goto out;
 	}
 	if (ep.default_route && ep.gateway) {
@@ -728,6 +906,18 @@ int eng_check(struct eng *eng, const char *network, const char *id, const char *
 		if (!has) {
 			r = berr_set(e, -EIO, "the container lacks its default route via %s",
 				     baddr_fmt4(ep.gateway, a));
+			goto out;
+		}
+	}
+	if (ep.default_route && !baddr_zero6(&ep.gateway6)) {
+		struct bcidr6 any6 = {IN6ADDR_ANY_INIT, 0};
+		bool has = false;
+
+		if ((r = route_has6(cns, &any6, &ep.gateway6, li.ifindex, &has, e)) < 0)
+			goto out;
+		if (!has) {
+			r = berr_set(e, -EIO, "the container lacks its IPv6 default route via %s",
+				     baddr_fmt6(&ep.gateway6, a));
 			goto out;
 		}
 	}
@@ -747,12 +937,11 @@ int eng_check(struct eng *eng, const char *network, const char *id, const char *
 			bool ok = false;
 
 			for (size_t j = 0; j < nh && !ok; j++)
-				ok = have[j].host_ip == want[i].host_ip && have[j].host_port == want[i].host_port &&
-				     have[j].proto == want[i].proto && have[j].dest_ip == want[i].dest_ip &&
-				     have[j].dest_port == want[i].dest_port;
+				ok = eng_nft_port_eq(&have[j], &want[i]);
 			if (!ok) {
-				r = berr_set(e, -EIO, "published port %s/%u is missing from nftables",
-					     bproto_name(want[i].proto), want[i].host_port);
+				r = berr_set(e, -EIO, "published port %s/%u%s is missing from nftables",
+					     bproto_name(want[i].proto), want[i].host_port,
+					     want[i].v6 ? " (IPv6)" : "");
 				goto out;
 			}
 		}

@@ -3,6 +3,7 @@
 
 #include "netd/engine/engine.h"
 #include "netd/engine/ipam.h"
+#include "netd/engine/ipam6.h"
 #include "netd/engine/nft.h"
 #include "netd/engine/nlsock.h"
 #include "netd/engine/reaper.h"
@@ -17,7 +18,20 @@ struct eng {
 	bool handoff;		    /* handoff_link_removal */
 	char (*retired)[16];	    /* links retired for the hand-off at eng_close */
 	size_t n_retired, cap_retired;
+	int procfs; /* eng_procfs: a private procfs (-1: none yet) */
+	unsigned procfs_uses;
+	bool procfs_none; /* the kernel refused one: /proc it is */
 };
+
+/*
+ * A directory to write sysctls of other namespaces through (relative paths
+ * "sys/net/..."; bns_procfs): a private procfs replaced every
+ * ENG_PROCFS_USES uses, the old one unmounted by the reaper thread. -1 (use
+ * "/proc/sys/...") for an engine without a reaper (a one-shot process writes
+ * once) or a kernel without fsopen.
+ */
+#define ENG_PROCFS_USES 64
+int eng_procfs(struct eng *eng);
 
 /*
  * True when fd is the endpoint's recorded network namespace: device and
@@ -38,8 +52,10 @@ void eng_nft_network(const struct eng_network *n, struct nft_network *ret);
 void eng_nft_endpoint(const struct eng_endpoint *ep, struct nft_endpoint *ret);
 /* How many host ports the endpoint's port specs cover (ranges expanded). */
 size_t eng_host_port_count(const struct eng_endpoint *ep);
-/* The map elements of an endpoint's ports, ranges expanded. free(*ret). */
+/* The map elements of an endpoint's ports, ranges expanded, one per port and family. free(*ret). */
 int eng_nft_ports(const struct eng_endpoint *ep, struct nft_port **ret, size_t *ret_n);
+/* The same element (family, addresses, protocol, ports). */
+bool eng_nft_port_eq(const struct nft_port *a, const struct nft_port *b);
 
 /* Validate a network definition and fill in defaults. */
 int net_normalize(struct eng_network *n, struct berr *e);
@@ -51,7 +67,8 @@ int net_normalize(struct eng_network *n, struct berr *e);
 int net_kernel_ensure(struct eng *eng, const struct eng_network *n, int *ret_bridge_ifindex, bool *ret_created,
 		      struct berr *e);
 void net_ipam_def(const struct eng_network *n, struct ipam_def *ret);
-/* Rewrite the network's allocation bitmap from these endpoints. */
+void net_ipam6_def(const struct eng_network *n, struct ipam6_def *ret);
+/* Rewrite the network's allocation files (of the families it has) from these endpoints. */
 int net_ipam_rebuild(struct eng *eng, const struct eng_network *n, const struct eng_endpoint *eps, size_t n_eps,
 		     struct berr *e);
 

@@ -13,6 +13,7 @@
 #include "netd/engine/eng_int.h"
 #include "netd/engine/engine.h"
 #include "netd/engine/link.h"
+#include "netns.h"
 
 int eng_open(const struct eng_opts *opts, struct eng **ret, struct berr *e)
 {
@@ -24,6 +25,7 @@ int eng_open(const struct eng_opts *opts, struct eng **ret, struct berr *e)
 	eng = calloc(1, sizeof(*eng));
 	if (!eng)
 		return berr_oom(e);
+	eng->procfs = -1;
 	r = store_init(&eng->st, dir, timeout, e);
 	if (r < 0) {
 		free(eng);
@@ -48,6 +50,8 @@ void eng_close(struct eng *eng)
 
 	if (!eng)
 		return;
+	if (eng->procfs >= 0)
+		reaper_close(eng->reaper, eng->procfs);
 	reaper_stop(eng->reaper);
 	if (eng->n_retired && reaper_handoff(eng->retired, eng->n_retired, nft_fd(eng->nft), &hold) < 0) {
 		/* no process to hand them to: delete them here after all */
@@ -66,6 +70,30 @@ void eng_close(struct eng *eng)
 	berth_close_safe(hold);
 	store_fini(&eng->st);
 	free(eng);
+}
+
+int eng_procfs(struct eng *eng)
+{
+	int fd;
+
+	if (!eng->reaper || eng->procfs_none)
+		return -1;
+	if (eng->procfs >= 0 && eng->procfs_uses < ENG_PROCFS_USES) {
+		eng->procfs_uses++;
+		return eng->procfs;
+	}
+	if (bns_procfs(&fd, NULL) < 0) {
+		/* the old one stays in use: its chains just grow */
+		if (eng->procfs >= 0)
+			return eng->procfs;
+		eng->procfs_none = true;
+		return -1;
+	}
+	if (eng->procfs >= 0)
+		reaper_close(eng->reaper, eng->procfs);
+	eng->procfs = fd;
+	eng->procfs_uses = 1;
+	return fd;
 }
 
 int eng_retired_add(struct eng *eng, const char *name)
@@ -181,6 +209,8 @@ void eng_nft_network(const struct eng_network *n, struct nft_network *ret)
 	ret->subnet = n->subnet;
 	ret->masquerade = n->masquerade;
 	ret->internal = n->internal;
+	ret->subnet6 = n->subnet6;
+	ret->masquerade6 = n->masquerade6;
 }
 
 void eng_nft_endpoint(const struct eng_endpoint *ep, struct nft_endpoint *ret)
@@ -188,6 +218,7 @@ void eng_nft_endpoint(const struct eng_endpoint *ep, struct nft_endpoint *ret)
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->ifname, sizeof(ret->ifname), "%s", ep->host_ifname);
 	ret->ip = ep->ip;
+	ret->ip6 = ep->ip6;
 	memcpy(ret->mac, ep->mac, 6);
 }
 
@@ -200,9 +231,24 @@ size_t eng_host_port_count(const struct eng_endpoint *ep)
 	return n;
 }
 
+/*
+ * A spec without a host address publishes on every address of each family
+ * the endpoint has; one with an IPv4 address only on it; one with an IPv6
+ * address (:: for every one) only in IPv6.
+ */
+static bool spec_v4(const struct bportspec *p, const struct eng_endpoint *ep)
+{
+	return !p->host_v6 && ep->ip;
+}
+
+static bool spec_v6(const struct bportspec *p, const struct eng_endpoint *ep)
+{
+	return (p->host_v6 || !p->host_ip) && ep->prefix6;
+}
+
 int eng_nft_ports(const struct eng_endpoint *ep, struct nft_port **ret, size_t *ret_n)
 {
-	size_t n = eng_host_port_count(ep), k = 0;
+	size_t n = 2 * eng_host_port_count(ep), k = 0;
 	struct nft_port *v;
 
 	v = calloc(n ? n : 1, sizeof(*v));
@@ -212,19 +258,36 @@ int eng_nft_ports(const struct eng_endpoint *ep, struct nft_port **ret, size_t *
 		const struct bportspec *p = &ep->ports[i];
 
 		for (unsigned hp = p->host_port, j = 0; hp <= p->host_port_end; hp++, j++) {
-			v[k].host_ip = p->host_ip;
-			v[k].host_port = (uint16_t)hp;
-			v[k].proto = p->proto;
-			v[k].dest_ip = ep->ip;
+			struct nft_port np = {.host_port = (uint16_t)hp, .proto = p->proto};
+
 			/* a container range maps port by port; a single container port takes the whole host range */
-			v[k].dest_port = (uint16_t)(p->container_port_end != p->container_port ? p->container_port + j
-											       : p->container_port);
-			k++;
+			np.dest_port = (uint16_t)(p->container_port_end != p->container_port ? p->container_port + j
+											     : p->container_port);
+			if (spec_v4(p, ep)) {
+				v[k] = np;
+				v[k].host_ip = p->host_ip;
+				v[k++].dest_ip = ep->ip;
+			}
+			if (spec_v6(p, ep)) {
+				v[k] = np;
+				v[k].v6 = true;
+				v[k].host_ip6 = p->host_ip6;
+				v[k++].dest_ip6 = ep->ip6;
+			}
 		}
 	}
 	*ret = v;
-	*ret_n = n;
+	*ret_n = k;
 	return 0;
+}
+
+bool eng_nft_port_eq(const struct nft_port *a, const struct nft_port *b)
+{
+	if (a->v6 != b->v6 || a->host_port != b->host_port || a->proto != b->proto || a->dest_port != b->dest_port)
+		return false;
+	if (a->v6)
+		return baddr_eq6(&a->host_ip6, &b->host_ip6) && baddr_eq6(&a->dest_ip6, &b->dest_ip6);
+	return a->host_ip == b->host_ip && a->dest_ip == b->dest_ip;
 }
 
 void eng_host_ifname(const char *network, const char *id, const char *ifname, char buf[16])

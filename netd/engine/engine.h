@@ -10,8 +10,11 @@
  * order and layout: docs/netd.md). No call ever moves the calling thread into
  * another namespace.
  *
- * All addresses are IPv4 in host byte order. Functions return 0 (or a count) or
- * a negative errno with a message in e; a failed call leaves nothing behind.
+ * IPv4 addresses are in host byte order (uint32_t), IPv6 addresses are
+ * struct in6_addr (:: meaning none). A network has an IPv4 subnet, an IPv6
+ * subnet or both, and its endpoints get an address of each family it has.
+ * Functions return 0 (or a count) or a negative errno with a message in e; a
+ * failed call leaves nothing behind.
  */
 #pragma once
 
@@ -70,16 +73,20 @@ const char *eng_state_dir(const struct eng *eng);
 struct eng_network {
 	char name[ENG_NAME_MAX + 1];
 	char bridge[16];
-	struct bcidr4 subnet;
-	uint32_t gateway;		 /* 0 in a request: the subnet's first address */
-	uint32_t range_start, range_end; /* automatic allocation range, inclusive; 0/0: the whole subnet */
-	unsigned mtu;			 /* 0 in a request: ENG_DEFAULT_MTU */
-	bool masquerade;		 /* SNAT traffic leaving the subnet other than by its bridge */
-	bool internal;			 /* nothing leaves the host; no default route, no published ports */
-	bool gateway_on_bridge;		 /* the gateway address lives on the bridge (CNI isGateway) */
-	bool hairpin;			 /* hairpin mode on every port (a container reaches its own ports) */
-	bool promisc;			 /* bridge in promiscuous mode (CNI promiscMode) */
-	bool adopted;			 /* filled by the engine: the bridge existed before the network */
+	struct bcidr4 subnet;			  /* prefix 0: no IPv4 */
+	uint32_t gateway;			  /* 0 in a request: the subnet's first address */
+	uint32_t range_start, range_end;	  /* automatic allocation range, inclusive; 0/0: the whole subnet */
+	struct bcidr6 subnet6;			  /* prefix 0: no IPv6 */
+	struct in6_addr gateway6;		  /* :: in a request: the subnet's first address */
+	struct in6_addr range6_start, range6_end; /* ::/:: the whole subnet (netd/engine/ipam6.h: a window of it) */
+	unsigned mtu;				  /* 0 in a request: ENG_DEFAULT_MTU */
+	bool masquerade;			  /* SNAT traffic leaving the subnet other than by its bridge */
+	bool masquerade6;			  /* the same for IPv6 (default: for ULA fd00::/8 subnets) */
+	bool internal;				  /* nothing leaves the host; no default route, no published ports */
+	bool gateway_on_bridge;			  /* the gateway address lives on the bridge (CNI isGateway) */
+	bool hairpin;				  /* hairpin mode on every port (a container reaches its own ports) */
+	bool promisc;				  /* bridge in promiscuous mode (CNI promiscMode) */
+	bool adopted;				  /* filled by the engine: the bridge existed before the network */
 	/*
 	 * A fabric network's VXLAN device ("" none): traffic between it and the
 	 * bridge is the network's own (forward, no masquerade); netd/fabric/.
@@ -91,6 +98,15 @@ struct eng_network {
 
 /* A definition with berth's defaults: masquerade, gateway on bridge, hairpin, bridge = name. */
 void eng_network_init(struct eng_network *n, const char *name);
+
+static inline bool eng_network_has4(const struct eng_network *n)
+{
+	return n->subnet.prefix != 0;
+}
+static inline bool eng_network_has6(const struct eng_network *n)
+{
+	return n->subnet6.prefix != 0;
+}
 
 /*
  * Create the network, or make sure the existing one is whole (bridge up with
@@ -117,19 +133,24 @@ int eng_network_get(struct eng *eng, const char *name, struct eng_network *ret, 
 int eng_network_list(struct eng *eng, struct eng_network **ret, size_t *ret_n, struct berr *e);
 
 struct eng_status {
-	size_t capacity; /* addresses the allocator may hand out */
-	size_t used;	 /* addresses in use (endpoints, requested and external included) */
+	size_t capacity;  /* IPv4 addresses the allocator may hand out (0: no IPv4) */
+	size_t used;	  /* IPv4 addresses in use (endpoints, requested and external included) */
+	size_t capacity6; /* IPv6: the same, of the allocation window (0: no IPv6) */
+	size_t used6;
 	size_t endpoints;
 	bool bridge_up;
 };
-/* Can an attach succeed? -ENOSPC when the pool is exhausted, -ENODEV when the bridge is gone. */
+/* Can an attach succeed? -ENOSPC when a pool is exhausted, -ENODEV when the bridge is gone. */
 int eng_status(struct eng *eng, const char *network, struct eng_status *ret, struct berr *e);
 
 /* ------------------------------------------------------------------ endpoints */
 
 struct eng_route {
-	struct bcidr4 dst;
-	uint32_t gw; /* 0: the network's gateway */
+	struct bcidr4 dst; /* IPv4 */
+	uint32_t gw;	   /* 0: the network's gateway */
+	bool v6;	   /* an IPv6 route: dst6 via gw6 instead */
+	struct bcidr6 dst6;
+	struct in6_addr gw6; /* ::: the network's IPv6 gateway */
 };
 
 enum eng_ep_state {
@@ -146,10 +167,13 @@ struct eng_endpoint {
 	char *netns_path;     /* malloc'd; NULL when the namespace came as an fd only */
 	uint64_t netns_dev, netns_ino;
 	uint64_t netns_cookie; /* SO_NETNS_COOKIE, never reused (unlike the inode); 0: unknown (Linux < 5.14) */
-	uint32_t ip;
+	uint32_t ip;	       /* 0: no IPv4 */
 	uint8_t prefix;
-	uint32_t gateway; /* 0: none */
-	bool ip_external; /* allocated by a delegated IPAM plugin */
+	uint32_t gateway;    /* 0: none */
+	struct in6_addr ip6; /* ::: no IPv6 */
+	uint8_t prefix6;
+	struct in6_addr gateway6; /* ::: no IPv6 default route */
+	bool ip_external;	  /* allocated by a delegated IPAM plugin */
 	uint8_t mac[6];
 	unsigned mtu;
 	bool default_route;
@@ -176,9 +200,10 @@ struct eng_attach {
 	const char *ifname;	/* NULL: ENG_DEFAULT_IFNAME */
 	int netns_fd;		/* the container's network namespace (required) */
 	const char *netns_path; /* optional: recorded, so reconcile can find the namespace again */
-	uint32_t ip;		/* 0: allocate */
-	bool ip_external;	/* ip was allocated elsewhere (delegated IPAM); still checked for conflicts */
-	const uint8_t *mac;	/* NULL: 0a:58 followed by the address */
+	uint32_t ip;		/* 0: allocate (when the network has IPv4) */
+	struct in6_addr ip6;	/* ::: allocate (when the network has IPv6) */
+	bool ip_external;	/* ip / ip6 were allocated elsewhere (delegated IPAM); still checked for conflicts */
+	const uint8_t *mac;	/* NULL: 0a:58 followed by the IPv4 address (else the IPv6 one's last 4 bytes) */
 	bool no_default_route;	/* CNI: isDefaultGateway false */
 	const struct eng_route *routes;
 	size_t n_routes;
@@ -191,8 +216,8 @@ struct eng_attach {
 };
 
 /*
- * Attach a container: allocate (or check) the address, create the veth pair
- * with its peer born in the namespace, configure lo, the interface, address
+ * Attach a container: allocate (or check) the addresses, create the veth pair
+ * with its peer born in the namespace, configure lo, the interface, addresses
  * and routes inside, put the host end on the bridge with hairpin, claim and
  * publish the ports. -EEXIST when (id, ifname) is attached to the network,
  * -EADDRINUSE (naming the owner) for a taken address or host port. *ret

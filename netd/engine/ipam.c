@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "netd/engine/bitmap.h"
 
 #define IPAM_MAGIC "BIPAM001"
 #define IPAM_HDR_SIZE 64
@@ -74,21 +75,6 @@ int ipam_def_check(const struct ipam_def *d, struct berr *e)
 	return 0;
 }
 
-static void bit_set(uint64_t *bits, uint32_t off)
-{
-	bits[off / 64] |= (uint64_t)1 << (off % 64);
-}
-
-static void bit_clear(uint64_t *bits, uint32_t off)
-{
-	bits[off / 64] &= ~((uint64_t)1 << (off % 64));
-}
-
-static bool bit_test(const uint64_t *bits, uint32_t off)
-{
-	return bits[off / 64] >> (off % 64) & 1;
-}
-
 int ipam_create(const char *path, const struct ipam_def *d, const uint32_t *used, size_t n_used, struct berr *e)
 {
 	char tmp[PATH_MAX];
@@ -114,13 +100,13 @@ int ipam_create(const char *path, const struct ipam_def *d, const uint32_t *used
 	hdr->prefix = d->subnet.prefix;
 	hdr->nbits = size;
 	bits = (uint64_t *)(buf + IPAM_HDR_SIZE);
-	bit_set(bits, 0);
-	bit_set(bits, size - 1);
+	bitmap_set(bits, 0);
+	bitmap_set(bits, size - 1);
 	if (d->gateway)
-		bit_set(bits, d->gateway - d->subnet.addr);
+		bitmap_set(bits, d->gateway - d->subnet.addr);
 	for (size_t i = 0; i < n_used; i++) {
 		if (baddr_in4(&d->subnet, used[i])) {
-			bit_set(bits, used[i] - d->subnet.addr);
+			bitmap_set(bits, used[i] - d->subnet.addr);
 			hdr->last = used[i] - d->subnet.addr;
 		}
 	}
@@ -202,10 +188,10 @@ int ipam_open(const char *path, const struct ipam_def *d, struct ipam **ret, str
 	 * Whatever a damaged or hand-edited file says, the network, broadcast and
 	 * gateway addresses are never handed out (and the counts never go below zero).
 	 */
-	bit_set(ip->bits, 0);
-	bit_set(ip->bits, size - 1);
+	bitmap_set(ip->bits, 0);
+	bitmap_set(ip->bits, size - 1);
 	if (ip->gw)
-		bit_set(ip->bits, ip->gw);
+		bitmap_set(ip->bits, ip->gw);
 	*ret = ip;
 	return 0;
 }
@@ -234,26 +220,7 @@ bool ipam_test(const struct ipam *ip, uint32_t addr)
 {
 	if (!ipam_in_subnet(ip, addr))
 		return false;
-	return bit_test(ip->bits, addr - ip->base);
-}
-
-/* First clear bit in [from, to] (offsets), word at a time; UINT32_MAX when none. */
-static uint32_t find_clear(const uint64_t *bits, uint32_t from, uint32_t to)
-{
-	uint32_t off = from;
-
-	while (off <= to) {
-		uint64_t w = ~bits[off / 64] >> (off % 64);
-
-		if (w) {
-			uint32_t hit = off + (uint32_t)__builtin_ctzll(w);
-			return hit <= to ? hit : UINT32_MAX;
-		}
-		off = (off / 64 + 1) * 64;
-		if (off == 0) /* wrapped */
-			break;
-	}
-	return UINT32_MAX;
+	return bitmap_test(ip->bits, addr - ip->base);
 }
 
 int ipam_next(const struct ipam *ip, uint32_t *ret_addr)
@@ -262,9 +229,9 @@ int ipam_next(const struct ipam *ip, uint32_t *ret_addr)
 
 	if (start < ip->lo || start > ip->hi)
 		start = ip->lo;
-	hit = find_clear(ip->bits, start, ip->hi);
+	hit = bitmap_find_clear(ip->bits, start, ip->hi);
 	if (hit == UINT32_MAX && start > ip->lo)
-		hit = find_clear(ip->bits, ip->lo, start - 1);
+		hit = bitmap_find_clear(ip->bits, ip->lo, start - 1);
 	if (hit == UINT32_MAX)
 		return -ENOSPC;
 	*ret_addr = ip->base + hit;
@@ -277,7 +244,7 @@ void ipam_set(struct ipam *ip, uint32_t addr, bool automatic)
 
 	if (off >= ip->size)
 		return;
-	bit_set(ip->bits, off);
+	bitmap_set(ip->bits, off);
 	if (automatic)
 		ip->hdr->last = off;
 }
@@ -286,7 +253,7 @@ void ipam_clear(struct ipam *ip, uint32_t addr)
 {
 	if (!ipam_in_subnet(ip, addr) || ipam_reserved(ip, addr))
 		return;
-	bit_clear(ip->bits, addr - ip->base);
+	bitmap_clear(ip->bits, addr - ip->base);
 }
 
 size_t ipam_capacity(const struct ipam *ip)
@@ -300,17 +267,8 @@ size_t ipam_capacity(const struct ipam *ip)
 
 size_t ipam_used(const struct ipam *ip)
 {
-	size_t n = 0;
+	size_t n = (size_t)bitmap_count(ip->bits, ip->lo, ip->hi);
 
-	for (uint32_t off = ip->lo; off <= ip->hi;) {
-		if (off % 64 == 0 && off + 63 <= ip->hi) {
-			n += (size_t)__builtin_popcountll(ip->bits[off / 64]);
-			off += 64;
-			continue;
-		}
-		n += bit_test(ip->bits, off);
-		off++;
-	}
 	if (ip->gw && ip->gw >= ip->lo && ip->gw <= ip->hi)
 		n--;
 	return n;

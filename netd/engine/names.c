@@ -32,6 +32,7 @@ struct nent {
 	char **aliases;
 	size_t n_aliases;
 	uint32_t ip4;
+	struct in6_addr ip6;
 	uint64_t netns_dev, netns_ino;
 	uint64_t h_ip, h_ctr, h_key;
 	struct nent *next_ip, *next_ctr, *next_key; /* chains of the address, container and key tables */
@@ -228,6 +229,7 @@ void names_ep_from_endpoint(const struct eng_endpoint *ep, struct names_ep *ret)
 		.aliases = (const char *const *)ep->aliases,
 		.n_aliases = ep->n_aliases,
 		.ip4 = ep->ip,
+		.ip6 = ep->prefix6 ? ep->ip6 : (struct in6_addr)IN6ADDR_ANY_INIT,
 		.netns_dev = ep->netns_dev,
 		.netns_ino = ep->netns_ino,
 	};
@@ -258,6 +260,7 @@ static struct nent *ent_new(const struct names_ep *ep)
 		e->keys[i].h = hash_name(e->network, e->keys[i].s, strlen(e->keys[i].s));
 	}
 	e->ip4 = ep->ip4;
+	e->ip6 = ep->ip6;
 	e->netns_dev = ep->netns_dev;
 	e->netns_ino = ep->netns_ino;
 	e->h_ip = hash_ip(e->network, e->ip4);
@@ -442,12 +445,32 @@ size_t names_lookup4(const struct names *nx, const char *network, const char *na
 	for (const struct nkey *k = nx->by_name.b[h & (nx->by_name.cap - 1)]; k && n < max; k = k->next) {
 		bool seen = false;
 
-		if (k->h != h || !name_eq(k->s, name, len) || strcmp(k->e->network, network) != 0)
+		if (k->h != h || !k->e->ip4 || !name_eq(k->s, name, len) || strcmp(k->e->network, network) != 0)
 			continue;
 		for (size_t i = 0; i < n && !seen; i++)
 			seen = ret[i] == k->e->ip4;
 		if (!seen)
 			ret[n++] = k->e->ip4;
+	}
+	return n;
+}
+
+size_t names_lookup6(const struct names *nx, const char *network, const char *name, size_t len, struct in6_addr *ret,
+		     size_t max)
+{
+	uint64_t h = hash_name(network, name, len);
+	size_t n = 0;
+
+	for (const struct nkey *k = nx->by_name.b[h & (nx->by_name.cap - 1)]; k && n < max; k = k->next) {
+		bool seen = false;
+
+		if (k->h != h || IN6_IS_ADDR_UNSPECIFIED(&k->e->ip6) || !name_eq(k->s, name, len) ||
+		    strcmp(k->e->network, network) != 0)
+			continue;
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = memcmp(&ret[i], &k->e->ip6, sizeof(ret[i])) == 0;
+		if (!seen)
+			ret[n++] = k->e->ip6;
 	}
 	return n;
 }
@@ -475,6 +498,7 @@ int names_foreach(const struct names *nx, const char *network, int (*fn)(const s
 			.aliases = (const char *const *)e->aliases,
 			.n_aliases = e->n_aliases,
 			.ip4 = e->ip4,
+			.ip6 = e->ip6,
 			.netns_dev = e->netns_dev,
 			.netns_ino = e->netns_ino,
 		};

@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +33,8 @@ struct names_ep {
 	const char *name; /* NULL: none */
 	const char *const *aliases;
 	size_t n_aliases;
-	uint32_t ip4; /* host byte order */
+	uint32_t ip4;	     /* host byte order; 0: none (an IPv6-only network) */
+	struct in6_addr ip6; /* ::: none */
 	/* the container's identity: endpoints in one network namespace are one container; 0/0 when remote */
 	uint64_t netns_dev, netns_ino;
 };
@@ -60,6 +62,9 @@ size_t names_client_networks(const struct names *nx, const char *network, uint32
 
 /* The addresses name (len bytes, no trailing dot) stands for on network, distinct, at most max. */
 size_t names_lookup4(const struct names *nx, const char *network, const char *name, size_t len, uint32_t *ret,
+		     size_t max);
+/* The same for the IPv6 addresses (entries of dual-stack and IPv6-only networks). */
+size_t names_lookup6(const struct names *nx, const char *network, const char *name, size_t len, struct in6_addr *ret,
 		     size_t max);
 /* The name of address ip on network (an entry's name, else its first alias); NULL when none. */
 const char *names_reverse4(const struct names *nx, const char *network, uint32_t ip);

@@ -1,5 +1,6 @@
 /* Networks: definition, validation, the bridge and its kernel state, removal, status. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,6 +29,8 @@ void eng_network_init(struct eng_network *n, const char *name)
 		snprintf(n->bridge, sizeof(n->bridge), "%s", name);
 	n->mtu = ENG_DEFAULT_MTU;
 	n->masquerade = true;
+	/* IPv6 masquerade is the callers' choice: netd and stacks default it to on for fd00::/8 subnets */
+	n->masquerade6 = false;
 	n->gateway_on_bridge = true;
 	n->hairpin = true;
 }
@@ -38,6 +41,49 @@ void net_ipam_def(const struct eng_network *n, struct ipam_def *ret)
 	ret->gateway = n->gateway;
 	ret->range_start = n->range_start;
 	ret->range_end = n->range_end;
+}
+
+void net_ipam6_def(const struct eng_network *n, struct ipam6_def *ret)
+{
+	ret->subnet = n->subnet6;
+	ret->gateway = n->gateway6;
+	ret->range_start = n->range6_start;
+	ret->range_end = n->range6_end;
+}
+
+/* The subnet's first host address (subnet::1). */
+static struct in6_addr first6(const struct bcidr6 *c)
+{
+	struct in6_addr a = c->addr;
+
+	for (int i = 15; i >= 0 && ++a.s6_addr[i] == 0; i--)
+		;
+	return a;
+}
+
+/* The IPv6 half of a definition: defaults, and the IPAM's checks. */
+static int normalize6(struct eng_network *n, struct berr *e)
+{
+	struct ipam6_def d;
+	int r;
+
+	if (!eng_network_has6(n)) {
+		memset(&n->subnet6, 0, sizeof(n->subnet6));
+		memset(&n->gateway6, 0, sizeof(n->gateway6));
+		memset(&n->range6_start, 0, sizeof(n->range6_start));
+		memset(&n->range6_end, 0, sizeof(n->range6_end));
+		n->masquerade6 = false;
+		return 0;
+	}
+	if (baddr_zero6(&n->gateway6))
+		n->gateway6 = first6(&n->subnet6);
+	if (baddr_zero6(&n->range6_start) != baddr_zero6(&n->range6_end))
+		return berr_set(e, -EINVAL, "give both ends of the IPv6 allocation range or neither");
+	if (!bns_ipv6_available())
+		return berr_set(e, -EAFNOSUPPORT, "network '%s': this kernel has no IPv6", n->name);
+	net_ipam6_def(n, &d);
+	r = ipam6_def_check(&d, e);
+	return r < 0 ? berr_wrap(e, r, "network '%s'", n->name) : 0;
 }
 
 int net_normalize(struct eng_network *n, struct berr *e)
@@ -58,14 +104,25 @@ int net_normalize(struct eng_network *n, struct berr *e)
 	if (!bifname_valid(n->bridge) || strchr(n->bridge, '.'))
 		return berr_set(e, -EINVAL, "invalid bridge name '%s': 1-15 characters, no '/', ':', '.' or spaces",
 				n->bridge);
-	if (n->subnet.prefix == 0 && n->subnet.addr == 0)
-		return berr_set(e, -EINVAL, "network '%s': subnet missing", n->name);
-	if (!n->gateway)
-		n->gateway = n->subnet.addr + 1;
+	if (!eng_network_has4(n) && !eng_network_has6(n))
+		return berr_set(e, -EINVAL, "network '%s': subnet missing (give an IPv4 subnet, an IPv6 one or both)",
+				n->name);
 	if (!n->mtu)
 		n->mtu = ENG_DEFAULT_MTU;
 	if (n->mtu < 68 || n->mtu > 65535)
 		return berr_set(e, -EINVAL, "mtu %u out of range 68..65535", n->mtu);
+	/* IPv6 needs links of at least 1280 bytes */
+	if (eng_network_has6(n) && n->mtu < 1280)
+		return berr_set(e, -EINVAL, "mtu %u: a network with IPv6 needs at least 1280", n->mtu);
+	r = normalize6(n, e);
+	if (r < 0)
+		return r;
+	if (!eng_network_has4(n)) {
+		n->subnet.addr = n->gateway = n->range_start = n->range_end = 0;
+		return 0;
+	}
+	if (!n->gateway)
+		n->gateway = n->subnet.addr + 1;
 	if ((n->range_start == 0) != (n->range_end == 0))
 		return berr_set(e, -EINVAL, "give both ends of the allocation range or neither");
 	net_ipam_def(n, &d);
@@ -90,6 +147,20 @@ static int same_definition(const struct eng_network *a, const struct eng_network
 				baddr_fmt4(a->gateway, x), baddr_fmt4(b->gateway, y));
 	if (a->range_start != b->range_start || a->range_end != b->range_end)
 		return berr_set(e, -EEXIST, "network '%s' exists with another allocation range", a->name);
+	if (!baddr_eq6(&a->subnet6.addr, &b->subnet6.addr) || a->subnet6.prefix != b->subnet6.prefix) {
+		char x6[BADDR_CIDR6_STRLEN], y6[BADDR_CIDR6_STRLEN];
+
+		return berr_set(e, -EEXIST, "network '%s' exists with IPv6 subnet %s (not %s)", a->name,
+				eng_network_has6(a) ? baddr_fmt_cidr6(&a->subnet6, x6) : "none",
+				eng_network_has6(b) ? baddr_fmt_cidr6(&b->subnet6, y6) : "none");
+	}
+	if (!baddr_eq6(&a->gateway6, &b->gateway6))
+		return berr_set(e, -EEXIST, "network '%s' exists with another IPv6 gateway", a->name);
+	if (!baddr_eq6(&a->range6_start, &b->range6_start) || !baddr_eq6(&a->range6_end, &b->range6_end))
+		return berr_set(e, -EEXIST, "network '%s' exists with another IPv6 allocation range", a->name);
+	if (a->masquerade6 != b->masquerade6)
+		return berr_set(e, -EEXIST, "network '%s' exists with IPv6 masquerade %s", a->name,
+				a->masquerade6 ? "on" : "off");
 	if (a->mtu != b->mtu)
 		return berr_set(e, -EEXIST, "network '%s' exists with mtu %u (not %u)", a->name, a->mtu, b->mtu);
 	if (a->masquerade != b->masquerade || a->internal != b->internal ||
@@ -109,19 +180,23 @@ static void bridge_mac(const struct eng_network *n, uint8_t mac[6])
 	 */
 	mac[0] = 0x0a;
 	mac[1] = 0x58;
-	mac[2] = (uint8_t)(n->gateway >> 24);
-	mac[3] = (uint8_t)(n->gateway >> 16);
-	mac[4] = (uint8_t)(n->gateway >> 8);
-	mac[5] = (uint8_t)n->gateway;
+	if (eng_network_has4(n)) {
+		mac[2] = (uint8_t)(n->gateway >> 24);
+		mac[3] = (uint8_t)(n->gateway >> 16);
+		mac[4] = (uint8_t)(n->gateway >> 8);
+		mac[5] = (uint8_t)n->gateway;
+	} else {
+		memcpy(mac + 2, n->gateway6.s6_addr + 12, 4);
+	}
 }
 
 struct addr_scan {
 	int bridge_ifindex; /* addresses on this link are checked apart */
 	const struct eng_network *n;
 	int foreign_ifindex;
-	uint32_t foreign_ip;
 	uint8_t foreign_prefix;
-	uint32_t bridge_other;
+	char foreign_ip[INET6_ADDRSTRLEN];
+	char bridge_other[INET6_ADDRSTRLEN];
 };
 
 static int scan_addr(int ifindex, uint32_t ip, uint8_t prefix, void *arg)
@@ -131,12 +206,33 @@ static int scan_addr(int ifindex, uint32_t ip, uint8_t prefix, void *arg)
 
 	if (ifindex == s->bridge_ifindex) {
 		if (!(ip == s->n->gateway && prefix == s->n->subnet.prefix))
-			s->bridge_other = ip;
+			baddr_fmt4(ip, s->bridge_other);
 		return 0;
 	}
-	if (!s->foreign_ifindex && (baddr_overlap4(&c, &s->n->subnet)) && ip >> 24 != 127) {
+	if (eng_network_has4(s->n) && !s->foreign_ifindex && baddr_overlap4(&c, &s->n->subnet) && ip >> 24 != 127) {
 		s->foreign_ifindex = ifindex;
-		s->foreign_ip = ip;
+		baddr_fmt4(ip, s->foreign_ip);
+		s->foreign_prefix = prefix;
+	}
+	return 0;
+}
+
+static int scan_addr6(int ifindex, const struct in6_addr *ip, uint8_t prefix, void *arg)
+{
+	struct addr_scan *s = arg;
+	struct bcidr6 c = {baddr_mask6(ip, prefix), prefix};
+
+	/* link-local addresses are every IPv6 link's own (the bridge's too) */
+	if (IN6_IS_ADDR_LINKLOCAL(ip) || IN6_IS_ADDR_LOOPBACK(ip))
+		return 0;
+	if (ifindex == s->bridge_ifindex) {
+		if (!(baddr_eq6(ip, &s->n->gateway6) && prefix == s->n->subnet6.prefix))
+			baddr_fmt6(ip, s->bridge_other);
+		return 0;
+	}
+	if (eng_network_has6(s->n) && !s->foreign_ifindex && baddr_overlap6(&c, &s->n->subnet6)) {
+		s->foreign_ifindex = ifindex;
+		baddr_fmt6(ip, s->foreign_ip);
 		s->foreign_prefix = prefix;
 	}
 	return 0;
@@ -147,24 +243,85 @@ static int check_host(struct eng *eng, const struct eng_network *n, const struct
 {
 	struct addr_scan s = {.bridge_ifindex = br ? br->ifindex : -1, .n = n};
 	struct nlsock *host;
-	char a[INET_ADDRSTRLEN], ifn[IF_NAMESIZE] = "?";
+	char ifn[IF_NAMESIZE] = "?";
 	int r;
 
 	r = eng_host(eng, &host, e);
 	if (r < 0)
 		return r;
 	r = ifaddr_dump4(host, 0, scan_addr, &s, e);
+	if (r == 0 && bns_ipv6_available())
+		r = ifaddr_dump6(host, 0, scan_addr6, &s, e);
 	if (r < 0)
 		return r;
-	if (s.bridge_other)
+	if (s.bridge_other[0])
 		return berr_set(e, -EEXIST, "bridge %s exists with address %s, which network '%s' does not use",
-				n->bridge, baddr_fmt4(s.bridge_other, a), n->name);
+				n->bridge, s.bridge_other, n->name);
 	if (s.foreign_ifindex) {
 		if_indextoname((unsigned)s.foreign_ifindex, ifn);
 		return berr_set(e, -EEXIST, "subnet of network '%s' overlaps address %s/%u on interface %s", n->name,
-				baddr_fmt4(s.foreign_ip, a), s.foreign_prefix, ifn);
+				s.foreign_ip, s.foreign_prefix, ifn);
 	}
 	return 0;
+}
+
+/*
+ * The bridge's own IPv6 settings: IPv6 on (an adopted bridge may have it
+ * off), no router advertisements taken from a container, and no duplicate
+ * address detection (the gateway address is added with IFA_F_NODAD too).
+ */
+static int bridge_ipv6(const struct eng_network *n, struct berr *e)
+{
+	static const char *const set[][2] = {{"disable_ipv6", "0"}, {"accept_ra", "0"}, {"accept_dad", "0"}};
+	char key[96];
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(set); i++) {
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/%s", n->bridge, set[i][0]);
+		r = bns_sysctl_write(-1, key, set[i][1], e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * IPv6 forwarding. Only net.ipv6.conf.all.forwarding makes the kernel
+ * forward IPv6 (per-interface "forwarding" only switches an interface between
+ * host and router behaviour; "force_forwarding", Linux 6.17+, acts on the
+ * ingress interface, so it would be needed on every uplink too). Writing
+ * all.forwarding=1 also sets every interface's forwarding, and an interface
+ * that forwards ignores router advertisements with accept_ra=1: a host that
+ * configures its uplink by SLAAC would lose its default route. So before the
+ * switch, every interface with accept_ra=1 (and "default", for interfaces to
+ * come) gets accept_ra=2, which keeps taking advertisements while
+ * forwarding: the host's own IPv6 configuration stays as it was
+ * (docs/netd.md).
+ */
+static int ipv6_forwarding_on(struct berr *e)
+{
+	char val[16], key[128];
+	struct dirent *de;
+	DIR *d;
+	int r;
+
+	r = bns_sysctl_read(-1, "net/ipv6/conf/all/forwarding", val, sizeof(val), e);
+	if (r < 0)
+		return r;
+	if (strcmp(val, "1") == 0)
+		return 0;
+	d = opendir("/proc/sys/net/ipv6/conf");
+	if (!d)
+		return berr_errno(e, "open /proc/sys/net/ipv6/conf");
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "all") == 0 || strchr(de->d_name, '.'))
+			continue;
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra", de->d_name);
+		if (bns_sysctl_read(-1, key, val, sizeof(val), NULL) == 0 && strcmp(val, "1") == 0)
+			(void)bns_sysctl_write(-1, key, "2", NULL);
+	}
+	closedir(d);
+	return bns_sysctl_write(-1, "net/ipv6/conf/all/forwarding", "1", e);
 }
 
 int net_kernel_ensure(struct eng *eng, const struct eng_network *n, int *ret_bridge_ifindex, bool *ret_created,
@@ -209,12 +366,22 @@ int net_kernel_ensure(struct eng *eng, const struct eng_network *n, int *ret_bri
 		if (r < 0)
 			goto fail;
 	}
-	if (n->gateway_on_bridge) {
+	if (eng_network_has6(n)) {
+		r = bridge_ipv6(n, e);
+		if (r < 0)
+			goto fail;
+	}
+	if (n->gateway_on_bridge && eng_network_has4(n)) {
 		r = ifaddr_add4(host, li.ifindex, n->gateway, n->subnet.prefix, e);
 		if (r < 0 && r != -EEXIST)
 			goto fail;
 	}
-	if (!n->internal) {
+	if (n->gateway_on_bridge && eng_network_has6(n)) {
+		r = ifaddr_add6(host, li.ifindex, &n->gateway6, n->subnet6.prefix, e);
+		if (r < 0 && r != -EEXIST)
+			goto fail;
+	}
+	if (!n->internal && eng_network_has4(n)) {
 		char key[64];
 
 		/* Routing between bridges and the uplink; 127.0.0.1 DNAT needs route_localnet on the bridge. */
@@ -223,6 +390,11 @@ int net_kernel_ensure(struct eng *eng, const struct eng_network *n, int *ret_bri
 			goto fail;
 		snprintf(key, sizeof(key), "net/ipv4/conf/%s/route_localnet", n->bridge);
 		r = bns_sysctl_write(-1, key, "1", e);
+		if (r < 0)
+			goto fail;
+	}
+	if (!n->internal && eng_network_has6(n)) {
+		r = ipv6_forwarding_on(e);
 		if (r < 0)
 			goto fail;
 	}
@@ -253,16 +425,42 @@ int net_ipam_rebuild(struct eng *eng, const struct eng_network *n, const struct 
 {
 	char path[PATH_MAX];
 	_cleanup_free_ uint32_t *ips = NULL;
+	_cleanup_free_ struct in6_addr *ips6 = NULL;
 	struct ipam_def d;
+	struct ipam6_def d6;
+	int r = 0;
 
 	ips = calloc(n_eps ? n_eps : 1, sizeof(*ips));
-	if (!ips)
+	ips6 = calloc(n_eps ? n_eps : 1, sizeof(*ips6));
+	if (!ips || !ips6)
 		return berr_oom(e);
-	for (size_t i = 0; i < n_eps; i++)
+	for (size_t i = 0; i < n_eps; i++) {
 		ips[i] = eps[i].ip;
+		ips6[i] = eps[i].ip6;
+	}
+	if (eng_network_has4(n)) {
+		store_ipam_path(&eng->st, n->name, path, sizeof(path));
+		net_ipam_def(n, &d);
+		r = ipam_create(path, &d, ips, n_eps, e);
+	}
+	if (r == 0 && eng_network_has6(n)) {
+		store_ipam6_path(&eng->st, n->name, path, sizeof(path));
+		net_ipam6_def(n, &d6);
+		r = ipam6_create(path, &d6, ips6, n_eps, e);
+	}
+	return r;
+}
+
+/* Both allocation files the network needs exist. */
+static bool net_ipam_present(struct eng *eng, const struct eng_network *n)
+{
+	char path[PATH_MAX];
+
 	store_ipam_path(&eng->st, n->name, path, sizeof(path));
-	net_ipam_def(n, &d);
-	return ipam_create(path, &d, ips, n_eps, e);
+	if (eng_network_has4(n) && access(path, F_OK) < 0)
+		return false;
+	store_ipam6_path(&eng->st, n->name, path, sizeof(path));
+	return !eng_network_has6(n) || access(path, F_OK) == 0;
 }
 
 int eng_network_ensure(struct eng *eng, const struct eng_network *req, struct eng_network *ret, struct berr *e)
@@ -309,16 +507,21 @@ int eng_network_ensure(struct eng *eng, const struct eng_network *req, struct en
 		if (r < 0)
 			return r;
 		for (size_t i = 0; r >= 0 && i < nn; i++) {
-			char x[BADDR_CIDR4_STRLEN];
+			char x[BADDR_CIDR6_STRLEN];
 
 			if (store_network_read(&eng->st, names[i], &cur, NULL) < 0)
 				continue;
 			if (strcmp(cur.bridge, n.bridge) == 0)
 				r = berr_set(e, -EEXIST, "bridge %s already belongs to network '%s'", n.bridge,
 					     cur.name);
-			else if (baddr_overlap4(&cur.subnet, &n.subnet))
+			else if (eng_network_has4(&cur) && eng_network_has4(&n) &&
+				 baddr_overlap4(&cur.subnet, &n.subnet))
 				r = berr_set(e, -EEXIST, "subnet of network '%s' overlaps network '%s' (%s)", n.name,
 					     cur.name, baddr_fmt_cidr4(&cur.subnet, x));
+			else if (eng_network_has6(&cur) && eng_network_has6(&n) &&
+				 baddr_overlap6(&cur.subnet6, &n.subnet6))
+				r = berr_set(e, -EEXIST, "IPv6 subnet of network '%s' overlaps network '%s' (%s)",
+					     n.name, cur.name, baddr_fmt_cidr6(&cur.subnet6, x));
 		}
 		strv_free_n(names, nn);
 		if (r < 0)
@@ -350,15 +553,14 @@ int eng_network_ensure(struct eng *eng, const struct eng_network *req, struct en
 		r = store_network_write(&eng->st, &n, e);
 		if (r < 0)
 			goto fail;
-		store_ipam_path(&eng->st, n.name, path, sizeof(path));
 		r = net_ipam_rebuild(eng, &n, NULL, 0, e);
 		if (r < 0)
 			goto fail;
 	} else {
 		return r;
 	}
-	store_ipam_path(&eng->st, n.name, path, sizeof(path));
-	if (!is_new && access(path, F_OK) < 0) {
+	/* a network recorded before its allocation files were written (a crash in between) */
+	if (!is_new && !net_ipam_present(eng, &n)) {
 		r = net_ipam_rebuild(eng, &n, NULL, 0, e);
 		if (r < 0)
 			return r;
@@ -444,7 +646,9 @@ int eng_network_remove(struct eng *eng, const char *name, struct berr *e)
 		struct link_info li;
 
 		if (n->gateway_on_bridge && link_get(host, n->bridge, &li, NULL) == 0) {
-			r = ifaddr_del4(host, li.ifindex, n->gateway, n->subnet.prefix, e);
+			r = eng_network_has4(n) ? ifaddr_del4(host, li.ifindex, n->gateway, n->subnet.prefix, e) : 0;
+			if (r == 0 && eng_network_has6(n))
+				r = ifaddr_del6(host, li.ifindex, &n->gateway6, n->subnet6.prefix, e);
 			if (r < 0)
 				return r;
 		}
@@ -505,22 +709,40 @@ int eng_status(struct eng *eng, const char *network, struct eng_status *ret, str
 	if (r < 0)
 		return r;
 	s.endpoints = sn.n_eps;
-	store_ipam_path(&eng->st, network, path, sizeof(path));
-	net_ipam_def(&sn.def, &d);
-	r = ipam_open(path, &d, &ip, e);
-	if (r < 0)
-		return r;
-	s.capacity = ipam_capacity(ip);
-	s.used = ipam_used(ip);
-	ipam_close(ip);
+	if (eng_network_has4(&sn.def)) {
+		store_ipam_path(&eng->st, network, path, sizeof(path));
+		net_ipam_def(&sn.def, &d);
+		r = ipam_open(path, &d, &ip, e);
+		if (r < 0)
+			return r;
+		s.capacity = ipam_capacity(ip);
+		s.used = ipam_used(ip);
+		ipam_close(ip);
+	}
+	if (eng_network_has6(&sn.def)) {
+		struct ipam6 *ip6 = NULL;
+		struct ipam6_def d6;
+
+		store_ipam6_path(&eng->st, network, path, sizeof(path));
+		net_ipam6_def(&sn.def, &d6);
+		r = ipam6_open(path, &d6, &ip6, e);
+		if (r < 0)
+			return r;
+		s.capacity6 = ipam6_capacity(ip6);
+		s.used6 = ipam6_used(ip6);
+		ipam6_close(ip6);
+	}
 	r = eng_host(eng, &host, e);
 	if (r < 0)
 		return r;
 	s.bridge_up = link_get(host, sn.def.bridge, &li, NULL) == 0 && (li.flags & IFF_UP);
 	*ret = s;
-	if (s.used >= s.capacity)
+	if (eng_network_has4(&sn.def) && s.used >= s.capacity)
 		return berr_set(e, -ENOSPC, "network '%s' has no free address (%zu of %zu in use)", network, s.used,
 				s.capacity);
+	if (eng_network_has6(&sn.def) && s.used6 >= s.capacity6)
+		return berr_set(e, -ENOSPC, "network '%s' has no free IPv6 address (%zu of %zu in use)", network,
+				s.used6, s.capacity6);
 	if (!s.bridge_up)
 		return berr_set(e, -ENODEV, "bridge %s of network '%s' is missing or down", sn.def.bridge, network);
 	return 0;

@@ -26,11 +26,13 @@ struct nft_ctx;
 
 /* A network as nftables sees it. */
 struct nft_network {
-	char bridge[16];      /* bridge interface name */
-	char tunnel[16];      /* "" or its fabric VXLAN device: one more of berth's ports, the bridge's twin */
-	struct bcidr4 subnet; /* host byte order */
-	bool masquerade;      /* SNAT traffic leaving the host other than through its bridge */
-	bool internal;	      /* no traffic in or out except within the bridge */
+	char bridge[16];       /* bridge interface name */
+	char tunnel[16];       /* "" or its fabric VXLAN device: one more of berth's ports, the bridge's twin */
+	struct bcidr4 subnet;  /* host byte order; prefix 0: no IPv4 */
+	bool masquerade;       /* SNAT traffic leaving the host other than through its bridge */
+	bool internal;	       /* no traffic in or out except within the bridge */
+	struct bcidr6 subnet6; /* prefix 0: no IPv6 */
+	bool masquerade6;      /* masquerade for IPv6 */
 	/*
 	 * A fabric network's whole subnet (prefix 0: not one): traffic between
 	 * it and the bridge's block keeps its addresses across the underlay too
@@ -40,13 +42,16 @@ struct nft_network {
 	struct bcidr4 fabric;
 };
 
-/* One published host port (ranges are expanded by the caller, one element per port). */
+/* One published host port (ranges are expanded by the caller, one element per port and family). */
 struct nft_port {
 	uint32_t host_ip; /* 0: every local address */
 	uint16_t host_port;
 	enum bproto proto;
 	uint32_t dest_ip; /* the container's address */
 	uint16_t dest_port;
+	bool v6;		  /* an IPv6 element: host_ip6 and dest_ip6 instead */
+	struct in6_addr host_ip6; /* ::: every local IPv6 address but ::1 (docs/nftables.md) */
+	struct in6_addr dest_ip6;
 };
 
 /*
@@ -55,8 +60,9 @@ struct nft_port {
  */
 struct nft_endpoint {
 	char ifname[16]; /* the host end of its veth pair, a port of the bridge */
-	uint32_t ip;
+	uint32_t ip;	 /* 0: no IPv4 (then it may send none) */
 	uint8_t mac[6];
+	struct in6_addr ip6; /* ::: no IPv6 (then it may send none) */
 };
 
 /* Open a NETLINK_NETFILTER socket in network namespace netns_fd (-1: the caller's own). */

@@ -29,8 +29,9 @@ int nft_port_check(const struct nft_port *p, const char *field, struct berr *e)
 		return berr_set(e, -EINVAL, "'%s.host_port' must be 1-65535", field);
 	if (p->dest_port == 0)
 		return berr_set(e, -EINVAL, "'%s.dest_port' must be 1-65535", field);
-	if (p->dest_ip == 0)
-		return berr_set(e, -EINVAL, "'%s.dest_ip' must be a container address, not 0.0.0.0", field);
+	if (p->v6 ? baddr_zero6(&p->dest_ip6) : p->dest_ip == 0)
+		return berr_set(e, -EINVAL, "'%s.dest_ip' must be a container address, not %s", field,
+				p->v6 ? "::" : "0.0.0.0");
 	return 0;
 }
 
@@ -40,11 +41,24 @@ int nft_network_check(const struct nft_network *n, const char *field, struct ber
 
 	if (strnlen(n->bridge, sizeof(n->bridge)) == sizeof(n->bridge) || !bifname_valid(n->bridge))
 		return berr_set(e, -EINVAL, "'%s.bridge' is not a valid interface name", field);
-	if (n->subnet.prefix < 1 || n->subnet.prefix > 32)
+	/* prefix 0: the network has no IPv4 */
+	if (n->subnet.prefix > 32 || (n->subnet.prefix == 0 && n->subnet.addr))
 		return berr_set(e, -EINVAL, "'%s.subnet' prefix must be 1-32 (got %u)", field, n->subnet.prefix);
 	if (n->subnet.addr & ~baddr_mask4(n->subnet.prefix))
 		return berr_set(e, -EINVAL, "'%s.subnet' %s has host bits set", field,
 				baddr_fmt_cidr4(&n->subnet, buf));
+	if (n->subnet6.prefix > 128 || (n->subnet6.prefix == 0 && !baddr_zero6(&n->subnet6.addr)))
+		return berr_set(e, -EINVAL, "'%s.subnet6' prefix must be 1-128 (got %u)", field, n->subnet6.prefix);
+	{
+		struct in6_addr m = baddr_mask6(&n->subnet6.addr, n->subnet6.prefix);
+		char b6[BADDR_CIDR6_STRLEN];
+
+		if (!baddr_eq6(&m, &n->subnet6.addr))
+			return berr_set(e, -EINVAL, "'%s.subnet6' %s has host bits set", field,
+					baddr_fmt_cidr6(&n->subnet6, b6));
+	}
+	if (n->subnet.prefix == 0 && n->subnet6.prefix == 0)
+		return berr_set(e, -EINVAL, "'%s' has neither an IPv4 nor an IPv6 subnet", field);
 	if (n->fabric.prefix &&
 	    (n->fabric.prefix > n->subnet.prefix || n->fabric.addr & ~baddr_mask4(n->fabric.prefix) ||
 	     !baddr_in4(&n->fabric, n->subnet.addr)))
@@ -57,17 +71,21 @@ int nft_endpoint_check(const struct nft_endpoint *ep, const char *field, struct 
 {
 	if (strnlen(ep->ifname, sizeof(ep->ifname)) == sizeof(ep->ifname) || !bifname_valid(ep->ifname))
 		return berr_set(e, -EINVAL, "'%s.ifname' is not a valid interface name", field);
-	if (ep->ip == 0)
+	if (ep->ip == 0 && baddr_zero6(&ep->ip6))
 		return berr_set(e, -EINVAL, "'%s.ip' must be the endpoint's address, not 0.0.0.0", field);
 	return 0;
 }
 
 const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len)
 {
-	char h[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	char h[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
-	snprintf(buf, len, "%s %s:%u -> %s:%u", bproto_name(p->proto), baddr_fmt4(p->host_ip, h), p->host_port,
-		 baddr_fmt4(p->dest_ip, d), p->dest_port);
+	if (p->v6)
+		snprintf(buf, len, "%s [%s]:%u -> [%s]:%u", bproto_name(p->proto), baddr_fmt6(&p->host_ip6, h),
+			 p->host_port, baddr_fmt6(&p->dest_ip6, d), p->dest_port);
+	else
+		snprintf(buf, len, "%s %s:%u -> %s:%u", bproto_name(p->proto), baddr_fmt4(p->host_ip, h), p->host_port,
+			 baddr_fmt4(p->dest_ip, d), p->dest_port);
 	return buf;
 }
 
@@ -107,11 +125,32 @@ static bool zero(const uint8_t *p, size_t n)
 	return true;
 }
 
+/* pub_any6 / pub_ip6: as the IPv4 maps with 16-byte addresses. */
+static const char *port_elem6(const struct nft_port *p, struct nft_elem *el)
+{
+	bool with_ip = !baddr_zero6(&p->host_ip6);
+	uint8_t *k = el->key;
+
+	if (with_ip) {
+		memcpy(k, p->host_ip6.s6_addr, 16);
+		k += 16;
+	}
+	k[0] = (uint8_t)p->proto;
+	put_be16(k + 4, p->host_port);
+	el->key_len = with_ip ? 24 : 8;
+	memcpy(el->data, p->dest_ip6.s6_addr, 16);
+	put_be16(el->data + 16, p->dest_port);
+	el->data_len = 20;
+	return with_ip ? NFT_MAP_PUB_IP6 : NFT_MAP_PUB_ANY6;
+}
+
 const char *nft_port_elem(const struct nft_port *p, struct nft_elem *el)
 {
 	uint8_t *k = el->key;
 
 	memset(el, 0, sizeof(*el));
+	if (p->v6)
+		return port_elem6(p, el);
 	if (p->host_ip) {
 		put_be32(k, p->host_ip);
 		k += 4;
@@ -125,12 +164,41 @@ const char *nft_port_elem(const struct nft_port *p, struct nft_elem *el)
 	return p->host_ip ? NFT_MAP_PUB_IP4 : NFT_MAP_PUB_ANY4;
 }
 
+static int port_from_elem6(bool with_ip, const struct nft_elem *el, struct nft_port *ret)
+{
+	const uint8_t *k = el->key;
+	struct nft_port p;
+
+	memset(&p, 0, sizeof(p));
+	p.v6 = true;
+	if (el->key_len != (with_ip ? 24 : 8) || el->data_len != 20 || el->flags)
+		return -EBADMSG;
+	if (with_ip) {
+		memcpy(p.host_ip6.s6_addr, k, 16);
+		k += 16;
+		if (baddr_zero6(&p.host_ip6))
+			return -EBADMSG;
+	}
+	if ((k[0] != BPROTO_TCP && k[0] != BPROTO_UDP) || !zero(k + 1, 3) || !zero(k + 6, 2) || !zero(el->data + 18, 2))
+		return -EBADMSG;
+	p.proto = (enum bproto)k[0];
+	p.host_port = get_be16(k + 4);
+	memcpy(p.dest_ip6.s6_addr, el->data, 16);
+	p.dest_port = get_be16(el->data + 16);
+	if (nft_port_check(&p, "element", NULL) < 0)
+		return -EBADMSG;
+	*ret = p;
+	return 0;
+}
+
 int nft_port_from_elem(const char *set, const struct nft_elem *el, struct nft_port *ret)
 {
 	bool with_ip = strcmp(set, NFT_MAP_PUB_IP4) == 0;
 	const uint8_t *k = el->key;
 	struct nft_port p = {0};
 
+	if (strcmp(set, NFT_MAP_PUB_IP6) == 0 || strcmp(set, NFT_MAP_PUB_ANY6) == 0)
+		return port_from_elem6(strcmp(set, NFT_MAP_PUB_IP6) == 0, el, ret);
 	if (el->key_len != (with_ip ? 12 : 8) || el->data_len != 8 || el->flags)
 		return -EBADMSG;
 	if (with_ip) {
@@ -171,6 +239,102 @@ size_t nft_subnet_elems(const struct bcidr4 *c, struct nft_elem out[2])
 	out[1].key_len = 4;
 	out[1].flags = NFT_SET_ELEM_INTERVAL_END;
 	return 2;
+}
+
+__extension__ typedef unsigned __int128 u128;
+
+static u128 get_be128(const uint8_t *p)
+{
+	u128 v = 0;
+
+	for (int i = 0; i < 16; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void put_be128(uint8_t *p, u128 v)
+{
+	for (int i = 15; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+size_t nft_subnet6_elems(const struct bcidr6 *c, struct nft_elem out[2])
+{
+	u128 start = get_be128(c->addr.s6_addr);
+	u128 size = c->prefix ? (u128)1 << (128 - c->prefix) : 0;
+
+	memset(out, 0, 2 * sizeof(*out));
+	memcpy(out[0].key, c->addr.s6_addr, 16);
+	out[0].key_len = 16;
+	/* an interval that runs to the last address (or a /0) has no end element */
+	if (size == 0 || start + size == 0)
+		return 1;
+	put_be128(out[1].key, start + size);
+	out[1].key_len = 16;
+	out[1].flags = NFT_SET_ELEM_INTERVAL_END;
+	return 2;
+}
+
+static int cmp_key6(const void *a, const void *b)
+{
+	u128 x = get_be128((*(const struct nft_elem *const *)a)->key);
+	u128 y = get_be128((*(const struct nft_elem *const *)b)->key);
+
+	return x < y ? -1 : x > y;
+}
+
+int nft_intervals_to_subnets6(const struct nft_elem *elems, size_t n, struct bcidr6 **ret,
+			      const struct nft_elem ***ret_starts, size_t *ret_n, struct berr *e)
+{
+	_cleanup_free_ const struct nft_elem **starts = calloc(n + 1, sizeof(*starts));
+	_cleanup_free_ const struct nft_elem **ends = calloc(n + 1, sizeof(*ends));
+	_cleanup_free_ struct bcidr6 *out = calloc(n + 1, sizeof(*out));
+	size_t ns = 0, ne = 0;
+
+	if (!starts || !ends || !out)
+		return berr_oom(e);
+	for (size_t i = 0; i < n; i++) {
+		if (elems[i].key_len != 16)
+			return berr_set(e, -EBADMSG, "IPv6 interval element with a %u-byte key", elems[i].key_len);
+		if (elems[i].flags & NFT_SET_ELEM_INTERVAL_END)
+			ends[ne++] = &elems[i];
+		else
+			starts[ns++] = &elems[i];
+	}
+	qsort(starts, ns, sizeof(*starts), cmp_key6);
+	qsort(ends, ne, sizeof(*ends), cmp_key6);
+	for (size_t i = 0, j = 0; i < ns; i++) {
+		u128 s = get_be128(starts[i]->key), end, size;
+		bool to_top;
+
+		/* the end: the first end element above the start (nft's own :: end is skipped); none: the top */
+		while (j < ne && get_be128(ends[j]->key) <= s)
+			j++;
+		to_top = j >= ne;
+		end = to_top ? 0 : get_be128(ends[j]->key);
+		if (i + 1 < ns && (to_top || get_be128(starts[i + 1]->key) < end))
+			return berr_set(e, -EBADMSG, "overlapping intervals in the set");
+		size = end - s; /* wraps to 2^128 - s for an interval to the top */
+		if ((size & (size - 1)) || (s & (size - 1)))
+			return berr_set(e, -EBADMSG, "an IPv6 interval is not a subnet");
+		memcpy(out[i].addr.s6_addr, starts[i]->key, 16);
+		if (size == 0) {
+			out[i].prefix = 0;
+		} else {
+			unsigned bits = 0;
+
+			while (size >>= 1)
+				bits++;
+			out[i].prefix = (uint8_t)(128 - bits);
+		}
+	}
+	*ret = TAKE_PTR(out);
+	if (ret_starts)
+		*ret_starts = TAKE_PTR(starts);
+	*ret_n = ns;
+	return 0;
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -232,23 +396,59 @@ static void describe_port(const void *arg, size_t tag, char *buf, size_t len)
 	nft_port_fmt(&((const struct nft_port *)arg)[tag], buf, len);
 }
 
+/* "10.66.0.0/16", "fd00:66::/64" or both, comma-separated */
+static const char *subnets_fmt(const struct nft_network *n, char *buf, size_t len)
+{
+	char c[BADDR_CIDR4_STRLEN], c6[BADDR_CIDR6_STRLEN];
+
+	snprintf(buf, len, "%s%s%s", n->subnet.prefix ? baddr_fmt_cidr4(&n->subnet, c) : "",
+		 n->subnet.prefix && n->subnet6.prefix ? ", " : "",
+		 n->subnet6.prefix ? baddr_fmt_cidr6(&n->subnet6, c6) : "");
+	return buf;
+}
+
 static void describe_network(const void *arg, size_t tag, char *buf, size_t len)
 {
 	const struct nft_network *n = &((const struct nft_network *)arg)[tag];
-	char c[BADDR_CIDR4_STRLEN];
+	char c[BADDR_CIDR4_STRLEN + BADDR_CIDR6_STRLEN + 4];
 
-	snprintf(buf, len, "network on %s (%s)", n->bridge, baddr_fmt_cidr4(&n->subnet, c));
+	snprintf(buf, len, "network on %s (%s)", n->bridge, subnets_fmt(n, c, sizeof(c)));
 }
 
 struct net_elems {
 	struct nft_elem *bridges, *same, *nets4, *masq, *unmasq, *internal, *external, *masq_br, *unmasq_br, *fabric;
+	struct nft_elem *nets6, *masq6, *unmasq6, *masq6_br, *unmasq6_br;
 	size_t n_bridges, n_same, n_nets4, n_masq, n_unmasq, n_internal, n_external, n_masq_br, n_unmasq_br, n_fabric;
+	size_t n_nets6, n_masq6, n_unmasq6, n_masq6_br, n_unmasq6_br;
 };
+
+/* A subnet's interval elements (k of them) into nets and masq or unmasq, the start mapped to the bridge. */
+static void add_intervals(const struct nft_elem *iv, size_t k, size_t tag, const char *bridge, bool masq,
+			  struct nft_elem *nets, size_t *n_nets, struct nft_elem *m, size_t *n_m, struct nft_elem *um,
+			  size_t *n_um)
+{
+	for (size_t j = 0; j < k; j++) {
+		struct nft_elem el = iv[j];
+
+		el.tag = tag;
+		if (masq)
+			m[(*n_m)++] = el;
+		else
+			um[(*n_um)++] = el;
+		if (!(el.flags & NFT_SET_ELEM_INTERVAL_END)) {
+			/* nets4 / nets6 map each subnet to its bridge (read back by nft_networks_list) */
+			nft_ifname_key(bridge, el.data);
+			el.data_len = NFT_IFNAME_LEN;
+		}
+		nets[(*n_nets)++] = el;
+	}
+}
 
 static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, size_t n, struct net_elems *x)
 {
 	struct nft_elem **all[] = {&x->bridges,	 &x->same,     &x->nets4,   &x->masq,	   &x->unmasq,
-				   &x->internal, &x->external, &x->masq_br, &x->unmasq_br, &x->fabric};
+				   &x->internal, &x->external, &x->masq_br, &x->unmasq_br, &x->fabric,
+				   &x->nets6,	 &x->masq6,    &x->unmasq6, &x->masq6_br,  &x->unmasq6_br};
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		/* a tunnel adds a bridges element and two same_bridge pairs */
@@ -259,8 +459,17 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 	for (size_t i = 0; i < n; i++) {
 		const struct nft_network *net = &nets[i];
 		struct nft_elem iv[2];
-		size_t k = nft_subnet_elems(&net->subnet, iv);
-		bool masq = net->masquerade && !net->internal;
+		size_t k = net->subnet.prefix ? nft_subnet_elems(&net->subnet, iv) : 0;
+		bool masq = net->masquerade && !net->internal && net->subnet.prefix;
+		bool masq6 = net->masquerade6 && !net->internal && net->subnet6.prefix;
+
+		if (net->subnet6.prefix) {
+			struct nft_elem iv6[2];
+			size_t k6 = nft_subnet6_elems(&net->subnet6, iv6);
+
+			add_intervals(iv6, k6, i, net->bridge, masq6, x->nets6, &x->n_nets6, x->masq6, &x->n_masq6,
+				      x->unmasq6, &x->n_unmasq6);
+		}
 
 		nft_ifname_key(net->bridge, x->bridges[i].key);
 		x->bridges[i].key_len = NFT_IFNAME_LEN;
@@ -284,21 +493,8 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 			bt->key_len = tb->key_len = 2 * NFT_IFNAME_LEN;
 			bt->tag = tb->tag = i;
 		}
-		for (size_t j = 0; j < k; j++) {
-			struct nft_elem el = iv[j];
-
-			el.tag = i;
-			if (masq)
-				x->masq[x->n_masq++] = el;
-			else
-				x->unmasq[x->n_unmasq++] = el;
-			if (!(el.flags & NFT_SET_ELEM_INTERVAL_END)) {
-				/* nets4 maps each subnet to its bridge (read back by nft_networks_list) */
-				nft_ifname_key(net->bridge, el.data);
-				el.data_len = NFT_IFNAME_LEN;
-			}
-			x->nets4[x->n_nets4++] = el;
-		}
+		add_intervals(iv, k, i, net->bridge, masq, x->nets4, &x->n_nets4, x->masq, &x->n_masq, x->unmasq,
+			      &x->n_unmasq);
 		if (net->fabric.prefix) {
 			/* fabric4: the whole subnet . this bridge, one element holding its first and last address */
 			struct nft_elem *f = &x->fabric[x->n_fabric++];
@@ -319,6 +515,10 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 			x->masq_br[x->n_masq_br++] = x->bridges[i];
 		else
 			x->unmasq_br[x->n_unmasq_br++] = x->bridges[i];
+		if (masq6)
+			x->masq6_br[x->n_masq6_br++] = x->bridges[i];
+		else
+			x->unmasq6_br[x->n_unmasq6_br++] = x->bridges[i];
 	}
 	return 0;
 }
@@ -340,13 +540,11 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 			const struct nft_elem *el;
 			size_t n;
 		} steps[] = {
-			{NFT_SET_INTERNAL, x.internal, x.n_internal},
-			{NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br},
-			{NFT_SET_MASQ4, x.masq, x.n_masq},
-			{NFT_SET_NETS4, x.nets4, x.n_nets4},
-			{NFT_SET_FABRIC4, x.fabric, x.n_fabric},
-			{NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},
-			{NFT_SET_BRIDGES, x.bridges, n + x.n_bridges},
+			{NFT_SET_INTERNAL, x.internal, x.n_internal}, {NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br},
+			{NFT_SET_MASQ6_BR, x.masq6_br, x.n_masq6_br}, {NFT_SET_MASQ4, x.masq, x.n_masq},
+			{NFT_SET_NETS4, x.nets4, x.n_nets4},	      {NFT_SET_FABRIC4, x.fabric, x.n_fabric},
+			{NFT_SET_MASQ6, x.masq6, x.n_masq6},	      {NFT_SET_NETS6, x.nets6, x.n_nets6},
+			{NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},  {NFT_SET_BRIDGES, x.bridges, n + x.n_bridges},
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 			r = nft_batch_elems(b, del, steps[i].set, steps[i].el, steps[i].n, describe_network, nets, e);
@@ -356,11 +554,16 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 		/* A network removed under the wrong masquerade / internal flags leaves nothing behind either. */
 		r = nft_batch_elems(b, del, NFT_SET_MASQ4, x.unmasq, x.n_unmasq, describe_network, nets, e);
 		if (r == 0)
+			r = nft_batch_elems(b, del, NFT_SET_MASQ6, x.unmasq6, x.n_unmasq6, describe_network, nets, e);
+		if (r == 0)
 			r = nft_batch_elems(b, del, NFT_SET_INTERNAL, x.external, x.n_external, describe_network, nets,
 					    e);
 		if (r == 0)
 			r = nft_batch_elems(b, del, NFT_SET_MASQ_BR, x.unmasq_br, x.n_unmasq_br, describe_network, nets,
 					    e);
+		if (r == 0)
+			r = nft_batch_elems(b, del, NFT_SET_MASQ6_BR, x.unmasq6_br, x.n_unmasq6_br, describe_network,
+					    nets, e);
 		return r;
 	}
 	r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_BRIDGES, x.bridges, n + x.n_bridges, describe_network, nets, e);
@@ -370,91 +573,114 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 	if (r == 0)
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_NETS4, x.nets4, x.n_nets4, describe_network, nets, e);
 	if (r == 0)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_NETS6, x.nets6, x.n_nets6, describe_network, nets, e);
+	if (r == 0)
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_FABRIC4, x.fabric, x.n_fabric, describe_network, nets, e);
 	if (r == 0)
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ4, x.masq, x.n_masq, describe_network, nets, e);
+	if (r == 0)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ6, x.masq6, x.n_masq6, describe_network, nets, e);
 	if (r == 0)
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_INTERNAL, x.internal, x.n_internal, describe_network,
 				    nets, e);
 	if (r == 0)
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br, describe_network, nets,
 				    e);
+	if (r == 0)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ6_BR, x.masq6_br, x.n_masq6_br, describe_network,
+				    nets, e);
 	if (r == 0 && mode == NFT_NET_ADD) {
 		/* Re-adding a network with other flags: its old marks go in the same batch. */
 		r = nft_batch_elems(b, del, NFT_SET_MASQ4, x.unmasq, x.n_unmasq, describe_network, nets, e);
+		if (r == 0)
+			r = nft_batch_elems(b, del, NFT_SET_MASQ6, x.unmasq6, x.n_unmasq6, describe_network, nets, e);
 		if (r == 0)
 			r = nft_batch_elems(b, del, NFT_SET_INTERNAL, x.external, x.n_external, describe_network, nets,
 					    e);
 		if (r == 0)
 			r = nft_batch_elems(b, del, NFT_SET_MASQ_BR, x.unmasq_br, x.n_unmasq_br, describe_network, nets,
 					    e);
+		if (r == 0)
+			r = nft_batch_elems(b, del, NFT_SET_MASQ6_BR, x.unmasq6_br, x.n_unmasq6_br, describe_network,
+					    nets, e);
 	}
 	return r;
 }
 
 int nft_port_msgs(struct nft_batch *b, const struct nft_port *ports, size_t n, enum nft_elem_op op, struct berr *e)
 {
-	struct nft_elem *any, *ip;
-	size_t n_any = 0, n_ip = 0;
-	int r;
+	static const char *const maps[] = {NFT_MAP_PUB_ANY4, NFT_MAP_PUB_IP4, NFT_MAP_PUB_ANY6, NFT_MAP_PUB_IP6};
+	struct nft_elem *by_map[ARRAY_SIZE(maps)];
+	size_t count[ARRAY_SIZE(maps)] = {0};
+	int r = 0;
 
 	if (n == 0)
 		return 0;
-	any = calloc(n, sizeof(*any));
-	if (!any || nft_batch_own(b, any) < 0)
-		return berr_oom(e);
-	ip = calloc(n, sizeof(*ip));
-	if (!ip || nft_batch_own(b, ip) < 0)
-		return berr_oom(e);
+	for (size_t m = 0; m < ARRAY_SIZE(maps); m++) {
+		by_map[m] = calloc(n, sizeof(struct nft_elem));
+		if (!by_map[m] || nft_batch_own(b, by_map[m]) < 0)
+			return berr_oom(e);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct nft_elem el;
+		const char *map = nft_port_elem(&ports[i], &el);
 
-		nft_port_elem(&ports[i], &el);
 		el.tag = i;
-		if (ports[i].host_ip)
-			ip[n_ip++] = el;
-		else
-			any[n_any++] = el;
+		for (size_t m = 0; m < ARRAY_SIZE(maps); m++)
+			if (map == maps[m])
+				by_map[m][count[m]++] = el;
 	}
-	r = nft_batch_elems(b, op, NFT_MAP_PUB_ANY4, any, n_any, describe_port, ports, e);
-	if (r == 0)
-		r = nft_batch_elems(b, op, NFT_MAP_PUB_IP4, ip, n_ip, describe_port, ports, e);
+	for (size_t m = 0; r == 0 && m < ARRAY_SIZE(maps); m++)
+		r = nft_batch_elems(b, op, maps[m], by_map[m], count[m], describe_port, ports, e);
 	return r;
 }
 
 static void describe_endpoint(const void *arg, size_t tag, char *buf, size_t len)
 {
 	const struct nft_endpoint *ep = &((const struct nft_endpoint *)arg)[tag];
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN];
 
-	snprintf(buf, len, "endpoint %s (%s)", ep->ifname, baddr_fmt4(ep->ip, a));
+	snprintf(buf, len, "endpoint %s (%s%s%s)", ep->ifname, ep->ip ? baddr_fmt4(ep->ip, a) : "",
+		 ep->ip && !baddr_zero6(&ep->ip6) ? ", " : "", baddr_zero6(&ep->ip6) ? "" : baddr_fmt6(&ep->ip6, a6));
 }
 
 int nft_endpoint_msgs(struct nft_batch *b, const struct nft_endpoint *eps, size_t n, enum nft_elem_op op,
 		      struct berr *e)
 {
-	struct nft_elem *ifs, *addrs, *macs;
+	struct nft_elem *ifs, *addrs, *addrs6, *macs;
+	size_t n4 = 0, n6 = 0;
 	int r;
 
 	if (n == 0)
 		return 0;
-	ifs = calloc(3 * n, sizeof(*ifs));
+	ifs = calloc(4 * n, sizeof(*ifs));
 	if (!ifs || nft_batch_own(b, ifs) < 0)
 		return berr_oom(e);
 	addrs = ifs + n;
-	macs = addrs + n;
+	addrs6 = addrs + n;
+	macs = addrs6 + n;
 	for (size_t i = 0; i < n; i++) {
 		nft_ifname_key(eps[i].ifname, ifs[i].key);
 		ifs[i].key_len = NFT_IFNAME_LEN;
 		ifs[i].tag = i;
-		addrs[i] = ifs[i];
-		put_be32(addrs[i].key + NFT_IFNAME_LEN, eps[i].ip);
-		addrs[i].key_len = NFT_IFNAME_LEN + 4;
+		/* an endpoint without an address of a family may send nothing of it */
+		if (eps[i].ip) {
+			addrs[n4] = ifs[i];
+			put_be32(addrs[n4].key + NFT_IFNAME_LEN, eps[i].ip);
+			addrs[n4++].key_len = NFT_IFNAME_LEN + 4;
+		}
+		if (!baddr_zero6(&eps[i].ip6)) {
+			addrs6[n6] = ifs[i];
+			memcpy(addrs6[n6].key + NFT_IFNAME_LEN, eps[i].ip6.s6_addr, 16);
+			addrs6[n6++].key_len = NFT_IFNAME_LEN + 16;
+		}
 		macs[i] = ifs[i];
 		memcpy(macs[i].key + NFT_IFNAME_LEN, eps[i].mac, 6);
 		macs[i].key_len = NFT_IFNAME_LEN + 8;
 	}
-	r = nft_batch_elems(b, op, NFT_SET_EP_ADDRS4, addrs, n, describe_endpoint, eps, e);
+	r = nft_batch_elems(b, op, NFT_SET_EP_ADDRS4, addrs, n4, describe_endpoint, eps, e);
+	if (r == 0)
+		r = nft_batch_elems(b, op, NFT_SET_EP_ADDRS6, addrs6, n6, describe_endpoint, eps, e);
 	if (r == 0)
 		r = nft_batch_elems(b, op, NFT_SET_EP_MACS, macs, n, describe_endpoint, eps, e);
 	if (r == 0)
@@ -494,7 +720,7 @@ static int build_network(struct nft_batch *b, const void *arg, struct berr *e)
 static int network_change(struct nft_ctx *ctx, const struct nft_network *net, enum nft_net_mode mode, struct berr *e)
 {
 	struct net_args a = {.net = net, .mode = mode};
-	char c[BADDR_CIDR4_STRLEN];
+	char c[BADDR_CIDR4_STRLEN + BADDR_CIDR6_STRLEN + 4];
 	struct nft_fail f = {0};
 	int r;
 
@@ -502,13 +728,14 @@ static int network_change(struct nft_ctx *ctx, const struct nft_network *net, en
 	if (r < 0)
 		return r;
 	r = nft_transact(ctx, build_network, &a, &f, e);
-	/* nets4 refuses an overlapping subnet (EEXIST) and the same subnet on another bridge (EBUSY) */
-	if ((r == -EEXIST || r == -EBUSY) && f.set && strcmp(f.set, NFT_SET_NETS4) == 0)
+	/* nets4 / nets6 refuse an overlapping subnet (EEXIST) and the same subnet on another bridge (EBUSY) */
+	if ((r == -EEXIST || r == -EBUSY) && f.set &&
+	    (strcmp(f.set, NFT_SET_NETS4) == 0 || strcmp(f.set, NFT_SET_NETS6) == 0))
 		return berr_wrap(e, -EEXIST, "subnet %s of bridge %s conflicts with a network already in table inet %s",
-				 baddr_fmt_cidr4(&net->subnet, c), net->bridge, NFT_TABLE_NAME);
+				 subnets_fmt(net, c, sizeof(c)), net->bridge, NFT_TABLE_NAME);
 	if (r < 0)
 		return berr_wrap(e, r, "%s nftables elements of network %s (%s)",
-				 mode == NFT_NET_DEL ? "remove" : "add", net->bridge, baddr_fmt_cidr4(&net->subnet, c));
+				 mode == NFT_NET_DEL ? "remove" : "add", net->bridge, subnets_fmt(net, c, sizeof(c)));
 	return 0;
 }
 
@@ -539,6 +766,18 @@ static int build_ports(struct nft_batch *b, const void *arg, struct berr *e)
 	return r < 0 ? r : nft_port_msgs(b, a->ports, a->n, a->op, e);
 }
 
+/* The host (dest: the destination) address of a port as "0.0.0.0" or "[::]" (buf INET6_ADDRSTRLEN + 2). */
+static const char *port_host_fmt(const struct nft_port *p, bool dest, char *buf)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (p->v6)
+		snprintf(buf, INET6_ADDRSTRLEN + 2, "[%s]", baddr_fmt6(dest ? &p->dest_ip6 : &p->host_ip6, a));
+	else
+		baddr_fmt4(dest ? p->dest_ip : p->host_ip, buf);
+	return buf;
+}
+
 /* Say which host port collided, and with what, instead of a bare EEXIST. */
 static int port_conflict(struct nft_ctx *ctx, const struct nft_port *ports, size_t n, const struct nft_fail *f,
 			 struct berr *e)
@@ -546,7 +785,7 @@ static int port_conflict(struct nft_ctx *ctx, const struct nft_port *ports, size
 	const struct nft_port *p;
 	struct nft_elem el, found;
 	struct nft_port owner;
-	char h[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	char h[INET6_ADDRSTRLEN + 2], d[INET6_ADDRSTRLEN + 2];
 	const char *set;
 	int r;
 
@@ -557,9 +796,10 @@ static int port_conflict(struct nft_ctx *ctx, const struct nft_port *ports, size
 	r = nft_elem_get(ctx, set, &el, &found, NULL);
 	if (r > 0 && nft_port_from_elem(set, &found, &owner) == 0)
 		return berr_set(e, -EEXIST, "host port %s %s:%u is already published (to %s:%u)", bproto_name(p->proto),
-				baddr_fmt4(p->host_ip, h), p->host_port, baddr_fmt4(owner.dest_ip, d), owner.dest_port);
+				port_host_fmt(p, false, h), p->host_port, port_host_fmt(&owner, true, d),
+				owner.dest_port);
 	return berr_set(e, -EEXIST, "host port %s %s:%u is given twice", bproto_name(p->proto),
-			baddr_fmt4(p->host_ip, h), p->host_port);
+			port_host_fmt(p, false, h), p->host_port);
 }
 
 static int ports_change(struct nft_ctx *ctx, const struct nft_endpoint *ep, const struct nft_port *ports, size_t n,
@@ -669,26 +909,27 @@ static int dump_or_empty(struct nft_ctx *ctx, const char *set, struct nft_elem *
 
 int nft_ports_list(struct nft_ctx *ctx, struct nft_port **ret, size_t *ret_n, struct berr *e)
 {
-	_cleanup_free_ struct nft_elem *any = NULL, *ip = NULL;
+	static const char *const maps[] = {NFT_MAP_PUB_ANY4, NFT_MAP_PUB_IP4, NFT_MAP_PUB_ANY6, NFT_MAP_PUB_IP6};
+	struct nft_elem *el[ARRAY_SIZE(maps)] = {NULL};
+	size_t n_el[ARRAY_SIZE(maps)] = {0}, total = 0, n = 0;
 	_cleanup_free_ struct nft_port *out = NULL;
-	size_t n_any, n_ip, n = 0;
-	int r;
+	int r = 0;
 
-	r = dump_or_empty(ctx, NFT_MAP_PUB_ANY4, &any, &n_any, e);
-	if (r == 0)
-		r = dump_or_empty(ctx, NFT_MAP_PUB_IP4, &ip, &n_ip, e);
+	for (size_t m = 0; r == 0 && m < ARRAY_SIZE(maps); m++) {
+		r = dump_or_empty(ctx, maps[m], &el[m], &n_el[m], e);
+		total += n_el[m];
+	}
+	if (r == 0 && !(out = calloc(total + 1, sizeof(*out))))
+		r = berr_oom(e);
+	/* Elements berth did not write (an admin's additions) are not published ports: skip them. */
+	for (size_t m = 0; r == 0 && m < ARRAY_SIZE(maps); m++)
+		for (size_t i = 0; i < n_el[m]; i++)
+			if (nft_port_from_elem(maps[m], &el[m][i], &out[n]) == 0)
+				n++;
+	for (size_t m = 0; m < ARRAY_SIZE(maps); m++)
+		free(el[m]);
 	if (r < 0)
 		return r;
-	out = calloc(n_any + n_ip + 1, sizeof(*out));
-	if (!out)
-		return berr_oom(e);
-	/* Elements berth did not write (an admin's additions) are not published ports: skip them. */
-	for (size_t i = 0; i < n_any; i++)
-		if (nft_port_from_elem(NFT_MAP_PUB_ANY4, &any[i], &out[n]) == 0)
-			n++;
-	for (size_t i = 0; i < n_ip; i++)
-		if (nft_port_from_elem(NFT_MAP_PUB_IP4, &ip[i], &out[n]) == 0)
-			n++;
 	*ret = TAKE_PTR(out);
 	*ret_n = n;
 	return 0;
@@ -710,13 +951,33 @@ static bool has_subnet(const struct bcidr4 *c, size_t n, const struct bcidr4 *x)
 	return false;
 }
 
+/* The network of bridge in out[0..n), or a new one at out[n] (then *n grows). */
+static struct nft_network *network_of(struct nft_network *out, size_t *n, const uint8_t bridge[NFT_IFNAME_LEN])
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strncmp(out[i].bridge, (const char *)bridge, NFT_IFNAME_LEN) == 0)
+			return &out[i];
+	memcpy(out[*n].bridge, bridge, NFT_IFNAME_LEN);
+	out[*n].bridge[NFT_IFNAME_LEN - 1] = '\0';
+	return &out[(*n)++];
+}
+
+static bool has_subnet6(const struct bcidr6 *c, size_t n, const struct bcidr6 *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (baddr_eq6(&c[i].addr, &x->addr) && c[i].prefix == x->prefix)
+			return true;
+	return false;
+}
+
 int nft_networks_list(struct nft_ctx *ctx, struct nft_network **ret, size_t *ret_n, struct berr *e)
 {
-	_cleanup_free_ struct nft_elem *nets = NULL, *masq = NULL, *internal = NULL;
+	_cleanup_free_ struct nft_elem *nets = NULL, *masq = NULL, *internal = NULL, *nets6 = NULL, *masq6 = NULL;
 	_cleanup_free_ struct bcidr4 *subnets = NULL, *masq_subnets = NULL;
-	_cleanup_free_ const struct nft_elem **starts = NULL;
+	_cleanup_free_ struct bcidr6 *subnets6 = NULL, *masq_subnets6 = NULL;
+	_cleanup_free_ const struct nft_elem **starts = NULL, **starts6 = NULL;
 	_cleanup_free_ struct nft_network *out = NULL;
-	size_t n_nets, n_masq, n_internal, n_sub, n_msub;
+	size_t n_nets, n_masq, n_internal, n_sub, n_msub, n_nets6, n_masq6, n_sub6, n_msub6, n = 0;
 	int r;
 
 	r = dump_or_empty(ctx, NFT_SET_NETS4, &nets, &n_nets, e);
@@ -724,6 +985,10 @@ int nft_networks_list(struct nft_ctx *ctx, struct nft_network **ret, size_t *ret
 		r = dump_or_empty(ctx, NFT_SET_MASQ4, &masq, &n_masq, e);
 	if (r == 0)
 		r = dump_or_empty(ctx, NFT_SET_INTERNAL, &internal, &n_internal, e);
+	if (r == 0)
+		r = dump_or_empty(ctx, NFT_SET_NETS6, &nets6, &n_nets6, e);
+	if (r == 0)
+		r = dump_or_empty(ctx, NFT_SET_MASQ6, &masq6, &n_masq6, e);
 	if (r < 0)
 		return r;
 	r = nft_intervals_to_subnets(nets, n_nets, &subnets, &starts, &n_sub, e);
@@ -732,20 +997,37 @@ int nft_networks_list(struct nft_ctx *ctx, struct nft_network **ret, size_t *ret
 	r = nft_intervals_to_subnets(masq, n_masq, &masq_subnets, NULL, &n_msub, e);
 	if (r < 0)
 		return berr_wrap(e, r, "set %s", NFT_SET_MASQ4);
-	out = calloc(n_sub + 1, sizeof(*out));
+	r = nft_intervals_to_subnets6(nets6, n_nets6, &subnets6, &starts6, &n_sub6, e);
+	if (r < 0)
+		return berr_wrap(e, r, "set %s", NFT_SET_NETS6);
+	r = nft_intervals_to_subnets6(masq6, n_masq6, &masq_subnets6, NULL, &n_msub6, e);
+	if (r < 0)
+		return berr_wrap(e, r, "set %s", NFT_SET_MASQ6);
+	out = calloc(n_sub + n_sub6 + 1, sizeof(*out));
 	if (!out)
 		return berr_oom(e);
 	for (size_t i = 0; i < n_sub; i++) {
+		struct nft_network *net;
+
 		if (starts[i]->data_len != NFT_IFNAME_LEN)
 			return berr_set(e, -EBADMSG, "set %s: subnet without a bridge", NFT_SET_NETS4);
-		memcpy(out[i].bridge, starts[i]->data, NFT_IFNAME_LEN);
-		out[i].bridge[NFT_IFNAME_LEN - 1] = '\0';
-		out[i].subnet = subnets[i];
-		out[i].masquerade = has_subnet(masq_subnets, n_msub, &subnets[i]);
-		out[i].internal = has_ifname(internal, n_internal, starts[i]->data);
+		net = network_of(out, &n, starts[i]->data);
+		net->subnet = subnets[i];
+		net->masquerade = has_subnet(masq_subnets, n_msub, &subnets[i]);
+		net->internal = has_ifname(internal, n_internal, starts[i]->data);
+	}
+	for (size_t i = 0; i < n_sub6; i++) {
+		struct nft_network *net;
+
+		if (starts6[i]->data_len != NFT_IFNAME_LEN)
+			return berr_set(e, -EBADMSG, "set %s: subnet without a bridge", NFT_SET_NETS6);
+		net = network_of(out, &n, starts6[i]->data);
+		net->subnet6 = subnets6[i];
+		net->masquerade6 = has_subnet6(masq_subnets6, n_msub6, &subnets6[i]);
+		net->internal = has_ifname(internal, n_internal, starts6[i]->data);
 	}
 	*ret = TAKE_PTR(out);
-	*ret_n = n_sub;
+	*ret_n = n;
 	return 0;
 }
 

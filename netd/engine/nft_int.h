@@ -33,6 +33,11 @@ struct mnl_socket;
 #define NFT_SET_NETS4 "nets4"		  /* ipv4_addr interval -> ifname: every subnet, its bridge */
 #define NFT_MAP_PUB_ANY4 "pub_any4"	  /* proto . port -> addr . port */
 #define NFT_MAP_PUB_IP4 "pub_ip4"	  /* daddr . proto . port -> addr . port */
+#define NFT_SET_MASQ6_BR "masq6_bridges"  /* ifname: bridges of networks that masquerade IPv6 */
+#define NFT_SET_MASQ6 "masq6"		  /* ipv6_addr interval: IPv6 subnets that masquerade */
+#define NFT_SET_NETS6 "nets6"		  /* ipv6_addr interval -> ifname: every IPv6 subnet, its bridge */
+#define NFT_MAP_PUB_ANY6 "pub_any6"	  /* proto . port -> addr6 . port */
+#define NFT_MAP_PUB_IP6 "pub_ip6"	  /* daddr6 . proto . port -> addr6 . port */
 /* The fabric (netd/fabric/, docs/fabric.md) */
 #define NFT_SET_FABRIC4 "fabric4"	    /* ipv4_addr interval . ifname: a host-gw fabric subnet, its bridge */
 #define NFT_SET_VXLAN_PORTS "vxlan_ports"   /* inet_service: UDP ports the fabric's VXLAN devices listen on */
@@ -40,11 +45,12 @@ struct mnl_socket;
 /* ... and of table bridge berth: the anti-spoofing check of the endpoints' veths. */
 #define NFT_SET_EP_IFACES "ep_ifaces" /* ifname: every endpoint's host-side veth */
 #define NFT_SET_EP_ADDRS4 "ep_addrs4" /* ifname . ipv4_addr: the address each may send from */
+#define NFT_SET_EP_ADDRS6 "ep_addrs6" /* ifname . ipv6_addr: the IPv6 address each may send from */
 #define NFT_SET_EP_MACS "ep_macs"     /* ifname . ether_addr: the MAC each may send from */
 
 #define NFT_IFNAME_LEN 16
 #define NFT_KEY_MAX 32
-#define NFT_DATA_MAX 16
+#define NFT_DATA_MAX 20
 #define NFT_OWNER_LEN 128 /* an element's owner (its comment), NUL included: nft's limit */
 
 struct nft_ctx {
@@ -171,7 +177,7 @@ int nft_layout_add(struct nft_batch *b, struct berr *e);
 static inline uint16_t nft_set_family(const char *set)
 {
 	return strcmp(set, NFT_SET_EP_IFACES) == 0 || strcmp(set, NFT_SET_EP_ADDRS4) == 0 ||
-			       strcmp(set, NFT_SET_EP_MACS) == 0
+			       strcmp(set, NFT_SET_EP_ADDRS6) == 0 || strcmp(set, NFT_SET_EP_MACS) == 0
 		       ? NFPROTO_BRIDGE
 		       : NFPROTO_INET;
 }
@@ -182,15 +188,19 @@ int nft_network_check(const struct nft_network *n, const char *field, struct ber
 int nft_endpoint_check(const struct nft_endpoint *ep, const char *field, struct berr *e);
 /* "tcp 0.0.0.0:8080 -> 10.66.0.2:80" */
 const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len);
-/* Map element of pub_any4 (host_ip 0) or pub_ip4; returns which map. */
+/* Map element of pub_any4 (host_ip 0) or pub_ip4, or for an IPv6 port pub_any6 / pub_ip6; returns which map. */
 const char *nft_port_elem(const struct nft_port *p, struct nft_elem *el);
 /* Back from an element of map `set`; -EBADMSG when it is not one berth writes. */
 int nft_port_from_elem(const char *set, const struct nft_elem *el, struct nft_port *ret);
 /* Start and end elements of an interval set for a subnet; returns how many (1 when the end wraps). */
 size_t nft_subnet_elems(const struct bcidr4 *c, struct nft_elem out[2]);
+size_t nft_subnet6_elems(const struct bcidr6 *c, struct nft_elem out[2]);
 /* Pair the start and end elements of an interval set (keys host-order ipv4) into subnets. */
 int nft_intervals_to_subnets(const struct nft_elem *elems, size_t n, struct bcidr4 **ret,
 			     const struct nft_elem ***ret_starts, size_t *ret_n, struct berr *e);
+/* The same for IPv6 interval sets (16-byte keys). */
+int nft_intervals_to_subnets6(const struct nft_elem *elems, size_t n, struct bcidr6 **ret,
+			      const struct nft_elem ***ret_starts, size_t *ret_n, struct berr *e);
 void nft_ifname_key(const char *name, uint8_t out[NFT_IFNAME_LEN]);
 /* Append to b the elements of networks / ports (op for every element). */
 enum nft_net_mode {

@@ -35,6 +35,7 @@ BERTH_DEFINE_PTR_CLEANUP(nftnl_rule_freep, struct nftnl_rule, nftnl_rule_free)
 /* nftables' datatype numbers (set key/data types, informational for the kernel, used by `nft list`). */
 enum {
 	DT_IPADDR = 7,
+	DT_IP6ADDR = 8,
 	DT_ETHERADDR = 9,
 	DT_INET_PROTOCOL = 12,
 	DT_INET_SERVICE = 13,
@@ -65,12 +66,19 @@ static const struct setdef setdefs[] = {
 	{NFT_SET_SAME_BRIDGE, 0, DT_CONCAT(DT_IFNAME, DT_IFNAME), 2 * NFT_IFNAME_LEN, 0, 0, BO_NONE, BO_NONE},
 	{NFT_SET_INTERNAL, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
 	{NFT_SET_MASQ_BR, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
+	{NFT_SET_MASQ6_BR, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
 	{NFT_SET_MASQ4, NFT_SET_INTERVAL, DT_IPADDR, 4, 0, 0, BO_BIG, BO_NONE},
 	{NFT_SET_NETS4, NFT_SET_INTERVAL | NFT_SET_MAP, DT_IPADDR, 4, DT_IFNAME, NFT_IFNAME_LEN, BO_BIG, BO_HOST},
 	{NFT_MAP_PUB_ANY4, NFT_SET_MAP, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,
 	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
 	{NFT_MAP_PUB_IP4, NFT_SET_MAP, DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 12,
 	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
+	{NFT_SET_MASQ6, NFT_SET_INTERVAL, DT_IP6ADDR, 16, 0, 0, BO_BIG, BO_NONE},
+	{NFT_SET_NETS6, NFT_SET_INTERVAL | NFT_SET_MAP, DT_IP6ADDR, 16, DT_IFNAME, NFT_IFNAME_LEN, BO_BIG, BO_HOST},
+	{NFT_MAP_PUB_ANY6, NFT_SET_MAP, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,
+	 DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20, BO_NONE, BO_NONE},
+	{NFT_MAP_PUB_IP6, NFT_SET_MAP, DT_CONCAT(DT_CONCAT(DT_IP6ADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 24,
+	 DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20, BO_NONE, BO_NONE},
 	/* a range concatenated with a name: the kernel's pipapo backend, which needs the fields' lengths */
 	{NFT_SET_FABRIC4, NFT_SET_INTERVAL | NFT_SET_CONCAT, DT_CONCAT(DT_IPADDR, DT_IFNAME), 4 + NFT_IFNAME_LEN, 0, 0,
 	 BO_NONE, BO_NONE},
@@ -82,6 +90,7 @@ static const struct setdef setdefs[] = {
 static const struct setdef bridge_setdefs[] = {
 	{NFT_SET_EP_IFACES, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
 	{NFT_SET_EP_ADDRS4, 0, DT_CONCAT(DT_IFNAME, DT_IPADDR), NFT_IFNAME_LEN + 4, 0, 0, BO_NONE, BO_NONE},
+	{NFT_SET_EP_ADDRS6, 0, DT_CONCAT(DT_IFNAME, DT_IP6ADDR), NFT_IFNAME_LEN + 16, 0, 0, BO_NONE, BO_NONE},
 	{NFT_SET_EP_MACS, 0, DT_CONCAT(DT_IFNAME, DT_ETHERADDR), NFT_IFNAME_LEN + 8, 0, 0, BO_NONE, BO_NONE},
 };
 
@@ -192,13 +201,18 @@ static void masquerade(struct rb *x)
 	put(x, nftnl_expr_alloc("masq"));
 }
 
-/* meta nfproto ipv4: the table is inet, every rule here is IPv4 only */
-static void match_ipv4(struct rb *x)
+/* meta nfproto ipv4 / ipv6: the table is inet, each address-matching rule is for one family */
+static void match_family(struct rb *x, bool v6)
 {
-	uint8_t v = NFPROTO_IPV4;
+	uint8_t v = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 
 	meta_load(x, NFT_META_NFPROTO, NFT_REG_1);
 	cmp(x, NFT_CMP_EQ, &v, sizeof(v));
+}
+
+static void match_ipv4(struct rb *x)
+{
+	match_family(x, false);
 }
 
 /* fib daddr type local */
@@ -222,40 +236,47 @@ static void match_iface_in(struct rb *x, uint32_t meta_key, const char *set, boo
 	lookup(x, set, -1, inv);
 }
 
-static void match_saddr_in(struct rb *x, const char *set)
+/* The address fields of the network header: IPv4 saddr 12, daddr 16 (4 bytes); IPv6 saddr 8, daddr 24 (16). */
+#define SADDR_OFF(v6) ((v6) ? 8u : 12u)
+#define DADDR_OFF(v6) ((v6) ? 24u : 16u)
+#define ADDR_LEN(v6) ((v6) ? 16u : 4u)
+
+static void match_saddr_in(struct rb *x, const char *set, bool v6)
 {
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, SADDR_OFF(v6), ADDR_LEN(v6), NFT_REG_1);
 	lookup(x, set, -1, false);
 }
 
-static void match_daddr_in(struct rb *x, const char *set)
+static void match_daddr_in(struct rb *x, const char *set, bool v6)
 {
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1);
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, DADDR_OFF(v6), ADDR_LEN(v6), NFT_REG_1);
 	lookup(x, set, -1, false);
 }
 
 /*
- * dnat ip to <key> map @map: the map yields address . port into
- * NFT_REG_1 (address) and the next 32-bit register (port). Keys are
- * built field by field into consecutive 32-bit registers, as nft does
- * for concatenations.
+ * dnat ip (ip6) to <key> map @map: the map yields address . port into
+ * NFT_REG_1 (the address: one 32-bit register, four for IPv6) and the
+ * 32-bit register after it (port). Keys are built field by field into
+ * consecutive 32-bit registers, as nft does for concatenations.
  */
-static void dnat_via(struct rb *x, const char *map, bool with_daddr)
+static void dnat_via(struct rb *x, const char *map, bool with_daddr, bool v6)
 {
 	struct nftnl_expr *nat;
 	uint32_t r = NFT_REG32_00;
 
-	if (with_daddr)
-		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, r++);
+	if (with_daddr) {
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, DADDR_OFF(v6), ADDR_LEN(v6), r);
+		r += ADDR_LEN(v6) / 4;
+	}
 	meta_load(x, NFT_META_L4PROTO, r++);
 	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, r++);
 	lookup(x, map, NFT_REG_1, false);
 	nat = nftnl_expr_alloc("nat");
 	if (nat) {
 		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FAMILY, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
-		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_PROTO_MIN, v6 ? NFT_REG32_04 : NFT_REG32_01);
 	}
 	put(x, nat);
 }
@@ -310,13 +331,19 @@ struct chaindef {
  * holds one loopback address, 127.0.0.1: the rest of 127.0.0.0/8 is where
  * the host's own services listen (127.0.0.53, systemd-resolved's stub), and a
  * container publishing port 53 must not capture the host's DNS queries.
+ * Rules 3 to 5 are the same for IPv6, where [::1] is never DNATed: the
+ * kernel cannot route a connection from ::1 out of a bridge (IPv6 has no
+ * route_localnet; the reply to ::1 is dropped as a martian on the way back),
+ * so netd answers there with a proxy (docs/nftables.md).
  */
 static void rule_dnat(struct rb *x, unsigned i)
 {
 	uint8_t loopback = 127;
 	uint32_t localhost = htonl(INADDR_LOOPBACK);
+	struct in6_addr localhost6 = IN6ADDR_LOOPBACK_INIT;
+	bool v6 = i >= 3;
 
-	match_ipv4(x);
+	match_family(x, v6);
 	if (i == 1) {
 		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
 		cmp(x, NFT_CMP_EQ, &loopback, sizeof(loopback));
@@ -325,11 +352,17 @@ static void rule_dnat(struct rb *x, unsigned i)
 		verdict(x, NFT_RETURN);
 		return;
 	}
+	if (i == 3) {
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, DADDR_OFF(true), 16, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &localhost6, sizeof(localhost6));
+		verdict(x, NFT_RETURN);
+		return;
+	}
 	match_daddr_local(x);
-	if (i == 0)
-		dnat_via(x, NFT_MAP_PUB_IP4, true);
+	if (i == 0 || i == 4)
+		dnat_via(x, v6 ? NFT_MAP_PUB_IP6 : NFT_MAP_PUB_IP4, true, v6);
 	else
-		dnat_via(x, NFT_MAP_PUB_ANY4, false);
+		dnat_via(x, v6 ? NFT_MAP_PUB_ANY6 : NFT_MAP_PUB_ANY4, false, v6);
 }
 
 static void rule_postrouting(struct rb *x, unsigned i)
@@ -353,8 +386,8 @@ static void rule_postrouting(struct rb *x, unsigned i)
 		 */
 		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
 		match_ipv4(x);
-		match_saddr_in(x, NFT_SET_NETS4);
-		match_daddr_in(x, NFT_SET_NETS4);
+		match_saddr_in(x, NFT_SET_NETS4, false);
+		match_daddr_in(x, NFT_SET_NETS4, false);
 		break;
 	case 2:
 		/*
@@ -366,10 +399,23 @@ static void rule_postrouting(struct rb *x, unsigned i)
 		match_fabric(x, 16, NFT_META_IIFNAME);
 		verdict(x, NFT_RETURN);
 		return;
-	default:
+	case 3:
 		/* Outbound: leaving other than through a berth bridge. */
 		match_ipv4(x);
-		match_saddr_in(x, NFT_SET_MASQ4);
+		match_saddr_in(x, NFT_SET_MASQ4, false);
+		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, true);
+		break;
+	case 4:
+		/* IPv6: hairpin and published ports reached from another network (as rule 1) */
+		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
+		match_family(x, true);
+		match_saddr_in(x, NFT_SET_NETS6, true);
+		match_daddr_in(x, NFT_SET_NETS6, true);
+		break;
+	default:
+		/* IPv6 outbound (as rule 3); fabric networks are IPv4 only */
+		match_family(x, true);
+		match_saddr_in(x, NFT_SET_MASQ6, true);
 		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, true);
 		break;
 	}
@@ -421,8 +467,10 @@ static void rule_forward(struct rb *x, unsigned i)
 		 * A masquerading network is reached from outside through its
 		 * published ports only (accepted above as DNAT): a neighbour that
 		 * routes the subnet through the host gets no unpublished port.
+		 * Per family: a network may masquerade IPv4 and route IPv6.
 		 */
-		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_MASQ_BR, false);
+		match_family(x, i == 8);
+		match_iface_in(x, NFT_META_OIFNAME, i == 8 ? NFT_SET_MASQ6_BR : NFT_SET_MASQ_BR, false);
 		verdict(x, NF_DROP);
 		break;
 	}
@@ -439,53 +487,86 @@ static void rule_forward(struct rb *x, unsigned i)
 static void rule_raw_prerouting(struct rb *x, unsigned i)
 {
 	uint8_t loopback = 127;
+	struct in6_addr localhost6 = IN6ADDR_LOOPBACK_INIT;
 	char lo[NFT_IFNAME_LEN] = "lo";
 
 	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
 	cmp(x, NFT_CMP_NEQ, lo, sizeof(lo));
-	match_ipv4(x);
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
-	cmp(x, NFT_CMP_EQ, &loopback, sizeof(loopback));
+	match_family(x, i == 1);
+	if (i == 0) {
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &loopback, sizeof(loopback));
+	} else {
+		/* the kernel drops these itself (ip6_rcv_core); the rule says so here too */
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, DADDR_OFF(true), 16, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &localhost6, sizeof(localhost6));
+	}
 	verdict(x, NF_DROP);
 }
 
 /*
  * Table bridge berth, prerouting: a frame that comes out of an endpoint's
  * veth carries that endpoint's MAC and, when it is IPv4 or ARP, its
- * address; else it is dropped before the bridge forwards it or the host
- * sees it. Veths of no endpoint (an adopted bridge's other ports) pass.
+ * address, and when it is IPv6 its IPv6 address (source, and the target of
+ * a neighbour advertisement, the ARP reply's mirror); else it is dropped
+ * before the bridge forwards it or the host sees it. An endpoint has no
+ * link-local address (docs/performance.md), so the unspecified source of
+ * its MLD reports is not its own either: they stop here instead of being
+ * flooded to every port. Veths of no endpoint (an adopted bridge's other
+ * ports) pass.
  */
 static void rule_antispoof(struct rb *x, unsigned i)
 {
-	uint16_t type = htons(i == 1 ? ETH_P_IP : ETH_P_ARP);
+	static const uint16_t types[] = {0, ETH_P_IP, ETH_P_ARP, ETH_P_IPV6, ETH_P_IPV6};
+	uint16_t type = htons(types[i]);
+	uint8_t icmp6 = IPPROTO_ICMPV6, na = 136; /* nd-neighbor-advert */
 
 	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_EP_IFACES, false);
 	if (i == 0) {
 		meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
 		payload_load(x, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG_2);
 		lookup(x, NFT_SET_EP_MACS, -1, true);
-	} else {
-		payload_load(x, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
-		cmp(x, NFT_CMP_EQ, &type, sizeof(type));
-		meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
+		verdict(x, NF_DROP);
+		return;
+	}
+	payload_load(x, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+	cmp(x, NFT_CMP_EQ, &type, sizeof(type));
+	if (i == 4) {
+		meta_load(x, NFT_META_L4PROTO, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &icmp6, sizeof(icmp6));
+		payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &na, sizeof(na));
+	}
+	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
+	if (i <= 2) {
 		/* the sender's address: IPv4 source, or the ARP sender protocol address */
 		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, i == 1 ? 12 : 14, 4, NFT_REG_2);
 		lookup(x, NFT_SET_EP_ADDRS4, -1, true);
+	} else {
+		/* IPv6 source, or the target address of a neighbour advertisement */
+		if (i == 3)
+			payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, SADDR_OFF(true), 16, NFT_REG_2);
+		else
+			payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 8, 16, NFT_REG_2);
+		lookup(x, NFT_SET_EP_ADDRS6, -1, true);
 	}
 	verdict(x, NF_DROP);
 }
 
 static const struct chaindef bridge_chaindefs[] = {
-	{"prerouting", "filter", NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, 3, rule_antispoof, {0}},
+	{"prerouting", "filter", NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, 5, rule_antispoof, {3}},
 };
 
 static const struct chaindef chaindefs[] = {
-	/* previous layouts: before the hardening rules, and before the fabric's */
-	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, 1, rule_raw_prerouting, {0}},
-	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 3, rule_dnat, {2}},
-	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 3, rule_dnat, {2}},
-	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 4, rule_postrouting, {3}},
-	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 8, rule_forward, {6, 7}},
+	/*
+	 * previous layouts, IPv4 only: before the hardening rules, with them,
+	 * and with the fabric's
+	 */
+	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, 2, rule_raw_prerouting, {1}},
+	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 6, rule_dnat, {2, 3}},
+	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 6, rule_dnat, {2, 3}},
+	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 6, rule_postrouting, {3, 4}},
+	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 9, rule_forward, {6, 7, 8}},
 	{"input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER, 1, rule_input, {0}},
 };
 
@@ -964,16 +1045,21 @@ static int port_keys(const char *set, const struct nft_port *ports, size_t n, st
 }
 
 /* Interval sets: the subnets whose start element another owner wrote, start and end again. */
-static int foreign_intervals(struct nft_batch *b, struct alive_cache *c, const char *set, const struct nft_elem *el,
-			     size_t n, struct berr *e)
+static int foreign_intervals(struct nft_batch *b, struct alive_cache *c, const struct setdef *d,
+			     const struct nft_elem *el, size_t n, struct berr *e)
 {
 	_cleanup_free_ struct bcidr4 *subnets = NULL;
+	_cleanup_free_ struct bcidr6 *subnets6 = NULL;
 	_cleanup_free_ const struct nft_elem **starts = NULL;
+	bool v6 = d->key_len == 16;
 	struct nft_elem *out;
 	size_t ns = 0, k = 0;
+	int r;
 
 	/* a set berth did not write cannot be told apart: its other owners' part is lost with it */
-	if (nft_intervals_to_subnets(el, n, &subnets, &starts, &ns, NULL) < 0)
+	r = v6 ? nft_intervals_to_subnets6(el, n, &subnets6, &starts, &ns, NULL)
+	       : nft_intervals_to_subnets(el, n, &subnets, &starts, &ns, NULL);
+	if (r < 0)
 		return 0;
 	out = calloc(2 * ns + 1, sizeof(*out));
 	if (!out || nft_batch_own(b, out) < 0)
@@ -983,13 +1069,13 @@ static int foreign_intervals(struct nft_batch *b, struct alive_cache *c, const c
 
 		if (!is_foreign(b->ctx, c, starts[i]))
 			continue;
-		m = nft_subnet_elems(&subnets[i], out + k);
+		m = v6 ? nft_subnet6_elems(&subnets6[i], out + k) : nft_subnet_elems(&subnets[i], out + k);
 		memcpy(out[k].data, starts[i]->data, sizeof(out[k].data));
 		out[k].data_len = starts[i]->data_len;
 		memcpy(out[k].owner, starts[i]->owner, sizeof(out[k].owner));
 		k += m;
 	}
-	return nft_batch_elems(b, NFT_ELEMS_ADD, set, out, k, NULL, NULL, e);
+	return nft_batch_elems(b, NFT_ELEMS_ADD, d->name, out, k, NULL, NULL, e);
 }
 
 /*
@@ -1024,7 +1110,7 @@ static int add_foreign(struct nft_batch *b, const struct nft_port *ports, size_t
 			if ((d->flags & (NFT_SET_INTERVAL | NFT_SET_CONCAT)) == NFT_SET_INTERVAL) {
 				for (size_t j = 0; j < n; j++)
 					total += is_foreign(b->ctx, &cache, &el[j]);
-				r = foreign_intervals(b, &cache, d->name, el, n, e);
+				r = foreign_intervals(b, &cache, d, el, n, e);
 				continue;
 			}
 			if ((d->flags & NFT_SET_MAP) && port_keys(d->name, ports, n_ports, &own, &n_own) < 0)

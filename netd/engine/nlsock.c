@@ -61,12 +61,17 @@ static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 
 int nlsock_open(int netns_fd, struct nlsock **ret, struct berr *e)
 {
+	return nlsock_open_sysctls(netns_fd, NULL, 0, ret, e);
+}
+
+int nlsock_open_sysctls(int netns_fd, struct bns_sysctl *set, size_t n, struct nlsock **ret, struct berr *e)
+{
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
 	_cleanup_close_ int fd = -1;
 	struct nlsock *ns;
 	int one = 1, r;
 
-	r = bns_socket(netns_fd, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, &fd, e);
+	r = bns_socket_sysctls(netns_fd, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, set, n, &fd, e);
 	if (r < 0)
 		return berr_wrap(e, r, "open rtnetlink socket");
 	/* Best effort: older kernels lack extended acks; errors then carry only errno. */

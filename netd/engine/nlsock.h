@@ -22,6 +22,9 @@ struct nlsock {
 
 /* Open a NETLINK_ROUTE socket inside network namespace netns_fd (-1: the caller's own). */
 int nlsock_open(int netns_fd, struct nlsock **ret, struct berr *e);
+/* The same, writing these sysctls of that namespace on the way (bns_socket_sysctls: no extra clone). */
+struct bns_sysctl;
+int nlsock_open_sysctls(int netns_fd, struct bns_sysctl *set, size_t n, struct nlsock **ret, struct berr *e);
 void nlsock_close(struct nlsock *ns);
 BERTH_DEFINE_PTR_CLEANUP(nlsock_closep, struct nlsock, nlsock_close)
 #define _cleanup_nlsock_ _cleanup_(nlsock_closep)

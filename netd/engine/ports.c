@@ -63,20 +63,67 @@ static bool owned_by(const json_t *c, const char *network, const char *id, const
 	       strcmp(str_of(c, "ifname"), ifname) == 0;
 }
 
-static uint32_t claim_ip(const json_t *c)
-{
-	uint32_t ip = 0;
+/* A claim's host address: a family, and the address (zero: every address of that family). */
+struct claim_addr {
+	bool v6;
+	uint32_t ip;
+	struct in6_addr ip6;
+};
 
-	baddr_parse4(str_of(c, "host_ip"), &ip, NULL);
-	return ip;
+static struct claim_addr claim_of(const json_t *c)
+{
+	struct claim_addr a;
+	const char *s = str_of(c, "host_ip");
+
+	memset(&a, 0, sizeof(a));
+	a.v6 = strchr(s, ':') != NULL;
+	if (a.v6)
+		baddr_parse6(s, &a.ip6, NULL);
+	else
+		baddr_parse4(s, &a.ip, NULL);
+	return a;
 }
 
-static void drop_owned(json_t *arr, const struct eng_endpoint *ep, uint32_t ip)
+static struct claim_addr port_addr(const struct nft_port *p)
+{
+	struct claim_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.v6 = p->v6;
+	a.ip = p->host_ip;
+	a.ip6 = p->host_ip6;
+	return a;
+}
+
+static bool claim_any(const struct claim_addr *a)
+{
+	return a->v6 ? baddr_zero6(&a->ip6) : a->ip == 0;
+}
+
+static bool claim_eq(const struct claim_addr *a, const struct claim_addr *b)
+{
+	return a->v6 == b->v6 && (a->v6 ? baddr_eq6(&a->ip6, &b->ip6) : a->ip == b->ip);
+}
+
+/* Two claims of one port collide in one family: the same address, or either on every address. */
+static bool claims_collide(const struct claim_addr *a, const struct claim_addr *b)
+{
+	return a->v6 == b->v6 && (claim_any(a) || claim_any(b) || claim_eq(a, b));
+}
+
+/* "0.0.0.0", "198.51.100.2", "::", "2001:db8::1" */
+static const char *claim_fmt(const struct claim_addr *a, char buf[INET6_ADDRSTRLEN])
+{
+	return a->v6 ? baddr_fmt6(&a->ip6, buf) : baddr_fmt4(a->ip, buf);
+}
+
+static void drop_owned(json_t *arr, const struct eng_endpoint *ep, const struct claim_addr *a)
 {
 	for (size_t j = 0; j < json_array_size(arr);) {
 		json_t *c = json_array_get(arr, j);
+		struct claim_addr ca = claim_of(c);
 
-		if (owned_by(c, ep->network, ep->id, ep->ifname) && claim_ip(c) == ip)
+		if (owned_by(c, ep->network, ep->id, ep->ifname) && claim_eq(&ca, a))
 			json_array_remove(arr, j);
 		else
 			j++;
@@ -107,7 +154,11 @@ int ports_release(struct store *st, const struct eng_endpoint *ep, struct berr *
 			first = first ? first : r;
 			continue;
 		}
-		drop_owned(arr, ep, hps[i].host_ip);
+		{
+			struct claim_addr a = port_addr(&hps[i]);
+
+			drop_owned(arr, ep, &a);
+		}
 		r = save_claims(path, arr, e);
 		if (r < 0)
 			first = first ? first : r;
@@ -135,31 +186,40 @@ int ports_claim(struct store *st, const struct eng_endpoint *ep, struct berr *e)
 		goto out;
 	/* First check every port, then write: a conflict leaves nothing claimed. */
 	for (size_t i = 0; i < n; i++) {
-		char path[PATH_MAX], ipb[INET_ADDRSTRLEN];
+		char path[PATH_MAX], ipb[INET6_ADDRSTRLEN];
+		struct claim_addr mine = port_addr(&hps[i]);
 		json_t *c;
 		size_t j;
 
+		/* one file per protocol and port: both families' claims of it go into one array */
+		for (size_t k = 0; k < i && !arrs[i]; k++)
+			if (hps[k].proto == hps[i].proto && hps[k].host_port == hps[i].host_port)
+				arrs[i] = json_incref(arrs[k]);
 		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].host_port);
-		r = load_claims(path, &arrs[i], e);
-		if (r < 0)
-			goto out;
+		if (!arrs[i]) {
+			r = load_claims(path, &arrs[i], e);
+			if (r < 0)
+				goto out;
+		}
 		json_array_foreach (arrs[i], j, c) {
-			uint32_t ip = claim_ip(c);
+			struct claim_addr theirs = claim_of(c);
 
 			/* a stale claim of this very endpoint (its record is gone) is not a conflict */
-			if ((ip && hps[i].host_ip && ip != hps[i].host_ip) ||
-			    owned_by(c, ep->network, ep->id, ep->ifname))
+			if (!claims_collide(&mine, &theirs) || owned_by(c, ep->network, ep->id, ep->ifname))
 				continue;
-			r = berr_set(e, -EADDRINUSE,
-				     "host port %s/%u%s%s is already published by container '%s' (%s on network '%s')",
-				     bproto_name(hps[i].proto), hps[i].host_port, ip ? " on " : "",
-				     ip ? baddr_fmt4(ip, ipb) : "", str_of(c, "id"), str_of(c, "ifname"),
-				     str_of(c, "network"));
+			r = berr_set(
+				e, -EADDRINUSE,
+				"host port %s/%u%s%s%s is already published by container '%s' (%s on network '%s')",
+				bproto_name(hps[i].proto), hps[i].host_port, claim_any(&theirs) ? "" : " on ",
+				claim_any(&theirs) ? "" : claim_fmt(&theirs, ipb), theirs.v6 ? " (IPv6)" : "",
+				str_of(c, "id"), str_of(c, "ifname"), str_of(c, "network"));
 			goto out;
 		}
 		for (size_t k = 0; k < i; k++) {
+			struct claim_addr other = port_addr(&hps[k]);
+
 			if (hps[k].proto == hps[i].proto && hps[k].host_port == hps[i].host_port &&
-			    (!hps[k].host_ip || !hps[i].host_ip || hps[k].host_ip == hps[i].host_ip)) {
+			    claims_collide(&mine, &other)) {
 				r = berr_set(e, -EINVAL, "host port %s/%u is published twice",
 					     bproto_name(hps[i].proto), hps[i].host_port);
 				goto out;
@@ -167,13 +227,14 @@ int ports_claim(struct store *st, const struct eng_endpoint *ep, struct berr *e)
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		char path[PATH_MAX], ipb[INET_ADDRSTRLEN];
+		char path[PATH_MAX], ipb[INET6_ADDRSTRLEN];
+		struct claim_addr mine = port_addr(&hps[i]);
 		json_t *c;
 
-		drop_owned(arrs[i], ep, hps[i].host_ip);
+		drop_owned(arrs[i], ep, &mine);
 		c = json_object();
 		if (!c || json_array_append_new(arrs[i], c) < 0 ||
-		    bjson_set(c, "host_ip", json_string(baddr_fmt4(hps[i].host_ip, ipb))) < 0 ||
+		    bjson_set(c, "host_ip", json_string(claim_fmt(&mine, ipb))) < 0 ||
 		    bjson_set(c, "network", json_string(ep->network)) < 0 ||
 		    bjson_set(c, "id", json_string(ep->id)) < 0 ||
 		    bjson_set(c, "ifname", json_string(ep->ifname)) < 0) {
@@ -192,8 +253,9 @@ fail:
 	for (size_t i = 0; i < written; i++) {
 		char path[PATH_MAX];
 		json_t *arr = arrs[i];
+		struct claim_addr mine = port_addr(&hps[i]);
 
-		drop_owned(arr, ep, hps[i].host_ip);
+		drop_owned(arr, ep, &mine);
 		claim_path(st, path, sizeof(path), hps[i].proto, hps[i].host_port);
 		save_claims(path, arr, NULL);
 	}

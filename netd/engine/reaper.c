@@ -29,6 +29,8 @@ struct reaper {
 	size_t head, n, cap;
 	bool stop;
 	struct nlsock *ns;
+	int fds[8]; /* reaper_close: closed by the thread */
+	size_t n_fds;
 };
 
 static void *reaper_main(void *arg)
@@ -39,11 +41,20 @@ static void *reaper_main(void *arg)
 	for (;;) {
 		char name[16];
 
-		while (r->n == 0 && !r->stop) {
+		while (r->n_fds > 0) {
+			int fd = r->fds[--r->n_fds];
+
+			pthread_mutex_unlock(&r->lock);
+			close(fd);
+			pthread_mutex_lock(&r->lock);
+		}
+		while (r->n == 0 && r->n_fds == 0 && !r->stop) {
 			r->busy = false;
 			pthread_cond_broadcast(&r->idle);
 			pthread_cond_wait(&r->cond, &r->lock);
 		}
+		if (r->n_fds > 0)
+			continue;
 		if (r->n == 0)
 			break;
 		memcpy(name, r->names[r->head], sizeof(name));
@@ -120,6 +131,21 @@ int reaper_add(struct reaper *r, const char *name)
 	}
 	pthread_mutex_unlock(&r->lock);
 	return rc;
+}
+
+void reaper_close(struct reaper *r, int fd)
+{
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&r->lock);
+	if (!r->stop && r->n_fds < sizeof(r->fds) / sizeof(r->fds[0])) {
+		r->fds[r->n_fds++] = fd;
+		fd = -1;
+		pthread_cond_signal(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (fd >= 0)
+		close(fd);
 }
 
 void reaper_flush(struct reaper *r)

@@ -16,6 +16,12 @@ struct reaper;
 int reaper_start(struct reaper **ret, struct berr *e);
 /* Queue a link (by name) for deletion; -ENOMEM or -ESHUTDOWN when it cannot be queued. */
 int reaper_add(struct reaper *r, const char *name);
+/*
+ * Queue a file descriptor whose last close waits for the kernel (a private
+ * procfs mount: unmounting it takes ~1 ms): the thread closes it. Takes fd
+ * whatever happens (closed here when it cannot be queued).
+ */
+void reaper_close(struct reaper *r, int fd);
 /* Wait until every queued link is deleted (returns at once when none is). */
 void reaper_flush(struct reaper *r);
 

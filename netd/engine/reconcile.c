@@ -417,10 +417,12 @@ int eng_gc(struct eng *eng, const char *network, const struct eng_key *keep, siz
 	for (size_t i = 0; i < nh; i++) {
 		bool live = false;
 
-		if (!baddr_in4(&sn.def.subnet, have[i].dest_ip))
+		if (have[i].v6 ? !eng_network_has6(&sn.def) || !baddr_in6(&sn.def.subnet6, &have[i].dest_ip6)
+			       : !eng_network_has4(&sn.def) || !baddr_in4(&sn.def.subnet, have[i].dest_ip))
 			continue;
 		for (size_t j = 0; j < kept.n && !live; j++)
-			live = kept.v[j].ip == have[i].dest_ip;
+			live = have[i].v6 ? baddr_eq6(&kept.v[j].ip6, &have[i].dest_ip6)
+					  : kept.v[j].ip == have[i].dest_ip;
 		if (!live)
 			stale[ns++] = have[i];
 	}

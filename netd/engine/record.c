@@ -37,6 +37,28 @@ static int get_ip(const json_t *j, const char *k, const char *where, bool requir
 	return 1;
 }
 
+static int put_ip6(json_t *o, const char *k, const struct in6_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	return put_str(o, k, baddr_fmt6(a, buf));
+}
+
+static int get_ip6(const json_t *j, const char *k, const char *where, bool required, struct in6_addr *ret,
+		   struct berr *e)
+{
+	const char *s;
+	int r;
+
+	r = required ? bjson_req_str(j, k, where, &s, e) : bjson_get_str(j, k, where, &s, e);
+	if (r <= 0)
+		return r;
+	r = baddr_parse6(s, ret, e);
+	if (r < 0)
+		return berr_wrap(e, r, "%s.%s", where, k);
+	return 1;
+}
+
 static int get_name(const json_t *j, const char *k, const char *where, char *buf, size_t len, struct berr *e)
 {
 	const char *s;
@@ -63,14 +85,25 @@ json_t *record_network_to_json(const struct eng_network *n)
 	_cleanup_json_ json_t *o = json_object();
 	char buf[BADDR_CIDR4_STRLEN];
 
-	if (!o || put_str(o, "name", n->name) < 0 || put_str(o, "bridge", n->bridge) < 0 ||
-	    put_str(o, "subnet", baddr_fmt_cidr4(&n->subnet, buf)) < 0 || put_ip(o, "gateway", n->gateway) < 0)
+	char buf6[BADDR_CIDR6_STRLEN];
+
+	if (!o || put_str(o, "name", n->name) < 0 || put_str(o, "bridge", n->bridge) < 0)
+		return NULL;
+	if (eng_network_has4(n) &&
+	    (put_str(o, "subnet", baddr_fmt_cidr4(&n->subnet, buf)) < 0 || put_ip(o, "gateway", n->gateway) < 0))
 		return NULL;
 	if (n->range_start &&
 	    (put_ip(o, "range_start", n->range_start) < 0 || put_ip(o, "range_end", n->range_end) < 0))
 		return NULL;
+	if (eng_network_has6(n) &&
+	    (put_str(o, "subnet6", baddr_fmt_cidr6(&n->subnet6, buf6)) < 0 || put_ip6(o, "gateway6", &n->gateway6) < 0))
+		return NULL;
+	if (!baddr_zero6(&n->range6_start) &&
+	    (put_ip6(o, "range6_start", &n->range6_start) < 0 || put_ip6(o, "range6_end", &n->range6_end) < 0))
+		return NULL;
 	if (bjson_set(o, "mtu", json_integer(n->mtu)) < 0 ||
 	    bjson_set(o, "masquerade", json_boolean(n->masquerade)) < 0 ||
+	    (eng_network_has6(n) && bjson_set(o, "masquerade6", json_boolean(n->masquerade6)) < 0) ||
 	    bjson_set(o, "internal", json_boolean(n->internal)) < 0 ||
 	    bjson_set(o, "gateway_on_bridge", json_boolean(n->gateway_on_bridge)) < 0 ||
 	    bjson_set(o, "hairpin", json_boolean(n->hairpin)) < 0 ||
@@ -86,10 +119,12 @@ json_t *record_network_to_json(const struct eng_network *n)
 
 int record_network_from_json(const json_t *j, struct eng_network *ret, struct berr *e)
 {
-	static const char *const keys[] = {"name",	"bridge",  "subnet",	 "gateway",  "range_start",
-					   "range_end", "mtu",	   "masquerade", "internal", "gateway_on_bridge",
-					   "hairpin",	"promisc", "adopted",	 "tunnel",   "fabric_subnet",
-					   NULL};
+	static const char *const keys[] = {
+		"name",	     "bridge",	   "subnet",	  "gateway",	  "range_start",
+		"range_end", "subnet6",	   "gateway6",	  "range6_start", "range6_end",
+		"mtu",	     "masquerade", "masquerade6", "internal",	  "gateway_on_bridge",
+		"hairpin",   "promisc",	   "adopted",	  "tunnel",	  "fabric_subnet",
+		NULL};
 	struct eng_network n;
 	const char *s;
 	int64_t mtu;
@@ -102,15 +137,35 @@ int record_network_from_json(const json_t *j, struct eng_network *ret, struct be
 	if ((r = get_name(j, "name", "network", n.name, sizeof(n.name), e)) < 0 ||
 	    (r = get_name(j, "bridge", "network", n.bridge, sizeof(n.bridge), e)) < 0)
 		return r;
-	r = bjson_req_str(j, "subnet", "network", &s, e);
+	r = bjson_get_str(j, "subnet", "network", &s, e);
 	if (r < 0)
 		return r;
-	r = baddr_parse_cidr4(s, false, &n.subnet, e);
-	if (r < 0)
-		return berr_wrap(e, r, "network.subnet");
-	if ((r = get_ip(j, "gateway", "network", true, &n.gateway, e)) < 0 ||
-	    (r = get_ip(j, "range_start", "network", false, &n.range_start, e)) < 0 ||
+	if (r > 0) {
+		r = baddr_parse_cidr4(s, false, &n.subnet, e);
+		if (r < 0)
+			return berr_wrap(e, r, "network.subnet");
+		if ((r = get_ip(j, "gateway", "network", true, &n.gateway, e)) < 0)
+			return r;
+	}
+	if ((r = get_ip(j, "range_start", "network", false, &n.range_start, e)) < 0 ||
 	    (r = get_ip(j, "range_end", "network", false, &n.range_end, e)) < 0)
+		return r;
+	r = bjson_get_str(j, "subnet6", "network", &s, e);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		r = baddr_parse_cidr6(s, false, &n.subnet6, e);
+		if (r < 0)
+			return berr_wrap(e, r, "network.subnet6");
+		if (n.subnet6.prefix == 0)
+			return berr_set(e, -EINVAL, "network.subnet6: prefix 0");
+		if ((r = get_ip6(j, "gateway6", "network", true, &n.gateway6, e)) < 0)
+			return r;
+	}
+	if (!eng_network_has4(&n) && !eng_network_has6(&n))
+		return berr_set(e, -EINVAL, "network: subnet or subnet6 required");
+	if ((r = get_ip6(j, "range6_start", "network", false, &n.range6_start, e)) < 0 ||
+	    (r = get_ip6(j, "range6_end", "network", false, &n.range6_end, e)) < 0)
 		return r;
 	mtu = ENG_DEFAULT_MTU;
 	r = bjson_get_int(j, "mtu", "network", 68, 65535, &mtu, e);
@@ -118,6 +173,7 @@ int record_network_from_json(const json_t *j, struct eng_network *ret, struct be
 		return r;
 	n.mtu = (unsigned)mtu;
 	if ((r = get_bool(j, "masquerade", "network", &n.masquerade, e)) < 0 ||
+	    (r = get_bool(j, "masquerade6", "network", &n.masquerade6, e)) < 0 ||
 	    (r = get_bool(j, "internal", "network", &n.internal, e)) < 0 ||
 	    (r = get_bool(j, "gateway_on_bridge", "network", &n.gateway_on_bridge, e)) < 0 ||
 	    (r = get_bool(j, "hairpin", "network", &n.hairpin, e)) < 0 ||
@@ -197,7 +253,8 @@ json_t *record_port_to_json(const struct bportspec *p)
 {
 	_cleanup_json_ json_t *o = json_object();
 
-	if (!o || put_ip(o, "host_ip", p->host_ip) < 0 || bjson_set(o, "host_port", json_integer(p->host_port)) < 0 ||
+	if (!o || (p->host_v6 ? put_ip6(o, "host_ip", &p->host_ip6) : put_ip(o, "host_ip", p->host_ip)) < 0 ||
+	    bjson_set(o, "host_port", json_integer(p->host_port)) < 0 ||
 	    bjson_set(o, "host_port_end", json_integer(p->host_port_end)) < 0 ||
 	    bjson_set(o, "container_port", json_integer(p->container_port)) < 0 ||
 	    bjson_set(o, "container_port_end", json_integer(p->container_port_end)) < 0 ||
@@ -218,8 +275,15 @@ int record_port_from_json(const json_t *j, const char *where, struct bportspec *
 	r = bjson_check_keys(j, keys, where, e);
 	if (r < 0)
 		return r;
-	if ((r = get_ip(j, "host_ip", where, false, &p.host_ip, e)) < 0)
+	if ((r = bjson_get_str(j, "host_ip", where, &proto, e)) < 0)
 		return r;
+	if (r > 0 && strchr(proto, ':')) {
+		if ((r = get_ip6(j, "host_ip", where, false, &p.host_ip6, e)) < 0)
+			return r;
+		p.host_v6 = true;
+	} else if ((r = get_ip(j, "host_ip", where, false, &p.host_ip, e)) < 0) {
+		return r;
+	}
 	if ((r = bjson_get_int(j, "host_port", where, 1, 65535, &hp, e)) <= 0)
 		return r < 0 ? r : berr_set(e, -EINVAL, "%s.host_port: missing", where);
 	hpe = hp;
@@ -306,16 +370,20 @@ json_t *record_endpoint_to_json(const struct eng_endpoint *ep)
 	_cleanup_json_ json_t *o = json_object();
 	_cleanup_json_ json_t *routes = json_array();
 	_cleanup_json_ json_t *ports = json_array();
-	char mac[BMAC_STRLEN], cidr[BADDR_CIDR4_STRLEN];
+	char mac[BMAC_STRLEN], cidr[BADDR_CIDR6_STRLEN];
 
 	if (!o || !routes || !ports)
 		return NULL;
 	for (size_t i = 0; i < ep->n_routes; i++) {
+		const struct eng_route *rt = &ep->routes[i];
 		json_t *r = json_object();
 
-		if (!r || json_array_append_new(routes, r) < 0 ||
-		    put_str(r, "dst", baddr_fmt_cidr4(&ep->routes[i].dst, cidr)) < 0 ||
-		    (ep->routes[i].gw && put_ip(r, "gateway", ep->routes[i].gw) < 0))
+		if (!r || json_array_append_new(routes, r) < 0)
+			return NULL;
+		if (rt->v6 ? put_str(r, "dst", baddr_fmt_cidr6(&rt->dst6, cidr)) < 0 ||
+				     (!baddr_zero6(&rt->gw6) && put_ip6(r, "gateway", &rt->gw6) < 0)
+			   : put_str(r, "dst", baddr_fmt_cidr4(&rt->dst, cidr)) < 0 ||
+				     (rt->gw && put_ip(r, "gateway", rt->gw) < 0))
 			return NULL;
 	}
 	for (size_t i = 0; i < ep->n_ports; i++) {
@@ -336,9 +404,13 @@ json_t *record_endpoint_to_json(const struct eng_endpoint *ep)
 		return NULL;
 	if (ep->netns_cookie && bjson_set(o, "netns_cookie", json_integer((json_int_t)ep->netns_cookie)) < 0)
 		return NULL;
-	if (put_ip(o, "ip", ep->ip) < 0 || bjson_set(o, "prefix", json_integer(ep->prefix)) < 0)
+	if (ep->ip && (put_ip(o, "ip", ep->ip) < 0 || bjson_set(o, "prefix", json_integer(ep->prefix)) < 0))
 		return NULL;
 	if (ep->gateway && put_ip(o, "gateway", ep->gateway) < 0)
+		return NULL;
+	if (ep->prefix6 && (put_ip6(o, "ip6", &ep->ip6) < 0 || bjson_set(o, "prefix6", json_integer(ep->prefix6)) < 0))
+		return NULL;
+	if (!baddr_zero6(&ep->gateway6) && put_ip6(o, "gateway6", &ep->gateway6) < 0)
 		return NULL;
 	if (bjson_set(o, "ip_external", json_boolean(ep->ip_external)) < 0 ||
 	    put_str(o, "mac", bmac_fmt(ep->mac, mac)) < 0 || bjson_set(o, "mtu", json_integer(ep->mtu)) < 0 ||
@@ -351,6 +423,30 @@ json_t *record_endpoint_to_json(const struct eng_endpoint *ep)
 	if (names_to_json(o, ep) < 0)
 		return NULL;
 	return TAKE_PTR(o);
+}
+
+int record_route_from_json(const json_t *j, const char *where, struct eng_route *ret, struct berr *e)
+{
+	struct eng_route rt = {0};
+	const char *s;
+	int r;
+
+	if ((r = bjson_req_str(j, "dst", where, &s, e)) < 0)
+		return r;
+	if (strchr(s, ':')) {
+		rt.v6 = true;
+		if ((r = baddr_parse_cidr6(s, false, &rt.dst6, e)) < 0)
+			return berr_wrap(e, r, "%s.dst", where);
+		if ((r = get_ip6(j, "gateway", where, false, &rt.gw6, e)) < 0)
+			return r;
+	} else {
+		if ((r = baddr_parse_cidr4(s, false, &rt.dst, e)) < 0)
+			return berr_wrap(e, r, "%s.dst", where);
+		if ((r = get_ip(j, "gateway", where, false, &rt.gw, e)) < 0)
+			return r;
+	}
+	*ret = rt;
+	return 0;
 }
 
 static int parse_state(const char *s, enum eng_ep_state *ret)
@@ -366,11 +462,11 @@ static int parse_state(const char *s, enum eng_ep_state *ret)
 
 static int endpoint_from_json(const json_t *j, struct eng_endpoint *ep, struct berr *e)
 {
-	static const char *const keys[] = {"version",	    "state",   "network",     "id",	   "ifname",
-					   "host_ifname",   "netns",   "netns_dev",   "netns_ino", "ip",
-					   "prefix",	    "gateway", "ip_external", "mac",	   "mtu",
-					   "default_route", "routes",  "ports",	      "created",   "netns_cookie",
-					   "owner",	    "name",    "aliases",     NULL};
+	static const char *const keys[] = {
+		"version",   "state",	     "network", "id",	  "ifname",	   "host_ifname", "netns",
+		"netns_dev", "netns_ino",    "ip",	"prefix", "gateway",	   "ip6",	  "prefix6",
+		"gateway6",  "ip_external",  "mac",	"mtu",	  "default_route", "routes",	  "ports",
+		"created",   "netns_cookie", "owner",	"name",	  "aliases",	   NULL};
 	const char *s;
 	json_t *arr, *v;
 	int64_t n;
@@ -408,12 +504,24 @@ static int endpoint_from_json(const json_t *j, struct eng_endpoint *ep, struct b
 	if ((r = bjson_get_int(j, "netns_cookie", "endpoint", 0, INT64_MAX, &n, e)) < 0)
 		return r;
 	ep->netns_cookie = (uint64_t)n;
-	if ((r = get_ip(j, "ip", "endpoint", true, &ep->ip, e)) < 0 ||
+	if ((r = get_ip(j, "ip", "endpoint", false, &ep->ip, e)) < 0 ||
 	    (r = get_ip(j, "gateway", "endpoint", false, &ep->gateway, e)) < 0)
 		return r;
-	if ((r = bjson_get_int(j, "prefix", "endpoint", 1, 32, &n, e)) <= 0)
-		return r < 0 ? r : berr_set(e, -EINVAL, "endpoint.prefix: missing");
-	ep->prefix = (uint8_t)n;
+	if (ep->ip) {
+		if ((r = bjson_get_int(j, "prefix", "endpoint", 1, 32, &n, e)) <= 0)
+			return r < 0 ? r : berr_set(e, -EINVAL, "endpoint.prefix: missing");
+		ep->prefix = (uint8_t)n;
+	}
+	if ((r = get_ip6(j, "ip6", "endpoint", false, &ep->ip6, e)) < 0 ||
+	    (r = get_ip6(j, "gateway6", "endpoint", false, &ep->gateway6, e)) < 0)
+		return r;
+	if (!baddr_zero6(&ep->ip6)) {
+		if ((r = bjson_get_int(j, "prefix6", "endpoint", 1, 128, &n, e)) <= 0)
+			return r < 0 ? r : berr_set(e, -EINVAL, "endpoint.prefix6: missing");
+		ep->prefix6 = (uint8_t)n;
+	}
+	if (!ep->ip && !ep->prefix6)
+		return berr_set(e, -EINVAL, "endpoint: ip or ip6 required");
 	if ((r = get_bool(j, "ip_external", "endpoint", &ep->ip_external, e)) < 0 ||
 	    (r = get_bool(j, "default_route", "endpoint", &ep->default_route, e)) < 0)
 		return r;
@@ -452,11 +560,7 @@ static int endpoint_from_json(const json_t *j, struct eng_endpoint *ep, struct b
 
 			snprintf(where, sizeof(where), "endpoint.routes[%zu]", i);
 			if ((r = bjson_check_keys(v, rkeys, where, e)) < 0 ||
-			    (r = bjson_req_str(v, "dst", where, &s, e)) < 0)
-				return r;
-			if ((r = baddr_parse_cidr4(s, false, &ep->routes[i].dst, e)) < 0)
-				return berr_wrap(e, r, "%s.dst", where);
-			if ((r = get_ip(v, "gateway", where, false, &ep->routes[i].gw, e)) < 0)
+			    (r = record_route_from_json(v, where, &ep->routes[i], e)) < 0)
 				return r;
 			ep->n_routes++;
 		}

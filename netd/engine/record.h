@@ -25,6 +25,9 @@ int record_endpoint_from_json(const json_t *j, struct eng_endpoint *ret, struct 
 json_t *record_port_to_json(const struct bportspec *p);
 int record_port_from_json(const json_t *j, const char *where, struct bportspec *ret, struct berr *e);
 
+/* A route {"dst", "gateway"} of either family (the dst's says which); the gateway must be of the same. */
+int record_route_from_json(const json_t *j, const char *where, struct eng_route *ret, struct berr *e);
+
 const char *record_state_name(enum eng_ep_state s);
 
 /* A MAC address an interface may carry ("xx:xx:xx:xx:xx:xx", not multicast), with the message naming it. */

@@ -1,4 +1,4 @@
-/* Routes through rtnetlink: adding and finding IPv4 routes, listing every route of a namespace. */
+/* Routes through rtnetlink: adding and finding IPv4 and IPv6 routes, listing every route of a namespace. */
 #include "netd/engine/route.h"
 
 #include <arpa/inet.h>
@@ -19,34 +19,35 @@
 BERTH_DEFINE_PTR_CLEANUP(route_putp, struct rtnl_route, rtnl_route_put)
 BERTH_DEFINE_PTR_CLEANUP(nladdr_putp, struct nl_addr, nl_addr_put)
 
-static struct nl_addr *addr4(uint32_t ip, uint8_t prefix)
+static struct nl_addr *addr_of(int family, const void *raw, uint8_t prefix)
 {
-	uint32_t be = htonl(ip);
-	struct nl_addr *a = nl_addr_build(AF_INET, &be, 4);
+	struct nl_addr *a = nl_addr_build(family, raw, family == AF_INET ? 4 : 16);
 
 	if (a)
 		nl_addr_set_prefixlen(a, prefix);
 	return a;
 }
 
-int route_add4(struct nlsock *ns, const struct bcidr4 *dst, uint32_t gw, int ifindex, struct berr *e)
+/* dst (raw, prefix) via gw (NULL: on-link) out of ifindex, in the main table. */
+static int route_add(struct nlsock *ns, int family, const void *dst, uint8_t prefix, const void *gw, int ifindex,
+		     struct berr *e)
 {
 	_cleanup_(route_putp) struct rtnl_route *rt = NULL;
 	_cleanup_(nladdr_putp) struct nl_addr *d = NULL;
 	_cleanup_(nladdr_putp) struct nl_addr *g = NULL;
 	struct rtnl_nexthop *nh;
-	char a[BADDR_CIDR4_STRLEN], b[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	int r;
 
 	rt = rtnl_route_alloc();
-	d = addr4(dst->addr, dst->prefix);
+	d = addr_of(family, dst, prefix);
 	nh = rtnl_route_nh_alloc();
 	if (!rt || !d || !nh) {
 		if (nh)
 			rtnl_route_nh_free(nh);
 		return berr_oom(e);
 	}
-	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_family(rt, (uint8_t)family);
 	rtnl_route_set_table(rt, RT_TABLE_MAIN);
 	rtnl_route_set_protocol(rt, RTPROT_BOOT);
 	rtnl_route_set_type(rt, RTN_UNICAST);
@@ -54,7 +55,7 @@ int route_add4(struct nlsock *ns, const struct bcidr4 *dst, uint32_t gw, int ifi
 	rtnl_route_set_dst(rt, d);
 	rtnl_route_nh_set_ifindex(nh, ifindex);
 	if (gw) {
-		g = addr4(gw, 32);
+		g = addr_of(family, gw, family == AF_INET ? 32 : 128);
 		if (!g) {
 			rtnl_route_nh_free(nh);
 			return berr_oom(e);
@@ -65,11 +66,25 @@ int route_add4(struct nlsock *ns, const struct bcidr4 *dst, uint32_t gw, int ifi
 	nlsock_reset(ns);
 	r = rtnl_route_add(ns->sk, rt, NLM_F_CREATE | NLM_F_EXCL);
 	if (r < 0) {
+		inet_ntop(family, dst, a, sizeof(a));
 		if (gw)
-			return nlsock_fail(ns, r, e, "add route %s via %s", baddr_fmt_cidr4(dst, a), baddr_fmt4(gw, b));
-		return nlsock_fail(ns, r, e, "add route %s", baddr_fmt_cidr4(dst, a));
+			return nlsock_fail(ns, r, e, "add route %s/%u via %s", a, prefix,
+					   inet_ntop(family, gw, b, sizeof(b)));
+		return nlsock_fail(ns, r, e, "add route %s/%u", a, prefix);
 	}
 	return 0;
+}
+
+int route_add4(struct nlsock *ns, const struct bcidr4 *dst, uint32_t gw, int ifindex, struct berr *e)
+{
+	uint32_t d = htonl(dst->addr), g = htonl(gw);
+
+	return route_add(ns, AF_INET, &d, dst->prefix, gw ? &g : NULL, ifindex, e);
+}
+
+int route_add6(struct nlsock *ns, const struct bcidr6 *dst, const struct in6_addr *gw, int ifindex, struct berr *e)
+{
+	return route_add(ns, AF_INET6, &dst->addr, dst->prefix, gw && !baddr_zero6(gw) ? gw : NULL, ifindex, e);
 }
 
 /* ------------------------------------------------------------------ dumps */
@@ -179,8 +194,10 @@ out:
 }
 
 struct has_ctx {
-	const struct bcidr4 *dst;
-	uint32_t gw;
+	int family;
+	const void *dst; /* raw, network byte order */
+	uint8_t prefix;
+	const void *gw; /* NULL: any */
 	int ifindex;
 	bool found;
 };
@@ -191,48 +208,59 @@ static int has_valid(struct nl_msg *msg, void *arg)
 	struct nlmsghdr *hdr = nlmsg_hdr(msg);
 	struct nlattr *tb[RTA_MAX + 1];
 	struct rtmsg *rtm;
-	uint32_t be;
+	int alen = c->family == AF_INET ? 4 : 16;
 
 	if (hdr->nlmsg_type != RTM_NEWROUTE || nlmsg_parse(hdr, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
 		return NL_SKIP;
 	rtm = nlmsg_data(hdr);
-	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != c->dst->prefix)
+	if (rtm->rtm_family != c->family || rtm->rtm_dst_len != c->prefix)
 		return NL_SKIP;
 	if ((tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table) != RT_TABLE_MAIN)
 		return NL_SKIP;
-	if (c->dst->prefix) {
-		if (!tb[RTA_DST] || nla_len(tb[RTA_DST]) != 4)
-			return NL_SKIP;
-		memcpy(&be, nla_data(tb[RTA_DST]), 4);
-		if (ntohl(be) != c->dst->addr)
-			return NL_SKIP;
-	}
-	if (c->gw) {
-		if (!tb[RTA_GATEWAY] || nla_len(tb[RTA_GATEWAY]) != 4)
-			return NL_SKIP;
-		memcpy(&be, nla_data(tb[RTA_GATEWAY]), 4);
-		if (ntohl(be) != c->gw)
-			return NL_SKIP;
-	}
+	if (c->prefix &&
+	    (!tb[RTA_DST] || nla_len(tb[RTA_DST]) != alen || memcmp(nla_data(tb[RTA_DST]), c->dst, (size_t)alen)))
+		return NL_SKIP;
+	if (c->gw && (!tb[RTA_GATEWAY] || nla_len(tb[RTA_GATEWAY]) != alen ||
+		      memcmp(nla_data(tb[RTA_GATEWAY]), c->gw, (size_t)alen)))
+		return NL_SKIP;
 	if (c->ifindex && (!tb[RTA_OIF] || (int)nla_get_u32(tb[RTA_OIF]) != c->ifindex))
 		return NL_SKIP;
 	c->found = true;
 	return NL_OK;
 }
 
-int route_has4(struct nlsock *ns, const struct bcidr4 *dst, uint32_t gw, int ifindex, bool *ret, struct berr *e)
+static int route_has(struct nlsock *ns, struct has_ctx *c, bool *ret, struct berr *e)
 {
-	struct rtmsg rtm = {.rtm_family = AF_INET};
-	struct has_ctx c = {.dst = dst, .gw = gw, .ifindex = ifindex};
+	struct rtmsg rtm = {.rtm_family = (uint8_t)c->family};
 	int r;
 
-	r = nlsock_dump(ns, RTM_GETROUTE, &rtm, sizeof(rtm), has_valid, &c);
+	r = nlsock_dump(ns, RTM_GETROUTE, &rtm, sizeof(rtm), has_valid, c);
 	if (r < 0)
 		return nlsock_fail(ns, r, e, "list routes");
-	*ret = c.found;
+	*ret = c->found;
 	return 0;
 }
 
+int route_has4(struct nlsock *ns, const struct bcidr4 *dst, uint32_t gw, int ifindex, bool *ret, struct berr *e)
+{
+	uint32_t d = htonl(dst->addr), g = htonl(gw);
+	struct has_ctx c = {
+		.family = AF_INET, .dst = &d, .prefix = dst->prefix, .gw = gw ? &g : NULL, .ifindex = ifindex};
+
+	return route_has(ns, &c, ret, e);
+}
+
+int route_has6(struct nlsock *ns, const struct bcidr6 *dst, const struct in6_addr *gw, int ifindex, bool *ret,
+	       struct berr *e)
+{
+	struct has_ctx c = {.family = AF_INET6,
+			    .dst = &dst->addr,
+			    .prefix = dst->prefix,
+			    .gw = gw && !baddr_zero6(gw) ? gw : NULL,
+			    .ifindex = ifindex};
+
+	return route_has(ns, &c, ret, e);
+}
 static const char *lookup(const char *const *names, size_t n, unsigned v, char *buf, size_t len)
 {
 	if (v < n && names[v])

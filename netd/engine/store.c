@@ -233,6 +233,11 @@ int store_ipam_path(const struct store *st, const char *network, char *buf, size
 	return store_path(st, buf, len, "networks/%s/ipam", network);
 }
 
+int store_ipam6_path(const struct store *st, const char *network, char *buf, size_t len)
+{
+	return store_path(st, buf, len, "networks/%s/ipam6", network);
+}
+
 static int ep_path(struct store *st, char *buf, size_t len, const char *network, const char *id, const char *ifname)
 {
 	if (ifname)

@@ -5,7 +5,8 @@
  *   lock                                   global lock: network create/remove, reconcile
  *   networks/<name>/network.json           the definition
  *   networks/<name>/lock                   per-network lock: attach, detach, GC
- *   networks/<name>/ipam                   allocation bitmap (netd/ipam.h)
+ *   networks/<name>/ipam                   IPv4 allocation bitmap (netd/engine/ipam.h)
+ *   networks/<name>/ipam6                  IPv6 allocation window (netd/engine/ipam6.h)
  *   networks/<name>/endpoints/<id>/<ifname>.json   one record per endpoint
  *   ports/lock, ports/<proto>-<port>.json  host port ownership (netd/ports.h)
  *
@@ -73,6 +74,7 @@ int store_network_names(struct store *st, char ***ret, size_t *ret_n, struct ber
 int store_write_json(const char *path, const json_t *j, int flags, struct berr *e);
 
 int store_ipam_path(const struct store *st, const char *network, char *buf, size_t len);
+int store_ipam6_path(const struct store *st, const char *network, char *buf, size_t len);
 
 int store_ep_read(struct store *st, const char *network, const char *id, const char *ifname, struct eng_endpoint *ret,
 		  struct berr *e);

@@ -1,4 +1,5 @@
 /* netctl's dns command: the names a network's resolver answers, with their addresses. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,14 +10,17 @@
 /* FROM: "local" for this host's, the host's name for another host's (source "fabric:HOST") */
 static int name_row(struct table *t, const json_t *n)
 {
-	const char *src = netctl_str(n, "source");
+	const char *src = netctl_str(n, "source"), *a4 = netctl_str(n, "address"), *a6 = netctl_str(n, "address6");
+	char addrs[INET_ADDRSTRLEN + INET6_ADDRSTRLEN + 2];
 	const char *row[] = {netctl_str(n, "name"),
-			     netctl_str(n, "address"),
+			     addrs,
 			     netctl_str(n, "id"),
 			     netctl_str(n, "ifname"),
 			     netctl_bool(n, "alias") ? "alias" : "name",
 			     strncmp(src, "fabric:", 7) == 0 ? src + 7 : src};
 
+	/* both families, as `ls` shows them */
+	snprintf(addrs, sizeof(addrs), "%s%s%s", a4, *a4 && *a6 ? "," : "", a6);
 	return table_add(t, row);
 }
 

@@ -19,9 +19,12 @@ static void ports_text(const json_t *ep, char *buf, size_t len)
 	buf[0] = '\0';
 	json_array_foreach (json_object_get(ep, "ports"), i, p) {
 		struct bportspec ps = {0};
-		char one[80];
+		char one[96];
 
-		baddr_parse4(netctl_str(p, "host_ip"), &ps.host_ip, NULL);
+		if (strchr(netctl_str(p, "host_ip"), ':'))
+			ps.host_v6 = baddr_parse6(netctl_str(p, "host_ip"), &ps.host_ip6, NULL) == 0;
+		else
+			baddr_parse4(netctl_str(p, "host_ip"), &ps.host_ip, NULL);
 		ps.host_port = (uint16_t)netctl_int(p, "host_port");
 		ps.host_port_end = (uint16_t)netctl_int(p, "host_port_end");
 		ps.container_port = (uint16_t)netctl_int(p, "container_port");
@@ -30,6 +33,18 @@ static void ports_text(const json_t *ep, char *buf, size_t len)
 		bportspec_fmt(&ps, one, sizeof(one));
 		off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s", i ? "," : "", one);
 	}
+}
+
+/* "10.66.0.2/16", "fd00::2/64" or both joined by sep, from an endpoint object. */
+static void addresses_text(const json_t *ep, const char *sep, char *buf, size_t len)
+{
+	char a4[64] = "", a6[80] = "";
+
+	if (*netctl_str(ep, "ip"))
+		snprintf(a4, sizeof(a4), "%s/%lld", netctl_str(ep, "ip"), (long long)netctl_int(ep, "prefix"));
+	if (*netctl_str(ep, "ip6"))
+		snprintf(a6, sizeof(a6), "%s/%lld", netctl_str(ep, "ip6"), (long long)netctl_int(ep, "prefix6"));
+	snprintf(buf, len, "%s%s%s", a4, a4[0] && a6[0] ? sep : "", a6);
 }
 
 /* The -p specs as a JSON array (NULL: none), each checked here too, for an error that names the option. */
@@ -59,18 +74,14 @@ static int publish_array(const char *const *specs, int n, json_t **ret)
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"netns", required_argument, NULL, 'n'},
-		{"network", required_argument, NULL, 'N'},
-		{"ifname", required_argument, NULL, 'i'},
-		{"ip", required_argument, NULL, 'a'},
-		{"mac", required_argument, NULL, 'm'},
-		{"publish", required_argument, NULL, 'p'},
-		{"name", required_argument, NULL, 'H'},
-		{"alias", required_argument, NULL, 'A'},
-		{NULL, 0, NULL, 0},
+		{"netns", required_argument, NULL, 'n'},   {"network", required_argument, NULL, 'N'},
+		{"ifname", required_argument, NULL, 'i'},  {"ip", required_argument, NULL, 'a'},
+		{"ip6", required_argument, NULL, '6'},	   {"mac", required_argument, NULL, 'm'},
+		{"publish", required_argument, NULL, 'p'}, {"name", required_argument, NULL, 'H'},
+		{"alias", required_argument, NULL, 'A'},   {NULL, 0, NULL, 0},
 	};
 	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 2};
-	const char *netns = NULL, *network = NULL, *ifname = NULL, *ip = NULL, *mac = NULL, *name = NULL;
+	const char *netns = NULL, *network = NULL, *ifname = NULL, *ip = NULL, *ip6 = NULL, *mac = NULL, *name = NULL;
 	const char *publish[64];
 	_cleanup_json_ json_t *ports = NULL;
 	_cleanup_json_ json_t *aliases = NULL;
@@ -92,7 +103,14 @@ int cmd_attach(int argc, char **argv)
 			ifname = optarg;
 			break;
 		case 'a':
-			ip = optarg;
+			/* --ip takes either family */
+			if (strchr(optarg, ':'))
+				ip6 = optarg;
+			else
+				ip = optarg;
+			break;
+		case '6':
+			ip6 = optarg;
 			break;
 		case 'm':
 			mac = optarg;
@@ -125,9 +143,9 @@ int cmd_attach(int argc, char **argv)
 		return netctl_fail("--netns: %s", berr_message(&e));
 	if ((r = publish_array(publish, n_publish, &ports)))
 		return r;
-	req = netctl_request(NETD_OP_ATTACH, "{s:s, s:s*, s:s*, s:s*, s:s*, s:s*, s:O*, s:s*, s:O*}", "id", a.pos[0],
-			     "netns", netns[0] == '/' ? netns : NULL, "network", network, "ifname", ifname, "ip", ip,
-			     "mac", mac, "ports", ports, "name", name, "aliases", aliases);
+	req = netctl_request(NETD_OP_ATTACH, "{s:s, s:s*, s:s*, s:s*, s:s*, s:s*, s:s*, s:O*, s:s*, s:O*}", "id",
+			     a.pos[0], "netns", netns[0] == '/' ? netns : NULL, "network", network, "ifname", ifname,
+			     "ip", ip, "ip6", ip6, "mac", mac, "ports", ports, "name", name, "aliases", aliases);
 	if ((r = netctl_call(req, nsfd, &res)))
 		return r;
 	if (netctl_json) {
@@ -135,11 +153,16 @@ int cmd_attach(int argc, char **argv)
 	} else {
 		char text[512];
 
+		char addrs[128], gws[96];
+
 		ports_text(res, text, sizeof(text));
-		printf("%s %s %s/%lld on %s (mac %s%s%s%s%s)\n", netctl_str(res, "id"), netctl_str(res, "ifname"),
-		       netctl_str(res, "ip"), (long long)netctl_int(res, "prefix"), netctl_str(res, "network"),
-		       netctl_str(res, "mac"), *netctl_str(res, "gateway") ? ", gateway " : "",
-		       netctl_str(res, "gateway"), text[0] ? ", ports " : "", text);
+		addresses_text(res, " ", addrs, sizeof(addrs));
+		snprintf(gws, sizeof(gws), "%s%s%s", netctl_str(res, "gateway"),
+			 *netctl_str(res, "gateway") && *netctl_str(res, "gateway6") ? " " : "",
+			 netctl_str(res, "gateway6"));
+		printf("%s %s %s on %s (mac %s%s%s%s%s)\n", netctl_str(res, "id"), netctl_str(res, "ifname"), addrs,
+		       netctl_str(res, "network"), netctl_str(res, "mac"), gws[0] ? ", gateway " : "", gws,
+		       text[0] ? ", ports " : "", text);
 	}
 	return 0;
 }
@@ -191,9 +214,9 @@ int cmd_detach(int argc, char **argv)
 
 static int endpoint_row(struct table *t, const json_t *ep)
 {
-	char addr[40], ports[512];
+	char addr[128], ports[512];
 
-	snprintf(addr, sizeof(addr), "%s/%lld", netctl_str(ep, "ip"), (long long)netctl_int(ep, "prefix"));
+	addresses_text(ep, ",", addr, sizeof(addr));
 	ports_text(ep, ports, sizeof(ports));
 	const char *row[] = {netctl_str(ep, "id"),     netctl_str(ep, "network"),
 			     netctl_str(ep, "ifname"), addr,
@@ -235,9 +258,16 @@ static void print_endpoint(const json_t *ep, bool first)
 	printf("%sid:            %s\n", first ? "" : "\n", netctl_str(ep, "id"));
 	printf("network:       %s\n", netctl_str(ep, "network"));
 	printf("interface:     %s (host side %s)\n", netctl_str(ep, "ifname"), netctl_str(ep, "host_ifname"));
-	printf("address:       %s/%lld%s\n", netctl_str(ep, "ip"), (long long)netctl_int(ep, "prefix"),
-	       netctl_bool(ep, "ip_external") ? " (external IPAM)" : "");
-	printf("gateway:       %s\n", *netctl_str(ep, "gateway") ? netctl_str(ep, "gateway") : "-");
+	if (*netctl_str(ep, "ip"))
+		printf("address:       %s/%lld%s\n", netctl_str(ep, "ip"), (long long)netctl_int(ep, "prefix"),
+		       netctl_bool(ep, "ip_external") ? " (external IPAM)" : "");
+	if (*netctl_str(ep, "ip6"))
+		printf("address6:      %s/%lld%s\n", netctl_str(ep, "ip6"), (long long)netctl_int(ep, "prefix6"),
+		       netctl_bool(ep, "ip_external") ? " (external IPAM)" : "");
+	if (*netctl_str(ep, "ip"))
+		printf("gateway:       %s\n", *netctl_str(ep, "gateway") ? netctl_str(ep, "gateway") : "-");
+	if (*netctl_str(ep, "ip6"))
+		printf("gateway6:      %s\n", *netctl_str(ep, "gateway6") ? netctl_str(ep, "gateway6") : "-");
 	printf("mac:           %s\n", netctl_str(ep, "mac"));
 	printf("mtu:           %lld\n", (long long)netctl_int(ep, "mtu"));
 	printf("netns:         %s\n", *netctl_str(ep, "netns") ? netctl_str(ep, "netns") : "(passed as fd)");
@@ -272,25 +302,41 @@ int cmd_inspect(int argc, char **argv)
 	return 0;
 }
 
-/* "IP:PORT" or "IP:PORT-END" */
+/* "IP:PORT" or "IP:PORT-END", an IPv6 address in brackets */
 static void port_range(char *buf, size_t len, const char *ip, json_int_t port, json_int_t end)
 {
+	bool v6 = strchr(ip, ':') != NULL;
+
 	if (port == end)
-		snprintf(buf, len, "%s:%lld", ip, (long long)port);
+		snprintf(buf, len, "%s%s%s:%lld", v6 ? "[" : "", ip, v6 ? "]" : "", (long long)port);
 	else
-		snprintf(buf, len, "%s:%lld-%lld", ip, (long long)port, (long long)end);
+		snprintf(buf, len, "%s%s%s:%lld-%lld", v6 ? "[" : "", ip, v6 ? "]" : "", (long long)port,
+			 (long long)end);
 }
 
-static int port_row(struct table *t, const json_t *p)
+static int port_row_of(struct table *t, const json_t *p, const char *host_ip, const char *container_ip)
 {
-	char host[64], ctr[64];
+	char host[96], ctr[96];
 
-	port_range(host, sizeof(host), netctl_str(p, "host_ip"), netctl_int(p, "host_port"),
-		   netctl_int(p, "host_port_end"));
-	port_range(ctr, sizeof(ctr), netctl_str(p, "container_ip"), netctl_int(p, "container_port"),
+	port_range(host, sizeof(host), host_ip, netctl_int(p, "host_port"), netctl_int(p, "host_port_end"));
+	port_range(ctr, sizeof(ctr), container_ip, netctl_int(p, "container_port"),
 		   netctl_int(p, "container_port_end"));
 	const char *row[] = {host, netctl_str(p, "protocol"), ctr, netctl_str(p, "id"), netctl_str(p, "network")};
 	return table_add(t, row);
+}
+
+/* A row for each family the port is published in: on every address it is in both (the endpoint's families). */
+static int port_row(struct table *t, const json_t *p)
+{
+	const char *host = netctl_str(p, "host_ip");
+	bool v6 = strchr(host, ':') != NULL, any = strcmp(host, "0.0.0.0") == 0;
+	int r = 0;
+
+	if (!v6 && *netctl_str(p, "container_ip"))
+		r = port_row_of(t, p, host, netctl_str(p, "container_ip"));
+	if (r == 0 && (v6 || any) && *netctl_str(p, "container_ip6"))
+		r = port_row_of(t, p, any ? "::" : host, netctl_str(p, "container_ip6"));
+	return r;
 }
 
 int cmd_ports(int argc, char **argv)

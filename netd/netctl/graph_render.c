@@ -76,7 +76,10 @@ static void port_text(const json_t *p, char *buf, size_t len)
 
 	snprintf(h, sizeof(h), hpe > hp ? "%lld-%lld" : "%lld", hp, hpe);
 	snprintf(c, sizeof(c), cpe > cp ? "%lld-%lld" : "%lld", cp, cpe);
-	snprintf(buf, len, "%s:%s -> %s/%s", netctl_str(p, "host_ip"), h, c, netctl_str(p, "protocol"));
+	if (strchr(netctl_str(p, "host_ip"), ':'))
+		snprintf(buf, len, "[%s]:%s -> %s/%s", netctl_str(p, "host_ip"), h, c, netctl_str(p, "protocol"));
+	else
+		snprintf(buf, len, "%s:%s -> %s/%s", netctl_str(p, "host_ip"), h, c, netctl_str(p, "protocol"));
 }
 
 /* A fabric network's part of the status, by name (NULL: not one). */
@@ -190,7 +193,8 @@ int graph_dot(const json_t *networks, const json_t *endpoints, const json_t *fab
 
 		snprintf(cluster, sizeof(cluster), "cluster_%s", name);
 		snprintf(node, sizeof(node), "net:%s", name);
-		snprintf(label, sizeof(label), "network %s\n%s%s", name, netctl_str(n, "subnet"),
+		snprintf(label, sizeof(label), "network %s\n%s%s%s%s", name, netctl_str(n, "subnet"),
+			 *netctl_str(n, "subnet") && *netctl_str(n, "subnet6") ? "\n" : "", netctl_str(n, "subnet6"),
 			 json_is_true(json_object_get(n, "internal")) ? " (internal)" : "");
 		if (fabric_net(fabric, name)) {
 			const json_t *fn = fabric_net(fabric, name);
@@ -204,8 +208,9 @@ int graph_dot(const json_t *networks, const json_t *endpoints, const json_t *fab
 		fputs(" {\n    label=", out);
 		quoted(out, label);
 		fputs(";\n    style=\"rounded,filled\"; fillcolor=\"#eef4fb\"; color=\"#7a9cc6\";\n    ", out);
-		snprintf(label, sizeof(label), "bridge %s\ngateway %s", netctl_str(n, "bridge"),
-			 netctl_str(n, "gateway"));
+		snprintf(label, sizeof(label), "bridge %s\ngateway %s%s%s", netctl_str(n, "bridge"),
+			 netctl_str(n, "gateway"), *netctl_str(n, "gateway") && *netctl_str(n, "gateway6") ? " " : "",
+			 netctl_str(n, "gateway6"));
 		quoted(out, node);
 		fputs(" [label=", out);
 		quoted(out, label);
@@ -236,8 +241,16 @@ int graph_dot(const json_t *networks, const json_t *endpoints, const json_t *fab
 
 		snprintf(from, sizeof(from), "ctr:%s", netctl_str(ep, "id"));
 		snprintf(to, sizeof(to), "net:%s", netctl_str(ep, "network"));
-		snprintf(label, sizeof(label), "%s %s/%lld", netctl_str(ep, "ifname"), netctl_str(ep, "ip"),
-			 (long long)json_integer_value(json_object_get(ep, "prefix")));
+		if (*netctl_str(ep, "ip") && *netctl_str(ep, "ip6"))
+			snprintf(label, sizeof(label), "%s %s/%lld\n%s/%lld", netctl_str(ep, "ifname"),
+				 netctl_str(ep, "ip"), (long long)json_integer_value(json_object_get(ep, "prefix")),
+				 netctl_str(ep, "ip6"), (long long)json_integer_value(json_object_get(ep, "prefix6")));
+		else if (*netctl_str(ep, "ip6"))
+			snprintf(label, sizeof(label), "%s %s/%lld", netctl_str(ep, "ifname"), netctl_str(ep, "ip6"),
+				 (long long)json_integer_value(json_object_get(ep, "prefix6")));
+		else
+			snprintf(label, sizeof(label), "%s %s/%lld", netctl_str(ep, "ifname"), netctl_str(ep, "ip"),
+				 (long long)json_integer_value(json_object_get(ep, "prefix")));
 		fputs("  ", out);
 		quoted(out, from);
 		fputs(" -> ", out);

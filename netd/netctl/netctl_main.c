@@ -10,14 +10,16 @@ static const struct netctl_cmd commands[] = {
 	{"network", cmd_network,
 	 "network create NAME --subnet CIDR [--gateway IP] [--bridge BR] [--mtu N]\n"
 	 "                 [--range START-END] [--no-masquerade] [--internal]\n"
+	 "                 (--subnet, --gateway, --range: once per family, IPv4 and/or IPv6)\n"
+	 "                 [--masquerade6 | --no-masquerade6] (default: on for fd00::/8)\n"
 	 "  network create NAME --subnet CIDR --fabric [--host-prefix N] [--mode vxlan|host-gw]\n"
 	 "  network rm NAME\n"
 	 "  network ls\n"
 	 "  network inspect NAME",
 	 NULL},
 	{"attach", cmd_attach,
-	 "attach ID --netns PATH [--network NAME] [--ifname IF] [--ip IP] [--mac MAC]\n"
-	 "            [-p [HOSTIP:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp]]...\n"
+	 "attach ID --netns PATH [--network NAME] [--ifname IF] [--ip IP] [--ip6 IP6] [--mac MAC]\n"
+	 "            [-p [HOSTIP:|[HOSTIP6]:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp]]...\n"
 	 "            [--name NAME] [--alias NAME]...",
 	 NULL},
 	{"detach", cmd_detach, "detach ID [--network NAME] [--ifname IF]", NULL},

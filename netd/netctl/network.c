@@ -11,11 +11,38 @@
 
 /* What the options say. */
 struct network_opts {
-	const char *subnet, *gateway, *bridge, *mtu, *range;
+	const char *subnet, *gateway, *range;	 /* IPv4 */
+	const char *subnet6, *gateway6, *range6; /* IPv6 */
+	const char *bridge, *mtu;
 	const char *host_prefix, *mode; /* --fabric */
 	bool no_masquerade, internal, fabric;
-	bool any; /* some option was given */
+	int masquerade6; /* -1: netd's default (on for ULA subnets), 0 off, 1 on */
+	bool any;	 /* some option was given */
+	const char *bad; /* an option given twice for one family */
 };
+
+/* --subnet, --gateway, --range: each once per family, the family by the value. */
+static void family_opt(struct network_opts *o, const char *v, const char **v4, const char **v6)
+{
+	const char **slot = strchr(v, ':') ? v6 : v4;
+
+	if (*slot)
+		o->bad = v;
+	*slot = v;
+}
+
+/* "START-END" into two strings in buf; NULL when there is no '-'. */
+static const char *split_range(const char *range, char *buf, size_t len)
+{
+	char *end;
+
+	snprintf(buf, len, "%s", range);
+	end = strchr(buf, '-');
+	if (!end)
+		return NULL;
+	*end++ = '\0';
+	return end;
+}
 
 /* network create --fabric: stored in etcd by netd's fabric agent, created on every host of the fabric. */
 static int fabric_create(const struct network_opts *o, const char *name)
@@ -25,8 +52,10 @@ static int fabric_create(const struct network_opts *o, const char *name)
 	_cleanup_json_ json_t *hp = NULL;
 	int r;
 
-	if (o->gateway || o->bridge || o->mtu || o->range || o->no_masquerade || o->internal)
-		return netctl_usage_error("network create --fabric takes --subnet, --host-prefix and --mode only");
+	if (o->gateway || o->bridge || o->mtu || o->range || o->no_masquerade || o->internal || o->subnet6 ||
+	    o->gateway6 || o->range6 || o->masquerade6 >= 0)
+		return netctl_usage_error(
+			"network create --fabric takes --subnet (IPv4), --host-prefix and --mode only");
 	if (o->host_prefix) {
 		uint64_t n;
 
@@ -59,13 +88,16 @@ static int network_create(const struct network_opts *o, char **pos, int n_pos)
 	_cleanup_json_ json_t *req = NULL;
 	_cleanup_json_ json_t *res = NULL;
 	_cleanup_json_ json_t *mtu = NULL;
-	char range[64], *range_end = NULL;
+	char range[64], range6[128];
+	const char *range_end = NULL, *range6_end = NULL;
 	int r;
 
 	if (n_pos != 1)
-		return netctl_usage_error("network create NAME --subnet CIDR ...");
-	if (!o->subnet)
-		return netctl_usage_error("network create: --subnet is required");
+		return netctl_usage_error("network create NAME --subnet CIDR [--subnet CIDR6] ...");
+	if (o->bad)
+		return netctl_usage_error("network create: '%s': one value per address family", o->bad);
+	if (!o->subnet && !o->subnet6)
+		return netctl_usage_error("network create: --subnet is required (IPv4, IPv6 or one of each)");
 	if (o->fabric)
 		return fabric_create(o, pos[0]);
 	if (o->host_prefix || o->mode)
@@ -79,17 +111,18 @@ static int network_create(const struct network_opts *o, char **pos, int n_pos)
 		if (!mtu)
 			return netctl_fail("out of memory");
 	}
-	if (o->range) {
-		snprintf(range, sizeof(range), "%s", o->range);
-		range_end = strchr(range, '-');
-		if (!range_end)
-			return netctl_usage_error("--range: expected START-END");
-		*range_end++ = '\0';
-	}
-	req = netctl_request(NETD_OP_NETWORK_CREATE, "{s:s, s:s, s:s*, s:s*, s:O*, s:s*, s:s*, s:o*, s:o*}", "name",
-			     pos[0], "subnet", o->subnet, "gateway", o->gateway, "bridge", o->bridge, "mtu", mtu,
-			     "range_start", range_end ? range : NULL, "range_end", range_end, "masquerade",
-			     o->no_masquerade ? json_false() : NULL, "internal", o->internal ? json_true() : NULL);
+	if (o->range && !(range_end = split_range(o->range, range, sizeof(range))))
+		return netctl_usage_error("--range: expected START-END");
+	if (o->range6 && !(range6_end = split_range(o->range6, range6, sizeof(range6))))
+		return netctl_usage_error("--range: expected START-END");
+	req = netctl_request(NETD_OP_NETWORK_CREATE,
+			     "{s:s, s:s*, s:s*, s:s*, s:O*, s:s*, s:s*, s:o*, s:o*, s:s*, s:s*, s:s*, s:s*, s:o*}",
+			     "name", pos[0], "subnet", o->subnet, "gateway", o->gateway, "bridge", o->bridge, "mtu",
+			     mtu, "range_start", range_end ? range : NULL, "range_end", range_end, "masquerade",
+			     o->no_masquerade ? json_false() : NULL, "internal", o->internal ? json_true() : NULL,
+			     "subnet6", o->subnet6, "gateway6", o->gateway6, "range6_start", range6_end ? range6 : NULL,
+			     "range6_end", range6_end, "masquerade6",
+			     o->masquerade6 < 0 ? NULL : json_boolean(o->masquerade6));
 	if ((r = netctl_call(req, -1, &res)))
 		return r;
 	if (netctl_json)
@@ -148,21 +181,34 @@ static int network_inspect(const struct network_opts *o, char **pos, int n_pos)
 	return network_named("inspect", NETD_OP_NETWORK_INSPECT, false, pos, n_pos);
 }
 
+/* "A", "B" or "A,B": a network's IPv4 and IPv6 values side by side. */
+static const char *both(const json_t *n, const char *k4, const char *k6, char *buf, size_t len)
+{
+	const char *a = netctl_str(n, k4), *b = netctl_str(n, k6);
+
+	snprintf(buf, len, "%s%s%s", a, *a && *b ? "," : "", b);
+	return buf;
+}
+
 static int network_row(struct table *t, const json_t *n)
 {
-	char mtu[16], eps[16], flags[64];
+	char mtu[16], eps[16], flags[64], subnet[96], gateway[96];
+	bool v4 = *netctl_str(n, "subnet"), v6 = *netctl_str(n, "subnet6");
 
 	snprintf(mtu, sizeof(mtu), "%lld", (long long)netctl_int(n, "mtu"));
 	snprintf(eps, sizeof(eps), "%lld", (long long)netctl_int(n, "endpoints"));
-	snprintf(flags, sizeof(flags), "%s%s",
-		 netctl_bool(n, "internal")	? "internal"
-		 : netctl_bool(n, "masquerade") ? "masquerade"
-						: "no-masquerade",
+	snprintf(flags, sizeof(flags), "%s%s%s%s", netctl_bool(n, "internal") ? "internal" : "",
+		 netctl_bool(n, "internal") || !v4 ? ""
+		 : netctl_bool(n, "masquerade")	   ? "masquerade"
+						   : "no-masquerade",
+		 netctl_bool(n, "internal") || !v6 ? ""
+		 : netctl_bool(n, "masquerade6")   ? (v4 ? ",masquerade6" : "masquerade6")
+						   : (v4 ? ",routed6" : "routed6"),
 		 netctl_bool(n, "adopted") ? ",adopted" : "");
 	const char *row[] = {netctl_str(n, "name"),
 			     netctl_str(n, "bridge"),
-			     netctl_str(n, "subnet"),
-			     netctl_str(n, "gateway"),
+			     both(n, "subnet", "subnet6", subnet, sizeof(subnet)),
+			     both(n, "gateway", "gateway6", gateway, sizeof(gateway)),
 			     mtu,
 			     eps,
 			     flags};
@@ -205,6 +251,8 @@ int cmd_network(int argc, char **argv)
 		{"mtu", required_argument, NULL, 'm'},
 		{"range", required_argument, NULL, 'r'},
 		{"no-masquerade", no_argument, NULL, 'M'}, /* masquerade: false */
+		{"masquerade6", no_argument, NULL, '6'},
+		{"no-masquerade6", no_argument, NULL, '7'},
 		{"internal", no_argument, NULL, 'i'},
 		{"fabric", no_argument, NULL, 'f'},
 		{"host-prefix", required_argument, NULL, 'H'},
@@ -214,7 +262,7 @@ int cmd_network(int argc, char **argv)
 	/* the subcommand and at most 4 arguments of its own */
 	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 5};
 	const struct network_sub *sub = NULL;
-	struct network_opts o = {0};
+	struct network_opts o = {.masquerade6 = -1};
 	int c;
 
 	/* every subcommand parses the options: the others then say they take none */
@@ -222,10 +270,10 @@ int cmd_network(int argc, char **argv)
 		o.any = true;
 		switch (c) {
 		case 's':
-			o.subnet = optarg;
+			family_opt(&o, optarg, &o.subnet, &o.subnet6);
 			break;
 		case 'g':
-			o.gateway = optarg;
+			family_opt(&o, optarg, &o.gateway, &o.gateway6);
 			break;
 		case 'b':
 			o.bridge = optarg;
@@ -234,10 +282,16 @@ int cmd_network(int argc, char **argv)
 			o.mtu = optarg;
 			break;
 		case 'r':
-			o.range = optarg;
+			family_opt(&o, optarg, &o.range, &o.range6);
 			break;
 		case 'M':
 			o.no_masquerade = true;
+			break;
+		case '6':
+			o.masquerade6 = 1;
+			break;
+		case '7':
+			o.masquerade6 = 0;
 			break;
 		case 'i':
 			o.internal = true;

@@ -43,7 +43,11 @@ static int setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct bportspec port = {0, 8080, 8081, 80, 81, BPROTO_TCP};
+	struct bportspec port = {.host_port = 8080,
+				 .host_port_end = 8081,
+				 .container_port = 80,
+				 .container_port_end = 81,
+				 .proto = BPROTO_TCP};
 	struct eng_endpoint ep = {.network = "n1", .id = "c1", .ifname = "eth0", .ip = 0x0a000002};
 	struct berr e = BERR_INIT;
 	char path[PATH_MAX];

@@ -288,6 +288,12 @@ void tst_upstream(void)
 			" && ip link set " TST_UPSTREAM_IFNAME " up");
 	tst_sh_ok("upstream", "ip addr add " TST_UPSTREAM_GW_IP "/24 dev wan0 && ip link set wan0 up");
 	tst_sh_ok(NULL, "ip route add default via " TST_UPSTREAM_GW_IP);
+	/* IPv6 too, where the kernel has it; nodad: usable at once */
+	if (access("/proc/sys/net/ipv6", F_OK) == 0) {
+		tst_sh_ok(NULL, "ip addr add " TST_UPSTREAM_HOST_IP6 "/64 dev " TST_UPSTREAM_IFNAME " nodad");
+		tst_sh_ok("upstream", "ip addr add " TST_UPSTREAM_GW_IP6 "/64 dev wan0 nodad");
+		tst_sh_ok(NULL, "ip -6 route add default via " TST_UPSTREAM_GW_IP6);
+	}
 }
 
 pid_t tst_serve(const char *ns, bool udp, const char *addr, uint16_t port, const char *tag)

@@ -10,7 +10,8 @@
  * Topology: the test's own namespace is the "host". tst_netns_add() makes
  * "container" namespaces (visible to `ip -n NAME`), tst_upstream() makes the
  * "upstream" namespace that stands in for the outside world behind the host's
- * uplink (TEST-NET-2, 198.51.100.0/24; never the machine's own subnet).
+ * uplink (TEST-NET-2, 198.51.100.0/24, and the IPv6 documentation prefix
+ * 2001:db8::/64; never the machine's own subnets).
  */
 #pragma once
 
@@ -25,6 +26,8 @@
 #define TST_UPSTREAM_HOST_IP "198.51.100.2" /* host side of the uplink */
 #define TST_UPSTREAM_GW_IP "198.51.100.1"   /* the upstream router / "internet" */
 #define TST_UPSTREAM_IFNAME "uplink0"
+#define TST_UPSTREAM_HOST_IP6 "2001:db8::2" /* host side of the uplink, IPv6 */
+#define TST_UPSTREAM_GW_IP6 "2001:db8::1"   /* the upstream router, IPv6 */
 
 /* Skip with a reason; under BERTH_TEST_NO_SKIP=1 (CI) a skip is a failure. */
 #define tst_skip(...)                                                                                                  \

@@ -2,7 +2,8 @@
  * tst-net: the traffic end points of the shell tests.
  *
  *   tst-net serve [--udp] ADDR PORT TAG    answer each connection / datagram
- *                                          with "TAG PEER-IP\n" (ADDR 0.0.0.0: any)
+ *                                          with "TAG PEER-IP\n" (ADDR 0.0.0.0: any
+ *                                          IPv4; ::: any IPv6 and IPv4)
  *   tst-net request [--udp] ADDR PORT [TIMEOUT_MS]
  *                                          print the reply; exit 1 when refused
  *                                          or timed out (the reason on stderr)
@@ -74,9 +75,16 @@ static int request(bool udp, const char *addr, uint16_t port, int timeout_ms)
 	return 0;
 }
 
+/* IPv4 or IPv6 */
+static bool is_addr(const char *s)
+{
+	struct in6_addr a;
+
+	return inet_pton(strchr(s, ':') ? AF_INET6 : AF_INET, s, &a) == 1;
+}
+
 int main(int argc, char **argv)
 {
-	struct in_addr ia;
 	uint16_t port;
 	bool udp = false;
 	int i = 2;
@@ -88,15 +96,14 @@ int main(int argc, char **argv)
 		i++;
 	}
 	if (strcmp(argv[1], "serve") == 0) {
-		if (argc - i != 3 || inet_pton(AF_INET, argv[i], &ia) != 1 || parse_port(argv[i + 1], &port) < 0)
+		if (argc - i != 3 || !is_addr(argv[i]) || parse_port(argv[i + 1], &port) < 0)
 			return usage();
 		return serve(udp, argv[i], port, argv[i + 2]);
 	}
 	if (strcmp(argv[1], "request") == 0) {
 		uint64_t t = 2000;
 
-		if (argc - i < 2 || argc - i > 3 || inet_pton(AF_INET, argv[i], &ia) != 1 ||
-		    parse_port(argv[i + 1], &port) < 0)
+		if (argc - i < 2 || argc - i > 3 || !is_addr(argv[i]) || parse_port(argv[i + 1], &port) < 0)
 			return usage();
 		if (argc - i == 3 && bparse_u64(argv[i + 2], 1, 600000, &t) < 0)
 			return usage();

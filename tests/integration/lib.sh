@@ -14,6 +14,8 @@ export PATH="$BIN:$PATH"
 TMP=$BERTH_TEST_TMP
 UPSTREAM_HOST_IP=198.51.100.2
 UPSTREAM_GW_IP=198.51.100.1
+UPSTREAM_HOST_IP6=2001:db8::2
+UPSTREAM_GW_IP6=2001:db8::1
 
 _t_total=0
 _t_failed=0
@@ -126,6 +128,12 @@ upstream_add() {
 	ip -n upstream addr add $UPSTREAM_GW_IP/24 dev wan0
 	ip -n upstream link set wan0 up
 	ip route add default via $UPSTREAM_GW_IP
+	# IPv6 too (the documentation prefix), where the kernel has it; nodad: usable at once
+	if [ -e /proc/sys/net/ipv6 ]; then
+		ip addr add $UPSTREAM_HOST_IP6/64 dev uplink0 nodad
+		ip -n upstream addr add $UPSTREAM_GW_IP6/64 dev wan0 nodad
+		ip -6 route add default via $UPSTREAM_GW_IP6
+	fi
 }
 
 # serve NS [--udp] ADDR PORT TAG: a tst-net server in namespace NS (host: "-").

@@ -79,7 +79,38 @@ example_conflist() {
 	assert_clean berth-cni
 }
 
+# IPv6 through libcni: a dual-stack and an IPv6-only conflist, ports on [::] and an IPv6 host address.
+ipv6_conflists() {
+	local out ipam k=0
+	build_client
+	[ -e /proc/sys/net/ipv6 ] || skip "this kernel has no IPv6"
+	[ -e /run/netns/upstream ] || upstream_add
+	for ipam in '{ranges: [[{subnet: "10.131.0.0/24"}], [{subnet: "fd00:131::/64"}]]}' \
+		'{ranges: [[{subnet: "fd00:132::/64"}]]}'; do
+		k=$((k + 1))
+		jq -n --arg d "$STATE" --arg n "libcni6$k" --argjson i "$(jq -n "$ipam")" '{cniVersion: "1.0.0",
+			name: $n, plugins: [{type: "berth-cni", bridge: ("br-" + $n), isGateway: true,
+			isDefaultGateway: true, ipMasq: true, hairpinMode: true, dataDir: $d, ipam: $i,
+			capabilities: {portMappings: true}}]}' >"$TMP/libcni6.conflist"
+		ns_add "lc6$k" >/dev/null
+		out=$("$CLIENT" add "$TMP/libcni6.conflist" "/run/netns/lc6$k" "ctr6$k" eth0 \
+			'[{"hostPort":8446,"containerPort":443,"protocol":"tcp"},{"hostPort":8447,"containerPort":443,"hostIP":"2001:db8::2"}]' 2>&1) ||
+			fail "add: $out"
+		jq -e '.ips | map(select(.address | contains(":"))) | length == 1' <<<"$out" >/dev/null ||
+			fail "no IPv6 address in libcni's result: $out"
+		jq -e '.routes | map(.dst) | index("::/0") != null' <<<"$out" >/dev/null || fail "no ::/0 route: $out"
+		serve "lc6$k" :: 443 tls6
+		assert_eq "$(request upstream "$UPSTREAM_HOST_IP6" 8446)" "tls6 $UPSTREAM_GW_IP6"
+		assert_eq "$(request upstream "$UPSTREAM_HOST_IP6" 8447)" "tls6 $UPSTREAM_GW_IP6"
+		out=$("$CLIENT" check "$TMP/libcni6.conflist" "/run/netns/lc6$k" "ctr6$k" eth0 2>&1) || fail "check: $out"
+		out=$("$CLIENT" del "$TMP/libcni6.conflist" "/run/netns/lc6$k" "ctr6$k" eth0 2>&1) || fail "del: $out"
+		assert_clean "libcni6$k"
+		t_kill_all
+	done
+}
+
 t "libcni: version, add (with port mappings, chained to tuning), check, del" add_check_del
 t "libcni: check reports a container that lost its address" check_detects_damage
 t "config/examples/berth-cni.conflist works through libcni" example_conflist
+t "libcni: dual-stack and IPv6-only conflists, ports in IPv6, check, del" ipv6_conflists
 t_done

@@ -27,7 +27,7 @@ code2_unsupported_field() {
 	setup e2 enet2 10.80.2.0/24
 	out=$(cni_code 2 ADD e2 "$NS" eth0 "$(jq -c '.vlan = 100' <<<"$C")")
 	assert_contains "$out" "'vlan' = 100"
-	cni_code 2 ADD e2 "$NS" eth0 "$(jq -c '.ipam = {ranges: [[{subnet: "10.80.2.0/24"}], [{subnet: "fd00::/64"}]]}' <<<"$C")" >/dev/null
+	cni_code 2 ADD e2 "$NS" eth0 "$(jq -c '.ipam = {ranges: [[{subnet: "fd00::/64"}], [{subnet: "fd01::/64"}]]}' <<<"$C")" >/dev/null
 	cni_code 2 ADD e2 "$NS" eth0 "$(with_ports '[{"hostPort":80,"containerPort":80,"protocol":"sctp"}]' "$C")" >/dev/null
 	assert_clean enet2
 }

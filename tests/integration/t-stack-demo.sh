@@ -34,11 +34,21 @@ demo_ok() {
 	assert_contains "$out" "(fetched from web by name)"
 	# the name came from netd's DNS
 	assert_contains "$out" "nameserver 10.89.0.1"
-	grep -qE "^web +10\.89\.0\.2 +web-web +eth0 +name" <<<"$out" || fail "web not in netctl dns: $out"
-	grep -qE "^www +10\.89\.0\.2 +web-web +eth0 +alias" <<<"$out" || fail "www not in netctl dns: $out"
+	grep -qE "^web +10\.89\.0\.2(,fd00:89::2)? +web-web +eth0 +name" <<<"$out" || fail "web not in netctl dns: $out"
+	grep -qE "^www +10\.89\.0\.2(,fd00:89::2)? +web-web +eth0 +alias" <<<"$out" || fail "www not in netctl dns: $out"
 	# the page through the published port, printed
 	assert_contains "$out" "<h1>hello from web, served by busybox httpd in a berth container</h1>"
 	assert_contains "$out" "nothing left behind"
+	# both families where the host has IPv6 (the sandbox does), with the note otherwise
+	if [ -e /proc/sys/net/ipv6 ]; then
+		# netd's DNS has both of web's addresses
+		grep -qE "^web +10\.89\.0\.2,fd00:89::2 +web-web" <<<"$out" || fail "no IPv6 address in netctl dns: $out"
+		assert_contains "$out" "over IPv6: http://[::1]:8080/"
+		# the page from the client's log, and fetched on 127.0.0.1, [::1] and fd00:89::2
+		[ "$(grep -c '<h1>hello from web' <<<"$out")" -ge 4 ] || fail "the page is not shown over IPv6: $out"
+	else
+		assert_contains "$out" "this host has no IPv6"
+	fi
 	grep -q '"ctr:web-web" -> "net:webnet"' "$DEMO_DIR/topology.dot" || fail "no picture: $(cat "$DEMO_DIR/topology.dot")"
 	grep -q '8080 -> 80/tcp' "$DEMO_DIR/topology.dot" || fail "no published port in the picture"
 	if command -v dot >/dev/null; then

@@ -51,6 +51,37 @@ static inline struct eng_network fx_network(struct eng *eng, const char *name, c
 	return out;
 }
 
+static inline struct in6_addr fx_ip6(const char *s)
+{
+	struct in6_addr a;
+
+	cr_assert_eq(baddr_parse6(s, &a, NULL), 0, "bad address %s", s);
+	return a;
+}
+
+static inline const char *fx_fmt6(const struct in6_addr *a)
+{
+	static char bufs[8][INET6_ADDRSTRLEN];
+	static int next;
+
+	return baddr_fmt6(a, bufs[next++ % 8]);
+}
+
+/* A network with an IPv4 subnet (NULL: none) and an IPv6 one; masquerade6 as netd defaults it (ULA). */
+static inline struct eng_network fx_network6(struct eng *eng, const char *name, const char *subnet, const char *subnet6)
+{
+	struct eng_network n, out;
+	struct berr e = BERR_INIT;
+
+	eng_network_init(&n, name);
+	if (subnet)
+		cr_assert_eq(baddr_parse_cidr4(subnet, false, &n.subnet, NULL), 0);
+	cr_assert_eq(baddr_parse_cidr6(subnet6, false, &n.subnet6, NULL), 0);
+	n.masquerade6 = baddr_ula6(&n.subnet6.addr);
+	cr_assert_eq(eng_network_ensure(eng, &n, &out, &e), 0, "network %s: %s", name, e.msg);
+	return out;
+}
+
 /* Attach container namespace ns (created when missing) as id; ports as port-spec strings, NULL-terminated. */
 static inline int fx_attach_full(struct eng *eng, const char *network, const char *id, const char *ns, uint32_t ip,
 				 const char *const *specs, struct eng_endpoint *ret, struct berr *e)
@@ -78,6 +109,20 @@ static inline struct eng_endpoint fx_attach(struct eng *eng, const char *network
 
 	cr_assert_eq(fx_attach_full(eng, network, id, ns, 0, specs, &ep, &e), 0, "attach %s: %s", id, e.msg);
 	return ep;
+}
+
+/* Attach with a requested IPv6 address. */
+static inline int fx_attach6(struct eng *eng, const char *network, const char *id, const char *ns, const char *ip6,
+			     struct eng_endpoint *ret, struct berr *e)
+{
+	struct eng_attach a = {.network = network, .id = id};
+
+	if (access(tst_netns_path(ns), F_OK) != 0)
+		tst_netns_add(ns);
+	a.ip6 = fx_ip6(ip6);
+	a.netns_fd = tst_netns_fd(ns);
+	a.netns_path = tst_netns_path(ns);
+	return eng_attach(eng, &a, ret, e);
 }
 
 /* Reply of a tst_serve server: "TAG PEER\n". */
@@ -138,6 +183,10 @@ static inline void fx_assert_clean(const char *network)
 	cr_assert_eq(fx_elems("pub_any4"), 0, "map elements left: %s",
 		     fx_out(NULL, "nft list map inet berth pub_any4"));
 	cr_assert_eq(fx_elems("pub_ip4"), 0, "map elements left: %s", fx_out(NULL, "nft list map inet berth pub_ip4"));
+	cr_assert_str_eq(fx_out(NULL, "nft list map inet berth pub_any6 | grep -c 'elements' || true"), "0",
+			 "map elements left: %s", fx_out(NULL, "nft list map inet berth pub_any6"));
+	cr_assert_str_eq(fx_out(NULL, "nft list map inet berth pub_ip6 | grep -c 'elements' || true"), "0",
+			 "map elements left: %s", fx_out(NULL, "nft list map inet berth pub_ip6"));
 	cr_assert_str_eq(fx_out(NULL, "nft list table bridge berth | grep -c 'elements = ' || true"), "0",
 			 "anti-spoofing elements left: %s", fx_out(NULL, "nft list table bridge berth"));
 	{

@@ -88,11 +88,11 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	foreign_tables();
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("prerouting"), 3);
-	cr_assert_eq(rules_in("output"), 3);
-	cr_assert_eq(rules_in("postrouting"), 4);
-	cr_assert_eq(rules_in("forward"), 8);
-	cr_assert_eq(rules_in("raw_prerouting"), 1);
+	cr_assert_eq(rules_in("prerouting"), 6);
+	cr_assert_eq(rules_in("output"), 6);
+	cr_assert_eq(rules_in("postrouting"), 6);
+	cr_assert_eq(rules_in("forward"), 9);
+	cr_assert_eq(rules_in("raw_prerouting"), 2);
 	cr_assert_eq(rules_in("input"), 1);
 	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'type nat hook prerouting priority dstnat'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'iifname @bridges oifname @bridges drop'");
@@ -110,23 +110,23 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	/* a chain emptied from outside gets its rules back, a missing set is recreated */
 	tst_sh_ok(NULL, "nft flush chain inet berth forward");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("forward"), 9);
 
 	/* a chain changed from outside is reported, not silently doubled */
 	tst_sh_ok(NULL, "nft add rule inet berth forward counter");
 	cr_assert_eq(nft_ensure(ctx, &e), -EEXIST);
-	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "9 rules"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "10 rules"), "%s", e.msg);
 	nft_close(ctx);
 }
 
 /*
  * A table as one of berth's earlier layouts built it, with a network and a
- * published port: before the hardening rules, or with them (before the
- * fabric's rules).
+ * published port, all IPv4 only: 0 before the hardening rules, 1 with them
+ * (before the fabric's), 2 with the fabric's (before IPv6).
  */
-static void load_previous_layout(bool hardened)
+static void load_previous_layout(int level)
 {
-	const char *ret = hardened ? "  ip daddr 127.0.0.0/8 ip daddr != 127.0.0.1 return\n" : "";
+	const char *ret = level >= 1 ? "  ip daddr 127.0.0.0/8 ip daddr != 127.0.0.1 return\n" : "";
 
 	tst_sh_ok(NULL,
 		  "nft -f - <<'EOF'\n"
@@ -140,7 +140,7 @@ static void load_previous_layout(bool hardened)
 		  " map pub_any4 { type inet_proto . inet_service : ipv4_addr . inet_service;"
 		  "  elements = { tcp . 8080 : 10.66.0.2 . 80 } }\n"
 		  " map pub_ip4 { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }\n"
-		  "%s"
+		  "%s%s"
 		  " chain prerouting { type nat hook prerouting priority dstnat; policy accept;\n"
 		  "  fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @pub_ip4\n%s"
 		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
@@ -149,59 +149,80 @@ static void load_previous_layout(bool hardened)
 		  "  meta nfproto ipv4 fib daddr type local dnat ip to meta l4proto . th dport map @pub_any4\n }\n"
 		  " chain postrouting { type nat hook postrouting priority srcnat; policy accept;\n"
 		  "  ct status dnat ip saddr 127.0.0.0/8 masquerade\n"
-		  "  ct status dnat ip saddr @nets4 ip daddr @nets4 masquerade\n"
+		  "  ct status dnat ip saddr @nets4 ip daddr @nets4 masquerade\n%s"
 		  "  ip saddr @masq4 oifname != @bridges masquerade\n }\n"
 		  " chain forward { type filter hook forward priority filter; policy accept;\n"
 		  "  iifname . oifname @same_bridge accept\n  iifname @internal drop\n  oifname @internal drop\n"
 		  "  ct state established,related accept\n  ct status dnat accept\n"
-		  "  iifname @bridges oifname @bridges drop\n%s }\n"
+		  "  iifname @bridges oifname @bridges drop\n%s%s }\n"
+		  "%s"
 		  "}\n"
 		  "EOF",
-		  hardened ? " set masq_bridges { type ifname; elements = { \"berth0\" } }\n" : "",
-		  hardened ? " chain raw_prerouting { type filter hook prerouting priority raw; policy accept;\n"
-			     "  iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n }\n"
-			   : "",
-		  ret, ret, hardened ? "  oifname @masq_bridges drop\n" : "");
+		  level >= 1 ? " set masq_bridges { type ifname; elements = { \"berth0\" } }\n" : "",
+		  level >= 1 ? " chain raw_prerouting { type filter hook prerouting priority raw; policy accept;\n"
+			       "  iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n }\n"
+			     : "",
+		  level >= 2 ? " set fabric4 { type ipv4_addr . ifname; flags interval; }\n"
+			       " set vxlan_ports { type inet_service; }\n"
+			       " set vxlan_peers4 { type ipv4_addr . inet_service; }\n"
+			     : "",
+		  ret, ret, level >= 2 ? "  ip daddr . iifname @fabric4 return\n" : "",
+		  level >= 2 ? "  ip saddr . oifname @fabric4 accept\n" : "",
+		  level >= 1 ? "  oifname @masq_bridges drop\n" : "",
+		  level >= 2 ? " chain input { type filter hook input priority filter; policy accept;\n"
+			       "  meta nfproto ipv4 meta l4proto udp udp dport @vxlan_ports"
+			       " ip saddr . udp dport != @vxlan_peers4 drop\n }\n"
+			     : "");
 }
 
 /* Upgrading berth: a table of an earlier layout gets the new rules and keeps its elements. */
-static void upgrade_from(bool hardened)
+static void upgrade_from(int level)
 {
 	struct nft_ctx *ctx = open_ctx();
 	struct berr e = BERR_INIT;
 
-	load_previous_layout(hardened);
+	load_previous_layout(level);
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("raw_prerouting"), 1);
-	cr_assert_eq(rules_in("prerouting"), 3);
-	cr_assert_eq(rules_in("output"), 3);
-	cr_assert_eq(rules_in("postrouting"), 4);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("raw_prerouting"), 2);
+	cr_assert_eq(rules_in("prerouting"), 6);
+	cr_assert_eq(rules_in("output"), 6);
+	cr_assert_eq(rules_in("postrouting"), 6);
+	cr_assert_eq(rules_in("forward"), 9);
 	cr_assert_eq(rules_in("input"), 1);
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'oifname @masq_bridges drop'");
+	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'oifname @masq6_bridges drop'");
 	tst_sh_ok(NULL, "nft list table bridge berth | grep -q 'iifname . ip saddr != @ep_addrs4 drop'");
+	tst_sh_ok(NULL, "nft list table bridge berth | grep -q 'iifname . ip6 saddr != @ep_addrs6 drop'");
 	tst_sh_ok(NULL, "nft list chain inet berth postrouting | grep -q 'ip daddr . iifname @fabric4 return'");
+	tst_sh_ok(NULL, "nft list chain inet berth postrouting | grep -q 'ip6 saddr @masq6 oifname != @bridges'");
+	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'map @pub_any6'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'ip saddr . oifname @fabric4 accept'");
 	tst_sh_ok(NULL, "nft list chain inet berth input | grep -q 'ip saddr . udp dport != @vxlan_peers4 drop'");
 	/* nothing published was lost on the way */
 	cr_assert_eq(count_ports(ctx), 1);
 	tst_sh_ok(NULL, "nft list set inet berth bridges | grep -q berth0");
-	if (hardened)
+	if (level >= 1)
 		tst_sh_ok(NULL, "nft list set inet berth masq_bridges | grep -q berth0");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("forward"), 9);
 	nft_close(ctx);
 }
 
 Test(nft_table, ensure_upgrades_the_previous_layout)
 {
-	upgrade_from(false);
+	upgrade_from(0);
 }
 
 /* The layout before the fabric's rules (the hardening's). */
 Test(nft_table, ensure_upgrades_the_hardening_layout)
 {
-	upgrade_from(true);
+	upgrade_from(1);
+}
+
+/* The layout before IPv6 (the fabric's). */
+Test(nft_table, ensure_upgrades_the_ipv4_fabric_layout)
+{
+	upgrade_from(2);
 }
 
 Test(nft_table, concurrent_ensure_adds_rules_once)
@@ -242,9 +263,9 @@ Test(nft_table, concurrent_ensure_adds_rules_once)
 		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ensure failed in child %d", i);
 	}
-	cr_assert_eq(rules_in("prerouting"), 3);
-	cr_assert_eq(rules_in("postrouting"), 4);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("prerouting"), 6);
+	cr_assert_eq(rules_in("postrouting"), 6);
+	cr_assert_eq(rules_in("forward"), 9);
 }
 
 Test(nft_table, duplicate_publish_is_refused_whole)
@@ -443,6 +464,52 @@ Test(nft_table, lists_round_trip)
 	nft_close(ctx);
 }
 
+Test(nft_table, ipv6_networks_round_trip)
+{
+	struct nft_ctx *ctx = open_ensured();
+	struct nft_network nets[3] = {
+		topo_net("ds", "10.66.0.0/16", true, false),
+		topo_net("v6", "10.67.0.0/16", true, false),
+		topo_net("glob", "10.68.0.0/16", false, false),
+	};
+	struct nft_network *nl = NULL;
+	struct berr e = BERR_INIT;
+	size_t n = 0;
+
+	baddr_parse_cidr6("fd00:66::/64", false, &nets[0].subnet6, NULL);
+	nets[0].masquerade6 = true;
+	/* IPv6 only */
+	memset(&nets[1].subnet, 0, sizeof(nets[1].subnet));
+	baddr_parse_cidr6("fd00:67::/48", false, &nets[1].subnet6, NULL);
+	nets[1].masquerade6 = true;
+	baddr_parse_cidr6("2001:db8:100::/56", false, &nets[2].subnet6, NULL);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(nft_network_add(ctx, &nets[i], &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_networks_list(ctx, &nl, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 3);
+	for (int i = 0; i < 3; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(nl[j].bridge, nets[i].bridge) == 0) {
+				found = true;
+				cr_assert_eq(nl[j].subnet.prefix, nets[i].subnet.prefix);
+				cr_assert(baddr_eq6(&nl[j].subnet6.addr, &nets[i].subnet6.addr));
+				cr_assert_eq(nl[j].subnet6.prefix, nets[i].subnet6.prefix);
+				cr_assert_eq(nl[j].masquerade6, nets[i].masquerade6);
+			}
+		cr_assert(found, "network %s not listed", nets[i].bridge);
+	}
+	free(nl);
+	tst_sh_ok(NULL, "nft list set inet berth masq6_bridges | grep -q '\"v6\"'");
+	tst_sh_ok(NULL, "! nft list set inet berth masq6_bridges | grep -q glob");
+	/* removal takes every IPv6 element */
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(nft_network_del(ctx, &nets[i], &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list table inet berth | grep -qE 'fd00|2001:db8'");
+	nft_close(ctx);
+}
+
 Test(nft_table, rebuild_replaces_content_atomically)
 {
 	struct nft_ctx *ctx = open_ensured();
@@ -471,8 +538,8 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	cr_assert_eq(count_ports(ctx), 1);
 
 	cr_assert_eq(nft_rebuild(ctx, nets, 2, NULL, 0, ports, 2, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("postrouting"), 4);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("postrouting"), 6);
+	cr_assert_eq(rules_in("forward"), 9);
 	cr_assert_eq(nft_ports_list(ctx, &pl, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 2);
 	cr_assert(has_port(pl, n, &ports[0]) && has_port(pl, n, &ports[1]));
@@ -491,7 +558,7 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	cr_assert_eq(count_ports(ctx), 2);
 	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), 0);
-	cr_assert_eq(rules_in("forward"), 8);
+	cr_assert_eq(rules_in("forward"), 9);
 	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
 	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null");
 	tst_sh_ok(NULL, "! nft list table bridge berth 2>/dev/null");

@@ -53,6 +53,45 @@ Test(addr, overlap)
 	cr_assert(!baddr_in4(&a, 0x0a430000));
 }
 
+Test(addr, ipv6)
+{
+	struct in6_addr a, b;
+	struct bcidr6 c, d;
+	struct berr e = BERR_INIT;
+	char buf[BADDR_CIDR6_STRLEN];
+
+	cr_assert_eq(baddr_parse6("fd00:1::2", &a, NULL), 0);
+	cr_assert_str_eq(baddr_fmt6(&a, buf), "fd00:1::2");
+	cr_assert_eq(baddr_parse6("10.0.0.1", &a, NULL), -EINVAL);
+	cr_assert_eq(baddr_parse6("fe80::1%eth0", &a, NULL), -EINVAL);
+	cr_assert_eq(baddr_parse6("[::1]", &a, NULL), -EINVAL);
+	cr_assert_eq(baddr_parse_cidr6("fd00:1::/64", false, &c, NULL), 0);
+	cr_assert_eq(c.prefix, 64);
+	cr_assert_str_eq(baddr_fmt_cidr6(&c, buf), "fd00:1::/64");
+	cr_assert_eq(baddr_parse_cidr6("fd00:1::1/64", false, &c, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "host bits"), "%s", e.msg);
+	cr_assert_eq(baddr_parse_cidr6("fd00:1::1/64", true, &c, NULL), 0);
+	cr_assert_eq(baddr_parse_cidr6("fd00:1::/129", false, &c, NULL), -EINVAL);
+	cr_assert_eq(baddr_parse_cidr6("fd00:1::", false, &c, NULL), -EINVAL);
+	cr_assert_eq(baddr_parse_cidr6("10.0.0.0/8", false, &c, NULL), -EINVAL);
+	b = baddr_mask6(&c.addr, 61);
+	cr_assert_str_eq(baddr_fmt6(&b, buf), "fd00:1::", "%s", buf);
+	baddr_parse_cidr6("fd00:1::/64", false, &c, NULL);
+	baddr_parse_cidr6("fd00:1::/48", false, &d, NULL);
+	cr_assert(baddr_overlap6(&c, &d) && baddr_overlap6(&d, &c));
+	baddr_parse_cidr6("fd00:2::/64", false, &d, NULL);
+	cr_assert(!baddr_overlap6(&c, &d));
+	baddr_parse6("fd00:1::ffff", &a, NULL);
+	cr_assert(baddr_in6(&c, &a));
+	cr_assert(!baddr_in6(&d, &a));
+	cr_assert(baddr_ula6(&a));
+	baddr_parse6("2001:db8::1", &a, NULL);
+	cr_assert(!baddr_ula6(&a));
+	cr_assert_eq(baddr_family("2001:db8::1"), AF_INET6);
+	cr_assert_eq(baddr_family("192.0.2.1"), AF_INET);
+	cr_assert_eq(baddr_family("nope"), 0);
+}
+
 Test(addr, names)
 {
 	cr_assert(bname_valid("web-1", 64));
@@ -85,7 +124,7 @@ Test(addr, u64)
 Test(portspec, forms)
 {
 	struct bportspec p;
-	char buf[64];
+	char buf[96];
 
 	cr_assert_eq(bportspec_parse("8080:80", &p, NULL), 0);
 	cr_assert_eq(p.host_ip, 0);
@@ -111,6 +150,31 @@ Test(portspec, forms)
 
 	cr_assert_eq(bportspec_parse(":8080:80", &p, NULL), 0);
 	cr_assert_eq(p.host_ip, 0);
+	cr_assert(!p.host_v6);
+}
+
+Test(portspec, ipv6_host_addresses)
+{
+	struct bportspec p;
+	char buf[96];
+
+	cr_assert_eq(bportspec_parse("[2001:db8::1]:8080:80", &p, NULL), 0);
+	cr_assert(p.host_v6);
+	cr_assert_eq(p.host_ip, 0);
+	cr_assert_eq(p.host_port, 8080);
+	cr_assert_eq(p.container_port, 80);
+	cr_assert_str_eq(bportspec_fmt(&p, buf, sizeof(buf)), "[2001:db8::1]:8080:80/tcp");
+	cr_assert_eq(bportspec_parse("[::]:53:5353/udp", &p, NULL), 0);
+	cr_assert(p.host_v6 && baddr_zero6(&p.host_ip6));
+	cr_assert_eq(p.proto, BPROTO_UDP);
+	cr_assert_str_eq(bportspec_fmt(&p, buf, sizeof(buf)), "[::]:53:5353/udp");
+	cr_assert_eq(bportspec_parse("[::1]:9000-9001:80", &p, NULL), 0);
+	cr_assert_eq(p.host_port_end, 9001);
+	cr_assert_str_eq(bportspec_fmt(&p, buf, sizeof(buf)), "[::1]:9000-9001:80/tcp");
+	const char *bad[] = {"[::1]:80",    "[::1:8080:80", "[10.0.0.1]:8080:80",
+			     "::1:8080:80", "[::1]8080:80", "[fe80::1%lo]:80:80"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(bportspec_parse(bad[i], &p, NULL), -EINVAL, "accepted '%s'", bad[i]);
 }
 
 Test(portspec, rejects)

@@ -232,26 +232,71 @@ Test(cni_conf, requested_ip_outside_range)
 Test(cni_conf, unsupported_fields_are_code_2)
 {
 	bad("{" BASE ",\"vlan\":100}", CNI_ERR_UNSUPPORTED_FIELD, "'vlan' = 100");
-	bad("{" BASE ",\"ipam\":{\"subnet\":\"fd00::/64\"}}", CNI_ERR_UNSUPPORTED_FIELD, "IPv6");
-	bad("{" BASE ",\"ipam\":{\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"}],[{\"subnet\":\"fd00::/64\"}]]}}",
-	    CNI_ERR_UNSUPPORTED_FIELD, "IPv6");
+	bad("{" BASE ",\"ipam\":{\"ranges\":[[{\"subnet\":\"fd00::/64\"}],[{\"subnet\":\"fd01::/64\"}]]}}",
+	    CNI_ERR_UNSUPPORTED_FIELD, "one IPv6 range");
 	bad("{" BASE ",\"ipam\":{\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"},{\"subnet\":\"10.0.1.0/24\"}]]}}",
 	    CNI_ERR_UNSUPPORTED_FIELD, "one IPv4 range");
 	bad("{" BASE ",\"ipam\":{\"subnet\":\"10.0.0.0/24\",\"dataDir\":\"/x\"}}", CNI_ERR_UNSUPPORTED_FIELD,
 	    "ipam.dataDir");
 	bad("{" BASE ",\"ipam\":{\"ranges\":[[{\"subnet\":\"10.0.0.0/24\",\"exclude\":1}]]}}",
 	    CNI_ERR_UNSUPPORTED_FIELD, "exclude");
-	bad("{" BASE ",\"ipam\":{\"subnet\":\"10.0.0.0/24\",\"routes\":[{\"dst\":\"::/0\"}]}}",
-	    CNI_ERR_UNSUPPORTED_FIELD, "IPv6");
+
 	bad("{" BASE ",\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":80,\"containerPort\":80,"
 	    "\"protocol\":\"sctp\"}]}}",
 	    CNI_ERR_UNSUPPORTED_FIELD, "sctp");
-	bad("{" BASE
-	    ",\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":80,\"containerPort\":80,\"hostIP\":\"::1\"}]}}",
-	    CNI_ERR_UNSUPPORTED_FIELD, "IPv6");
+
 	bad("{" BASE ",\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":80,\"containerPort\":80,\"range\":2}]}}",
 	    CNI_ERR_UNSUPPORTED_FIELD, "range");
-	bad("{" BASE ",\"runtimeConfig\":{\"ips\":[\"fd00::5/64\"]}}", CNI_ERR_UNSUPPORTED_FIELD, "IPv6");
+}
+
+Test(cni_conf, ipv6_ranges_alone_or_beside_ipv4)
+{
+	struct cni_err ce;
+	struct cni_conf c;
+	char buf[INET6_ADDRSTRLEN];
+
+	/* dual stack: one range set per family, as host-local reads them */
+	cr_assert_eq(
+		parse("{" BASE ",\"ipam\":{\"ranges\":[[{\"subnet\":\"10.0.0.0/24\"}],"
+		      "[{\"subnet\":\"fd00:5::/64\",\"rangeStart\":\"fd00:5::100\",\"rangeEnd\":\"fd00:5::1ff\"}]],"
+		      "\"routes\":[{\"dst\":\"0.0.0.0/0\"},{\"dst\":\"::/0\"},"
+		      "{\"dst\":\"2001:db8::/32\",\"gw\":\"fd00:5::fe\"}]},"
+		      "\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":80,\"containerPort\":80,"
+		      "\"hostIP\":\"::1\"},{\"hostPort\":80,\"containerPort\":80,\"hostIP\":\"10.9.9.9\"}],"
+		      "\"ips\":[\"10.0.0.7/24\",\"fd00:5::123/64\"]}}",
+		      &c, &ce),
+		0, "%s", ce.e.msg);
+	cr_assert(c.ipam.has_range && c.ipam.has_range6);
+	cr_assert_str_eq(baddr_fmt6(&c.ipam.gateway6, buf), "fd00:5::1");
+	cr_assert_str_eq(baddr_fmt6(&c.ipam.range6_start, buf), "fd00:5::100");
+	cr_assert_eq(c.ipam.n_routes, 3);
+	cr_assert(!c.ipam.routes[0].v6 && c.ipam.routes[1].v6 && c.ipam.routes[1].dst6.prefix == 0);
+	cr_assert_str_eq(baddr_fmt6(&c.ipam.routes[2].gw6, buf), "fd00:5::fe");
+	cr_assert(c.ports[0].host_v6 && !c.ports[1].host_v6);
+	cr_assert(c.has_ip && c.has_ip6);
+	cr_assert_str_eq(baddr_fmt6(&c.ip6, buf), "fd00:5::123");
+	cni_conf_free(&c);
+	/* IPv6 alone, the legacy subnet key: host-local's defaults */
+	cr_assert_eq(parse("{" BASE ",\"ipam\":{\"subnet\":\"fd00:6::77/64\"}}", &c, &ce), 0, "%s", ce.e.msg);
+	cr_assert(!c.ipam.has_range && c.ipam.has_range6);
+	cr_assert_str_eq(baddr_fmt6(&c.ipam.subnet6.addr, buf), "fd00:6::", "host bits are masked off");
+	cr_assert_str_eq(baddr_fmt6(&c.ipam.range6_end, buf), "fd00:6::ffff:ffff:ffff:ffff");
+	cni_conf_free(&c);
+	bad("{" BASE ",\"ipam\":{\"subnet\":\"fd00::/8\"}}", CNI_ERR_INVALID_CONFIG, "/16 and /124");
+	bad("{" BASE ",\"ipam\":{\"subnet\":\"fd00::/64\",\"gateway\":\"fd01::1\"}}", CNI_ERR_INVALID_CONFIG,
+	    "gateway");
+	bad("{" BASE ",\"ipam\":{\"subnet\":\"fd00::/64\",\"gateway\":\"10.0.0.1\"}}", CNI_ERR_INVALID_CONFIG,
+	    "not an IPv6 address");
+	bad("{" BASE ",\"ipam\":{\"subnet\":\"fd00::/64\",\"routes\":[{\"dst\":\"::/0\",\"gw\":\"fd01::1\"}]}}",
+	    CNI_ERR_INVALID_CONFIG, "not inside the subnet");
+	bad("{" BASE ",\"ipam\":{\"subnet\":\"fd00::/64\",\"rangeStart\":\"fd00::100\"},"
+	    "\"runtimeConfig\":{\"ips\":[\"fd00::5/64\"]}}",
+	    CNI_ERR_ADDRESS, "outside");
+	bad("{" BASE ",\"runtimeConfig\":{\"ips\":[\"fd00::5\",\"fd00::6\"]}}", CNI_ERR_INVALID_CONFIG,
+	    "different IPv6 address");
+	bad("{" BASE ",\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":80,\"containerPort\":80},"
+	    "{\"hostPort\":80,\"containerPort\":81,\"hostIP\":\"::\"}]}}",
+	    CNI_ERR_INVALID_CONFIG, "twice");
 }
 
 Test(cni_conf, prev_result_and_gc_lists)

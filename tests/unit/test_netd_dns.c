@@ -143,6 +143,15 @@ static void fill(void)
 	cr_assert_eq(names_new(&nx), 0);
 	cr_assert_eq(names_put(nx, &a), 0);
 	cr_assert_eq(names_put(nx, &b), 0);
+	{
+		/* dual stack on front; IPv6 only (no IPv4 address) on back */
+		struct names_ep d = ep("front", "c3", "dual", 0x0a420007, 102), o = ep("back", "c4", "only6", 0, 103);
+
+		inet_pton(AF_INET6, "fd00:42::7", &d.ip6);
+		inet_pton(AF_INET6, "fd00:46::9", &o.ip6);
+		cr_assert_eq(names_put(nx, &d), 0);
+		cr_assert_eq(names_put(nx, &o), 0);
+	}
 	for (unsigned i = 0; i < 60; i++) {
 		char id[16];
 		struct names_ep m = ep("front", id, "many", 0x0a421000 + i, 200 + i);
@@ -217,6 +226,42 @@ Test(dns_answer, names_and_aliases)
 	cr_assert_eq(ask("web.", LDNS_RR_TYPE_AAAA, true, NULL, true, &p, NULL), DNS_ANSWER);
 	cr_assert_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
 	cr_assert_eq(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+}
+
+static const char *first_aaaa(const ldns_pkt *p, char *buf)
+{
+	ldns_rr_list *an = ldns_pkt_answer(p);
+	const ldns_rr *rr;
+
+	cr_assert(ldns_rr_list_rr_count(an) > 0);
+	rr = ldns_rr_list_rr(an, 0);
+	cr_assert_eq(ldns_rr_get_type(rr), LDNS_RR_TYPE_AAAA);
+	return inet_ntop(AF_INET6, ldns_rdf_data(ldns_rr_rdf(rr, 0)), buf, INET6_ADDRSTRLEN);
+}
+
+Test(dns_answer, ipv6_addresses)
+{
+	char b[INET6_ADDRSTRLEN];
+	ldns_pkt *p;
+
+	cr_assert_eq(ask("dual.", LDNS_RR_TYPE_AAAA, true, NULL, true, &p, NULL), DNS_ANSWER);
+	cr_assert_eq(ldns_pkt_ancount(p), 1);
+	cr_assert_str_eq(first_aaaa(p, b), "fd00:42::7");
+	ldns_pkt_free(p);
+	cr_assert_eq(ask("dual.", LDNS_RR_TYPE_A, true, NULL, true, &p, NULL), DNS_ANSWER);
+	cr_assert_eq(first_a(p), 0x0a420007);
+	ldns_pkt_free(p);
+	/* IPv6 only: AAAA answers, A has no data (not forwarded: the name is ours), never 0.0.0.0 */
+	cr_assert_eq(ask("only6.", LDNS_RR_TYPE_AAAA, true, NULL, true, &p, NULL), DNS_ANSWER);
+	cr_assert_str_eq(first_aaaa(p, b), "fd00:46::9");
+	ldns_pkt_free(p);
+	cr_assert_eq(ask("only6.", LDNS_RR_TYPE_A, true, NULL, true, &p, NULL), DNS_ANSWER);
+	cr_assert_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	cr_assert_eq(ldns_pkt_ancount(p), 0);
+	ldns_pkt_free(p);
+	cr_assert_eq(ask("only6.back.", LDNS_RR_TYPE_AAAA, true, NULL, true, &p, NULL), DNS_ANSWER);
+	cr_assert_str_eq(first_aaaa(p, b), "fd00:46::9");
 	ldns_pkt_free(p);
 }
 

@@ -9,9 +9,18 @@
 
 Test(netd_record, endpoint_round_trip)
 {
-	struct eng_route routes[] = {{{0x0a000000, 8}, 0x0a4200fe}};
-	struct bportspec ports[] = {{0, 8080, 8080, 80, 80, BPROTO_TCP},
-				    {0x7f000001, 9000, 9010, 9000, 9010, BPROTO_UDP}};
+	struct eng_route routes[] = {{.dst = {0x0a000000, 8}, .gw = 0x0a4200fe}};
+	struct bportspec ports[] = {{.host_port = 8080,
+				     .host_port_end = 8080,
+				     .container_port = 80,
+				     .container_port_end = 80,
+				     .proto = BPROTO_TCP},
+				    {.host_ip = 0x7f000001,
+				     .host_port = 9000,
+				     .host_port_end = 9010,
+				     .container_port = 9000,
+				     .container_port_end = 9010,
+				     .proto = BPROTO_UDP}};
 	struct eng_endpoint ep = {
 		.network = "berth0",
 		.id = "c1",
@@ -119,6 +128,76 @@ Test(netd_record, network_round_trip)
 	json_decref(j);
 }
 
+Test(netd_record, dual_stack_round_trip)
+{
+	struct eng_network n, back;
+	struct eng_endpoint ep, epb;
+	struct eng_route routes[2];
+	struct bportspec ports[1];
+	struct berr e = BERR_INIT;
+	char *a, *b;
+	json_t *j, *j2;
+
+	eng_network_init(&n, "ds");
+	baddr_parse_cidr6("fd00:9::/64", false, &n.subnet6, NULL);
+	baddr_parse6("fd00:9::1", &n.gateway6, NULL);
+	baddr_parse6("fd00:9::100", &n.range6_start, NULL);
+	baddr_parse6("fd00:9::1ff", &n.range6_end, NULL);
+	n.masquerade6 = true;
+	j = record_network_to_json(&n);
+	cr_assert_null(json_object_get(j, "subnet"), "an IPv6-only network has no IPv4 subnet");
+	cr_assert_str_eq(json_string_value(json_object_get(j, "subnet6")), "fd00:9::/64");
+	cr_assert_eq(record_network_from_json(j, &back, &e), 0, "%s", e.msg);
+	cr_assert_eq(memcmp(&n, &back, sizeof(n)), 0);
+	json_decref(j);
+
+	memset(routes, 0, sizeof(routes));
+	memset(ports, 0, sizeof(ports));
+	routes[0].v6 = true;
+	baddr_parse_cidr6("2001:db8:5::/48", false, &routes[0].dst6, NULL);
+	baddr_parse6("fd00:9::fe", &routes[0].gw6, NULL);
+	baddr_parse_cidr4("10.0.0.0/8", false, &routes[1].dst, NULL);
+	routes[1].gw = 0x0a4200fe;
+	ports[0] = (struct bportspec){.host_port = 8080,
+				      .host_port_end = 8080,
+				      .container_port = 80,
+				      .container_port_end = 80,
+				      .proto = BPROTO_TCP,
+				      .host_v6 = true};
+	baddr_parse6("2001:db8::1", &ports[0].host_ip6, NULL);
+	memset(&ep, 0, sizeof(ep));
+	snprintf(ep.network, sizeof(ep.network), "ds");
+	snprintf(ep.id, sizeof(ep.id), "c1");
+	snprintf(ep.ifname, sizeof(ep.ifname), "eth0");
+	snprintf(ep.host_ifname, sizeof(ep.host_ifname), "bv0123456789ab");
+	ep.ip = 0x0a420002;
+	ep.prefix = 16;
+	baddr_parse6("fd00:9::2", &ep.ip6, NULL);
+	ep.prefix6 = 64;
+	baddr_parse6("fd00:9::1", &ep.gateway6, NULL);
+	ep.mtu = 1500;
+	ep.mac[0] = 0x0a;
+	ep.routes = routes;
+	ep.n_routes = 2;
+	ep.ports = ports;
+	ep.n_ports = 1;
+	j = record_endpoint_to_json(&ep);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "ip6")), "fd00:9::2");
+	cr_assert_eq(record_endpoint_from_json(j, &epb, &e), 0, "%s", e.msg);
+	cr_assert(baddr_eq6(&epb.ip6, &ep.ip6) && epb.prefix6 == 64 && baddr_eq6(&epb.gateway6, &ep.gateway6));
+	cr_assert(epb.routes[0].v6 && !epb.routes[1].v6);
+	cr_assert(epb.ports[0].host_v6);
+	j2 = record_endpoint_to_json(&epb);
+	a = json_dumps(j, JSON_SORT_KEYS);
+	b = json_dumps(j2, JSON_SORT_KEYS);
+	cr_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	json_decref(j);
+	json_decref(j2);
+	eng_endpoint_clear(&epb);
+}
+
 Test(netd_record, mac_parsing)
 {
 	uint8_t m[6];
@@ -159,6 +238,27 @@ Test(netd_record, config_defaults_and_file)
 	cr_assert(strstr(e.msg, "sockett"), "%s", e.msg);
 	cr_assert_eq(cfg_parse(&c, "{\"log_level\": \"loud\"}", 21, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "log_level"), "%s", e.msg);
+	cfg_free(&c);
+}
+
+Test(netd_record, config_network_with_ipv6)
+{
+	static const char text[] = "{\"networks\": [{\"name\": \"d\", \"subnet\": \"10.81.0.0/16\","
+				   "\"subnet6\": \"fd00:81::/64\", \"range6_start\": \"fd00:81::100\"},"
+				   "{\"name\": \"s\", \"subnet6\": \"2001:db8:5::/64\", \"masquerade6\": true}]}";
+	struct cfg c;
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(cfg_defaults(&c, &e), 0);
+	cr_assert_eq(cfg_parse(&c, text, strlen(text), &e), 0, "%s", e.msg);
+	cr_assert_eq(c.n_networks, 2);
+	cr_assert(eng_network_has6(&c.networks[0]));
+	cr_assert_eq(c.networks[0].subnet6.prefix, 64);
+	cr_assert(c.networks[0].masquerade6, "ULA subnets masquerade by default");
+	cr_assert(baddr_zero6(&c.networks[0].gateway6), "the engine picks the gateway");
+	cr_assert_eq(c.networks[0].range6_start.s6_addr[14], 1);
+	cr_assert(eng_network_has6(&c.networks[1]));
+	cr_assert(c.networks[1].masquerade6);
 	cfg_free(&c);
 }
 

@@ -116,6 +116,51 @@ Test(netd_request, networks)
 	req_free(&q);
 }
 
+Test(netd_request, ipv6_networks_and_attach)
+{
+	struct berr e = BERR_INIT;
+	struct req q;
+	char buf[INET6_ADDRSTRLEN];
+
+	bad("{\"op\":\"network.create\",\"name\":\"n\",\"subnet6\":\"fd00::1/64\"}", -EINVAL, "host bits");
+	bad("{\"op\":\"network.create\",\"name\":\"n\",\"subnet6\":\"10.0.0.0/24\"}", -EINVAL, "subnet6");
+	bad("{\"op\":\"network.create\",\"name\":\"n\",\"subnet6\":\"fd00::/64\",\"gateway6\":\"fd01::1\"}", -EINVAL,
+	    "gateway6");
+	bad("{\"op\":\"network.create\",\"name\":\"n\",\"subnet\":\"10.0.0.0/24\",\"gateway6\":\"fd00::1\"}", -EINVAL,
+	    "no IPv6 subnet");
+	bad("{\"op\":\"attach\",\"id\":\"c\",\"ip6\":\"10.0.0.2\"}", -EINVAL, "ip6");
+	/* IPv6 alone; masquerade on by default for a unique local prefix */
+	cr_assert_eq(parse("{\"op\":\"network.create\",\"name\":\"n\",\"subnet6\":\"fd00:1::/64\"}", &q, &e), 0, "%s",
+		     e.msg);
+	cr_assert(!eng_network_has4(&q.net) && eng_network_has6(&q.net));
+	cr_assert(q.net.masquerade6);
+	req_free(&q);
+	/* a global prefix is routed unless asked */
+	cr_assert_eq(parse("{\"op\":\"network.create\",\"name\":\"n\",\"subnet\":\"10.0.0.0/24\","
+			   "\"subnet6\":\"2001:db8:1::/64\",\"gateway6\":\"2001:db8:1::fe\"}",
+			   &q, &e),
+		     0, "%s", e.msg);
+	cr_assert(eng_network_has4(&q.net) && !q.net.masquerade6);
+	cr_assert_str_eq(baddr_fmt6(&q.net.gateway6, buf), "2001:db8:1::fe");
+	req_free(&q);
+	cr_assert_eq(parse("{\"op\":\"network.create\",\"name\":\"n\",\"subnet6\":\"fd00:1::/64\","
+			   "\"masquerade6\":false}",
+			   &q, &e),
+		     0, "%s", e.msg);
+	cr_assert(!q.net.masquerade6);
+	req_free(&q);
+	cr_assert_eq(parse("{\"op\":\"attach\",\"id\":\"c\",\"ip6\":\"fd00:1::5\",\"routes\":[{\"dst\":"
+			   "\"2001:db8::/32\",\"gateway\":\"fd00:1::fe\"},{\"dst\":\"10.9.0.0/16\"}],"
+			   "\"ports\":[\"[::1]:8080:80\"]}",
+			   &q, &e),
+		     0, "%s", e.msg);
+	cr_assert_str_eq(baddr_fmt6(&q.ip6, buf), "fd00:1::5");
+	cr_assert_eq(q.n_routes, 2);
+	cr_assert(q.routes[0].v6 && q.routes[0].dst6.prefix == 32 && !q.routes[1].v6);
+	cr_assert(q.ports[0].host_v6);
+	req_free(&q);
+}
+
 Test(netd_request, replies)
 {
 	json_t *r = req_error_reply(-EEXIST, "it exists");

@@ -27,7 +27,7 @@ static bool port_eq(const struct nft_port *a, const struct nft_port *b)
 
 Test(nft_encode, port_any_layout_matches_nft)
 {
-	struct nft_port p = {0, 8080, BPROTO_TCP, ip("10.66.0.2"), 80}, back;
+	struct nft_port p = {.host_port = 8080, .proto = BPROTO_TCP, .dest_ip = ip("10.66.0.2"), .dest_port = 80}, back;
 	/* as `nft --debug=netlink` shows tcp . 8080 : 10.66.0.2 . 80 */
 	const uint8_t key[8] = {6, 0, 0, 0, 0x1f, 0x90, 0, 0};
 	const uint8_t data[8] = {10, 66, 0, 2, 0, 80, 0, 0};
@@ -44,7 +44,12 @@ Test(nft_encode, port_any_layout_matches_nft)
 
 Test(nft_encode, port_ip_layout_and_round_trip)
 {
-	struct nft_port p = {ip("198.51.100.2"), 53, BPROTO_UDP, ip("10.67.0.9"), 5353}, back;
+	struct nft_port p = {.host_ip = ip("198.51.100.2"),
+			     .host_port = 53,
+			     .proto = BPROTO_UDP,
+			     .dest_ip = ip("10.67.0.9"),
+			     .dest_port = 5353},
+			back;
 	const uint8_t key[12] = {198, 51, 100, 2, 17, 0, 0, 0, 0, 53, 0, 0};
 	struct nft_elem el;
 
@@ -147,7 +152,7 @@ Test(nft_encode, intervals_that_are_not_subnets)
 
 Test(nft_encode, checks_name_the_field)
 {
-	struct nft_port p = {0, 80, BPROTO_TCP, ip("10.0.0.2"), 80};
+	struct nft_port p = {.host_port = 80, .proto = BPROTO_TCP, .dest_ip = ip("10.0.0.2"), .dest_port = 80};
 	struct nft_network n = {.bridge = "berth0", .subnet = {ip("10.66.0.0"), 16}};
 	struct berr e = BERR_INIT;
 	char buf[96];

@@ -362,6 +362,34 @@ Test(rt_spec, network_annotations)
 	refused("annotations", "{\"berth.network\":\"blue\",\"berth.ip\":\"10.1\"}", "annotation 'berth.ip'");
 }
 
+Test(rt_spec, ipv6_network_annotations)
+{
+	struct rt_spec *spec = NULL;
+	struct berr e = BERR_INIT;
+	json_t *j = base();
+
+	set(j, "annotations",
+	    "{\"berth.network\":\"ds\",\"berth.ip\":\"10.1.2.3\",\"berth.ip6\":\"fd00::3\","
+	    "\"berth.ports\":\"[2001:db8::1]:8080:80,[::]:53:53/udp\"}");
+	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(spec->nets[0].ip6, "fd00::3");
+	cr_assert_str_eq(spec->nets[0].ports[0], "[2001:db8::1]:8080:80/tcp");
+	cr_assert_str_eq(spec->nets[0].ports[1], "[::]:53:53/udp");
+	rt_spec_free(spec);
+	spec = NULL;
+	j = base();
+	set(j, "annotations",
+	    "{\"berth.networks\":\"[{\\\"network\\\":\\\"v6\\\",\\\"ip\\\":\\\"fd00::7\\\"},"
+	    "{\\\"network\\\":\\\"ds\\\",\\\"ip6\\\":\\\"fd01::7\\\"}]\"}");
+	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(spec->nets[0].ip, "fd00::7", "ip takes either family");
+	cr_assert_str_eq(spec->nets[1].ip6, "fd01::7");
+	rt_spec_free(spec);
+	refused("annotations", "{\"berth.network\":\"ds\",\"berth.ip6\":\"10.1.2.3\"}", "annotation 'berth.ip6'");
+	refused("annotations", "{\"berth.ip6\":\"fd00::2\",\"berth.networks\":\"[{\\\"network\\\":\\\"b\\\"}]\"}",
+		"give \"ip6\" in 'berth.networks'");
+}
+
 Test(rt_spec, several_networks)
 {
 	struct rt_spec *spec = NULL;

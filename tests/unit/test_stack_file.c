@@ -57,6 +57,46 @@ Test(stack_file, parses_and_orders_by_dependency)
 	stack_free(s);
 }
 
+Test(stack_file, ipv6_subnets_and_ports)
+{
+	struct stack *s = NULL;
+	struct berr e = BERR_INIT;
+	char buf[BADDR_CIDR6_STRLEN];
+
+	cr_assert_eq(
+		parse("{\"networks\":[{\"name\":\"ds\",\"subnet\":\"10.89.0.0/24\",\"subnet6\":\"fd00:89::/64\"},"
+		      "{\"name\":\"v6\",\"subnet6\":\"fd00:90::/64\",\"masquerade6\":false}],"
+		      "\"containers\":[{\"name\":\"a\",\"rootfs\":\"/r\",\"command\":\"true\",\"networks\":[\"ds\"],"
+		      "\"ports\":[\"[2001:db8::1]:8080:80\",\"127.0.0.1:8080:80\"]},"
+		      "{\"name\":\"b\",\"rootfs\":\"/r\",\"command\":\"true\",\"networks\":[\"v6\"],"
+		      "\"ports\":[\"[::1]:8081:80\"]}]}",
+		      &s, &e),
+		0, "%s", e.msg);
+	cr_assert_str_eq(baddr_fmt_cidr6(&s->networks[0].subnet6, buf), "fd00:89::/64");
+	cr_assert_eq(s->networks[0].masquerade6, -1, "netd's default");
+	cr_assert_eq(s->networks[1].subnet.prefix, 0, "IPv6 alone");
+	cr_assert_eq(s->networks[1].masquerade6, 0);
+	cr_assert(stack_find_container(s, "a")->ports[0].host_v6);
+	stack_free(s);
+	s = NULL;
+	/* one port in IPv6 twice; on every address of both families against one IPv6 address */
+	cr_assert_eq(
+		parse("{\"networks\":[{\"name\":\"ds\",\"subnet6\":\"fd00:89::/64\"}],"
+		      "\"containers\":[{\"name\":\"a\",\"rootfs\":\"/r\",\"command\":\"true\",\"networks\":[\"ds\"],"
+		      "\"ports\":[\"8080:80\",\"[::1]:8080:81\"]}]}",
+		      &s, &e),
+		-EINVAL);
+	cr_assert(strstr(e.msg, "published by both"), "%s", e.msg);
+	cr_assert_eq(parse("{\"networks\":[{\"name\":\"ds\",\"subnet6\":\"fd00:89::/8\"}],\"containers\":[]}", &s, &e),
+		     -EINVAL);
+	cr_assert(strstr(e.msg, "subnet6"), "%s", e.msg);
+	cr_assert_eq(parse("{\"networks\":[{\"name\":\"ds\",\"subnet6\":\"fd00:89::/64\",\"gateway\":\"10.0.0.1\"}],"
+			   "\"containers\":[]}",
+			   &s, &e),
+		     -EINVAL);
+	cr_assert(strstr(e.msg, "no IPv4 subnet"), "%s", e.msg);
+}
+
 struct bad_case {
 	const char *text;
 	const char *msg;

@@ -277,6 +277,37 @@ size_t nft_subnet6_elems(const struct bcidr6 *c, struct nft_elem out[2])
 	return 2;
 }
 
+/*
+ * The start and end elements of an interval set, each sorted by key (keys of
+ * key_len bytes, compared by cmp); what both families' readers share.
+ */
+static int split_intervals(const struct nft_elem *elems, size_t n, unsigned key_len, const char *what,
+			   int (*cmp)(const void *, const void *), const struct nft_elem ***ret_starts, size_t *ret_ns,
+			   const struct nft_elem ***ret_ends, size_t *ret_ne, struct berr *e)
+{
+	_cleanup_free_ const struct nft_elem **starts = calloc(n + 1, sizeof(*starts));
+	_cleanup_free_ const struct nft_elem **ends = calloc(n + 1, sizeof(*ends));
+	size_t ns = 0, ne = 0;
+
+	if (!starts || !ends)
+		return berr_oom(e);
+	for (size_t i = 0; i < n; i++) {
+		if (elems[i].key_len != key_len)
+			return berr_set(e, -EBADMSG, "%s with a %u-byte key", what, elems[i].key_len);
+		if (elems[i].flags & NFT_SET_ELEM_INTERVAL_END)
+			ends[ne++] = &elems[i];
+		else
+			starts[ns++] = &elems[i];
+	}
+	qsort(starts, ns, sizeof(*starts), cmp);
+	qsort(ends, ne, sizeof(*ends), cmp);
+	*ret_starts = TAKE_PTR(starts);
+	*ret_ns = ns;
+	*ret_ends = TAKE_PTR(ends);
+	*ret_ne = ne;
+	return 0;
+}
+
 static int cmp_key6(const void *a, const void *b)
 {
 	u128 x = get_be128((*(const struct nft_elem *const *)a)->key);
@@ -288,23 +319,17 @@ static int cmp_key6(const void *a, const void *b)
 int nft_intervals_to_subnets6(const struct nft_elem *elems, size_t n, struct bcidr6 **ret,
 			      const struct nft_elem ***ret_starts, size_t *ret_n, struct berr *e)
 {
-	_cleanup_free_ const struct nft_elem **starts = calloc(n + 1, sizeof(*starts));
-	_cleanup_free_ const struct nft_elem **ends = calloc(n + 1, sizeof(*ends));
+	_cleanup_free_ const struct nft_elem **starts = NULL;
+	_cleanup_free_ const struct nft_elem **ends = NULL;
 	_cleanup_free_ struct bcidr6 *out = calloc(n + 1, sizeof(*out));
 	size_t ns = 0, ne = 0;
+	int r;
 
-	if (!starts || !ends || !out)
+	if (!out)
 		return berr_oom(e);
-	for (size_t i = 0; i < n; i++) {
-		if (elems[i].key_len != 16)
-			return berr_set(e, -EBADMSG, "IPv6 interval element with a %u-byte key", elems[i].key_len);
-		if (elems[i].flags & NFT_SET_ELEM_INTERVAL_END)
-			ends[ne++] = &elems[i];
-		else
-			starts[ns++] = &elems[i];
-	}
-	qsort(starts, ns, sizeof(*starts), cmp_key6);
-	qsort(ends, ne, sizeof(*ends), cmp_key6);
+	r = split_intervals(elems, n, 16, "IPv6 interval element", cmp_key6, &starts, &ns, &ends, &ne, e);
+	if (r < 0)
+		return r;
 	for (size_t i = 0, j = 0; i < ns; i++) {
 		u128 s = get_be128(starts[i]->key), end, size;
 		bool to_top;
@@ -348,23 +373,17 @@ static int cmp_key(const void *a, const void *b)
 int nft_intervals_to_subnets(const struct nft_elem *elems, size_t n, struct bcidr4 **ret,
 			     const struct nft_elem ***ret_starts, size_t *ret_n, struct berr *e)
 {
-	_cleanup_free_ const struct nft_elem **starts = calloc(n + 1, sizeof(*starts));
-	_cleanup_free_ const struct nft_elem **ends = calloc(n + 1, sizeof(*ends));
+	_cleanup_free_ const struct nft_elem **starts = NULL;
+	_cleanup_free_ const struct nft_elem **ends = NULL;
 	_cleanup_free_ struct bcidr4 *out = calloc(n + 1, sizeof(*out));
 	size_t ns = 0, ne = 0;
+	int r;
 
-	if (!starts || !ends || !out)
+	if (!out)
 		return berr_oom(e);
-	for (size_t i = 0; i < n; i++) {
-		if (elems[i].key_len != 4)
-			return berr_set(e, -EBADMSG, "interval element with a %u-byte key", elems[i].key_len);
-		if (elems[i].flags & NFT_SET_ELEM_INTERVAL_END)
-			ends[ne++] = &elems[i];
-		else
-			starts[ns++] = &elems[i];
-	}
-	qsort(starts, ns, sizeof(*starts), cmp_key);
-	qsort(ends, ne, sizeof(*ends), cmp_key);
+	r = split_intervals(elems, n, 4, "interval element", cmp_key, &starts, &ns, &ends, &ne, e);
+	if (r < 0)
+		return r;
 	for (size_t i = 0, j = 0; i < ns; i++) {
 		uint32_t s = get_be32(starts[i]->key);
 		uint64_t end, size;

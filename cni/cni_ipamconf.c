@@ -19,40 +19,49 @@ static int str_field(const json_t *o, const char *key, const char *where, const 
 	return r;
 }
 
-static int addr_field(const json_t *o, const char *key, const char *where, uint32_t *ret, struct cni_err *ce)
+/* The text of an address field and its name "where.key" (w); 0 when the field is absent or empty. */
+static int addr_text(const json_t *o, const char *key, const char *where, char w[static 128], const char **ret,
+		     struct cni_err *ce)
 {
-	const char *s = NULL;
-	char w[128];
-	int r = str_field(o, key, where, &s, ce);
+	int r = str_field(o, key, where, ret, ce);
 
-	if (r <= 0 || !*s)
+	if (r <= 0 || !**ret)
 		return r < 0 ? r : 0;
-	snprintf(w, sizeof(w), "%s.%s", where, key);
-	r = cni_ip4_parse(s, w, ret, NULL, ce);
-	if (r < 0)
-		return r;
+	snprintf(w, 128, "%s.%s", where, key);
+	return 1;
+}
+
+/* An address field is a plain address: the parsers accept a prefix, the field does not. */
+static int no_prefix(const char *s, const char *w, struct cni_err *ce)
+{
 	if (strchr(s, '/'))
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' is \"%s\": an address without a prefix", w,
 				s);
 	return 1;
 }
 
+static int addr_field(const json_t *o, const char *key, const char *where, uint32_t *ret, struct cni_err *ce)
+{
+	const char *s = NULL;
+	char w[128];
+	int r = addr_text(o, key, where, w, &s, ce);
+
+	if (r <= 0)
+		return r;
+	r = cni_ip4_parse(s, w, ret, NULL, ce);
+	return r < 0 ? r : no_prefix(s, w, ce);
+}
+
 static int addr6_field(const json_t *o, const char *key, const char *where, struct in6_addr *ret, struct cni_err *ce)
 {
 	const char *s = NULL;
 	char w[128];
-	int r = str_field(o, key, where, &s, ce);
+	int r = addr_text(o, key, where, w, &s, ce);
 
-	if (r <= 0 || !*s)
-		return r < 0 ? r : 0;
-	snprintf(w, sizeof(w), "%s.%s", where, key);
-	r = cni_ip6_parse(s, w, ret, NULL, ce);
-	if (r < 0)
+	if (r <= 0)
 		return r;
-	if (strchr(s, '/'))
-		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' is \"%s\": an address without a prefix", w,
-				s);
-	return 1;
+	r = cni_ip6_parse(s, w, ret, NULL, ce);
+	return r < 0 ? r : no_prefix(s, w, ce);
 }
 
 __extension__ typedef unsigned __int128 u128;
@@ -75,6 +84,22 @@ static struct in6_addr addr_of(u128 v)
 		v >>= 8;
 	}
 	return a;
+}
+
+/* An IPv4 address field of a range: inside the subnet's host addresses (*ret when set). */
+static int range_addr(const json_t *o, const char *key, const char *where, const char *subnet, uint32_t first,
+		      uint32_t last, uint32_t *ret, struct cni_err *ce)
+{
+	uint32_t v;
+	int r = addr_field(o, key, where, &v, ce);
+
+	if (r <= 0)
+		return r;
+	if (v < first || v > last)
+		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
+				"'%s.%s' is outside the subnet's host addresses (%s)", where, key, subnet);
+	*ret = v;
+	return 1;
 }
 
 /* An IPv6 address field of a range: inside the subnet's host addresses (*ret when set). */
@@ -132,7 +157,7 @@ static int parse_range(const json_t *o, const char *where, bool check_keys, stru
 {
 	static const char *const keys[] = {"subnet", "rangeStart", "rangeEnd", "gateway"};
 	const char *subnet = NULL, *key;
-	uint32_t first, last, v;
+	uint32_t first, last;
 	json_t *val;
 	char w[128];
 	int r;
@@ -172,33 +197,10 @@ static int parse_range(const json_t *o, const char *where, bool check_keys, stru
 	ipam->range_start = first;
 	ipam->range_end = last;
 
-	r = addr_field(o, "gateway", where, &v, ce);
-	if (r < 0)
+	if ((r = range_addr(o, "gateway", where, subnet, first, last, &ipam->gateway, ce)) < 0 ||
+	    (r = range_addr(o, "rangeStart", where, subnet, first, last, &ipam->range_start, ce)) < 0 ||
+	    (r = range_addr(o, "rangeEnd", where, subnet, first, last, &ipam->range_end, ce)) < 0)
 		return r;
-	if (r > 0) {
-		if (v < first || v > last)
-			return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
-					"'%s.gateway' is outside the subnet's host addresses (%s)", where, subnet);
-		ipam->gateway = v;
-	}
-	r = addr_field(o, "rangeStart", where, &v, ce);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		if (v < first || v > last)
-			return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
-					"'%s.rangeStart' is outside the subnet's host addresses (%s)", where, subnet);
-		ipam->range_start = v;
-	}
-	r = addr_field(o, "rangeEnd", where, &v, ce);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		if (v < first || v > last)
-			return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
-					"'%s.rangeEnd' is outside the subnet's host addresses (%s)", where, subnet);
-		ipam->range_end = v;
-	}
 	if (ipam->range_start > ipam->range_end)
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s.rangeStart' is after '%s.rangeEnd'", where,
 				where);

@@ -183,17 +183,26 @@ Test(netd_reconcile, kill_during_detach_after_unlink)
 	check_crash("detach-unlinked", true);
 }
 
-Test(netd_reconcile, recreates_a_deleted_bridge_and_table)
+/* An engine with berth0 and two endpoints on it: web in c1 (publishing 8080:80/tcp when published), other in c2. */
+static struct eng *web_and(bool published, const char *other, struct eng_endpoint *ret_web,
+			   struct eng_endpoint *ret_other)
 {
 	static const char *const ports[] = {"8080:80/tcp", NULL};
 	struct eng *eng = fx_engine();
-	struct eng_reconcile_report rep;
-	struct eng_endpoint a, b;
-	struct berr e = BERR_INIT;
 
 	fx_network(eng, "berth0", "10.66.0.0/16");
-	a = fx_attach(eng, "berth0", "web", "c1", ports);
-	b = fx_attach(eng, "berth0", "client", "c2", NULL);
+	*ret_web = fx_attach(eng, "berth0", "web", "c1", published ? ports : NULL);
+	*ret_other = fx_attach(eng, "berth0", other, "c2", NULL);
+	return eng;
+}
+
+Test(netd_reconcile, recreates_a_deleted_bridge_and_table)
+{
+	struct eng_reconcile_report rep;
+	struct eng_endpoint a, b;
+	struct eng *eng = web_and(true, "client", &a, &b);
+	struct berr e = BERR_INIT;
+
 	tst_sh_ok(NULL, "ip link del berth0 && nft delete table inet berth");
 	cr_assert_eq(eng_reconcile(eng, &rep, &e), 0, "%s", e.msg);
 	cr_assert_eq(rep.bridges_created, 1);
@@ -213,15 +222,11 @@ Test(netd_reconcile, recreates_a_deleted_bridge_and_table)
 
 Test(netd_reconcile, drops_endpoints_whose_namespace_is_gone)
 {
-	static const char *const ports[] = {"8080:80/tcp", NULL};
-	struct eng *eng = fx_engine();
 	struct eng_reconcile_report rep;
 	struct eng_endpoint a, b;
+	struct eng *eng = web_and(true, "other", &a, &b);
 	struct berr e = BERR_INIT;
 
-	fx_network(eng, "berth0", "10.66.0.0/16");
-	a = fx_attach(eng, "berth0", "web", "c1", ports);
-	b = fx_attach(eng, "berth0", "other", "c2", NULL);
 	tst_teardown();
 	tst_sh_ok(NULL, "ip netns del c1");
 	/* the kernel tears a dead namespace down asynchronously; its veth goes last */
@@ -243,14 +248,11 @@ Test(netd_reconcile, drops_endpoints_whose_namespace_is_gone)
 
 Test(netd_reconcile, rewires_a_live_container_and_removes_orphans)
 {
-	struct eng *eng = fx_engine();
 	struct eng_reconcile_report rep;
 	struct eng_endpoint a, b;
+	struct eng *eng = web_and(false, "client", &a, &b);
 	struct berr e = BERR_INIT;
 
-	fx_network(eng, "berth0", "10.66.0.0/16");
-	a = fx_attach(eng, "berth0", "web", "c1", NULL);
-	b = fx_attach(eng, "berth0", "client", "c2", NULL);
 	tst_sh_ok(NULL, "ip link del %s", a.host_ifname);
 	/* a veth of berth's naming on berth's bridge that no record claims */
 	tst_sh_ok(NULL,

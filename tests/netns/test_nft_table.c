@@ -66,6 +66,17 @@ static int rules_in(const char *chain)
 	return n;
 }
 
+/* Every chain holds as many rules as the current layout has. */
+static void assert_current_rules(void)
+{
+	cr_assert_eq(rules_in("raw_prerouting"), 2);
+	cr_assert_eq(rules_in("prerouting"), 6);
+	cr_assert_eq(rules_in("output"), 6);
+	cr_assert_eq(rules_in("postrouting"), 6);
+	cr_assert_eq(rules_in("forward"), 9);
+	cr_assert_eq(rules_in("input"), 1);
+}
+
 static void foreign_tables(void)
 {
 	tst_sh_ok(NULL, "nft add table inet other && "
@@ -88,12 +99,7 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	foreign_tables();
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("prerouting"), 6);
-	cr_assert_eq(rules_in("output"), 6);
-	cr_assert_eq(rules_in("postrouting"), 6);
-	cr_assert_eq(rules_in("forward"), 9);
-	cr_assert_eq(rules_in("raw_prerouting"), 2);
-	cr_assert_eq(rules_in("input"), 1);
+	assert_current_rules();
 	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'type nat hook prerouting priority dstnat'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'iifname @bridges oifname @bridges drop'");
 	foreign_tables_intact();
@@ -183,12 +189,7 @@ static void upgrade_from(int level)
 
 	load_previous_layout(level);
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("raw_prerouting"), 2);
-	cr_assert_eq(rules_in("prerouting"), 6);
-	cr_assert_eq(rules_in("output"), 6);
-	cr_assert_eq(rules_in("postrouting"), 6);
-	cr_assert_eq(rules_in("forward"), 9);
-	cr_assert_eq(rules_in("input"), 1);
+	assert_current_rules();
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'oifname @masq_bridges drop'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'oifname @masq6_bridges drop'");
 	tst_sh_ok(NULL, "nft list table bridge berth | grep -q 'iifname . ip saddr != @ep_addrs4 drop'");

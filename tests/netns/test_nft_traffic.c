@@ -35,6 +35,28 @@ static void publish(struct nft_ctx *ctx, struct nft_port p)
 	cr_assert_eq(nft_ports_add(ctx, &p, 1, &e), 0, "%s", e.msg);
 }
 
+static void unpublish(struct nft_ctx *ctx, struct nft_port p)
+{
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(nft_ports_del(ctx, &p, 1, &e), 0, "%s", e.msg);
+}
+
+/* The host with bridge berth0 (10.66.0.0/16, masqueraded) holding c1 (.2) and c2 (.3), and the table with berth0. */
+static struct nft_ctx *berth0_c1_c2(void)
+{
+	struct nft_network net = topo_net("berth0", "10.66.0.0/16", true, false);
+	struct nft_ctx *ctx;
+
+	topo_host();
+	topo_bridge("berth0", "10.66.0.1/16");
+	topo_container("c1", "berth0", "10.66.0.2/16", "10.66.0.1");
+	topo_container("c2", "berth0", "10.66.0.3/16", "10.66.0.1");
+	ctx = open_ensured();
+	add_net(ctx, &net);
+	return ctx;
+}
+
 Test(nft_traffic, outbound_masquerade_follows_the_flag)
 {
 	struct nft_network net = topo_net("berth0", "10.66.0.0/16", true, false);
@@ -67,17 +89,9 @@ Test(nft_traffic, outbound_masquerade_follows_the_flag)
 
 Test(nft_traffic, published_tcp_port_from_everywhere)
 {
-	struct nft_network net = topo_net("berth0", "10.66.0.0/16", true, false);
-	struct nft_ctx *ctx;
+	struct nft_ctx *ctx = berth0_c1_c2();
 
-	topo_host();
-	topo_bridge("berth0", "10.66.0.1/16");
-	topo_container("c1", "berth0", "10.66.0.2/16", "10.66.0.1");
-	topo_container("c2", "berth0", "10.66.0.3/16", "10.66.0.1");
 	tst_serve("c1", false, NULL, 80, "c1");
-
-	ctx = open_ensured();
-	add_net(ctx, &net);
 	publish(ctx, topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80));
 
 	/* from the outside world: the container sees the real client */
@@ -92,12 +106,7 @@ Test(nft_traffic, published_tcp_port_from_everywhere)
 	topo_expect("c2", false, "10.66.0.1", 8080, "c1", "10.66.0.1");
 
 	/* unpublished: nothing answers any more */
-	{
-		struct nft_port p = topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80);
-		struct berr e = BERR_INIT;
-
-		cr_assert_eq(nft_ports_del(ctx, &p, 1, &e), 0, "%s", e.msg);
-	}
+	unpublish(ctx, topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80));
 	topo_expect_none("upstream", false, TST_UPSTREAM_HOST_IP, 8080);
 	topo_expect_none(NULL, false, "127.0.0.1", 8080);
 	nft_close(ctx);
@@ -105,17 +114,9 @@ Test(nft_traffic, published_tcp_port_from_everywhere)
 
 Test(nft_traffic, published_udp_port)
 {
-	struct nft_network net = topo_net("berth0", "10.66.0.0/16", true, false);
-	struct nft_ctx *ctx;
+	struct nft_ctx *ctx = berth0_c1_c2();
 
-	topo_host();
-	topo_bridge("berth0", "10.66.0.1/16");
-	topo_container("c1", "berth0", "10.66.0.2/16", "10.66.0.1");
-	topo_container("c2", "berth0", "10.66.0.3/16", "10.66.0.1");
 	tst_serve("c1", true, NULL, 53, "c1u");
-
-	ctx = open_ensured();
-	add_net(ctx, &net);
 	publish(ctx, topo_port(NULL, 5353, BPROTO_UDP, "10.66.0.2", 53));
 
 	topo_expect("upstream", true, TST_UPSTREAM_HOST_IP, 5353, "c1u", TST_UPSTREAM_GW_IP);
@@ -128,18 +129,10 @@ Test(nft_traffic, published_udp_port)
 
 Test(nft_traffic, host_ip_specific_port)
 {
-	struct nft_network net = topo_net("berth0", "10.66.0.0/16", true, false);
-	struct nft_ctx *ctx;
+	struct nft_ctx *ctx = berth0_c1_c2();
 
-	topo_host();
-	topo_bridge("berth0", "10.66.0.1/16");
-	topo_container("c1", "berth0", "10.66.0.2/16", "10.66.0.1");
-	topo_container("c2", "berth0", "10.66.0.3/16", "10.66.0.1");
 	tst_serve("c1", false, NULL, 80, "c1");
 	tst_serve("c2", false, NULL, 80, "c2");
-
-	ctx = open_ensured();
-	add_net(ctx, &net);
 	publish(ctx, topo_port(TST_UPSTREAM_HOST_IP, 8090, BPROTO_TCP, "10.66.0.2", 80));
 
 	topo_expect("upstream", false, TST_UPSTREAM_HOST_IP, 8090, "c1", TST_UPSTREAM_GW_IP);

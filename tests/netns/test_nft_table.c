@@ -54,6 +54,16 @@ static bool has_port(const struct nft_port *list, size_t n, const struct nft_por
 	return false;
 }
 
+/* The network of bridge br in a list nft_networks_list returned; it must be there. */
+static const struct nft_network *listed(const struct nft_network *list, size_t n, const char *br)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].bridge, br) == 0)
+			return &list[i];
+	cr_assert_fail("network %s not listed", br);
+	return NULL;
+}
+
 /* Rules per chain, as nft sees them. */
 static int rules_in(const char *chain)
 {
@@ -438,17 +448,12 @@ Test(nft_table, lists_round_trip)
 	cr_assert_eq(nft_networks_list(ctx, &nl, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 3);
 	for (int i = 0; i < 3; i++) {
-		bool found = false;
+		const struct nft_network *l = listed(nl, n, nets[i].bridge);
 
-		for (size_t j = 0; j < n; j++)
-			if (strcmp(nl[j].bridge, nets[i].bridge) == 0) {
-				found = true;
-				cr_assert_eq(nl[j].subnet.addr, nets[i].subnet.addr);
-				cr_assert_eq(nl[j].subnet.prefix, nets[i].subnet.prefix);
-				cr_assert_eq(nl[j].masquerade, nets[i].masquerade && !nets[i].internal);
-				cr_assert_eq(nl[j].internal, nets[i].internal);
-			}
-		cr_assert(found, "network %s not listed", nets[i].bridge);
+		cr_assert_eq(l->subnet.addr, nets[i].subnet.addr);
+		cr_assert_eq(l->subnet.prefix, nets[i].subnet.prefix);
+		cr_assert_eq(l->masquerade, nets[i].masquerade && !nets[i].internal);
+		cr_assert_eq(l->internal, nets[i].internal);
 	}
 	free(nl);
 
@@ -489,17 +494,12 @@ Test(nft_table, ipv6_networks_round_trip)
 	cr_assert_eq(nft_networks_list(ctx, &nl, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 3);
 	for (int i = 0; i < 3; i++) {
-		bool found = false;
+		const struct nft_network *l = listed(nl, n, nets[i].bridge);
 
-		for (size_t j = 0; j < n; j++)
-			if (strcmp(nl[j].bridge, nets[i].bridge) == 0) {
-				found = true;
-				cr_assert_eq(nl[j].subnet.prefix, nets[i].subnet.prefix);
-				cr_assert(baddr_eq6(&nl[j].subnet6.addr, &nets[i].subnet6.addr));
-				cr_assert_eq(nl[j].subnet6.prefix, nets[i].subnet6.prefix);
-				cr_assert_eq(nl[j].masquerade6, nets[i].masquerade6);
-			}
-		cr_assert(found, "network %s not listed", nets[i].bridge);
+		cr_assert_eq(l->subnet.prefix, nets[i].subnet.prefix);
+		cr_assert(baddr_eq6(&l->subnet6.addr, &nets[i].subnet6.addr));
+		cr_assert_eq(l->subnet6.prefix, nets[i].subnet6.prefix);
+		cr_assert_eq(l->masquerade6, nets[i].masquerade6);
 	}
 	free(nl);
 	tst_sh_ok(NULL, "nft list set inet berth masq6_bridges | grep -q '\"v6\"'");

@@ -107,6 +107,18 @@ static void refused(const char *path, const char *value, const char *want)
 	cr_assert_null(spec);
 }
 
+/* Expect the change to be accepted; the spec it gives. */
+static struct rt_spec *accepted(const char *path, const char *value)
+{
+	json_t *j = base();
+	struct rt_spec *spec = NULL;
+	struct berr e = BERR_INIT;
+
+	set(j, path, value);
+	cr_assert_eq(load(j, &spec, &e), 0, "%s = %s: %s", path, value, e.msg);
+	return spec;
+}
+
 Test(rt_spec, base_is_valid)
 {
 	struct rt_spec *spec = NULL;
@@ -174,26 +186,20 @@ Test(rt_spec, process_fields)
 /* `runc spec` lists ambient capabilities that are not inheritable: accepted, and named in a warning. */
 Test(rt_spec, ambient_not_inheritable_is_a_warning)
 {
-	struct rt_spec *spec = NULL;
-	struct berr e = BERR_INIT, w = BERR_INIT;
-	json_t *j = base();
-
-	set(j, "process.capabilities",
-	    "{\"bounding\":[\"CAP_KILL\",\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"],\"permitted\":[\"CAP_KILL\","
-	    "\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"],\"inheritable\":[\"CAP_CHOWN\"],"
-	    "\"ambient\":[\"CAP_KILL\",\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"]}");
-	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	struct berr w = BERR_INIT;
+	struct rt_spec *spec = accepted(
+		"process.capabilities",
+		"{\"bounding\":[\"CAP_KILL\",\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"],\"permitted\":[\"CAP_KILL\","
+		"\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"],\"inheritable\":[\"CAP_CHOWN\"],"
+		"\"ambient\":[\"CAP_KILL\",\"CAP_CHOWN\",\"CAP_NET_BIND_SERVICE\"]}");
 	rt_spec_warnings(spec, &w);
 	cr_assert_str_eq(w.msg, "'process.capabilities.ambient': CAP_KILL, CAP_NET_BIND_SERVICE not raised: only "
 				"capabilities also permitted and inheritable can be");
 	rt_spec_free(spec);
 	/* nothing to say when every ambient capability can be raised */
 	berr_clear(&w);
-	j = base();
-	set(j, "process.capabilities",
-	    "{\"bounding\":[\"CAP_KILL\"],\"permitted\":[\"CAP_KILL\"],"
-	    "\"inheritable\":[\"CAP_KILL\"],\"ambient\":[\"CAP_KILL\"]}");
-	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	spec = accepted("process.capabilities", "{\"bounding\":[\"CAP_KILL\"],\"permitted\":[\"CAP_KILL\"],"
+						"\"inheritable\":[\"CAP_KILL\"],\"ambient\":[\"CAP_KILL\"]}");
 	rt_spec_warnings(spec, &w);
 	cr_assert_str_eq(w.msg, "");
 	rt_spec_free(spec);
@@ -232,16 +238,13 @@ Test(rt_spec, mounts)
 
 Test(rt_spec, mount_options_split)
 {
-	struct rt_spec *spec = NULL;
-	struct berr e = BERR_INIT;
-	json_t *j = base();
+	static const char mounts[] =
+		"[{\"destination\":\"/a/../b//c/\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\","
+		"\"ro\",\"mode=755\",\"size=1k\",\"rslave\",\"x-podman\",\"rw\",\"noexec\"]},"
+		"{\"destination\":\"/"
+		"d\",\"type\":\"none\",\"source\":\"data\",\"options\":[\"rbind\",\"rro\",\"nodev\"]}]";
+	struct rt_spec *spec = accepted("mounts", mounts);
 
-	set(j, "mounts",
-	    "[{\"destination\":\"/a/../b//c/\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"nosuid\",\"ro\","
-	    "\"mode=755\",\"size=1k\",\"rslave\",\"x-podman\",\"rw\",\"noexec\"]},"
-	    "{\"destination\":\"/"
-	    "d\",\"type\":\"none\",\"source\":\"data\",\"options\":[\"rbind\",\"rro\",\"nodev\"]}]");
-	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(spec->mounts[0].destination, "/b/c");
 	cr_assert_eq(spec->mounts[0].flags, MS_NOSUID | MS_NOEXEC);
 	cr_assert_eq(spec->mounts[0].clear, MS_RDONLY);
@@ -344,13 +347,9 @@ Test(rt_spec, hostname_needs_uts)
 
 Test(rt_spec, network_annotations)
 {
-	struct rt_spec *spec = NULL;
-	struct berr e = BERR_INIT;
-	json_t *j = base();
-
-	set(j, "annotations",
-	    "{\"berth.network\":\"blue\",\"berth.ip\":\"10.1.2.3\",\"berth.ports\":\"8080:80/tcp,53:53/udp\"}");
-	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	struct rt_spec *spec = accepted(
+		"annotations",
+		"{\"berth.network\":\"blue\",\"berth.ip\":\"10.1.2.3\",\"berth.ports\":\"8080:80/tcp,53:53/udp\"}");
 	cr_assert_str_eq(spec->network, "blue");
 	cr_assert_str_eq(spec->net_ip, "10.1.2.3");
 	cr_assert_str_eq(spec->net_ports[0], "8080:80/tcp");
@@ -364,24 +363,15 @@ Test(rt_spec, network_annotations)
 
 Test(rt_spec, ipv6_network_annotations)
 {
-	struct rt_spec *spec = NULL;
-	struct berr e = BERR_INIT;
-	json_t *j = base();
-
-	set(j, "annotations",
-	    "{\"berth.network\":\"ds\",\"berth.ip\":\"10.1.2.3\",\"berth.ip6\":\"fd00::3\","
-	    "\"berth.ports\":\"[2001:db8::1]:8080:80,[::]:53:53/udp\"}");
-	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	struct rt_spec *spec =
+		accepted("annotations", "{\"berth.network\":\"ds\",\"berth.ip\":\"10.1.2.3\",\"berth.ip6\":\"fd00::3\","
+					"\"berth.ports\":\"[2001:db8::1]:8080:80,[::]:53:53/udp\"}");
 	cr_assert_str_eq(spec->nets[0].ip6, "fd00::3");
 	cr_assert_str_eq(spec->nets[0].ports[0], "[2001:db8::1]:8080:80/tcp");
 	cr_assert_str_eq(spec->nets[0].ports[1], "[::]:53:53/udp");
 	rt_spec_free(spec);
-	spec = NULL;
-	j = base();
-	set(j, "annotations",
-	    "{\"berth.networks\":\"[{\\\"network\\\":\\\"v6\\\",\\\"ip\\\":\\\"fd00::7\\\"},"
-	    "{\\\"network\\\":\\\"ds\\\",\\\"ip6\\\":\\\"fd01::7\\\"}]\"}");
-	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	spec = accepted("annotations", "{\"berth.networks\":\"[{\\\"network\\\":\\\"v6\\\",\\\"ip\\\":\\\"fd00::7\\\"},"
+				       "{\\\"network\\\":\\\"ds\\\",\\\"ip6\\\":\\\"fd01::7\\\"}]\"}");
 	cr_assert_str_eq(spec->nets[0].ip, "fd00::7", "ip takes either family");
 	cr_assert_str_eq(spec->nets[1].ip6, "fd01::7");
 	rt_spec_free(spec);
@@ -392,15 +382,11 @@ Test(rt_spec, ipv6_network_annotations)
 
 Test(rt_spec, several_networks)
 {
-	struct rt_spec *spec = NULL;
-	struct berr e = BERR_INIT;
-	json_t *j = base();
-
-	set(j, "annotations",
-	    "{\"berth.networks\":\"[{\\\"network\\\":\\\"front\\\",\\\"ports\\\":[\\\"8080:80\\\"]},"
-	    "{\\\"network\\\":\\\"back\\\",\\\"ip\\\":\\\"10.1.2.3\\\"},"
-	    "{\\\"network\\\":\\\"mgmt\\\",\\\"ifname\\\":\\\"m0\\\",\\\"ports\\\":\\\"53:53/udp,54:54/udp\\\"}]\"}");
-	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	struct rt_spec *spec = accepted(
+		"annotations", "{\"berth.networks\":\"[{\\\"network\\\":\\\"front\\\",\\\"ports\\\":[\\\"8080:80\\\"]},"
+			       "{\\\"network\\\":\\\"back\\\",\\\"ip\\\":\\\"10.1.2.3\\\"},"
+			       "{\\\"network\\\":\\\"mgmt\\\",\\\"ifname\\\":\\\"m0\\\","
+			       "\\\"ports\\\":\\\"53:53/udp,54:54/udp\\\"}]\"}");
 	cr_assert_eq(spec->n_nets, 3);
 	cr_assert_str_eq(spec->network, "front", "the first network is the one older code reads");
 	cr_assert_str_eq(spec->nets[0].ifname, "eth0");
@@ -414,12 +400,9 @@ Test(rt_spec, several_networks)
 	rt_spec_free(spec);
 
 	/* berth.ports goes with the first network */
-	spec = NULL;
-	j = base();
-	set(j, "annotations",
-	    "{\"berth.networks\":\"[{\\\"network\\\":\\\"a\\\"},{\\\"network\\\":\\\"b\\\"}]\",\"berth.ports\":\"81:"
-	    "80\"}");
-	cr_assert_eq(load(j, &spec, &e), 0, "%s", e.msg);
+	spec = accepted("annotations",
+			"{\"berth.networks\":\"[{\\\"network\\\":\\\"a\\\"},{\\\"network\\\":\\\"b\\\"}]\","
+			"\"berth.ports\":\"81:80\"}");
 	cr_assert_str_eq(spec->nets[0].ports[0], "81:80/tcp");
 	cr_assert_null(spec->nets[1].ports);
 	rt_spec_free(spec);

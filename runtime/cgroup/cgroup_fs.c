@@ -141,10 +141,25 @@ static int append_pids(const char *dir, pid_t **pids, size_t *n, struct berr *e)
 	return 0;
 }
 
+/* The next child cgroup of the open directory d (of path dir), as "dir/name" into sub; false at the end. */
+static bool next_child(DIR *d, const char *dir, char sub[static PATH_MAX])
+{
+	struct dirent *de;
+
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(sub, PATH_MAX, "%s/%s", dir, de->d_name) >= PATH_MAX)
+			continue;
+		return true;
+	}
+	return false;
+}
+
 static int pids_walk(const char *dir, int depth, pid_t **pids, size_t *n, struct berr *e)
 {
+	char sub[PATH_MAX];
 	DIR *d;
-	struct dirent *de;
 	int r;
 
 	if (depth > CG_TREE_DEPTH)
@@ -155,13 +170,7 @@ static int pids_walk(const char *dir, int depth, pid_t **pids, size_t *n, struct
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : berr_errno(e, "open %s", dir);
-	while ((de = readdir(d))) {
-		char sub[PATH_MAX];
-
-		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= sizeof(sub))
-			continue;
+	while (next_child(d, dir, sub)) {
 		r = pids_walk(sub, depth + 1, pids, n, e);
 		/* a nested cgroup removed while we walk is fine */
 		if (r < 0 && r != -ENOENT) {
@@ -178,7 +187,7 @@ int cg_pids_tree(const char *dir, pid_t **pids, size_t *n, struct berr *e)
 	return pids_walk(dir, 0, pids, n, e);
 }
 
-static void sleep_ms(long ms)
+void cg_sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
@@ -188,8 +197,8 @@ static void sleep_ms(long ms)
 
 static int rmdir_walk(const char *dir, int depth)
 {
+	char sub[PATH_MAX];
 	DIR *d;
-	struct dirent *de;
 	int r = 0;
 
 	if (depth > CG_TREE_DEPTH)
@@ -200,14 +209,9 @@ static int rmdir_walk(const char *dir, int depth)
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		char sub[PATH_MAX];
+	while (next_child(d, dir, sub)) {
 		int k;
 
-		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= sizeof(sub))
-			continue;
 		k = rmdir_walk(sub, depth + 1);
 		if (k < 0 && r == 0)
 			r = k;
@@ -231,7 +235,7 @@ int cg_rmdir_tree(const char *dir, bool wait, struct berr *e)
 		r = rmdir_walk(dir, 0);
 		if (r == 0 || r != -EBUSY || !wait)
 			break;
-		sleep_ms(i < 10 ? 5 : 20);
+		cg_sleep_ms(i < 10 ? 5 : 20);
 	}
 	if (r < 0)
 		return berr_sys(e, r, "remove cgroup %s", dir);
@@ -241,8 +245,8 @@ int cg_rmdir_tree(const char *dir, bool wait, struct berr *e)
 static uint64_t sum_walk(const char *dir, const char *file, const char *key, int depth)
 {
 	uint64_t sum = 0, v = 0;
+	char sub[PATH_MAX];
 	DIR *d;
-	struct dirent *de;
 
 	if (depth > CG_TREE_DEPTH)
 		return 0;
@@ -251,15 +255,8 @@ static uint64_t sum_walk(const char *dir, const char *file, const char *key, int
 	d = opendir(dir);
 	if (!d)
 		return sum;
-	while ((de = readdir(d))) {
-		char sub[PATH_MAX];
-
-		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= sizeof(sub))
-			continue;
+	while (next_child(d, dir, sub))
 		sum += sum_walk(sub, file, key, depth + 1);
-	}
 	closedir(d);
 	return sum;
 }

@@ -80,6 +80,8 @@ int cg_pids_tree(const char *dir, pid_t **pids, size_t *n, struct berr *e);
 int cg_rmdir_tree(const char *dir, bool wait, struct berr *e);
 /* Sum of key in file over dir and its descendants (missing file: 0). */
 uint64_t cg_sum_key_tree(const char *dir, const char *file, const char *key);
+/* Sleep ms milliseconds (through signals), between polls of a cgroup file the kernel updates late. */
+void cg_sleep_ms(long ms);
 
 /* ---- cgroup_v1.c */
 int cg_v1_cpuset_init(const char *dir, bool fresh, struct berr *e);

@@ -3,21 +3,12 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cleanup.h"
 #include "clock.h"
 #include "runtime/cgroup/cgroup_internal.h"
 
 #define W "linux.resources"
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-	}
-}
 
 /*
  * A new v1 cpuset starts with empty cpus and mems (unless the parent has
@@ -338,7 +329,7 @@ int cg_v1_freeze(const char *dir, bool frozen, struct berr *e)
 			return 0;
 		if (bclock_now_ms() > deadline)
 			break;
-		sleep_ms(i < 10 ? 1 : 10);
+		cg_sleep_ms(i < 10 ? 1 : 10);
 	}
 	(void)cg_write(dir, "freezer.state", "THAWED", NULL);
 	return berr_set(e, -ETIMEDOUT, "freeze %s: still %s after 5 s", dir, state);

@@ -124,6 +124,23 @@ static inline pid_t cgt_run_in(struct rt_cgroup *cg, int (*fn)(void *), void *ar
 	return pid;
 }
 
+/* Run in the cgroup: 0 when /dev/null is refused (EPERM) and /dev/zero opens; 1-3 says which check failed. */
+static inline int cgt_null_denied(void *arg)
+{
+	(void)arg;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		return 1;
+	if (errno != EPERM)
+		return 2;
+	fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 3;
+	close(fd);
+	return 0;
+}
+
 /* Exit status as "exit code" or 128+signal. */
 static inline int cgt_wait(pid_t pid)
 {

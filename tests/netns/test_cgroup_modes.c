@@ -132,22 +132,6 @@ Test(cgroup_modes, pure_v2_refuses_controllers_it_lacks)
 	cr_assert(access(dir, F_OK) < 0, "nothing made");
 }
 
-static int try_devices(void *arg)
-{
-	(void)arg;
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0)
-		return 1;
-	if (errno != EPERM)
-		return 2;
-	fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 3;
-	close(fd);
-	return 0;
-}
-
 static void check_bpf_devices(const char *name)
 {
 	const char *base = cgt_base(name);
@@ -157,7 +141,7 @@ static void check_bpf_devices(const char *name)
 	pid_t pid;
 
 	cr_assert_null(rt_cgroup_dir(cg, "devices"), "no v1 devices hierarchy in this view");
-	pid = cgt_run_in(cg, try_devices, NULL);
+	pid = cgt_run_in(cg, cgt_null_denied, NULL);
 	cr_assert_eq(cgt_wait(pid), 0, "the BPF program must deny /dev/null and allow /dev/zero");
 	/* a second apply replaces the program instead of stacking a second one */
 	{
@@ -165,7 +149,7 @@ static void check_bpf_devices(const char *name)
 		struct berr e = BERR_INIT;
 
 		cr_assert_eq(cg_bpf_devices_attach(rt_cgroup_dir(cg, ""), &allow, 1, &e), 0, "%s", e.msg);
-		pid = cgt_run_in(cg, try_devices, NULL);
+		pid = cgt_run_in(cg, cgt_null_denied, NULL);
 		cr_assert_eq(cgt_wait(pid), 1, "after the replacement /dev/null opens");
 	}
 	cgt_destroy(cg, NULL);

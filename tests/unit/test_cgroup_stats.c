@@ -48,6 +48,15 @@ static const char *sub(const char *rel)
 	return path[i];
 }
 
+/* Every controller's statistics of a kind from the files below rel, into s. */
+static void read_all(enum cg_kind kind, const char *rel, struct rt_cgroup_stats *s)
+{
+	static const char *const ctl[] = {"cpuacct", "cpu", "cpuset", "memory", "pids", "blkio", "hugetlb"};
+
+	for (size_t i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++)
+		cr_assert_eq(cg_stats_read(kind, ctl[i], sub(rel), s), 0, "%s", ctl[i]);
+}
+
 TestSuite(cgroup_stats, .init = setup, .fini = teardown);
 
 Test(cgroup_stats, lists)
@@ -103,10 +112,7 @@ Test(cgroup_stats, v1_files)
 	put("v1/hugetlb.2MB.failcnt", "1\n");
 	put("v1/hugetlb.1GB.usage_in_bytes", "0\n");
 	put("v1/hugetlb.1GB.limit_in_bytes", "0\n");
-
-	static const char *const ctl[] = {"cpuacct", "cpu", "cpuset", "memory", "pids", "blkio", "hugetlb"};
-	for (size_t i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++)
-		cr_assert_eq(cg_stats_read(CG_V1, ctl[i], sub("v1"), &s), 0, "%s", ctl[i]);
+	read_all(CG_V1, "v1", &s);
 	cr_assert_eq(s.cpu.total, 3000);
 	cr_assert_eq(s.cpu.n_percpu, 2);
 	cr_assert_eq(s.cpu.percpu[1], 2000);
@@ -191,10 +197,7 @@ Test(cgroup_stats, v2_files)
 	put("v2/hugetlb.2MB.current", "0\n");
 	put("v2/hugetlb.2MB.rsvd.current", "0\n");
 	put("v2/hugetlb.2MB.events", "max 3\n");
-
-	static const char *const ctl[] = {"cpuacct", "cpu", "cpuset", "memory", "pids", "blkio", "hugetlb"};
-	for (size_t i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++)
-		cr_assert_eq(cg_stats_read(CG_V2, ctl[i], sub("v2"), &s), 0, "%s", ctl[i]);
+	read_all(CG_V2, "v2", &s);
 	cr_assert_eq(s.cpu.total, 5000);
 	cr_assert_eq(s.cpu.user, 3000);
 	cr_assert_eq(s.cpu.kernel, 2000);

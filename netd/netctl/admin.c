@@ -3,20 +3,13 @@
 #include "jsonutil.h"
 #include "netd/netctl/netctl.h"
 
-/* op with want_pos arguments (sent as key); netd's result printed as JSON. */
-static int simple_call(const char *op, int argc, char **argv, int want_pos, const char *key)
+/* netctl_simple_call, netd's result printed as JSON. */
+static int print_call(const char *op, const char *key, const char *usage, int argc, char **argv)
 {
-	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = want_pos};
-	_cleanup_json_ json_t *req = NULL;
 	_cleanup_json_ json_t *res = NULL;
-	int r;
+	int r = netctl_simple_call(op, key, usage, argc, argv, &res);
 
-	if ((r = netctl_getopt_plain(&a)))
-		return r;
-	if (a.n_pos != want_pos)
-		return netctl_usage_error("%s: expected %d argument%s", op, want_pos, want_pos == 1 ? "" : "s");
-	req = want_pos ? netctl_request(op, "{s:s}", key, a.pos[0]) : netctl_request(op, NULL);
-	if ((r = netctl_call(req, -1, &res)))
+	if (r)
 		return r;
 	netctl_print_json(res);
 	return 0;
@@ -24,20 +17,20 @@ static int simple_call(const char *op, int argc, char **argv, int want_pos, cons
 
 int cmd_status(int argc, char **argv)
 {
-	return simple_call(NETD_OP_STATUS, argc, argv, 1, "network");
+	return print_call(NETD_OP_STATUS, "network", "status: expected 1 argument", argc, argv);
 }
 
 int cmd_reconcile(int argc, char **argv)
 {
-	return simple_call(NETD_OP_RECONCILE, argc, argv, 0, NULL);
+	return print_call(NETD_OP_RECONCILE, NULL, NULL, argc, argv);
 }
 
 int cmd_teardown(int argc, char **argv)
 {
-	return simple_call(NETD_OP_TEARDOWN, argc, argv, 0, NULL);
+	return print_call(NETD_OP_TEARDOWN, NULL, NULL, argc, argv);
 }
 
 int cmd_ping(int argc, char **argv)
 {
-	return simple_call(NETD_OP_PING, argc, argv, 0, NULL);
+	return print_call(NETD_OP_PING, NULL, NULL, argc, argv);
 }

@@ -27,17 +27,10 @@ static int name_row(struct table *t, const json_t *n)
 int cmd_dns(int argc, char **argv)
 {
 	static const char *const hdr[] = {"NAME", "ADDRESS", "ID", "IFNAME", "KIND", "FROM", NULL};
-	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 1};
-	_cleanup_json_ json_t *req = NULL;
 	_cleanup_json_ json_t *res = NULL;
 	int r;
 
-	if ((r = netctl_getopt_plain(&a)))
-		return r;
-	if (a.n_pos != 1)
-		return netctl_usage_error("dns NETWORK");
-	req = netctl_request(NETD_OP_DNS, "{s:s}", "network", a.pos[0]);
-	if ((r = netctl_call(req, -1, &res)))
+	if ((r = netctl_simple_call(NETD_OP_DNS, "network", "dns NETWORK", argc, argv, &res)))
 		return r;
 	if (!netctl_json)
 		printf("# %s: resolver %s, %s, ttl %llds%s%s\n", netctl_str(res, "network"), netctl_str(res, "gateway"),

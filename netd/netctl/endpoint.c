@@ -279,19 +279,12 @@ static void print_endpoint(const json_t *ep, bool first)
 
 int cmd_inspect(int argc, char **argv)
 {
-	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 1};
-	_cleanup_json_ json_t *req = NULL;
 	_cleanup_json_ json_t *res = NULL;
 	json_t *ep;
 	size_t i;
 	int r;
 
-	if ((r = netctl_getopt_plain(&a)))
-		return r;
-	if (a.n_pos != 1)
-		return netctl_usage_error("inspect ID");
-	req = netctl_request(NETD_OP_INSPECT, "{s:s}", "id", a.pos[0]);
-	if ((r = netctl_call(req, -1, &res)))
+	if ((r = netctl_simple_call(NETD_OP_INSPECT, "id", "inspect ID", argc, argv, &res)))
 		return r;
 	if (netctl_json) {
 		netctl_print_json(res);
@@ -342,15 +335,10 @@ static int port_row(struct table *t, const json_t *p)
 int cmd_ports(int argc, char **argv)
 {
 	static const char *const hdr[] = {"HOST", "PROTO", "CONTAINER", "ID", "NETWORK", NULL};
-	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 0};
-	_cleanup_json_ json_t *req = NULL;
 	_cleanup_json_ json_t *res = NULL;
 	int r;
 
-	if ((r = netctl_getopt_plain(&a)))
-		return r;
-	req = netctl_request(NETD_OP_PORTS, NULL);
-	if ((r = netctl_call(req, -1, &res)))
+	if ((r = netctl_simple_call(NETD_OP_PORTS, NULL, NULL, argc, argv, &res)))
 		return r;
 	return netctl_print_list(res, res, hdr, port_row);
 }

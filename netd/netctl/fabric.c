@@ -70,15 +70,10 @@ static int host_row(struct table *t, const json_t *h)
 int cmd_fabric(int argc, char **argv)
 {
 	static const char *const hdr[] = {"HOST", "UNDERLAY", "BLOCKS", "LEASE", "LAST SEEN", NULL};
-	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 0};
-	_cleanup_json_ json_t *req = NULL;
 	_cleanup_json_ json_t *res = NULL;
 	int r;
 
-	if ((r = netctl_getopt_plain(&a)))
-		return r;
-	req = netctl_request(NETD_OP_FABRIC, NULL);
-	if ((r = netctl_call(req, -1, &res)))
+	if ((r = netctl_simple_call(NETD_OP_FABRIC, NULL, NULL, argc, argv, &res)))
 		return r;
 	if (netctl_json) {
 		netctl_print_json(res);

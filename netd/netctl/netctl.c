@@ -195,6 +195,21 @@ int netctl_call(const json_t *req, int pass_fd, json_t **ret_result)
 	return 0;
 }
 
+int netctl_simple_call(const char *op, const char *key, const char *usage, int argc, char **argv, json_t **ret_result)
+{
+	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = key ? 1 : 0};
+	_cleanup_json_ json_t *req = NULL;
+	int r;
+
+	if ((r = netctl_getopt_plain(&a)))
+		return r;
+	/* without a key, netctl_getopt refused any argument already */
+	if (a.n_pos != a.max_pos)
+		return netctl_usage_error("%s", usage);
+	req = key ? netctl_request(op, "{s:s}", key, a.pos[0]) : netctl_request(op, NULL);
+	return netctl_call(req, -1, ret_result);
+}
+
 void netctl_print_json(const json_t *v)
 {
 	_cleanup_free_ char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);

@@ -103,6 +103,13 @@ json_int_t netctl_int(const json_t *o, const char *key);
 bool netctl_bool(const json_t *o, const char *key);
 
 /*
+ * OP ARG for a command without options of its own, ARG sent as key, or OP
+ * alone when key is NULL; usage is the error when ARG is missing. netd's
+ * result in *ret_result. 0, or the status for the command to return.
+ */
+int netctl_simple_call(const char *op, const char *key, const char *usage, int argc, char **argv, json_t **ret_result);
+
+/*
  * OP ID [--network NAME] [--ifname IF]: a request about one container's
  * endpoints, its id in *ret_id. 0, or the status for the command to return.
  */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/cgroup/cgroup_internal.h"
 
@@ -22,13 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct berr e = BERR_INIT;
 	char *buf;
 
-	if (size < 1)
+	if (size < 1 || !(buf = fuzz_text(data + 1, size - 1)))
 		return 0;
-	buf = malloc(size);
-	if (!buf)
-		return 0;
-	memcpy(buf, data + 1, size - 1);
-	buf[size - 1] = '\0';
 	if (data[0] & 1) {
 		char *sep = strstr(buf, "\n--\n");
 		struct cg_mounts ms;

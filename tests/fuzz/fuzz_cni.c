@@ -15,6 +15,7 @@
 #include "cni/cni_conf.h"
 #include "cni/cni_env.h"
 #include "cni/cni_result.h"
+#include "fuzz.h"
 #include "jsonutil.h"
 
 #define MAX_ENV 32
@@ -45,11 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cni_conf conf;
 	struct cni_err ce = CNI_ERR_INIT;
 
-	buf = malloc(size + 1);
+	buf = fuzz_text(data, size);
 	if (!buf)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
 	end = buf + size;
 	for (p = buf; p < end;) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "runtime/cli.h"
 #include "runtime/signals.h"
 #include "runtime/spec.h"
@@ -16,19 +17,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *buf = malloc(size + 1), *argv[MAX_ARGS + 2];
-	int argc = 0;
+	char *buf = fuzz_text(data, size), *argv[MAX_ARGS + 2];
 	struct rt_cli c;
 	struct berr e = BERR_INIT;
+	int argc;
 
 	if (!buf)
 		return 0;
-	memcpy(buf, data, size);
-	buf[size] = '\0';
-	argv[argc++] = "berth";
-	for (char *p = buf; p <= buf + size && argc <= MAX_ARGS; p += strlen(p) + 1)
-		argv[argc++] = p;
-	argv[argc] = NULL;
+	argc = fuzz_args("berth", buf, size, argv, MAX_ARGS);
 	if (rt_cli_parse(argc, argv, &c, &e) == 0) {
 		int sig;
 

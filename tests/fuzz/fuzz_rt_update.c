@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "jsonutil.h"
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/events.h"
@@ -25,12 +26,8 @@ static void args(const char *verb, char *buf, size_t len, bool update)
 {
 	char *argv[MAX_ARGS + 2];
 	struct berr e = BERR_INIT;
-	int argc = 0;
+	int argc = fuzz_args(verb, buf, len, argv, MAX_ARGS);
 
-	argv[argc++] = (char *)verb;
-	for (char *p = buf; p <= buf + len && argc <= MAX_ARGS; p += strlen(p) + 1)
-		argv[argc++] = p;
-	argv[argc] = NULL;
 	if (update) {
 		struct rt_update_args a;
 		int64_t v;
@@ -72,13 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *buf;
 
-	if (size < 1)
+	if (size < 1 || !(buf = fuzz_text(data + 1, size - 1)))
 		return 0;
-	buf = malloc(size);
-	if (!buf)
-		return 0;
-	memcpy(buf, data + 1, size - 1);
-	buf[size - 1] = '\0';
 	switch (data[0] & 3) {
 	case 0:
 	case 1:

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +17,10 @@
 #include "jsonutil.h"
 #include "runtime/cgroup/cgroup_internal.h"
 #include "tst.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
 /* "/$BERTH_TEST_CGROUP/<name>-<pid>": the only place a test may make cgroups. */
 static inline const char *cgt_base(const char *name)
@@ -110,6 +115,35 @@ static inline void cgt_go(int fd)
 {
 	cr_assert_eq(write(fd, "g", 1), 1);
 	close(fd);
+}
+
+/* A child's body that waits to be killed. */
+static inline int cgt_pause_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* clone3 straight into the cgroup directory cgroup_fd: the child's pid, or 0 in the child (killed with the parent). */
+static inline pid_t cgt_clone_into(int cgroup_fd)
+{
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+			set_tid_size, cgroup;
+	} args;
+	pid_t pid;
+
+	memset(&args, 0, sizeof(args));
+	args.flags = CLONE_INTO_CGROUP;
+	args.exit_signal = SIGCHLD;
+	args.cgroup = (uint64_t)cgroup_fd;
+	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	cr_assert_geq(pid, 0, "clone3: %s", strerror(errno));
+	if (pid == 0)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return pid;
 }
 
 /* Spawn fn in the cgroup and release it. */

@@ -9,13 +9,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 
 #include "cg_helpers.h"
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
 
 TestSuite(cgroup, .init = tst_isolate, .fini = tst_teardown);
 
@@ -74,19 +69,11 @@ Test(cgroup, created_in_every_hierarchy_and_removed)
 	cgt_destroy(cg, base);
 }
 
-static int pause_forever(void *arg)
-{
-	(void)arg;
-	for (;;)
-		pause();
-	return 0;
-}
-
 Test(cgroup, enter_places_the_process_in_every_hierarchy)
 {
 	const char *base = cgt_base("enter");
 	struct rt_cgroup *cg = cgt_create(base, NULL);
-	pid_t pid = cgt_run_in(cg, pause_forever, NULL);
+	pid_t pid = cgt_run_in(cg, cgt_pause_forever, NULL);
 	char *out;
 	int st = -1, lines = 0;
 
@@ -623,10 +610,6 @@ Test(cgroup, clone_fd_then_self_enter_reaches_every_hierarchy)
 	const char *base = cgt_base("clonefd");
 	struct rt_cgroup *cg = cgt_create(base, NULL);
 	struct berr e = BERR_INIT;
-	struct {
-		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
-			set_tid_size, cgroup;
-	} args;
 	char *out, *l;
 	int fd = -1, st = -1, lines = 0;
 	pid_t pid;
@@ -637,16 +620,9 @@ Test(cgroup, clone_fd_then_self_enter_reaches_every_hierarchy)
 		return;
 	}
 	cr_assert_eq(rt_cgroup_clone_fd(cg, &fd, &e), 0, "%s", e.msg);
-	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_INTO_CGROUP;
-	args.exit_signal = SIGCHLD;
-	args.cgroup = (uint64_t)fd;
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	cr_assert_geq(pid, 0, "clone3: %s", strerror(errno));
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	pid = cgt_clone_into(fd);
+	if (pid == 0)
 		_exit(self_enter(cg));
-	}
 	close(fd);
 	/* wait until the v1 moves are done: the last hierarchy lists the pid */
 	for (int i = 0; i < 200; i++) {

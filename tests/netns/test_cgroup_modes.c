@@ -11,23 +11,10 @@
  */
 #include <sched.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 
 #include "cg_helpers.h"
 
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
 TestSuite(cgroup_modes, .init = tst_isolate, .fini = tst_teardown);
-
-static int pause_forever(void *arg)
-{
-	(void)arg;
-	for (;;)
-		pause();
-	return 0;
-}
 
 static void require_unified(void)
 {
@@ -45,10 +32,6 @@ Test(cgroup_modes, pure_v2)
 	size_t n = 0;
 	int fd = -1, st;
 	pid_t pid;
-	struct {
-		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
-			set_tid_size, cgroup;
-	} args;
 
 	require_unified();
 	cgt_hide(true, false, NULL);
@@ -61,17 +44,9 @@ Test(cgroup_modes, pure_v2)
 	/* clone3 straight into the cgroup */
 	cr_assert_eq(rt_cgroup_clone_fd(cg, &fd, &e), 0, "%s", e.msg);
 	cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	memset(&args, 0, sizeof(args));
-	args.flags = CLONE_INTO_CGROUP;
-	args.exit_signal = SIGCHLD;
-	args.cgroup = (uint64_t)fd;
-	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
-	cr_assert_geq(pid, 0, "clone3: %s", strerror(errno));
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (;;)
-			pause();
-	}
+	pid = cgt_clone_into(fd);
+	if (pid == 0)
+		cgt_pause_forever(NULL);
 	close(fd);
 	out = tst_sh_out(NULL, &st, "grep '^0::' /proc/%d/cgroup", (int)pid);
 	snprintf(want, sizeof(want), "0::%s\n", base);
@@ -230,7 +205,7 @@ Test(cgroup_modes, kill_all_keeps_a_paused_container_paused)
 
 	base = cgt_base("paused");
 	cg = cgt_create(base, NULL);
-	pid = cgt_run_in(cg, pause_forever, NULL);
+	pid = cgt_run_in(cg, cgt_pause_forever, NULL);
 	cr_assert_eq(rt_cgroup_freeze(cg, true, &e), 0, "%s", e.msg);
 	cr_assert_eq(rt_cgroup_kill_all(cg, SIGTERM, &e), 0, "%s", e.msg);
 	cr_assert_eq(rt_cgroup_is_frozen(cg, &frozen), 0);

@@ -18,16 +18,25 @@ static void need_ipv6(void)
 		tst_skip("this kernel has no IPv6");
 }
 
+/* An engine with the dual-stack network ds (10.66.0.0/24, fd00:66::/64) and endpoints c1 and c2 on it. */
+static struct eng *ds_c1_c2(struct eng_endpoint *ret_c1, struct eng_endpoint *ret_c2)
+{
+	struct eng *eng;
+
+	need_ipv6();
+	eng = fx_engine();
+	fx_network6(eng, "ds", "10.66.0.0/24", "fd00:66::/64");
+	*ret_c1 = fx_attach(eng, "ds", "c1", "c1", NULL);
+	*ret_c2 = fx_attach(eng, "ds", "c2", "c2", NULL);
+	return eng;
+}
+
 Test(netd_ipv6, dual_stack_containers_talk_over_both_families)
 {
 	struct eng *eng;
 	struct eng_endpoint a, b;
 
-	need_ipv6();
-	eng = fx_engine();
-	fx_network6(eng, "ds", "10.66.0.0/24", "fd00:66::/64");
-	a = fx_attach(eng, "ds", "c1", "c1", NULL);
-	b = fx_attach(eng, "ds", "c2", "c2", NULL);
+	eng = ds_c1_c2(&a, &b);
 	cr_assert_eq(a.ip, fx_ip("10.66.0.2"));
 	cr_assert_str_eq(fx_fmt6(&a.ip6), "fd00:66::2");
 	cr_assert_str_eq(fx_fmt6(&b.ip6), "fd00:66::3");
@@ -165,11 +174,7 @@ Test(netd_ipv6, reconcile_rewires_a_container_and_rebuilds_the_allocations)
 	struct eng_status st;
 	struct berr e = BERR_INIT;
 
-	need_ipv6();
-	eng = fx_engine();
-	fx_network6(eng, "ds", "10.66.0.0/24", "fd00:66::/64");
-	a = fx_attach(eng, "ds", "c1", "c1", NULL);
-	b = fx_attach(eng, "ds", "c2", "c2", NULL);
+	eng = ds_c1_c2(&a, &b);
 	/* the bridge, the veth of c1 and the IPv6 allocation file go */
 	tst_sh_ok(NULL, "ip link del ds && ip link del %s", a.host_ifname);
 	tst_sh_ok(NULL, "rm %s", tst_path("state/networks/ds/ipam6"));
@@ -266,11 +271,7 @@ Test(netd_ipv6, a_container_cannot_send_from_another_ipv6_address)
 	struct eng *eng;
 	struct eng_endpoint a, b;
 
-	need_ipv6();
-	eng = fx_engine();
-	fx_network6(eng, "ds", "10.66.0.0/24", "fd00:66::/64");
-	a = fx_attach(eng, "ds", "c1", "c1", NULL);
-	b = fx_attach(eng, "ds", "c2", "c2", NULL);
+	eng = ds_c1_c2(&a, &b);
 	tst_serve("c2", false, "::", 7000, "c2");
 	fx_expect("c1", "fd00:66::3", 7000, "c2", "fd00:66::2");
 	cr_assert_str_eq(fx_out(NULL, "nft list set bridge berth ep_addrs6 | grep -c 'fd00:66::2'"), "1");

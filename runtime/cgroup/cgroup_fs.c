@@ -43,6 +43,11 @@ int cg_write_i64(const char *dir, const char *file, int64_t v, struct berr *e)
 	return cg_write(dir, file, buf, e);
 }
 
+int cg_write_max(const char *dir, const char *file, int64_t v, struct berr *e)
+{
+	return v < 0 ? cg_write(dir, file, "max", e) : cg_write_i64(dir, file, v, e);
+}
+
 int cg_read(const char *dir, const char *file, char *buf, size_t len, struct berr *e)
 {
 	char path[PATH_MAX];

@@ -69,6 +69,8 @@ int cg_path_join(const char *base, const char *rel, char **ret, struct berr *e);
 int cg_write(const char *dir, const char *file, const char *value, struct berr *e);
 int cg_write_u64(const char *dir, const char *file, uint64_t v, struct berr *e);
 int cg_write_i64(const char *dir, const char *file, int64_t v, struct berr *e);
+/* v, or "max" when negative (no limit: v2's limit files, v1's pids.max). */
+int cg_write_max(const char *dir, const char *file, int64_t v, struct berr *e);
 /* Read a small file, trailing newline stripped. */
 int cg_read(const char *dir, const char *file, char *buf, size_t len, struct berr *e);
 bool cg_has_file(const char *dir, const char *file);

@@ -274,8 +274,7 @@ int cg_v1_apply(const struct cg_hier *h, const struct rt_cgroup_resources *res, 
 			return r;
 	}
 	if (cg_list_has(c, "pids") && res->pids_limit) {
-		r = res->pids_limit < 0 ? cg_write(h->dir, "pids.max", "max", e)
-					: cg_write_i64(h->dir, "pids.max", res->pids_limit, e);
+		r = cg_write_max(h->dir, "pids.max", res->pids_limit, e);
 		if (r < 0)
 			return berr_wrap(e, r, "'" W ".pids.limit'");
 	}

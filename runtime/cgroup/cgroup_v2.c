@@ -120,11 +120,6 @@ int cg_v2_enable(const char *mount, const char *path, const char *controllers, s
 	}
 }
 
-static int write_max(const char *dir, const char *file, int64_t v, struct berr *e)
-{
-	return v < 0 ? cg_write(dir, file, "max", e) : cg_write_i64(dir, file, v, e);
-}
-
 static int apply_memory(const char *dir, const struct rt_cgroup_resources *res, struct berr *e)
 {
 	int64_t swap = 0;
@@ -143,17 +138,17 @@ static int apply_memory(const char *dir, const struct rt_cgroup_resources *res, 
 		return berr_set(e, -ENOTSUP,
 				"'" W ".memory.swap': this kernel does not account swap (memory.swap.max is missing)");
 	if (res->memory_limit) {
-		r = write_max(dir, "memory.max", res->memory_limit, e);
+		r = cg_write_max(dir, "memory.max", res->memory_limit, e);
 		if (r < 0)
 			return berr_wrap(e, r, "'" W ".memory.limit'");
 	}
 	if (swap_set) {
-		r = write_max(dir, "memory.swap.max", swap, e);
+		r = cg_write_max(dir, "memory.swap.max", swap, e);
 		if (r < 0)
 			return berr_wrap(e, r, "'" W ".memory.swap'");
 	}
 	if (res->memory_reservation) {
-		r = write_max(dir, "memory.low", res->memory_reservation, e);
+		r = cg_write_max(dir, "memory.low", res->memory_reservation, e);
 		if (r < 0)
 			return berr_wrap(e, r, "'" W ".memory.reservation'");
 	}
@@ -240,7 +235,7 @@ int cg_v2_apply(const struct cg_hier *h, const struct rt_cgroup_resources *res, 
 			return berr_wrap(e, r, "'" W ".cpu.mems'");
 	}
 	if (res->pids_limit) {
-		r = write_max(dir, "pids.max", res->pids_limit, e);
+		r = cg_write_max(dir, "pids.max", res->pids_limit, e);
 		if (r < 0)
 			return berr_wrap(e, r, "'" W ".pids.limit'");
 	}

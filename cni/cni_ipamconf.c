@@ -19,49 +19,24 @@ static int str_field(const json_t *o, const char *key, const char *where, const 
 	return r;
 }
 
-/* The text of an address field and its name "where.key" (w); 0 when the field is absent or empty. */
-static int addr_text(const json_t *o, const char *key, const char *where, char w[static 128], const char **ret,
-		     struct cni_err *ce)
+/* An address field, without a prefix: IPv6 into *ret6 when given, else IPv4 into *ret4; 0 when absent or empty. */
+static int addr_field(const json_t *o, const char *key, const char *where, uint32_t *ret4, struct in6_addr *ret6,
+		      struct cni_err *ce)
 {
-	int r = str_field(o, key, where, ret, ce);
+	const char *s = NULL;
+	char w[128];
+	int r = str_field(o, key, where, &s, ce);
 
-	if (r <= 0 || !**ret)
+	if (r <= 0 || !*s)
 		return r < 0 ? r : 0;
-	snprintf(w, 128, "%s.%s", where, key);
-	return 1;
-}
-
-/* An address field is a plain address: the parsers accept a prefix, the field does not. */
-static int no_prefix(const char *s, const char *w, struct cni_err *ce)
-{
+	snprintf(w, sizeof(w), "%s.%s", where, key);
+	r = ret6 ? cni_ip6_parse(s, w, ret6, NULL, ce) : cni_ip4_parse(s, w, ret4, NULL, ce);
+	if (r < 0)
+		return r;
 	if (strchr(s, '/'))
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s' is \"%s\": an address without a prefix", w,
 				s);
 	return 1;
-}
-
-static int addr_field(const json_t *o, const char *key, const char *where, uint32_t *ret, struct cni_err *ce)
-{
-	const char *s = NULL;
-	char w[128];
-	int r = addr_text(o, key, where, w, &s, ce);
-
-	if (r <= 0)
-		return r;
-	r = cni_ip4_parse(s, w, ret, NULL, ce);
-	return r < 0 ? r : no_prefix(s, w, ce);
-}
-
-static int addr6_field(const json_t *o, const char *key, const char *where, struct in6_addr *ret, struct cni_err *ce)
-{
-	const char *s = NULL;
-	char w[128];
-	int r = addr_text(o, key, where, w, &s, ce);
-
-	if (r <= 0)
-		return r;
-	r = cni_ip6_parse(s, w, ret, NULL, ce);
-	return r < 0 ? r : no_prefix(s, w, ce);
 }
 
 __extension__ typedef unsigned __int128 u128;
@@ -91,7 +66,7 @@ static int range_addr(const json_t *o, const char *key, const char *where, const
 		      uint32_t last, uint32_t *ret, struct cni_err *ce)
 {
 	uint32_t v;
-	int r = addr_field(o, key, where, &v, ce);
+	int r = addr_field(o, key, where, &v, NULL, ce);
 
 	if (r <= 0)
 		return r;
@@ -107,7 +82,7 @@ static int range6_addr(const json_t *o, const char *key, const char *where, cons
 		       struct in6_addr *ret, struct cni_err *ce)
 {
 	struct in6_addr v;
-	int r = addr6_field(o, key, where, &v, ce);
+	int r = addr_field(o, key, where, NULL, &v, ce);
 
 	if (r <= 0)
 		return r;
@@ -288,7 +263,7 @@ static int parse_routes(const json_t *routes, struct cni_ipam *ipam, struct cni_
 			rt->dst6.addr = baddr_mask6(&rt->dst6.addr, rt->dst6.prefix);
 		}
 		/* the gateway of the dst's family */
-		r = rt->v6 ? addr6_field(item, "gw", w, &rt->gw6, ce) : addr_field(item, "gw", w, &rt->gw, ce);
+		r = addr_field(item, "gw", w, rt->v6 ? NULL : &rt->gw, rt->v6 ? &rt->gw6 : NULL, ce);
 		if (r < 0)
 			return r;
 		ipam->n_routes++;

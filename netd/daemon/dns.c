@@ -136,6 +136,21 @@ static void net_unbind(struct dns *d, struct dnet *n)
  * once there; FREEBIND covers the moment before). v6: on the IPv6 gateway,
  * IPv6 only. Bound to the gateway's address, its answers leave from it.
  */
+/* The family's options: FREEBIND, the arrival interface of each datagram, and IPv6 only on the IPv6 socket. */
+static int family_opts(int fd, bool v6, int type)
+{
+	int one = 1;
+
+	if (v6 && (setsockopt(fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+		   setsockopt(fd, SOL_IPV6, IPV6_FREEBIND, &one, sizeof(one)) < 0 ||
+		   (type == SOCK_DGRAM && setsockopt(fd, SOL_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)))
+		return -errno;
+	if (!v6 && (setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
+		    (type == SOCK_DGRAM && setsockopt(fd, SOL_IP, IP_PKTINFO, &one, sizeof(one)) < 0)))
+		return -errno;
+	return 0;
+}
+
 static int open_sock(const struct dnet *n, bool v6, unsigned port, int type, uint64_t tag, int epfd)
 {
 	struct sockaddr_in sa = {
@@ -143,16 +158,13 @@ static int open_sock(const struct dnet *n, bool v6, unsigned port, int type, uin
 	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = n->gw6};
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
 	_cleanup_close_ int fd = socket(v6 ? AF_INET6 : AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
+	int one = 1, r;
 
 	if (fd < 0)
 		return -errno;
-	if (v6 ? setsockopt(fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
-			    setsockopt(fd, SOL_IPV6, IPV6_FREEBIND, &one, sizeof(one)) < 0 ||
-			    (type == SOCK_DGRAM && setsockopt(fd, SOL_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)
-	       : setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
-			    (type == SOCK_DGRAM && setsockopt(fd, SOL_IP, IP_PKTINFO, &one, sizeof(one)) < 0))
-		return -errno;
+	r = family_opts(fd, v6, type);
+	if (r < 0)
+		return r;
 	if ((type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, n->bridge, (socklen_t)strlen(n->bridge) + 1) < 0 ||
 	    (v6 ? bind(fd, (struct sockaddr *)&sa6, sizeof(sa6)) : bind(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0 ||

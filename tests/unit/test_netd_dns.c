@@ -17,6 +17,7 @@
 #include "netd/engine/names.h"
 #include "netd/engine/record.h"
 #include "netd/engine/store.h"
+#include "runtime/net.h"
 
 static struct names_ep ep(const char *network, const char *id, const char *name, uint32_t ip, uint64_t ino)
 {
@@ -434,6 +435,23 @@ Test(dns_answer, resolv_conf_nameservers)
 	cr_assert_eq(((struct sockaddr_in6 *)&u.addr[1])->sin6_scope_id, 1);
 	dns_upstreams_parse("", &u);
 	cr_assert_eq(u.n, 0);
+}
+
+/* The container's resolv.conf from attach results: each network's gateways, both families, three at most. */
+Test(dns_answer, resolv_conf_of_attach_results)
+{
+	json_t *res = json_loads("[{\"dns\":{\"nameservers\":[\"10.72.0.1\",\"fd00:72::1\"],\"search\":[\"ds\"]}},"
+				 " {\"dns\":{\"nameservers\":[\"fd00:73::1\"],\"search\":[\"v6\"]}},"
+				 " {\"dns\":{\"nameservers\":[\"10.74.0.1\"],\"search\":[\"ds\"]}}]",
+				 0, NULL);
+	char *text = rt_net_resolv_text(res);
+
+	cr_assert_not_null(text);
+	cr_assert(strstr(text, "nameserver 10.72.0.1\nnameserver fd00:72::1\nnameserver fd00:73::1\nsearch ds v6\n"),
+		  "%s", text);
+	cr_assert_null(strstr(text, "10.74.0.1"), "a fourth nameserver: %s", text);
+	free(text);
+	json_decref(res);
 }
 
 /* ------------------------------------------------------------------ names in records, requests, config */

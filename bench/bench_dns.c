@@ -13,7 +13,10 @@
  * starts its own netd on a scratch state directory, with no nameserver to
  * forward to, and makes its namespaces itself (held by fds).
  *
- *   bench-dns [-n ENDPOINTS] [-q QUERIES] [--samples FILE]
+ *   bench-dns [-6] [-n ENDPOINTS] [-q QUERIES] [--samples FILE]
+ *
+ * -6: the network is dual-stack (fd00:66::/64 beside 10.66.0.0/16) and
+ * every query goes to its IPv6 gateway (IPv6 transport).
  *
  * --samples FILE: every raw figure, one per line ("local US",
  * "visible-netd US", "visible-cni US", "rate ANSWERS-PER-S", "rate-cpu
@@ -42,6 +45,7 @@
 #include "netns.h"
 
 #define GW "10.66.0.1"
+#define GW6 "fd00:66::1"
 #define VISIBLE 20
 #define WINDOW 32
 
@@ -248,6 +252,8 @@ int main(int argc, char **argv)
 	char netd[PATH_MAX], tmpl[PATH_MAX], run[PATH_MAX], cfg[PATH_MAX], path[PATH_MAX];
 	const char *base = getenv("TMPDIR"), *samples_path = NULL;
 	struct sockaddr_in gw = {.sin_family = AF_INET, .sin_port = htons(53)};
+	struct sockaddr_in6 gw6 = {.sin6_family = AF_INET6, .sin6_port = htons(53)};
+	bool v6 = false;
 	struct berr e = BERR_INIT;
 	double *lat, vis_netd[VISIBLE], vis_cni[VISIBLE], rate, cpu0, cpu, med, p99, vn, vc;
 	int client_ns, qfd;
@@ -259,14 +265,16 @@ int main(int argc, char **argv)
 	*strrchr(netd, '/') = '\0';
 	strncat(netd, "/netd", sizeof(netd) - strlen(netd) - 1);
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "-6") == 0)
+			v6 = true;
+		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
 			n = strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "-q") == 0 && i + 1 < argc)
 			nq = strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc)
 			samples_path = argv[++i];
 		else {
-			fprintf(stderr, "usage: bench-dns [-n ENDPOINTS] [-q QUERIES] [--samples FILE]\n");
+			fprintf(stderr, "usage: bench-dns [-6] [-n ENDPOINTS] [-q QUERIES] [--samples FILE]\n");
 			return 2;
 		}
 	}
@@ -301,7 +309,10 @@ int main(int argc, char **argv)
 	f = fopen(cfg, "we");
 	if (!f)
 		return 1;
-	fprintf(f, "{\"dns\": {\"resolv_conf\": \"%s\"}}\n", path);
+	fprintf(f, "{\"dns\": {\"resolv_conf\": \"%s\"}%s}\n", path,
+		v6 ? ", \"networks\": [{\"name\": \"berth0\", \"subnet\": \"10.66.0.0/16\", \"subnet6\": "
+		     "\"fd00:66::/64\"}]"
+		   : "");
 	fclose(f);
 	pid = fork();
 	if (pid == 0) {
@@ -318,7 +329,8 @@ int main(int argc, char **argv)
 	}
 	client_ns = bench_new_netns();
 	attach("client", "client", NULL, client_ns);
-	printf("bench-dns: %zu endpoints on one network, each with a name and an alias; queries from a container\n", n);
+	printf("bench-dns: %zu endpoints on one network, each with a name and an alias; queries from a container%s\n",
+	       n, v6 ? " (dual stack, over IPv6)" : "");
 	for (size_t i = 0; i < n; i++) {
 		char id[32], alias[32];
 		int ns = bench_new_netns();
@@ -333,8 +345,10 @@ int main(int argc, char **argv)
 		close(ns);
 	}
 	inet_pton(AF_INET, GW, &gw.sin_addr);
-	if (bns_socket(client_ns, AF_INET, SOCK_DGRAM, 0, &qfd, &e) < 0 ||
-	    connect(qfd, (struct sockaddr *)&gw, sizeof(gw)) < 0) {
+	inet_pton(AF_INET6, GW6, &gw6.sin6_addr);
+	if (bns_socket(client_ns, v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0, &qfd, &e) < 0 ||
+	    (v6 ? connect(qfd, (struct sockaddr *)&gw6, sizeof(gw6))
+		: connect(qfd, (struct sockaddr *)&gw, sizeof(gw))) < 0) {
 		fprintf(stderr, "bench-dns: a socket in the client's namespace: %s\n",
 			e.msg[0] ? e.msg : strerror(errno));
 		return 1;
@@ -354,7 +368,7 @@ int main(int argc, char **argv)
 		}
 		sample("local", lat[i]);
 	}
-	report("answer, local name (UDP)", lat, nq);
+	report(v6 ? "answer, local name (UDP over IPv6)" : "answer, local name (UDP)", lat, nq);
 	med = bench_pct(lat, nq, 0.5);
 	p99 = bench_pct(lat, nq, 0.99);
 	cpu0 = dns_cpu_us(pid);

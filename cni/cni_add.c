@@ -193,14 +193,20 @@ static int set_dns(const struct cni_req *req, const struct add_plan *p, json_t *
 	const struct cni_conf *c = &req->conf;
 	_cleanup_json_ json_t *dns = json_deep_copy(c->dns);
 	_cleanup_free_ char *domain = NULL;
-	char gw[INET_ADDRSTRLEN];
+	char gw[INET_ADDRSTRLEN], gw6[INET6_ADDRSTRLEN];
+	bool has4 = eng_network_has4(&p->net), has6 = eng_network_has6(&p->net);
 
 	if (!dns)
 		return -ENOMEM;
-	/* netd's DNS answers on the IPv4 gateway (docs/dns.md) */
-	if (p->net.gateway_on_bridge && c->is_gateway && p->net.gateway &&
+	/* netd's DNS answers on each gateway of the network: IPv4, IPv6 or both (docs/dns.md) */
+	if (p->net.gateway_on_bridge && c->is_gateway && (has4 || has6) &&
 	    !json_array_size(json_object_get(dns, "nameservers")) && names_served(c->data_dir, &domain)) {
-		if (bjson_set(dns, "nameservers", json_pack("[s]", baddr_fmt4(p->net.gateway, gw))) < 0)
+		json_t *ns = has4 && has6 ? json_pack("[s,s]", baddr_fmt4(p->net.gateway, gw),
+						      baddr_fmt6(&p->net.gateway6, gw6))
+			     : has4	  ? json_pack("[s]", baddr_fmt4(p->net.gateway, gw))
+					  : json_pack("[s]", baddr_fmt6(&p->net.gateway6, gw6));
+
+		if (bjson_set(dns, "nameservers", ns) < 0)
 			return -ENOMEM;
 		if (!json_array_size(json_object_get(dns, "search")) &&
 		    bjson_set(dns, "search",

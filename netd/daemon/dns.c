@@ -36,11 +36,13 @@ struct dnet {
 	char name[ENG_NAME_MAX + 1];
 	char bridge[16];
 	struct bcidr4 subnet;
-	uint32_t gw;
+	uint32_t gw; /* 0: no IPv4 (an IPv6-only network) */
+	struct bcidr6 subnet6;
+	struct in6_addr gw6; /* ::: no IPv6 */
 	bool internal;
-	int ifindex; /* of the bridge the sockets are bound to; 0: not bound */
-	int udp, tcp;
-	long long retry_at; /* not bound: when to try again */
+	int ifindex;		  /* of the bridge the sockets are bound to; 0: not bound */
+	int udp, tcp, udp6, tcp6; /* -1: none (not bound, or not that family) */
+	long long retry_at;	  /* not bound: when to try again */
 	int retry_ms;
 	bool warned;
 	struct dnet *next;
@@ -51,6 +53,7 @@ struct conn {
 	uint64_t id;
 	int fd;
 	uint64_t net;
+	union dns_peer peer;
 	uint8_t in[2 + 65535];
 	size_t in_len;
 	struct bbuf out;
@@ -105,17 +108,21 @@ static struct dnet *net_by_name(struct dns *d, const char *name)
 	return NULL;
 }
 
+static void sock_close(struct dns *d, int *fd)
+{
+	if (*fd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, *fd, NULL);
+		close(*fd);
+	}
+	*fd = -1;
+}
+
 static void net_unbind(struct dns *d, struct dnet *n)
 {
-	if (n->udp >= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, n->udp, NULL);
-		close(n->udp);
-	}
-	if (n->tcp >= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, n->tcp, NULL);
-		close(n->tcp);
-	}
-	n->udp = n->tcp = -1;
+	sock_close(d, &n->udp);
+	sock_close(d, &n->tcp);
+	sock_close(d, &n->udp6);
+	sock_close(d, &n->tcp6);
 	n->ifindex = 0;
 	n->retry_at = bclock_now_ms();
 	n->retry_ms = BIND_RETRY_MIN_MS;
@@ -123,30 +130,82 @@ static void net_unbind(struct dns *d, struct dnet *n)
 
 /*
  * One socket on GATEWAY:port bound to the bridge: nothing that arrives on
- * another interface reaches it (the uplink's, a neighbour's). IP_FREEBIND:
- * the address may be on the bridge a moment later than the network.
+ * another interface reaches it (the uplink's, a neighbour's). FREEBIND:
+ * the address may be on the bridge a moment later than the network (the
+ * engine adds the IPv6 gateway with IFA_F_NODAD, so it is never tentative
+ * once there; FREEBIND covers the moment before). v6: on the IPv6 gateway,
+ * IPv6 only. Bound to the gateway's address, its answers leave from it.
  */
-static int open_sock(const struct dnet *n, unsigned port, int type, uint64_t tag, int epfd)
+/* The family's options: FREEBIND, the arrival interface of each datagram, and IPv6 only on the IPv6 socket. */
+static int family_opts(int fd, bool v6, int type)
+{
+	int one = 1;
+
+	if (v6 && (setsockopt(fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+		   setsockopt(fd, SOL_IPV6, IPV6_FREEBIND, &one, sizeof(one)) < 0 ||
+		   (type == SOCK_DGRAM && setsockopt(fd, SOL_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)))
+		return -errno;
+	if (!v6 && (setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
+		    (type == SOCK_DGRAM && setsockopt(fd, SOL_IP, IP_PKTINFO, &one, sizeof(one)) < 0)))
+		return -errno;
+	return 0;
+}
+
+static int open_sock(const struct dnet *n, bool v6, unsigned port, int type, uint64_t tag, int epfd)
 {
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(n->gw)};
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = n->gw6};
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
-	_cleanup_close_ int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
+	_cleanup_close_ int fd = socket(v6 ? AF_INET6 : AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, r;
 
-	if (fd < 0 || setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
-	    (type == SOCK_DGRAM && setsockopt(fd, SOL_IP, IP_PKTINFO, &one, sizeof(one)) < 0) ||
-	    (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
+	if (fd < 0)
+		return -errno;
+	r = family_opts(fd, v6, type);
+	if (r < 0)
+		return r;
+	if ((type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, n->bridge, (socklen_t)strlen(n->bridge) + 1) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || (type == SOCK_STREAM && listen(fd, 64) < 0) ||
-	    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+	    (v6 ? bind(fd, (struct sockaddr *)&sa6, sizeof(sa6)) : bind(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 64) < 0) || epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
 	return TAKE_FD(fd);
 }
 
+/* The network's sockets of one family; -errno at the first that fails. */
+static int open_family(struct dns *d, struct dnet *n, bool v6)
+{
+	int *udp = v6 ? &n->udp6 : &n->udp, *tcp = v6 ? &n->tcp6 : &n->tcp;
+	int r = open_sock(n, v6, d->port, SOCK_DGRAM, DNS_TAG(v6 ? DNS_TAG_UDP6 : DNS_TAG_UDP, n->id), d->epfd);
+
+	if (r < 0)
+		return r;
+	*udp = r;
+	r = open_sock(n, v6, d->port, SOCK_STREAM, DNS_TAG(v6 ? DNS_TAG_TCP6 : DNS_TAG_TCP, n->id), d->epfd);
+	if (r < 0)
+		return r;
+	*tcp = r;
+	return 0;
+}
+
+/* "10.66.0.1:53", "[fd00:66::1]:53" or both, for the log. */
+static const char *net_where(const struct dns *d, const struct dnet *n, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	int k = 0;
+
+	buf[0] = '\0';
+	if (n->gw)
+		k = snprintf(buf, len, "%s:%u", baddr_fmt4(n->gw, a), d->port);
+	if (!baddr_zero6(&n->gw6) && k >= 0 && (size_t)k < len)
+		snprintf(buf + k, len - (size_t)k, "%s[%s]:%u", k ? " and " : "", baddr_fmt6(&n->gw6, b), d->port);
+	return buf;
+}
+
 static void net_bind(struct dns *d, struct dnet *n)
 {
-	char gw[INET_ADDRSTRLEN];
+	char where[128];
 	int ifindex = (int)if_nametoindex(n->bridge);
 	int r;
 
@@ -154,19 +213,17 @@ static void net_bind(struct dns *d, struct dnet *n)
 		return;
 	if (n->ifindex)
 		net_unbind(d, n); /* the bridge was made again: its sockets point at the old one */
-	r = ifindex ? open_sock(n, d->port, SOCK_DGRAM, DNS_TAG(DNS_TAG_UDP, n->id), d->epfd) : -ENODEV;
-	if (r >= 0) {
-		n->udp = r;
-		r = open_sock(n, d->port, SOCK_STREAM, DNS_TAG(DNS_TAG_TCP, n->id), d->epfd);
-		if (r >= 0)
-			n->tcp = r;
-	}
+	r = ifindex ? 0 : -ENODEV;
+	if (r == 0 && n->gw)
+		r = open_family(d, n, false);
+	if (r == 0 && !baddr_zero6(&n->gw6))
+		r = open_family(d, n, true);
 	if (r < 0) {
 		net_unbind(d, n);
 		/* the bridge may come a moment after the network's record (create, berth-cni): soon, then seldom */
 		if (r != -ENODEV && !n->warned)
-			log_warn("dns: network %s: cannot serve on %s:%u: %s (trying again)", n->name,
-				 baddr_fmt4(n->gw, gw), d->port, strerror(-r));
+			log_warn("dns: network %s: cannot serve on %s: %s (trying again)", n->name,
+				 net_where(d, n, where, sizeof(where)), strerror(-r));
 		n->warned = n->warned || r != -ENODEV;
 		n->retry_ms = n->retry_ms ? n->retry_ms * 2 : BIND_RETRY_MIN_MS;
 		if (n->retry_ms > TICK_MS)
@@ -176,7 +233,7 @@ static void net_bind(struct dns *d, struct dnet *n)
 	}
 	n->ifindex = ifindex;
 	n->warned = false;
-	log_info("dns: serving network %s on %s:%u (%s)", n->name, baddr_fmt4(n->gw, gw), d->port, n->bridge);
+	log_info("dns: serving network %s on %s (%s)", n->name, net_where(d, n, where, sizeof(where)), n->bridge);
 }
 
 static void net_remove(struct dns *d, struct dnet *n)
@@ -199,14 +256,15 @@ static void net_update(void *arg, const char *name, const struct eng_network *de
 	struct dns *d = arg;
 	struct dnet *n = net_by_name(d, name);
 
-	/* netd's DNS listens on the IPv4 gateway: an IPv6-only network has none (docs/dns.md) */
-	if (!def || !def->gateway_on_bridge || !def->gateway) {
+	/* on each of the network's gateways: IPv4, IPv6, or both */
+	if (!def || !def->gateway_on_bridge || (!eng_network_has4(def) && !eng_network_has6(def))) {
 		if (n)
 			net_remove(d, n);
 		return;
 	}
 	if (n && (strcmp(n->bridge, def->bridge) != 0 || n->gw != def->gateway || n->subnet.addr != def->subnet.addr ||
-		  n->subnet.prefix != def->subnet.prefix)) {
+		  n->subnet.prefix != def->subnet.prefix || !baddr_eq6(&n->gw6, &def->gateway6) ||
+		  !baddr_eq6(&n->subnet6.addr, &def->subnet6.addr) || n->subnet6.prefix != def->subnet6.prefix)) {
 		net_remove(d, n);
 		n = NULL;
 	}
@@ -215,11 +273,17 @@ static void net_update(void *arg, const char *name, const struct eng_network *de
 		if (!n)
 			return;
 		n->id = ++d->next_net;
-		n->udp = n->tcp = -1;
+		n->udp = n->tcp = n->udp6 = n->tcp6 = -1;
 		snprintf(n->name, sizeof(n->name), "%s", def->name);
 		snprintf(n->bridge, sizeof(n->bridge), "%s", def->bridge);
-		n->subnet = def->subnet;
-		n->gw = def->gateway;
+		if (eng_network_has4(def)) {
+			n->subnet = def->subnet;
+			n->gw = def->gateway;
+		}
+		if (eng_network_has6(def)) {
+			n->subnet6 = def->subnet6;
+			n->gw6 = def->gateway6;
+		}
 		n->next = d->nets;
 		d->nets = n;
 	}
@@ -232,7 +296,25 @@ static bool may_ask(const struct dnet *n, uint32_t src)
 {
 	uint32_t host = src & ~baddr_mask4(n->subnet.prefix);
 
-	return baddr_in4(&n->subnet, src) && src != n->gw && host != 0 && host != ~baddr_mask4(n->subnet.prefix);
+	return n->gw && baddr_in4(&n->subnet, src) && src != n->gw && host != 0 &&
+	       host != ~baddr_mask4(n->subnet.prefix);
+}
+
+/* The same for IPv6: a host of its subnet, not the gateway, nor the subnet-router anycast address. */
+static bool may_ask6(const struct dnet *n, const struct in6_addr *src)
+{
+	struct in6_addr net = baddr_mask6(src, n->subnet6.prefix);
+
+	return !baddr_zero6(&n->gw6) && baddr_in6(&n->subnet6, src) && !baddr_eq6(src, &n->gw6) &&
+	       !baddr_eq6(src, &net);
+}
+
+/* A peer (UDP source, TCP client) that may ask on n, in either family. */
+static bool may_ask_peer(const struct dnet *n, const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return may_ask(n, ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
+	return sa->sa_family == AF_INET6 && may_ask6(n, &((const struct sockaddr_in6 *)sa)->sin6_addr);
 }
 
 /* ------------------------------------------------------------------ answering */
@@ -257,13 +339,18 @@ static void handle_query(struct dns *d, struct dnet *n, const struct dns_origin 
 
 	pthread_mutex_lock(&d->lock);
 	v.nx = d->nx;
-	k = names_client_networks(d->nx, n->name, ntohl(o->peer.sin_addr.s_addr), names, DNS_MAX_NETS);
+	/* the asker is the endpoint with the query's source address, in its family */
+	if (o->peer.sa.sa_family == AF_INET6)
+		k = names_client_networks6(d->nx, n->name, &o->peer.in6.sin6_addr, names, DNS_MAX_NETS);
+	else
+		k = names_client_networks(d->nx, n->name, ntohl(o->peer.in.sin_addr.s_addr), names, DNS_MAX_NETS);
 	for (size_t i = 0; i < k; i++) {
 		struct dnet *x = i == 0 ? n : net_by_name(d, names[i]);
 
 		vn[v.n_nets].name = names[i];
 		/* a network not served here has no subnet to answer reverse lookups for */
-		vn[v.n_nets].subnet = x ? x->subnet : (struct bcidr4){0xffffffffu, 32};
+		vn[v.n_nets].subnet = x && x->gw ? x->subnet : (struct bcidr4){0xffffffffu, 32};
+		vn[v.n_nets].subnet6 = x ? x->subnet6 : (struct bcidr6){0};
 		v.n_nets++;
 	}
 	r = dns_answer(&v, q, len, o->conn == 0, &ans, &alen);
@@ -280,11 +367,12 @@ static void handle_query(struct dns *d, struct dnet *n, const struct dns_origin 
 	free(ans);
 }
 
-static void udp_read(struct dns *d, struct dnet *n)
+/* The datagrams of n's UDP socket of one family: only from a host of its subnet that came in on its bridge. */
+static void udp_read(struct dns *d, struct dnet *n, bool v6)
 {
-	for (int i = 0; i < UDP_BATCH && n->udp >= 0; i++) {
+	for (int i = 0; i < UDP_BATCH && (v6 ? n->udp6 : n->udp) >= 0; i++) {
 		uint8_t buf[UDP_MAX];
-		char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct dns_origin o = {.net = n->id};
 		struct iovec iov = {buf, sizeof(buf)};
 		struct msghdr mh = {
@@ -295,17 +383,20 @@ static void udp_read(struct dns *d, struct dnet *n)
 			.msg_control = cbuf,
 			.msg_controllen = sizeof(cbuf),
 		};
-		const struct in_pktinfo *pi = NULL;
-		ssize_t len = recvmsg(n->udp, &mh, MSG_DONTWAIT);
+		int ifindex = 0;
+		ssize_t len = recvmsg(v6 ? n->udp6 : n->udp, &mh, MSG_DONTWAIT);
 
 		if (len < 0)
 			return;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO)
-				pi = (const struct in_pktinfo *)CMSG_DATA(c);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (!v6 && c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO)
+				ifindex = ((const struct in_pktinfo *)CMSG_DATA(c))->ipi_ifindex;
+			else if (v6 && c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+				ifindex = (int)((const struct in6_pktinfo *)CMSG_DATA(c))->ipi6_ifindex;
+		}
 		/* the bridge it came in on and a source of its subnet, or nothing at all */
-		if (!pi || pi->ipi_ifindex != n->ifindex || (mh.msg_flags & MSG_TRUNC) ||
-		    o.peer.sin_family != AF_INET || !may_ask(n, ntohl(o.peer.sin_addr.s_addr)))
+		if (!ifindex || ifindex != n->ifindex || (mh.msg_flags & MSG_TRUNC) ||
+		    o.peer.sa.sa_family != (v6 ? AF_INET6 : AF_INET) || !may_ask_peer(n, &o.peer.sa))
 			continue;
 		handle_query(d, n, &o, buf, (size_t)len);
 	}
@@ -399,8 +490,7 @@ static void conn_read(struct dns *d, struct conn *c)
 			if (c->in_len - off - 2 < len)
 				break;
 			if (len > 0) {
-				if (getpeername(c->fd, (struct sockaddr *)&o.peer, &(socklen_t){sizeof(o.peer)}) < 0)
-					o.peer.sin_addr.s_addr = 0;
+				o.peer = c->peer;
 				handle_query(d, n, &o, c->in + off + 2, len);
 			}
 			off += 2 + len;
@@ -412,25 +502,25 @@ static void conn_read(struct dns *d, struct conn *c)
 		conn_free(d, c);
 }
 
-static void tcp_accept(struct dns *d, struct dnet *n)
+static void tcp_accept(struct dns *d, struct dnet *n, bool v6)
 {
 	for (;;) {
-		struct sockaddr_in peer;
+		union dns_peer peer;
 		socklen_t pl = sizeof(peer);
 		struct epoll_event ev = {.events = EPOLLIN};
 		struct conn *c;
-		int fd = accept4(n->tcp, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(v6 ? n->tcp6 : n->tcp, &peer.sa, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
 			return;
-		if (peer.sin_family != AF_INET || !may_ask(n, ntohl(peer.sin_addr.s_addr)) || d->n_conns >= MAX_CONNS ||
-		    !(c = calloc(1, sizeof(*c)))) {
+		if (!may_ask_peer(n, &peer.sa) || d->n_conns >= MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
 			close(fd);
 			continue;
 		}
 		c->id = ++d->next_conn;
 		c->fd = fd;
 		c->net = n->id;
+		c->peer = peer;
 		c->deadline = bclock_now_ms() + CONN_IDLE_MS;
 		ev.data.u64 = DNS_TAG(DNS_TAG_CONN, c->id);
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -456,9 +546,10 @@ static void reply(struct dns *d, const struct dns_origin *o, const uint8_t *ans,
 		return;
 	}
 	n = net_by_id(d, o->net);
-	if (n && n->udp >= 0)
-		sendto(n->udp, ans, len, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)&o->peer,
-		       sizeof(o->peer));
+	if (n && o->peer.sa.sa_family == AF_INET && n->udp >= 0)
+		sendto(n->udp, ans, len, MSG_DONTWAIT | MSG_NOSIGNAL, &o->peer.sa, sizeof(o->peer.in));
+	else if (n && o->peer.sa.sa_family == AF_INET6 && n->udp6 >= 0)
+		sendto(n->udp6, ans, len, MSG_DONTWAIT | MSG_NOSIGNAL, &o->peer.sa, sizeof(o->peer.in6));
 }
 
 /* Forwarding's callback: a relayed answer (or SERVFAIL), maybe from inside conn_read, never freeing a connection. */
@@ -557,12 +648,17 @@ static void *loop(void *arg)
 				pthread_mutex_unlock(&d->lock);
 				break;
 			case DNS_TAG_UDP:
+			case DNS_TAG_UDP6:
 				if ((net = net_by_id(d, id)))
-					udp_read(d, net);
+					udp_read(d, net, DNS_TAG_KIND(evs[i].data.u64) == DNS_TAG_UDP6);
 				break;
 			case DNS_TAG_TCP:
 				if ((net = net_by_id(d, id)) && net->tcp >= 0)
-					tcp_accept(d, net);
+					tcp_accept(d, net, false);
+				break;
+			case DNS_TAG_TCP6:
+				if ((net = net_by_id(d, id)) && net->tcp6 >= 0)
+					tcp_accept(d, net, true);
 				break;
 			case DNS_TAG_CONN:
 				if (!(c = conn_by_id(d, id)) || c->dead)
@@ -713,14 +809,21 @@ void dns_networks_changed(struct dns *d)
 
 json_t *dns_client_config(const struct dns *d, const struct eng_network *n)
 {
-	char gw[INET_ADDRSTRLEN];
+	_cleanup_json_ json_t *ns = json_array();
+	char gw[INET6_ADDRSTRLEN];
 
-	if (!d || !n->gateway_on_bridge || !n->gateway)
+	if (!d || !n->gateway_on_bridge || !ns)
+		return NULL;
+	/* each gateway the container can ask: IPv4 first, then IPv6 */
+	if (eng_network_has4(n) && json_array_append_new(ns, json_string(baddr_fmt4(n->gateway, gw))) < 0)
+		return NULL;
+	if (eng_network_has6(n) && json_array_append_new(ns, json_string(baddr_fmt6(&n->gateway6, gw))) < 0)
+		return NULL;
+	if (json_array_size(ns) == 0)
 		return NULL;
 	if (d->domain)
-		return json_pack("{s:[s],s:[s,s]}", "nameservers", baddr_fmt4(n->gateway, gw), "search", n->name,
-				 d->domain);
-	return json_pack("{s:[s],s:[s]}", "nameservers", baddr_fmt4(n->gateway, gw), "search", n->name);
+		return json_pack("{s:O,s:[s,s]}", "nameservers", ns, "search", n->name, d->domain);
+	return json_pack("{s:O,s:[s]}", "nameservers", ns, "search", n->name);
 }
 
 static int name_entry(json_t *arr, const struct names_ep *ep, const char *name, bool alias)
@@ -746,22 +849,30 @@ static int list_names(const struct names_ep *ep, void *arg)
 	return 0;
 }
 
+/* A string member of an entry, "" when it has none (an IPv6-only entry has no "address"). */
+static const char *entry_str(const json_t *x, const char *key)
+{
+	const char *s = json_string_value(json_object_get(x, key));
+
+	return s ? s : "";
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	int c = strcasecmp(json_string_value(json_object_get(x, "name")),
-			   json_string_value(json_object_get(y, "name")));
+	int c = strcasecmp(entry_str(x, "name"), entry_str(y, "name"));
 
-	return c ? c
-		 : strcmp(json_string_value(json_object_get(x, "address")),
-			  json_string_value(json_object_get(y, "address")));
+	if (!c)
+		c = strcmp(entry_str(x, "address"), entry_str(y, "address"));
+	return c ? c : strcmp(entry_str(x, "address6"), entry_str(y, "address6"));
 }
 
 json_t *dns_names_json(struct dns *d, const struct eng_network *n)
 {
 	_cleanup_json_ json_t *arr = json_array(), *sorted = json_array();
 	_cleanup_free_ json_t **v = NULL;
-	char gw[INET_ADDRSTRLEN];
+	char gw[INET_ADDRSTRLEN], gw6[INET6_ADDRSTRLEN];
+	bool served = n->gateway_on_bridge && (eng_network_has4(n) || eng_network_has6(n));
 	size_t k;
 	json_t *o;
 	int r;
@@ -783,9 +894,10 @@ json_t *dns_names_json(struct dns *d, const struct eng_network *n)
 	for (size_t i = 0; i < k; i++)
 		if (json_array_append(sorted, v[i]) < 0)
 			return NULL;
-	o = json_pack("{s:s,s:s?,s:s?,s:b,s:i,s:O}", "network", n->name, "gateway",
-		      n->gateway_on_bridge ? baddr_fmt4(n->gateway, gw) : NULL, "domain", d->domain, "forwarding",
-		      n->gateway_on_bridge && !n->internal, "ttl", (int)d->ttl, "names", sorted);
+	o = json_pack("{s:s,s:s?,s:s?,s:s?,s:b,s:i,s:O}", "network", n->name, "gateway",
+		      n->gateway_on_bridge && eng_network_has4(n) ? baddr_fmt4(n->gateway, gw) : NULL, "gateway6",
+		      n->gateway_on_bridge && eng_network_has6(n) ? baddr_fmt6(&n->gateway6, gw6) : NULL, "domain",
+		      d->domain, "forwarding", served && !n->internal, "ttl", (int)d->ttl, "names", sorted);
 	return o;
 }
 

@@ -2,7 +2,8 @@
 /*
  * A thread of its own, in the host's network namespace (it never enters
  * another), with its own epoll loop: on each network whose gateway is on
- * its bridge, a UDP and a TCP socket on GATEWAY:53 bound to the bridge.
+ * its bridge, a UDP and a TCP socket on each gateway address (IPv4 and
+ * IPv6) port 53, bound to the bridge.
  * A query from a container on that bridge, from that bridge's subnet, is
  * answered from the names index (netd/engine/names.h) for the networks
  * that container is on; anything else is relayed to the host's
@@ -45,10 +46,15 @@ void dns_endpoint_detached(struct dns *d, const char *network, const char *id, c
 /* A network was created or removed: bind or unbind now rather than at the next look. */
 void dns_networks_changed(struct dns *d);
 
-/* {"nameservers":[GATEWAY],"search":[NETWORK(, DOMAIN)]} for a container on n; NULL when n has no DNS. */
+/*
+ * {"nameservers":[GATEWAY, GATEWAY6],"search":[NETWORK(, DOMAIN)]} for a
+ * container on n (each gateway n has, IPv4 first); NULL when n has no DNS.
+ */
 json_t *dns_client_config(const struct dns *d, const struct eng_network *n);
 
-/* netctl dns: {"network","gateway","domain","forwarding","ttl","names":[{"name","address","id","ifname","alias"}...]}.
+/*
+ * netctl dns: {"network","gateway","gateway6","domain","forwarding","ttl",
+ * "names":[{"name","address","address6","id","ifname","alias","source"}...]}.
  */
 json_t *dns_names_json(struct dns *d, const struct eng_network *n);
 

@@ -126,6 +126,27 @@ static bool ptr_addr(const char *name, size_t len, uint32_t *ret)
 	return true;
 }
 
+/* "b.a.9.8....ip6.arpa" (32 nibbles, the last first) -> the address; false when it is not one address. */
+static bool ptr_addr6(const char *name, size_t len, struct in6_addr *ret)
+{
+	static const char suffix[] = "ip6.arpa";
+
+	if (len != 32 * 2 + sizeof(suffix) - 1 || !ends_with(name, len, suffix, sizeof(suffix) - 1))
+		return false;
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < 32; i++) {
+		char c = name[2 * i];
+		unsigned v;
+
+		if (name[2 * i + 1] != '.' || !isxdigit((unsigned char)c))
+			return false;
+		v = (unsigned)(isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10);
+		/* nibble i counts from the address's end */
+		ret->s6_addr[15 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
+	}
+	return true;
+}
+
 static ldns_pkt *reply_new(const ldns_pkt *q, uint8_t rcode, bool aa, bool ra)
 {
 	ldns_pkt *p = ldns_pkt_new();
@@ -262,10 +283,13 @@ int dns_answer_error(const uint8_t *q, size_t len, uint8_t rcode, uint8_t **ret,
 	return r;
 }
 
-static int answer_ptr(const struct dns_view *v, ldns_pkt *p, const ldns_rdf *owner, uint32_t ip, bool *ret_found)
+/* The PTR of an address (ip6 NULL: IPv4 ip) of an endpoint of the view's networks, when one has it. */
+static int answer_ptr(const struct dns_view *v, ldns_pkt *p, const ldns_rdf *owner, uint32_t ip,
+		      const struct in6_addr *ip6, bool *ret_found)
 {
 	for (size_t i = 0; i < v->n_nets; i++) {
-		const char *name = names_reverse4(v->nx, v->nets[i].name, ip);
+		const char *name =
+			ip6 ? names_reverse6(v->nx, v->nets[i].name, ip6) : names_reverse4(v->nx, v->nets[i].name, ip);
 		char target[NAME_MAX_TEXT + 160];
 
 		if (!name)
@@ -282,11 +306,14 @@ static int answer_ptr(const struct dns_view *v, ldns_pkt *p, const ldns_rdf *own
 	return 0;
 }
 
-static bool in_our_subnets(const struct dns_view *v, uint32_t ip)
+static bool in_our_subnets(const struct dns_view *v, uint32_t ip, const struct in6_addr *ip6)
 {
-	for (size_t i = 0; i < v->n_nets; i++)
-		if (baddr_in4(&v->nets[i].subnet, ip))
+	for (size_t i = 0; i < v->n_nets; i++) {
+		if (!ip6 && baddr_in4(&v->nets[i].subnet, ip))
 			return true;
+		if (ip6 && v->nets[i].subnet6.prefix && baddr_in6(&v->nets[i].subnet6, ip6))
+			return true;
+	}
 	return false;
 }
 
@@ -298,12 +325,12 @@ static int resolve(const struct dns_view *v, const ldns_rr *qrr, ldns_pkt *p, bo
 {
 	char name[NAME_MAX_TEXT];
 	size_t len = 0, n;
-	uint32_t addrs[DNS_MAX_ANSWERS], ip;
-	struct in6_addr addrs6[DNS_MAX_ANSWERS];
+	uint32_t addrs[DNS_MAX_ANSWERS], ip = 0;
+	struct in6_addr addrs6[DNS_MAX_ANSWERS], ip6;
 	size_t n6;
 	ldns_rr_type type = ldns_rr_get_type(qrr);
 	const ldns_rdf *owner = ldns_rr_owner(qrr);
-	bool zone = false, found;
+	bool zone = false, found, v6 = false;
 	int r;
 
 	*ret_forward = false;
@@ -311,11 +338,11 @@ static int resolve(const struct dns_view *v, const ldns_rr *qrr, ldns_pkt *p, bo
 		*ret_forward = true;
 		return 0;
 	}
-	if (type == LDNS_RR_TYPE_PTR && ptr_addr(name, len, &ip)) {
-		r = answer_ptr(v, p, owner, ip, &found);
+	if (type == LDNS_RR_TYPE_PTR && (ptr_addr(name, len, &ip) || (v6 = ptr_addr6(name, len, &ip6)))) {
+		r = answer_ptr(v, p, owner, ip, v6 ? &ip6 : NULL, &found);
 		if (r < 0 || found)
 			return r;
-		if (in_our_subnets(v, ip))
+		if (in_our_subnets(v, ip, v6 ? &ip6 : NULL))
 			ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);
 		else
 			*ret_forward = true;

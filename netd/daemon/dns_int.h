@@ -1,6 +1,7 @@
 /* Internals of netd's DNS server shared by its files (dns*.c): answering, forwarding, watching the store. */
 #pragma once
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,7 +24,8 @@
 /* One network a query may see names of. */
 struct dns_view_net {
 	const char *name;
-	struct bcidr4 subnet;
+	struct bcidr4 subnet;  /* 255.255.255.255/32: none to answer reverse lookups for */
+	struct bcidr6 subnet6; /* prefix 0: none */
 };
 
 /* What one query sees: the index, the container's networks (the arrival network first). */
@@ -70,6 +72,8 @@ enum dns_tag_kind {
 	DNS_TAG_TCP,	  /* a network's listening TCP socket */
 	DNS_TAG_CONN,	  /* a client's TCP connection */
 	DNS_TAG_UPSTREAM, /* a forwarded query's socket */
+	DNS_TAG_UDP6,	  /* a network's UDP socket on its IPv6 gateway */
+	DNS_TAG_TCP6,	  /* a network's listening TCP socket on its IPv6 gateway */
 };
 #define DNS_TAG(kind, id) ((uint64_t)(kind) << 56 | ((uint64_t)(id) & ((1ULL << 56) - 1)))
 #define DNS_TAG_KIND(t) ((enum dns_tag_kind)((t) >> 56))
@@ -89,11 +93,18 @@ struct dns_upstreams {
 /* The nameservers of a resolv.conf text (IPv4 and IPv6, port 53), at most DNS_MAX_UPSTREAMS. */
 void dns_upstreams_parse(const char *text, struct dns_upstreams *ret);
 
+/* A client's address, IPv4 or IPv6. */
+union dns_peer {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 /* Where the answer of a forwarded query goes. */
 struct dns_origin {
-	uint64_t conn;		 /* a client's TCP connection; 0: UDP */
-	uint64_t net;		 /* UDP: the network it came on */
-	struct sockaddr_in peer; /* UDP: the client */
+	uint64_t conn;	     /* a client's TCP connection; 0: UDP */
+	uint64_t net;	     /* UDP: the network it came on */
+	union dns_peer peer; /* the client (its family: which of the network's sockets answers) */
 };
 
 struct dns_fwd;

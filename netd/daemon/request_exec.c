@@ -142,12 +142,6 @@ static json_t *do_attach(struct req_ctx *ctx, const struct req *q, int fd)
 	proxy6_add(ctx->proxy, &ep);
 	/* its names resolve before the reply leaves */
 	dns_endpoint_attached(ctx->dns, &ep);
-	for (size_t i = 0; ctx->dns && i < ep.n_ports; i++)
-		if (!ep.ports[i].host_ip && ep.ports[i].host_port <= 53 && ep.ports[i].host_port_end >= 53)
-			log_warn("container %s publishes port 53 on every host address: its neighbours' queries to "
-				 "their "
-				 "gateway now reach it, not netd's DNS (publish on one host address: HOSTIP:53:53)",
-				 ep.id);
 	res = record_endpoint_to_json(&ep);
 	eng_endpoint_clear(&ep);
 	if (res && ctx->dns) {

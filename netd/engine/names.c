@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "strv.h"
@@ -34,10 +35,10 @@ struct nent {
 	uint32_t ip4;
 	struct in6_addr ip6;
 	uint64_t netns_dev, netns_ino;
-	uint64_t h_ip, h_ctr, h_key;
-	struct nent *next_ip, *next_ctr, *next_key; /* chains of the address, container and key tables */
-	struct nent *prev, *next;		    /* every entry */
-	struct nkey *keys;			    /* 1 + n_aliases (the name first, when there is one) */
+	uint64_t h_ip, h_ip6, h_ctr, h_key;
+	struct nent *next_ip, *next_ip6, *next_ctr, *next_key; /* chains of the address, container and key tables */
+	struct nent *prev, *next;			       /* every entry */
+	struct nkey *keys;				       /* 1 + n_aliases (the name first, when there is one) */
 	size_t n_keys;
 };
 
@@ -47,7 +48,7 @@ struct table {
 };
 
 struct names {
-	struct table by_name, by_ip, by_ctr, by_key;
+	struct table by_name, by_ip, by_ip6, by_ctr, by_key;
 	struct nent *all;
 	size_t n, n_keys;
 };
@@ -81,6 +82,15 @@ static uint64_t hash_mix(uint64_t h)
 static uint64_t hash_ip(const char *network, uint32_t ip)
 {
 	return hash_mix(hash_bytes(0xcbf29ce484222325ULL, network, strlen(network)) ^ ip);
+}
+
+static uint64_t hash_ip6(const char *network, const struct in6_addr *ip)
+{
+	uint64_t hi, lo;
+
+	memcpy(&hi, ip->s6_addr, 8);
+	memcpy(&lo, ip->s6_addr + 8, 8);
+	return hash_mix(hash_bytes(0xcbf29ce484222325ULL, network, strlen(network)) ^ hi ^ hash_mix(lo));
 }
 
 /* (source, network, id): an endpoint's interfaces share it */
@@ -158,6 +168,10 @@ static uint64_t ent_hash_ip(const void *e)
 {
 	return ((const struct nent *)e)->h_ip;
 }
+static uint64_t ent_hash_ip6(const void *e)
+{
+	return ((const struct nent *)e)->h_ip6;
+}
 static uint64_t ent_hash_ctr(const void *e)
 {
 	return ((const struct nent *)e)->h_ctr;
@@ -173,8 +187,8 @@ int names_new(struct names **ret)
 
 	if (!nx)
 		return -ENOMEM;
-	if (table_init(&nx->by_name) < 0 || table_init(&nx->by_ip) < 0 || table_init(&nx->by_ctr) < 0 ||
-	    table_init(&nx->by_key) < 0) {
+	if (table_init(&nx->by_name) < 0 || table_init(&nx->by_ip) < 0 || table_init(&nx->by_ip6) < 0 ||
+	    table_init(&nx->by_ctr) < 0 || table_init(&nx->by_key) < 0) {
 		names_free(nx);
 		return -ENOMEM;
 	}
@@ -208,6 +222,7 @@ void names_free(struct names *nx)
 	}
 	free(nx->by_name.b);
 	free(nx->by_ip.b);
+	free(nx->by_ip6.b);
 	free(nx->by_ctr.b);
 	free(nx->by_key.b);
 	free(nx);
@@ -264,6 +279,7 @@ static struct nent *ent_new(const struct names_ep *ep)
 	e->netns_dev = ep->netns_dev;
 	e->netns_ino = ep->netns_ino;
 	e->h_ip = hash_ip(e->network, e->ip4);
+	e->h_ip6 = hash_ip6(e->network, &e->ip6);
 	e->h_ctr = hash_ctr(e->netns_dev, e->netns_ino);
 	e->h_key = hash_key(e->source, e->network, e->id);
 	return TAKE_PTR(e);
@@ -283,6 +299,7 @@ static void ent_unlink(struct names *nx, struct nent *e)
 	for (size_t i = 0; i < e->n_keys; i++)
 		table_unlink(&nx->by_name, &e->keys[i], e->keys[i].h, offsetof(struct nkey, next));
 	table_unlink(&nx->by_ip, e, e->h_ip, offsetof(struct nent, next_ip));
+	table_unlink(&nx->by_ip6, e, e->h_ip6, offsetof(struct nent, next_ip6));
 	table_unlink(&nx->by_ctr, e, e->h_ctr, offsetof(struct nent, next_ctr));
 	table_unlink(&nx->by_key, e, e->h_key, offsetof(struct nent, next_key));
 	if (e->prev)
@@ -299,6 +316,7 @@ static void ent_link(struct names *nx, struct nent *e)
 {
 	table_grow(&nx->by_name, nx->n_keys + e->n_keys, offsetof(struct nkey, next), key_hash);
 	table_grow(&nx->by_ip, nx->n + 1, offsetof(struct nent, next_ip), ent_hash_ip);
+	table_grow(&nx->by_ip6, nx->n + 1, offsetof(struct nent, next_ip6), ent_hash_ip6);
 	table_grow(&nx->by_ctr, nx->n + 1, offsetof(struct nent, next_ctr), ent_hash_ctr);
 	table_grow(&nx->by_key, nx->n + 1, offsetof(struct nent, next_key), ent_hash_key);
 	for (size_t i = 0; i < e->n_keys; i++) {
@@ -309,6 +327,8 @@ static void ent_link(struct names *nx, struct nent *e)
 	}
 	e->next_ip = nx->by_ip.b[e->h_ip & (nx->by_ip.cap - 1)];
 	nx->by_ip.b[e->h_ip & (nx->by_ip.cap - 1)] = e;
+	e->next_ip6 = nx->by_ip6.b[e->h_ip6 & (nx->by_ip6.cap - 1)];
+	nx->by_ip6.b[e->h_ip6 & (nx->by_ip6.cap - 1)] = e;
 	e->next_ctr = nx->by_ctr.b[e->h_ctr & (nx->by_ctr.cap - 1)];
 	nx->by_ctr.b[e->h_ctr & (nx->by_ctr.cap - 1)] = e;
 	e->next_key = nx->by_key.b[e->h_key & (nx->by_key.cap - 1)];
@@ -410,16 +430,28 @@ static const struct nent *ent_by_ip(const struct names *nx, const char *network,
 	return NULL;
 }
 
-size_t names_client_networks(const struct names *nx, const char *network, uint32_t ip, const char **ret, size_t max)
+static const struct nent *ent_by_ip6(const struct names *nx, const char *network, const struct in6_addr *ip)
 {
-	const struct nent *me;
+	uint64_t h = hash_ip6(network, ip);
+
+	if (baddr_zero6(ip))
+		return NULL;
+	for (const struct nent *e = nx->by_ip6.b[h & (nx->by_ip6.cap - 1)]; e; e = e->next_ip6)
+		if (baddr_eq6(&e->ip6, ip) && strcmp(e->network, network) == 0)
+			return e;
+	return NULL;
+}
+
+/* network, then the other networks of the container of entry me (NULL: none known). */
+static size_t client_networks(const struct names *nx, const char *network, const struct nent *me, const char **ret,
+			      size_t max)
+{
 	size_t n = 0;
 	uint64_t h;
 
 	if (max == 0)
 		return 0;
 	ret[n++] = network;
-	me = ent_by_ip(nx, network, ip);
 	if (!me || (me->netns_dev == 0 && me->netns_ino == 0))
 		return n;
 	h = me->h_ctr;
@@ -434,6 +466,17 @@ size_t names_client_networks(const struct names *nx, const char *network, uint32
 			ret[n++] = e->network;
 	}
 	return n;
+}
+
+size_t names_client_networks(const struct names *nx, const char *network, uint32_t ip, const char **ret, size_t max)
+{
+	return client_networks(nx, network, ent_by_ip(nx, network, ip), ret, max);
+}
+
+size_t names_client_networks6(const struct names *nx, const char *network, const struct in6_addr *ip, const char **ret,
+			      size_t max)
+{
+	return client_networks(nx, network, ent_by_ip6(nx, network, ip), ret, max);
 }
 
 size_t names_lookup4(const struct names *nx, const char *network, const char *name, size_t len, uint32_t *ret,
@@ -481,6 +524,18 @@ const char *names_reverse4(const struct names *nx, const char *network, uint32_t
 
 	for (const struct nent *e = nx->by_ip.b[h & (nx->by_ip.cap - 1)]; e; e = e->next_ip)
 		if (e->ip4 == ip && strcmp(e->network, network) == 0 && e->n_keys)
+			return e->keys[0].s;
+	return NULL;
+}
+
+const char *names_reverse6(const struct names *nx, const char *network, const struct in6_addr *ip)
+{
+	uint64_t h = hash_ip6(network, ip);
+
+	if (baddr_zero6(ip))
+		return NULL;
+	for (const struct nent *e = nx->by_ip6.b[h & (nx->by_ip6.cap - 1)]; e; e = e->next_ip6)
+		if (baddr_eq6(&e->ip6, ip) && strcmp(e->network, network) == 0 && e->n_keys)
 			return e->keys[0].s;
 	return NULL;
 }

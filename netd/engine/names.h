@@ -59,6 +59,9 @@ size_t names_count(const struct names *nx);
  * of no known container gives network alone.
  */
 size_t names_client_networks(const struct names *nx, const char *network, uint32_t ip, const char **ret, size_t max);
+/* The same for the container that has IPv6 address ip on network. */
+size_t names_client_networks6(const struct names *nx, const char *network, const struct in6_addr *ip, const char **ret,
+			      size_t max);
 
 /* The addresses name (len bytes, no trailing dot) stands for on network, distinct, at most max. */
 size_t names_lookup4(const struct names *nx, const char *network, const char *name, size_t len, uint32_t *ret,
@@ -68,6 +71,8 @@ size_t names_lookup6(const struct names *nx, const char *network, const char *na
 		     size_t max);
 /* The name of address ip on network (an entry's name, else its first alias); NULL when none. */
 const char *names_reverse4(const struct names *nx, const char *network, uint32_t ip);
+/* The same for IPv6 address ip. */
+const char *names_reverse6(const struct names *nx, const char *network, const struct in6_addr *ip);
 
 /* Every entry of network (network NULL: all), in no particular order; stops at a negative return. */
 int names_foreach(const struct names *nx, const char *network, int (*fn)(const struct names_ep *ep, void *arg),

@@ -365,6 +365,38 @@ static void rule_dnat(struct rb *x, unsigned i)
 		dnat_via(x, v6 ? NFT_MAP_PUB_ANY6 : NFT_MAP_PUB_ANY4, false, v6);
 }
 
+/*
+ * prerouting: a query from a berth bridge to that bridge's own address
+ * (its gateway, either family) on port 53 is for netd's DNS, never for a
+ * port published on every address (`-p 53:53/udp`), which would otherwise
+ * take the neighbours' queries. `fib daddr . iif type local`: an address
+ * of the interface the packet came in on; a hash lookup and a fib lookup
+ * whatever the number of networks. Then the rules of rule_dnat.
+ */
+static void rule_prerouting(struct rb *x, unsigned i)
+{
+	struct nftnl_expr *ex;
+	uint16_t dns = htons(53);
+	uint32_t local = RTN_LOCAL;
+
+	if (i > 0) {
+		rule_dnat(x, i - 1);
+		return;
+	}
+	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+	cmp(x, NFT_CMP_EQ, &dns, sizeof(dns));
+	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_BRIDGES, false);
+	ex = nftnl_expr_alloc("fib");
+	if (ex) {
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR | NFTA_FIB_F_IIF);
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	}
+	put(x, ex);
+	cmp(x, NFT_CMP_EQ, &local, sizeof(local));
+	verdict(x, NFT_RETURN);
+}
+
 static void rule_postrouting(struct rb *x, unsigned i)
 {
 	uint8_t loopback = 127;
@@ -563,7 +595,8 @@ static const struct chaindef chaindefs[] = {
 	 * and with the fabric's
 	 */
 	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, 2, rule_raw_prerouting, {1}},
-	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 6, rule_dnat, {2, 3}},
+	/* prerouting also 6: with IPv6, before netd's DNS got its port 53 back from published ports */
+	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 7, rule_prerouting, {2, 3, 6}},
 	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 6, rule_dnat, {2, 3}},
 	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 6, rule_postrouting, {3, 4}},
 	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 9, rule_forward, {6, 7, 8}},

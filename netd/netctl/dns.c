@@ -33,7 +33,10 @@ int cmd_dns(int argc, char **argv)
 	if ((r = netctl_simple_call(NETD_OP_DNS, "network", "dns NETWORK", argc, argv, &res)))
 		return r;
 	if (!netctl_json)
-		printf("# %s: resolver %s, %s, ttl %llds%s%s\n", netctl_str(res, "network"), netctl_str(res, "gateway"),
+		printf("# %s: resolver %s%s%s, %s, ttl %llds%s%s\n", netctl_str(res, "network"),
+		       netctl_str(res, "gateway"),
+		       *netctl_str(res, "gateway") && *netctl_str(res, "gateway6") ? " " : "",
+		       netctl_str(res, "gateway6"),
 		       netctl_bool(res, "forwarding") ? "other names forwarded" : "names only (internal)",
 		       (long long)netctl_int(res, "ttl"), *netctl_str(res, "domain") ? ", domain " : "",
 		       netctl_str(res, "domain"));

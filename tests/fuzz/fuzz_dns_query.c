@@ -39,6 +39,12 @@ static struct names *index_once(void)
 		};
 
 		snprintf(id, sizeof(id), "c%u", i);
+		/* every other one dual-stack: AAAA and ip6.arpa answers too */
+		if (i % 4 < 2) {
+			ep.ip6.s6_addr[0] = 0xfd;
+			ep.ip6.s6_addr[5] = i % 2 ? 0x42 : 0x46;
+			ep.ip6.s6_addr[15] = (uint8_t)(2 + i);
+		}
 		if (names_put(nx, &ep) < 0)
 			abort();
 	}
@@ -47,7 +53,10 @@ static struct names *index_once(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct dns_view_net nets[] = {{"net1", {0x0a420000u, 16}}, {"net2", {0x0a460000u, 16}}};
+	static const struct dns_view_net nets[] = {
+		{"net1", {0x0a420000u, 16}, {{{{0xfd, 0, 0, 0, 0, 0x42}}}, 64}},
+		{"net2", {0x0a460000u, 16}, {{{{0xfd, 0, 0, 0, 0, 0x46}}}, 64}},
+	};
 	struct dns_view v = {
 		.nx = index_once(),
 		.nets = nets,

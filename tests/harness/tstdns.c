@@ -2,7 +2,8 @@
  * tst-dns: the DNS ends of the tests, through ldns.
  *
  *   tst-dns query [--tcp] [--type T] [--bind ADDR] [--edns SIZE] [--timeout MS] SERVER[:PORT] NAME
- *       print "RCODE [aa] [tc] ANSWER..." (addresses of A records, names of PTR records) and
+ *       SERVER and ADDR IPv4 or IPv6 ([ADDR]:PORT with a port);
+ *       print "RCODE [aa] [tc] ANSWER..." (addresses of A and AAAA records, names of PTR records) and
  *       "size=N" of the answer; exit 0 on an answer, 3 on none within the time (printing TIMEOUT)
  *   tst-dns serve [--log FILE] ADDR[:PORT] [NAME=IPV4...]
  *       a tiny authoritative server on UDP and TCP: A records for the names given, NXDOMAIN for
@@ -30,16 +31,44 @@ static int usage(void)
 	return 2;
 }
 
-static int parse_addr(const char *s, struct sockaddr_in *ret)
+/* An IPv4 or IPv6 address, its port:  ADDR4[:PORT], ADDR6, [ADDR6]:PORT (53 when none). */
+struct addr {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} u;
+	socklen_t len;
+};
+
+static int parse_addr(const char *s, struct addr *ret)
 {
 	char host[64];
-	const char *colon = strchr(s, ':');
+	const char *colon = strchr(s, ':'), *end;
+	uint16_t port = 53;
 
 	memset(ret, 0, sizeof(*ret));
-	ret->sin_family = AF_INET;
-	ret->sin_port = htons(colon ? (uint16_t)atoi(colon + 1) : 53);
-	snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - s) : (int)strlen(s), s);
-	return inet_pton(AF_INET, host, &ret->sin_addr) == 1 ? 0 : -1;
+	if (s[0] == '[' && (end = strchr(s, ']'))) {
+		snprintf(host, sizeof(host), "%.*s", (int)(end - s - 1), s + 1);
+		if (end[1] == ':')
+			port = (uint16_t)atoi(end + 2);
+	} else if (colon && strchr(colon + 1, ':')) {
+		snprintf(host, sizeof(host), "%s", s);
+	} else {
+		snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - s) : (int)strlen(s), s);
+		if (colon)
+			port = (uint16_t)atoi(colon + 1);
+	}
+	if (inet_pton(AF_INET6, host, &ret->u.in6.sin6_addr) == 1) {
+		ret->u.in6.sin6_family = AF_INET6;
+		ret->u.in6.sin6_port = htons(port);
+		ret->len = sizeof(ret->u.in6);
+		return 0;
+	}
+	ret->u.in.sin_family = AF_INET;
+	ret->u.in.sin_port = htons(port);
+	ret->len = sizeof(ret->u.in);
+	return inet_pton(AF_INET, host, &ret->u.in.sin_addr) == 1 ? 0 : -1;
 }
 
 static bool wait_in(int fd, int timeout_ms)
@@ -99,7 +128,7 @@ static int query(int argc, char **argv)
 	const char *type = "A", *bind_to = NULL;
 	int timeout = 2000, edns = 0, c, fd;
 	bool tcp = false;
-	struct sockaddr_in srv, src;
+	struct addr srv, src;
 	ldns_pkt *q;
 	uint8_t *wire = NULL, buf[65536];
 	size_t wlen = 0;
@@ -130,8 +159,9 @@ static int query(int argc, char **argv)
 		ldns_pkt_set_edns_udp_size(q, (uint16_t)edns);
 	if (ldns_pkt2wire(&wire, q, &wlen) != LDNS_STATUS_OK)
 		return 1;
-	fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
-	if (bind_to && (parse_addr(bind_to, &src) < 0 || (src.sin_port = 0, bind(fd, (void *)&src, sizeof(src))) < 0)) {
+	fd = socket(srv.u.sa.sa_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	/* the port of ADDR is 53 by default: 0 here, any */
+	if (bind_to && (parse_addr(bind_to, &src) < 0 || (src.u.in.sin_port = 0, bind(fd, &src.u.sa, src.len)) < 0)) {
 		perror("bind");
 		return 1;
 	}
@@ -140,7 +170,7 @@ static int query(int argc, char **argv)
 		struct timeval tv = {timeout / 1000, (timeout % 1000) * 1000};
 
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, (void *)&srv, sizeof(srv)) < 0 || write(fd, hdr, 2) != 2 ||
+		if (connect(fd, &srv.u.sa, srv.len) < 0 || write(fd, hdr, 2) != 2 ||
 		    write(fd, wire, wlen) != (ssize_t)wlen || !read_full(fd, hdr, 2, timeout) ||
 		    !read_full(fd, buf, (size_t)(hdr[0] << 8 | hdr[1]), timeout)) {
 			printf("TIMEOUT %s\n", strerror(errno));
@@ -148,7 +178,7 @@ static int query(int argc, char **argv)
 		}
 		n = hdr[0] << 8 | hdr[1];
 	} else {
-		if (sendto(fd, wire, wlen, 0, (void *)&srv, sizeof(srv)) < 0 || !wait_in(fd, timeout) ||
+		if (sendto(fd, wire, wlen, 0, &srv.u.sa, srv.len) < 0 || !wait_in(fd, timeout) ||
 		    (n = recv(fd, buf, sizeof(buf), 0)) < 0) {
 			printf("TIMEOUT\n");
 			return 3;
@@ -217,7 +247,7 @@ static uint8_t *serve_answer(const uint8_t *in, size_t len, const struct rec *re
 static int serve(int argc, char **argv)
 {
 	static const struct option opts[] = {{"log", required_argument, NULL, 'l'}, {NULL, 0, NULL, 0}};
-	struct sockaddr_in sa;
+	struct addr sa;
 	struct rec *recs;
 	size_t n = 0;
 	FILE *log = NULL;
@@ -240,10 +270,10 @@ static int serve(int argc, char **argv)
 			 eq[-1] == '.' ? "" : ".");
 		n++;
 	}
-	u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	u = socket(sa.u.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	t = socket(sa.u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(u, (void *)&sa, sizeof(sa)) < 0 || bind(t, (void *)&sa, sizeof(sa)) < 0 || listen(t, 16) < 0) {
+	if (bind(u, &sa.u.sa, sa.len) < 0 || bind(t, &sa.u.sa, sa.len) < 0 || listen(t, 16) < 0) {
 		perror("bind");
 		return 1;
 	}
@@ -257,7 +287,7 @@ static int serve(int argc, char **argv)
 		if (poll(p, 2, -1) < 0)
 			continue;
 		if (p[0].revents) {
-			struct sockaddr_in peer;
+			struct sockaddr_storage peer;
 			socklen_t pl = sizeof(peer);
 			ssize_t len = recvfrom(u, buf, sizeof(buf), 0, (void *)&peer, &pl);
 

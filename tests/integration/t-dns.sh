@@ -1,11 +1,19 @@
 #!/bin/bash
 # netd's DNS server: names and aliases of the networks a container is on, forwarding to the host's
-# nameservers, SERVFAIL when they are down, and nothing for queries from anywhere but the bridge.
+# nameservers, SERVFAIL when they are down, and nothing for queries from anywhere but the bridge;
+# over IPv4 and IPv6 (dual-stack and IPv6-only networks); port 53 published on every address
+# leaves the neighbours' queries to their gateway to netd.
 . "$(dirname "$0")/lib.sh"
 
 SOCK=$TMP/netd.sock
 export BERTH_NETD_SOCKET=$SOCK
 GW=10.66.0.1
+HAVE6=
+[ -e /proc/sys/net/ipv6 ] && HAVE6=1
+# ds: dual stack; v6: IPv6 only
+GW_DS=10.72.0.1
+GW6=fd00:72::1
+GW_V6=fd00:73::1
 UPLOG=$TMP/upstream.log
 
 fresh() {
@@ -18,7 +26,8 @@ fresh() {
 	return 0
 }
 
-# netd with berth0 (10.66.0.0/16), blue (10.70.0.0/24) and the internal iso (10.71.0.0/24);
+# netd with berth0 (10.66.0.0/16), blue (10.70.0.0/24) and the internal iso (10.71.0.0/24), and
+# where the kernel has IPv6 ds (10.72.0.0/24 and fd00:72::/64) and v6 (fd00:73::/64);
 # the upstream namespace runs a resolver on 198.51.100.1 that knows example.test.
 start_netd() {
 	fresh
@@ -29,11 +38,14 @@ start_netd() {
 	_t_pids+=($!)
 	wait_for 5 grep -q ready "$TMP/up.out" || fail "the upstream resolver did not start"
 	echo "nameserver $UPSTREAM_GW_IP" >"$TMP/resolv.conf"
+	local six=
+	[ -n "$HAVE6" ] && six=',{"name": "ds", "subnet": "10.72.0.0/24", "subnet6": "fd00:72::/64"},
+		{"name": "v6", "subnet6": "fd00:73::/64"}'
 	cat >"$TMP/netd.json" <<-JSON
 		{"dns": {"resolv_conf": "$TMP/resolv.conf", "ttl": 2, "upstream_timeout_ms": 1500${DNS_EXTRA:-}},
 		 "networks": [{"name": "berth0", "subnet": "10.66.0.0/16"},
 		              {"name": "blue", "subnet": "10.70.0.0/24"},
-		              {"name": "iso", "subnet": "10.71.0.0/24", "internal": true}]}
+		              {"name": "iso", "subnet": "10.71.0.0/24", "internal": true}$six]}
 	JSON
 	spawn netd --config "$TMP/netd.json" --foreground --socket "$SOCK" --state-dir "$TMP/state" \
 		--run-dir "$TMP/run" --log-level info 2>>"$TMP/netd.log"
@@ -244,6 +256,133 @@ cni_attach() {
 	assert_eq "$(jq -c '.dns // {}' <<<"$res")" "{}"
 }
 
+# ip6.arpa name of fd00:72::N (N one hex digit)
+rev6() {
+	echo "$1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.7.0.0.0.0.d.f.ip6.arpa"
+}
+
+# a dual-stack network, asked on its IPv6 gateway: the asker is known by its IPv6 address
+ipv6_transport() {
+	[ -n "$HAVE6" ] || skip "this kernel has no IPv6"
+	start_netd
+	ctr d1 --network ds --name client
+	ctr both --network ds --name both --ip6 fd00:72::b
+	ip -n both route del default
+	ip -n both -6 route del default
+	assert_ok netctl attach both --netns /run/netns/both --network blue --name both-blue --ifname eth1
+	ctr d2 --network ds --name web --alias www --ip6 fd00:72::a
+	ip2=$(netctl inspect d2 --json | jq -r '.[0].ip')
+	assert_contains "$(q d1 $GW6 web)" "NOERROR aa $ip2" "A over IPv6 (UDP)"
+	assert_contains "$(q d1 --tcp $GW6 www)" "NOERROR aa $ip2" "A by alias over IPv6 (TCP)"
+	assert_contains "$(q d1 --type AAAA $GW6 web)" "NOERROR aa fd00:72::a" "AAAA over IPv6"
+	assert_contains "$(q d1 --type AAAA --tcp "[$GW6]:53" www.ds)" "NOERROR aa fd00:72::a"
+	assert_contains "$(q d1 --type AAAA $GW_DS web)" "NOERROR aa fd00:72::a" "AAAA over IPv4"
+	# PTR of an IPv6 address; one of the subnet without a name is NXDOMAIN, another's is forwarded
+	assert_contains "$(q d1 --type PTR $GW6 "$(rev6 a)")" "NOERROR aa web.ds."
+	assert_contains "$(q d1 --type PTR $GW_DS "$(rev6 a)")" "NOERROR aa web.ds."
+	assert_contains "$(q d1 --type PTR $GW6 "$(rev6 9)")" "NXDOMAIN"
+	assert_eq "$(wc -l <"$UPLOG")" 0 "queries reached upstream"
+	assert_contains "$(q d1 $GW6 example.test)" " 192.0.2.7" "forwarded, asked over IPv6"
+	assert_contains "$(q d1 --tcp $GW6 example.test)" " 192.0.2.7"
+	# the container on two networks sees both, asking by its IPv6 address; the others do not
+	assert_contains "$(q both $GW6 bluey)" "NXDOMAIN"
+	ctr b1 --network blue --name bluey
+	assert_contains "$(q both $GW6 bluey)" "NOERROR aa 10.70.0."
+	assert_contains "$(q d1 $GW6 bluey.blue)" "NXDOMAIN"
+	# where to ask: both gateways
+	assert_contains "$(netctl --json network inspect ds | jq -c .dns)" \
+		"{\"nameservers\":[\"$GW_DS\",\"$GW6\"],\"search\":[\"ds\"]}"
+	netns_add d3
+	out=$(netctl --json attach d3 --netns /run/netns/d3 --network ds --name d3)
+	assert_contains "$(jq -c .dns <<<"$out")" "\"nameservers\":[\"$GW_DS\",\"$GW6\"]"
+	assert_contains "$(netctl dns ds)" "resolver $GW_DS $GW6"
+	# berth-cni's result names both too, and its pod resolves over IPv6
+	netns_add p1
+	conf='{"cniVersion":"1.1.0","name":"ds","type":"berth-cni","bridge":"ds","isGateway":true,
+	       "dataDir":"'"$TMP/state"'"}'
+	res=$(printf '%s' "$conf" | env CNI_COMMAND=ADD CNI_CONTAINERID=pod1 CNI_NETNS=/run/netns/p1 CNI_IFNAME=eth0 \
+		CNI_ARGS="K8S_POD_NAME=mypod" CNI_PATH="$BIN" berth-cni) || fail "berth-cni ADD: $res"
+	assert_eq "$(jq -c .dns <<<"$res")" "{\"nameservers\":[\"$GW_DS\",\"$GW6\"],\"search\":[\"ds\"]}"
+	ip6=$(jq -r '.ips[] | select(.address | contains(":")) | .address' <<<"$res" | cut -d/ -f1)
+	[ -n "$ip6" ] || fail "no IPv6 address in $res"
+	wait_for 1 sh -c "ip netns exec d1 tst-dns query --type AAAA $GW6 mypod | grep -q NOERROR" || fail "no mypod"
+	assert_contains "$(q d1 --type AAAA $GW6 mypod)" "NOERROR aa $ip6"
+	# detached: gone at once over IPv6 too
+	assert_ok netctl detach d2
+	assert_contains "$(q d1 --type AAAA $GW6 web)" "NXDOMAIN"
+}
+
+# an IPv6-only network: netd serves it on its IPv6 gateway
+ipv6_only() {
+	[ -n "$HAVE6" ] || skip "this kernel has no IPv6"
+	start_netd
+	ctr o1 --network v6 --name lonely
+	ctr o2 --network v6 --name other --alias buddy --ip6 fd00:73::b
+	assert_contains "$(q o1 --type AAAA $GW_V6 other)" "NOERROR aa fd00:73::b"
+	assert_contains "$(q o1 --type AAAA --tcp $GW_V6 buddy.v6)" "NOERROR aa fd00:73::b"
+	out=$(q o1 $GW_V6 other)
+	assert_contains "$out" "NOERROR aa"
+	assert_not_contains "$out" "0.0.0.0"
+	assert_contains "$(q o1 --type PTR $GW_V6 "b.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.7.0.0.0.0.d.f.ip6.arpa")" \
+		"NOERROR aa other.v6."
+	assert_contains "$(q o1 $GW_V6 example.test)" " 192.0.2.7" "forwarded"
+	assert_contains "$(netctl --json network inspect v6 | jq -c .dns)" "{\"nameservers\":[\"$GW_V6\"],\"search\":[\"v6\"]}"
+	out=$(netctl dns v6)
+	assert_line "$out" "^buddy +fd00:73::b +o2 +eth0 +alias"
+	assert_contains "$out" "resolver $GW_V6,"
+}
+
+# nothing from outside the bridge, nor from another network's IPv6 range, over IPv6 either
+not_open6() {
+	[ -n "$HAVE6" ] || skip "this kernel has no IPv6"
+	start_netd
+	ctr d1 --network ds --name client
+	ctr d2 --network ds --name web
+	# from the upstream side, to the IPv6 gateway (routed to the host): nothing
+	ip -n upstream -6 route add fd00:72::/64 via $UPSTREAM_HOST_IP6
+	assert_fails ip netns exec upstream tst-dns query --timeout 500 $GW6 web
+	assert_contains "$FAIL_OUT" "TIMEOUT"
+	assert_fails ip netns exec upstream tst-dns query --tcp --timeout 500 $GW6 web
+	# from the host itself
+	assert_fails tst-dns query --timeout 500 $GW6 web
+	# a spoofed source from another network's IPv6 range, sent on ds
+	ip -n d1 addr add fd00:73::77/128 dev eth0 nodad
+	assert_fails q d1 --bind fd00:73::77 --timeout 500 $GW6 web
+	assert_contains "$FAIL_OUT" "TIMEOUT"
+	# a container of the IPv6-only network asking ds's gateway across: nothing
+	ctr o1 --network v6 --name lonely
+	ip -n o1 -6 route add fd00:72::/64 via $GW_V6 2>/dev/null || true
+	assert_fails q o1 --timeout 500 $GW6 web
+	# the real one still works
+	assert_contains "$(q d1 $GW6 web)" "NOERROR aa"
+}
+
+# a container that publishes port 53 on every host address gets the outside's queries, not its
+# neighbours' queries to their gateway (IPv4 and IPv6): those are netd's
+port53_published() {
+	[ -n "$HAVE6" ] || skip "this kernel has no IPv6"
+	start_netd
+	netns_add p1
+	ip netns exec p1 tst-dns serve --log "$TMP/ctr.log" "::" web=203.0.113.9 >"$TMP/ctr.out" &
+	_t_pids+=($!)
+	wait_for 5 grep -q ready "$TMP/ctr.out" || fail "the container's resolver did not start"
+	assert_ok netctl attach p1 --netns /run/netns/p1 --network ds --name resolver -p 53:53/udp -p 53:53/tcp
+	assert_not_contains "$(cat "$TMP/netd.log")" "publishes port 53"
+	ctr d1 --network ds --name client
+	ctr d2 --network ds --name web --ip6 fd00:72::a
+	ip2=$(netctl inspect d2 --json | jq -r '.[0].ip')
+	assert_contains "$(q d1 $GW_DS web)" "NOERROR aa $ip2"
+	assert_contains "$(q d1 --tcp $GW_DS web)" "NOERROR aa $ip2"
+	assert_contains "$(q d1 --type AAAA $GW6 web)" "NOERROR aa fd00:72::a"
+	assert_contains "$(q d1 --tcp --type AAAA $GW6 web)" "NOERROR aa fd00:72::a"
+	assert_eq "$(wc -l <"$TMP/ctr.log")" 0 "the container got its neighbours' queries"
+	# the published port: the outside's queries to the host, both families
+	assert_contains "$(ip netns exec upstream tst-dns query $UPSTREAM_HOST_IP web)" "NOERROR aa 203.0.113.9"
+	assert_contains "$(ip netns exec upstream tst-dns query --tcp "[$UPSTREAM_HOST_IP6]:53" web)" \
+		"NOERROR aa 203.0.113.9"
+	assert_eq "$(wc -l <"$TMP/ctr.log")" 2
+}
+
 t "names and aliases, UDP and TCP" names_and_aliases
 t "answers follow attach and detach" follows_attach
 t "only the networks the container is on" other_networks
@@ -253,4 +392,8 @@ t "not an open resolver" not_open
 t "answers no bigger than 10x the query over UDP" amplification
 t "a search domain" domain
 t "berth-cni's attaches resolve, and its result names the resolver" cni_attach
+t "IPv6 transport: names, aliases, AAAA, PTR, forwarding on a dual-stack network" ipv6_transport
+t "an IPv6-only network has DNS on its IPv6 gateway" ipv6_only
+t "not an open resolver over IPv6" not_open6
+t "port 53 published on every address leaves the gateway's queries to netd" port53_published
 t_done

@@ -3,7 +3,7 @@
 # and one with IPv6 alone (internal: one default route per family is the
 # first network's); containers get both addresses through netd's
 # hand-off, which the runtime records; hosts files list both addresses and
-# netd's DNS answers both (A and AAAA);
+# netd's DNS answers both (A and AAAA) on both gateways, which resolv.conf names;
 # ports entries take [ADDR]:HOST:CONTAINER; down leaves nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-stack.sh"
@@ -49,6 +49,16 @@ dual_stack_stack() {
 	out=$(st_in six-client nslookup www)
 	assert_contains "$out" "10.91.0.2"
 	assert_contains "$out" "fd00:91::2"
+	# resolv.conf: both gateways of the dual-stack network; web's also the IPv6-only network's
+	out=$(st_in six-client cat /etc/resolv.conf)
+	assert_contains "$out" "nameserver 10.91.0.1
+nameserver fd00:91::1"
+	out=$(st_in six-web cat /etc/resolv.conf)
+	assert_contains "$out" "nameserver 10.91.0.1
+nameserver fd00:91::1
+nameserver fd00:92::1"
+	# asked on the IPv6-only network's gateway, web is known by its IPv6 address: its other network's names too
+	assert_contains "$(st_in six-web nslookup client fd00:92::1)" "10.91.0.3"
 	wait_for 5 st_get six-client http://web/ || fail "web does not answer"
 	assert_eq "$(st_get six-client "http://[fd00:91::2]/")" six-web
 	# published: on both families' addresses, and on the one IPv6 address named

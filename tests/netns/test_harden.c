@@ -147,6 +147,53 @@ Test(harden, every_address_is_not_every_loopback_address)
 	eng_close(eng);
 }
 
+/*
+ * A port 53 published on every address takes what the outside sends to
+ * the host's port 53, never a neighbour's query to its gateway: that one is
+ * for netd's DNS (here a stand-in on the gateway's addresses), both
+ * families, UDP and TCP.
+ */
+Test(harden, every_address_is_not_the_gateways_dns)
+{
+	static const char *const ports[] = {"53:53/tcp", "53:53/udp", NULL};
+	static const char *const gws[] = {"10.66.0.1", "fd00:66::1"};
+	struct eng *eng;
+	struct eng_endpoint a, b;
+	char reply[128], want[128];
+
+	if (access("/proc/sys/net/ipv6", F_OK) != 0)
+		tst_skip("this kernel has no IPv6");
+	eng = fx_engine();
+	tst_upstream();
+	fx_network6(eng, "berth0", "10.66.0.0/24", "fd00:66::/64");
+	a = fx_attach(eng, "berth0", "dns", "c1", ports);
+	b = fx_attach(eng, "berth0", "client", "c2", NULL);
+	tst_serve("c1", false, "::", 53, "ctr");
+	tst_serve("c1", true, "::", 53, "ctr");
+	for (size_t i = 0; i < 2; i++) {
+		tst_serve(NULL, false, gws[i], 53, "netd");
+		tst_serve(NULL, true, gws[i], 53, "netd");
+	}
+	for (size_t i = 0; i < 2; i++) {
+		const char *src = i ? "fd00:66::3" : "10.66.0.3";
+
+		fx_expect("c2", gws[i], 53, "netd", src);
+		cr_assert_eq(tst_request("c2", true, gws[i], 53, reply, sizeof(reply), 3000), 0);
+		snprintf(want, sizeof(want), "netd %s\n", src);
+		cr_assert_str_eq(reply, want, "a neighbour's query to %s went to the container", gws[i]);
+	}
+	/* the published port still takes the outside's, in both families */
+	fx_expect("upstream", TST_UPSTREAM_HOST_IP, 53, "ctr", TST_UPSTREAM_GW_IP);
+	fx_expect("upstream", TST_UPSTREAM_HOST_IP6, 53, "ctr", TST_UPSTREAM_GW_IP6);
+	cr_assert_eq(tst_request("upstream", true, TST_UPSTREAM_HOST_IP6, 53, reply, sizeof(reply), 3000), 0);
+	cr_assert_str_eq(reply, "ctr " TST_UPSTREAM_GW_IP6 "\n");
+	/* and the neighbour's through the host's uplink address (hairpin): only the gateway is exempt */
+	fx_expect("c2", TST_UPSTREAM_HOST_IP, 53, "ctr", "10.66.0.1");
+	eng_endpoint_clear(&a);
+	eng_endpoint_clear(&b);
+	eng_close(eng);
+}
+
 /* A UDP socket on addr:port in namespace ns that counts what arrives until reaped (never answers). */
 struct listener {
 	pid_t pid;

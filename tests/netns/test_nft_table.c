@@ -80,7 +80,7 @@ static int rules_in(const char *chain)
 static void assert_current_rules(void)
 {
 	cr_assert_eq(rules_in("raw_prerouting"), 2);
-	cr_assert_eq(rules_in("prerouting"), 6);
+	cr_assert_eq(rules_in("prerouting"), 7);
 	cr_assert_eq(rules_in("output"), 6);
 	cr_assert_eq(rules_in("postrouting"), 6);
 	cr_assert_eq(rules_in("forward"), 9);
@@ -207,6 +207,8 @@ static void upgrade_from(int level)
 	tst_sh_ok(NULL, "nft list chain inet berth postrouting | grep -q 'ip daddr . iifname @fabric4 return'");
 	tst_sh_ok(NULL, "nft list chain inet berth postrouting | grep -q 'ip6 saddr @masq6 oifname != @bridges'");
 	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'map @pub_any6'");
+	tst_sh_ok(NULL, "nft list chain inet berth prerouting | head -4 | tail -1 | "
+			"grep -q 'th dport 53 iifname @bridges fib daddr . iif type local return'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'ip saddr . oifname @fabric4 accept'");
 	tst_sh_ok(NULL, "nft list chain inet berth input | grep -q 'ip saddr . udp dport != @vxlan_peers4 drop'");
 	/* nothing published was lost on the way */
@@ -234,6 +236,29 @@ Test(nft_table, ensure_upgrades_the_hardening_layout)
 Test(nft_table, ensure_upgrades_the_ipv4_fabric_layout)
 {
 	upgrade_from(2);
+}
+
+/*
+ * The IPv6 layout, before the port 53 exemption: today's table without
+ * prerouting's first rule. Its six rules are replaced, the elements stay.
+ */
+Test(nft_table, ensure_upgrades_the_ipv6_layout)
+{
+	struct nft_ctx *ctx = open_ctx();
+	struct nft_port p = topo_port(NULL, 8080, BPROTO_TCP, "10.66.0.2", 80);
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_ports_add(ctx, &p, 1, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft delete rule inet berth prerouting handle $(nft -a list chain inet berth prerouting | "
+			"grep 'th dport 53' | sed 's/.*# handle //')");
+	cr_assert_eq(rules_in("prerouting"), 6);
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(rules_in("prerouting"), 7);
+	tst_sh_ok(NULL, "nft list chain inet berth prerouting | grep -q 'fib daddr . iif type local return'");
+	cr_assert_eq(count_ports(ctx), 1);
+	cr_assert_eq(rules_in("output"), 6);
+	nft_close(ctx);
 }
 
 Test(nft_table, concurrent_ensure_adds_rules_once)
@@ -274,7 +299,7 @@ Test(nft_table, concurrent_ensure_adds_rules_once)
 		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ensure failed in child %d", i);
 	}
-	cr_assert_eq(rules_in("prerouting"), 6);
+	cr_assert_eq(rules_in("prerouting"), 7);
 	cr_assert_eq(rules_in("postrouting"), 6);
 	cr_assert_eq(rules_in("forward"), 9);
 }

@@ -17,6 +17,7 @@
 #include "netd/engine/names.h"
 #include "netd/engine/record.h"
 #include "netd/engine/store.h"
+#include "runtime/net.h"
 
 static struct names_ep ep(const char *network, const char *id, const char *name, uint32_t ip, uint64_t ino)
 {
@@ -134,10 +135,13 @@ Test(names, dns_names)
 /* ------------------------------------------------------------------ answers */
 
 static struct names *nx;
-static const struct dns_view_net nets[] = {{"front", {0x0a420000, 16}}, {"back", {0x0a460000, 24}}};
+static struct dns_view_net nets[] = {{"front", {0x0a420000, 16}, {IN6ADDR_ANY_INIT, 0}},
+				     {"back", {0x0a460000, 24}, {IN6ADDR_ANY_INIT, 0}}};
 
 static void fill(void)
 {
+	cr_assert_eq(baddr_parse_cidr6("fd00:42::/64", false, &nets[0].subnet6, NULL), 0);
+	cr_assert_eq(baddr_parse_cidr6("fd00:46::/64", false, &nets[1].subnet6, NULL), 0);
 	struct names_ep a = ep("front", "c1", "web", 0x0a420002, 100), b = ep("back", "c2", "db", 0x0a460005, 101);
 
 	cr_assert_eq(names_new(&nx), 0);
@@ -310,6 +314,78 @@ Test(dns_answer, reverse)
 	cr_assert_eq(ask("1.2.0.192.in-addr.arpa.", LDNS_RR_TYPE_PTR, true, NULL, true, &p, NULL), DNS_FORWARD);
 }
 
+/* PTR of ip6.arpa names: fd00:46::9 is only6 on back, fd00:42::7 dual on front. */
+Test(dns_answer, reverse6)
+{
+	ldns_pkt *p;
+	char *s;
+
+	cr_assert_eq(ask("9.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.4.0.0.0.0.d.f.ip6.arpa.", LDNS_RR_TYPE_PTR,
+			 true, NULL, true, &p, NULL),
+		     DNS_ANSWER);
+	cr_assert_eq(ldns_pkt_ancount(p), 1);
+	s = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(ldns_pkt_answer(p), 0), 0));
+	cr_assert_str_eq(s, "only6.back.");
+	free(s);
+	ldns_pkt_free(p);
+	/* upper-case nibbles, and the domain */
+	cr_assert_eq(ask("7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.4.0.0.0.0.D.F.IP6.ARPA.", LDNS_RR_TYPE_PTR,
+			 true, "berth.internal", true, &p, NULL),
+		     DNS_ANSWER);
+	s = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(ldns_pkt_answer(p), 0), 0));
+	cr_assert_str_eq(s, "dual.front.berth.internal.");
+	free(s);
+	ldns_pkt_free(p);
+	cr_assert_eq(ask("8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.4.0.0.0.0.d.f.ip6.arpa.", LDNS_RR_TYPE_PTR,
+			 true, NULL, true, &p, NULL),
+		     DNS_ANSWER, "in a subnet of ours, without a name: not forwarded");
+	cr_assert_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(p);
+	cr_assert_eq(ask("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.", LDNS_RR_TYPE_PTR,
+			 true, NULL, true, &p, NULL),
+		     DNS_FORWARD, "another's address");
+	/* not one address (too few nibbles, a label of two): forwarded like any name */
+	cr_assert_eq(ask("0.0.2.4.0.0.0.0.d.f.ip6.arpa.", LDNS_RR_TYPE_PTR, true, NULL, true, &p, NULL), DNS_FORWARD);
+	cr_assert_eq(ask("90.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.4.0.0.0.0.d.f.ip6.arpa.", LDNS_RR_TYPE_PTR,
+			 true, NULL, true, &p, NULL),
+		     DNS_FORWARD);
+	cr_assert_eq(ask("g.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.4.0.0.0.0.d.f.ip6.arpa.", LDNS_RR_TYPE_PTR,
+			 true, NULL, true, &p, NULL),
+		     DNS_FORWARD);
+}
+
+/* The asker by its IPv6 address: the networks of its container. */
+Test(names, client_networks6)
+{
+	struct names *x = NULL;
+	struct names_ep a = ep("n1", "c1", "web", 0, 100), b = ep("n2", "c1", "web2", 0x0b000002, 100);
+	struct in6_addr ip, other;
+	const char *nets6[4];
+
+	inet_pton(AF_INET6, "fd00:1::2", &a.ip6);
+	inet_pton(AF_INET6, "fd00:2::2", &b.ip6);
+	inet_pton(AF_INET6, "fd00:1::3", &other);
+	cr_assert_eq(names_new(&x), 0);
+	cr_assert_eq(names_put(x, &a), 0);
+	cr_assert_eq(names_put(x, &b), 0);
+	ip = a.ip6;
+	cr_assert_eq(names_client_networks6(x, "n1", &ip, nets6, 4), 2);
+	cr_assert_str_eq(nets6[1], "n2");
+	cr_assert_eq(names_client_networks6(x, "n1", &other, nets6, 4), 1, "nobody's address: its network alone");
+	cr_assert_eq(names_client_networks6(x, "n2", &ip, nets6, 4), 1, "an address of another network");
+	cr_assert_str_eq(names_reverse6(x, "n1", &ip), "web");
+	cr_assert_null(names_reverse6(x, "n1", &other));
+	cr_assert_null(names_reverse6(x, "n1", &in6addr_any));
+	/* moved: the old address is nobody's */
+	inet_pton(AF_INET6, "fd00:1::9", &a.ip6);
+	cr_assert_eq(names_put(x, &a), 0);
+	cr_assert_null(names_reverse6(x, "n1", &ip));
+	cr_assert_str_eq(names_reverse6(x, "n1", &a.ip6), "web");
+	cr_assert_eq(names_del(x, NAMES_SOURCE_LOCAL, NULL, "c1", NULL), 2);
+	cr_assert_null(names_reverse6(x, "n1", &a.ip6));
+	names_free(x);
+}
+
 Test(dns_answer, no_amplification)
 {
 	ldns_pkt *p;
@@ -359,6 +435,23 @@ Test(dns_answer, resolv_conf_nameservers)
 	cr_assert_eq(((struct sockaddr_in6 *)&u.addr[1])->sin6_scope_id, 1);
 	dns_upstreams_parse("", &u);
 	cr_assert_eq(u.n, 0);
+}
+
+/* The container's resolv.conf from attach results: each network's gateways, both families, three at most. */
+Test(dns_answer, resolv_conf_of_attach_results)
+{
+	json_t *res = json_loads("[{\"dns\":{\"nameservers\":[\"10.72.0.1\",\"fd00:72::1\"],\"search\":[\"ds\"]}},"
+				 " {\"dns\":{\"nameservers\":[\"fd00:73::1\"],\"search\":[\"v6\"]}},"
+				 " {\"dns\":{\"nameservers\":[\"10.74.0.1\"],\"search\":[\"ds\"]}}]",
+				 0, NULL);
+	char *text = rt_net_resolv_text(res);
+
+	cr_assert_not_null(text);
+	cr_assert(strstr(text, "nameserver 10.72.0.1\nnameserver fd00:72::1\nnameserver fd00:73::1\nsearch ds v6\n"),
+		  "%s", text);
+	cr_assert_null(strstr(text, "10.74.0.1"), "a fourth nameserver: %s", text);
+	free(text);
+	json_decref(res);
 }
 
 /* ------------------------------------------------------------------ names in records, requests, config */

@@ -211,14 +211,15 @@ static int call(struct etcd *c, const char *path, const json_t *body, json_t **r
 	for (size_t k = 0; k < c->n_endpoints; k++) {
 		size_t i = (c->cur + k) % c->n_endpoints;
 		struct http_reply rep = {0};
+		struct berr he = BERR_INIT;
 		_cleanup_json_ json_t *j = NULL;
 		char url[300];
 		int status;
 
 		snprintf(url, sizeof(url), "%s%s", c->endpoints[i], path);
-		r = http_post(&c->conn, url, text, strlen(text), c->timeout_ms, ETCD_MAX_REPLY, &rep, &pe);
+		r = http_post(&c->conn, url, text, strlen(text), c->timeout_ms, ETCD_MAX_REPLY, &rep, &he);
 		if (r < 0) {
-			r = berr_set(&pe, http_errno(r), "etcd %s: %s", url, berr_message(&pe));
+			r = berr_set(&pe, http_errno(r), "etcd %s: %s", url, berr_message(&he));
 			continue;
 		}
 		c->cur = i;

@@ -553,7 +553,7 @@ int http_stream_poll(struct http_stream *s, int timeout_ms, int wake_fd, http_bo
 		if (s->st == ST_CONNECT) {
 			long long left = s->connect_by - bclock_now_ms();
 
-			if (left < timeout_ms)
+			if (timeout_ms < 0 || left < timeout_ms)
 				timeout_ms = left > 0 ? (int)left : 0;
 		}
 		r = poll(pfd, wake_fd >= 0 ? 2 : 1, timeout_ms);

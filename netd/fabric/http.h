@@ -153,7 +153,7 @@ void http_stream_close(struct http_stream *s);
 #define HTTP_STREAM_END 1
 
 /*
- * Wait up to timeout_ms for the connection (or for wake_fd >= 0 to be
+ * Wait up to timeout_ms (< 0: no limit) for the connection (or for wake_fd >= 0 to be
  * readable; it is not read), move the request on and hand the body bytes that
  * arrived to fn. 0: the response goes on; HTTP_STREAM_END: it ended cleanly;
  * a negative errno (as http_post's, or fn's) when it failed. Once ended or

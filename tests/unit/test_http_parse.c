@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netd/fabric/etcd.h"
 #include "netd/fabric/http.h"
 
 struct res {
@@ -465,4 +466,24 @@ Test(http_url, refused)
 	cr_assert(strstr(berr_message(&e), "query"));
 	http_url_parse("https://x", &u, &e);
 	cr_assert(strstr(berr_message(&e), "TLS"), "%s", berr_message(&e));
+}
+
+Test(http_url, etcd_endpoints_are_checked_at_open)
+{
+	const char *tls[1] = {"https://192.0.2.1:2379"}, *bad[1] = {"http://192.0.2.1:99999"};
+	const char *good[2] = {"http://192.0.2.1:2379/", "http://[2001:db8::1]:2379"};
+	struct etcd_opts o = {.endpoints = tls, .n_endpoints = 1};
+	struct berr e = BERR_INIT;
+	struct etcd *c = NULL;
+
+	cr_assert_eq(etcd_open(&o, &c, &e), -EPROTONOSUPPORT);
+	cr_assert(strstr(berr_message(&e), "TLS"), "%s", berr_message(&e));
+	o.endpoints = bad;
+	cr_assert_eq(etcd_open(&o, &c, &e), -EINVAL);
+	cr_assert(strstr(berr_message(&e), "etcd endpoint"), "%s", berr_message(&e));
+	o.endpoints = good;
+	o.n_endpoints = 2;
+	cr_assert_eq(etcd_open(&o, &c, &e), 0, "%s", berr_message(&e));
+	cr_assert_str_eq(etcd_endpoint(c), "http://192.0.2.1:2379");
+	etcd_close(c);
 }

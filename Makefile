@@ -41,7 +41,7 @@ endif
 
 CC ?= gcc
 PKG_CONFIG ?= pkg-config
-PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson libseccomp ldns libcurl
+PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl jansson libseccomp ldns
 # Deferred (=) so that a missing package is reported by the deps step, not at parse time.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
@@ -125,7 +125,7 @@ endef
 # ---------------------------------------------------------------- packages
 # Debian packages each entry point needs; config/deps.sh installs the missing ones (as root).
 PKGS_BUILD := build-essential pkg-config libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev \
-	libjansson-dev libseccomp-dev libldns-dev libcurl4-openssl-dev
+	libjansson-dev libseccomp-dev libldns-dev
 PKGS_TEST := $(PKGS_BUILD) libcriterion-dev iproute2 nftables busybox-static file util-linux procps podman valgrind \
 	jq containernetworking-plugins golang-go golang-github-appc-cni-dev etcd-server etcd-client containerd docker.io
 PKGS_DEMO := $(PKGS_BUILD) iproute2 nftables busybox-static file graphviz etcd-server etcd-client curl

@@ -13,15 +13,14 @@
 #include "buf.h"
 #include "cleanup.h"
 #include "jsonutil.h"
-#include "netd/fabric/curl_api.h"
+#include "netd/fabric/http.h"
 
 struct etcd {
 	char *endpoints[ETCD_MAX_ENDPOINTS];
 	size_t n_endpoints;
 	size_t cur; /* the endpoint tried first */
 	int timeout_ms;
-	CURL *curl; /* unary calls: one connection kept alive */
-	struct curl_slist *headers;
+	struct http_conn conn; /* unary calls: one connection kept alive */
 };
 
 /* ------------------------------------------------------------------ base64 */
@@ -123,46 +122,43 @@ int etcd_open(const struct etcd_opts *o, struct etcd **ret, struct berr *e)
 	struct etcd *c;
 	int r;
 
-	r = curl_api_load(e);
-	if (r < 0)
-		return r;
 	if (o->n_endpoints == 0 || o->n_endpoints > ETCD_MAX_ENDPOINTS)
 		return berr_set(e, -EINVAL, "etcd: 1 to %d endpoints, not %zu", ETCD_MAX_ENDPOINTS, o->n_endpoints);
-	for (size_t i = 0; i < o->n_endpoints; i++)
-		if (strncmp(o->endpoints[i], "http://", 7) != 0 || strlen(o->endpoints[i]) > 200)
-			return berr_set(e, -EINVAL, "etcd endpoint '%s': give http://ADDR:PORT", o->endpoints[i]);
+	for (size_t i = 0; i < o->n_endpoints; i++) {
+		struct http_url u;
+
+		if (strlen(o->endpoints[i]) > 200)
+			return berr_set(e, -EINVAL, "etcd endpoint '%.64s...': longer than 200 bytes", o->endpoints[i]);
+		r = http_url_parse(o->endpoints[i], &u, e);
+		if (r < 0)
+			return berr_wrap(e, r, "etcd endpoint");
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return berr_oom(e);
+	c->conn = (struct http_conn)HTTP_CONN_INIT;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : ETCD_DEFAULT_TIMEOUT_MS;
 	for (size_t i = 0; i < o->n_endpoints; i++) {
 		size_t l = strlen(o->endpoints[i]);
 
 		c->endpoints[i] = strdup(o->endpoints[i]);
-		if (!c->endpoints[i])
-			goto oom;
+		if (!c->endpoints[i]) {
+			etcd_close(c);
+			return berr_oom(e);
+		}
 		c->n_endpoints++;
 		if (l > 7 && c->endpoints[i][l - 1] == '/')
 			c->endpoints[i][l - 1] = '\0';
 	}
-	c->curl = curl_api.easy_init();
-	c->headers = curl_api.slist_append(NULL, "Content-Type: application/json");
-	if (!c->curl || !c->headers)
-		goto oom;
 	*ret = c;
 	return 0;
-oom:
-	etcd_close(c);
-	return berr_oom(e);
 }
 
 void etcd_close(struct etcd *c)
 {
 	if (!c)
 		return;
-	if (c->curl)
-		curl_api.easy_cleanup(c->curl);
-	curl_api.slist_free_all(c->headers);
+	http_conn_close(&c->conn);
 	for (size_t i = 0; i < c->n_endpoints; i++)
 		free(c->endpoints[i]);
 	free(c);
@@ -179,37 +175,16 @@ bool etcd_unreachable(int err)
 	       err == -ECONNRESET;
 }
 
-static size_t write_cb(char *data, size_t size, size_t n, void *arg)
+/* What failed under a call: etcd out of reach keeps its errno (etcd_unreachable), anything else is -EIO. */
+static int http_errno(int err)
 {
-	struct bbuf *b = arg;
-
-	if (b->len + size * n > ETCD_MAX_REPLY || bbuf_append(b, data, size * n) < 0)
-		return 0;
-	return size * n;
-}
-
-static int curl_errno(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_COULDNT_CONNECT:
-		return -ECONNREFUSED;
-	case CURLE_OPERATION_TIMEDOUT:
-		return -ETIMEDOUT;
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return -EHOSTUNREACH;
-	case CURLE_GOT_NOTHING:
-	case CURLE_RECV_ERROR:
-	case CURLE_SEND_ERROR:
-		return -ECONNRESET;
-	case CURLE_OUT_OF_MEMORY:
-		return -ENOMEM;
-	default:
-		return -EIO;
-	}
+	if (etcd_unreachable(err) || err == -ENOMEM)
+		return err;
+	return -EIO;
 }
 
 /* The error etcd answered with: {"error":"...","message":"...","code":N}. */
-static int reply_error(const char *path, const json_t *j, long status, struct berr *e)
+static int reply_error(const char *path, const json_t *j, int status, struct berr *e)
 {
 	const char *msg = json_string_value(json_object_get(j, "message"));
 	json_int_t code = json_integer_value(json_object_get(j, "code"));
@@ -221,7 +196,7 @@ static int reply_error(const char *path, const json_t *j, long status, struct be
 		r = -ENOENT;
 	else if (msg && strstr(msg, "compacted"))
 		r = -ECANCELED;
-	return berr_set(e, r, "etcd %s: %s (HTTP %ld)", path, msg ? msg : "no message", status);
+	return berr_set(e, r, "etcd %s: %s (HTTP %d)", path, msg ? msg : "no message", status);
 }
 
 /* POST body to path on the first endpoint that answers; *ret gets the reply object. */
@@ -235,35 +210,24 @@ static int call(struct etcd *c, const char *path, const json_t *body, json_t **r
 		return berr_oom(e);
 	for (size_t k = 0; k < c->n_endpoints; k++) {
 		size_t i = (c->cur + k) % c->n_endpoints;
-		_cleanup_bbuf_ struct bbuf b = BBUF_INIT;
+		struct http_reply rep = {0};
+		struct berr he = BERR_INIT;
 		_cleanup_json_ json_t *j = NULL;
 		char url[300];
-		CURLcode rc;
-		long status = 0;
+		int status;
 
 		snprintf(url, sizeof(url), "%s%s", c->endpoints[i], path);
-		curl_api.easy_reset(c->curl);
-		curl_api.easy_setopt(c->curl, CURLOPT_URL, url);
-		curl_api.easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-		curl_api.easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
-		curl_api.easy_setopt(c->curl, CURLOPT_POSTFIELDS, text);
-		curl_api.easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
-		curl_api.easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, write_cb);
-		curl_api.easy_setopt(c->curl, CURLOPT_WRITEDATA, &b);
-		curl_api.easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-		curl_api.easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
-				     (long)(c->timeout_ms < 1000 ? c->timeout_ms : 1000));
-		curl_api.easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http");
-		curl_api.easy_setopt(c->curl, CURLOPT_NOPROXY, "*");
-		rc = curl_api.easy_perform(c->curl);
-		if (rc != CURLE_OK) {
-			r = berr_set(&pe, curl_errno(rc), "etcd %s: %s", url, curl_api.easy_strerror(rc));
+		r = http_post(&c->conn, url, text, strlen(text), c->timeout_ms, ETCD_MAX_REPLY, &rep, &he);
+		if (r < 0) {
+			r = berr_set(&pe, http_errno(r), "etcd %s: %s", url, berr_message(&he));
 			continue;
 		}
 		c->cur = i;
-		curl_api.easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-		if (bjson_parse(b.p ? b.p : "", b.len, &j, NULL) < 0 || !json_is_object(j))
-			return berr_set(e, -EIO, "etcd %s: HTTP %ld with a reply that is not JSON", url, status);
+		status = rep.status;
+		r = bjson_parse(rep.body.p ? rep.body.p : "", rep.body.len, &j, NULL);
+		http_reply_clear(&rep);
+		if (r < 0 || !json_is_object(j))
+			return berr_set(e, -EIO, "etcd %s: HTTP %d with a reply that is not JSON", url, status);
 		if (status != 200 || json_object_get(j, "error"))
 			return reply_error(path, j, status, e);
 		*ret = TAKE_PTR(j);
@@ -653,67 +617,49 @@ int etcd_compact(struct etcd *c, int64_t rev, struct berr *e)
 /* ------------------------------------------------------------------ watch */
 
 struct etcd_watch {
-	CURLM *multi;
-	CURL *easy;
-	char *body;
+	struct http_stream *s;
 	char url[300];
 	struct bbuf in; /* bytes received, not yet a whole line */
-	bool created, done;
+	bool created, done, overflow;
 	int64_t rev, compact_rev;
-	CURLcode result;
-	struct curl_slist *headers;
 };
 
-static size_t watch_write(char *data, size_t size, size_t n, void *arg)
+static int watch_body(void *arg, const char *data, size_t n)
 {
 	struct etcd_watch *w = arg;
 
 	/* one response is a line; a runaway line is a broken stream */
-	if (w->in.len + size * n > ETCD_MAX_REPLY || bbuf_append(&w->in, data, size * n) < 0)
-		return 0;
-	return size * n;
+	if (w->in.len + n > ETCD_MAX_REPLY) {
+		w->overflow = true;
+		return -EMSGSIZE;
+	}
+	return bbuf_append(&w->in, data, n);
 }
 
 int etcd_watch_open(struct etcd *c, const char *prefix, int64_t start_rev, struct etcd_watch **ret, struct berr *e)
 {
 	_cleanup_json_ json_t *req = json_object();
+	_cleanup_free_ char *body = NULL;
 	json_t *cr = key_json(prefix, true);
 	struct etcd_watch *w;
+	int r;
 
 	if (!req || !cr || bjson_set(req, "create_request", cr) < 0 ||
 	    (start_rev > 0 && bjson_set(cr, "start_revision", i64_json(start_rev)) < 0) ||
 	    bjson_set(cr, "prev_kv", json_true()) < 0 || bjson_set(cr, "progress_notify", json_true()) < 0)
 		return berr_oom(e);
+	body = bjson_dump(req);
 	w = calloc(1, sizeof(*w));
-	if (!w)
-		return berr_oom(e);
-	w->body = bjson_dump(req);
-	w->multi = curl_api.multi_init();
-	w->easy = curl_api.easy_init();
-	w->headers = curl_api.slist_append(NULL, "Content-Type: application/json");
-	if (!w->body || !w->multi || !w->easy || !w->headers) {
-		etcd_watch_close(w);
+	if (!body || !w) {
+		free(w);
 		return berr_oom(e);
 	}
 	/* the endpoint that answered last; when it is down the stream breaks and the owner re-lists */
 	snprintf(w->url, sizeof(w->url), "%s/v3/watch", etcd_endpoint(c));
-	curl_api.easy_setopt(w->easy, CURLOPT_URL, w->url);
-	curl_api.easy_setopt(w->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_api.easy_setopt(w->easy, CURLOPT_HTTPHEADER, w->headers);
-	curl_api.easy_setopt(w->easy, CURLOPT_POSTFIELDS, w->body);
-	curl_api.easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(w->body));
-	curl_api.easy_setopt(w->easy, CURLOPT_WRITEFUNCTION, watch_write);
-	curl_api.easy_setopt(w->easy, CURLOPT_WRITEDATA, w);
-	curl_api.easy_setopt(w->easy, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-	curl_api.easy_setopt(w->easy, CURLOPT_PROTOCOLS_STR, "http");
-	curl_api.easy_setopt(w->easy, CURLOPT_NOPROXY, "*");
-	/* a peer that vanished without a word (host down) is noticed within seconds */
-	curl_api.easy_setopt(w->easy, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_api.easy_setopt(w->easy, CURLOPT_TCP_KEEPIDLE, 2L);
-	curl_api.easy_setopt(w->easy, CURLOPT_TCP_KEEPINTVL, 1L);
-	if (curl_api.multi_add_handle(w->multi, w->easy) != CURLM_OK) {
+	r = http_stream_open(w->url, body, strlen(body), 1000, &w->s, e);
+	if (r < 0) {
 		etcd_watch_close(w);
-		return berr_set(e, -EIO, "etcd watch: cannot start the request");
+		return berr_wrap(e, r, "etcd watch");
 	}
 	*ret = w;
 	return 0;
@@ -723,14 +669,7 @@ void etcd_watch_close(struct etcd_watch *w)
 {
 	if (!w)
 		return;
-	if (w->multi && w->easy)
-		curl_api.multi_remove_handle(w->multi, w->easy);
-	if (w->easy)
-		curl_api.easy_cleanup(w->easy);
-	if (w->multi)
-		curl_api.multi_cleanup(w->multi);
-	curl_api.slist_free_all(w->headers);
-	free(w->body);
+	http_stream_close(w->s);
 	bbuf_free(&w->in);
 	free(w);
 }
@@ -813,21 +752,13 @@ static int watch_line(struct etcd_watch *w, const char *line, size_t len, etcd_w
 
 int etcd_watch_poll(struct etcd_watch *w, int timeout_ms, int wake_fd, etcd_watch_fn fn, void *arg, struct berr *e)
 {
-	struct curl_waitfd extra = {.fd = wake_fd, .events = CURL_WAIT_POLLIN};
-	int running = 0, nfds, r = 0;
-	CURLMsg *m;
+	struct berr se = BERR_INIT;
+	int r = 0, sr;
 	char *nl;
 
 	if (w->done)
 		return berr_set(e, -EPIPE, "etcd watch: already ended");
-	if (curl_api.multi_poll(w->multi, wake_fd >= 0 ? &extra : NULL, wake_fd >= 0 ? 1 : 0, timeout_ms, &nfds) !=
-	    CURLM_OK)
-		return berr_set(e, -EIO, "etcd watch: poll failed");
-	if (curl_api.multi_perform(w->multi, &running) != CURLM_OK)
-		return berr_set(e, -EIO, "etcd watch: transfer failed");
-	while ((m = curl_api.multi_info_read(w->multi, &nfds)))
-		if (m->msg == CURLMSG_DONE)
-			w->result = m->data.result;
+	sr = http_stream_poll(w->s, timeout_ms, wake_fd, watch_body, w, &se);
 	/* whole lines only; a partial one waits for the rest */
 	while (r == 0 && w->in.len && (nl = memchr(w->in.p, '\n', w->in.len))) {
 		size_t len = (size_t)(nl - w->in.p);
@@ -841,14 +772,12 @@ int etcd_watch_poll(struct etcd_watch *w, int timeout_ms, int wake_fd, etcd_watc
 		w->done = true;
 		return r;
 	}
-	if (!running) {
-		long status = 0;
-
-		w->done = true;
-		curl_api.easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
-		if (w->result != CURLE_OK)
-			return berr_set(e, -EPIPE, "etcd watch %s: %s", w->url, curl_api.easy_strerror(w->result));
-		return berr_set(e, -EPIPE, "etcd watch %s: the stream ended (HTTP %ld)", w->url, status);
-	}
-	return 0;
+	if (sr == 0)
+		return 0;
+	w->done = true;
+	if (w->overflow)
+		return berr_set(e, -EPIPE, "etcd watch %s: a response longer than %d bytes", w->url, ETCD_MAX_REPLY);
+	if (sr < 0)
+		return berr_set(e, -EPIPE, "etcd watch %s: %s", w->url, berr_message(&se));
+	return berr_set(e, -EPIPE, "etcd watch %s: the stream ended (HTTP %d)", w->url, http_stream_status(w->s));
 }

@@ -1,9 +1,9 @@
-/* A client of etcd 3.4's v3 API through its JSON gateway (HTTP + JSON), over libcurl and jansson. */
+/* A client of etcd 3.4's v3 API through its JSON gateway (HTTP + JSON), over berth's HTTP client and jansson. */
 /*
  * Unary calls (put, range, delete, txn, lease grant / keepalive / revoke /
  * time-to-live) are blocking POSTs with a deadline on one reused connection;
- * a watch is a streaming POST driven by libcurl's multi interface, so its
- * owner polls it alongside its own timers. Keys are strings, values bytes;
+ * a watch is a streaming POST on a connection of its own (netd/fabric/http.h),
+ * so its owner polls it alongside its own timers. Keys are strings, values bytes;
  * both travel base64-encoded, int64 fields as decimal strings.
  *
  * A handle belongs to one thread at a time. When an endpoint cannot be

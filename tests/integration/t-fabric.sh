@@ -468,6 +468,167 @@ test_runtime_on_fabric() {
 	assert_not_contains "$(fab_netctl 3 ls)" "r1"
 }
 
+# IPv6 beside IPv4: a dual-stack fabric network; the third host joins later
+test_ipv6_reachability_matrix() {
+	local n i j src b6 out
+	local -A addr addr6
+	fab_up 2
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
+	fab_host 3
+	fab_netd_start 3
+	for n in 1 2 3; do
+		wait_for 10 fab_netctl "$n" network inspect fab || fail "host $n has no local network fab"
+	done
+	assert_eq "$(fab_netctl 1 --json fabric | jq -r '.networks[0] | "\(.subnet6) \(.host_prefix6)"')" "fd70::/48 64"
+	for n in 1 2 3; do
+		fab_container "$n" c$n fab >/dev/null || fail "attach on host $n"
+		addr[c$n]=$(fab_ip c$n)
+		addr6[c$n]=$(fab_ip6 c$n)
+		[ -n "${addr6[c$n]}" ] || fail "c$n has no IPv6 address"
+		# from its host's IPv6 block
+		b6=$(fab_netctl "$n" --json fabric | jq -r '.networks[0].block6')
+		assert_contains "$b6" "/64"
+		case ${addr6[c$n]} in "${b6%/64}"*) ;; *) fail "c$n's ${addr6[c$n]} is not in $b6" ;; esac
+	done
+	fab_container 1 c4 fab >/dev/null || fail "attach c4"
+	addr6[c4]=$(fab_ip6 c4)
+	# etcd: one IPv4 and one IPv6 block per host, under the network's blocks/ prefix
+	out=$(fab_etcdctl get --prefix /berth/v1/blocks/fab/ --keys-only | grep .)
+	assert_eq "$(grep -c ':' <<<"$out")" 3 "IPv6 blocks: $out"
+	assert_eq "$(grep -vc ':' <<<"$out")" 3 "IPv4 blocks: $out"
+	# kernel: per remote host an IPv6 route via its block's first address (onlink) and a permanent
+	# neighbour, on the same VXLAN device; the FDB entry is shared by both families
+	wait_for 5 eval "[ \$(fab_peer_routes6 1 | grep -c onlink) = 2 ]" || fail "IPv6 routes: $(fab_peer_routes6 1)"
+	b6=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block6')
+	assert_line "$(fab_peer_routes6 1)" "^${b6} via ${b6%/64} dev bfx1 .*onlink"
+	assert_eq "$(ip -n fh1 -6 neigh show dev bfx1 nud permanent | wc -l)" 2 "IPv6 neighbours on host 1"
+	assert_eq "$(ip -n fh1 -4 neigh show dev bfx1 nud permanent | wc -l)" 2 "IPv4 neighbours on host 1"
+	assert_eq "$(bridge -n fh1 fdb show dev bfx1 | grep -c permanent)" 2 "FDB entries on host 1"
+	b6=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block6')
+	assert_contains "$(ip -n fh1 -6 addr show dev bfx1)" "inet6 ${b6%/64}/128"
+	assert_not_contains "$(ip -n fh1 -6 addr show dev bfx1)" "fe80:"
+	assert_eq "$(ip netns exec fh1 cat /proc/sys/net/ipv6/conf/bfx1/accept_ra)" 0
+	# TCP over IPv6 both ways between every pair, the container's own address seen everywhere
+	for i in c1 c2 c3 c4; do
+		serve "$i" "${addr6[$i]}" 8080 "$i"
+	done
+	for i in c1 c2 c3 c4; do
+		for j in c1 c2 c3 c4; do
+			[ "$i" = "$j" ] && continue
+			src=$(seen_source "$i" "${addr6[$j]}" 8080)
+			assert_eq "$src" "${addr6[$i]}" "IPv6 source seen by $j from $i"
+		done
+	done
+	bping c3 -6 -c 3 -i 0.2 -W 2 "${addr6[c2]}" >/dev/null || fail "ping -6 c3 -> c2"
+	bping c1 -6 -c 2 -i 0.2 -W 2 "${addr6[c3]}" >/dev/null || fail "ping -6 c1 -> c3 (joined later)"
+	# IPv4 still carried beside it
+	bping c3 -c 2 -i 0.2 -W 2 "${addr[c1]}" >/dev/null || fail "ping c3 -> c1 over IPv4"
+	# netctl: blocks of both families, IPv6 overlay routes
+	assert_contains "$(fab_netctl 1 fabric)" "fab:${b6}"
+	assert_eq "$(fab_netctl 1 --json network inspect fab | jq '[.fabric.hosts[].block6] | length')" 3
+	out=$(fab_netctl 1 routes c1)
+	b6=$(fab_netctl 3 --json fabric | jq -r '.networks[0].block6')
+	assert_line "$out" "^${b6} +${b6%/64} +bfx1 +h3 +192.0.2.13 +fabric$"
+	assert_eq "$(fab_netctl 1 --json routes c1 | jq '.overlay_routes | length')" 4
+	assert_contains "$(fab_netctl 1 graph)" "fabric 10.70.0.0/16 fd70::/48 (vxlan, VNI 1)"
+	assert_contains "$(fab_netctl 1 graph)" "$b6"
+}
+
+# IPv6-only fabric networks; host-gw refuses IPv6
+test_ipv6_only_and_hostgw_refused() {
+	local a b out
+	fab_up 2
+	assert_ok fab_netctl 1 network create six --subnet6 fd71::/56 --fabric
+	wait_for 10 fab_netctl 2 network inspect six || fail "host 2 has no six"
+	assert_eq "$(fab_netctl 2 --json fabric | jq -r '.networks[0].host_prefix6')" 72
+	assert_eq "$(fab_netctl 2 --json network inspect six | jq -r .subnet)" null
+	a=$(fab_container 1 a six; fab_ip6 a)
+	b=$(fab_container 2 b six; fab_ip6 b)
+	[ -n "$a" ] && [ -n "$b" ] || fail "no IPv6 addresses: '$a' '$b'"
+	assert_eq "$(ip -n a -4 -o addr show dev eth0 | wc -l)" 0 "IPv4 on an IPv6-only network"
+	serve a "$a" 8080 a
+	assert_eq "$(seen_source b "$a" 8080)" "$b"
+	assert_eq "$(ip -n fh1 -4 route show proto 98 | wc -l)" 0
+	# host-gw routes via the IPv4 underlay: refused, saying so
+	out=$(fab_netctl 1 network create hg6 --subnet 10.81.0.0/16 --subnet6 fd81::/48 --fabric --mode host-gw 2>&1) &&
+		fail "host-gw with IPv6 accepted"
+	assert_contains "$out" "host-gw mode carries IPv4 only"
+	# definitions: overlap and a different definition of the same name
+	out=$(fab_netctl 1 network create six2 --subnet6 fd71::/48 --fabric 2>&1) && fail "an overlap accepted"
+	assert_contains "$out" "overlaps"
+	out=$(fab_netctl 1 network create six --subnet6 fd71::/56 --host-prefix6 80 --fabric 2>&1) &&
+		fail "another definition accepted"
+	assert_contains "$out" "exists with"
+	assert_ok fab_netctl 1 network create six --subnet6 fd71::/56 --fabric
+}
+
+# isolation between two dual-stack fabric networks holds over IPv6 across hosts
+test_ipv6_isolation_between_fabric_networks() {
+	local a b c
+	fab_up 2
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
+	assert_ok fab_netctl 2 network create other --subnet 10.71.0.0/16 --subnet6 fd71::/48 --fabric
+	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
+	wait_for 10 fab_netctl 1 network inspect other || fail "host 1 has no other"
+	fab_container 1 a fab >/dev/null
+	fab_container 2 b fab >/dev/null
+	fab_container 2 c other >/dev/null
+	a=$(fab_ip6 a)
+	b=$(fab_ip6 b)
+	c=$(fab_ip6 c)
+	assert_contains "$c" "fd71:"
+	serve a "$a" 8080 a
+	assert_eq "$(seen_source b "$a" 8080)" "$b"
+	request c "$a" 8080 1000 >/dev/null 2>&1 && fail "other reached fab across hosts over IPv6"
+	serve c "$c" 8081 c
+	request a "$c" 8081 1000 >/dev/null 2>&1 && fail "fab reached other across hosts over IPv6"
+	bping a -6 -c 1 -W 1 "$c" >/dev/null 2>&1 && fail "ping -6 across fabric networks"
+	return 0
+}
+
+# an IPv6 route and neighbour deleted by hand come back with the next resync
+test_ipv6_hand_deleted_entries_come_back() {
+	local a b b6
+	fab_up 2
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
+	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
+	fab_container 1 a fab >/dev/null
+	fab_container 2 b fab >/dev/null
+	a=$(fab_ip6 a)
+	b=$(fab_ip6 b)
+	serve a "$a" 8080 a
+	assert_eq "$(seen_source b "$a" 8080)" "$b"
+	b6=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block6')
+	ip -n fh1 -6 route del "$b6"
+	ip -n fh1 -6 neigh del "${b6%/64}" dev bfx1
+	# a stale one of ours is taken away (and the IPv4 entries stay untouched meanwhile)
+	ip -n fh1 -6 route add fd70:0:0:ffff::/64 via fd70:0:0:ffff:: dev bfx1 onlink proto 98
+	assert_eq "$(fab_peer_routes6 1 | grep -c "^$b6")" 0
+	wait_for 10 eval "fab_peer_routes6 1 | grep -q '^$b6 '" || fail "IPv6 route not restored"
+	wait_for 5 eval "ip -n fh1 -6 neigh show dev bfx1 nud permanent | grep -q '^${b6%/64} '" ||
+		fail "IPv6 neighbour not restored"
+	wait_for 5 eval "! fab_peer_routes6 1 | grep -q fd70:0:0:ffff" || fail "stale IPv6 route kept"
+	wait_for 5 request b "$a" 8080 500 || fail "IPv6 traffic does not flow again"
+	assert_eq "$(seen_source b "$a" 8080)" "$b"
+}
+
+# two IPv6 blocks for three hosts (an IPv6-only network): no block is held twice
+test_racing_hosts_never_share_a_block6() {
+	local n blocks
+	fab_up 3
+	fab_netctl 1 network create tiny6 --subnet6 fd72::/63 --fabric --host-prefix6 64 >/dev/null 2>&1 || true
+	sleep 2
+	blocks=$(fab_etcdctl get --prefix /berth/v1/blocks/tiny6/ --keys-only | grep . | sort)
+	assert_eq "$(echo "$blocks" | wc -l)" 2 "blocks taken: $blocks"
+	assert_eq "$(echo "$blocks" | sort -u | wc -l)" 2
+	local locals=()
+	for n in 1 2 3; do
+		locals+=("$( (fab_netctl "$n" --json network inspect tiny6 2>/dev/null || true) | jq -r '.subnet6 // empty')")
+	done
+	assert_eq "$(printf '%s\n' "${locals[@]}" | grep . | wc -l)" 2 "hosts with a local block6: ${locals[*]}"
+	assert_eq "$(printf '%s\n' "${locals[@]}" | grep . | sort -u | wc -l)" 2 "a block6 held twice: ${locals[*]}"
+}
+
 t "reachability matrix across 3 hosts, sources kept" test_reachability_matrix
 t "netctl graph draws hosts and tunnels, netctl routes the overlay routes" test_netctl_graph_and_routes
 t "berth-cni on a fabric network takes its host's block" test_cni_on_fabric
@@ -483,4 +644,9 @@ t "etcd stopped: data plane stays, attach works, converges after" test_etcd_outa
 t "netd kill -9 and restart: no packet lost" test_netd_kill9_loses_no_packet
 t "entries deleted by hand come back" test_hand_deleted_entries_come_back
 t "hosts racing for blocks never share one" test_racing_hosts_never_share_a_block
+t "IPv6: reachability matrix on a dual-stack network, sources kept, a host joining later" test_ipv6_reachability_matrix
+t "IPv6: an IPv6-only fabric network; host-gw refuses IPv6" test_ipv6_only_and_hostgw_refused
+t "IPv6: isolation between fabric networks across hosts" test_ipv6_isolation_between_fabric_networks
+t "IPv6: a route and neighbour deleted by hand come back" test_ipv6_hand_deleted_entries_come_back
+t "IPv6: hosts racing for blocks never share one" test_racing_hosts_never_share_a_block6
 t_done

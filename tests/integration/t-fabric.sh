@@ -412,28 +412,34 @@ test_netctl_graph_and_routes() {
 	assert_not_contains "$(fab_netctl 1 --json routes a | jq -r '.routes[].protocol')" fabric
 }
 
-# berth-cni on host 2, on the same state store as its netd: the address comes from host 2's block
+# berth-cni on host 2, on the same state store as its netd: the addresses come from host 2's blocks
 test_cni_on_fabric() {
-	local conf res ip block2 a
+	local conf res ip ip6 block2 block62 a a6
 	fab_up 2
-	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
 	a=$(fab_container 1 a fab)
+	a6=$(fab_ip6 a)
 	serve a "$a" 8080 a
+	serve a "$a6" 8086 a6
 	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
 	block2=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block')
+	block62=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block6')
 	conf=$(jq -cn --arg d "$FAB_DIR/h2/state" '{cniVersion: "1.0.0", name: "fab", type: "berth-cni", bridge: "fab",
 		isGateway: true, isDefaultGateway: true, ipMasq: true, dataDir: $d}')
 	netns_add cnic
 	res=$(printf '%s' "$conf" | ip netns exec fh2 env CNI_COMMAND=ADD CNI_CONTAINERID=cnic CNI_NETNS=/run/netns/cnic \
 		CNI_IFNAME=eth0 CNI_PATH="$BIN" berth-cni) || fail "berth-cni ADD: $res"
-	ip=$(jq -r '.ips[0].address' <<<"$res")
+	ip=$(jq -r '.ips[] | select(.address | contains(".")) | .address' <<<"$res")
+	ip6=$(jq -r '.ips[] | select(.address | contains(":")) | .address' <<<"$res")
 	assert_eq "${ip%.*}.0/24" "$block2" "address of the CNI container in host 2's block"
+	case $ip6 in "${block62%/64}"*/64) ;; *) fail "IPv6 address $ip6 of the CNI container not in $block62" ;; esac
 	assert_contains "$(fab_netctl 2 ls)" "cnic"
 	assert_contains "$(ip -n cnic link show eth0)" "mtu 1450"
 	# across the fabric both ways, the sources kept
 	assert_eq "$(seen_source cnic "$a" 8080)" "${ip%/*}"
 	serve cnic "${ip%/*}" 8080 cnic
 	assert_eq "$(seen_source a "${ip%/*}" 8080)" "$a"
+	assert_eq "$(seen_source cnic "$a6" 8086)" "${ip6%/*}"
 	printf '%s' "$conf" | ip netns exec fh2 env CNI_COMMAND=DEL CNI_CONTAINERID=cnic CNI_NETNS=/run/netns/cnic \
 		CNI_IFNAME=eth0 CNI_PATH="$BIN" berth-cni || fail "berth-cni DEL"
 	assert_not_contains "$(fab_netctl 2 ls)" "cnic"
@@ -442,12 +448,13 @@ test_cni_on_fabric() {
 
 # berth run on host 3 with the netd hand-off (berth.network): the container is on the fabric
 test_runtime_on_fabric() {
-	local a addr ip block3
+	local a addr ip block3 addr6 block63
 	fab_up 3
-	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
 	a=$(fab_container 1 a fab)
 	wait_for 10 fab_netctl 3 network inspect fab || fail "host 3 has no fab"
 	block3=$(fab_netctl 3 --json fabric | jq -r '.networks[0].block')
+	block63=$(fab_netctl 3 --json fabric | jq -r '.networks[0].block6')
 	rt_config "$TMP/r1" ns="pid network ipc uts mount" \
 		top_extra=',"annotations":{"berth.network":"fab"}' \
 		args='["sh","-c","while :; do nc -l -p 80 -e echo hello-from-r1; done"]'
@@ -457,6 +464,9 @@ test_runtime_on_fabric() {
 	addr=$(berth state r1 | sed -n 's/.*"berth.network.address": "\([0-9./]*\)".*/\1/p')
 	ip=${addr%/*}
 	assert_eq "${ip%.*}.0/24" "$block3" "the container's address in host 3's block"
+	addr6=$(berth state r1 | jq -r '.annotations["berth.network.address6"]')
+	case $addr6 in "${block63%/64}"*/64) ;; *) fail "the container's IPv6 address $addr6 not in $block63" ;; esac
+	bping a -6 -c 2 -i 0.2 -W 2 "${addr6%/*}" >/dev/null || fail "ping -6 from host 1 to the container on host 3"
 	assert_contains "$(fab_netctl 3 ls)" "r1"
 	assert_contains "$(nsenter --net=/proc/$(rt_state_field r1 pid)/ns/net ip link show eth0)" "mtu 1450"
 	wait_for 5 eval "echo | ip netns exec a busybox nc -w 2 $ip 80 | grep -q hello-from-r1" ||

@@ -30,6 +30,37 @@ seen_source() {
 	echo "${out#* }"
 }
 
+# sources_kept NAME=ADDR...: each container serves on ADDR:8080 and reaches every other one, which sees
+# it with its own address: no masquerade inside the fabric
+sources_kept() {
+	local -A at
+	local p i j
+	for p in "$@"; do
+		at[${p%%=*}]=${p#*=}
+	done
+	for i in "${!at[@]}"; do
+		serve "$i" "${at[$i]}" 8080 "$i"
+	done
+	for i in "${!at[@]}"; do
+		for j in "${!at[@]}"; do
+			[ "$i" = "$j" ] && continue
+			assert_eq "$(seen_source "$i" "${at[$j]}" 8080)" "${at[$i]}" "source seen by $j from $i"
+		done
+	done
+}
+
+# networks_apart A B C: containers a (host 1) and b (host 2) of one fabric network reach each other at
+# addresses A and B, c (host 2, another fabric network) at C reaches neither way
+networks_apart() {
+	serve a "$1" 8080 a
+	assert_eq "$(seen_source b "$1" 8080)" "$2"
+	# from the other network, across hosts: nothing
+	request c "$1" 8080 1000 >/dev/null 2>&1 && fail "other reached fab across hosts ($1)"
+	serve c "$3" 8081 c
+	request a "$3" 8081 1000 >/dev/null 2>&1 && fail "fab reached other across hosts ($3)"
+	return 0
+}
+
 # Two hosts on fab, container a on host 1 serving on 8080, b on host 2 reaching it: $A, $B.
 two_hosts_a_to_b() {
 	fab_up 2
@@ -42,7 +73,7 @@ two_hosts_a_to_b() {
 }
 
 test_reachability_matrix() {
-	local n i j ip src
+	local n ip
 	local -A addr
 	fab_up 3
 	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
@@ -72,17 +103,7 @@ test_reachability_matrix() {
 	assert_eq "$(fab_peer_routes 1 | grep -c onlink)" 2 "overlay routes on host 1"
 	assert_eq "$(ip -n fh1 neigh show dev bfx1 nud permanent | wc -l)" 2 "neighbours on host 1"
 	assert_eq "$(bridge -n fh1 fdb show dev bfx1 | grep -c permanent)" 2 "FDB entries on host 1"
-	for i in c1 c2 c3 c4; do
-		serve "$i" "${addr[$i]}" 8080 "$i"
-	done
-	for i in c1 c2 c3 c4; do
-		for j in c1 c2 c3 c4; do
-			[ "$i" = "$j" ] && continue
-			src=$(seen_source "$i" "${addr[$j]}" 8080)
-			# every host sees the container's own address: no masquerade inside the fabric
-			assert_eq "$src" "${addr[$i]}" "source seen by $j from $i"
-		done
-	done
+	sources_kept c1="${addr[c1]}" c2="${addr[c2]}" c3="${addr[c3]}" c4="${addr[c4]}"
 	bping c3 -c 3 -i 0.2 -W 2 "${addr[c2]}" >/dev/null || fail "ping c3 -> c2"
 }
 
@@ -99,13 +120,7 @@ test_isolation_between_fabric_networks() {
 	b=$(fab_container 2 b fab)
 	c=$(fab_container 2 c other)
 	assert_contains "$c" "10.71."
-	serve a "$a" 8080 a
-	assert_eq "$(seen_source b "$a" 8080)" "$b"
-	# from the other network, across hosts: nothing
-	request c "$a" 8080 1000 >/dev/null 2>&1 && fail "other reached fab across hosts"
-	serve c "$c" 8081 c
-	request a "$c" 8081 1000 >/dev/null 2>&1 && fail "fab reached other across hosts"
-	return 0
+	networks_apart "$a" "$b" "$c"
 }
 
 test_host_joining_later() {
@@ -219,22 +234,28 @@ test_hand_deleted_entries_come_back() {
 	assert_eq "$(seen_source b "$a" 8080)" "$b"
 }
 
-test_racing_hosts_never_share_a_block() {
-	local n blocks
+# hosts_race_for_two_blocks NET FIELD CREATE-OPTIONS...: NET has two blocks for three hosts, all claiming
+# at once when the network appears; FIELD (subnet, subnet6) of each host's local network is its block
+hosts_race_for_two_blocks() {
+	local net=$1 field=$2 n blocks
+	shift 2
 	fab_up 3
-	# two blocks for three hosts, all claiming at once when the network appears
-	fab_netctl 1 network create tiny --subnet 10.72.0.0/23 --fabric --host-prefix 24 >/dev/null 2>&1 || true
+	fab_netctl 1 network create "$net" "$@" --fabric >/dev/null 2>&1 || true
 	sleep 2
-	blocks=$(fab_etcdctl get --prefix /berth/v1/blocks/tiny/ --keys-only | grep . | sort)
+	blocks=$(fab_etcdctl get --prefix "/berth/v1/blocks/$net/" --keys-only | grep . | sort)
 	assert_eq "$(echo "$blocks" | wc -l)" 2 "blocks taken: $blocks"
 	assert_eq "$(echo "$blocks" | sort -u | wc -l)" 2
 	# every block belongs to exactly one host, and no two hosts hold the same one locally
 	local locals=()
 	for n in 1 2 3; do
-		locals+=("$( (fab_netctl "$n" --json network inspect tiny 2>/dev/null || true) | jq -r '.subnet // empty')")
+		locals+=("$( (fab_netctl "$n" --json network inspect "$net" 2>/dev/null || true) | jq -r ".$field // empty")")
 	done
 	assert_eq "$(printf '%s\n' "${locals[@]}" | grep . | wc -l)" 2 "hosts with a local block: ${locals[*]}"
 	assert_eq "$(printf '%s\n' "${locals[@]}" | grep . | sort -u | wc -l)" 2 "a block held twice: ${locals[*]}"
+}
+
+test_racing_hosts_never_share_a_block() {
+	hosts_race_for_two_blocks tiny subnet --subnet 10.72.0.0/23 --host-prefix 24
 }
 
 test_vxlan_only_from_known_hosts() {
@@ -480,7 +501,7 @@ test_runtime_on_fabric() {
 
 # IPv6 beside IPv4: a dual-stack fabric network; the third host joins later
 test_ipv6_reachability_matrix() {
-	local n i j src b6 out
+	local n b6 out
 	local -A addr addr6
 	fab_up 2
 	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
@@ -519,16 +540,7 @@ test_ipv6_reachability_matrix() {
 	assert_not_contains "$(ip -n fh1 -6 addr show dev bfx1)" "fe80:"
 	assert_eq "$(ip netns exec fh1 cat /proc/sys/net/ipv6/conf/bfx1/accept_ra)" 0
 	# TCP over IPv6 both ways between every pair, the container's own address seen everywhere
-	for i in c1 c2 c3 c4; do
-		serve "$i" "${addr6[$i]}" 8080 "$i"
-	done
-	for i in c1 c2 c3 c4; do
-		for j in c1 c2 c3 c4; do
-			[ "$i" = "$j" ] && continue
-			src=$(seen_source "$i" "${addr6[$j]}" 8080)
-			assert_eq "$src" "${addr6[$i]}" "IPv6 source seen by $j from $i"
-		done
-	done
+	sources_kept c1="${addr6[c1]}" c2="${addr6[c2]}" c3="${addr6[c3]}" c4="${addr6[c4]}"
 	bping c3 -6 -c 3 -i 0.2 -W 2 "${addr6[c2]}" >/dev/null || fail "ping -6 c3 -> c2"
 	bping c1 -6 -c 2 -i 0.2 -W 2 "${addr6[c3]}" >/dev/null || fail "ping -6 c1 -> c3 (joined later)"
 	# IPv4 still carried beside it
@@ -587,11 +599,7 @@ test_ipv6_isolation_between_fabric_networks() {
 	b=$(fab_ip6 b)
 	c=$(fab_ip6 c)
 	assert_contains "$c" "fd71:"
-	serve a "$a" 8080 a
-	assert_eq "$(seen_source b "$a" 8080)" "$b"
-	request c "$a" 8080 1000 >/dev/null 2>&1 && fail "other reached fab across hosts over IPv6"
-	serve c "$c" 8081 c
-	request a "$c" 8081 1000 >/dev/null 2>&1 && fail "fab reached other across hosts over IPv6"
+	networks_apart "$a" "$b" "$c"
 	bping a -6 -c 1 -W 1 "$c" >/dev/null 2>&1 && fail "ping -6 across fabric networks"
 	return 0
 }
@@ -624,19 +632,7 @@ test_ipv6_hand_deleted_entries_come_back() {
 
 # two IPv6 blocks for three hosts (an IPv6-only network): no block is held twice
 test_racing_hosts_never_share_a_block6() {
-	local n blocks
-	fab_up 3
-	fab_netctl 1 network create tiny6 --subnet6 fd72::/63 --fabric --host-prefix6 64 >/dev/null 2>&1 || true
-	sleep 2
-	blocks=$(fab_etcdctl get --prefix /berth/v1/blocks/tiny6/ --keys-only | grep . | sort)
-	assert_eq "$(echo "$blocks" | wc -l)" 2 "blocks taken: $blocks"
-	assert_eq "$(echo "$blocks" | sort -u | wc -l)" 2
-	local locals=()
-	for n in 1 2 3; do
-		locals+=("$( (fab_netctl "$n" --json network inspect tiny6 2>/dev/null || true) | jq -r '.subnet6 // empty')")
-	done
-	assert_eq "$(printf '%s\n' "${locals[@]}" | grep . | wc -l)" 2 "hosts with a local block6: ${locals[*]}"
-	assert_eq "$(printf '%s\n' "${locals[@]}" | grep . | sort -u | wc -l)" 2 "a block6 held twice: ${locals[*]}"
+	hosts_race_for_two_blocks tiny6 subnet6 --subnet6 fd72::/63 --host-prefix6 64
 }
 
 t "reachability matrix across 3 hosts, sources kept" test_reachability_matrix

@@ -503,13 +503,15 @@ static bool attr_ip(const struct nlattr *a, uint8_t family, struct k_ip *ret)
 /* Inside the target's subnet of that family (a family the network does not have: never). */
 static bool in_scope(const struct fk_target *t, const struct k_ip *dst, uint8_t prefix)
 {
-	if (dst->family == AF_INET6) {
-		struct in6_addr a;
+	struct in6_addr a;
+	uint32_t be;
 
+	if (dst->family == AF_INET6) {
 		memcpy(&a, dst->a, 16);
 		return t->scope6.prefix && prefix >= t->scope6.prefix && baddr_in6(&t->scope6, &a);
 	}
-	return t->scope.prefix && prefix >= t->scope.prefix && baddr_in4(&t->scope, ntohl(*(const uint32_t *)dst->a));
+	memcpy(&be, dst->a, 4);
+	return t->scope.prefix && prefix >= t->scope.prefix && baddr_in4(&t->scope, ntohl(be));
 }
 
 static int route_cb(struct nl_msg *msg, void *arg)

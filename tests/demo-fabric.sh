@@ -2,9 +2,9 @@
 # make demo-fabric: the fabric across hosts on one machine. etcd and three simulated hosts (each a
 # network namespace with its own netd, socket, run and state directories), joined through an underlay
 # bridge in a "switch" namespace on 192.0.2.0/24 (TEST-NET-1, never the machine's own uplink); a
-# fabric network, a web server on host 1 and a client on host 3 fetching from it by name (host 3's
-# netd answers DNS with the names every host publishes in etcd), the fabric as host 3 sees it and its
-# overlay routes; host 2's netd killed and brought back; then everything taken down.
+# dual-stack fabric network, a web server on host 1 and a client on host 3 fetching from it by name
+# (host 3's netd answers DNS with the names every host publishes in etcd) and over IPv6, the fabric as
+# host 3 sees it and its overlay routes of both families; host 2's netd killed and brought back; then everything taken down.
 #
 # Everything happens inside tests/harness/sandbox (fresh network, mount and pid namespaces, a scratch
 # directory): whatever the demo makes dies with it, so it leaves nothing behind even when interrupted.
@@ -29,8 +29,8 @@ say "etcd on $FAB_ETCD_IP in the switch namespace, three hosts on 192.0.2.0/24, 
 fab_up 3
 show fab_netctl 1 fabric
 
-say "a fabric network: stored in etcd, created on every host on a block of its own"
-show fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
+say "a fabric network, IPv4 and IPv6: stored in etcd, created on every host on blocks of its own"
+show fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
 for n in 1 2 3; do wait_for 10 fab_netctl "$n" network inspect fab || fail "host $n has no fab"; done
 
 say "a web server on host 1 named web (alias www), a client on host 3"
@@ -43,6 +43,9 @@ _t_pids+=($!)
 serve web "$web" 8080 web
 wait_for 5 request client "$web" 8080 500 || fail "the client cannot reach the web server"
 echo "the web server saw the client as: $(request client "$web" 8080 2000) (its own address: $client)"
+web6=$(fab_ip6 web)
+serve web "$web6" 8086 web6
+echo "over IPv6 it saw: $(request client "$web6" 8086 2000) (the client's own: $(fab_ip6 client))"
 
 say "by name: host 3's netd answers DNS on the client's gateway, with the names of every host"
 # the client's resolv.conf from the dns object netd gives for the network (what the runtime writes)
@@ -67,7 +70,8 @@ fi
 say "host 3's view of the fabric, and its overlay routes (one per remote host, proto 98)"
 show fab_netctl 3 fabric
 show ip -n fh3 route show proto 98
-show ip -n fh3 neigh show dev bfx1
+show ip -n fh3 -6 route show proto 98
+show ip -n fh3 neigh show dev bfx1 nud permanent
 show bridge -n fh3 fdb show dev bfx1
 show fab_netctl 3 routes client
 

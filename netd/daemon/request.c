@@ -47,7 +47,9 @@ static const struct {
 	{NETD_OP_TEARDOWN, REQ_TEARDOWN, {NULL}},
 	{NETD_OP_DNS, REQ_DNS, {"network", NULL}},
 	{NETD_OP_FABRIC, REQ_FABRIC, {NULL}},
-	{NETD_OP_FABRIC_CREATE, REQ_FABRIC_CREATE, {"name", "subnet", "host_prefix", "mode", NULL}},
+	{NETD_OP_FABRIC_CREATE,
+	 REQ_FABRIC_CREATE,
+	 {"name", "subnet", "host_prefix", "subnet6", "host_prefix6", "mode", NULL}},
 	{NETD_OP_FABRIC_RM, REQ_FABRIC_RM, {"name", NULL}},
 	{NETD_OP_FABRIC_RESULT, REQ_FABRIC_RESULT, {"ticket", NULL}},
 };
@@ -388,18 +390,25 @@ static int parse_args(const json_t *j, struct req *q, struct berr *e)
 	case REQ_FABRIC:
 		return 0;
 	case REQ_FABRIC_CREATE: {
-		int64_t hp = 0;
+		int64_t hp = 0, hp6 = 0;
 
 		if ((r = req_name(j, "name", ENG_NAME_MAX, &q->name, e)) < 0 ||
-		    (r = bjson_req_str(j, "subnet", "", &s, e)) < 0)
+		    (r = bjson_get_str(j, "subnet", "", &s, e)) < 0)
 			return r;
-		r = baddr_parse_cidr4(s, false, &q->net.subnet, e);
-		if (r < 0)
+		if (r > 0 && (r = baddr_parse_cidr4(s, false, &q->net.subnet, e)) < 0)
 			return berr_wrap(e, r, "subnet");
+		if ((r = bjson_get_str(j, "subnet6", "", &s, e)) < 0)
+			return r;
+		if (r > 0 && (r = baddr_parse_cidr6(s, false, &q->net.subnet6, e)) < 0)
+			return berr_wrap(e, r, "subnet6");
+		if (!q->net.subnet.prefix && !q->net.subnet6.prefix)
+			return berr_set(e, -EINVAL, "subnet: missing (give subnet, subnet6 or both)");
 		if ((r = bjson_get_int(j, "host_prefix", "", 1, 30, &hp, e)) < 0 ||
+		    (r = bjson_get_int(j, "host_prefix6", "", 1, 120, &hp6, e)) < 0 ||
 		    (r = bjson_get_str(j, "mode", "", &q->mode, e)) < 0)
 			return r;
 		q->host_prefix = (unsigned)hp;
+		q->host_prefix6 = (unsigned)hp6;
 		if (q->mode && strcmp(q->mode, "vxlan") != 0 && strcmp(q->mode, "host-gw") != 0)
 			return berr_set(e, -EINVAL, "mode: '%s' is not vxlan or host-gw", q->mode);
 		return 0;

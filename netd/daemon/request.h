@@ -61,9 +61,10 @@ struct req {
 	const char *dns_name; /* attach: "name" */
 	const char *aliases[ENG_MAX_ALIASES];
 	size_t n_aliases;
-	unsigned host_prefix; /* fabric.network.create (0: default); name, net.subnet */
-	const char *mode;     /* fabric.network.create: "vxlan" / "host-gw" (NULL: netd's default) */
-	uint64_t ticket;      /* fabric.result */
+	unsigned host_prefix; /* fabric.network.create (0: default); name, net.subnet, net.subnet6 */
+	unsigned host_prefix6;
+	const char *mode; /* fabric.network.create: "vxlan" / "host-gw" (NULL: netd's default) */
+	uint64_t ticket;  /* fabric.result */
 };
 
 /* Parse and validate one request line (without its newline). On success free with req_free. */

@@ -297,6 +297,17 @@ static json_t *ticket_reply(uint64_t ticket)
 	return req_ok_reply(o);
 }
 
+static int fabric_create(struct fabric *f, const struct req *q, uint64_t *ret_ticket, struct berr *e)
+{
+	struct fabric_net def = {.subnet = q->net.subnet,
+				 .host_prefix = (uint8_t)q->host_prefix,
+				 .subnet6 = q->net.subnet6,
+				 .host_prefix6 = (uint8_t)q->host_prefix6};
+
+	snprintf(def.name, sizeof(def.name), "%s", q->name);
+	return fabric_network_create(f, &def, q->mode, ret_ticket, e);
+}
+
 static json_t *do_fabric(struct req_ctx *ctx, const struct req *q)
 {
 	struct berr e = BERR_INIT;
@@ -309,7 +320,7 @@ static json_t *do_fabric(struct req_ctx *ctx, const struct req *q)
 	case REQ_FABRIC:
 		return req_ok_reply(fabric_status(ctx->fabric));
 	case REQ_FABRIC_CREATE:
-		r = fabric_network_create(ctx->fabric, q->name, &q->net.subnet, q->host_prefix, q->mode, &ticket, &e);
+		r = fabric_create(ctx->fabric, q, &ticket, &e);
 		return r < 0 ? fail(r, &e) : ticket_reply(ticket);
 	case REQ_FABRIC_RM:
 		r = fabric_network_remove(ctx->fabric, q->name, &ticket, &e);

@@ -22,11 +22,10 @@
 
 /* ------------------------------------------------------------------ model */
 
-static struct f_block *find_block(struct fabric *f, const char *net, const struct bcidr4 *b)
+static struct f_block *find_block(struct fabric *f, const char *net, const struct fabric_blk *b)
 {
 	for (size_t i = 0; i < f->n_blocks; i++)
-		if (f->blocks[i].block.addr == b->addr && f->blocks[i].block.prefix == b->prefix &&
-		    strcmp(f->blocks[i].net, net) == 0)
+		if (fabric_blk_eq(&f->blocks[i].block, b) && strcmp(f->blocks[i].net, net) == 0)
 			return &f->blocks[i];
 	return NULL;
 }
@@ -107,13 +106,30 @@ static void net_target(struct fabric *f, const struct f_net *n, struct fk_target
 	t->ifindex = n->def.mode == FABRIC_HOSTGW ? f->ul.ifindex : n->ifindex;
 	t->hostgw = n->def.mode == FABRIC_HOSTGW;
 	t->scope = n->def.subnet;
+	t->scope6 = n->def.subnet6;
 }
 
 static void block_peer(const struct f_block *b, struct fk_peer *p)
 {
-	p->block = b->block;
+	memset(p, 0, sizeof(*p));
+	p->is6 = b->block.is6;
+	p->block = b->block.v4;
+	p->block6 = b->block.v6;
 	p->underlay = b->val.underlay;
 	memcpy(p->mac, b->val.vtep_mac, 6);
+}
+
+/* Another programmed block of b's host on b's network (its other family): the FDB entry serves it too. */
+static bool fdb_shared(struct fabric *f, const struct f_block *b)
+{
+	for (size_t i = 0; i < f->n_blocks; i++) {
+		const struct f_block *o = &f->blocks[i];
+
+		if (o != b && o->programmed && strcmp(o->net, b->net) == 0 && strcmp(o->val.node, b->val.node) == 0 &&
+		    memcmp(o->val.vtep_mac, b->val.vtep_mac, 6) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Another programmed block of a VXLAN network than skip comes from this underlay address. */
@@ -188,6 +204,7 @@ static void program_block(struct fabric *f, struct f_block *b, bool add)
 		return;
 	net_target(f, n, &t);
 	block_peer(b, &p);
+	p.fdb_shared = !add && fdb_shared(f, b);
 	/* a new peer's VXLAN is let in before anything is routed to it (its answers come that way) */
 	if (add && n->def.mode == FABRIC_VXLAN)
 		vxlan_source(f, b, b->val.underlay, true);
@@ -325,7 +342,7 @@ static void own_block_value(struct fabric *f, const struct f_net *n, struct fabr
  * (create_revision == 0) or is ours already (same node, any lease: re-put
  * on our current lease). 1 claimed, 0 someone else has it.
  */
-static int claim(struct fabric *f, struct f_net *n, const struct bcidr4 *b, struct berr *e)
+static int claim(struct fabric *f, struct f_net *n, const struct fabric_blk *b, struct berr *e)
 {
 	struct fabric_block val;
 	struct etcd_kvs kvs = {0};
@@ -390,69 +407,107 @@ static int claim(struct fabric *f, struct f_net *n, const struct bcidr4 *b, stru
 	return ok ? 1 : 0;
 }
 
-/* This host's block of n: the one etcd says is ours (re-put on our lease when needed), else a new one. */
-static int own_block_ensure(struct fabric *f, struct f_net *n, struct berr *e)
+/* The block the local network has of the family, if any. */
+static bool net_block(const struct f_net *n, bool is6, struct fabric_blk *ret)
 {
-	_cleanup_free_ struct bcidr4 *taken = NULL;
+	memset(ret, 0, sizeof(*ret));
+	ret->is6 = is6;
+	ret->v4 = n->block;
+	ret->v6 = n->block6;
+	return is6 ? n->have_block6 : n->have_block;
+}
+
+static void net_block_set(struct f_net *n, const struct fabric_blk *b, bool have)
+{
+	if (b->is6) {
+		n->have_block6 = have;
+		if (have)
+			n->block6 = b->v6;
+	} else {
+		n->have_block = have;
+		if (have)
+			n->block = b->v4;
+	}
+}
+
+/* This host's block of n of the family: the one etcd says is ours (re-put on our lease when needed), else a new one. */
+static int own_block_ensure_family(struct fabric *f, struct f_net *n, bool is6, struct berr *e)
+{
+	_cleanup_free_ struct fabric_blk *taken = NULL;
+	struct fabric_blk cur;
 	size_t n_taken = 0;
 	int r;
 
 	for (size_t i = 0; i < f->n_blocks; i++) {
 		struct f_block *b = &f->blocks[i];
+		struct fabric_blk mine;
 		struct fabric_block want;
 
-		if (strcmp(b->net, n->def.name) != 0 || strcmp(b->val.node, f->cfg.node) != 0)
+		if (b->block.is6 != is6 || strcmp(b->net, n->def.name) != 0 || strcmp(b->val.node, f->cfg.node) != 0)
 			continue;
 		own_block_value(f, n, &want);
+		mine = b->block;
 		/* on another lease (an earlier life) or with an old underlay: put it again as it is now */
 		if (b->lease != f->block_lease || b->val.underlay != want.underlay ||
 		    memcmp(b->val.vtep_mac, want.vtep_mac, 6) != 0) {
-			r = claim(f, n, &b->block, e);
+			r = claim(f, n, &mine, e);
 			if (r < 0)
 				return r;
 			if (r == 0)
 				continue; /* lost it meanwhile */
 		}
-		n->block = b->block;
-		n->have_block = true;
+		net_block_set(n, &mine, true);
 		return 0;
 	}
 	/* the block the local network already has (etcd lost it, or our lease ran out): ask for it again */
-	if (n->have_block) {
-		r = claim(f, n, &n->block, e);
+	if (net_block(n, is6, &cur)) {
+		char c[BADDR_CIDR6_STRLEN];
+
+		r = claim(f, n, &cur, e);
 		if (r < 0)
 			return r;
 		if (r == 1)
 			return 0;
-		char c[BADDR_CIDR4_STRLEN];
-
 		log_error("fabric: network %s: block %s of this host was taken by another host meanwhile", n->def.name,
-			  baddr_fmt_cidr4(&n->block, c));
-		n->have_block = false;
+			  fabric_blk_fmt(&cur, c));
+		net_block_set(n, &cur, false);
 	}
 	taken = calloc(f->n_blocks + 64, sizeof(*taken));
 	if (!taken)
 		return berr_oom(e);
 	for (size_t i = 0; i < f->n_blocks; i++)
-		if (strcmp(f->blocks[i].net, n->def.name) == 0)
+		if (f->blocks[i].block.is6 == is6 && strcmp(f->blocks[i].net, n->def.name) == 0)
 			taken[n_taken++] = f->blocks[i].block;
 	for (int attempt = 0; attempt < 64; attempt++) {
-		struct bcidr4 b;
+		struct fabric_blk b;
 
-		if (fabric_block_pick(&n->def, f->cfg.node, taken, n_taken, 0, &b) < 0)
-			return berr_set(e, -ENOSPC, "fabric network %s: every block is taken", n->def.name);
+		if (fabric_block_pick(&n->def, is6, f->cfg.node, taken, n_taken, 0, &b) < 0)
+			return berr_set(e, -ENOSPC, "fabric network %s: every %sblock is taken", n->def.name,
+					is6 ? "IPv6 " : "");
 		r = claim(f, n, &b, e);
 		if (r < 0)
 			return r;
 		if (r == 1) {
-			n->block = b;
-			n->have_block = true;
+			net_block_set(n, &b, true);
 			return 0;
 		}
 		/* another host got it first: skip it */
 		taken[n_taken++] = b;
 	}
-	return berr_set(e, -EAGAIN, "fabric network %s: no block could be claimed after 64 tries", n->def.name);
+	return berr_set(e, -EAGAIN, "fabric network %s: no %sblock could be claimed after 64 tries", n->def.name,
+			is6 ? "IPv6 " : "");
+}
+
+/* This host's blocks of n: one of each family the network has. */
+static int own_block_ensure(struct fabric *f, struct f_net *n, struct berr *e)
+{
+	int r = 0;
+
+	if (fabric_net_has4(&n->def))
+		r = own_block_ensure_family(f, n, false, e);
+	if (r == 0 && fabric_net_has6(&n->def))
+		r = own_block_ensure_family(f, n, true, e);
+	return r;
 }
 
 /* ------------------------------------------------------------------ listing */
@@ -693,11 +748,17 @@ int ag_network_create(struct fabric *f, const struct fabric_net *req, struct ber
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < f->n_nets; i++) {
-		char c[BADDR_CIDR4_STRLEN];
+		const struct fabric_net *o = &f->nets[i].def;
+		char c[BADDR_CIDR6_STRLEN];
 
-		if (strcmp(f->nets[i].def.name, def.name) != 0 && baddr_overlap4(&f->nets[i].def.subnet, &def.subnet))
+		if (strcmp(o->name, def.name) == 0)
+			continue;
+		if (fabric_net_has4(o) && fabric_net_has4(&def) && baddr_overlap4(&o->subnet, &def.subnet))
 			return berr_set(e, -EEXIST, "subnet of fabric network '%s' overlaps fabric network '%s' (%s)",
-					def.name, f->nets[i].def.name, baddr_fmt_cidr4(&f->nets[i].def.subnet, c));
+					def.name, o->name, baddr_fmt_cidr4(&o->subnet, c));
+		if (fabric_net_has6(o) && fabric_net_has6(&def) && baddr_overlap6(&o->subnet6, &def.subnet6))
+			return berr_set(e, -EEXIST, "subnet6 of fabric network '%s' overlaps fabric network '%s' (%s)",
+					def.name, o->name, baddr_fmt_cidr6(&o->subnet6, c));
 	}
 	if (fabric_key_network(nkey, sizeof(nkey), def.name) < 0)
 		return berr_set(e, -ENAMETOOLONG, "network name too long");
@@ -735,17 +796,21 @@ int ag_network_create(struct fabric *f, const struct fabric_net *req, struct ber
 			break;
 		if (kvs.n == 1) {
 			struct fabric_net cur;
-			char c[BADDR_CIDR4_STRLEN];
+			char c[BADDR_CIDR4_STRLEN], c6[BADDR_CIDR6_STRLEN];
 
 			r = fabric_net_from_json(kvs.v[0].value, kvs.v[0].value_len, &cur, e);
 			etcd_kvs_clear(&kvs);
 			if (r < 0)
 				return r;
 			if (!fabric_net_same(&cur, &def))
-				return berr_set(e, -EEXIST,
-						"fabric network '%s' exists with subnet %s, host prefix /%u, mode %s",
-						def.name, baddr_fmt_cidr4(&cur.subnet, c), cur.host_prefix,
-						fabric_mode_name(cur.mode));
+				return berr_set(
+					e, -EEXIST,
+					"fabric network '%s' exists with subnet %s, host prefix /%u, subnet6 %s, "
+					"IPv6 host prefix /%u, mode %s",
+					def.name, fabric_net_has4(&cur) ? baddr_fmt_cidr4(&cur.subnet, c) : "none",
+					cur.host_prefix,
+					fabric_net_has6(&cur) ? baddr_fmt_cidr6(&cur.subnet6, c6) : "none",
+					cur.host_prefix6, fabric_mode_name(cur.mode));
 			def = cur; /* the same definition: creating it again is success */
 			break;
 		}

@@ -27,7 +27,7 @@ struct f_node {
 
 struct f_block {
 	char net[FABRIC_NAME_MAX + 1];
-	struct bcidr4 block;
+	struct fabric_blk block; /* IPv4 or IPv6 */
 	struct fabric_block val;
 	int64_t lease;
 	bool programmed;
@@ -38,6 +38,8 @@ struct f_net {
 	struct fabric_net def;
 	bool have_block; /* this host's block */
 	struct bcidr4 block;
+	bool have_block6; /* this host's IPv6 block (a network with a subnet6) */
+	struct bcidr6 block6;
 	bool local_ok; /* the engine network and device are there */
 	int ifindex;   /* the VXLAN device */
 	char dev[16];

@@ -200,19 +200,23 @@ static int queue(struct fabric *f, const struct f_req *req, uint64_t *ret_ticket
 	return 0;
 }
 
-int fabric_network_create(struct fabric *f, const char *name, const struct bcidr4 *subnet, unsigned host_prefix,
-			  const char *mode, uint64_t *ret_ticket, struct berr *e)
+int fabric_network_create(struct fabric *f, const struct fabric_net *def, const char *mode, uint64_t *ret_ticket,
+			  struct berr *e)
 {
 	struct f_req req = {.op = F_REQ_CREATE};
 	int r;
 
-	snprintf(req.def.name, sizeof(req.def.name), "%s", name);
-	req.def.subnet = *subnet;
-	req.def.host_prefix = (uint8_t)(host_prefix ? host_prefix : FABRIC_DEFAULT_HOST_PREFIX);
+	req.def = *def;
+	req.def.vni = 0;
+	if (fabric_net_has4(def) && !def->host_prefix)
+		req.def.host_prefix = FABRIC_DEFAULT_HOST_PREFIX;
+	if (fabric_net_has6(def) && !def->host_prefix6)
+		req.def.host_prefix6 = fabric_default_host_prefix6(def->subnet6.prefix);
 	if (fabric_mode_parse(mode ? mode : f->cfg.mode, &req.def.mode) < 0)
 		return berr_set(e, -EINVAL, "fabric mode '%s' is not vxlan or host-gw", mode);
-	if (host_prefix > 32)
-		return berr_set(e, -EINVAL, "host prefix /%u is not a prefix", host_prefix);
+	if (def->host_prefix > 32 || def->host_prefix6 > 128)
+		return berr_set(e, -EINVAL, "host prefix /%u is not a prefix",
+				def->host_prefix > 32 ? def->host_prefix : def->host_prefix6);
 	r = fabric_net_check(&req.def, e);
 	if (r < 0)
 		return r;
@@ -274,16 +278,37 @@ json_t *fabric_network_status(struct fabric *f, const char *name)
 	return r;
 }
 
-/* The host (node, underlay) of the block dst names, from a network's status. */
+/* The host (node, underlay) of the block dst names (of either family), from a network's status. */
 static const json_t *block_host(const json_t *net, const char *dst)
 {
 	const json_t *h;
 	size_t i;
 
 	json_array_foreach (json_object_get(net, "hosts"), i, h)
-		if (strcmp(json_string_value(json_object_get(h, "block")) ?: "", dst) == 0)
+		if (strcmp(json_string_value(json_object_get(h, "block")) ?: "", dst) == 0 ||
+		    strcmp(json_string_value(json_object_get(h, "block6")) ?: "", dst) == 0)
 			return h;
 	return NULL;
+}
+
+/* An overlay route of the network: ours (protocol), and inside its subnet of the route's family. */
+static bool overlay_route(const struct eng_nsroute *rt, const struct bcidr4 *subnet, const struct bcidr6 *subnet6)
+{
+	if (rt->protocol != FABRIC_RTPROT)
+		return false;
+	if (rt->family == AF_INET6) {
+		struct bcidr6 dst;
+
+		return subnet6->prefix && baddr_parse_cidr6(rt->dst, false, &dst, NULL) == 0 &&
+		       dst.prefix >= subnet6->prefix && baddr_in6(subnet6, &dst.addr);
+	}
+	if (rt->family == AF_INET) {
+		struct bcidr4 dst;
+
+		return subnet->prefix && baddr_parse_cidr4(rt->dst, false, &dst, NULL) == 0 &&
+		       dst.prefix >= subnet->prefix && baddr_in4(subnet, dst.addr);
+	}
+	return false;
 }
 
 json_t *fabric_network_routes(struct fabric *f, const char *name, struct berr *e)
@@ -291,11 +316,16 @@ json_t *fabric_network_routes(struct fabric *f, const char *name, struct berr *e
 	_cleanup_json_ json_t *net = fabric_network_status(f, name), *out = NULL;
 	_cleanup_free_ struct eng_nsroute *rts = NULL;
 	_cleanup_close_ int nsfd = -1;
-	struct bcidr4 subnet;
+	struct bcidr4 subnet = {0};
+	struct bcidr6 subnet6 = {.prefix = 0};
 	size_t n = 0;
 
-	if (!net ||
-	    baddr_parse_cidr4(json_string_value(json_object_get(net, "subnet")) ?: "", false, &subnet, NULL) < 0)
+	if (!net)
+		return NULL;
+	/* either may be null: a network of one family */
+	baddr_parse_cidr4(json_string_value(json_object_get(net, "subnet")) ?: "", false, &subnet, NULL);
+	baddr_parse_cidr6(json_string_value(json_object_get(net, "subnet6")) ?: "", false, &subnet6, NULL);
+	if (!subnet.prefix && !subnet6.prefix)
 		return NULL;
 	/* netd's own namespace: the host's */
 	nsfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -313,13 +343,10 @@ json_t *fabric_network_routes(struct fabric *f, const char *name, struct berr *e
 	for (size_t i = 0; i < n; i++) {
 		const struct eng_nsroute *rt = &rts[i];
 		const json_t *h = block_host(net, rt->dst);
-		struct bcidr4 dst;
 		char p[16];
 		json_t *o;
 
-		if (rt->family != AF_INET || rt->protocol != FABRIC_RTPROT ||
-		    baddr_parse_cidr4(rt->dst, false, &dst, NULL) < 0 || dst.prefix < subnet.prefix ||
-		    !baddr_in4(&subnet, dst.addr))
+		if (!overlay_route(rt, &subnet, &subnet6))
 			continue;
 		o = json_object();
 		if (!o || json_array_append_new(out, o) < 0 || bjson_set(o, "dst", json_string(rt->dst)) < 0 ||

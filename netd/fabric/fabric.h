@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "err.h"
+#include "netd/fabric/model.h"
 
 #define FABRIC_DEFAULT_VXLAN_PORT 4789
 #define FABRIC_DEFAULT_NODE_TTL 10     /* s: a dead host's node key goes after this */
@@ -53,11 +54,12 @@ int fabric_start(const struct fabric_cfg *cfg, const char *state_dir, int lock_t
 void fabric_stop(struct fabric *f);
 
 /*
- * Queue a fabric network's creation (host_prefix 0: the default; mode NULL:
- * the configured one): *ret_ticket names it for fabric_result.
+ * Queue a fabric network's creation: name, subnet and/or subnet6 of def
+ * (host_prefix, host_prefix6 0: the defaults; vni and mode ignored; mode
+ * NULL: the configured one): *ret_ticket names it for fabric_result.
  */
-int fabric_network_create(struct fabric *f, const char *name, const struct bcidr4 *subnet, unsigned host_prefix,
-			  const char *mode, uint64_t *ret_ticket, struct berr *e);
+int fabric_network_create(struct fabric *f, const struct fabric_net *def, const char *mode, uint64_t *ret_ticket,
+			  struct berr *e);
 /* Queue a fabric network's removal (everywhere: every host takes it down). */
 int fabric_network_remove(struct fabric *f, const char *name, uint64_t *ret_ticket, struct berr *e);
 /* List etcd again and rebuild the fabric's kernel and nftables state soon (after netd's reconcile). */

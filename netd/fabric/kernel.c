@@ -18,6 +18,7 @@
 #include "mac.h"
 #include "netd/engine/ifaddr.h"
 #include "netd/engine/link.h"
+#include "netns.h"
 
 /* ------------------------------------------------------------------ underlay */
 
@@ -211,6 +212,31 @@ static int link_mac_mtu(struct nlsock *ns, int ifindex, const uint8_t *mac, unsi
 	return 0;
 }
 
+/*
+ * IPv6 on the device, and nothing that would disturb it: no link-local
+ * address (addr_gen_mode 1, none: no DAD, MLD or router solicitation goes
+ * into the overlay), no router advertisements or SLAAC taken from it, no
+ * duplicate address detection (its /128 is added with IFA_F_NODAD too).
+ */
+static int vx_ipv6(const char *dev, struct berr *e)
+{
+	static const char *const set[][2] = {{"addr_gen_mode", "1"},
+					     {"accept_ra", "0"},
+					     {"autoconf", "0"},
+					     {"accept_dad", "0"},
+					     {"disable_ipv6", "0"}};
+	char key[96];
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(set); i++) {
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/%s", dev, set[i][0]);
+		r = bns_sysctl_write(-1, key, set[i][1], e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int fk_vxlan_ensure(struct nlsock *ns, const struct fk_vxlan *v, int *ret_ifindex, bool *ret_created, struct berr *e)
 {
 	struct vx_info cur;
@@ -242,6 +268,12 @@ int fk_vxlan_ensure(struct nlsock *ns, const struct fk_vxlan *v, int *ret_ifinde
 			return berr_set(e, -EINVAL, "VXLAN device %s: the kernel reports port %u, not %u", v->name,
 					cur.port, v->port);
 	}
+	/* before link-up: the kernel makes a link-local address at once when the carrier is there */
+	if (!(cur.flags & IFF_UP) || !baddr_zero6(&v->addr6)) {
+		r = vx_ipv6(v->name, e);
+		if (r < 0)
+			return r;
+	}
 	if (!(cur.flags & IFF_UP)) {
 		r = link_up_quiet(ns, cur.ifindex, NULL, false, e);
 		if (r < 0)
@@ -262,6 +294,12 @@ int fk_vxlan_ensure(struct nlsock *ns, const struct fk_vxlan *v, int *ret_ifinde
 			return r;
 		berr_clear(e);
 	}
+	if (!baddr_zero6(&v->addr6)) {
+		r = ifaddr_add6(ns, cur.ifindex, &v->addr6, 128, e);
+		if (r < 0 && r != -EEXIST)
+			return r;
+		berr_clear(e);
+	}
 	*ret_ifindex = cur.ifindex;
 	if (ret_created)
 		*ret_created = created;
@@ -270,12 +308,60 @@ int fk_vxlan_ensure(struct nlsock *ns, const struct fk_vxlan *v, int *ret_ifinde
 
 /* ------------------------------------------------------------------ entries */
 
-static int route_msg(struct nlsock *ns, bool add, const struct fk_target *t, const struct bcidr4 *dst, uint32_t gw,
-		     struct berr *e)
+/* An address of either family in network byte order (IPv4 in the first 4 bytes). */
+struct k_ip {
+	uint8_t family; /* AF_INET, AF_INET6 */
+	uint8_t len;	/* 4, 16 */
+	uint8_t a[16];
+};
+
+static struct k_ip ip_of4(uint32_t ip)
+{
+	struct k_ip k = {.family = AF_INET, .len = 4};
+	uint32_t be = htonl(ip);
+
+	memcpy(k.a, &be, 4);
+	return k;
+}
+
+static struct k_ip ip_of6(const struct in6_addr *ip)
+{
+	struct k_ip k = {.family = AF_INET6, .len = 16};
+
+	memcpy(k.a, ip, 16);
+	return k;
+}
+
+static bool ip_eq(const struct k_ip *x, const struct k_ip *y)
+{
+	return x->family == y->family && memcmp(x->a, y->a, x->len) == 0;
+}
+
+static const char *ip_fmt(const struct k_ip *k, char *buf)
+{
+	return inet_ntop(k->family, k->a, buf, INET6_ADDRSTRLEN) ?: "?";
+}
+
+/* The block's destination and its first address (the gateway a VXLAN peer's route goes via). */
+static struct k_ip peer_dst(const struct fk_peer *p, uint8_t *ret_prefix)
+{
+	*ret_prefix = p->is6 ? p->block6.prefix : p->block.prefix;
+	return p->is6 ? ip_of6(&p->block6.addr) : ip_of4(p->block.addr);
+}
+
+static struct k_ip peer_gw(const struct fk_target *t, const struct fk_peer *p)
+{
+	uint8_t prefix;
+
+	return t->hostgw ? ip_of4(p->underlay) : peer_dst(p, &prefix);
+}
+
+static int route_msg(struct nlsock *ns, bool add, const struct fk_target *t, const struct k_ip *dst, uint8_t prefix,
+		     const struct k_ip *gw, struct berr *e)
 {
 	struct rtmsg rtm = {
-		.rtm_family = AF_INET,
-		.rtm_dst_len = dst->prefix,
+		.rtm_family = dst->family,
+		.rtm_dst_len = prefix,
 		.rtm_table = RT_TABLE_MAIN,
 		.rtm_protocol = FABRIC_RTPROT,
 		.rtm_scope = add ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE,
@@ -284,43 +370,43 @@ static int route_msg(struct nlsock *ns, bool add, const struct fk_target *t, con
 	};
 	_cleanup_nlmsg_ struct nl_msg *msg = nlsock_msg(add ? RTM_NEWROUTE : RTM_DELROUTE,
 							add ? NLM_F_CREATE | NLM_F_REPLACE : 0, &rtm, sizeof(rtm));
-	uint32_t d = htonl(dst->addr), g = htonl(gw);
-	char a[BADDR_CIDR4_STRLEN];
+	char a[INET6_ADDRSTRLEN];
 	int r;
 
-	if (!msg || nla_put(msg, RTA_DST, 4, &d) < 0 || (add && nla_put(msg, RTA_GATEWAY, 4, &g) < 0) ||
+	if (!msg || nla_put(msg, RTA_DST, dst->len, dst->a) < 0 ||
+	    (add && nla_put(msg, RTA_GATEWAY, gw->len, gw->a) < 0) ||
 	    nla_put_u32(msg, RTA_OIF, (uint32_t)t->ifindex) < 0)
 		return berr_oom(e);
 	r = nlsock_sync(ns, TAKE_PTR(msg));
 	if (r < 0) {
 		if (!add && nlsock_errno(ns, r) == -ESRCH)
 			return 0;
-		return nlsock_fail(ns, r, e, "%s overlay route %s", add ? "add" : "remove", baddr_fmt_cidr4(dst, a));
+		return nlsock_fail(ns, r, e, "%s overlay route %s/%u", add ? "add" : "remove", ip_fmt(dst, a), prefix);
 	}
 	return 0;
 }
 
-static int neigh_msg(struct nlsock *ns, bool add, bool fdb, int ifindex, uint32_t ip, const uint8_t *mac,
+/* A neighbour (ip: its address) or, fdb, an FDB entry (ip: the remote underlay). */
+static int neigh_msg(struct nlsock *ns, bool add, bool fdb, int ifindex, const struct k_ip *ip, const uint8_t *mac,
 		     struct berr *e)
 {
 	struct ndmsg ndm = {
-		.ndm_family = fdb ? AF_BRIDGE : AF_INET,
+		.ndm_family = fdb ? AF_BRIDGE : ip->family,
 		.ndm_ifindex = ifindex,
 		.ndm_state = NUD_PERMANENT,
 		.ndm_flags = fdb ? NTF_SELF : 0,
 	};
 	_cleanup_nlmsg_ struct nl_msg *msg = nlsock_msg(add ? RTM_NEWNEIGH : RTM_DELNEIGH,
 							add ? NLM_F_CREATE | NLM_F_REPLACE : 0, &ndm, sizeof(ndm));
-	uint32_t be = htonl(ip);
-	char a[INET_ADDRSTRLEN], m[BMAC_STRLEN];
+	char a[INET6_ADDRSTRLEN], m[BMAC_STRLEN];
 	int r, code;
 
 	if (!msg)
 		return berr_oom(e);
 	if (fdb) {
-		if (nla_put(msg, NDA_LLADDR, 6, mac) < 0 || (add && nla_put(msg, NDA_DST, 4, &be) < 0))
+		if (nla_put(msg, NDA_LLADDR, 6, mac) < 0 || (add && nla_put(msg, NDA_DST, ip->len, ip->a) < 0))
 			return berr_oom(e);
-	} else if (nla_put(msg, NDA_DST, 4, &be) < 0 || (add && nla_put(msg, NDA_LLADDR, 6, mac) < 0)) {
+	} else if (nla_put(msg, NDA_DST, ip->len, ip->a) < 0 || (add && nla_put(msg, NDA_LLADDR, 6, mac) < 0)) {
 		return berr_oom(e);
 	}
 	r = nlsock_sync(ns, TAKE_PTR(msg));
@@ -330,41 +416,42 @@ static int neigh_msg(struct nlsock *ns, bool add, bool fdb, int ifindex, uint32_
 			return 0;
 		if (fdb)
 			return nlsock_fail(ns, r, e, "%s FDB entry %s dst %s", add ? "add" : "remove", bmac_fmt(mac, m),
-					   baddr_fmt4(ip, a));
-		return nlsock_fail(ns, r, e, "%s neighbour %s", add ? "add" : "remove", baddr_fmt4(ip, a));
+					   ip_fmt(ip, a));
+		return nlsock_fail(ns, r, e, "%s neighbour %s", add ? "add" : "remove", ip_fmt(ip, a));
 	}
 	return 0;
 }
 
-static uint32_t peer_gw(const struct fk_target *t, const struct fk_peer *p)
-{
-	return t->hostgw ? p->underlay : p->block.addr;
-}
-
 int fk_peer_add(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *p, struct berr *e)
 {
+	struct k_ip ul = ip_of4(p->underlay), gw = peer_gw(t, p), dst;
+	uint8_t prefix;
 	int r = 0;
 
+	dst = peer_dst(p, &prefix);
 	/* neighbour and FDB entry first: the route never points at an address nothing answers for */
 	if (!t->hostgw) {
-		r = neigh_msg(ns, true, true, t->ifindex, p->underlay, p->mac, e);
+		r = neigh_msg(ns, true, true, t->ifindex, &ul, p->mac, e);
 		if (r == 0)
-			r = neigh_msg(ns, true, false, t->ifindex, p->block.addr, p->mac, e);
+			r = neigh_msg(ns, true, false, t->ifindex, &dst, p->mac, e);
 	}
 	if (r == 0)
-		r = route_msg(ns, true, t, &p->block, peer_gw(t, p), e);
+		r = route_msg(ns, true, t, &dst, prefix, &gw, e);
 	return r;
 }
 
 int fk_peer_del(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *p, struct berr *e)
 {
+	struct k_ip ul = ip_of4(p->underlay), dst;
+	uint8_t prefix;
 	int r;
 
-	r = route_msg(ns, false, t, &p->block, 0, e);
+	dst = peer_dst(p, &prefix);
+	r = route_msg(ns, false, t, &dst, prefix, NULL, e);
 	if (r == 0 && !t->hostgw) {
-		r = neigh_msg(ns, false, false, t->ifindex, p->block.addr, p->mac, e);
-		if (r == 0)
-			r = neigh_msg(ns, false, true, t->ifindex, p->underlay, p->mac, e);
+		r = neigh_msg(ns, false, false, t->ifindex, &dst, p->mac, e);
+		if (r == 0 && !p->fdb_shared)
+			r = neigh_msg(ns, false, true, t->ifindex, &ul, p->mac, e);
 	}
 	return r;
 }
@@ -372,13 +459,14 @@ int fk_peer_del(struct nlsock *ns, const struct fk_target *t, const struct fk_pe
 /* ------------------------------------------------------------------ dumps and sync */
 
 struct k_route {
-	struct bcidr4 dst;
-	uint32_t gw;
+	struct k_ip dst;
+	uint8_t prefix;
+	struct k_ip gw;
 	bool used;
 };
 
 struct k_neigh {
-	uint32_t ip; /* neighbour: its address; FDB: the remote underlay */
+	struct k_ip ip; /* neighbour: its address; FDB: the remote underlay */
 	uint8_t mac[6];
 	bool used;
 };
@@ -399,6 +487,33 @@ static void dump_free(struct dump *d)
 	free(d->fdbs);
 }
 
+/* An address attribute of the family's length into ret. */
+static bool attr_ip(const struct nlattr *a, uint8_t family, struct k_ip *ret)
+{
+	uint8_t len = family == AF_INET6 ? 16 : 4;
+
+	if (!a || nla_len(a) != len)
+		return false;
+	ret->family = family;
+	ret->len = len;
+	memcpy(ret->a, nla_data(a), len);
+	return true;
+}
+
+/* Inside the target's subnet of that family (a family the network does not have: never). */
+static bool in_scope(const struct fk_target *t, const struct k_ip *dst, uint8_t prefix)
+{
+	struct in6_addr a;
+	uint32_t be;
+
+	if (dst->family == AF_INET6) {
+		memcpy(&a, dst->a, 16);
+		return t->scope6.prefix && prefix >= t->scope6.prefix && baddr_in6(&t->scope6, &a);
+	}
+	memcpy(&be, dst->a, 4);
+	return t->scope.prefix && prefix >= t->scope.prefix && baddr_in4(&t->scope, ntohl(be));
+}
+
 static int route_cb(struct nl_msg *msg, void *arg)
 {
 	struct dump *d = arg;
@@ -411,15 +526,15 @@ static int route_cb(struct nl_msg *msg, void *arg)
 	if (hdr->nlmsg_type != RTM_NEWROUTE || nlmsg_parse(hdr, sizeof(*rtm), tb, RTA_MAX, NULL) < 0)
 		return NL_SKIP;
 	table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-	if (rtm->rtm_family != AF_INET || rtm->rtm_protocol != FABRIC_RTPROT || table != RT_TABLE_MAIN ||
-	    !tb[RTA_OIF] || (int)nla_get_u32(tb[RTA_OIF]) != d->t->ifindex)
+	if ((rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) || rtm->rtm_protocol != FABRIC_RTPROT ||
+	    table != RT_TABLE_MAIN || !tb[RTA_OIF] || (int)nla_get_u32(tb[RTA_OIF]) != d->t->ifindex)
 		return NL_OK;
-	if (tb[RTA_DST] && nla_len(tb[RTA_DST]) == 4)
-		kr.dst.addr = ntohl(*(uint32_t *)nla_data(tb[RTA_DST]));
-	kr.dst.prefix = rtm->rtm_dst_len;
-	if (tb[RTA_GATEWAY] && nla_len(tb[RTA_GATEWAY]) == 4)
-		kr.gw = ntohl(*(uint32_t *)nla_data(tb[RTA_GATEWAY]));
-	if (kr.dst.prefix < d->t->scope.prefix || !baddr_in4(&d->t->scope, kr.dst.addr))
+	kr.dst.family = rtm->rtm_family;
+	kr.dst.len = rtm->rtm_family == AF_INET6 ? 16 : 4;
+	attr_ip(tb[RTA_DST], rtm->rtm_family, &kr.dst);
+	kr.prefix = rtm->rtm_dst_len;
+	attr_ip(tb[RTA_GATEWAY], rtm->rtm_family, &kr.gw);
+	if (!in_scope(d->t, &kr.dst, kr.prefix))
 		return NL_OK;
 	if (BARRAY_RESERVE(d->routes, d->cap_routes, d->n_routes + 1) < 0) {
 		d->oom = true;
@@ -442,11 +557,14 @@ static int neigh_cb(struct nl_msg *msg, void *arg)
 	    ndm->ndm_ifindex != d->t->ifindex)
 		return NL_OK;
 	fdb = ndm->ndm_family == AF_BRIDGE;
+	/* IPv6's own entries (multicast, anything the kernel resolved) are not ours: only permanent ones are */
+	if (ndm->ndm_family == AF_INET6 && !(ndm->ndm_state & NUD_PERMANENT))
+		return NL_OK;
 	if (!tb[NDA_LLADDR] || nla_len(tb[NDA_LLADDR]) != 6)
 		return NL_OK;
 	memcpy(kn.mac, nla_data(tb[NDA_LLADDR]), 6);
-	if (tb[NDA_DST] && nla_len(tb[NDA_DST]) == 4)
-		kn.ip = ntohl(*(uint32_t *)nla_data(tb[NDA_DST]));
+	/* an FDB entry's destination is the IPv4 underlay */
+	attr_ip(tb[NDA_DST], fdb ? AF_INET : ndm->ndm_family, &kn.ip);
 	if (fdb) {
 		if (BARRAY_RESERVE(d->fdbs, d->cap_fdbs, d->n_fdbs + 1) < 0)
 			goto oom;
@@ -464,18 +582,27 @@ oom:
 
 static int dump_all(struct nlsock *ns, struct dump *d, struct berr *e)
 {
-	struct rtmsg rtm = {.rtm_family = AF_INET};
-	struct ndmsg ndm = {.ndm_family = AF_INET};
-	struct ndmsg fdb = {.ndm_family = AF_BRIDGE};
+	const uint8_t families[] = {AF_INET, AF_INET6};
 	int r;
 
-	r = nlsock_dump(ns, RTM_GETROUTE, &rtm, sizeof(rtm), route_cb, d);
-	if (r < 0)
-		return nlsock_fail(ns, r, e, "list routes");
-	if (!d->t->hostgw) {
+	for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+		struct rtmsg rtm = {.rtm_family = families[i]};
+		struct ndmsg ndm = {.ndm_family = families[i]};
+
+		if (families[i] == AF_INET6 ? !d->t->scope6.prefix : !d->t->scope.prefix)
+			continue;
+		r = nlsock_dump(ns, RTM_GETROUTE, &rtm, sizeof(rtm), route_cb, d);
+		if (r < 0)
+			return nlsock_fail(ns, r, e, "list routes");
+		if (d->t->hostgw)
+			continue;
 		r = nlsock_dump(ns, RTM_GETNEIGH, &ndm, sizeof(ndm), neigh_cb, d);
 		if (r < 0)
 			return nlsock_fail(ns, r, e, "list neighbours");
+	}
+	if (!d->t->hostgw) {
+		struct ndmsg fdb = {.ndm_family = AF_BRIDGE};
+
 		r = nlsock_dump(ns, RTM_GETNEIGH, &fdb, sizeof(fdb), neigh_cb, d);
 		if (r < 0)
 			return nlsock_fail(ns, r, e, "list FDB entries");
@@ -483,19 +610,19 @@ static int dump_all(struct nlsock *ns, struct dump *d, struct berr *e)
 	return d->oom ? berr_oom(e) : 0;
 }
 
-static struct k_route *find_route(struct dump *d, const struct bcidr4 *dst)
+static struct k_route *find_route(struct dump *d, const struct k_ip *dst, uint8_t prefix)
 {
 	for (size_t i = 0; i < d->n_routes; i++)
-		if (d->routes[i].dst.addr == dst->addr && d->routes[i].dst.prefix == dst->prefix)
+		if (d->routes[i].prefix == prefix && ip_eq(&d->routes[i].dst, dst))
 			return &d->routes[i];
 	return NULL;
 }
 
 /* Neighbours are keyed by address, FDB entries by MAC. */
-static struct k_neigh *find_neigh(struct k_neigh *v, size_t n, bool by_mac, uint32_t ip, const uint8_t *mac)
+static struct k_neigh *find_neigh(struct k_neigh *v, size_t n, const struct k_ip *ip, const uint8_t *mac)
 {
 	for (size_t i = 0; i < n; i++)
-		if (by_mac ? memcmp(v[i].mac, mac, 6) == 0 : v[i].ip == ip)
+		if (mac ? memcmp(v[i].mac, mac, 6) == 0 : ip_eq(&v[i].ip, ip))
 			return &v[i];
 	return NULL;
 }
@@ -512,20 +639,25 @@ int fk_sync(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const struct fk_peer *p = &peers[i];
-		struct k_route *kr = find_route(&d, &p->block);
+		struct k_ip ul = ip_of4(p->underlay), gw = peer_gw(t, p), dst;
+		uint8_t prefix;
+		struct k_route *kr;
 		struct k_neigh *kn = NULL, *kf = NULL;
-		bool ok = kr && kr->gw == peer_gw(t, p);
+		bool ok;
 
+		dst = peer_dst(p, &prefix);
+		kr = find_route(&d, &dst, prefix);
+		ok = kr && ip_eq(&kr->gw, &gw);
 		if (kr)
 			kr->used = true;
 		if (!t->hostgw) {
-			kn = find_neigh(d.neighs, d.n_neighs, false, p->block.addr, NULL);
-			kf = find_neigh(d.fdbs, d.n_fdbs, true, 0, p->mac);
+			kn = find_neigh(d.neighs, d.n_neighs, &dst, NULL);
+			kf = find_neigh(d.fdbs, d.n_fdbs, NULL, p->mac);
 			if (kn)
 				kn->used = true;
 			if (kf)
 				kf->used = true;
-			ok = ok && kn && memcmp(kn->mac, p->mac, 6) == 0 && kf && kf->ip == p->underlay;
+			ok = ok && kn && memcmp(kn->mac, p->mac, 6) == 0 && kf && ip_eq(&kf->ip, &ul);
 		}
 		if (ok) {
 			rep.kept++;
@@ -539,7 +671,7 @@ int fk_sync(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *
 	for (size_t i = 0; i < d.n_routes; i++) {
 		if (d.routes[i].used)
 			continue;
-		r = route_msg(ns, false, t, &d.routes[i].dst, 0, e);
+		r = route_msg(ns, false, t, &d.routes[i].dst, d.routes[i].prefix, NULL, e);
 		if (r < 0)
 			goto out;
 		rep.removed++;
@@ -547,14 +679,14 @@ int fk_sync(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *
 	for (size_t i = 0; i < d.n_neighs; i++) {
 		if (d.neighs[i].used)
 			continue;
-		r = neigh_msg(ns, false, false, t->ifindex, d.neighs[i].ip, d.neighs[i].mac, e);
+		r = neigh_msg(ns, false, false, t->ifindex, &d.neighs[i].ip, d.neighs[i].mac, e);
 		if (r < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < d.n_fdbs; i++) {
 		if (d.fdbs[i].used)
 			continue;
-		r = neigh_msg(ns, false, true, t->ifindex, d.fdbs[i].ip, d.fdbs[i].mac, e);
+		r = neigh_msg(ns, false, true, t->ifindex, &d.fdbs[i].ip, d.fdbs[i].mac, e);
 		if (r < 0)
 			goto out;
 	}

@@ -1,14 +1,18 @@
 /* The fabric's kernel state: the underlay, VXLAN devices, and per remote host a route, a neighbour, an FDB entry. */
 /*
  * As flannel's vxlan backend: one VXLAN device per fabric network (learning
- * off, explicit port, a /32 address = its block's first address), and for
- * each remote host's block exactly three entries, nothing learnt, nothing
+ * off, explicit port, a /32 address = its block's first address, and a /128
+ * = its IPv6 block's first address on a dual-stack network), and for each
+ * remote host's block exactly three entries, nothing learnt, nothing
  * flooded:
  *
  *   route  BLOCK via BLOCK.0 dev VX onlink proto FABRIC_RTPROT
  *   neigh  BLOCK.0 lladdr REMOTE_VTEP_MAC dev VX nud permanent
  *   fdb    REMOTE_VTEP_MAC dev VX dst REMOTE_UNDERLAY self permanent
  *
+ * An IPv6 block of the same host gets its route (BLOCK6 via BLOCK6:: onlink)
+ * and its neighbour (BLOCK6:: lladdr REMOTE_VTEP_MAC); the FDB entry is the
+ * one of the host's IPv4 block: one device carries both families.
  * In host-gw mode only the route: BLOCK via REMOTE_UNDERLAY dev UNDERLAY.
  * Every change is a replace, so programming twice is the same as once;
  * fk_sync makes the kernel hold exactly a given set and touches nothing that
@@ -48,7 +52,8 @@ struct fk_vxlan {
 	uint16_t port;
 	unsigned mtu;
 	uint8_t mac[6];
-	uint32_t addr; /* the block's first address, as /32 */
+	uint32_t addr;	       /* the block's first address, as /32 (0: none, an IPv6-only network) */
+	struct in6_addr addr6; /* the IPv6 block's first address, as /128 (::, none) */
 };
 
 /* A VTEP MAC that stays the same across restarts and re-creations: 0e:<vni>:<underlay address>. */
@@ -61,17 +66,21 @@ void fk_vtep_mac(uint32_t vni, uint32_t underlay, uint8_t mac[6]);
  */
 int fk_vxlan_ensure(struct nlsock *ns, const struct fk_vxlan *v, int *ret_ifindex, bool *ret_created, struct berr *e);
 
-/* One remote host's block as the kernel carries it. */
+/* One remote host's block (of either family) as the kernel carries it. */
 struct fk_peer {
-	struct bcidr4 block;
+	bool is6;
+	struct bcidr4 block;  /* !is6 */
+	struct bcidr6 block6; /* is6 */
 	uint32_t underlay;
-	uint8_t mac[6]; /* its VTEP (vxlan mode) */
+	uint8_t mac[6];	 /* its VTEP (vxlan mode) */
+	bool fdb_shared; /* fk_peer_del leaves the FDB entry: another block of the host still uses it */
 };
 
 struct fk_target {
-	int ifindex;	     /* the VXLAN device, or the underlay in host-gw mode */
-	bool hostgw;	     /* plain routes via the underlay */
-	struct bcidr4 scope; /* the fabric network's subnet: only routes inside it are ours here */
+	int ifindex;	      /* the VXLAN device, or the underlay in host-gw mode */
+	bool hostgw;	      /* plain routes via the underlay */
+	struct bcidr4 scope;  /* the fabric network's subnet: only routes inside it are ours here (0: no IPv4) */
+	struct bcidr6 scope6; /* its subnet6 (prefix 0: no IPv6; nothing IPv6 is looked at) */
 };
 
 int fk_peer_add(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *p, struct berr *e);

@@ -18,7 +18,7 @@ int ag_local_ensure(struct fabric *f, struct f_net *n, struct berr *e)
 	struct eng_network en;
 	int r;
 
-	if (!n->have_block)
+	if ((fabric_net_has4(&n->def) && !n->have_block) || (fabric_net_has6(&n->def) && !n->have_block6))
 		return berr_set(e, -ENOENT, "network %s: this host has no block yet", n->def.name);
 	n->local_ok = false;
 	n->mtu = f->ul.mtu - (vx ? FABRIC_VXLAN_OVERHEAD : 0);
@@ -29,8 +29,22 @@ int ag_local_ensure(struct fabric *f, struct f_net *n, struct berr *e)
 	eng_network_init(&en, n->def.name);
 	if (strlen(n->def.name) >= sizeof(en.bridge))
 		snprintf(en.bridge, sizeof(en.bridge), "bfb%" PRIu32, n->def.vni);
-	en.subnet = n->block;
-	en.gateway = n->block.addr + 1;
+	/*
+	 * Each family's subnet is this host's block of it, its gateway the
+	 * block's second address (the first is the VXLAN device's): the
+	 * engine's IPAM gives out this host's addresses only, for netd, the
+	 * runtime and berth-cni alike, and the rest of the fabric subnet is
+	 * reached through the gateway and the device's routes.
+	 */
+	if (fabric_net_has4(&n->def)) {
+		en.subnet = n->block;
+		en.gateway = n->block.addr + 1;
+	}
+	if (fabric_net_has6(&n->def)) {
+		en.subnet6 = n->block6;
+		/* netd's default: masquerade toward the outside for ULA (never within the fabric: docs/fabric.md) */
+		en.masquerade6 = baddr_ula6(&n->block6.addr);
+	}
 	en.mtu = n->mtu;
 	snprintf(en.tunnel, sizeof(en.tunnel), "%s", n->dev);
 	/*
@@ -52,7 +66,8 @@ int ag_local_ensure(struct fabric *f, struct f_net *n, struct berr *e)
 			.link = f->ul.ifindex,
 			.port = (uint16_t)f->cfg.vxlan_port,
 			.mtu = n->mtu,
-			.addr = n->block.addr,
+			.addr = fabric_net_has4(&n->def) ? n->block.addr : 0,
+			.addr6 = fabric_net_has6(&n->def) ? n->block6.addr : in6addr_any,
 		};
 		bool created = false;
 
@@ -86,7 +101,8 @@ int ag_local_remove(struct fabric *f, struct f_net *n, struct berr *e)
 		if (r < 0)
 			return r;
 	} else if (f->have_ul) {
-		struct fk_target t = {.ifindex = f->ul.ifindex, .hostgw = true, .scope = n->def.subnet};
+		struct fk_target t = {
+			.ifindex = f->ul.ifindex, .hostgw = true, .scope = n->def.subnet, .scope6 = n->def.subnet6};
 
 		r = fk_sync(f->nl, &t, NULL, 0, NULL, e);
 		if (r < 0)

@@ -44,11 +44,29 @@ int fabric_key_blocks(char *buf, size_t len, const char *network)
 	return fmt_key(buf, len, FABRIC_PREFIX "blocks/%s/", network);
 }
 
-int fabric_key_block(char *buf, size_t len, const char *network, const struct bcidr4 *block)
+bool fabric_blk_eq(const struct fabric_blk *a, const struct fabric_blk *b)
 {
-	char a[INET_ADDRSTRLEN];
+	if (a->is6 != b->is6)
+		return false;
+	if (a->is6)
+		return a->v6.prefix == b->v6.prefix && baddr_eq6(&a->v6.addr, &b->v6.addr);
+	return a->v4.addr == b->v4.addr && a->v4.prefix == b->v4.prefix;
+}
 
-	return fmt_key(buf, len, FABRIC_PREFIX "blocks/%s/%s-%u", network, baddr_fmt4(block->addr, a), block->prefix);
+const char *fabric_blk_fmt(const struct fabric_blk *b, char *buf)
+{
+	return b->is6 ? baddr_fmt_cidr6(&b->v6, buf) : baddr_fmt_cidr4(&b->v4, buf);
+}
+
+int fabric_key_block(char *buf, size_t len, const char *network, const struct fabric_blk *block)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (block->is6)
+		return fmt_key(buf, len, FABRIC_PREFIX "blocks/%s/%s-%u", network, baddr_fmt6(&block->v6.addr, a),
+			       block->v6.prefix);
+	return fmt_key(buf, len, FABRIC_PREFIX "blocks/%s/%s-%u", network, baddr_fmt4(block->v4.addr, a),
+		       block->v4.prefix);
 }
 
 static bool copy_name(const char *s, size_t n, char *out)
@@ -82,7 +100,7 @@ enum fabric_key_kind fabric_key_parse(const char *key, struct fabric_key *ret)
 		return ret->kind = FK_VNI;
 	}
 	if (strncmp(rest, "blocks/", 7) == 0 && (slash = strchr(rest + 7, '/'))) {
-		char cidr[BADDR_CIDR4_STRLEN], *dash;
+		char cidr[BADDR_CIDR6_STRLEN], *dash;
 
 		if (!copy_name(rest + 7, (size_t)(slash - rest - 7), ret->name) || strlen(slash + 1) >= sizeof(cidr))
 			return FK_NONE;
@@ -91,7 +109,9 @@ enum fabric_key_kind fabric_key_parse(const char *key, struct fabric_key *ret)
 		if (!dash)
 			return FK_NONE;
 		*dash = '/';
-		if (baddr_parse_cidr4(cidr, false, &ret->block, NULL) < 0)
+		ret->block.is6 = strchr(cidr, ':') != NULL;
+		if (ret->block.is6 ? baddr_parse_cidr6(cidr, false, &ret->block.v6, NULL) < 0
+				   : baddr_parse_cidr4(cidr, false, &ret->block.v4, NULL) < 0)
 			return FK_NONE;
 		return ret->kind = FK_BLOCK;
 	}
@@ -182,11 +202,14 @@ int fabric_node_from_json(const char *text, size_t len, struct fabric_node *ret,
 char *fabric_net_to_json(const struct fabric_net *n)
 {
 	json_t *o = json_object();
-	char c[BADDR_CIDR4_STRLEN];
+	char c[BADDR_CIDR6_STRLEN];
 
+	/* an IPv4-only network's record is the text of the versions before IPv6 */
 	if (!o || bjson_set(o, "name", json_string(n->name)) < 0 ||
-	    bjson_set(o, "subnet", json_string(baddr_fmt_cidr4(&n->subnet, c))) < 0 ||
-	    bjson_set(o, "host_prefix", json_integer(n->host_prefix)) < 0 ||
+	    (fabric_net_has4(n) && (bjson_set(o, "subnet", json_string(baddr_fmt_cidr4(&n->subnet, c))) < 0 ||
+				    bjson_set(o, "host_prefix", json_integer(n->host_prefix)) < 0)) ||
+	    (fabric_net_has6(n) && (bjson_set(o, "subnet6", json_string(baddr_fmt_cidr6(&n->subnet6, c))) < 0 ||
+				    bjson_set(o, "host_prefix6", json_integer(n->host_prefix6)) < 0)) ||
 	    bjson_set(o, "vni", json_integer(n->vni)) < 0 ||
 	    bjson_set(o, "mode", json_string(fabric_mode_name(n->mode))) < 0) {
 		json_decref(o);
@@ -204,15 +227,32 @@ int fabric_net_from_json(const char *text, size_t len, struct fabric_net *ret, s
 	int r;
 
 	if ((r = bjson_parse(text, len, &j, e)) < 0 || (r = get_name(j, "name", "network", n.name, e)) < 0 ||
-	    (r = bjson_req_str(j, "subnet", "network", &s, e)) < 0)
+	    (r = bjson_get_str(j, "subnet", "network", &s, e)) < 0)
 		return r;
-	r = baddr_parse_cidr4(s, false, &n.subnet, e);
+	if (r > 0) {
+		r = baddr_parse_cidr4(s, false, &n.subnet, e);
+		if (r < 0)
+			return berr_wrap(e, r, "network.subnet");
+		v = 24;
+		if ((r = bjson_get_int(j, "host_prefix", "network", 1, 32, &v, e)) < 0)
+			return r;
+		n.host_prefix = (uint8_t)v;
+	}
+	/* records of the versions before IPv6 have neither: IPv4 only */
+	r = bjson_get_str(j, "subnet6", "network", &s, e);
 	if (r < 0)
-		return berr_wrap(e, r, "network.subnet");
-	v = 24;
-	if ((r = bjson_get_int(j, "host_prefix", "network", 1, 32, &v, e)) < 0)
 		return r;
-	n.host_prefix = (uint8_t)v;
+	if (r > 0) {
+		r = baddr_parse_cidr6(s, false, &n.subnet6, e);
+		if (r < 0)
+			return berr_wrap(e, r, "network.subnet6");
+		v = fabric_default_host_prefix6(n.subnet6.prefix);
+		if ((r = bjson_get_int(j, "host_prefix6", "network", 1, 128, &v, e)) < 0)
+			return r;
+		n.host_prefix6 = (uint8_t)v;
+	}
+	if (!fabric_net_has4(&n) && !fabric_net_has6(&n))
+		return berr_set(e, -EINVAL, "network: neither subnet nor subnet6");
 	v = 0;
 	if ((r = bjson_get_int(j, "vni", "network", 1, 0xffffff, &v, e)) < 0)
 		return r;
@@ -260,12 +300,45 @@ int fabric_block_from_json(const char *text, size_t len, struct fabric_block *re
 	return 0;
 }
 
+static int net_check6(const struct fabric_net *n, struct berr *e)
+{
+	char c[BADDR_CIDR6_STRLEN];
+
+	if (n->subnet6.prefix < 16 || n->subnet6.prefix > 112)
+		return berr_set(e, -EINVAL, "fabric network '%s': subnet6 %s: give a prefix of /16 to /112", n->name,
+				baddr_fmt_cidr6(&n->subnet6, c));
+	if (n->host_prefix6 <= n->subnet6.prefix || n->host_prefix6 > 120)
+		return berr_set(e, -EINVAL,
+				"fabric network '%s': IPv6 host prefix /%u: longer than the subnet6's /%u and at most "
+				"/120",
+				n->name, n->host_prefix6, n->subnet6.prefix);
+	if (n->host_prefix6 - n->subnet6.prefix > 24)
+		return berr_set(e, -EINVAL, "fabric network '%s': more than 2^24 IPv6 host blocks", n->name);
+	if (n->mode == FABRIC_HOSTGW)
+		return berr_set(
+			e, -EINVAL,
+			"fabric network '%s': host-gw mode carries IPv4 only (its routes go via the hosts' IPv4 "
+			"underlay addresses): use vxlan mode for subnet6",
+			n->name);
+	return 0;
+}
+
 int fabric_net_check(const struct fabric_net *n, struct berr *e)
 {
 	char c[BADDR_CIDR4_STRLEN];
 
 	if (!bname_valid(n->name, FABRIC_NAME_MAX))
 		return berr_set(e, -EINVAL, "invalid network name '%s'", n->name);
+	if (!fabric_net_has4(n) && !fabric_net_has6(n))
+		return berr_set(e, -EINVAL, "fabric network '%s': give a subnet, a subnet6 or both", n->name);
+	if (fabric_net_has6(n)) {
+		int r = net_check6(n, e);
+
+		if (r < 0)
+			return r;
+	}
+	if (!fabric_net_has4(n))
+		return 0;
 	if (n->subnet.prefix < 8 || n->subnet.prefix > 28)
 		return berr_set(e, -EINVAL, "fabric network '%s': subnet %s: give a prefix of /8 to /28", n->name,
 				baddr_fmt_cidr4(&n->subnet, c));
@@ -281,18 +354,43 @@ int fabric_net_check(const struct fabric_net *n, struct berr *e)
 bool fabric_net_same(const struct fabric_net *a, const struct fabric_net *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->subnet.addr == b->subnet.addr &&
-	       a->subnet.prefix == b->subnet.prefix && a->host_prefix == b->host_prefix && a->mode == b->mode;
+	       a->subnet.prefix == b->subnet.prefix && a->host_prefix == b->host_prefix &&
+	       a->subnet6.prefix == b->subnet6.prefix && baddr_eq6(&a->subnet6.addr, &b->subnet6.addr) &&
+	       a->host_prefix6 == b->host_prefix6 && a->mode == b->mode;
 }
 
-uint32_t fabric_block_count(const struct fabric_net *n)
+uint8_t fabric_default_host_prefix6(uint8_t subnet6_prefix)
 {
-	return 1u << (n->host_prefix - n->subnet.prefix);
+	unsigned p = subnet6_prefix <= 48 ? 64 : subnet6_prefix + 16u;
+
+	if (p - subnet6_prefix > 24)
+		p = subnet6_prefix + 24u;
+	return (uint8_t)(p > 120 ? 120 : p);
 }
 
-struct bcidr4 fabric_block_nth(const struct fabric_net *n, uint32_t i)
+uint32_t fabric_block_count(const struct fabric_net *n, bool is6)
 {
-	struct bcidr4 b = {n->subnet.addr + (i << (32 - n->host_prefix)), n->host_prefix};
+	return is6 ? 1u << (n->host_prefix6 - n->subnet6.prefix) : 1u << (n->host_prefix - n->subnet.prefix);
+}
 
+struct fabric_blk fabric_block_nth(const struct fabric_net *n, bool is6, uint32_t i)
+{
+	struct fabric_blk b = {.is6 = is6};
+
+	if (!is6) {
+		b.v4.addr = n->subnet.addr + (i << (32 - n->host_prefix));
+		b.v4.prefix = n->host_prefix;
+		return b;
+	}
+	/* the block number goes into bits subnet6.prefix .. host_prefix6 - 1 (most significant first) */
+	b.v6 = n->subnet6;
+	b.v6.prefix = n->host_prefix6;
+	for (unsigned k = 0; k < (unsigned)(n->host_prefix6 - n->subnet6.prefix); k++) {
+		unsigned bit = n->host_prefix6 - 1u - k;
+
+		if (i >> k & 1u)
+			b.v6.addr.s6_addr[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+	}
 	return b;
 }
 
@@ -307,17 +405,17 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
-int fabric_block_pick(const struct fabric_net *n, const char *node, const struct bcidr4 *taken, size_t n_taken,
-		      uint32_t skip, struct bcidr4 *ret)
+int fabric_block_pick(const struct fabric_net *n, bool is6, const char *node, const struct fabric_blk *taken,
+		      size_t n_taken, uint32_t skip, struct fabric_blk *ret)
 {
-	uint32_t count = fabric_block_count(n), start = name_hash(node) % count;
+	uint32_t count = fabric_block_count(n, is6), start = name_hash(node) % count;
 
 	for (uint32_t k = 0; k < count; k++) {
-		struct bcidr4 b = fabric_block_nth(n, (start + k) % count);
+		struct fabric_blk b = fabric_block_nth(n, is6, (start + k) % count);
 		bool used = false;
 
 		for (size_t i = 0; i < n_taken && !used; i++)
-			used = taken[i].addr == b.addr && taken[i].prefix == b.prefix;
+			used = fabric_blk_eq(&taken[i], &b);
 		if (used)
 			continue;
 		if (skip) {

@@ -6,7 +6,9 @@
  * with it. The value is compact JSON with sorted keys, so the same entry
  * is always the same text:
  *
- *   {"addresses":["10.70.1.2"],"aliases":["www"],"name":"web"}
+ *   {"addresses":["10.70.1.2","fd70:0:1::2"],"aliases":["www"],"name":"web"}
+ *
+ * (the IPv4 address first, then the IPv6 one, each when the endpoint has it)
  *
  * Publishing compares what the names index holds locally (source "local",
  * which netd's attaches, detaches and the store's watch keep, berth-cni's
@@ -199,7 +201,8 @@ static int fed_add(struct f_fed **v, size_t *n, size_t *cap, const char *node, c
 /*
  * Another host's entry from its key and value: pointers into k, j and al
  * (room for ENG_MAX_ALIASES). False when the value is not a valid entry
- * (no IPv4 address, no name at all, or a name DNS would not carry).
+ * (no address, no name at all, or a name DNS would not carry); the first
+ * address of each family counts.
  */
 static bool remote_ep(const struct name_key *k, const char *source, json_t *j, const char **al, struct names_ep *ret)
 {
@@ -224,13 +227,16 @@ static bool remote_ep(const struct name_key *k, const char *source, json_t *j, c
 	ret->aliases = al;
 	json_array_foreach (json_object_get(j, "addresses"), i, v) {
 		struct in_addr a;
+		struct in6_addr a6;
 
-		if (json_is_string(v) && inet_pton(AF_INET, json_string_value(v), &a) == 1) {
+		if (!json_is_string(v))
+			continue;
+		if (!ret->ip4 && inet_pton(AF_INET, json_string_value(v), &a) == 1)
 			ret->ip4 = ntohl(a.s_addr);
-			return ret->name || ret->n_aliases;
-		}
+		else if (baddr_zero6(&ret->ip6) && inet_pton(AF_INET6, json_string_value(v), &a6) == 1)
+			ret->ip6 = a6;
 	}
-	return false;
+	return (ret->ip4 || !baddr_zero6(&ret->ip6)) && (ret->name || ret->n_aliases);
 }
 
 /* ------------------------------------------------------------------ a full listing */
@@ -475,12 +481,12 @@ static int want_local(const struct names_ep *ep, void *arg)
 {
 	struct snap *s = arg;
 	_cleanup_bbuf_ struct bbuf key = BBUF_INIT, val = BBUF_INIT;
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN], ip6[INET6_ADDRSTRLEN];
 	struct in_addr a = {.s_addr = htonl(ep->ip4)};
-	bool named = ep->name && bdns_name_valid(ep->name);
+	bool named = ep->name && bdns_name_valid(ep->name), has6 = !baddr_zero6(&ep->ip6);
 	int r;
 
-	if (strcmp(ep->source, NAMES_SOURCE_LOCAL) != 0 || !ep->ip4 || !bname_valid(ep->id, ENG_ID_MAX) ||
+	if (strcmp(ep->source, NAMES_SOURCE_LOCAL) != 0 || (!ep->ip4 && !has6) || !bname_valid(ep->id, ENG_ID_MAX) ||
 	    !bifname_valid(ep->ifname))
 		return 0;
 	for (size_t i = 0; i < ep->n_aliases && !named; i++)
@@ -488,9 +494,13 @@ static int want_local(const struct names_ep *ep, void *arg)
 	if (!named)
 		return 0;
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	inet_ntop(AF_INET6, &ep->ip6, ip6, sizeof(ip6));
 	r = bbuf_printf(&key, "%s%s/%s/%s/%s", FABRIC_NAMES_PREFIX, ep->network, s->f->cfg.node, ep->id, ep->ifname);
+	/* an IPv4-only endpoint's value is the text of the versions before IPv6 */
 	if (r == 0)
-		r = bbuf_printf(&val, "{\"addresses\":[\"%s\"],\"aliases\":[", ip);
+		r = bbuf_printf(&val, "{\"addresses\":[%s%s%s%s%s%s%s],\"aliases\":[", ep->ip4 ? "\"" : "",
+				ep->ip4 ? ip : "", ep->ip4 ? "\"" : "", ep->ip4 && has6 ? "," : "", has6 ? "\"" : "",
+				has6 ? ip6 : "", has6 ? "\"" : "");
 	for (size_t i = 0, k = 0; r == 0 && i < ep->n_aliases; i++)
 		if (bdns_name_valid(ep->aliases[i]))
 			r = bbuf_printf(&val, "%s\"%s\"", k++ ? "," : "", ep->aliases[i]);

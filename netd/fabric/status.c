@@ -24,7 +24,34 @@ static json_t *cidr_json(const struct bcidr4 *c)
 {
 	char a[BADDR_CIDR4_STRLEN];
 
-	return json_string(baddr_fmt_cidr4(c, a));
+	return c->prefix ? json_string(baddr_fmt_cidr4(c, a)) : json_null();
+}
+
+static json_t *cidr6_json(const struct bcidr6 *c)
+{
+	char a[BADDR_CIDR6_STRLEN];
+
+	return c->prefix ? json_string(baddr_fmt_cidr6(c, a)) : json_null();
+}
+
+static json_t *blk_json(const struct fabric_blk *b)
+{
+	return b->is6 ? cidr6_json(&b->v6) : cidr_json(&b->v4);
+}
+
+/* The entry of node in a network's "hosts" (one per host: "block" and "block6"), made when missing. */
+static json_t *net_host(json_t *hb, const char *node)
+{
+	json_t *x;
+	size_t i;
+
+	json_array_foreach (hb, i, x)
+		if (strcmp(json_string_value(json_object_get(x, "node")) ?: "", node) == 0)
+			return x;
+	x = json_object();
+	if (!x || json_array_append_new(hb, x) < 0 || bjson_set(x, "node", json_string(node)) < 0)
+		return NULL;
+	return x;
 }
 
 static const char *node_state(struct fabric *f, const struct f_node *n)
@@ -56,12 +83,14 @@ static json_t *build_status(struct fabric *f)
 		goto fail;
 	for (size_t i = 0; i < f->n_nodes; i++) {
 		const struct f_node *n = &f->nodes[i];
-		json_t *h = json_object(), *blocks = json_object();
+		json_t *h = json_object(), *blocks = json_object(), *blocks6 = json_object();
 		bool me = strcmp(n->name, f->cfg.node) == 0;
 
-		if (!h || !blocks || json_array_append_new(hosts, h) < 0 || bjson_set(h, "blocks", blocks) < 0) {
+		if (!h || !blocks || !blocks6 || json_array_append_new(hosts, h) < 0 ||
+		    bjson_set(h, "blocks", blocks) < 0 || bjson_set(h, "blocks6", blocks6) < 0) {
 			json_decref(h);
 			json_decref(blocks);
+			json_decref(blocks6);
 			goto fail;
 		}
 		if (bjson_set(h, "node", json_string(n->name)) < 0 ||
@@ -74,7 +103,8 @@ static json_t *build_status(struct fabric *f)
 			goto fail;
 		for (size_t k = 0; k < f->n_blocks; k++)
 			if (strcmp(f->blocks[k].val.node, n->name) == 0 &&
-			    bjson_set(blocks, f->blocks[k].net, cidr_json(&f->blocks[k].block)) < 0)
+			    bjson_set(f->blocks[k].block.is6 ? blocks6 : blocks, f->blocks[k].net,
+				      blk_json(&f->blocks[k].block)) < 0)
 				goto fail;
 	}
 	for (size_t i = 0; i < f->n_nets; i++) {
@@ -88,11 +118,16 @@ static json_t *build_status(struct fabric *f)
 		}
 		if (bjson_set(o, "name", json_string(n->def.name)) < 0 ||
 		    bjson_set(o, "subnet", cidr_json(&n->def.subnet)) < 0 ||
-		    bjson_set(o, "host_prefix", json_integer(n->def.host_prefix)) < 0 ||
+		    bjson_set(o, "host_prefix",
+			      fabric_net_has4(&n->def) ? json_integer(n->def.host_prefix) : json_null()) < 0 ||
+		    bjson_set(o, "subnet6", cidr6_json(&n->def.subnet6)) < 0 ||
+		    bjson_set(o, "host_prefix6",
+			      fabric_net_has6(&n->def) ? json_integer(n->def.host_prefix6) : json_null()) < 0 ||
 		    bjson_set(o, "vni", json_integer(n->def.vni)) < 0 ||
 		    bjson_set(o, "mode", json_string(fabric_mode_name(n->def.mode))) < 0 ||
 		    bjson_set(o, "device", json_string(n->dev)) < 0 || bjson_set(o, "mtu", json_integer(n->mtu)) < 0 ||
 		    bjson_set(o, "block", n->have_block ? cidr_json(&n->block) : json_null()) < 0 ||
+		    bjson_set(o, "block6", n->have_block6 ? cidr6_json(&n->block6) : json_null()) < 0 ||
 		    bjson_set(o, "local", json_boolean(n->local_ok)) < 0)
 			goto fail;
 		for (size_t k = 0; k < f->n_blocks; k++) {
@@ -102,13 +137,14 @@ static json_t *build_status(struct fabric *f)
 
 			if (strcmp(b->net, n->def.name) != 0)
 				continue;
-			x = json_object();
-			if (!x || json_array_append_new(hb, x) < 0 ||
-			    bjson_set(x, "node", json_string(b->val.node)) < 0 ||
-			    bjson_set(x, "block", cidr_json(&b->block)) < 0 ||
+			/* one entry per host: its block of each family */
+			x = net_host(hb, b->val.node);
+			if (!x || bjson_set(x, b->block.is6 ? "block6" : "block", blk_json(&b->block)) < 0 ||
 			    bjson_set(x, "underlay", ip_json(b->val.underlay)) < 0 ||
 			    bjson_set(x, "vtep_mac", json_string(bmac_fmt(b->val.vtep_mac, m))) < 0 ||
-			    bjson_set(x, "programmed", json_boolean(b->programmed)) < 0)
+			    bjson_set(x, "programmed",
+				      json_boolean(b->programmed || json_is_true(json_object_get(x, "programmed")))) <
+				    0)
 				goto fail;
 		}
 	}

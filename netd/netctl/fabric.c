@@ -51,10 +51,13 @@ static int host_row(struct table *t, const json_t *h)
 	json_t *v;
 
 	fmt_age(netctl_int(h, "last_seen"), seen, sizeof(seen));
-	json_object_foreach ((json_t *)json_object_get(h, "blocks"), key, v) {
-		size_t l = strlen(blocks);
+	/* each network's block, then its IPv6 block */
+	for (int f = 0; f < 2; f++) {
+		json_object_foreach ((json_t *)json_object_get(h, f ? "blocks6" : "blocks"), key, v) {
+			size_t l = strlen(blocks);
 
-		snprintf(blocks + l, sizeof(blocks) - l, "%s%s:%s", l ? " " : "", key, json_string_value(v));
+			snprintf(blocks + l, sizeof(blocks) - l, "%s%s:%s", l ? " " : "", key, json_string_value(v));
+		}
 	}
 	{
 		char name[80];

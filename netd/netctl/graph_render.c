@@ -102,6 +102,15 @@ static const char *state_color(const char *state)
 }
 
 /* Every host of the fabric (this one first), and per fabric network a tunnel from its bridge to each other host. */
+/* A host's blocks of a fabric network: "BLOCK", "BLOCK6" or "BLOCK BLOCK6". */
+static const char *host_blocks(const json_t *b, char *buf, size_t len)
+{
+	const char *v4 = netctl_str(b, "block"), *v6 = netctl_str(b, "block6");
+
+	snprintf(buf, len, "%s%s%s", v4, *v4 && *v6 ? " " : "", v6);
+	return buf;
+}
+
 static void fabric_dot(const json_t *networks, const json_t *fabric, FILE *out)
 {
 	const json_t *h, *n, *b;
@@ -131,7 +140,7 @@ static void fabric_dot(const json_t *networks, const json_t *fabric, FILE *out)
 		vx = strcmp(netctl_str(fn, "mode"), "vxlan") == 0;
 		snprintf(from, sizeof(from), "net:%s", netctl_str(n, "name"));
 		json_array_foreach (json_object_get(fn, "hosts"), k, b) {
-			char to[96], label[192];
+			char to[96], label[256], blocks[112];
 			const json_t *host = NULL, *x;
 			size_t j;
 
@@ -145,7 +154,7 @@ static void fabric_dot(const json_t *networks, const json_t *fabric, FILE *out)
 				quoted(out, to);
 				fputs(" -> ", out);
 				quoted(out, from);
-				snprintf(label, sizeof(label), "block %s", netctl_str(b, "block"));
+				snprintf(label, sizeof(label), "block %s", host_blocks(b, blocks, sizeof(blocks)));
 				fputs(" [dir=none, style=dotted, label=", out);
 				quoted(out, label);
 				fputs("];\n", out);
@@ -154,7 +163,7 @@ static void fabric_dot(const json_t *networks, const json_t *fabric, FILE *out)
 			if (vx)
 				snprintf(label, sizeof(label), "VXLAN %s VNI %lld\n%s", netctl_str(fn, "device"),
 					 (long long)json_integer_value(json_object_get(fn, "vni")),
-					 netctl_str(b, "block"));
+					 host_blocks(b, blocks, sizeof(blocks)));
 			else
 				snprintf(label, sizeof(label), "host-gw via %s\n%s", netctl_str(b, "underlay"),
 					 netctl_str(b, "block"));
@@ -200,8 +209,11 @@ int graph_dot(const json_t *networks, const json_t *endpoints, const json_t *fab
 			const json_t *fn = fabric_net(fabric, name);
 			size_t l = strlen(label);
 
-			snprintf(label + l, sizeof(label) - l, "\nfabric %s (%s, VNI %lld)", netctl_str(fn, "subnet"),
-				 netctl_str(fn, "mode"), (long long)json_integer_value(json_object_get(fn, "vni")));
+			snprintf(label + l, sizeof(label) - l, "\nfabric %s%s%s (%s, VNI %lld)",
+				 netctl_str(fn, "subnet"),
+				 *netctl_str(fn, "subnet") && *netctl_str(fn, "subnet6") ? " " : "",
+				 netctl_str(fn, "subnet6"), netctl_str(fn, "mode"),
+				 (long long)json_integer_value(json_object_get(fn, "vni")));
 		}
 		fputs("  subgraph ", out);
 		quoted(out, cluster);

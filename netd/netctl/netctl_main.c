@@ -13,6 +13,7 @@ static const struct netctl_cmd commands[] = {
 	 "                 (--subnet, --gateway, --range: once per family, IPv4 and/or IPv6)\n"
 	 "                 [--masquerade6 | --no-masquerade6] (default: on for fd00::/8)\n"
 	 "  network create NAME --subnet CIDR --fabric [--host-prefix N] [--mode vxlan|host-gw]\n"
+	 "                 [--subnet CIDR6 [--host-prefix6 N]] (IPv6: vxlan mode; --subnet6 says the same)\n"
 	 "  network rm NAME\n"
 	 "  network ls\n"
 	 "  network inspect NAME",

@@ -14,7 +14,7 @@ struct network_opts {
 	const char *subnet, *gateway, *range;	 /* IPv4 */
 	const char *subnet6, *gateway6, *range6; /* IPv6 */
 	const char *bridge, *mtu;
-	const char *host_prefix, *mode; /* --fabric */
+	const char *host_prefix, *host_prefix6, *mode; /* --fabric */
 	bool no_masquerade, internal, fabric;
 	int masquerade6; /* -1: netd's default (on for ULA subnets), 0 off, 1 on */
 	bool any;	 /* some option was given */
@@ -44,30 +44,36 @@ static const char *split_range(const char *range, char *buf, size_t len)
 	return end;
 }
 
+/* --host-prefix[6] N or /N: *ret a JSON integer, NULL when not given; nonzero: a usage error. */
+static int prefix_opt(const char *opt, const char *v, unsigned max, json_t **ret)
+{
+	uint64_t n;
+
+	if (!v)
+		return 0;
+	if (bparse_u64(v[0] == '/' ? v + 1 : v, 1, max, &n) < 0)
+		return netctl_usage_error("--%s: '%s' is not a prefix length in 1..%u", opt, v, max);
+	*ret = json_integer((json_int_t)n);
+	return *ret ? 0 : netctl_fail("out of memory");
+}
+
 /* network create --fabric: stored in etcd by netd's fabric agent, created on every host of the fabric. */
 static int fabric_create(const struct network_opts *o, const char *name)
 {
 	_cleanup_json_ json_t *req = NULL;
 	_cleanup_json_ json_t *res = NULL;
-	_cleanup_json_ json_t *hp = NULL;
+	_cleanup_json_ json_t *hp = NULL, *hp6 = NULL;
 	int r;
 
-	if (o->gateway || o->bridge || o->mtu || o->range || o->no_masquerade || o->internal || o->subnet6 ||
-	    o->gateway6 || o->range6 || o->masquerade6 >= 0)
-		return netctl_usage_error(
-			"network create --fabric takes --subnet (IPv4), --host-prefix and --mode only");
-	if (o->host_prefix) {
-		uint64_t n;
-
-		if (bparse_u64(o->host_prefix[0] == '/' ? o->host_prefix + 1 : o->host_prefix, 1, 30, &n) < 0)
-			return netctl_usage_error("--host-prefix: '%s' is not a prefix length in 1..30",
-						  o->host_prefix);
-		hp = json_integer((json_int_t)n);
-		if (!hp)
-			return netctl_fail("out of memory");
-	}
-	req = netctl_request(NETD_OP_FABRIC_CREATE, "{s:s, s:s, s:O*, s:s*}", "name", name, "subnet", o->subnet,
-			     "host_prefix", hp, "mode", o->mode);
+	if (o->gateway || o->bridge || o->mtu || o->range || o->no_masquerade || o->internal || o->gateway6 ||
+	    o->range6 || o->masquerade6 >= 0)
+		return netctl_usage_error("network create --fabric takes --subnet (IPv4 and/or IPv6), --host-prefix, "
+					  "--host-prefix6 and --mode only");
+	if ((r = prefix_opt("host-prefix", o->host_prefix, 30, &hp)) ||
+	    (r = prefix_opt("host-prefix6", o->host_prefix6, 120, &hp6)))
+		return r;
+	req = netctl_request(NETD_OP_FABRIC_CREATE, "{s:s, s:s*, s:O*, s:s*, s:O*, s:s*}", "name", name, "subnet",
+			     o->subnet, "host_prefix", hp, "subnet6", o->subnet6, "host_prefix6", hp6, "mode", o->mode);
 	if ((r = netctl_call(req, -1, &res)) || (r = netctl_fabric_wait(res)))
 		return r;
 	json_decref(req);
@@ -100,7 +106,7 @@ static int network_create(const struct network_opts *o, char **pos, int n_pos)
 		return netctl_usage_error("network create: --subnet is required (IPv4, IPv6 or one of each)");
 	if (o->fabric)
 		return fabric_create(o, pos[0]);
-	if (o->host_prefix || o->mode)
+	if (o->host_prefix || o->host_prefix6 || o->mode)
 		return netctl_usage_error("network create: --host-prefix and --mode go with --fabric");
 	if (o->mtu) {
 		uint64_t n;
@@ -245,19 +251,14 @@ int cmd_network(int argc, char **argv)
 {
 	/* network create's; the other subcommands take none */
 	static const struct option options[] = {
-		{"subnet", required_argument, NULL, 's'},
-		{"gateway", required_argument, NULL, 'g'},
-		{"bridge", required_argument, NULL, 'b'},
-		{"mtu", required_argument, NULL, 'm'},
-		{"range", required_argument, NULL, 'r'},
+		{"subnet", required_argument, NULL, 's'},      {"subnet6", required_argument, NULL, 's'},
+		{"gateway", required_argument, NULL, 'g'},     {"bridge", required_argument, NULL, 'b'},
+		{"mtu", required_argument, NULL, 'm'},	       {"range", required_argument, NULL, 'r'},
 		{"no-masquerade", no_argument, NULL, 'M'}, /* masquerade: false */
-		{"masquerade6", no_argument, NULL, '6'},
-		{"no-masquerade6", no_argument, NULL, '7'},
-		{"internal", no_argument, NULL, 'i'},
-		{"fabric", no_argument, NULL, 'f'},
-		{"host-prefix", required_argument, NULL, 'H'},
-		{"mode", required_argument, NULL, 'o'},
-		{NULL, 0, NULL, 0},
+		{"masquerade6", no_argument, NULL, '6'},       {"no-masquerade6", no_argument, NULL, '7'},
+		{"internal", no_argument, NULL, 'i'},	       {"fabric", no_argument, NULL, 'f'},
+		{"host-prefix", required_argument, NULL, 'H'}, {"host-prefix6", required_argument, NULL, 'P'},
+		{"mode", required_argument, NULL, 'o'},	       {NULL, 0, NULL, 0},
 	};
 	/* the subcommand and at most 4 arguments of its own */
 	struct netctl_args a = {.argc = argc, .argv = argv, .max_pos = 5};
@@ -301,6 +302,9 @@ int cmd_network(int argc, char **argv)
 			break;
 		case 'H':
 			o.host_prefix = optarg;
+			break;
+		case 'P':
+			o.host_prefix6 = optarg;
 			break;
 		case 'o':
 			o.mode = optarg;

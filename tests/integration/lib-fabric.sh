@@ -193,9 +193,19 @@ fab_ip() {
 	ip -n "$1" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1
 }
 
+# fab_ip6 NAME: the container's IPv6 address on eth0.
+fab_ip6() {
+	ip -n "$1" -6 -o addr show dev eth0 scope global | awk '{print $4}' | cut -d/ -f1
+}
+
 # fab_peer_routes N: host N's overlay routes (proto 98).
 fab_peer_routes() {
 	ip -n fh$1 route show proto 98
+}
+
+# fab_peer_routes6 N: host N's IPv6 overlay routes (proto 98).
+fab_peer_routes6() {
+	ip -n fh$1 -6 route show proto 98
 }
 
 # fab_rogue NAME IP: a namespace on the switch that is no host of the fabric (an address of the underlay, no netd).

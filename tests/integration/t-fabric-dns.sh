@@ -192,7 +192,28 @@ test_etcd_outage_keeps_names_and_republishes() {
 	wait_for 5 nxdomain client "$GW1" web || fail "web still answers: $(q client "$GW1" web)"
 }
 
+# a dual-stack fabric network: AAAA for a container on another host (its IPv6 address, published beside IPv4)
+test_aaaa_across_hosts() {
+	local n web web6 gw1 out
+	fab_up 2
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
+	for n in 1 2; do
+		wait_for 10 fab_netctl "$n" network inspect fab || fail "host $n has no fab"
+	done
+	named 1 client fab --name client >/dev/null || fail "attach client"
+	web=$(named 2 web fab --name web --alias www) || fail "attach web"
+	web6=$(fab_ip6 web)
+	[ -n "$web6" ] || fail "web has no IPv6 address"
+	gw1=$(fab_gateway 1 fab)
+	wait_for 5 resolves client "$gw1" web "$web" || fail "web never resolved on host 1: $(q client "$gw1" web)"
+	assert_contains "$(q client "$gw1" web --type AAAA)" "NOERROR aa $web6" "AAAA by name"
+	assert_contains "$(q client "$gw1" www --type AAAA)" "NOERROR aa $web6" "AAAA by alias"
+	out=$(fab_etcdctl get /berth/v1/names/fab/h2/web/eth0 --print-value-only)
+	assert_eq "$(jq -c . <<<"$out")" "{\"addresses\":[\"$web\",\"$web6\"],\"aliases\":[\"www\"],\"name\":\"web\"}"
+}
+
 t "by name and by alias across hosts, through the gateway's DNS" test_by_name_and_alias_across_hosts
+t "AAAA across hosts on a dual-stack fabric network" test_aaaa_across_hosts
 t "a detach on host 3: NXDOMAIN on host 1 within seconds" test_detach_gives_nxdomain_within_seconds
 t "berth-cni's attach on another host resolves" test_berth_cni_attach_on_another_host
 t "a dead host's names go with its lease" test_dead_host_takes_its_names

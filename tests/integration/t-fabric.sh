@@ -30,6 +30,37 @@ seen_source() {
 	echo "${out#* }"
 }
 
+# sources_kept NAME=ADDR...: each container serves on ADDR:8080 and reaches every other one, which sees
+# it with its own address: no masquerade inside the fabric
+sources_kept() {
+	local -A at
+	local p i j
+	for p in "$@"; do
+		at[${p%%=*}]=${p#*=}
+	done
+	for i in "${!at[@]}"; do
+		serve "$i" "${at[$i]}" 8080 "$i"
+	done
+	for i in "${!at[@]}"; do
+		for j in "${!at[@]}"; do
+			[ "$i" = "$j" ] && continue
+			assert_eq "$(seen_source "$i" "${at[$j]}" 8080)" "${at[$i]}" "source seen by $j from $i"
+		done
+	done
+}
+
+# networks_apart A B C: containers a (host 1) and b (host 2) of one fabric network reach each other at
+# addresses A and B, c (host 2, another fabric network) at C reaches neither way
+networks_apart() {
+	serve a "$1" 8080 a
+	assert_eq "$(seen_source b "$1" 8080)" "$2"
+	# from the other network, across hosts: nothing
+	request c "$1" 8080 1000 >/dev/null 2>&1 && fail "other reached fab across hosts ($1)"
+	serve c "$3" 8081 c
+	request a "$3" 8081 1000 >/dev/null 2>&1 && fail "fab reached other across hosts ($3)"
+	return 0
+}
+
 # Two hosts on fab, container a on host 1 serving on 8080, b on host 2 reaching it: $A, $B.
 two_hosts_a_to_b() {
 	fab_up 2
@@ -42,7 +73,7 @@ two_hosts_a_to_b() {
 }
 
 test_reachability_matrix() {
-	local n i j ip src
+	local n ip
 	local -A addr
 	fab_up 3
 	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
@@ -72,17 +103,7 @@ test_reachability_matrix() {
 	assert_eq "$(fab_peer_routes 1 | grep -c onlink)" 2 "overlay routes on host 1"
 	assert_eq "$(ip -n fh1 neigh show dev bfx1 nud permanent | wc -l)" 2 "neighbours on host 1"
 	assert_eq "$(bridge -n fh1 fdb show dev bfx1 | grep -c permanent)" 2 "FDB entries on host 1"
-	for i in c1 c2 c3 c4; do
-		serve "$i" "${addr[$i]}" 8080 "$i"
-	done
-	for i in c1 c2 c3 c4; do
-		for j in c1 c2 c3 c4; do
-			[ "$i" = "$j" ] && continue
-			src=$(seen_source "$i" "${addr[$j]}" 8080)
-			# every host sees the container's own address: no masquerade inside the fabric
-			assert_eq "$src" "${addr[$i]}" "source seen by $j from $i"
-		done
-	done
+	sources_kept c1="${addr[c1]}" c2="${addr[c2]}" c3="${addr[c3]}" c4="${addr[c4]}"
 	bping c3 -c 3 -i 0.2 -W 2 "${addr[c2]}" >/dev/null || fail "ping c3 -> c2"
 }
 
@@ -99,13 +120,7 @@ test_isolation_between_fabric_networks() {
 	b=$(fab_container 2 b fab)
 	c=$(fab_container 2 c other)
 	assert_contains "$c" "10.71."
-	serve a "$a" 8080 a
-	assert_eq "$(seen_source b "$a" 8080)" "$b"
-	# from the other network, across hosts: nothing
-	request c "$a" 8080 1000 >/dev/null 2>&1 && fail "other reached fab across hosts"
-	serve c "$c" 8081 c
-	request a "$c" 8081 1000 >/dev/null 2>&1 && fail "fab reached other across hosts"
-	return 0
+	networks_apart "$a" "$b" "$c"
 }
 
 test_host_joining_later() {
@@ -219,22 +234,28 @@ test_hand_deleted_entries_come_back() {
 	assert_eq "$(seen_source b "$a" 8080)" "$b"
 }
 
-test_racing_hosts_never_share_a_block() {
-	local n blocks
+# hosts_race_for_two_blocks NET FIELD CREATE-OPTIONS...: NET has two blocks for three hosts, all claiming
+# at once when the network appears; FIELD (subnet, subnet6) of each host's local network is its block
+hosts_race_for_two_blocks() {
+	local net=$1 field=$2 n blocks
+	shift 2
 	fab_up 3
-	# two blocks for three hosts, all claiming at once when the network appears
-	fab_netctl 1 network create tiny --subnet 10.72.0.0/23 --fabric --host-prefix 24 >/dev/null 2>&1 || true
+	fab_netctl 1 network create "$net" "$@" --fabric >/dev/null 2>&1 || true
 	sleep 2
-	blocks=$(fab_etcdctl get --prefix /berth/v1/blocks/tiny/ --keys-only | grep . | sort)
+	blocks=$(fab_etcdctl get --prefix "/berth/v1/blocks/$net/" --keys-only | grep . | sort)
 	assert_eq "$(echo "$blocks" | wc -l)" 2 "blocks taken: $blocks"
 	assert_eq "$(echo "$blocks" | sort -u | wc -l)" 2
 	# every block belongs to exactly one host, and no two hosts hold the same one locally
 	local locals=()
 	for n in 1 2 3; do
-		locals+=("$( (fab_netctl "$n" --json network inspect tiny 2>/dev/null || true) | jq -r '.subnet // empty')")
+		locals+=("$( (fab_netctl "$n" --json network inspect "$net" 2>/dev/null || true) | jq -r ".$field // empty")")
 	done
 	assert_eq "$(printf '%s\n' "${locals[@]}" | grep . | wc -l)" 2 "hosts with a local block: ${locals[*]}"
 	assert_eq "$(printf '%s\n' "${locals[@]}" | grep . | sort -u | wc -l)" 2 "a block held twice: ${locals[*]}"
+}
+
+test_racing_hosts_never_share_a_block() {
+	hosts_race_for_two_blocks tiny subnet --subnet 10.72.0.0/23 --host-prefix 24
 }
 
 test_vxlan_only_from_known_hosts() {
@@ -412,28 +433,34 @@ test_netctl_graph_and_routes() {
 	assert_not_contains "$(fab_netctl 1 --json routes a | jq -r '.routes[].protocol')" fabric
 }
 
-# berth-cni on host 2, on the same state store as its netd: the address comes from host 2's block
+# berth-cni on host 2, on the same state store as its netd: the addresses come from host 2's blocks
 test_cni_on_fabric() {
-	local conf res ip block2 a
+	local conf res ip ip6 block2 block62 a a6
 	fab_up 2
-	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
 	a=$(fab_container 1 a fab)
+	a6=$(fab_ip6 a)
 	serve a "$a" 8080 a
+	serve a "$a6" 8086 a6
 	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
 	block2=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block')
+	block62=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block6')
 	conf=$(jq -cn --arg d "$FAB_DIR/h2/state" '{cniVersion: "1.0.0", name: "fab", type: "berth-cni", bridge: "fab",
 		isGateway: true, isDefaultGateway: true, ipMasq: true, dataDir: $d}')
 	netns_add cnic
 	res=$(printf '%s' "$conf" | ip netns exec fh2 env CNI_COMMAND=ADD CNI_CONTAINERID=cnic CNI_NETNS=/run/netns/cnic \
 		CNI_IFNAME=eth0 CNI_PATH="$BIN" berth-cni) || fail "berth-cni ADD: $res"
-	ip=$(jq -r '.ips[0].address' <<<"$res")
+	ip=$(jq -r '.ips[] | select(.address | contains(".")) | .address' <<<"$res")
+	ip6=$(jq -r '.ips[] | select(.address | contains(":")) | .address' <<<"$res")
 	assert_eq "${ip%.*}.0/24" "$block2" "address of the CNI container in host 2's block"
+	case $ip6 in "${block62%/64}"*/64) ;; *) fail "IPv6 address $ip6 of the CNI container not in $block62" ;; esac
 	assert_contains "$(fab_netctl 2 ls)" "cnic"
 	assert_contains "$(ip -n cnic link show eth0)" "mtu 1450"
 	# across the fabric both ways, the sources kept
 	assert_eq "$(seen_source cnic "$a" 8080)" "${ip%/*}"
 	serve cnic "${ip%/*}" 8080 cnic
 	assert_eq "$(seen_source a "${ip%/*}" 8080)" "$a"
+	assert_eq "$(seen_source cnic "$a6" 8086)" "${ip6%/*}"
 	printf '%s' "$conf" | ip netns exec fh2 env CNI_COMMAND=DEL CNI_CONTAINERID=cnic CNI_NETNS=/run/netns/cnic \
 		CNI_IFNAME=eth0 CNI_PATH="$BIN" berth-cni || fail "berth-cni DEL"
 	assert_not_contains "$(fab_netctl 2 ls)" "cnic"
@@ -442,12 +469,13 @@ test_cni_on_fabric() {
 
 # berth run on host 3 with the netd hand-off (berth.network): the container is on the fabric
 test_runtime_on_fabric() {
-	local a addr ip block3
+	local a addr ip block3 addr6 block63
 	fab_up 3
-	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --fabric
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
 	a=$(fab_container 1 a fab)
 	wait_for 10 fab_netctl 3 network inspect fab || fail "host 3 has no fab"
 	block3=$(fab_netctl 3 --json fabric | jq -r '.networks[0].block')
+	block63=$(fab_netctl 3 --json fabric | jq -r '.networks[0].block6')
 	rt_config "$TMP/r1" ns="pid network ipc uts mount" \
 		top_extra=',"annotations":{"berth.network":"fab"}' \
 		args='["sh","-c","while :; do nc -l -p 80 -e echo hello-from-r1; done"]'
@@ -457,6 +485,9 @@ test_runtime_on_fabric() {
 	addr=$(berth state r1 | sed -n 's/.*"berth.network.address": "\([0-9./]*\)".*/\1/p')
 	ip=${addr%/*}
 	assert_eq "${ip%.*}.0/24" "$block3" "the container's address in host 3's block"
+	addr6=$(berth state r1 | jq -r '.annotations["berth.network.address6"]')
+	case $addr6 in "${block63%/64}"*/64) ;; *) fail "the container's IPv6 address $addr6 not in $block63" ;; esac
+	bping a -6 -c 2 -i 0.2 -W 2 "${addr6%/*}" >/dev/null || fail "ping -6 from host 1 to the container on host 3"
 	assert_contains "$(fab_netctl 3 ls)" "r1"
 	assert_contains "$(nsenter --net=/proc/$(rt_state_field r1 pid)/ns/net ip link show eth0)" "mtu 1450"
 	wait_for 5 eval "echo | ip netns exec a busybox nc -w 2 $ip 80 | grep -q hello-from-r1" ||
@@ -466,6 +497,142 @@ test_runtime_on_fabric() {
 	BERTH_NETD_SOCKET=$(fab_sock 3) nsenter --net=/run/netns/fh3 berth --root "$RT_ROOT" delete -f r1 ||
 		fail "delete"
 	assert_not_contains "$(fab_netctl 3 ls)" "r1"
+}
+
+# IPv6 beside IPv4: a dual-stack fabric network; the third host joins later
+test_ipv6_reachability_matrix() {
+	local n b6 out
+	local -A addr addr6
+	fab_up 2
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
+	fab_host 3
+	fab_netd_start 3
+	for n in 1 2 3; do
+		wait_for 10 fab_netctl "$n" network inspect fab || fail "host $n has no local network fab"
+	done
+	assert_eq "$(fab_netctl 1 --json fabric | jq -r '.networks[0] | "\(.subnet6) \(.host_prefix6)"')" "fd70::/48 64"
+	for n in 1 2 3; do
+		fab_container "$n" c$n fab >/dev/null || fail "attach on host $n"
+		addr[c$n]=$(fab_ip c$n)
+		addr6[c$n]=$(fab_ip6 c$n)
+		[ -n "${addr6[c$n]}" ] || fail "c$n has no IPv6 address"
+		# from its host's IPv6 block
+		b6=$(fab_netctl "$n" --json fabric | jq -r '.networks[0].block6')
+		assert_contains "$b6" "/64"
+		case ${addr6[c$n]} in "${b6%/64}"*) ;; *) fail "c$n's ${addr6[c$n]} is not in $b6" ;; esac
+	done
+	fab_container 1 c4 fab >/dev/null || fail "attach c4"
+	addr6[c4]=$(fab_ip6 c4)
+	# etcd: one IPv4 and one IPv6 block per host, under the network's blocks/ prefix
+	out=$(fab_etcdctl get --prefix /berth/v1/blocks/fab/ --keys-only | grep .)
+	assert_eq "$(grep -c ':' <<<"$out")" 3 "IPv6 blocks: $out"
+	assert_eq "$(grep -vc ':' <<<"$out")" 3 "IPv4 blocks: $out"
+	# kernel: per remote host an IPv6 route via its block's first address (onlink) and a permanent
+	# neighbour, on the same VXLAN device; the FDB entry is shared by both families
+	wait_for 5 eval "[ \$(fab_peer_routes6 1 | grep -c onlink) = 2 ]" || fail "IPv6 routes: $(fab_peer_routes6 1)"
+	b6=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block6')
+	assert_line "$(fab_peer_routes6 1)" "^${b6} via ${b6%/64} dev bfx1 .*onlink"
+	assert_eq "$(ip -n fh1 -6 neigh show dev bfx1 nud permanent | wc -l)" 2 "IPv6 neighbours on host 1"
+	assert_eq "$(ip -n fh1 -4 neigh show dev bfx1 nud permanent | wc -l)" 2 "IPv4 neighbours on host 1"
+	assert_eq "$(bridge -n fh1 fdb show dev bfx1 | grep -c permanent)" 2 "FDB entries on host 1"
+	b6=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block6')
+	assert_contains "$(ip -n fh1 -6 addr show dev bfx1)" "inet6 ${b6%/64}/128"
+	assert_not_contains "$(ip -n fh1 -6 addr show dev bfx1)" "fe80:"
+	assert_eq "$(ip netns exec fh1 cat /proc/sys/net/ipv6/conf/bfx1/accept_ra)" 0
+	# TCP over IPv6 both ways between every pair, the container's own address seen everywhere
+	sources_kept c1="${addr6[c1]}" c2="${addr6[c2]}" c3="${addr6[c3]}" c4="${addr6[c4]}"
+	bping c3 -6 -c 3 -i 0.2 -W 2 "${addr6[c2]}" >/dev/null || fail "ping -6 c3 -> c2"
+	bping c1 -6 -c 2 -i 0.2 -W 2 "${addr6[c3]}" >/dev/null || fail "ping -6 c1 -> c3 (joined later)"
+	# IPv4 still carried beside it
+	bping c3 -c 2 -i 0.2 -W 2 "${addr[c1]}" >/dev/null || fail "ping c3 -> c1 over IPv4"
+	# netctl: blocks of both families, IPv6 overlay routes
+	assert_contains "$(fab_netctl 1 fabric)" "fab:${b6}"
+	assert_eq "$(fab_netctl 1 --json network inspect fab | jq '[.fabric.hosts[].block6] | length')" 3
+	out=$(fab_netctl 1 routes c1)
+	b6=$(fab_netctl 3 --json fabric | jq -r '.networks[0].block6')
+	assert_line "$out" "^${b6} +${b6%/64} +bfx1 +h3 +192.0.2.13 +fabric$"
+	assert_eq "$(fab_netctl 1 --json routes c1 | jq '.overlay_routes | length')" 4
+	assert_contains "$(fab_netctl 1 graph)" "fabric 10.70.0.0/16 fd70::/48 (vxlan, VNI 1)"
+	assert_contains "$(fab_netctl 1 graph)" "$b6"
+}
+
+# IPv6-only fabric networks; host-gw refuses IPv6
+test_ipv6_only_and_hostgw_refused() {
+	local a b out
+	fab_up 2
+	assert_ok fab_netctl 1 network create six --subnet6 fd71::/56 --fabric
+	wait_for 10 fab_netctl 2 network inspect six || fail "host 2 has no six"
+	assert_eq "$(fab_netctl 2 --json fabric | jq -r '.networks[0].host_prefix6')" 72
+	assert_eq "$(fab_netctl 2 --json network inspect six | jq -r .subnet)" null
+	a=$(fab_container 1 a six; fab_ip6 a)
+	b=$(fab_container 2 b six; fab_ip6 b)
+	[ -n "$a" ] && [ -n "$b" ] || fail "no IPv6 addresses: '$a' '$b'"
+	assert_eq "$(ip -n a -4 -o addr show dev eth0 | wc -l)" 0 "IPv4 on an IPv6-only network"
+	serve a "$a" 8080 a
+	assert_eq "$(seen_source b "$a" 8080)" "$b"
+	assert_eq "$(ip -n fh1 -4 route show proto 98 | wc -l)" 0
+	# host-gw routes via the IPv4 underlay: refused, saying so
+	out=$(fab_netctl 1 network create hg6 --subnet 10.81.0.0/16 --subnet6 fd81::/48 --fabric --mode host-gw 2>&1) &&
+		fail "host-gw with IPv6 accepted"
+	assert_contains "$out" "host-gw mode carries IPv4 only"
+	# definitions: overlap and a different definition of the same name
+	out=$(fab_netctl 1 network create six2 --subnet6 fd71::/48 --fabric 2>&1) && fail "an overlap accepted"
+	assert_contains "$out" "overlaps"
+	out=$(fab_netctl 1 network create six --subnet6 fd71::/56 --host-prefix6 80 --fabric 2>&1) &&
+		fail "another definition accepted"
+	assert_contains "$out" "exists with"
+	assert_ok fab_netctl 1 network create six --subnet6 fd71::/56 --fabric
+}
+
+# isolation between two dual-stack fabric networks holds over IPv6 across hosts
+test_ipv6_isolation_between_fabric_networks() {
+	local a b c
+	fab_up 2
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
+	assert_ok fab_netctl 2 network create other --subnet 10.71.0.0/16 --subnet6 fd71::/48 --fabric
+	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
+	wait_for 10 fab_netctl 1 network inspect other || fail "host 1 has no other"
+	fab_container 1 a fab >/dev/null
+	fab_container 2 b fab >/dev/null
+	fab_container 2 c other >/dev/null
+	a=$(fab_ip6 a)
+	b=$(fab_ip6 b)
+	c=$(fab_ip6 c)
+	assert_contains "$c" "fd71:"
+	networks_apart "$a" "$b" "$c"
+	bping a -6 -c 1 -W 1 "$c" >/dev/null 2>&1 && fail "ping -6 across fabric networks"
+	return 0
+}
+
+# an IPv6 route and neighbour deleted by hand come back with the next resync
+test_ipv6_hand_deleted_entries_come_back() {
+	local a b b6
+	fab_up 2
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
+	wait_for 10 fab_netctl 2 network inspect fab || fail "host 2 has no fab"
+	fab_container 1 a fab >/dev/null
+	fab_container 2 b fab >/dev/null
+	a=$(fab_ip6 a)
+	b=$(fab_ip6 b)
+	serve a "$a" 8080 a
+	assert_eq "$(seen_source b "$a" 8080)" "$b"
+	b6=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block6')
+	ip -n fh1 -6 route del "$b6"
+	ip -n fh1 -6 neigh del "${b6%/64}" dev bfx1
+	# a stale one of ours is taken away (and the IPv4 entries stay untouched meanwhile)
+	ip -n fh1 -6 route add fd70:0:0:ffff::/64 via fd70:0:0:ffff:: dev bfx1 onlink proto 98
+	assert_eq "$(fab_peer_routes6 1 | grep -c "^$b6")" 0
+	wait_for 10 eval "fab_peer_routes6 1 | grep -q '^$b6 '" || fail "IPv6 route not restored"
+	wait_for 5 eval "ip -n fh1 -6 neigh show dev bfx1 nud permanent | grep -q '^${b6%/64} '" ||
+		fail "IPv6 neighbour not restored"
+	wait_for 5 eval "! fab_peer_routes6 1 | grep -q fd70:0:0:ffff" || fail "stale IPv6 route kept"
+	wait_for 5 request b "$a" 8080 500 || fail "IPv6 traffic does not flow again"
+	assert_eq "$(seen_source b "$a" 8080)" "$b"
+}
+
+# two IPv6 blocks for three hosts (an IPv6-only network): no block is held twice
+test_racing_hosts_never_share_a_block6() {
+	hosts_race_for_two_blocks tiny6 subnet6 --subnet6 fd72::/63 --host-prefix6 64
 }
 
 t "reachability matrix across 3 hosts, sources kept" test_reachability_matrix
@@ -483,4 +650,9 @@ t "etcd stopped: data plane stays, attach works, converges after" test_etcd_outa
 t "netd kill -9 and restart: no packet lost" test_netd_kill9_loses_no_packet
 t "entries deleted by hand come back" test_hand_deleted_entries_come_back
 t "hosts racing for blocks never share one" test_racing_hosts_never_share_a_block
+t "IPv6: reachability matrix on a dual-stack network, sources kept, a host joining later" test_ipv6_reachability_matrix
+t "IPv6: an IPv6-only fabric network; host-gw refuses IPv6" test_ipv6_only_and_hostgw_refused
+t "IPv6: isolation between fabric networks across hosts" test_ipv6_isolation_between_fabric_networks
+t "IPv6: a route and neighbour deleted by hand come back" test_ipv6_hand_deleted_entries_come_back
+t "IPv6: hosts racing for blocks never share one" test_racing_hosts_never_share_a_block6
 t_done

@@ -9,7 +9,7 @@
 
 Test(fabric_model, keys_round_trip)
 {
-	struct bcidr4 b = {0x0a460300, 24};
+	struct fabric_blk b = {.v4 = {0x0a460300, 24}};
 	struct fabric_key k;
 	char key[FABRIC_KEY_MAX];
 
@@ -27,8 +27,20 @@ Test(fabric_model, keys_round_trip)
 	cr_assert_str_eq(key, "/berth/v1/blocks/fab/10.70.3.0-24");
 	cr_assert_eq(fabric_key_parse(key, &k), FK_BLOCK);
 	cr_assert_str_eq(k.name, "fab");
-	cr_assert_eq(k.block.addr, b.addr);
-	cr_assert_eq(k.block.prefix, 24);
+	cr_assert(!k.block.is6);
+	cr_assert_eq(k.block.v4.addr, b.v4.addr);
+	cr_assert_eq(k.block.v4.prefix, 24);
+	cr_assert(fabric_blk_eq(&k.block, &b));
+	/* an IPv6 block: its own text under the same prefix (a network's removal takes both) */
+	b.is6 = true;
+	cr_assert(baddr_parse_cidr6("fd70:0:3::/64", false, &b.v6, NULL) == 0);
+	cr_assert(fabric_key_block(key, sizeof(key), "fab", &b) == 0);
+	cr_assert_str_eq(key, "/berth/v1/blocks/fab/fd70:0:3::-64");
+	cr_assert_eq(fabric_key_parse(key, &k), FK_BLOCK);
+	cr_assert_str_eq(k.name, "fab");
+	cr_assert(k.block.is6);
+	cr_assert_eq(k.block.v6.prefix, 64);
+	cr_assert(fabric_blk_eq(&k.block, &b));
 	cr_assert(fabric_key_blocks(key, sizeof(key), "fab") == 0);
 	cr_assert_str_eq(key, "/berth/v1/blocks/fab/");
 }
@@ -44,6 +56,9 @@ Test(fabric_model, keys_rejected)
 		"/berth/v1/blocks/fab",
 		"/berth/v1/blocks/fab/10.70.3.0",
 		"/berth/v1/blocks/fab/10.70.3.1-24",
+		"/berth/v1/blocks/fab/fd70:0:3::1-64",
+		"/berth/v1/blocks/fab/fd70:0:3::-129",
+		"/berth/v1/blocks/fab/fd70::3::-64",
 		"/berth/v1/unknown/x",
 	};
 	struct fabric_key k;
@@ -89,6 +104,16 @@ Test(fabric_model, values_rejected)
 		"{\"name\":\"x\",\"subnet\":\"10.0.0.0/4\",\"host_prefix\":24,\"vni\":1}",
 		"{\"name\":\"x\",\"subnet\":\"10.0.0.0/16\",\"host_prefix\":24,\"vni\":0}",
 		"{\"name\":\"x\",\"subnet\":\"10.0.0.0/16\",\"host_prefix\":24,\"vni\":1,\"mode\":\"gre\"}",
+		/* IPv6: no subnet at all, a bad subnet6, host prefixes too short / too long / too many blocks */
+		"{\"name\":\"x\",\"vni\":1}",
+		"{\"name\":\"x\",\"subnet6\":\"fd70::1/48\",\"vni\":1}",
+		"{\"name\":\"x\",\"subnet6\":\"10.0.0.0/16\",\"vni\":1}",
+		"{\"name\":\"x\",\"subnet6\":\"fd70::/8\",\"vni\":1}",
+		"{\"name\":\"x\",\"subnet6\":\"fd70::/48\",\"host_prefix6\":48,\"vni\":1}",
+		"{\"name\":\"x\",\"subnet6\":\"fd70::/48\",\"host_prefix6\":124,\"vni\":1}",
+		"{\"name\":\"x\",\"subnet6\":\"fd70::/32\",\"host_prefix6\":64,\"vni\":1}",
+		/* host-gw routes via the IPv4 underlay: no IPv6 */
+		"{\"name\":\"x\",\"subnet6\":\"fd70::/48\",\"vni\":1,\"mode\":\"host-gw\"}",
 	};
 	struct fabric_net n;
 	struct fabric_block b;
@@ -103,24 +128,136 @@ Test(fabric_model, values_rejected)
 Test(fabric_model, block_pick_skips_taken_and_fills_up)
 {
 	struct fabric_net n = {.name = "t", .subnet = {0x0a000000, 22}, .host_prefix = 24, .vni = 1};
-	struct bcidr4 taken[4], b;
+	struct fabric_blk taken[4], b;
 
-	cr_assert_eq(fabric_block_count(&n), 4);
+	cr_assert_eq(fabric_block_count(&n, false), 4);
 	for (int i = 0; i < 4; i++) {
-		cr_assert(fabric_block_pick(&n, "h1", taken, (size_t)i, 0, &b) == 0);
+		cr_assert(fabric_block_pick(&n, false, "h1", taken, (size_t)i, 0, &b) == 0);
 		for (int j = 0; j < i; j++)
-			cr_assert(taken[j].addr != b.addr, "block %d picked twice", j);
-		cr_assert(baddr_in4(&n.subnet, b.addr));
-		cr_assert_eq(b.prefix, 24);
+			cr_assert(!fabric_blk_eq(&taken[j], &b), "block %d picked twice", j);
+		cr_assert(!b.is6);
+		cr_assert(baddr_in4(&n.subnet, b.v4.addr));
+		cr_assert_eq(b.v4.prefix, 24);
 		taken[i] = b;
 	}
-	cr_assert_eq(fabric_block_pick(&n, "h1", taken, 4, 0, &b), -ENOSPC);
+	cr_assert_eq(fabric_block_pick(&n, false, "h1", taken, 4, 0, &b), -ENOSPC);
 	/* the hash spreads names: two names start at different blocks here */
 	{
-		struct bcidr4 x, y;
+		struct fabric_blk x, y;
 
-		cr_assert(fabric_block_pick(&n, "h1", NULL, 0, 0, &x) == 0);
-		cr_assert(fabric_block_pick(&n, "h2", NULL, 0, 0, &y) == 0);
-		cr_assert(x.addr != y.addr);
+		cr_assert(fabric_block_pick(&n, false, "h1", NULL, 0, 0, &x) == 0);
+		cr_assert(fabric_block_pick(&n, false, "h2", NULL, 0, 0, &y) == 0);
+		cr_assert(x.v4.addr != y.v4.addr);
+	}
+}
+
+/* Old records (before IPv6) parse as IPv4 only; dual-stack and IPv6-only records round-trip. */
+Test(fabric_model, ipv6_values_round_trip_and_old_records)
+{
+	static const char old[] = "{\"name\":\"fab\",\"subnet\":\"10.70.0.0/16\",\"host_prefix\":24,\"vni\":3,"
+				  "\"mode\":\"vxlan\"}";
+	struct fabric_net net = {.name = "fab", .subnet = {0x0a460000, 16}, .host_prefix = 24, .vni = 3}, net2;
+	char *s;
+
+	cr_assert(fabric_net_from_json(old, strlen(old), &net2, NULL) == 0);
+	cr_assert(fabric_net_has4(&net2));
+	cr_assert(!fabric_net_has6(&net2));
+	cr_assert_eq(net2.subnet6.prefix, 0);
+	cr_assert(fabric_net_same(&net, &net2));
+	/* and an IPv4-only network writes the old text */
+	s = fabric_net_to_json(&net);
+	cr_assert_str_eq(s, old);
+	free(s);
+
+	cr_assert(baddr_parse_cidr6("fd70::/48", false, &net.subnet6, NULL) == 0);
+	net.host_prefix6 = 64;
+	cr_assert(fabric_net_check(&net, NULL) == 0);
+	s = fabric_net_to_json(&net);
+	cr_assert_str_eq(s, "{\"name\":\"fab\",\"subnet\":\"10.70.0.0/16\",\"host_prefix\":24,"
+			    "\"subnet6\":\"fd70::/48\",\"host_prefix6\":64,\"vni\":3,\"mode\":\"vxlan\"}");
+	cr_assert(fabric_net_from_json(s, strlen(s), &net2, NULL) == 0);
+	cr_assert(fabric_net_same(&net, &net2));
+	cr_assert(!fabric_net_same(&net,
+				   &(struct fabric_net){.name = "fab", .subnet = {0x0a460000, 16}, .host_prefix = 24}));
+	free(s);
+
+	/* IPv6 only */
+	memset(&net.subnet, 0, sizeof(net.subnet));
+	net.host_prefix = 0;
+	s = fabric_net_to_json(&net);
+	cr_assert_str_eq(s, "{\"name\":\"fab\",\"subnet6\":\"fd70::/48\",\"host_prefix6\":64,\"vni\":3,"
+			    "\"mode\":\"vxlan\"}");
+	cr_assert(fabric_net_from_json(s, strlen(s), &net2, NULL) == 0);
+	cr_assert(!fabric_net_has4(&net2));
+	cr_assert(fabric_net_has6(&net2));
+	cr_assert(fabric_net_same(&net, &net2));
+	free(s);
+	/* host_prefix6 left out: the default */
+	{
+		static const char t[] = "{\"name\":\"x\",\"subnet6\":\"fd71::/56\",\"vni\":1}";
+
+		cr_assert(fabric_net_from_json(t, strlen(t), &net2, NULL) == 0);
+		cr_assert_eq(net2.host_prefix6, 72);
+	}
+}
+
+Test(fabric_model, default_host_prefix6)
+{
+	cr_assert_eq(fabric_default_host_prefix6(48), 64);
+	cr_assert_eq(fabric_default_host_prefix6(44), 64);
+	cr_assert_eq(fabric_default_host_prefix6(32), 56); /* at most 2^24 blocks */
+	cr_assert_eq(fabric_default_host_prefix6(16), 40);
+	cr_assert_eq(fabric_default_host_prefix6(56), 72);
+	cr_assert_eq(fabric_default_host_prefix6(64), 80);
+	cr_assert_eq(fabric_default_host_prefix6(108), 120);
+	cr_assert_eq(fabric_default_host_prefix6(112), 120);
+	for (unsigned p = 16; p <= 112; p++) {
+		struct fabric_net n = {.name = "x", .vni = 1, .subnet6 = {.prefix = (uint8_t)p}};
+
+		n.host_prefix6 = fabric_default_host_prefix6((uint8_t)p);
+		cr_assert(fabric_net_check(&n, NULL) == 0, "/%u with /%u", p, n.host_prefix6);
+	}
+}
+
+/* IPv6 blocks: the block number in the bits between the prefixes; a pick with no bitmap of 2^N blocks. */
+Test(fabric_model, block6_nth_and_pick)
+{
+	struct fabric_net n = {.name = "t", .vni = 1, .host_prefix6 = 64};
+	struct fabric_blk b, taken[3];
+	char c[BADDR_CIDR6_STRLEN];
+
+	cr_assert(baddr_parse_cidr6("fd70:1::/40", false, &n.subnet6, NULL) == 0);
+	cr_assert_eq(fabric_block_count(&n, true), 1u << 24);
+	b = fabric_block_nth(&n, true, 0);
+	cr_assert_str_eq(fabric_blk_fmt(&b, c), "fd70:1::/64");
+	b = fabric_block_nth(&n, true, 1);
+	cr_assert_str_eq(fabric_blk_fmt(&b, c), "fd70:1:0:1::/64");
+	b = fabric_block_nth(&n, true, 0xabcdef);
+	cr_assert_str_eq(fabric_blk_fmt(&b, c), "fd70:1:ab:cdef::/64");
+	b = fabric_block_nth(&n, true, (1u << 24) - 1);
+	cr_assert_str_eq(fabric_blk_fmt(&b, c), "fd70:1:ff:ffff::/64");
+	/* a prefix not on a byte boundary */
+	n.host_prefix6 = 52;
+	cr_assert(baddr_parse_cidr6("fd70:1::/48", false, &n.subnet6, NULL) == 0);
+	b = fabric_block_nth(&n, true, 3);
+	cr_assert_str_eq(fabric_blk_fmt(&b, c), "fd70:1:0:3000::/52");
+	/* four blocks: picks differ and fill up, as for IPv4 */
+	n.host_prefix6 = 50;
+	cr_assert_eq(fabric_block_count(&n, true), 4);
+	for (int i = 0; i < 4; i++) {
+		cr_assert(fabric_block_pick(&n, true, "h1", taken, (size_t)(i < 3 ? i : 3), 0, &b) == 0);
+		cr_assert(b.is6);
+		cr_assert(baddr_in6(&n.subnet6, &b.v6.addr));
+		for (int j = 0; j < i && j < 3; j++)
+			cr_assert(!fabric_blk_eq(&taken[j], &b));
+		if (i < 3)
+			taken[i] = b;
+	}
+	{
+		struct fabric_blk all[4];
+
+		for (uint32_t i = 0; i < 4; i++)
+			all[i] = fabric_block_nth(&n, true, i);
+		cr_assert_eq(fabric_block_pick(&n, true, "h1", all, 4, 0, &b), -ENOSPC);
 	}
 }

@@ -91,30 +91,42 @@ const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len)
 
 /* ------------------------------------------------------------------ encoding */
 
+__extension__ typedef unsigned __int128 u128;
+
+/* A big-endian number of len bytes (at most 16: an IPv6 address). */
+static u128 get_be(const uint8_t *p, unsigned len)
+{
+	u128 v = 0;
+
+	for (unsigned i = 0; i < len; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void put_be(uint8_t *p, unsigned len, u128 v)
+{
+	for (unsigned i = len; i-- > 0; v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
 static void put_be32(uint8_t *p, uint32_t host)
 {
-	uint32_t v = htonl(host);
-	memcpy(p, &v, 4);
+	put_be(p, 4, host);
 }
 
 static void put_be16(uint8_t *p, uint16_t host)
 {
-	uint16_t v = htons(host);
-	memcpy(p, &v, 2);
+	put_be(p, 2, host);
 }
 
 static uint32_t get_be32(const uint8_t *p)
 {
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return ntohl(v);
+	return (uint32_t)get_be(p, 4);
 }
 
 static uint16_t get_be16(const uint8_t *p)
 {
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return ntohs(v);
+	return (uint16_t)get_be(p, 2);
 }
 
 static bool zero(const uint8_t *p, size_t n)
@@ -125,94 +137,69 @@ static bool zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* pub_any6 / pub_ip6: as the IPv4 maps with 16-byte addresses. */
-static const char *port_elem6(const struct nft_port *p, struct nft_elem *el)
-{
-	bool with_ip = !baddr_zero6(&p->host_ip6);
-	uint8_t *k = el->key;
+/* pub_any4, pub_ip4, pub_any6, pub_ip6: [v6][with a host address] */
+static const char *const pub_maps[2][2] = {{NFT_MAP_PUB_ANY4, NFT_MAP_PUB_IP4}, {NFT_MAP_PUB_ANY6, NFT_MAP_PUB_IP6}};
 
-	if (with_ip) {
-		memcpy(k, p->host_ip6.s6_addr, 16);
-		k += 16;
+/* A port's host and destination addresses as the maps hold them (network byte order); returns their length. */
+static unsigned port_addrs(const struct nft_port *p, uint8_t host[16], uint8_t dest[16])
+{
+	if (p->v6) {
+		memcpy(host, p->host_ip6.s6_addr, 16);
+		memcpy(dest, p->dest_ip6.s6_addr, 16);
+		return 16;
 	}
-	k[0] = (uint8_t)p->proto;
-	put_be16(k + 4, p->host_port);
-	el->key_len = with_ip ? 24 : 8;
-	memcpy(el->data, p->dest_ip6.s6_addr, 16);
-	put_be16(el->data + 16, p->dest_port);
-	el->data_len = 20;
-	return with_ip ? NFT_MAP_PUB_IP6 : NFT_MAP_PUB_ANY6;
+	put_be32(host, p->host_ip);
+	put_be32(dest, p->dest_ip);
+	return 4;
 }
 
+/* Keys: [host address .] proto (padded to 4) . port (padded to 4); data: address . port (padded to 4). */
 const char *nft_port_elem(const struct nft_port *p, struct nft_elem *el)
 {
+	uint8_t host[16], dest[16];
+	unsigned len = port_addrs(p, host, dest);
+	bool with_ip = !zero(host, len);
 	uint8_t *k = el->key;
 
 	memset(el, 0, sizeof(*el));
-	if (p->v6)
-		return port_elem6(p, el);
-	if (p->host_ip) {
-		put_be32(k, p->host_ip);
-		k += 4;
+	if (with_ip) {
+		memcpy(k, host, len);
+		k += len;
 	}
 	k[0] = (uint8_t)p->proto;
 	put_be16(k + 4, p->host_port);
-	el->key_len = p->host_ip ? 12 : 8;
-	put_be32(el->data, p->dest_ip);
-	put_be16(el->data + 4, p->dest_port);
-	el->data_len = 8;
-	return p->host_ip ? NFT_MAP_PUB_IP4 : NFT_MAP_PUB_ANY4;
-}
-
-static int port_from_elem6(bool with_ip, const struct nft_elem *el, struct nft_port *ret)
-{
-	const uint8_t *k = el->key;
-	struct nft_port p;
-
-	memset(&p, 0, sizeof(p));
-	p.v6 = true;
-	if (el->key_len != (with_ip ? 24 : 8) || el->data_len != 20 || el->flags)
-		return -EBADMSG;
-	if (with_ip) {
-		memcpy(p.host_ip6.s6_addr, k, 16);
-		k += 16;
-		if (baddr_zero6(&p.host_ip6))
-			return -EBADMSG;
-	}
-	if ((k[0] != BPROTO_TCP && k[0] != BPROTO_UDP) || !zero(k + 1, 3) || !zero(k + 6, 2) || !zero(el->data + 18, 2))
-		return -EBADMSG;
-	p.proto = (enum bproto)k[0];
-	p.host_port = get_be16(k + 4);
-	memcpy(p.dest_ip6.s6_addr, el->data, 16);
-	p.dest_port = get_be16(el->data + 16);
-	if (nft_port_check(&p, "element", NULL) < 0)
-		return -EBADMSG;
-	*ret = p;
-	return 0;
+	el->key_len = (uint8_t)(with_ip ? len + 8 : 8);
+	memcpy(el->data, dest, len);
+	put_be16(el->data + len, p->dest_port);
+	el->data_len = (uint8_t)(len + 4);
+	return pub_maps[p->v6][with_ip];
 }
 
 int nft_port_from_elem(const char *set, const struct nft_elem *el, struct nft_port *ret)
 {
-	bool with_ip = strcmp(set, NFT_MAP_PUB_IP4) == 0;
-	const uint8_t *k = el->key;
-	struct nft_port p = {0};
+	bool v6 = strcmp(set, NFT_MAP_PUB_ANY6) == 0 || strcmp(set, NFT_MAP_PUB_IP6) == 0;
+	bool with_ip = strcmp(set, pub_maps[v6][true]) == 0;
+	unsigned len = v6 ? 16 : 4;
+	const uint8_t *k = el->key + (with_ip ? len : 0);
+	struct nft_port p = {.v6 = v6};
 
-	if (strcmp(set, NFT_MAP_PUB_IP6) == 0 || strcmp(set, NFT_MAP_PUB_ANY6) == 0)
-		return port_from_elem6(strcmp(set, NFT_MAP_PUB_IP6) == 0, el, ret);
-	if (el->key_len != (with_ip ? 12 : 8) || el->data_len != 8 || el->flags)
+	if (el->key_len != (with_ip ? len + 8 : 8) || el->data_len != len + 4 || el->flags ||
+	    (with_ip && zero(el->key, len)))
 		return -EBADMSG;
-	if (with_ip) {
-		p.host_ip = get_be32(k);
-		k += 4;
-		if (p.host_ip == 0)
-			return -EBADMSG;
-	}
-	if ((k[0] != BPROTO_TCP && k[0] != BPROTO_UDP) || !zero(k + 1, 3) || !zero(k + 6, 2) || !zero(el->data + 6, 2))
+	if ((k[0] != BPROTO_TCP && k[0] != BPROTO_UDP) || !zero(k + 1, 3) || !zero(k + 6, 2) ||
+	    !zero(el->data + len + 2, 2))
 		return -EBADMSG;
 	p.proto = (enum bproto)k[0];
 	p.host_port = get_be16(k + 4);
-	p.dest_ip = get_be32(el->data);
-	p.dest_port = get_be16(el->data + 4);
+	p.dest_port = get_be16(el->data + len);
+	if (v6) {
+		if (with_ip)
+			memcpy(p.host_ip6.s6_addr, el->key, 16);
+		memcpy(p.dest_ip6.s6_addr, el->data, 16);
+	} else {
+		p.host_ip = with_ip ? get_be32(el->key) : 0;
+		p.dest_ip = get_be32(el->data);
+	}
 	if (nft_port_check(&p, "element", NULL) < 0)
 		return -EBADMSG;
 	*ret = p;
@@ -225,185 +212,79 @@ void nft_ifname_key(const char *name, uint8_t out[NFT_IFNAME_LEN])
 	memcpy(out, name, strnlen(name, NFT_IFNAME_LEN - 1));
 }
 
-size_t nft_subnet_elems(const struct bcidr4 *c, struct nft_elem out[2])
+size_t nft_interval_elems(const uint8_t *addr, unsigned len, unsigned prefix, struct nft_elem out[2])
 {
-	uint64_t end = (uint64_t)c->addr + ((uint64_t)1 << (32 - c->prefix));
+	unsigned bits = 8 * len;
+	u128 size = bits - prefix < 128 ? (u128)1 << (bits - prefix) : 0;
+	u128 end = get_be(addr, len) + size;
 
 	memset(out, 0, 2 * sizeof(*out));
-	put_be32(out[0].key, c->addr);
-	out[0].key_len = 4;
-	/* An interval that runs to 255.255.255.255 has no end element. */
-	if (end > UINT32_MAX)
+	memcpy(out[0].key, addr, len);
+	out[0].key_len = (uint8_t)len;
+	/* an interval that runs to the last address (255.255.255.255, or a /0 of IPv6) has no end element */
+	if (size == 0 || end == 0 || (bits < 128 && end >> bits))
 		return 1;
-	put_be32(out[1].key, (uint32_t)end);
-	out[1].key_len = 4;
+	put_be(out[1].key, len, end);
+	out[1].key_len = (uint8_t)len;
 	out[1].flags = NFT_SET_ELEM_INTERVAL_END;
 	return 2;
 }
 
-__extension__ typedef unsigned __int128 u128;
-
-static u128 get_be128(const uint8_t *p)
+static int cmp_key(const void *a, const void *b)
 {
-	u128 v = 0;
+	const struct nft_elem *x = *(const struct nft_elem *const *)a, *y = *(const struct nft_elem *const *)b;
 
-	for (int i = 0; i < 16; i++)
-		v = v << 8 | p[i];
-	return v;
+	/* big-endian keys of one length: memcmp orders them as numbers */
+	return memcmp(x->key, y->key, x->key_len);
 }
 
-static void put_be128(uint8_t *p, u128 v)
-{
-	for (int i = 15; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-size_t nft_subnet6_elems(const struct bcidr6 *c, struct nft_elem out[2])
-{
-	u128 start = get_be128(c->addr.s6_addr);
-	u128 size = c->prefix ? (u128)1 << (128 - c->prefix) : 0;
-
-	memset(out, 0, 2 * sizeof(*out));
-	memcpy(out[0].key, c->addr.s6_addr, 16);
-	out[0].key_len = 16;
-	/* an interval that runs to the last address (or a /0) has no end element */
-	if (size == 0 || start + size == 0)
-		return 1;
-	put_be128(out[1].key, start + size);
-	out[1].key_len = 16;
-	out[1].flags = NFT_SET_ELEM_INTERVAL_END;
-	return 2;
-}
-
-/*
- * The start and end elements of an interval set, each sorted by key (keys of
- * key_len bytes, compared by cmp); what both families' readers share.
- */
-static int split_intervals(const struct nft_elem *elems, size_t n, unsigned key_len, const char *what,
-			   int (*cmp)(const void *, const void *), const struct nft_elem ***ret_starts, size_t *ret_ns,
-			   const struct nft_elem ***ret_ends, size_t *ret_ne, struct berr *e)
+int nft_intervals_read(const struct nft_elem *elems, size_t n, unsigned len, struct nft_prefix **ret, size_t *ret_n,
+		       struct berr *e)
 {
 	_cleanup_free_ const struct nft_elem **starts = calloc(n + 1, sizeof(*starts));
 	_cleanup_free_ const struct nft_elem **ends = calloc(n + 1, sizeof(*ends));
+	_cleanup_free_ struct nft_prefix *out = calloc(n + 1, sizeof(*out));
+	unsigned bits = 8 * len;
+	u128 top = bits < 128 ? (u128)1 << bits : 0; /* one past the last address (IPv6: wraps to 0) */
 	size_t ns = 0, ne = 0;
 
-	if (!starts || !ends)
+	if (!starts || !ends || !out)
 		return berr_oom(e);
 	for (size_t i = 0; i < n; i++) {
-		if (elems[i].key_len != key_len)
-			return berr_set(e, -EBADMSG, "%s with a %u-byte key", what, elems[i].key_len);
+		if (elems[i].key_len != len)
+			return berr_set(e, -EBADMSG, "%s with a %u-byte key",
+					len == 16 ? "IPv6 interval element" : "interval element", elems[i].key_len);
 		if (elems[i].flags & NFT_SET_ELEM_INTERVAL_END)
 			ends[ne++] = &elems[i];
 		else
 			starts[ns++] = &elems[i];
 	}
-	qsort(starts, ns, sizeof(*starts), cmp);
-	qsort(ends, ne, sizeof(*ends), cmp);
-	*ret_starts = TAKE_PTR(starts);
-	*ret_ns = ns;
-	*ret_ends = TAKE_PTR(ends);
-	*ret_ne = ne;
-	return 0;
-}
-
-static int cmp_key6(const void *a, const void *b)
-{
-	u128 x = get_be128((*(const struct nft_elem *const *)a)->key);
-	u128 y = get_be128((*(const struct nft_elem *const *)b)->key);
-
-	return x < y ? -1 : x > y;
-}
-
-int nft_intervals_to_subnets6(const struct nft_elem *elems, size_t n, struct bcidr6 **ret,
-			      const struct nft_elem ***ret_starts, size_t *ret_n, struct berr *e)
-{
-	_cleanup_free_ const struct nft_elem **starts = NULL;
-	_cleanup_free_ const struct nft_elem **ends = NULL;
-	_cleanup_free_ struct bcidr6 *out = calloc(n + 1, sizeof(*out));
-	size_t ns = 0, ne = 0;
-	int r;
-
-	if (!out)
-		return berr_oom(e);
-	r = split_intervals(elems, n, 16, "IPv6 interval element", cmp_key6, &starts, &ns, &ends, &ne, e);
-	if (r < 0)
-		return r;
+	qsort(starts, ns, sizeof(*starts), cmp_key);
+	qsort(ends, ne, sizeof(*ends), cmp_key);
 	for (size_t i = 0, j = 0; i < ns; i++) {
-		u128 s = get_be128(starts[i]->key), end, size;
+		u128 s = get_be(starts[i]->key, len), end, size;
 		bool to_top;
 
-		/* the end: the first end element above the start (nft's own :: end is skipped); none: the top */
-		while (j < ne && get_be128(ends[j]->key) <= s)
+		/* the end: the first end element above the start (nft's own 0.0.0.0 or :: end is skipped); none: the
+		 * top */
+		while (j < ne && get_be(ends[j]->key, len) <= s)
 			j++;
 		to_top = j >= ne;
-		end = to_top ? 0 : get_be128(ends[j]->key);
-		if (i + 1 < ns && (to_top || get_be128(starts[i + 1]->key) < end))
+		end = to_top ? top : get_be(ends[j]->key, len);
+		if (i + 1 < ns && (to_top || get_be(starts[i + 1]->key, len) < end))
 			return berr_set(e, -EBADMSG, "overlapping intervals in the set");
-		size = end - s; /* wraps to 2^128 - s for an interval to the top */
+		size = end - s; /* IPv6 to the top: wraps to 2^128 - s, 0 for ::/0 */
 		if ((size & (size - 1)) || (s & (size - 1)))
-			return berr_set(e, -EBADMSG, "an IPv6 interval is not a subnet");
-		memcpy(out[i].addr.s6_addr, starts[i]->key, 16);
-		if (size == 0) {
-			out[i].prefix = 0;
-		} else {
-			unsigned bits = 0;
-
-			while (size >>= 1)
-				bits++;
-			out[i].prefix = (uint8_t)(128 - bits);
-		}
+			return len == 4 ? berr_set(e, -EBADMSG, "interval of %llu addresses is not a subnet",
+						   (unsigned long long)size)
+					: berr_set(e, -EBADMSG, "an IPv6 interval is not a subnet");
+		out[i].start = starts[i];
+		out[i].prefix = 0;
+		if (size)
+			for (out[i].prefix = (uint8_t)bits; size >>= 1;)
+				out[i].prefix--;
 	}
 	*ret = TAKE_PTR(out);
-	if (ret_starts)
-		*ret_starts = TAKE_PTR(starts);
-	*ret_n = ns;
-	return 0;
-}
-
-static int cmp_key(const void *a, const void *b)
-{
-	uint32_t x = get_be32((*(const struct nft_elem *const *)a)->key);
-	uint32_t y = get_be32((*(const struct nft_elem *const *)b)->key);
-
-	return x < y ? -1 : x > y;
-}
-
-int nft_intervals_to_subnets(const struct nft_elem *elems, size_t n, struct bcidr4 **ret,
-			     const struct nft_elem ***ret_starts, size_t *ret_n, struct berr *e)
-{
-	_cleanup_free_ const struct nft_elem **starts = NULL;
-	_cleanup_free_ const struct nft_elem **ends = NULL;
-	_cleanup_free_ struct bcidr4 *out = calloc(n + 1, sizeof(*out));
-	size_t ns = 0, ne = 0;
-	int r;
-
-	if (!out)
-		return berr_oom(e);
-	r = split_intervals(elems, n, 4, "interval element", cmp_key, &starts, &ns, &ends, &ne, e);
-	if (r < 0)
-		return r;
-	for (size_t i = 0, j = 0; i < ns; i++) {
-		uint32_t s = get_be32(starts[i]->key);
-		uint64_t end, size;
-
-		/* The interval's end is the first end element above its start (nft's own 0.0.0.0 end is skipped). */
-		while (j < ne && get_be32(ends[j]->key) <= s)
-			j++;
-		end = j < ne ? get_be32(ends[j]->key) : (uint64_t)1 << 32;
-		if (i + 1 < ns && get_be32(starts[i + 1]->key) < end)
-			return berr_set(e, -EBADMSG, "overlapping intervals in the set");
-		size = end - s;
-		if (size & (size - 1) || s & (uint32_t)(size - 1))
-			return berr_set(e, -EBADMSG, "interval of %llu addresses is not a subnet",
-					(unsigned long long)size);
-		out[i].addr = s;
-		out[i].prefix = (uint8_t)(32 - __builtin_ctzll(size));
-	}
-	*ret = TAKE_PTR(out);
-	if (ret_starts)
-		*ret_starts = TAKE_PTR(starts);
 	*ret_n = ns;
 	return 0;
 }
@@ -434,40 +315,44 @@ static void describe_network(const void *arg, size_t tag, char *buf, size_t len)
 	snprintf(buf, len, "network on %s (%s)", n->bridge, subnets_fmt(n, c, sizeof(c)));
 }
 
+/* One family's part of networks: subnets in nets4 and in masq4 or not (unmasq), bridges in masq_bridges or not. */
+struct fam_elems {
+	struct nft_elem *nets, *masq, *unmasq, *masq_br, *unmasq_br;
+	size_t n_nets, n_masq, n_unmasq, n_masq_br, n_unmasq_br;
+};
+
 struct net_elems {
-	struct nft_elem *bridges, *same, *nets4, *masq, *unmasq, *internal, *external, *masq_br, *unmasq_br, *fabric;
-	struct nft_elem *nets6, *masq6, *unmasq6, *masq6_br, *unmasq6_br;
-	size_t n_bridges, n_same, n_nets4, n_masq, n_unmasq, n_internal, n_external, n_masq_br, n_unmasq_br, n_fabric;
-	size_t n_nets6, n_masq6, n_unmasq6, n_masq6_br, n_unmasq6_br;
+	struct nft_elem *bridges, *same, *internal, *external, *fabric;
+	size_t n_bridges, n_same, n_internal, n_external, n_fabric;
+	struct fam_elems f[2]; /* nft_families' order */
 };
 
 /* A subnet's interval elements (k of them) into nets and masq or unmasq, the start mapped to the bridge. */
 static void add_intervals(const struct nft_elem *iv, size_t k, size_t tag, const char *bridge, bool masq,
-			  struct nft_elem *nets, size_t *n_nets, struct nft_elem *m, size_t *n_m, struct nft_elem *um,
-			  size_t *n_um)
+			  struct fam_elems *x)
 {
 	for (size_t j = 0; j < k; j++) {
 		struct nft_elem el = iv[j];
 
 		el.tag = tag;
 		if (masq)
-			m[(*n_m)++] = el;
+			x->masq[x->n_masq++] = el;
 		else
-			um[(*n_um)++] = el;
+			x->unmasq[x->n_unmasq++] = el;
 		if (!(el.flags & NFT_SET_ELEM_INTERVAL_END)) {
 			/* nets4 / nets6 map each subnet to its bridge (read back by nft_networks_list) */
 			nft_ifname_key(bridge, el.data);
 			el.data_len = NFT_IFNAME_LEN;
 		}
-		nets[(*n_nets)++] = el;
+		x->nets[x->n_nets++] = el;
 	}
 }
 
 static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, size_t n, struct net_elems *x)
 {
-	struct nft_elem **all[] = {&x->bridges,	 &x->same,     &x->nets4,   &x->masq,	   &x->unmasq,
-				   &x->internal, &x->external, &x->masq_br, &x->unmasq_br, &x->fabric,
-				   &x->nets6,	 &x->masq6,    &x->unmasq6, &x->masq6_br,  &x->unmasq6_br};
+	struct nft_elem **all[] = {&x->bridges,	  &x->same,	 &x->internal,	  &x->external,	    &x->fabric,
+				   &x->f[0].nets, &x->f[0].masq, &x->f[0].unmasq, &x->f[0].masq_br, &x->f[0].unmasq_br,
+				   &x->f[1].nets, &x->f[1].masq, &x->f[1].unmasq, &x->f[1].masq_br, &x->f[1].unmasq_br};
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		/* a tunnel adds a bridges element and two same_bridge pairs */
@@ -477,19 +362,15 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct nft_network *net = &nets[i];
-		struct nft_elem iv[2];
-		size_t k = net->subnet.prefix ? nft_subnet_elems(&net->subnet, iv) : 0;
-		bool masq = net->masquerade && !net->internal && net->subnet.prefix;
-		bool masq6 = net->masquerade6 && !net->internal && net->subnet6.prefix;
+		uint8_t addr4[4];
+		const struct {
+			const uint8_t *addr;
+			uint8_t prefix;
+			bool masq;
+		} subnet[2] = {{addr4, net->subnet.prefix, net->masquerade},
+			       {net->subnet6.addr.s6_addr, net->subnet6.prefix, net->masquerade6}};
 
-		if (net->subnet6.prefix) {
-			struct nft_elem iv6[2];
-			size_t k6 = nft_subnet6_elems(&net->subnet6, iv6);
-
-			add_intervals(iv6, k6, i, net->bridge, masq6, x->nets6, &x->n_nets6, x->masq6, &x->n_masq6,
-				      x->unmasq6, &x->n_unmasq6);
-		}
-
+		put_be32(addr4, net->subnet.addr);
 		nft_ifname_key(net->bridge, x->bridges[i].key);
 		x->bridges[i].key_len = NFT_IFNAME_LEN;
 		x->bridges[i].tag = i;
@@ -512,8 +393,20 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 			bt->key_len = tb->key_len = 2 * NFT_IFNAME_LEN;
 			bt->tag = tb->tag = i;
 		}
-		add_intervals(iv, k, i, net->bridge, masq, x->nets4, &x->n_nets4, x->masq, &x->n_masq, x->unmasq,
-			      &x->n_unmasq);
+		for (size_t f = 0; f < ARRAY_SIZE(x->f); f++) {
+			struct fam_elems *fx = &x->f[f];
+			bool masq = subnet[f].masq && !net->internal && subnet[f].prefix;
+			struct nft_elem iv[2];
+			size_t k = subnet[f].prefix ? nft_interval_elems(subnet[f].addr, nft_families[f].addr_len,
+									 subnet[f].prefix, iv)
+						    : 0;
+
+			add_intervals(iv, k, i, net->bridge, masq, fx);
+			if (masq)
+				fx->masq_br[fx->n_masq_br++] = x->bridges[i];
+			else
+				fx->unmasq_br[fx->n_unmasq_br++] = x->bridges[i];
+		}
 		if (net->fabric.prefix) {
 			/* fabric4: the whole subnet . this bridge, one element holding its first and last address */
 			struct nft_elem *f = &x->fabric[x->n_fabric++];
@@ -530,99 +423,65 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 			x->internal[x->n_internal++] = x->bridges[i];
 		else
 			x->external[x->n_external++] = x->bridges[i];
-		if (masq)
-			x->masq_br[x->n_masq_br++] = x->bridges[i];
-		else
-			x->unmasq_br[x->n_unmasq_br++] = x->bridges[i];
-		if (masq6)
-			x->masq6_br[x->n_masq6_br++] = x->bridges[i];
-		else
-			x->unmasq6_br[x->n_unmasq6_br++] = x->bridges[i];
 	}
 	return 0;
+}
+
+struct net_step {
+	const char *set;
+	const struct nft_elem *el;
+	size_t n;
+};
+
+static int net_steps(struct nft_batch *b, enum nft_elem_op op, const struct net_step *s, size_t n,
+		     const struct nft_network *nets, struct berr *e)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = nft_batch_elems(b, op, s[i].set, s[i].el, s[i].n, describe_network, nets, e);
+	return r;
 }
 
 int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t n, enum nft_net_mode mode,
 		     struct berr *e)
 {
 	struct net_elems x = {0};
-	const enum nft_elem_op del = NFT_ELEMS_DESTROY;
+	const struct fam_elems *v4 = &x.f[NFT_IPV4], *v6 = &x.f[NFT_IPV6];
 	int r;
 
 	if (n == 0)
 		return 0;
 	if (net_elems_fill(b, nets, n, &x) < 0)
 		return berr_oom(e);
+	/* the marks the networks do not have: re-added with other flags, or removed under the wrong ones */
+	const struct net_step unmark[] = {
+		{NFT_SET_MASQ4, v4->unmasq, v4->n_unmasq},	    {NFT_SET_MASQ6, v6->unmasq, v6->n_unmasq},
+		{NFT_SET_INTERNAL, x.external, x.n_external},	    {NFT_SET_MASQ_BR, v4->unmasq_br, v4->n_unmasq_br},
+		{NFT_SET_MASQ6_BR, v6->unmasq_br, v6->n_unmasq_br},
+	};
 	if (mode == NFT_NET_DEL) {
-		struct {
-			const char *set;
-			const struct nft_elem *el;
-			size_t n;
-		} steps[] = {
-			{NFT_SET_INTERNAL, x.internal, x.n_internal}, {NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br},
-			{NFT_SET_MASQ6_BR, x.masq6_br, x.n_masq6_br}, {NFT_SET_MASQ4, x.masq, x.n_masq},
-			{NFT_SET_NETS4, x.nets4, x.n_nets4},	      {NFT_SET_FABRIC4, x.fabric, x.n_fabric},
-			{NFT_SET_MASQ6, x.masq6, x.n_masq6},	      {NFT_SET_NETS6, x.nets6, x.n_nets6},
-			{NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},  {NFT_SET_BRIDGES, x.bridges, n + x.n_bridges},
+		const struct net_step del[] = {
+			{NFT_SET_INTERNAL, x.internal, x.n_internal},	{NFT_SET_MASQ_BR, v4->masq_br, v4->n_masq_br},
+			{NFT_SET_MASQ6_BR, v6->masq_br, v6->n_masq_br}, {NFT_SET_MASQ4, v4->masq, v4->n_masq},
+			{NFT_SET_NETS4, v4->nets, v4->n_nets},		{NFT_SET_FABRIC4, x.fabric, x.n_fabric},
+			{NFT_SET_MASQ6, v6->masq, v6->n_masq},		{NFT_SET_NETS6, v6->nets, v6->n_nets},
+			{NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},	{NFT_SET_BRIDGES, x.bridges, n + x.n_bridges},
 		};
-		for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
-			r = nft_batch_elems(b, del, steps[i].set, steps[i].el, steps[i].n, describe_network, nets, e);
-			if (r < 0)
-				return r;
-		}
-		/* A network removed under the wrong masquerade / internal flags leaves nothing behind either. */
-		r = nft_batch_elems(b, del, NFT_SET_MASQ4, x.unmasq, x.n_unmasq, describe_network, nets, e);
-		if (r == 0)
-			r = nft_batch_elems(b, del, NFT_SET_MASQ6, x.unmasq6, x.n_unmasq6, describe_network, nets, e);
-		if (r == 0)
-			r = nft_batch_elems(b, del, NFT_SET_INTERNAL, x.external, x.n_external, describe_network, nets,
-					    e);
-		if (r == 0)
-			r = nft_batch_elems(b, del, NFT_SET_MASQ_BR, x.unmasq_br, x.n_unmasq_br, describe_network, nets,
-					    e);
-		if (r == 0)
-			r = nft_batch_elems(b, del, NFT_SET_MASQ6_BR, x.unmasq6_br, x.n_unmasq6_br, describe_network,
-					    nets, e);
-		return r;
+
+		r = net_steps(b, NFT_ELEMS_DESTROY, del, ARRAY_SIZE(del), nets, e);
+		return r < 0 ? r : net_steps(b, NFT_ELEMS_DESTROY, unmark, ARRAY_SIZE(unmark), nets, e);
 	}
-	r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_BRIDGES, x.bridges, n + x.n_bridges, describe_network, nets, e);
-	if (r == 0)
-		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_SAME_BRIDGE, x.same, n + x.n_same, describe_network, nets,
-				    e);
-	if (r == 0)
-		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_NETS4, x.nets4, x.n_nets4, describe_network, nets, e);
-	if (r == 0)
-		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_NETS6, x.nets6, x.n_nets6, describe_network, nets, e);
-	if (r == 0)
-		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_FABRIC4, x.fabric, x.n_fabric, describe_network, nets, e);
-	if (r == 0)
-		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ4, x.masq, x.n_masq, describe_network, nets, e);
-	if (r == 0)
-		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ6, x.masq6, x.n_masq6, describe_network, nets, e);
-	if (r == 0)
-		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_INTERNAL, x.internal, x.n_internal, describe_network,
-				    nets, e);
-	if (r == 0)
-		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ_BR, x.masq_br, x.n_masq_br, describe_network, nets,
-				    e);
-	if (r == 0)
-		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_MASQ6_BR, x.masq6_br, x.n_masq6_br, describe_network,
-				    nets, e);
-	if (r == 0 && mode == NFT_NET_ADD) {
-		/* Re-adding a network with other flags: its old marks go in the same batch. */
-		r = nft_batch_elems(b, del, NFT_SET_MASQ4, x.unmasq, x.n_unmasq, describe_network, nets, e);
-		if (r == 0)
-			r = nft_batch_elems(b, del, NFT_SET_MASQ6, x.unmasq6, x.n_unmasq6, describe_network, nets, e);
-		if (r == 0)
-			r = nft_batch_elems(b, del, NFT_SET_INTERNAL, x.external, x.n_external, describe_network, nets,
-					    e);
-		if (r == 0)
-			r = nft_batch_elems(b, del, NFT_SET_MASQ_BR, x.unmasq_br, x.n_unmasq_br, describe_network, nets,
-					    e);
-		if (r == 0)
-			r = nft_batch_elems(b, del, NFT_SET_MASQ6_BR, x.unmasq6_br, x.n_unmasq6_br, describe_network,
-					    nets, e);
-	}
+	const struct net_step add[] = {
+		{NFT_SET_BRIDGES, x.bridges, n + x.n_bridges}, {NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},
+		{NFT_SET_NETS4, v4->nets, v4->n_nets},	       {NFT_SET_NETS6, v6->nets, v6->n_nets},
+		{NFT_SET_FABRIC4, x.fabric, x.n_fabric},       {NFT_SET_MASQ4, v4->masq, v4->n_masq},
+		{NFT_SET_MASQ6, v6->masq, v6->n_masq},	       {NFT_SET_INTERNAL, x.internal, x.n_internal},
+		{NFT_SET_MASQ_BR, v4->masq_br, v4->n_masq_br}, {NFT_SET_MASQ6_BR, v6->masq_br, v6->n_masq_br},
+	};
+	r = net_steps(b, NFT_ELEMS_ADD, add, ARRAY_SIZE(add), nets, e);
+	if (r == 0 && mode == NFT_NET_ADD)
+		r = net_steps(b, NFT_ELEMS_DESTROY, unmark, ARRAY_SIZE(unmark), nets, e);
 	return r;
 }
 
@@ -666,40 +525,44 @@ static void describe_endpoint(const void *arg, size_t tag, char *buf, size_t len
 int nft_endpoint_msgs(struct nft_batch *b, const struct nft_endpoint *eps, size_t n, enum nft_elem_op op,
 		      struct berr *e)
 {
-	struct nft_elem *ifs, *addrs, *addrs6, *macs;
-	size_t n4 = 0, n6 = 0;
-	int r;
+	struct nft_elem *ifs, *macs, *addrs[2];
+	size_t n_addrs[2] = {0};
+	int r = 0;
 
 	if (n == 0)
 		return 0;
 	ifs = calloc(4 * n, sizeof(*ifs));
 	if (!ifs || nft_batch_own(b, ifs) < 0)
 		return berr_oom(e);
-	addrs = ifs + n;
-	addrs6 = addrs + n;
-	macs = addrs6 + n;
+	addrs[NFT_IPV4] = ifs + n;
+	addrs[NFT_IPV6] = ifs + 2 * n;
+	macs = ifs + 3 * n;
 	for (size_t i = 0; i < n; i++) {
+		uint8_t addr4[4];
+		const uint8_t *addr[2] = {addr4, eps[i].ip6.s6_addr};
+
+		put_be32(addr4, eps[i].ip);
 		nft_ifname_key(eps[i].ifname, ifs[i].key);
 		ifs[i].key_len = NFT_IFNAME_LEN;
 		ifs[i].tag = i;
-		/* an endpoint without an address of a family may send nothing of it */
-		if (eps[i].ip) {
-			addrs[n4] = ifs[i];
-			put_be32(addrs[n4].key + NFT_IFNAME_LEN, eps[i].ip);
-			addrs[n4++].key_len = NFT_IFNAME_LEN + 4;
-		}
-		if (!baddr_zero6(&eps[i].ip6)) {
-			addrs6[n6] = ifs[i];
-			memcpy(addrs6[n6].key + NFT_IFNAME_LEN, eps[i].ip6.s6_addr, 16);
-			addrs6[n6++].key_len = NFT_IFNAME_LEN + 16;
+		for (size_t f = 0; f < ARRAY_SIZE(addrs); f++) {
+			unsigned len = nft_families[f].addr_len;
+			struct nft_elem *el = &addrs[f][n_addrs[f]];
+
+			/* an endpoint without an address of a family may send nothing of it */
+			if (zero(addr[f], len))
+				continue;
+			*el = ifs[i];
+			memcpy(el->key + NFT_IFNAME_LEN, addr[f], len);
+			el->key_len = (uint8_t)(NFT_IFNAME_LEN + len);
+			n_addrs[f]++;
 		}
 		macs[i] = ifs[i];
 		memcpy(macs[i].key + NFT_IFNAME_LEN, eps[i].mac, 6);
 		macs[i].key_len = NFT_IFNAME_LEN + 8;
 	}
-	r = nft_batch_elems(b, op, NFT_SET_EP_ADDRS4, addrs, n4, describe_endpoint, eps, e);
-	if (r == 0)
-		r = nft_batch_elems(b, op, NFT_SET_EP_ADDRS6, addrs6, n6, describe_endpoint, eps, e);
+	for (size_t f = 0; r == 0 && f < ARRAY_SIZE(addrs); f++)
+		r = nft_batch_elems(b, op, nft_families[f].ep_addrs, addrs[f], n_addrs[f], describe_endpoint, eps, e);
 	if (r == 0)
 		r = nft_batch_elems(b, op, NFT_SET_EP_MACS, macs, n, describe_endpoint, eps, e);
 	if (r == 0)
@@ -962,10 +825,10 @@ static bool has_ifname(const struct nft_elem *el, size_t n, const uint8_t key[NF
 	return false;
 }
 
-static bool has_subnet(const struct bcidr4 *c, size_t n, const struct bcidr4 *x)
+static bool has_prefix(const struct nft_prefix *v, size_t n, const struct nft_prefix *x)
 {
 	for (size_t i = 0; i < n; i++)
-		if (c[i].addr == x->addr && c[i].prefix == x->prefix)
+		if (v[i].prefix == x->prefix && memcmp(v[i].start->key, x->start->key, x->start->key_len) == 0)
 			return true;
 	return false;
 }
@@ -981,70 +844,77 @@ static struct nft_network *network_of(struct nft_network *out, size_t *n, const 
 	return &out[(*n)++];
 }
 
-static bool has_subnet6(const struct bcidr6 *c, size_t n, const struct bcidr6 *x)
+/* One family's subnets (nets4 / nets6) and those of them that masquerade (masq4 / masq6). */
+struct fam_subnets {
+	struct nft_elem *nets, *masq;
+	struct nft_prefix *subnets, *masq_subnets;
+	size_t n_nets, n_masq, n_sub, n_msub;
+};
+
+static void fam_subnets_free(struct fam_subnets *s)
 {
-	for (size_t i = 0; i < n; i++)
-		if (baddr_eq6(&c[i].addr, &x->addr) && c[i].prefix == x->prefix)
-			return true;
-	return false;
+	free(s->nets);
+	free(s->masq);
+	free(s->subnets);
+	free(s->masq_subnets);
+}
+
+static int fam_subnets_read(struct nft_ctx *ctx, const struct nft_family *f, struct fam_subnets *s, struct berr *e)
+{
+	int r = dump_or_empty(ctx, f->nets, &s->nets, &s->n_nets, e);
+
+	if (r == 0)
+		r = dump_or_empty(ctx, f->masq, &s->masq, &s->n_masq, e);
+	if (r < 0)
+		return r;
+	r = nft_intervals_read(s->nets, s->n_nets, f->addr_len, &s->subnets, &s->n_sub, e);
+	if (r < 0)
+		return berr_wrap(e, r, "set %s", f->nets);
+	r = nft_intervals_read(s->masq, s->n_masq, f->addr_len, &s->masq_subnets, &s->n_msub, e);
+	if (r < 0)
+		return berr_wrap(e, r, "set %s", f->masq);
+	return 0;
 }
 
 int nft_networks_list(struct nft_ctx *ctx, struct nft_network **ret, size_t *ret_n, struct berr *e)
 {
-	_cleanup_free_ struct nft_elem *nets = NULL, *masq = NULL, *internal = NULL, *nets6 = NULL, *masq6 = NULL;
-	_cleanup_free_ struct bcidr4 *subnets = NULL, *masq_subnets = NULL;
-	_cleanup_free_ struct bcidr6 *subnets6 = NULL, *masq_subnets6 = NULL;
-	_cleanup_free_ const struct nft_elem **starts = NULL, **starts6 = NULL;
+	struct fam_subnets fs[2] = {{NULL}};
+	_cleanup_free_ struct nft_elem *internal = NULL;
 	_cleanup_free_ struct nft_network *out = NULL;
-	size_t n_nets, n_masq, n_internal, n_sub, n_msub, n_nets6, n_masq6, n_sub6, n_msub6, n = 0;
+	size_t n_internal, n = 0;
 	int r;
 
-	r = dump_or_empty(ctx, NFT_SET_NETS4, &nets, &n_nets, e);
-	if (r == 0)
-		r = dump_or_empty(ctx, NFT_SET_MASQ4, &masq, &n_masq, e);
-	if (r == 0)
-		r = dump_or_empty(ctx, NFT_SET_INTERNAL, &internal, &n_internal, e);
-	if (r == 0)
-		r = dump_or_empty(ctx, NFT_SET_NETS6, &nets6, &n_nets6, e);
-	if (r == 0)
-		r = dump_or_empty(ctx, NFT_SET_MASQ6, &masq6, &n_masq6, e);
+	r = dump_or_empty(ctx, NFT_SET_INTERNAL, &internal, &n_internal, e);
+	for (size_t f = 0; r == 0 && f < ARRAY_SIZE(fs); f++)
+		r = fam_subnets_read(ctx, &nft_families[f], &fs[f], e);
+	if (r == 0 && !(out = calloc(fs[0].n_sub + fs[1].n_sub + 1, sizeof(*out))))
+		r = berr_oom(e);
+	for (size_t f = 0; r == 0 && f < ARRAY_SIZE(fs); f++) {
+		for (size_t i = 0; i < fs[f].n_sub; i++) {
+			const struct nft_prefix *p = &fs[f].subnets[i];
+			bool masq = has_prefix(fs[f].masq_subnets, fs[f].n_msub, p);
+			struct nft_network *net;
+
+			if (p->start->data_len != NFT_IFNAME_LEN) {
+				r = berr_set(e, -EBADMSG, "set %s: subnet without a bridge", nft_families[f].nets);
+				break;
+			}
+			net = network_of(out, &n, p->start->data);
+			net->internal = has_ifname(internal, n_internal, p->start->data);
+			if (f == NFT_IPV4) {
+				net->subnet = (struct bcidr4){get_be32(p->start->key), p->prefix};
+				net->masquerade = masq;
+			} else {
+				memcpy(net->subnet6.addr.s6_addr, p->start->key, 16);
+				net->subnet6.prefix = p->prefix;
+				net->masquerade6 = masq;
+			}
+		}
+	}
+	for (size_t f = 0; f < ARRAY_SIZE(fs); f++)
+		fam_subnets_free(&fs[f]);
 	if (r < 0)
 		return r;
-	r = nft_intervals_to_subnets(nets, n_nets, &subnets, &starts, &n_sub, e);
-	if (r < 0)
-		return berr_wrap(e, r, "set %s", NFT_SET_NETS4);
-	r = nft_intervals_to_subnets(masq, n_masq, &masq_subnets, NULL, &n_msub, e);
-	if (r < 0)
-		return berr_wrap(e, r, "set %s", NFT_SET_MASQ4);
-	r = nft_intervals_to_subnets6(nets6, n_nets6, &subnets6, &starts6, &n_sub6, e);
-	if (r < 0)
-		return berr_wrap(e, r, "set %s", NFT_SET_NETS6);
-	r = nft_intervals_to_subnets6(masq6, n_masq6, &masq_subnets6, NULL, &n_msub6, e);
-	if (r < 0)
-		return berr_wrap(e, r, "set %s", NFT_SET_MASQ6);
-	out = calloc(n_sub + n_sub6 + 1, sizeof(*out));
-	if (!out)
-		return berr_oom(e);
-	for (size_t i = 0; i < n_sub; i++) {
-		struct nft_network *net;
-
-		if (starts[i]->data_len != NFT_IFNAME_LEN)
-			return berr_set(e, -EBADMSG, "set %s: subnet without a bridge", NFT_SET_NETS4);
-		net = network_of(out, &n, starts[i]->data);
-		net->subnet = subnets[i];
-		net->masquerade = has_subnet(masq_subnets, n_msub, &subnets[i]);
-		net->internal = has_ifname(internal, n_internal, starts[i]->data);
-	}
-	for (size_t i = 0; i < n_sub6; i++) {
-		struct nft_network *net;
-
-		if (starts6[i]->data_len != NFT_IFNAME_LEN)
-			return berr_set(e, -EBADMSG, "set %s: subnet without a bridge", NFT_SET_NETS6);
-		net = network_of(out, &n, starts6[i]->data);
-		net->subnet6 = subnets6[i];
-		net->masquerade6 = has_subnet6(masq_subnets6, n_msub6, &subnets6[i]);
-		net->internal = has_ifname(internal, n_internal, starts6[i]->data);
-	}
 	*ret = TAKE_PTR(out);
 	*ret_n = n;
 	return 0;

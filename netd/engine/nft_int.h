@@ -48,6 +48,28 @@ struct mnl_socket;
 #define NFT_SET_EP_ADDRS6 "ep_addrs6" /* ifname . ipv6_addr: the IPv6 address each may send from */
 #define NFT_SET_EP_MACS "ep_macs"     /* ifname . ether_addr: the MAC each may send from */
 
+/*
+ * What tells IPv4 from IPv6 in berth's tables: where the addresses are and
+ * which sets hold them. A rule or element that exists for both families is
+ * written once over nft_families (defined with the layout, nft_layout.c).
+ */
+struct nft_family {
+	uint8_t nfproto;	      /* NFPROTO_IPV4 / _IPV6: meta nfproto, the dnat's family */
+	uint8_t addr_len;	      /* 4 / 16 */
+	uint8_t saddr_off, daddr_off; /* in the network header */
+	uint8_t lo[16], lo_len;	      /* the loopback range: daddr's first lo_len bytes are lo */
+	bool lo_dnat;		      /* 127.0.0.1 is DNATed to published ports (IPv4; ::1 never is) */
+	uint16_t ethertype;	      /* in table bridge berth */
+	/* the neighbour announcement (ARP; IPv6 neighbour advertisement): the address it claims */
+	uint16_t nd_ethertype;
+	uint8_t nd_icmp6_type; /* 0: none to check */
+	uint8_t nd_base, nd_off;
+	const char *nets, *masq, *masq_br, *pub_any, *pub_ip, *ep_addrs; /* NFT_SET_NETS4, ... */
+	const char *vxlan_peers; /* NULL: the fabric's VXLAN is not filtered for the family */
+};
+enum { NFT_IPV4, NFT_IPV6 };
+extern const struct nft_family nft_families[2];
+
 #define NFT_IFNAME_LEN 16
 #define NFT_KEY_MAX 32
 #define NFT_DATA_MAX 20
@@ -192,15 +214,20 @@ const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len);
 const char *nft_port_elem(const struct nft_port *p, struct nft_elem *el);
 /* Back from an element of map `set`; -EBADMSG when it is not one berth writes. */
 int nft_port_from_elem(const char *set, const struct nft_elem *el, struct nft_port *ret);
-/* Start and end elements of an interval set for a subnet; returns how many (1 when the end wraps). */
-size_t nft_subnet_elems(const struct bcidr4 *c, struct nft_elem out[2]);
-size_t nft_subnet6_elems(const struct bcidr6 *c, struct nft_elem out[2]);
-/* Pair the start and end elements of an interval set (keys host-order ipv4) into subnets. */
-int nft_intervals_to_subnets(const struct nft_elem *elems, size_t n, struct bcidr4 **ret,
-			     const struct nft_elem ***ret_starts, size_t *ret_n, struct berr *e);
-/* The same for IPv6 interval sets (16-byte keys). */
-int nft_intervals_to_subnets6(const struct nft_elem *elems, size_t n, struct bcidr6 **ret,
-			      const struct nft_elem ***ret_starts, size_t *ret_n, struct berr *e);
+/*
+ * The start and end elements of an interval set for a subnet whose first
+ * address is addr (len bytes: 4 or 16, network byte order); returns how
+ * many (1 when the interval runs to the last address, which has no end).
+ */
+size_t nft_interval_elems(const uint8_t *addr, unsigned len, unsigned prefix, struct nft_elem out[2]);
+/* A subnet read back from an interval set: its start element (key: the first address, data: a map's value). */
+struct nft_prefix {
+	const struct nft_elem *start;
+	uint8_t prefix;
+};
+/* Pair the start and end elements of an interval set of len-byte keys into subnets, sorted. free(*ret). */
+int nft_intervals_read(const struct nft_elem *elems, size_t n, unsigned len, struct nft_prefix **ret, size_t *ret_n,
+		       struct berr *e);
 void nft_ifname_key(const char *name, uint8_t out[NFT_IFNAME_LEN]);
 /* Append to b the elements of networks / ports (op for every element). */
 enum nft_net_mode {

@@ -20,6 +20,7 @@
 #include <linux/netfilter_bridge.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/rtnetlink.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,18 +202,34 @@ static void masquerade(struct rb *x)
 	put(x, nftnl_expr_alloc("masq"));
 }
 
+/*
+ * By topic: the header, the loopback, table bridge berth (the neighbour
+ * announcement: ARP's sender address; the target of an ICMPv6 neighbour
+ * advertisement, type 136), the sets.
+ */
+/* clang-format off */
+const struct nft_family nft_families[2] = {
+	{.nfproto = NFPROTO_IPV4, .addr_len = 4, .saddr_off = 12, .daddr_off = 16,
+	 .lo = {127}, .lo_len = 1, .lo_dnat = true,
+	 .ethertype = ETH_P_IP, .nd_ethertype = ETH_P_ARP, .nd_base = NFT_PAYLOAD_NETWORK_HEADER, .nd_off = 14,
+	 .nets = NFT_SET_NETS4, .masq = NFT_SET_MASQ4, .masq_br = NFT_SET_MASQ_BR, .pub_any = NFT_MAP_PUB_ANY4,
+	 .pub_ip = NFT_MAP_PUB_IP4, .ep_addrs = NFT_SET_EP_ADDRS4, .vxlan_peers = NFT_SET_VXLAN_PEERS4},
+	{.nfproto = NFPROTO_IPV6, .addr_len = 16, .saddr_off = 8, .daddr_off = 24,
+	 .lo = {[15] = 1}, .lo_len = 16, .lo_dnat = false,
+	 .ethertype = ETH_P_IPV6, .nd_ethertype = ETH_P_IPV6, .nd_icmp6_type = 136,
+	 .nd_base = NFT_PAYLOAD_TRANSPORT_HEADER, .nd_off = 8,
+	 .nets = NFT_SET_NETS6, .masq = NFT_SET_MASQ6, .masq_br = NFT_SET_MASQ6_BR, .pub_any = NFT_MAP_PUB_ANY6,
+	 .pub_ip = NFT_MAP_PUB_IP6, .ep_addrs = NFT_SET_EP_ADDRS6, .vxlan_peers = NULL},
+};
+/* clang-format on */
+#define V4 (&nft_families[NFT_IPV4])
+#define V6 (&nft_families[NFT_IPV6])
+
 /* meta nfproto ipv4 / ipv6: the table is inet, each address-matching rule is for one family */
-static void match_family(struct rb *x, bool v6)
+static void match_family(struct rb *x, const struct nft_family *f)
 {
-	uint8_t v = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
-
 	meta_load(x, NFT_META_NFPROTO, NFT_REG_1);
-	cmp(x, NFT_CMP_EQ, &v, sizeof(v));
-}
-
-static void match_ipv4(struct rb *x)
-{
-	match_family(x, false);
+	cmp(x, NFT_CMP_EQ, &f->nfproto, sizeof(f->nfproto));
 }
 
 /* fib daddr type local */
@@ -236,21 +253,18 @@ static void match_iface_in(struct rb *x, uint32_t meta_key, const char *set, boo
 	lookup(x, set, -1, inv);
 }
 
-/* The address fields of the network header: IPv4 saddr 12, daddr 16 (4 bytes); IPv6 saddr 8, daddr 24 (16). */
-#define SADDR_OFF(v6) ((v6) ? 8u : 12u)
-#define DADDR_OFF(v6) ((v6) ? 24u : 16u)
-#define ADDR_LEN(v6) ((v6) ? 16u : 4u)
-
-static void match_saddr_in(struct rb *x, const char *set, bool v6)
+/* The address at off in the network header (saddr_off, daddr_off) is in set. */
+static void match_addr_in(struct rb *x, const struct nft_family *f, uint32_t off, const char *set)
 {
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, SADDR_OFF(v6), ADDR_LEN(v6), NFT_REG_1);
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, off, f->addr_len, NFT_REG_1);
 	lookup(x, set, -1, false);
 }
 
-static void match_daddr_in(struct rb *x, const char *set, bool v6)
+/* The address at off in the network header is a loopback address (127.0.0.0/8, ::1). */
+static void match_lo(struct rb *x, const struct nft_family *f, uint32_t off)
 {
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, DADDR_OFF(v6), ADDR_LEN(v6), NFT_REG_1);
-	lookup(x, set, -1, false);
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, off, f->lo_len, NFT_REG_1);
+	cmp(x, NFT_CMP_EQ, f->lo, f->lo_len);
 }
 
 /*
@@ -259,14 +273,16 @@ static void match_daddr_in(struct rb *x, const char *set, bool v6)
  * 32-bit register after it (port). Keys are built field by field into
  * consecutive 32-bit registers, as nft does for concatenations.
  */
-static void dnat_via(struct rb *x, const char *map, bool with_daddr, bool v6)
+static void dnat_via(struct rb *x, const struct nft_family *f, const char *map, bool with_daddr)
 {
 	struct nftnl_expr *nat;
 	uint32_t r = NFT_REG32_00;
 
+	match_family(x, f);
+	match_daddr_local(x);
 	if (with_daddr) {
-		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, DADDR_OFF(v6), ADDR_LEN(v6), r);
-		r += ADDR_LEN(v6) / 4;
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->addr_len, r);
+		r += f->addr_len / 4u;
 	}
 	meta_load(x, NFT_META_L4PROTO, r++);
 	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, r++);
@@ -274,9 +290,9 @@ static void dnat_via(struct rb *x, const char *map, bool with_daddr, bool v6)
 	nat = nftnl_expr_alloc("nat");
 	if (nat) {
 		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FAMILY, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FAMILY, f->nfproto);
 		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
-		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_PROTO_MIN, v6 ? NFT_REG32_04 : NFT_REG32_01);
+		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_00 + f->addr_len / 4u);
 	}
 	put(x, nat);
 }
@@ -288,42 +304,41 @@ static void dnat_via(struct rb *x, const char *map, bool with_daddr, bool v6)
  */
 static void match_fabric(struct rb *x, uint32_t off, uint32_t meta_key)
 {
+	match_family(x, V4);
 	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, off, 4, NFT_REG32_00);
 	meta_load(x, meta_key, NFT_REG32_01);
 	lookup(x, NFT_SET_FABRIC4, -1, false);
 }
 
+/* ------------------------------------------------------------------ rules */
+
+/*
+ * Each rule is one function, given the family it is for (rules that match
+ * no address are given NULL); a chain lists its rules in order.
+ */
+struct ruledef {
+	void (*build)(struct rb *x, const struct nft_family *f);
+	const struct nft_family *f;
+};
+
 /*
  * The fabric's VXLAN: UDP to one of its ports from an address that is not
  * a known host's underlay is dropped before the VXLAN socket sees it.
  */
-static void rule_input(struct rb *x, unsigned i)
+static void rule_vxlan_peers(struct rb *x, const struct nft_family *f)
 {
 	uint8_t udp = IPPROTO_UDP;
 
-	(void)i;
-	match_ipv4(x);
+	match_family(x, f);
 	meta_load(x, NFT_META_L4PROTO, NFT_REG_1);
 	cmp(x, NFT_CMP_EQ, &udp, sizeof(udp));
 	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
 	lookup(x, NFT_SET_VXLAN_PORTS, -1, false);
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00);
-	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
-	lookup(x, NFT_SET_VXLAN_PEERS4, -1, true);
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off, f->addr_len, NFT_REG32_00);
+	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_00 + f->addr_len / 4u);
+	lookup(x, f->vxlan_peers, -1, true);
 	verdict(x, NF_DROP);
 }
-
-/* ------------------------------------------------------------------ chains */
-
-struct chaindef {
-	const char *name;
-	const char *type;
-	uint32_t hook;
-	int32_t prio;
-	unsigned n_rules;
-	void (*rule)(struct rb *x, unsigned i); /* builds rule i */
-	unsigned old_n_rules[3];		/* rules of the chain in berth's previous layouts (0: no more) */
-};
 
 /*
  * prerouting / output: published ports. pub_ip4 (one local address) is
@@ -331,38 +346,32 @@ struct chaindef {
  * holds one loopback address, 127.0.0.1: the rest of 127.0.0.0/8 is where
  * the host's own services listen (127.0.0.53, systemd-resolved's stub), and a
  * container publishing port 53 must not capture the host's DNS queries.
- * Rules 3 to 5 are the same for IPv6, where [::1] is never DNATed: the
- * kernel cannot route a connection from ::1 out of a bridge (IPv6 has no
- * route_localnet; the reply to ::1 is dropped as a martian on the way back),
- * so netd answers there with a proxy (docs/nftables.md).
+ * IPv6 has the same rules, where [::1] is never DNATed: the kernel cannot
+ * route a connection from ::1 out of a bridge (IPv6 has no route_localnet;
+ * the reply to ::1 is dropped as a martian on the way back), so netd
+ * answers there with a proxy (docs/nftables.md).
  */
-static void rule_dnat(struct rb *x, unsigned i)
+static void rule_dnat_ip(struct rb *x, const struct nft_family *f)
 {
-	uint8_t loopback = 127;
-	uint32_t localhost = htonl(INADDR_LOOPBACK);
-	struct in6_addr localhost6 = IN6ADDR_LOOPBACK_INIT;
-	bool v6 = i >= 3;
+	dnat_via(x, f, f->pub_ip, true);
+}
 
-	match_family(x, v6);
-	if (i == 1) {
-		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
-		cmp(x, NFT_CMP_EQ, &loopback, sizeof(loopback));
-		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG_1);
+static void rule_dnat_any(struct rb *x, const struct nft_family *f)
+{
+	dnat_via(x, f, f->pub_any, false);
+}
+
+static void rule_dnat_lo(struct rb *x, const struct nft_family *f)
+{
+	uint32_t localhost = htonl(INADDR_LOOPBACK);
+
+	match_family(x, f);
+	match_lo(x, f, f->daddr_off);
+	if (f->lo_dnat) {
+		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->addr_len, NFT_REG_1);
 		cmp(x, NFT_CMP_NEQ, &localhost, sizeof(localhost));
-		verdict(x, NFT_RETURN);
-		return;
 	}
-	if (i == 3) {
-		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, DADDR_OFF(true), 16, NFT_REG_1);
-		cmp(x, NFT_CMP_EQ, &localhost6, sizeof(localhost6));
-		verdict(x, NFT_RETURN);
-		return;
-	}
-	match_daddr_local(x);
-	if (i == 0 || i == 4)
-		dnat_via(x, v6 ? NFT_MAP_PUB_IP6 : NFT_MAP_PUB_IP4, true, v6);
-	else
-		dnat_via(x, v6 ? NFT_MAP_PUB_ANY6 : NFT_MAP_PUB_ANY4, false, v6);
+	verdict(x, NFT_RETURN);
 }
 
 /*
@@ -371,18 +380,14 @@ static void rule_dnat(struct rb *x, unsigned i)
  * port published on every address (`-p 53:53/udp`), which would otherwise
  * take the neighbours' queries. `fib daddr . iif type local`: an address
  * of the interface the packet came in on; a hash lookup and a fib lookup
- * whatever the number of networks. Then the rules of rule_dnat.
+ * whatever the number of networks. Then the DNAT rules.
  */
-static void rule_prerouting(struct rb *x, unsigned i)
+static void rule_dns_gateway(struct rb *x, const struct nft_family *f)
 {
 	struct nftnl_expr *ex;
 	uint16_t dns = htons(53);
 	uint32_t local = RTN_LOCAL;
 
-	if (i > 0) {
-		rule_dnat(x, i - 1);
-		return;
-	}
 	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
 	cmp(x, NFT_CMP_EQ, &dns, sizeof(dns));
 	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_BRIDGES, false);
@@ -397,115 +402,110 @@ static void rule_prerouting(struct rb *x, unsigned i)
 	verdict(x, NFT_RETURN);
 }
 
-static void rule_postrouting(struct rb *x, unsigned i)
+/* postrouting: 127.0.0.1:PORT from the host (route_localnet on the bridge): the container must answer a real address */
+static void rule_masq_lo(struct rb *x, const struct nft_family *f)
 {
-	uint8_t loopback = 127;
-
-	switch (i) {
-	case 0:
-		/* 127.0.0.1:PORT from the host (route_localnet on the bridge): the container must answer a real address
-		 */
-		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
-		match_ipv4(x);
-		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 12, 1, NFT_REG_1);
-		cmp(x, NFT_CMP_EQ, &loopback, sizeof(loopback));
-		break;
-	case 1:
-		/*
-		 * Hairpin and published ports reached from another network: without
-		 * this the answer would go straight back container to container
-		 * and miss the reverse NAT. Every subnet, masquerading or not.
-		 */
-		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
-		match_ipv4(x);
-		match_saddr_in(x, NFT_SET_NETS4, false);
-		match_daddr_in(x, NFT_SET_NETS4, false);
-		break;
-	case 2:
-		/*
-		 * From a host-gw fabric network's bridge to the rest of its subnet
-		 * (its blocks on other hosts, through the underlay, which is no
-		 * bridge): the source stays.
-		 */
-		match_ipv4(x);
-		match_fabric(x, 16, NFT_META_IIFNAME);
-		verdict(x, NFT_RETURN);
-		return;
-	case 3:
-		/* Outbound: leaving other than through a berth bridge. */
-		match_ipv4(x);
-		match_saddr_in(x, NFT_SET_MASQ4, false);
-		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, true);
-		break;
-	case 4:
-		/* IPv6: hairpin and published ports reached from another network (as rule 1) */
-		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
-		match_family(x, true);
-		match_saddr_in(x, NFT_SET_NETS6, true);
-		match_daddr_in(x, NFT_SET_NETS6, true);
-		break;
-	default:
-		/* IPv6 outbound (as rule 3); fabric networks are IPv4 only */
-		match_family(x, true);
-		match_saddr_in(x, NFT_SET_MASQ6, true);
-		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, true);
-		break;
-	}
+	ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
+	match_family(x, f);
+	match_lo(x, f, f->saddr_off);
 	masquerade(x);
 }
 
-static void rule_forward(struct rb *x, unsigned i)
+/*
+ * Hairpin and published ports reached from another network: without this
+ * the answer would go straight back container to container and miss the
+ * reverse NAT. Every subnet, masquerading or not.
+ */
+static void rule_masq_dnat(struct rb *x, const struct nft_family *f)
 {
-	switch (i) {
-	case 0:
-		/* Within one bridge (routed hairpin, or bridged with br_netfilter). */
-		meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
-		meta_load(x, NFT_META_OIFNAME, NFT_REG_2);
-		lookup(x, NFT_SET_SAME_BRIDGE, -1, false);
-		verdict(x, NF_ACCEPT);
-		break;
-	case 1:
-		/* Internal networks: nothing in or out but their own bridge; before any accept. */
-		match_iface_in(x, NFT_META_IIFNAME, NFT_SET_INTERNAL, false);
-		verdict(x, NF_DROP);
-		break;
-	case 2:
-		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_INTERNAL, false);
-		verdict(x, NF_DROP);
-		break;
-	case 3:
-		ct_any_bit(x, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
-		verdict(x, NF_ACCEPT);
-		break;
-	case 4:
-		/* Published ports, also from another network. */
-		ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
-		verdict(x, NF_ACCEPT);
-		break;
-	case 5:
-		/* Isolation: no direct traffic between two berth bridges. */
-		match_iface_in(x, NFT_META_IIFNAME, NFT_SET_BRIDGES, false);
-		match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, false);
-		verdict(x, NF_DROP);
-		break;
-	case 6:
-		/* A host-gw fabric network's own traffic from its blocks on other hosts (in through the underlay). */
-		match_ipv4(x);
-		match_fabric(x, 12, NFT_META_OIFNAME);
-		verdict(x, NF_ACCEPT);
-		break;
-	default:
-		/*
-		 * A masquerading network is reached from outside through its
-		 * published ports only (accepted above as DNAT): a neighbour that
-		 * routes the subnet through the host gets no unpublished port.
-		 * Per family: a network may masquerade IPv4 and route IPv6.
-		 */
-		match_family(x, i == 8);
-		match_iface_in(x, NFT_META_OIFNAME, i == 8 ? NFT_SET_MASQ6_BR : NFT_SET_MASQ_BR, false);
-		verdict(x, NF_DROP);
-		break;
-	}
+	ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
+	match_family(x, f);
+	match_addr_in(x, f, f->saddr_off, f->nets);
+	match_addr_in(x, f, f->daddr_off, f->nets);
+	masquerade(x);
+}
+
+/*
+ * From a host-gw fabric network's bridge to the rest of its subnet (its
+ * blocks on other hosts, through the underlay, which is no bridge): the
+ * source stays.
+ */
+static void rule_fabric_keep_source(struct rb *x, const struct nft_family *f)
+{
+	match_fabric(x, f->daddr_off, NFT_META_IIFNAME);
+	verdict(x, NFT_RETURN);
+}
+
+/* Outbound: leaving other than through a berth bridge. */
+static void rule_masq_out(struct rb *x, const struct nft_family *f)
+{
+	match_family(x, f);
+	match_addr_in(x, f, f->saddr_off, f->masq);
+	match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, true);
+	masquerade(x);
+}
+
+/* forward: within one bridge (routed hairpin, or bridged with br_netfilter). */
+static void rule_same_bridge(struct rb *x, const struct nft_family *f)
+{
+	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
+	meta_load(x, NFT_META_OIFNAME, NFT_REG_2);
+	lookup(x, NFT_SET_SAME_BRIDGE, -1, false);
+	verdict(x, NF_ACCEPT);
+}
+
+/* Internal networks: nothing in or out but their own bridge; before any accept. */
+static void rule_internal_in(struct rb *x, const struct nft_family *f)
+{
+	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_INTERNAL, false);
+	verdict(x, NF_DROP);
+}
+
+static void rule_internal_out(struct rb *x, const struct nft_family *f)
+{
+	match_iface_in(x, NFT_META_OIFNAME, NFT_SET_INTERNAL, false);
+	verdict(x, NF_DROP);
+}
+
+static void rule_established(struct rb *x, const struct nft_family *f)
+{
+	ct_any_bit(x, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+	verdict(x, NF_ACCEPT);
+}
+
+/* Published ports, also from another network. */
+static void rule_dnat_accept(struct rb *x, const struct nft_family *f)
+{
+	ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
+	verdict(x, NF_ACCEPT);
+}
+
+/* Isolation: no direct traffic between two berth bridges. */
+static void rule_isolation(struct rb *x, const struct nft_family *f)
+{
+	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_BRIDGES, false);
+	match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, false);
+	verdict(x, NF_DROP);
+}
+
+/* A host-gw fabric network's own traffic from its blocks on other hosts (in through the underlay). */
+static void rule_fabric_accept(struct rb *x, const struct nft_family *f)
+{
+	match_fabric(x, f->saddr_off, NFT_META_OIFNAME);
+	verdict(x, NF_ACCEPT);
+}
+
+/*
+ * A masquerading network is reached from outside through its published
+ * ports only (accepted above as DNAT): a neighbour that routes the subnet
+ * through the host gets no unpublished port. Per family: a network may
+ * masquerade IPv4 and route IPv6.
+ */
+static void rule_masq_closed(struct rb *x, const struct nft_family *f)
+{
+	match_family(x, f);
+	match_iface_in(x, NFT_META_OIFNAME, f->masq_br, false);
+	verdict(x, NF_DROP);
 }
 
 /*
@@ -514,25 +514,17 @@ static void rule_forward(struct rb *x, unsigned i)
  * bridges need route_localnet (127.0.0.1:PORT from the host reaches
  * published ports), which would otherwise let a container, or a neighbour
  * whose packets a DNAT sends on, reach services bound to 127.0.0.1
- * (CVE-2020-8558, moby#45610).
+ * (CVE-2020-8558, moby#45610). The kernel drops those to ::1 itself
+ * (ip6_rcv_core); the rule says so here too.
  */
-static void rule_raw_prerouting(struct rb *x, unsigned i)
+static void rule_raw_lo(struct rb *x, const struct nft_family *f)
 {
-	uint8_t loopback = 127;
-	struct in6_addr localhost6 = IN6ADDR_LOOPBACK_INIT;
 	char lo[NFT_IFNAME_LEN] = "lo";
 
 	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
 	cmp(x, NFT_CMP_NEQ, lo, sizeof(lo));
-	match_family(x, i == 1);
-	if (i == 0) {
-		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
-		cmp(x, NFT_CMP_EQ, &loopback, sizeof(loopback));
-	} else {
-		/* the kernel drops these itself (ip6_rcv_core); the rule says so here too */
-		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, DADDR_OFF(true), 16, NFT_REG_1);
-		cmp(x, NFT_CMP_EQ, &localhost6, sizeof(localhost6));
-	}
+	match_family(x, f);
+	match_lo(x, f, f->daddr_off);
 	verdict(x, NF_DROP);
 }
 
@@ -547,46 +539,82 @@ static void rule_raw_prerouting(struct rb *x, unsigned i)
  * flooded to every port. Veths of no endpoint (an adopted bridge's other
  * ports) pass.
  */
-static void rule_antispoof(struct rb *x, unsigned i)
+static void rule_ep_mac(struct rb *x, const struct nft_family *f)
 {
-	static const uint16_t types[] = {0, ETH_P_IP, ETH_P_ARP, ETH_P_IPV6, ETH_P_IPV6};
-	uint16_t type = htons(types[i]);
-	uint8_t icmp6 = IPPROTO_ICMPV6, na = 136; /* nd-neighbor-advert */
-
 	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_EP_IFACES, false);
-	if (i == 0) {
-		meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
-		payload_load(x, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG_2);
-		lookup(x, NFT_SET_EP_MACS, -1, true);
-		verdict(x, NF_DROP);
-		return;
-	}
-	payload_load(x, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
-	cmp(x, NFT_CMP_EQ, &type, sizeof(type));
-	if (i == 4) {
-		meta_load(x, NFT_META_L4PROTO, NFT_REG_1);
-		cmp(x, NFT_CMP_EQ, &icmp6, sizeof(icmp6));
-		payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-		cmp(x, NFT_CMP_EQ, &na, sizeof(na));
-	}
 	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
-	if (i <= 2) {
-		/* the sender's address: IPv4 source, or the ARP sender protocol address */
-		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, i == 1 ? 12 : 14, 4, NFT_REG_2);
-		lookup(x, NFT_SET_EP_ADDRS4, -1, true);
-	} else {
-		/* IPv6 source, or the target address of a neighbour advertisement */
-		if (i == 3)
-			payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, SADDR_OFF(true), 16, NFT_REG_2);
-		else
-			payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 8, 16, NFT_REG_2);
-		lookup(x, NFT_SET_EP_ADDRS6, -1, true);
-	}
+	payload_load(x, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG_2);
+	lookup(x, NFT_SET_EP_MACS, -1, true);
 	verdict(x, NF_DROP);
 }
 
+/* A frame of ethertype (and ICMPv6 type, unless 0) whose address at base + off is not the endpoint's. */
+static void ep_addr_drop(struct rb *x, const struct nft_family *f, uint16_t ethertype, uint8_t icmp6_type,
+			 uint32_t base, uint32_t off)
+{
+	uint16_t type = htons(ethertype);
+	uint8_t icmp6 = IPPROTO_ICMPV6;
+
+	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_EP_IFACES, false);
+	payload_load(x, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+	cmp(x, NFT_CMP_EQ, &type, sizeof(type));
+	if (icmp6_type) {
+		meta_load(x, NFT_META_L4PROTO, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &icmp6, sizeof(icmp6));
+		payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+		cmp(x, NFT_CMP_EQ, &icmp6_type, sizeof(icmp6_type));
+	}
+	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
+	payload_load(x, base, off, f->addr_len, NFT_REG_2);
+	lookup(x, f->ep_addrs, -1, true);
+	verdict(x, NF_DROP);
+}
+
+static void rule_ep_saddr(struct rb *x, const struct nft_family *f)
+{
+	ep_addr_drop(x, f, f->ethertype, 0, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off);
+}
+
+static void rule_ep_nd(struct rb *x, const struct nft_family *f)
+{
+	ep_addr_drop(x, f, f->nd_ethertype, f->nd_icmp6_type, f->nd_base, f->nd_off);
+}
+
+/* ------------------------------------------------------------------ chains */
+
+static const struct ruledef raw_prerouting_rules[] = {{rule_raw_lo, V4}, {rule_raw_lo, V6}};
+/* output: the same without the first (DNS) rule */
+static const struct ruledef prerouting_rules[] = {
+	{rule_dns_gateway, NULL}, {rule_dnat_ip, V4}, {rule_dnat_lo, V4},  {rule_dnat_any, V4},
+	{rule_dnat_lo, V6},	  {rule_dnat_ip, V6}, {rule_dnat_any, V6},
+};
+static const struct ruledef postrouting_rules[] = {
+	{rule_masq_lo, V4},  {rule_masq_dnat, V4}, {rule_fabric_keep_source, V4},
+	{rule_masq_out, V4}, {rule_masq_dnat, V6}, {rule_masq_out, V6},
+};
+static const struct ruledef forward_rules[] = {
+	{rule_same_bridge, NULL}, {rule_internal_in, NULL}, {rule_internal_out, NULL},
+	{rule_established, NULL}, {rule_dnat_accept, NULL}, {rule_isolation, NULL},
+	{rule_fabric_accept, V4}, {rule_masq_closed, V4},   {rule_masq_closed, V6},
+};
+static const struct ruledef input_rules[] = {{rule_vxlan_peers, V4}};
+static const struct ruledef antispoof_rules[] = {
+	{rule_ep_mac, NULL}, {rule_ep_saddr, V4}, {rule_ep_nd, V4}, {rule_ep_saddr, V6}, {rule_ep_nd, V6},
+};
+
+struct chaindef {
+	const char *name;
+	const char *type;
+	uint32_t hook;
+	int32_t prio;
+	const struct ruledef *rules;
+	unsigned n_rules;
+	unsigned old_n_rules[3]; /* rules of the chain in berth's previous layouts (0: no more) */
+};
+#define RULES(v) v, ARRAY_SIZE(v)
+
 static const struct chaindef bridge_chaindefs[] = {
-	{"prerouting", "filter", NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, 5, rule_antispoof, {3}},
+	{"prerouting", "filter", NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, RULES(antispoof_rules), {3}},
 };
 
 static const struct chaindef chaindefs[] = {
@@ -594,13 +622,19 @@ static const struct chaindef chaindefs[] = {
 	 * previous layouts, IPv4 only: before the hardening rules, with them,
 	 * and with the fabric's
 	 */
-	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, 2, rule_raw_prerouting, {1}},
+	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, RULES(raw_prerouting_rules), {1}},
 	/* prerouting also 6: with IPv6, before netd's DNS got its port 53 back from published ports */
-	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, 7, rule_prerouting, {2, 3, 6}},
-	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 6, rule_dnat, {2, 3}},
-	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 6, rule_postrouting, {3, 4}},
-	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 9, rule_forward, {6, 7, 8}},
-	{"input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER, 1, rule_input, {0}},
+	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, RULES(prerouting_rules), {2, 3, 6}},
+	{"output",
+	 "nat",
+	 NF_INET_LOCAL_OUT,
+	 NF_IP_PRI_NAT_DST,
+	 prerouting_rules + 1,
+	 ARRAY_SIZE(prerouting_rules) - 1,
+	 {2, 3}},
+	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, RULES(postrouting_rules), {3, 4}},
+	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, RULES(forward_rules), {6, 7, 8}},
+	{"input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER, RULES(input_rules), {0}},
 };
 
 struct tabledef {
@@ -620,20 +654,30 @@ static const struct tabledef tabledefs[] = {
 
 /* ------------------------------------------------------------------ messages */
 
+/* A message to td's table in b, named for errors by the printf-style fmt; NULL: out of memory. */
+__attribute__((format(printf, 5, 6))) static struct nlmsghdr *
+batch_msg(struct nft_batch *b, const struct tabledef *td, uint16_t type, uint16_t flags, const char *fmt, ...)
+{
+	char what[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return nft_batch_msg(b, td->family, type, flags, what);
+}
+
 static int add_table(struct nft_batch *b, const struct tabledef *td, uint16_t type, struct berr *e)
 {
 	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
-	struct nlmsghdr *nlh;
-	char what[64];
+	bool create = type == NFT_MSG_NEWTABLE;
+	struct nlmsghdr *nlh = t ? batch_msg(b, td, type, create ? NLM_F_CREATE : 0, "%s table %s %s",
+					     create ? "create" : "delete", td->family_name, NFT_TABLE_NAME)
+				 : NULL;
 
-	if (!t)
-		return berr_oom(e);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
-	snprintf(what, sizeof(what), "%s table %s %s", type == NFT_MSG_NEWTABLE ? "create" : "delete", td->family_name,
-		 NFT_TABLE_NAME);
-	nlh = nft_batch_msg(b, td->family, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0, what);
 	if (!nlh)
 		return berr_oom(e);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	return 0;
 }
@@ -653,7 +697,6 @@ static int add_set(struct nft_batch *b, const struct tabledef *td, const struct 
 	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
 	struct nlmsghdr *nlh;
-	char what[64];
 
 	if (!s || !ud) {
 		nftnl_udata_buf_free(ud);
@@ -681,8 +724,8 @@ static int add_set(struct nft_batch *b, const struct tabledef *td, const struct 
 		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_DATABYTEORDER, d->data_bo);
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
 	nftnl_udata_buf_free(ud);
-	snprintf(what, sizeof(what), "create %s %s", d->flags & NFT_SET_MAP ? "map" : "set", d->name);
-	nlh = nft_batch_msg(b, td->family, NFT_MSG_NEWSET, NLM_F_CREATE, what);
+	nlh = batch_msg(b, td, NFT_MSG_NEWSET, NLM_F_CREATE, "create %s %s", d->flags & NFT_SET_MAP ? "map" : "set",
+			d->name);
 	if (!nlh)
 		return berr_oom(e);
 	nftnl_set_nlmsg_build_payload(nlh, s);
@@ -692,37 +735,40 @@ static int add_set(struct nft_batch *b, const struct tabledef *td, const struct 
 static int add_chain(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
 {
 	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
-	struct nlmsghdr *nlh;
-	char what[64];
+	struct nlmsghdr *nlh =
+		c ? batch_msg(b, td, NFT_MSG_NEWCHAIN, NLM_F_CREATE, "create chain %s %s", td->family_name, d->name)
+		  : NULL;
 
-	if (!c)
+	if (!nlh)
 		return berr_oom(e);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE_NAME);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, d->hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
-	snprintf(what, sizeof(what), "create chain %s %s", td->family_name, d->name);
-	nlh = nft_batch_msg(b, td->family, NFT_MSG_NEWCHAIN, NLM_F_CREATE, what);
-	if (!nlh)
-		return berr_oom(e);
 	nftnl_chain_nlmsg_build_payload(nlh, c);
 	return 0;
+}
+
+/* A rule of chain d, without expressions yet; NULL: out of memory. */
+static struct nftnl_rule *chain_rule(const struct chaindef *d)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (r) {
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, d->name);
+	}
+	return r;
 }
 
 /* Every rule of the chain goes (DELRULE without a handle), elements stay. */
 static int flush_chain(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
 {
-	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nlmsghdr *nlh;
-	char what[64];
+	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = chain_rule(d);
+	struct nlmsghdr *nlh =
+		r ? batch_msg(b, td, NFT_MSG_DELRULE, 0, "flush chain %s %s", td->family_name, d->name) : NULL;
 
-	if (!r)
-		return berr_oom(e);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, d->name);
-	snprintf(what, sizeof(what), "flush chain %s %s", td->family_name, d->name);
-	nlh = nft_batch_msg(b, td->family, NFT_MSG_DELRULE, 0, what);
 	if (!nlh)
 		return berr_oom(e);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -732,20 +778,16 @@ static int flush_chain(struct nft_batch *b, const struct tabledef *td, const str
 static int add_rules(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
 {
 	for (unsigned i = 0; i < d->n_rules; i++) {
-		_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = nftnl_rule_alloc();
+		_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = chain_rule(d);
 		struct rb x = {.r = r, .oom = !r};
 		struct nlmsghdr *nlh;
-		char what[64];
 
 		if (!r)
 			return berr_oom(e);
-		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
-		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, d->name);
-		d->rule(&x, i);
-		if (x.oom)
-			return berr_oom(e);
-		snprintf(what, sizeof(what), "add rule %u to chain %s %s", i + 1, td->family_name, d->name);
-		nlh = nft_batch_msg(b, td->family, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, what);
+		d->rules[i].build(&x, d->rules[i].f);
+		nlh = x.oom ? NULL
+			    : batch_msg(b, td, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
+					"add rule %u to chain %s %s", i + 1, td->family_name, d->name);
 		if (!nlh)
 			return berr_oom(e);
 		nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -876,45 +918,34 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 
 static int read_table(struct nft_ctx *ctx, const struct tabledef *td, struct seen *st, struct berr *e)
 {
-	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
-	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
-	_cleanup_(nftnl_rule_freep) struct nftnl_rule *rl = nftnl_rule_alloc();
+	/* the table, then its sets, chains and rules (attr: the table's name, for the kernel to filter on) */
+	static const struct {
+		uint16_t type, flags, attr;
+		nft_reply_fn cb;
+		const char *what;
+	} queries[] = {
+		{NFT_MSG_GETTABLE, 0, NFTA_TABLE_NAME, table_cb, "read table"},
+		{NFT_MSG_GETSET, NLM_F_DUMP, NFTA_SET_TABLE, set_cb, "list sets of table"},
+		{NFT_MSG_GETCHAIN, NLM_F_DUMP, 0, chain_cb, "list chains of table"},
+		{NFT_MSG_GETRULE, NLM_F_DUMP, NFTA_RULE_TABLE, rule_cb, "list rules of table"},
+	};
 	char buf[NFT_REQ_SIZE];
-	struct nlmsghdr *nlh;
-	int r;
 
 	memset(st, 0, sizeof(*st));
-	if (!t || !s || !rl)
-		return berr_oom(e);
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETTABLE, td->family, 0);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	r = nft_query(ctx, nlh, table_cb, st, e);
-	if (r == -ENOENT) {
-		berr_clear(e);
-		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(queries); i++) {
+		struct nlmsghdr *nlh = nft_req(ctx, buf, queries[i].type, td->family, queries[i].flags);
+		int r;
+
+		if (queries[i].attr)
+			mnl_attr_put_strz(nlh, queries[i].attr, NFT_TABLE_NAME);
+		r = nft_query(ctx, nlh, queries[i].cb, st, e);
+		if (r == -ENOENT && i == 0) {
+			berr_clear(e);
+			return 0;
+		}
+		if (r < 0)
+			return berr_wrap(e, r, "%s %s %s", queries[i].what, td->family_name, NFT_TABLE_NAME);
 	}
-	if (r < 0)
-		return berr_wrap(e, r, "read table %s %s", td->family_name, NFT_TABLE_NAME);
-
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE_NAME);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETSET, td->family, NLM_F_DUMP);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	r = nft_query(ctx, nlh, set_cb, st, e);
-	if (r < 0)
-		return berr_wrap(e, r, "list sets of table %s %s", td->family_name, NFT_TABLE_NAME);
-
-	nlh = nft_req(ctx, buf, NFT_MSG_GETCHAIN, td->family, NLM_F_DUMP);
-	r = nft_query(ctx, nlh, chain_cb, st, e);
-	if (r < 0)
-		return berr_wrap(e, r, "list chains of table %s %s", td->family_name, NFT_TABLE_NAME);
-
-	nftnl_rule_set_str(rl, NFTNL_RULE_TABLE, NFT_TABLE_NAME);
-	nlh = nft_req(ctx, buf, NFT_MSG_GETRULE, td->family, NLM_F_DUMP);
-	nftnl_rule_nlmsg_build_payload(nlh, rl);
-	r = nft_query(ctx, nlh, rule_cb, st, e);
-	if (r < 0)
-		return berr_wrap(e, r, "list rules of table %s %s", td->family_name, NFT_TABLE_NAME);
 	return 0;
 }
 
@@ -1081,31 +1112,26 @@ static int port_keys(const char *set, const struct nft_port *ports, size_t n, st
 static int foreign_intervals(struct nft_batch *b, struct alive_cache *c, const struct setdef *d,
 			     const struct nft_elem *el, size_t n, struct berr *e)
 {
-	_cleanup_free_ struct bcidr4 *subnets = NULL;
-	_cleanup_free_ struct bcidr6 *subnets6 = NULL;
-	_cleanup_free_ const struct nft_elem **starts = NULL;
-	bool v6 = d->key_len == 16;
+	_cleanup_free_ struct nft_prefix *subnets = NULL;
 	struct nft_elem *out;
 	size_t ns = 0, k = 0;
-	int r;
 
 	/* a set berth did not write cannot be told apart: its other owners' part is lost with it */
-	r = v6 ? nft_intervals_to_subnets6(el, n, &subnets6, &starts, &ns, NULL)
-	       : nft_intervals_to_subnets(el, n, &subnets, &starts, &ns, NULL);
-	if (r < 0)
+	if (nft_intervals_read(el, n, d->key_len, &subnets, &ns, NULL) < 0)
 		return 0;
 	out = calloc(2 * ns + 1, sizeof(*out));
 	if (!out || nft_batch_own(b, out) < 0)
 		return berr_oom(e);
 	for (size_t i = 0; i < ns; i++) {
+		const struct nft_elem *start = subnets[i].start;
 		size_t m;
 
-		if (!is_foreign(b->ctx, c, starts[i]))
+		if (!is_foreign(b->ctx, c, start))
 			continue;
-		m = v6 ? nft_subnet6_elems(&subnets6[i], out + k) : nft_subnet_elems(&subnets[i], out + k);
-		memcpy(out[k].data, starts[i]->data, sizeof(out[k].data));
-		out[k].data_len = starts[i]->data_len;
-		memcpy(out[k].owner, starts[i]->owner, sizeof(out[k].owner));
+		m = nft_interval_elems(start->key, d->key_len, subnets[i].prefix, out + k);
+		memcpy(out[k].data, start->data, sizeof(out[k].data));
+		out[k].data_len = start->data_len;
+		memcpy(out[k].owner, start->owner, sizeof(out[k].owner));
 		k += m;
 	}
 	return nft_batch_elems(b, NFT_ELEMS_ADD, d->name, out, k, NULL, NULL, e);

@@ -19,6 +19,23 @@ static uint32_t ip(const char *s)
 	return ntohl(a.s_addr);
 }
 
+/* A subnet's interval elements, the address given in host byte order. */
+static size_t subnet_elems(const struct bcidr4 *c, struct nft_elem out[2])
+{
+	uint32_t a = htonl(c->addr);
+
+	return nft_interval_elems((const uint8_t *)&a, 4, c->prefix, out);
+}
+
+/* The first address of an interval read back, in host byte order. */
+static uint32_t start_addr(const struct nft_prefix *p)
+{
+	uint32_t a;
+
+	memcpy(&a, p->start->key, 4);
+	return ntohl(a);
+}
+
 static bool port_eq(const struct nft_port *a, const struct nft_port *b)
 {
 	return a->host_ip == b->host_ip && a->host_port == b->host_port && a->proto == b->proto &&
@@ -72,16 +89,16 @@ Test(nft_encode, subnet_intervals)
 	struct bcidr4 c = {ip("10.66.0.0"), 16};
 	struct nft_elem el[2];
 
-	cr_assert_eq(nft_subnet_elems(&c, el), 2);
+	cr_assert_eq(subnet_elems(&c, el), 2);
 	cr_assert_eq(memcmp(el[0].key, "\x0a\x42\x00\x00", 4), 0);
 	cr_assert_eq(el[0].flags, 0);
 	cr_assert_eq(memcmp(el[1].key, "\x0a\x43\x00\x00", 4), 0);
 	cr_assert_eq(el[1].flags, NFT_SET_ELEM_INTERVAL_END);
 
 	c = (struct bcidr4){ip("255.255.255.0"), 24};
-	cr_assert_eq(nft_subnet_elems(&c, el), 1, "an interval up to the last address has no end element");
+	cr_assert_eq(subnet_elems(&c, el), 1, "an interval up to the last address has no end element");
 	c = (struct bcidr4){ip("10.1.2.3"), 32};
-	cr_assert_eq(nft_subnet_elems(&c, el), 2);
+	cr_assert_eq(subnet_elems(&c, el), 2);
 	cr_assert_eq(memcmp(el[1].key, "\x0a\x01\x02\x04", 4), 0);
 }
 
@@ -89,14 +106,13 @@ static size_t add_subnet(struct nft_elem *out, size_t n, const char *addr, uint8
 {
 	struct bcidr4 c = {ip(addr), prefix};
 
-	return n + nft_subnet_elems(&c, out + n);
+	return n + subnet_elems(&c, out + n);
 }
 
 Test(nft_encode, intervals_pair_back_into_subnets)
 {
 	struct nft_elem el[16];
-	const struct nft_elem **starts = NULL;
-	struct bcidr4 *subs = NULL;
+	struct nft_prefix *subs = NULL;
 	size_t n = 0, ns = 0;
 	struct berr e = BERR_INIT;
 
@@ -109,27 +125,26 @@ Test(nft_encode, intervals_pair_back_into_subnets)
 	n = add_subnet(el, n, "255.255.255.0", 24);
 	n = add_subnet(el, n, "10.66.0.0", 16);
 	n = add_subnet(el, n, "192.168.7.7", 32);
-	el[3].data_len = 3; /* marks the 255.255.255.0/24 start for the starts[] check */
+	el[3].data_len = 3; /* marks the 255.255.255.0/24 start for the start element check */
 
-	cr_assert_eq(nft_intervals_to_subnets(el, n, &subs, &starts, &ns, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_intervals_read(el, n, 4, &subs, &ns, &e), 0, "%s", e.msg);
 	cr_assert_eq(ns, 4);
-	cr_assert_eq(subs[0].addr, ip("10.66.0.0"));
+	cr_assert_eq(start_addr(&subs[0]), ip("10.66.0.0"));
 	cr_assert_eq(subs[0].prefix, 16);
-	cr_assert_eq(subs[1].addr, ip("10.67.0.0"));
+	cr_assert_eq(start_addr(&subs[1]), ip("10.67.0.0"));
 	cr_assert_eq(subs[1].prefix, 16);
-	cr_assert_eq(subs[2].addr, ip("192.168.7.7"));
+	cr_assert_eq(start_addr(&subs[2]), ip("192.168.7.7"));
 	cr_assert_eq(subs[2].prefix, 32);
-	cr_assert_eq(subs[3].addr, ip("255.255.255.0"));
+	cr_assert_eq(start_addr(&subs[3]), ip("255.255.255.0"));
 	cr_assert_eq(subs[3].prefix, 24);
-	cr_assert_eq(starts[3]->data_len, 3);
+	cr_assert_eq(subs[3].start->data_len, 3);
 	free(subs);
-	free(starts);
 }
 
 Test(nft_encode, intervals_that_are_not_subnets)
 {
 	struct nft_elem el[2] = {0};
-	struct bcidr4 *subs = NULL;
+	struct nft_prefix *subs = NULL;
 	struct berr e = BERR_INIT;
 	size_t ns;
 
@@ -138,16 +153,53 @@ Test(nft_encode, intervals_that_are_not_subnets)
 	memcpy(el[1].key, "\x0a\x00\x00\x03", 4);
 	el[0].key_len = el[1].key_len = 4;
 	el[1].flags = NFT_SET_ELEM_INTERVAL_END;
-	cr_assert_eq(nft_intervals_to_subnets(el, 2, &subs, NULL, &ns, &e), -EBADMSG);
+	cr_assert_eq(nft_intervals_read(el, 2, 4, &subs, &ns, &e), -EBADMSG);
 	cr_assert(strstr(e.msg, "not a subnet"), "%s", e.msg);
 	/* 10.0.0.1 - 10.0.0.2: size 2 but not aligned */
 	memcpy(el[0].key, "\x0a\x00\x00\x01", 4);
 	memcpy(el[1].key, "\x0a\x00\x00\x03", 4);
-	cr_assert_eq(nft_intervals_to_subnets(el, 2, &subs, NULL, &ns, &e), -EBADMSG);
+	cr_assert_eq(nft_intervals_read(el, 2, 4, &subs, &ns, &e), -EBADMSG);
 	/* empty is fine */
-	cr_assert_eq(nft_intervals_to_subnets(el, 0, &subs, NULL, &ns, &e), 0);
+	cr_assert_eq(nft_intervals_read(el, 0, 4, &subs, &ns, &e), 0);
 	cr_assert_eq(ns, 0);
 	free(subs);
+}
+
+Test(nft_encode, ipv6_intervals_round_trip)
+{
+	static const char *const subnets[] = {"fd00:66::", "ffff:ffff:ffff:ffff::", "::"};
+	static const uint8_t prefixes[] = {64, 64, 0};
+	static const size_t n_elems[] = {2, 1, 1}; /* up to the last address: no end element */
+	struct nft_elem el[8];
+	struct nft_prefix *subs = NULL;
+	struct in6_addr a;
+	struct berr e = BERR_INIT;
+	size_t n = 0, ns = 0;
+
+	for (size_t i = 0; i < 3; i++) {
+		size_t k;
+
+		cr_assert_eq(inet_pton(AF_INET6, subnets[i], &a), 1);
+		k = nft_interval_elems(a.s6_addr, 16, prefixes[i], el + n);
+		cr_assert_eq(k, n_elems[i], "%s/%u", subnets[i], prefixes[i]);
+		n += k;
+		/* ::/0 overlaps the others: read it back alone */
+		if (i == 1) {
+			cr_assert_eq(nft_intervals_read(el, n, 16, &subs, &ns, &e), 0, "%s", e.msg);
+			cr_assert_eq(ns, 2);
+			cr_assert_eq(subs[0].prefix, 64);
+			cr_assert_eq(subs[1].prefix, 64);
+			cr_assert_eq(memcmp(subs[1].start->key, "\xff\xff\xff\xff\xff\xff\xff\xff", 8), 0);
+			free(subs);
+			n = 0;
+		}
+	}
+	cr_assert_eq(nft_intervals_read(el, n, 16, &subs, &ns, &e), 0, "%s", e.msg);
+	cr_assert_eq(ns, 1);
+	cr_assert_eq(subs[0].prefix, 0);
+	free(subs);
+	cr_assert_eq(nft_interval_elems(a.s6_addr, 16, 128, el), 2);
+	cr_assert_eq(el[1].key[15], 1, "::/128 ends at ::1");
 }
 
 Test(nft_encode, checks_name_the_field)

@@ -3,15 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cleanup.h"
+#include "fileutil.h"
 #include "netd/engine/bitmap.h"
 
 #define IPAM_MAGIC "BIPAM001"
@@ -77,13 +75,11 @@ int ipam_def_check(const struct ipam_def *d, struct berr *e)
 
 int ipam_create(const char *path, const struct ipam_def *d, const uint32_t *used, size_t n_used, struct berr *e)
 {
-	char tmp[PATH_MAX];
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ uint8_t *buf = NULL;
 	struct ipam_hdr *hdr;
 	uint64_t *bits;
 	uint32_t size;
-	size_t len, done = 0;
+	size_t len;
 	int r;
 
 	r = ipam_def_check(d, e);
@@ -110,36 +106,31 @@ int ipam_create(const char *path, const struct ipam_def *d, const uint32_t *used
 			hdr->last = used[i] - d->subnet.addr;
 		}
 	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
-		return berr_set(e, -ENAMETOOLONG, "path too long: %s", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return berr_errno(e, "create %s", tmp);
-	while (done < len) {
-		ssize_t n = write(fd, buf + done, len - done);
+	return bfile_write_atomic(path, buf, len, 0600, 0, e);
+}
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = berr_errno(e, "write %s", tmp);
-			unlink(tmp);
-			return r;
-		}
-		done += (size_t)n;
-	}
-	if (rename(tmp, path) < 0) {
-		r = berr_errno(e, "rename %s", path);
-		unlink(tmp);
-		return r;
-	}
+int ipam_map_file(const char *path, size_t size, const char *what, void **ret, struct berr *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	void *map;
+
+	if (fd < 0)
+		return berr_errno(e, "open %s %s", what, path);
+	if (fstat(fd, &st) < 0)
+		return berr_errno(e, "stat %s", path);
+	if ((size_t)st.st_size != size)
+		return berr_set(e, -EBADMSG, "%s %s has the wrong size", what, path);
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return berr_errno(e, "map %s", path);
+	*ret = map;
 	return 0;
 }
 
 int ipam_open(const char *path, const struct ipam_def *d, struct ipam **ret, struct berr *e)
 {
-	_cleanup_close_ int fd = -1;
 	struct ipam *ip;
-	struct stat st;
 	uint32_t size;
 	void *map;
 	int r;
@@ -148,23 +139,16 @@ int ipam_open(const char *path, const struct ipam_def *d, struct ipam **ret, str
 	if (r < 0)
 		return r;
 	size = subnet_size(d->subnet.prefix);
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return berr_errno(e, "open allocation bitmap %s", path);
-	if (fstat(fd, &st) < 0)
-		return berr_errno(e, "stat %s", path);
-	if ((size_t)st.st_size != file_size(size))
-		return berr_set(e, -EBADMSG, "allocation bitmap %s has the wrong size", path);
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		return berr_errno(e, "map %s", path);
+	r = ipam_map_file(path, file_size(size), "allocation bitmap", &map, e);
+	if (r < 0)
+		return r;
 	ip = calloc(1, sizeof(*ip));
 	if (!ip) {
-		munmap(map, (size_t)st.st_size);
+		munmap(map, file_size(size));
 		return berr_oom(e);
 	}
 	ip->map = map;
-	ip->map_len = (size_t)st.st_size;
+	ip->map_len = file_size(size);
 	ip->hdr = map;
 	ip->bits = (uint64_t *)((uint8_t *)map + IPAM_HDR_SIZE);
 	if (memcmp(ip->hdr->magic, IPAM_MAGIC, 8) != 0 || ip->hdr->subnet != d->subnet.addr ||

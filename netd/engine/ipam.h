@@ -38,6 +38,8 @@ int ipam_create(const char *path, const struct ipam_def *d, const uint32_t *used
 /* Map an existing bitmap; -EBADMSG when it does not match d (reconcile rebuilds it). */
 int ipam_open(const char *path, const struct ipam_def *d, struct ipam **ret, struct berr *e);
 void ipam_close(struct ipam *ip);
+/* Map the allocation file at path read-write; it must be size bytes (what names it in errors). munmap(*ret, size). */
+int ipam_map_file(const char *path, size_t size, const char *what, void **ret, struct berr *e);
 
 /* Network, broadcast or gateway address. */
 bool ipam_reserved(const struct ipam *ip, uint32_t addr);

@@ -2,17 +2,14 @@
 #include "netd/engine/ipam6.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "fileutil.h"
 #include "netd/engine/bitmap.h"
+#include "netd/engine/ipam.h"
 
 #define IPAM6_MAGIC "BIPAM601"
 #define IPAM6_HDR_SIZE 64
@@ -212,9 +209,7 @@ int ipam6_create(const char *path, const struct ipam6_def *d, const struct in6_a
 
 int ipam6_open(const char *path, const struct ipam6_def *d, struct ipam6 **ret, struct berr *e)
 {
-	_cleanup_close_ int fd = -1;
 	struct ipam6 *ip;
-	struct stat st;
 	struct in6_addr base;
 	uint32_t nbits;
 	void *map;
@@ -224,23 +219,16 @@ int ipam6_open(const char *path, const struct ipam6_def *d, struct ipam6 **ret, 
 	if (r < 0)
 		return r;
 	nbits = window_size(d);
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return berr_errno(e, "open IPv6 allocation file %s", path);
-	if (fstat(fd, &st) < 0)
-		return berr_errno(e, "stat %s", path);
-	if ((size_t)st.st_size != file_size(nbits))
-		return berr_set(e, -EBADMSG, "IPv6 allocation file %s has the wrong size", path);
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		return berr_errno(e, "map %s", path);
+	r = ipam_map_file(path, file_size(nbits), "IPv6 allocation file", &map, e);
+	if (r < 0)
+		return r;
 	ip = calloc(1, sizeof(*ip));
 	if (!ip) {
-		munmap(map, (size_t)st.st_size);
+		munmap(map, file_size(nbits));
 		return berr_oom(e);
 	}
 	ip->map = map;
-	ip->map_len = (size_t)st.st_size;
+	ip->map_len = file_size(nbits);
 	ip->hdr = map;
 	{
 		u128 lo, hi;

@@ -41,7 +41,7 @@
 
 #define PROBES 20
 
-static char sock[PATH_MAX];
+static struct bench_netd nd;
 
 static double report(const char *what, double *t, size_t n)
 {
@@ -114,7 +114,7 @@ static double attach(const char *id, int nsfd, unsigned port)
 
 	snprintf(spec, sizeof(spec), "%u:80/tcp", port);
 	t0 = bclock_now_us();
-	if (netd_client_attach(sock, &a, nsfd, &res, &e) < 0) {
+	if (netd_client_attach(nd.sock, &a, nsfd, &res, &e) < 0) {
 		fprintf(stderr, "bench-attach: attach %s: %s\n", id, e.msg);
 		exit(1);
 	}
@@ -128,7 +128,7 @@ static double detach(const char *id)
 	struct berr e = BERR_INIT;
 	double t0 = bclock_now_us();
 
-	if (netd_client_detach(sock, id, "berth0", &e) < 0) {
+	if (netd_client_detach(nd.sock, id, "berth0", &e) < 0) {
 		fprintf(stderr, "bench-attach: detach %s: %s\n", id, e.msg);
 		exit(1);
 	}
@@ -162,14 +162,12 @@ int main(int argc, char **argv)
 	size_t n = 1000;
 	bool dual = false;
 	const char *samples = NULL;
-	char cfg[PATH_MAX];
-	char netd[PATH_MAX], tmpl[PATH_MAX], state[PATH_MAX], run[PATH_MAX];
+	char netd[PATH_MAX];
 	const char *base = getenv("TMPDIR");
 	struct rlimit rl;
 	double *lat, *cpu, first, last, pr0, prn, pr10, pa0, pan, pa10, c0, cfirst, clast;
 	int *ns, probe_ns[PROBES];
 	long rss0, rssn;
-	pid_t pid;
 
 	snprintf(netd, sizeof(netd), "%s", argv[0]);
 	*strrchr(netd, '/') = '\0';
@@ -199,45 +197,23 @@ int main(int argc, char **argv)
 	/* one namespace fd per endpoint stays open */
 	rl.rlim_cur = rl.rlim_max = n + PROBES + 256;
 	setrlimit(RLIMIT_NOFILE, &rl);
-	snprintf(tmpl, sizeof(tmpl), "%s/bench-attach.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(tmpl)) {
-		perror("mkdtemp");
+	if (!bench_netd_dir(&nd, "bench-attach", base))
 		return 1;
-	}
-	snprintf(sock, sizeof(sock), "%s/netd.sock", tmpl);
-	snprintf(state, sizeof(state), "%s/state", tmpl);
-	snprintf(run, sizeof(run), "%s/run", tmpl);
-	snprintf(cfg, sizeof(cfg), "%s/netd.json", tmpl);
 	if (dual) {
-		FILE *f = fopen(cfg, "we");
+		FILE *f = fopen(nd.cfg, "we");
 
 		if (!f ||
 		    fputs("{\"networks\":[{\"name\":\"berth0\",\"subnet\":\"10.66.0.0/16\","
 			  "\"subnet6\":\"fd00:66::/64\"}]}\n",
 			  f) < 0 ||
 		    fclose(f) != 0) {
-			perror(cfg);
+			perror(nd.cfg);
 			return 1;
 		}
 	}
-	pid = fork();
-	if (pid == 0) {
-		/* no --config: the built-in defaults (network berth0); -6: berth0 with an IPv6 subnet too */
-		if (dual)
-			execl(netd, "netd", "--foreground", "--config", cfg, "--socket", sock, "--state-dir", state,
-			      "--run-dir", run, "--log-level", "warn", (char *)NULL);
-		else
-			execl(netd, "netd", "--foreground", "--socket", sock, "--state-dir", state, "--run-dir", run,
-			      "--log-level", "warn", (char *)NULL);
-		perror("exec netd");
-		_exit(127);
-	}
-	for (int i = 0; i < 250 && access(sock, F_OK) != 0; i++)
-		usleep(20000);
-	if (access(sock, F_OK) != 0) {
-		fprintf(stderr, "bench-attach: netd did not start\n");
+	/* no --config: the built-in defaults (network berth0); -6: berth0 with an IPv6 subnet too */
+	if (!bench_netd_start(&nd, netd, dual, "bench-attach"))
 		return 1;
-	}
 	ns = calloc(n, sizeof(*ns));
 	lat = calloc(n, sizeof(*lat));
 	cpu = calloc(n, sizeof(*cpu));
@@ -252,7 +228,7 @@ int main(int argc, char **argv)
 		probe_ns[i] = bench_new_netns();
 	printf("bench-attach: %zu endpoints on one %snetwork, one published tcp port each, through netd's socket\n", n,
 	       dual ? "dual-stack " : "");
-	rss0 = rss_kib(pid);
+	rss0 = rss_kib(nd.pid);
 	pr0 = probe("at", 0, probe_ns, &pa0);
 	/* for profilers (perf record -k monotonic ... --time): the fill's span on CLOCK_MONOTONIC */
 	if (getenv("BENCH_ATTACH_MARKS"))
@@ -261,13 +237,13 @@ int main(int argc, char **argv)
 		char id[32];
 
 		snprintf(id, sizeof(id), "c%zu", i);
-		c0 = cpu_us(pid);
+		c0 = cpu_us(nd.pid);
 		lat[i] = attach(id, ns[i], 10000u + (unsigned)i);
-		cpu[i] = cpu_us(pid) - c0;
+		cpu[i] = cpu_us(nd.pid) - c0;
 	}
 	if (getenv("BENCH_ATTACH_MARKS"))
 		printf("fill ends at %.6f s\n", bclock_now_us() / 1e6);
-	rssn = rss_kib(pid);
+	rssn = rss_kib(nd.pid);
 	if (samples) {
 		/* raw figures, before report() sorts them in place */
 		FILE *f = fopen(samples, "we");
@@ -324,7 +300,7 @@ int main(int argc, char **argv)
 	printf("probe attach at %zu / at 0:        %.2f (back at 10 / at 0: %.2f)\n", n, pan / pa0, pa10 / pa0);
 	printf("probe attach+detach at %zu / at 0: %.2f (back at 10 / at 0: %.2f)\n", n, prn / pr0, pr10 / pr0);
 	printf("netd RSS: %ld KiB at 0 endpoints, %ld KiB at %zu endpoints (target < 8192 KiB)\n", rss0, rssn, n);
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	kill(nd.pid, SIGTERM);
+	waitpid(nd.pid, NULL, 0);
 	return 0;
 }

@@ -49,7 +49,7 @@
 #define VISIBLE 20
 #define WINDOW 32
 
-static char sock[PATH_MAX], state[PATH_MAX];
+static struct bench_netd nd;
 static FILE *samples;
 
 static void report(const char *what, double *t, size_t n)
@@ -72,7 +72,7 @@ static void attach(const char *id, const char *name, const char *alias, int nsfd
 	struct berr e = BERR_INIT;
 	json_t *res = NULL;
 
-	if (netd_client_attach(sock, &a, nsfd, &res, &e) < 0) {
+	if (netd_client_attach(nd.sock, &a, nsfd, &res, &e) < 0) {
 		fprintf(stderr, "bench-dns: attach %s: %s\n", id, e.msg);
 		exit(1);
 	}
@@ -202,7 +202,7 @@ static void cni_attach(const char *id, const char *name, int nsfd)
 	int st;
 
 	if (pid == 0) {
-		struct eng_opts o = {.state_dir = state, .handoff_link_removal = true};
+		struct eng_opts o = {.state_dir = nd.state, .handoff_link_removal = true};
 		struct eng_attach a = {.network = "berth0", .id = id, .netns_fd = nsfd, .name = name};
 		struct berr e = BERR_INIT;
 		struct eng *eng;
@@ -249,7 +249,7 @@ static double visibility(const char *how, int qfd, bool via_cni, double *t)
 int main(int argc, char **argv)
 {
 	size_t n = 1000, nq = 20000, answers = 0;
-	char netd[PATH_MAX], tmpl[PATH_MAX], run[PATH_MAX], cfg[PATH_MAX], path[PATH_MAX];
+	char netd[PATH_MAX], path[PATH_MAX];
 	const char *base = getenv("TMPDIR"), *samples_path = NULL;
 	struct sockaddr_in gw = {.sin_family = AF_INET, .sin_port = htons(53)};
 	struct sockaddr_in6 gw6 = {.sin6_family = AF_INET6, .sin6_port = htons(53)};
@@ -259,7 +259,6 @@ int main(int argc, char **argv)
 	int client_ns, qfd;
 	struct rlimit rl;
 	FILE *f;
-	pid_t pid;
 
 	snprintf(netd, sizeof(netd), "%s", argv[0]);
 	*strrchr(netd, '/') = '\0';
@@ -292,21 +291,14 @@ int main(int argc, char **argv)
 	}
 	rl.rlim_cur = rl.rlim_max = n + 256;
 	setrlimit(RLIMIT_NOFILE, &rl);
-	snprintf(tmpl, sizeof(tmpl), "%s/bench-dns.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(tmpl)) {
-		perror("mkdtemp");
+	if (!bench_netd_dir(&nd, "bench-dns", base))
 		return 1;
-	}
-	snprintf(sock, sizeof(sock), "%s/netd.sock", tmpl);
-	snprintf(state, sizeof(state), "%s/state", tmpl);
-	snprintf(run, sizeof(run), "%s/run", tmpl);
-	snprintf(cfg, sizeof(cfg), "%s/netd.json", tmpl);
-	snprintf(path, sizeof(path), "%s/resolv.conf", tmpl);
+	snprintf(path, sizeof(path), "%s/resolv.conf", nd.dir);
 	/* nothing to forward to: the bench asks local names only */
 	f = fopen(path, "we");
 	if (f)
 		fclose(f);
-	f = fopen(cfg, "we");
+	f = fopen(nd.cfg, "we");
 	if (!f)
 		return 1;
 	fprintf(f, "{\"dns\": {\"resolv_conf\": \"%s\"}%s}\n", path,
@@ -314,19 +306,8 @@ int main(int argc, char **argv)
 		     "\"fd00:66::/64\"}]"
 		   : "");
 	fclose(f);
-	pid = fork();
-	if (pid == 0) {
-		execl(netd, "netd", "--config", cfg, "--foreground", "--socket", sock, "--state-dir", state,
-		      "--run-dir", run, "--log-level", "warn", (char *)NULL);
-		perror("exec netd");
-		_exit(127);
-	}
-	for (int i = 0; i < 250 && access(sock, F_OK) != 0; i++)
-		usleep(20000);
-	if (access(sock, F_OK) != 0) {
-		fprintf(stderr, "bench-dns: netd did not start\n");
+	if (!bench_netd_start(&nd, netd, true, "bench-dns"))
 		return 1;
-	}
 	client_ns = bench_new_netns();
 	attach("client", "client", NULL, client_ns);
 	printf("bench-dns: %zu endpoints on one network, each with a name and an alias; queries from a container%s\n",
@@ -371,9 +352,9 @@ int main(int argc, char **argv)
 	report(v6 ? "answer, local name (UDP over IPv6)" : "answer, local name (UDP)", lat, nq);
 	med = bench_pct(lat, nq, 0.5);
 	p99 = bench_pct(lat, nq, 0.99);
-	cpu0 = dns_cpu_us(pid);
+	cpu0 = dns_cpu_us(nd.pid);
 	rate = throughput(qfd, n, 2.0, &answers);
-	cpu = dns_cpu_us(pid) - cpu0;
+	cpu = dns_cpu_us(nd.pid) - cpu0;
 	printf("answers per second, %d in flight:    %.0f (%zu answers; DNS thread busy %.0f%% of it)\n", WINDOW, rate,
 	       answers, cpu > 0 ? 100.0 * cpu / 2e6 : 0.0);
 	printf("answers per second of the DNS thread: %.0f (one core)\n",
@@ -391,7 +372,7 @@ int main(int argc, char **argv)
 	       med, p99, cpu > 0 ? (double)answers / (cpu / 1e6) : 0.0, vn / 1e3, vc / 1e3);
 	if (samples)
 		fclose(samples);
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	kill(nd.pid, SIGTERM);
+	waitpid(nd.pid, NULL, 0);
 	return 0;
 }

@@ -76,6 +76,28 @@ int nft_endpoint_check(const struct nft_endpoint *ep, const char *field, struct 
 	return 0;
 }
 
+/* "what[i]" in buf */
+static const char *field_name(char buf[32], const char *what, size_t i)
+{
+	snprintf(buf, 32, "%s[%zu]", what, i);
+	return buf;
+}
+
+int nft_check(const struct nft_network *nets, size_t n_nets, const struct nft_endpoint *eps, size_t n_eps,
+	      const struct nft_port *ports, size_t n_ports, struct berr *e)
+{
+	char field[32];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < n_nets; i++)
+		r = nft_network_check(&nets[i], field_name(field, "networks", i), e);
+	for (size_t i = 0; r == 0 && i < n_eps; i++)
+		r = nft_endpoint_check(&eps[i], field_name(field, "endpoints", i), e);
+	for (size_t i = 0; r == 0 && i < n_ports; i++)
+		r = nft_port_check(&ports[i], field_name(field, "ports", i), e);
+	return r;
+}
+
 const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len)
 {
 	char h[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
@@ -695,14 +717,9 @@ static int ports_change(struct nft_ctx *ctx, const struct nft_endpoint *ep, cons
 		return berr_set(e, -EINVAL, "no ports given");
 	if (ep && (r = nft_endpoint_check(ep, "endpoint", e)) < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		char field[32];
-
-		snprintf(field, sizeof(field), "ports[%zu]", i);
-		r = nft_port_check(&ports[i], field, e);
-		if (r < 0)
-			return r;
-	}
+	r = nft_check(NULL, 0, NULL, 0, ports, n, e);
+	if (r < 0)
+		return r;
 	r = nft_transact(ctx, build_ports, &a, &f, e);
 	if (r == -EEXIST && op == NFT_ELEMS_ADD_EXCL && (!f.set || strncmp(f.set, "pub_", 4) == 0))
 		return port_conflict(ctx, ports, n, &f, e);

@@ -1,7 +1,8 @@
-/* Internals shared by the nftables files: nft.c, nft_layout.c and nft_elems.c. */
+/* Internals shared by the nftables files: nft.c, nft_rules.c, nft_layout.c and nft_elems.c. */
 /*
- * nft.c: socket, batches, queries; nft_layout.c: table, sets, chains, rules;
- * nft_elems.c: network and port elements. Not part of the engine's API;
+ * nft.c: socket, batches, queries; nft_rules.c: what the tables hold (sets,
+ * chains, rules); nft_layout.c: the tables in the kernel (ensure, rebuild,
+ * delete); nft_elems.c: network, endpoint and port elements. Not part of the engine's API;
  * tests include it for the pure helpers and the fallback switch.
  */
 #pragma once
@@ -51,7 +52,7 @@ struct mnl_socket;
 /*
  * What tells IPv4 from IPv6 in berth's tables: where the addresses are and
  * which sets hold them. A rule or element that exists for both families is
- * written once over nft_families (defined with the layout, nft_layout.c).
+ * written once over nft_families (nft_rules.c).
  */
 struct nft_family {
 	uint8_t nfproto;	      /* NFPROTO_IPV4 / _IPV6: meta nfproto, the dnat's family */
@@ -187,13 +188,47 @@ int nft_parse_ack(const struct nlmsghdr *nlh, struct nft_ack *ack);
 /* Test hook: behave as on a kernel without DESTROYSETELEM. */
 void nft_ctx_force_no_destroy(struct nft_ctx *ctx, bool on);
 
+/* ---- nft_rules.c: what the tables hold (docs/nftables.md) */
+/* A set or map; key_bo / data_bo: nftables' byte-order marks (userdata, for `nft list`). */
+struct nft_setdef {
+	const char *name;
+	uint32_t flags;
+	uint32_t key_type, key_len;
+	uint32_t data_type, data_len; /* maps only */
+	uint32_t key_bo, data_bo;
+};
+struct nft_ruledef;
+/* A base chain and its rules. */
+struct nft_chaindef {
+	const char *name;
+	const char *type;
+	uint32_t hook;
+	int32_t prio;
+	const struct nft_ruledef *rules;
+	unsigned n_rules;
+	unsigned old_n_rules[3]; /* rules of the chain in berth's previous layouts (0: no more) */
+};
+struct nft_tabledef {
+	uint16_t family; /* NFPROTO_INET, NFPROTO_BRIDGE */
+	const char *family_name;
+	const struct nft_setdef *sets;
+	size_t n_sets;
+	const struct nft_chaindef *chains;
+	size_t n_chains;
+};
+#define NFT_N_TABLES 2
+extern const struct nft_tabledef nft_tables[NFT_N_TABLES]; /* inet berth, bridge berth */
+struct nftnl_rule;
+/* Append the expressions of rule i of chain d to r; -ENOMEM. */
+int nft_rule_build(struct nftnl_rule *r, const struct nft_chaindef *d, unsigned i);
+
 /* ---- nft_layout.c */
 /* Tables, sets, chains and rules, appended to b (the tables must not exist or be deleted earlier in b). */
 int nft_layout_add(struct nft_batch *b, struct berr *e);
 /*
  * The family (NFPROTO_INET, NFPROTO_BRIDGE) of the table that holds set: the
  * anti-spoofing sets are in "bridge berth", every other in "inet berth"
- * (nft_layout.c's tables). Here rather than there so that nft.c, which every
+ * (nft_rules.c's tables). Here rather than there so that nft.c, which every
  * other nft file calls, calls none of them.
  */
 static inline uint16_t nft_set_family(const char *set)
@@ -208,6 +243,9 @@ static inline uint16_t nft_set_family(const char *set)
 int nft_port_check(const struct nft_port *p, const char *field, struct berr *e);
 int nft_network_check(const struct nft_network *n, const char *field, struct berr *e);
 int nft_endpoint_check(const struct nft_endpoint *ep, const char *field, struct berr *e);
+/* All of them, a bad one named 'networks[i]', 'endpoints[i]' or 'ports[i]'. */
+int nft_check(const struct nft_network *nets, size_t n_nets, const struct nft_endpoint *eps, size_t n_eps,
+	      const struct nft_port *ports, size_t n_ports, struct berr *e);
 /* "tcp 0.0.0.0:8080 -> 10.66.0.2:80" */
 const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len);
 /* Map element of pub_any4 (host_ip 0) or pub_ip4, or for an IPv6 port pub_any6 / pub_ip6; returns which map. */

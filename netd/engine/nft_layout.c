@@ -1,25 +1,20 @@
-/* The layout of table inet berth: sets, maps, chains and rules; ensure, rebuild, delete. */
+/* berth's tables in the kernel: create, check and upgrade (ensure), rebuild, delete. */
 /*
- * As docs/nftables.md describes it: the four base chains and their rules are
- * built as libnftnl expressions. The rules never change once the table exists;
- * networks and published ports are elements (nft_elems.c).
+ * What the tables hold (sets, chains, rules) is nft_rules.c's; networks and
+ * published ports are elements (nft_elems.c). A rebuild or a delete keeps
+ * the elements of other state stores.
  */
 #include <netinet/in.h>
 
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter_bridge.h>
-#include <linux/netfilter_ipv4.h>
-#include <linux/rtnetlink.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,27 +28,6 @@ BERTH_DEFINE_PTR_CLEANUP(nftnl_chain_freep, struct nftnl_chain, nftnl_chain_free
 BERTH_DEFINE_PTR_CLEANUP(nftnl_set_freep, struct nftnl_set, nftnl_set_free)
 BERTH_DEFINE_PTR_CLEANUP(nftnl_rule_freep, struct nftnl_rule, nftnl_rule_free)
 
-/* nftables' datatype numbers (set key/data types, informational for the kernel, used by `nft list`). */
-enum {
-	DT_IPADDR = 7,
-	DT_IP6ADDR = 8,
-	DT_ETHERADDR = 9,
-	DT_INET_PROTOCOL = 12,
-	DT_INET_SERVICE = 13,
-	DT_IFNAME = 41,
-};
-#define DT_CONCAT(a, b) (((a) << 6) | (b))
-/* nftables' byte order marks in set userdata: 1 host, 2 network. */
-enum { BO_NONE = 0, BO_HOST = 1, BO_BIG = 2 };
-
-struct setdef {
-	const char *name;
-	uint32_t flags;
-	uint32_t key_type, key_len;
-	uint32_t data_type, data_len; /* maps only */
-	uint32_t key_bo, data_bo;
-};
-
 /* Sets of NFT_SET_CONCAT: each field's length in bytes (the kernel's pipapo backend needs them). */
 static const struct {
 	const char *set;
@@ -62,601 +36,11 @@ static const struct {
 	{NFT_SET_FABRIC4, {4, NFT_IFNAME_LEN}},
 };
 
-static const struct setdef setdefs[] = {
-	{NFT_SET_BRIDGES, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
-	{NFT_SET_SAME_BRIDGE, 0, DT_CONCAT(DT_IFNAME, DT_IFNAME), 2 * NFT_IFNAME_LEN, 0, 0, BO_NONE, BO_NONE},
-	{NFT_SET_INTERNAL, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
-	{NFT_SET_MASQ_BR, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
-	{NFT_SET_MASQ6_BR, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
-	{NFT_SET_MASQ4, NFT_SET_INTERVAL, DT_IPADDR, 4, 0, 0, BO_BIG, BO_NONE},
-	{NFT_SET_NETS4, NFT_SET_INTERVAL | NFT_SET_MAP, DT_IPADDR, 4, DT_IFNAME, NFT_IFNAME_LEN, BO_BIG, BO_HOST},
-	{NFT_MAP_PUB_ANY4, NFT_SET_MAP, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,
-	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
-	{NFT_MAP_PUB_IP4, NFT_SET_MAP, DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 12,
-	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
-	{NFT_SET_MASQ6, NFT_SET_INTERVAL, DT_IP6ADDR, 16, 0, 0, BO_BIG, BO_NONE},
-	{NFT_SET_NETS6, NFT_SET_INTERVAL | NFT_SET_MAP, DT_IP6ADDR, 16, DT_IFNAME, NFT_IFNAME_LEN, BO_BIG, BO_HOST},
-	{NFT_MAP_PUB_ANY6, NFT_SET_MAP, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,
-	 DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20, BO_NONE, BO_NONE},
-	{NFT_MAP_PUB_IP6, NFT_SET_MAP, DT_CONCAT(DT_CONCAT(DT_IP6ADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 24,
-	 DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20, BO_NONE, BO_NONE},
-	/* a range concatenated with a name: the kernel's pipapo backend, which needs the fields' lengths */
-	{NFT_SET_FABRIC4, NFT_SET_INTERVAL | NFT_SET_CONCAT, DT_CONCAT(DT_IPADDR, DT_IFNAME), 4 + NFT_IFNAME_LEN, 0, 0,
-	 BO_NONE, BO_NONE},
-	{NFT_SET_VXLAN_PORTS, 0, DT_INET_SERVICE, 2, 0, 0, BO_BIG, BO_NONE},
-	{NFT_SET_VXLAN_PEERS4, 0, DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, 0, 0, BO_NONE, BO_NONE},
-};
-
-/* Table bridge berth. Concatenated keys: each field padded to 4 bytes (ifname 16, address 4, MAC 6 + 2). */
-static const struct setdef bridge_setdefs[] = {
-	{NFT_SET_EP_IFACES, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
-	{NFT_SET_EP_ADDRS4, 0, DT_CONCAT(DT_IFNAME, DT_IPADDR), NFT_IFNAME_LEN + 4, 0, 0, BO_NONE, BO_NONE},
-	{NFT_SET_EP_ADDRS6, 0, DT_CONCAT(DT_IFNAME, DT_IP6ADDR), NFT_IFNAME_LEN + 16, 0, 0, BO_NONE, BO_NONE},
-	{NFT_SET_EP_MACS, 0, DT_CONCAT(DT_IFNAME, DT_ETHERADDR), NFT_IFNAME_LEN + 8, 0, 0, BO_NONE, BO_NONE},
-};
-
-/* ------------------------------------------------------------------ rule building */
-
-struct rb {
-	struct nftnl_rule *r;
-	bool oom;
-};
-
-static void put(struct rb *x, struct nftnl_expr *ex)
-{
-	if (!ex) {
-		x->oom = true;
-		return;
-	}
-	nftnl_rule_add_expr(x->r, ex);
-}
-
-static void meta_load(struct rb *x, uint32_t key, uint32_t dreg)
-{
-	struct nftnl_expr *ex = nftnl_expr_alloc("meta");
-
-	if (ex) {
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_META_KEY, key);
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_META_DREG, dreg);
-	}
-	put(x, ex);
-}
-
-static void payload_load(struct rb *x, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
-{
-	struct nftnl_expr *ex = nftnl_expr_alloc("payload");
-
-	if (ex) {
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_PAYLOAD_BASE, base);
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_PAYLOAD_LEN, len);
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-	}
-	put(x, ex);
-}
-
-static void cmp(struct rb *x, uint32_t op, const void *data, uint32_t len)
-{
-	struct nftnl_expr *ex = nftnl_expr_alloc("cmp");
-
-	if (ex) {
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_CMP_OP, op);
-		nftnl_expr_set(ex, NFTNL_EXPR_CMP_DATA, data, len);
-	}
-	put(x, ex);
-}
-
-/* Match when the key in NFT_REG_1 is (inv: is not) in set; with dreg >= 0 load the map's value there. */
-static void lookup(struct rb *x, const char *set, int dreg, bool inv)
-{
-	struct nftnl_expr *ex = nftnl_expr_alloc("lookup");
-
-	if (ex) {
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-		nftnl_expr_set_str(ex, NFTNL_EXPR_LOOKUP_SET, set);
-		if (dreg >= 0)
-			nftnl_expr_set_u32(ex, NFTNL_EXPR_LOOKUP_DREG, (uint32_t)dreg);
-		if (inv)
-			nftnl_expr_set_u32(ex, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
-	}
-	put(x, ex);
-}
-
-/* ct KEY & mask != 0 */
-static void ct_any_bit(struct rb *x, uint32_t key, uint32_t mask)
-{
-	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
-	struct nftnl_expr *bw = nftnl_expr_alloc("bitwise");
-	uint32_t zero = 0;
-
-	if (ct) {
-		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, key);
-		nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	}
-	put(x, ct);
-	if (bw) {
-		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
-		nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-		nftnl_expr_set(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	}
-	put(x, bw);
-	cmp(x, NFT_CMP_NEQ, &zero, sizeof(zero));
-}
-
-static void verdict(struct rb *x, int v)
-{
-	struct nftnl_expr *ex = nftnl_expr_alloc("immediate");
-
-	if (ex) {
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_IMM_VERDICT, (uint32_t)v);
-	}
-	put(x, ex);
-}
-
-static void masquerade(struct rb *x)
-{
-	put(x, nftnl_expr_alloc("masq"));
-}
-
-/*
- * By topic: the header, the loopback, table bridge berth (the neighbour
- * announcement: ARP's sender address; the target of an ICMPv6 neighbour
- * advertisement, type 136), the sets.
- */
-/* clang-format off */
-const struct nft_family nft_families[2] = {
-	{.nfproto = NFPROTO_IPV4, .addr_len = 4, .saddr_off = 12, .daddr_off = 16,
-	 .lo = {127}, .lo_len = 1, .lo_dnat = true,
-	 .ethertype = ETH_P_IP, .nd_ethertype = ETH_P_ARP, .nd_base = NFT_PAYLOAD_NETWORK_HEADER, .nd_off = 14,
-	 .nets = NFT_SET_NETS4, .masq = NFT_SET_MASQ4, .masq_br = NFT_SET_MASQ_BR, .pub_any = NFT_MAP_PUB_ANY4,
-	 .pub_ip = NFT_MAP_PUB_IP4, .ep_addrs = NFT_SET_EP_ADDRS4, .vxlan_peers = NFT_SET_VXLAN_PEERS4},
-	{.nfproto = NFPROTO_IPV6, .addr_len = 16, .saddr_off = 8, .daddr_off = 24,
-	 .lo = {[15] = 1}, .lo_len = 16, .lo_dnat = false,
-	 .ethertype = ETH_P_IPV6, .nd_ethertype = ETH_P_IPV6, .nd_icmp6_type = 136,
-	 .nd_base = NFT_PAYLOAD_TRANSPORT_HEADER, .nd_off = 8,
-	 .nets = NFT_SET_NETS6, .masq = NFT_SET_MASQ6, .masq_br = NFT_SET_MASQ6_BR, .pub_any = NFT_MAP_PUB_ANY6,
-	 .pub_ip = NFT_MAP_PUB_IP6, .ep_addrs = NFT_SET_EP_ADDRS6, .vxlan_peers = NULL},
-};
-/* clang-format on */
-#define V4 (&nft_families[NFT_IPV4])
-#define V6 (&nft_families[NFT_IPV6])
-
-/* meta nfproto ipv4 / ipv6: the table is inet, each address-matching rule is for one family */
-static void match_family(struct rb *x, const struct nft_family *f)
-{
-	meta_load(x, NFT_META_NFPROTO, NFT_REG_1);
-	cmp(x, NFT_CMP_EQ, &f->nfproto, sizeof(f->nfproto));
-}
-
-/* fib daddr type local */
-static void match_daddr_local(struct rb *x)
-{
-	struct nftnl_expr *ex = nftnl_expr_alloc("fib");
-	uint32_t local = RTN_LOCAL;
-
-	if (ex) {
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	}
-	put(x, ex);
-	cmp(x, NFT_CMP_EQ, &local, sizeof(local));
-}
-
-static void match_iface_in(struct rb *x, uint32_t meta_key, const char *set, bool inv)
-{
-	meta_load(x, meta_key, NFT_REG_1);
-	lookup(x, set, -1, inv);
-}
-
-/* The address at off in the network header (saddr_off, daddr_off) is in set. */
-static void match_addr_in(struct rb *x, const struct nft_family *f, uint32_t off, const char *set)
-{
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, off, f->addr_len, NFT_REG_1);
-	lookup(x, set, -1, false);
-}
-
-/* The address at off in the network header is a loopback address (127.0.0.0/8, ::1). */
-static void match_lo(struct rb *x, const struct nft_family *f, uint32_t off)
-{
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, off, f->lo_len, NFT_REG_1);
-	cmp(x, NFT_CMP_EQ, f->lo, f->lo_len);
-}
-
-/*
- * dnat ip (ip6) to <key> map @map: the map yields address . port into
- * NFT_REG_1 (the address: one 32-bit register, four for IPv6) and the
- * 32-bit register after it (port). Keys are built field by field into
- * consecutive 32-bit registers, as nft does for concatenations.
- */
-static void dnat_via(struct rb *x, const struct nft_family *f, const char *map, bool with_daddr)
-{
-	struct nftnl_expr *nat;
-	uint32_t r = NFT_REG32_00;
-
-	match_family(x, f);
-	match_daddr_local(x);
-	if (with_daddr) {
-		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->addr_len, r);
-		r += f->addr_len / 4u;
-	}
-	meta_load(x, NFT_META_L4PROTO, r++);
-	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, r++);
-	lookup(x, map, NFT_REG_1, false);
-	nat = nftnl_expr_alloc("nat");
-	if (nat) {
-		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_FAMILY, f->nfproto);
-		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
-		nftnl_expr_set_u32(nat, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_00 + f->addr_len / 4u);
-	}
-	put(x, nat);
-}
-
-/*
- * A host-gw fabric network's traffic: an address of its whole subnet
- * (source or destination, at off in the network header) and its bridge
- * here (the interface of meta key), in fabric4.
- */
-static void match_fabric(struct rb *x, uint32_t off, uint32_t meta_key)
-{
-	match_family(x, V4);
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, off, 4, NFT_REG32_00);
-	meta_load(x, meta_key, NFT_REG32_01);
-	lookup(x, NFT_SET_FABRIC4, -1, false);
-}
-
-/* ------------------------------------------------------------------ rules */
-
-/*
- * Each rule is one function, given the family it is for (rules that match
- * no address are given NULL); a chain lists its rules in order.
- */
-struct ruledef {
-	void (*build)(struct rb *x, const struct nft_family *f);
-	const struct nft_family *f;
-};
-
-/*
- * The fabric's VXLAN: UDP to one of its ports from an address that is not
- * a known host's underlay is dropped before the VXLAN socket sees it.
- */
-static void rule_vxlan_peers(struct rb *x, const struct nft_family *f)
-{
-	uint8_t udp = IPPROTO_UDP;
-
-	match_family(x, f);
-	meta_load(x, NFT_META_L4PROTO, NFT_REG_1);
-	cmp(x, NFT_CMP_EQ, &udp, sizeof(udp));
-	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
-	lookup(x, NFT_SET_VXLAN_PORTS, -1, false);
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off, f->addr_len, NFT_REG32_00);
-	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_00 + f->addr_len / 4u);
-	lookup(x, f->vxlan_peers, -1, true);
-	verdict(x, NF_DROP);
-}
-
-/*
- * prerouting / output: published ports. pub_ip4 (one local address) is
- * consulted before pub_any4 (every local address). "Every local address"
- * holds one loopback address, 127.0.0.1: the rest of 127.0.0.0/8 is where
- * the host's own services listen (127.0.0.53, systemd-resolved's stub), and a
- * container publishing port 53 must not capture the host's DNS queries.
- * IPv6 has the same rules, where [::1] is never DNATed: the kernel cannot
- * route a connection from ::1 out of a bridge (IPv6 has no route_localnet;
- * the reply to ::1 is dropped as a martian on the way back), so netd
- * answers there with a proxy (docs/nftables.md).
- */
-static void rule_dnat_ip(struct rb *x, const struct nft_family *f)
-{
-	dnat_via(x, f, f->pub_ip, true);
-}
-
-static void rule_dnat_any(struct rb *x, const struct nft_family *f)
-{
-	dnat_via(x, f, f->pub_any, false);
-}
-
-static void rule_dnat_lo(struct rb *x, const struct nft_family *f)
-{
-	uint32_t localhost = htonl(INADDR_LOOPBACK);
-
-	match_family(x, f);
-	match_lo(x, f, f->daddr_off);
-	if (f->lo_dnat) {
-		payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->addr_len, NFT_REG_1);
-		cmp(x, NFT_CMP_NEQ, &localhost, sizeof(localhost));
-	}
-	verdict(x, NFT_RETURN);
-}
-
-/*
- * prerouting: a query from a berth bridge to that bridge's own address
- * (its gateway, either family) on port 53 is for netd's DNS, never for a
- * port published on every address (`-p 53:53/udp`), which would otherwise
- * take the neighbours' queries. `fib daddr . iif type local`: an address
- * of the interface the packet came in on; a hash lookup and a fib lookup
- * whatever the number of networks. Then the DNAT rules.
- */
-static void rule_dns_gateway(struct rb *x, const struct nft_family *f)
-{
-	struct nftnl_expr *ex;
-	uint16_t dns = htons(53);
-	uint32_t local = RTN_LOCAL;
-
-	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
-	cmp(x, NFT_CMP_EQ, &dns, sizeof(dns));
-	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_BRIDGES, false);
-	ex = nftnl_expr_alloc("fib");
-	if (ex) {
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR | NFTA_FIB_F_IIF);
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-		nftnl_expr_set_u32(ex, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-	}
-	put(x, ex);
-	cmp(x, NFT_CMP_EQ, &local, sizeof(local));
-	verdict(x, NFT_RETURN);
-}
-
-/* postrouting: 127.0.0.1:PORT from the host (route_localnet on the bridge): the container must answer a real address */
-static void rule_masq_lo(struct rb *x, const struct nft_family *f)
-{
-	ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
-	match_family(x, f);
-	match_lo(x, f, f->saddr_off);
-	masquerade(x);
-}
-
-/*
- * Hairpin and published ports reached from another network: without this
- * the answer would go straight back container to container and miss the
- * reverse NAT. Every subnet, masquerading or not.
- */
-static void rule_masq_dnat(struct rb *x, const struct nft_family *f)
-{
-	ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
-	match_family(x, f);
-	match_addr_in(x, f, f->saddr_off, f->nets);
-	match_addr_in(x, f, f->daddr_off, f->nets);
-	masquerade(x);
-}
-
-/*
- * From a host-gw fabric network's bridge to the rest of its subnet (its
- * blocks on other hosts, through the underlay, which is no bridge): the
- * source stays.
- */
-static void rule_fabric_keep_source(struct rb *x, const struct nft_family *f)
-{
-	match_fabric(x, f->daddr_off, NFT_META_IIFNAME);
-	verdict(x, NFT_RETURN);
-}
-
-/* Outbound: leaving other than through a berth bridge. */
-static void rule_masq_out(struct rb *x, const struct nft_family *f)
-{
-	match_family(x, f);
-	match_addr_in(x, f, f->saddr_off, f->masq);
-	match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, true);
-	masquerade(x);
-}
-
-/* forward: within one bridge (routed hairpin, or bridged with br_netfilter). */
-static void rule_same_bridge(struct rb *x, const struct nft_family *f)
-{
-	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
-	meta_load(x, NFT_META_OIFNAME, NFT_REG_2);
-	lookup(x, NFT_SET_SAME_BRIDGE, -1, false);
-	verdict(x, NF_ACCEPT);
-}
-
-/* Internal networks: nothing in or out but their own bridge; before any accept. */
-static void rule_internal_in(struct rb *x, const struct nft_family *f)
-{
-	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_INTERNAL, false);
-	verdict(x, NF_DROP);
-}
-
-static void rule_internal_out(struct rb *x, const struct nft_family *f)
-{
-	match_iface_in(x, NFT_META_OIFNAME, NFT_SET_INTERNAL, false);
-	verdict(x, NF_DROP);
-}
-
-static void rule_established(struct rb *x, const struct nft_family *f)
-{
-	ct_any_bit(x, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
-	verdict(x, NF_ACCEPT);
-}
-
-/* Published ports, also from another network. */
-static void rule_dnat_accept(struct rb *x, const struct nft_family *f)
-{
-	ct_any_bit(x, NFT_CT_STATUS, IPS_DST_NAT);
-	verdict(x, NF_ACCEPT);
-}
-
-/* Isolation: no direct traffic between two berth bridges. */
-static void rule_isolation(struct rb *x, const struct nft_family *f)
-{
-	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_BRIDGES, false);
-	match_iface_in(x, NFT_META_OIFNAME, NFT_SET_BRIDGES, false);
-	verdict(x, NF_DROP);
-}
-
-/* A host-gw fabric network's own traffic from its blocks on other hosts (in through the underlay). */
-static void rule_fabric_accept(struct rb *x, const struct nft_family *f)
-{
-	match_fabric(x, f->saddr_off, NFT_META_OIFNAME);
-	verdict(x, NF_ACCEPT);
-}
-
-/*
- * A masquerading network is reached from outside through its published
- * ports only (accepted above as DNAT): a neighbour that routes the subnet
- * through the host gets no unpublished port. Per family: a network may
- * masquerade IPv4 and route IPv6.
- */
-static void rule_masq_closed(struct rb *x, const struct nft_family *f)
-{
-	match_family(x, f);
-	match_iface_in(x, NFT_META_OIFNAME, f->masq_br, false);
-	verdict(x, NF_DROP);
-}
-
-/*
- * Before conntrack and NAT, on the addresses as they came off the wire:
- * nothing from outside the host may be addressed to its loopback. The
- * bridges need route_localnet (127.0.0.1:PORT from the host reaches
- * published ports), which would otherwise let a container, or a neighbour
- * whose packets a DNAT sends on, reach services bound to 127.0.0.1
- * (CVE-2020-8558, moby#45610). The kernel drops those to ::1 itself
- * (ip6_rcv_core); the rule says so here too.
- */
-static void rule_raw_lo(struct rb *x, const struct nft_family *f)
-{
-	char lo[NFT_IFNAME_LEN] = "lo";
-
-	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
-	cmp(x, NFT_CMP_NEQ, lo, sizeof(lo));
-	match_family(x, f);
-	match_lo(x, f, f->daddr_off);
-	verdict(x, NF_DROP);
-}
-
-/*
- * Table bridge berth, prerouting: a frame that comes out of an endpoint's
- * veth carries that endpoint's MAC and, when it is IPv4 or ARP, its
- * address, and when it is IPv6 its IPv6 address (source, and the target of
- * a neighbour advertisement, the ARP reply's mirror); else it is dropped
- * before the bridge forwards it or the host sees it. An endpoint has no
- * link-local address (docs/performance.md), so the unspecified source of
- * its MLD reports is not its own either: they stop here instead of being
- * flooded to every port. Veths of no endpoint (an adopted bridge's other
- * ports) pass.
- */
-static void rule_ep_mac(struct rb *x, const struct nft_family *f)
-{
-	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_EP_IFACES, false);
-	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
-	payload_load(x, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG_2);
-	lookup(x, NFT_SET_EP_MACS, -1, true);
-	verdict(x, NF_DROP);
-}
-
-/* A frame of ethertype (and ICMPv6 type, unless 0) whose address at base + off is not the endpoint's. */
-static void ep_addr_drop(struct rb *x, const struct nft_family *f, uint16_t ethertype, uint8_t icmp6_type,
-			 uint32_t base, uint32_t off)
-{
-	uint16_t type = htons(ethertype);
-	uint8_t icmp6 = IPPROTO_ICMPV6;
-
-	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_EP_IFACES, false);
-	payload_load(x, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
-	cmp(x, NFT_CMP_EQ, &type, sizeof(type));
-	if (icmp6_type) {
-		meta_load(x, NFT_META_L4PROTO, NFT_REG_1);
-		cmp(x, NFT_CMP_EQ, &icmp6, sizeof(icmp6));
-		payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-		cmp(x, NFT_CMP_EQ, &icmp6_type, sizeof(icmp6_type));
-	}
-	meta_load(x, NFT_META_IIFNAME, NFT_REG_1);
-	payload_load(x, base, off, f->addr_len, NFT_REG_2);
-	lookup(x, f->ep_addrs, -1, true);
-	verdict(x, NF_DROP);
-}
-
-static void rule_ep_saddr(struct rb *x, const struct nft_family *f)
-{
-	ep_addr_drop(x, f, f->ethertype, 0, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off);
-}
-
-static void rule_ep_nd(struct rb *x, const struct nft_family *f)
-{
-	ep_addr_drop(x, f, f->nd_ethertype, f->nd_icmp6_type, f->nd_base, f->nd_off);
-}
-
-/* ------------------------------------------------------------------ chains */
-
-static const struct ruledef raw_prerouting_rules[] = {{rule_raw_lo, V4}, {rule_raw_lo, V6}};
-/* output: the same without the first (DNS) rule */
-static const struct ruledef prerouting_rules[] = {
-	{rule_dns_gateway, NULL}, {rule_dnat_ip, V4}, {rule_dnat_lo, V4},  {rule_dnat_any, V4},
-	{rule_dnat_lo, V6},	  {rule_dnat_ip, V6}, {rule_dnat_any, V6},
-};
-static const struct ruledef postrouting_rules[] = {
-	{rule_masq_lo, V4},  {rule_masq_dnat, V4}, {rule_fabric_keep_source, V4},
-	{rule_masq_out, V4}, {rule_masq_dnat, V6}, {rule_masq_out, V6},
-};
-static const struct ruledef forward_rules[] = {
-	{rule_same_bridge, NULL}, {rule_internal_in, NULL}, {rule_internal_out, NULL},
-	{rule_established, NULL}, {rule_dnat_accept, NULL}, {rule_isolation, NULL},
-	{rule_fabric_accept, V4}, {rule_masq_closed, V4},   {rule_masq_closed, V6},
-};
-static const struct ruledef input_rules[] = {{rule_vxlan_peers, V4}};
-static const struct ruledef antispoof_rules[] = {
-	{rule_ep_mac, NULL}, {rule_ep_saddr, V4}, {rule_ep_nd, V4}, {rule_ep_saddr, V6}, {rule_ep_nd, V6},
-};
-
-struct chaindef {
-	const char *name;
-	const char *type;
-	uint32_t hook;
-	int32_t prio;
-	const struct ruledef *rules;
-	unsigned n_rules;
-	unsigned old_n_rules[3]; /* rules of the chain in berth's previous layouts (0: no more) */
-};
-#define RULES(v) v, ARRAY_SIZE(v)
-
-static const struct chaindef bridge_chaindefs[] = {
-	{"prerouting", "filter", NF_BR_PRE_ROUTING, NF_BR_PRI_NAT_DST_BRIDGED, RULES(antispoof_rules), {3}},
-};
-
-static const struct chaindef chaindefs[] = {
-	/*
-	 * previous layouts, IPv4 only: before the hardening rules, with them,
-	 * and with the fabric's
-	 */
-	{"raw_prerouting", "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW, RULES(raw_prerouting_rules), {1}},
-	/* prerouting also 6: with IPv6, before netd's DNS got its port 53 back from published ports */
-	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, RULES(prerouting_rules), {2, 3, 6}},
-	{"output",
-	 "nat",
-	 NF_INET_LOCAL_OUT,
-	 NF_IP_PRI_NAT_DST,
-	 prerouting_rules + 1,
-	 ARRAY_SIZE(prerouting_rules) - 1,
-	 {2, 3}},
-	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, RULES(postrouting_rules), {3, 4}},
-	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, RULES(forward_rules), {6, 7, 8}},
-	{"input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER, RULES(input_rules), {0}},
-};
-
-struct tabledef {
-	uint16_t family;
-	const char *family_name;
-	const struct setdef *sets;
-	size_t n_sets;
-	const struct chaindef *chains;
-	size_t n_chains;
-};
-
-static const struct tabledef tabledefs[] = {
-	{NFPROTO_INET, "inet", setdefs, ARRAY_SIZE(setdefs), chaindefs, ARRAY_SIZE(chaindefs)},
-	{NFPROTO_BRIDGE, "bridge", bridge_setdefs, ARRAY_SIZE(bridge_setdefs), bridge_chaindefs,
-	 ARRAY_SIZE(bridge_chaindefs)},
-};
-
 /* ------------------------------------------------------------------ messages */
 
 /* A message to td's table in b, named for errors by the printf-style fmt; NULL: out of memory. */
 __attribute__((format(printf, 5, 6))) static struct nlmsghdr *
-batch_msg(struct nft_batch *b, const struct tabledef *td, uint16_t type, uint16_t flags, const char *fmt, ...)
+batch_msg(struct nft_batch *b, const struct nft_tabledef *td, uint16_t type, uint16_t flags, const char *fmt, ...)
 {
 	char what[64];
 	va_list ap;
@@ -667,7 +51,7 @@ batch_msg(struct nft_batch *b, const struct tabledef *td, uint16_t type, uint16_
 	return nft_batch_msg(b, td->family, type, flags, what);
 }
 
-static int add_table(struct nft_batch *b, const struct tabledef *td, uint16_t type, struct berr *e)
+static int add_table(struct nft_batch *b, const struct nft_tabledef *td, uint16_t type, struct berr *e)
 {
 	_cleanup_(nftnl_table_freep) struct nftnl_table *t = nftnl_table_alloc();
 	bool create = type == NFT_MSG_NEWTABLE;
@@ -687,12 +71,12 @@ static int add_tables(struct nft_batch *b, uint16_t type, struct berr *e)
 {
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(tabledefs); i++)
-		r = add_table(b, &tabledefs[i], type, e);
+	for (size_t i = 0; r == 0 && i < NFT_N_TABLES; i++)
+		r = add_table(b, &nft_tables[i], type, e);
 	return r;
 }
 
-static int add_set(struct nft_batch *b, const struct tabledef *td, const struct setdef *d, struct berr *e)
+static int add_set(struct nft_batch *b, const struct nft_tabledef *td, const struct nft_setdef *d, struct berr *e)
 {
 	_cleanup_(nftnl_set_freep) struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
@@ -706,7 +90,7 @@ static int add_set(struct nft_batch *b, const struct tabledef *td, const struct 
 	nftnl_set_set_str(s, NFTNL_SET_NAME, d->name);
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, d->flags);
 	/* The kernel requires an id unique within the transaction. */
-	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)(td - tabledefs) * 64 + (uint32_t)(d - td->sets) + 1);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)(td - nft_tables) * 64 + (uint32_t)(d - td->sets) + 1);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
 	for (size_t i = 0; (d->flags & NFT_SET_CONCAT) && i < ARRAY_SIZE(concat_fields); i++)
@@ -732,7 +116,7 @@ static int add_set(struct nft_batch *b, const struct tabledef *td, const struct 
 	return 0;
 }
 
-static int add_chain(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
+static int add_chain(struct nft_batch *b, const struct nft_tabledef *td, const struct nft_chaindef *d, struct berr *e)
 {
 	_cleanup_(nftnl_chain_freep) struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nlmsghdr *nlh =
@@ -751,7 +135,7 @@ static int add_chain(struct nft_batch *b, const struct tabledef *td, const struc
 }
 
 /* A rule of chain d, without expressions yet; NULL: out of memory. */
-static struct nftnl_rule *chain_rule(const struct chaindef *d)
+static struct nftnl_rule *chain_rule(const struct nft_chaindef *d)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
 
@@ -763,7 +147,7 @@ static struct nftnl_rule *chain_rule(const struct chaindef *d)
 }
 
 /* Every rule of the chain goes (DELRULE without a handle), elements stay. */
-static int flush_chain(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
+static int flush_chain(struct nft_batch *b, const struct nft_tabledef *td, const struct nft_chaindef *d, struct berr *e)
 {
 	_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = chain_rule(d);
 	struct nlmsghdr *nlh =
@@ -775,18 +159,14 @@ static int flush_chain(struct nft_batch *b, const struct tabledef *td, const str
 	return 0;
 }
 
-static int add_rules(struct nft_batch *b, const struct tabledef *td, const struct chaindef *d, struct berr *e)
+static int add_rules(struct nft_batch *b, const struct nft_tabledef *td, const struct nft_chaindef *d, struct berr *e)
 {
 	for (unsigned i = 0; i < d->n_rules; i++) {
 		_cleanup_(nftnl_rule_freep) struct nftnl_rule *r = chain_rule(d);
-		struct rb x = {.r = r, .oom = !r};
-		struct nlmsghdr *nlh;
+		struct nlmsghdr *nlh = NULL;
 
-		if (!r)
-			return berr_oom(e);
-		d->rules[i].build(&x, d->rules[i].f);
-		nlh = x.oom ? NULL
-			    : batch_msg(b, td, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
+		if (r && nft_rule_build(r, d, i) == 0)
+			nlh = batch_msg(b, td, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
 					"add rule %u to chain %s %s", i + 1, td->family_name, d->name);
 		if (!nlh)
 			return berr_oom(e);
@@ -795,7 +175,7 @@ static int add_rules(struct nft_batch *b, const struct tabledef *td, const struc
 	return 0;
 }
 
-static int table_layout_add(struct nft_batch *b, const struct tabledef *td, struct berr *e)
+static int table_layout_add(struct nft_batch *b, const struct nft_tabledef *td, struct berr *e)
 {
 	int r = add_table(b, td, NFT_MSG_NEWTABLE, e);
 
@@ -813,8 +193,8 @@ int nft_layout_add(struct nft_batch *b, struct berr *e)
 {
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(tabledefs); i++)
-		r = table_layout_add(b, &tabledefs[i], e);
+	for (size_t i = 0; r == 0 && i < NFT_N_TABLES; i++)
+		r = table_layout_add(b, &nft_tables[i], e);
 	return r;
 }
 
@@ -916,7 +296,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-static int read_table(struct nft_ctx *ctx, const struct tabledef *td, struct seen *st, struct berr *e)
+static int read_table(struct nft_ctx *ctx, const struct nft_tabledef *td, struct seen *st, struct berr *e)
 {
 	/* the table, then its sets, chains and rules (attr: the table's name, for the kernel to filter on) */
 	static const struct {
@@ -974,7 +354,7 @@ static const struct seen_chain *seen_chain(const struct seen *st, const char *na
  * and finds nothing to do).
  */
 /* A chain of n rules is the chain of one of berth's previous layouts. */
-static bool was_berths(const struct chaindef *d, unsigned n)
+static bool was_berths(const struct nft_chaindef *d, unsigned n)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(d->old_n_rules) && d->old_n_rules[i]; i++)
 		if (d->old_n_rules[i] == n)
@@ -982,7 +362,7 @@ static bool was_berths(const struct chaindef *d, unsigned n)
 	return false;
 }
 
-static int ensure_table(struct nft_batch *b, const struct tabledef *td, struct berr *e)
+static int ensure_table(struct nft_batch *b, const struct nft_tabledef *td, struct berr *e)
 {
 	struct seen st;
 	int r;
@@ -993,7 +373,7 @@ static int ensure_table(struct nft_batch *b, const struct tabledef *td, struct b
 	if (!st.table)
 		return table_layout_add(b, td, e);
 	for (size_t i = 0; i < td->n_sets; i++) {
-		const struct setdef *d = &td->sets[i];
+		const struct nft_setdef *d = &td->sets[i];
 		const struct seen_set *s = seen_set(&st, d->name);
 
 		if (!s) {
@@ -1010,7 +390,7 @@ static int ensure_table(struct nft_batch *b, const struct tabledef *td, struct b
 					d->name, td->family_name, NFT_TABLE_NAME);
 	}
 	for (size_t i = 0; i < td->n_chains; i++) {
-		const struct chaindef *d = &td->chains[i];
+		const struct nft_chaindef *d = &td->chains[i];
 		const struct seen_chain *c = seen_chain(&st, d->name);
 
 		if (c && (strcmp(c->type, d->type) != 0 || c->hook != d->hook || c->prio != d->prio))
@@ -1048,8 +428,8 @@ static int build_ensure(struct nft_batch *b, const void *arg, struct berr *e)
 	int r;
 
 	r = nft_batch_pin(b, e);
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(tabledefs); i++)
-		r = ensure_table(b, &tabledefs[i], e);
+	for (size_t i = 0; r == 0 && i < NFT_N_TABLES; i++)
+		r = ensure_table(b, &nft_tables[i], e);
 	return r;
 }
 
@@ -1109,7 +489,7 @@ static int port_keys(const char *set, const struct nft_port *ports, size_t n, st
 }
 
 /* Interval sets: the subnets whose start element another owner wrote, start and end again. */
-static int foreign_intervals(struct nft_batch *b, struct alive_cache *c, const struct setdef *d,
+static int foreign_intervals(struct nft_batch *b, struct alive_cache *c, const struct nft_setdef *d,
 			     const struct nft_elem *el, size_t n, struct berr *e)
 {
 	_cleanup_free_ struct nft_prefix *subnets = NULL;
@@ -1150,9 +530,9 @@ static int add_foreign(struct nft_batch *b, const struct nft_port *ports, size_t
 	int r;
 
 	r = nft_batch_pin(b, e);
-	for (size_t t = 0; r == 0 && t < ARRAY_SIZE(tabledefs); t++) {
-		for (size_t i = 0; r == 0 && i < tabledefs[t].n_sets; i++) {
-			const struct setdef *d = &tabledefs[t].sets[i];
+	for (size_t t = 0; r == 0 && t < NFT_N_TABLES; t++) {
+		for (size_t i = 0; r == 0 && i < nft_tables[t].n_sets; i++) {
+			const struct nft_setdef *d = &nft_tables[t].sets[i];
 			_cleanup_free_ struct nft_elem *el = NULL, *own = NULL;
 			struct nft_elem *keep;
 			size_t n = 0, n_own = 0, k = 0;
@@ -1232,30 +612,14 @@ int nft_rebuild(struct nft_ctx *ctx, const struct nft_network *nets, size_t n_ne
 {
 	struct rebuild_args a = {nets, n_nets, eps, n_eps, ports, n_ports};
 	struct nft_fail f = {0};
-	char field[32];
 	int r;
 
 	if ((n_nets && !nets) || (n_eps && !eps) || (n_ports && !ports))
 		return berr_set(e, -EINVAL, "rebuild: no array given for %zu networks / %zu endpoints / %zu ports",
 				n_nets, n_eps, n_ports);
-	for (size_t i = 0; i < n_nets; i++) {
-		snprintf(field, sizeof(field), "networks[%zu]", i);
-		r = nft_network_check(&nets[i], field, e);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < n_eps; i++) {
-		snprintf(field, sizeof(field), "endpoints[%zu]", i);
-		r = nft_endpoint_check(&eps[i], field, e);
-		if (r < 0)
-			return r;
-	}
-	for (size_t i = 0; i < n_ports; i++) {
-		snprintf(field, sizeof(field), "ports[%zu]", i);
-		r = nft_port_check(&ports[i], field, e);
-		if (r < 0)
-			return r;
-	}
+	r = nft_check(nets, n_nets, eps, n_eps, ports, n_ports, e);
+	if (r < 0)
+		return r;
 	r = nft_transact(ctx, build_rebuild, &a, &f, e);
 	if (r == -EEXIST && f.elem && f.set && strncmp(f.set, "pub_", 4) == 0 && f.tag < n_ports) {
 		char buf[96];

@@ -7,6 +7,7 @@
 #include "cni/cni_addr.h"
 #include "cni/cni_conf.h"
 #include "jsonutil.h"
+#include "u128.h"
 
 #define IPAM_TYPE_BUILTIN "berth-cni"
 
@@ -39,28 +40,6 @@ static int addr_field(const json_t *o, const char *key, const char *where, uint3
 	return 1;
 }
 
-__extension__ typedef unsigned __int128 u128;
-
-static u128 u128_of(const struct in6_addr *a)
-{
-	u128 v = 0;
-
-	for (int i = 0; i < 16; i++)
-		v = v << 8 | a->s6_addr[i];
-	return v;
-}
-
-static struct in6_addr addr_of(u128 v)
-{
-	struct in6_addr a;
-
-	for (int i = 15; i >= 0; i--) {
-		a.s6_addr[i] = (uint8_t)v;
-		v >>= 8;
-	}
-	return a;
-}
-
 /* An IPv4 address field of a range: inside the subnet's host addresses (*ret when set). */
 static int range_addr(const json_t *o, const char *key, const char *where, const char *subnet, uint32_t first,
 		      uint32_t last, uint32_t *ret, struct cni_err *ce)
@@ -78,7 +57,7 @@ static int range_addr(const json_t *o, const char *key, const char *where, const
 }
 
 /* An IPv6 address field of a range: inside the subnet's host addresses (*ret when set). */
-static int range6_addr(const json_t *o, const char *key, const char *where, const char *subnet, u128 first, u128 last,
+static int range6_addr(const json_t *o, const char *key, const char *where, const char *subnet, bu128 first, bu128 last,
 		       struct in6_addr *ret, struct cni_err *ce)
 {
 	struct in6_addr v;
@@ -86,7 +65,7 @@ static int range6_addr(const json_t *o, const char *key, const char *where, cons
 
 	if (r <= 0)
 		return r;
-	if (u128_of(&v) < first || u128_of(&v) > last)
+	if (bu128_of6(&v) < first || bu128_of6(&v) > last)
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL,
 				"'%s.%s' is outside the subnet's host addresses (%s)", where, key, subnet);
 	*ret = v;
@@ -98,7 +77,7 @@ static int parse_range6(const json_t *o, const char *where, const char *subnet, 
 			struct cni_err *ce)
 {
 	char w[128];
-	u128 base, first, last;
+	bu128 base, first, last;
 	int r;
 
 	snprintf(w, sizeof(w), "%s.subnet", where);
@@ -111,17 +90,17 @@ static int parse_range6(const json_t *o, const char *where, const char *subnet, 
 	ipam->subnet6.addr = baddr_mask6(&ipam->subnet6.addr, ipam->subnet6.prefix);
 	ipam->has_range6 = true;
 	/* host-local's defaults: the gateway is the first address, the range every address after the subnet's own */
-	base = u128_of(&ipam->subnet6.addr);
+	base = bu128_of6(&ipam->subnet6.addr);
 	first = base + 1;
-	last = base + (((u128)1 << (128 - ipam->subnet6.prefix)) - 1);
-	ipam->gateway6 = addr_of(first);
-	ipam->range6_start = addr_of(first);
-	ipam->range6_end = addr_of(last);
+	last = base + (((bu128)1 << (128 - ipam->subnet6.prefix)) - 1);
+	ipam->gateway6 = bu128_addr6(first);
+	ipam->range6_start = bu128_addr6(first);
+	ipam->range6_end = bu128_addr6(last);
 	if ((r = range6_addr(o, "gateway", where, subnet, first, last, &ipam->gateway6, ce)) < 0 ||
 	    (r = range6_addr(o, "rangeStart", where, subnet, first, last, &ipam->range6_start, ce)) < 0 ||
 	    (r = range6_addr(o, "rangeEnd", where, subnet, first, last, &ipam->range6_end, ce)) < 0)
 		return r;
-	if (u128_of(&ipam->range6_start) > u128_of(&ipam->range6_end))
+	if (bu128_of6(&ipam->range6_start) > bu128_of6(&ipam->range6_end))
 		return cni_fail(ce, CNI_ERR_INVALID_CONFIG, -EINVAL, "'%s.rangeStart' is after '%s.rangeEnd'", where,
 				where);
 	return 0;

@@ -10,11 +10,10 @@
 #include "fileutil.h"
 #include "netd/engine/bitmap.h"
 #include "netd/engine/ipam.h"
+#include "u128.h"
 
 #define IPAM6_MAGIC "BIPAM601"
 #define IPAM6_HDR_SIZE 64
-
-__extension__ typedef unsigned __int128 u128;
 
 struct ipam6_hdr {
 	char magic[8];
@@ -32,53 +31,33 @@ struct ipam6 {
 	struct ipam6_hdr *hdr;
 	uint64_t *bits;
 	uint8_t (*outside)[16];
-	u128 subnet, base, gw; /* gw 0: none */
+	bu128 subnet, base, gw; /* gw 0: none */
 	uint8_t prefix;
 	uint32_t nbits;
 };
 
-static u128 to_u128(const struct in6_addr *a)
-{
-	u128 v = 0;
-
-	for (int i = 0; i < 16; i++)
-		v = v << 8 | a->s6_addr[i];
-	return v;
-}
-
-static struct in6_addr from_u128(u128 v)
-{
-	struct in6_addr a;
-
-	for (int i = 15; i >= 0; i--) {
-		a.s6_addr[i] = (uint8_t)v;
-		v >>= 8;
-	}
-	return a;
-}
-
 /* The subnet's host addresses: first (past the subnet-router anycast) and last. */
-static void host_bounds(const struct bcidr6 *c, u128 *first, u128 *last)
+static void host_bounds(const struct bcidr6 *c, bu128 *first, bu128 *last)
 {
-	u128 base = to_u128(&c->addr);
+	bu128 base = bu128_of6(&c->addr);
 
 	*first = base + 1;
-	*last = base + (((u128)1 << (128 - c->prefix)) - 1);
+	*last = base + (((bu128)1 << (128 - c->prefix)) - 1);
 }
 
 /* The definition's range, defaults filled in. */
-static void range_of(const struct ipam6_def *d, u128 *lo, u128 *hi)
+static void range_of(const struct ipam6_def *d, bu128 *lo, bu128 *hi)
 {
 	host_bounds(&d->subnet, lo, hi);
 	if (!baddr_zero6(&d->range_start)) {
-		*lo = to_u128(&d->range_start);
-		*hi = to_u128(&d->range_end);
+		*lo = bu128_of6(&d->range_start);
+		*hi = bu128_of6(&d->range_end);
 	}
 }
 
 static uint32_t window_size(const struct ipam6_def *d)
 {
-	u128 lo, hi;
+	bu128 lo, hi;
 
 	range_of(d, &lo, &hi);
 	return hi - lo >= IPAM6_WINDOW ? IPAM6_WINDOW : (uint32_t)(hi - lo) + 1;
@@ -98,7 +77,7 @@ int ipam6_def_check(const struct ipam6_def *d, struct berr *e)
 {
 	char a[INET6_ADDRSTRLEN], b[BADDR_CIDR6_STRLEN];
 	struct in6_addr m;
-	u128 first, last, v;
+	bu128 first, last, v;
 
 	if (d->subnet.prefix < IPAM6_MIN_PREFIX || d->subnet.prefix > IPAM6_MAX_PREFIX)
 		return berr_set(e, -EINVAL, "subnet %s: prefix must be /%d to /%d", baddr_fmt_cidr6(&d->subnet, b),
@@ -107,12 +86,12 @@ int ipam6_def_check(const struct ipam6_def *d, struct berr *e)
 	if (!baddr_eq6(&m, &d->subnet.addr))
 		return berr_set(e, -EINVAL, "subnet %s has host bits set", baddr_fmt_cidr6(&d->subnet, b));
 	host_bounds(&d->subnet, &first, &last);
-	v = to_u128(&d->gateway);
+	v = bu128_of6(&d->gateway);
 	if (!baddr_zero6(&d->gateway) && (v < first || v > last))
 		return berr_set(e, -EINVAL, "gateway %s is not a host address of %s", baddr_fmt6(&d->gateway, a),
 				baddr_fmt_cidr6(&d->subnet, b));
 	if (!baddr_zero6(&d->range_start) || !baddr_zero6(&d->range_end)) {
-		u128 s = to_u128(&d->range_start), t = to_u128(&d->range_end);
+		bu128 s = bu128_of6(&d->range_start), t = bu128_of6(&d->range_end);
 
 		if (s < first || s > last)
 			return berr_set(e, -EINVAL, "range start %s is not a host address of %s",
@@ -133,15 +112,15 @@ static void setup(struct ipam6 *ip, void *map, const struct ipam6_def *d)
 	ip->bits = (uint64_t *)((uint8_t *)map + IPAM6_HDR_SIZE);
 	ip->nbits = window_size(d);
 	ip->outside = (uint8_t(*)[16])((uint8_t *)map + IPAM6_HDR_SIZE + bits_bytes(ip->nbits));
-	ip->subnet = to_u128(&d->subnet.addr);
+	ip->subnet = bu128_of6(&d->subnet.addr);
 	ip->prefix = d->subnet.prefix;
 	{
-		u128 lo, hi;
+		bu128 lo, hi;
 
 		range_of(d, &lo, &hi);
 		ip->base = lo;
 	}
-	ip->gw = baddr_zero6(&d->gateway) ? 0 : to_u128(&d->gateway);
+	ip->gw = baddr_zero6(&d->gateway) ? 0 : bu128_of6(&d->gateway);
 	if (ip->gw && ip->gw - ip->base < ip->nbits)
 		bitmap_set(ip->bits, (uint32_t)(ip->gw - ip->base));
 }
@@ -155,7 +134,7 @@ static int outside_find(const struct ipam6 *ip, const struct in6_addr *a)
 	return -1;
 }
 
-static bool in_window(const struct ipam6 *ip, u128 v, uint32_t *ret_off)
+static bool in_window(const struct ipam6 *ip, bu128 v, uint32_t *ret_off)
 {
 	if (v < ip->base || v - ip->base >= ip->nbits)
 		return false;
@@ -182,7 +161,7 @@ int ipam6_create(const char *path, const struct ipam6_def *d, const struct in6_a
 	memcpy(ip.hdr->magic, IPAM6_MAGIC, 8);
 	memcpy(ip.hdr->subnet, d->subnet.addr.s6_addr, 16);
 	{
-		struct in6_addr b = from_u128(ip.base);
+		struct in6_addr b = bu128_addr6(ip.base);
 
 		memcpy(ip.hdr->base, b.s6_addr, 16);
 	}
@@ -200,7 +179,7 @@ int ipam6_create(const char *path, const struct ipam6_def *d, const struct in6_a
 		{
 			uint32_t off;
 
-			if (in_window(&ip, to_u128(&used[i]), &off))
+			if (in_window(&ip, bu128_of6(&used[i]), &off))
 				ip.hdr->last = off;
 		}
 	}
@@ -231,10 +210,10 @@ int ipam6_open(const char *path, const struct ipam6_def *d, struct ipam6 **ret, 
 	ip->map_len = file_size(nbits);
 	ip->hdr = map;
 	{
-		u128 lo, hi;
+		bu128 lo, hi;
 
 		range_of(d, &lo, &hi);
-		base = from_u128(lo);
+		base = bu128_addr6(lo);
 	}
 	if (memcmp(ip->hdr->magic, IPAM6_MAGIC, 8) != 0 || memcmp(ip->hdr->subnet, d->subnet.addr.s6_addr, 16) != 0 ||
 	    memcmp(ip->hdr->base, base.s6_addr, 16) != 0 || ip->hdr->prefix != d->subnet.prefix ||
@@ -260,12 +239,12 @@ void ipam6_close(struct ipam6 *ip)
 
 bool ipam6_in_subnet(const struct ipam6 *ip, const struct in6_addr *a)
 {
-	return (to_u128(a) ^ ip->subnet) >> (128 - ip->prefix) == 0;
+	return (bu128_of6(a) ^ ip->subnet) >> (128 - ip->prefix) == 0;
 }
 
 bool ipam6_reserved(const struct ipam6 *ip, const struct in6_addr *a)
 {
-	u128 v = to_u128(a);
+	bu128 v = bu128_of6(a);
 
 	return v == ip->subnet || (ip->gw && v == ip->gw);
 }
@@ -276,7 +255,7 @@ bool ipam6_test(const struct ipam6 *ip, const struct in6_addr *a)
 
 	if (!ipam6_in_subnet(ip, a))
 		return false;
-	if (in_window(ip, to_u128(a), &off))
+	if (in_window(ip, bu128_of6(a), &off))
 		return bitmap_test(ip->bits, off);
 	return outside_find(ip, a) >= 0;
 }
@@ -292,7 +271,7 @@ int ipam6_next(const struct ipam6 *ip, struct in6_addr *ret)
 		hit = bitmap_find_clear(ip->bits, 0, start - 1);
 	if (hit == UINT32_MAX)
 		return -ENOSPC;
-	*ret = from_u128(ip->base + hit);
+	*ret = bu128_addr6(ip->base + hit);
 	return 0;
 }
 
@@ -302,7 +281,7 @@ int ipam6_set(struct ipam6 *ip, const struct in6_addr *a, bool automatic)
 
 	if (!ipam6_in_subnet(ip, a))
 		return 0;
-	if (in_window(ip, to_u128(a), &off)) {
+	if (in_window(ip, bu128_of6(a), &off)) {
 		bitmap_set(ip->bits, off);
 		if (automatic)
 			ip->hdr->last = off;
@@ -323,7 +302,7 @@ void ipam6_clear(struct ipam6 *ip, const struct in6_addr *a)
 
 	if (!ipam6_in_subnet(ip, a) || ipam6_reserved(ip, a))
 		return;
-	if (in_window(ip, to_u128(a), &off)) {
+	if (in_window(ip, bu128_of6(a), &off)) {
 		bitmap_clear(ip->bits, off);
 		return;
 	}

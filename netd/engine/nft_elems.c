@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "netd/engine/nft_int.h"
+#include "u128.h"
 
 /* ------------------------------------------------------------------ validation */
 
@@ -113,42 +114,24 @@ const char *nft_port_fmt(const struct nft_port *p, char *buf, size_t len)
 
 /* ------------------------------------------------------------------ encoding */
 
-__extension__ typedef unsigned __int128 u128;
-
-/* A big-endian number of len bytes (at most 16: an IPv6 address). */
-static u128 get_be(const uint8_t *p, unsigned len)
-{
-	u128 v = 0;
-
-	for (unsigned i = 0; i < len; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void put_be(uint8_t *p, unsigned len, u128 v)
-{
-	for (unsigned i = len; i-- > 0; v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 static void put_be32(uint8_t *p, uint32_t host)
 {
-	put_be(p, 4, host);
+	bu128_put(p, 4, host);
 }
 
 static void put_be16(uint8_t *p, uint16_t host)
 {
-	put_be(p, 2, host);
+	bu128_put(p, 2, host);
 }
 
 static uint32_t get_be32(const uint8_t *p)
 {
-	return (uint32_t)get_be(p, 4);
+	return (uint32_t)bu128_get(p, 4);
 }
 
 static uint16_t get_be16(const uint8_t *p)
 {
-	return (uint16_t)get_be(p, 2);
+	return (uint16_t)bu128_get(p, 2);
 }
 
 static bool zero(const uint8_t *p, size_t n)
@@ -237,8 +220,8 @@ void nft_ifname_key(const char *name, uint8_t out[NFT_IFNAME_LEN])
 size_t nft_interval_elems(const uint8_t *addr, unsigned len, unsigned prefix, struct nft_elem out[2])
 {
 	unsigned bits = 8 * len;
-	u128 size = bits - prefix < 128 ? (u128)1 << (bits - prefix) : 0;
-	u128 end = get_be(addr, len) + size;
+	bu128 size = bits - prefix < 128 ? (bu128)1 << (bits - prefix) : 0;
+	bu128 end = bu128_get(addr, len) + size;
 
 	memset(out, 0, 2 * sizeof(*out));
 	memcpy(out[0].key, addr, len);
@@ -246,7 +229,7 @@ size_t nft_interval_elems(const uint8_t *addr, unsigned len, unsigned prefix, st
 	/* an interval that runs to the last address (255.255.255.255, or a /0 of IPv6) has no end element */
 	if (size == 0 || end == 0 || (bits < 128 && end >> bits))
 		return 1;
-	put_be(out[1].key, len, end);
+	bu128_put(out[1].key, len, end);
 	out[1].key_len = (uint8_t)len;
 	out[1].flags = NFT_SET_ELEM_INTERVAL_END;
 	return 2;
@@ -267,7 +250,7 @@ int nft_intervals_read(const struct nft_elem *elems, size_t n, unsigned len, str
 	_cleanup_free_ const struct nft_elem **ends = calloc(n + 1, sizeof(*ends));
 	_cleanup_free_ struct nft_prefix *out = calloc(n + 1, sizeof(*out));
 	unsigned bits = 8 * len;
-	u128 top = bits < 128 ? (u128)1 << bits : 0; /* one past the last address (IPv6: wraps to 0) */
+	bu128 top = bits < 128 ? (bu128)1 << bits : 0; /* one past the last address (IPv6: wraps to 0) */
 	size_t ns = 0, ne = 0;
 
 	if (!starts || !ends || !out)
@@ -284,16 +267,16 @@ int nft_intervals_read(const struct nft_elem *elems, size_t n, unsigned len, str
 	qsort(starts, ns, sizeof(*starts), cmp_key);
 	qsort(ends, ne, sizeof(*ends), cmp_key);
 	for (size_t i = 0, j = 0; i < ns; i++) {
-		u128 s = get_be(starts[i]->key, len), end, size;
+		bu128 s = bu128_get(starts[i]->key, len), end, size;
 		bool to_top;
 
 		/* the end: the first end element above the start (nft's own 0.0.0.0 or :: end is skipped); none: the
 		 * top */
-		while (j < ne && get_be(ends[j]->key, len) <= s)
+		while (j < ne && bu128_get(ends[j]->key, len) <= s)
 			j++;
 		to_top = j >= ne;
-		end = to_top ? top : get_be(ends[j]->key, len);
-		if (i + 1 < ns && (to_top || get_be(starts[i + 1]->key, len) < end))
+		end = to_top ? top : bu128_get(ends[j]->key, len);
+		if (i + 1 < ns && (to_top || bu128_get(starts[i + 1]->key, len) < end))
 			return berr_set(e, -EBADMSG, "overlapping intervals in the set");
 		size = end - s; /* IPv6 to the top: wraps to 2^128 - s, 0 for ::/0 */
 		if ((size & (size - 1)) || (s & (size - 1)))

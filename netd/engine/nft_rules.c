@@ -34,24 +34,29 @@ enum {
 /* nftables' byte order marks in set userdata: 1 host, 2 network. */
 enum { BO_NONE = 0, BO_HOST = 1, BO_BIG = 2 };
 
+/*
+ * A family's sets of addresses (dt: its datatype, len bytes): the subnets
+ * that masquerade, every subnet mapped to its bridge, and the published
+ * ports (proto . port, or address . proto . port -> address . port).
+ */
+/* clang-format off */
+#define FAMILY_SETS(masq, nets, pub_any, pub_ip, dt, len)                                                      \
+	{masq, NFT_SET_INTERVAL, dt, len, 0, 0, BO_BIG, BO_NONE},                                              \
+	{nets, NFT_SET_INTERVAL | NFT_SET_MAP, dt, len, DT_IFNAME, NFT_IFNAME_LEN, BO_BIG, BO_HOST},           \
+	{pub_any, NFT_SET_MAP, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,                                \
+	 DT_CONCAT(dt, DT_INET_SERVICE), (len) + 4, BO_NONE, BO_NONE},                                         \
+	{pub_ip, NFT_SET_MAP, DT_CONCAT(DT_CONCAT(dt, DT_INET_PROTOCOL), DT_INET_SERVICE), (len) + 8,          \
+	 DT_CONCAT(dt, DT_INET_SERVICE), (len) + 4, BO_NONE, BO_NONE}
+/* clang-format on */
+
 static const struct nft_setdef inet_sets[] = {
 	{NFT_SET_BRIDGES, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
 	{NFT_SET_SAME_BRIDGE, 0, DT_CONCAT(DT_IFNAME, DT_IFNAME), 2 * NFT_IFNAME_LEN, 0, 0, BO_NONE, BO_NONE},
 	{NFT_SET_INTERNAL, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
 	{NFT_SET_MASQ_BR, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
 	{NFT_SET_MASQ6_BR, 0, DT_IFNAME, NFT_IFNAME_LEN, 0, 0, BO_HOST, BO_NONE},
-	{NFT_SET_MASQ4, NFT_SET_INTERVAL, DT_IPADDR, 4, 0, 0, BO_BIG, BO_NONE},
-	{NFT_SET_NETS4, NFT_SET_INTERVAL | NFT_SET_MAP, DT_IPADDR, 4, DT_IFNAME, NFT_IFNAME_LEN, BO_BIG, BO_HOST},
-	{NFT_MAP_PUB_ANY4, NFT_SET_MAP, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,
-	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
-	{NFT_MAP_PUB_IP4, NFT_SET_MAP, DT_CONCAT(DT_CONCAT(DT_IPADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 12,
-	 DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, BO_NONE, BO_NONE},
-	{NFT_SET_MASQ6, NFT_SET_INTERVAL, DT_IP6ADDR, 16, 0, 0, BO_BIG, BO_NONE},
-	{NFT_SET_NETS6, NFT_SET_INTERVAL | NFT_SET_MAP, DT_IP6ADDR, 16, DT_IFNAME, NFT_IFNAME_LEN, BO_BIG, BO_HOST},
-	{NFT_MAP_PUB_ANY6, NFT_SET_MAP, DT_CONCAT(DT_INET_PROTOCOL, DT_INET_SERVICE), 8,
-	 DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20, BO_NONE, BO_NONE},
-	{NFT_MAP_PUB_IP6, NFT_SET_MAP, DT_CONCAT(DT_CONCAT(DT_IP6ADDR, DT_INET_PROTOCOL), DT_INET_SERVICE), 24,
-	 DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20, BO_NONE, BO_NONE},
+	FAMILY_SETS(NFT_SET_MASQ4, NFT_SET_NETS4, NFT_MAP_PUB_ANY4, NFT_MAP_PUB_IP4, DT_IPADDR, 4),
+	FAMILY_SETS(NFT_SET_MASQ6, NFT_SET_NETS6, NFT_MAP_PUB_ANY6, NFT_MAP_PUB_IP6, DT_IP6ADDR, 16),
 	/* a range concatenated with a name: the kernel's pipapo backend, which needs the fields' lengths */
 	{NFT_SET_FABRIC4, NFT_SET_INTERVAL | NFT_SET_CONCAT, DT_CONCAT(DT_IPADDR, DT_IFNAME), 4 + NFT_IFNAME_LEN, 0, 0,
 	 BO_NONE, BO_NONE},

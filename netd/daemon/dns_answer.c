@@ -48,51 +48,37 @@ static bool ends_with(const char *s, size_t len, const char *suffix, size_t slen
 	return len > slen && s[len - slen - 1] == '.' && strncasecmp(s + len - slen, suffix, slen) == 0;
 }
 
-/* The IPv6 addresses of name, found as find4 finds the IPv4 ones. */
-static size_t find6(const struct dns_view *v, const char *name, size_t len, struct in6_addr *ret, size_t max)
+/* The addresses of name on network net: IPv6 (struct in6_addr) or IPv4 (uint32_t) ones. */
+static size_t lookup(const struct dns_view *v, bool v6, const char *net, const char *name, size_t len, void *ret,
+		     size_t max)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < v->n_nets && n < max; i++) {
-		struct in6_addr got[DNS_MAX_ANSWERS];
-		size_t k = names_lookup6(v->nx, v->nets[i].name, name, len, got, DNS_MAX_ANSWERS);
-
-		for (size_t j = 0; j < k && n < max; j++) {
-			bool seen = false;
-
-			for (size_t x = 0; x < n && !seen; x++)
-				seen = memcmp(&ret[x], &got[j], sizeof(got[j])) == 0;
-			if (!seen)
-				ret[n++] = got[j];
-		}
-	}
-	if (n)
-		return n;
-	for (size_t i = 0; i < v->n_nets; i++) {
-		size_t nl = strlen(v->nets[i].name);
-
-		if (ends_with(name, len, v->nets[i].name, nl))
-			return names_lookup6(v->nx, v->nets[i].name, name, len - nl - 1, ret, max);
-	}
-	return 0;
+	return v6 ? names_lookup6(v->nx, net, name, len, ret, max) : names_lookup4(v->nx, net, name, len, ret, max);
 }
 
-/* Addresses of name on the view's networks: every network in order, then NAME.NETWORK of one of them. */
-static size_t find4(const struct dns_view *v, const char *name, size_t len, uint32_t *ret, size_t max)
+/*
+ * Addresses of name of one family on the view's networks, each once: every
+ * network in order, then NAME.NETWORK of one of them.
+ */
+static size_t find(const struct dns_view *v, bool v6, const char *name, size_t len, void *ret, size_t max)
 {
-	size_t n = 0;
+	size_t size = v6 ? sizeof(struct in6_addr) : sizeof(uint32_t), n = 0;
+	uint8_t *out = ret;
 
 	for (size_t i = 0; i < v->n_nets && n < max; i++) {
-		uint32_t got[DNS_MAX_ANSWERS];
-		size_t k = names_lookup4(v->nx, v->nets[i].name, name, len, got, DNS_MAX_ANSWERS);
+		union {
+			uint32_t v4[DNS_MAX_ANSWERS];
+			struct in6_addr v6[DNS_MAX_ANSWERS];
+		} got;
+		size_t k = lookup(v, v6, v->nets[i].name, name, len, &got, DNS_MAX_ANSWERS);
 
 		for (size_t j = 0; j < k && n < max; j++) {
+			const uint8_t *a = (const uint8_t *)&got + j * size;
 			bool seen = false;
 
 			for (size_t x = 0; x < n && !seen; x++)
-				seen = ret[x] == got[j];
+				seen = memcmp(out + x * size, a, size) == 0;
 			if (!seen)
-				ret[n++] = got[j];
+				memcpy(out + n++ * size, a, size);
 		}
 	}
 	if (n)
@@ -101,7 +87,7 @@ static size_t find4(const struct dns_view *v, const char *name, size_t len, uint
 		size_t nl = strlen(v->nets[i].name);
 
 		if (ends_with(name, len, v->nets[i].name, nl))
-			return names_lookup4(v->nx, v->nets[i].name, name, len - nl - 1, ret, max);
+			return lookup(v, v6, v->nets[i].name, name, len - nl - 1, ret, max);
 	}
 	return 0;
 }
@@ -359,8 +345,8 @@ static int resolve(const struct dns_view *v, const ldns_rr *qrr, ldns_pkt *p, bo
 			name[len] = '\0';
 		}
 	}
-	n = find4(v, name, len, addrs, DNS_MAX_ANSWERS);
-	n6 = find6(v, name, len, addrs6, DNS_MAX_ANSWERS);
+	n = find(v, false, name, len, addrs, DNS_MAX_ANSWERS);
+	n6 = find(v, true, name, len, addrs6, DNS_MAX_ANSWERS);
 	if (n == 0 && n6 == 0) {
 		if (zone)
 			ldns_pkt_set_rcode(p, LDNS_RCODE_NXDOMAIN);

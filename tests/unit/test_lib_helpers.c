@@ -1,4 +1,4 @@
-/* Unit tests of lib's shared helpers: growable arrays, byte buffers, MAC addresses, warnings. */
+/* Unit tests of lib's shared helpers: growable arrays, byte buffers, MAC addresses, warnings, 128-bit numbers. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include "err.h"
 #include "mac.h"
 #include "strv.h"
+#include "u128.h"
 
 Test(lib_array, grows_geometrically_and_keeps_contents)
 {
@@ -137,4 +138,26 @@ Test(lib_strv, free_n_accepts_null_entries)
 	strv_free_n(v, 3);
 	strv_free(NULL);
 	strv_free_n(NULL, 4);
+}
+
+Test(lib_u128, big_endian_and_ipv6_round_trip)
+{
+	struct in6_addr a = {.s6_addr = {0xfd, 0, 0, 0x66, [14] = 0x12, [15] = 0x34}}, b;
+	uint8_t key[4] = {0x0a, 0x42, 0x00, 0x01};
+	bu128 v = bu128_of6(&a);
+
+	cr_assert(v >> 120 == 0xfd);
+	cr_assert((v & 0xffff) == 0x1234);
+	b = bu128_addr6(v + 0x100);
+	cr_assert_eq(b.s6_addr[14], 0x13);
+	cr_assert_eq(memcmp(a.s6_addr, b.s6_addr, 14), 0);
+	b = bu128_addr6(~(bu128)0);
+	cr_assert_eq(b.s6_addr[0], 0xff);
+	cr_assert_eq(b.s6_addr[15], 0xff);
+
+	cr_assert(bu128_get(key, 4) == 0x0a420001);
+	bu128_put(key, 4, 0x0a430000);
+	cr_assert_eq(memcmp(key, "\x0a\x43\x00\x00", 4), 0);
+	bu128_put(key, 2, 0x12345);
+	cr_assert_eq(memcmp(key, "\x23\x45", 2), 0, "only the low bytes are stored");
 }

@@ -84,6 +84,7 @@ static const struct setdef setdefs[] = {
 	 BO_NONE, BO_NONE},
 	{NFT_SET_VXLAN_PORTS, 0, DT_INET_SERVICE, 2, 0, 0, BO_BIG, BO_NONE},
 	{NFT_SET_VXLAN_PEERS4, 0, DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, 0, 0, BO_NONE, BO_NONE},
+	{NFT_SET_VXLAN_PEERS6, 0, DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20, 0, 0, BO_NONE, BO_NONE},
 };
 
 /* Table bridge berth. Concatenated keys: each field padded to 4 bytes (ifname 16, address 4, MAC 6 + 2). */
@@ -296,20 +297,22 @@ static void match_fabric(struct rb *x, uint32_t off, uint32_t meta_key)
 /*
  * The fabric's VXLAN: UDP to one of its ports from an address that is not
  * a known host's underlay is dropped before the VXLAN socket sees it.
+ * Rule 0 for an IPv4 underlay (vxlan_peers4), rule 1 for an IPv6 one
+ * (vxlan_peers6: the source's 16 bytes, then the port).
  */
 static void rule_input(struct rb *x, unsigned i)
 {
 	uint8_t udp = IPPROTO_UDP;
+	bool v6 = i == 1;
 
-	(void)i;
-	match_ipv4(x);
+	match_family(x, v6);
 	meta_load(x, NFT_META_L4PROTO, NFT_REG_1);
 	cmp(x, NFT_CMP_EQ, &udp, sizeof(udp));
 	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
 	lookup(x, NFT_SET_VXLAN_PORTS, -1, false);
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG32_00);
-	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
-	lookup(x, NFT_SET_VXLAN_PEERS4, -1, true);
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, SADDR_OFF(v6), ADDR_LEN(v6), NFT_REG32_00);
+	payload_load(x, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, v6 ? NFT_REG32_04 : NFT_REG32_01);
+	lookup(x, v6 ? NFT_SET_VXLAN_PEERS6 : NFT_SET_VXLAN_PEERS4, -1, true);
 	verdict(x, NF_DROP);
 }
 
@@ -600,7 +603,8 @@ static const struct chaindef chaindefs[] = {
 	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, 6, rule_dnat, {2, 3}},
 	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, 6, rule_postrouting, {3, 4}},
 	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, 9, rule_forward, {6, 7, 8}},
-	{"input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER, 1, rule_input, {0}},
+	/* input 1: the fabric's VXLAN sources over an IPv4 underlay only */
+	{"input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER, 2, rule_input, {1}},
 };
 
 struct tabledef {

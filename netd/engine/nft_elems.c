@@ -1232,32 +1232,31 @@ static int build_vxlan_peer(struct nft_batch *b, const void *arg, struct berr *e
 	return nft_batch_elems(b, a->add ? NFT_ELEMS_ADD : NFT_ELEMS_DESTROY, a->set, &a->el, 1, NULL, NULL, e);
 }
 
+static int vxlan_peer(struct nft_ctx *ctx, struct vxlan_peer_args *a, const char *addr, uint16_t port, struct berr *e)
+{
+	int r = nft_transact(ctx, build_vxlan_peer, a, NULL, e);
+
+	if (r < 0)
+		return berr_wrap(e, r, "%s VXLAN source %s (port %u)", a->add ? "allow" : "forget", addr, port);
+	return 0;
+}
+
 int nft_vxlan_peer(struct nft_ctx *ctx, uint16_t port, uint32_t peer, bool add, struct berr *e)
 {
 	struct vxlan_peer_args a = {.set = NFT_SET_VXLAN_PEERS4, .add = add};
 	char buf[INET_ADDRSTRLEN];
-	int r;
 
 	nft_vxlan_peer_elem(peer, port, &a.el);
-	r = nft_transact(ctx, build_vxlan_peer, &a, NULL, e);
-	if (r < 0)
-		return berr_wrap(e, r, "%s VXLAN source %s (port %u)", add ? "allow" : "forget", baddr_fmt4(peer, buf),
-				 port);
-	return 0;
+	return vxlan_peer(ctx, &a, baddr_fmt4(peer, buf), port, e);
 }
 
 int nft_vxlan_peer6(struct nft_ctx *ctx, uint16_t port, const struct in6_addr *peer, bool add, struct berr *e)
 {
 	struct vxlan_peer_args a = {.set = NFT_SET_VXLAN_PEERS6, .add = add};
 	char buf[INET6_ADDRSTRLEN];
-	int r;
 
 	nft_vxlan_peer6_elem(peer, port, &a.el);
-	r = nft_transact(ctx, build_vxlan_peer, &a, NULL, e);
-	if (r < 0)
-		return berr_wrap(e, r, "%s VXLAN source %s (port %u)", add ? "allow" : "forget", baddr_fmt6(peer, buf),
-				 port);
-	return 0;
+	return vxlan_peer(ctx, &a, baddr_fmt6(peer, buf), port, e);
 }
 
 static int in6_cmp(const void *a, const void *b)

@@ -962,6 +962,7 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 	case FK_BLOCK: {
 		struct f_block *b = find_block(f, k.name, &k.block);
 		struct fabric_ul old = {0};
+		struct fabric_block oldval = {.node = ""};
 
 		if (ev->deleted) {
 			if (!b)
@@ -978,13 +979,23 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 			drop_block(f, b);
 			return 0;
 		}
-		if (b && b->programmed)
+		if (b && b->programmed) {
 			old = b->val.underlay;
+			oldval = b->val;
+		}
 		if (apply_kv(f, &ev->kv, now) < 0)
 			return -ENOMEM;
 		b = find_block(f, k.name, &k.block);
-		if (b && block_wanted(f, b, now))
+		if (b && block_wanted(f, b, now)) {
 			program_block(f, b, true);
+		} else if (b && b->programmed) {
+			/* no longer wanted (its underlay is now of the other family): its entries go, as they were */
+			struct fabric_block cur = b->val;
+
+			b->val = oldval;
+			program_block(f, b, false);
+			b->val = cur;
+		}
 		/* the host came back with another underlay address: the old one is no source any more */
 		if (b && !fabric_ul_none(&old) && !fabric_ul_eq(&old, &b->val.underlay)) {
 			struct f_net *n = ag_net(f, b->net);

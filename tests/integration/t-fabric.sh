@@ -258,8 +258,32 @@ test_racing_hosts_never_share_a_block() {
 	hosts_race_for_two_blocks tiny subnet --subnet 10.72.0.0/23 --host-prefix 24
 }
 
+# rogue_vxlan_dropped ROGUE HOST1 SET ADDR: a machine of the underlay at ROGUE that is no host of the fabric
+# speaks VXLAN to host 1 (underlay HOST1): it sends frames for ADDR (a container on host 1) to host 1's VTEP
+# MAC, as a peer would. Host 1's device takes none of them; once ROGUE is in host 1's SET (vxlan_peers4,
+# vxlan_peers6) the same packets are decapsulated (so the first check could have seen them).
+rogue_vxlan_dropped() {
+	local rogue=$1 host1=$2 set=$3 addr=$4 mac1 block1 rx0 rx1
+	fab_rogue rogue "$rogue"
+	mac1=$(ip -n fh1 -j link show bfx1 | jq -r '.[0].address')
+	block1=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block')
+	ip -n rogue link add vx type vxlan id 1 dstport 4789 local "$rogue" remote "$host1" dev eth0 nolearning
+	ip -n rogue link set vx up
+	ip -n rogue addr add 10.70.250.1/32 dev vx
+	ip -n rogue route add "$block1" dev vx
+	ip -n rogue neigh add "$addr" lladdr "$mac1" dev vx nud permanent
+	rx0=$(fab_rx 1 bfx1)
+	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$addr" >/dev/null 2>&1 || true
+	rx1=$(fab_rx 1 bfx1)
+	assert_eq "$rx1" "$rx0" "packets host 1's VXLAN device took from a machine that is no host"
+	ip netns exec fh1 nft add element inet berth "$set" "{ $rogue . 4789 }"
+	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$addr" >/dev/null 2>&1 || true
+	[ "$(fab_rx 1 bfx1)" -ge $((rx1 + 5)) ] || fail "a listed source's packets were not decapsulated"
+	ip netns exec fh1 nft delete element inet berth "$set" "{ $rogue . 4789 }"
+}
+
 test_vxlan_only_from_known_hosts() {
-	local a b rx0 rx1 mac1 block1
+	local a b
 	two_hosts_a_to_b
 	a=$A
 	b=$B
@@ -270,25 +294,7 @@ test_vxlan_only_from_known_hosts() {
 	assert_contains "$(ip netns exec fh1 nft list set inet berth vxlan_ports)" "4789"
 	assert_contains "$(ip netns exec fh1 nft list chain inet berth input)" \
 		"udp dport @vxlan_ports ip saddr . udp dport != @vxlan_peers4 drop"
-	# a machine of the underlay that is no host of the fabric speaks VXLAN to host 1's device: it sends
-	# frames for a's address to host 1's VTEP MAC, as a peer would
-	fab_rogue rogue 192.0.2.50
-	mac1=$(ip -n fh1 -j link show bfx1 | jq -r '.[0].address')
-	block1=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block')
-	ip -n rogue link add vx type vxlan id 1 dstport 4789 local 192.0.2.50 remote 192.0.2.11 dev eth0 nolearning
-	ip -n rogue link set vx up
-	ip -n rogue addr add 10.70.250.1/32 dev vx
-	ip -n rogue route add "$block1" dev vx
-	ip -n rogue neigh add "$a" lladdr "$mac1" dev vx nud permanent
-	rx0=$(fab_rx 1 bfx1)
-	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$a" >/dev/null 2>&1 || true
-	rx1=$(fab_rx 1 bfx1)
-	assert_eq "$rx1" "$rx0" "packets host 1's VXLAN device took from a machine that is no host"
-	# the same packets from an address in the set are decapsulated: the check above could have seen them
-	ip netns exec fh1 nft add element inet berth vxlan_peers4 '{ 192.0.2.50 . 4789 }'
-	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$a" >/dev/null 2>&1 || true
-	[ "$(fab_rx 1 bfx1)" -ge $((rx1 + 5)) ] || fail "a listed source's packets were not decapsulated"
-	ip netns exec fh1 nft delete element inet berth vxlan_peers4 '{ 192.0.2.50 . 4789 }'
+	rogue_vxlan_dropped 192.0.2.50 192.0.2.11 vxlan_peers4 "$a"
 	# the peer still gets through
 	assert_eq "$(seen_source b "$a" 8080)" "$b"
 }
@@ -642,7 +648,7 @@ fab_writes() {
 
 # Hosts on an IPv6 underlay (2001:db8::11-13): VXLAN over IPv6 carrying a dual-stack network.
 test_ipv6_underlay() {
-	local n vx mac1 mac2 block1 rx0 rx1 w
+	local n vx mac2 w
 	local -A v4 v6
 	FAB_UNDERLAY=ipv6 fab_up 3
 	assert_eq "$(fab_netctl 1 --json fabric | jq -r .underlay)" 2001:db8::11
@@ -699,22 +705,7 @@ test_ipv6_underlay() {
 		fail "FDB entry not restored: $(bridge -n fh1 fdb show dev bfx1)"
 	wait_for 5 request c2 "${v6[c1]}" 8080 500 >/dev/null || fail "traffic does not flow again"
 	# a machine of the underlay that is no host speaks VXLAN over IPv6 to host 1: dropped
-	fab_rogue rogue 2001:db8::50
-	mac1=$(jq -r '.[0].address' <<<"$vx")
-	block1=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block')
-	ip -n rogue link add vx type vxlan id 1 dstport 4789 local 2001:db8::50 remote 2001:db8::11 dev eth0 nolearning
-	ip -n rogue link set vx up
-	ip -n rogue addr add 10.70.250.1/32 dev vx
-	ip -n rogue route add "$block1" dev vx
-	ip -n rogue neigh add "${v4[c1]}" lladdr "$mac1" dev vx nud permanent
-	rx0=$(fab_rx 1 bfx1)
-	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "${v4[c1]}" >/dev/null 2>&1 || true
-	rx1=$(fab_rx 1 bfx1)
-	assert_eq "$rx1" "$rx0" "packets host 1's VXLAN device took from a machine that is no host"
-	ip netns exec fh1 nft add element inet berth vxlan_peers6 '{ 2001:db8::50 . 4789 }'
-	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "${v4[c1]}" >/dev/null 2>&1 || true
-	[ "$(fab_rx 1 bfx1)" -ge $((rx1 + 5)) ] || fail "a listed IPv6 source's packets were not decapsulated"
-	ip netns exec fh1 nft delete element inet berth vxlan_peers6 '{ 2001:db8::50 . 4789 }'
+	rogue_vxlan_dropped 2001:db8::50 2001:db8::11 vxlan_peers6 "${v4[c1]}"
 	# a host on an IPv4 underlay joins: skipped both ways (never half-programmed), and netctl fabric says so
 	FAB_UNDERLAY=ipv4 fab_host 4
 	fab_netd_start 4

@@ -232,8 +232,10 @@ static int get_uint(const json_t *j, const char *key, int64_t min, int64_t max, 
 
 int cfg_parse_fabric(const json_t *j, struct fabric_cfg **ret, struct berr *e)
 {
-	static const char *const keys[] = {"etcd",	"node",	    "underlay",	 "vxlan_port",	    "mode", "node_ttl",
-					   "block_ttl", "grace_ms", "resync_ms", "etcd_timeout_ms", NULL};
+	static const char *const keys[] = {"etcd",	 "node",      "underlay",	 "underlay_family",
+					   "vxlan_port", "mode",      "node_ttl",	 "block_ttl",
+					   "grace_ms",	 "resync_ms", "etcd_timeout_ms", NULL};
+	const char *fam;
 	struct fabric_cfg *c = *ret;
 	json_t *arr, *v;
 	size_t i;
@@ -278,6 +280,14 @@ int cfg_parse_fabric(const json_t *j, struct fabric_cfg **ret, struct berr *e)
 		return berr_set(e, -EINVAL, "config.fabric.node: invalid name '%s'", c->node);
 	if (c->mode && strcmp(c->mode, "vxlan") != 0 && strcmp(c->mode, "host-gw") != 0)
 		return berr_set(e, -EINVAL, "config.fabric.mode: '%s' is not vxlan or host-gw", c->mode);
+	r = bjson_get_str(j, "underlay_family", "config.fabric", &fam, e);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		if (strcmp(fam, "ipv4") != 0 && strcmp(fam, "ipv6") != 0)
+			return berr_set(e, -EINVAL, "config.fabric.underlay_family: '%s' is not ipv4 or ipv6", fam);
+		c->underlay_family = fam[3] == '4' ? 4 : 6;
+	}
 	if ((r = get_uint(j, "vxlan_port", 1, 65535, &c->vxlan_port, e)) < 0 ||
 	    (r = get_uint(j, "node_ttl", 2, 3600, &c->node_ttl_s, e)) < 0 ||
 	    (r = get_uint(j, "block_ttl", 2, 365 * 86400, &c->block_ttl_s, e)) < 0 ||

@@ -184,12 +184,13 @@ int eng_nft(struct eng *eng, struct nft_ctx **ret, struct berr *e)
 	return nft_ctx_get(eng, &eng->nft, OWNER_PREFIX, ret, e);
 }
 
-int eng_vxlan_sync(struct eng *eng, uint16_t port, bool on, const uint32_t *peers, size_t n, struct berr *e)
+int eng_vxlan_sync(struct eng *eng, uint16_t port, bool on, const uint32_t *peers, size_t n,
+		   const struct in6_addr *peers6, size_t n6, struct berr *e)
 {
 	struct nft_ctx *nft;
 	int r = nft_ctx_get(eng, &eng->nft_fabric, FABRIC_OWNER_PREFIX, &nft, e);
 
-	return r < 0 ? r : nft_vxlan_sync(nft, port, on, peers, n, e);
+	return r < 0 ? r : nft_vxlan_sync(nft, port, on, peers, n, peers6, n6, e);
 }
 
 int eng_vxlan_peer(struct eng *eng, uint16_t port, uint32_t peer, bool add, struct berr *e)
@@ -198,6 +199,14 @@ int eng_vxlan_peer(struct eng *eng, uint16_t port, uint32_t peer, bool add, stru
 	int r = nft_ctx_get(eng, &eng->nft_fabric, FABRIC_OWNER_PREFIX, &nft, e);
 
 	return r < 0 ? r : nft_vxlan_peer(nft, port, peer, add, e);
+}
+
+int eng_vxlan_peer6(struct eng *eng, uint16_t port, const struct in6_addr *peer, bool add, struct berr *e)
+{
+	struct nft_ctx *nft;
+	int r = nft_ctx_get(eng, &eng->nft_fabric, FABRIC_OWNER_PREFIX, &nft, e);
+
+	return r < 0 ? r : nft_vxlan_peer6(nft, port, peer, add, e);
 }
 
 void eng_nft_network(const struct eng_network *n, struct nft_network *ret)

@@ -276,13 +276,16 @@ int eng_reconcile(struct eng *eng, struct eng_reconcile_report *ret, struct berr
 
 /*
  * The fabric's VXLAN filter (netd/fabric/, docs/fabric.md): UDP to port
- * is accepted only from the underlay addresses in peers. The elements are
+ * is accepted only from the underlay addresses in peers (IPv4) and peers6
+ * (IPv6). The elements are
  * the store's fabric's own ("fabric <store>"), so the store's rebuilds
  * keep them. sync: exactly these (on false: none, the port unfiltered);
  * peer: one added or removed.
  */
-int eng_vxlan_sync(struct eng *eng, uint16_t port, bool on, const uint32_t *peers, size_t n, struct berr *e);
+int eng_vxlan_sync(struct eng *eng, uint16_t port, bool on, const uint32_t *peers, size_t n,
+		   const struct in6_addr *peers6, size_t n6, struct berr *e);
 int eng_vxlan_peer(struct eng *eng, uint16_t port, uint32_t peer, bool add, struct berr *e);
+int eng_vxlan_peer6(struct eng *eng, uint16_t port, const struct in6_addr *peer, bool add, struct berr *e);
 
 /* berth's route protocol number for the fabric's overlay routes (netd/fabric/kernel.h). */
 #define ENG_RTPROT_FABRIC 98

@@ -117,15 +117,19 @@ int nft_endpoint_del(struct nft_ctx *ctx, const struct nft_endpoint *ep, const s
 
 /*
  * The fabric's VXLAN filter: UDP to a port in vxlan_ports is accepted only
- * from an underlay address in vxlan_peers4 for that port (the input chain).
+ * from an underlay address in vxlan_peers4 (IPv4) or vxlan_peers6 (IPv6)
+ * for that port (the input chain).
  * sync makes this owner's elements for port exactly peers (on false: none,
  * and the port is no longer filtered); peer adds or removes one. Other
  * owners' elements are left alone.
  */
-int nft_vxlan_sync(struct nft_ctx *ctx, uint16_t port, bool on, const uint32_t *peers, size_t n, struct berr *e);
+int nft_vxlan_sync(struct nft_ctx *ctx, uint16_t port, bool on, const uint32_t *peers, size_t n,
+		   const struct in6_addr *peers6, size_t n6, struct berr *e);
 int nft_vxlan_peer(struct nft_ctx *ctx, uint16_t port, uint32_t peer, bool add, struct berr *e);
-/* The addresses in vxlan_peers4 for port, any owner's (tests, netctl). free(*ret). */
+int nft_vxlan_peer6(struct nft_ctx *ctx, uint16_t port, const struct in6_addr *peer, bool add, struct berr *e);
+/* The addresses in vxlan_peers4 (vxlan_peers6) for port, any owner's (tests, netctl). free(*ret). */
 int nft_vxlan_peers_list(struct nft_ctx *ctx, uint16_t port, uint32_t **ret, size_t *ret_n, struct berr *e);
+int nft_vxlan_peers6_list(struct nft_ctx *ctx, uint16_t port, struct in6_addr **ret, size_t *ret_n, struct berr *e);
 
 /* Read back what the table holds (reconcile, netctl, tests); no table holds nothing. Caller frees *ret. */
 int nft_ports_list(struct nft_ctx *ctx, struct nft_port **ret, size_t *ret_n, struct berr *e);

@@ -583,6 +583,14 @@ void nft_vxlan_peer_elem(uint32_t addr, uint16_t port, struct nft_elem *el)
 	el->key_len = 8;
 }
 
+void nft_vxlan_peer6_elem(const struct in6_addr *addr, uint16_t port, struct nft_elem *el)
+{
+	memset(el, 0, sizeof(*el));
+	memcpy(el->key, addr, 16);
+	put_be16(el->key + 16, port);
+	el->key_len = 20;
+}
+
 void nft_vxlan_port_elem(uint16_t port, struct nft_elem *el)
 {
 	memset(el, 0, sizeof(*el));
@@ -922,18 +930,27 @@ int nft_networks_list(struct nft_ctx *ctx, struct nft_network **ret, size_t *ret
 
 /* ------------------------------------------------------------------ the fabric's VXLAN filter */
 
+/* One family's set of VXLAN sources: the wanted elements (sorted by key, distinct) of one key length. */
+struct vxlan_set {
+	const char *name;
+	uint8_t key_len; /* 8: IPv4 . port, 20: IPv6 . port */
+	struct nft_elem *want;
+	size_t n_want;
+	struct nft_elem *add, *del; /* the batch's */
+	size_t n_add, n_del;
+};
+
 struct vxlan_args {
 	uint16_t port;
 	bool on;
-	const uint32_t *peers; /* sorted, distinct */
-	size_t n;
+	struct vxlan_set sets[2]; /* vxlan_peers4, vxlan_peers6 */
 };
 
-static int u32_cmp(const void *a, const void *b)
+static int vxlan_key_cmp(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	const struct nft_elem *x = a, *y = b;
 
-	return x < y ? -1 : x > y;
+	return memcmp(x->key, y->key, NFT_KEY_MAX);
 }
 
 static bool mine(const struct nft_ctx *ctx, const struct nft_elem *el)
@@ -941,93 +958,132 @@ static bool mine(const struct nft_ctx *ctx, const struct nft_elem *el)
 	return strcmp(el->owner, ctx->owner) == 0;
 }
 
+/* What goes into and out of one set for the port: this owner's elements that are not wanted, the wanted missing. */
+static int vxlan_set_diff(struct nft_batch *b, const struct vxlan_args *a, struct vxlan_set *vs, struct berr *e)
+{
+	_cleanup_free_ struct nft_elem *have = NULL;
+	size_t n_have = 0, n_present = 0;
+	struct nft_elem *present;
+	int r;
+
+	r = dump_or_empty(b->ctx, vs->name, &have, &n_have, e);
+	if (r < 0)
+		return r;
+	vs->add = calloc(vs->n_want + 1, sizeof(*vs->add));
+	if (!vs->add || nft_batch_own(b, vs->add) < 0)
+		return berr_oom(e);
+	vs->del = calloc(n_have + 1, sizeof(*vs->del));
+	if (!vs->del || nft_batch_own(b, vs->del) < 0)
+		return berr_oom(e);
+	/* have, compacted to the port's elements with the rest of each key zeroed, as the wanted ones are */
+	present = have;
+	for (size_t i = 0; i < n_have; i++) {
+		struct nft_elem el;
+
+		if (have[i].key_len != vs->key_len || get_be16(have[i].key + vs->key_len - 4) != a->port)
+			continue;
+		memset(&el, 0, sizeof(el));
+		memcpy(el.key, have[i].key, vs->key_len);
+		el.key_len = vs->key_len;
+		if (mine(b->ctx, &have[i]) &&
+		    (!a->on || !bsearch(&el, vs->want, vs->n_want, sizeof(*vs->want), vxlan_key_cmp))) {
+			vs->del[vs->n_del] = el;
+			vs->del[vs->n_del].tag = vs->n_del;
+			vs->n_del++;
+		}
+		present[n_present++] = el;
+	}
+	qsort(present, n_present, sizeof(*present), vxlan_key_cmp);
+	for (size_t i = 0; a->on && i < vs->n_want; i++) {
+		if (bsearch(&vs->want[i], present, n_present, sizeof(*present), vxlan_key_cmp))
+			continue;
+		vs->add[vs->n_add] = vs->want[i];
+		vs->add[vs->n_add].tag = vs->n_add;
+		vs->n_add++;
+	}
+	return 0;
+}
+
 static int build_vxlan_sync(struct nft_batch *b, const void *arg, struct berr *e)
 {
-	const struct vxlan_args *a = arg;
-	_cleanup_free_ struct nft_elem *have = NULL, *ports = NULL;
-	struct nft_elem *add, *del, port;
-	size_t n_have = 0, n_ports = 0, n_add = 0, n_del = 0;
-	_cleanup_free_ uint32_t *present = NULL;
-	size_t n_present = 0;
+	struct vxlan_args a = *(const struct vxlan_args *)arg;
+	_cleanup_free_ struct nft_elem *ports = NULL;
+	struct nft_elem port;
+	size_t n_ports = 0;
 	bool port_there = false, port_mine = false;
 	int r;
 
 	r = nft_batch_pin(b, e);
-	if (r == 0)
-		r = dump_or_empty(b->ctx, NFT_SET_VXLAN_PEERS4, &have, &n_have, e);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(a.sets); i++)
+		r = vxlan_set_diff(b, &a, &a.sets[i], e);
 	if (r == 0)
 		r = dump_or_empty(b->ctx, NFT_SET_VXLAN_PORTS, &ports, &n_ports, e);
 	if (r < 0)
 		return r;
-	add = calloc(a->n + 1, sizeof(*add));
-	if (!add || nft_batch_own(b, add) < 0)
-		return berr_oom(e);
-	del = calloc(n_have + 2, sizeof(*del));
-	if (!del || nft_batch_own(b, del) < 0)
-		return berr_oom(e);
-	present = calloc(n_have + 1, sizeof(*present));
-	if (!present)
-		return berr_oom(e);
-	for (size_t i = 0; i < n_have; i++) {
-		const struct nft_elem *el = &have[i];
-		uint32_t addr = get_be32(el->key);
-
-		if (el->key_len != 8 || get_be16(el->key + 4) != a->port)
-			continue;
-		present[n_present++] = addr;
-		if (mine(b->ctx, el) && (!a->on || !bsearch(&addr, a->peers, a->n, sizeof(*a->peers), u32_cmp))) {
-			nft_vxlan_peer_elem(addr, a->port, &del[n_del]);
-			del[n_del].tag = n_del;
-			n_del++;
-		}
-	}
-	qsort(present, n_present, sizeof(*present), u32_cmp);
-	for (size_t i = 0; a->on && i < a->n; i++) {
-		if (bsearch(&a->peers[i], present, n_present, sizeof(*present), u32_cmp))
-			continue;
-		nft_vxlan_peer_elem(a->peers[i], a->port, &add[n_add]);
-		add[n_add].tag = n_add;
-		n_add++;
-	}
 	for (size_t i = 0; i < n_ports; i++) {
-		if (ports[i].key_len == 2 && get_be16(ports[i].key) == a->port) {
+		if (ports[i].key_len == 2 && get_be16(ports[i].key) == a.port) {
 			port_there = true;
 			port_mine = mine(b->ctx, &ports[i]);
 		}
 	}
-	nft_vxlan_port_elem(a->port, &port);
+	nft_vxlan_port_elem(a.port, &port);
 	/* one atomic batch: the port is never filtered without its peers */
-	r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_VXLAN_PEERS4, add, n_add, NULL, NULL, e);
-	if (r == 0 && a->on && !port_there)
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(a.sets); i++)
+		r = nft_batch_elems(b, NFT_ELEMS_ADD, a.sets[i].name, a.sets[i].add, a.sets[i].n_add, NULL, NULL, e);
+	if (r == 0 && a.on && !port_there)
 		r = nft_batch_elems(b, NFT_ELEMS_ADD, NFT_SET_VXLAN_PORTS, &port, 1, NULL, NULL, e);
-	if (r == 0 && !a->on && port_there && port_mine)
+	if (r == 0 && !a.on && port_there && port_mine)
 		r = nft_batch_elems(b, NFT_ELEMS_DESTROY, NFT_SET_VXLAN_PORTS, &port, 1, NULL, NULL, e);
-	if (r == 0)
-		r = nft_batch_elems(b, NFT_ELEMS_DESTROY, NFT_SET_VXLAN_PEERS4, del, n_del, NULL, NULL, e);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(a.sets); i++)
+		r = nft_batch_elems(b, NFT_ELEMS_DESTROY, a.sets[i].name, a.sets[i].del, a.sets[i].n_del, NULL, NULL,
+				    e);
 	return r;
 }
 
-int nft_vxlan_sync(struct nft_ctx *ctx, uint16_t port, bool on, const uint32_t *peers, size_t n, struct berr *e)
+/* The wanted elements of one family, sorted and distinct (the unspecified address skipped). */
+static int vxlan_want(struct vxlan_set *vs, uint16_t port, const uint32_t *peers, const struct in6_addr *peers6,
+		      size_t n, struct berr *e)
 {
-	_cleanup_free_ uint32_t *sorted = NULL;
-	struct vxlan_args a = {.port = port, .on = on};
 	size_t k = 0;
+
+	vs->want = calloc(n + 1, sizeof(*vs->want));
+	if (!vs->want)
+		return berr_oom(e);
+	for (size_t i = 0; i < n; i++) {
+		if (peers6 ? baddr_zero6(&peers6[i]) : peers[i] == 0)
+			continue;
+		if (peers6)
+			nft_vxlan_peer6_elem(&peers6[i], port, &vs->want[k++]);
+		else
+			nft_vxlan_peer_elem(peers[i], port, &vs->want[k++]);
+	}
+	qsort(vs->want, k, sizeof(*vs->want), vxlan_key_cmp);
+	vs->n_want = 0;
+	for (size_t i = 0; i < k; i++)
+		if (vs->n_want == 0 || vxlan_key_cmp(&vs->want[vs->n_want - 1], &vs->want[i]) != 0)
+			vs->want[vs->n_want++] = vs->want[i];
+	return 0;
+}
+
+int nft_vxlan_sync(struct nft_ctx *ctx, uint16_t port, bool on, const uint32_t *peers, size_t n,
+		   const struct in6_addr *peers6, size_t n6, struct berr *e)
+{
+	struct vxlan_args a = {
+		.port = port,
+		.on = on,
+		.sets = {{.name = NFT_SET_VXLAN_PEERS4, .key_len = 8}, {.name = NFT_SET_VXLAN_PEERS6, .key_len = 20}},
+	};
 	int r;
 
 	if (port == 0)
 		return berr_set(e, -EINVAL, "VXLAN port 0");
-	sorted = calloc(n + 1, sizeof(*sorted));
-	if (!sorted)
-		return berr_oom(e);
-	if (n)
-		memcpy(sorted, peers, n * sizeof(*peers));
-	qsort(sorted, n, sizeof(*sorted), u32_cmp);
-	for (size_t i = 0; i < n; i++)
-		if (sorted[i] && (k == 0 || sorted[k - 1] != sorted[i]))
-			sorted[k++] = sorted[i];
-	a.peers = sorted;
-	a.n = k;
-	r = nft_transact(ctx, build_vxlan_sync, &a, NULL, e);
+	r = vxlan_want(&a.sets[0], port, peers, NULL, n, e);
+	if (r == 0)
+		r = vxlan_want(&a.sets[1], port, NULL, peers6, n6, e);
+	if (r == 0)
+		r = nft_transact(ctx, build_vxlan_sync, &a, NULL, e);
+	free(a.sets[0].want);
+	free(a.sets[1].want);
 	if (r < 0)
 		return berr_wrap(e, r, "the fabric's VXLAN sources (port %u)", port);
 	return 0;
@@ -1035,6 +1091,7 @@ int nft_vxlan_sync(struct nft_ctx *ctx, uint16_t port, bool on, const uint32_t *
 
 struct vxlan_peer_args {
 	struct nft_elem el;
+	const char *set;
 	bool add;
 };
 
@@ -1042,22 +1099,68 @@ static int build_vxlan_peer(struct nft_batch *b, const void *arg, struct berr *e
 {
 	const struct vxlan_peer_args *a = arg;
 
-	return nft_batch_elems(b, a->add ? NFT_ELEMS_ADD : NFT_ELEMS_DESTROY, NFT_SET_VXLAN_PEERS4, &a->el, 1, NULL,
-			       NULL, e);
+	return nft_batch_elems(b, a->add ? NFT_ELEMS_ADD : NFT_ELEMS_DESTROY, a->set, &a->el, 1, NULL, NULL, e);
+}
+
+static int vxlan_peer(struct nft_ctx *ctx, struct vxlan_peer_args *a, const char *addr, uint16_t port, struct berr *e)
+{
+	int r = nft_transact(ctx, build_vxlan_peer, a, NULL, e);
+
+	if (r < 0)
+		return berr_wrap(e, r, "%s VXLAN source %s (port %u)", a->add ? "allow" : "forget", addr, port);
+	return 0;
 }
 
 int nft_vxlan_peer(struct nft_ctx *ctx, uint16_t port, uint32_t peer, bool add, struct berr *e)
 {
-	struct vxlan_peer_args a = {.add = add};
+	struct vxlan_peer_args a = {.set = NFT_SET_VXLAN_PEERS4, .add = add};
 	char buf[INET_ADDRSTRLEN];
-	int r;
 
 	nft_vxlan_peer_elem(peer, port, &a.el);
-	r = nft_transact(ctx, build_vxlan_peer, &a, NULL, e);
+	return vxlan_peer(ctx, &a, baddr_fmt4(peer, buf), port, e);
+}
+
+int nft_vxlan_peer6(struct nft_ctx *ctx, uint16_t port, const struct in6_addr *peer, bool add, struct berr *e)
+{
+	struct vxlan_peer_args a = {.set = NFT_SET_VXLAN_PEERS6, .add = add};
+	char buf[INET6_ADDRSTRLEN];
+
+	nft_vxlan_peer6_elem(peer, port, &a.el);
+	return vxlan_peer(ctx, &a, baddr_fmt6(peer, buf), port, e);
+}
+
+static int in6_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct in6_addr));
+}
+
+int nft_vxlan_peers6_list(struct nft_ctx *ctx, uint16_t port, struct in6_addr **ret, size_t *ret_n, struct berr *e)
+{
+	_cleanup_free_ struct nft_elem *have = NULL;
+	_cleanup_free_ struct in6_addr *out = NULL;
+	size_t n = 0, k = 0;
+	int r;
+
+	r = dump_or_empty(ctx, NFT_SET_VXLAN_PEERS6, &have, &n, e);
 	if (r < 0)
-		return berr_wrap(e, r, "%s VXLAN source %s (port %u)", add ? "allow" : "forget", baddr_fmt4(peer, buf),
-				 port);
+		return r;
+	out = calloc(n + 1, sizeof(*out));
+	if (!out)
+		return berr_oom(e);
+	for (size_t i = 0; i < n; i++)
+		if (have[i].key_len == 20 && get_be16(have[i].key + 16) == port)
+			memcpy(&out[k++], have[i].key, 16);
+	qsort(out, k, sizeof(*out), in6_cmp);
+	*ret = TAKE_PTR(out);
+	*ret_n = k;
 	return 0;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 int nft_vxlan_peers_list(struct nft_ctx *ctx, uint16_t port, uint32_t **ret, size_t *ret_n, struct berr *e)

@@ -43,6 +43,7 @@ struct mnl_socket;
 #define NFT_SET_FABRIC4 "fabric4"	    /* ipv4_addr interval . ifname: a host-gw fabric subnet, its bridge */
 #define NFT_SET_VXLAN_PORTS "vxlan_ports"   /* inet_service: UDP ports the fabric's VXLAN devices listen on */
 #define NFT_SET_VXLAN_PEERS4 "vxlan_peers4" /* ipv4_addr . inet_service: known hosts' underlay, per port */
+#define NFT_SET_VXLAN_PEERS6 "vxlan_peers6" /* ipv6_addr . inet_service: the same, IPv6 underlay */
 /* ... and of table bridge berth: the anti-spoofing check of the endpoints' veths. */
 #define NFT_SET_EP_IFACES "ep_ifaces" /* ifname: every endpoint's host-side veth */
 #define NFT_SET_EP_ADDRS4 "ep_addrs4" /* ifname . ipv4_addr: the address each may send from */
@@ -278,6 +279,7 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 int nft_port_msgs(struct nft_batch *b, const struct nft_port *ports, size_t n, enum nft_elem_op op, struct berr *e);
 int nft_endpoint_msgs(struct nft_batch *b, const struct nft_endpoint *eps, size_t n, enum nft_elem_op op,
 		      struct berr *e);
-/* Elements of vxlan_peers4 and vxlan_ports. */
+/* Elements of vxlan_peers4, vxlan_peers6 and vxlan_ports. */
 void nft_vxlan_peer_elem(uint32_t addr, uint16_t port, struct nft_elem *el);
+void nft_vxlan_peer6_elem(const struct in6_addr *addr, uint16_t port, struct nft_elem *el);
 void nft_vxlan_port_elem(uint16_t port, struct nft_elem *el);

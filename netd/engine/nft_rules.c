@@ -62,6 +62,7 @@ static const struct nft_setdef inet_sets[] = {
 	 BO_NONE, BO_NONE},
 	{NFT_SET_VXLAN_PORTS, 0, DT_INET_SERVICE, 2, 0, 0, BO_BIG, BO_NONE},
 	{NFT_SET_VXLAN_PEERS4, 0, DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, 0, 0, BO_NONE, BO_NONE},
+	{NFT_SET_VXLAN_PEERS6, 0, DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20, 0, 0, BO_NONE, BO_NONE},
 };
 
 /* Table bridge berth. Concatenated keys: each field padded to 4 bytes (ifname 16, address 4, MAC 6 + 2). */
@@ -196,7 +197,7 @@ const struct nft_family nft_families[2] = {
 	 .ethertype = ETH_P_IPV6, .nd_ethertype = ETH_P_IPV6, .nd_icmp6_type = 136,
 	 .nd_base = NFT_PAYLOAD_TRANSPORT_HEADER, .nd_off = 8,
 	 .nets = NFT_SET_NETS6, .masq = NFT_SET_MASQ6, .masq_br = NFT_SET_MASQ6_BR, .pub_any = NFT_MAP_PUB_ANY6,
-	 .pub_ip = NFT_MAP_PUB_IP6, .ep_addrs = NFT_SET_EP_ADDRS6, .vxlan_peers = NULL},
+	 .pub_ip = NFT_MAP_PUB_IP6, .ep_addrs = NFT_SET_EP_ADDRS6, .vxlan_peers = NFT_SET_VXLAN_PEERS6},
 };
 /* clang-format on */
 #define V4 (&nft_families[NFT_IPV4])
@@ -300,7 +301,9 @@ struct nft_ruledef {
 
 /*
  * The fabric's VXLAN: UDP to one of its ports from an address that is not
- * a known host's underlay is dropped before the VXLAN socket sees it.
+ * a known host's underlay is dropped before the VXLAN socket sees it:
+ * vxlan_peers4 for an IPv4 underlay, vxlan_peers6 (the source's 16 bytes,
+ * then the port) for an IPv6 one.
  */
 static void rule_vxlan_peers(struct rb *x, const struct nft_family *f)
 {
@@ -574,7 +577,7 @@ static const struct nft_ruledef forward_rules[] = {
 	{rule_established, NULL}, {rule_dnat_accept, NULL}, {rule_isolation, NULL},
 	{rule_fabric_accept, V4}, {rule_masq_closed, V4},   {rule_masq_closed, V6},
 };
-static const struct nft_ruledef input_rules[] = {{rule_vxlan_peers, V4}};
+static const struct nft_ruledef input_rules[] = {{rule_vxlan_peers, V4}, {rule_vxlan_peers, V6}};
 static const struct nft_ruledef antispoof_rules[] = {
 	{rule_ep_mac, NULL}, {rule_ep_saddr, V4}, {rule_ep_nd, V4}, {rule_ep_saddr, V6}, {rule_ep_nd, V6},
 };
@@ -598,7 +601,8 @@ static const struct nft_chaindef inet_chains[] = {
 	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, RULES_FROM(prerouting_rules, 1), {2, 3}},
 	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, RULES(postrouting_rules), {3, 4}},
 	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, RULES(forward_rules), {6, 7, 8}},
-	{"input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER, RULES(input_rules), {0}},
+	/* input 1: the fabric's VXLAN sources over an IPv4 underlay only */
+	{"input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER, RULES(input_rules), {1}},
 };
 
 const struct nft_tabledef nft_tables[NFT_N_TABLES] = {

@@ -37,12 +37,33 @@ static void drop_block(struct fabric *f, struct f_block *b)
 	f->blocks[i] = f->blocks[--f->n_blocks];
 }
 
+/*
+ * A peer whose underlay is of the other family cannot be reached: VXLAN
+ * carries one family between two hosts (and the kernel refuses an FDB
+ * entry of the other family). It is skipped, never half-programmed, and
+ * netctl fabric says so. Warned once a block.
+ */
+static bool block_family_ok(struct fabric *f, struct f_block *b)
+{
+	char a[INET6_ADDRSTRLEN];
+	bool ok = b->val.underlay.is6 == f->ul.addr.is6;
+
+	if (!ok && !b->skipped)
+		log_warn("fabric: host %s (network %s): its underlay %s is %s, this host's is %s: skipped", b->val.node,
+			 b->net, fabric_ul_fmt(&b->val.underlay, a), fabric_ul_family(&b->val.underlay),
+			 fabric_ul_family(&f->ul.addr));
+	if (b->skipped != !ok)
+		f->status_dirty = true;
+	b->skipped = !ok;
+	return ok;
+}
+
 /* The peer's entries are wanted: its node is alive, or went less than the grace period ago. */
-static bool block_wanted(struct fabric *f, const struct f_block *b, long long now)
+static bool block_wanted(struct fabric *f, struct f_block *b, long long now)
 {
 	struct f_node *n;
 
-	if (strcmp(b->val.node, f->cfg.node) == 0)
+	if (strcmp(b->val.node, f->cfg.node) == 0 || !block_family_ok(f, b))
 		return false;
 	n = ag_node(f, b->val.node, false);
 	if (!n)
@@ -133,13 +154,13 @@ static bool fdb_shared(struct fabric *f, const struct f_block *b)
 }
 
 /* Another programmed block of a VXLAN network than skip comes from this underlay address. */
-static bool vxlan_source_used(struct fabric *f, uint32_t underlay, const struct f_block *skip)
+static bool vxlan_source_used(struct fabric *f, const struct fabric_ul *underlay, const struct f_block *skip)
 {
 	for (size_t i = 0; i < f->n_blocks; i++) {
 		const struct f_block *b = &f->blocks[i];
 		const struct f_net *n;
 
-		if (b == skip || !b->programmed || b->val.underlay != underlay)
+		if (b == skip || !b->programmed || !fabric_ul_eq(&b->val.underlay, underlay))
 			continue;
 		n = ag_net(f, b->net);
 		if (n && n->def.mode == FABRIC_VXLAN)
@@ -155,11 +176,12 @@ static bool vxlan_source_used(struct fabric *f, uint32_t underlay, const struct 
 static void vxlan_sources_sync(struct fabric *f)
 {
 	_cleanup_free_ uint32_t *peers = calloc(f->n_blocks + 1, sizeof(*peers));
+	_cleanup_free_ struct in6_addr *peers6 = calloc(f->n_blocks + 1, sizeof(*peers6));
 	struct berr e = BERR_INIT;
 	bool on = false;
-	size_t k = 0;
+	size_t k = 0, k6 = 0;
 
-	if (!peers) {
+	if (!peers || !peers6) {
 		log_warn("fabric: VXLAN sources: out of memory");
 		return;
 	}
@@ -169,23 +191,31 @@ static void vxlan_sources_sync(struct fabric *f)
 		const struct f_block *b = &f->blocks[i];
 		const struct f_net *n = ag_net(f, b->net);
 
-		if (b->programmed && n && n->def.mode == FABRIC_VXLAN)
-			peers[k++] = b->val.underlay;
+		if (!b->programmed || !n || n->def.mode != FABRIC_VXLAN)
+			continue;
+		if (b->val.underlay.is6)
+			peers6[k6++] = b->val.underlay.v6;
+		else
+			peers[k++] = b->val.underlay.v4;
 	}
-	if (eng_vxlan_sync(f->eng, (uint16_t)f->cfg.vxlan_port, on, peers, k, &e) < 0) {
+	if (eng_vxlan_sync(f->eng, (uint16_t)f->cfg.vxlan_port, on, peers, k, peers6, k6, &e) < 0) {
 		log_warn("fabric: %s", berr_message(&e));
 		set_error(f, &e);
 	}
 }
 
 /* One VXLAN source more or less (after an event); removed only when no other block comes from it. */
-static void vxlan_source(struct fabric *f, const struct f_block *b, uint32_t underlay, bool add)
+static void vxlan_source(struct fabric *f, const struct f_block *b, const struct fabric_ul *underlay, bool add)
 {
+	uint16_t port = (uint16_t)f->cfg.vxlan_port;
 	struct berr e = BERR_INIT;
+	int r;
 
 	if (!add && vxlan_source_used(f, underlay, b))
 		return;
-	if (eng_vxlan_peer(f->eng, (uint16_t)f->cfg.vxlan_port, underlay, add, &e) < 0) {
+	r = underlay->is6 ? eng_vxlan_peer6(f->eng, port, &underlay->v6, add, &e)
+			  : eng_vxlan_peer(f->eng, port, underlay->v4, add, &e);
+	if (r < 0) {
 		log_warn("fabric: %s", berr_message(&e));
 		set_error(f, &e);
 	}
@@ -200,14 +230,14 @@ static void program_block(struct fabric *f, struct f_block *b, bool add)
 	struct fk_peer p;
 	int r;
 
-	if (!n || !n->local_ok)
+	if (!n || !n->local_ok || (add && !block_family_ok(f, b)))
 		return;
 	net_target(f, n, &t);
 	block_peer(b, &p);
 	p.fdb_shared = !add && fdb_shared(f, b);
 	/* a new peer's VXLAN is let in before anything is routed to it (its answers come that way) */
 	if (add && n->def.mode == FABRIC_VXLAN)
-		vxlan_source(f, b, b->val.underlay, true);
+		vxlan_source(f, b, &b->val.underlay, true);
 	r = add ? fk_peer_add(f->nl, &t, &p, &e) : fk_peer_del(f->nl, &t, &p, &e);
 	if (r < 0) {
 		log_warn("fabric: network %s: %s", n->def.name, berr_message(&e));
@@ -215,7 +245,7 @@ static void program_block(struct fabric *f, struct f_block *b, bool add)
 		return;
 	}
 	if (!add && n->def.mode == FABRIC_VXLAN)
-		vxlan_source(f, b, b->val.underlay, false);
+		vxlan_source(f, b, &b->val.underlay, false);
 	b->programmed = add;
 }
 
@@ -266,7 +296,7 @@ static int sync_net(struct fabric *f, struct f_net *n, struct berr *e)
 
 static int node_register(struct fabric *f, struct berr *e)
 {
-	struct fabric_node node = {.underlay = f->ul.addr, .started = f->started};
+	struct fabric_node node = {.started = f->started};
 	_cleanup_free_ char *val = NULL;
 	char key[FABRIC_KEY_MAX];
 	int r;
@@ -287,6 +317,7 @@ static int node_register(struct fabric *f, struct berr *e)
 		f->state_dirty = true;
 	}
 	snprintf(node.node, sizeof(node.node), "%s", f->cfg.node);
+	node.underlay = f->ul.addr;
 	val = fabric_node_to_json(&node);
 	if (!val || fabric_key_node(key, sizeof(key), f->cfg.node) < 0)
 		return berr_oom(e);
@@ -334,7 +365,7 @@ static void own_block_value(struct fabric *f, const struct f_net *n, struct fabr
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->node, sizeof(ret->node), "%s", f->cfg.node);
 	ret->underlay = f->ul.addr;
-	fk_vtep_mac(n->def.vni, f->ul.addr, ret->vtep_mac);
+	fk_vtep_mac(n->def.vni, &f->ul.addr, ret->vtep_mac);
 }
 
 /*
@@ -448,7 +479,7 @@ static int own_block_ensure_family(struct fabric *f, struct f_net *n, bool is6, 
 		own_block_value(f, n, &want);
 		mine = b->block;
 		/* on another lease (an earlier life) or with an old underlay: put it again as it is now */
-		if (b->lease != f->block_lease || b->val.underlay != want.underlay ||
+		if (b->lease != f->block_lease || !fabric_ul_eq(&b->val.underlay, &want.underlay) ||
 		    memcmp(b->val.vtep_mac, want.vtep_mac, 6) != 0) {
 			r = claim(f, n, &mine, e);
 			if (r < 0)
@@ -930,7 +961,8 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 	}
 	case FK_BLOCK: {
 		struct f_block *b = find_block(f, k.name, &k.block);
-		uint32_t old;
+		struct fabric_ul old = {0};
+		struct fabric_block oldval = {.node = ""};
 
 		if (ev->deleted) {
 			if (!b)
@@ -947,18 +979,29 @@ static int on_event(void *arg, const struct etcd_event *ev, int64_t rev)
 			drop_block(f, b);
 			return 0;
 		}
-		old = b && b->programmed ? b->val.underlay : 0;
+		if (b && b->programmed) {
+			old = b->val.underlay;
+			oldval = b->val;
+		}
 		if (apply_kv(f, &ev->kv, now) < 0)
 			return -ENOMEM;
 		b = find_block(f, k.name, &k.block);
-		if (b && block_wanted(f, b, now))
+		if (b && block_wanted(f, b, now)) {
 			program_block(f, b, true);
+		} else if (b && b->programmed) {
+			/* no longer wanted (its underlay is now of the other family): its entries go, as they were */
+			struct fabric_block cur = b->val;
+
+			b->val = oldval;
+			program_block(f, b, false);
+			b->val = cur;
+		}
 		/* the host came back with another underlay address: the old one is no source any more */
-		if (b && old && old != b->val.underlay) {
+		if (b && !fabric_ul_none(&old) && !fabric_ul_eq(&old, &b->val.underlay)) {
 			struct f_net *n = ag_net(f, b->net);
 
 			if (n && n->def.mode == FABRIC_VXLAN)
-				vxlan_source(f, NULL, old, false);
+				vxlan_source(f, NULL, &old, false);
 		}
 		return 0;
 	}
@@ -1102,7 +1145,11 @@ static void *agent_main(void *arg)
 
 		if (!f->have_ul) {
 			berr_clear(&e);
-			if (fk_underlay_find(f->nl, f->cfg.underlay, &f->ul, &e) == 0) {
+			int family = f->cfg.underlay_family == 6   ? AF_INET6
+				     : f->cfg.underlay_family == 4 ? AF_INET
+								   : AF_UNSPEC;
+
+			if (fk_underlay_find(f->nl, f->cfg.underlay, family, &f->ul, &e) == 0) {
 				f->have_ul = true;
 			} else if (strcmp(f->last_err, berr_message(&e)) != 0) {
 				log_error("fabric: %s", berr_message(&e));

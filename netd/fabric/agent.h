@@ -16,7 +16,7 @@
 
 struct f_node {
 	char name[FABRIC_NAME_MAX + 1];
-	uint32_t underlay;
+	struct fabric_ul underlay;
 	int64_t started;
 	bool alive;
 	bool expired;	   /* gone longer than the grace period: its entries are removed */
@@ -31,6 +31,7 @@ struct f_block {
 	struct fabric_block val;
 	int64_t lease;
 	bool programmed;
+	bool skipped; /* its underlay is of the other family than this host's: never programmed */
 	bool mark;
 };
 

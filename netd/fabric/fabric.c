@@ -91,6 +91,10 @@ int fabric_start(const struct fabric_cfg *cfg, const char *state_dir, int lock_t
 		return berr_set(e, -EINVAL, "fabric: no etcd endpoint");
 	if (!cfg->underlay || !cfg->underlay[0])
 		return berr_set(e, -EINVAL, "fabric: give the underlay (an address or an interface)");
+	if (cfg->underlay_family && baddr_family(cfg->underlay) &&
+	    baddr_family(cfg->underlay) != (cfg->underlay_family == 6 ? AF_INET6 : AF_INET))
+		return berr_set(e, -EINVAL, "fabric: underlay %s is no IPv%u address (underlay_family)", cfg->underlay,
+				cfg->underlay_family);
 	if (cfg->mode && fabric_mode_parse(cfg->mode, &mode) < 0)
 		return berr_set(e, -EINVAL, "fabric: mode '%s' is not vxlan or host-gw", cfg->mode);
 	f = calloc(1, sizeof(*f));

@@ -36,6 +36,8 @@ struct fabric_cfg {
 	size_t n_etcd;
 	char *node;	/* this host's name (default: the hostname) */
 	char *underlay; /* address or interface name */
+	/* which address of an interface named by underlay: 0 its IPv4 one if it has one, else IPv6; 4; 6 */
+	unsigned underlay_family;
 	unsigned vxlan_port;
 	char *mode; /* default mode of new networks: "vxlan" or "host-gw" */
 	unsigned node_ttl_s, block_ttl_s;

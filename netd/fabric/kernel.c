@@ -23,9 +23,10 @@
 /* ------------------------------------------------------------------ underlay */
 
 struct find_addr {
-	uint32_t want; /* by address */
-	int ifindex;   /* by link: its first address */
-	uint32_t found;
+	struct fabric_ul want; /* by address (want_set) */
+	bool want_set;
+	int ifindex; /* by link: its first address of the family */
+	struct fabric_ul found;
 	int found_ifindex;
 };
 
@@ -36,8 +37,25 @@ static int find_addr_cb(int ifindex, uint32_t ip, uint8_t prefix, void *arg)
 	(void)prefix;
 	if (f->found_ifindex)
 		return 0;
-	if ((f->want && ip == f->want) || (!f->want && ifindex == f->ifindex)) {
-		f->found = ip;
+	if ((f->want_set && ip == f->want.v4) || (!f->want_set && ifindex == f->ifindex)) {
+		f->found = fabric_ul4(ip);
+		f->found_ifindex = ifindex;
+	}
+	return 0;
+}
+
+static int find_addr6_cb(int ifindex, const struct in6_addr *ip, uint8_t prefix, void *arg)
+{
+	struct find_addr *f = arg;
+
+	(void)prefix;
+	if (f->found_ifindex)
+		return 0;
+	/* an interface's underlay is a global address: fe80::/10 is the link's own */
+	if ((f->want_set && baddr_eq6(ip, &f->want.v6)) ||
+	    (!f->want_set && ifindex == f->ifindex && !IN6_IS_ADDR_LINKLOCAL(ip))) {
+		f->found.is6 = true;
+		f->found.v6 = *ip;
 		f->found_ifindex = ifindex;
 	}
 	return 0;
@@ -57,15 +75,15 @@ static int find_link_cb(const struct link_info *li, void *arg)
 	return 0;
 }
 
-int fk_underlay_find(struct nlsock *ns, const char *spec, struct fk_underlay *ret, struct berr *e)
+int fk_underlay_find(struct nlsock *ns, const char *spec, int family, struct fk_underlay *ret, struct berr *e)
 {
 	struct find_addr fa = {0};
 	struct find_link fl = {0};
-	uint32_t ip;
 	int r;
 
-	if (baddr_parse4(spec, &ip, NULL) == 0) {
-		fa.want = ip;
+	if (fabric_ul_parse(spec, &fa.want, NULL) == 0) {
+		fa.want_set = true;
+		family = fa.want.is6 ? AF_INET6 : AF_INET;
 	} else {
 		struct link_info li;
 
@@ -74,12 +92,17 @@ int fk_underlay_find(struct nlsock *ns, const char *spec, struct fk_underlay *re
 			return berr_wrap(e, r, "underlay");
 		fa.ifindex = li.ifindex;
 	}
-	r = ifaddr_dump4(ns, 0, find_addr_cb, &fa, e);
+	r = family == AF_INET6 ? 0 : ifaddr_dump4(ns, 0, find_addr_cb, &fa, e);
+	if (r == 0 && !fa.found_ifindex && family != AF_INET)
+		r = ifaddr_dump6(ns, 0, find_addr6_cb, &fa, e);
 	if (r < 0)
 		return r;
 	if (!fa.found_ifindex)
 		return berr_set(e, -EADDRNOTAVAIL, "underlay %s: %s", spec,
-				fa.want ? "no interface has this address" : "the interface has no IPv4 address");
+				fa.want_set	     ? "no interface has this address"
+				: family == AF_INET  ? "the interface has no IPv4 address"
+				: family == AF_INET6 ? "the interface has no global IPv6 address"
+						     : "the interface has no IPv4 address and no global IPv6 address");
 	fl.ifindex = fa.found_ifindex;
 	r = link_dump(ns, find_link_cb, &fl, e);
 	if (r < 0)
@@ -95,15 +118,23 @@ int fk_underlay_find(struct nlsock *ns, const char *spec, struct fk_underlay *re
 
 /* ------------------------------------------------------------------ VXLAN device */
 
-void fk_vtep_mac(uint32_t vni, uint32_t underlay, uint8_t mac[6])
+void fk_vtep_mac(uint32_t vni, const struct fabric_ul *underlay, uint8_t mac[6])
 {
-	/* locally administered, unicast */
-	mac[0] = 0x0e;
+	uint32_t v = underlay->v4;
+
+	if (underlay->is6) {
+		/* 16 bytes into 4: FNV-1a, fixed forever (the MAC is in etcd's block records) */
+		v = 2166136261u;
+		for (size_t i = 0; i < 16; i++)
+			v = (v ^ underlay->v6.s6_addr[i]) * 16777619u;
+	}
+	/* locally administered, unicast; the first byte tells the families apart */
+	mac[0] = underlay->is6 ? 0x1e : 0x0e;
 	mac[1] = (uint8_t)vni;
-	mac[2] = (uint8_t)(underlay >> 24);
-	mac[3] = (uint8_t)(underlay >> 16);
-	mac[4] = (uint8_t)(underlay >> 8);
-	mac[5] = (uint8_t)underlay;
+	mac[2] = (uint8_t)(v >> 24);
+	mac[3] = (uint8_t)(v >> 16);
+	mac[4] = (uint8_t)(v >> 8);
+	mac[5] = (uint8_t)v;
 }
 
 struct vx_info {
@@ -111,7 +142,8 @@ struct vx_info {
 	int ifindex;
 	unsigned flags, mtu;
 	uint8_t mac[6];
-	uint32_t vni, local, link;
+	uint32_t vni, link;
+	struct fabric_ul local;
 	uint16_t port; /* host order */
 	uint8_t learning;
 };
@@ -141,8 +173,16 @@ static int vx_parse(struct nl_msg *msg, void *arg)
 		return NL_OK;
 	if (data[IFLA_VXLAN_ID])
 		v->vni = nla_get_u32(data[IFLA_VXLAN_ID]);
-	if (data[IFLA_VXLAN_LOCAL] && nla_len(data[IFLA_VXLAN_LOCAL]) == 4)
-		v->local = ntohl(*(uint32_t *)nla_data(data[IFLA_VXLAN_LOCAL]));
+	if (data[IFLA_VXLAN_LOCAL] && nla_len(data[IFLA_VXLAN_LOCAL]) == 4) {
+		uint32_t be;
+
+		memcpy(&be, nla_data(data[IFLA_VXLAN_LOCAL]), 4);
+		v->local = fabric_ul4(ntohl(be));
+	}
+	if (data[IFLA_VXLAN_LOCAL6] && nla_len(data[IFLA_VXLAN_LOCAL6]) == 16) {
+		v->local.is6 = true;
+		memcpy(&v->local.v6, nla_data(data[IFLA_VXLAN_LOCAL6]), 16);
+	}
 	if (data[IFLA_VXLAN_LINK])
 		v->link = nla_get_u32(data[IFLA_VXLAN_LINK]);
 	if (data[IFLA_VXLAN_PORT] && nla_len(data[IFLA_VXLAN_PORT]) == 2)
@@ -175,7 +215,7 @@ static int vx_create(struct nlsock *ns, const struct fk_vxlan *v, struct berr *e
 {
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
 	_cleanup_nlmsg_ struct nl_msg *msg = nlsock_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
-	uint32_t local = htonl(v->local);
+	uint32_t local = htonl(v->local.v4);
 	uint16_t port = htons(v->port);
 	struct nlattr *info, *data;
 	int r;
@@ -183,7 +223,9 @@ static int vx_create(struct nlsock *ns, const struct fk_vxlan *v, struct berr *e
 	if (!msg || nla_put_string(msg, IFLA_IFNAME, v->name) < 0 || nla_put_u32(msg, IFLA_MTU, v->mtu) < 0 ||
 	    nla_put(msg, IFLA_ADDRESS, 6, v->mac) < 0 || !(info = nla_nest_start(msg, IFLA_LINKINFO)) ||
 	    nla_put_string(msg, IFLA_INFO_KIND, "vxlan") < 0 || !(data = nla_nest_start(msg, IFLA_INFO_DATA)) ||
-	    nla_put_u32(msg, IFLA_VXLAN_ID, v->vni) < 0 || nla_put(msg, IFLA_VXLAN_LOCAL, 4, &local) < 0 ||
+	    nla_put_u32(msg, IFLA_VXLAN_ID, v->vni) < 0 ||
+	    (v->local.is6 ? nla_put(msg, IFLA_VXLAN_LOCAL6, 16, &v->local.v6)
+			  : nla_put(msg, IFLA_VXLAN_LOCAL, 4, &local)) < 0 ||
 	    nla_put_u32(msg, IFLA_VXLAN_LINK, (uint32_t)v->link) < 0 ||
 	    /* a be16 of our own: libnl 3.7 puts the port as a u32 */
 	    nla_put(msg, IFLA_VXLAN_PORT, 2, &port) < 0 ||
@@ -246,7 +288,7 @@ int fk_vxlan_ensure(struct nlsock *ns, const struct fk_vxlan *v, int *ret_ifinde
 	r = vx_get(ns, v->name, &cur, e);
 	if (r < 0)
 		return r;
-	if (cur.found && (!cur.is_vxlan || cur.vni != v->vni || cur.local != v->local ||
+	if (cur.found && (!cur.is_vxlan || cur.vni != v->vni || !fabric_ul_eq(&cur.local, &v->local) ||
 			  cur.link != (uint32_t)v->link || cur.port != v->port || cur.learning)) {
 		/* another device by that name, or ours with other parameters: start over */
 		r = link_delete(ns, v->name, e);
@@ -332,6 +374,11 @@ static struct k_ip ip_of6(const struct in6_addr *ip)
 	return k;
 }
 
+static struct k_ip ip_of_ul(const struct fabric_ul *ul)
+{
+	return ul->is6 ? ip_of6(&ul->v6) : ip_of4(ul->v4);
+}
+
 static bool ip_eq(const struct k_ip *x, const struct k_ip *y)
 {
 	return x->family == y->family && memcmp(x->a, y->a, x->len) == 0;
@@ -353,7 +400,20 @@ static struct k_ip peer_gw(const struct fk_target *t, const struct fk_peer *p)
 {
 	uint8_t prefix;
 
-	return t->hostgw ? ip_of4(p->underlay) : peer_dst(p, &prefix);
+	return t->hostgw ? ip_of_ul(&p->underlay) : peer_dst(p, &prefix);
+}
+
+/* The gateway: RTA_GATEWAY of the route's family, or RTA_VIA for another (an IPv4 route via inet6: Linux 5.2+). */
+static int put_gateway(struct nl_msg *msg, const struct k_ip *dst, const struct k_ip *gw)
+{
+	__kernel_sa_family_t family = gw->family;
+	uint8_t v[sizeof(struct rtvia) + 16];
+
+	if (gw->family == dst->family)
+		return nla_put(msg, RTA_GATEWAY, gw->len, gw->a);
+	memcpy(v, &family, sizeof(family));
+	memcpy(v + sizeof(struct rtvia), gw->a, gw->len);
+	return nla_put(msg, RTA_VIA, (int)(sizeof(struct rtvia) + gw->len), v);
 }
 
 static int route_msg(struct nlsock *ns, bool add, const struct fk_target *t, const struct k_ip *dst, uint8_t prefix,
@@ -373,8 +433,7 @@ static int route_msg(struct nlsock *ns, bool add, const struct fk_target *t, con
 	char a[INET6_ADDRSTRLEN];
 	int r;
 
-	if (!msg || nla_put(msg, RTA_DST, dst->len, dst->a) < 0 ||
-	    (add && nla_put(msg, RTA_GATEWAY, gw->len, gw->a) < 0) ||
+	if (!msg || nla_put(msg, RTA_DST, dst->len, dst->a) < 0 || (add && put_gateway(msg, dst, gw) < 0) ||
 	    nla_put_u32(msg, RTA_OIF, (uint32_t)t->ifindex) < 0)
 		return berr_oom(e);
 	r = nlsock_sync(ns, TAKE_PTR(msg));
@@ -424,7 +483,7 @@ static int neigh_msg(struct nlsock *ns, bool add, bool fdb, int ifindex, const s
 
 int fk_peer_add(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *p, struct berr *e)
 {
-	struct k_ip ul = ip_of4(p->underlay), gw = peer_gw(t, p), dst;
+	struct k_ip ul = ip_of_ul(&p->underlay), gw = peer_gw(t, p), dst;
 	uint8_t prefix;
 	int r = 0;
 
@@ -442,7 +501,7 @@ int fk_peer_add(struct nlsock *ns, const struct fk_target *t, const struct fk_pe
 
 int fk_peer_del(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *p, struct berr *e)
 {
-	struct k_ip ul = ip_of4(p->underlay), dst;
+	struct k_ip ul = ip_of_ul(&p->underlay), dst;
 	uint8_t prefix;
 	int r;
 
@@ -534,6 +593,20 @@ static int route_cb(struct nl_msg *msg, void *arg)
 	attr_ip(tb[RTA_DST], rtm->rtm_family, &kr.dst);
 	kr.prefix = rtm->rtm_dst_len;
 	attr_ip(tb[RTA_GATEWAY], rtm->rtm_family, &kr.gw);
+	if (tb[RTA_VIA] && nla_len(tb[RTA_VIA]) >= (int)sizeof(struct rtvia)) {
+		const uint8_t *via = nla_data(tb[RTA_VIA]);
+		__kernel_sa_family_t family;
+		uint8_t len;
+
+		memcpy(&family, via, sizeof(family));
+		len = family == AF_INET6 ? 16 : 4;
+		if ((family == AF_INET || family == AF_INET6) &&
+		    nla_len(tb[RTA_VIA]) == (int)(sizeof(struct rtvia) + len)) {
+			kr.gw.family = (uint8_t)family;
+			kr.gw.len = len;
+			memcpy(kr.gw.a, via + sizeof(struct rtvia), len);
+		}
+	}
 	if (!in_scope(d->t, &kr.dst, kr.prefix))
 		return NL_OK;
 	if (BARRAY_RESERVE(d->routes, d->cap_routes, d->n_routes + 1) < 0) {
@@ -563,8 +636,11 @@ static int neigh_cb(struct nl_msg *msg, void *arg)
 	if (!tb[NDA_LLADDR] || nla_len(tb[NDA_LLADDR]) != 6)
 		return NL_OK;
 	memcpy(kn.mac, nla_data(tb[NDA_LLADDR]), 6);
-	/* an FDB entry's destination is the IPv4 underlay */
-	attr_ip(tb[NDA_DST], fdb ? AF_INET : ndm->ndm_family, &kn.ip);
+	/* an FDB entry's destination is the underlay, of either family (its length tells) */
+	if (fdb)
+		attr_ip(tb[NDA_DST], tb[NDA_DST] && nla_len(tb[NDA_DST]) == 16 ? AF_INET6 : AF_INET, &kn.ip);
+	else
+		attr_ip(tb[NDA_DST], ndm->ndm_family, &kn.ip);
 	if (fdb) {
 		if (BARRAY_RESERVE(d->fdbs, d->cap_fdbs, d->n_fdbs + 1) < 0)
 			goto oom;
@@ -639,7 +715,7 @@ int fk_sync(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const struct fk_peer *p = &peers[i];
-		struct k_ip ul = ip_of4(p->underlay), gw = peer_gw(t, p), dst;
+		struct k_ip ul = ip_of_ul(&p->underlay), gw = peer_gw(t, p), dst;
 		uint8_t prefix;
 		struct k_route *kr;
 		struct k_neigh *kn = NULL, *kf = NULL;

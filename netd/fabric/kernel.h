@@ -13,7 +13,10 @@
  * An IPv6 block of the same host gets its route (BLOCK6 via BLOCK6:: onlink)
  * and its neighbour (BLOCK6:: lladdr REMOTE_VTEP_MAC); the FDB entry is the
  * one of the host's IPv4 block: one device carries both families.
- * In host-gw mode only the route: BLOCK via REMOTE_UNDERLAY dev UNDERLAY.
+ * In host-gw mode only the route: BLOCK via REMOTE_UNDERLAY dev UNDERLAY
+ * (an IPv4 block via an IPv6 underlay address: RTA_VIA, "via inet6").
+ * The underlay is IPv4 or IPv6 (IFLA_VXLAN_LOCAL6, FDB entries with an
+ * IPv6 dst); a peer's underlay is always of this host's family.
  * Every change is a replace, so programming twice is the same as once;
  * fk_sync makes the kernel hold exactly a given set and touches nothing that
  * already matches, so live flows never notice a resync.
@@ -28,27 +31,40 @@
 #include "err.h"
 #include "netd/engine/engine.h"
 #include "netd/engine/nlsock.h"
+#include "netd/fabric/model.h"
 
 /* berth's route protocol number for overlay routes (iproute2 shows "98" unless rt_protos names it). */
 #define FABRIC_RTPROT ENG_RTPROT_FABRIC
 /* VXLAN's own header, outer UDP, IP and Ethernet: what the overlay loses from the underlay MTU. */
 #define FABRIC_VXLAN_OVERHEAD 50
+/* The same over an IPv6 underlay: its header is 20 bytes longer. */
+#define FABRIC_VXLAN_OVERHEAD6 70
+
+static inline unsigned fk_vxlan_overhead(const struct fabric_ul *local)
+{
+	return local->is6 ? FABRIC_VXLAN_OVERHEAD6 : FABRIC_VXLAN_OVERHEAD;
+}
 
 struct fk_underlay {
 	int ifindex;
-	uint32_t addr; /* host byte order */
+	struct fabric_ul addr;
 	unsigned mtu;
 	char ifname[16];
 };
 
-/* The underlay by address (the link that has it) or by interface name (its first IPv4 address). */
-int fk_underlay_find(struct nlsock *ns, const char *spec, struct fk_underlay *ret, struct berr *e);
+/*
+ * The underlay by address of either family (the link that has it) or by
+ * interface name: family AF_INET its first IPv4 address, AF_INET6 its
+ * first global IPv6 address (not link-local), AF_UNSPEC the IPv4 one when
+ * it has one, else the IPv6 one.
+ */
+int fk_underlay_find(struct nlsock *ns, const char *spec, int family, struct fk_underlay *ret, struct berr *e);
 
 struct fk_vxlan {
 	const char *name;
 	uint32_t vni;
-	uint32_t local; /* underlay address */
-	int link;	/* underlay ifindex */
+	struct fabric_ul local; /* underlay address */
+	int link;		/* underlay ifindex */
 	uint16_t port;
 	unsigned mtu;
 	uint8_t mac[6];
@@ -56,8 +72,12 @@ struct fk_vxlan {
 	struct in6_addr addr6; /* the IPv6 block's first address, as /128 (::, none) */
 };
 
-/* A VTEP MAC that stays the same across restarts and re-creations: 0e:<vni>:<underlay address>. */
-void fk_vtep_mac(uint32_t vni, uint32_t underlay, uint8_t mac[6]);
+/*
+ * A VTEP MAC that stays the same across restarts and re-creations:
+ * 0e:<vni>:<IPv4 underlay address>, or 1e:<vni>:<FNV-1a of the 16 bytes
+ * of the IPv6 underlay address> (both locally administered, unicast).
+ */
+void fk_vtep_mac(uint32_t vni, const struct fabric_ul *underlay, uint8_t mac[6]);
 
 /*
  * Make the device exist as v says, up, with its address; re-created when
@@ -69,11 +89,11 @@ int fk_vxlan_ensure(struct nlsock *ns, const struct fk_vxlan *v, int *ret_ifinde
 /* One remote host's block (of either family) as the kernel carries it. */
 struct fk_peer {
 	bool is6;
-	struct bcidr4 block;  /* !is6 */
-	struct bcidr6 block6; /* is6 */
-	uint32_t underlay;
-	uint8_t mac[6];	 /* its VTEP (vxlan mode) */
-	bool fdb_shared; /* fk_peer_del leaves the FDB entry: another block of the host still uses it */
+	struct bcidr4 block;	   /* !is6 */
+	struct bcidr6 block6;	   /* is6 */
+	struct fabric_ul underlay; /* of the family of this host's */
+	uint8_t mac[6];		   /* its VTEP (vxlan mode) */
+	bool fdb_shared;	   /* fk_peer_del leaves the FDB entry: another block of the host still uses it */
 };
 
 struct fk_target {

@@ -21,7 +21,8 @@ int ag_local_ensure(struct fabric *f, struct f_net *n, struct berr *e)
 	if ((fabric_net_has4(&n->def) && !n->have_block) || (fabric_net_has6(&n->def) && !n->have_block6))
 		return berr_set(e, -ENOENT, "network %s: this host has no block yet", n->def.name);
 	n->local_ok = false;
-	n->mtu = f->ul.mtu - (vx ? FABRIC_VXLAN_OVERHEAD : 0);
+	/* 50 bytes of headers over an IPv4 underlay, 70 over an IPv6 one */
+	n->mtu = f->ul.mtu - (vx ? fk_vxlan_overhead(&f->ul.addr) : 0);
 	if (vx)
 		snprintf(n->dev, sizeof(n->dev), "bfx%" PRIu32, n->def.vni);
 	else
@@ -71,7 +72,7 @@ int ag_local_ensure(struct fabric *f, struct f_net *n, struct berr *e)
 		};
 		bool created = false;
 
-		fk_vtep_mac(n->def.vni, f->ul.addr, v.mac);
+		fk_vtep_mac(n->def.vni, &f->ul.addr, v.mac);
 		r = fk_vxlan_ensure(f->nl, &v, &n->ifindex, &created, e);
 		if (r < 0)
 			return berr_wrap(e, r, "network %s", n->def.name);

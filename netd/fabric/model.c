@@ -142,21 +142,48 @@ static char *dump_and_free(json_t *o)
 	return s;
 }
 
-static int put_ip(json_t *o, const char *key, uint32_t ip)
+bool fabric_ul_eq(const struct fabric_ul *a, const struct fabric_ul *b)
 {
-	char a[INET_ADDRSTRLEN];
-
-	return bjson_set(o, key, json_string(baddr_fmt4(ip, a)));
+	return a->is6 == b->is6 && (a->is6 ? baddr_eq6(&a->v6, &b->v6) : a->v4 == b->v4);
 }
 
-static int get_ip(const json_t *j, const char *key, const char *where, uint32_t *ret, struct berr *e)
+bool fabric_ul_none(const struct fabric_ul *a)
+{
+	return a->is6 ? baddr_zero6(&a->v6) : a->v4 == 0;
+}
+
+const char *fabric_ul_fmt(const struct fabric_ul *a, char *buf)
+{
+	return a->is6 ? baddr_fmt6(&a->v6, buf) : baddr_fmt4(a->v4, buf);
+}
+
+int fabric_ul_parse(const char *s, struct fabric_ul *ret, struct berr *e)
+{
+	struct fabric_ul a = {.is6 = strchr(s, ':') != NULL};
+	int r = a.is6 ? baddr_parse6(s, &a.v6, e) : baddr_parse4(s, &a.v4, e);
+
+	if (r < 0)
+		return r;
+	*ret = a;
+	return 0;
+}
+
+/* An IPv4 underlay is written as the versions before IPv6 wrote it. */
+static int put_ip(json_t *o, const char *key, const struct fabric_ul *ip)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	return bjson_set(o, key, json_string(fabric_ul_fmt(ip, a)));
+}
+
+static int get_ip(const json_t *j, const char *key, const char *where, struct fabric_ul *ret, struct berr *e)
 {
 	const char *s;
 	int r = bjson_req_str(j, key, where, &s, e);
 
 	if (r < 0)
 		return r;
-	r = baddr_parse4(s, ret, e);
+	r = fabric_ul_parse(s, ret, e);
 	return r < 0 ? berr_wrap(e, r, "%s.%s", where, key) : 0;
 }
 
@@ -177,7 +204,7 @@ char *fabric_node_to_json(const struct fabric_node *n)
 {
 	json_t *o = json_object();
 
-	if (!o || bjson_set(o, "node", json_string(n->node)) < 0 || put_ip(o, "underlay", n->underlay) < 0 ||
+	if (!o || bjson_set(o, "node", json_string(n->node)) < 0 || put_ip(o, "underlay", &n->underlay) < 0 ||
 	    bjson_set(o, "started", json_integer(n->started)) < 0) {
 		json_decref(o);
 		return NULL;
@@ -274,7 +301,7 @@ char *fabric_block_to_json(const struct fabric_block *b)
 	json_t *o = json_object();
 	char m[BMAC_STRLEN];
 
-	if (!o || bjson_set(o, "node", json_string(b->node)) < 0 || put_ip(o, "underlay", b->underlay) < 0 ||
+	if (!o || bjson_set(o, "node", json_string(b->node)) < 0 || put_ip(o, "underlay", &b->underlay) < 0 ||
 	    bjson_set(o, "vtep_mac", json_string(bmac_fmt(b->vtep_mac, m))) < 0) {
 		json_decref(o);
 		return NULL;
@@ -315,11 +342,10 @@ static int net_check6(const struct fabric_net *n, struct berr *e)
 	if (n->host_prefix6 - n->subnet6.prefix > 24)
 		return berr_set(e, -EINVAL, "fabric network '%s': more than 2^24 IPv6 host blocks", n->name);
 	if (n->mode == FABRIC_HOSTGW)
-		return berr_set(
-			e, -EINVAL,
-			"fabric network '%s': host-gw mode carries IPv4 only (its routes go via the hosts' IPv4 "
-			"underlay addresses): use vxlan mode for subnet6",
-			n->name);
+		return berr_set(e, -EINVAL,
+				"fabric network '%s': host-gw mode carries IPv4 only (its filter of the network's own "
+				"traffic is IPv4's): use vxlan mode for subnet6",
+				n->name);
 	return 0;
 }
 

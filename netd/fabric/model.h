@@ -3,6 +3,7 @@
  * Under FABRIC_PREFIX ("/berth/v1/"):
  *
  *   nodes/<node>                 {"node","underlay","started"}   on the host's short lease: "alive"
+ *                                (underlay: an IPv4 or an IPv6 address, as text)
  *   networks/<name>              {"name","subnet","host_prefix","subnet6","host_prefix6","vni","mode"}   no lease
  *                                (subnet/host_prefix absent: IPv6 only; subnet6/host_prefix6 absent: IPv4 only)
  *   vnis/<vni>                   "<name>": the VNI is taken (created with the network, one transaction)
@@ -55,13 +56,40 @@ int fabric_key_block(char *buf, size_t len, const char *network, const struct fa
 /* The prefix of a network's blocks ("/berth/v1/blocks/<name>/"). */
 int fabric_key_blocks(char *buf, size_t len, const char *network);
 
+/*
+ * A host's underlay address: IPv4 (v4, host byte order) or IPv6 (v6, when
+ * is6). One a host; every host of a fabric should use the same family (a
+ * peer of the other family is skipped: docs/fabric.md, "The underlay").
+ */
+struct fabric_ul {
+	bool is6;
+	uint32_t v4;
+	struct in6_addr v6;
+};
+
+bool fabric_ul_eq(const struct fabric_ul *a, const struct fabric_ul *b);
+/* None: 0.0.0.0 or ::. */
+bool fabric_ul_none(const struct fabric_ul *a);
+/* The address as text into buf (at least INET6_ADDRSTRLEN). Returns buf. */
+const char *fabric_ul_fmt(const struct fabric_ul *a, char *buf);
+/* An address of either family ("192.0.2.11", "2001:db8::11"). */
+int fabric_ul_parse(const char *s, struct fabric_ul *ret, struct berr *e);
+static inline struct fabric_ul fabric_ul4(uint32_t v4)
+{
+	return (struct fabric_ul){.v4 = v4};
+}
+static inline const char *fabric_ul_family(const struct fabric_ul *a)
+{
+	return a->is6 ? "IPv6" : "IPv4";
+}
+
 enum fabric_mode { FABRIC_VXLAN, FABRIC_HOSTGW };
 const char *fabric_mode_name(enum fabric_mode m);
 int fabric_mode_parse(const char *s, enum fabric_mode *ret);
 
 struct fabric_node {
 	char node[FABRIC_NAME_MAX + 1];
-	uint32_t underlay;
+	struct fabric_ul underlay;
 	int64_t started; /* unix time */
 };
 
@@ -77,7 +105,7 @@ struct fabric_net {
 
 struct fabric_block {
 	char node[FABRIC_NAME_MAX + 1];
-	uint32_t underlay;
+	struct fabric_ul underlay;
 	uint8_t vtep_mac[6];
 };
 
@@ -93,8 +121,9 @@ int fabric_block_from_json(const char *text, size_t len, struct fabric_block *re
  * A network definition a user may create: an IPv4 subnet /8../28 with
  * host_prefix deeper than it and at most /30, an IPv6 subnet /16../112 with
  * host_prefix6 deeper than it and at most /120, or both; at most 2^20 IPv4
- * and 2^24 IPv6 blocks. host-gw mode carries IPv4 only (its routes go via
- * the peers' IPv4 underlay addresses).
+ * and 2^24 IPv6 blocks. host-gw mode carries IPv4 only (its filter,
+ * fabric4, is IPv4's; its routes go via the peers' underlay addresses, of
+ * either family).
  */
 int fabric_net_check(const struct fabric_net *n, struct berr *e);
 /* Same definition (name, subnets, host prefixes, mode; the VNI is etcd's choice). */

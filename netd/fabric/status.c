@@ -13,11 +13,11 @@
 #include "mac.h"
 #include "netd/fabric/etcd.h"
 
-static json_t *ip_json(uint32_t ip)
+static json_t *ip_json(const struct fabric_ul *ip)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
-	return json_string(baddr_fmt4(ip, a));
+	return json_string(fabric_ul_fmt(ip, a));
 }
 
 static json_t *cidr_json(const struct bcidr4 *c)
@@ -54,6 +54,17 @@ static json_t *net_host(json_t *hb, const char *node)
 	return x;
 }
 
+/* A peer of the other underlay family (docs/fabric.md, "The underlay"): why it is not programmed, or NULL. */
+static const char *node_skipped(struct fabric *f, const struct f_node *n, char *buf, size_t len)
+{
+	if (!f->have_ul || strcmp(n->name, f->cfg.node) == 0 || n->underlay.is6 == f->ul.addr.is6 ||
+	    fabric_ul_none(&n->underlay))
+		return NULL;
+	snprintf(buf, len, "skipped: %s underlay, this host's is %s", fabric_ul_family(&n->underlay),
+		 fabric_ul_family(&f->ul.addr));
+	return buf;
+}
+
 static const char *node_state(struct fabric *f, const struct f_node *n)
 {
 	if (strcmp(n->name, f->cfg.node) == 0)
@@ -71,7 +82,7 @@ static json_t *build_status(struct fabric *f)
 	if (!s || !hosts || !nets || bjson_set(s, "hosts", hosts) < 0 || bjson_set(s, "networks", nets) < 0)
 		goto fail;
 	if (bjson_set(s, "node", json_string(f->cfg.node)) < 0 ||
-	    bjson_set(s, "underlay", f->have_ul ? ip_json(f->ul.addr) : json_null()) < 0 ||
+	    bjson_set(s, "underlay", f->have_ul ? ip_json(&f->ul.addr) : json_null()) < 0 ||
 	    bjson_set(s, "underlay_dev", json_string(f->have_ul ? f->ul.ifname : "")) < 0 ||
 	    bjson_set(s, "etcd", json_string(etcd_endpoint(f->etcd))) < 0 ||
 	    bjson_set(s, "in_sync", json_boolean(in_sync)) < 0 ||
@@ -85,6 +96,11 @@ static json_t *build_status(struct fabric *f)
 		const struct f_node *n = &f->nodes[i];
 		json_t *h = json_object(), *blocks = json_object(), *blocks6 = json_object();
 		bool me = strcmp(n->name, f->cfg.node) == 0;
+		char skip[96], state[128];
+		const char *why = node_skipped(f, n, skip, sizeof(skip));
+
+		/* the lease state; a peer that cannot be reached from here says why (netctl fabric's LEASE) */
+		snprintf(state, sizeof(state), "%s%s%s", node_state(f, n), why ? ", " : "", why ?: "");
 
 		if (!h || !blocks || !blocks6 || json_array_append_new(hosts, h) < 0 ||
 		    bjson_set(h, "blocks", blocks) < 0 || bjson_set(h, "blocks6", blocks6) < 0) {
@@ -94,8 +110,9 @@ static json_t *build_status(struct fabric *f)
 			goto fail;
 		}
 		if (bjson_set(h, "node", json_string(n->name)) < 0 ||
-		    bjson_set(h, "underlay", ip_json(me ? f->ul.addr : n->underlay)) < 0 ||
-		    bjson_set(h, "state", json_string(node_state(f, n))) < 0 ||
+		    bjson_set(h, "underlay", ip_json(me ? &f->ul.addr : &n->underlay)) < 0 ||
+		    bjson_set(h, "state", json_string(state)) < 0 ||
+		    bjson_set(h, "skipped", why ? json_string(why) : json_null()) < 0 ||
 		    /* alive: its key is in etcd as of our watch */
 		    bjson_set(h, "last_seen",
 			      json_integer((json_int_t)((me || n->alive) && f->online ? time(NULL) : n->seen))) < 0 ||
@@ -140,7 +157,7 @@ static json_t *build_status(struct fabric *f)
 			/* one entry per host: its block of each family */
 			x = net_host(hb, b->val.node);
 			if (!x || bjson_set(x, b->block.is6 ? "block6" : "block", blk_json(&b->block)) < 0 ||
-			    bjson_set(x, "underlay", ip_json(b->val.underlay)) < 0 ||
+			    bjson_set(x, "underlay", ip_json(&b->val.underlay)) < 0 ||
 			    bjson_set(x, "vtep_mac", json_string(bmac_fmt(b->val.vtep_mac, m))) < 0 ||
 			    bjson_set(x, "programmed",
 				      json_boolean(b->programmed || json_is_true(json_object_get(x, "programmed")))) <

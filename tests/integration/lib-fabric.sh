@@ -1,7 +1,8 @@
 # Sourced after lib.sh: simulated hosts of a berth fabric on one machine (tests, make demo-fabric, benches).
 #
-#   fsw        the "switch": bridge sw0 (192.0.2.1/24, TEST-NET-1) and etcd on 192.0.2.1:2379
-#   fhN        host N: network namespace, underlay eth0 = 192.0.2.(10+N)/24 on sw0,
+#   fsw        the "switch": bridge sw0 (192.0.2.1/24, TEST-NET-1, and 2001:db8::1/64) and etcd on 192.0.2.1:2379
+#   fhN        host N: network namespace, underlay eth0 = 192.0.2.(10+N)/24 on sw0 (with FAB_UNDERLAY=ipv6
+#              also 2001:db8::(10+N)/64, no DAD, and netd's underlay is that address: "underlay_family"),
 #              its own netd (socket, run and state directories under $FAB_DIR/hN); its DNS forwards
 #              what is not a container's name to 192.0.2.1 (fab_resolver), never to the machine's resolvers
 #
@@ -18,6 +19,8 @@ FAB_NODE_TTL=${FAB_NODE_TTL:-3}
 FAB_BLOCK_TTL=${FAB_BLOCK_TTL:-3600}
 FAB_GRACE_MS=${FAB_GRACE_MS:-2000}
 FAB_RESYNC_MS=${FAB_RESYNC_MS:-30000}
+# the underlay family of the hosts fab_host makes: ipv4 (192.0.2.0/24) or ipv6 (2001:db8::/64)
+FAB_UNDERLAY=${FAB_UNDERLAY:-ipv4}
 
 fab_need_etcd() {
 	command -v etcd >/dev/null || skip "etcd is not installed (Debian etcd-server; make deps-test)"
@@ -29,6 +32,7 @@ fab_switch() {
 	netns_add fsw
 	ip -n fsw link add sw0 type bridge
 	ip -n fsw addr add $FAB_ETCD_IP/24 dev sw0
+	ip -n fsw addr add 2001:db8::1/64 dev sw0 nodad
 	ip -n fsw link set sw0 up
 	echo "nameserver $FAB_ETCD_IP" >"$FAB_DIR/resolv.conf"
 }
@@ -83,6 +87,12 @@ fab_host() {
 	ip link add fh$n-sw netns fsw type veth peer name eth0 netns fh$n
 	ip -n fsw link set fh$n-sw master sw0 up
 	ip -n fh$n addr add 192.0.2.$((10 + n))/24 dev eth0
+	# an IPv6 underlay beside the IPv4 one; no DAD, so it is usable at once
+	local family=
+	if [ "$FAB_UNDERLAY" = ipv6 ]; then
+		ip -n fh$n addr add 2001:db8::$((10 + n))/64 dev eth0 nodad
+		family='"underlay_family": "ipv6",'
+	fi
 	ip -n fh$n link set eth0 up
 	mkdir -p "$FAB_DIR/h$n/run" "$FAB_DIR/h$n/state"
 	cat >"$FAB_DIR/h$n/netd.json" <<-EOF
@@ -95,6 +105,7 @@ fab_host() {
 		    "etcd": ["$FAB_ETCD"],
 		    "node": "h$n",
 		    "underlay": "eth0",
+		    $family
 		    "node_ttl": $FAB_NODE_TTL,
 		    "block_ttl": $FAB_BLOCK_TTL,
 		    "grace_ms": $FAB_GRACE_MS,
@@ -208,19 +219,25 @@ fab_peer_routes6() {
 	ip -n fh$1 -6 route show proto 98
 }
 
-# fab_rogue NAME IP: a namespace on the switch that is no host of the fabric (an address of the underlay, no netd).
+# fab_rogue NAME IP: a namespace on the switch that is no host of the fabric (an address of the underlay, IPv4 or
+# IPv6, no netd).
 fab_rogue() {
 	local name=$1 ip=$2
 	netns_add "$name"
 	ip link add "$name-sw" netns fsw type veth peer name eth0 netns "$name"
 	ip -n fsw link set "$name-sw" master sw0 up
-	ip -n "$name" addr add "$ip/24" dev eth0
+	if [[ $ip == *:* ]]; then
+		ip -n "$name" addr add "$ip/64" dev eth0 nodad
+	else
+		ip -n "$name" addr add "$ip/24" dev eth0
+	fi
 	ip -n "$name" link set eth0 up
 }
 
-# fab_vxlan_sources N: the underlay addresses host N accepts VXLAN from (its nftables set), one a line.
+# fab_vxlan_sources N [SET]: the underlay addresses host N accepts VXLAN from (its nftables set vxlan_peers4, or
+# vxlan_peers6), one a line.
 fab_vxlan_sources() {
-	ip netns exec fh$1 nft -j list set inet berth vxlan_peers4 |
+	ip netns exec fh$1 nft -j list set inet berth "${2:-vxlan_peers4}" |
 		jq -r '.nftables[] | select(.set) | .set.elem // [] | .[] | (.concat // .elem.val.concat)[0]' | sort
 }
 

@@ -258,8 +258,32 @@ test_racing_hosts_never_share_a_block() {
 	hosts_race_for_two_blocks tiny subnet --subnet 10.72.0.0/23 --host-prefix 24
 }
 
+# rogue_vxlan_dropped ROGUE HOST1 SET ADDR: a machine of the underlay at ROGUE that is no host of the fabric
+# speaks VXLAN to host 1 (underlay HOST1): it sends frames for ADDR (a container on host 1) to host 1's VTEP
+# MAC, as a peer would. Host 1's device takes none of them; once ROGUE is in host 1's SET (vxlan_peers4,
+# vxlan_peers6) the same packets are decapsulated (so the first check could have seen them).
+rogue_vxlan_dropped() {
+	local rogue=$1 host1=$2 set=$3 addr=$4 mac1 block1 rx0 rx1
+	fab_rogue rogue "$rogue"
+	mac1=$(ip -n fh1 -j link show bfx1 | jq -r '.[0].address')
+	block1=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block')
+	ip -n rogue link add vx type vxlan id 1 dstport 4789 local "$rogue" remote "$host1" dev eth0 nolearning
+	ip -n rogue link set vx up
+	ip -n rogue addr add 10.70.250.1/32 dev vx
+	ip -n rogue route add "$block1" dev vx
+	ip -n rogue neigh add "$addr" lladdr "$mac1" dev vx nud permanent
+	rx0=$(fab_rx 1 bfx1)
+	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$addr" >/dev/null 2>&1 || true
+	rx1=$(fab_rx 1 bfx1)
+	assert_eq "$rx1" "$rx0" "packets host 1's VXLAN device took from a machine that is no host"
+	ip netns exec fh1 nft add element inet berth "$set" "{ $rogue . 4789 }"
+	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$addr" >/dev/null 2>&1 || true
+	[ "$(fab_rx 1 bfx1)" -ge $((rx1 + 5)) ] || fail "a listed source's packets were not decapsulated"
+	ip netns exec fh1 nft delete element inet berth "$set" "{ $rogue . 4789 }"
+}
+
 test_vxlan_only_from_known_hosts() {
-	local a b rx0 rx1 mac1 block1
+	local a b
 	two_hosts_a_to_b
 	a=$A
 	b=$B
@@ -270,25 +294,7 @@ test_vxlan_only_from_known_hosts() {
 	assert_contains "$(ip netns exec fh1 nft list set inet berth vxlan_ports)" "4789"
 	assert_contains "$(ip netns exec fh1 nft list chain inet berth input)" \
 		"udp dport @vxlan_ports ip saddr . udp dport != @vxlan_peers4 drop"
-	# a machine of the underlay that is no host of the fabric speaks VXLAN to host 1's device: it sends
-	# frames for a's address to host 1's VTEP MAC, as a peer would
-	fab_rogue rogue 192.0.2.50
-	mac1=$(ip -n fh1 -j link show bfx1 | jq -r '.[0].address')
-	block1=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block')
-	ip -n rogue link add vx type vxlan id 1 dstport 4789 local 192.0.2.50 remote 192.0.2.11 dev eth0 nolearning
-	ip -n rogue link set vx up
-	ip -n rogue addr add 10.70.250.1/32 dev vx
-	ip -n rogue route add "$block1" dev vx
-	ip -n rogue neigh add "$a" lladdr "$mac1" dev vx nud permanent
-	rx0=$(fab_rx 1 bfx1)
-	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$a" >/dev/null 2>&1 || true
-	rx1=$(fab_rx 1 bfx1)
-	assert_eq "$rx1" "$rx0" "packets host 1's VXLAN device took from a machine that is no host"
-	# the same packets from an address in the set are decapsulated: the check above could have seen them
-	ip netns exec fh1 nft add element inet berth vxlan_peers4 '{ 192.0.2.50 . 4789 }'
-	ip netns exec rogue busybox ping -c 5 -i 0.1 -W 1 "$a" >/dev/null 2>&1 || true
-	[ "$(fab_rx 1 bfx1)" -ge $((rx1 + 5)) ] || fail "a listed source's packets were not decapsulated"
-	ip netns exec fh1 nft delete element inet berth vxlan_peers4 '{ 192.0.2.50 . 4789 }'
+	rogue_vxlan_dropped 192.0.2.50 192.0.2.11 vxlan_peers4 "$a"
 	# the peer still gets through
 	assert_eq "$(seen_source b "$a" 8080)" "$b"
 }
@@ -635,6 +641,120 @@ test_racing_hosts_never_share_a_block6() {
 	hosts_race_for_two_blocks tiny6 subnet6 --subnet6 fd72::/63 --host-prefix6 64
 }
 
+# the count of host N's resyncs that had to write or remove something (a resync of what matches writes nothing)
+fab_writes() {
+	grep -c 'peer(s) kept, ' "$FAB_DIR/h$1/netd.log" || true
+}
+
+# Hosts on an IPv6 underlay (2001:db8::11-13): VXLAN over IPv6 carrying a dual-stack network.
+test_ipv6_underlay() {
+	local n vx mac2 w
+	local -A v4 v6
+	FAB_UNDERLAY=ipv6 fab_up 3
+	assert_eq "$(fab_netctl 1 --json fabric | jq -r .underlay)" 2001:db8::11
+	assert_eq "$(fab_etcdctl get --print-value-only /berth/v1/nodes/h2 | jq -r .underlay)" 2001:db8::12
+	assert_ok fab_netctl 1 network create fab --subnet 10.70.0.0/16 --subnet6 fd70::/48 --fabric
+	for n in 1 2 3; do
+		wait_for 10 fab_netctl $n network inspect fab >/dev/null || fail "host $n has no fab"
+		fab_container $n c$n fab >/dev/null || fail "attach on host $n"
+		v4[c$n]=$(fab_ip c$n)
+		v6[c$n]=$(fab_ip6 c$n)
+	done
+	for n in 1 2 3; do
+		wait_for 10 eval "[ \$(fab_peer_routes $n | wc -l) = 2 ] && [ \$(fab_peer_routes6 $n | wc -l) = 2 ]" ||
+			fail "host $n: $(fab_peer_routes $n; fab_peer_routes6 $n)"
+	done
+	# the records carry the IPv6 underlay
+	assert_eq "$(fab_etcdctl get --prefix --print-value-only /berth/v1/blocks/fab/ | jq -r .underlay | sort -u |
+		tr '\n' ' ')" "2001:db8::11 2001:db8::12 2001:db8::13 "
+	# the device: local6 = the underlay, MTU = the underlay's 1500 - 70, and the containers get it
+	vx=$(ip -n fh1 -d -j link show bfx1)
+	assert_eq "$(jq -r '.[0].linkinfo.info_data | .local6 // .local' <<<"$vx")" 2001:db8::11
+	assert_eq "$(jq -r '.[0].mtu' <<<"$vx")" 1430
+	assert_contains "$(ip -n c1 link show eth0)" "mtu 1430"
+	assert_eq "$(jq -r '.[0].address' <<<"$vx" | cut -c1-6)" "1e:01:" "VTEP MAC of an IPv6 underlay"
+	# FDB entries toward the peers' IPv6 underlay
+	assert_contains "$(bridge -n fh1 fdb show dev bfx1)" "dst 2001:db8::12"
+	assert_contains "$(bridge -n fh1 fdb show dev bfx1)" "dst 2001:db8::13"
+	# VXLAN is taken from the peers' IPv6 underlay addresses only
+	assert_eq "$(fab_vxlan_sources 1 vxlan_peers6 | tr '\n' ' ')" "2001:db8::12 2001:db8::13 "
+	assert_eq "$(fab_vxlan_sources 1)" ""
+	assert_contains "$(ip netns exec fh1 nft list chain inet berth input)" \
+		"udp dport @vxlan_ports ip6 saddr . udp dport != @vxlan_peers6 drop"
+	# what crosses the switch is UDP/4789 over IPv6, nothing over IPv4
+	ip netns exec fsw nft add table bridge sw
+	ip netns exec fsw nft add chain bridge sw tally '{ type filter hook forward priority 0; }'
+	ip netns exec fsw nft add rule bridge sw tally ip6 nexthdr udp udp dport 4789 counter comment '"v6"'
+	ip netns exec fsw nft add rule bridge sw tally ip protocol udp udp dport 4789 counter comment '"v4"'
+	# the reachability matrix over both overlay families, every source its own
+	sources_kept c1="${v4[c1]}" c2="${v4[c2]}" c3="${v4[c3]}"
+	sources_kept c1="${v6[c1]}" c2="${v6[c2]}" c3="${v6[c3]}"
+	bping c1 -6 -c 1 -W 2 "${v6[c3]}" >/dev/null || fail "ping -6 c1 -> c3"
+	bping c3 -c 1 -W 2 "${v4[c2]}" >/dev/null || fail "ping c3 -> c2"
+	assert_not_contains "$(ip netns exec fsw nft list chain bridge sw tally | grep v6)" "packets 0 "
+	assert_contains "$(ip netns exec fsw nft list chain bridge sw tally | grep v4)" "packets 0 "
+	# a resync of what matches writes nothing (IPv6 FDB destinations are recognised)
+	w=$(fab_writes 1)
+	sleep 3.5
+	assert_eq "$(fab_writes 1)" "$w" "resyncs that wrote something on host 1"
+	# an IPv6 FDB entry deleted by hand comes back with the next resync
+	mac2=$(ip -n fh2 -j link show bfx1 | jq -r '.[0].address')
+	bridge -n fh1 fdb del "$mac2" dev bfx1 dst 2001:db8::12 self
+	assert_not_contains "$(bridge -n fh1 fdb show dev bfx1)" "dst 2001:db8::12"
+	wait_for 10 eval "bridge -n fh1 fdb show dev bfx1 | grep -q '^$mac2 dst 2001:db8::12 '" ||
+		fail "FDB entry not restored: $(bridge -n fh1 fdb show dev bfx1)"
+	wait_for 5 request c2 "${v6[c1]}" 8080 500 >/dev/null || fail "traffic does not flow again"
+	# a machine of the underlay that is no host speaks VXLAN over IPv6 to host 1: dropped
+	rogue_vxlan_dropped 2001:db8::50 2001:db8::11 vxlan_peers6 "${v4[c1]}"
+	# a host on an IPv4 underlay joins: skipped both ways (never half-programmed), and netctl fabric says so
+	FAB_UNDERLAY=ipv4 fab_host 4
+	fab_netd_start 4
+	fab_wait_sync 10 4
+	wait_for 10 eval "fab_netctl 1 fabric | grep '^h4 ' | grep -q 'skipped: IPv4 underlay, this host.s is IPv6'" ||
+		fail "host 1 does not say h4 is skipped: $(fab_netctl 1 fabric)"
+	wait_for 10 eval "fab_netctl 4 fabric | grep '^h1 ' | grep -q 'skipped: IPv6 underlay, this host.s is IPv4'" ||
+		fail "host 4 does not say h1 is skipped: $(fab_netctl 4 fabric)"
+	assert_eq "$(fab_netctl 1 --json fabric | jq -r '.hosts[] | select(.node == "h4") | .skipped')" \
+		"skipped: IPv4 underlay, this host's is IPv6"
+	assert_eq "$(fab_peer_routes 1 | wc -l)" 2
+	assert_eq "$(fab_peer_routes 4 | wc -l)" 0
+	assert_not_contains "$(bridge -n fh1 fdb show dev bfx1)" "192.0.2.14"
+	assert_eq "$(fab_vxlan_sources 1 vxlan_peers6 | tr '\n' ' ')" "2001:db8::12 2001:db8::13 "
+	assert_eq "$(fab_vxlan_sources 1)" ""
+	# and the others still reach each other
+	assert_eq "$(seen_source c2 "${v6[c1]}" 8080)" "${v6[c2]}"
+}
+
+# host-gw over an IPv6 underlay: an IPv4 network's routes go via the peers' IPv6 addresses (RTA_VIA)
+test_ipv6_underlay_hostgw() {
+	local block1 block2 w out
+	FAB_UNDERLAY=ipv6 hostgw_two_hosts 2
+	serve b "$B" 8080 b
+	block1=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block')
+	block2=$(fab_netctl 2 --json fabric | jq -r '.networks[0].block')
+	wait_for 5 eval "fab_peer_routes 1 | grep -q '^$block2 via inet6 2001:db8::12 dev eth0'" ||
+		fail "$(fab_peer_routes 1)"
+	wait_for 5 eval "fab_peer_routes 2 | grep -q '^$block1 via inet6 2001:db8::11 dev eth0'" ||
+		fail "$(fab_peer_routes 2)"
+	# the first packet waits for neighbour discovery of the next hop on the underlay
+	bping b -c 1 -W 3 "$A" >/dev/null || fail "ping b -> a: $(ip -n fh2 -6 neigh; ip -n fh1 -6 neigh)"
+	assert_eq "$(seen_source b "$A" 8080)" "$B"
+	assert_eq "$(seen_source a "$B" 8080)" "$A"
+	# a resync of what matches writes nothing (the IPv6 next hop is recognised)
+	w=$(fab_writes 1)
+	sleep 3.5
+	assert_eq "$(fab_writes 1)" "$w" "resyncs that wrote something on host 1"
+	# a route deleted by hand comes back
+	ip -n fh1 route del "$block2"
+	wait_for 10 eval "fab_peer_routes 1 | grep -q '^$block2 via inet6 2001:db8::12 dev eth0'" ||
+		fail "route not restored: $(fab_peer_routes 1)"
+	assert_eq "$(seen_source b "$A" 8080)" "$B"
+	# an IPv6 subnet stays refused in host-gw
+	out=$(fab_netctl 1 network create hg6 --subnet6 fd73::/48 --fabric --mode host-gw 2>&1) &&
+		fail "host-gw took a subnet6"
+	assert_contains "$out" "host-gw mode carries IPv4 only"
+}
+
 t "reachability matrix across 3 hosts, sources kept" test_reachability_matrix
 t "netctl graph draws hosts and tunnels, netctl routes the overlay routes" test_netctl_graph_and_routes
 t "berth-cni on a fabric network takes its host's block" test_cni_on_fabric
@@ -655,4 +775,6 @@ t "IPv6: an IPv6-only fabric network; host-gw refuses IPv6" test_ipv6_only_and_h
 t "IPv6: isolation between fabric networks across hosts" test_ipv6_isolation_between_fabric_networks
 t "IPv6: a route and neighbour deleted by hand come back" test_ipv6_hand_deleted_entries_come_back
 t "IPv6: hosts racing for blocks never share one" test_racing_hosts_never_share_a_block6
+t "IPv6 underlay: VXLAN over IPv6, both families, FDB, filter, resync, a host of the other family" test_ipv6_underlay
+t "IPv6 underlay: host-gw routes an IPv4 network via inet6 next hops" test_ipv6_underlay_hostgw
 t_done

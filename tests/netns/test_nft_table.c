@@ -84,7 +84,7 @@ static void assert_current_rules(void)
 	cr_assert_eq(rules_in("output"), 6);
 	cr_assert_eq(rules_in("postrouting"), 6);
 	cr_assert_eq(rules_in("forward"), 9);
-	cr_assert_eq(rules_in("input"), 1);
+	cr_assert_eq(rules_in("input"), 2);
 }
 
 static void foreign_tables(void)
@@ -211,6 +211,7 @@ static void upgrade_from(int level)
 			"grep -q 'th dport 53 iifname @bridges fib daddr . iif type local return'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'ip saddr . oifname @fabric4 accept'");
 	tst_sh_ok(NULL, "nft list chain inet berth input | grep -q 'ip saddr . udp dport != @vxlan_peers4 drop'");
+	tst_sh_ok(NULL, "nft list chain inet berth input | grep -q 'ip6 saddr . udp dport != @vxlan_peers6 drop'");
 	/* nothing published was lost on the way */
 	cr_assert_eq(count_ports(ctx), 1);
 	tst_sh_ok(NULL, "nft list set inet berth bridges | grep -q berth0");
@@ -236,6 +237,37 @@ Test(nft_table, ensure_upgrades_the_hardening_layout)
 Test(nft_table, ensure_upgrades_the_ipv4_fabric_layout)
 {
 	upgrade_from(2);
+}
+
+/*
+ * The layout before the IPv6 underlay: today's table without input's IPv6
+ * rule and its set vxlan_peers6. The IPv4 rule is replaced by both, the
+ * VXLAN sources stay.
+ */
+Test(nft_table, ensure_upgrades_the_ipv4_underlay_layout)
+{
+	struct nft_ctx *ctx = open_ctx(), *f = open_ctx();
+	uint32_t p = topo_ip("192.0.2.12");
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_set_owner(f, "fabric a", NULL), 0);
+	cr_assert_eq(nft_vxlan_sync(f, 4789, true, &p, 1, NULL, 0, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft delete rule inet berth input handle $(nft -a list chain inet berth input | "
+			"grep vxlan_peers6 | sed 's/.*# handle //') && nft delete set inet berth vxlan_peers6");
+	cr_assert_eq(rules_in("input"), 1);
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	assert_current_rules();
+	tst_sh_ok(NULL, "nft list chain inet berth input | head -4 | tail -1 | "
+			"grep -q 'ip saddr . udp dport != @vxlan_peers4 drop'");
+	tst_sh_ok(NULL, "nft list chain inet berth input | grep -q 'ip6 saddr . udp dport != @vxlan_peers6 drop'");
+	tst_sh_ok(NULL, "nft list set inet berth vxlan_peers6 >/dev/null");
+	tst_sh_ok(NULL, "nft list set inet berth vxlan_peers4 | grep -q '192.0.2.12 . 4789'");
+	tst_sh_ok(NULL, "nft list set inet berth vxlan_ports | grep -q 4789");
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	cr_assert_eq(rules_in("input"), 2);
+	nft_close(ctx);
+	nft_close(f);
 }
 
 /*
@@ -787,6 +819,21 @@ static bool peers_are(struct nft_ctx *ctx, uint16_t port, const char *want)
 	return true;
 }
 
+static bool peers6_are(struct nft_ctx *ctx, uint16_t port, const char *want)
+{
+	struct berr e = BERR_INIT;
+	struct in6_addr *v = NULL;
+	size_t n = 0;
+	char got[512] = "", a[INET6_ADDRSTRLEN];
+
+	cr_assert_eq(nft_vxlan_peers6_list(ctx, port, &v, &n, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "", baddr_fmt6(&v[i], a));
+	free(v);
+	cr_assert_str_eq(got, want);
+	return true;
+}
+
 /* The fabric's elements: a host-gw network's whole subnet, the VXLAN port and the peers it accepts. */
 Test(nft_table, fabric_elements_and_vxlan_sources)
 {
@@ -809,10 +856,10 @@ Test(nft_table, fabric_elements_and_vxlan_sources)
 	cr_assert(strstr(e.msg, "fabric"), "%s", e.msg);
 
 	/* the VXLAN sources: exactly what sync says, one at a time after */
-	cr_assert_eq(nft_vxlan_sync(f, 4789, true, p, 2, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_vxlan_sync(f, 4789, true, p, 2, NULL, 0, &e), 0, "%s", e.msg);
 	tst_sh_ok(NULL, "nft list set inet berth vxlan_ports | grep -q 4789");
 	peers_are(f, 4789, "192.0.2.12 192.0.2.13");
-	cr_assert_eq(nft_vxlan_sync(f, 4789, true, p + 1, 2, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_vxlan_sync(f, 4789, true, p + 1, 2, NULL, 0, &e), 0, "%s", e.msg);
 	peers_are(f, 4789, "192.0.2.13 192.0.2.14");
 	cr_assert_eq(nft_vxlan_peer(f, 4789, p[0], true, &e), 0, "%s", e.msg);
 	cr_assert_eq(nft_vxlan_peer(f, 4789, p[1], false, &e), 0, "%s", e.msg);
@@ -826,11 +873,35 @@ Test(nft_table, fabric_elements_and_vxlan_sources)
 	tst_sh_ok(NULL, "nft list set inet berth fabric4 | grep -q '10.70.0.0/16 . \"fab\"'");
 	/* another owner's source stays through a sync; off takes the port and this owner's sources */
 	cr_assert_eq(nft_vxlan_peer(a, 4789, p[1], true, &e), 0, "%s", e.msg);
-	cr_assert_eq(nft_vxlan_sync(f, 4789, true, p, 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_vxlan_sync(f, 4789, true, p, 1, NULL, 0, &e), 0, "%s", e.msg);
 	peers_are(f, 4789, "192.0.2.12 192.0.2.13");
-	cr_assert_eq(nft_vxlan_sync(f, 4789, false, NULL, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(nft_vxlan_sync(f, 4789, false, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
 	peers_are(f, 4789, "192.0.2.13");
 	tst_sh_ok(NULL, "! nft list set inet berth vxlan_ports | grep -q 4789");
+	/* IPv6 underlay addresses: vxlan_peers6, in the same batch as the IPv4 ones */
+	{
+		struct in6_addr q[3];
+
+		cr_assert_eq(baddr_parse6("2001:db8::12", &q[0], NULL), 0);
+		cr_assert_eq(baddr_parse6("2001:db8::13", &q[1], NULL), 0);
+		cr_assert_eq(baddr_parse6("2001:db8::14", &q[2], NULL), 0);
+		cr_assert_eq(nft_vxlan_sync(f, 4789, true, p, 1, q, 2, &e), 0, "%s", e.msg);
+		peers6_are(f, 4789, "2001:db8::12 2001:db8::13");
+		peers_are(f, 4789, "192.0.2.12 192.0.2.13");
+		tst_sh_ok(NULL, "nft list set inet berth vxlan_peers6 | grep -q '2001:db8::12 . 4789'");
+		cr_assert_eq(nft_vxlan_sync(f, 4789, true, NULL, 0, q + 1, 2, &e), 0, "%s", e.msg);
+		peers6_are(f, 4789, "2001:db8::13 2001:db8::14");
+		peers_are(f, 4789, "192.0.2.13");
+		cr_assert_eq(nft_vxlan_peer6(f, 4789, &q[0], true, &e), 0, "%s", e.msg);
+		cr_assert_eq(nft_vxlan_peer6(f, 4789, &q[1], false, &e), 0, "%s", e.msg);
+		cr_assert_eq(nft_vxlan_peer6(f, 4789, &q[1], false, &e), 0, "%s", e.msg);
+		peers6_are(f, 4789, "2001:db8::12 2001:db8::14");
+		peers6_are(f, 4790, "");
+		tst_sh_ok(NULL, "nft list table inet berth >/dev/null");
+		cr_assert_eq(nft_vxlan_sync(f, 4789, false, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
+		peers6_are(f, 4789, "");
+		tst_sh_ok(NULL, "! nft list set inet berth vxlan_ports | grep -q 4789");
+	}
 	/* the network's removal takes its fabric element */
 	cr_assert_eq(nft_network_del(a, &net, &e), 0, "%s", e.msg);
 	tst_sh_ok(NULL, "! nft list set inet berth fabric4 | grep -q 10.70");

@@ -69,15 +69,16 @@ Test(fabric_model, keys_rejected)
 
 Test(fabric_model, values_round_trip)
 {
-	struct fabric_node n = {.node = "h1", .underlay = 0xc000020b, .started = 1700000000}, n2;
+	struct fabric_node n = {.node = "h1", .underlay = {.v4 = 0xc000020b}, .started = 1700000000}, n2;
 	struct fabric_net net = {.name = "fab", .subnet = {0x0a460000, 16}, .host_prefix = 24, .vni = 3}, net2;
-	struct fabric_block b = {.node = "h2", .underlay = 0xc000020c}, b2;
+	struct fabric_block b = {.node = "h2", .underlay = {.v4 = 0xc000020c}}, b2;
 	char *s;
 
 	s = fabric_node_to_json(&n);
 	cr_assert(fabric_node_from_json(s, strlen(s), &n2, NULL) == 0);
 	cr_assert_str_eq(n2.node, "h1");
-	cr_assert_eq(n2.underlay, n.underlay);
+	cr_assert(fabric_ul_eq(&n2.underlay, &n.underlay));
+	cr_assert(!n2.underlay.is6);
 	cr_assert_eq(n2.started, n.started);
 	free(s);
 	s = fabric_net_to_json(&net);
@@ -87,7 +88,7 @@ Test(fabric_model, values_round_trip)
 	cr_assert(fabric_net_same(&net, &net2));
 	cr_assert_eq(net2.vni, 3);
 	free(s);
-	fk_vtep_mac(3, b.underlay, b.vtep_mac);
+	fk_vtep_mac(3, &b.underlay, b.vtep_mac);
 	s = fabric_block_to_json(&b);
 	cr_assert_str_eq(s, "{\"node\":\"h2\",\"underlay\":\"192.0.2.12\",\"vtep_mac\":\"0e:03:c0:00:02:0c\"}");
 	cr_assert(fabric_block_from_json(s, strlen(s), &b2, NULL) == 0);
@@ -198,6 +199,74 @@ Test(fabric_model, ipv6_values_round_trip_and_old_records)
 
 		cr_assert(fabric_net_from_json(t, strlen(t), &net2, NULL) == 0);
 		cr_assert_eq(net2.host_prefix6, 72);
+	}
+}
+
+/*
+ * An IPv6 underlay: node and block records carry it as text, round-trip,
+ * and the records of an IPv4 underlay read as before; the VTEP MAC of an
+ * IPv6 underlay is a fixed hash of its address (1e:<vni>:<4 bytes>).
+ */
+Test(fabric_model, ipv6_underlay_records_and_vtep_mac)
+{
+	static const char node4[] = "{\"node\":\"h1\",\"underlay\":\"192.0.2.11\",\"started\":1700000000}";
+	struct fabric_node n = {.node = "h1", .started = 1700000000}, n2;
+	struct fabric_block b = {.node = "h2"}, b2;
+	struct fabric_ul ul, ul2;
+	uint8_t mac[6], mac2[6];
+	char *s, a[INET6_ADDRSTRLEN];
+
+	cr_assert(fabric_node_from_json(node4, strlen(node4), &n2, NULL) == 0);
+	cr_assert(!n2.underlay.is6);
+	cr_assert_eq(n2.underlay.v4, 0xc000020b);
+	s = fabric_node_to_json(&n2);
+	cr_assert_str_eq(s, node4);
+	free(s);
+
+	cr_assert(fabric_ul_parse("2001:db8::11", &n.underlay, NULL) == 0);
+	cr_assert(n.underlay.is6);
+	s = fabric_node_to_json(&n);
+	cr_assert_str_eq(s, "{\"node\":\"h1\",\"underlay\":\"2001:db8::11\",\"started\":1700000000}");
+	cr_assert(fabric_node_from_json(s, strlen(s), &n2, NULL) == 0);
+	cr_assert(fabric_ul_eq(&n2.underlay, &n.underlay));
+	cr_assert_str_eq(fabric_ul_fmt(&n2.underlay, a), "2001:db8::11");
+	free(s);
+
+	cr_assert(fabric_ul_parse("2001:db8::12", &b.underlay, NULL) == 0);
+	fk_vtep_mac(3, &b.underlay, b.vtep_mac);
+	cr_assert_eq(b.vtep_mac[0], 0x1e);
+	cr_assert_eq(b.vtep_mac[1], 3);
+	s = fabric_block_to_json(&b);
+	cr_assert(fabric_block_from_json(s, strlen(s), &b2, NULL) == 0);
+	cr_assert(fabric_ul_eq(&b2.underlay, &b.underlay));
+	cr_assert(memcmp(b2.vtep_mac, b.vtep_mac, 6) == 0);
+	free(s);
+
+	/* the MAC is a function of the VNI and the address only: the same every time, another for another host */
+	fk_vtep_mac(3, &b.underlay, mac);
+	cr_assert(memcmp(mac, b.vtep_mac, 6) == 0);
+	cr_assert(fabric_ul_parse("2001:db8::13", &ul, NULL) == 0);
+	fk_vtep_mac(3, &ul, mac2);
+	cr_assert(memcmp(mac, mac2, 6) != 0);
+	/* and never the one of an IPv4 underlay */
+	ul2 = fabric_ul4(0xc000020c);
+	fk_vtep_mac(3, &ul2, mac2);
+	cr_assert_eq(mac2[0], 0x0e);
+	cr_assert(!fabric_ul_eq(&ul, &ul2));
+	cr_assert(!fabric_ul_none(&ul));
+	cr_assert(fabric_ul_none(&(struct fabric_ul){.is6 = true}));
+
+	/* malformed underlays are refused */
+	{
+		static const char *const bad[] = {
+			"{\"node\":\"h\",\"underlay\":\"2001:db8::1::2\",\"started\":1}",
+			"{\"node\":\"h\",\"underlay\":\"[2001:db8::1]\",\"started\":1}",
+			"{\"node\":\"h\",\"underlay\":\"2001:db8::1/64\",\"started\":1}",
+			"{\"node\":\"h\",\"underlay\":\"eth0\",\"started\":1}",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			cr_assert(fabric_node_from_json(bad[i], strlen(bad[i]), &n2, NULL) < 0, "%s", bad[i]);
 	}
 }
 

@@ -148,8 +148,9 @@ deps-rootfs:
 	$(Q)$(DEPS) $(PKGS_ROOTFS)
 
 # ---------------------------------------------------------------- entry points
+# The benchmark programs are built too (not run): an API change that breaks one fails here, not in `make bench`.
 check: deps-test
-	$(Q)$(MAKE) --no-print-directory all test-bins
+	$(Q)$(MAKE) --no-print-directory all test-bins bench-bins
 	$(Q)$(MAKE) --no-print-directory run-tests
 
 # The stack of config/examples/web.json up, shown, fetched from, drawn and taken down (tests/demo.sh).

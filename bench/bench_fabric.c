@@ -44,11 +44,11 @@ static int die(const char *what, const struct berr *e)
 }
 
 /* The blocks of the network already taken (by real hosts). */
-static int taken_blocks(struct etcd *c, const char *net, struct bcidr4 **ret, size_t *ret_n, struct berr *e)
+static int taken_blocks(struct etcd *c, const char *net, struct fabric_blk **ret, size_t *ret_n, struct berr *e)
 {
 	char prefix[FABRIC_KEY_MAX];
 	struct etcd_kvs kvs = {0};
-	struct bcidr4 *v;
+	struct fabric_blk *v;
 	size_t k = 0;
 	int r;
 
@@ -73,10 +73,10 @@ static int taken_blocks(struct etcd *c, const char *net, struct bcidr4 **ret, si
 	return 0;
 }
 
-static bool is_taken(const struct bcidr4 *v, size_t n, const struct bcidr4 *b)
+static bool is_taken(const struct fabric_blk *v, size_t n, const struct fabric_blk *b)
 {
 	for (size_t i = 0; i < n; i++)
-		if (v[i].addr == b->addr && v[i].prefix == b->prefix)
+		if (fabric_blk_eq(&v[i], b))
 			return true;
 	return false;
 }
@@ -120,7 +120,7 @@ static int cmd_inject(int argc, char **argv)
 	struct etcd *c = NULL;
 	struct etcd_kvs kvs = {0};
 	struct fabric_net def;
-	struct bcidr4 *taken = NULL;
+	struct fabric_blk *taken = NULL;
 	struct etcd_op ops[TXN_KEYS];
 	char *vals[TXN_KEYS], key[FABRIC_KEY_MAX];
 	size_t n_taken = 0, n = 0;
@@ -157,21 +157,21 @@ static int cmd_inject(int argc, char **argv)
 	for (long i = 0; i < count; i++) {
 		struct fabric_node node = {.started = 1};
 		struct fabric_block blk = {0};
-		struct bcidr4 b;
+		struct fabric_blk b;
 
 		do {
-			if (slot >= fabric_block_count(&def)) {
+			if (slot >= fabric_block_count(&def, false)) {
 				fprintf(stderr, "bench-fabric: the network has no block left for host %ld\n", i);
 				return 1;
 			}
-			b = fabric_block_nth(&def, slot++);
+			b = fabric_block_nth(&def, false, slot++);
 		} while (is_taken(taken, n_taken, &b));
 		snprintf(node.node, sizeof(node.node), "fake%05ld", i);
 		/* underlay addresses from 198.18.0.0/15 (benchmarking), never routed anywhere here */
-		node.underlay = 0xc6120000u + (uint32_t)i + 1;
+		node.underlay.v4 = 0xc6120000u + (uint32_t)i + 1;
 		snprintf(blk.node, sizeof(blk.node), "%s", node.node);
 		blk.underlay = node.underlay;
-		fk_vtep_mac(def.vni, blk.underlay, blk.vtep_mac);
+		fk_vtep_mac(def.vni, &blk.underlay, blk.vtep_mac);
 		fabric_key_node(key, sizeof(key), node.node);
 		if (add_put(ops, vals, &n, key, fabric_node_to_json(&node), lease) < 0)
 			return 1;

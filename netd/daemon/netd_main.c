@@ -43,6 +43,8 @@ static void usage(FILE *f)
 		   "  --etcd URL        an etcd endpoint, http://ADDR:2379 (repeat, or separate with commas)\n"
 		   "  --node NAME       this host's name in the fabric (default: the hostname)\n"
 		   "  --underlay ADDR|IFNAME  the address (or interface) other hosts reach this one by\n"
+		   "  --underlay-family ipv4|ipv6  which address of the --underlay interface (default: IPv4 if it has "
+		   "one)\n"
 		   "  --vxlan-port N    UDP port of the VXLAN tunnels (default 4789)\n");
 }
 
@@ -178,7 +180,7 @@ static json_t *handle(void *arg, const char *line, size_t len, int fd)
 /* What the command line sets; the rest comes from the configuration. */
 struct netd_opts {
 	const char *config, *socket, *state_dir, *run_dir, *log_level, *log_file;
-	const char *etcd[16], *node, *underlay, *vxlan_port;
+	const char *etcd[16], *node, *underlay, *underlay_family, *vxlan_port;
 	size_t n_etcd;
 	bool foreground;
 	bool help; /* --help was printed: exit 0 */
@@ -202,19 +204,13 @@ struct netd {
 static int parse_options(int argc, char **argv, struct netd_opts *o)
 {
 	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"socket", required_argument, NULL, 's'},
-		{"state-dir", required_argument, NULL, 'd'},
-		{"run-dir", required_argument, NULL, 'r'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"log-file", required_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{"etcd", required_argument, NULL, 'E'},
-		{"node", required_argument, NULL, 'N'},
-		{"underlay", required_argument, NULL, 'U'},
-		{"vxlan-port", required_argument, NULL, 'P'},
-		{NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'},     {"socket", required_argument, NULL, 's'},
+		{"state-dir", required_argument, NULL, 'd'},  {"run-dir", required_argument, NULL, 'r'},
+		{"foreground", no_argument, NULL, 'f'},	      {"log-level", required_argument, NULL, 'l'},
+		{"log-file", required_argument, NULL, 'L'},   {"help", no_argument, NULL, 'h'},
+		{"etcd", required_argument, NULL, 'E'},	      {"node", required_argument, NULL, 'N'},
+		{"underlay", required_argument, NULL, 'U'},   {"underlay-family", required_argument, NULL, 'F'},
+		{"vxlan-port", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -253,6 +249,9 @@ static int parse_options(int argc, char **argv, struct netd_opts *o)
 			break;
 		case 'U':
 			o->underlay = optarg;
+			break;
+		case 'F':
+			o->underlay_family = optarg;
 			break;
 		case 'P':
 			o->vxlan_port = optarg;
@@ -306,7 +305,7 @@ static int load_config(const struct netd_opts *o, struct cfg *cfg)
 		fprintf(stderr, "netd: out of memory\n");
 		return 1;
 	}
-	if (o->n_etcd || o->node || o->underlay || o->vxlan_port) {
+	if (o->n_etcd || o->node || o->underlay || o->underlay_family || o->vxlan_port) {
 		struct fabric_cfg *fc = cfg->fabric;
 		uint64_t port = 0;
 
@@ -320,6 +319,14 @@ static int load_config(const struct netd_opts *o, struct cfg *cfg)
 		}
 		if (port)
 			fc->vxlan_port = (unsigned)port;
+		if (o->underlay_family) {
+			if (strcmp(o->underlay_family, "ipv4") != 0 && strcmp(o->underlay_family, "ipv6") != 0) {
+				fprintf(stderr, "netd: --underlay-family: '%s' is not ipv4 or ipv6\n",
+					o->underlay_family);
+				return EXIT_USAGE;
+			}
+			fc->underlay_family = o->underlay_family[3] == '4' ? 4 : 6;
+		}
 		if (o->n_etcd) {
 			strv_free(fc->etcd);
 			fc->etcd = NULL;
@@ -328,16 +335,20 @@ static int load_config(const struct netd_opts *o, struct cfg *cfg)
 				_cleanup_free_ char *copy = strdup(o->etcd[i]);
 				char *save = NULL;
 
-				for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t;
-				     t = strtok_r(NULL, ",", &save)) {
+				if (!copy) {
+					fprintf(stderr, "netd: out of memory\n");
+					return 1;
+				}
+				for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 					char **nv = realloc(fc->etcd, (fc->n_etcd + 2) * sizeof(*nv));
 
+					/* fc->etcd stays NULL-terminated whatever fails, for strv_free */
+					if (nv)
+						fc->etcd = nv;
 					if (!nv || !(nv[fc->n_etcd] = strdup(t))) {
-						free(nv);
 						fprintf(stderr, "netd: out of memory\n");
 						return 1;
 					}
-					fc->etcd = nv;
 					fc->etcd[++fc->n_etcd] = NULL;
 				}
 			}

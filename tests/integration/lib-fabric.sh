@@ -2,7 +2,8 @@
 #
 #   fsw        the "switch": bridge sw0 (192.0.2.1/24, TEST-NET-1, and 2001:db8::1/64) and etcd on 192.0.2.1:2379
 #   fhN        host N: network namespace, underlay eth0 = 192.0.2.(10+N)/24 on sw0 (with FAB_UNDERLAY=ipv6
-#              also 2001:db8::(10+N)/64, no DAD, and netd's underlay is that address: "underlay_family"),
+#              also 2001:db8::(10+N)/64, no DAD, and netd's underlay is that address: "underlay_family" in the
+#              config of odd hosts, --underlay-family on even hosts' command line),
 #              its own netd (socket, run and state directories under $FAB_DIR/hN); its DNS forwards
 #              what is not a container's name to 192.0.2.1 (fab_resolver), never to the machine's resolvers
 #
@@ -89,12 +90,18 @@ fab_host() {
 	ip -n fh$n addr add 192.0.2.$((10 + n))/24 dev eth0
 	# an IPv6 underlay beside the IPv4 one; no DAD, so it is usable at once
 	local family=
+	mkdir -p "$FAB_DIR/h$n/run" "$FAB_DIR/h$n/state"
+	: >"$FAB_DIR/h$n/flags"
 	if [ "$FAB_UNDERLAY" = ipv6 ]; then
 		ip -n fh$n addr add 2001:db8::$((10 + n))/64 dev eth0 nodad
-		family='"underlay_family": "ipv6",'
+		# odd hosts say it in the config file, even ones on the command line: both ways are tested
+		if ((n % 2)); then
+			family='"underlay_family": "ipv6",'
+		else
+			echo "--underlay-family ipv6" >"$FAB_DIR/h$n/flags"
+		fi
 	fi
 	ip -n fh$n link set eth0 up
-	mkdir -p "$FAB_DIR/h$n/run" "$FAB_DIR/h$n/state"
 	cat >"$FAB_DIR/h$n/netd.json" <<-EOF
 		{
 		  "networks": [],
@@ -131,8 +138,10 @@ fab_netctl() {
 fab_netd_start() {
 	local n=$1 i
 	rm -f "$(fab_sock "$n")"
+	local -a flags=()
+	[ -s "$FAB_DIR/h$n/flags" ] && read -r -a flags <"$FAB_DIR/h$n/flags"
 	ip netns exec fh$n netd --foreground --config "$FAB_DIR/h$n/netd.json" --socket "$(fab_sock "$n")" \
-		--state-dir "$FAB_DIR/h$n/state" --run-dir "$FAB_DIR/h$n/run" >>"$FAB_DIR/h$n/netd.log" 2>&1 &
+		--state-dir "$FAB_DIR/h$n/state" --run-dir "$FAB_DIR/h$n/run" "${flags[@]}" >>"$FAB_DIR/h$n/netd.log" 2>&1 &
 	FAB_NETD_PID[$n]=$!
 	_t_pids+=($!)
 	for ((i = 0; i < 200; i++)); do

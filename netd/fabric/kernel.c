@@ -735,6 +735,7 @@ int fk_sync(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *
 {
 	struct dump d = {.t = t};
 	struct fk_sync_report rep = {0};
+	struct berr pe = BERR_INIT, skipped = BERR_INIT;
 	int r;
 
 	r = dump_all(ns, &d, e);
@@ -766,9 +767,17 @@ int fk_sync(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *
 			rep.kept++;
 			continue;
 		}
-		r = fk_peer_add(ns, t, p, e);
-		if (r < 0)
+		r = fk_peer_add(ns, t, p, &pe);
+		/* a peer without an IPv6 next hop is reported once all the others are in place */
+		if (r == -EADDRNOTAVAIL) {
+			berr_append(&skipped, NULL, &pe);
+			berr_clear(&pe);
+			continue;
+		}
+		if (r < 0) {
+			berr_set(e, r, "%s", berr_message(&pe));
 			goto out;
+		}
 		rep.added++;
 	}
 	for (size_t i = 0; i < d.n_routes; i++) {
@@ -795,6 +804,8 @@ int fk_sync(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *
 	}
 	if (ret)
 		*ret = rep;
+	if (skipped.code)
+		r = berr_set(e, skipped.code, "%s", berr_message(&skipped));
 out:
 	dump_free(&d);
 	return r;

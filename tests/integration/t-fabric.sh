@@ -759,7 +759,7 @@ test_ipv6_underlay_hostgw() {
 
 # a dual-stack host-gw network over the IPv4 underlay: IPv6 blocks via the peers' link-local addresses
 test_hostgw_dual_stack() {
-	local a6 b6 d6 blk1 blk2 ll1 ll2 w
+	local a6 b6 d6 blk1 blk2 ll1 ll2 w lease
 	fab_up 2
 	assert_ok fab_netctl 1 network create hg --subnet 10.80.0.0/16 --subnet6 fd80::/48 --fabric --mode host-gw
 	wait_for 10 fab_netctl 2 network inspect hg || fail "host 2 has no hg"
@@ -804,11 +804,22 @@ test_hostgw_dual_stack() {
 	w=$(fab_writes 1)
 	sleep 3.5
 	assert_eq "$(fab_writes 1)" "$w" "resyncs that wrote something on host 1"
-	# an IPv6 route deleted by hand comes back
+	# a host whose records carry no link-local address: its IPv4 block is routed, its IPv6 one cannot be,
+	# and the others' routes are still kept: an IPv6 route deleted by hand comes back
+	lease=$(fab_etcdctl lease grant 60 | awk '{print $2}')
+	fab_etcdctl put --lease "$lease" /berth/v1/nodes/h9 '{"node":"h9","underlay":"192.0.2.99","started":1}' >/dev/null
+	fab_etcdctl put --lease "$lease" /berth/v1/blocks/hg/10.80.200.0-24 \
+		'{"node":"h9","underlay":"192.0.2.99","vtep_mac":"0e:01:c0:00:02:63"}' >/dev/null
+	fab_etcdctl put --lease "$lease" /berth/v1/blocks/hg/fd80:0:0:99::-64 \
+		'{"node":"h9","underlay":"192.0.2.99","vtep_mac":"0e:01:c0:00:02:63"}' >/dev/null
+	wait_for 10 eval "fab_peer_routes 1 | grep -q '^10.80.200.0/24 via 192.0.2.99 dev eth0'" ||
+		fail "h9's IPv4 block is not routed: $(fab_peer_routes 1)"
 	ip -n fh1 -6 route del "$blk2"
 	assert_not_contains "$(fab_peer_routes6 1)" "$blk2"
 	wait_for 10 eval "fab_peer_routes6 1 | grep -q '^$blk2 via $ll2 dev eth0'" ||
 		fail "route not restored: $(fab_peer_routes6 1)"
+	assert_not_contains "$(fab_peer_routes6 1)" "fd80:0:0:99::"
+	assert_contains "$(cat "$FAB_DIR/h1/netd.log")" "published no link-local address"
 	assert_eq "$(seen_source b "$a6" 8080)" "$b6"
 }
 

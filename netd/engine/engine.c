@@ -215,6 +215,7 @@ void eng_nft_network(const struct eng_network *n, struct nft_network *ret)
 	snprintf(ret->bridge, sizeof(ret->bridge), "%s", n->bridge);
 	snprintf(ret->tunnel, sizeof(ret->tunnel), "%s", n->tunnel);
 	ret->fabric = n->fabric_subnet;
+	ret->fabric6 = n->fabric_subnet6;
 	ret->subnet = n->subnet;
 	ret->masquerade = n->masquerade;
 	ret->internal = n->internal;

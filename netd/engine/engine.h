@@ -94,6 +94,7 @@ struct eng_network {
 	char tunnel[16];
 	/* A fabric network's whole subnet (prefix 0: none), of which subnet is this host's block. */
 	struct bcidr4 fabric_subnet;
+	struct bcidr6 fabric_subnet6; /* the same for IPv6 (prefix 0: none), of which subnet6 is the host's block */
 };
 
 /* A definition with berth's defaults: masquerade, gateway on bridge, hairpin, bridge = name. */

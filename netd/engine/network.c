@@ -489,7 +489,9 @@ int eng_network_ensure(struct eng *eng, const struct eng_network *req, struct en
 			return r;
 		/* the fabric names its VXLAN device and its whole subnet once it has them (netd/fabric/) */
 		if (strcmp(cur.tunnel, n.tunnel) != 0 || cur.fabric_subnet.addr != n.fabric_subnet.addr ||
-		    cur.fabric_subnet.prefix != n.fabric_subnet.prefix) {
+		    cur.fabric_subnet.prefix != n.fabric_subnet.prefix ||
+		    cur.fabric_subnet6.prefix != n.fabric_subnet6.prefix ||
+		    !baddr_eq6(&cur.fabric_subnet6.addr, &n.fabric_subnet6.addr)) {
 			r = store_network_write(&eng->st, &n, e);
 			if (r < 0)
 				return r;

@@ -40,6 +40,7 @@ struct nft_network {
 	 * the bridge from outside.
 	 */
 	struct bcidr4 fabric;
+	struct bcidr6 fabric6; /* the same for IPv6 (prefix 0: not one) */
 };
 
 /* One published host port (ranges are expanded by the caller, one element per port and family). */

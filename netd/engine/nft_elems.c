@@ -65,6 +65,15 @@ int nft_network_check(const struct nft_network *n, const char *field, struct ber
 	     !baddr_in4(&n->fabric, n->subnet.addr)))
 		return berr_set(e, -EINVAL, "'%s.fabric' %s is not a subnet holding the network's", field,
 				baddr_fmt_cidr4(&n->fabric, buf));
+	if (n->fabric6.prefix) {
+		struct in6_addr m = baddr_mask6(&n->fabric6.addr, n->fabric6.prefix);
+		char b6[BADDR_CIDR6_STRLEN];
+
+		if (n->fabric6.prefix > n->subnet6.prefix || !baddr_eq6(&m, &n->fabric6.addr) ||
+		    !baddr_in6(&n->fabric6, &n->subnet6.addr))
+			return berr_set(e, -EINVAL, "'%s.fabric6' %s is not a subnet holding the network's", field,
+					baddr_fmt_cidr6(&n->fabric6, b6));
+	}
 	return 0;
 }
 
@@ -322,13 +331,13 @@ static void describe_network(const void *arg, size_t tag, char *buf, size_t len)
 
 /* One family's part of networks: subnets in nets4 and in masq4 or not (unmasq), bridges in masq_bridges or not. */
 struct fam_elems {
-	struct nft_elem *nets, *masq, *unmasq, *masq_br, *unmasq_br;
-	size_t n_nets, n_masq, n_unmasq, n_masq_br, n_unmasq_br;
+	struct nft_elem *nets, *masq, *unmasq, *masq_br, *unmasq_br, *fabric, *fabric_nets;
+	size_t n_nets, n_masq, n_unmasq, n_masq_br, n_unmasq_br, n_fabric, n_fabric_nets;
 };
 
 struct net_elems {
-	struct nft_elem *bridges, *same, *internal, *external, *fabric;
-	size_t n_bridges, n_same, n_internal, n_external, n_fabric;
+	struct nft_elem *bridges, *same, *internal, *external;
+	size_t n_bridges, n_same, n_internal, n_external;
 	struct fam_elems f[2]; /* nft_families' order */
 };
 
@@ -353,11 +362,34 @@ static void add_intervals(const struct nft_elem *iv, size_t k, size_t tag, const
 	}
 }
 
+/*
+ * fabric4 / fabric6: a host-gw fabric network's whole subnet (addr, len
+ * bytes) . this bridge, one element holding its first and last address.
+ */
+static void fabric_elem(const uint8_t *addr, unsigned len, unsigned prefix, const char *bridge, size_t tag,
+			struct nft_elem *el)
+{
+	memcpy(el->key, addr, len);
+	nft_ifname_key(bridge, el->key + len);
+	el->key_len = (uint8_t)(len + NFT_IFNAME_LEN);
+	memcpy(el->key_end, el->key, el->key_len);
+	for (unsigned bit = prefix; bit < len * 8; bit++)
+		el->key_end[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+	el->key_end_len = el->key_len;
+	el->tag = tag;
+}
+
 static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, size_t n, struct net_elems *x)
 {
-	struct nft_elem **all[] = {&x->bridges,	  &x->same,	 &x->internal,	  &x->external,	    &x->fabric,
-				   &x->f[0].nets, &x->f[0].masq, &x->f[0].unmasq, &x->f[0].masq_br, &x->f[0].unmasq_br,
-				   &x->f[1].nets, &x->f[1].masq, &x->f[1].unmasq, &x->f[1].masq_br, &x->f[1].unmasq_br};
+	struct nft_elem **all[] = {&x->bridges,		 &x->same,
+				   &x->internal,	 &x->external,
+				   &x->f[0].nets,	 &x->f[0].masq,
+				   &x->f[0].unmasq,	 &x->f[0].masq_br,
+				   &x->f[0].unmasq_br,	 &x->f[0].fabric,
+				   &x->f[1].nets,	 &x->f[1].masq,
+				   &x->f[1].unmasq,	 &x->f[1].masq_br,
+				   &x->f[1].unmasq_br,	 &x->f[1].fabric,
+				   &x->f[0].fabric_nets, &x->f[1].fabric_nets};
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
 		/* a tunnel adds a bridges element and two same_bridge pairs */
@@ -367,15 +399,19 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct nft_network *net = &nets[i];
-		uint8_t addr4[4];
+		uint8_t addr4[4], fab4[4];
 		const struct {
 			const uint8_t *addr;
 			uint8_t prefix;
 			bool masq;
-		} subnet[2] = {{addr4, net->subnet.prefix, net->masquerade},
-			       {net->subnet6.addr.s6_addr, net->subnet6.prefix, net->masquerade6}};
+			const uint8_t *fabric; /* the fabric's whole subnet (host-gw), fabric_prefix 0: none */
+			uint8_t fabric_prefix;
+		} subnet[2] = {{addr4, net->subnet.prefix, net->masquerade, fab4, net->fabric.prefix},
+			       {net->subnet6.addr.s6_addr, net->subnet6.prefix, net->masquerade6,
+				net->fabric6.addr.s6_addr, net->fabric6.prefix}};
 
 		put_be32(addr4, net->subnet.addr);
+		put_be32(fab4, net->fabric.addr);
 		nft_ifname_key(net->bridge, x->bridges[i].key);
 		x->bridges[i].key_len = NFT_IFNAME_LEN;
 		x->bridges[i].tag = i;
@@ -411,18 +447,19 @@ static int net_elems_fill(struct nft_batch *b, const struct nft_network *nets, s
 				fx->masq_br[fx->n_masq_br++] = x->bridges[i];
 			else
 				fx->unmasq_br[fx->n_unmasq_br++] = x->bridges[i];
-		}
-		if (net->fabric.prefix) {
-			/* fabric4: the whole subnet . this bridge, one element holding its first and last address */
-			struct nft_elem *f = &x->fabric[x->n_fabric++];
-
-			put_be32(f->key, net->fabric.addr);
-			nft_ifname_key(net->bridge, f->key + 4);
-			f->key_len = 4 + NFT_IFNAME_LEN;
-			memcpy(f->key_end, f->key, f->key_len);
-			put_be32(f->key_end, net->fabric.addr | ~baddr_mask4(net->fabric.prefix));
-			f->key_end_len = f->key_len;
-			f->tag = i;
+			if (subnet[f].fabric_prefix) {
+				fabric_elem(subnet[f].fabric, nft_families[f].addr_len, subnet[f].fabric_prefix,
+					    net->bridge, i, &fx->fabric[fx->n_fabric++]);
+				/* fabric6_nets: the subnet alone (IPv6's masquerade, nft_rules.c) */
+				k = nft_families[f].fabric_nets
+					    ? nft_interval_elems(subnet[f].fabric, nft_families[f].addr_len,
+								 subnet[f].fabric_prefix, iv)
+					    : 0;
+				for (size_t j = 0; j < k; j++) {
+					iv[j].tag = i;
+					fx->fabric_nets[fx->n_fabric_nets++] = iv[j];
+				}
+			}
 		}
 		if (net->internal)
 			x->internal[x->n_internal++] = x->bridges[i];
@@ -467,22 +504,36 @@ int nft_network_msgs(struct nft_batch *b, const struct nft_network *nets, size_t
 	};
 	if (mode == NFT_NET_DEL) {
 		const struct net_step del[] = {
-			{NFT_SET_INTERNAL, x.internal, x.n_internal},	{NFT_SET_MASQ_BR, v4->masq_br, v4->n_masq_br},
-			{NFT_SET_MASQ6_BR, v6->masq_br, v6->n_masq_br}, {NFT_SET_MASQ4, v4->masq, v4->n_masq},
-			{NFT_SET_NETS4, v4->nets, v4->n_nets},		{NFT_SET_FABRIC4, x.fabric, x.n_fabric},
-			{NFT_SET_MASQ6, v6->masq, v6->n_masq},		{NFT_SET_NETS6, v6->nets, v6->n_nets},
-			{NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},	{NFT_SET_BRIDGES, x.bridges, n + x.n_bridges},
+			{NFT_SET_INTERNAL, x.internal, x.n_internal},
+			{NFT_SET_MASQ_BR, v4->masq_br, v4->n_masq_br},
+			{NFT_SET_MASQ6_BR, v6->masq_br, v6->n_masq_br},
+			{NFT_SET_MASQ4, v4->masq, v4->n_masq},
+			{NFT_SET_NETS4, v4->nets, v4->n_nets},
+			{NFT_SET_FABRIC4, v4->fabric, v4->n_fabric},
+			{NFT_SET_MASQ6, v6->masq, v6->n_masq},
+			{NFT_SET_NETS6, v6->nets, v6->n_nets},
+			{NFT_SET_FABRIC6, v6->fabric, v6->n_fabric},
+			{NFT_SET_FABRIC6_NETS, v6->fabric_nets, v6->n_fabric_nets},
+			{NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},
+			{NFT_SET_BRIDGES, x.bridges, n + x.n_bridges},
 		};
 
 		r = net_steps(b, NFT_ELEMS_DESTROY, del, ARRAY_SIZE(del), nets, e);
 		return r < 0 ? r : net_steps(b, NFT_ELEMS_DESTROY, unmark, ARRAY_SIZE(unmark), nets, e);
 	}
 	const struct net_step add[] = {
-		{NFT_SET_BRIDGES, x.bridges, n + x.n_bridges}, {NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},
-		{NFT_SET_NETS4, v4->nets, v4->n_nets},	       {NFT_SET_NETS6, v6->nets, v6->n_nets},
-		{NFT_SET_FABRIC4, x.fabric, x.n_fabric},       {NFT_SET_MASQ4, v4->masq, v4->n_masq},
-		{NFT_SET_MASQ6, v6->masq, v6->n_masq},	       {NFT_SET_INTERNAL, x.internal, x.n_internal},
-		{NFT_SET_MASQ_BR, v4->masq_br, v4->n_masq_br}, {NFT_SET_MASQ6_BR, v6->masq_br, v6->n_masq_br},
+		{NFT_SET_BRIDGES, x.bridges, n + x.n_bridges},
+		{NFT_SET_SAME_BRIDGE, x.same, n + x.n_same},
+		{NFT_SET_NETS4, v4->nets, v4->n_nets},
+		{NFT_SET_NETS6, v6->nets, v6->n_nets},
+		{NFT_SET_FABRIC4, v4->fabric, v4->n_fabric},
+		{NFT_SET_FABRIC6, v6->fabric, v6->n_fabric},
+		{NFT_SET_FABRIC6_NETS, v6->fabric_nets, v6->n_fabric_nets},
+		{NFT_SET_MASQ4, v4->masq, v4->n_masq},
+		{NFT_SET_MASQ6, v6->masq, v6->n_masq},
+		{NFT_SET_INTERNAL, x.internal, x.n_internal},
+		{NFT_SET_MASQ_BR, v4->masq_br, v4->n_masq_br},
+		{NFT_SET_MASQ6_BR, v6->masq_br, v6->n_masq_br},
 	};
 	r = net_steps(b, NFT_ELEMS_ADD, add, ARRAY_SIZE(add), nets, e);
 	if (r == 0 && mode == NFT_NET_ADD)

@@ -41,6 +41,8 @@ struct mnl_socket;
 #define NFT_MAP_PUB_IP6 "pub_ip6"	  /* daddr6 . proto . port -> addr6 . port */
 /* The fabric (netd/fabric/, docs/fabric.md) */
 #define NFT_SET_FABRIC4 "fabric4"	    /* ipv4_addr interval . ifname: a host-gw fabric subnet, its bridge */
+#define NFT_SET_FABRIC6 "fabric6"	    /* ipv6_addr interval . ifname: the same, IPv6 */
+#define NFT_SET_FABRIC6_NETS "fabric6_nets" /* ipv6_addr interval: every host-gw fabric subnet6 */
 #define NFT_SET_VXLAN_PORTS "vxlan_ports"   /* inet_service: UDP ports the fabric's VXLAN devices listen on */
 #define NFT_SET_VXLAN_PEERS4 "vxlan_peers4" /* ipv4_addr . inet_service: known hosts' underlay, per port */
 #define NFT_SET_VXLAN_PEERS6 "vxlan_peers6" /* ipv6_addr . inet_service: the same, IPv6 underlay */
@@ -68,6 +70,8 @@ struct nft_family {
 	uint8_t nd_base, nd_off;
 	const char *nets, *masq, *masq_br, *pub_any, *pub_ip, *ep_addrs; /* NFT_SET_NETS4, ... */
 	const char *vxlan_peers; /* NULL: the fabric's VXLAN is not filtered for the family */
+	const char *fabric;	 /* host-gw fabric subnets . their bridges (NFT_SET_FABRIC4, _FABRIC6) */
+	const char *fabric_nets; /* the subnets alone (IPv6 only, NULL: none; nft_rules.c says why) */
 };
 enum { NFT_IPV4, NFT_IPV6 };
 extern const struct nft_family nft_families[2];
@@ -207,7 +211,7 @@ struct nft_chaindef {
 	int32_t prio;
 	const struct nft_ruledef *rules;
 	unsigned n_rules;
-	unsigned old_n_rules[3]; /* rules of the chain in berth's previous layouts (0: no more) */
+	unsigned old_n_rules[4]; /* rules of the chain in berth's previous layouts (0: no more) */
 };
 struct nft_tabledef {
 	uint16_t family; /* NFPROTO_INET, NFPROTO_BRIDGE */

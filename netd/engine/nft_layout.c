@@ -34,6 +34,7 @@ static const struct {
 	uint8_t fields[4];
 } concat_fields[] = {
 	{NFT_SET_FABRIC4, {4, NFT_IFNAME_LEN}},
+	{NFT_SET_FABRIC6, {16, NFT_IFNAME_LEN}},
 };
 
 /* ------------------------------------------------------------------ messages */

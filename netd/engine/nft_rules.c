@@ -60,6 +60,9 @@ static const struct nft_setdef inet_sets[] = {
 	/* a range concatenated with a name: the kernel's pipapo backend, which needs the fields' lengths */
 	{NFT_SET_FABRIC4, NFT_SET_INTERVAL | NFT_SET_CONCAT, DT_CONCAT(DT_IPADDR, DT_IFNAME), 4 + NFT_IFNAME_LEN, 0, 0,
 	 BO_NONE, BO_NONE},
+	{NFT_SET_FABRIC6, NFT_SET_INTERVAL | NFT_SET_CONCAT, DT_CONCAT(DT_IP6ADDR, DT_IFNAME), 16 + NFT_IFNAME_LEN, 0,
+	 0, BO_NONE, BO_NONE},
+	{NFT_SET_FABRIC6_NETS, NFT_SET_INTERVAL, DT_IP6ADDR, 16, 0, 0, BO_BIG, BO_NONE},
 	{NFT_SET_VXLAN_PORTS, 0, DT_INET_SERVICE, 2, 0, 0, BO_BIG, BO_NONE},
 	{NFT_SET_VXLAN_PEERS4, 0, DT_CONCAT(DT_IPADDR, DT_INET_SERVICE), 8, 0, 0, BO_NONE, BO_NONE},
 	{NFT_SET_VXLAN_PEERS6, 0, DT_CONCAT(DT_IP6ADDR, DT_INET_SERVICE), 20, 0, 0, BO_NONE, BO_NONE},
@@ -191,13 +194,15 @@ const struct nft_family nft_families[2] = {
 	 .lo = {127}, .lo_len = 1, .lo_dnat = true,
 	 .ethertype = ETH_P_IP, .nd_ethertype = ETH_P_ARP, .nd_base = NFT_PAYLOAD_NETWORK_HEADER, .nd_off = 14,
 	 .nets = NFT_SET_NETS4, .masq = NFT_SET_MASQ4, .masq_br = NFT_SET_MASQ_BR, .pub_any = NFT_MAP_PUB_ANY4,
-	 .pub_ip = NFT_MAP_PUB_IP4, .ep_addrs = NFT_SET_EP_ADDRS4, .vxlan_peers = NFT_SET_VXLAN_PEERS4},
+	 .pub_ip = NFT_MAP_PUB_IP4, .ep_addrs = NFT_SET_EP_ADDRS4, .vxlan_peers = NFT_SET_VXLAN_PEERS4,
+	 .fabric = NFT_SET_FABRIC4},
 	{.nfproto = NFPROTO_IPV6, .addr_len = 16, .saddr_off = 8, .daddr_off = 24,
 	 .lo = {[15] = 1}, .lo_len = 16, .lo_dnat = false,
 	 .ethertype = ETH_P_IPV6, .nd_ethertype = ETH_P_IPV6, .nd_icmp6_type = 136,
 	 .nd_base = NFT_PAYLOAD_TRANSPORT_HEADER, .nd_off = 8,
 	 .nets = NFT_SET_NETS6, .masq = NFT_SET_MASQ6, .masq_br = NFT_SET_MASQ6_BR, .pub_any = NFT_MAP_PUB_ANY6,
-	 .pub_ip = NFT_MAP_PUB_IP6, .ep_addrs = NFT_SET_EP_ADDRS6, .vxlan_peers = NFT_SET_VXLAN_PEERS6},
+	 .pub_ip = NFT_MAP_PUB_IP6, .ep_addrs = NFT_SET_EP_ADDRS6, .vxlan_peers = NFT_SET_VXLAN_PEERS6,
+	 .fabric = NFT_SET_FABRIC6, .fabric_nets = NFT_SET_FABRIC6_NETS},
 };
 /* clang-format on */
 #define V4 (&nft_families[NFT_IPV4])
@@ -278,14 +283,15 @@ static void dnat_via(struct rb *x, const struct nft_family *f, const char *map, 
 /*
  * A host-gw fabric network's traffic: an address of its whole subnet
  * (source or destination, at off in the network header) and its bridge
- * here (the interface of meta key), in fabric4.
+ * here (the interface of meta key), in fabric4 (fabric6: the address's
+ * four registers, then the name).
  */
-static void match_fabric(struct rb *x, uint32_t off, uint32_t meta_key)
+static void match_fabric(struct rb *x, const struct nft_family *f, uint32_t off, uint32_t meta_key)
 {
-	match_family(x, V4);
-	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, off, 4, NFT_REG32_00);
-	meta_load(x, meta_key, NFT_REG32_01);
-	lookup(x, NFT_SET_FABRIC4, -1, false);
+	match_family(x, f);
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, off, f->addr_len, NFT_REG32_00);
+	meta_load(x, meta_key, NFT_REG32_00 + f->addr_len / 4u);
+	lookup(x, f->fabric, -1, false);
 }
 
 /* ------------------------------------------------------------------ rules */
@@ -412,7 +418,7 @@ static void rule_masq_dnat(struct rb *x, const struct nft_family *f)
  */
 static void rule_fabric_keep_source(struct rb *x, const struct nft_family *f)
 {
-	match_fabric(x, f->daddr_off, NFT_META_IIFNAME);
+	match_fabric(x, f, f->daddr_off, NFT_META_IIFNAME);
 	verdict(x, NFT_RETURN);
 }
 
@@ -471,8 +477,28 @@ static void rule_isolation(struct rb *x, const struct nft_family *f)
 /* A host-gw fabric network's own traffic from its blocks on other hosts (in through the underlay). */
 static void rule_fabric_accept(struct rb *x, const struct nft_family *f)
 {
-	match_fabric(x, f->saddr_off, NFT_META_OIFNAME);
+	match_fabric(x, f, f->saddr_off, NFT_META_OIFNAME);
 	verdict(x, NF_ACCEPT);
+}
+
+/*
+ * Another berth network's traffic toward a host-gw fabric network's
+ * subnet6 (not its own: daddr . iifname not in fabric6) is dropped where
+ * it would leave. IPv4 masquerades it to the underlay's address, which the
+ * other hosts drop as no source of the network; IPv6 masquerade picks the
+ * address that matches the destination best, and over an IPv4 underlay
+ * (nothing but fe80:: there) that is this host's gateway on the network's
+ * own bridge: a source fabric6 would let in.
+ */
+static void rule_fabric_foreign(struct rb *x, const struct nft_family *f)
+{
+	match_family(x, f);
+	match_iface_in(x, NFT_META_IIFNAME, NFT_SET_BRIDGES, false);
+	match_addr_in(x, f, f->daddr_off, f->fabric_nets);
+	payload_load(x, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off, f->addr_len, NFT_REG32_00);
+	meta_load(x, NFT_META_IIFNAME, NFT_REG32_00 + f->addr_len / 4u);
+	lookup(x, f->fabric, -1, true);
+	verdict(x, NF_DROP);
 }
 
 /*
@@ -569,13 +595,13 @@ static const struct nft_ruledef prerouting_rules[] = {
 	{rule_dnat_lo, V6},	  {rule_dnat_ip, V6}, {rule_dnat_any, V6},
 };
 static const struct nft_ruledef postrouting_rules[] = {
-	{rule_masq_lo, V4},  {rule_masq_dnat, V4}, {rule_fabric_keep_source, V4},
-	{rule_masq_out, V4}, {rule_masq_dnat, V6}, {rule_masq_out, V6},
+	{rule_masq_lo, V4},   {rule_masq_dnat, V4},	     {rule_fabric_keep_source, V4}, {rule_masq_out, V4},
+	{rule_masq_dnat, V6}, {rule_fabric_keep_source, V6}, {rule_masq_out, V6},
 };
 static const struct nft_ruledef forward_rules[] = {
-	{rule_same_bridge, NULL}, {rule_internal_in, NULL}, {rule_internal_out, NULL},
-	{rule_established, NULL}, {rule_dnat_accept, NULL}, {rule_isolation, NULL},
-	{rule_fabric_accept, V4}, {rule_masq_closed, V4},   {rule_masq_closed, V6},
+	{rule_same_bridge, NULL},  {rule_internal_in, NULL}, {rule_internal_out, NULL}, {rule_established, NULL},
+	{rule_dnat_accept, NULL},  {rule_isolation, NULL},   {rule_fabric_accept, V4},	{rule_fabric_accept, V6},
+	{rule_fabric_foreign, V6}, {rule_masq_closed, V4},   {rule_masq_closed, V6},
 };
 static const struct nft_ruledef input_rules[] = {{rule_vxlan_peers, V4}, {rule_vxlan_peers, V6}};
 static const struct nft_ruledef antispoof_rules[] = {
@@ -599,8 +625,9 @@ static const struct nft_chaindef inet_chains[] = {
 	/* prerouting also 6: with IPv6, before netd's DNS got its port 53 back from published ports */
 	{"prerouting", "nat", NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, RULES(prerouting_rules), {2, 3, 6}},
 	{"output", "nat", NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, RULES_FROM(prerouting_rules, 1), {2, 3}},
-	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, RULES(postrouting_rules), {3, 4}},
-	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, RULES(forward_rules), {6, 7, 8}},
+	/* postrouting 6, forward 9: before host-gw's IPv6 (fabric6, fabric6_nets) */
+	{"postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, RULES(postrouting_rules), {3, 4, 6}},
+	{"forward", "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER, RULES(forward_rules), {6, 7, 8, 9}},
 	/* input 1: the fabric's VXLAN sources over an IPv4 underlay only */
 	{"input", "filter", NF_INET_LOCAL_IN, NF_IP_PRI_FILTER, RULES(input_rules), {1}},
 };

@@ -114,17 +114,25 @@ json_t *record_network_to_json(const struct eng_network *n)
 		return NULL;
 	if (n->fabric_subnet.prefix && put_str(o, "fabric_subnet", baddr_fmt_cidr4(&n->fabric_subnet, buf)) < 0)
 		return NULL;
+	if (n->fabric_subnet6.prefix) {
+		char b6[BADDR_CIDR6_STRLEN];
+
+		if (put_str(o, "fabric_subnet6", baddr_fmt_cidr6(&n->fabric_subnet6, b6)) < 0)
+			return NULL;
+	}
 	return TAKE_PTR(o);
 }
 
 int record_network_from_json(const json_t *j, struct eng_network *ret, struct berr *e)
 {
-	static const char *const keys[] = {
-		"name",	     "bridge",	   "subnet",	  "gateway",	  "range_start",
-		"range_end", "subnet6",	   "gateway6",	  "range6_start", "range6_end",
-		"mtu",	     "masquerade", "masquerade6", "internal",	  "gateway_on_bridge",
-		"hairpin",   "promisc",	   "adopted",	  "tunnel",	  "fabric_subnet",
-		NULL};
+	static const char *const keys[] = {"name",	  "bridge",	   "subnet",
+					   "gateway",	  "range_start",   "range_end",
+					   "subnet6",	  "gateway6",	   "range6_start",
+					   "range6_end",  "mtu",	   "masquerade",
+					   "masquerade6", "internal",	   "gateway_on_bridge",
+					   "hairpin",	  "promisc",	   "adopted",
+					   "tunnel",	  "fabric_subnet", "fabric_subnet6",
+					   NULL};
 	struct eng_network n;
 	const char *s;
 	int64_t mtu;
@@ -195,6 +203,14 @@ int record_network_from_json(const json_t *j, struct eng_network *ret, struct be
 		r = baddr_parse_cidr4(s, false, &n.fabric_subnet, e);
 		if (r < 0)
 			return berr_wrap(e, r, "network.fabric_subnet");
+	}
+	r = bjson_get_str(j, "fabric_subnet6", "network", &s, e);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		r = baddr_parse_cidr6(s, false, &n.fabric_subnet6, e);
+		if (r < 0)
+			return berr_wrap(e, r, "network.fabric_subnet6");
 	}
 	*ret = n;
 	return 0;

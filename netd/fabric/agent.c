@@ -137,6 +137,7 @@ static void block_peer(const struct f_block *b, struct fk_peer *p)
 	p->block = b->block.v4;
 	p->block6 = b->block.v6;
 	p->underlay = b->val.underlay;
+	p->ll = b->val.underlay_ll;
 	memcpy(p->mac, b->val.vtep_mac, 6);
 }
 
@@ -366,6 +367,9 @@ static void own_block_value(struct fabric *f, const struct f_net *n, struct fabr
 	snprintf(ret->node, sizeof(ret->node), "%s", f->cfg.node);
 	ret->underlay = f->ul.addr;
 	fk_vtep_mac(n->def.vni, &f->ul.addr, ret->vtep_mac);
+	/* host-gw's IPv6 blocks over an IPv4 underlay: peers route them via this link-local address */
+	if (n->def.mode == FABRIC_HOSTGW && fabric_net_has6(&n->def) && !f->ul.addr.is6)
+		ret->underlay_ll = f->ul.ll;
 }
 
 /*
@@ -480,7 +484,8 @@ static int own_block_ensure_family(struct fabric *f, struct f_net *n, bool is6, 
 		mine = b->block;
 		/* on another lease (an earlier life) or with an old underlay: put it again as it is now */
 		if (b->lease != f->block_lease || !fabric_ul_eq(&b->val.underlay, &want.underlay) ||
-		    memcmp(b->val.vtep_mac, want.vtep_mac, 6) != 0) {
+		    memcmp(b->val.vtep_mac, want.vtep_mac, 6) != 0 ||
+		    !baddr_eq6(&b->val.underlay_ll, &want.underlay_ll)) {
 			r = claim(f, n, &mine, e);
 			if (r < 0)
 				return r;

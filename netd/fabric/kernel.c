@@ -28,6 +28,8 @@ struct find_addr {
 	int ifindex; /* by link: its first address of the family */
 	struct fabric_ul found;
 	int found_ifindex;
+	int ll_ifindex; /* this link's first link-local address into ll */
+	struct in6_addr ll;
 };
 
 static int find_addr_cb(int ifindex, uint32_t ip, uint8_t prefix, void *arg)
@@ -49,6 +51,8 @@ static int find_addr6_cb(int ifindex, const struct in6_addr *ip, uint8_t prefix,
 	struct find_addr *f = arg;
 
 	(void)prefix;
+	if (f->ll_ifindex && ifindex == f->ll_ifindex && IN6_IS_ADDR_LINKLOCAL(ip) && baddr_zero6(&f->ll))
+		f->ll = *ip;
 	if (f->found_ifindex)
 		return 0;
 	/* an interface's underlay is a global address: fe80::/10 is the link's own */
@@ -103,6 +107,13 @@ int fk_underlay_find(struct nlsock *ns, const char *spec, int family, struct fk_
 				: family == AF_INET  ? "the interface has no IPv4 address"
 				: family == AF_INET6 ? "the interface has no global IPv6 address"
 						     : "the interface has no IPv4 address and no global IPv6 address");
+	/* over an IPv4 underlay, a host-gw network's IPv6 blocks are routed via the link's fe80:: address */
+	fa.ll_ifindex = fa.found_ifindex;
+	if (!fa.found.is6) {
+		r = ifaddr_dump6(ns, 0, find_addr6_cb, &fa, e);
+		if (r < 0)
+			return r;
+	}
 	fl.ifindex = fa.found_ifindex;
 	r = link_dump(ns, find_link_cb, &fl, e);
 	if (r < 0)
@@ -112,6 +123,7 @@ int fk_underlay_find(struct nlsock *ns, const char *spec, int family, struct fk_
 	ret->ifindex = fl.li.ifindex;
 	ret->addr = fa.found;
 	ret->mtu = fl.li.mtu;
+	ret->ll = fa.ll;
 	snprintf(ret->ifname, sizeof(ret->ifname), "%s", fl.li.name);
 	return 0;
 }
@@ -396,10 +408,17 @@ static struct k_ip peer_dst(const struct fk_peer *p, uint8_t *ret_prefix)
 	return p->is6 ? ip_of6(&p->block6.addr) : ip_of4(p->block.addr);
 }
 
+/*
+ * host-gw: the peer's underlay address, or for an IPv6 block over an IPv4
+ * underlay its link-local address there (Linux has no IPv6 route via an
+ * IPv4 gateway: "IPv6 does not support RTA_VIA attribute").
+ */
 static struct k_ip peer_gw(const struct fk_target *t, const struct fk_peer *p)
 {
 	uint8_t prefix;
 
+	if (t->hostgw && p->is6 && !p->underlay.is6)
+		return ip_of6(&p->ll);
 	return t->hostgw ? ip_of_ul(&p->underlay) : peer_dst(p, &prefix);
 }
 
@@ -488,6 +507,14 @@ int fk_peer_add(struct nlsock *ns, const struct fk_target *t, const struct fk_pe
 	int r = 0;
 
 	dst = peer_dst(p, &prefix);
+	if (t->hostgw && p->is6 && !p->underlay.is6 && baddr_zero6(&p->ll)) {
+		char a[BADDR_CIDR6_STRLEN], u[INET6_ADDRSTRLEN];
+
+		return berr_set(e, -EADDRNOTAVAIL,
+				"overlay route %s: its host (underlay %s) published no link-local address of its "
+				"underlay, the IPv6 next hop over an IPv4 underlay",
+				baddr_fmt_cidr6(&p->block6, a), ip_fmt(&ul, u));
+	}
 	/* neighbour and FDB entry first: the route never points at an address nothing answers for */
 	if (!t->hostgw) {
 		r = neigh_msg(ns, true, true, t->ifindex, &ul, p->mac, e);
@@ -708,6 +735,7 @@ int fk_sync(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *
 {
 	struct dump d = {.t = t};
 	struct fk_sync_report rep = {0};
+	struct berr pe = BERR_INIT, skipped = BERR_INIT;
 	int r;
 
 	r = dump_all(ns, &d, e);
@@ -739,9 +767,17 @@ int fk_sync(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *
 			rep.kept++;
 			continue;
 		}
-		r = fk_peer_add(ns, t, p, e);
-		if (r < 0)
+		r = fk_peer_add(ns, t, p, &pe);
+		/* a peer without an IPv6 next hop is reported once all the others are in place */
+		if (r == -EADDRNOTAVAIL) {
+			berr_append(&skipped, NULL, &pe);
+			berr_clear(&pe);
+			continue;
+		}
+		if (r < 0) {
+			berr_set(e, r, "%s", berr_message(&pe));
 			goto out;
+		}
 		rep.added++;
 	}
 	for (size_t i = 0; i < d.n_routes; i++) {
@@ -768,6 +804,8 @@ int fk_sync(struct nlsock *ns, const struct fk_target *t, const struct fk_peer *
 	}
 	if (ret)
 		*ret = rep;
+	if (skipped.code)
+		r = berr_set(e, skipped.code, "%s", berr_message(&skipped));
 out:
 	dump_free(&d);
 	return r;

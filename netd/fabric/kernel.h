@@ -14,7 +14,9 @@
  * and its neighbour (BLOCK6:: lladdr REMOTE_VTEP_MAC); the FDB entry is the
  * one of the host's IPv4 block: one device carries both families.
  * In host-gw mode only the route: BLOCK via REMOTE_UNDERLAY dev UNDERLAY
- * (an IPv4 block via an IPv6 underlay address: RTA_VIA, "via inet6").
+ * (an IPv4 block via an IPv6 underlay address: RTA_VIA, "via inet6"; an
+ * IPv6 block over an IPv4 underlay via the peer's link-local address on
+ * it, as Linux refuses an IPv6 route via an IPv4 gateway).
  * The underlay is IPv4 or IPv6 (IFLA_VXLAN_LOCAL6, FDB entries with an
  * IPv6 dst); a peer's underlay is always of this host's family.
  * Every change is a replace, so programming twice is the same as once;
@@ -50,6 +52,7 @@ struct fk_underlay {
 	struct fabric_ul addr;
 	unsigned mtu;
 	char ifname[16];
+	struct in6_addr ll; /* the link's link-local address (:: none): host-gw's IPv6 next hop over IPv4 */
 };
 
 /*
@@ -93,6 +96,7 @@ struct fk_peer {
 	struct bcidr6 block6;	   /* is6 */
 	struct fabric_ul underlay; /* of the family of this host's */
 	uint8_t mac[6];		   /* its VTEP (vxlan mode) */
+	struct in6_addr ll;	   /* host-gw, an IPv6 block over an IPv4 underlay: the next hop (:: none) */
 	bool fdb_shared;	   /* fk_peer_del leaves the FDB entry: another block of the host still uses it */
 };
 

@@ -53,8 +53,10 @@ int ag_local_ensure(struct fabric *f, struct f_net *n, struct berr *e)
 	 * nftables rules learn its whole subnet (no masquerade toward it, in
 	 * from its other hosts); in VXLAN mode the device is the bridge's twin.
 	 */
-	if (!vx)
+	if (!vx) {
 		en.fabric_subnet = n->def.subnet;
+		en.fabric_subnet6 = n->def.subnet6;
+	}
 	/* the engine network first: the device's /32 would otherwise overlap the subnet it checks */
 	r = eng_network_ensure(f->eng, &en, NULL, e);
 	if (r < 0)

@@ -299,10 +299,12 @@ int fabric_net_from_json(const char *text, size_t len, struct fabric_net *ret, s
 char *fabric_block_to_json(const struct fabric_block *b)
 {
 	json_t *o = json_object();
-	char m[BMAC_STRLEN];
+	char m[BMAC_STRLEN], ll[INET6_ADDRSTRLEN];
 
 	if (!o || bjson_set(o, "node", json_string(b->node)) < 0 || put_ip(o, "underlay", &b->underlay) < 0 ||
-	    bjson_set(o, "vtep_mac", json_string(bmac_fmt(b->vtep_mac, m))) < 0) {
+	    bjson_set(o, "vtep_mac", json_string(bmac_fmt(b->vtep_mac, m))) < 0 ||
+	    (!baddr_zero6(&b->underlay_ll) &&
+	     bjson_set(o, "underlay_ll", json_string(baddr_fmt6(&b->underlay_ll, ll))) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -323,6 +325,11 @@ int fabric_block_from_json(const char *text, size_t len, struct fabric_block *re
 		return r;
 	if (bmac_parse(s, b.vtep_mac) < 0 || bmac_is_multicast(b.vtep_mac))
 		return berr_set(e, -EINVAL, "block.vtep_mac: '%s' is not a unicast MAC address", s);
+	r = bjson_get_str(j, "underlay_ll", "block", &s, e);
+	if (r < 0)
+		return r;
+	if (r > 0 && (baddr_parse6(s, &b.underlay_ll, NULL) < 0 || !IN6_IS_ADDR_LINKLOCAL(&b.underlay_ll)))
+		return berr_set(e, -EINVAL, "block.underlay_ll: '%s' is not a link-local IPv6 address", s);
 	*ret = b;
 	return 0;
 }
@@ -341,11 +348,6 @@ static int net_check6(const struct fabric_net *n, struct berr *e)
 				n->name, n->host_prefix6, n->subnet6.prefix);
 	if (n->host_prefix6 - n->subnet6.prefix > 24)
 		return berr_set(e, -EINVAL, "fabric network '%s': more than 2^24 IPv6 host blocks", n->name);
-	if (n->mode == FABRIC_HOSTGW)
-		return berr_set(e, -EINVAL,
-				"fabric network '%s': host-gw mode carries IPv4 only (its filter of the network's own "
-				"traffic is IPv4's): use vxlan mode for subnet6",
-				n->name);
 	return 0;
 }
 

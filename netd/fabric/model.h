@@ -8,7 +8,9 @@
  *                                (subnet/host_prefix absent: IPv6 only; subnet6/host_prefix6 absent: IPv4 only)
  *   vnis/<vni>                   "<name>": the VNI is taken (created with the network, one transaction)
  *   blocks/<name>/<a.b.c.d-len>  {"node","underlay","vtep_mac"}  on the host's long lease: "taken"
- *   blocks/<name>/<x:y::-len>    the same for an IPv6 block (one prefix per network: removed together)
+ *   blocks/<name>/<x:y::-len>    the same for an IPv6 block (one prefix per network: removed together);
+ *                                a host-gw network's blocks of a host on an IPv4 underlay add "underlay_ll",
+ *                                the underlay link's fe80:: address (its IPv6 blocks' next hop)
  *
  * Two lifetimes, as the design notes ask: a dead host's node key goes within
  * seconds (peers drop its routes after a grace period), its blocks only when
@@ -107,6 +109,12 @@ struct fabric_block {
 	char node[FABRIC_NAME_MAX + 1];
 	struct fabric_ul underlay;
 	uint8_t vtep_mac[6];
+	/*
+	 * host-gw over an IPv4 underlay: the underlay link's link-local
+	 * address (:: none), the next hop of the host's IPv6 blocks, as Linux
+	 * routes no IPv6 via an IPv4 gateway.
+	 */
+	struct in6_addr underlay_ll;
 };
 
 /* Values as compact JSON text (malloc'd; NULL when out of memory) and back (strict). */
@@ -121,9 +129,9 @@ int fabric_block_from_json(const char *text, size_t len, struct fabric_block *re
  * A network definition a user may create: an IPv4 subnet /8../28 with
  * host_prefix deeper than it and at most /30, an IPv6 subnet /16../112 with
  * host_prefix6 deeper than it and at most /120, or both; at most 2^20 IPv4
- * and 2^24 IPv6 blocks. host-gw mode carries IPv4 only (its filter,
- * fabric4, is IPv4's; its routes go via the peers' underlay addresses, of
- * either family).
+ * and 2^24 IPv6 blocks, in either mode (host-gw's filter: fabric4 and
+ * fabric6; its routes go via the peers' underlay addresses, or an IPv6
+ * block over an IPv4 underlay via the peer's underlay_ll).
  */
 int fabric_net_check(const struct fabric_net *n, struct berr *e);
 /* Same definition (name, subnets, host prefixes, mode; the VNI is etcd's choice). */

@@ -101,6 +101,8 @@ fab_host() {
 			echo "--underlay-family ipv6" >"$FAB_DIR/h$n/flags"
 		fi
 	fi
+	# no DAD for the link-local address either: host-gw's IPv6 next hop over the IPv4 underlay, usable at once
+	ip netns exec fh$n sh -c 'echo 0 >/proc/sys/net/ipv6/conf/eth0/accept_dad'
 	ip -n fh$n link set eth0 up
 	cat >"$FAB_DIR/h$n/netd.json" <<-EOF
 		{

@@ -562,8 +562,8 @@ test_ipv6_reachability_matrix() {
 	assert_contains "$(fab_netctl 1 graph)" "$b6"
 }
 
-# IPv6-only fabric networks; host-gw refuses IPv6
-test_ipv6_only_and_hostgw_refused() {
+# IPv6-only fabric networks
+test_ipv6_only() {
 	local a b out
 	fab_up 2
 	assert_ok fab_netctl 1 network create six --subnet6 fd71::/56 --fabric
@@ -577,10 +577,6 @@ test_ipv6_only_and_hostgw_refused() {
 	serve a "$a" 8080 a
 	assert_eq "$(seen_source b "$a" 8080)" "$b"
 	assert_eq "$(ip -n fh1 -4 route show proto 98 | wc -l)" 0
-	# host-gw routes via the IPv4 underlay: refused, saying so
-	out=$(fab_netctl 1 network create hg6 --subnet 10.81.0.0/16 --subnet6 fd81::/48 --fabric --mode host-gw 2>&1) &&
-		fail "host-gw with IPv6 accepted"
-	assert_contains "$out" "host-gw mode carries IPv4 only"
 	# definitions: overlap and a different definition of the same name
 	out=$(fab_netctl 1 network create six2 --subnet6 fd71::/48 --fabric 2>&1) && fail "an overlap accepted"
 	assert_contains "$out" "overlaps"
@@ -727,7 +723,7 @@ test_ipv6_underlay() {
 
 # host-gw over an IPv6 underlay: an IPv4 network's routes go via the peers' IPv6 addresses (RTA_VIA)
 test_ipv6_underlay_hostgw() {
-	local block1 block2 w out
+	local block1 block2 w a6 b6 blk2
 	FAB_UNDERLAY=ipv6 hostgw_two_hosts 2
 	serve b "$B" 8080 b
 	block1=$(fab_netctl 1 --json fabric | jq -r '.networks[0].block')
@@ -749,10 +745,82 @@ test_ipv6_underlay_hostgw() {
 	wait_for 10 eval "fab_peer_routes 1 | grep -q '^$block2 via inet6 2001:db8::12 dev eth0'" ||
 		fail "route not restored: $(fab_peer_routes 1)"
 	assert_eq "$(seen_source b "$A" 8080)" "$B"
-	# an IPv6 subnet stays refused in host-gw
-	out=$(fab_netctl 1 network create hg6 --subnet6 fd73::/48 --fabric --mode host-gw 2>&1) &&
-		fail "host-gw took a subnet6"
-	assert_contains "$out" "host-gw mode carries IPv4 only"
+	# an IPv6-only host-gw network: its blocks go via the peers' IPv6 underlay addresses
+	assert_ok fab_netctl 1 network create hg6 --subnet6 fd73::/48 --fabric --mode host-gw
+	wait_for 10 fab_netctl 2 network inspect hg6 || fail "host 2 has no hg6"
+	a6=$(fab_container 1 a6 hg6; fab_ip6 a6)
+	b6=$(fab_container 2 b6 hg6; fab_ip6 b6)
+	blk2=$(fab_netctl 2 --json network inspect hg6 | jq -r .subnet6)
+	wait_for 5 eval "fab_peer_routes6 1 | grep -q '^$blk2 via 2001:db8::12 dev eth0'" || fail "$(fab_peer_routes6 1)"
+	serve a6 "$a6" 8080 a6
+	assert_eq "$(seen_source b6 "$a6" 8080)" "$b6"
+	assert_eq "$(ip -n fh1 -o link show type vxlan | wc -l)" 0 "VXLAN devices on host 1"
+}
+
+# a dual-stack host-gw network over the IPv4 underlay: IPv6 blocks via the peers' link-local addresses
+test_hostgw_dual_stack() {
+	local a6 b6 d6 blk1 blk2 ll1 ll2 w lease
+	fab_up 2
+	assert_ok fab_netctl 1 network create hg --subnet 10.80.0.0/16 --subnet6 fd80::/48 --fabric --mode host-gw
+	wait_for 10 fab_netctl 2 network inspect hg || fail "host 2 has no hg"
+	A=$(fab_container 1 a hg)
+	B=$(fab_container 2 b hg)
+	a6=$(fab_ip6 a)
+	b6=$(fab_ip6 b)
+	[ -n "$a6" ] && [ -n "$b6" ] || fail "no IPv6 addresses: '$a6' '$b6'"
+	blk1=$(fab_netctl 1 --json network inspect hg | jq -r .subnet6)
+	blk2=$(fab_netctl 2 --json network inspect hg | jq -r .subnet6)
+	ll1=$(ip -n fh1 -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1)
+	ll2=$(ip -n fh2 -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1)
+	# each host's blocks carry its underlay's link-local address, the IPv6 next hop (Linux routes no IPv6 via IPv4)
+	assert_eq "$(fab_etcdctl get --prefix --print-value-only /berth/v1/blocks/hg/ | grep -c "\"underlay_ll\":\"$ll2\"")" 2 "$(fab_etcdctl get --prefix /berth/v1/blocks/hg/; echo $ll2)"
+	wait_for 5 eval "fab_peer_routes6 1 | grep -q '^$blk2 via $ll2 dev eth0'" || fail "$(fab_peer_routes6 1)"
+	wait_for 5 eval "fab_peer_routes6 2 | grep -q '^$blk1 via $ll1 dev eth0'" || fail "$(fab_peer_routes6 2)"
+	assert_contains "$(fab_peer_routes 1)" "via 192.0.2.12 dev eth0"
+	assert_eq "$(ip -n fh1 -o link show type vxlan | wc -l)" 0 "VXLAN devices on host 1"
+	assert_contains "$(ip netns exec fh1 nft list set inet berth fabric6)" 'fd80::/48 . "hg"'
+	# sources kept over IPv6 both ways (and IPv4 still), unencapsulated on the switch
+	serve a "$a6" 8080 a
+	serve b "$b6" 8080 b
+	assert_eq "$(seen_source b "$a6" 8080)" "$b6"
+	assert_eq "$(seen_source a "$b6" 8080)" "$a6"
+	serve a "$A" 8081 a
+	assert_eq "$(seen_source b "$A" 8081)" "$B"
+	ip netns exec fsw nft add table bridge sw
+	ip netns exec fsw nft add chain bridge sw tally '{ type filter hook forward priority 0; }'
+	ip netns exec fsw nft add rule bridge sw tally ip6 saddr "$b6" ip6 daddr "$a6" tcp dport 8080 counter
+	assert_eq "$(seen_source b "$a6" 8080)" "$b6"
+	assert_not_contains "$(ip netns exec fsw nft list chain bridge sw tally)" "packets 0 "
+	# two host-gw networks stay apart over IPv6 across hosts
+	assert_ok fab_netctl 2 network create hg2 --subnet 10.81.0.0/16 --subnet6 fd81::/48 --fabric --mode host-gw
+	wait_for 10 fab_netctl 1 network inspect hg2 || fail "host 1 has no hg2"
+	d6=$(fab_container 2 d hg2 >/dev/null; fab_ip6 d)
+	serve d "$d6" 8081 d
+	wait_for 5 eval "fab_peer_routes6 1 | grep -q '^fd81:.* via $ll2 dev eth0'" || fail "$(fab_peer_routes6 1)"
+	request d "$a6" 8080 1000 >/dev/null 2>&1 && fail "hg2 reached hg over IPv6 across hosts"
+	request a "$d6" 8081 1000 >/dev/null 2>&1 && fail "hg reached hg2 over IPv6 across hosts"
+	# a resync of what matches writes nothing (the link-local next hops are recognised)
+	fab_wait_sync 10 1 2
+	w=$(fab_writes 1)
+	sleep 3.5
+	assert_eq "$(fab_writes 1)" "$w" "resyncs that wrote something on host 1"
+	# a host whose records carry no link-local address: its IPv4 block is routed, its IPv6 one cannot be,
+	# and the others' routes are still kept: an IPv6 route deleted by hand comes back
+	lease=$(fab_etcdctl lease grant 60 | awk '{print $2}')
+	fab_etcdctl put --lease "$lease" /berth/v1/nodes/h9 '{"node":"h9","underlay":"192.0.2.99","started":1}' >/dev/null
+	fab_etcdctl put --lease "$lease" /berth/v1/blocks/hg/10.80.200.0-24 \
+		'{"node":"h9","underlay":"192.0.2.99","vtep_mac":"0e:01:c0:00:02:63"}' >/dev/null
+	fab_etcdctl put --lease "$lease" /berth/v1/blocks/hg/fd80:0:0:99::-64 \
+		'{"node":"h9","underlay":"192.0.2.99","vtep_mac":"0e:01:c0:00:02:63"}' >/dev/null
+	wait_for 10 eval "fab_peer_routes 1 | grep -q '^10.80.200.0/24 via 192.0.2.99 dev eth0'" ||
+		fail "h9's IPv4 block is not routed: $(fab_peer_routes 1)"
+	ip -n fh1 -6 route del "$blk2"
+	assert_not_contains "$(fab_peer_routes6 1)" "$blk2"
+	wait_for 10 eval "fab_peer_routes6 1 | grep -q '^$blk2 via $ll2 dev eth0'" ||
+		fail "route not restored: $(fab_peer_routes6 1)"
+	assert_not_contains "$(fab_peer_routes6 1)" "fd80:0:0:99::"
+	assert_contains "$(cat "$FAB_DIR/h1/netd.log")" "published no link-local address"
+	assert_eq "$(seen_source b "$a6" 8080)" "$b6"
 }
 
 t "reachability matrix across 3 hosts, sources kept" test_reachability_matrix
@@ -763,6 +831,7 @@ t "netd's watch cancelled by compaction: it lists again and converges" test_watc
 t "VXLAN only from the underlay addresses of known hosts" test_vxlan_only_from_known_hosts
 t "host-gw: routes via the underlay, sources kept, no VXLAN" test_hostgw_routes_and_sources
 t "host-gw: isolation between fabric networks and from the underlay" test_hostgw_isolation
+t "host-gw: a dual-stack network, IPv6 via link-local next hops, sources kept, isolation, resync" test_hostgw_dual_stack
 t "isolation between fabric networks across hosts" test_isolation_between_fabric_networks
 t "a host joining later is reachable" test_host_joining_later
 t "a dead host: removed after grace, block reclaimed after its lease" test_dead_host_removed_after_grace_and_block_reclaimed
@@ -771,10 +840,10 @@ t "netd kill -9 and restart: no packet lost" test_netd_kill9_loses_no_packet
 t "entries deleted by hand come back" test_hand_deleted_entries_come_back
 t "hosts racing for blocks never share one" test_racing_hosts_never_share_a_block
 t "IPv6: reachability matrix on a dual-stack network, sources kept, a host joining later" test_ipv6_reachability_matrix
-t "IPv6: an IPv6-only fabric network; host-gw refuses IPv6" test_ipv6_only_and_hostgw_refused
+t "IPv6: an IPv6-only fabric network" test_ipv6_only
 t "IPv6: isolation between fabric networks across hosts" test_ipv6_isolation_between_fabric_networks
 t "IPv6: a route and neighbour deleted by hand come back" test_ipv6_hand_deleted_entries_come_back
 t "IPv6: hosts racing for blocks never share one" test_racing_hosts_never_share_a_block6
 t "IPv6 underlay: VXLAN over IPv6, both families, FDB, filter, resync, a host of the other family" test_ipv6_underlay
-t "IPv6 underlay: host-gw routes an IPv4 network via inet6 next hops" test_ipv6_underlay_hostgw
+t "IPv6 underlay: host-gw routes an IPv4 network via inet6 next hops, an IPv6 one via the underlay" test_ipv6_underlay_hostgw
 t_done

@@ -82,8 +82,8 @@ static void assert_current_rules(void)
 	cr_assert_eq(rules_in("raw_prerouting"), 2);
 	cr_assert_eq(rules_in("prerouting"), 7);
 	cr_assert_eq(rules_in("output"), 6);
-	cr_assert_eq(rules_in("postrouting"), 6);
-	cr_assert_eq(rules_in("forward"), 9);
+	cr_assert_eq(rules_in("postrouting"), 7);
+	cr_assert_eq(rules_in("forward"), 11);
 	cr_assert_eq(rules_in("input"), 2);
 }
 
@@ -126,12 +126,12 @@ Test(nft_table, ensure_builds_once_and_is_idempotent)
 	/* a chain emptied from outside gets its rules back, a missing set is recreated */
 	tst_sh_ok(NULL, "nft flush chain inet berth forward");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("forward"), 9);
+	cr_assert_eq(rules_in("forward"), 11);
 
 	/* a chain changed from outside is reported, not silently doubled */
 	tst_sh_ok(NULL, "nft add rule inet berth forward counter");
 	cr_assert_eq(nft_ensure(ctx, &e), -EEXIST);
-	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "10 rules"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "chain forward") && strstr(e.msg, "12 rules"), "%s", e.msg);
 	nft_close(ctx);
 }
 
@@ -210,6 +210,8 @@ static void upgrade_from(int level)
 	tst_sh_ok(NULL, "nft list chain inet berth prerouting | head -4 | tail -1 | "
 			"grep -q 'th dport 53 iifname @bridges fib daddr . iif type local return'");
 	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'ip saddr . oifname @fabric4 accept'");
+	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'ip6 saddr . oifname @fabric6 accept'");
+	tst_sh_ok(NULL, "nft list chain inet berth postrouting | grep -q 'ip6 daddr . iifname @fabric6 return'");
 	tst_sh_ok(NULL, "nft list chain inet berth input | grep -q 'ip saddr . udp dport != @vxlan_peers4 drop'");
 	tst_sh_ok(NULL, "nft list chain inet berth input | grep -q 'ip6 saddr . udp dport != @vxlan_peers6 drop'");
 	/* nothing published was lost on the way */
@@ -218,7 +220,7 @@ static void upgrade_from(int level)
 	if (level >= 1)
 		tst_sh_ok(NULL, "nft list set inet berth masq_bridges | grep -q berth0");
 	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("forward"), 9);
+	cr_assert_eq(rules_in("forward"), 11);
 	nft_close(ctx);
 }
 
@@ -293,6 +295,41 @@ Test(nft_table, ensure_upgrades_the_ipv6_layout)
 	nft_close(ctx);
 }
 
+/*
+ * The layout before host-gw's IPv6: today's table without the sets fabric6
+ * and fabric6_nets and their three rules (postrouting 6, forward 9). Both chains get their
+ * rules again, the set comes back, the elements stay.
+ */
+Test(nft_table, ensure_upgrades_the_ipv4_hostgw_layout)
+{
+	struct nft_ctx *ctx = open_ctx();
+	struct nft_network net = topo_net("fab", "10.70.1.0/24", true, false);
+	struct berr e = BERR_INIT;
+
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	net.fabric.addr = topo_ip("10.70.0.0");
+	net.fabric.prefix = 16;
+	cr_assert_eq(nft_network_add(ctx, &net, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "for c in postrouting forward; do for h in $(nft -a list chain inet berth $c | grep fabric6 | "
+			"sed 's/.*# handle //'); do nft delete rule inet berth $c handle $h || exit 1; done; done && "
+			"nft delete set inet berth fabric6 && nft delete set inet berth fabric6_nets");
+	cr_assert_eq(rules_in("postrouting"), 6);
+	cr_assert_eq(rules_in("forward"), 9);
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	assert_current_rules();
+	tst_sh_ok(NULL, "nft list chain inet berth postrouting | grep -q 'ip6 daddr . iifname @fabric6 return'");
+	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q 'ip6 saddr . oifname @fabric6 accept'");
+	tst_sh_ok(NULL,
+		  "nft list set inet berth fabric6 >/dev/null && nft list set inet berth fabric6_nets >/dev/null");
+	tst_sh_ok(NULL, "nft list chain inet berth forward | grep -q "
+			"'iifname @bridges ip6 daddr @fabric6_nets ip6 daddr . iifname != @fabric6 drop'");
+	tst_sh_ok(NULL, "nft list set inet berth fabric4 | grep -q '10.70.0.0/16 . \"fab\"'");
+	tst_sh_ok(NULL, "nft list map inet berth nets4 | grep -q '10.70.1.0/24'");
+	cr_assert_eq(nft_ensure(ctx, &e), 0, "%s", e.msg);
+	assert_current_rules();
+	nft_close(ctx);
+}
+
 Test(nft_table, concurrent_ensure_adds_rules_once)
 {
 	pid_t pids[4];
@@ -332,8 +369,8 @@ Test(nft_table, concurrent_ensure_adds_rules_once)
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ensure failed in child %d", i);
 	}
 	cr_assert_eq(rules_in("prerouting"), 7);
-	cr_assert_eq(rules_in("postrouting"), 6);
-	cr_assert_eq(rules_in("forward"), 9);
+	cr_assert_eq(rules_in("postrouting"), 7);
+	cr_assert_eq(rules_in("forward"), 11);
 }
 
 Test(nft_table, duplicate_publish_is_refused_whole)
@@ -596,8 +633,8 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	cr_assert_eq(count_ports(ctx), 1);
 
 	cr_assert_eq(nft_rebuild(ctx, nets, 2, NULL, 0, ports, 2, &e), 0, "%s", e.msg);
-	cr_assert_eq(rules_in("postrouting"), 6);
-	cr_assert_eq(rules_in("forward"), 9);
+	cr_assert_eq(rules_in("postrouting"), 7);
+	cr_assert_eq(rules_in("forward"), 11);
 	cr_assert_eq(nft_ports_list(ctx, &pl, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 2);
 	cr_assert(has_port(pl, n, &ports[0]) && has_port(pl, n, &ports[1]));
@@ -616,7 +653,7 @@ Test(nft_table, rebuild_replaces_content_atomically)
 	cr_assert_eq(count_ports(ctx), 2);
 	cr_assert_eq(nft_rebuild(ctx, NULL, 0, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
 	cr_assert_eq(count_ports(ctx), 0);
-	cr_assert_eq(rules_in("forward"), 9);
+	cr_assert_eq(rules_in("forward"), 11);
 	cr_assert_eq(nft_delete_table(ctx, &e), 0, "%s", e.msg);
 	tst_sh_ok(NULL, "! nft list table inet berth 2>/dev/null");
 	tst_sh_ok(NULL, "! nft list table bridge berth 2>/dev/null");
@@ -904,6 +941,25 @@ Test(nft_table, fabric_elements_and_vxlan_sources)
 	}
 	/* the network's removal takes its fabric element */
 	cr_assert_eq(nft_network_del(a, &net, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list set inet berth fabric4 | grep -q 10.70");
+	/* a dual-stack host-gw network: its whole subnet6 in fabric6 too, in the same batch */
+	cr_assert_eq(baddr_parse_cidr6("fd70:0:0:1::/64", false, &net.subnet6, NULL), 0);
+	cr_assert_eq(baddr_parse_cidr6("fd70::/48", false, &net.fabric6, NULL), 0);
+	cr_assert_eq(nft_network_add(a, &net, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list set inet berth fabric6 | grep -q 'fd70::/48 . \"fab\" comment \"store a\"'");
+	tst_sh_ok(NULL, "nft list set inet berth fabric6_nets | grep -q 'fd70::/48 comment \"store a\"'");
+	tst_sh_ok(NULL, "nft list set inet berth fabric4 | grep -q '10.70.0.0/16 . \"fab\"'");
+	tst_sh_ok(NULL, "nft list table inet berth >/dev/null");
+	bad = net;
+	cr_assert_eq(baddr_parse_cidr6("fd70:0:0:2::/63", false, &bad.fabric6, NULL), 0);
+	cr_assert_eq(nft_network_add(a, &bad, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "fabric6"), "%s", e.msg);
+	/* a rebuild writes it again, the removal takes it */
+	cr_assert_eq(nft_rebuild(a, &net, 1, NULL, 0, NULL, 0, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "nft list set inet berth fabric6 | grep -q 'fd70::/48 . \"fab\"'");
+	cr_assert_eq(nft_network_del(a, &net, &e), 0, "%s", e.msg);
+	tst_sh_ok(NULL, "! nft list set inet berth fabric6 | grep -q fd70");
+	tst_sh_ok(NULL, "! nft list set inet berth fabric6_nets | grep -q fd70");
 	tst_sh_ok(NULL, "! nft list set inet berth fabric4 | grep -q 10.70");
 	nft_close(a);
 	nft_close(f);

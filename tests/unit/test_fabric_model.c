@@ -113,8 +113,6 @@ Test(fabric_model, values_rejected)
 		"{\"name\":\"x\",\"subnet6\":\"fd70::/48\",\"host_prefix6\":48,\"vni\":1}",
 		"{\"name\":\"x\",\"subnet6\":\"fd70::/48\",\"host_prefix6\":124,\"vni\":1}",
 		"{\"name\":\"x\",\"subnet6\":\"fd70::/32\",\"host_prefix6\":64,\"vni\":1}",
-		/* host-gw routes via the IPv4 underlay: no IPv6 */
-		"{\"name\":\"x\",\"subnet6\":\"fd70::/48\",\"vni\":1,\"mode\":\"host-gw\"}",
 	};
 	struct fabric_net n;
 	struct fabric_block b;
@@ -124,6 +122,14 @@ Test(fabric_model, values_rejected)
 	cr_assert(fabric_block_from_json("{\"node\":\"h\",\"underlay\":\"1.2.3.4\",\"vtep_mac\":\"01:00:00:00:00:01\"}",
 					 70, &b, NULL) < 0,
 		  "a multicast VTEP");
+	/* host-gw's IPv6 next hop over an IPv4 underlay is a link-local address */
+	{
+		static const char global_ll[] =
+			"{\"node\":\"h\",\"underlay\":\"1.2.3.4\",\"vtep_mac\":\"0e:00:00:00:00:01\","
+			"\"underlay_ll\":\"2001:db8::1\"}";
+
+		cr_assert(fabric_block_from_json(global_ll, strlen(global_ll), &b, NULL) < 0, "a global underlay_ll");
+	}
 }
 
 Test(fabric_model, block_pick_skips_taken_and_fills_up)
@@ -193,6 +199,14 @@ Test(fabric_model, ipv6_values_round_trip_and_old_records)
 	cr_assert(fabric_net_has6(&net2));
 	cr_assert(fabric_net_same(&net, &net2));
 	free(s);
+	/* host-gw carries IPv6 too (fabric6, routes via the peers' underlay) */
+	net.mode = FABRIC_HOSTGW;
+	cr_assert(fabric_net_check(&net, NULL) == 0);
+	s = fabric_net_to_json(&net);
+	cr_assert(fabric_net_from_json(s, strlen(s), &net2, NULL) == 0);
+	cr_assert(fabric_net_same(&net, &net2));
+	cr_assert_eq(net2.mode, FABRIC_HOSTGW);
+	free(s);
 	/* host_prefix6 left out: the default */
 	{
 		static const char t[] = "{\"name\":\"x\",\"subnet6\":\"fd71::/56\",\"vni\":1}";
@@ -240,7 +254,22 @@ Test(fabric_model, ipv6_underlay_records_and_vtep_mac)
 	cr_assert(fabric_block_from_json(s, strlen(s), &b2, NULL) == 0);
 	cr_assert(fabric_ul_eq(&b2.underlay, &b.underlay));
 	cr_assert(memcmp(b2.vtep_mac, b.vtep_mac, 6) == 0);
+	cr_assert(baddr_zero6(&b2.underlay_ll));
+	cr_assert(!strstr(s, "underlay_ll"));
 	free(s);
+	/* a host-gw host on an IPv4 underlay publishes its link-local address there (its IPv6 blocks' next hop) */
+	{
+		struct fabric_block h = {.node = "h3", .underlay = fabric_ul4(0xc000020d)}, h2;
+
+		cr_assert(baddr_parse6("fe80::1:2", &h.underlay_ll, NULL) == 0);
+		fk_vtep_mac(3, &h.underlay, h.vtep_mac);
+		s = fabric_block_to_json(&h);
+		cr_assert_str_eq(s, "{\"node\":\"h3\",\"underlay\":\"192.0.2.13\",\"vtep_mac\":\"0e:03:c0:00:02:0d\","
+				    "\"underlay_ll\":\"fe80::1:2\"}");
+		cr_assert(fabric_block_from_json(s, strlen(s), &h2, NULL) == 0);
+		cr_assert(baddr_eq6(&h2.underlay_ll, &h.underlay_ll));
+		free(s);
+	}
 
 	/* the MAC is a function of the VNI and the address only: the same every time, another for another host */
 	fk_vtep_mac(3, &b.underlay, mac);

@@ -685,17 +685,21 @@ static bool safe_abs_path(const char *p)
  */
 static bool mount_is_cgroup(const char *mount)
 {
-	static char seen[16][PATH_MAX];
-	static size_t n_seen;
+	/* packed "a\0b\0": one page, where an array of PATH_MAX entries took a page (a fault) per entry */
+	static char seen[2048];
+	static size_t used;
 	struct statfs sfs;
+	size_t len = strlen(mount);
 
-	for (size_t i = 0; i < n_seen; i++)
-		if (strcmp(seen[i], mount) == 0)
+	for (size_t i = 0; i < used; i += strlen(seen + i) + 1)
+		if (strcmp(seen + i, mount) == 0)
 			return true;
 	if (statfs(mount, &sfs) == 0 && sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
 		return false;
-	if (n_seen < 16 && strlen(mount) < PATH_MAX)
-		strcpy(seen[n_seen++], mount);
+	if (len < sizeof(seen) - used) {
+		memcpy(seen + used, mount, len + 1);
+		used += len + 1;
+	}
 	return true;
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -85,6 +86,16 @@ out:
 	close(sock);
 }
 
+/* Whether len bytes fit in the pipe fd without a reader (growing it if need be). */
+static bool answer_fits(int fd, size_t len)
+{
+	int size = fcntl(fd, F_GETPIPE_SZ);
+
+	if (size < 0 || (size_t)size >= len)
+		return true;
+	return len <= INT_MAX && fcntl(fd, F_SETPIPE_SZ, (int)len) >= (int)len;
+}
+
 /*
  * The child: read the config (meanwhile the parent re-executes itself and
  * reads it again for the rest), create the cgroup, write "0\n<json>" or
@@ -111,12 +122,18 @@ static void cgroup_child(const struct rt_create_opts *o, int fd, int hold, int n
 			rt_cgroup_destroy(cg, NULL);
 	}
 	rt_trace("cg child done");
+	/* the parent reads only once we have closed the pipe (wait_answer): the answer must fit in it */
+	if (r == 0 && !answer_fits(fd, strlen(s) + 3)) {
+		rt_cgroup_destroy(cg, NULL);
+		r = berr_set(&e, -E2BIG, "the description of the cgroup (%zu bytes) does not fit in a pipe", strlen(s));
+	}
 	if (r == 0)
 		dprintf(fd, "0\n%s", s);
 	else
 		dprintf(fd, "%d\n%s%s", r, spec ? "cgroup: " : "", berr_message(&e));
 	/* the answer is complete (end of file) before the exit drops the overlay mount (see selfprot.h) */
 	close(fd);
+	rt_trace("cg answer closed");
 	if (r == 0 && early_ns_flags(spec))
 		make_namespaces(cg, early_ns_flags(spec), nsfd);
 	else
@@ -264,6 +281,25 @@ void rt_early_reap(void)
 	early_pid = -1;
 }
 
+/*
+ * Wait until the child has closed its end of the pipe, not for its first
+ * bytes. A pipe write wakes the reader as a "sync" wake-up (the waker is
+ * expected to sleep next), which queues the reader on the child's CPU;
+ * but the child goes on to make the namespaces (~0.5 ms), and berth
+ * waited behind it while the other CPU sat idle. A poll for POLLHUP alone
+ * is not woken by the write, only by the close, a plain wake-up that
+ * lets berth run wherever a CPU is free. The child makes sure the whole
+ * answer fits in the pipe (answer_fits).
+ */
+static void wait_answer(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = 0};
+
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+	rt_trace("cg answer hup");
+}
+
 static int read_answer(int fd, struct rt_cgroup **ret_cg, struct berr *e)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -271,6 +307,7 @@ static int read_answer(int fd, struct rt_cgroup **ret_cg, struct berr *e)
 	char *nl;
 	int code, r;
 
+	wait_answer(fd);
 	r = bfd_read_all(fd, EARLY_MAX, &buf, NULL);
 	if (r == -ENOMEM)
 		return berr_oom(e);

@@ -62,6 +62,7 @@ int rt_init_helper_prepare(void *ctx, uint64_t *flags, struct berr *e)
 		r = l->cg_v2_clone ? rt_cgroup_enter_v1(l->cg, e) : rt_cgroup_enter(l->cg, 0, e);
 		if (r < 0)
 			return berr_wrap(e, r, "enter the container's cgroup");
+		rt_trace("helper in cgroup");
 	}
 	r = rt_ns_join(l->spec, l->ns_fds, e);
 	if (r < 0)

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,25 +49,20 @@ static int early_ns_flags(const struct rt_spec *spec)
 }
 
 /*
- * After the cgroup: make the namespaces in this process and pass them to berth on sock.
- * Their kernel memory is charged to the cgroup of the process making them,
- * as when the spawn helper clones the init: a v1 memory hierarchy takes a
- * thread self-migration (cheap, see runtime/spawn.h); on v2 that helper
- * clones from berth's own cgroup, and so does this. This process leaves
- * the host's user namespace: it only has its exit left (and is reaped
- * before the cgroup can be removed).
+ * Make the namespaces in this process and pass them to berth on sock. Their
+ * kernel memory is charged to the cgroup of the process making them, as
+ * when the spawn helper clones the init: with a v1 memory hierarchy, this
+ * process first moves into the container's directory there (tasks, a
+ * thread self-migration: cheap, see runtime/spawn.h); on v2 the helper
+ * clones from berth's own cgroup, and so does this (tasks NULL). This
+ * process leaves the host's user namespace: it only has its exit left.
  */
-static void make_namespaces(const struct rt_cgroup *cg, int flags, int sock)
+static void make_namespaces(const char *tasks, int flags, int sock)
 {
-	const char *mem = rt_cgroup_dir(cg, "memory"), *v2 = rt_cgroup_dir(cg, "");
-	char path[4096];
 	int fd = -1;
 
-	if (mem && (!v2 || strcmp(mem, v2) != 0)) {
-		snprintf(path, sizeof(path), "%s/tasks", mem);
-		if (bfile_write_str(path, "0", NULL) < 0)
-			goto out;
-	}
+	if (tasks && bfile_write_str(tasks, "0", NULL) < 0)
+		goto out;
 	if (unshare(flags) < 0)
 		goto out;
 	if (flags & CLONE_NEWUSER) {
@@ -86,14 +80,96 @@ out:
 	close(sock);
 }
 
-/* Whether len bytes fit in the pipe fd without a reader (growing it if need be). */
-static bool answer_fits(int fd, size_t len)
-{
-	int size = fcntl(fd, F_GETPIPE_SZ);
+/*
+ * The namespaces are made by a process of their own (the "maker"), started
+ * as soon as the memory they use is charged to the container
+ * (rt_cgroup_create_early): the v1 memory directory made and limited
+ * first, before the other hierarchies' directories and limits, which the
+ * cgroup child makes meanwhile. It shares the cgroup child's memory and
+ * file descriptors (CLONE_VM | CLONE_FILES, on a stack of its own), so it
+ * makes system calls only and holds no copy of the answer's pipe (whose
+ * end of file is the cgroup child's close); the socket is its own to
+ * close. The cgroup child reaps it before removing a cgroup it may have
+ * joined, and before exiting (berth reaps the cgroup child before removing
+ * the cgroup). Sanitizer builds fork it (RT_SHARED_VM).
+ */
+#define MAKER_STACK (64 * 1024)
 
-	if (size < 0 || (size_t)size >= len)
-		return true;
-	return len <= INT_MAX && fcntl(fd, F_SETPIPE_SZ, (int)len) >= (int)len;
+struct maker {
+	/* what the maker reads: not written once it runs (it shares this memory) */
+	int flags, sock;
+	int answer, hold; /* the cgroup child's: a forked maker closes its copies */
+	bool has_tasks;
+	char tasks[PATH_MAX];
+	/* the cgroup child's own */
+	pid_t pid;
+	bool sock_given; /* the maker closes sock */
+};
+
+static int maker_main(void *arg)
+{
+	struct maker *m = arg;
+
+	make_namespaces(m->has_tasks ? m->tasks : NULL, m->flags, m->sock);
+	return 0;
+}
+
+static void maker_start(const char *memory_dir, void *ctx)
+{
+	struct maker *m = ctx;
+
+	if (!m->flags || m->pid > 0)
+		return;
+	m->has_tasks = memory_dir != NULL;
+	if (memory_dir && (size_t)snprintf(m->tasks, sizeof(m->tasks), "%s/tasks", memory_dir) >= sizeof(m->tasks))
+		return;
+#if RT_SHARED_VM
+	{
+		void *stack = rt_spawn_stack(MAKER_STACK);
+
+		m->pid = stack ? clone(maker_main, stack, CLONE_VM | CLONE_FILES | SIGCHLD, m) : -1;
+	}
+#else
+	m->pid = fork();
+	if (m->pid == 0) {
+		close(m->answer);
+		berth_close_safe(m->hold);
+		_exit(maker_main(m));
+	}
+	if (m->pid > 0)
+		close(m->sock);
+#endif
+	/* the maker closes the socket when done: its end of file for berth */
+	m->sock_given = m->pid > 0;
+}
+
+static void maker_wait(void *ctx)
+{
+	struct maker *m = ctx;
+
+	if (m->pid <= 0)
+		return;
+	while (waitpid(m->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	m->pid = -1;
+}
+
+/*
+ * "<code> <length>\n<text>": the JSON of the cgroup (code 0) or an error
+ * message (a negative errno), in one write when it fits in the pipe.
+ * berth reads the length it is told (read_answer), not up to the end of
+ * the file: the wake-up of a pipe write is a "sync" one (the waker is
+ * expected to sleep next), which queues berth on this process's CPU, and
+ * this process then only waits for the namespace maker or exits, while a
+ * wake-up at the close (a plain one) often queued berth behind the busy
+ * maker instead.
+ */
+static void write_answer(int fd, int code, const char *text, bool prefix)
+{
+	const char *pre = prefix ? "cgroup: " : "";
+	size_t len = strlen(pre) + strlen(text);
+
+	dprintf(fd, "%d %zu\n%s%s", code, len, pre, text);
 }
 
 /*
@@ -107,37 +183,35 @@ static void cgroup_child(const struct rt_create_opts *o, int fd, int hold, int n
 	struct berr e = BERR_INIT;
 	struct rt_spec *spec = NULL;
 	struct rt_cgroup *cg = NULL;
+	struct maker m = {.sock = nsfd, .answer = fd, .hold = hold, .pid = -1};
+	struct rt_cgroup_early early = {.memory_ready = maker_start, .undo = maker_wait, .ctx = &m};
 	json_t *j = NULL;
 	char *s = NULL;
 	int r;
 
 	r = rt_spec_load(o->bundle, &spec, &e);
-	if (r == 0)
-		r = rt_cgroup_create(spec->cgroups_path, o->id, &spec->resources, &cg, &e);
+	if (r == 0) {
+		m.flags = early_ns_flags(spec);
+		r = rt_cgroup_create_early(spec->cgroups_path, o->id, &spec->resources, &early, &cg, &e);
+	}
 	if (r == 0) {
 		r = rt_cgroup_to_json(cg, &j, &e);
 		if (r == 0 && !(s = json_dumps(j, JSON_COMPACT)))
 			r = berr_oom(&e);
-		if (r < 0)
-			rt_cgroup_destroy(cg, NULL);
 	}
 	rt_trace("cg child done");
-	/* the parent reads only once we have closed the pipe (wait_answer): the answer must fit in it */
-	if (r == 0 && !answer_fits(fd, strlen(s) + 3)) {
+	if (r < 0 && cg) {
+		/* the maker may sit in the memory directory */
+		maker_wait(&m);
 		rt_cgroup_destroy(cg, NULL);
-		r = berr_set(&e, -E2BIG, "the description of the cgroup (%zu bytes) does not fit in a pipe", strlen(s));
 	}
-	if (r == 0)
-		dprintf(fd, "0\n%s", s);
-	else
-		dprintf(fd, "%d\n%s%s", r, spec ? "cgroup: " : "", berr_message(&e));
+	write_answer(fd, r, r == 0 ? s : berr_message(&e), r < 0 && spec);
 	/* the answer is complete (end of file) before the exit drops the overlay mount (see selfprot.h) */
 	close(fd);
 	rt_trace("cg answer closed");
-	if (r == 0 && early_ns_flags(spec))
-		make_namespaces(cg, early_ns_flags(spec), nsfd);
-	else
-		close(nsfd);
+	if (!m.sock_given)
+		close(m.sock);
+	maker_wait(&m);
 	/* ... and that happens only once the parent has closed its copy of the mount: ours is the last */
 	if (hold >= 0) {
 		char c;
@@ -281,47 +355,50 @@ void rt_early_reap(void)
 	early_pid = -1;
 }
 
-/*
- * Wait until the child has closed its end of the pipe, not for its first
- * bytes. A pipe write wakes the reader as a "sync" wake-up (the waker is
- * expected to sleep next), which queues the reader on the child's CPU;
- * but the child goes on to make the namespaces (~0.5 ms), and berth
- * waited behind it while the other CPU sat idle. A poll for POLLHUP alone
- * is not woken by the write, only by the close, a plain wake-up that
- * lets berth run wherever a CPU is free. The child makes sure the whole
- * answer fits in the pipe (answer_fits).
- */
-static void wait_answer(int fd)
+/* The answer's code and text (write_answer), the text in a buffer of its own. */
+static int read_text(int fd, int *ret_code, char **ret_text, struct berr *e)
 {
-	struct pollfd p = {.fd = fd, .events = 0};
+	_cleanup_bbuf_ struct bbuf b = BBUF_INIT;
+	size_t start = 0, want = 0;
 
-	while (poll(&p, 1, -1) < 0 && errno == EINTR)
-		;
-	rt_trace("cg answer hup");
+	for (;;) {
+		ssize_t n = bbuf_read_once(&b, fd, EARLY_MAX);
+
+		if (n < 0)
+			return n == -ENOMEM ? berr_oom(e) : berr_sys(e, (int)n, "cgroup: read the child's answer");
+		if (!start && b.len) {
+			char *nl = memchr(b.p, '\n', b.len);
+			unsigned long long len;
+
+			if (nl) {
+				if (sscanf(b.p, "%d %llu", ret_code, &len) != 2 || len > EARLY_MAX)
+					return berr_set(e, -EIO, "cgroup: a bad answer from the child creating it");
+				start = (size_t)(nl - b.p) + 1;
+				want = start + (size_t)len;
+			}
+		}
+		if (start && b.len >= want)
+			break;
+		if (n == 0)
+			return berr_set(e, -EIO, "cgroup: the child creating it died");
+	}
+	*ret_text = strndup(b.p + start, want - start);
+	return *ret_text ? 0 : berr_oom(e);
 }
 
 static int read_answer(int fd, struct rt_cgroup **ret_cg, struct berr *e)
 {
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *text = NULL;
 	_cleanup_json_ json_t *j = NULL;
-	char *nl;
 	int code, r;
 
-	wait_answer(fd);
-	r = bfd_read_all(fd, EARLY_MAX, &buf, NULL);
-	if (r == -ENOMEM)
-		return berr_oom(e);
+	r = read_text(fd, &code, &text, e);
 	if (r < 0)
-		return berr_sys(e, r, "cgroup: read the answer of the child creating it");
-	nl = strchr(buf, '\n');
-	if (!nl)
-		return berr_set(e, -EIO, "cgroup: the child creating it died");
-	*nl = '\0';
-	code = atoi(buf);
+		return r;
 	if (code < 0)
-		return berr_set(e, code > -4096 ? code : -EIO, "%s", nl + 1);
+		return berr_set(e, code > -4096 ? code : -EIO, "%s", text);
 	rt_trace("cg answer received");
-	r = bjson_parse(nl + 1, strlen(nl + 1), &j, e);
+	r = bjson_parse(text, strlen(text), &j, e);
 	if (r < 0)
 		return berr_wrap(e, r, "cgroup");
 	return rt_cgroup_from_json(j, ret_cg, e);

@@ -317,7 +317,9 @@ static int add_hier(struct rt_cgroup *cg, const struct cg_mount *m, const char *
 	return 0;
 }
 
-static int apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *res, struct berr *e)
+/* Apply res to every hierarchy of cg but done (one whose v1 limits are already applied; NULL: none). */
+static int apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *res, const struct cg_hier *done,
+		 struct berr *e)
 {
 	const struct cg_hier *v2 = find_v2(cg);
 	char need[128], v2ctl[128] = "";
@@ -325,7 +327,7 @@ static int apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *r
 	int r;
 
 	for (size_t i = 0; i < cg->n; i++) {
-		if (cg->h[i].kind != CG_V1)
+		if (cg->h[i].kind != CG_V1 || &cg->h[i] == done)
 			continue;
 		r = cg_v1_apply(&cg->h[i], res, e);
 		if (r < 0)
@@ -370,13 +372,25 @@ static int apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *r
 	}
 }
 
-int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
-		     struct rt_cgroup **ret, struct berr *e)
+/* Make h's directory; one that already has processes is refused. */
+static int make_hier(struct cg_hier *h, struct berr *e)
+{
+	int r = make_dirs(h, e);
+
+	if (r == 0 && !h->created)
+		r = refuse_populated(h, e);
+	return r;
+}
+
+int rt_cgroup_create_early(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
+			   const struct rt_cgroup_early *early, struct rt_cgroup **ret, struct berr *e)
 {
 	static const struct rt_cgroup_resources none;
 	_cleanup_(cg_freep) struct rt_cgroup *cg = NULL;
 	_cleanup_free_ char *path = NULL;
 	struct cg_mounts ms = {NULL, 0, 0};
+	struct cg_hier *mem = NULL;
+	bool called = false;
 	int r;
 
 	if (!res)
@@ -406,15 +420,20 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 		if (r < 0)
 			goto out;
 	}
+	if (early) {
+		/* the v1 memory hierarchy first, limited, for early->memory_ready */
+		mem = (struct cg_hier *)find_v1(cg, "memory");
+		if (mem && ((r = make_hier(mem, e)) < 0 || (r = cg_v1_apply(mem, res, e)) < 0))
+			goto fail;
+		early->memory_ready(mem ? mem->dir : NULL, early->ctx);
+		called = true;
+	}
 	for (size_t i = 0; i < cg->n; i++) {
-		r = make_dirs(&cg->h[i], e);
-		if (r == 0 && !cg->h[i].created)
-			r = refuse_populated(&cg->h[i], e);
-		if (r < 0)
+		if (&cg->h[i] != mem && (r = make_hier(&cg->h[i], e)) < 0)
 			goto fail;
 	}
 	rt_trace("cg dirs made");
-	r = apply(cg, res, e);
+	r = apply(cg, res, mem, e);
 	if (r < 0)
 		goto fail;
 	rt_trace("cg applied");
@@ -422,11 +441,19 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 	r = 0;
 	goto out;
 fail:
+	if (called && early->undo)
+		early->undo(early->ctx);
 	for (size_t i = 0; i < cg->n; i++)
 		(void)remove_hier(&cg->h[i], false, NULL);
 out:
 	cg_mounts_free(&ms);
 	return r;
+}
+
+int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
+		     struct rt_cgroup **ret, struct berr *e)
+{
+	return rt_cgroup_create_early(cgroups_path, id, res, NULL, ret, e);
 }
 
 /* True when the calling process already sits in the v2 cgroup path (e.g. cloned there with CLONE_INTO_CGROUP). */
@@ -834,5 +861,5 @@ int rt_cgroup_prune(const char *path, const char *keep, struct berr *e)
 
 int cg_apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *res, struct berr *e)
 {
-	return apply(cg, res, e);
+	return apply(cg, res, NULL, e);
 }

@@ -111,6 +111,25 @@ int rt_cgroup_path_parse(const char *cgroups_path, size_t len, const char *id, c
 int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
 		     struct rt_cgroup **ret, struct berr *e);
 /*
+ * For rt_cgroup_create_early: memory_ready runs as soon as kernel memory
+ * allocated by a process that joins dir is charged to the container, so
+ * that the caller can start making namespaces while the rest of the cgroup
+ * is made: dir is the container's directory in a v1 memory hierarchy,
+ * already made and limited (the rest not yet), or NULL when there is none
+ * (memory is charged where the caller's own process sits, as on v2), and
+ * then it runs before any directory is made. On failure after it ran,
+ * undo runs before anything is removed (the process that joined dir must
+ * have left it).
+ */
+struct rt_cgroup_early {
+	void (*memory_ready)(const char *dir, void *ctx);
+	void (*undo)(void *ctx);
+	void *ctx;
+};
+/* rt_cgroup_create, with early's callbacks (NULL: none). */
+int rt_cgroup_create_early(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
+			   const struct rt_cgroup_early *early, struct rt_cgroup **ret, struct berr *e);
+/*
  * Move pid into the container's cgroup in every hierarchy. pid 0 moves the
  * calling process, which must be single-threaded: cheaper (a thread
  * self-migration on v1) and skipping v2 when it is already there.

@@ -72,6 +72,7 @@ void rt_state_free(struct rt_state *st)
 	berth_close_safe(st->lockfd);
 	berth_close_safe(st->dirfd);
 	json_decref(st->json);
+	free(st->saved);
 	free(st->root);
 	free(st->id);
 	free(st->dir);
@@ -349,13 +350,17 @@ int rt_state_init(struct rt_state *st, const struct rt_spec *spec, pid_t pid, js
 int rt_state_save(struct rt_state *st, struct berr *e)
 {
 	_cleanup_free_ char *s = NULL, *path = NULL;
+	int r;
 
 	s = json_dumps(st->json, JSON_COMPACT);
 	path = rt_path_join(st->dir, STATE_FILE);
 	if (!s || !path)
 		return berr_oom(e);
 	/* /run is a tmpfs: atomic rename is what matters, not durability */
-	return bfile_write_atomic(path, s, strlen(s), 0600, 0, e);
+	r = bfile_write_atomic(path, s, strlen(s), 0600, 0, e);
+	free(st->saved);
+	st->saved = r == 0 ? TAKE_PTR(s) : NULL;
+	return r;
 }
 
 int rt_state_mark_started(struct rt_state *st, struct berr *e)
@@ -368,6 +373,20 @@ int rt_state_mark_started(struct rt_state *st, struct berr *e)
 	st->started = true;
 	st->init_go_fd = st->init_done_fd = -1;
 	return rt_state_save(st, e);
+}
+
+int rt_state_relock(struct rt_state *st)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
+	if (!st->saved || st->lockfd >= 0 || lock_state(st, NULL) < 0)
+		return 0;
+	if (bfile_read_all_at(st->dirfd, STATE_FILE, 1u << 20, &buf, &len, NULL) == 0 && len == strlen(st->saved) &&
+	    memcmp(buf, st->saved, len) == 0)
+		return 1;
+	st->lockfd = berth_close_safe(st->lockfd);
+	return 0;
 }
 
 bool rt_state_alive(const struct rt_state *st)

@@ -401,7 +401,7 @@ static int read_answer(int fd, struct rt_cgroup **ret_cg, struct berr *e)
 	r = bjson_parse(text, strlen(text), &j, e);
 	if (r < 0)
 		return berr_wrap(e, r, "cgroup");
-	return rt_cgroup_from_json(j, ret_cg, e);
+	return rt_cgroup_from_json_trusted(j, ret_cg, e);
 }
 
 int rt_early_adopt(const struct rt_create_opts *o, struct rt_state **ret_st, struct berr *e)

@@ -471,6 +471,18 @@ char *rt_state_hook_json_of(struct rt_state *st, enum rt_status status)
 
 int rt_state_remove(struct rt_state *st, struct berr *e)
 {
+	/* the files a state directory holds, then the directory: 4 system calls where the walk takes 14 */
+	static const char *const usual[] = {STATE_FILE, "config.json", LOCK_FILE};
+
+	if (st->dirfd < 0)
+		return bfile_rm_rf(st->dir, e);
+	for (size_t i = 0; i < ARRAY_SIZE(usual); i++) {
+		if (unlinkat(st->dirfd, usual[i], 0) < 0 && errno != ENOENT)
+			return bfile_rm_rf(st->dir, e);
+	}
+	/* anything else in it (a symlink, other files): the walk */
+	if (rmdir(st->dir) == 0 || errno == ENOENT)
+		return 0;
 	return bfile_rm_rf(st->dir, e);
 }
 

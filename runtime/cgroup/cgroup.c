@@ -710,7 +710,7 @@ static bool safe_abs_path(const char *p)
  * its cgroup back from JSON three times (the early child's answer, the OOM
  * report, the teardown) and the answer does not change in between.
  */
-static bool mount_is_cgroup(const char *mount)
+static bool mount_is_cgroup(const char *mount, bool trusted)
 {
 	/* packed "a\0b\0": one page, where an array of PATH_MAX entries took a page (a fault) per entry */
 	static char seen[2048];
@@ -721,7 +721,8 @@ static bool mount_is_cgroup(const char *mount)
 	for (size_t i = 0; i < used; i += strlen(seen + i) + 1)
 		if (strcmp(seen + i, mount) == 0)
 			return true;
-	if (statfs(mount, &sfs) == 0 && sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
+	if (!trusted && statfs(mount, &sfs) == 0 && sfs.f_type != CGROUP_SUPER_MAGIC &&
+	    sfs.f_type != CGROUP2_SUPER_MAGIC)
 		return false;
 	if (len < sizeof(seen) - used) {
 		memcpy(seen + used, mount, len + 1);
@@ -730,7 +731,7 @@ static bool mount_is_cgroup(const char *mount)
 	return true;
 }
 
-static int hier_from_json(const json_t *j, size_t i, struct cg_hier *h, struct berr *e)
+static int hier_from_json(const json_t *j, size_t i, bool trusted, struct cg_hier *h, struct berr *e)
 {
 	static const char *const keys[] = {"type", "controllers", "mount", "path", "created", NULL};
 	const char *type = NULL, *ctl = NULL, *mount = NULL, *path = NULL, *created = NULL;
@@ -754,7 +755,7 @@ static int hier_from_json(const json_t *j, size_t i, struct cg_hier *h, struct b
 			(path[strlen(created)] != '/' && path[strlen(created)] != '\0')))
 		return berr_set(e, -EINVAL, "'%s.created' must be the path or one of its parents", w);
 	/* the state names directories berth will rmdir: they must still be on a cgroup file system */
-	if (!mount_is_cgroup(mount))
+	if (!mount_is_cgroup(mount, trusted))
 		return berr_set(e, -EINVAL, "'%s.mount' %s is not a cgroup file system", w, mount);
 	h->kind = strcmp(type, "v2") == 0 ? CG_V2 : CG_V1;
 	h->controllers = strdup(ctl);
@@ -769,7 +770,7 @@ static int hier_from_json(const json_t *j, size_t i, struct cg_hier *h, struct b
 	return 0;
 }
 
-int rt_cgroup_from_json(const json_t *j, struct rt_cgroup **ret, struct berr *e)
+static int from_json(const json_t *j, bool trusted, struct rt_cgroup **ret, struct berr *e)
 {
 	static const char *const keys[] = {"mode", "hierarchies", NULL};
 	_cleanup_(cg_freep) struct rt_cgroup *cg = NULL;
@@ -803,12 +804,22 @@ int rt_cgroup_from_json(const json_t *j, struct rt_cgroup **ret, struct berr *e)
 		return berr_oom(e);
 	for (size_t i = 0; i < n; i++) {
 		cg->n = i + 1;
-		r = hier_from_json(json_array_get(arr, i), i, &cg->h[i], e);
+		r = hier_from_json(json_array_get(arr, i), i, trusted, &cg->h[i], e);
 		if (r < 0)
 			return r;
 	}
 	*ret = TAKE_PTR(cg);
 	return 0;
+}
+
+int rt_cgroup_from_json(const json_t *j, struct rt_cgroup **ret, struct berr *e)
+{
+	return from_json(j, false, ret, e);
+}
+
+int rt_cgroup_from_json_trusted(const json_t *j, struct rt_cgroup **ret, struct berr *e)
+{
+	return from_json(j, true, ret, e);
 }
 
 int rt_cgroup_prune(const char *path, const char *keep, struct berr *e)

@@ -151,6 +151,12 @@ int rt_cgroup_clone_fd(const struct rt_cgroup *cg, int *ret_fd, struct berr *e);
 /* Persist in / restore from the container state (JSON object). */
 int rt_cgroup_to_json(const struct rt_cgroup *cg, json_t **ret, struct berr *e);
 int rt_cgroup_from_json(const json_t *j, struct rt_cgroup **ret, struct berr *e);
+/*
+ * The same for a description this process's own early child has just made
+ * from the mount table (early.c): its mounts are taken, and remembered for
+ * later calls, as cgroup file systems without a statfs of each.
+ */
+int rt_cgroup_from_json_trusted(const json_t *j, struct rt_cgroup **ret, struct berr *e);
 void rt_cgroup_free(struct rt_cgroup *cg);
 
 int rt_cgroup_freeze(const struct rt_cgroup *cg, bool frozen, struct berr *e);

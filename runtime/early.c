@@ -56,6 +56,7 @@ static int early_ns_flags(const struct rt_spec *spec)
  * thread self-migration: cheap, see runtime/spawn.h); on v2 the helper
  * clones from berth's own cgroup, and so does this (tasks NULL). This
  * process leaves the host's user namespace: it only has its exit left.
+ * The socket stays open: the cgroup child sends on it too and closes it.
  */
 static void make_namespaces(const char *tasks, int flags, int sock)
 {
@@ -77,7 +78,6 @@ static void make_namespaces(const char *tasks, int flags, int sock)
 out:
 	rt_trace("ns made");
 	berth_close_safe(fd);
-	close(sock);
 }
 
 /*
@@ -87,9 +87,8 @@ out:
  * first, before the other hierarchies' directories and limits, which the
  * cgroup child makes meanwhile. It shares the cgroup child's memory and
  * file descriptors (CLONE_VM | CLONE_FILES, on a stack of its own), so it
- * makes system calls only and holds no copy of the answer's pipe (whose
- * end of file is the cgroup child's close); the socket is its own to
- * close. The cgroup child reaps it before removing a cgroup it may have
+ * makes system calls only and holds no copy of the answer's pipe. The
+ * cgroup child closes the socket once the maker is done. It reaps it before removing a cgroup it may have
  * joined, and before exiting (berth reaps the cgroup child before removing
  * the cgroup). Sanitizer builds fork it (RT_SHARED_VM).
  */
@@ -103,7 +102,6 @@ struct maker {
 	char tasks[PATH_MAX];
 	/* the cgroup child's own */
 	pid_t pid;
-	bool sock_given; /* the maker closes sock */
 };
 
 static int maker_main(void *arg)
@@ -136,11 +134,7 @@ static void maker_start(const char *memory_dir, void *ctx)
 		berth_close_safe(m->hold);
 		_exit(maker_main(m));
 	}
-	if (m->pid > 0)
-		close(m->sock);
 #endif
-	/* the maker closes the socket when done: its end of file for berth */
-	m->sock_given = m->pid > 0;
 }
 
 static void maker_wait(void *ctx)
@@ -152,6 +146,49 @@ static void maker_wait(void *ctx)
 	while (waitpid(m->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	m->pid = -1;
+}
+
+/* One message of type with n fds (n <= RT_EARLY_TASKS_MAX). */
+static int send_fds(int sock, char type, const int *fds, size_t n)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * RT_EARLY_TASKS_MAX)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = &type, .iov_len = 1};
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
+	struct cmsghdr *c;
+
+	memset(&u, 0, sizeof(u));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * The cgroup's v1 tasks files, opened, for the spawn helper: opening them
+ * (a path walk each, a lookup in a directory just made) is most of the
+ * cost of its self-migration, and here it overlaps the parent reading the
+ * answer. The helper opens them itself when they have not come yet.
+ */
+static void send_tasks(const struct rt_cgroup *cg, int sock)
+{
+	int fds[RT_EARLY_TASKS_MAX];
+	int n = rt_cgroup_open_v1_tasks(cg, fds, RT_EARLY_TASKS_MAX);
+
+	if (n > 0)
+		(void)send_fds(sock, 't', fds, (size_t)n);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	rt_trace("tasks sent");
 }
 
 /*
@@ -209,9 +246,10 @@ static void cgroup_child(const struct rt_create_opts *o, int fd, int hold, int n
 	/* the answer is complete (end of file) before the exit drops the overlay mount (see selfprot.h) */
 	close(fd);
 	rt_trace("cg answer closed");
-	if (!m.sock_given)
-		close(m.sock);
+	if (r == 0)
+		send_tasks(cg, m.sock);
 	maker_wait(&m);
+	close(m.sock);
 	/* ... and that happens only once the parent has closed its copy of the mount: ours is the last */
 	if (hold >= 0) {
 		char c;
@@ -455,36 +493,105 @@ int rt_early_ns_socket(void)
 	return fd;
 }
 
-int rt_early_ns_receive(int sock, const struct rt_spec *spec, int ret_fds[2])
+void rt_early_ns_init(struct rt_early_ns *ns)
+{
+	memset(ns, 0, sizeof(*ns));
+	ns->fds[0] = ns->fds[1] = -1;
+}
+
+void rt_early_ns_clear(struct rt_early_ns *ns)
+{
+	while (ns->n_tasks > 0)
+		close(ns->tasks[--ns->n_tasks]);
+	ns->fds[0] = berth_close_safe(ns->fds[0]);
+	ns->fds[1] = berth_close_safe(ns->fds[1]);
+}
+
+/* One message into ns: 1, 0 at the end (or an error), -EAGAIN when none is there and !wait. */
+static int recv_one(int sock, bool wait, struct rt_early_ns *ns)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * RT_EARLY_TASKS_MAX)];
+		struct cmsghdr align;
+	} u;
+	char type = 0;
+	struct iovec iov = {.iov_base = &type, .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
+	int fds[RT_EARLY_TASKS_MAX];
+	size_t n = 0;
+	ssize_t got;
+
+	do
+		got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT));
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return errno == EAGAIN && !wait ? -EAGAIN : 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (n < RT_EARLY_TASKS_MAX)
+				fds[n++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (got == 0)
+		return 0;
+	if (type == 't' && ns->n_tasks == 0 && n > 0 && !(msg.msg_flags & MSG_CTRUNC)) {
+		memcpy(ns->tasks, fds, n * sizeof(int));
+		ns->n_tasks = n;
+		return 1;
+	}
+	if ((type == 'u' || type == 'n') && n == 1 && ns->fds[type == 'n'] < 0) {
+		ns->fds[type == 'n'] = fds[0];
+		ns->done = type == 'n';
+		return 1;
+	}
+	/* anything else: dropped, and no namespace is trusted */
+	while (n > 0)
+		close(fds[--n]);
+	ns->bad = true;
+	return 1;
+}
+
+void rt_early_ns_take(int sock, struct rt_early_ns *ns)
+{
+	while (!ns->done && recv_one(sock, false, ns) > 0)
+		;
+	rt_trace("early taken");
+}
+
+int rt_early_ns_receive(int sock, const struct rt_spec *spec, struct rt_early_ns *ns, int ret_fds[2])
 {
 	int flags = 0;
 
-	ret_fds[0] = ret_fds[1] = -1;
 	/* the network namespace comes last; end of file when the child gave up */
-	while (ret_fds[1] < 0) {
-		char type;
-		int fd;
-		ssize_t n = bfd_recv(sock, &type, 1, &fd);
-
-		if (n <= 0)
-			break;
-		if (fd < 0 || (type != 'u' && type != 'n') || ret_fds[type == 'n'] >= 0) {
-			berth_close_safe(fd);
-			flags = -1;
-			continue;
-		}
-		ret_fds[type == 'n'] = fd;
-		if (flags >= 0)
-			flags |= type == 'u' ? CLONE_NEWUSER : CLONE_NEWNET;
+	while (!ns->done) {
+		if (recv_one(sock, true, ns) <= 0)
+			ns->done = true;
 	}
 	rt_trace("early ns received");
+	if (ns->fds[0] >= 0)
+		flags |= CLONE_NEWUSER;
+	if (ns->fds[1] >= 0)
+		flags |= CLONE_NEWNET;
 	/* all or nothing, and what this config asks for (the bundle could have changed since the first image read it)
 	 */
-	if (flags <= 0 || flags != early_ns_flags(spec)) {
-		ret_fds[0] = berth_close_safe(ret_fds[0]);
-		ret_fds[1] = berth_close_safe(ret_fds[1]);
+	if (ns->bad || !(flags & CLONE_NEWNET) || flags != early_ns_flags(spec)) {
+		ns->fds[0] = berth_close_safe(ns->fds[0]);
+		ns->fds[1] = berth_close_safe(ns->fds[1]);
 		return 0;
 	}
+	ret_fds[0] = ns->fds[0];
+	ret_fds[1] = ns->fds[1];
+	ns->fds[0] = ns->fds[1] = -1;
 	return flags;
 }
 

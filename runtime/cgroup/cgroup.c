@@ -526,6 +526,50 @@ int rt_cgroup_enter_v1(const struct rt_cgroup *cg, struct berr *e)
 	return 0;
 }
 
+int rt_cgroup_open_v1_tasks(const struct rt_cgroup *cg, int *fds, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cg->n; i++) {
+		char path[PATH_MAX];
+		int r;
+
+		if (cg->h[i].kind != CG_V1)
+			continue;
+		if (n == max || (size_t)snprintf(path, sizeof(path), "%s/tasks", cg->h[i].dir) >= sizeof(path))
+			r = -ENAMETOOLONG;
+		else if ((fds[n] = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+			r = -errno;
+		else {
+			n++;
+			continue;
+		}
+		while (n > 0)
+			close(fds[--n]);
+		return r;
+	}
+	return (int)n;
+}
+
+int rt_cgroup_enter_v1_fds(const struct rt_cgroup *cg, const int *fds, size_t n, struct berr *e)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < cg->n; i++)
+		k += cg->h[i].kind == CG_V1;
+	if (k != n)
+		return rt_cgroup_enter_v1(cg, e);
+	for (size_t i = 0, f = 0; i < cg->n; i++) {
+		if (cg->h[i].kind != CG_V1)
+			continue;
+		/* "0": the calling thread (see rt_cgroup_enter) */
+		if (write(fds[f++], "0", 1) != 1)
+			return berr_wrap(e, berr_errno(e, "write %s/tasks", cg->h[i].dir),
+					 "move into the container's cgroup");
+	}
+	return 0;
+}
+
 int rt_cgroup_clone_fd(const struct rt_cgroup *cg, int *ret_fd, struct berr *e)
 {
 	const struct cg_hier *v2 = find_v2(cg);

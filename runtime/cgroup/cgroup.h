@@ -141,6 +141,13 @@ int rt_cgroup_enter(const struct rt_cgroup *cg, pid_t pid, struct berr *e);
  * clone3(CLONE_INTO_CGROUP) (rt_cgroup_clone_fd).
  */
 int rt_cgroup_enter_v1(const struct rt_cgroup *cg, struct berr *e);
+/* Open the tasks file of each v1 hierarchy, in cg's order (at most max): their number, or -errno (none open). */
+int rt_cgroup_open_v1_tasks(const struct rt_cgroup *cg, int *fds, size_t max);
+/*
+ * rt_cgroup_enter_v1 through n tasks files opened by rt_cgroup_open_v1_tasks
+ * for the same cgroup; the paths when n is not the number of v1 hierarchies.
+ */
+int rt_cgroup_enter_v1_fds(const struct rt_cgroup *cg, const int *fds, size_t n, struct berr *e);
 /*
  * An O_PATH|O_DIRECTORY fd of the v2 directory for clone3(CLONE_INTO_CGROUP)
  * (v2 and hybrid); -ENOTSUP without a v2 hierarchy. In hybrid mode it places

@@ -1,7 +1,9 @@
 /* berth: the OCI runtime's command line boundary: parse, dispatch to runtime/cmd/, print what went wrong. */
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "log.h"
 #include "runtime/cli.h"
@@ -74,6 +76,19 @@ static int reexec_sealed(const struct command *cmd, const struct cmd_ctx *x, cha
 	return rt_selfprot_reexec(argv, x->root, e);
 }
 
+/*
+ * jansson seeds its hash tables on first use from /dev/urandom (open, read,
+ * close, in both images of a create or run, and path walks to /dev);
+ * getrandom is one system call.
+ */
+static void seed_json(void)
+{
+	size_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+		json_object_seed(seed | 1);
+}
+
 /* berth's exit status: 1 when the command failed or its output could not be written, else its own (run, exec). */
 static int finish(int r, const struct cmd_ctx *x, const struct berr *e)
 {
@@ -95,6 +110,7 @@ int main(int argc, char **argv)
 
 	/* a vanished reader must be an error return, not a silent death */
 	signal(SIGPIPE, SIG_IGN);
+	seed_json();
 	rt_trace("main");
 	if (rt_cli_parse(argc, argv, &c, &e) < 0 || setup_log(&c, &e) < 0)
 		return fail(&e);

@@ -83,11 +83,20 @@ int rt_cap_last(void)
 	 * joining the container, where root can mount a file over that path and
 	 * keep capabilities out of the bounding set berth clears.
 	 */
+	int lo = 0, hi = RT_CAP_MAX;
+
 	if (last >= 0)
 		return last;
-	last = 0;
-	while (last < RT_CAP_MAX && prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0)
-		last++;
+	/* the known capabilities are 0..last: a binary search takes 6 probes where counting up took 41 */
+	while (lo < hi) {
+		int mid = lo + (hi - lo + 1) / 2;
+
+		if (prctl(PR_CAPBSET_READ, mid, 0, 0, 0) >= 0)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	last = lo;
 	return last;
 }
 

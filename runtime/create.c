@@ -340,7 +340,10 @@ int rt_create(const struct rt_create_opts *o, struct rt_created *ret, struct ber
 	c.l.cg = c.cg;
 	c.l.preserve_fds = o->preserve_fds;
 	c.l.state_lock = st->lockfd;
-	if ((r = rt_net_resolv_prepare(spec, st->dir, &c.l.resolv_tree, e)) < 0 || (r = spawn_init(&c, spec, e)) < 0)
+	if ((r = rt_net_resolv_prepare(spec, st->dir, &c.l.resolv_tree, e)) < 0)
+		goto fail;
+	rt_trace("spawning");
+	if ((r = spawn_init(&c, spec, e)) < 0)
 		goto fail;
 	c.l.sync_child = -1; /* closed by rt_spawn_run */
 	rt_trace("spawned");

@@ -30,11 +30,11 @@
 #include "runtime/trace.h"
 
 /* Join the namespaces made early (early.h), if they came: the user namespace gives up the host's privileges. */
-static int join_early_ns(const struct rt_launch *l, uint64_t *flags, struct berr *e)
+static int join_early_ns(const struct rt_launch *l, struct rt_early_ns *ens, uint64_t *flags, struct berr *e)
 {
 	int fds[2], mask, r = 0;
 
-	mask = rt_early_ns_receive(l->early_ns_sock, l->spec, fds);
+	mask = rt_early_ns_receive(l->early_ns_sock, l->spec, ens, fds);
 	/* not cleared in l: the helper may share berth's memory (spawn.c), whose copy of the fd stays open */
 	close(l->early_ns_sock);
 	if (mask <= 0)
@@ -50,18 +50,24 @@ static int join_early_ns(const struct rt_launch *l, uint64_t *flags, struct berr
 	return r;
 }
 
-int rt_init_helper_prepare(void *ctx, uint64_t *flags, struct berr *e)
+static int helper_prepare(struct rt_launch *l, struct rt_early_ns *ens, uint64_t *flags, struct berr *e)
 {
-	struct rt_launch *l = ctx;
 	char offsets[256];
 	int r;
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* the v1 tasks files the early child opened, if they are already there */
+	if (l->early_ns_sock >= 0)
+		rt_early_ns_take(l->early_ns_sock, ens);
 	if (l->cg_in_helper) {
 		/* pid 0: the calling thread, a self-migration (see runtime/spawn.h) */
-		r = l->cg_v2_clone ? rt_cgroup_enter_v1(l->cg, e) : rt_cgroup_enter(l->cg, 0, e);
+		if (l->cg_v2_clone || !rt_cgroup_dir(l->cg, ""))
+			r = rt_cgroup_enter_v1_fds(l->cg, ens->tasks, ens->n_tasks, e);
+		else
+			r = rt_cgroup_enter(l->cg, 0, e);
 		if (r < 0)
 			return berr_wrap(e, r, "enter the container's cgroup");
+		rt_trace("helper in cgroup");
 	}
 	r = rt_ns_join(l->spec, l->ns_fds, e);
 	if (r < 0)
@@ -78,7 +84,18 @@ int rt_init_helper_prepare(void *ctx, uint64_t *flags, struct berr *e)
 		if (r < 0)
 			return berr_wrap(e, r, "'linux.timeOffsets'");
 	}
-	return l->early_ns_sock >= 0 ? join_early_ns(l, flags, e) : 0;
+	return l->early_ns_sock >= 0 ? join_early_ns(l, ens, flags, e) : 0;
+}
+
+int rt_init_helper_prepare(void *ctx, uint64_t *flags, struct berr *e)
+{
+	struct rt_early_ns ens;
+	int r;
+
+	rt_early_ns_init(&ens);
+	r = helper_prepare(ctx, &ens, flags, e);
+	rt_early_ns_clear(&ens);
+	return r;
 }
 
 /* A state JSON for hooks run by the init, with status replaced. */

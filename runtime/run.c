@@ -86,11 +86,14 @@ static void report_oom(struct rt_state *st, int status, struct berr *warn)
 	rt_cgroup_free(cg);
 }
 
-static int teardown(const struct rt_create_opts *o, struct berr *warn, struct berr *e)
+/* mine: the state as create saved it, used as it is when nobody changed it meanwhile (rt_state_relock). */
+static int teardown(const struct rt_create_opts *o, struct rt_state *mine, struct berr *warn, struct berr *e)
 {
 	_cleanup_state_ struct rt_state *st = NULL;
 	int r;
 
+	if (mine && rt_state_relock(mine) > 0)
+		return rt_destroy(mine, o->netd_socket, warn, e);
 	r = rt_state_open(o->root, o->id, true, &st, e);
 	if (r == -ENOENT) {
 		berr_clear(e);
@@ -133,11 +136,14 @@ static void *drop_ns(void *arg)
 	return NULL;
 }
 
+#define DROPPER_STACK (64 * 1024)
+
 /* Hold pid's mount namespace until pid exits or dropper_stop. */
 static void dropper_start(struct dropper *d, pid_t pid)
 {
 	char path[64];
 	sigset_t all, old;
+	pthread_attr_t attr;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
 	d->mntns = open(path, O_RDONLY | O_CLOEXEC);
@@ -152,7 +158,12 @@ static void dropper_start(struct dropper *d, pid_t pid)
 	/* signals stay with the main thread's signalfd */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	d->on = pthread_create(&d->t, NULL, drop_ns, d) == 0;
+	/* it only polls and closes: a small stack, not the default 8 MiB to map, and to madvise away at its exit */
+	if (pthread_attr_init(&attr) == 0) {
+		pthread_attr_setstacksize(&attr, DROPPER_STACK);
+		d->on = pthread_create(&d->t, &attr, drop_ns, d) == 0;
+		pthread_attr_destroy(&attr);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!d->on)
 		d->mntns = berth_close_safe(d->mntns);
@@ -203,7 +214,7 @@ int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct 
 
 		if (!detach)
 			waitpid(c.pid, NULL, 0);
-		teardown(o, NULL, &ignored);
+		teardown(o, c.st, NULL, &ignored);
 		goto out;
 	}
 	{
@@ -228,7 +239,7 @@ int rt_run(const struct rt_create_opts *o, bool detach, int *ret_status, struct 
 	rt_trace("exited+oom");
 	report_oom(c.st, status, warn);
 	*ret_status = status;
-	r = teardown(o, warn, e);
+	r = teardown(o, c.st, warn, e);
 	rt_trace("torn down");
 out:
 	dropper_stop(&d);

@@ -49,6 +49,8 @@ struct rt_state {
 	bool new_pidns;
 	json_t *cgroup_json;
 	json_t *hooks_json;
+
+	char *saved; /* the text rt_state_save last wrote, for rt_state_relock */
 };
 
 const char *rt_status_name(enum rt_status s);
@@ -68,6 +70,14 @@ int rt_state_init(struct rt_state *st, const struct rt_spec *spec, pid_t pid, js
 int rt_state_save(struct rt_state *st, struct berr *e);
 /* Mark started (and forget the init's fds) and save. */
 int rt_state_mark_started(struct rt_state *st, struct berr *e);
+/*
+ * Take st's lock again (given up meanwhile) and check that state.json
+ * still holds what st last saved: 1 when st stands for it as it is (no
+ * parse), 0 (lock not taken) when it must be read again with
+ * rt_state_open: never saved by st, changed, removed, or its directory
+ * removed.
+ */
+int rt_state_relock(struct rt_state *st);
 
 /* The status as of now. */
 enum rt_status rt_state_status(struct rt_state *st);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cleanup.h"
+
 struct hdr {
 	uint32_t type;
 	int32_t code;
@@ -40,47 +42,74 @@ void rt_sync_msg_clear(struct rt_sync_msg *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/*
+ * The message's size first (MSG_PEEK | MSG_TRUNC), then a buffer of that
+ * size: a buffer of the largest size (64 KiB) came from the top of the
+ * heap and, freed, made malloc consolidate the heap, touching pages that
+ * the init, a forked copy, then had to copy.
+ */
+static ssize_t recv_msg(int fd, char **ret_buf)
+{
+	struct hdr h;
+	ssize_t n, got;
+	char *buf;
+
+	do
+		n = recv(fd, &h, sizeof(h), MSG_PEEK | MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n;
+	if ((size_t)n > sizeof(h) + RT_SYNC_MAX_DATA)
+		n = (ssize_t)(sizeof(h) + RT_SYNC_MAX_DATA);
+	buf = malloc((size_t)n + 1);
+	if (!buf) {
+		errno = ENOMEM;
+		return -1;
+	}
+	do
+		got = recv(fd, buf, (size_t)n, 0);
+	while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		int err = errno;
+
+		free(buf);
+		errno = err;
+		return got;
+	}
+	*ret_buf = buf;
+	return got;
+}
+
 int rt_sync_recv(int fd, const char *what, struct rt_sync_msg *ret, struct berr *e)
 {
-	char *buf = malloc(sizeof(struct hdr) + RT_SYNC_MAX_DATA + 1);
+	_cleanup_free_ char *buf = NULL;
 	struct hdr h;
 	ssize_t n;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!buf)
-		return berr_oom(e);
-	do
-		n = recv(fd, buf, sizeof(struct hdr) + RT_SYNC_MAX_DATA, 0);
-	while (n < 0 && errno == EINTR);
+	n = recv_msg(fd, &buf);
 	if (n < 0) {
-		free(buf);
+		if (errno == ENOMEM)
+			return berr_oom(e);
 		if (errno == ECONNRESET)
 			return berr_set(e, -EPIPE, "%s exited", what);
 		return berr_errno(e, "read from %s", what);
 	}
-	if (n == 0) {
-		free(buf);
+	if (n == 0)
 		return berr_set(e, -EPIPE, "%s exited", what);
-	}
-	if ((size_t)n < sizeof(h)) {
-		free(buf);
+	if ((size_t)n < sizeof(h))
 		return berr_set(e, -EPROTO, "short message from %s", what);
-	}
 	memcpy(&h, buf, sizeof(h));
 	ret->type = h.type;
 	ret->code = h.code;
 	ret->value = h.value;
 	ret->len = (size_t)n - sizeof(h);
 	if (ret->len) {
-		ret->data = malloc(ret->len + 1);
-		if (!ret->data) {
-			free(buf);
-			return berr_oom(e);
-		}
-		memcpy(ret->data, buf + sizeof(h), ret->len);
-		ret->data[ret->len] = '\0';
+		/* the payload moved to the front of the buffer, which becomes the message's */
+		memmove(buf, buf + sizeof(h), ret->len);
+		buf[ret->len] = '\0';
+		ret->data = TAKE_PTR(buf);
 	}
-	free(buf);
 	if (ret->type == RT_SYNC_ERROR) {
 		int code = ret->code < 0 && ret->code > -4096 ? ret->code : -EIO;
 

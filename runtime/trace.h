@@ -17,13 +17,19 @@ static inline void rt_trace(const char *what)
 {
 	static int on = -1;
 	struct timespec ts;
+	char line[128];
+	int n;
 
 	if (on < 0)
 		on = getenv("BERTH_TRACE") != NULL;
 	if (!on)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	dprintf(2, "T %ld.%06ld %d %s\n", (long)ts.tv_sec, ts.tv_nsec / 1000, (int)getpid(), what);
+	/* not dprintf, which takes a buffer from malloc: the early child may be in malloc on the same heap (early.c) */
+	n = snprintf(line, sizeof(line), "T %ld.%06ld %d %s\n", (long)ts.tv_sec, ts.tv_nsec / 1000, (int)getpid(),
+		     what);
+	if (n > 0 && write(2, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
+		return;
 }
 #else
 #define rt_trace(what) ((void)0)

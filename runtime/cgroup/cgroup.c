@@ -317,7 +317,9 @@ static int add_hier(struct rt_cgroup *cg, const struct cg_mount *m, const char *
 	return 0;
 }
 
-static int apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *res, struct berr *e)
+/* Apply res to every hierarchy of cg but done (one whose v1 limits are already applied; NULL: none). */
+static int apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *res, const struct cg_hier *done,
+		 struct berr *e)
 {
 	const struct cg_hier *v2 = find_v2(cg);
 	char need[128], v2ctl[128] = "";
@@ -325,7 +327,7 @@ static int apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *r
 	int r;
 
 	for (size_t i = 0; i < cg->n; i++) {
-		if (cg->h[i].kind != CG_V1)
+		if (cg->h[i].kind != CG_V1 || &cg->h[i] == done)
 			continue;
 		r = cg_v1_apply(&cg->h[i], res, e);
 		if (r < 0)
@@ -370,13 +372,25 @@ static int apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *r
 	}
 }
 
-int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
-		     struct rt_cgroup **ret, struct berr *e)
+/* Make h's directory; one that already has processes is refused. */
+static int make_hier(struct cg_hier *h, struct berr *e)
+{
+	int r = make_dirs(h, e);
+
+	if (r == 0 && !h->created)
+		r = refuse_populated(h, e);
+	return r;
+}
+
+int rt_cgroup_create_early(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
+			   const struct rt_cgroup_early *early, struct rt_cgroup **ret, struct berr *e)
 {
 	static const struct rt_cgroup_resources none;
 	_cleanup_(cg_freep) struct rt_cgroup *cg = NULL;
 	_cleanup_free_ char *path = NULL;
 	struct cg_mounts ms = {NULL, 0, 0};
+	struct cg_hier *mem = NULL;
+	bool called = false;
 	int r;
 
 	if (!res)
@@ -406,15 +420,20 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 		if (r < 0)
 			goto out;
 	}
+	if (early) {
+		/* the v1 memory hierarchy first, limited, for early->memory_ready */
+		mem = (struct cg_hier *)find_v1(cg, "memory");
+		if (mem && ((r = make_hier(mem, e)) < 0 || (r = cg_v1_apply(mem, res, e)) < 0))
+			goto fail;
+		early->memory_ready(mem ? mem->dir : NULL, early->ctx);
+		called = true;
+	}
 	for (size_t i = 0; i < cg->n; i++) {
-		r = make_dirs(&cg->h[i], e);
-		if (r == 0 && !cg->h[i].created)
-			r = refuse_populated(&cg->h[i], e);
-		if (r < 0)
+		if (&cg->h[i] != mem && (r = make_hier(&cg->h[i], e)) < 0)
 			goto fail;
 	}
 	rt_trace("cg dirs made");
-	r = apply(cg, res, e);
+	r = apply(cg, res, mem, e);
 	if (r < 0)
 		goto fail;
 	rt_trace("cg applied");
@@ -422,11 +441,19 @@ int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_c
 	r = 0;
 	goto out;
 fail:
+	if (called && early->undo)
+		early->undo(early->ctx);
 	for (size_t i = 0; i < cg->n; i++)
 		(void)remove_hier(&cg->h[i], false, NULL);
 out:
 	cg_mounts_free(&ms);
 	return r;
+}
+
+int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
+		     struct rt_cgroup **ret, struct berr *e)
+{
+	return rt_cgroup_create_early(cgroups_path, id, res, NULL, ret, e);
 }
 
 /* True when the calling process already sits in the v2 cgroup path (e.g. cloned there with CLONE_INTO_CGROUP). */
@@ -495,6 +522,50 @@ int rt_cgroup_enter_v1(const struct rt_cgroup *cg, struct berr *e)
 		r = cg_write(cg->h[i].dir, "tasks", "0", e);
 		if (r < 0)
 			return berr_wrap(e, r, "move into the container's cgroup");
+	}
+	return 0;
+}
+
+int rt_cgroup_open_v1_tasks(const struct rt_cgroup *cg, int *fds, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cg->n; i++) {
+		char path[PATH_MAX];
+		int r;
+
+		if (cg->h[i].kind != CG_V1)
+			continue;
+		if (n == max || (size_t)snprintf(path, sizeof(path), "%s/tasks", cg->h[i].dir) >= sizeof(path))
+			r = -ENAMETOOLONG;
+		else if ((fds[n] = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+			r = -errno;
+		else {
+			n++;
+			continue;
+		}
+		while (n > 0)
+			close(fds[--n]);
+		return r;
+	}
+	return (int)n;
+}
+
+int rt_cgroup_enter_v1_fds(const struct rt_cgroup *cg, const int *fds, size_t n, struct berr *e)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < cg->n; i++)
+		k += cg->h[i].kind == CG_V1;
+	if (k != n)
+		return rt_cgroup_enter_v1(cg, e);
+	for (size_t i = 0, f = 0; i < cg->n; i++) {
+		if (cg->h[i].kind != CG_V1)
+			continue;
+		/* "0": the calling thread (see rt_cgroup_enter) */
+		if (write(fds[f++], "0", 1) != 1)
+			return berr_wrap(e, berr_errno(e, "write %s/tasks", cg->h[i].dir),
+					 "move into the container's cgroup");
 	}
 	return 0;
 }
@@ -683,23 +754,28 @@ static bool safe_abs_path(const char *p)
  * its cgroup back from JSON three times (the early child's answer, the OOM
  * report, the teardown) and the answer does not change in between.
  */
-static bool mount_is_cgroup(const char *mount)
+static bool mount_is_cgroup(const char *mount, bool trusted)
 {
-	static char seen[16][PATH_MAX];
-	static size_t n_seen;
+	/* packed "a\0b\0": one page, where an array of PATH_MAX entries took a page (a fault) per entry */
+	static char seen[2048];
+	static size_t used;
 	struct statfs sfs;
+	size_t len = strlen(mount);
 
-	for (size_t i = 0; i < n_seen; i++)
-		if (strcmp(seen[i], mount) == 0)
+	for (size_t i = 0; i < used; i += strlen(seen + i) + 1)
+		if (strcmp(seen + i, mount) == 0)
 			return true;
-	if (statfs(mount, &sfs) == 0 && sfs.f_type != CGROUP_SUPER_MAGIC && sfs.f_type != CGROUP2_SUPER_MAGIC)
+	if (!trusted && statfs(mount, &sfs) == 0 && sfs.f_type != CGROUP_SUPER_MAGIC &&
+	    sfs.f_type != CGROUP2_SUPER_MAGIC)
 		return false;
-	if (n_seen < 16 && strlen(mount) < PATH_MAX)
-		strcpy(seen[n_seen++], mount);
+	if (len < sizeof(seen) - used) {
+		memcpy(seen + used, mount, len + 1);
+		used += len + 1;
+	}
 	return true;
 }
 
-static int hier_from_json(const json_t *j, size_t i, struct cg_hier *h, struct berr *e)
+static int hier_from_json(const json_t *j, size_t i, bool trusted, struct cg_hier *h, struct berr *e)
 {
 	static const char *const keys[] = {"type", "controllers", "mount", "path", "created", NULL};
 	const char *type = NULL, *ctl = NULL, *mount = NULL, *path = NULL, *created = NULL;
@@ -723,7 +799,7 @@ static int hier_from_json(const json_t *j, size_t i, struct cg_hier *h, struct b
 			(path[strlen(created)] != '/' && path[strlen(created)] != '\0')))
 		return berr_set(e, -EINVAL, "'%s.created' must be the path or one of its parents", w);
 	/* the state names directories berth will rmdir: they must still be on a cgroup file system */
-	if (!mount_is_cgroup(mount))
+	if (!mount_is_cgroup(mount, trusted))
 		return berr_set(e, -EINVAL, "'%s.mount' %s is not a cgroup file system", w, mount);
 	h->kind = strcmp(type, "v2") == 0 ? CG_V2 : CG_V1;
 	h->controllers = strdup(ctl);
@@ -738,7 +814,7 @@ static int hier_from_json(const json_t *j, size_t i, struct cg_hier *h, struct b
 	return 0;
 }
 
-int rt_cgroup_from_json(const json_t *j, struct rt_cgroup **ret, struct berr *e)
+static int from_json(const json_t *j, bool trusted, struct rt_cgroup **ret, struct berr *e)
 {
 	static const char *const keys[] = {"mode", "hierarchies", NULL};
 	_cleanup_(cg_freep) struct rt_cgroup *cg = NULL;
@@ -772,12 +848,22 @@ int rt_cgroup_from_json(const json_t *j, struct rt_cgroup **ret, struct berr *e)
 		return berr_oom(e);
 	for (size_t i = 0; i < n; i++) {
 		cg->n = i + 1;
-		r = hier_from_json(json_array_get(arr, i), i, &cg->h[i], e);
+		r = hier_from_json(json_array_get(arr, i), i, trusted, &cg->h[i], e);
 		if (r < 0)
 			return r;
 	}
 	*ret = TAKE_PTR(cg);
 	return 0;
+}
+
+int rt_cgroup_from_json(const json_t *j, struct rt_cgroup **ret, struct berr *e)
+{
+	return from_json(j, false, ret, e);
+}
+
+int rt_cgroup_from_json_trusted(const json_t *j, struct rt_cgroup **ret, struct berr *e)
+{
+	return from_json(j, true, ret, e);
 }
 
 int rt_cgroup_prune(const char *path, const char *keep, struct berr *e)
@@ -830,5 +916,5 @@ int rt_cgroup_prune(const char *path, const char *keep, struct berr *e)
 
 int cg_apply(const struct rt_cgroup *cg, const struct rt_cgroup_resources *res, struct berr *e)
 {
-	return apply(cg, res, e);
+	return apply(cg, res, NULL, e);
 }

@@ -111,6 +111,25 @@ int rt_cgroup_path_parse(const char *cgroups_path, size_t len, const char *id, c
 int rt_cgroup_create(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
 		     struct rt_cgroup **ret, struct berr *e);
 /*
+ * For rt_cgroup_create_early: memory_ready runs as soon as kernel memory
+ * allocated by a process that joins dir is charged to the container, so
+ * that the caller can start making namespaces while the rest of the cgroup
+ * is made: dir is the container's directory in a v1 memory hierarchy,
+ * already made and limited (the rest not yet), or NULL when there is none
+ * (memory is charged where the caller's own process sits, as on v2), and
+ * then it runs before any directory is made. On failure after it ran,
+ * undo runs before anything is removed (the process that joined dir must
+ * have left it).
+ */
+struct rt_cgroup_early {
+	void (*memory_ready)(const char *dir, void *ctx);
+	void (*undo)(void *ctx);
+	void *ctx;
+};
+/* rt_cgroup_create, with early's callbacks (NULL: none). */
+int rt_cgroup_create_early(const char *cgroups_path, const char *id, const struct rt_cgroup_resources *res,
+			   const struct rt_cgroup_early *early, struct rt_cgroup **ret, struct berr *e);
+/*
  * Move pid into the container's cgroup in every hierarchy. pid 0 moves the
  * calling process, which must be single-threaded: cheaper (a thread
  * self-migration on v1) and skipping v2 when it is already there.
@@ -122,6 +141,13 @@ int rt_cgroup_enter(const struct rt_cgroup *cg, pid_t pid, struct berr *e);
  * clone3(CLONE_INTO_CGROUP) (rt_cgroup_clone_fd).
  */
 int rt_cgroup_enter_v1(const struct rt_cgroup *cg, struct berr *e);
+/* Open the tasks file of each v1 hierarchy, in cg's order (at most max): their number, or -errno (none open). */
+int rt_cgroup_open_v1_tasks(const struct rt_cgroup *cg, int *fds, size_t max);
+/*
+ * rt_cgroup_enter_v1 through n tasks files opened by rt_cgroup_open_v1_tasks
+ * for the same cgroup; the paths when n is not the number of v1 hierarchies.
+ */
+int rt_cgroup_enter_v1_fds(const struct rt_cgroup *cg, const int *fds, size_t n, struct berr *e);
 /*
  * An O_PATH|O_DIRECTORY fd of the v2 directory for clone3(CLONE_INTO_CGROUP)
  * (v2 and hybrid); -ENOTSUP without a v2 hierarchy. In hybrid mode it places
@@ -132,6 +158,12 @@ int rt_cgroup_clone_fd(const struct rt_cgroup *cg, int *ret_fd, struct berr *e);
 /* Persist in / restore from the container state (JSON object). */
 int rt_cgroup_to_json(const struct rt_cgroup *cg, json_t **ret, struct berr *e);
 int rt_cgroup_from_json(const json_t *j, struct rt_cgroup **ret, struct berr *e);
+/*
+ * The same for a description this process's own early child has just made
+ * from the mount table (early.c): its mounts are taken, and remembered for
+ * later calls, as cgroup file systems without a statfs of each.
+ */
+int rt_cgroup_from_json_trusted(const json_t *j, struct rt_cgroup **ret, struct berr *e);
 void rt_cgroup_free(struct rt_cgroup *cg);
 
 int rt_cgroup_freeze(const struct rt_cgroup *cg, bool frozen, struct berr *e);

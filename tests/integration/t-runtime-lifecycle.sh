@@ -73,6 +73,34 @@ run_detached() {
 		fail "process survived delete --force"
 }
 
+# A foreground run tears down with the state it saved unless the state changed meanwhile: then it reads it again.
+run_state_changed_meanwhile() {
+	rt_config "$TMP/c12" args='["sh","-c","while [ ! -e /dev/shm/go ]; do sleep 0.05; done"]'
+	command berth --root "$RT_ROOT" run --bundle "$TMP/c12" c12 &
+	runpid=$!
+	rt_wait_status c12 running || fail "not running"
+	# the same state, written anew with other bytes (a trailing newline)
+	{ cat "$RT_ROOT/c12/state.json" && echo; } >"$RT_ROOT/c12/state.json.new"
+	mv "$RT_ROOT/c12/state.json.new" "$RT_ROOT/c12/state.json"
+	touch "/proc/$(rt_state_field c12 pid)/root/dev/shm/go"
+	rc=0
+	wait $runpid || rc=$?
+	assert_eq $rc 0 "run of a container whose state was rewritten"
+	[ ! -e "$RT_ROOT/c12" ] || fail "state left"
+	[ ! -e "$(rt_cgroup_dir memory c12)" ] || fail "cgroup left"
+	# deleted from outside while it runs: run returns and nothing is left
+	rt_config "$TMP/c13" args='["sleep","60"]'
+	command berth --root "$RT_ROOT" run --bundle "$TMP/c13" c13 &
+	runpid=$!
+	rt_wait_status c13 running || fail "not running"
+	berth delete --force c13 || fail "delete --force"
+	rc=0
+	wait $runpid || rc=$?
+	assert_eq $rc 137 "run of a container deleted from outside"
+	[ ! -e "$RT_ROOT/c13" ] || fail "state left"
+	[ ! -e "$(rt_cgroup_dir memory c13)" ] || fail "cgroup left"
+}
+
 kill_by_name_and_number() {
 	rt_config "$TMP/c7" args='["sh","-c","trap \"echo term > /dev/shm/got; exit 3\" TERM; trap \"echo usr1 >> /dev/shm/usr1\" USR1; echo ready > /dev/shm/ready; while :; do sleep 0.1; done"]'
 	berth run -d --bundle "$TMP/c7" c7 || fail "run -d"
@@ -210,6 +238,7 @@ t "run returns the exit status and cleans up" run_exit_status
 t "run -d and delete --force" run_detached
 t "kill by name and number reaches pid 1" kill_by_name_and_number
 t "foreground run forwards SIGTERM" run_forwards_sigterm
+t "a foreground run's state changed or deleted meanwhile" run_state_changed_meanwhile
 t "list, ps, pause, resume" list_ps_pause
 t "a dead init is stopped, a reused pid too" stopped_when_dead_and_pid_reuse
 t "ids and command line" bad_ids_and_usage

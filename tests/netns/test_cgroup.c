@@ -645,6 +645,81 @@ Test(cgroup, clone_fd_then_self_enter_reaches_every_hierarchy)
 	cgt_destroy(cg, NULL);
 }
 
+/* A fork that moves itself into the v1 hierarchies through tasks files opened by another process (early.c). */
+Test(cgroup, enter_v1_through_opened_tasks_files)
+{
+	const char *base = cgt_base("v1fds");
+	struct rt_cgroup *cg = cgt_create(base, NULL);
+	int fds[64];
+	int n = rt_cgroup_open_v1_tasks(cg, fds, 64), st = -1, v1 = 0, lines = 0;
+	char *out, *l;
+	pid_t pid;
+
+	cr_assert_geq(n, 0);
+	for (size_t i = 0; i < cg->n; i++)
+		v1 += cg->h[i].kind == CG_V1;
+	cr_assert_eq(n, v1);
+	/* no room for them: none left open */
+	if (n)
+		cr_assert_eq(rt_cgroup_open_v1_tasks(cg, fds + n, 0), -ENAMETOOLONG);
+	pid = fork();
+	if (pid == 0) {
+		if (rt_cgroup_enter_v1_fds(cg, fds, (size_t)n, NULL) < 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	for (int i = 0; i < 200; i++) {
+		out = tst_sh_out(NULL, &st, "grep -c ':%s$' /proc/%d/cgroup", base, (int)pid);
+		lines = atoi(out);
+		free(out);
+		if (lines >= v1)
+			break;
+		usleep(10000);
+	}
+	out = tst_sh_out(NULL, &st, "cat /proc/%d/cgroup", (int)pid);
+	lines = 0;
+	for (l = strtok(out, "\n"); l; l = strtok(NULL, "\n"))
+		if (strncmp(l, "0::", 3) != 0 && strcmp(strrchr(l, ':') + 1, base) == 0)
+			lines++;
+	free(out);
+	cr_assert_eq(lines, v1, "the process is in %d of %d v1 hierarchies", lines, v1);
+	kill(pid, SIGKILL);
+	cgt_wait(pid);
+	cgt_destroy(cg, NULL);
+}
+
+static void note_memory(const char *dir, void *ctx)
+{
+	char *seen = ctx;
+
+	/* called once, before the other hierarchies' directories exist */
+	snprintf(seen, 512, "%s", dir ? dir : "-");
+}
+
+/* rt_cgroup_create_early: the v1 memory directory first, made, then the callback, then the rest. */
+Test(cgroup, create_early_calls_back_with_the_memory_directory)
+{
+	const char *base = cgt_base("early");
+	char seen[512] = "";
+	struct rt_cgroup_early early = {.memory_ready = note_memory, .ctx = seen};
+	struct rt_cgroup_resources res;
+	struct rt_cgroup *cg = NULL;
+	struct berr e = BERR_INIT;
+	const char *mem;
+
+	memset(&res, 0, sizeof(res));
+	cr_assert_eq(rt_cgroup_create_early(base, "t", &res, &early, &cg, &e), 0, "%s", e.msg);
+	mem = NULL;
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->h[i].kind == CG_V1 && cg_list_has(cg->h[i].controllers, "memory"))
+			mem = cg->h[i].dir;
+	cr_assert_str_eq(seen, mem ? mem : "-");
+	cgt_destroy(cg, NULL);
+}
+
 Test(cgroup, blkio_weight_applied_or_refused_clearly)
 {
 	const char *base = cgt_base("blkio");

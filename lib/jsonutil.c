@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "addr.h"
 #include "fileutil.h"
 
 static const char *sep(const char *where)
@@ -80,6 +81,28 @@ int bjson_get_str(const json_t *obj, const char *key, const char *where, const c
 		return berr_set(e, -EINVAL, "'%s%s%s' contains a NUL byte", nz(where), sep(where), key);
 	*ret = json_string_value(v);
 	return 1;
+}
+
+int bjson_get_cidr4(const json_t *obj, const char *key, const char *where, struct bcidr4 *ret, struct berr *e)
+{
+	const char *s;
+	int r = bjson_get_str(obj, key, where, &s, e);
+
+	if (r <= 0)
+		return r;
+	r = baddr_parse_cidr4(s, false, ret, e);
+	return r < 0 ? berr_wrap(e, r, "%s%s%s", nz(where), sep(where), key) : 1;
+}
+
+int bjson_get_cidr6(const json_t *obj, const char *key, const char *where, struct bcidr6 *ret, struct berr *e)
+{
+	const char *s;
+	int r = bjson_get_str(obj, key, where, &s, e);
+
+	if (r <= 0)
+		return r;
+	r = baddr_parse_cidr6(s, false, ret, e);
+	return r < 0 ? berr_wrap(e, r, "%s%s%s", nz(where), sep(where), key) : 1;
 }
 
 int bjson_req_str(const json_t *obj, const char *key, const char *where, const char **ret, struct berr *e)

@@ -32,6 +32,16 @@ int bjson_get_bool(const json_t *obj, const char *key, const char *where, bool *
 int bjson_get_obj(const json_t *obj, const char *key, const char *where, json_t **ret, struct berr *e);
 int bjson_get_arr(const json_t *obj, const char *key, const char *where, json_t **ret, struct berr *e);
 
+/*
+ * A string holding an IPv4 / IPv6 prefix (baddr_parse_cidr4/6, host bits
+ * refused): 1 and *ret set, 0 when absent, or the parser's error prefixed
+ * with where.key.
+ */
+struct bcidr4;
+struct bcidr6;
+int bjson_get_cidr4(const json_t *obj, const char *key, const char *where, struct bcidr4 *ret, struct berr *e);
+int bjson_get_cidr6(const json_t *obj, const char *key, const char *where, struct bcidr6 *ret, struct berr *e);
+
 /* Like bjson_get_str but absent is an error. */
 int bjson_req_str(const json_t *obj, const char *key, const char *where, const char **ret, struct berr *e);
 

@@ -195,26 +195,16 @@ int req_parse_network(const json_t *j, const char *where, struct eng_network *re
 					s);
 		snprintf(n.bridge, sizeof(n.bridge), "%s", s);
 	}
-	r = bjson_get_str(j, "subnet", where, &s, e);
+	r = bjson_get_cidr4(j, "subnet", where, &n.subnet, e);
 	if (r < 0)
 		return r;
-	if (r > 0) {
-		r = baddr_parse_cidr4(s, false, &n.subnet, e);
-		if (r < 0)
-			return berr_wrap(e, r, "%s%ssubnet", where, *where ? "." : "");
-		if (n.subnet.prefix == 0)
-			return berr_set(e, -EINVAL, "%s%ssubnet: prefix /0", where, *where ? "." : "");
-	}
-	r = bjson_get_str(j, "subnet6", where, &s, e);
+	if (r > 0 && n.subnet.prefix == 0)
+		return berr_set(e, -EINVAL, "%s%ssubnet: prefix /0", where, *where ? "." : "");
+	r = bjson_get_cidr6(j, "subnet6", where, &n.subnet6, e);
 	if (r < 0)
 		return r;
-	if (r > 0) {
-		r = baddr_parse_cidr6(s, false, &n.subnet6, e);
-		if (r < 0)
-			return berr_wrap(e, r, "%s%ssubnet6", where, *where ? "." : "");
-		if (n.subnet6.prefix == 0)
-			return berr_set(e, -EINVAL, "%s%ssubnet6: prefix /0", where, *where ? "." : "");
-	}
+	if (r > 0 && n.subnet6.prefix == 0)
+		return berr_set(e, -EINVAL, "%s%ssubnet6: prefix /0", where, *where ? "." : "");
 	if (!eng_network_has4(&n) && !eng_network_has6(&n))
 		return berr_set(e, -EINVAL, "%s%ssubnet: missing (give subnet, subnet6 or both)", where,
 				*where ? "." : "");
@@ -393,14 +383,9 @@ static int parse_args(const json_t *j, struct req *q, struct berr *e)
 		int64_t hp = 0, hp6 = 0;
 
 		if ((r = req_name(j, "name", ENG_NAME_MAX, &q->name, e)) < 0 ||
-		    (r = bjson_get_str(j, "subnet", "", &s, e)) < 0)
+		    (r = bjson_get_cidr4(j, "subnet", "", &q->net.subnet, e)) < 0 ||
+		    (r = bjson_get_cidr6(j, "subnet6", "", &q->net.subnet6, e)) < 0)
 			return r;
-		if (r > 0 && (r = baddr_parse_cidr4(s, false, &q->net.subnet, e)) < 0)
-			return berr_wrap(e, r, "subnet");
-		if ((r = bjson_get_str(j, "subnet6", "", &s, e)) < 0)
-			return r;
-		if (r > 0 && (r = baddr_parse_cidr6(s, false, &q->net.subnet6, e)) < 0)
-			return berr_wrap(e, r, "subnet6");
 		if (!q->net.subnet.prefix && !q->net.subnet6.prefix)
 			return berr_set(e, -EINVAL, "subnet: missing (give subnet, subnet6 or both)");
 		if ((r = bjson_get_int(j, "host_prefix", "", 1, 30, &hp, e)) < 0 ||

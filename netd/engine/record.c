@@ -145,31 +145,21 @@ int record_network_from_json(const json_t *j, struct eng_network *ret, struct be
 	if ((r = get_name(j, "name", "network", n.name, sizeof(n.name), e)) < 0 ||
 	    (r = get_name(j, "bridge", "network", n.bridge, sizeof(n.bridge), e)) < 0)
 		return r;
-	r = bjson_get_str(j, "subnet", "network", &s, e);
+	r = bjson_get_cidr4(j, "subnet", "network", &n.subnet, e);
+	if (r > 0)
+		r = get_ip(j, "gateway", "network", true, &n.gateway, e);
 	if (r < 0)
 		return r;
-	if (r > 0) {
-		r = baddr_parse_cidr4(s, false, &n.subnet, e);
-		if (r < 0)
-			return berr_wrap(e, r, "network.subnet");
-		if ((r = get_ip(j, "gateway", "network", true, &n.gateway, e)) < 0)
-			return r;
-	}
 	if ((r = get_ip(j, "range_start", "network", false, &n.range_start, e)) < 0 ||
 	    (r = get_ip(j, "range_end", "network", false, &n.range_end, e)) < 0)
 		return r;
-	r = bjson_get_str(j, "subnet6", "network", &s, e);
+	r = bjson_get_cidr6(j, "subnet6", "network", &n.subnet6, e);
+	if (r > 0 && n.subnet6.prefix == 0)
+		return berr_set(e, -EINVAL, "network.subnet6: prefix 0");
+	if (r > 0)
+		r = get_ip6(j, "gateway6", "network", true, &n.gateway6, e);
 	if (r < 0)
 		return r;
-	if (r > 0) {
-		r = baddr_parse_cidr6(s, false, &n.subnet6, e);
-		if (r < 0)
-			return berr_wrap(e, r, "network.subnet6");
-		if (n.subnet6.prefix == 0)
-			return berr_set(e, -EINVAL, "network.subnet6: prefix 0");
-		if ((r = get_ip6(j, "gateway6", "network", true, &n.gateway6, e)) < 0)
-			return r;
-	}
 	if (!eng_network_has4(&n) && !eng_network_has6(&n))
 		return berr_set(e, -EINVAL, "network: subnet or subnet6 required");
 	if ((r = get_ip6(j, "range6_start", "network", false, &n.range6_start, e)) < 0 ||
@@ -196,22 +186,9 @@ int record_network_from_json(const json_t *j, struct eng_network *ret, struct be
 			return berr_set(e, -EINVAL, "network.tunnel: invalid interface name '%s'", s);
 		snprintf(n.tunnel, sizeof(n.tunnel), "%s", s);
 	}
-	r = bjson_get_str(j, "fabric_subnet", "network", &s, e);
-	if (r < 0)
+	if ((r = bjson_get_cidr4(j, "fabric_subnet", "network", &n.fabric_subnet, e)) < 0 ||
+	    (r = bjson_get_cidr6(j, "fabric_subnet6", "network", &n.fabric_subnet6, e)) < 0)
 		return r;
-	if (r > 0) {
-		r = baddr_parse_cidr4(s, false, &n.fabric_subnet, e);
-		if (r < 0)
-			return berr_wrap(e, r, "network.fabric_subnet");
-	}
-	r = bjson_get_str(j, "fabric_subnet6", "network", &s, e);
-	if (r < 0)
-		return r;
-	if (r > 0) {
-		r = baddr_parse_cidr6(s, false, &n.fabric_subnet6, e);
-		if (r < 0)
-			return berr_wrap(e, r, "network.fabric_subnet6");
-	}
 	*ret = n;
 	return 0;
 }

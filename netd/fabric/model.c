@@ -254,25 +254,19 @@ int fabric_net_from_json(const char *text, size_t len, struct fabric_net *ret, s
 	int r;
 
 	if ((r = bjson_parse(text, len, &j, e)) < 0 || (r = get_name(j, "name", "network", n.name, e)) < 0 ||
-	    (r = bjson_get_str(j, "subnet", "network", &s, e)) < 0)
+	    (r = bjson_get_cidr4(j, "subnet", "network", &n.subnet, e)) < 0)
 		return r;
 	if (r > 0) {
-		r = baddr_parse_cidr4(s, false, &n.subnet, e);
-		if (r < 0)
-			return berr_wrap(e, r, "network.subnet");
 		v = 24;
 		if ((r = bjson_get_int(j, "host_prefix", "network", 1, 32, &v, e)) < 0)
 			return r;
 		n.host_prefix = (uint8_t)v;
 	}
 	/* records of the versions before IPv6 have neither: IPv4 only */
-	r = bjson_get_str(j, "subnet6", "network", &s, e);
+	r = bjson_get_cidr6(j, "subnet6", "network", &n.subnet6, e);
 	if (r < 0)
 		return r;
 	if (r > 0) {
-		r = baddr_parse_cidr6(s, false, &n.subnet6, e);
-		if (r < 0)
-			return berr_wrap(e, r, "network.subnet6");
 		v = fabric_default_host_prefix6(n.subnet6.prefix);
 		if ((r = bjson_get_int(j, "host_prefix6", "network", 1, 128, &v, e)) < 0)
 			return r;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "addr.h"
 #include "jsonutil.h"
 
 Test(json, parse_errors_name_position)
@@ -64,4 +65,25 @@ Test(json, embedded_nul_refused)
 	/* jansson refuses \u0000 unless asked; strings stay C strings */
 	cr_assert_eq(bjson_parse(in, sizeof(in) - 1, &v, &e), -EINVAL);
 	(void)s;
+}
+
+Test(json, cidr_getters)
+{
+	json_t *j =
+		json_pack("{s:s, s:s, s:s, s:i}", "a", "10.1.0.0/16", "b", "fd00:1::/64", "bad", "10.1.0.1/16", "n", 3);
+	struct berr e = BERR_INIT;
+	struct bcidr4 c4 = {0};
+	struct bcidr6 c6 = {0};
+
+	cr_assert_eq(bjson_get_cidr4(j, "a", "net", &c4, &e), 1);
+	cr_assert_eq(c4.prefix, 16);
+	cr_assert_eq(bjson_get_cidr6(j, "b", "net", &c6, &e), 1);
+	cr_assert_eq(c6.prefix, 64);
+	cr_assert_eq(bjson_get_cidr4(j, "absent", "net", &c4, &e), 0);
+	cr_assert_eq(bjson_get_cidr4(j, "bad", "net", &c4, &e), -EINVAL);
+	cr_assert(strncmp(e.msg, "net.bad: ", 9) == 0, "%s", e.msg);
+	cr_assert_eq(bjson_get_cidr6(j, "a", "", &c6, &e), -EINVAL);
+	cr_assert(strncmp(e.msg, "a: ", 3) == 0, "%s", e.msg);
+	cr_assert_lt(bjson_get_cidr4(j, "n", "net", &c4, &e), 0);
+	json_decref(j);
 }

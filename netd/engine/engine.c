@@ -10,6 +10,7 @@
 
 #include "array.h"
 #include "cleanup.h"
+#include "hash.h"
 #include "netd/engine/eng_int.h"
 #include "netd/engine/engine.h"
 #include "netd/engine/link.h"
@@ -136,13 +137,9 @@ static void owner_name(const char *prefix, const char *root, char buf[128])
 {
 	char *canon = realpath(root, NULL);
 	const char *path = canon ? canon : root;
-	uint64_t h = 14695981039346656037ull; /* FNV-1a */
 
-	if (snprintf(buf, 128, "%s%s", prefix, path) >= 128) {
-		for (const char *p = path; *p; p++)
-			h = (h ^ (uint8_t)*p) * 1099511628211ull;
-		snprintf(buf, 128, "%s#%016llx", prefix, (unsigned long long)h);
-	}
+	if (snprintf(buf, 128, "%s%s", prefix, path) >= 128)
+		snprintf(buf, 128, "%s#%016llx", prefix, (unsigned long long)bfnv64(BFNV64_INIT, path, strlen(path)));
 	free(canon);
 }
 
@@ -303,17 +300,11 @@ bool eng_nft_port_eq(const struct nft_port *a, const struct nft_port *b)
 void eng_host_ifname(const char *network, const char *id, const char *ifname, char buf[16])
 {
 	/* FNV-1a 64 over "network\0id\0ifname"; 48 bits are ample for a host's endpoints. */
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = BFNV64_INIT;
 	const char *parts[3] = {network, id, ifname};
 
-	for (int i = 0; i < 3; i++) {
-		for (const unsigned char *p = (const unsigned char *)parts[i];; p++) {
-			h ^= *p;
-			h *= 0x100000001b3ULL;
-			if (!*p)
-				break;
-		}
-	}
+	for (int i = 0; i < 3; i++)
+		h = bfnv64(h, parts[i], strlen(parts[i]) + 1);
 	snprintf(buf, 16, "bv%012llx", (unsigned long long)(h & 0xffffffffffffULL));
 }
 

@@ -15,6 +15,7 @@
 
 #include "array.h"
 #include "cleanup.h"
+#include "hash.h"
 #include "mac.h"
 #include "netd/engine/ifaddr.h"
 #include "netd/engine/link.h"
@@ -135,10 +136,8 @@ void fk_vtep_mac(uint32_t vni, const struct fabric_ul *underlay, uint8_t mac[6])
 	uint32_t v = underlay->v4;
 
 	if (underlay->is6) {
-		/* 16 bytes into 4: FNV-1a, fixed forever (the MAC is in etcd's block records) */
-		v = 2166136261u;
-		for (size_t i = 0; i < 16; i++)
-			v = (v ^ underlay->v6.s6_addr[i]) * 16777619u;
+		/* 16 bytes into 4 (the MAC is in etcd's block records) */
+		v = bfnv32(BFNV32_INIT, underlay->v6.s6_addr, 16);
 	}
 	/* locally administered, unicast; the first byte tells the families apart */
 	mac[0] = underlay->is6 ? 0x1e : 0x0e;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "hash.h"
 #include "jsonutil.h"
 #include "mac.h"
 
@@ -418,13 +419,7 @@ struct fabric_blk fabric_block_nth(const struct fabric_net *n, bool is6, uint32_
 
 static uint32_t name_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
+	return bfnv32(BFNV32_INIT, s, strlen(s));
 }
 
 int fabric_block_pick(const struct fabric_net *n, bool is6, const char *node, const struct fabric_blk *taken,
